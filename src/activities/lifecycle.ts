@@ -1,0 +1,49 @@
+import type { IncidentState, Stage } from '../domain/incident.js';
+import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
+
+/** Seconds spent in each stage, from the timeline's stage changes. */
+export function stageDurations(state: IncidentState): Partial<Record<Stage, number>> {
+  const out: Partial<Record<Stage, number>> = {};
+  const entries = state.timeline;
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i];
+    const next = entries.slice(i + 1).find((e) => e.stage !== entry?.stage);
+    if (!entry || !next || entries[i - 1]?.stage === entry.stage) continue;
+    out[entry.stage] = (out[entry.stage] ?? 0) + (Date.parse(next.at) - Date.parse(entry.at)) / 1000;
+  }
+  return out;
+}
+
+const seconds = (from?: string, to?: string): number | undefined =>
+  from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : undefined;
+
+export function createLifecycleActivities(deps: { logger: Logger; metrics: Metrics }) {
+  return {
+    async recordIncidentOpened(state: IncidentState): Promise<void> {
+      deps.metrics.incidentsStarted.inc();
+      deps.logger.info(
+        { event: 'incident.opened', incidentId: state.incidentId, service: state.service, alertName: state.alertName, severity: state.severity, alerts: state.alerts.length },
+        `incident ${state.incidentId} opened: ${state.title}`,
+      );
+    },
+
+    async recordIncidentClosed(state: IncidentState): Promise<void> {
+      const { metrics } = deps;
+      const outcome = state.outcome ?? 'unknown';
+      metrics.incidentsClosed.inc({ outcome });
+      for (const [stage, secs] of Object.entries(stageDurations(state))) metrics.stageDuration.observe({ stage }, secs);
+      for (const a of state.approvals) metrics.approvals.inc({ decision: a.decision, via: a.via });
+      for (const a of state.actions) metrics.remediationActions.inc({ action: a.description.split(' ')[0] ?? 'unknown', result: a.status });
+      const firstAction = seconds(state.milestones.opened, state.milestones.firstAction);
+      if (firstAction !== undefined) metrics.timeToFirstAction.observe(firstAction);
+      const total = seconds(state.milestones.opened, state.milestones.closed);
+      if (total !== undefined) metrics.timeToClose.observe({ outcome }, total);
+      if (state.duplicatesDropped > 0) metrics.duplicatesDropped.inc(state.duplicatesDropped);
+      deps.logger.info(
+        { event: 'incident.closed', incidentId: state.incidentId, outcome, milestones: state.milestones, actions: state.actions.length },
+        `incident ${state.incidentId} closed: ${outcome}`,
+      );
+    },
+  };
+}

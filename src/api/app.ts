@@ -1,0 +1,69 @@
+import express, { type Express } from 'express';
+import type { Client } from '@temporalio/client';
+import type { Settings } from '../config/settings.js';
+import type { Logger } from '../lib/logger.js';
+import type { Metrics } from '../lib/metrics.js';
+import { workflowUiUrl } from '../temporal/connection.js';
+import type { TokenStore } from './auth.js';
+import { errorHandler, HttpError } from './errors.js';
+import { healthRoutes, metricsRoute } from './routes/health.js';
+import { incidentRoutes } from './routes/incidents.js';
+import { ingestRoutes } from './routes/ingest.js';
+
+export interface AppDeps {
+  settings: Settings;
+  client: Client;
+  tokens: TokenStore;
+  metrics: Metrics;
+  logger: Logger;
+  /** Bound on each Temporal call made for a request. */
+  temporalTimeoutMs?: number;
+}
+
+export function createApp(deps: AppDeps): Express {
+  const { settings, client, tokens, metrics, logger } = deps;
+  const temporalTimeoutMs = deps.temporalTimeoutMs ?? 5000;
+  const workflowUrl = (id: string): string => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id);
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      metrics.requests.inc({ route: `${req.baseUrl}${route}`, code: String(res.statusCode) });
+      logger.debug({ event: 'api.request', method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+    });
+    next();
+  });
+
+  app.use(metricsRoute(metrics));
+  const api = express.Router();
+  const json = express.json({ limit: settings.api.maxBodyBytes, strict: false, type: () => true });
+  api.use(healthRoutes({ client, temporalTimeoutMs }));
+  api.use(
+    ingestRoutes({
+      client,
+      metrics,
+      tokens,
+      json,
+      incidentUrl: workflowUrl,
+      config: {
+        taskQueue: settings.temporal.taskQueue,
+        correlationLabels: settings.correlationLabels,
+        debounceMs: settings.debounceMs,
+        maxHistoryEvents: settings.maxHistoryEvents,
+        dryRun: settings.dryRun,
+        temporalTimeoutMs,
+      },
+    }),
+  );
+  api.use(incidentRoutes({ client, tokens, metrics, json, temporalTimeoutMs, workflowUrl }));
+  app.use('/api/v1', api);
+  app.use((_req, _res) => {
+    throw new HttpError(404, 'NotFound', 'no such endpoint');
+  });
+  app.use(errorHandler(logger));
+  return app;
+}

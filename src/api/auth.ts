@@ -1,0 +1,103 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { NextFunction, Request, Response } from 'express';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { HttpError } from './errors.js';
+
+export const ROLES = ['ingest', 'read', 'approve'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  identity: string;
+  roles: Role[];
+}
+
+interface TokenEntry extends Principal {
+  digest: Buffer;
+}
+
+const tokensFileSchema = z.object({
+  tokens: z
+    .array(
+      z
+        .object({
+          identity: z.string().min(1).max(200),
+          roles: z.array(z.enum(ROLES)).min(1),
+          token: z.string().min(16, 'tokens must be at least 16 characters').optional(),
+          sha256: z.string().regex(/^[a-f0-9]{64}$/, 'a hex SHA-256 digest').optional(),
+        })
+        .strict()
+        .refine((t) => (t.token === undefined) !== (t.sha256 === undefined), { message: 'give exactly one of token or sha256' }),
+    )
+    .min(1),
+});
+
+const digest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
+
+/** Bearer tokens, each with an identity and roles. Tokens are kept and compared only as digests. */
+export class TokenStore {
+  private constructor(private readonly entries: TokenEntry[]) {}
+
+  static async load(options: { token?: string; identity: string; tokensFile?: string }): Promise<TokenStore> {
+    const entries: TokenEntry[] = [];
+    if (options.token) entries.push({ identity: options.identity, roles: [...ROLES], digest: digest(options.token) });
+    if (options.tokensFile) {
+      const parsed = tokensFileSchema.safeParse(parse(await readFile(options.tokensFile, 'utf8')));
+      if (!parsed.success) {
+        throw new Error(`${options.tokensFile}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      }
+      for (const t of parsed.data.tokens) {
+        entries.push({ identity: t.identity, roles: t.roles, digest: t.token ? digest(t.token) : Buffer.from(t.sha256 ?? '', 'hex') });
+      }
+    }
+    if (entries.length === 0) {
+      throw new Error('no API token is configured: set STEADFAST_API_TOKEN or STEADFAST_TOKENS_FILE');
+    }
+    return new TokenStore(entries);
+  }
+
+  /** Finds the token's principal; every stored digest is compared, in constant time each. */
+  authenticate(token: string): Principal | undefined {
+    const presented = digest(token);
+    let found: TokenEntry | undefined;
+    for (const entry of this.entries) {
+      if (timingSafeEqual(presented, entry.digest) && !found) found = entry;
+    }
+    return found ? { identity: found.identity, roles: found.roles } : undefined;
+  }
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    principal?: Principal;
+  }
+}
+
+/** Requires a bearer token with the given role; the principal is kept in res.locals. */
+export function requireRole(store: TokenStore, role: Role) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match?.[1]) {
+      res.set('WWW-Authenticate', 'Bearer realm="steadfast"');
+      throw new HttpError(401, 'Unauthenticated', 'send Authorization: Bearer <token>');
+    }
+    const principal = store.authenticate(match[1]);
+    if (!principal) {
+      res.set('WWW-Authenticate', 'Bearer realm="steadfast", error="invalid_token"');
+      throw new HttpError(401, 'Unauthenticated', 'the token is not valid');
+    }
+    if (!principal.roles.includes(role)) {
+      throw new HttpError(403, 'Forbidden', `${principal.identity} lacks the ${role} role`);
+    }
+    res.locals.principal = principal;
+    next();
+  };
+}
+
+export function principalOf(res: Response): Principal {
+  const p = res.locals.principal;
+  if (!p) throw new HttpError(401, 'Unauthenticated', 'no authenticated principal');
+  return p;
+}

@@ -1,0 +1,85 @@
+import type { NextFunction, Request, Response } from 'express';
+import { isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ZodError } from 'zod';
+import type { Logger } from '../lib/logger.js';
+import { REFUSAL } from '../workflows/messages.js';
+
+/** An error that already knows its HTTP answer. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+export function invalidInput(what: string, error: ZodError): HttpError {
+  return new HttpError(
+    400,
+    'InvalidInput',
+    `invalid ${what}: ${error.issues
+      .slice(0, 5)
+      .map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`)
+      .join('; ')}`,
+    error.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+  );
+}
+
+const REFUSAL_STATUS: Record<string, number> = {
+  [REFUSAL.notAuthorized]: 403,
+  [REFUSAL.wrongStage]: 409,
+  [REFUSAL.alreadyDecided]: 409,
+  [REFUSAL.closed]: 409,
+  [REFUSAL.invalid]: 400,
+};
+
+// gRPC codes: 4 DEADLINE_EXCEEDED, 14 UNAVAILABLE.
+const UNREACHABLE_CODES = new Set([4, 14]);
+
+function grpcCode(err: unknown): number | undefined {
+  for (let e: unknown = err; e instanceof Error; e = e.cause) {
+    if (isGrpcServiceError(e)) return e.code;
+  }
+  return undefined;
+}
+
+/** Maps Temporal's errors to the HTTP answer a client can act on. */
+export function fromTemporal(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (err instanceof WorkflowNotFoundError) return new HttpError(404, 'IncidentNotFound', 'no such incident');
+  if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+    const type = err.cause.type ?? '';
+    return new HttpError(REFUSAL_STATUS[type] ?? 409, type || 'Refused', err.cause.message);
+  }
+  const code = grpcCode(err);
+  if (code !== undefined && UNREACHABLE_CODES.has(code)) {
+    return new HttpError(503, 'TemporalUnavailable', 'Temporal cannot be reached; retry later (nothing was recorded)');
+  }
+  if (code === 5) return new HttpError(404, 'IncidentNotFound', 'no such incident');
+  return undefined;
+}
+
+export function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const bodyError = err as { type?: string; status?: number; message?: string };
+    let http: HttpError | undefined = fromTemporal(err);
+    if (!http && bodyError.type === 'entity.too.large') {
+      http = new HttpError(413, 'PayloadTooLarge', `the body is larger than the limit (${bodyError.message ?? ''})`);
+    } else if (!http && bodyError.type === 'entity.parse.failed') {
+      http = new HttpError(400, 'InvalidJSON', `the body is not valid JSON: ${bodyError.message ?? ''}`);
+    } else if (!http && typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
+      http = new HttpError(bodyError.status, 'BadRequest', bodyError.message ?? 'bad request');
+    }
+    if (!http) {
+      logger.error({ event: 'api.error', method: req.method, path: req.path, err }, 'unexpected error');
+      http = new HttpError(500, 'InternalError', 'unexpected error; nothing was recorded, retry');
+    }
+    if (http.status === 503) res.set('Retry-After', '5');
+    res.status(http.status).json({ error: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) });
+  };
+}

@@ -1,0 +1,128 @@
+import { Router, type RequestHandler } from 'express';
+import type { Client, WorkflowUpdateOptions } from '@temporalio/client';
+import { z } from 'zod';
+import type { IncidentState } from '../../domain/incident.js';
+import { STAGES } from '../../domain/incident.js';
+import {
+  acknowledgeUpdate,
+  approveUpdate,
+  INCIDENT_WORKFLOW_TYPE,
+  rejectUpdate,
+  resolveUpdate,
+  stateQuery,
+} from '../../workflows/messages.js';
+import { SA } from '../../workflows/search-attributes.js';
+import type { Metrics } from '../../lib/metrics.js';
+import { principalOf, requireRole, type TokenStore } from '../auth.js';
+import { HttpError, invalidInput } from '../errors.js';
+
+const keyword = z.string().regex(/^[A-Za-z0-9_.:/-]{1,200}$/, 'letters, digits and _ . : / -');
+const listQuerySchema = z
+  .object({
+    status: z.enum(['open', 'closed']).optional(),
+    service: keyword.optional(),
+    severity: keyword.optional(),
+    stage: z.enum(STAGES).optional(),
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+  })
+  .strict();
+const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'an incident ID');
+const decisionSchema = z
+  .object({ reason: z.string().max(2000).optional() })
+  .strict()
+  .default({});
+
+export interface IncidentRoutesDeps {
+  client: Client;
+  tokens: TokenStore;
+  metrics: Metrics;
+  temporalTimeoutMs: number;
+  json: RequestHandler;
+  workflowUrl: (id: string) => string;
+}
+
+export function incidentRoutes(deps: IncidentRoutesDeps): Router {
+  const router = Router();
+  const { client } = deps;
+  const bounded = <T>(fn: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + deps.temporalTimeoutMs, fn);
+
+  router.get('/incidents', requireRole(deps.tokens, 'read'), async (req, res) => {
+    const parsed = listQuerySchema.safeParse(req.query);
+    if (!parsed.success) throw invalidInput('filter', parsed.error);
+    const f = parsed.data;
+    // Values are restricted to a safe alphabet above, so they can be quoted into the visibility query.
+    const clauses = [`WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`];
+    if (f.status === 'open') clauses.push(`ExecutionStatus = 'Running'`);
+    if (f.status === 'closed') clauses.push(`ExecutionStatus != 'Running'`);
+    if (f.service) clauses.push(`${SA.service.name} = '${f.service}'`);
+    if (f.severity) clauses.push(`${SA.severity.name} = '${f.severity}'`);
+    if (f.stage) clauses.push(`${SA.stage.name} = '${f.stage}'`);
+    const incidents = await bounded(async () => {
+      const out = [];
+      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: f.limit })) {
+        const sa = wf.typedSearchAttributes;
+        out.push({
+          incidentId: wf.workflowId,
+          runId: wf.runId,
+          status: wf.status.name === 'RUNNING' ? 'open' : 'closed',
+          executionStatus: wf.status.name,
+          service: sa.get(SA.service) ?? null,
+          alertName: sa.get(SA.alertName) ?? null,
+          severity: sa.get(SA.severity) ?? null,
+          stage: sa.get(SA.stage) ?? null,
+          runbook: sa.get(SA.runbook) ?? null,
+          outcome: sa.get(SA.outcome) ?? null,
+          openedAt: wf.startTime.toISOString(),
+          closedAt: wf.closeTime?.toISOString() ?? null,
+          temporalUrl: deps.workflowUrl(wf.workflowId),
+        });
+        if (out.length >= f.limit) break;
+      }
+      return out;
+    });
+    res.json({ incidents });
+  });
+
+  router.get('/incidents/:id', requireRole(deps.tokens, 'read'), async (req, res) => {
+    const id = idSchema.safeParse(req.params['id']);
+    if (!id.success) throw invalidInput('incident ID', id.error);
+    const state = await bounded(() => client.workflow.getHandle(id.data).query(stateQuery));
+    res.json({ incident: state, temporalUrl: deps.workflowUrl(id.data) });
+  });
+
+  const decisions = { approve: approveUpdate, reject: rejectUpdate, acknowledge: acknowledgeUpdate, resolve: resolveUpdate };
+  for (const [verb, update] of Object.entries(decisions)) {
+    router.post(`/incidents/:id/${verb}`, requireRole(deps.tokens, 'approve'), deps.json, async (req, res) => {
+      const id = idSchema.safeParse(req.params['id']);
+      if (!id.success) throw invalidInput('incident ID', id.error);
+      const body = decisionSchema.safeParse(req.body ?? {});
+      if (!body.success) {
+        throw invalidInput('decision (the actor is always the token identity; send only an optional reason)', body.error);
+      }
+      const { identity } = principalOf(res);
+      const handle = client.workflow.getHandle(id.data);
+      const options: WorkflowUpdateOptions & { args: [{ actor: string; via: string; reason?: string }] } = {
+        args: [{ actor: identity, via: 'api', ...(body.data.reason ? { reason: body.data.reason } : {}) }],
+      };
+      let state: IncidentState;
+      try {
+        state = await bounded(() => handle.executeUpdate(update, options));
+      } catch (err) {
+        throw await closedOr(err, () => bounded(() => handle.describe()));
+      }
+      res.json({ accepted: true, decision: verb, actor: identity, incident: state });
+    });
+  }
+  return router;
+}
+
+/** An update sent to a finished workflow fails with a server error; say plainly that it is closed. */
+async function closedOr(err: unknown, describe: () => Promise<{ status: { name: string } }>): Promise<unknown> {
+  if (err instanceof HttpError) return err;
+  const message = err instanceof Error ? err.message : '';
+  if (/already completed|workflow execution already/i.test(message)) {
+    const info = await describe().catch(() => undefined);
+    if (info && info.status.name !== 'RUNNING') return new HttpError(409, 'IncidentClosed', 'the incident is closed');
+  }
+  return err;
+}

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { parseDuration } from '../domain/duration.js';
+import { DEFAULT_CORRELATION_LABELS } from '../domain/correlation.js';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((s) => parseDuration(s) !== undefined, { message: 'a duration such as 10s, 5m or 1h' })
+    .transform((s) => parseDuration(s) ?? 0);
+const list = z
+  .string()
+  .default('')
+  .transform((s) =>
+    s
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+const port = z.coerce.number().int().min(0).max(65_535);
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional());
+const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
+
+/** Every setting the product reads, from the environment, validated once at start. */
+const envSchema = z.object({
+  STEADFAST_API_HOST: z.string().default('127.0.0.1'),
+  STEADFAST_API_PORT: port.default(8080),
+  STEADFAST_API_TOKEN: optional,
+  STEADFAST_API_IDENTITY: z.string().min(1).default('admin'),
+  STEADFAST_TOKENS_FILE: optional,
+  STEADFAST_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
+  STEADFAST_PUBLIC_URL: optionalUrl,
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().default('steadfast-incidents'),
+  TEMPORAL_TLS: bool.default(false),
+  TEMPORAL_TLS_CERT: optional,
+  TEMPORAL_TLS_KEY: optional,
+  TEMPORAL_TLS_CA: optional,
+  TEMPORAL_API_KEY: optional,
+  TEMPORAL_UI_URL: optionalUrl,
+  PROMETHEUS_URL: optionalUrl,
+  STEADFAST_RUNBOOKS_DIR: z.string().default('runbooks'),
+  STEADFAST_APPROVERS: list,
+  STEADFAST_CORRELATION_LABELS: z
+    .string()
+    .default(DEFAULT_CORRELATION_LABELS.join(','))
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  STEADFAST_DEBOUNCE: duration('5s'),
+  STEADFAST_DETECT_WINDOW: duration('1h'),
+  STEADFAST_DETECT_STEP: duration('15s'),
+  STEADFAST_ESCALATION_WEBHOOK_URL: optionalUrl,
+  STEADFAST_DRY_RUN: bool.default(false),
+  STEADFAST_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).default(5000),
+  STEADFAST_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  STEADFAST_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
+});
+
+export interface Settings {
+  api: { host: string; port: number; maxBodyBytes: number; publicUrl?: string };
+  auth: { token?: string; identity: string; tokensFile?: string };
+  temporal: {
+    address: string;
+    namespace: string;
+    taskQueue: string;
+    tls: boolean;
+    tlsCert?: string;
+    tlsKey?: string;
+    tlsCa?: string;
+    apiKey?: string;
+    uiUrl: string;
+  };
+  prometheusUrl?: string;
+  runbooksDir: string;
+  approvers: string[];
+  correlationLabels: string[];
+  debounceMs: number;
+  detectWindowMs: number;
+  detectStepMs: number;
+  escalationWebhookUrl?: string;
+  dryRun: boolean;
+  maxHistoryEvents: number;
+  dockerSocket: string;
+  logLevel: z.infer<typeof envSchema>['STEADFAST_LOG_LEVEL'];
+}
+
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+/** Reads and checks the environment; throws a SettingsError naming each bad variable. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new SettingsError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const e = parsed.data;
+  return {
+    api: { host: e.STEADFAST_API_HOST, port: e.STEADFAST_API_PORT, maxBodyBytes: e.STEADFAST_MAX_BODY_BYTES, ...(e.STEADFAST_PUBLIC_URL ? { publicUrl: e.STEADFAST_PUBLIC_URL } : {}) },
+    auth: { token: e.STEADFAST_API_TOKEN, identity: e.STEADFAST_API_IDENTITY, tokensFile: e.STEADFAST_TOKENS_FILE },
+    temporal: {
+      address: e.TEMPORAL_ADDRESS,
+      namespace: e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      tls: e.TEMPORAL_TLS || e.TEMPORAL_API_KEY !== undefined,
+      tlsCert: e.TEMPORAL_TLS_CERT,
+      tlsKey: e.TEMPORAL_TLS_KEY,
+      tlsCa: e.TEMPORAL_TLS_CA,
+      apiKey: e.TEMPORAL_API_KEY,
+      uiUrl: e.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233',
+    },
+    prometheusUrl: e.PROMETHEUS_URL,
+    runbooksDir: e.STEADFAST_RUNBOOKS_DIR,
+    approvers: e.STEADFAST_APPROVERS,
+    correlationLabels: e.STEADFAST_CORRELATION_LABELS,
+    debounceMs: e.STEADFAST_DEBOUNCE,
+    detectWindowMs: e.STEADFAST_DETECT_WINDOW,
+    detectStepMs: e.STEADFAST_DETECT_STEP,
+    escalationWebhookUrl: e.STEADFAST_ESCALATION_WEBHOOK_URL,
+    dryRun: e.STEADFAST_DRY_RUN,
+    maxHistoryEvents: e.STEADFAST_MAX_HISTORY_EVENTS,
+    dockerSocket: e.STEADFAST_DOCKER_SOCKET.replace(/^unix:\/\//, ''),
+    logLevel: e.STEADFAST_LOG_LEVEL,
+  };
+}

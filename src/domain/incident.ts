@@ -1,0 +1,150 @@
+import type { ActionStep } from './action.js';
+import type { Alert } from './alert.js';
+import type { AnomalyFinding } from './anomaly.js';
+import type { Forecast } from './forecast.js';
+
+/** Types of the incident's durable state. Pure data: the workflow keeps it, the API shows it. */
+
+export const STAGES = [
+  'collect',
+  'detect',
+  'predict',
+  'recommend',
+  'approve',
+  'remediate',
+  'verify',
+  'closed',
+] as const;
+export type Stage = (typeof STAGES)[number];
+
+export type Outcome =
+  | 'verified' // remediation ran and verification passed
+  | 'failed' // remediation or verification failed; rolled back
+  | 'rejected' // a human rejected the remediation
+  | 'aborted' // nobody approved and the final policy was to abort
+  | 'resolved' // the alerts resolved, or a human resolved it, without remediation
+  | 'no-runbook' // nothing to run and the alerts resolved
+  | 'dry-run'; // the plan was previewed, nothing was changed
+
+export interface TimelineEntry {
+  at: string;
+  stage: Stage;
+  event: string;
+  message: string;
+  actor?: string;
+}
+
+export interface DetectionResult {
+  /** `scored`, or why there is no score: never an invented number. */
+  status: 'scored' | 'no-metrics-source' | 'unreachable' | 'no-data' | 'insufficient-history';
+  query?: string;
+  prometheusUrl?: string;
+  finding?: AnomalyFinding;
+  threshold?: { value: number; direction: 'above' | 'below' };
+  /** The series the finding is about, for the forecast and for charts. */
+  series?: { times: number[]; values: number[]; labels: Record<string, string> };
+  message: string;
+}
+
+export interface PredictionResult {
+  status: 'forecast' | 'no-data';
+  forecast?: Forecast;
+  message: string;
+}
+
+export interface EscalationTarget {
+  type: 'log' | 'webhook';
+  url?: string;
+}
+
+export interface EscalationPlan {
+  /** Wait for a decision before the first escalation. */
+  timeoutMs: number;
+  levels: { notify: EscalationTarget[]; waitMs: number }[];
+  finalPolicy: 'abort' | 'auto-approve';
+}
+
+export interface Recommendation {
+  runbookId: string;
+  title: string;
+  risk: 'low' | 'medium' | 'high';
+  explanation: string;
+  steps: ActionStep[];
+  approvers: string[];
+  escalation: EscalationPlan;
+  verification: { promql?: string; withinMs: number; intervalMs: number };
+  dryRun: boolean;
+}
+
+export interface Decision {
+  actor: string;
+  reason?: string;
+  /** Where the decision came from: api, slack, cli, policy. */
+  via: string;
+}
+
+export interface ApprovalRecord extends Decision {
+  decision: 'approved' | 'rejected' | 'acknowledged';
+  at: string;
+}
+
+export interface ActionRecord {
+  index: number;
+  description: string;
+  status: 'running' | 'done' | 'failed' | 'rolled-back' | 'rollback-failed' | 'dry-run';
+  startedAt: string;
+  finishedAt?: string;
+  effect?: string;
+  error?: string;
+  rollback?: string;
+}
+
+export interface IncidentState {
+  incidentId: string;
+  correlationKey: string;
+  title: string;
+  service: string;
+  alertName: string;
+  severity: string;
+  stage: Stage;
+  openedAt: string;
+  closedAt?: string;
+  outcome?: Outcome;
+  alerts: Alert[];
+  duplicatesDropped: number;
+  detection?: DetectionResult;
+  prediction?: PredictionResult;
+  recommendation?: Recommendation | null;
+  approvals: ApprovalRecord[];
+  escalationLevel: number;
+  /** When the approval wait escalates next; absent once acknowledged (a human owns it). */
+  nextEscalationAt?: string;
+  actions: ActionRecord[];
+  verification?: { status: 'passed' | 'failed'; message: string; at: string };
+  timeline: TimelineEntry[];
+  /** Times of the milestones, for MTTR breakdowns. */
+  milestones: Partial<Record<'opened' | 'recommended' | 'approved' | 'firstAction' | 'actionsDone' | 'verified' | 'closed', string>>;
+}
+
+/** The workflow's input; `carried` is set when a long incident continues as new. */
+export interface IncidentInput {
+  incidentId: string;
+  correlationKey: string;
+  /** How long the first alerts gather before detection starts. */
+  debounceMs: number;
+  /** Continue as new once the history has this many events, at a safe point. */
+  maxHistoryEvents: number;
+  dryRun: boolean;
+  carried?: IncidentState;
+}
+
+const SEVERITY_ORDER = ['critical', 'high', 'error', 'warning', 'predicted', 'info'];
+
+/** The most severe of two severities; unknown words rank below the known ones. */
+export function moreSevere(a: string, b: string): string {
+  const rank = (s: string): number => {
+    const i = SEVERITY_ORDER.indexOf(s);
+    return i === -1 ? SEVERITY_ORDER.length : i;
+  };
+  return rank(b) < rank(a) ? b : a;
+}

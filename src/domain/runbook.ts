@@ -1,0 +1,227 @@
+import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { z } from 'zod';
+import { describeAction, type ActionStep } from './action.js';
+import { parseDuration } from './duration.js';
+import type { EscalationPlan, Recommendation } from './incident.js';
+import { fillPromQL, fillValue } from './placeholder.js';
+
+const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
+  message: 'a duration such as 30s, 5m or 1h',
+});
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1e3, ki: 1024, m: 1e6, mi: 1024 ** 2, g: 1e9, gi: 1024 ** 3 };
+const byteSize = z
+  .string()
+  .regex(/^\d+(\.\d+)?\s*(k|ki|m|mi|g|gi)?b?$/i, 'a size such as 256Mi, 1Gi or 512M')
+  .transform((s) => {
+    const m = /^(\d+(?:\.\d+)?)\s*([a-z]*?)b?$/i.exec(s);
+    return Math.round(Number(m?.[1]) * (BYTE_UNITS[(m?.[2] ?? '').toLowerCase()] ?? 1));
+  });
+const template = z.string().min(1).max(512);
+
+const stepSchema = z.discriminatedUnion('action', [
+  z.object({ action: z.literal('docker.restart'), container: template, stopTimeout: duration.default('10s') }).strict(),
+  z
+    .object({
+      action: z.literal('docker.update-resources'),
+      container: template,
+      memory: byteSize.optional(),
+      cpus: z.number().positive().max(1024).optional(),
+    })
+    .strict()
+    .refine((s) => s.memory !== undefined || s.cpus !== undefined, { message: 'set memory, cpus or both' }),
+  z.object({ action: z.literal('wait'), duration }).strict(),
+]);
+
+const targetSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('log') }).strict(),
+  z.object({ type: z.literal('webhook'), url: z.url({ protocol: /^https?$/ }) }).strict(),
+]);
+
+export const runbookSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lower-case letters, digits and dashes')
+      .optional(),
+    title: z.string().min(1).max(200),
+    description: z.string().max(4000).optional(),
+    match: z
+      .object({
+        alertnames: z.array(z.string().min(1)).min(1).optional(),
+        labels: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .refine((m) => m.alertnames !== undefined || m.labels !== undefined, {
+        message: 'match needs alertnames, labels or both',
+      }),
+    risk: z.enum(['low', 'medium', 'high']),
+    approvers: z.array(z.string().min(1)).default([]),
+    approval: z
+      .object({
+        timeout: duration.default('15m'),
+        escalation: z.array(z.object({ notify: z.array(targetSchema).min(1), wait: duration }).strict()).default([]),
+        finalPolicy: z.enum(['abort', 'auto-approve']).default('abort'),
+      })
+      .strict()
+      .default({ timeout: '15m', escalation: [], finalPolicy: 'abort' }),
+    dryRun: z.boolean().default(false),
+    steps: z.array(stepSchema).min(1).max(20),
+    verify: z
+      .object({ promql: template.optional(), within: duration.default('5m'), interval: duration.default('10s') })
+      .strict()
+      .default({ within: '5m', interval: '10s' }),
+  })
+  .strict()
+  .refine((r) => r.approval.finalPolicy !== 'auto-approve' || r.risk === 'low', {
+    message: 'finalPolicy auto-approve is only allowed for low-risk runbooks',
+    path: ['approval', 'finalPolicy'],
+  });
+
+export type RunbookDefinition = z.infer<typeof runbookSchema>;
+export interface Runbook extends RunbookDefinition {
+  id: string;
+  file: string;
+}
+
+export interface RunbookProblem {
+  file: string;
+  line: number;
+  field: string;
+  message: string;
+}
+
+export class RunbookError extends Error {
+  constructor(readonly problems: RunbookProblem[]) {
+    super(problems.map((p) => `${p.file}:${p.line}: ${p.field}: ${p.message}`).join('\n'));
+    this.name = 'RunbookError';
+  }
+}
+
+function lineOf(doc: ReturnType<typeof parseDocument>, path: PropertyKey[], counter: LineCounter): number {
+  // Walk down as far as the path exists, so a missing field points at its parent.
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth) as (string | number)[], true) as Node | undefined;
+    const offset = node && (isMap(node) || isSeq(node) || 'range' in node) ? node.range?.[0] : undefined;
+    if (offset !== undefined) return counter.linePos(offset).line;
+  }
+  return 1;
+}
+
+/** Parses one runbook file; throws a RunbookError naming file, line and field for each problem. */
+export function parseRunbook(file: string, text: string): Runbook {
+  const counter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    throw new RunbookError(
+      doc.errors.map((e) => ({
+        file,
+        line: e.linePos?.[0]?.line ?? 1,
+        field: '(yaml)',
+        message: e.message.split('\n')[0] ?? e.message,
+      })),
+    );
+  }
+  const result = runbookSchema.safeParse(doc.toJS());
+  if (!result.success) {
+    throw new RunbookError(
+      result.error.issues.map((issue) => ({
+        file,
+        line: lineOf(doc, issue.path, counter),
+        field: issue.path.length > 0 ? issue.path.join('.') : '(runbook)',
+        message: issue.message,
+      })),
+    );
+  }
+  const id = result.data.id ?? (file.split('/').pop() ?? file).replace(/\.ya?ml$/, '');
+  return { ...result.data, id, file };
+}
+
+export interface IncidentFacts {
+  alertName: string;
+  labels: Record<string, string>;
+}
+
+function specificity(runbook: Runbook, facts: IncidentFacts): number | undefined {
+  const { alertnames, labels } = runbook.match;
+  if (alertnames && !alertnames.includes(facts.alertName)) return undefined;
+  for (const [name, value] of Object.entries(labels ?? {})) {
+    if (facts.labels[name] !== value) return undefined;
+  }
+  return (alertnames ? 1 : 0) + Object.keys(labels ?? {}).length;
+}
+
+const RISK_ORDER = { low: 0, medium: 1, high: 2 } as const;
+
+/** Runbooks that match, most specific first; among equals the lower risk, then the id. */
+export function matchRunbooks(runbooks: readonly Runbook[], facts: IncidentFacts): Runbook[] {
+  return runbooks
+    .map((r) => ({ r, score: specificity(r, facts) }))
+    .filter((x): x is { r: Runbook; score: number } => x.score !== undefined)
+    .sort((a, b) => b.score - a.score || RISK_ORDER[a.r.risk] - RISK_ORDER[b.r.risk] || a.r.id.localeCompare(b.r.id))
+    .map((x) => x.r);
+}
+
+export interface PlanDefaults {
+  approvers: string[];
+  escalationWebhookUrl?: string;
+  dryRun: boolean;
+}
+
+/** Turns a matched runbook into the incident's plan, filling and checking every placeholder. */
+export function planFromRunbook(runbook: Runbook, facts: IncidentFacts, defaults: PlanDefaults): Recommendation {
+  const labels = facts.labels;
+  const steps: ActionStep[] = runbook.steps.map((step, i): ActionStep => {
+    const field = `steps.${i}`;
+    switch (step.action) {
+      case 'docker.restart':
+        return {
+          action: 'docker.restart',
+          container: fillValue(step.container, labels, 'container', `${field}.container`),
+          stopTimeoutSeconds: Math.ceil((parseDuration(step.stopTimeout) ?? 10_000) / 1000),
+        };
+      case 'docker.update-resources':
+        return {
+          action: 'docker.update-resources',
+          container: fillValue(step.container, labels, 'container', `${field}.container`),
+          ...(step.memory !== undefined ? { memoryBytes: step.memory } : {}),
+          ...(step.cpus !== undefined ? { nanoCpus: Math.round(step.cpus * 1e9) } : {}),
+        };
+      case 'wait':
+        return { action: 'wait', ms: parseDuration(step.duration) ?? 0 };
+    }
+  });
+  const escalation: EscalationPlan = {
+    timeoutMs: parseDuration(runbook.approval.timeout) ?? 900_000,
+    levels: runbook.approval.escalation.map((level) => ({
+      notify: level.notify,
+      waitMs: parseDuration(level.wait) ?? 0,
+    })),
+    finalPolicy: runbook.approval.finalPolicy,
+  };
+  if (escalation.levels.length === 0 && defaults.escalationWebhookUrl) {
+    escalation.levels.push({
+      notify: [{ type: 'log' }, { type: 'webhook', url: defaults.escalationWebhookUrl }],
+      waitMs: escalation.timeoutMs,
+    });
+  }
+  const promql = runbook.verify.promql ? fillPromQL(runbook.verify.promql, labels, 'verify.promql') : undefined;
+  const withinMs = parseDuration(runbook.verify.within) ?? 300_000;
+  const matched = [
+    runbook.match.alertnames ? `alert ${facts.alertName}` : '',
+    ...Object.entries(runbook.match.labels ?? {}).map(([k, v]) => `${k}=${v}`),
+  ].filter(Boolean);
+  const check = promql ? `checks ${promql}` : 'checks that the alerts resolve';
+  return {
+    runbookId: runbook.id,
+    title: runbook.title,
+    risk: runbook.risk,
+    explanation:
+      `Runbook "${runbook.id}" fits ${matched.join(', ')}: it will ${steps.map(describeAction).join(', then ')}, ` +
+      `and ${check} within ${runbook.verify.within} (${runbook.risk} risk).`,
+    steps,
+    approvers: [...new Set([...runbook.approvers, ...defaults.approvers])],
+    escalation,
+    verification: { ...(promql ? { promql } : {}), withinMs, intervalMs: parseDuration(runbook.verify.interval) ?? 10_000 },
+    dryRun: defaults.dryRun || runbook.dryRun,
+  };
+}

@@ -1,0 +1,66 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Alert } from '../domain/alert.js';
+import { correlate, type CorrelationLabels } from '../domain/correlation.js';
+import type { IncidentInput } from '../domain/incident.js';
+import { alertsSignal } from '../workflows/messages.js';
+import type { incidentWorkflow } from '../workflows/incident.js';
+import { INCIDENT_WORKFLOW_TYPE } from '../workflows/messages.js';
+
+export interface IngestConfig {
+  taskQueue: string;
+  correlationLabels: CorrelationLabels;
+  debounceMs: number;
+  maxHistoryEvents: number;
+  dryRun: boolean;
+  /** Bound on each call to Temporal, so a webhook fails fast (503) instead of hanging. */
+  temporalTimeoutMs: number;
+}
+
+export interface IngestResult {
+  incidentId: string;
+  correlationKey: string;
+  /** accepted: the incident was opened or joined; no-open-incident: only resolved alerts, nothing open. */
+  status: 'accepted' | 'no-open-incident';
+  alerts: number;
+}
+
+/**
+ * Delivers one group of alerts to its incident. Firing alerts use signalWithStart, which joins the
+ * open incident or opens one, atomically; a re-sent webhook therefore never opens a second incident.
+ * A group with only resolved alerts never opens an incident: it only reaches one that is open.
+ */
+export async function ingestGroup(
+  client: Client,
+  config: IngestConfig,
+  group: { commonLabels: Record<string, string>; identity: string; alerts: Alert[] },
+): Promise<IngestResult> {
+  const { key, incidentId } = correlate(group.commonLabels, group.identity, config.correlationLabels);
+  const result = { incidentId, correlationKey: key, alerts: group.alerts.length };
+  const deadline = Date.now() + config.temporalTimeoutMs;
+  if (group.alerts.some((a) => a.status === 'firing')) {
+    const input: IncidentInput = {
+      incidentId,
+      correlationKey: key,
+      debounceMs: config.debounceMs,
+      maxHistoryEvents: config.maxHistoryEvents,
+      dryRun: config.dryRun,
+    };
+    await client.withDeadline(deadline, () =>
+      client.workflow.signalWithStart<typeof incidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, {
+        workflowId: incidentId,
+        taskQueue: config.taskQueue,
+        args: [input],
+        signal: alertsSignal,
+        signalArgs: [group.alerts],
+      }),
+    );
+    return { ...result, status: 'accepted' };
+  }
+  try {
+    await client.withDeadline(deadline, () => client.workflow.getHandle(incidentId).signal(alertsSignal, group.alerts));
+    return { ...result, status: 'accepted' };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { ...result, status: 'no-open-incident' };
+    throw err;
+  }
+}

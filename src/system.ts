@@ -1,0 +1,75 @@
+import Docker from 'dockerode';
+import { createActivities } from './activities/index.js';
+import { createApp } from './api/app.js';
+import { TokenStore } from './api/auth.js';
+import { listen, type RunningServer } from './api/server.js';
+import type { Settings } from './config/settings.js';
+import type { Logger } from './lib/logger.js';
+import { createMetrics, type Metrics } from './lib/metrics.js';
+import { connectWorker, createClient, workflowUiUrl } from './temporal/connection.js';
+import { createIncidentWorker } from './temporal/worker.js';
+
+export interface RunningPart {
+  /** Resolves when the part stops (worker shutdown); rejects if it fails. */
+  done: Promise<void>;
+  stop: () => Promise<void>;
+}
+
+/** The worker: runs incident workflows and their activities on the configured task queue. */
+export async function startWorker(settings: Settings, logger: Logger, metrics: Metrics): Promise<RunningPart> {
+  const connection = await connectWorker(settings.temporal);
+  const activities = createActivities({
+    docker: new Docker({ socketPath: settings.dockerSocket }),
+    logger,
+    metrics,
+    triage: {
+      ...(settings.prometheusUrl ? { prometheusUrl: settings.prometheusUrl } : {}),
+      detectWindowMs: settings.detectWindowMs,
+      detectStepMs: settings.detectStepMs,
+    },
+    recommend: {
+      runbooksDir: settings.runbooksDir,
+      approvers: settings.approvers,
+      dryRun: settings.dryRun,
+      ...(settings.escalationWebhookUrl ? { escalationWebhookUrl: settings.escalationWebhookUrl } : {}),
+    },
+    incidentUrl: (id) => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id),
+  });
+  const worker = await createIncidentWorker({
+    connection,
+    namespace: settings.temporal.namespace,
+    taskQueue: settings.temporal.taskQueue,
+    activities,
+  });
+  const done = worker.run().finally(() => connection.close());
+  logger.info({ event: 'worker.started', taskQueue: settings.temporal.taskQueue, namespace: settings.temporal.namespace }, 'worker started');
+  return {
+    done,
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}
+
+/** The API: webhook ingestion, incidents, decisions, health and metrics. */
+export async function startApi(settings: Settings, logger: Logger, metrics: Metrics): Promise<RunningPart & { server: RunningServer }> {
+  const tokens = await TokenStore.load(settings.auth);
+  const client = await createClient(settings.temporal);
+  const app = createApp({ settings, client, tokens, metrics, logger });
+  const server = await listen(app, settings.api.host, settings.api.port);
+  logger.info({ event: 'api.started', url: server.url }, `API listening on ${server.url}`);
+  let resolveDone: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  return {
+    server,
+    done,
+    stop: async () => {
+      await server.close();
+      await client.connection.close();
+      resolveDone();
+    },
+  };
+}
+
+export { createMetrics };

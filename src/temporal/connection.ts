@@ -1,0 +1,47 @@
+import { readFile } from 'node:fs/promises';
+import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
+import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
+import type { Settings } from '../config/settings.js';
+
+type TemporalSettings = Settings['temporal'];
+
+async function tlsOptions(s: TemporalSettings): Promise<ConnectionOptions['tls']> {
+  if (!s.tls) return undefined;
+  const [crt, key, ca] = await Promise.all([
+    s.tlsCert ? readFile(s.tlsCert) : undefined,
+    s.tlsKey ? readFile(s.tlsKey) : undefined,
+    s.tlsCa ? readFile(s.tlsCa) : undefined,
+  ]);
+  return {
+    ...(crt && key ? { clientCertPair: { crt, key } } : {}),
+    ...(ca ? { serverRootCACertificate: ca } : {}),
+  };
+}
+
+/**
+ * A client whose connection is made on first use, so the API starts (and answers 503) while Temporal
+ * is down, and recovers by itself when it comes back.
+ */
+export async function createClient(s: TemporalSettings): Promise<Client> {
+  const tls = await tlsOptions(s);
+  const connection = Connection.lazy({
+    address: s.address,
+    ...(tls ? { tls } : {}),
+    ...(s.apiKey ? { apiKey: s.apiKey } : {}),
+  });
+  return new Client({ connection, namespace: s.namespace });
+}
+
+export async function connectWorker(s: TemporalSettings): Promise<NativeConnection> {
+  const tls = (await tlsOptions(s)) as NativeConnectionOptions['tls'];
+  return NativeConnection.connect({
+    address: s.address,
+    ...(tls ? { tls } : {}),
+    ...(s.apiKey ? { apiKey: s.apiKey } : {}),
+  });
+}
+
+/** Where the Temporal Web UI shows an incident's workflow. */
+export function workflowUiUrl(uiUrl: string, namespace: string, workflowId: string): string {
+  return `${uiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

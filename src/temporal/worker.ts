@@ -1,0 +1,35 @@
+import { fileURLToPath } from 'node:url';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { IncidentActivities } from '../activities/index.js';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/**
+ * Our sources import each other as `./x.js` (Node's ESM rule) while the files are `.ts`; webpack, which
+ * bundles the workflows, is told to try the `.ts` file first.
+ */
+export const bundlerOptions: WorkerOptions['bundlerOptions'] = {
+  webpackConfigHook: (config) => ({
+    ...config,
+    resolve: { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } },
+  }),
+};
+
+export interface IncidentWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  activities: IncidentActivities;
+  /** A prebuilt bundle (bundleWorkflowCode) to skip bundling; tests share one per file. */
+  workflowBundle?: { code: string };
+}
+
+export function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    activities: options.activities,
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath, bundlerOptions }),
+  });
+}

@@ -1,0 +1,393 @@
+import {
+  ActivityCancellationType,
+  ApplicationFailure,
+  CancellationScope,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { IncidentActivities } from '../activities/index.js';
+import { describeAction, isReversible, type ActionStep, type TargetSnapshot } from '../domain/action.js';
+import type {
+  ApprovalRecord,
+  Decision,
+  IncidentInput,
+  IncidentState,
+  Outcome,
+  Recommendation,
+  Stage,
+} from '../domain/incident.js';
+import { absorbAlerts, allResolved, firstFiring } from './alerts.js';
+import {
+  acknowledgeUpdate,
+  alertsSignal,
+  approveUpdate,
+  REFUSAL,
+  rejectUpdate,
+  resolveUpdate,
+  stateQuery,
+} from './messages.js';
+import { SA } from './search-attributes.js';
+
+// Triage reads outside systems but changes nothing: short timeouts, a few quick retries.
+const triage = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumAttempts: 3 },
+});
+
+// Records and notifications must get through, but never hold the incident up for long.
+const records = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '1s', maximumAttempts: 5 },
+});
+
+// Remediation changes production: bounded attempts (the default is unlimited), heartbeats, and a
+// cancellation that waits for the action to stop before the saga moves on.
+const remediation = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '5m',
+  heartbeatTimeout: '30s',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: {
+    initialInterval: '2s',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: ['ContainerNotFound', 'InvalidAction'],
+  },
+});
+
+const nowIso = (): string => new Date().toISOString();
+
+function initialState(input: IncidentInput): IncidentState {
+  return {
+    incidentId: input.incidentId,
+    correlationKey: input.correlationKey,
+    title: '',
+    service: '',
+    alertName: '',
+    severity: 'info',
+    stage: 'collect',
+    openedAt: nowIso(),
+    alerts: [],
+    duplicatesDropped: 0,
+    approvals: [],
+    escalationLevel: 0,
+    actions: [],
+    timeline: [],
+    milestones: { opened: nowIso() },
+  };
+}
+
+/**
+ * One incident, from its first alert to a verified fix or a clear outcome. Every stage is recorded in
+ * the state (query `state`) and in search attributes. A long, noisy incident continues as new at a
+ * safe point, carrying its state, so its history stays small.
+ */
+export async function incidentWorkflow(input: IncidentInput): Promise<IncidentState> {
+  const state: IncidentState = input.carried ?? initialState(input);
+
+  const note = (event: string, message: string, actor?: string): void => {
+    state.timeline.push({ at: nowIso(), stage: state.stage, event, message, ...(actor ? { actor } : {}) });
+  };
+  const enter = (stage: Stage): void => {
+    state.stage = stage;
+    upsertSearchAttributes([{ key: SA.stage, value: stage }]);
+  };
+  const decision = (): ApprovalRecord | undefined =>
+    state.approvals.find((a) => a.decision === 'approved' || a.decision === 'rejected');
+  const historyTooLong = (): boolean =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= input.maxHistoryEvents;
+
+  setHandler(alertsSignal, (alerts) => {
+    const wasEmpty = state.alerts.length === 0;
+    const severity = state.severity;
+    for (const alert of absorbAlerts(state, alerts)) {
+      note(
+        alert.status === 'firing' ? 'alert-firing' : 'alert-resolved',
+        `${alert.alertName} ${alert.status}${alert.annotations['summary'] ? `: ${alert.annotations['summary']}` : ''}`,
+      );
+    }
+    if (wasEmpty && state.alerts.length > 0) describeIncident(state);
+    else if (state.severity !== severity) upsertSearchAttributes([{ key: SA.severity, value: state.severity }]);
+  });
+  setHandler(stateQuery, () => state);
+
+  const decide = (kind: 'approved' | 'rejected') => (d: Decision) => {
+    state.approvals.push({ ...d, decision: kind, at: nowIso() });
+    if (kind === 'approved') state.milestones.approved = nowIso();
+    note(kind, `${d.actor} ${kind} the remediation via ${d.via}${d.reason ? `: ${d.reason}` : ''}`, d.actor);
+    return state;
+  };
+  const validateDecision = (d: Decision): void => {
+    validateActor(d);
+    if (state.stage === 'closed') throw refusal(REFUSAL.closed, 'the incident is closed');
+    const prior = decision();
+    if (prior) throw refusal(REFUSAL.alreadyDecided, `already ${prior.decision} by ${prior.actor}`);
+    const plan = state.recommendation;
+    if (state.stage !== 'approve' || !plan) {
+      throw refusal(REFUSAL.wrongStage, `the incident is in stage ${state.stage}; approval opens once a runbook is recommended`);
+    }
+    if (plan.approvers.length > 0 && !plan.approvers.includes(d.actor)) {
+      throw refusal(REFUSAL.notAuthorized, `${d.actor} is not an approver for runbook ${plan.runbookId}`);
+    }
+  };
+  setHandler(approveUpdate, decide('approved'), { validator: validateDecision });
+  setHandler(rejectUpdate, decide('rejected'), { validator: validateDecision });
+
+  setHandler(
+    acknowledgeUpdate,
+    (d) => {
+      state.approvals.push({ ...d, decision: 'acknowledged', at: nowIso() });
+      delete state.nextEscalationAt;
+      note('acknowledged', `${d.actor} acknowledged the incident; escalation stops${d.reason ? `: ${d.reason}` : ''}`, d.actor);
+      return state;
+    },
+    {
+      validator: (d) => {
+        validateActor(d);
+        if (state.stage === 'closed') throw refusal(REFUSAL.closed, 'the incident is closed');
+        if (state.approvals.some((a) => a.decision === 'acknowledged' && a.actor === d.actor)) {
+          throw refusal(REFUSAL.alreadyDecided, `${d.actor} already acknowledged this incident`);
+        }
+      },
+    },
+  );
+
+  let resolvedBy: Decision | undefined;
+  setHandler(
+    resolveUpdate,
+    (d) => {
+      resolvedBy = d;
+      note('resolved-by-human', `${d.actor} resolved the incident via ${d.via}${d.reason ? `: ${d.reason}` : ''}`, d.actor);
+      return state;
+    },
+    {
+      validator: (d) => {
+        validateActor(d);
+        if (state.stage === 'closed' || resolvedBy) throw refusal(REFUSAL.closed, 'the incident is already closed');
+        if (state.stage === 'remediate' || state.stage === 'verify') {
+          throw refusal(REFUSAL.wrongStage, `remediation is in progress (stage ${state.stage}); wait for its verification`);
+        }
+      },
+    },
+  );
+
+  const rollOver = async (): Promise<never> => {
+    note('continued-as-new', `history reached ${workflowInfo().historyLength} events; continuing as a new run`);
+    await condition(allHandlersFinished);
+    return continueAsNew<typeof incidentWorkflow>({ ...input, carried: state });
+  };
+  const settled = (): boolean => resolvedBy !== undefined || allResolved(state);
+
+  const close = async (outcome: Outcome, message: string): Promise<IncidentState> => {
+    state.outcome = outcome;
+    enter('closed');
+    state.closedAt = nowIso();
+    state.milestones.closed = state.closedAt;
+    upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
+    note('closed', message);
+    await records.recordIncidentClosed(state);
+    await condition(allHandlersFinished);
+    return state;
+  };
+
+  // 1. collect: a short debounce lets a burst of alerts land in one incident.
+  if (!input.carried) {
+    note('opened', `incident opened for ${input.correlationKey}`);
+    await condition(() => state.alerts.length > 0);
+    await sleep(input.debounceMs);
+    await records.recordIncidentOpened(state);
+  } else {
+    upsertSearchAttributes([{ key: SA.stage, value: state.stage }]);
+  }
+
+  // 2. detect
+  if (!state.detection) {
+    enter('detect');
+    const alert = firstFiring(state);
+    state.detection = await triage.detectAnomaly({ alert: alert ?? null });
+    note('detected', state.detection.message);
+  }
+
+  // 3. predict
+  if (!state.prediction) {
+    enter('predict');
+    state.prediction = await triage.forecastTrend({ detection: state.detection });
+    note('predicted', state.prediction.message);
+  }
+
+  // 4. recommend
+  if (state.recommendation === undefined) {
+    enter('recommend');
+    const alert = firstFiring(state);
+    const result = await triage.recommendRunbook({ alertName: state.alertName, labels: alert?.labels ?? {} });
+    state.recommendation = result.recommendation;
+    state.milestones.recommended = nowIso();
+    note('recommended', result.message);
+    if (result.recommendation) upsertSearchAttributes([{ key: SA.runbook, value: result.recommendation.runbookId }]);
+  }
+
+  const plan = state.recommendation;
+  if (!plan) {
+    // Nothing to run: the incident stays open for people until its alerts resolve or someone resolves it.
+    while (!settled()) {
+      await condition(() => settled() || historyTooLong());
+      if (!settled() && historyTooLong()) await rollOver();
+    }
+    return resolvedBy
+      ? close('resolved', `resolved by ${resolvedBy.actor}`)
+      : close('no-runbook', 'all alerts resolved; no runbook applied');
+  }
+
+  // 5. approve, escalating while nobody answers.
+  if (!decision()) {
+    if (state.stage !== 'approve') {
+      enter('approve');
+      state.nextEscalationAt = new Date(Date.now() + plan.escalation.timeoutMs).toISOString();
+      note('awaiting-approval', `waiting for approval of "${plan.title}" (${plan.risk} risk)`);
+    }
+    for (;;) {
+      const planned = state.nextEscalationAt;
+      const deadline = planned ? Date.parse(planned) - Date.now() : undefined;
+      // An acknowledgement changes the plan (no more escalation), so it wakes the wait too.
+      const ready = (): boolean =>
+        decision() !== undefined || settled() || historyTooLong() || state.nextEscalationAt !== planned;
+      const answered = deadline === undefined ? (await condition(ready), true) : await condition(ready, Math.max(deadline, 1));
+      if (decision() || settled()) break;
+      if (answered && historyTooLong()) await rollOver();
+      if (answered) continue;
+      const level = plan.escalation.levels[state.escalationLevel];
+      if (level) {
+        state.escalationLevel++;
+        state.nextEscalationAt = new Date(Date.now() + level.waitMs).toISOString();
+        note('escalated', `no decision yet: escalated to level ${state.escalationLevel}`);
+        await records.notifyEscalation({
+          incidentId: state.incidentId,
+          level: state.escalationLevel,
+          targets: level.notify,
+          title: state.title,
+          service: state.service,
+          severity: state.severity,
+          recommendation: plan.explanation,
+        });
+        continue;
+      }
+      if (plan.escalation.finalPolicy === 'auto-approve' && plan.risk === 'low') {
+        decide('approved')({ actor: 'policy:auto-approve', via: 'policy', reason: 'nobody answered; low-risk runbook' });
+        break;
+      }
+      return close('aborted', 'nobody approved in time; the final policy is to abort');
+    }
+    if (resolvedBy) return close('resolved', `resolved by ${resolvedBy.actor} before remediation`);
+    if (!decision() && allResolved(state)) return close('resolved', 'all alerts resolved before remediation; nothing was run');
+  }
+  const verdict = decision();
+  if (verdict?.decision === 'rejected') return close('rejected', `remediation rejected by ${verdict.actor}`);
+
+  // 6. remediate: a saga; every change that can be undone is undone if anything after it fails.
+  enter('remediate');
+  if (plan.dryRun) {
+    plan.steps.forEach((step, index) => {
+      state.actions.push({ index, description: describeAction(step), status: 'dry-run', startedAt: nowIso() });
+    });
+    return close('dry-run', `dry run: ${plan.steps.length} action(s) previewed, nothing was changed`);
+  }
+  const undo: { step: ActionStep; snapshot: TargetSnapshot; index: number }[] = [];
+  const rollback = async (why: string): Promise<void> => {
+    note('rolling-back', why);
+    await CancellationScope.nonCancellable(async () => {
+      for (const { step, snapshot, index } of undo.reverse()) {
+        const record = state.actions[index];
+        try {
+          const effect = await remediation.compensateAction({ step, snapshot });
+          if (record) Object.assign(record, { status: 'rolled-back', rollback: effect.summary });
+          note('rolled-back', effect.summary);
+        } catch (err) {
+          if (record) Object.assign(record, { status: 'rollback-failed', rollback: errorMessage(err) });
+          note('rollback-failed', `could not undo "${describeAction(step)}": ${errorMessage(err)}`);
+        }
+      }
+    });
+  };
+  for (const [index, step] of plan.steps.entries()) {
+    const record = { index, description: describeAction(step), status: 'running' as const, startedAt: nowIso() };
+    state.actions.push(record);
+    state.milestones.firstAction ??= record.startedAt;
+    try {
+      const snapshot = await remediation.snapshotTarget(step);
+      const effect = await remediation.applyAction({ step, snapshot });
+      if (isReversible(step)) undo.push({ step, snapshot, index });
+      Object.assign(record, { status: 'done', finishedAt: nowIso(), effect: effect.summary });
+      note('action-done', effect.summary);
+    } catch (err) {
+      Object.assign(record, { status: 'failed', finishedAt: nowIso(), error: errorMessage(err) });
+      note('action-failed', `${record.description} failed: ${errorMessage(err)}`);
+      await rollback('an action failed; undoing the actions before it');
+      return close('failed', `remediation failed at step ${index + 1}: ${errorMessage(err)}`);
+    }
+  }
+  state.milestones.actionsDone = nowIso();
+
+  // 7. verify
+  enter('verify');
+  const verified = await verify(plan, state);
+  state.verification = { status: verified.holds ? 'passed' : 'failed', message: verified.message, at: nowIso() };
+  note(verified.holds ? 'verified' : 'verification-failed', verified.message);
+  if (!verified.holds) {
+    await rollback('verification failed');
+    return close('failed', `verification failed: ${verified.message}`);
+  }
+  state.milestones.verified = nowIso();
+  return close('verified', `remediation verified: ${verified.message}`);
+}
+
+async function verify(plan: Recommendation, state: IncidentState): Promise<{ holds: boolean; message: string }> {
+  const { promql, withinMs, intervalMs } = plan.verification;
+  const deadline = Date.now() + withinMs;
+  if (!promql) {
+    const ok = await condition(() => allResolved(state), withinMs);
+    return ok
+      ? { holds: true, message: 'all alerts resolved' }
+      : { holds: false, message: `alerts still firing after ${Math.round(withinMs / 1000)}s` };
+  }
+  let last = 'not checked';
+  while (Date.now() < deadline) {
+    const check = await triage.checkCondition({ promql });
+    if (check.holds) return { holds: true, message: check.message };
+    last = check.message;
+    await sleep(Math.min(intervalMs, Math.max(deadline - Date.now(), 1)));
+  }
+  return { holds: false, message: `${promql} did not hold within ${Math.round(withinMs / 1000)}s (${last})` };
+}
+
+function describeIncident(state: IncidentState): void {
+  const alert = state.alerts[0];
+  if (!alert) return;
+  state.alertName = alert.alertName;
+  state.service = alert.labels['service'] ?? alert.labels['job'] ?? alert.labels['container'] ?? 'unknown';
+  state.title = alert.annotations['summary'] ?? `${alert.alertName} on ${state.service}`;
+  upsertSearchAttributes([
+    { key: SA.service, value: state.service },
+    { key: SA.alertName, value: state.alertName },
+    { key: SA.severity, value: state.severity },
+  ]);
+}
+
+function validateActor(d: Decision): void {
+  if (!d || typeof d.actor !== 'string' || d.actor.length === 0 || d.actor.length > 200) {
+    throw refusal(REFUSAL.invalid, 'a decision needs the actor who made it');
+  }
+}
+
+function refusal(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/** An activity's failure wraps the error it threw; the SRE wants the inner message. */
+function errorMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? err.cause.message : err.message;
+}
