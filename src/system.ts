@@ -7,6 +7,7 @@ import type { Settings } from './config/settings.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
 import { connectWorker, createClient, workflowUiUrl } from './temporal/connection.js';
+import { ensureSearchAttributes } from './temporal/search-attributes-setup.js';
 import { createIncidentWorker } from './temporal/worker.js';
 
 export interface RunningPart {
@@ -16,7 +17,14 @@ export interface RunningPart {
 }
 
 /** The worker: runs incident workflows and their activities on the configured task queue. */
-export async function startWorker(settings: Settings, logger: Logger, metrics: Metrics): Promise<RunningPart> {
+export async function startWorker(
+  settings: Settings,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<RunningPart> {
+  const admin = await createClient(settings.temporal);
+  await ensureSearchAttributes(admin, settings.temporal.namespace, logger);
+  await admin.connection.close();
   const connection = await connectWorker(settings.temporal);
   const activities = createActivities({
     docker: new Docker({ socketPath: settings.dockerSocket }),
@@ -26,6 +34,7 @@ export async function startWorker(settings: Settings, logger: Logger, metrics: M
       ...(settings.prometheusUrl ? { prometheusUrl: settings.prometheusUrl } : {}),
       detectWindowMs: settings.detectWindowMs,
       detectStepMs: settings.detectStepMs,
+      detectRecentMs: settings.detectRecentMs,
     },
     recommend: {
       runbooksDir: settings.runbooksDir,
@@ -42,7 +51,14 @@ export async function startWorker(settings: Settings, logger: Logger, metrics: M
     activities,
   });
   const done = worker.run().finally(() => connection.close());
-  logger.info({ event: 'worker.started', taskQueue: settings.temporal.taskQueue, namespace: settings.temporal.namespace }, 'worker started');
+  logger.info(
+    {
+      event: 'worker.started',
+      taskQueue: settings.temporal.taskQueue,
+      namespace: settings.temporal.namespace,
+    },
+    'worker started',
+  );
   return {
     done,
     stop: async () => {
@@ -53,7 +69,11 @@ export async function startWorker(settings: Settings, logger: Logger, metrics: M
 }
 
 /** The API: webhook ingestion, incidents, decisions, health and metrics. */
-export async function startApi(settings: Settings, logger: Logger, metrics: Metrics): Promise<RunningPart & { server: RunningServer }> {
+export async function startApi(
+  settings: Settings,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<RunningPart & { server: RunningServer }> {
   const tokens = await TokenStore.load(settings.auth);
   const client = await createClient(settings.temporal);
   const app = createApp({ settings, client, tokens, metrics, logger });

@@ -1,7 +1,13 @@
 import { heartbeat, sleep as activitySleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
-import { describeAction, formatBytes, type ActionEffect, type ActionStep, type TargetSnapshot } from '../domain/action.js';
+import {
+  describeAction,
+  formatBytes,
+  type ActionEffect,
+  type ActionStep,
+  type TargetSnapshot,
+} from '../domain/action.js';
 
 interface DockerError {
   statusCode?: number;
@@ -11,7 +17,11 @@ const isDockerError = (err: unknown): err is DockerError =>
   typeof err === 'object' && err !== null && 'statusCode' in err;
 
 function notFound(container: string): ApplicationFailure {
-  return ApplicationFailure.create({ type: 'ContainerNotFound', message: `container ${container} does not exist`, nonRetryable: true });
+  return ApplicationFailure.create({
+    type: 'ContainerNotFound',
+    message: `container ${container} does not exist`,
+    nonRetryable: true,
+  });
 }
 
 /**
@@ -30,9 +40,14 @@ export function createDockerActivities(docker: Docker) {
   };
 
   // podman before 5 has no Docker-compatible update endpoint; its own API applies the same limits.
-  const updateResources = async (containerId: string, limits: { memory: number; memorySwap: number; nanoCpus: number }): Promise<void> => {
+  const updateResources = async (
+    containerId: string,
+    limits: { memory: number; memorySwap: number; nanoCpus: number },
+  ): Promise<void> => {
     try {
-      await docker.getContainer(containerId).update({ Memory: limits.memory, MemorySwap: limits.memorySwap, NanoCpus: limits.nanoCpus });
+      await docker
+        .getContainer(containerId)
+        .update({ Memory: limits.memory, MemorySwap: limits.memorySwap, NanoCpus: limits.nanoCpus });
       return;
     } catch (err) {
       if (!isDockerError(err) || err.statusCode !== 404) throw err;
@@ -44,8 +59,14 @@ export function createDockerActivities(docker: Docker) {
           path: `/v4.0.0/libpod/containers/${encodeURIComponent(containerId)}/update?`,
           method: 'POST',
           options: {
-            memory: { limit: limits.memory > 0 ? limits.memory : -1, swap: limits.memorySwap !== 0 ? limits.memorySwap : -1 },
-            cpu: limits.nanoCpus > 0 ? { quota: Math.round((limits.nanoCpus / 1e9) * period), period } : { quota: -1, period },
+            memory: {
+              limit: limits.memory > 0 ? limits.memory : -1,
+              swap: limits.memorySwap !== 0 ? limits.memorySwap : -1,
+            },
+            cpu:
+              limits.nanoCpus > 0
+                ? { quota: Math.round((limits.nanoCpus / 1e9) * period), period }
+                : { quota: -1, period },
           },
           statusCodes: { 200: true, 201: true, 204: true, 404: 'no such container', 500: 'server error' },
         },
@@ -77,12 +98,21 @@ export function createDockerActivities(docker: Docker) {
       }
     },
 
-    async applyAction({ step, snapshot }: { step: ActionStep; snapshot: TargetSnapshot }): Promise<ActionEffect> {
+    async applyAction({
+      step,
+      snapshot,
+    }: {
+      step: ActionStep;
+      snapshot: TargetSnapshot;
+    }): Promise<ActionEffect> {
       heartbeat();
       if (step.action === 'docker.restart' && snapshot.action === 'docker.restart') {
         const before = await inspect(snapshot.containerId);
         if (before.State.StartedAt !== snapshot.startedAt && before.State.Running) {
-          return { acted: false, summary: `container ${step.container} was already restarted (up since ${before.State.StartedAt})` };
+          return {
+            acted: false,
+            summary: `container ${step.container} was already restarted (up since ${before.State.StartedAt})`,
+          };
         }
         const container = docker.getContainer(snapshot.containerId);
         try {
@@ -95,15 +125,31 @@ export function createDockerActivities(docker: Docker) {
           await container.start();
         }
         const after = await inspect(snapshot.containerId);
-        return { acted: true, summary: `restarted container ${step.container} (up since ${after.State.StartedAt})` };
+        return {
+          acted: true,
+          summary: `restarted container ${step.container} (up since ${after.State.StartedAt})`,
+        };
       }
       if (step.action === 'docker.update-resources' && snapshot.action === 'docker.update-resources') {
         const memory = step.memoryBytes ?? snapshot.memoryBytes;
         // Swap is a total of memory plus swap: keep the same headroom as before, or none if unset.
-        const swapHeadroom = snapshot.memorySwapBytes > 0 ? snapshot.memorySwapBytes - snapshot.memoryBytes : 0;
-        const memorySwap = step.memoryBytes !== undefined ? (snapshot.memorySwapBytes === -1 ? -1 : memory + Math.max(swapHeadroom, 0)) : snapshot.memorySwapBytes;
-        await updateResources(snapshot.containerId, { memory, memorySwap, nanoCpus: step.nanoCpus ?? snapshot.nanoCpus });
-        return { acted: true, summary: `${describeAction(step)} (was memory ${snapshot.memoryBytes ? formatBytes(snapshot.memoryBytes) : 'unlimited'}, cpus ${snapshot.nanoCpus ? snapshot.nanoCpus / 1e9 : 'unlimited'})` };
+        const swapHeadroom =
+          snapshot.memorySwapBytes > 0 ? snapshot.memorySwapBytes - snapshot.memoryBytes : 0;
+        const memorySwap =
+          step.memoryBytes !== undefined
+            ? snapshot.memorySwapBytes === -1
+              ? -1
+              : memory + Math.max(swapHeadroom, 0)
+            : snapshot.memorySwapBytes;
+        await updateResources(snapshot.containerId, {
+          memory,
+          memorySwap,
+          nanoCpus: step.nanoCpus ?? snapshot.nanoCpus,
+        });
+        return {
+          acted: true,
+          summary: `${describeAction(step)} (was memory ${snapshot.memoryBytes ? formatBytes(snapshot.memoryBytes) : 'unlimited'}, cpus ${snapshot.nanoCpus ? snapshot.nanoCpus / 1e9 : 'unlimited'})`,
+        };
       }
       if (step.action === 'wait') {
         const until = Date.now() + step.ms;
@@ -113,16 +159,34 @@ export function createDockerActivities(docker: Docker) {
         }
         return { acted: true, summary: `waited ${Math.round(step.ms / 1000)}s` };
       }
-      throw ApplicationFailure.create({ type: 'InvalidAction', message: `snapshot ${snapshot.action} does not fit action ${step.action}`, nonRetryable: true });
+      throw ApplicationFailure.create({
+        type: 'InvalidAction',
+        message: `snapshot ${snapshot.action} does not fit action ${step.action}`,
+        nonRetryable: true,
+      });
     },
 
     /** Restores what the snapshot recorded; only reversible actions are ever compensated. */
-    async compensateAction({ step, snapshot }: { step: ActionStep; snapshot: TargetSnapshot }): Promise<ActionEffect> {
+    async compensateAction({
+      step,
+      snapshot,
+    }: {
+      step: ActionStep;
+      snapshot: TargetSnapshot;
+    }): Promise<ActionEffect> {
       heartbeat();
       if (snapshot.action !== 'docker.update-resources') {
-        throw ApplicationFailure.create({ type: 'InvalidAction', message: `${describeAction(step)} cannot be undone`, nonRetryable: true });
+        throw ApplicationFailure.create({
+          type: 'InvalidAction',
+          message: `${describeAction(step)} cannot be undone`,
+          nonRetryable: true,
+        });
       }
-      await updateResources(snapshot.containerId, { memory: snapshot.memoryBytes, memorySwap: snapshot.memorySwapBytes, nanoCpus: snapshot.nanoCpus });
+      await updateResources(snapshot.containerId, {
+        memory: snapshot.memoryBytes,
+        memorySwap: snapshot.memorySwapBytes,
+        nanoCpus: snapshot.nanoCpus,
+      });
       return {
         acted: true,
         summary: `restored container ${snapshot.containerId.slice(0, 12)} to memory ${snapshot.memoryBytes ? formatBytes(snapshot.memoryBytes) : 'unlimited'}, cpus ${snapshot.nanoCpus ? snapshot.nanoCpus / 1e9 : 'unlimited'}`,

@@ -23,7 +23,14 @@ export function createLifecycleActivities(deps: { logger: Logger; metrics: Metri
     async recordIncidentOpened(state: IncidentState): Promise<void> {
       deps.metrics.incidentsStarted.inc();
       deps.logger.info(
-        { event: 'incident.opened', incidentId: state.incidentId, service: state.service, alertName: state.alertName, severity: state.severity, alerts: state.alerts.length },
+        {
+          event: 'incident.opened',
+          incidentId: state.incidentId,
+          service: state.service,
+          alertName: state.alertName,
+          severity: state.severity,
+          alerts: state.alerts.length,
+        },
         `incident ${state.incidentId} opened: ${state.title}`,
       );
     },
@@ -32,16 +39,27 @@ export function createLifecycleActivities(deps: { logger: Logger; metrics: Metri
       const { metrics } = deps;
       const outcome = state.outcome ?? 'unknown';
       metrics.incidentsClosed.inc({ outcome });
-      for (const [stage, secs] of Object.entries(stageDurations(state))) metrics.stageDuration.observe({ stage }, secs);
+      for (const [stage, secs] of Object.entries(stageDurations(state)))
+        metrics.stageDuration.observe({ stage }, secs);
       for (const a of state.approvals) metrics.approvals.inc({ decision: a.decision, via: a.via });
-      for (const a of state.actions) metrics.remediationActions.inc({ action: a.description.split(' ')[0] ?? 'unknown', result: a.status });
+      for (const a of state.actions)
+        metrics.remediationActions.inc({
+          action: a.description.split(' ')[0] ?? 'unknown',
+          result: a.status,
+        });
       const firstAction = seconds(state.milestones.opened, state.milestones.firstAction);
       if (firstAction !== undefined) metrics.timeToFirstAction.observe(firstAction);
       const total = seconds(state.milestones.opened, state.milestones.closed);
       if (total !== undefined) metrics.timeToClose.observe({ outcome }, total);
       if (state.duplicatesDropped > 0) metrics.duplicatesDropped.inc(state.duplicatesDropped);
       deps.logger.info(
-        { event: 'incident.closed', incidentId: state.incidentId, outcome, milestones: state.milestones, actions: state.actions.length },
+        {
+          event: 'incident.closed',
+          incidentId: state.incidentId,
+          outcome,
+          milestones: state.milestones,
+          actions: state.actions.length,
+        },
         `incident ${state.incidentId} closed: ${outcome}`,
       );
     },

@@ -19,7 +19,10 @@ export function createNotifyActivities(deps: { logger: Logger; incidentUrl: (id:
       const delivered: string[] = [];
       for (const target of notice.targets) {
         if (target.type === 'log') {
-          deps.logger.warn({ event: 'incident.escalated', ...notice, targets: undefined, url }, `incident ${notice.incidentId} escalated to level ${notice.level}`);
+          deps.logger.warn(
+            { event: 'incident.escalated', ...notice, targets: undefined, url },
+            `incident ${notice.incidentId} escalated to level ${notice.level}`,
+          );
           delivered.push('log');
           continue;
         }
@@ -39,7 +42,8 @@ export function createNotifyActivities(deps: { logger: Logger; incidentUrl: (id:
           }),
           signal: AbortSignal.timeout(10_000),
         });
-        if (!response.ok) throw new Error(`escalation webhook ${target.url} answered HTTP ${response.status}`);
+        if (!response.ok)
+          throw new Error(`escalation webhook ${target.url} answered HTTP ${response.status}`);
         delivered.push(target.url);
       }
       return { delivered };

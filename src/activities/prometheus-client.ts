@@ -16,8 +16,14 @@ const responseSchema = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('success'),
     data: z.discriminatedUnion('resultType', [
-      z.object({ resultType: z.literal('matrix'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(sample) })) }),
-      z.object({ resultType: z.literal('vector'), result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: sample })) }),
+      z.object({
+        resultType: z.literal('matrix'),
+        result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(sample) })),
+      }),
+      z.object({
+        resultType: z.literal('vector'),
+        result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: sample })),
+      }),
       z.object({ resultType: z.literal('scalar'), result: sample }),
       z.object({ resultType: z.literal('string'), result: sample }),
     ]),
@@ -44,8 +50,14 @@ export class PrometheusClient {
   ) {}
 
   async queryRange(query: string, startSec: number, endSec: number, stepSec: number): Promise<RangeSeries[]> {
-    const data = await this.call('query_range', { query, start: String(startSec), end: String(endSec), step: String(stepSec) });
-    if (data.resultType !== 'matrix') throw new PrometheusError('bad-response', `expected a matrix, got ${data.resultType}`);
+    const data = await this.call('query_range', {
+      query,
+      start: String(startSec),
+      end: String(endSec),
+      step: String(stepSec),
+    });
+    if (data.resultType !== 'matrix')
+      throw new PrometheusError('bad-response', `expected a matrix, got ${data.resultType}`);
     return data.result.map((s) => ({
       labels: s.metric,
       times: s.values.map(([t]) => t),
@@ -58,7 +70,10 @@ export class PrometheusClient {
     const data = await this.call('query', { query });
     switch (data.resultType) {
       case 'vector':
-        return { kind: 'vector', samples: data.result.map((s) => ({ labels: s.metric, value: Number(s.value[1]) })) };
+        return {
+          kind: 'vector',
+          samples: data.result.map((s) => ({ labels: s.metric, value: Number(s.value[1]) })),
+        };
       case 'scalar':
         return { kind: 'scalar', value: Number(data.result[1]) };
       default:
@@ -77,12 +92,18 @@ export class PrometheusClient {
       });
     } catch (err) {
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-      throw new PrometheusError('unreachable', `Prometheus at ${this.baseUrl} could not be reached (${cause})`);
+      throw new PrometheusError(
+        'unreachable',
+        `Prometheus at ${this.baseUrl} could not be reached (${cause})`,
+      );
     }
     const body: unknown = await response.json().catch(() => undefined);
     const parsed = responseSchema.safeParse(body);
     if (!parsed.success) {
-      throw new PrometheusError('bad-response', `Prometheus at ${this.baseUrl} answered HTTP ${response.status} without a valid API response`);
+      throw new PrometheusError(
+        'bad-response',
+        `Prometheus at ${this.baseUrl} answered HTTP ${response.status} without a valid API response`,
+      );
     }
     if (parsed.data.status === 'error') {
       throw new PrometheusError('bad-query', `Prometheus refused the query: ${parsed.data.error}`);

@@ -1,5 +1,5 @@
 import type { Alert } from '../domain/alert.js';
-import { scoreAnomaly } from '../domain/anomaly.js';
+import { DEFAULT_ANOMALY_OPTIONS, scoreAnomaly } from '../domain/anomaly.js';
 import { forecastThreshold } from '../domain/forecast.js';
 import type { DetectionResult, PredictionResult } from '../domain/incident.js';
 import { exprFromGeneratorURL, parseAlertCondition, prometheusFromGeneratorURL } from '../domain/promql.js';
@@ -11,19 +11,22 @@ export interface TriageConfig {
   prometheusUrl?: string;
   detectWindowMs: number;
   detectStepMs: number;
+  /** The end of the window that counts as "now" against the baseline before it. */
+  detectRecentMs: number;
 }
 
 /** The series of a result that belongs to the alert: its labels are all among the alert's labels. */
 function seriesOfAlert(result: RangeSeries[], alertLabels: Record<string, string>): RangeSeries | undefined {
   return (
-    result.find((s) => Object.entries(s.labels).every(([k, v]) => k === '__name__' || alertLabels[k] === v)) ??
-    result[0]
+    result.find((s) =>
+      Object.entries(s.labels).every(([k, v]) => k === '__name__' || alertLabels[k] === v),
+    ) ?? result[0]
   );
 }
 
 export function createTriageActivities(config: TriageConfig, now: () => number = Date.now) {
-  const clientFor = (alert: Alert | null): PrometheusClient | undefined => {
-    const url = config.prometheusUrl ?? prometheusFromGeneratorURL(alert?.generatorURL);
+  const clientFor = (alert: Alert | null, known?: string): PrometheusClient | undefined => {
+    const url = config.prometheusUrl ?? known ?? prometheusFromGeneratorURL(alert?.generatorURL);
     return url ? new PrometheusClient(url) : undefined;
   };
 
@@ -41,7 +44,11 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
         };
       }
       const condition = parseAlertCondition(query);
-      const base = { query: condition.series, prometheusUrl: client.baseUrl, ...(condition.threshold ? { threshold: condition.threshold } : {}) };
+      const base = {
+        query: condition.series,
+        prometheusUrl: client.baseUrl,
+        ...(condition.threshold ? { threshold: condition.threshold } : {}),
+      };
       const endSec = Math.floor(now() / 1000);
       let result: RangeSeries[];
       try {
@@ -59,10 +66,21 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
       }
       const series = seriesOfAlert(result, alert?.labels ?? {});
       if (!series || series.values.length === 0) {
-        return { ...base, status: 'no-data', message: `no anomaly score: ${condition.series} returned no data` };
+        return {
+          ...base,
+          status: 'no-data',
+          message: `no anomaly score: ${condition.series} returned no data`,
+        };
       }
       const seriesOut = { times: series.times, values: series.values, labels: series.labels };
-      const finding = scoreAnomaly({ query: condition.series, ...seriesOut });
+      const finding = scoreAnomaly(
+        { query: condition.series, ...seriesOut },
+        {
+          ...DEFAULT_ANOMALY_OPTIONS,
+          recentSeconds: config.detectRecentMs / 1000,
+          ...(alert ? { startedAt: Date.parse(alert.startsAt) / 1000 } : {}),
+        },
+      );
       if (!finding) {
         return {
           ...base,
@@ -71,7 +89,13 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
           message: `no anomaly score: only ${series.values.length} points of ${condition.series}, too little history`,
         };
       }
-      return { ...base, series: seriesOut, status: 'scored', finding, message: `anomaly score ${finding.score}: ${finding.reason}` };
+      return {
+        ...base,
+        series: seriesOut,
+        status: 'scored',
+        finding,
+        message: `anomaly score ${finding.score}: ${finding.reason}`,
+      };
     },
 
     /** Fits the trend of the detected series and says when it crosses the alert's threshold. */
@@ -79,15 +103,28 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
       if (!detection.series) {
         return { status: 'no-data', message: 'no forecast: there is no series to fit' };
       }
-      const forecast = forecastThreshold({ query: detection.query ?? '', ...detection.series }, detection.threshold);
+      const forecast = forecastThreshold(
+        { query: detection.query ?? '', ...detection.series },
+        detection.threshold,
+      );
       if (!forecast) return { status: 'no-data', message: 'no forecast: too few points to fit a trend' };
       return { status: 'forecast', forecast, message: `forecast: ${forecast.summary}` };
     },
 
-    /** Whether a PromQL condition holds now: it returns at least one sample (a non-zero scalar). */
-    async checkCondition({ promql }: { promql: string }): Promise<{ holds: boolean; message: string }> {
-      const client = clientFor(null);
-      if (!client) return { holds: false, message: 'no Prometheus is configured (PROMETHEUS_URL) to verify with' };
+    /**
+     * Whether a PromQL condition holds now: it returns at least one sample (or a non-zero scalar).
+     * Without PROMETHEUS_URL, the Prometheus that raised the alert is asked.
+     */
+    async checkCondition({
+      promql,
+      prometheusUrl,
+    }: {
+      promql: string;
+      prometheusUrl?: string;
+    }): Promise<{ holds: boolean; message: string }> {
+      const client = clientFor(null, prometheusUrl);
+      if (!client)
+        return { holds: false, message: 'no Prometheus is configured (PROMETHEUS_URL) to verify with' };
       try {
         const result = await client.query(promql);
         if (result.kind === 'scalar') {
@@ -95,7 +132,10 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
         }
         const first = result.samples[0];
         return first
-          ? { holds: true, message: `${promql} holds (${result.samples.length} series, first ${formatValue(first.value)})` }
+          ? {
+              holds: true,
+              message: `${promql} holds (${result.samples.length} series, first ${formatValue(first.value)})`,
+            }
           : { holds: false, message: `${promql} returned no series` };
       } catch (err) {
         if (err instanceof PrometheusError) return { holds: false, message: err.message };

@@ -23,7 +23,8 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const { settings, client, tokens, metrics, logger } = deps;
   const temporalTimeoutMs = deps.temporalTimeoutMs ?? 5000;
-  const workflowUrl = (id: string): string => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id);
+  const workflowUrl = (id: string): string =>
+    workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id);
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -33,7 +34,13 @@ export function createApp(deps: AppDeps): Express {
     res.on('finish', () => {
       const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
       metrics.requests.inc({ route: `${req.baseUrl}${route}`, code: String(res.statusCode) });
-      logger.debug({ event: 'api.request', method: req.method, path: req.path, status: res.statusCode, ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      logger.debug({
+        event: 'api.request',
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      });
     });
     next();
   });

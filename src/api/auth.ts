@@ -25,10 +25,15 @@ const tokensFileSchema = z.object({
           identity: z.string().min(1).max(200),
           roles: z.array(z.enum(ROLES)).min(1),
           token: z.string().min(16, 'tokens must be at least 16 characters').optional(),
-          sha256: z.string().regex(/^[a-f0-9]{64}$/, 'a hex SHA-256 digest').optional(),
+          sha256: z
+            .string()
+            .regex(/^[a-f0-9]{64}$/, 'a hex SHA-256 digest')
+            .optional(),
         })
         .strict()
-        .refine((t) => (t.token === undefined) !== (t.sha256 === undefined), { message: 'give exactly one of token or sha256' }),
+        .refine((t) => (t.token === undefined) !== (t.sha256 === undefined), {
+          message: 'give exactly one of token or sha256',
+        }),
     )
     .min(1),
 });
@@ -41,14 +46,21 @@ export class TokenStore {
 
   static async load(options: { token?: string; identity: string; tokensFile?: string }): Promise<TokenStore> {
     const entries: TokenEntry[] = [];
-    if (options.token) entries.push({ identity: options.identity, roles: [...ROLES], digest: digest(options.token) });
+    if (options.token)
+      entries.push({ identity: options.identity, roles: [...ROLES], digest: digest(options.token) });
     if (options.tokensFile) {
       const parsed = tokensFileSchema.safeParse(parse(await readFile(options.tokensFile, 'utf8')));
       if (!parsed.success) {
-        throw new Error(`${options.tokensFile}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        throw new Error(
+          `${options.tokensFile}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
       }
       for (const t of parsed.data.tokens) {
-        entries.push({ identity: t.identity, roles: t.roles, digest: t.token ? digest(t.token) : Buffer.from(t.sha256 ?? '', 'hex') });
+        entries.push({
+          identity: t.identity,
+          roles: t.roles,
+          digest: t.token ? digest(t.token) : Buffer.from(t.sha256 ?? '', 'hex'),
+        });
       }
     }
     if (entries.length === 0) {

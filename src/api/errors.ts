@@ -58,7 +58,11 @@ export function fromTemporal(err: unknown): HttpError | undefined {
   }
   const code = grpcCode(err);
   if (code !== undefined && UNREACHABLE_CODES.has(code)) {
-    return new HttpError(503, 'TemporalUnavailable', 'Temporal cannot be reached; retry later (nothing was recorded)');
+    return new HttpError(
+      503,
+      'TemporalUnavailable',
+      'Temporal cannot be reached; retry later (nothing was recorded)',
+    );
   }
   if (code === 5) return new HttpError(404, 'IncidentNotFound', 'no such incident');
   return undefined;
@@ -69,10 +73,19 @@ export function errorHandler(logger: Logger) {
     const bodyError = err as { type?: string; status?: number; message?: string };
     let http: HttpError | undefined = fromTemporal(err);
     if (!http && bodyError.type === 'entity.too.large') {
-      http = new HttpError(413, 'PayloadTooLarge', `the body is larger than the limit (${bodyError.message ?? ''})`);
+      http = new HttpError(
+        413,
+        'PayloadTooLarge',
+        `the body is larger than the limit (${bodyError.message ?? ''})`,
+      );
     } else if (!http && bodyError.type === 'entity.parse.failed') {
       http = new HttpError(400, 'InvalidJSON', `the body is not valid JSON: ${bodyError.message ?? ''}`);
-    } else if (!http && typeof bodyError.status === 'number' && bodyError.status >= 400 && bodyError.status < 500) {
+    } else if (
+      !http &&
+      typeof bodyError.status === 'number' &&
+      bodyError.status >= 400 &&
+      bodyError.status < 500
+    ) {
       http = new HttpError(bodyError.status, 'BadRequest', bodyError.message ?? 'bad request');
     }
     if (!http) {
@@ -80,6 +93,8 @@ export function errorHandler(logger: Logger) {
       http = new HttpError(500, 'InternalError', 'unexpected error; nothing was recorded, retry');
     }
     if (http.status === 503) res.set('Retry-After', '5');
-    res.status(http.status).json({ error: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) });
+    res
+      .status(http.status)
+      .json({ error: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) });
   };
 }

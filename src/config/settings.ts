@@ -21,7 +21,10 @@ const list = z
       .filter(Boolean),
   );
 const port = z.coerce.number().int().min(0).max(65_535);
-const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^https?$/ }).optional());
+const optionalUrl = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z.url({ protocol: /^https?$/ }).optional(),
+);
 const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
 
 /** Every setting the product reads, from the environment, validated once at start. */
@@ -48,10 +51,16 @@ const envSchema = z.object({
   STEADFAST_CORRELATION_LABELS: z
     .string()
     .default(DEFAULT_CORRELATION_LABELS.join(','))
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
   STEADFAST_DEBOUNCE: duration('5s'),
   STEADFAST_DETECT_WINDOW: duration('1h'),
   STEADFAST_DETECT_STEP: duration('15s'),
+  STEADFAST_DETECT_RECENT: duration('5m'),
   STEADFAST_ESCALATION_WEBHOOK_URL: optionalUrl,
   STEADFAST_DRY_RUN: bool.default(false),
   STEADFAST_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).default(5000),
@@ -80,6 +89,7 @@ export interface Settings {
   debounceMs: number;
   detectWindowMs: number;
   detectStepMs: number;
+  detectRecentMs: number;
   escalationWebhookUrl?: string;
   dryRun: boolean;
   maxHistoryEvents: number;
@@ -100,8 +110,17 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   const e = parsed.data;
   return {
-    api: { host: e.STEADFAST_API_HOST, port: e.STEADFAST_API_PORT, maxBodyBytes: e.STEADFAST_MAX_BODY_BYTES, ...(e.STEADFAST_PUBLIC_URL ? { publicUrl: e.STEADFAST_PUBLIC_URL } : {}) },
-    auth: { token: e.STEADFAST_API_TOKEN, identity: e.STEADFAST_API_IDENTITY, tokensFile: e.STEADFAST_TOKENS_FILE },
+    api: {
+      host: e.STEADFAST_API_HOST,
+      port: e.STEADFAST_API_PORT,
+      maxBodyBytes: e.STEADFAST_MAX_BODY_BYTES,
+      ...(e.STEADFAST_PUBLIC_URL ? { publicUrl: e.STEADFAST_PUBLIC_URL } : {}),
+    },
+    auth: {
+      token: e.STEADFAST_API_TOKEN,
+      identity: e.STEADFAST_API_IDENTITY,
+      tokensFile: e.STEADFAST_TOKENS_FILE,
+    },
     temporal: {
       address: e.TEMPORAL_ADDRESS,
       namespace: e.TEMPORAL_NAMESPACE,
@@ -120,6 +139,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     debounceMs: e.STEADFAST_DEBOUNCE,
     detectWindowMs: e.STEADFAST_DETECT_WINDOW,
     detectStepMs: e.STEADFAST_DETECT_STEP,
+    detectRecentMs: e.STEADFAST_DETECT_RECENT,
     escalationWebhookUrl: e.STEADFAST_ESCALATION_WEBHOOK_URL,
     dryRun: e.STEADFAST_DRY_RUN,
     maxHistoryEvents: e.STEADFAST_MAX_HISTORY_EVENTS,

@@ -10,7 +10,13 @@ export type ActionStep =
 /** What an action found before it acted: enough to make a retry harmless and to undo it. */
 export type TargetSnapshot =
   | { action: 'docker.restart'; containerId: string; startedAt: string }
-  | { action: 'docker.update-resources'; containerId: string; memoryBytes: number; memorySwapBytes: number; nanoCpus: number }
+  | {
+      action: 'docker.update-resources';
+      containerId: string;
+      memoryBytes: number;
+      memorySwapBytes: number;
+      nanoCpus: number;
+    }
   | { action: 'wait' };
 
 export interface ActionEffect {

@@ -1,3 +1,4 @@
+import { formatDuration } from './duration.js';
 import { formatValue, median, quantile, type Series } from './series.js';
 
 export interface AnomalyFinding {
@@ -16,6 +17,11 @@ export interface AnomalyOptions {
   recentSeconds: number;
   /** Fewest baseline points worth scoring against. */
   minBaselinePoints: number;
+  /**
+   * When the trouble began (epoch seconds), e.g. the alert's startsAt: the baseline ends there, so a
+   * long anomaly is never mistaken for the usual. The recent window still covers at least recentSeconds.
+   */
+  startedAt?: number;
 }
 
 export const DEFAULT_ANOMALY_OPTIONS: AnomalyOptions = { recentSeconds: 300, minBaselinePoints: 8 };
@@ -30,7 +36,7 @@ export function scoreAnomaly(
 ): AnomalyFinding | undefined {
   const end = series.times.at(-1);
   if (end === undefined) return undefined;
-  const cut = end - options.recentSeconds;
+  const cut = Math.min(end - options.recentSeconds, options.startedAt ?? Number.POSITIVE_INFINITY);
   const baseline: number[] = [];
   const recent: number[] = [];
   series.times.forEach((t, i) => {
@@ -49,11 +55,11 @@ export function scoreAnomaly(
   const score = 1 - Math.pow(2, -Math.abs(robustZ) / 3);
   const usualLow = quantile(sorted, 0.05);
   const usualHigh = quantile(sorted, 0.95);
-  const minutes = Math.round((cut - (series.times[0] ?? cut)) / 60);
+  const span = formatDuration((cut - (series.times[0] ?? cut)) * 1000);
   const name = series.labels['__name__'] ?? series.query;
   const reason =
     `${name} ${formatValue(current)} vs. a usual ${formatValue(usualLow)}–${formatValue(usualHigh)} ` +
-    `over the previous ${minutes} min (${Math.abs(robustZ) >= 100 ? '>100' : Math.abs(robustZ).toFixed(1)} MADs ${
+    `over the previous ${span} (${Math.abs(robustZ) >= 100 ? '>100' : Math.abs(robustZ).toFixed(1)} MADs ${
       robustZ >= 0 ? 'above' : 'below'
     } the median)`;
   return { score: Math.round(score * 1000) / 1000, robustZ, current, usualLow, usualHigh, reason };

@@ -64,7 +64,11 @@ export function forecastThreshold(
   const sign = threshold.direction === 'above' ? 1 : -1;
   const gap = (threshold.value - level) * sign;
   if (gap <= 0) {
-    return { ...base, secondsToThreshold: 0, summary: `already past the threshold ${formatValue(threshold.value)}` };
+    return {
+      ...base,
+      secondsToThreshold: 0,
+      summary: `already past the threshold ${formatValue(threshold.value)}`,
+    };
   }
   const towards = slope * sign;
   if (trend === 'flat' || towards <= 0) {

@@ -123,7 +123,12 @@ export interface IncidentState {
   verification?: { status: 'passed' | 'failed'; message: string; at: string };
   timeline: TimelineEntry[];
   /** Times of the milestones, for MTTR breakdowns. */
-  milestones: Partial<Record<'opened' | 'recommended' | 'approved' | 'firstAction' | 'actionsDone' | 'verified' | 'closed', string>>;
+  milestones: Partial<
+    Record<
+      'opened' | 'recommended' | 'approved' | 'firstAction' | 'actionsDone' | 'verified' | 'closed',
+      string
+    >
+  >;
 }
 
 /** The workflow's input; `carried` is set when a long incident continues as new. */

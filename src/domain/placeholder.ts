@@ -28,7 +28,12 @@ export class PlaceholderError extends Error {
 }
 
 /** Fills a template whose result must be of one kind as a whole (a container name, say). */
-export function fillValue(template: string, labels: Record<string, string>, kind: ValueKind, field: string): string {
+export function fillValue(
+  template: string,
+  labels: Record<string, string>,
+  kind: ValueKind,
+  field: string,
+): string {
   const value = template.replace(PLACEHOLDER, (_, name: string) => {
     const label = labels[name];
     if (label === undefined) throw new PlaceholderError(`${field}: the alert has no label "${name}"`);
@@ -48,7 +53,9 @@ export function fillPromQL(template: string, labels: Record<string, string>, fie
     if (label === undefined) throw new PlaceholderError(`${field}: the alert has no label "${name}"`);
     const rule = KINDS['promql-label-value'];
     if (!rule.pattern.test(label)) {
-      throw new PlaceholderError(`${field}: label ${name}=${JSON.stringify(label.slice(0, 80))} is not ${rule.description}`);
+      throw new PlaceholderError(
+        `${field}: label ${name}=${JSON.stringify(label.slice(0, 80))} is not ${rule.description}`,
+      );
     }
     return label;
   });

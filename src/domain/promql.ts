@@ -53,7 +53,12 @@ function findStringEnd(expr: string, start: number, quote: string): number {
 }
 
 const FLIP: Record<string, 'above' | 'below'> = { '>': 'below', '>=': 'below', '<': 'above', '<=': 'above' };
-const DIRECT: Record<string, 'above' | 'below'> = { '>': 'above', '>=': 'above', '<': 'below', '<=': 'below' };
+const DIRECT: Record<string, 'above' | 'below'> = {
+  '>': 'above',
+  '>=': 'above',
+  '<': 'below',
+  '<=': 'below',
+};
 
 export function parseAlertCondition(expr: string): AlertCondition {
   const trimmed = expr.trim();
@@ -67,8 +72,13 @@ export function parseAlertCondition(expr: string): AlertCondition {
     .replace(/^bool\b\s*/, '');
   const direct = DIRECT[only.op];
   const flipped = FLIP[only.op];
-  if (NUMBER.test(right) && direct) return { series: left, threshold: { value: Number(right), direction: direct } };
-  if (NUMBER.test(left) && flipped) return { series: right, threshold: { value: Number(left), direction: flipped } };
+  if (NUMBER.test(right) && direct)
+    return { series: left, threshold: { value: Number(right), direction: direct } };
+  if (NUMBER.test(left) && flipped)
+    return { series: right, threshold: { value: Number(left), direction: flipped } };
+  // An equality (`up == 0`) watches the series but has no threshold to trend towards.
+  if (NUMBER.test(right)) return { series: left };
+  if (NUMBER.test(left)) return { series: right };
   return { series: trimmed };
 }
 

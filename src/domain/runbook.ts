@@ -8,7 +8,15 @@ import { fillPromQL, fillValue } from './placeholder.js';
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: 'a duration such as 30s, 5m or 1h',
 });
-const BYTE_UNITS: Record<string, number> = { '': 1, k: 1e3, ki: 1024, m: 1e6, mi: 1024 ** 2, g: 1e9, gi: 1024 ** 3 };
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  ki: 1024,
+  m: 1e6,
+  mi: 1024 ** 2,
+  g: 1e9,
+  gi: 1024 ** 3,
+};
 const byteSize = z
   .string()
   .regex(/^\d+(\.\d+)?\s*(k|ki|m|mi|g|gi)?b?$/i, 'a size such as 256Mi, 1Gi or 512M')
@@ -19,7 +27,13 @@ const byteSize = z
 const template = z.string().min(1).max(512);
 
 const stepSchema = z.discriminatedUnion('action', [
-  z.object({ action: z.literal('docker.restart'), container: template, stopTimeout: duration.default('10s') }).strict(),
+  z
+    .object({
+      action: z.literal('docker.restart'),
+      container: template,
+      stopTimeout: duration.default('10s'),
+    })
+    .strict(),
   z
     .object({
       action: z.literal('docker.update-resources'),
@@ -59,7 +73,9 @@ export const runbookSchema = z
     approval: z
       .object({
         timeout: duration.default('15m'),
-        escalation: z.array(z.object({ notify: z.array(targetSchema).min(1), wait: duration }).strict()).default([]),
+        escalation: z
+          .array(z.object({ notify: z.array(targetSchema).min(1), wait: duration }).strict())
+          .default([]),
         finalPolicy: z.enum(['abort', 'auto-approve']).default('abort'),
       })
       .strict()
@@ -67,7 +83,11 @@ export const runbookSchema = z
     dryRun: z.boolean().default(false),
     steps: z.array(stepSchema).min(1).max(20),
     verify: z
-      .object({ promql: template.optional(), within: duration.default('5m'), interval: duration.default('10s') })
+      .object({
+        promql: template.optional(),
+        within: duration.default('5m'),
+        interval: duration.default('10s'),
+      })
       .strict()
       .default({ within: '5m', interval: '10s' }),
   })
@@ -157,7 +177,10 @@ export function matchRunbooks(runbooks: readonly Runbook[], facts: IncidentFacts
   return runbooks
     .map((r) => ({ r, score: specificity(r, facts) }))
     .filter((x): x is { r: Runbook; score: number } => x.score !== undefined)
-    .sort((a, b) => b.score - a.score || RISK_ORDER[a.r.risk] - RISK_ORDER[b.r.risk] || a.r.id.localeCompare(b.r.id))
+    .sort(
+      (a, b) =>
+        b.score - a.score || RISK_ORDER[a.r.risk] - RISK_ORDER[b.r.risk] || a.r.id.localeCompare(b.r.id),
+    )
     .map((x) => x.r);
 }
 
@@ -168,7 +191,11 @@ export interface PlanDefaults {
 }
 
 /** Turns a matched runbook into the incident's plan, filling and checking every placeholder. */
-export function planFromRunbook(runbook: Runbook, facts: IncidentFacts, defaults: PlanDefaults): Recommendation {
+export function planFromRunbook(
+  runbook: Runbook,
+  facts: IncidentFacts,
+  defaults: PlanDefaults,
+): Recommendation {
   const labels = facts.labels;
   const steps: ActionStep[] = runbook.steps.map((step, i): ActionStep => {
     const field = `steps.${i}`;
@@ -204,7 +231,9 @@ export function planFromRunbook(runbook: Runbook, facts: IncidentFacts, defaults
       waitMs: escalation.timeoutMs,
     });
   }
-  const promql = runbook.verify.promql ? fillPromQL(runbook.verify.promql, labels, 'verify.promql') : undefined;
+  const promql = runbook.verify.promql
+    ? fillPromQL(runbook.verify.promql, labels, 'verify.promql')
+    : undefined;
   const withinMs = parseDuration(runbook.verify.within) ?? 300_000;
   const matched = [
     runbook.match.alertnames ? `alert ${facts.alertName}` : '',
@@ -221,7 +250,11 @@ export function planFromRunbook(runbook: Runbook, facts: IncidentFacts, defaults
     steps,
     approvers: [...new Set([...runbook.approvers, ...defaults.approvers])],
     escalation,
-    verification: { ...(promql ? { promql } : {}), withinMs, intervalMs: parseDuration(runbook.verify.interval) ?? 10_000 },
+    verification: {
+      ...(promql ? { promql } : {}),
+      withinMs,
+      intervalMs: parseDuration(runbook.verify.interval) ?? 10_000,
+    },
     dryRun: defaults.dryRun || runbook.dryRun,
   };
 }

@@ -18,7 +18,10 @@ export function quantile(sorted: readonly number[], q: number): number {
 }
 
 export function median(values: readonly number[]): number {
-  return quantile([...values].sort((a, b) => a - b), 0.5);
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /** Short number formatting for sentences: 0.0791 → "0.0791", 12345.6 → "12346", 1.5e-7 → "1.5e-7". */

@@ -57,7 +57,9 @@ export async function ingestGroup(
     return { ...result, status: 'accepted' };
   }
   try {
-    await client.withDeadline(deadline, () => client.workflow.getHandle(incidentId).signal(alertsSignal, group.alerts));
+    await client.withDeadline(deadline, () =>
+      client.workflow.getHandle(incidentId).signal(alertsSignal, group.alerts),
+    );
     return { ...result, status: 'accepted' };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return { ...result, status: 'no-open-incident' };

@@ -23,15 +23,65 @@ export function createMetrics(): Metrics {
   const r = [registry];
   return {
     registry,
-    alertsReceived: new Counter({ name: 'steadfast_alerts_received_total', help: 'Alerts received, by source and status.', labelNames: ['source', 'status'], registers: r }),
-    requests: new Counter({ name: 'steadfast_api_requests_total', help: 'API requests by route and HTTP status.', labelNames: ['route', 'code'], registers: r }),
-    incidentsStarted: new Counter({ name: 'steadfast_incidents_started_total', help: 'Incidents opened.', registers: r }),
-    incidentsClosed: new Counter({ name: 'steadfast_incidents_closed_total', help: 'Incidents closed, by outcome.', labelNames: ['outcome'], registers: r }),
-    stageDuration: new Histogram({ name: 'steadfast_stage_duration_seconds', help: 'Time spent in each incident stage.', labelNames: ['stage'], buckets: STAGE_BUCKETS, registers: r }),
-    approvals: new Counter({ name: 'steadfast_approvals_total', help: 'Approval decisions, by decision and channel.', labelNames: ['decision', 'via'], registers: r }),
-    remediationActions: new Counter({ name: 'steadfast_remediation_actions_total', help: 'Remediation actions, by action and result.', labelNames: ['action', 'result'], registers: r }),
-    timeToFirstAction: new Histogram({ name: 'steadfast_time_to_first_action_seconds', help: 'From incident opened to the first remediation action.', buckets: STAGE_BUCKETS, registers: r }),
-    timeToClose: new Histogram({ name: 'steadfast_time_to_close_seconds', help: 'From incident opened to closed, by outcome.', labelNames: ['outcome'], buckets: STAGE_BUCKETS, registers: r }),
-    duplicatesDropped: new Counter({ name: 'steadfast_duplicate_alerts_dropped_total', help: 'Re-delivered alerts an incident already had.', registers: r }),
+    alertsReceived: new Counter({
+      name: 'steadfast_alerts_received_total',
+      help: 'Alerts received, by source and status.',
+      labelNames: ['source', 'status'],
+      registers: r,
+    }),
+    requests: new Counter({
+      name: 'steadfast_api_requests_total',
+      help: 'API requests by route and HTTP status.',
+      labelNames: ['route', 'code'],
+      registers: r,
+    }),
+    incidentsStarted: new Counter({
+      name: 'steadfast_incidents_started_total',
+      help: 'Incidents opened.',
+      registers: r,
+    }),
+    incidentsClosed: new Counter({
+      name: 'steadfast_incidents_closed_total',
+      help: 'Incidents closed, by outcome.',
+      labelNames: ['outcome'],
+      registers: r,
+    }),
+    stageDuration: new Histogram({
+      name: 'steadfast_stage_duration_seconds',
+      help: 'Time spent in each incident stage.',
+      labelNames: ['stage'],
+      buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
+    approvals: new Counter({
+      name: 'steadfast_approvals_total',
+      help: 'Approval decisions, by decision and channel.',
+      labelNames: ['decision', 'via'],
+      registers: r,
+    }),
+    remediationActions: new Counter({
+      name: 'steadfast_remediation_actions_total',
+      help: 'Remediation actions, by action and result.',
+      labelNames: ['action', 'result'],
+      registers: r,
+    }),
+    timeToFirstAction: new Histogram({
+      name: 'steadfast_time_to_first_action_seconds',
+      help: 'From incident opened to the first remediation action.',
+      buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
+    timeToClose: new Histogram({
+      name: 'steadfast_time_to_close_seconds',
+      help: 'From incident opened to closed, by outcome.',
+      labelNames: ['outcome'],
+      buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
+    duplicatesDropped: new Counter({
+      name: 'steadfast_duplicate_alerts_dropped_total',
+      help: 'Re-delivered alerts an incident already had.',
+      registers: r,
+    }),
   };
 }

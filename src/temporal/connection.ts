@@ -33,7 +33,7 @@ export async function createClient(s: TemporalSettings): Promise<Client> {
 }
 
 export async function connectWorker(s: TemporalSettings): Promise<NativeConnection> {
-  const tls = (await tlsOptions(s)) as NativeConnectionOptions['tls'];
+  const tls: NativeConnectionOptions['tls'] = await tlsOptions(s);
   return NativeConnection.connect({
     address: s.address,
     ...(tls ? { tls } : {}),

@@ -76,7 +76,14 @@ function initialState(input: IncidentInput): IncidentState {
     approvals: [],
     escalationLevel: 0,
     actions: [],
-    timeline: [],
+    timeline: [
+      {
+        at: nowIso(),
+        stage: 'collect',
+        event: 'opened',
+        message: `incident opened for ${input.correlationKey}`,
+      },
+    ],
     milestones: { opened: nowIso() },
   };
 }
@@ -111,7 +118,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       );
     }
     if (wasEmpty && state.alerts.length > 0) describeIncident(state);
-    else if (state.severity !== severity) upsertSearchAttributes([{ key: SA.severity, value: state.severity }]);
+    else if (state.severity !== severity)
+      upsertSearchAttributes([{ key: SA.severity, value: state.severity }]);
   });
   setHandler(stateQuery, () => state);
 
@@ -128,7 +136,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     if (prior) throw refusal(REFUSAL.alreadyDecided, `already ${prior.decision} by ${prior.actor}`);
     const plan = state.recommendation;
     if (state.stage !== 'approve' || !plan) {
-      throw refusal(REFUSAL.wrongStage, `the incident is in stage ${state.stage}; approval opens once a runbook is recommended`);
+      throw refusal(
+        REFUSAL.wrongStage,
+        `the incident is in stage ${state.stage}; approval opens once a runbook is recommended`,
+      );
     }
     if (plan.approvers.length > 0 && !plan.approvers.includes(d.actor)) {
       throw refusal(REFUSAL.notAuthorized, `${d.actor} is not an approver for runbook ${plan.runbookId}`);
@@ -142,11 +153,15 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     (d) => {
       state.approvals.push({ ...d, decision: 'acknowledged', at: nowIso() });
       delete state.nextEscalationAt;
-      note('acknowledged', `${d.actor} acknowledged the incident; escalation stops${d.reason ? `: ${d.reason}` : ''}`, d.actor);
+      note(
+        'acknowledged',
+        `${d.actor} acknowledged the incident; escalation stops${d.reason ? `: ${d.reason}` : ''}`,
+        d.actor,
+      );
       return state;
     },
     {
-      validator: (d) => {
+      validator: (d: Decision) => {
         validateActor(d);
         if (state.stage === 'closed') throw refusal(REFUSAL.closed, 'the incident is closed');
         if (state.approvals.some((a) => a.decision === 'acknowledged' && a.actor === d.actor)) {
@@ -161,22 +176,33 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     resolveUpdate,
     (d) => {
       resolvedBy = d;
-      note('resolved-by-human', `${d.actor} resolved the incident via ${d.via}${d.reason ? `: ${d.reason}` : ''}`, d.actor);
+      note(
+        'resolved-by-human',
+        `${d.actor} resolved the incident via ${d.via}${d.reason ? `: ${d.reason}` : ''}`,
+        d.actor,
+      );
       return state;
     },
     {
-      validator: (d) => {
+      validator: (d: Decision) => {
         validateActor(d);
-        if (state.stage === 'closed' || resolvedBy) throw refusal(REFUSAL.closed, 'the incident is already closed');
+        if (state.stage === 'closed' || resolvedBy)
+          throw refusal(REFUSAL.closed, 'the incident is already closed');
         if (state.stage === 'remediate' || state.stage === 'verify') {
-          throw refusal(REFUSAL.wrongStage, `remediation is in progress (stage ${state.stage}); wait for its verification`);
+          throw refusal(
+            REFUSAL.wrongStage,
+            `remediation is in progress (stage ${state.stage}); wait for its verification`,
+          );
         }
       },
     },
   );
 
   const rollOver = async (): Promise<never> => {
-    note('continued-as-new', `history reached ${workflowInfo().historyLength} events; continuing as a new run`);
+    note(
+      'continued-as-new',
+      `history reached ${workflowInfo().historyLength} events; continuing as a new run`,
+    );
     await condition(allHandlersFinished);
     return continueAsNew<typeof incidentWorkflow>({ ...input, carried: state });
   };
@@ -196,7 +222,6 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
 
   // 1. collect: a short debounce lets a burst of alerts land in one incident.
   if (!input.carried) {
-    note('opened', `incident opened for ${input.correlationKey}`);
     await condition(() => state.alerts.length > 0);
     await sleep(input.debounceMs);
     await records.recordIncidentOpened(state);
@@ -227,7 +252,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     state.recommendation = result.recommendation;
     state.milestones.recommended = nowIso();
     note('recommended', result.message);
-    if (result.recommendation) upsertSearchAttributes([{ key: SA.runbook, value: result.recommendation.runbookId }]);
+    if (result.recommendation)
+      upsertSearchAttributes([{ key: SA.runbook, value: result.recommendation.runbookId }]);
   }
 
   const plan = state.recommendation;
@@ -255,7 +281,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       // An acknowledgement changes the plan (no more escalation), so it wakes the wait too.
       const ready = (): boolean =>
         decision() !== undefined || settled() || historyTooLong() || state.nextEscalationAt !== planned;
-      const answered = deadline === undefined ? (await condition(ready), true) : await condition(ready, Math.max(deadline, 1));
+      const answered =
+        deadline === undefined
+          ? (await condition(ready), true)
+          : await condition(ready, Math.max(deadline, 1));
       if (decision() || settled()) break;
       if (answered && historyTooLong()) await rollOver();
       if (answered) continue;
@@ -276,13 +305,18 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         continue;
       }
       if (plan.escalation.finalPolicy === 'auto-approve' && plan.risk === 'low') {
-        decide('approved')({ actor: 'policy:auto-approve', via: 'policy', reason: 'nobody answered; low-risk runbook' });
+        decide('approved')({
+          actor: 'policy:auto-approve',
+          via: 'policy',
+          reason: 'nobody answered; low-risk runbook',
+        });
         break;
       }
       return close('aborted', 'nobody approved in time; the final policy is to abort');
     }
     if (resolvedBy) return close('resolved', `resolved by ${resolvedBy.actor} before remediation`);
-    if (!decision() && allResolved(state)) return close('resolved', 'all alerts resolved before remediation; nothing was run');
+    if (!decision() && allResolved(state))
+      return close('resolved', 'all alerts resolved before remediation; nothing was run');
   }
   const verdict = decision();
   if (verdict?.decision === 'rejected') return close('rejected', `remediation rejected by ${verdict.actor}`);
@@ -291,7 +325,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   enter('remediate');
   if (plan.dryRun) {
     plan.steps.forEach((step, index) => {
-      state.actions.push({ index, description: describeAction(step), status: 'dry-run', startedAt: nowIso() });
+      state.actions.push({
+        index,
+        description: describeAction(step),
+        status: 'dry-run',
+        startedAt: nowIso(),
+      });
     });
     return close('dry-run', `dry run: ${plan.steps.length} action(s) previewed, nothing was changed`);
   }
@@ -313,7 +352,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     });
   };
   for (const [index, step] of plan.steps.entries()) {
-    const record = { index, description: describeAction(step), status: 'running' as const, startedAt: nowIso() };
+    const record = {
+      index,
+      description: describeAction(step),
+      status: 'running' as const,
+      startedAt: nowIso(),
+    };
     state.actions.push(record);
     state.milestones.firstAction ??= record.startedAt;
     try {
@@ -334,7 +378,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   // 7. verify
   enter('verify');
   const verified = await verify(plan, state);
-  state.verification = { status: verified.holds ? 'passed' : 'failed', message: verified.message, at: nowIso() };
+  state.verification = {
+    status: verified.holds ? 'passed' : 'failed',
+    message: verified.message,
+    at: nowIso(),
+  };
   note(verified.holds ? 'verified' : 'verification-failed', verified.message);
   if (!verified.holds) {
     await rollback('verification failed');
@@ -344,7 +392,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   return close('verified', `remediation verified: ${verified.message}`);
 }
 
-async function verify(plan: Recommendation, state: IncidentState): Promise<{ holds: boolean; message: string }> {
+async function verify(
+  plan: Recommendation,
+  state: IncidentState,
+): Promise<{ holds: boolean; message: string }> {
   const { promql, withinMs, intervalMs } = plan.verification;
   const deadline = Date.now() + withinMs;
   if (!promql) {
@@ -355,7 +406,8 @@ async function verify(plan: Recommendation, state: IncidentState): Promise<{ hol
   }
   let last = 'not checked';
   while (Date.now() < deadline) {
-    const check = await triage.checkCondition({ promql });
+    const prometheusUrl = state.detection?.prometheusUrl;
+    const check = await triage.checkCondition({ promql, ...(prometheusUrl ? { prometheusUrl } : {}) });
     if (check.holds) return { holds: true, message: check.message };
     last = check.message;
     await sleep(Math.min(intervalMs, Math.max(deadline - Date.now(), 1)));

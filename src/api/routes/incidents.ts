@@ -44,7 +44,8 @@ export interface IncidentRoutesDeps {
 export function incidentRoutes(deps: IncidentRoutesDeps): Router {
   const router = Router();
   const { client } = deps;
-  const bounded = <T>(fn: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + deps.temporalTimeoutMs, fn);
+  const bounded = <T>(fn: () => Promise<T>): Promise<T> =>
+    client.withDeadline(Date.now() + deps.temporalTimeoutMs, fn);
 
   router.get('/incidents', requireRole(deps.tokens, 'read'), async (req, res) => {
     const parsed = listQuerySchema.safeParse(req.query);
@@ -90,39 +91,56 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
     res.json({ incident: state, temporalUrl: deps.workflowUrl(id.data) });
   });
 
-  const decisions = { approve: approveUpdate, reject: rejectUpdate, acknowledge: acknowledgeUpdate, resolve: resolveUpdate };
+  const decisions = {
+    approve: approveUpdate,
+    reject: rejectUpdate,
+    acknowledge: acknowledgeUpdate,
+    resolve: resolveUpdate,
+  };
   for (const [verb, update] of Object.entries(decisions)) {
-    router.post(`/incidents/:id/${verb}`, requireRole(deps.tokens, 'approve'), deps.json, async (req, res) => {
-      const id = idSchema.safeParse(req.params['id']);
-      if (!id.success) throw invalidInput('incident ID', id.error);
-      const body = decisionSchema.safeParse(req.body ?? {});
-      if (!body.success) {
-        throw invalidInput('decision (the actor is always the token identity; send only an optional reason)', body.error);
-      }
-      const { identity } = principalOf(res);
-      const handle = client.workflow.getHandle(id.data);
-      const options: WorkflowUpdateOptions & { args: [{ actor: string; via: string; reason?: string }] } = {
-        args: [{ actor: identity, via: 'api', ...(body.data.reason ? { reason: body.data.reason } : {}) }],
-      };
-      let state: IncidentState;
-      try {
-        state = await bounded(() => handle.executeUpdate(update, options));
-      } catch (err) {
-        throw await closedOr(err, () => bounded(() => handle.describe()));
-      }
-      res.json({ accepted: true, decision: verb, actor: identity, incident: state });
-    });
+    router.post(
+      `/incidents/:id/${verb}`,
+      requireRole(deps.tokens, 'approve'),
+      deps.json,
+      async (req, res) => {
+        const id = idSchema.safeParse(req.params['id']);
+        if (!id.success) throw invalidInput('incident ID', id.error);
+        const body = decisionSchema.safeParse(req.body ?? {});
+        if (!body.success) {
+          throw invalidInput(
+            'decision (the actor is always the token identity; send only an optional reason)',
+            body.error,
+          );
+        }
+        const { identity } = principalOf(res);
+        const handle = client.workflow.getHandle(id.data);
+        const options: WorkflowUpdateOptions & { args: [{ actor: string; via: string; reason?: string }] } = {
+          args: [{ actor: identity, via: 'api', ...(body.data.reason ? { reason: body.data.reason } : {}) }],
+        };
+        let state: IncidentState;
+        try {
+          state = await bounded(() => handle.executeUpdate(update, options));
+        } catch (err) {
+          throw await closedOr(err, () => bounded(() => handle.describe()));
+        }
+        res.json({ accepted: true, decision: verb, actor: identity, incident: state });
+      },
+    );
   }
   return router;
 }
 
 /** An update sent to a finished workflow fails with a server error; say plainly that it is closed. */
-async function closedOr(err: unknown, describe: () => Promise<{ status: { name: string } }>): Promise<unknown> {
+async function closedOr(
+  err: unknown,
+  describe: () => Promise<{ status: { name: string } }>,
+): Promise<unknown> {
   if (err instanceof HttpError) return err;
   const message = err instanceof Error ? err.message : '';
   if (/already completed|workflow execution already/i.test(message)) {
     const info = await describe().catch(() => undefined);
-    if (info && info.status.name !== 'RUNNING') return new HttpError(409, 'IncidentClosed', 'the incident is closed');
+    if (info && info.status.name !== 'RUNNING')
+      return new HttpError(409, 'IncidentClosed', 'the incident is closed');
   }
   return err;
 }

@@ -1,6 +1,11 @@
 import { Router, type RequestHandler } from 'express';
 import type { Client } from '@temporalio/client';
-import { alertFromGeneric, alertmanagerPayloadSchema, alertsFromAlertmanager, genericAlertSchema } from '../../domain/alert.js';
+import {
+  alertFromGeneric,
+  alertmanagerPayloadSchema,
+  alertsFromAlertmanager,
+  genericAlertSchema,
+} from '../../domain/alert.js';
 import { ingestGroup, type IngestConfig } from '../../incidents/ingest.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { requireRole, type TokenStore } from '../auth.js';
@@ -40,7 +45,11 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
   /** A generic alert, or a list of them, from any other source. */
   router.post('/alerts', ...guard, async (req, res) => {
     const body: unknown = req.body;
-    const parsed = genericAlertSchema.array().min(1).max(1000).safeParse(Array.isArray(body) ? body : [body]);
+    const parsed = genericAlertSchema
+      .array()
+      .min(1)
+      .max(1000)
+      .safeParse(Array.isArray(body) ? body : [body]);
     if (!parsed.success) throw invalidInput('alert', parsed.error);
     const receivedAt = new Date();
     const groups = new Map<string, ReturnType<typeof alertFromGeneric>[]>();
@@ -53,7 +62,11 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
     for (const alerts of groups.values()) {
       const first = alerts[0];
       if (!first) continue;
-      const result = await ingestGroup(deps.client, deps.config, { commonLabels: first.labels, identity: first.fingerprint, alerts });
+      const result = await ingestGroup(deps.client, deps.config, {
+        commonLabels: first.labels,
+        identity: first.fingerprint,
+        alerts,
+      });
       count('api', alerts);
       incidents.push({ ...result, url: deps.incidentUrl(result.incidentId) });
     }

@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: installs what is missing, then runs Steadfast on its embedded defaults — a Temporal dev
+ * server (SQLite in data/, Web UI on 8233), the worker and the API on 8080 — until Ctrl-C or SIGTERM.
+ * With TEMPORAL_ADDRESS set it connects there and starts no dev server.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { which } from './lib/exec.mjs';
+import { ensureNodeModules } from './lib/install.mjs';
+import { cacheDir, dataDir, root, say } from './lib/paths.mjs';
+import { startChild, stopChild, waitForPort } from './lib/processes.mjs';
+import { ensureTemporalCli } from './lib/temporal-cli.mjs';
+
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`Usage: npm start
+
+Runs the Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the API.
+Settings come from the environment; the main ones:
+  STEADFAST_API_PORT      API port (8080)          STEADFAST_API_TOKEN   bearer token (generated if unset)
+  TEMPORAL_ADDRESS        use this Temporal server  TEMPORAL_UI_PORT      dev server Web UI port (8233)
+  PROMETHEUS_URL          Prometheus for triage     STEADFAST_DOCKER_SOCKET Docker API socket
+See README.md for all of them.
+`);
+  process.exit(0);
+}
+
+const children = [];
+let stopping = false;
+async function stopAll(code) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  // The app first, so the worker finishes its tasks while the server is still there.
+  for (const child of [...children].reverse()) await stopChild(child);
+  process.exit(code);
+}
+process.on('SIGINT', () => void stopAll(0));
+process.on('SIGTERM', () => void stopAll(0));
+
+try {
+  ensureNodeModules();
+  mkdirSync(dataDir, { recursive: true });
+  const env = { ...process.env };
+
+  if (!env.STEADFAST_API_TOKEN && !env.STEADFAST_TOKENS_FILE) {
+    const tokenFile = join(dataDir, 'api-token');
+    if (!existsSync(tokenFile))
+      writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+    env.STEADFAST_API_TOKEN = readFileSync(tokenFile, 'utf8').trim();
+    say(
+      `no STEADFAST_API_TOKEN set: using the generated token in data/api-token: ${env.STEADFAST_API_TOKEN}`,
+    );
+  }
+
+  let uiUrl = env.TEMPORAL_UI_URL;
+  if (!env.TEMPORAL_ADDRESS) {
+    const cli = ensureTemporalCli();
+    const port = Number(env.TEMPORAL_PORT ?? 7233);
+    const uiPort = Number(env.TEMPORAL_UI_PORT ?? 8233);
+    const temporal = startChild('temporal', cli, [
+      'server',
+      'start-dev',
+      '--db-filename',
+      join(dataDir, 'temporal.db'),
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--log-level',
+      'error',
+    ]);
+    children.push(temporal);
+    await waitForPort('127.0.0.1', port, 60_000, () => !temporal.exited);
+    env.TEMPORAL_ADDRESS = `127.0.0.1:${port}`;
+    uiUrl = `http://127.0.0.1:${uiPort}`;
+    env.TEMPORAL_UI_URL = uiUrl;
+  }
+
+  if (!env.STEADFAST_DOCKER_SOCKET && !existsSync('/var/run/docker.sock') && which('podman')) {
+    const socket = join(dataDir, 'podman.sock');
+    const podman = startChild('podman', 'podman', ['system', 'service', '--time=0', `unix://${socket}`], {
+      env: { ...env, CONTAINERS_CONF: join(root, 'scripts', 'podman', 'containers.conf') },
+    });
+    children.push(podman);
+    env.STEADFAST_DOCKER_SOCKET = socket;
+    say(`no Docker engine at /var/run/docker.sock: serving podman's Docker API on ${socket}`);
+  }
+
+  const app = startChild('app', process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts')], {
+    env,
+    cwd: root,
+  });
+  children.push(app);
+  const host = env.STEADFAST_API_HOST ?? '127.0.0.1';
+  const apiPort = Number(env.STEADFAST_API_PORT ?? 8080);
+  await waitForPort(host === '0.0.0.0' ? '127.0.0.1' : host, apiPort, 120_000, () => !app.exited);
+  const api = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${apiPort}`;
+  process.stdout.write(
+    [
+      '',
+      'Steadfast is running:',
+      `  API              ${api}/api/v1 (health: ${api}/api/v1/health, metrics: ${api}/metrics)`,
+      `  Alertmanager     POST ${api}/api/v1/alertmanager with Authorization: Bearer <token>`,
+      `  Temporal Web UI  ${uiUrl ?? '(the UI of your Temporal server)'}`,
+      `  Temporal         ${env.TEMPORAL_ADDRESS}  (tools cached in ${cacheDir})`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+  const first = await Promise.race(children.map((c) => c.done.then(() => c)));
+  if (!stopping) {
+    say(`${first.name} exited (${first.code}); stopping the rest`);
+    await stopAll(1);
+  }
+} catch (err) {
+  say(err instanceof Error ? err.message : String(err));
+  await stopAll(1);
+}

@@ -1,0 +1,1 @@
+export const TEST_IMAGE = 'localhost/steadfast-test-busybox:1';

@@ -1,0 +1,104 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { Alert } from '../../src/domain/alert.js';
+import type { IncidentState, Stage } from '../../src/domain/incident.js';
+import { stateQuery } from '../../src/workflows/messages.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
+
+/** Polls the incident's state until it satisfies `done`; fails with the last state seen. */
+export async function waitForState(
+  handle: WorkflowHandle<typeof incidentWorkflow>,
+  done: (s: IncidentState) => boolean,
+  timeoutMs = 30_000,
+): Promise<IncidentState> {
+  const deadline = Date.now() + timeoutMs;
+  let last: IncidentState | undefined;
+  for (;;) {
+    try {
+      last = await handle.query(stateQuery);
+      if (done(last)) return last;
+    } catch {
+      // the first workflow task may not have run yet
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out; last stage ${last?.stage}, timeline: ${JSON.stringify(last?.timeline.map((t) => t.message))}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export const atStage = (stage: Stage) => (s: IncidentState) => s.stage === stage;
+
+/** An alert as Alertmanager would deliver it, pointing at the test's Prometheus. */
+export function makeAlert(
+  overrides: Partial<Alert> & { alertName: string; labels: Record<string, string> },
+  prometheusUrl?: string,
+  expr?: string,
+): Alert {
+  const startsAt = overrides.startsAt ?? new Date(Date.now() - 60_000).toISOString();
+  const fingerprint =
+    overrides.fingerprint ?? `${overrides.alertName}-${Object.values(overrides.labels).join('-')}`;
+  return {
+    fingerprint,
+    dedupeKey: `${fingerprint}@${startsAt}`,
+    status: 'firing',
+    severity: 'critical',
+    annotations: { summary: `${overrides.alertName} in a test` },
+    startsAt,
+    source: 'alertmanager',
+    ...(prometheusUrl && expr
+      ? { generatorURL: `${prometheusUrl}/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=1` }
+      : {}),
+    ...overrides,
+    labels: { alertname: overrides.alertName, ...overrides.labels },
+  };
+}
+
+/** Writes runbooks into a fresh folder and returns it. */
+export function writeRunbooks(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'steadfast-runbooks-'));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/** Captures JSON POSTs (escalation webhooks) in arrival order. */
+export async function startWebhookSink(): Promise<{
+  url: string;
+  received: unknown[];
+  close: () => Promise<void>;
+}> {
+  const received: unknown[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      received.push(JSON.parse(body) as unknown);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    received,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/**
+ * With STEADFAST_RECORD_HISTORIES=1, saves the scenario's history under test/histories, where the
+ * replay test picks it up: a workflow change that breaks these recorded incidents fails CI.
+ */
+export async function recordHistory(client: Client, workflowId: string, name: string): Promise<void> {
+  if (process.env['STEADFAST_RECORD_HISTORIES'] !== '1') return;
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const dir = join(import.meta.dirname, '..', 'histories');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), historyToJSON(history));
+}

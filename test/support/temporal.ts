@@ -1,0 +1,52 @@
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { bundlerOptions, createIncidentWorker, workflowsPath } from '../../src/temporal/worker.js';
+import type { IncidentActivities } from '../../src/activities/index.js';
+
+let bundle: Promise<{ code: string }> | undefined;
+
+/** Bundles the workflows once per test file (each file runs in its own process). */
+export function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= bundleWorkflowCode({ workflowsPath, ...bundlerOptions, logger: quietLogger });
+  return bundle;
+}
+
+const noop = (): void => undefined;
+const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
+
+export async function testClient(): Promise<Client> {
+  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  return new Client({ connection });
+}
+
+export interface TestWorker {
+  worker: Worker;
+  taskQueue: string;
+  stop: () => Promise<void>;
+}
+
+/** A worker on its own task queue, so test files never take each other's tasks. */
+export async function startTestWorker(
+  activities: IncidentActivities,
+  taskQueue: string,
+): Promise<TestWorker> {
+  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const worker = await createIncidentWorker({
+    connection,
+    namespace: 'default',
+    taskQueue,
+    activities,
+    workflowBundle: await workflowBundle(),
+  });
+  const running = worker.run();
+  return {
+    worker,
+    taskQueue,
+    stop: async () => {
+      worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}

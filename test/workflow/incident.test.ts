@@ -1,0 +1,361 @@
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import type { Alert } from '../../src/domain/alert.js';
+import type { IncidentInput } from '../../src/domain/incident.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics, type Metrics } from '../../src/lib/metrics.js';
+import { incidentWorkflow } from '../../src/workflows/incident.js';
+import {
+  alertsSignal,
+  approveUpdate,
+  REFUSAL,
+  rejectUpdate,
+  resolveUpdate,
+} from '../../src/workflows/messages.js';
+import { liveMemoryLimit, startTestContainer, testDocker } from '../support/docker.js';
+import {
+  startMetricsTarget,
+  startPrometheus,
+  waitForSamples,
+  type MetricsTarget,
+  type RunningPrometheus,
+} from '../support/prometheus.js';
+import {
+  atStage,
+  makeAlert,
+  recordHistory,
+  startWebhookSink,
+  waitForState,
+  writeRunbooks,
+} from '../support/scenario.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+
+const TASK_QUEUE = 'incident-scenarios';
+const MiB = 1024 * 1024;
+
+let client: Client;
+let worker: TestWorker;
+let docker: Docker;
+let prometheus: RunningPrometheus;
+let target: MetricsTarget;
+let sink: Awaited<ReturnType<typeof startWebhookSink>>;
+let metrics: Metrics;
+let jitter: NodeJS.Timeout;
+let errorRatio = 0.01;
+let raisedAt = '';
+
+function runbooks(webhook: string): Record<string, string> {
+  const restart = (alert: string, approval: string, verify = 'up{job="{{ labels.job }}"} == 1') => `
+title: Restart ${alert}
+match: { alertnames: [${alert}] }
+risk: low
+approvers: [alice]
+approval: ${approval}
+steps:
+  - action: docker.restart
+    container: '{{ labels.container }}'
+    stopTimeout: 2s
+verify: { promql: '${verify}', within: 20s, interval: 1s }
+`;
+  return {
+    'restart.yaml': restart('TestServiceDown', '{ timeout: 10m }'),
+    'escalate.yaml': restart(
+      'TestEscalation',
+      `{ timeout: 1s, finalPolicy: auto-approve, escalation: [{ notify: [{ type: log }, { type: webhook, url: '${webhook}' }], wait: 1s }, { notify: [{ type: webhook, url: '${webhook}' }], wait: 1s }] }`,
+    ),
+    'abort.yaml': restart('TestNobodyHome', '{ timeout: 1s, finalPolicy: abort }'),
+    'inject.yaml': restart('TestInjection', '{ timeout: 10m }'),
+    'resize.yaml': `
+title: Raise the memory limit
+match: { alertnames: [TestMemoryPressure] }
+risk: medium
+approvers: [alice]
+steps:
+  - action: docker.update-resources
+    container: '{{ labels.container }}'
+    memory: 96Mi
+verify: { promql: 'up{job="no-such-job"} == 1', within: 3s, interval: 1s }
+`,
+  };
+}
+
+function input(id: string, extra: Partial<IncidentInput> = {}): IncidentInput {
+  return {
+    incidentId: id,
+    correlationKey: `test=${id}`,
+    debounceMs: 200,
+    maxHistoryEvents: 5000,
+    dryRun: false,
+    ...extra,
+  };
+}
+
+async function open(id: string, alerts: Alert[], extra: Partial<IncidentInput> = {}) {
+  return client.workflow.signalWithStart(incidentWorkflow, {
+    workflowId: id,
+    taskQueue: TASK_QUEUE,
+    args: [input(id, extra)],
+    signal: alertsSignal,
+    signalArgs: [alerts],
+  });
+}
+
+const uniqueId = (name: string): string => `${name}-${Date.now().toString(36)}`;
+const ERROR_EXPR = 'test_error_ratio > 0.05';
+
+beforeAll(async () => {
+  docker = testDocker();
+  target = await startMetricsTarget();
+  const gauge = target.gauge('test_error_ratio');
+  // A realistic baseline wobbles; a flat one would make every change look infinitely unusual.
+  jitter = setInterval(() => gauge.set(errorRatio * (0.8 + Math.random() * 0.4)), 250);
+  prometheus = await startPrometheus([{ job: 'web', port: target.port }]);
+  sink = await startWebhookSink();
+  metrics = createMetrics();
+  const activities = createActivities({
+    docker,
+    logger: createLogger('silent'),
+    metrics,
+    triage: { detectWindowMs: 60_000, detectStepMs: 1000, detectRecentMs: 4000 },
+    recommend: { runbooksDir: writeRunbooks(runbooks(sink.url)), approvers: [], dryRun: false },
+    incidentUrl: (id) => `http://127.0.0.1:8233/namespaces/default/workflows/${id}`,
+  });
+  client = await testClient();
+  worker = await startTestWorker(activities, TASK_QUEUE);
+  await waitForSamples(prometheus.url, 'test_error_ratio', 12);
+  errorRatio = 0.3;
+  raisedAt = new Date().toISOString();
+  await new Promise((r) => setTimeout(r, 6000));
+}, 120_000);
+
+afterAll(async () => {
+  clearInterval(jitter);
+  await worker?.stop();
+  await prometheus?.close();
+  await target?.close();
+  await sink?.close();
+});
+
+describe('incident workflow on a real Temporal server', () => {
+  it('when an approver approves, then the container is really restarted and the fix is verified in Prometheus', async () => {
+    const container = await startTestContainer(docker, 'steadfast-test-happy');
+    const before = (await container.inspect()).State.StartedAt;
+    const id = uniqueId('happy');
+    const handle = await open(id, [
+      makeAlert(
+        {
+          alertName: 'TestServiceDown',
+          startsAt: raisedAt,
+          labels: { job: 'web', container: 'steadfast-test-happy' },
+        },
+        prometheus.url,
+        ERROR_EXPR,
+      ),
+    ]);
+
+    const waiting = await waitForState(handle, atStage('approve'));
+    expect(waiting.detection?.status).toBe('scored');
+    expect(waiting.detection?.finding?.score).toBeGreaterThan(0.8);
+    expect(waiting.detection?.message).toMatch(/test_error_ratio 0\.\d+ vs\. a usual 0\.00\d+–0\.01\d*/);
+    expect(waiting.detection?.threshold).toEqual({ value: 0.05, direction: 'above' });
+    expect(waiting.prediction?.status).toBe('forecast');
+    expect(waiting.recommendation?.runbookId).toBe('restart');
+    expect(waiting.recommendation?.explanation).toContain('restart container steadfast-test-happy');
+
+    const refused = await handle
+      .executeUpdate(approveUpdate, { args: [{ actor: 'mallory', via: 'api' }] })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(((refused as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(
+      REFUSAL.notAuthorized,
+    );
+
+    const approved = await handle.executeUpdate(approveUpdate, {
+      args: [{ actor: 'alice', via: 'api', reason: 'go' }],
+    });
+    expect(approved.approvals).toEqual([
+      expect.objectContaining({ decision: 'approved', actor: 'alice', reason: 'go' }),
+    ]);
+
+    const final = await handle.result();
+    expect(final.outcome).toBe('verified');
+    expect(final.actions).toEqual([
+      expect.objectContaining({ status: 'done', description: 'restart container steadfast-test-happy' }),
+    ]);
+    expect(final.verification).toEqual(expect.objectContaining({ status: 'passed' }));
+    expect(final.milestones.firstAction).toBeDefined();
+    const after = await container.inspect();
+    expect(after.State.Running).toBe(true);
+    expect(after.State.StartedAt).not.toBe(before);
+    expect(final.approvals.filter((a) => a.actor === 'mallory')).toEqual([]);
+    await recordHistory(client, id, 'happy-path');
+  });
+
+  it('when the approver rejects, then nothing is changed and the incident closes as rejected', async () => {
+    const container = await startTestContainer(docker, 'steadfast-test-reject');
+    const before = (await container.inspect()).State.StartedAt;
+    const id = uniqueId('reject');
+    const handle = await open(id, [
+      makeAlert({ alertName: 'TestServiceDown', labels: { job: 'web', container: 'steadfast-test-reject' } }),
+    ]);
+    await waitForState(handle, atStage('approve'));
+    await handle.executeUpdate(rejectUpdate, {
+      args: [{ actor: 'alice', via: 'api', reason: 'planned maintenance' }],
+    });
+    const final = await handle.result();
+    expect(final.outcome).toBe('rejected');
+    expect(final.actions).toEqual([]);
+    expect(final.detection?.status).toBe('no-metrics-source');
+    expect((await container.inspect()).State.StartedAt).toBe(before);
+    const late = await handle
+      .executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] })
+      .catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(Error);
+    await recordHistory(client, id, 'reject');
+  });
+
+  it('when nobody answers, then each escalation level is notified in order and the low-risk final policy approves', async () => {
+    await startTestContainer(docker, 'steadfast-test-escalate');
+    const id = uniqueId('escalate');
+    const already = sink.received.length;
+    const handle = await open(id, [
+      makeAlert(
+        { alertName: 'TestEscalation', labels: { job: 'web', container: 'steadfast-test-escalate' } },
+        prometheus.url,
+        'up{job="web"} == 0',
+      ),
+    ]);
+    const final = await handle.result();
+    const hooks = sink.received.slice(already) as { incidentId: string; level: number }[];
+    expect(hooks.map((h) => [h.incidentId, h.level])).toEqual([
+      [id, 1],
+      [id, 2],
+    ]);
+    expect(final.timeline.filter((t) => t.event === 'escalated').map((t) => t.message)).toEqual([
+      'no decision yet: escalated to level 1',
+      'no decision yet: escalated to level 2',
+    ]);
+    expect(final.approvals).toEqual([
+      expect.objectContaining({ decision: 'approved', actor: 'policy:auto-approve', via: 'policy' }),
+    ]);
+    expect(final.outcome).toBe('verified');
+    await recordHistory(client, id, 'escalation-auto-approve');
+  });
+
+  it('when nobody answers and the final policy is abort, then the incident closes as aborted without acting', async () => {
+    const id = uniqueId('abort');
+    const handle = await open(id, [
+      makeAlert({ alertName: 'TestNobodyHome', labels: { job: 'web', container: 'steadfast-test-nobody' } }),
+    ]);
+    const final = await handle.result();
+    expect(final.outcome).toBe('aborted');
+    expect(final.actions).toEqual([]);
+    await recordHistory(client, id, 'abort');
+  });
+
+  it('when verification fails, then the resource change is rolled back on the real container', async () => {
+    const container = await startTestContainer(docker, 'steadfast-test-resize', { Memory: 64 * MiB });
+    expect(await liveMemoryLimit(container)).toBe(64 * MiB);
+    const id = uniqueId('rollback');
+    const handle = await open(id, [
+      makeAlert(
+        { alertName: 'TestMemoryPressure', labels: { job: 'web', container: 'steadfast-test-resize' } },
+        prometheus.url,
+        'up{job="web"} == 0',
+      ),
+    ]);
+    await waitForState(handle, atStage('approve'));
+    await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    const verifying = await waitForState(handle, atStage('verify'));
+    expect(verifying.actions[0]?.status).toBe('done');
+    expect(await liveMemoryLimit(container)).toBe(96 * MiB);
+    const final = await handle.result();
+    expect(final.outcome).toBe('failed');
+    expect(final.verification?.status).toBe('failed');
+    expect(final.actions[0]).toEqual(
+      expect.objectContaining({ status: 'rolled-back', rollback: expect.stringContaining('memory 64MiB') }),
+    );
+    expect(await liveMemoryLimit(container)).toBe(64 * MiB);
+    await recordHistory(client, id, 'rollback-after-failed-verification');
+  });
+
+  it('when the alert resolves while awaiting approval, then the incident closes as resolved and nothing runs', async () => {
+    const id = uniqueId('resolved');
+    const alert = makeAlert({
+      alertName: 'TestServiceDown',
+      labels: { job: 'web', container: 'steadfast-test-none' },
+    });
+    const handle = await open(id, [alert, alert]);
+    await waitForState(handle, atStage('approve'));
+    await handle.signal(alertsSignal, [{ ...alert, status: 'resolved', endsAt: new Date().toISOString() }]);
+    const final = await handle.result();
+    expect(final.outcome).toBe('resolved');
+    expect(final.alerts).toHaveLength(1);
+    expect(final.alerts[0]?.status).toBe('resolved');
+    expect(final.duplicatesDropped).toBe(1);
+    expect(final.actions).toEqual([]);
+    await recordHistory(client, id, 'resolved-alert');
+  });
+
+  it('when a label tries to smuggle in a command, then the runbook is refused, nothing runs, and a human can resolve', async () => {
+    const id = uniqueId('inject');
+    const handle = await open(id, [
+      makeAlert({ alertName: 'TestInjection', labels: { job: 'web', container: 'web; rm -rf /' } }),
+    ]);
+    const waiting = await waitForState(handle, (s) => s.recommendation === null);
+    expect(waiting.timeline.at(-1)?.message).toMatch(
+      /parameters were refused.*steps\.0\.container.*not a container name/,
+    );
+    await handle.executeUpdate(resolveUpdate, {
+      args: [{ actor: 'bob', via: 'api', reason: 'fixed by hand' }],
+    });
+    const final = await handle.result();
+    expect(final.outcome).toBe('resolved');
+    expect(final.actions).toEqual([]);
+    await recordHistory(client, id, 'injection-refused');
+  });
+
+  it('when a noisy incident outgrows its history budget, then it continues as new and keeps its state', async () => {
+    const id = uniqueId('noisy');
+    const first = makeAlert({
+      alertName: 'TestServiceDown',
+      labels: { job: 'web', container: 'steadfast-test-noisy' },
+    });
+    const handle = await open(id, [first], { maxHistoryEvents: 60 });
+    const firstRun =
+      (await waitForState(handle, atStage('approve'))).incidentId && (await handle.describe()).runId;
+    for (let i = 0; i < 40; i++) {
+      await handle.signal(alertsSignal, [
+        makeAlert({
+          alertName: 'TestServiceDown',
+          fingerprint: `noisy-${i}`,
+          labels: { job: 'web', container: 'steadfast-test-noisy', instance: String(i) },
+        }),
+      ]);
+    }
+    const carried = await waitForState(
+      handle,
+      (s) => s.alerts.length === 41 && s.timeline.some((t) => t.event === 'continued-as-new'),
+    );
+    expect((await client.workflow.getHandle(id).describe()).runId).not.toBe(firstRun);
+    expect(carried.stage).toBe('approve');
+    expect(carried.recommendation?.runbookId).toBe('restart');
+    await client.workflow
+      .getHandle(id)
+      .executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    const final = await client.workflow.getHandle<typeof incidentWorkflow>(id).result();
+    expect(final.outcome).toBe('resolved');
+    expect(final.alerts).toHaveLength(41);
+  });
+
+  it('records stage durations, approvals and time to first action in the metrics', async () => {
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/steadfast_incidents_closed_total\{outcome="verified"\} [1-9]/);
+    expect(text).toMatch(/steadfast_approvals_total\{decision="approved",via="api"\} [1-9]/);
+    expect(text).toMatch(/steadfast_time_to_first_action_seconds_count [1-9]/);
+    expect(text).toMatch(/steadfast_stage_duration_seconds_count\{stage="approve"\} [1-9]/);
+  });
+});
