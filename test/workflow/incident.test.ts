@@ -1,5 +1,5 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
@@ -275,9 +275,8 @@ describe('incident workflow on a real Temporal server', () => {
     const final = await handle.result();
     expect(final.outcome).toBe('failed');
     expect(final.verification?.status).toBe('failed');
-    expect(final.actions[0]).toEqual(
-      expect.objectContaining({ status: 'rolled-back', rollback: expect.stringContaining('memory 64MiB') }),
-    );
+    expect(final.actions[0]?.status).toBe('rolled-back');
+    expect(final.actions[0]?.rollback).toContain('memory 64MiB');
     expect(await liveMemoryLimit(container)).toBe(64 * MiB);
     await recordHistory(client, id, 'rollback-after-failed-verification');
   });
