@@ -324,8 +324,8 @@ describe('incident workflow on a real Temporal server', () => {
       labels: { job: 'web', container: 'steadfast-test-noisy' },
     });
     const handle = await open(id, [first], { maxHistoryEvents: 60 });
-    const firstRun =
-      (await waitForState(handle, atStage('approve'))).incidentId && (await handle.describe()).runId;
+    await waitForState(handle, atStage('approve'));
+    const firstRun = (await handle.describe()).runId;
     for (let i = 0; i < 40; i++) {
       await handle.signal(alertsSignal, [
         makeAlert({
