@@ -14,7 +14,7 @@ import {
 import { SA } from '../../workflows/search-attributes.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
-import { HttpError, invalidInput } from '../errors.js';
+import { fromTemporal, HttpError, invalidInput } from '../errors.js';
 
 const keyword = z.string().regex(/^[A-Za-z0-9_.:/-]{1,200}$/, 'letters, digits and _ . : / -');
 const listQuerySchema = z
@@ -130,14 +130,16 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
   return router;
 }
 
-/** An update sent to a finished workflow fails with a server error; say plainly that it is closed. */
+/**
+ * An update sent to a finished workflow fails as if the workflow did not exist; when it does exist and
+ * has finished, say plainly that the incident is closed.
+ */
 async function closedOr(
   err: unknown,
   describe: () => Promise<{ status: { name: string } }>,
 ): Promise<unknown> {
-  if (err instanceof HttpError) return err;
   const message = err instanceof Error ? err.message : '';
-  if (/already completed|workflow execution already/i.test(message)) {
+  if (fromTemporal(err)?.status === 404 || /already completed/i.test(message)) {
     const info = await describe().catch(() => undefined);
     if (info && info.status.name !== 'RUNNING')
       return new HttpError(409, 'IncidentClosed', 'the incident is closed');

@@ -1,0 +1,400 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import { createApp } from '../../src/api/app.js';
+import { TokenStore } from '../../src/api/auth.js';
+import { listen, type RunningServer } from '../../src/api/server.js';
+import { loadSettings, type Settings } from '../../src/config/settings.js';
+import type { IncidentState } from '../../src/domain/incident.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics } from '../../src/lib/metrics.js';
+import { createClient } from '../../src/temporal/connection.js';
+import { startTestContainer, testDocker } from '../support/docker.js';
+import { writeRunbooks } from '../support/scenario.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+
+const TASK_QUEUE = 'api-tests';
+const TOKENS = {
+  alice: 'alice-token-0123456789abcdef',
+  alertmanager: 'alertmanager-token-0123456789',
+  viewer: 'viewer-token-0123456789abcdef',
+  mallory: 'mallory-token-0123456789abcdef',
+};
+
+let server: RunningServer;
+let client: Client;
+let worker: TestWorker;
+let docker: Docker;
+let settings: Settings;
+let seq = 0;
+
+const RUNBOOK = `
+title: Restart the API test container
+match: { alertnames: [ApiTestDown] }
+risk: low
+approvers: [alice]
+steps:
+  - action: docker.restart
+    container: '{{ labels.container }}'
+    stopTimeout: 2s
+verify: { within: 30s, interval: 1s }
+`;
+
+function payload(
+  alertname: string,
+  service: string,
+  status: 'firing' | 'resolved' = 'firing',
+  extra: Record<string, string> = {},
+) {
+  const labels = { alertname, service, severity: 'critical', ...extra };
+  return {
+    version: '4',
+    groupKey: `{}:{alertname="${alertname}"}`,
+    truncatedAlerts: 0,
+    status,
+    receiver: 'steadfast',
+    groupLabels: { alertname },
+    commonLabels: labels,
+    commonAnnotations: { summary: `${alertname} on ${service}` },
+    externalURL: 'http://127.0.0.1:9093',
+    alerts: [
+      {
+        status,
+        labels,
+        annotations: { summary: `${alertname} on ${service}` },
+        startsAt: '2026-11-24T06:00:00Z',
+        endsAt: status === 'resolved' ? '2026-11-24T06:10:00Z' : '0001-01-01T00:00:00Z',
+        generatorURL: '',
+        fingerprint: `fp-${alertname}-${service}`,
+      },
+    ],
+  };
+}
+
+async function call(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; raw?: string; base?: string } = {},
+) {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+  const response = await fetch(`${options.base ?? server.url}${path}`, {
+    method,
+    headers,
+    ...(options.raw !== undefined
+      ? { body: options.raw }
+      : options.body !== undefined
+        ? { body: JSON.stringify(options.body) }
+        : {}),
+  });
+  const text = await response.text();
+  let json: Record<string, unknown> = {};
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = { text };
+  }
+  return { status: response.status, json, headers: response.headers };
+}
+
+const service = (name: string): string => `${name}-${Date.now().toString(36)}-${seq++}`;
+
+async function incidentIdOf(response: { json: Record<string, unknown> }): Promise<string> {
+  const [first] = response.json['incidents'] as { incidentId: string }[];
+  if (!first) throw new Error('no incident in the answer');
+  return first.incidentId;
+}
+
+async function state(id: string): Promise<IncidentState> {
+  const r = await call('GET', `/api/v1/incidents/${id}`, { token: TOKENS.viewer });
+  expect(r.status).toBe(200);
+  return r.json['incident'] as IncidentState;
+}
+
+async function waitFor(
+  id: string,
+  done: (s: IncidentState) => boolean,
+  timeoutMs = 30_000,
+): Promise<IncidentState> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await state(id).catch(() => undefined);
+    if (s && done(s)) return s;
+    if (Date.now() > deadline) throw new Error(`timed out waiting; stage ${s?.stage}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function exists(id: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(id).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+beforeAll(async () => {
+  const tokensFile = join(tmpdir(), `steadfast-tokens-${process.pid}.yaml`);
+  writeFileSync(
+    tokensFile,
+    [
+      'tokens:',
+      `  - { identity: alice, roles: [read, approve, ingest], token: ${TOKENS.alice} }`,
+      `  - { identity: alertmanager, roles: [ingest], token: ${TOKENS.alertmanager} }`,
+      `  - { identity: viewer, roles: [read], token: ${TOKENS.viewer} }`,
+      `  - { identity: mallory, roles: [read, approve], token: ${TOKENS.mallory} }`,
+    ].join('\n'),
+  );
+  settings = loadSettings({
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    STEADFAST_TOKENS_FILE: tokensFile,
+    STEADFAST_MAX_BODY_BYTES: '65536',
+    STEADFAST_DEBOUNCE: '100ms',
+    STEADFAST_API_PORT: '0',
+  });
+  docker = testDocker();
+  const metrics = createMetrics();
+  const logger = createLogger('silent');
+  worker = await startTestWorker(
+    createActivities({
+      docker,
+      logger,
+      metrics,
+      triage: { detectWindowMs: 60_000, detectStepMs: 1000, detectRecentMs: 5000 },
+      recommend: { runbooksDir: writeRunbooks({ 'restart.yaml': RUNBOOK }), approvers: [], dryRun: false },
+      incidentUrl: (id) => id,
+    }),
+    TASK_QUEUE,
+  );
+  client = await testClient();
+  const app = createApp({
+    settings,
+    client: await createClient(settings.temporal),
+    tokens: await TokenStore.load(settings.auth),
+    metrics,
+    logger,
+  });
+  server = await listen(app, '127.0.0.1', 0);
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  await worker?.stop();
+});
+
+describe('the API', () => {
+  it('reports Temporal connectivity on /api/v1/health without a token', async () => {
+    const r = await call('GET', '/api/v1/health');
+    expect(r.status).toBe(200);
+    expect(r.json['temporal']).toEqual(expect.objectContaining({ reachable: true }));
+  });
+
+  it('when a webhook has no token or a wrong one, then it is refused and no incident starts', async () => {
+    const svc = service('noauth');
+    const none = await call('POST', '/api/v1/alertmanager', { body: payload('ApiTestDown', svc) });
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toContain('Bearer');
+    const wrong = await call('POST', '/api/v1/alertmanager', {
+      token: 'not-a-token',
+      body: payload('ApiTestDown', svc),
+    });
+    expect(wrong.status).toBe(401);
+    const viewer = await call('POST', '/api/v1/alertmanager', {
+      token: TOKENS.viewer,
+      body: payload('ApiTestDown', svc),
+    });
+    expect(viewer.status).toBe(403);
+    expect(viewer.json['message']).toBe('viewer lacks the ingest role');
+    const list = await call('GET', `/api/v1/incidents?service=${svc}`, { token: TOKENS.viewer });
+    expect(list.json['incidents']).toEqual([]);
+    expect((await call('GET', '/api/v1/incidents', { token: TOKENS.alertmanager })).status).toBe(403);
+  });
+
+  it('when a payload is malformed or oversized, then it gets 400/413 with the reason and starts nothing', async () => {
+    const svc = service('bad');
+    const good = payload('ApiTestDown', svc);
+    const cases: [unknown, number, RegExp][] = [
+      ['{"version": "4", ', 400, /not valid JSON/],
+      [{ ...good, version: '3' }, 400, /version "4"/],
+      [{ ...good, alerts: [] }, 400, /no alerts/],
+      [{ ...good, alerts: [{ ...good.alerts[0], startsAt: 'yesterday' }] }, 400, /alerts\.0\.startsAt/],
+      [{ ...good, alerts: [{ ...good.alerts[0], labels: { service: svc } }] }, 400, /alertname/],
+      [{ ...good, commonAnnotations: { big: 'x'.repeat(70_000) } }, 413, /larger than the limit/],
+    ];
+    for (const [body, status, reason] of cases) {
+      const r = await call('POST', '/api/v1/alertmanager', {
+        token: TOKENS.alertmanager,
+        ...(typeof body === 'string' ? { raw: body } : { body }),
+      });
+      expect(r.status, JSON.stringify(r.json)).toBe(status);
+      expect(String(r.json['message'])).toMatch(reason);
+    }
+    const list = await call('GET', `/api/v1/incidents?service=${svc}`, { token: TOKENS.viewer });
+    expect(list.json['incidents']).toEqual([]);
+  });
+
+  it('when the same webhook arrives several times, also at once, then exactly one incident holds the alert once', async () => {
+    const svc = service('dup');
+    const body = payload('ApiTestDown', svc, 'firing', { container: 'steadfast-test-api-absent' });
+    const answers = await Promise.all(
+      [1, 2, 3, 4].map(() => call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body })),
+    );
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202, 202]);
+    const ids = new Set(await Promise.all(answers.map(incidentIdOf)));
+    expect(ids.size).toBe(1);
+    const [id] = [...ids];
+    const again = await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body });
+    expect(await incidentIdOf(again)).toBe(id);
+    const s = await waitFor(String(id), (x) => x.alerts.length === 1 && x.duplicatesDropped === 4);
+    expect(s.alerts).toHaveLength(1);
+    const list = await call('GET', `/api/v1/incidents?service=${svc}&status=open`, { token: TOKENS.viewer });
+    expect((list.json['incidents'] as unknown[]).length).toBe(1);
+    await call('POST', `/api/v1/incidents/${id}/resolve`, {
+      token: TOKENS.alice,
+      body: { reason: 'test done' },
+    });
+  });
+
+  it('when only resolved alerts arrive for a group with no open incident, then nothing is opened', async () => {
+    const svc = service('stale');
+    const r = await call('POST', '/api/v1/alertmanager', {
+      token: TOKENS.alertmanager,
+      body: payload('ApiTestDown', svc, 'resolved'),
+    });
+    expect(r.status).toBe(202);
+    const [result] = r.json['incidents'] as { status: string; incidentId: string }[];
+    expect(result?.status).toBe('no-open-incident');
+    expect(await exists(result?.incidentId ?? '')).toBe(false);
+  });
+
+  it('when an approver approves through the API, then the recorded approver is the token identity and a real restart runs', async () => {
+    const container = await startTestContainer(docker, 'steadfast-test-api');
+    const before = (await container.inspect()).State.StartedAt;
+    const svc = service('approve');
+    const firing = payload('ApiTestDown', svc, 'firing', { container: 'steadfast-test-api' });
+    const id = await incidentIdOf(
+      await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: firing }),
+    );
+    await waitFor(id, (s) => s.stage === 'approve');
+
+    const early = await call('POST', `/api/v1/incidents/${id}/approve`, { token: TOKENS.viewer, body: {} });
+    expect(early.status).toBe(403);
+    const spoof = await call('POST', `/api/v1/incidents/${id}/approve`, {
+      token: TOKENS.mallory,
+      body: { actor: 'alice' },
+    });
+    expect(spoof.status).toBe(400);
+    const mallory = await call('POST', `/api/v1/incidents/${id}/approve`, {
+      token: TOKENS.mallory,
+      body: {},
+    });
+    expect(mallory.status).toBe(403);
+    expect(mallory.json['error']).toBe('NotAuthorized');
+    expect((await state(id)).approvals).toEqual([]);
+
+    const ok = await call('POST', `/api/v1/incidents/${id}/approve`, {
+      token: TOKENS.alice,
+      body: { reason: 'restart it' },
+    });
+    expect(ok.status).toBe(200);
+    expect(ok.json['actor']).toBe('alice');
+    const twice = await call('POST', `/api/v1/incidents/${id}/approve`, { token: TOKENS.alice, body: {} });
+    expect(twice.status).toBe(409);
+    expect(twice.json['error']).toBe('AlreadyDecided');
+
+    await waitFor(id, (s) => s.stage === 'verify');
+    expect((await container.inspect()).State.StartedAt).not.toBe(before);
+    // Verification without PromQL waits for the alerts to resolve, as Alertmanager reports.
+    await call('POST', '/api/v1/alertmanager', {
+      token: TOKENS.alertmanager,
+      body: payload('ApiTestDown', svc, 'resolved', { container: 'steadfast-test-api' }),
+    });
+    const closed = await waitFor(id, (s) => s.stage === 'closed');
+    expect(closed.outcome).toBe('verified');
+    expect(closed.approvals).toEqual([
+      expect.objectContaining({ actor: 'alice', decision: 'approved', via: 'api' }),
+    ]);
+
+    const late = await call('POST', `/api/v1/incidents/${id}/reject`, { token: TOKENS.alice, body: {} });
+    expect(late.status).toBe(409);
+    expect(late.json['error']).toBe('IncidentClosed');
+    const list = await call('GET', `/api/v1/incidents?service=${svc}&status=closed`, {
+      token: TOKENS.viewer,
+    });
+    expect(list.json['incidents']).toEqual([
+      expect.objectContaining({ incidentId: id, outcome: 'verified', runbook: 'restart', status: 'closed' }),
+    ]);
+  });
+
+  it('accepts generic alerts from other sources and answers 404 for an unknown incident', async () => {
+    const svc = service('generic');
+    const r = await call('POST', '/api/v1/alerts', {
+      token: TOKENS.alertmanager,
+      body: {
+        title: 'Queue backlog growing',
+        severity: 'warning',
+        service: svc,
+        labels: { queue: 'orders' },
+      },
+    });
+    expect(r.status).toBe(202);
+    const id = await incidentIdOf(r);
+    const s = await waitFor(id, (x) => x.stage === 'recommend' || x.stage === 'approve');
+    expect(s.service).toBe(svc);
+    expect(s.alertName).toBe('Queue_backlog_growing');
+    expect(s.recommendation).toBeNull();
+    const bad = await call('POST', '/api/v1/alerts', { token: TOKENS.alertmanager, body: { title: 'x' } });
+    expect(bad.status).toBe(400);
+    expect(
+      (await call('GET', '/api/v1/incidents/incident-nope-0000000000', { token: TOKENS.viewer })).status,
+    ).toBe(404);
+    expect(
+      (await call('GET', `/api/v1/incidents?service=x'%20OR%201=1`, { token: TOKENS.viewer })).status,
+    ).toBe(400);
+    await call('POST', `/api/v1/incidents/${id}/resolve`, { token: TOKENS.alice, body: {} });
+    expect((await waitFor(id, (x) => x.stage === 'closed')).outcome).toBe('resolved');
+  });
+
+  it('when Temporal cannot be reached, then the webhook answers 503 so that Alertmanager retries', async () => {
+    const down = loadSettings({ TEMPORAL_ADDRESS: '127.0.0.1:1', STEADFAST_API_TOKEN: TOKENS.alice });
+    const app = createApp({
+      settings: down,
+      client: await createClient(down.temporal),
+      tokens: await TokenStore.load(down.auth),
+      metrics: createMetrics(),
+      logger: createLogger('silent'),
+      temporalTimeoutMs: 2000,
+    });
+    const offline = await listen(app, '127.0.0.1', 0);
+    try {
+      const started = Date.now();
+      const r = await call('POST', '/api/v1/alertmanager', {
+        base: offline.url,
+        token: TOKENS.alice,
+        body: payload('ApiTestDown', service('offline')),
+      });
+      expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toBe('5');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const health = await call('GET', '/api/v1/health', { base: offline.url });
+      expect(health.status).toBe(503);
+    } finally {
+      await offline.close();
+    }
+  });
+
+  it('exposes its own metrics on /metrics', async () => {
+    const r = await fetch(`${server.url}/metrics`);
+    const text = await r.text();
+    expect(text).toMatch(/steadfast_alerts_received_total\{source="alertmanager",status="firing"\} [1-9]/);
+    expect(text).toMatch(/steadfast_incidents_started_total [1-9]/);
+  });
+});
