@@ -11,7 +11,7 @@ import { ensureDebianPackages, ensureNodeModules } from './lib/install.mjs';
 import { root, say } from './lib/paths.mjs';
 import { ensureTemporalCli } from './lib/temporal-cli.mjs';
 
-const DEBIAN_PACKAGES = ['prometheus', 'podman', 'runc', 'busybox-static'];
+const DEBIAN_PACKAGES = ['prometheus', 'prometheus-alertmanager', 'podman', 'runc', 'busybox-static'];
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const vitestArgs = process.argv.slice(2);
 

@@ -8,7 +8,7 @@ export type CorrelationLabels = readonly string[];
 export const DEFAULT_CORRELATION_LABELS: CorrelationLabels = ['alertname', 'service|job', 'namespace'];
 
 export interface Correlation {
-  /** Human-readable key, e.g. `alertname=ServiceDown,service=checkout`. */
+  /** Human-readable key, e.g. `alertname="ServiceDown",service="checkout"` (values quoted, so never ambiguous). */
   key: string;
   /** The incident's workflow ID: readable, safe in a URL path, and unique per key. */
   incidentId: string;
@@ -28,14 +28,14 @@ export function correlate(
     for (const name of entry.split('|')) {
       const value = commonLabels[name];
       if (value !== undefined && value !== '') {
-        parts.push(`${name}=${value}`);
+        parts.push(`${name}=${JSON.stringify(value)}`);
         break;
       }
     }
   }
   const key = parts.length > 0 ? parts.join(',') : `group=${fallbackIdentity}`;
   const readable = parts
-    .map((p) => p.slice(p.indexOf('=') + 1))
+    .map((p) => JSON.parse(p.slice(p.indexOf('=') + 1)) as string)
     .join('.')
     .replace(/[^A-Za-z0-9._-]+/g, '_')
     .slice(0, 120);

@@ -19,7 +19,7 @@ export function parseDuration(text: string): number | undefined {
 /** Formats milliseconds as a short human duration: `1h 5m`, `42s`, `850ms`. */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return 'never';
-  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`;
   const seconds = Math.round(ms / 1000);
   const d = Math.floor(seconds / 86_400);
   const h = Math.floor((seconds % 86_400) / 3600);

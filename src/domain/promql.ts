@@ -10,7 +10,8 @@ export interface AlertCondition {
 
 const COMPARISON = /^(==|!=|>=|<=|>|<)/;
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-const SET_OPERATOR = /^(and|or|unless)\b/;
+// PromQL keywords are case-insensitive.
+const SET_OPERATOR = /^(and|or|unless)\b/i;
 
 interface TopLevelOperator {
   index: number;
@@ -69,7 +70,7 @@ export function parseAlertCondition(expr: string): AlertCondition {
   const right = trimmed
     .slice(only.index + only.op.length)
     .trim()
-    .replace(/^bool\b\s*/, '');
+    .replace(/^bool\b\s*/i, '');
   const direct = DIRECT[only.op];
   const flipped = FLIP[only.op];
   if (NUMBER.test(right) && direct)

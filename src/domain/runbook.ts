@@ -17,9 +17,10 @@ const BYTE_UNITS: Record<string, number> = {
   g: 1e9,
   gi: 1024 ** 3,
 };
+// YAML reads `memory: 1024` as a number; sizes are read as text either way.
 const byteSize = z
-  .string()
-  .regex(/^\d+(\.\d+)?\s*(k|ki|m|mi|g|gi)?b?$/i, 'a size such as 256Mi, 1Gi or 512M')
+  .union([z.number().int().nonnegative().transform(String), z.string()])
+  .pipe(z.string().regex(/^\d+(\.\d+)?\s*(k|ki|m|mi|g|gi)?b?$/i, 'a size such as 256Mi, 1Gi or 512M'))
   .transform((s) => {
     const m = /^(\d+(?:\.\d+)?)\s*([a-z]*?)b?$/i.exec(s);
     return Math.round(Number(m?.[1]) * (BYTE_UNITS[(m?.[2] ?? '').toLowerCase()] ?? 1));
@@ -135,7 +136,7 @@ export function parseRunbook(file: string, text: string): Runbook {
     throw new RunbookError(
       doc.errors.map((e) => ({
         file,
-        line: e.linePos?.[0]?.line ?? 1,
+        line: counter.linePos(e.pos[0]).line,
         field: '(yaml)',
         message: e.message.split('\n')[0] ?? e.message,
       })),

@@ -19,6 +19,10 @@ describe('recorded incident histories replay against the current workflow code',
 
   it.each(files)('%s replays without non-determinism', async (file) => {
     const history = historyFromJSON(JSON.parse(readFileSync(join(dir, file), 'utf8')));
-    await Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, file.replace(/\.json$/, ''));
+    await Worker.runReplayHistory(
+      { workflowBundle: await workflowBundle() },
+      history,
+      file.replace(/\.json$/, ''),
+    );
   });
 });

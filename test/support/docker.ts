@@ -19,7 +19,7 @@ export async function startTestContainer(
   const container = await docker.createContainer({
     Image: TEST_IMAGE,
     name,
-    Labels: { 'steadfast.test': '1' },
+    Labels: { 'steadfast.test': inject('testRunId') },
     Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'],
     HostConfig: hostConfig,
   });

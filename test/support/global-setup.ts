@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
     dockerSocket: string;
+    /** Labels this run's containers, so clean-up never touches another run's. */
+    testRunId: string;
   }
 }
 
@@ -70,9 +73,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const podman = await startPodmanService();
   project.provide('temporalAddress', env.address);
   project.provide('dockerSocket', podman.socket);
+  const runId = randomUUID();
+  project.provide('testRunId', runId);
   return async () => {
     try {
-      const ids = execFileSync('podman', ['ps', '-aq', '--filter', 'label=steadfast.test=1'], {
+      const ids = execFileSync('podman', ['ps', '-aq', '--filter', `label=steadfast.test=${runId}`], {
         encoding: 'utf8',
       }).trim();
       if (ids) execFileSync('podman', ['rm', '-f', '-t', '0', ...ids.split('\n')], { stdio: 'ignore' });

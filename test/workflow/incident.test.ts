@@ -9,6 +9,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics, type Metrics } from '../../src/lib/metrics.js';
 import { incidentWorkflow } from '../../src/workflows/incident.js';
 import {
+  acknowledgeUpdate,
   alertsSignal,
   approveUpdate,
   REFUSAL,
@@ -67,6 +68,10 @@ verify: { promql: '${verify}', within: 20s, interval: 1s }
       `{ timeout: 1s, finalPolicy: auto-approve, escalation: [{ notify: [{ type: log }, { type: webhook, url: '${webhook}' }], wait: 1s }, { notify: [{ type: webhook, url: '${webhook}' }], wait: 1s }] }`,
     ),
     'abort.yaml': restart('TestNobodyHome', '{ timeout: 1s, finalPolicy: abort }'),
+    'ack.yaml': restart(
+      'TestAcknowledged',
+      `{ timeout: 2s, finalPolicy: abort, escalation: [{ notify: [{ type: log }], wait: 1s }] }`,
+    ),
     'inject.yaml': restart('TestInjection', '{ timeout: 10m }'),
     'resize.yaml': `
 title: Raise the memory limit
@@ -254,6 +259,36 @@ describe('incident workflow on a real Temporal server', () => {
     expect(final.outcome).toBe('aborted');
     expect(final.actions).toEqual([]);
     await recordHistory(client, id, 'abort');
+  });
+
+  it('when someone acknowledges, then escalation stops and the incident waits for their decision', async () => {
+    const id = uniqueId('ack');
+    const handle = await open(id, [
+      makeAlert({ alertName: 'TestAcknowledged', labels: { job: 'web', container: 'steadfast-test-ack' } }),
+    ]);
+    await waitForState(handle, atStage('approve'));
+    const acked = await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob', via: 'api' }] });
+    expect(acked.nextEscalationAt).toBeUndefined();
+    const again = await handle
+      .executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob', via: 'api' }] })
+      .catch((e: unknown) => e);
+    expect(((again as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(
+      REFUSAL.alreadyDecided,
+    );
+    await new Promise((r) => setTimeout(r, 3500));
+    const waiting = await waitForState(handle, atStage('approve'));
+    expect(waiting.timeline.filter((t) => t.event === 'escalated')).toEqual([]);
+    expect(waiting.outcome).toBeUndefined();
+    await handle.executeUpdate(rejectUpdate, {
+      args: [{ actor: 'alice', via: 'api', reason: 'bob has it' }],
+    });
+    const final = await handle.result();
+    expect(final.outcome).toBe('rejected');
+    expect(final.approvals.map((a) => [a.decision, a.actor])).toEqual([
+      ['acknowledged', 'bob'],
+      ['rejected', 'alice'],
+    ]);
+    await recordHistory(client, id, 'acknowledged');
   });
 
   it('when verification fails, then the resource change is rolled back on the real container', async () => {

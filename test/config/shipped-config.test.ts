@@ -1,0 +1,34 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadRunbooks } from '../../src/activities/recommend.js';
+import { matchRunbooks } from '../../src/domain/runbook.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const check = (command: string, args: string[]): string =>
+  execFileSync(command, args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('the configuration the repo ships', () => {
+  it('is a valid Prometheus configuration with valid alert rules (promtool)', () => {
+    expect(check('promtool', ['check', 'config', 'prometheus/prometheus.yml'])).toMatch(
+      /SUCCESS: 5 rules found/,
+    );
+  });
+
+  it('is a valid Alertmanager configuration routing to the Steadfast webhook (amtool)', () => {
+    const out = check('amtool', ['check-config', 'alertmanager/alertmanager.yml']);
+    expect(out).toContain('SUCCESS');
+    expect(out).toMatch(/1 receivers/);
+  });
+
+  it('has a valid runbook for every alert rule it ships', async () => {
+    const { runbooks, problems } = await loadRunbooks(join(root, 'runbooks'));
+    expect(problems).toEqual([]);
+    const rules = check('promtool', ['check', 'rules', '--lint=none', 'prometheus/alert.rules.yml']);
+    expect(rules).toMatch(/SUCCESS/);
+    for (const alertName of ['ServiceDown', 'MemoryLeak', 'HighCPU', 'HighLatency']) {
+      const [best] = matchRunbooks(runbooks, { alertName, labels: { container: 'web-1', job: 'web' } });
+      expect(best, alertName).toBeDefined();
+    }
+  });
+});
