@@ -10,7 +10,9 @@ export function ensureNodeModules() {
   const lock = join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   say('installing npm packages…');
-  run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root });
+  // Not `npm ci`: a registry mirror without other platforms' optional packages (e.g. @swc/core's
+  // darwin builds) yields a lockfile that `npm ci` refuses, while `npm install` follows it as it is.
+  run('npm', ['install', '--no-audit', '--no-fund'], { cwd: root });
 }
 
 function installed(pkg) {
