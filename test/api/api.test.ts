@@ -15,6 +15,7 @@ import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { createClient } from '../../src/temporal/connection.js';
 import { startTestContainer, testDocker } from '../support/docker.js';
+import { startAlertmanager } from '../support/alertmanager.js';
 import { writeRunbooks } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
@@ -332,6 +333,41 @@ describe('the API', () => {
     expect(list.json['incidents']).toEqual([
       expect.objectContaining({ incidentId: id, outcome: 'verified', runbook: 'restart', status: 'closed' }),
     ]);
+  });
+
+  it('when a real Alertmanager fires and then resolves an alert, then its webhook opens the incident and closes it', async () => {
+    const svc = service('am');
+    const alertmanager = await startAlertmanager(`${server.url}/api/v1/alertmanager`, TOKENS.alertmanager);
+    try {
+      const labels = { alertname: 'ApiTestFromAlertmanager', service: svc, severity: 'warning' };
+      await alertmanager.fire([{ labels, annotations: { summary: 'queue depth high' } }]);
+      let listed: { incidentId: string }[] = [];
+      const deadline = Date.now() + 30_000;
+      while (listed.length === 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 250));
+        const list = await call('GET', `/api/v1/incidents?service=${svc}`, { token: TOKENS.viewer });
+        listed = list.json['incidents'] as { incidentId: string }[];
+      }
+      expect(listed).toHaveLength(1);
+      const id = listed[0]?.incidentId ?? '';
+      const open = await waitFor(id, (s) => s.stage === 'recommend' && s.recommendation === null);
+      expect(open.alerts).toEqual([
+        expect.objectContaining({
+          source: 'alertmanager',
+          status: 'firing',
+          alertName: 'ApiTestFromAlertmanager',
+        }),
+      ]);
+      expect(open.alerts[0]?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+      expect(open.title).toBe('queue depth high');
+
+      await alertmanager.fire([{ labels, endsAt: new Date().toISOString() }]);
+      const closed = await waitFor(id, (s) => s.stage === 'closed');
+      expect(closed.outcome).toBe('no-runbook');
+      expect(closed.alerts[0]?.status).toBe('resolved');
+    } finally {
+      await alertmanager.close();
+    }
   });
 
   it('accepts generic alerts from other sources and answers 404 for an unknown incident', async () => {

@@ -1,0 +1,84 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './prometheus.js';
+
+export interface RunningAlertmanager {
+  url: string;
+  /** Posts alerts to Alertmanager's own API, as Prometheus does. */
+  fire: (
+    alerts: { labels: Record<string, string>; annotations?: Record<string, string>; endsAt?: string }[],
+  ) => Promise<void>;
+  close: () => Promise<void>;
+}
+
+/**
+ * Runs Debian's Alertmanager on loopback, routing every alert to a webhook with a bearer token read
+ * from a file, grouped quickly so a test sees the notification within seconds.
+ */
+export async function startAlertmanager(webhookUrl: string, token: string): Promise<RunningAlertmanager> {
+  const dir = mkdtempSync(join(tmpdir(), 'steadfast-alertmanager-'));
+  writeFileSync(join(dir, 'token'), token);
+  writeFileSync(
+    join(dir, 'alertmanager.yml'),
+    [
+      'route:',
+      '  receiver: steadfast',
+      '  group_by: [alertname, service]',
+      '  group_wait: 1s',
+      '  group_interval: 2s',
+      '  repeat_interval: 1h',
+      'receivers:',
+      '  - name: steadfast',
+      '    webhook_configs:',
+      `      - url: ${webhookUrl}`,
+      '        send_resolved: true',
+      '        http_config:',
+      '          authorization:',
+      `            credentials_file: ${join(dir, 'token')}`,
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const child = spawn(
+    'prometheus-alertmanager',
+    [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    { stdio: 'ignore' },
+  );
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`alertmanager exited with ${child.exitCode}`);
+    if (
+      await fetch(`${url}/-/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    if (Date.now() > deadline) throw new Error('alertmanager was not ready after 30s');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    url,
+    fire: async (alerts) => {
+      const r = await fetch(`${url}/api/v2/alerts`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(alerts.map((a) => ({ generatorURL: 'http://127.0.0.1:9/graph', ...a }))),
+      });
+      if (!r.ok) throw new Error(`alertmanager refused the alerts: HTTP ${r.status} ${await r.text()}`);
+    },
+    close: async () => {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
