@@ -50,7 +50,7 @@ try {
       writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
     env.STEADFAST_API_TOKEN = readFileSync(tokenFile, 'utf8').trim();
     say(
-      `no STEADFAST_API_TOKEN set: using the generated token in data/api-token: ${env.STEADFAST_API_TOKEN}`,
+      `no STEADFAST_API_TOKEN set: using the generated token in ${tokenFile}: ${env.STEADFAST_API_TOKEN}`,
     );
   }
 

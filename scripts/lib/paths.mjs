@@ -8,8 +8,8 @@ export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** Per-user cache outside the checkout: built tools survive fresh clones (as CI makes). */
 export const cacheDir = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'steadfast');
 
-/** Git-ignored runtime data of `npm start`: the Temporal database, the generated token, sockets. */
-export const dataDir = join(root, 'data');
+/** Runtime data of `npm start` (git-ignored): the Temporal database, the generated token, sockets. */
+export const dataDir = process.env.STEADFAST_DATA_DIR || join(root, 'data');
 
 export function say(message) {
   process.stderr.write(`[steadfast] ${message}\n`);

@@ -1,0 +1,93 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/prometheus.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const dataDir = mkdtempSync(join(tmpdir(), 'steadfast-start-'));
+
+interface Started {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+async function start(ports: { temporal: number; ui: number; api: number }): Promise<Started> {
+  let output = '';
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    STEADFAST_DATA_DIR: dataDir,
+    TEMPORAL_PORT: String(ports.temporal),
+    TEMPORAL_UI_PORT: String(ports.ui),
+    STEADFAST_API_PORT: String(ports.api),
+    STEADFAST_DEBOUNCE: '100ms',
+  };
+  delete env['STEADFAST_API_TOKEN'];
+  delete env['TEMPORAL_ADDRESS'];
+  const child = spawn(process.execPath, [join(root, 'scripts', 'start.mjs')], { env, cwd: root });
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 120_000;
+  while (!output.includes('Press Ctrl-C to stop.')) {
+    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { child, output: () => output, exited };
+}
+
+async function stop(started: Started): Promise<number | null> {
+  started.child.kill('SIGTERM');
+  return started.exited;
+}
+
+const portOpen = (port: number): Promise<boolean> =>
+  fetch(`http://127.0.0.1:${port}/`).then(
+    () => true,
+    () => false,
+  );
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('npm start', () => {
+  it('runs Temporal, the worker and the API on its defaults, keeps incidents across a restart, and stops cleanly', async () => {
+    const ports = { temporal: await freePort(), ui: await freePort(), api: await freePort() };
+    const first = await start(ports);
+    const api = `http://127.0.0.1:${ports.api}`;
+    expect(first.output()).toContain(`Temporal Web UI  http://127.0.0.1:${ports.ui}`);
+    const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
+    expect(first.output()).toContain(token);
+
+    expect((await fetch(`${api}/api/v1/health`)).status).toBe(200);
+    expect((await fetch(`${api}/api/v1/incidents`)).status).toBe(401);
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+    const posted = await fetch(`${api}/api/v1/alerts`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ title: 'Disk filling up', severity: 'warning', service: 'start-test' }),
+    });
+    expect(posted.status).toBe(202);
+    const { incidents } = (await posted.json()) as { incidents: { incidentId: string }[] };
+    const id = incidents[0]?.incidentId ?? '';
+    expect((await fetch(`http://127.0.0.1:${ports.ui}/`)).status).toBe(200);
+
+    expect(await stop(first)).toBe(0);
+    expect(await portOpen(ports.api)).toBe(false);
+    expect(await portOpen(ports.ui)).toBe(false);
+
+    const second = await start(ports);
+    try {
+      const again = await fetch(`${api}/api/v1/incidents/${id}`, { headers: auth });
+      expect(again.status).toBe(200);
+      const { incident } = (await again.json()) as { incident: { service: string; stage: string } };
+      expect(incident.service).toBe('start-test');
+      const list = await fetch(`${api}/api/v1/incidents?service=start-test&status=open`, { headers: auth });
+      expect(((await list.json()) as { incidents: unknown[] }).incidents).toHaveLength(1);
+    } finally {
+      expect(await stop(second)).toBe(0);
+    }
+  }, 240_000);
+});
