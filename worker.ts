@@ -4,9 +4,11 @@
  */
 import { loadSettings } from './src/config/settings.js';
 import { createLogger } from './src/lib/logger.js';
+import { installTemporalLogging } from './src/lib/temporal-logger.js';
 import { createMetrics, startWorker } from './src/system.js';
 
 const settings = loadSettings();
 const logger = createLogger(settings.logLevel);
+installTemporalLogging(logger);
 const worker = await startWorker(settings, logger, createMetrics());
 await worker.done;

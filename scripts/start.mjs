@@ -49,9 +49,7 @@ try {
     if (!existsSync(tokenFile))
       writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
     env.STEADFAST_API_TOKEN = readFileSync(tokenFile, 'utf8').trim();
-    say(
-      `no STEADFAST_API_TOKEN set: using the generated token in ${tokenFile}: ${env.STEADFAST_API_TOKEN}`,
-    );
+    say(`no STEADFAST_API_TOKEN set: using the generated token in ${tokenFile}: ${env.STEADFAST_API_TOKEN}`);
   }
 
   let uiUrl = env.TEMPORAL_UI_URL;

@@ -2,31 +2,35 @@
  * Runs the worker and the API in one process, sharing one metrics registry, until SIGINT or SIGTERM.
  * `npm start` runs this after it has a Temporal server; see scripts/start.mjs.
  */
-import { loadSettings, SettingsError } from './config/settings.js';
-import { createLogger } from './lib/logger.js';
+import { loadSettings, SettingsError, type Settings } from './config/settings.js';
+import { createLogger, type Logger } from './lib/logger.js';
+import { installTemporalLogging } from './lib/temporal-logger.js';
 import { createMetrics, startApi, startWorker } from './system.js';
 
-const logger = createLogger();
-try {
-  const settings = loadSettings();
+async function run(settings: Settings, logger: Logger): Promise<void> {
+  installTemporalLogging(logger);
   const metrics = createMetrics();
   // The worker installs its own SIGINT/SIGTERM handlers and shuts down gracefully on them.
   const worker = await startWorker(settings, logger, metrics);
   const api = await startApi(settings, logger, metrics);
-  const stop = async (): Promise<void> => {
-    await api.stop();
-    await worker.stop();
-  };
   process.once('SIGINT', () => void api.stop());
   process.once('SIGTERM', () => void api.stop());
   await Promise.race([worker.done, api.done]);
-  await stop();
+  await api.stop();
+  await worker.stop();
   logger.info({ event: 'stopped' }, 'steadfast stopped');
-} catch (err) {
-  if (err instanceof SettingsError) {
-    logger.fatal({ event: 'config.invalid' }, err.message);
-  } else {
-    logger.fatal({ event: 'start.failed', err }, err instanceof Error ? err.message : String(err));
-  }
-  process.exitCode = 1;
 }
+
+let settings: Settings;
+try {
+  settings = loadSettings();
+} catch (err) {
+  if (!(err instanceof SettingsError)) throw err;
+  createLogger().fatal({ event: 'config.invalid' }, err.message);
+  process.exit(1);
+}
+const logger = createLogger(settings.logLevel);
+await run(settings, logger).catch((err: unknown) => {
+  logger.fatal({ event: 'start.failed', err }, err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});

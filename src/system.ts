@@ -81,14 +81,17 @@ export async function startApi(
   logger.info({ event: 'api.started', url: server.url }, `API listening on ${server.url}`);
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  let stopping: Promise<void> | undefined;
   return {
     server,
     done,
-    stop: async () => {
-      await server.close();
-      await client.connection.close();
-      resolveDone();
-    },
+    // Idempotent: a signal and the normal shutdown path may both ask.
+    stop: () =>
+      (stopping ??= (async () => {
+        await server.close();
+        await client.connection.close();
+        resolveDone();
+      })()),
   };
 }
 
