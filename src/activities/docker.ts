@@ -3,8 +3,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import {
   describeAction,
-  formatBytes,
+  describeLimits,
   type ActionEffect,
+  type ActionRequest,
   type ActionStep,
   type TargetSnapshot,
 } from '../domain/action.js';
@@ -98,13 +99,7 @@ export function createDockerActivities(docker: Docker) {
       }
     },
 
-    async applyAction({
-      step,
-      snapshot,
-    }: {
-      step: ActionStep;
-      snapshot: TargetSnapshot;
-    }): Promise<ActionEffect> {
+    async applyAction({ step, snapshot }: ActionRequest): Promise<ActionEffect> {
       heartbeat();
       if (step.action === 'docker.restart' && snapshot.action === 'docker.restart') {
         const before = await inspect(snapshot.containerId);
@@ -148,7 +143,7 @@ export function createDockerActivities(docker: Docker) {
         });
         return {
           acted: true,
-          summary: `${describeAction(step)} (was memory ${snapshot.memoryBytes ? formatBytes(snapshot.memoryBytes) : 'unlimited'}, cpus ${snapshot.nanoCpus ? snapshot.nanoCpus / 1e9 : 'unlimited'})`,
+          summary: `${describeAction(step)} (was ${describeLimits(snapshot.memoryBytes, snapshot.nanoCpus)})`,
         };
       }
       if (step.action === 'wait') {
@@ -167,13 +162,7 @@ export function createDockerActivities(docker: Docker) {
     },
 
     /** Restores what the snapshot recorded; only reversible actions are ever compensated. */
-    async compensateAction({
-      step,
-      snapshot,
-    }: {
-      step: ActionStep;
-      snapshot: TargetSnapshot;
-    }): Promise<ActionEffect> {
+    async compensateAction({ step, snapshot }: ActionRequest): Promise<ActionEffect> {
       heartbeat();
       if (snapshot.action !== 'docker.update-resources') {
         throw ApplicationFailure.create({
@@ -189,7 +178,7 @@ export function createDockerActivities(docker: Docker) {
       });
       return {
         acted: true,
-        summary: `restored container ${snapshot.containerId.slice(0, 12)} to memory ${snapshot.memoryBytes ? formatBytes(snapshot.memoryBytes) : 'unlimited'}, cpus ${snapshot.nanoCpus ? snapshot.nanoCpus / 1e9 : 'unlimited'}`,
+        summary: `restored container ${snapshot.containerId.slice(0, 12)} to ${describeLimits(snapshot.memoryBytes, snapshot.nanoCpus)}`,
       };
     },
   };

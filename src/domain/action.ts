@@ -19,6 +19,12 @@ export type TargetSnapshot =
     }
   | { action: 'wait' };
 
+/** What the remediation activities receive: the step and the snapshot recorded before it. */
+export interface ActionRequest {
+  step: ActionStep;
+  snapshot: TargetSnapshot;
+}
+
 export interface ActionEffect {
   /** One line for the timeline: what changed. */
   summary: string;
@@ -45,6 +51,11 @@ export function describeAction(step: ActionStep): string {
 /** Whether the action has an undo; a restart does not (the old process is gone). */
 export function isReversible(step: ActionStep): boolean {
   return step.action === 'docker.update-resources';
+}
+
+/** Resource limits as the timeline shows them; zero means no limit. */
+export function describeLimits(memoryBytes: number, nanoCpus: number): string {
+  return `memory ${memoryBytes ? formatBytes(memoryBytes) : 'unlimited'}, cpus ${nanoCpus ? nanoCpus / 1e9 : 'unlimited'}`;
 }
 
 export function formatBytes(bytes: number): string {

@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startDaemon } from './daemon.js';
 import { freePort } from './prometheus.js';
 
 export interface RunningAlertmanager {
@@ -40,7 +40,7 @@ export async function startAlertmanager(webhookUrl: string, token: string): Prom
     ].join('\n'),
   );
   const port = await freePort();
-  const child = spawn(
+  const daemon = await startDaemon(
     'prometheus-alertmanager',
     [
       `--config.file=${join(dir, 'alertmanager.yml')}`,
@@ -49,22 +49,10 @@ export async function startAlertmanager(webhookUrl: string, token: string): Prom
       '--cluster.listen-address=',
       '--log.level=warn',
     ],
-    { stdio: 'ignore' },
+    port,
+    dir,
   );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`alertmanager exited with ${child.exitCode}`);
-    if (
-      await fetch(`${url}/-/ready`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      break;
-    if (Date.now() > deadline) throw new Error('alertmanager was not ready after 30s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const { url } = daemon;
   return {
     url,
     fire: async (alerts) => {
@@ -75,10 +63,6 @@ export async function startAlertmanager(webhookUrl: string, token: string): Prom
       });
       if (!r.ok) throw new Error(`alertmanager refused the alerts: HTTP ${r.status} ${await r.text()}`);
     },
-    close: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
-      rmSync(dir, { recursive: true, force: true });
-    },
+    close: daemon.close,
   };
 }

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Gauge, Registry } from 'prom-client';
+import { startDaemon, type RunningDaemon } from './daemon.js';
 
 /** An HTTP target serving prom-client metrics whose values the test sets. */
 export interface MetricsTarget {
@@ -31,10 +31,7 @@ export async function startMetricsTarget(): Promise<MetricsTarget> {
   };
 }
 
-export interface RunningPrometheus {
-  url: string;
-  close: () => Promise<void>;
-}
+export type RunningPrometheus = RunningDaemon;
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -60,7 +57,7 @@ export async function startPrometheus(jobs: { job: string; port: number }[]): Pr
     ]),
   ].join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), `${config}\n`);
-  const child: ChildProcess = spawn(
+  return startDaemon(
     'prometheus',
     [
       `--config.file=${join(dir, 'prometheus.yml')}`,
@@ -68,28 +65,9 @@ export async function startPrometheus(jobs: { job: string; port: number }[]): Pr
       `--web.listen-address=127.0.0.1:${port}`,
       '--log.level=warn',
     ],
-    { stdio: 'ignore' },
+    port,
+    dir,
   );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}`);
-    const ready = await fetch(`${url}/-/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ready) break;
-    if (Date.now() > deadline) throw new Error('prometheus was not ready after 30s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    url,
-    close: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 /** Waits until Prometheus has scraped `query` at least `points` times within the last minute. */
