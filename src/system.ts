@@ -35,6 +35,7 @@ export async function startWorker(
       detectWindowMs: settings.detectWindowMs,
       detectStepMs: settings.detectStepMs,
       detectRecentMs: settings.detectRecentMs,
+      seasonalOffsetsMs: settings.seasonalOffsetsMs,
     },
     recommend: {
       runbooksDir: settings.runbooksDir,

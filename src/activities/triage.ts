@@ -13,6 +13,8 @@ export interface TriageConfig {
   detectStepMs: number;
   /** The end of the window that counts as "now" against the baseline before it. */
   detectRecentMs: number;
+  /** How far back to look for the same time of day (e.g. 1d, 2d, 7d): the seasonal baseline. */
+  seasonalOffsetsMs: number[];
 }
 
 /** The series of a result that belongs to the alert: its labels are all among the alert's labels. */
@@ -25,6 +27,31 @@ function seriesOfAlert(result: RangeSeries[], alertLabels: Record<string, string
 }
 
 export function createTriageActivities(config: TriageConfig, now: () => number = Date.now) {
+  const windowSec = Math.round(config.detectWindowMs / 1000);
+  const stepSec = Math.max(1, Math.round(config.detectStepMs / 1000));
+
+  /**
+   * The same window on previous days, oldest first, from Prometheus's own history, so no separate
+   * baseline store is needed. Days outside retention simply return nothing.
+   */
+  const seasonalHistory = async (
+    client: PrometheusClient,
+    query: string,
+    labels: Record<string, string>,
+    endSec: number,
+  ): Promise<{ values: number[]; days: number }> => {
+    const offsets = [...config.seasonalOffsetsMs].sort((a, b) => b - a).map((ms) => Math.round(ms / 1000));
+    const windows = await Promise.all(
+      offsets.map((off) =>
+        client
+          .queryRange(query, endSec - off - windowSec, endSec - off, stepSec)
+          .then((r) => seriesOfAlert(r, labels)?.values ?? [])
+          .catch(() => [] as number[]),
+      ),
+    );
+    return { values: windows.flat(), days: windows.filter((w) => w.length > 0).length };
+  };
+
   const clientFor = (alert: Alert | null, known?: string): PrometheusClient | undefined => {
     const url = config.prometheusUrl ?? known ?? prometheusFromGeneratorURL(alert?.generatorURL);
     return url ? new PrometheusClient(url) : undefined;
@@ -52,12 +79,7 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
       const endSec = Math.floor(now() / 1000);
       let result: RangeSeries[];
       try {
-        result = await client.queryRange(
-          condition.series,
-          endSec - Math.round(config.detectWindowMs / 1000),
-          endSec,
-          Math.max(1, Math.round(config.detectStepMs / 1000)),
-        );
+        result = await client.queryRange(condition.series, endSec - windowSec, endSec, stepSec);
       } catch (err) {
         if (err instanceof PrometheusError) {
           return { ...base, status: 'unreachable', message: `no anomaly score: ${err.message}` };
@@ -73,12 +95,14 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
         };
       }
       const seriesOut = { times: series.times, values: series.values, labels: series.labels };
+      const seasonal = await seasonalHistory(client, condition.series, alert?.labels ?? {}, endSec);
       const finding = scoreAnomaly(
         { query: condition.series, ...seriesOut },
         {
           ...DEFAULT_ANOMALY_OPTIONS,
           recentSeconds: config.detectRecentMs / 1000,
           ...(alert ? { startedAt: Date.parse(alert.startsAt) / 1000 } : {}),
+          ...(seasonal.days > 0 ? { seasonal } : {}),
         },
       );
       if (!finding) {

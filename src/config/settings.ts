@@ -61,6 +61,17 @@ const envSchema = z.object({
   STEADFAST_DETECT_WINDOW: duration('1h'),
   STEADFAST_DETECT_STEP: duration('15s'),
   STEADFAST_DETECT_RECENT: duration('5m'),
+  STEADFAST_SEASONAL_OFFSETS: z
+    .string()
+    .default('1d,2d,7d')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .refine((xs) => xs.every((x) => parseDuration(x) !== undefined), { message: 'durations such as 1d,7d' })
+    .transform((xs) => xs.map((x) => parseDuration(x) ?? 0)),
   STEADFAST_ESCALATION_WEBHOOK_URL: optionalUrl,
   STEADFAST_DRY_RUN: bool.default(false),
   STEADFAST_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).default(5000),
@@ -90,6 +101,7 @@ export interface Settings {
   detectWindowMs: number;
   detectStepMs: number;
   detectRecentMs: number;
+  seasonalOffsetsMs: number[];
   escalationWebhookUrl?: string;
   dryRun: boolean;
   maxHistoryEvents: number;
@@ -140,6 +152,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     detectWindowMs: e.STEADFAST_DETECT_WINDOW,
     detectStepMs: e.STEADFAST_DETECT_STEP,
     detectRecentMs: e.STEADFAST_DETECT_RECENT,
+    seasonalOffsetsMs: e.STEADFAST_SEASONAL_OFFSETS,
     escalationWebhookUrl: e.STEADFAST_ESCALATION_WEBHOOK_URL,
     dryRun: e.STEADFAST_DRY_RUN,
     maxHistoryEvents: e.STEADFAST_MAX_HISTORY_EVENTS,

@@ -1,14 +1,19 @@
+import { OnlineDetector } from '../detection/detector.js';
 import { formatDuration } from './duration.js';
 import { formatValue, median, quantile, type Series } from './series.js';
 
 export interface AnomalyFinding {
-  /** In [0, 1]: how unusual the recent values are against the series' own baseline. */
+  /** In [0, 1]: how unusual the recent values are against the series' usual behaviour. */
   score: number;
+  /** Which view gave the score: the online detector (needs enough history) or the robust z. */
+  method: 'detector' | 'robust-z';
   /** Robust z: distance of the recent median from the baseline median in MAD units. */
   robustZ: number;
   current: number;
   usualLow: number;
   usualHigh: number;
+  /** Where "usual" comes from: the same time on previous days, or the window before the alert. */
+  baseline: 'seasonal' | 'recent';
   reason: string;
 }
 
@@ -22,13 +27,24 @@ export interface AnomalyOptions {
    * long anomaly is never mistaken for the usual. The recent window still covers at least recentSeconds.
    */
   startedAt?: number;
+  /**
+   * The same series at the same time of day on previous days, oldest first (from Prometheus's own
+   * history). When there is enough of it, it is the baseline: "usual at this hour".
+   */
+  seasonal?: { values: number[]; days: number };
 }
 
 export const DEFAULT_ANOMALY_OPTIONS: AnomalyOptions = { recentSeconds: 300, minBaselinePoints: 8 };
 
+/** Rows the online detector needs before its scores mean something (its likelihood warm-up). */
+const DETECTOR_MIN_HISTORY = 150;
+
 /**
- * Scores the recent part of a series against its own earlier baseline with median and MAD, which a few
- * outliers in the baseline cannot drag. Returns undefined when there is too little history to say.
+ * Scores the recent part of a series against its usual behaviour: the higher of the online detector's
+ * score (run over the history, then the recent values; needs enough history) and the robust z of the
+ * recent median against the baseline's median and MAD. The reason states the current value against
+ * the usual range.
+ * Returns undefined when there is too little history to say anything.
  */
 export function scoreAnomaly(
   series: Series,
@@ -37,14 +53,18 @@ export function scoreAnomaly(
   const end = series.times.at(-1);
   if (end === undefined) return undefined;
   const cut = Math.min(end - options.recentSeconds, options.startedAt ?? Number.POSITIVE_INFINITY);
-  const baseline: number[] = [];
+  const before: number[] = [];
   const recent: number[] = [];
   series.times.forEach((t, i) => {
     const v = series.values[i];
     if (v === undefined || !Number.isFinite(v)) return;
-    (t > cut ? recent : baseline).push(v);
+    (t > cut ? recent : before).push(v);
   });
+  const seasonal = (options.seasonal?.values ?? []).filter(Number.isFinite);
+  const useSeasonal = seasonal.length >= options.minBaselinePoints;
+  const baseline = useSeasonal ? seasonal : before;
   if (baseline.length < options.minBaselinePoints || recent.length === 0) return undefined;
+
   const sorted = [...baseline].sort((a, b) => a - b);
   const center = quantile(sorted, 0.5);
   const mad = median(baseline.map((v) => Math.abs(v - center)));
@@ -52,15 +72,37 @@ export function scoreAnomaly(
   // A flat baseline has MAD 0; a scale floor relative to the level keeps one blip from scoring infinity.
   const scale = Math.max(1.4826 * mad, Math.abs(center) * 0.01, 1e-9);
   const robustZ = (current - center) / scale;
-  const score = 1 - Math.pow(2, -Math.abs(robustZ) / 3);
   const usualLow = quantile(sorted, 0.05);
   const usualHigh = quantile(sorted, 0.95);
-  const span = formatDuration((cut - (series.times[0] ?? cut)) * 1000);
+
+  // Two views: the detector sees changes of shape as they happen; the robust z sees how far the level
+  // sits from the baseline, which matters most when the change began before the window or on another day.
+  const zScore = 1 - Math.pow(2, -Math.abs(robustZ) / 3);
+  const history = useSeasonal ? [...seasonal, ...before] : before;
+  let detectorScore = -1;
+  if (history.length >= DETECTOR_MIN_HISTORY) {
+    const detector = new OnlineDetector();
+    for (const v of history) detector.update(v);
+    for (const v of recent) detectorScore = Math.max(detectorScore, detector.update(v));
+  }
+  const method: AnomalyFinding['method'] = detectorScore > zScore ? 'detector' : 'robust-z';
+  const score = Math.max(detectorScore, zScore);
+
   const name = series.labels['__name__'] ?? series.query;
-  const reason =
-    `${name} ${formatValue(current)} vs. a usual ${formatValue(usualLow)}–${formatValue(usualHigh)} ` +
-    `over the previous ${span} (${Math.abs(robustZ) >= 100 ? '>100' : Math.abs(robustZ).toFixed(1)} MADs ${
-      robustZ >= 0 ? 'above' : 'below'
-    } the median)`;
-  return { score: Math.round(score * 1000) / 1000, robustZ, current, usualLow, usualHigh, reason };
+  const usual = `a usual ${formatValue(usualLow)}–${formatValue(usualHigh)}`;
+  const where = useSeasonal
+    ? `at this hour (same time on the previous ${options.seasonal?.days ?? 0} days)`
+    : `over the previous ${formatDuration((cut - (series.times[0] ?? cut)) * 1000)}`;
+  const distance = Math.abs(robustZ) >= 100 ? '>100' : Math.abs(robustZ).toFixed(1);
+  const reason = `${name} ${formatValue(current)} vs. ${usual} ${where} (${distance} MADs ${robustZ >= 0 ? 'above' : 'below'} the median)`;
+  return {
+    score: Math.round(score * 1000) / 1000,
+    method,
+    robustZ,
+    current,
+    usualLow,
+    usualHigh,
+    baseline: useSeasonal ? 'seasonal' : 'recent',
+    reason,
+  };
 }

@@ -169,7 +169,12 @@ beforeAll(async () => {
       docker,
       logger,
       metrics,
-      triage: { detectWindowMs: 60_000, detectStepMs: 1000, detectRecentMs: 5000 },
+      triage: {
+        detectWindowMs: 60_000,
+        detectStepMs: 1000,
+        detectRecentMs: 5000,
+        seasonalOffsetsMs: [86_400_000],
+      },
       recommend: { runbooksDir: writeRunbooks({ 'restart.yaml': RUNBOOK }), approvers: [], dryRun: false },
       incidentUrl: (id) => id,
     }),

@@ -152,3 +152,44 @@ describe('scoreAnomaly', () => {
     expect(finding).toBeUndefined();
   });
 });
+
+describe('scoreAnomaly with a seasonal baseline', () => {
+  it('when previous days at this hour are known, then they are the baseline and the reason says so', () => {
+    // Today runs at 160 all window long: against its own past that is normal, against previous days it is not.
+    const today = seriesOf(around(160, 60));
+    const seasonal = { values: [...around(100, 60), ...around(101, 60, 3)], days: 2 };
+
+    const finding = scoreAnomaly(today, { ...OPTIONS, seasonal });
+
+    expect(finding?.baseline).toBe('seasonal');
+    expect(finding?.reason).toContain('at this hour (same time on the previous 2 days)');
+    expect(finding?.reason).toContain('http_requests_in_flight 160 vs. a usual 98–103');
+    expect(finding?.score).toBeGreaterThan(0.5);
+  });
+
+  it('when there is too little of previous days, then the window before the alert is the baseline', () => {
+    const series = seriesOf([...around(100, 220), ...Array<number>(20).fill(200)]);
+
+    const finding = scoreAnomaly(series, { ...OPTIONS, seasonal: { values: [100, 101], days: 1 } });
+
+    expect(finding?.baseline).toBe('recent');
+    expect(finding?.reason).toContain('over the previous 54m 45s');
+  });
+
+  it('when history is short, then only the robust z can score', () => {
+    const short = scoreAnomaly(seriesOf([...around(100, 30), ...Array<number>(20).fill(200)]), OPTIONS);
+
+    expect(short?.method).toBe('robust-z');
+    expect(short?.score).toBeGreaterThan(0.9);
+  });
+
+  it('when the shape changes but the level stays in range, then the detector sees what the robust z cannot', () => {
+    // A steady alternation 90/110 turns into a flat line at 100: the median does not move at all.
+    const alternating = Array.from({ length: 220 }, (_, i) => (i % 2 === 0 ? 90 : 110));
+    const finding = scoreAnomaly(seriesOf([...alternating, ...Array<number>(20).fill(100)]), OPTIONS);
+
+    expect(Math.abs(finding?.robustZ ?? Number.NaN)).toBeLessThan(1);
+    expect(finding?.method).toBe('detector');
+    expect(finding?.score).toBeGreaterThan(0.3);
+  });
+});

@@ -124,7 +124,12 @@ beforeAll(async () => {
     docker,
     logger: createLogger('silent'),
     metrics,
-    triage: { detectWindowMs: 60_000, detectStepMs: 1000, detectRecentMs: 4000 },
+    triage: {
+      detectWindowMs: 60_000,
+      detectStepMs: 1000,
+      detectRecentMs: 4000,
+      seasonalOffsetsMs: [86_400_000],
+    },
     recommend: { runbooksDir: writeRunbooks(runbooks(sink.url)), approvers: [], dryRun: false },
     incidentUrl: (id) => `http://127.0.0.1:8233/namespaces/default/workflows/${id}`,
   });

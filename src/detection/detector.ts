@@ -1,0 +1,74 @@
+import { ContextNovelty, type ContextOptions } from './context.js';
+import { AnomalyLikelihood } from './likelihood.js';
+import { RobustZ } from './robust-z.js';
+
+/**
+ * An online anomaly detector: reads a series point by point and gives each point a score in [0, 1]
+ * using only the points before it. The same parameters serve every series.
+ */
+export interface DetectorOptions {
+  context: ContextOptions;
+  /** Weight of the newest value in the running level and spread. */
+  zAlpha: number;
+  /** Robust z at which the z component reaches one half. */
+  zHalf: number;
+  likelihood: { shortWindow: number; longAlpha: number; warmup: number; minStd: number };
+  /** After a high score, later scores must beat it by this much, decaying at `suppressionDecay` a row. */
+  suppressionDecay: number;
+}
+
+export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
+  context: { calibrationRows: 150, levels: 16, lengths: [1, 2, 3, 5] },
+  zAlpha: 0.02,
+  zHalf: 6,
+  likelihood: { shortWindow: 5, longAlpha: 0.002, warmup: 150, minStd: 0.05 },
+  suppressionDecay: 0.999,
+};
+
+export class OnlineDetector {
+  private readonly context: ContextNovelty;
+  private readonly z: RobustZ;
+  private readonly likelihood: AnomalyLikelihood;
+  private recentPeak = 0;
+
+  constructor(private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS) {
+    this.context = new ContextNovelty(options.context);
+    this.z = new RobustZ(options.zAlpha);
+    this.likelihood = new AnomalyLikelihood(
+      options.likelihood.shortWindow,
+      options.likelihood.longAlpha,
+      options.likelihood.warmup,
+      options.likelihood.minStd,
+    );
+  }
+
+  /** Scores the next value (NaN or ±Infinity score 0 and are not learned). */
+  update(value: number): number {
+    if (!Number.isFinite(value)) return 0;
+    const novelty = this.context.update(value);
+    const z = this.z.update(value);
+    const zScore = z / (z + this.options.zHalf);
+    const raw = Math.max(novelty, zScore);
+    const likely = logScale(this.likelihood.update(raw));
+    // Only the first detection of an event counts in practice; echoes of it are kept below it.
+    const score = likely > this.recentPeak ? likely : likely * 0.5;
+    this.recentPeak = Math.max(this.recentPeak * this.options.suppressionDecay, likely);
+    return score;
+  }
+}
+
+/**
+ * Likelihoods crowd near 1 (0.99 is routine, 0.99999 is rare); on a log scale 0.9 → 0.1, 0.99999 → 0.5
+ * and 1 - 1e-10 → 1, which reads as a score a person can judge.
+ */
+export function logScale(likelihood: number): number {
+  return Math.min(1, Math.max(0, -Math.log10(1 - likelihood + 1e-10) / 10));
+}
+
+/** Scores a whole series, oldest first. */
+export function scoreSeries(values: ArrayLike<number>, options?: DetectorOptions): Float64Array {
+  const detector = new OnlineDetector(options);
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = detector.update(values[i] ?? Number.NaN);
+  return out;
+}
