@@ -1,6 +1,8 @@
 import { ContextNovelty, type ContextOptions } from './context.js';
+import { BeyondRange } from './extreme.js';
 import { AnomalyLikelihood } from './likelihood.js';
 import { RobustZ } from './robust-z.js';
+import { SeasonalZ } from './seasonal-z.js';
 
 /**
  * An online anomaly detector: reads a series point by point and gives each point a score in [0, 1]
@@ -12,28 +14,38 @@ export interface DetectorOptions {
   zAlpha: number;
   /** Robust z at which the z component reaches one half. */
   zHalf: number;
+  /** Per hour-of-day baseline: weight of a new value, and values an hour needs before it has a say. */
+  seasonal: { alpha: number; minCount: number };
   likelihood: { shortWindow: number; longAlpha: number; warmup: number; minStd: number };
   /** After a high score, later scores must beat it by this much, decaying at `suppressionDecay` a row. */
   suppressionDecay: number;
+  /** Rows before a value beyond the seen range counts, and the overshoot (in ranges) that scores 0.5. */
+  beyond: { warmup: number; half: number };
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   context: { calibrationRows: 150, levels: 16, lengths: [1, 2, 3, 5] },
   zAlpha: 0.02,
   zHalf: 6,
-  likelihood: { shortWindow: 5, longAlpha: 0.002, warmup: 150, minStd: 0.05 },
+  seasonal: { alpha: 0.05, minCount: 24 },
+  likelihood: { shortWindow: 5, longAlpha: 0.002, warmup: 150, minStd: 0.2 },
   suppressionDecay: 0.999,
+  beyond: { warmup: 150, half: 1 },
 };
 
 export class OnlineDetector {
   private readonly context: ContextNovelty;
   private readonly z: RobustZ;
+  private readonly seasonal: SeasonalZ;
+  private readonly beyond: BeyondRange;
   private readonly likelihood: AnomalyLikelihood;
   private recentPeak = 0;
 
   constructor(private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS) {
     this.context = new ContextNovelty(options.context);
     this.z = new RobustZ(options.zAlpha);
+    this.seasonal = new SeasonalZ(options.seasonal.alpha, options.seasonal.minCount);
+    this.beyond = new BeyondRange(options.beyond.warmup);
     this.likelihood = new AnomalyLikelihood(
       options.likelihood.shortWindow,
       options.likelihood.longAlpha,
@@ -42,14 +54,23 @@ export class OnlineDetector {
     );
   }
 
-  /** Scores the next value (NaN or ±Infinity score 0 and are not learned). */
-  update(value: number): number {
+  /**
+   * Scores the next value (NaN or ±Infinity score 0 and are not learned). With its timestamp (epoch
+   * ms), a value is only as unusual as it is at this hour of the day too.
+   */
+  update(value: number, timestampMs?: number): number {
     if (!Number.isFinite(value)) return 0;
     const novelty = this.context.update(value);
-    const z = this.z.update(value);
+    const globalZ = this.z.update(value);
+    const seasonalZ = timestampMs === undefined ? undefined : this.seasonal.update(value, timestampMs);
+    const z = seasonalZ === undefined ? globalZ : Math.min(globalZ, seasonalZ);
     const zScore = z / (z + this.options.zHalf);
     const raw = Math.max(novelty, zScore);
-    const likely = logScale(this.likelihood.update(raw));
+    const overshoot = this.beyond.update(value);
+    const likely = Math.max(
+      logScale(this.likelihood.update(raw)),
+      overshoot / (overshoot + this.options.beyond.half),
+    );
     // Only the first detection of an event counts in practice; echoes of it are kept below it.
     const score = likely > this.recentPeak ? likely : likely * 0.5;
     this.recentPeak = Math.max(this.recentPeak * this.options.suppressionDecay, likely);
@@ -65,10 +86,14 @@ export function logScale(likelihood: number): number {
   return Math.min(1, Math.max(0, -Math.log10(1 - likelihood + 1e-10) / 10));
 }
 
-/** Scores a whole series, oldest first. */
-export function scoreSeries(values: ArrayLike<number>, options?: DetectorOptions): Float64Array {
+/** Scores a whole series, oldest first; timestamps (epoch ms) are optional. */
+export function scoreSeries(
+  values: ArrayLike<number>,
+  timestamps?: ArrayLike<number>,
+  options?: DetectorOptions,
+): Float64Array {
   const detector = new OnlineDetector(options);
   const out = new Float64Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = detector.update(values[i] ?? Number.NaN);
+  for (let i = 0; i < values.length; i++) out[i] = detector.update(values[i] ?? Number.NaN, timestamps?.[i]);
   return out;
 }

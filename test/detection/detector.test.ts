@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { logScale, OnlineDetector, scoreSeries } from '../../src/detection/detector.js';
+import { normalCdf } from '../../src/detection/likelihood.js';
+import { SeasonalZ } from '../../src/detection/seasonal-z.js';
+
+const FIVE_MIN = 300_000;
+/** A daily rhythm sampled every 5 minutes with deterministic jitter. */
+function daily(days: number): { values: number[]; times: number[] } {
+  const n = days * 288;
+  const times = Array.from({ length: n }, (_, i) => i * FIVE_MIN);
+  const values = times.map(
+    (t, i) => 50 + 20 * Math.sin((2 * Math.PI * t) / 86_400_000) + ((i * 7919) % 13) / 13,
+  );
+  return { values, times };
+}
+
+describe('the online detector', () => {
+  it('scores every point in [0, 1]', () => {
+    const { values, times } = daily(4);
+    const scores = scoreSeries(values, times);
+    expect(scores).toHaveLength(values.length);
+    for (const s of scores) {
+      expect(s).toBeGreaterThanOrEqual(0);
+      expect(s).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('uses only the past: changing later values never changes earlier scores', () => {
+    const { values, times } = daily(3);
+    const before = scoreSeries(values, times);
+    const changed = [...values];
+    for (let i = 600; i < changed.length; i++) changed[i] = (changed[i] ?? 0) * 3 + 1000;
+    const after = scoreSeries(changed, times);
+    expect(Array.from(after.subarray(0, 600))).toEqual(Array.from(before.subarray(0, 600)));
+    expect(Array.from(after.subarray(600))).not.toEqual(Array.from(before.subarray(600)));
+  });
+
+  it('stays quiet on a steady daily rhythm and flags a spike far outside it', () => {
+    const { values, times } = daily(6);
+    const spikeAt = 5 * 288 + 100;
+    values[spikeAt] = 400;
+    const scores = scoreSeries(values, times);
+    const quiet = Array.from(scores.subarray(3 * 288, spikeAt));
+    expect(Math.max(...quiet)).toBeLessThan(0.2);
+    expect(scores[spikeAt]).toBeGreaterThan(0.5);
+  });
+
+  it('ignores values that are not finite and keeps going', () => {
+    const detector = new OnlineDetector();
+    for (let i = 0; i < 300; i++) detector.update(10 + (i % 3));
+    expect(detector.update(Number.NaN)).toBe(0);
+    expect(detector.update(Number.POSITIVE_INFINITY)).toBe(0);
+    expect(detector.update(11)).toBeLessThan(0.2);
+  });
+
+  it('judges a value against its hour: usual at noon, unusual at midnight', () => {
+    const z = new SeasonalZ(0.05, 24);
+    const hour = 3_600_000;
+    for (let day = 0; day < 30; day++) {
+      z.update(100 + (day % 3), day * 24 * hour + 12 * hour);
+      z.update(10 + (day % 3), day * 24 * hour);
+    }
+    expect(z.update(101, 30 * 24 * hour + 12 * hour)).toBeLessThan(1);
+    expect(z.update(101, 31 * 24 * hour)).toBeGreaterThan(10);
+  });
+
+  it('maps likelihoods to a readable scale and computes the normal CDF', () => {
+    expect(logScale(0.9)).toBeCloseTo(0.1, 6);
+    expect(logScale(0.99999)).toBeCloseTo(0.5, 4);
+    expect(logScale(1)).toBe(1);
+    expect(logScale(0.5)).toBeLessThan(0.04);
+    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
+    expect(normalCdf(1.959964)).toBeCloseTo(0.975, 6);
+    expect(normalCdf(-3)).toBeCloseTo(0.0013499, 6);
+  });
+});

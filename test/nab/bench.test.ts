@@ -1,0 +1,67 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+
+/** A small corpus in NAB's layout, made here: any folder of this shape must work. */
+function makeCorpus(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'steadfast-nab-'));
+  mkdirSync(join(dir, 'data', 'made'), { recursive: true });
+  const start = Date.UTC(2026, 0, 1);
+  const stamp = (i: number): string =>
+    new Date(start + i * 300_000).toISOString().replace('T', ' ').slice(0, 19);
+  const windows: Record<string, [string, string][]> = {};
+  for (const [name, spikeAt] of [
+    ['one.csv', 1500],
+    ['two.csv', 1800],
+  ] as const) {
+    const rows = Array.from({ length: 2000 }, (_, i) => `${stamp(i)},${i === spikeAt ? 500 : 50 + (i % 7)}`);
+    writeFileSync(join(dir, 'data', 'made', name), `timestamp,value\n${rows.join('\n')}\n`);
+    windows[`made/${name}`] = [[`${stamp(spikeAt - 20)}.000000`, `${stamp(spikeAt + 20)}.000000`]];
+  }
+  writeFileSync(join(dir, 'combined_windows.json'), JSON.stringify(windows));
+  const cost = (fp: number, fn: number) => ({
+    CostMatrix: { tpWeight: 1, fnWeight: fn, fpWeight: fp, tnWeight: 1 },
+  });
+  writeFileSync(
+    join(dir, 'profiles.json'),
+    JSON.stringify({
+      standard: cost(0.11, 1),
+      reward_low_FP_rate: cost(0.22, 1),
+      reward_low_FN_rate: cost(0.11, 2),
+    }),
+  );
+  return dir;
+}
+
+describe('npm run bench:nab', () => {
+  it('scores any corpus of the NAB layout, ends with one JSON line, and writes per-row scores with --out', () => {
+    const corpus = makeCorpus();
+    const out = join(corpus, 'out');
+    const stdout = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', 'bench/nab.ts', '--corpus', corpus, '--out', out],
+      {
+        cwd: root,
+        encoding: 'utf8',
+      },
+    );
+    const last = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    expect(last).toMatchObject({ series: 2, points: 4000 });
+    for (const profile of ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate']) {
+      expect(typeof last[profile]).toBe('number');
+    }
+    // Two obvious spikes in quiet series: a useful detector finds both without false alarms.
+    expect(last['standard']).toBeGreaterThan(90);
+    expect(last['points_per_second']).toEqual(expect.any(Number));
+    const written = readFileSync(join(out, 'made', 'one.csv'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(written[0]).toBe('timestamp,anomaly_score');
+    expect(written).toHaveLength(2001);
+    expect(written[1]).toMatch(/^2026-01-01 00:00:00,0(\.\d+)?$/);
+  });
+});
