@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { scoreSeries } from '../src/detection/detector.js';
+import { ALARM_THRESHOLD, scoreSeries } from '../src/detection/detector.js';
 import { loadCorpus, loadProfiles } from '../src/nab/corpus.js';
 import { optimizeThreshold, type ScoredFile } from '../src/nab/scorer.js';
 
@@ -67,6 +67,12 @@ for (const profile of profiles) {
   results[profile.name] = { score: Number(best.normalizedScore.toFixed(2)), threshold: best.threshold };
   process.stdout.write(
     `${profile.name.padEnd(20)} ${best.normalizedScore.toFixed(2).padStart(7)}  ${best.threshold}\n`,
+  );
+}
+const standardThreshold = results['standard']?.threshold;
+if (standardThreshold !== undefined && Math.abs(standardThreshold - ALARM_THRESHOLD) > 0.02) {
+  process.stdout.write(
+    `\nnote: the standard optimum ${standardThreshold.toFixed(3)} differs from ALARM_THRESHOLD ${ALARM_THRESHOLD} in src/detection/detector.ts\n`,
   );
 }
 process.stdout.write(

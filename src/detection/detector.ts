@@ -79,6 +79,22 @@ export class OnlineDetector {
 }
 
 /**
+ * The score at which the detector alarms: its threshold for NAB's standard profile, as measured by
+ * `npm run bench:nab` (which prints it again, so a change to the detector shows when this drifts).
+ */
+export const ALARM_THRESHOLD = 0.184;
+
+/**
+ * Rescales a detector score so that its alarm threshold reads 0.5: above one half means "the detector
+ * alarms", for people and for thresholds in configuration alike. Monotone, so rankings do not change.
+ */
+export function calibrated(score: number): number {
+  return score <= ALARM_THRESHOLD
+    ? (0.5 * score) / ALARM_THRESHOLD
+    : 0.5 + (0.5 * (score - ALARM_THRESHOLD)) / (1 - ALARM_THRESHOLD);
+}
+
+/**
  * Likelihoods crowd near 1 (0.99 is routine, 0.99999 is rare); on a log scale 0.9 → 0.1, 0.99999 → 0.5
  * and 1 - 1e-10 → 1, which reads as a score a person can judge.
  */

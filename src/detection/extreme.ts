@@ -11,7 +11,8 @@ export class BeyondRange {
 
   /** Distance past the seen range divided by its width (0 inside it); 0 during warm-up. */
   update(value: number): number {
-    const range = Math.max(this.max - this.min, Math.abs(this.max) * 0.01, 1e-9);
+    // A flat history has no range; "far beyond" then means a tenth of the level at least.
+    const range = Math.max(this.max - this.min, Math.abs(this.max) * 0.1, 1e-9);
     const beyond = this.seen >= this.warmup ? Math.max(0, value - this.max, this.min - value) / range : 0;
     this.seen++;
     this.min = Math.min(this.min, value);

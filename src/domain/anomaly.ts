@@ -1,4 +1,4 @@
-import { OnlineDetector } from '../detection/detector.js';
+import { calibrated, OnlineDetector } from '../detection/detector.js';
 import { formatDuration } from './duration.js';
 import { formatValue, median, quantile, type Series } from './series.js';
 
@@ -83,7 +83,7 @@ export function scoreAnomaly(
   if (history.length >= DETECTOR_MIN_HISTORY) {
     const detector = new OnlineDetector();
     for (const v of history) detector.update(v);
-    for (const v of recent) detectorScore = Math.max(detectorScore, detector.update(v));
+    for (const v of recent) detectorScore = Math.max(detectorScore, calibrated(detector.update(v)));
   }
   const method: AnomalyFinding['method'] = detectorScore > zScore ? 'detector' : 'robust-z';
   const score = Math.max(detectorScore, zScore);

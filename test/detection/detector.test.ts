@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { logScale, OnlineDetector, scoreSeries } from '../../src/detection/detector.js';
+import {
+  ALARM_THRESHOLD,
+  calibrated,
+  logScale,
+  OnlineDetector,
+  scoreSeries,
+} from '../../src/detection/detector.js';
 import { normalCdf } from '../../src/detection/likelihood.js';
 import { SeasonalZ } from '../../src/detection/seasonal-z.js';
 
@@ -72,5 +78,16 @@ describe('the online detector', () => {
     expect(normalCdf(0)).toBeCloseTo(0.5, 7);
     expect(normalCdf(1.959964)).toBeCloseTo(0.975, 6);
     expect(normalCdf(-3)).toBeCloseTo(0.0013499, 6);
+  });
+});
+
+describe('calibrated scores', () => {
+  it('puts the alarm threshold at one half and keeps the order of scores', () => {
+    expect(calibrated(ALARM_THRESHOLD)).toBeCloseTo(0.5, 12);
+    expect(calibrated(0)).toBe(0);
+    expect(calibrated(1)).toBeCloseTo(1, 12);
+    const xs = [0, 0.05, 0.1, 0.18, 0.19, 0.5, 0.9, 1];
+    const ys = xs.map(calibrated);
+    expect([...ys].sort((a, b) => a - b)).toEqual(ys);
   });
 });
