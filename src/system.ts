@@ -22,9 +22,8 @@ export async function startWorker(
   logger: Logger,
   metrics: Metrics,
 ): Promise<RunningPart> {
-  const admin = await createClient(settings.temporal);
-  await ensureSearchAttributes(admin, settings.temporal.namespace, logger);
-  await admin.connection.close();
+  const client = await createClient(settings.temporal);
+  await ensureSearchAttributes(client, settings.temporal.namespace, logger);
   const connection = await connectWorker(settings.temporal);
   const activities = createActivities({
     docker: new Docker({ socketPath: settings.dockerSocket }),
@@ -44,6 +43,7 @@ export async function startWorker(
       ...(settings.escalationWebhookUrl ? { escalationWebhookUrl: settings.escalationWebhookUrl } : {}),
     },
     incidentUrl: (id) => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id),
+    temporal: client,
   });
   const worker = await createIncidentWorker({
     connection,
@@ -51,7 +51,10 @@ export async function startWorker(
     taskQueue: settings.temporal.taskQueue,
     activities,
   });
-  const done = worker.run().finally(() => connection.close());
+  const done = worker.run().finally(async () => {
+    await connection.close();
+    await client.connection.close();
+  });
   logger.info(
     {
       event: 'worker.started',

@@ -10,7 +10,9 @@ import {
   type PlanDefaults,
   type Runbook,
 } from '../domain/runbook.js';
+import { explainRanking, rankByOutcomes } from '../domain/ranking.js';
 import type { Logger } from '../lib/logger.js';
+import { NO_HISTORY, type OutcomeHistory } from './outcomes.js';
 
 /** Reads every runbooks/*.yaml; a broken file is reported and skipped so the others still serve. */
 export async function loadRunbooks(
@@ -40,15 +42,43 @@ export interface RecommendConfig extends PlanDefaults {
   runbooksDir: string;
 }
 
-export function createRecommendActivities(config: RecommendConfig, logger: Logger) {
+export function createRecommendActivities(
+  config: RecommendConfig,
+  logger: Logger,
+  history: OutcomeHistory = NO_HISTORY,
+) {
   return {
-    /** Picks the most specific matching runbook and fills its typed parameters from the alert's labels. */
+    /**
+     * Picks among the matching runbooks by how well each worked on similar incidents before (see
+     * rankByOutcomes), fills the pick's typed parameters from the alert's labels, and says why.
+     */
     async recommendRunbook(facts: {
       alertName: string;
+      service?: string;
       labels: Record<string, string>;
     }): Promise<{ recommendation: Recommendation | null; message: string }> {
       const { runbooks } = await loadRunbooks(config.runbooksDir, logger);
-      const [best] = matchRunbooks(runbooks, facts);
+      const matches = matchRunbooks(runbooks, facts);
+      const service = facts.service ?? facts.labels['service'] ?? facts.labels['job'] ?? '';
+      const records = new Map(
+        await Promise.all(
+          matches.map(async (r) => {
+            const record = await history.record(r.id, facts.alertName, service).catch((err: unknown) => {
+              logger.warn(
+                { event: 'outcomes.unavailable', runbook: r.id, err },
+                'past outcomes unavailable; ranking without them',
+              );
+              return { successes: 0, failures: 0, scope: 'alert' as const };
+            });
+            return [r.id, record] as const;
+          }),
+        ),
+      );
+      const ranked = rankByOutcomes(
+        matches.map((r) => r.id),
+        records,
+      );
+      const best = matches.find((r) => r.id === ranked[0]?.runbookId);
       if (!best) {
         return {
           recommendation: null,
@@ -56,7 +86,11 @@ export function createRecommendActivities(config: RecommendConfig, logger: Logge
         };
       }
       try {
-        const recommendation = planFromRunbook(best, facts, config);
+        const planned = planFromRunbook(best, facts, config);
+        const recommendation = {
+          ...planned,
+          explanation: `${planned.explanation} ${explainRanking(ranked, facts.alertName, service)}`,
+        };
         return { recommendation, message: recommendation.explanation };
       } catch (err) {
         if (!(err instanceof PlaceholderError)) throw err;

@@ -248,7 +248,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   if (state.recommendation === undefined) {
     enter('recommend');
     const alert = firstFiring(state);
-    const result = await triage.recommendRunbook({ alertName: state.alertName, labels: alert?.labels ?? {} });
+    const result = await triage.recommendRunbook({
+      alertName: state.alertName,
+      service: state.service,
+      labels: alert?.labels ?? {},
+    });
     state.recommendation = result.recommendation;
     state.milestones.recommended = nowIso();
     note('recommended', result.message);

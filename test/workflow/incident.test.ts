@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import type { Alert } from '../../src/domain/alert.js';
-import type { IncidentInput } from '../../src/domain/incident.js';
+import type { IncidentInput, IncidentState } from '../../src/domain/incident.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics, type Metrics } from '../../src/lib/metrics.js';
 import { incidentWorkflow } from '../../src/workflows/incident.js';
@@ -68,6 +68,12 @@ verify: { promql: '${verify}', within: 20s, interval: 1s }
       `{ timeout: 1s, finalPolicy: auto-approve, escalation: [{ notify: [{ type: log }, { type: webhook, url: '${webhook}' }], wait: 1s }, { notify: [{ type: webhook, url: '${webhook}' }], wait: 1s }] }`,
     ),
     'abort.yaml': restart('TestNobodyHome', '{ timeout: 1s, finalPolicy: abort }'),
+    // Two runbooks for one alert: "a" never verifies, "b" does. Past outcomes must steer the choice.
+    'learn-a.yaml': restart('TestLearning', '{ timeout: 10m }', 'up{job="no-such-job"} == 1').replace(
+      'within: 20s',
+      'within: 2s',
+    ),
+    'learn-b.yaml': restart('TestLearning', '{ timeout: 10m }'),
     'ack.yaml': restart(
       'TestAcknowledged',
       `{ timeout: 2s, finalPolicy: abort, escalation: [{ notify: [{ type: log }], wait: 1s }] }`,
@@ -132,6 +138,7 @@ beforeAll(async () => {
     },
     recommend: { runbooksDir: writeRunbooks(runbooks(sink.url)), approvers: [], dryRun: false },
     incidentUrl: (id) => `http://127.0.0.1:8233/namespaces/default/workflows/${id}`,
+    temporal: await testClient(),
   });
   client = await testClient();
   worker = await startTestWorker(activities, TASK_QUEUE);
@@ -388,6 +395,46 @@ describe('incident workflow on a real Temporal server', () => {
     const final = await client.workflow.getHandle<typeof incidentWorkflow>(id).result();
     expect(final.outcome).toBe('resolved');
     expect(final.alerts).toHaveLength(41);
+  });
+
+  it('when closed incidents record how runbooks did, then the next incident picks the one that worked', async () => {
+    await startTestContainer(docker, 'steadfast-test-learn');
+    const runIncident = async (): Promise<IncidentState> => {
+      const id = uniqueId('learn');
+      const handle = await open(id, [
+        makeAlert(
+          { alertName: 'TestLearning', labels: { job: 'web', container: 'steadfast-test-learn' } },
+          prometheus.url,
+          'up{job="web"} == 0',
+        ),
+      ]);
+      await waitForState(handle, atStage('approve'));
+      await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+      const final = await handle.result();
+      // Visibility is how outcomes are remembered; wait until it shows this incident's.
+      const query = `WorkflowId = '${id}' AND IncidentOutcome = '${final.outcome}'`;
+      while (Number((await client.workflow.count(query)).count) === 0)
+        await new Promise((r) => setTimeout(r, 100));
+      return final;
+    };
+
+    const first = await runIncident();
+    expect(first.recommendation?.runbookId).toBe('learn-a');
+    expect(first.recommendation?.explanation).toContain('"learn-a" was picked because no similar incident');
+    expect(first.outcome).toBe('failed');
+
+    const second = await runIncident();
+    expect(second.recommendation?.runbookId).toBe('learn-b');
+    expect(second.recommendation?.explanation).toContain(
+      'ahead of "learn-a" (fixed 0 of 1 similar incidents',
+    );
+    expect(second.outcome).toBe('verified');
+
+    const third = await runIncident();
+    expect(third.recommendation?.runbookId).toBe('learn-b');
+    expect(third.recommendation?.explanation).toContain(
+      '"learn-b" was picked because it fixed 1 of 1 similar incidents (TestLearning on web)',
+    );
   });
 
   it('records stage durations, approvals and time to first action in the metrics', async () => {
