@@ -8,8 +8,8 @@ export interface OutcomeHistory {
   record(runbookId: string, alertName: string, service: string): Promise<OutcomeRecord>;
 }
 
-// Values are quoted into a visibility query: anything that could end the quote is not looked up.
-const QUOTABLE = /^[^'"\\\u0000-\u001f]{1,256}$/;
+// Values are quoted into a visibility query: only letters, digits and plain punctuation are looked up.
+const QUOTABLE = /^[\p{L}\p{N} _.:/@+,()=-]{1,256}$/u;
 
 /**
  * Past outcomes counted from Temporal visibility over the closed incidents' search attributes: the
