@@ -1,3 +1,5 @@
+import { normalCdf } from '../domain/series.js';
+
 /**
  * Turns a raw anomaly signal into how unlikely its recent average is, given the signal's own long-run
  * distribution (after Numenta's "anomaly likelihood"): a noisy series whose raw signal is always high
@@ -32,16 +34,4 @@ export class AnomalyLikelihood {
     if (this.seen < this.warmup) return 0.5;
     return normalCdf(z);
   }
-}
-
-/** Φ(z) by the Abramowitz–Stegun erf approximation (|error| < 1.5e-7): fast and plenty here. */
-export function normalCdf(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const y =
-    1 -
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) *
-      t *
-      Math.exp(-x * x);
-  return z >= 0 ? 0.5 * (1 + y) : 0.5 * (1 - y);
 }

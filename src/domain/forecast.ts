@@ -1,6 +1,12 @@
 import { SimpleLinearRegression } from 'ml-regression';
+import {
+  createDefaultEnsemble,
+  forecasterTimeToThreshold,
+  HorizonErrorTracker,
+  medianInterval,
+} from '../forecasting/index.js';
 import type { AlertCondition } from './promql.js';
-import { formatValue, type Series } from './series.js';
+import { formatValue, toRegularGrid, type Series } from './series.js';
 import { formatDuration } from './duration.js';
 
 export interface Forecast {
@@ -10,24 +16,41 @@ export interface Forecast {
   r2: number;
   /** Seconds until the fitted line crosses the alert's threshold; 0 when already past it. */
   secondsToThreshold?: number;
-  /** Bounds on secondsToThreshold from the slope's ±2 standard errors; absent bound = never. */
+  /** Bounds on secondsToThreshold: where the forecast ± 1.96 of its recent error spread crosses; absent = beyond the look-ahead. */
   secondsToThresholdLow?: number;
   secondsToThresholdHigh?: number;
+  /** Chance that the series is past the threshold within `probabilityWindowSeconds` (a failure probability). */
+  probability?: number;
+  probabilityWindowSeconds?: number;
   summary: string;
 }
 
 export interface ForecastOptions {
-  /** Seconds at the end of the series the trend is fitted on. */
+  /** Seconds at the end of the series the trend line is fitted on (for the trend and its slope). */
   fitSeconds: number;
   /** Below this fit quality the series is "not trending", whatever its slope. */
   minR2: number;
+  /** The failure probability is for crossing within this many seconds. */
+  probabilityWindowSeconds: number;
+  /** How far ahead a crossing is looked for, in seconds. */
+  lookAheadSeconds: number;
 }
 
-export const DEFAULT_FORECAST_OPTIONS: ForecastOptions = { fitSeconds: 900, minR2: 0.3 };
+export const DEFAULT_FORECAST_OPTIONS: ForecastOptions = {
+  fitSeconds: 900,
+  minR2: 0.3,
+  probabilityWindowSeconds: 3600,
+  lookAheadSeconds: 7 * 86_400,
+};
+
+/** Forecast horizon, in steps, at which the ensemble's members are weighed (as in bench:forecast). */
+const HORIZON = 10;
 
 /**
- * Fits a straight line to the recent part of the series and says when it reaches the alert's threshold.
- * A line is only claimed when it explains the data (r² ≥ minR2); otherwise the series is "not trending".
+ * Says where the series is heading and when it reaches the alert's threshold. The trend and its slope
+ * come from a straight line (ml-regression) over the recent part, claimed only when it explains the data
+ * (r² ≥ minR2); the time to the threshold, its interval and the chance of crossing within the probability
+ * window come from the error-weighted forecasting ensemble, which measured better than the line.
  */
 export function forecastThreshold(
   series: Series,
@@ -63,27 +86,51 @@ export function forecastThreshold(
   }
   const sign = threshold.direction === 'above' ? 1 : -1;
   const gap = (threshold.value - level) * sign;
-  if (gap <= 0) {
+  if (gap <= 0 || (ys.at(-1) ?? Number.NaN) * sign >= threshold.value * sign) {
     return {
       ...base,
       secondsToThreshold: 0,
+      probability: 1,
+      probabilityWindowSeconds: options.probabilityWindowSeconds,
       summary: `already past the threshold ${formatValue(threshold.value)}`,
     };
   }
-  const towards = slope * sign;
-  if (trend === 'flat' || towards <= 0) {
-    return { ...base, summary: `not trending towards the threshold ${formatValue(threshold.value)}` };
-  }
-  const eta = gap / towards;
-  const fast = (slope + 2 * slopeSE * sign) * sign;
-  const slow = (slope - 2 * slopeSE * sign) * sign;
-  return {
+  // The time to the threshold comes from the error-weighted ensemble (see bench:forecast), fed the
+  // whole series; its recent errors give the interval and the failure probability.
+  const step = Math.max(1, medianInterval(series.times) || 1);
+  const tracker = new HorizonErrorTracker(createDefaultEnsemble({ horizon: HORIZON }), { horizon: HORIZON });
+  for (const v of toRegularGrid(series.times, series.values, step)) tracker.update(v);
+  const crossing = forecasterTimeToThreshold(tracker, {
+    threshold: threshold.value,
+    direction: threshold.direction,
+    horizon: Math.max(1, Math.round(options.probabilityWindowSeconds / step)),
+    maxSteps: Math.max(1, Math.round(options.lookAheadSeconds / step)),
+  });
+  const seconds = (steps: number | undefined): number | undefined =>
+    steps === undefined ? undefined : Math.round(steps * step);
+  const eta = seconds(crossing.expected);
+  const low = seconds(crossing.low);
+  const high = seconds(crossing.high);
+  const chance = `${Math.round(crossing.probability * 100)}% chance within ${formatDuration(options.probabilityWindowSeconds * 1000)}`;
+  const withProbability = {
     ...base,
-    secondsToThreshold: Math.round(eta),
-    secondsToThresholdLow: Math.round(gap / fast),
-    ...(slow > 0 ? { secondsToThresholdHigh: Math.round(gap / slow) } : {}),
+    probability: Math.round(crossing.probability * 1000) / 1000,
+    probabilityWindowSeconds: options.probabilityWindowSeconds,
+  };
+  if (eta === undefined) {
+    return {
+      ...withProbability,
+      ...(low !== undefined ? { secondsToThresholdLow: low } : {}),
+      summary: `not trending towards the threshold ${formatValue(threshold.value)} (${chance})`,
+    };
+  }
+  return {
+    ...withProbability,
+    secondsToThreshold: eta,
+    ...(low !== undefined ? { secondsToThresholdLow: low } : {}),
+    ...(high !== undefined ? { secondsToThresholdHigh: high } : {}),
     summary:
-      `${trend} ${perMinute}: crosses ${formatValue(threshold.value)} in about ${formatDuration(eta * 1000)}` +
-      ` (${formatDuration((gap / fast) * 1000)}–${slow > 0 ? formatDuration((gap / slow) * 1000) : 'never'})`,
+      `${trend === 'flat' ? 'level' : `${trend} ${perMinute}`}: crosses ${formatValue(threshold.value)} in about ${formatDuration(eta * 1000)}` +
+      ` (${low !== undefined ? formatDuration(low * 1000) : 'now'}–${high !== undefined ? formatDuration(high * 1000) : 'not within a week'}; ${chance})`,
   };
 }

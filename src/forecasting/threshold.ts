@@ -1,4 +1,7 @@
+import { normalCdf } from '../domain/series.js';
 import type { HorizonErrorTracker } from './errors.js';
+
+export { normalCdf };
 
 export type CrossingDirection = 'above' | 'below';
 
@@ -30,18 +33,6 @@ export interface ThresholdCrossing {
   high: number | undefined;
   /** Probability that the series is past the threshold within `horizon` steps, in [0, 1]. */
   probability: number;
-}
-
-/** Standard normal cumulative distribution (Abramowitz & Stegun 7.1.26; absolute error < 1.5e-7). */
-export function normalCdf(x: number): number {
-  if (x === Number.POSITIVE_INFINITY) return 1;
-  if (x === Number.NEGATIVE_INFINITY) return 0;
-  const z = Math.abs(x) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * z);
-  const poly =
-    t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  const erf = 1 - poly * Math.exp(-z * z);
-  return x >= 0 ? (1 + erf) / 2 : (1 - erf) / 2;
 }
 
 /**

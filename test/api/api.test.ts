@@ -388,7 +388,7 @@ describe('the API', () => {
     });
     expect(r.status).toBe(202);
     const id = await incidentIdOf(r);
-    const s = await waitFor(id, (x) => x.stage === 'recommend' || x.stage === 'approve');
+    const s = await waitFor(id, (x) => x.recommendation !== undefined);
     expect(s.service).toBe(svc);
     expect(s.alertName).toBe('Queue_backlog_growing');
     expect(s.recommendation).toBeNull();

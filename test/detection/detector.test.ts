@@ -6,7 +6,7 @@ import {
   OnlineDetector,
   scoreSeries,
 } from '../../src/detection/detector.js';
-import { normalCdf } from '../../src/detection/likelihood.js';
+import { normalCdf } from '../../src/domain/series.js';
 import { SeasonalZ } from '../../src/detection/seasonal-z.js';
 
 const FIVE_MIN = 300_000;

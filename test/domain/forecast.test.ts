@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { forecastThreshold } from '../../src/domain/forecast.js';
-import type { Series } from '../../src/domain/series.js';
+import { toRegularGrid, type Series } from '../../src/domain/series.js';
 
 const STEP = 15;
 
@@ -26,7 +26,8 @@ describe('forecastThreshold', () => {
     expect(Math.abs(eta - 600) / 600).toBeLessThan(0.05);
     expect(forecast?.secondsToThresholdLow).toBeLessThanOrEqual(eta);
     expect(forecast?.secondsToThresholdHigh).toBeGreaterThanOrEqual(eta);
-    expect(forecast?.summary).toContain('crosses 25 in about 10m');
+    expect(forecast?.summary).toMatch(/crosses 25 in about (9m 5\ds|10m|10m \ds)/);
+    expect(forecast?.summary).toMatch(/\d+% chance within 1h/);
   });
 
   it('when the line is exact, then the eta is exact', () => {
@@ -139,5 +140,34 @@ describe('forecastThreshold', () => {
     const forecast = forecastThreshold(series, { value: 25, direction: 'above' });
 
     expect(forecast?.secondsToThreshold).toBe(600);
+  });
+});
+
+describe('failure probability', () => {
+  it('when the series will cross well within the window, then the probability is near 1', () => {
+    const forecast = forecastThreshold(
+      seriesFrom((t, i) => 10 + 0.01 * t + wobble(i)),
+      { value: 25, direction: 'above' },
+    );
+    expect(forecast?.probability).toBeGreaterThan(0.95);
+    expect(forecast?.probabilityWindowSeconds).toBe(3600);
+  });
+
+  it('when a steady series sits far below the threshold, then the probability is near 0', () => {
+    const forecast = forecastThreshold(
+      seriesFrom((_, i) => 10 + wobble(i)),
+      { value: 100, direction: 'above' },
+    );
+    expect(forecast?.secondsToThreshold).toBeUndefined();
+    expect(forecast?.probability).toBeLessThan(0.01);
+    expect(forecast?.summary).toMatch(/not trending towards the threshold 100 \(0% chance within 1h\)/);
+  });
+});
+
+describe('toRegularGrid', () => {
+  it('fills missing timestamps and non-finite values by linear interpolation', () => {
+    expect(toRegularGrid([0, 15, 45, 60], [1, 2, 4, 5], 15)).toEqual([1, 2, 3, 4, 5]);
+    expect(toRegularGrid([0, 15, 30], [1, Number.NaN, 3], 15)).toEqual([1, 2, 3]);
+    expect(toRegularGrid([0, 15], [Number.NaN, Number.NaN], 15)).toEqual([]);
   });
 });
