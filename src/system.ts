@@ -8,7 +8,9 @@ import type { Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
 import { connectWorker, createClient, workflowUiUrl } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes-setup.js';
+import { ensureWatchSchedule } from './temporal/watch-schedule.js';
 import { createIncidentWorker } from './temporal/worker.js';
+import { ingestConfigFrom } from './incidents/ingest.js';
 
 export interface RunningPart {
   /** Resolves when the part stops (worker shutdown); rejects if it fails. */
@@ -44,7 +46,21 @@ export async function startWorker(
     },
     incidentUrl: (id) => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id),
     temporal: client,
+    watch: {
+      ...(settings.watchFile ? { file: settings.watchFile } : {}),
+      ingest: ingestConfigFrom(settings),
+    },
   });
+  if (settings.watchFile) {
+    await ensureWatchSchedule(client, {
+      taskQueue: settings.temporal.taskQueue,
+      intervalMs: settings.watchIntervalMs,
+    });
+    logger.info(
+      { event: 'watch.scheduled', file: settings.watchFile, intervalMs: settings.watchIntervalMs },
+      'watch schedule ready',
+    );
+  }
   const worker = await createIncidentWorker({
     connection,
     namespace: settings.temporal.namespace,

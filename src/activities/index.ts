@@ -8,6 +8,8 @@ import { createNotifyActivities } from './notify.js';
 import { NO_HISTORY, visibilityOutcomes } from './outcomes.js';
 import { createRecommendActivities, type RecommendConfig } from './recommend.js';
 import { createTriageActivities, type TriageConfig } from './triage.js';
+import { createWatchActivities } from './watch.js';
+import type { IngestConfig } from '../incidents/ingest.js';
 
 export interface ActivityDeps {
   docker: Docker;
@@ -17,8 +19,10 @@ export interface ActivityDeps {
   recommend: RecommendConfig;
   /** Where a person can see an incident (console or Temporal Web UI). */
   incidentUrl: (incidentId: string) => string;
-  /** Temporal client for past outcomes (visibility); without it runbooks are ranked as untried. */
+  /** Temporal client for past outcomes (visibility) and predicted incidents; without it runbooks rank as untried. */
   temporal?: Client;
+  /** Watches: the file of watched queries, and how predicted incidents are opened. */
+  watch?: { file?: string; ingest: IngestConfig };
   now?: () => number;
 }
 
@@ -34,6 +38,14 @@ export function createActivities(deps: ActivityDeps) {
     ...createDockerActivities(deps.docker),
     ...createNotifyActivities({ logger: deps.logger, incidentUrl: deps.incidentUrl }),
     ...createLifecycleActivities({ logger: deps.logger, metrics: deps.metrics }),
+    ...createWatchActivities({
+      logger: deps.logger,
+      ...(deps.watch?.file ? { watchFile: deps.watch.file } : {}),
+      ...(deps.watch ? { ingest: deps.watch.ingest } : {}),
+      ...(deps.triage.prometheusUrl ? { prometheusUrl: deps.triage.prometheusUrl } : {}),
+      ...(deps.temporal ? { temporal: deps.temporal } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
   };
 }
 

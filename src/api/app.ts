@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
+import { ingestConfigFrom } from '../incidents/ingest.js';
 import { workflowUiUrl } from '../temporal/connection.js';
 import type { TokenStore } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
@@ -56,14 +57,7 @@ export function createApp(deps: AppDeps): Express {
       tokens,
       json,
       incidentUrl: workflowUrl,
-      config: {
-        taskQueue: settings.temporal.taskQueue,
-        correlationLabels: settings.correlationLabels,
-        debounceMs: settings.debounceMs,
-        maxHistoryEvents: settings.maxHistoryEvents,
-        dryRun: settings.dryRun,
-        temporalTimeoutMs,
-      },
+      config: ingestConfigFrom(settings, temporalTimeoutMs),
     }),
   );
   api.use(incidentRoutes({ client, tokens, metrics, json, temporalTimeoutMs, workflowUrl }));

@@ -76,6 +76,8 @@ const envSchema = z.object({
   STEADFAST_DRY_RUN: bool.default(false),
   STEADFAST_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).default(5000),
   STEADFAST_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  STEADFAST_WATCH_FILE: optional,
+  STEADFAST_WATCH_INTERVAL: duration('1m'),
   STEADFAST_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 
@@ -106,6 +108,9 @@ export interface Settings {
   dryRun: boolean;
   maxHistoryEvents: number;
   dockerSocket: string;
+  /** Watched queries (YAML); with it, a Schedule runs the watch workflow every watchIntervalMs. */
+  watchFile?: string;
+  watchIntervalMs: number;
   logLevel: z.infer<typeof envSchema>['STEADFAST_LOG_LEVEL'];
 }
 
@@ -157,6 +162,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     dryRun: e.STEADFAST_DRY_RUN,
     maxHistoryEvents: e.STEADFAST_MAX_HISTORY_EVENTS,
     dockerSocket: e.STEADFAST_DOCKER_SOCKET.replace(/^unix:\/\//, ''),
+    watchFile: e.STEADFAST_WATCH_FILE,
+    watchIntervalMs: e.STEADFAST_WATCH_INTERVAL,
     logLevel: e.STEADFAST_LOG_LEVEL,
   };
 }

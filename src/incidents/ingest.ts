@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Settings } from '../config/settings.js';
 import type { Alert } from '../domain/alert.js';
 import { correlate, type CorrelationLabels } from '../domain/correlation.js';
 import type { IncidentInput } from '../domain/incident.js';
@@ -14,6 +15,18 @@ export interface IngestConfig {
   dryRun: boolean;
   /** Bound on each call to Temporal, so a webhook fails fast (503) instead of hanging. */
   temporalTimeoutMs: number;
+}
+
+/** How incidents are opened, from the settings: the API and the watch workflow share it. */
+export function ingestConfigFrom(settings: Settings, temporalTimeoutMs = 5000): IngestConfig {
+  return {
+    taskQueue: settings.temporal.taskQueue,
+    correlationLabels: settings.correlationLabels,
+    debounceMs: settings.debounceMs,
+    maxHistoryEvents: settings.maxHistoryEvents,
+    dryRun: settings.dryRun,
+    temporalTimeoutMs,
+  };
 }
 
 export interface IngestResult {

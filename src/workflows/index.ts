@@ -1,1 +1,2 @@
 export { incidentWorkflow } from './incident.js';
+export { watchWorkflow } from './watch.js';

@@ -42,13 +42,19 @@ export async function freePort(): Promise<number> {
 }
 
 /** Runs Debian's prometheus on loopback, scraping the given targets every second. */
-export async function startPrometheus(jobs: { job: string; port: number }[]): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  jobs: { job: string; port: number }[],
+  /** Alert rules file content (YAML), evaluated every second. */
+  rules?: string,
+): Promise<RunningPrometheus> {
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-prometheus-'));
   const port = await freePort();
+  if (rules) writeFileSync(join(dir, 'rules.yml'), rules);
   const config = [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
+    ...(rules ? ['rule_files:', `  - ${join(dir, 'rules.yml')}`] : []),
     'scrape_configs:',
     ...jobs.flatMap((j) => [
       `  - job_name: ${j.job}`,

@@ -1,0 +1,130 @@
+import { readFile } from 'node:fs/promises';
+import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { alertFromGeneric } from '../domain/alert.js';
+import { scoreAnomaly, DEFAULT_ANOMALY_OPTIONS } from '../domain/anomaly.js';
+import { DEFAULT_FORECAST_OPTIONS, forecastThreshold } from '../domain/forecast.js';
+import { judgeWatch, parseWatchFile, type Watch, type WatchReport } from '../domain/watch.js';
+import { ingestGroup, type IngestConfig } from '../incidents/ingest.js';
+import type { Logger } from '../lib/logger.js';
+import { PrometheusClient, PrometheusError } from './prometheus-client.js';
+
+export interface WatchDeps {
+  watchFile?: string;
+  prometheusUrl?: string;
+  temporal?: Client;
+  ingest?: IngestConfig;
+  logger: Logger;
+  now?: () => number;
+}
+
+function unavailable(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'WatchUnavailable', message, nonRetryable: true });
+}
+
+export function createWatchActivities(deps: WatchDeps) {
+  const now = deps.now ?? Date.now;
+
+  const evaluate = async (
+    prometheus: PrometheusClient,
+    client: Client,
+    ingest: IngestConfig,
+    watch: Watch,
+    report: WatchReport,
+  ) => {
+    const endSec = Math.floor(now() / 1000);
+    const result = await prometheus.queryRange(
+      watch.query,
+      endSec - Math.round(watch.window / 1000),
+      endSec,
+      Math.max(1, Math.round(watch.step / 1000)),
+    );
+    for (const series of result) {
+      report.evaluated++;
+      const labels = Object.fromEntries(Object.entries(series.labels).filter(([k]) => k !== '__name__'));
+      const input = { query: watch.query, labels: series.labels, times: series.times, values: series.values };
+      const forecast = forecastThreshold(input, watch.threshold, {
+        ...DEFAULT_FORECAST_OPTIONS,
+        probabilityWindowSeconds: watch.within / 1000,
+      });
+      const finding = scoreAnomaly(input, {
+        ...DEFAULT_ANOMALY_OPTIONS,
+        recentSeconds: Math.min(300, watch.window / 4000),
+      });
+      const verdict = judgeWatch(watch, forecast, finding);
+      if (!verdict.warn) continue;
+      const comparison = `${watch.query} ${watch.threshold.direction === 'above' ? '>' : '<'} ${watch.threshold.value}`;
+      const alert = alertFromGeneric(
+        {
+          title: `${watch.name} predicted on ${watch.service}`,
+          description: verdict.reason,
+          severity: 'predicted',
+          service: watch.service,
+          labels: { ...watch.labels, ...labels, alertname: watch.name },
+          status: 'firing',
+          dedupKey: `watch:${watch.name}:${JSON.stringify(labels)}`.slice(0, 128),
+        },
+        new Date(now()),
+      );
+      // The incident's own detection and forecast read the same query, with its threshold.
+      const predicted = { ...alert, annotations: { ...alert.annotations, query: comparison } };
+      const ingested = await ingestGroup(client, ingest, {
+        commonLabels: predicted.labels,
+        identity: predicted.fingerprint,
+        alerts: [predicted],
+      });
+      report.warnings.push({
+        watch: watch.name,
+        series: labels,
+        score: verdict.score,
+        incidentId: ingested.incidentId,
+        reason: verdict.reason,
+      });
+      deps.logger.warn(
+        { event: 'watch.warning', watch: watch.name, incidentId: ingested.incidentId, score: verdict.score },
+        `predicted incident for ${watch.name}: ${verdict.reason}`,
+      );
+    }
+  };
+
+  return {
+    /**
+     * Evaluates every configured watch against Prometheus and opens (or joins) a predicted incident for
+     * each series that warns. A watch whose query fails is reported and the others still run.
+     */
+    async evaluateWatches(): Promise<WatchReport> {
+      const { watchFile, prometheusUrl, temporal, ingest } = deps;
+      if (!watchFile)
+        return {
+          evaluated: 0,
+          warnings: [],
+          problems: ['no watch file is configured (STEADFAST_WATCH_FILE)'],
+        };
+      if (!prometheusUrl) throw unavailable('watches need PROMETHEUS_URL');
+      if (!temporal || !ingest) throw unavailable('watches need a Temporal client to open incidents');
+      let watches: Watch[];
+      try {
+        watches = parseWatchFile(watchFile, await readFile(watchFile, 'utf8'));
+      } catch (err) {
+        throw ApplicationFailure.create({
+          type: 'InvalidWatchFile',
+          message: err instanceof Error ? err.message : String(err),
+          nonRetryable: true,
+        });
+      }
+      const prometheus = new PrometheusClient(prometheusUrl);
+      const report: WatchReport = { evaluated: 0, warnings: [], problems: [] };
+      for (const watch of watches) {
+        heartbeat(watch.name);
+        try {
+          await evaluate(prometheus, temporal, ingest, watch, report);
+        } catch (err) {
+          if (!(err instanceof PrometheusError)) throw err;
+          report.problems.push(`${watch.name}: ${err.message}`);
+        }
+      }
+      return report;
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { parseDuration } from './duration.js';
+import type { AnomalyFinding } from './anomaly.js';
+import type { Forecast } from './forecast.js';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .refine((s) => parseDuration(s) !== undefined, { message: 'a duration such as 30s, 5m or 1h' })
+    .transform((s) => parseDuration(s) ?? 0);
+
+/**
+ * A query watched before any alert fires. It warns when its series is forecast to cross the threshold
+ * within `within` with at least `probability`, or when its anomaly score reaches `anomalyScore`.
+ */
+const watchSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an alert name: letters, digits and _'),
+    query: z.string().min(1).max(4000),
+    service: z.string().min(1).max(253),
+    threshold: z.object({ value: z.number(), direction: z.enum(['above', 'below']) }).strict(),
+    within: duration('30m'),
+    probability: z.number().gt(0).max(1).default(0.8),
+    anomalyScore: z.number().gt(0).max(1).default(0.9),
+    window: duration('1h'),
+    step: duration('15s'),
+    labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string().max(1024)).default({}),
+    description: z.string().max(2000).optional(),
+  })
+  .strict();
+
+export const watchFileSchema = z.object({ watches: z.array(watchSchema).max(500) }).strict();
+export type Watch = z.infer<typeof watchSchema>;
+
+export function parseWatchFile(file: string, text: string): Watch[] {
+  const parsed = watchFileSchema.safeParse(parse(text));
+  if (!parsed.success) {
+    throw new Error(
+      `${file}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const names = parsed.data.watches.map((w) => w.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) throw new Error(`${file}: watch ${twice} is defined twice`);
+  return parsed.data.watches;
+}
+
+export interface WatchVerdict {
+  warn: boolean;
+  /** The early-warning score: the higher of the crossing probability and the anomaly score. */
+  score: number;
+  reason: string;
+}
+
+/** Whether a watch warns, given its forecast and anomaly finding (either may be missing). */
+export function judgeWatch(
+  watch: Watch,
+  forecast: Forecast | undefined,
+  finding: AnomalyFinding | undefined,
+): WatchVerdict {
+  const probability = forecast?.probability ?? 0;
+  const anomaly = finding?.score ?? 0;
+  const crossing = probability >= watch.probability && (forecast?.secondsToThreshold ?? 0) > 0;
+  const unusual = anomaly >= watch.anomalyScore;
+  const score = Math.max(probability, anomaly);
+  const parts = [
+    forecast ? `forecast: ${forecast.summary}` : 'no forecast',
+    finding ? `anomaly score ${finding.score}: ${finding.reason}` : 'no anomaly score',
+  ];
+  return { warn: crossing || unusual, score: Math.round(score * 1000) / 1000, reason: parts.join('; ') };
+}
+
+/** What one run of the watches found: series evaluated, warnings raised, queries that failed. */
+export interface WatchReport {
+  evaluated: number;
+  warnings: {
+    watch: string;
+    series: Record<string, string>;
+    score: number;
+    incidentId: string;
+    reason: string;
+  }[];
+  problems: string[];
+}

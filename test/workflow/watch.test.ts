@@ -1,0 +1,151 @@
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics } from '../../src/lib/metrics.js';
+import { ensureWatchSchedule } from '../../src/temporal/watch-schedule.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import { resolveUpdate, stateQuery } from '../../src/workflows/messages.js';
+import {
+  startMetricsTarget,
+  startPrometheus,
+  type MetricsTarget,
+  type RunningPrometheus,
+} from '../support/prometheus.js';
+import { writeRunbooks } from '../support/scenario.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+import { testDocker } from '../support/docker.js';
+
+const TASK_QUEUE = 'watch-tests';
+const SCHEDULE_ID = `steadfast-watch-test-${process.pid}`;
+
+let client: Client;
+let worker: TestWorker;
+let prometheus: RunningPrometheus;
+let target: MetricsTarget;
+let ramp: NodeJS.Timeout;
+let level = 0.3;
+
+beforeAll(async () => {
+  target = await startMetricsTarget();
+  const gauge = target.gauge('test_disk_used_ratio');
+  gauge.set(level);
+  // The disk fills at 0.01 a second: the rule below would fire about a minute after the start.
+  ramp = setInterval(() => gauge.set((level = Math.min(1, level + 0.0025))), 250);
+  prometheus = await startPrometheus(
+    [{ job: 'db', port: target.port }],
+    [
+      'groups:',
+      '  - name: disk',
+      '    rules:',
+      '      - alert: DiskAlmostFull',
+      '        expr: test_disk_used_ratio > 0.9',
+    ].join('\n'),
+  );
+  const watchFile = join(tmpdir(), `steadfast-watch-${process.pid}.yaml`);
+  writeFileSync(
+    watchFile,
+    [
+      'watches:',
+      '  - name: DiskAlmostFull',
+      '    query: test_disk_used_ratio',
+      '    service: db',
+      '    threshold: { value: 0.9, direction: above }',
+      '    within: 10m',
+      '    window: 60s',
+      '    step: 1s',
+    ].join('\n'),
+  );
+  client = await testClient();
+  worker = await startTestWorker(
+    createActivities({
+      docker: testDocker(),
+      logger: createLogger('silent'),
+      metrics: createMetrics(),
+      triage: {
+        prometheusUrl: prometheus.url,
+        detectWindowMs: 60_000,
+        detectStepMs: 1000,
+        detectRecentMs: 5000,
+        seasonalOffsetsMs: [],
+      },
+      recommend: { runbooksDir: writeRunbooks({}), approvers: [], dryRun: false },
+      incidentUrl: (id) => id,
+      temporal: client,
+      watch: {
+        file: watchFile,
+        ingest: {
+          taskQueue: TASK_QUEUE,
+          correlationLabels: ['alertname', 'service|job', 'namespace'],
+          debounceMs: 200,
+          maxHistoryEvents: 5000,
+          dryRun: false,
+          temporalTimeoutMs: 5000,
+        },
+      },
+    }),
+    TASK_QUEUE,
+  );
+  await ensureWatchSchedule(client, { taskQueue: TASK_QUEUE, intervalMs: 2000, scheduleId: SCHEDULE_ID });
+}, 120_000);
+
+afterAll(async () => {
+  clearInterval(ramp);
+  await client?.schedule
+    .getHandle(SCHEDULE_ID)
+    .delete()
+    .catch(() => undefined);
+  await worker?.stop();
+  await prometheus?.close();
+  await target?.close();
+});
+
+async function firingRules(): Promise<string[]> {
+  const body = (await fetch(`${prometheus.url}/api/v1/alerts`).then((r) => r.json())) as {
+    data: { alerts: { labels: { alertname: string }; state: string }[] };
+  };
+  return body.data.alerts.filter((a) => a.state === 'firing').map((a) => a.labels.alertname);
+}
+
+describe('the proactive watch', () => {
+  it('opens a predicted incident while the metric ramps, before the alert rule fires', async () => {
+    const query = `WorkflowType = 'incidentWorkflow' AND IncidentSeverity = 'predicted' AND IncidentService = 'db'`;
+    let found: string | undefined;
+    const deadline = Date.now() + 60_000;
+    while (!found && Date.now() < deadline) {
+      for await (const wf of client.workflow.list({ query })) found = wf.workflowId;
+      if (!found) await new Promise((r) => setTimeout(r, 250));
+    }
+    const levelAtOpen = level;
+    const firingAtOpen = await firingRules();
+    expect(found).toBeDefined();
+    expect(levelAtOpen).toBeLessThan(0.9);
+    expect(firingAtOpen).not.toContain('DiskAlmostFull');
+
+    const handle = client.workflow.getHandle<typeof incidentWorkflow>(found ?? '');
+    let state = await handle.query(stateQuery);
+    const deadlineState = Date.now() + 30_000;
+    while (state.prediction === undefined && Date.now() < deadlineState) {
+      await new Promise((r) => setTimeout(r, 200));
+      state = await handle.query(stateQuery);
+    }
+    expect(state.severity).toBe('predicted');
+    expect(state.alertName).toBe('DiskAlmostFull');
+    expect(state.alerts[0]?.annotations['query']).toBe('test_disk_used_ratio > 0.9');
+    expect(state.alerts[0]?.annotations['description']).toMatch(/crosses 0\.9 in about/);
+    expect(state.prediction?.forecast?.secondsToThreshold).toBeGreaterThan(0);
+
+    // Later runs join the same open incident instead of opening more.
+    await new Promise((r) => setTimeout(r, 5000));
+    const ids: string[] = [];
+    for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
+    expect(new Set(ids)).toEqual(new Set([found]));
+    const later = await handle.query(stateQuery);
+    expect(later.alerts).toHaveLength(1);
+    expect(later.duplicatesDropped).toBeGreaterThan(0);
+    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'test', via: 'api' }] });
+  });
+});
