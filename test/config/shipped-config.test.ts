@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadRunbooks } from '../../src/activities/recommend.js';
+import { readFileSync } from 'node:fs';
 import { matchRunbooks } from '../../src/domain/runbook.js';
+import { parseWatchFile } from '../../src/domain/watch.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const check = (command: string, args: string[]): string =>
@@ -30,5 +32,10 @@ describe('the configuration the repo ships', () => {
       const [best] = matchRunbooks(runbooks, { alertName, labels: { container: 'web-1', job: 'web' } });
       expect(best, alertName).toBeDefined();
     }
+  });
+
+  it('ships a valid watch file', () => {
+    const file = join(root, 'prometheus', 'watches.yml');
+    expect(parseWatchFile(file, readFileSync(file, 'utf8')).map((w) => w.name)).toEqual(['MemoryLeak']);
   });
 });
