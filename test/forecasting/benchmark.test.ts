@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runForecastBenchmark, type BenchmarkSeries } from '../../src/forecasting/index.js';
 import { parseSeriesCsv, seriesColumn } from '../../src/nab/corpus.js';
+import { NAB_DIR } from '../support/nab.js';
 
-const DATA = join(import.meta.dirname, '..', '..', '..', 'shared', 'benchmarks', 'nab', 'data');
+const DATA = join(NAB_DIR, 'data');
 const FILES = [
   'realAWSCloudwatch/ec2_cpu_utilization_5f5533.csv',
   'realKnownCause/nyc_taxi.csv',

@@ -18,8 +18,8 @@ import {
   type CostProfile,
   type ScoredFile,
 } from '../../src/nab/scorer.js';
+import { NAB_DIR } from '../support/nab.js';
 
-const NAB_DIR = process.env['NAB_DIR'] ?? '/work/shared/benchmarks/nab';
 const REFERENCE_DIR = join(NAB_DIR, 'reference');
 
 const STANDARD: CostProfile = { tpWeight: 1, fpWeight: 0.11, fnWeight: 1 };
