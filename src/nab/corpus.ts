@@ -4,7 +4,7 @@
  * This is the only NAB module that does I/O; everything it returns is plain data for the pure
  * functions of `scorer.ts`.
  *
- * Layout (the NAB repository's, and `/work/shared/benchmarks/nab/`'s):
+ * Layout (the NAB repository's, and `../shared/benchmarks/nab/`'s):
  * ```
  * <dir>/combined_windows.json   {"<category>/<file>.csv": [["<start>", "<end>"], ...]}
  * <dir>/profiles.json           {"<profile>": {"CostMatrix": {"tpWeight", "fpWeight", "fnWeight", ...}}}

@@ -1,5 +1,5 @@
 /**
- * The NAB (Numenta Anomaly Benchmark) score, as defined by `/work/shared/benchmarks/nab/SCORING.md`
+ * The NAB (Numenta Anomaly Benchmark) score, as defined by `../shared/benchmarks/nab/SCORING.md` (beside the repository)
  * and checked against NAB's published per-file scores (`reference/*_scores.csv`) to 1e-6.
  *
  * Pure functions, no I/O. Rows are indexed from 0 in file order; windows are inclusive row ranges.
