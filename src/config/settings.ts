@@ -1,25 +1,11 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { DEFAULT_CORRELATION_LABELS } from '../domain/correlation.js';
+import { commaList, durationMs } from '../domain/schemas.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((s) => parseDuration(s) !== undefined, { message: 'a duration such as 10s, 5m or 1h' })
-    .transform((s) => parseDuration(s) ?? 0);
-const list = z
-  .string()
-  .default('')
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  );
 const port = z.coerce.number().int().min(0).max(65_535);
 const optionalUrl = z.preprocess(
   (v) => (v === '' ? undefined : v),
@@ -47,29 +33,13 @@ const envSchema = z.object({
   TEMPORAL_UI_URL: optionalUrl,
   PROMETHEUS_URL: optionalUrl,
   STEADFAST_RUNBOOKS_DIR: z.string().default('runbooks'),
-  STEADFAST_APPROVERS: list,
-  STEADFAST_CORRELATION_LABELS: z
-    .string()
-    .default(DEFAULT_CORRELATION_LABELS.join(','))
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    ),
-  STEADFAST_DEBOUNCE: duration('5s'),
-  STEADFAST_DETECT_WINDOW: duration('1h'),
-  STEADFAST_DETECT_STEP: duration('15s'),
-  STEADFAST_DETECT_RECENT: duration('5m'),
-  STEADFAST_SEASONAL_OFFSETS: z
-    .string()
-    .default('1d,2d,7d')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
+  STEADFAST_APPROVERS: commaList(),
+  STEADFAST_CORRELATION_LABELS: commaList(DEFAULT_CORRELATION_LABELS.join(',')),
+  STEADFAST_DEBOUNCE: durationMs('5s'),
+  STEADFAST_DETECT_WINDOW: durationMs('1h'),
+  STEADFAST_DETECT_STEP: durationMs('15s'),
+  STEADFAST_DETECT_RECENT: durationMs('5m'),
+  STEADFAST_SEASONAL_OFFSETS: commaList('1d,2d,7d')
     .refine((xs) => xs.every((x) => parseDuration(x) !== undefined), { message: 'durations such as 1d,7d' })
     .transform((xs) => xs.map((x) => parseDuration(x) ?? 0)),
   STEADFAST_ESCALATION_WEBHOOK_URL: optionalUrl,
@@ -77,7 +47,7 @@ const envSchema = z.object({
   STEADFAST_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).default(5000),
   STEADFAST_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
   STEADFAST_WATCH_FILE: optional,
-  STEADFAST_WATCH_INTERVAL: duration('1m'),
+  STEADFAST_WATCH_INTERVAL: durationMs('1m'),
   STEADFAST_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
 });
 

@@ -1,15 +1,8 @@
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { parseDuration } from './duration.js';
+import { durationMs } from './schemas.js';
 import type { AnomalyFinding } from './anomaly.js';
 import type { Forecast } from './forecast.js';
-
-const duration = (fallback: string) =>
-  z
-    .string()
-    .default(fallback)
-    .refine((s) => parseDuration(s) !== undefined, { message: 'a duration such as 30s, 5m or 1h' })
-    .transform((s) => parseDuration(s) ?? 0);
 
 /**
  * A query watched before any alert fires. It warns when its series is forecast to cross the threshold
@@ -21,11 +14,11 @@ const watchSchema = z
     query: z.string().min(1).max(4000),
     service: z.string().min(1).max(253),
     threshold: z.object({ value: z.number(), direction: z.enum(['above', 'below']) }).strict(),
-    within: duration('30m'),
+    within: durationMs('30m'),
     probability: z.number().gt(0).max(1).default(0.8),
     anomalyScore: z.number().gt(0).max(1).default(0.9),
-    window: duration('1h'),
-    step: duration('15s'),
+    window: durationMs('1h'),
+    step: durationMs('15s'),
     labels: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string().max(1024)).default({}),
     description: z.string().max(2000).optional(),
   })
