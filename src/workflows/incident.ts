@@ -276,7 +276,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   if (!decision()) {
     if (state.stage !== 'approve') {
       enter('approve');
-      state.nextEscalationAt = new Date(Date.now() + plan.escalation.timeoutMs).toISOString();
+      // Someone who acknowledged early owns the incident: no escalation clock for them.
+      if (!state.approvals.some((a) => a.decision === 'acknowledged')) {
+        state.nextEscalationAt = new Date(Date.now() + plan.escalation.timeoutMs).toISOString();
+      }
       note('awaiting-approval', `waiting for approval of "${plan.title}" (${plan.risk} risk)`);
     }
     for (;;) {

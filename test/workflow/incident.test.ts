@@ -303,6 +303,24 @@ describe('incident workflow on a real Temporal server', () => {
     await recordHistory(client, id, 'acknowledged');
   });
 
+  it('when someone acknowledges before approval opens, then escalation never starts', async () => {
+    const id = uniqueId('early-ack');
+    const handle = await open(id, [
+      makeAlert({
+        alertName: 'TestAcknowledged',
+        labels: { job: 'web', container: 'steadfast-test-early-ack' },
+      }),
+    ]);
+    await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob', via: 'api' }] });
+    const waiting = await waitForState(handle, atStage('approve'));
+    expect(waiting.nextEscalationAt).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 3500));
+    const later = await waitForState(handle, atStage('approve'));
+    expect(later.timeline.filter((t) => t.event === 'escalated')).toEqual([]);
+    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'bob', via: 'api' }] });
+    expect((await handle.result()).outcome).toBe('resolved');
+  });
+
   it('when verification fails, then the resource change is rolled back on the real container', async () => {
     const container = await startTestContainer(docker, 'steadfast-test-resize', { Memory: 64 * MiB });
     expect(await liveMemoryLimit(container)).toBe(64 * MiB);
