@@ -435,9 +435,13 @@ function describeIncident(state: IncidentState): void {
   ]);
 }
 
+/** Decisions also arrive raw from the Temporal CLI, so their shape is checked here too. */
 function validateActor(d: Decision): void {
-  if (!d || typeof d.actor !== 'string' || d.actor.length === 0 || d.actor.length > 200) {
-    throw refusal(REFUSAL.invalid, 'a decision needs the actor who made it');
+  const text = (v: unknown, max: number): boolean => typeof v === 'string' && v.length > 0 && v.length <= max;
+  if (!d || !text(d.actor, 200)) throw refusal(REFUSAL.invalid, 'a decision needs the actor who made it');
+  if (!text(d.via, 50)) throw refusal(REFUSAL.invalid, 'a decision needs the channel it came through (via)');
+  if (d.reason !== undefined && (typeof d.reason !== 'string' || d.reason.length > 2000)) {
+    throw refusal(REFUSAL.invalid, 'a reason is text of at most 2000 characters');
   }
 }
 

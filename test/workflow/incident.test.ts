@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../src/activities/index.js';
 import type { Alert } from '../../src/domain/alert.js';
-import type { IncidentInput, IncidentState } from '../../src/domain/incident.js';
+import type { Decision, IncidentInput, IncidentState } from '../../src/domain/incident.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics, type Metrics } from '../../src/lib/metrics.js';
 import { incidentWorkflow } from '../../src/workflows/incident.js';
