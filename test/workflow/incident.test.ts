@@ -190,6 +190,11 @@ describe('incident workflow on a real Temporal server', () => {
       REFUSAL.notAuthorized,
     );
 
+    const malformed = await handle
+      .executeUpdate(approveUpdate, { args: [{ actor: 'alice' } as unknown as Decision] })
+      .catch((e: unknown) => e);
+    expect(((malformed as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(REFUSAL.invalid);
+
     const approved = await handle.executeUpdate(approveUpdate, {
       args: [{ actor: 'alice', via: 'api', reason: 'go' }],
     });
