@@ -3,6 +3,7 @@ import { createActivities } from './activities/index.js';
 import { createApp } from './api/app.js';
 import { TokenStore } from './api/auth.js';
 import { listen, type RunningServer } from './api/server.js';
+import { createSlackApprovals } from './slack/approvals.js';
 import type { Settings } from './config/settings.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
@@ -96,7 +97,10 @@ export async function startApi(
 ): Promise<RunningPart & { server: RunningServer }> {
   const tokens = await TokenStore.load(settings.auth);
   const client = await createClient(settings.temporal);
-  const app = createApp({ settings, client, tokens, metrics, logger });
+  const slack = settings.slack
+    ? createSlackApprovals({ ...settings.slack, temporal: client, logger }).router
+    : undefined;
+  const app = createApp({ settings, client, tokens, metrics, logger, ...(slack ? { slack } : {}) });
   const server = await listen(app, settings.api.host, settings.api.port);
   logger.info({ event: 'api.started', url: server.url }, `API listening on ${server.url}`);
   let resolveDone: () => void = () => undefined;

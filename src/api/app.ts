@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { type Express, type Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../lib/logger.js';
@@ -19,6 +19,8 @@ export interface AppDeps {
   logger: Logger;
   /** Bound on each Temporal call made for a request. */
   temporalTimeoutMs?: number;
+  /** Slack's interactivity endpoint (POST /slack/events), which verifies Slack's signatures itself. */
+  slack?: Router;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -47,6 +49,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(metricsRoute(metrics));
+  if (deps.slack) app.use(deps.slack);
   const api = express.Router();
   const json = express.json({ limit: settings.api.maxBodyBytes, strict: false, type: () => true });
   api.use(healthRoutes({ client, temporalTimeoutMs }));

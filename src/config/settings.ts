@@ -46,6 +46,10 @@ const envSchema = z.object({
   STEADFAST_DRY_RUN: bool.default(false),
   STEADFAST_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).default(5000),
   STEADFAST_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  SLACK_SIGNING_SECRET: optional,
+  SLACK_BOT_TOKEN: optional,
+  SLACK_API_URL: optionalUrl,
+  SLACK_APPROVER_GROUPS: commaList(),
   STEADFAST_WATCH_FILE: optional,
   STEADFAST_WATCH_INTERVAL: durationMs('1m'),
   STEADFAST_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -78,6 +82,8 @@ export interface Settings {
   dryRun: boolean;
   maxHistoryEvents: number;
   dockerSocket: string;
+  /** Slack approvals, when both the signing secret and the bot token are set. */
+  slack?: { signingSecret: string; botToken: string; apiUrl?: string; approverGroups: string[] };
   /** Watched queries (YAML); with it, a Schedule runs the watch workflow every watchIntervalMs. */
   watchFile?: string;
   watchIntervalMs: number;
@@ -96,6 +102,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  if ((e.SLACK_SIGNING_SECRET === undefined) !== (e.SLACK_BOT_TOKEN === undefined)) {
+    throw new SettingsError(
+      'invalid configuration:\n  Slack needs both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN',
+    );
+  }
   return {
     api: {
       host: e.STEADFAST_API_HOST,
@@ -132,6 +143,16 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     dryRun: e.STEADFAST_DRY_RUN,
     maxHistoryEvents: e.STEADFAST_MAX_HISTORY_EVENTS,
     dockerSocket: e.STEADFAST_DOCKER_SOCKET.replace(/^unix:\/\//, ''),
+    ...(e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN
+      ? {
+          slack: {
+            signingSecret: e.SLACK_SIGNING_SECRET,
+            botToken: e.SLACK_BOT_TOKEN,
+            ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
+            approverGroups: e.SLACK_APPROVER_GROUPS,
+          },
+        }
+      : {}),
     watchFile: e.STEADFAST_WATCH_FILE,
     watchIntervalMs: e.STEADFAST_WATCH_INTERVAL,
     logLevel: e.STEADFAST_LOG_LEVEL,

@@ -81,6 +81,14 @@ export interface Decision {
   reason?: string;
   /** Where the decision came from: api, slack, cli, policy. */
   via: string;
+  /** Groups the edge verified the actor belongs to (e.g. `slack-group:S0123`); approvers may name them. */
+  groups?: string[];
+}
+
+/** A decision that was refused (not an approver, too late, twice): kept in the timeline for the audit. */
+export interface RefusedDecision extends Decision {
+  decision: 'approve' | 'reject' | 'acknowledge' | 'resolve';
+  why: string;
 }
 
 export interface ApprovalRecord extends Decision {

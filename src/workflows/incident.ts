@@ -28,6 +28,7 @@ import {
   alertsSignal,
   approveUpdate,
   REFUSAL,
+  refusedDecisionSignal,
   rejectUpdate,
   resolveUpdate,
   stateQuery,
@@ -122,6 +123,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       upsertSearchAttributes([{ key: SA.severity, value: state.severity }]);
   });
   setHandler(stateQuery, () => state);
+  setHandler(refusedDecisionSignal, (r) => {
+    note(
+      'decision-refused',
+      `${r.actor} tried to ${r.decision} via ${r.via} and was refused: ${r.why}`,
+      r.actor,
+    );
+  });
 
   const decide = (kind: 'approved' | 'rejected') => (d: Decision) => {
     state.approvals.push({ ...d, decision: kind, at: nowIso() });
@@ -141,7 +149,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         `the incident is in stage ${state.stage}; approval opens once a runbook is recommended`,
       );
     }
-    if (plan.approvers.length > 0 && !plan.approvers.includes(d.actor)) {
+    const allowed = [d.actor, ...(d.groups ?? [])].some((who) => plan.approvers.includes(who));
+    if (plan.approvers.length > 0 && !allowed) {
       throw refusal(REFUSAL.notAuthorized, `${d.actor} is not an approver for runbook ${plan.runbookId}`);
     }
   };
@@ -442,6 +451,9 @@ function validateActor(d: Decision): void {
   if (!text(d.via, 50)) throw refusal(REFUSAL.invalid, 'a decision needs the channel it came through (via)');
   if (d.reason !== undefined && (typeof d.reason !== 'string' || d.reason.length > 2000)) {
     throw refusal(REFUSAL.invalid, 'a reason is text of at most 2000 characters');
+  }
+  if (d.groups !== undefined && !(Array.isArray(d.groups) && d.groups.every((g) => text(g, 200)))) {
+    throw refusal(REFUSAL.invalid, 'groups is a list of group names');
   }
 }
 

@@ -1,0 +1,113 @@
+import { App, ExpressReceiver, LogLevel } from '@slack/bolt';
+import type { Router } from 'express';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Decision, RefusedDecision } from '../domain/incident.js';
+import type { Logger } from '../lib/logger.js';
+import { approveUpdate, refusedDecisionSignal, REFUSAL, rejectUpdate } from '../workflows/messages.js';
+
+/** The buttons' action IDs; their value is the incident ID. */
+export const APPROVE_ACTION = 'incident_approve';
+export const REJECT_ACTION = 'incident_reject';
+
+export interface SlackApprovalsOptions {
+  signingSecret: string;
+  botToken: string;
+  /** The Web API's base URL (`https://slack.com/api/` unless a stand-in is used). */
+  apiUrl?: string;
+  temporal: Client;
+  logger: Logger;
+  /** Slack user groups (IDs) approvers may be named by; membership is looked up when someone clicks. */
+  approverGroups?: string[];
+}
+
+const actorOf = (userId: string): string => `slack:${userId}`;
+
+/** Plain words for a refusal, shown only to the person who clicked. */
+function refusalText(err: unknown): string {
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : err;
+  if (cause instanceof ApplicationFailure) {
+    switch (cause.type) {
+      case REFUSAL.notAuthorized:
+        return `You are not an approver for this incident: ${cause.message}.`;
+      case REFUSAL.alreadyDecided:
+        return `Nothing changed: this incident was ${cause.message}.`;
+      case REFUSAL.closed:
+        return 'Nothing changed: this incident is closed.';
+      case REFUSAL.wrongStage:
+        return `Not now: ${cause.message}.`;
+      default:
+        return `Refused: ${cause.message}.`;
+    }
+  }
+  return 'This incident is closed or no longer exists; nothing changed.';
+}
+
+/**
+ * Slack's interactivity endpoint (POST /slack/events, Bolt's default path): every request's signature
+ * and timestamp are verified by Bolt; an Approve or Reject click is acknowledged at once (Slack waits
+ * 3 seconds at most) and becomes a Workflow Update with the clicker as actor (`slack:<user ID>`). A
+ * refused click gets an ephemeral answer and is recorded in the incident's timeline.
+ */
+export function createSlackApprovals(options: SlackApprovalsOptions): { router: Router; app: App } {
+  const receiver = new ExpressReceiver({ signingSecret: options.signingSecret, logLevel: LogLevel.ERROR });
+  const app = new App({
+    receiver,
+    token: options.botToken,
+    logLevel: LogLevel.ERROR,
+    ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}),
+  });
+
+  const groupsOf = async (userId: string): Promise<string[]> => {
+    const groups: string[] = [];
+    for (const usergroup of options.approverGroups ?? []) {
+      const members = await app.client.usergroups.users.list({ usergroup }).catch((err: unknown) => {
+        options.logger.warn(
+          { event: 'slack.usergroup-unavailable', usergroup, err },
+          'could not read a user group',
+        );
+        return { users: [] as string[] };
+      });
+      if (members.users?.includes(userId)) groups.push(`slack-group:${usergroup}`);
+    }
+    return groups;
+  };
+
+  for (const [actionId, update, verb, done] of [
+    [APPROVE_ACTION, approveUpdate, 'approve', 'approved'],
+    [REJECT_ACTION, rejectUpdate, 'reject', 'rejected'],
+  ] as const) {
+    app.action(actionId, async ({ ack, body, action, respond }) => {
+      await ack();
+      const incidentId = 'value' in action && typeof action.value === 'string' ? action.value : '';
+      const decision: Decision = {
+        actor: actorOf(body.user.id),
+        via: 'slack',
+        groups: await groupsOf(body.user.id),
+      };
+      const handle = options.temporal.workflow.getHandle(incidentId);
+      try {
+        await handle.executeUpdate(update, { args: [decision] });
+        options.logger.info(
+          { event: `slack.${verb}`, incidentId, actor: decision.actor },
+          `${decision.actor} ${done} ${incidentId}`,
+        );
+        await respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: `Done: you ${done} incident ${incidentId}.`,
+        });
+      } catch (err) {
+        const why = refusalText(err);
+        await respond({ response_type: 'ephemeral', replace_original: false, text: why });
+        const refused: RefusedDecision = { ...decision, decision: verb, why };
+        await handle.signal(refusedDecisionSignal, refused).catch(() => undefined);
+        options.logger.warn(
+          { event: 'slack.refused', incidentId, actor: decision.actor, why },
+          'refused a Slack decision',
+        );
+      }
+    });
+  }
+  return { router: receiver.router, app };
+}

@@ -1,0 +1,246 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createActivities } from '../../src/activities/index.js';
+import { createApp } from '../../src/api/app.js';
+import { TokenStore } from '../../src/api/auth.js';
+import { listen, type RunningServer } from '../../src/api/server.js';
+import { loadSettings } from '../../src/config/settings.js';
+import type { IncidentState } from '../../src/domain/incident.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics } from '../../src/lib/metrics.js';
+import { APPROVE_ACTION, createSlackApprovals, REJECT_ACTION } from '../../src/slack/approvals.js';
+import { incidentWorkflow } from '../../src/workflows/incident.js';
+import { alertsSignal, stateQuery } from '../../src/workflows/messages.js';
+import { testDocker } from '../support/docker.js';
+import { makeAlert, waitForState, writeRunbooks } from '../support/scenario.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+
+const TASK_QUEUE = 'slack-tests';
+const SIGNING_SECRET = 'test-signing-secret-0123456789';
+
+/** Slack's side, played locally: the Web API (auth.test, usergroups.users.list) and response_url. */
+interface SlackStandIn {
+  url: string;
+  responses: { path: string; body: { text?: string; response_type?: string } }[];
+  close: () => Promise<void>;
+}
+
+async function startSlackStandIn(): Promise<SlackStandIn> {
+  const responses: SlackStandIn['responses'] = [];
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      res.setHeader('content-type', 'application/json');
+      if (path.startsWith('/api/auth.test')) {
+        res.end(JSON.stringify({ ok: true, user_id: 'UBOT', team_id: 'T1', bot_id: 'BBOT' }));
+      } else if (path.startsWith('/api/usergroups.users.list')) {
+        res.end(JSON.stringify({ ok: true, users: raw.includes('SONCALL') ? ['UGROUPIE'] : [] }));
+      } else if (path.startsWith('/respond/')) {
+        responses.push({ path, body: JSON.parse(raw) as SlackStandIn['responses'][number]['body'] });
+        res.end('{"ok":true}');
+      } else {
+        res.statusCode = 404;
+        res.end(JSON.stringify({ ok: false, error: 'unknown_method' }));
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    responses,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+let client: Client;
+let worker: TestWorker;
+let server: RunningServer;
+let slack: SlackStandIn;
+let clicks = 0;
+
+const RUNBOOK = `
+title: Wait it out
+match: { alertnames: [SlackTest] }
+risk: low
+approvers: ['slack:UALICE', 'slack-group:SONCALL']
+steps:
+  - action: wait
+    duration: 1s
+verify: { within: 30s, interval: 1s }
+`;
+
+function sign(body: string, timestamp: number, secret = SIGNING_SECRET): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+/** Posts a button click exactly as Slack does: form-encoded payload, signed with the signing secret. */
+async function click(
+  actionId: string,
+  incidentId: string,
+  userId: string,
+  options: { secret?: string; ageSeconds?: number } = {},
+): Promise<{ status: number; ms: number; respondPath: string }> {
+  const respondPath = `/respond/${++clicks}`;
+  const payload = {
+    type: 'block_actions',
+    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy-verification-token',
+    container: { type: 'message', message_ts: '1.2', channel_id: 'C1', is_ephemeral: false },
+    trigger_id: '1.2.3',
+    team: { id: 'T1', domain: 'example' },
+    channel: { id: 'C1', name: 'incidents' },
+    response_url: `${slack.url}${respondPath}`,
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'decision',
+        value: incidentId,
+        type: 'button',
+        action_ts: String(Date.now() / 1000),
+        text: { type: 'plain_text', text: 'Approve' },
+      },
+    ],
+  };
+  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const timestamp = Math.floor(Date.now() / 1000) - (options.ageSeconds ?? 0);
+  const started = Date.now();
+  const response = await fetch(`${server.url}/slack/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': sign(body, timestamp, options.secret),
+    },
+    body,
+  });
+  await response.text();
+  return { status: response.status, ms: Date.now() - started, respondPath };
+}
+
+async function answerTo(respondPath: string): Promise<string> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const found = slack.responses.find((r) => r.path === respondPath);
+    if (found) {
+      expect(found.body.response_type).toBe('ephemeral');
+      return found.body.text ?? '';
+    }
+    if (Date.now() > deadline) throw new Error(`no answer at ${respondPath}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function openIncident(name: string) {
+  const id = `${name}-${Date.now().toString(36)}`;
+  const handle = await client.workflow.signalWithStart(incidentWorkflow, {
+    workflowId: id,
+    taskQueue: TASK_QUEUE,
+    args: [{ incidentId: id, correlationKey: id, debounceMs: 100, maxHistoryEvents: 5000, dryRun: false }],
+    signal: alertsSignal,
+    signalArgs: [[makeAlert({ alertName: 'SlackTest', labels: { service: 'web' } })]],
+  });
+  await waitForState(handle, (s) => s.stage === 'approve');
+  return { id, handle };
+}
+
+beforeAll(async () => {
+  slack = await startSlackStandIn();
+  client = await testClient();
+  worker = await startTestWorker(
+    createActivities({
+      docker: testDocker(),
+      logger: createLogger('silent'),
+      metrics: createMetrics(),
+      triage: { detectWindowMs: 60_000, detectStepMs: 1000, detectRecentMs: 5000, seasonalOffsetsMs: [] },
+      recommend: { runbooksDir: writeRunbooks({ 'wait.yaml': RUNBOOK }), approvers: [], dryRun: false },
+      incidentUrl: (id) => id,
+    }),
+    TASK_QUEUE,
+  );
+  const settings = loadSettings({ STEADFAST_API_TOKEN: 'slack-test-token-0123456789' });
+  const approvals = createSlackApprovals({
+    signingSecret: SIGNING_SECRET,
+    botToken: 'xoxb-test',
+    apiUrl: `${slack.url}/api/`,
+    temporal: client,
+    logger: createLogger('silent'),
+    approverGroups: ['SONCALL'],
+  });
+  const app = createApp({
+    settings,
+    client,
+    tokens: await TokenStore.load(settings.auth),
+    metrics: createMetrics(),
+    logger: createLogger('silent'),
+    slack: approvals.router,
+  });
+  server = await listen(app, '127.0.0.1', 0);
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  await worker?.stop();
+  await slack?.close();
+});
+
+describe('approvals from Slack', () => {
+  it('refuses a bad signature and a timestamp older than five minutes, changing nothing', async () => {
+    const { id, handle } = await openIncident('slack-forged');
+    expect((await click(APPROVE_ACTION, id, 'UALICE', { secret: 'wrong-secret' })).status).toBe(401);
+    expect((await click(APPROVE_ACTION, id, 'UALICE', { ageSeconds: 6 * 60 })).status).toBe(401);
+    const state: IncidentState = await handle.query(stateQuery);
+    expect(state.approvals).toEqual([]);
+    expect(state.stage).toBe('approve');
+  });
+
+  it('acknowledges at once, refuses someone who is not an approver, and records the attempt', async () => {
+    const { id, handle } = await openIncident('slack-mallory');
+    const attempt = await click(APPROVE_ACTION, id, 'UMALLORY');
+    expect(attempt.status).toBe(200);
+    expect(attempt.ms).toBeLessThan(3000);
+    expect(await answerTo(attempt.respondPath)).toMatch(
+      /^You are not an approver for this incident: slack:UMALLORY/,
+    );
+    const state = await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'decision-refused'));
+    expect(state.approvals).toEqual([]);
+    expect(state.timeline.at(-1)?.message).toMatch(
+      /slack:UMALLORY tried to approve via slack and was refused/,
+    );
+  });
+
+  it('lets a member of an approver group approve, and answers a double click without changing anything', async () => {
+    const { id, handle } = await openIncident('slack-group');
+    const first = await click(APPROVE_ACTION, id, 'UGROUPIE');
+    expect(await answerTo(first.respondPath)).toBe(`Done: you approved incident ${id}.`);
+    const second = await click(APPROVE_ACTION, id, 'UALICE');
+    expect(await answerTo(second.respondPath)).toBe(
+      'Nothing changed: this incident was already approved by slack:UGROUPIE.',
+    );
+    const state = await handle.query(stateQuery);
+    expect(state.approvals).toEqual([
+      expect.objectContaining({
+        decision: 'approved',
+        actor: 'slack:UGROUPIE',
+        via: 'slack',
+        groups: ['slack-group:SONCALL'],
+      }),
+    ]);
+    await handle.signal(alertsSignal, [{ ...state.alerts[0]!, status: 'resolved' }]);
+    expect((await handle.result()).outcome).toBe('verified');
+  });
+
+  it('answers a click on a closed incident plainly', async () => {
+    const { id, handle } = await openIncident('slack-closed');
+    const reject = await click(REJECT_ACTION, id, 'UALICE');
+    expect(await answerTo(reject.respondPath)).toBe(`Done: you rejected incident ${id}.`);
+    expect((await handle.result()).outcome).toBe('rejected');
+    const late = await click(APPROVE_ACTION, id, 'UALICE');
+    expect(await answerTo(late.respondPath)).toMatch(/closed/);
+  });
+});
