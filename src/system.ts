@@ -47,6 +47,14 @@ export async function startWorker(
     },
     incidentUrl: (id) => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id),
     temporal: client,
+    ...(settings.slack
+      ? {
+          slack: {
+            botToken: settings.slack.botToken,
+            ...(settings.slack.apiUrl ? { apiUrl: settings.slack.apiUrl } : {}),
+          },
+        }
+      : {}),
     watch: {
       ...(settings.watchFile ? { file: settings.watchFile } : {}),
       ingest: ingestConfigFrom(settings),

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
+import { createAnnounceActivities } from './announce.js';
 import { createDockerActivities } from './docker.js';
 import { createLifecycleActivities } from './lifecycle.js';
 import { createNotifyActivities } from './notify.js';
@@ -21,6 +22,8 @@ export interface ActivityDeps {
   incidentUrl: (incidentId: string) => string;
   /** Temporal client for past outcomes (visibility) and predicted incidents; without it runbooks rank as untried. */
   temporal?: Client;
+  /** Slack, for the incident's message (its bot token, and the Web API's URL when not Slack's own). */
+  slack?: { botToken: string; apiUrl?: string };
   /** Watches: the file of watched queries, and how predicted incidents are opened. */
   watch?: { file?: string; ingest: IngestConfig };
   now?: () => number;
@@ -38,6 +41,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createDockerActivities(deps.docker),
     ...createNotifyActivities({ logger: deps.logger, incidentUrl: deps.incidentUrl }),
     ...createLifecycleActivities({ logger: deps.logger, metrics: deps.metrics }),
+    ...createAnnounceActivities({
+      logger: deps.logger,
+      workflowUrl: deps.incidentUrl,
+      ...(deps.slack ? { slack: deps.slack } : {}),
+    }),
     ...createWatchActivities({
       logger: deps.logger,
       ...(deps.watch?.file ? { watchFile: deps.watch.file } : {}),

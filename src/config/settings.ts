@@ -50,6 +50,7 @@ const envSchema = z.object({
   SLACK_BOT_TOKEN: optional,
   SLACK_API_URL: optionalUrl,
   SLACK_APPROVER_GROUPS: commaList(),
+  SLACK_CHANNEL: optional,
   STEADFAST_WATCH_FILE: optional,
   STEADFAST_WATCH_INTERVAL: durationMs('1m'),
   STEADFAST_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
@@ -83,7 +84,13 @@ export interface Settings {
   maxHistoryEvents: number;
   dockerSocket: string;
   /** Slack approvals, when both the signing secret and the bot token are set. */
-  slack?: { signingSecret: string; botToken: string; apiUrl?: string; approverGroups: string[] };
+  slack?: {
+    signingSecret: string;
+    botToken: string;
+    apiUrl?: string;
+    approverGroups: string[];
+    channel?: string;
+  };
   /** Watched queries (YAML); with it, a Schedule runs the watch workflow every watchIntervalMs. */
   watchFile?: string;
   watchIntervalMs: number;
@@ -150,6 +157,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
             botToken: e.SLACK_BOT_TOKEN,
             ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
             approverGroups: e.SLACK_APPROVER_GROUPS,
+            ...(e.SLACK_CHANNEL ? { channel: e.SLACK_CHANNEL } : {}),
           },
         }
       : {}),

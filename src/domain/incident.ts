@@ -129,6 +129,8 @@ export interface IncidentState {
   nextEscalationAt?: string;
   actions: ActionRecord[];
   verification?: { status: 'passed' | 'failed'; message: string; at: string };
+  /** The incident's Slack message, once posted. */
+  announcement?: { channel: string; ts: string };
   timeline: TimelineEntry[];
   /** Times of the milestones, for MTTR breakdowns. */
   milestones: Partial<
@@ -148,6 +150,8 @@ export interface IncidentInput {
   /** Continue as new once the history has this many events, at a safe point. */
   maxHistoryEvents: number;
   dryRun: boolean;
+  /** Where the incident's message goes when it reaches approval (Slack channel); absent: no message. */
+  announce?: { channel: string };
   carried?: IncidentState;
 }
 

@@ -15,6 +15,8 @@ export interface IngestConfig {
   dryRun: boolean;
   /** Bound on each call to Temporal, so a webhook fails fast (503) instead of hanging. */
   temporalTimeoutMs: number;
+  /** The Slack channel each incident's message goes to; absent: no message. */
+  announceChannel?: string;
 }
 
 /** How incidents are opened, from the settings: the API and the watch workflow share it. */
@@ -26,6 +28,7 @@ export function ingestConfigFrom(settings: Settings, temporalTimeoutMs = 5000): 
     maxHistoryEvents: settings.maxHistoryEvents,
     dryRun: settings.dryRun,
     temporalTimeoutMs,
+    ...(settings.slack?.channel ? { announceChannel: settings.slack.channel } : {}),
   };
 }
 
@@ -57,6 +60,7 @@ export async function ingestGroup(
       debounceMs: config.debounceMs,
       maxHistoryEvents: config.maxHistoryEvents,
       dryRun: config.dryRun,
+      ...(config.announceChannel ? { announce: { channel: config.announceChannel } } : {}),
     };
     await client.withDeadline(deadline, () =>
       client.workflow.signalWithStart<typeof incidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, {

@@ -6,9 +6,9 @@ import type { Decision, RefusedDecision } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
 import { approveUpdate, refusedDecisionSignal, REFUSAL, rejectUpdate } from '../workflows/messages.js';
 
-/** The buttons' action IDs; their value is the incident ID. */
-export const APPROVE_ACTION = 'incident_approve';
-export const REJECT_ACTION = 'incident_reject';
+import { APPROVE_ACTION, REJECT_ACTION } from './actions.js';
+
+export { APPROVE_ACTION, REJECT_ACTION };
 
 export interface SlackApprovalsOptions {
   signingSecret: string;

@@ -47,6 +47,12 @@ const records = proxyActivities<IncidentActivities>({
   retry: { initialInterval: '1s', maximumAttempts: 5 },
 });
 
+// The Slack message follows the incident, but a Slack outage must never hold the incident up.
+const announcements = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['NotificationNotConfigured'] },
+});
+
 // Remediation changes production: bounded attempts (the default is unlimited), heartbeats, and a
 // cancellation that waits for the action to stop before the saga moves on.
 const remediation = proxyActivities<IncidentActivities>({
@@ -217,6 +223,15 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   };
   const settled = (): boolean => resolvedBy !== undefined || allResolved(state);
 
+  const tell = async (event: string): Promise<void> => {
+    if (!state.announcement) return;
+    try {
+      await announcements.updateAnnouncement({ state, announcement: state.announcement, event });
+    } catch (err) {
+      note('announcement-failed', `the Slack message could not be updated: ${errorMessage(err)}`);
+    }
+  };
+
   const close = async (outcome: Outcome, message: string): Promise<IncidentState> => {
     state.outcome = outcome;
     enter('closed');
@@ -224,6 +239,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     state.milestones.closed = state.closedAt;
     upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
     note('closed', message);
+    await tell(message);
     await records.recordIncidentClosed(state);
     await condition(allHandlersFinished);
     return state;
@@ -290,6 +306,16 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         state.nextEscalationAt = new Date(Date.now() + plan.escalation.timeoutMs).toISOString();
       }
       note('awaiting-approval', `waiting for approval of "${plan.title}" (${plan.risk} risk)`);
+      if (input.announce && !state.announcement) {
+        try {
+          state.announcement = await announcements.announceIncident({
+            state,
+            channel: input.announce.channel,
+          });
+        } catch (err) {
+          note('announcement-failed', `the Slack message could not be posted: ${errorMessage(err)}`);
+        }
+      }
     }
     for (;;) {
       const planned = state.nextEscalationAt;
@@ -309,6 +335,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         state.escalationLevel++;
         state.nextEscalationAt = new Date(Date.now() + level.waitMs).toISOString();
         note('escalated', `no decision yet: escalated to level ${state.escalationLevel}`);
+        await tell(`No decision yet: escalated to level ${state.escalationLevel}.`);
         await records.notifyEscalation({
           incidentId: state.incidentId,
           level: state.escalationLevel,
@@ -335,6 +362,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       return close('resolved', 'all alerts resolved before remediation; nothing was run');
   }
   const verdict = decision();
+  if (verdict)
+    await tell(state.timeline.find((t) => t.event === verdict.decision)?.message ?? verdict.decision);
   if (verdict?.decision === 'rejected') return close('rejected', `remediation rejected by ${verdict.actor}`);
 
   // 6. remediate: a saga; every change that can be undone is undone if anything after it fails.
@@ -360,6 +389,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
           const effect = await remediation.compensateAction({ step, snapshot });
           if (record) Object.assign(record, { status: 'rolled-back', rollback: effect.summary });
           note('rolled-back', effect.summary);
+          await tell(`Rolled back: ${effect.summary}`);
         } catch (err) {
           if (record) Object.assign(record, { status: 'rollback-failed', rollback: errorMessage(err) });
           note('rollback-failed', `could not undo "${describeAction(step)}": ${errorMessage(err)}`);
@@ -382,6 +412,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       if (isReversible(step)) undo.push({ step, snapshot, index });
       Object.assign(record, { status: 'done', finishedAt: nowIso(), effect: effect.summary });
       note('action-done', effect.summary);
+      await tell(effect.summary);
     } catch (err) {
       Object.assign(record, { status: 'failed', finishedAt: nowIso(), error: errorMessage(err) });
       note('action-failed', `${record.description} failed: ${errorMessage(err)}`);
@@ -400,6 +431,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     at: nowIso(),
   };
   note(verified.holds ? 'verified' : 'verification-failed', verified.message);
+  await tell(`${verified.holds ? 'Verified' : 'Verification failed'}: ${verified.message}`);
   if (!verified.holds) {
     await rollback('verification failed');
     return close('failed', `verification failed: ${verified.message}`);

@@ -22,14 +22,29 @@ const TASK_QUEUE = 'slack-tests';
 const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
 /** Slack's side, played locally: the Web API (auth.test, usergroups.users.list) and response_url. */
+interface WebApiCall {
+  method: string;
+  token: string;
+  args: Record<string, unknown>;
+}
+
 interface SlackStandIn {
   url: string;
   responses: { path: string; body: { text?: string; response_type?: string } }[];
+  calls: WebApiCall[];
   close: () => Promise<void>;
 }
 
 async function startSlackStandIn(): Promise<SlackStandIn> {
   const responses: SlackStandIn['responses'] = [];
+  const calls: WebApiCall[] = [];
+  let ts = 1000;
+  const argsOf = (raw: string, type: string | undefined): Record<string, unknown> => {
+    if (type?.includes('json')) return JSON.parse(raw) as Record<string, unknown>;
+    const args: Record<string, unknown> = {};
+    for (const [k, v] of new URLSearchParams(raw)) args[k] = k === 'blocks' ? (JSON.parse(v) as unknown) : v;
+    return args;
+  };
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c: Buffer) => (raw += c.toString()));
@@ -40,6 +55,17 @@ async function startSlackStandIn(): Promise<SlackStandIn> {
         res.end(JSON.stringify({ ok: true, user_id: 'UBOT', team_id: 'T1', bot_id: 'BBOT' }));
       } else if (path.startsWith('/api/usergroups.users.list')) {
         res.end(JSON.stringify({ ok: true, users: raw.includes('SONCALL') ? ['UGROUPIE'] : [] }));
+      } else if (path.startsWith('/api/chat.')) {
+        const method = path.slice(5).split('?')[0] ?? '';
+        const args = argsOf(raw, req.headers['content-type']);
+        calls.push({ method, token: req.headers.authorization ?? '', args });
+        res.end(
+          JSON.stringify({
+            ok: true,
+            channel: args['channel'],
+            ts: method === 'chat.postMessage' ? `${++ts}.0001` : args['ts'],
+          }),
+        );
       } else if (path.startsWith('/respond/')) {
         responses.push({ path, body: JSON.parse(raw) as SlackStandIn['responses'][number]['body'] });
         res.end('{"ok":true}');
@@ -53,6 +79,7 @@ async function startSlackStandIn(): Promise<SlackStandIn> {
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     responses,
+    calls,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
@@ -136,12 +163,21 @@ async function answerTo(respondPath: string): Promise<string> {
   }
 }
 
-async function openIncident(name: string) {
+async function openIncident(name: string, announce?: { channel: string }) {
   const id = `${name}-${Date.now().toString(36)}`;
   const handle = await client.workflow.signalWithStart(incidentWorkflow, {
     workflowId: id,
     taskQueue: TASK_QUEUE,
-    args: [{ incidentId: id, correlationKey: id, debounceMs: 100, maxHistoryEvents: 5000, dryRun: false }],
+    args: [
+      {
+        incidentId: id,
+        correlationKey: id,
+        debounceMs: 100,
+        maxHistoryEvents: 5000,
+        dryRun: false,
+        ...(announce ? { announce } : {}),
+      },
+    ],
     signal: alertsSignal,
     signalArgs: [[makeAlert({ alertName: 'SlackTest', labels: { service: 'web' } })]],
   });
@@ -159,7 +195,8 @@ beforeAll(async () => {
       metrics: createMetrics(),
       triage: { detectWindowMs: 60_000, detectStepMs: 1000, detectRecentMs: 5000, seasonalOffsetsMs: [] },
       recommend: { runbooksDir: writeRunbooks({ 'wait.yaml': RUNBOOK }), approvers: [], dryRun: false },
-      incidentUrl: (id) => id,
+      incidentUrl: (id) => `http://127.0.0.1:8233/namespaces/default/workflows/${id}`,
+      slack: { botToken: 'xoxb-test', apiUrl: `${slack.url}/api/` },
     }),
     TASK_QUEUE,
   );
@@ -243,4 +280,58 @@ describe('approvals from Slack', () => {
     const late = await click(APPROVE_ACTION, id, 'UALICE');
     expect(await answerTo(late.respondPath)).toMatch(/closed/);
   });
+
+  it('posts the incident with Approve / Reject, then keeps the message current and the details in its thread', async () => {
+    const { id, handle } = await openIncident('slack-message', { channel: 'C1' });
+    const mine = () => slack.calls.filter((c) => JSON.stringify(c.args).includes(id));
+    const posted = await waitFor(() =>
+      mine().find((c) => c.method === 'chat.postMessage' && !c.args['thread_ts']),
+    );
+    expect(posted.token).toBe('Bearer xoxb-test');
+    expect(posted.args['channel']).toBe('C1');
+    const blocks = JSON.stringify(posted.args['blocks']);
+    expect(blocks).toContain('"action_id":"incident_approve"');
+    expect(blocks).toContain('"action_id":"incident_reject"');
+    expect(blocks).toContain(`"value":"${id}"`);
+    expect(blocks).toContain('Awaiting approval');
+    expect(blocks).toContain('*Recommended:* Wait it out (low risk)');
+    expect(blocks).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/${id}`);
+    const ts = (await handle.query(stateQuery)).announcement?.ts;
+    expect(ts).toMatch(/^\d+\.0001$/);
+
+    await answerTo((await click(APPROVE_ACTION, id, 'UALICE')).respondPath);
+    const approved = await waitFor(() =>
+      mine().find(
+        (c) =>
+          c.method === 'chat.update' && JSON.stringify(c.args['blocks']).includes('Approved by <@UALICE>'),
+      ),
+    );
+    expect(approved.args['ts']).toBe(ts);
+    expect(JSON.stringify(approved.args['blocks'])).not.toContain('incident_approve');
+
+    const state = await handle.query(stateQuery);
+    await handle.signal(alertsSignal, [{ ...state.alerts[0]!, status: 'resolved' }]);
+    expect((await handle.result()).outcome).toBe('verified');
+    const last = mine()
+      .filter((c) => c.method === 'chat.update')
+      .at(-1);
+    expect(JSON.stringify(last?.args['blocks'])).toContain('Closed: verified');
+    const thread = slack.calls.filter((c) => c.args['thread_ts'] === ts).map((c) => String(c.args['text']));
+    expect(thread).toEqual([
+      'slack:UALICE approved the remediation via slack',
+      'waited 1s',
+      'Verified: all alerts resolved',
+      'remediation verified: all alerts resolved',
+    ]);
+  });
 });
+
+async function waitFor<T>(find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
