@@ -47,6 +47,7 @@ export async function startWorker(
     },
     incidentUrl: (id) => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id),
     temporal: client,
+    notify: settings.notify,
     ...(settings.slack
       ? {
           slack: {

@@ -11,6 +11,7 @@ import { createRecommendActivities, type RecommendConfig } from './recommend.js'
 import { createTriageActivities, type TriageConfig } from './triage.js';
 import { createWatchActivities } from './watch.js';
 import type { IngestConfig } from '../incidents/ingest.js';
+import type { NotifyChannels } from '../notify/settings.js';
 
 export interface ActivityDeps {
   docker: Docker;
@@ -22,6 +23,8 @@ export interface ActivityDeps {
   incidentUrl: (incidentId: string) => string;
   /** Temporal client for past outcomes (visibility) and predicted incidents; without it runbooks rank as untried. */
   temporal?: Client;
+  /** Escalation channels besides logs and webhooks (Slack, SMTP). */
+  notify?: NotifyChannels;
   /** Slack, for the incident's message (its bot token, and the Web API's URL when not Slack's own). */
   slack?: { botToken: string; apiUrl?: string };
   /** Watches: the file of watched queries, and how predicted incidents are opened. */
@@ -39,7 +42,11 @@ export function createActivities(deps: ActivityDeps) {
       deps.temporal ? visibilityOutcomes(deps.temporal) : NO_HISTORY,
     ),
     ...createDockerActivities(deps.docker),
-    ...createNotifyActivities({ logger: deps.logger, incidentUrl: deps.incidentUrl }),
+    ...createNotifyActivities({
+      logger: deps.logger,
+      incidentUrl: deps.incidentUrl,
+      ...(deps.notify ? { channels: deps.notify } : {}),
+    }),
     ...createLifecycleActivities({ logger: deps.logger, metrics: deps.metrics }),
     ...createAnnounceActivities({
       logger: deps.logger,

@@ -1,5 +1,18 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { EscalationTarget } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
+import { createEmailSender, type EmailSender } from '../notify/email.js';
+import {
+  discordPayload,
+  emailMessage,
+  slackMessage,
+  teamsPayload,
+  webhookPayload,
+  type Notice,
+} from '../notify/formats.js';
+import { postJson, redactUrl } from '../notify/http.js';
+import type { NotifyChannels } from '../notify/settings.js';
+import { createSlackSender, type SlackSender } from '../notify/slack.js';
 
 export interface EscalationNotice {
   incidentId: string;
@@ -11,26 +24,72 @@ export interface EscalationNotice {
   recommendation: string;
 }
 
-export function createNotifyActivities(deps: { logger: Logger; incidentUrl: (id: string) => string }) {
-  return {
-    /** Tells the next escalation level; a webhook that does not answer 2xx fails the attempt (retried). */
-    async notifyEscalation(notice: EscalationNotice): Promise<{ delivered: string[] }> {
-      const url = deps.incidentUrl(notice.incidentId);
-      const delivered: string[] = [];
-      for (const target of notice.targets) {
-        if (target.type === 'log') {
-          deps.logger.warn(
-            { event: 'incident.escalated', ...notice, targets: undefined, url },
-            `incident ${notice.incidentId} escalated to level ${notice.level}`,
-          );
-          delivered.push('log');
-          continue;
-        }
-        if (!target.url) continue;
-        const response = await fetch(target.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({
+export interface NotifyDeps {
+  logger: Logger;
+  incidentUrl: (id: string) => string;
+  /** Slack and SMTP; without them, slack and email targets fail as NotificationNotConfigured. */
+  channels?: NotifyChannels;
+}
+
+/** The failure type of a target whose channel has no settings: not retried, the settings must change. */
+export const NOTIFICATION_NOT_CONFIGURED = 'NotificationNotConfigured';
+
+/** How a target appears in results, logs and errors: never a webhook's secret path. */
+export function targetLabel(target: EscalationTarget): string {
+  switch (target.type) {
+    case 'log':
+      return 'log';
+    case 'webhook':
+    case 'teams':
+    case 'discord':
+      return `${target.type}:${redactUrl(target.url)}`;
+    case 'slack':
+      return `slack:${target.channel}`;
+    case 'slack-usergroup':
+      return `slack:${target.channel}@${target.usergroup}`;
+    case 'email':
+      return `email:${target.to.join(',')}`;
+  }
+}
+
+/** The settings a target's channel lacks, or undefined when it can be delivered. */
+function missingSetting(target: EscalationTarget, channels: NotifyChannels | undefined): string | undefined {
+  switch (target.type) {
+    case 'slack':
+    case 'slack-usergroup':
+      return channels?.slack ? undefined : 'Slack is not configured: set SLACK_BOT_TOKEN';
+    case 'email':
+      return channels?.smtp ? undefined : 'e-mail is not configured: set SMTP_HOST and SMTP_FROM';
+    default:
+      return undefined;
+  }
+}
+
+function currentContext(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined; // called outside an activity (a plain test): no heartbeats
+  }
+}
+
+/** Targets an earlier attempt of this activity already delivered (from its last heartbeat). */
+function deliveredBefore(context: Context | undefined): Set<number> {
+  const details: unknown = context?.info.heartbeatDetails;
+  if (typeof details !== 'object' || details === null || !('delivered' in details)) return new Set();
+  const delivered: unknown = details.delivered;
+  return new Set(Array.isArray(delivered) ? delivered.filter((i): i is number => Number.isInteger(i)) : []);
+}
+
+export function createNotifyActivities(deps: NotifyDeps) {
+  let slack: SlackSender | undefined;
+  let email: EmailSender | undefined;
+
+  async function deliver(target: EscalationTarget, notice: Notice): Promise<void> {
+    switch (target.type) {
+      case 'log':
+        deps.logger.warn(
+          {
             event: 'incident.escalated',
             incidentId: notice.incidentId,
             level: notice.level,
@@ -38,14 +97,122 @@ export function createNotifyActivities(deps: { logger: Logger; incidentUrl: (id:
             service: notice.service,
             severity: notice.severity,
             recommendation: notice.recommendation,
-            url,
-          }),
-          signal: AbortSignal.timeout(10_000),
-        });
-        if (!response.ok)
-          throw new Error(`escalation webhook ${target.url} answered HTTP ${response.status}`);
-        delivered.push(target.url);
+            url: notice.url,
+          },
+          `incident ${notice.incidentId} escalated to level ${notice.level}`,
+        );
+        return;
+      case 'webhook':
+        return postJson(target.url, webhookPayload(notice), 'escalation webhook');
+      case 'teams':
+        return postJson(target.url, teamsPayload(notice), 'Microsoft Teams webhook');
+      case 'discord':
+        return postJson(target.url, discordPayload(notice), 'Discord webhook');
+      case 'slack':
+      case 'slack-usergroup': {
+        const settings = deps.channels?.slack;
+        if (!settings) throw new Error('Slack is not configured'); // checked before delivery
+        slack ??= createSlackSender(settings);
+        await slack.post(
+          slackMessage(
+            notice,
+            target.channel,
+            target.type === 'slack-usergroup' ? target.usergroup : undefined,
+          ),
+        );
+        return;
       }
+      case 'email': {
+        const settings = deps.channels?.smtp;
+        if (!settings) throw new Error('e-mail is not configured'); // checked before delivery
+        email ??= createEmailSender(settings);
+        const sent = await email.send(target.to, emailMessage(notice));
+        if (sent.rejected.length > 0) {
+          deps.logger.warn(
+            { event: 'notify.email-rejected', incidentId: notice.incidentId, rejected: sent.rejected },
+            `the SMTP server refused ${sent.rejected.join(', ')}`,
+          );
+        }
+        return;
+      }
+    }
+  }
+
+  return {
+    /**
+     * Tells every target of an escalation level, all at once; each is tried even when another fails;
+     * then a delivery failure (non-2xx, Slack error, SMTP error, timeout) fails the attempt so Temporal
+     * retries it, and a retry skips the targets the last heartbeat recorded as delivered. A target whose
+     * channel has no settings fails the activity as a non-retryable NotificationNotConfigured, once the
+     * others are delivered.
+     */
+    async notifyEscalation(input: EscalationNotice): Promise<{ delivered: string[] }> {
+      const notice: Notice = {
+        incidentId: input.incidentId,
+        level: input.level,
+        title: input.title,
+        service: input.service,
+        severity: input.severity,
+        recommendation: input.recommendation,
+        url: deps.incidentUrl(input.incidentId),
+      };
+      const context = currentContext();
+      const done = deliveredBefore(context);
+      // All targets at once: a slow one (up to its 10 s timeout) does not hold up the others.
+      type Outcome =
+        | { label: string; status: 'delivered' }
+        | { label: string; status: 'failed' | 'unconfigured'; reason: string };
+      const outcomes = await Promise.all(
+        input.targets.map(async (target, index): Promise<Outcome> => {
+          const label = targetLabel(target);
+          if (done.has(index)) return { label, status: 'delivered' };
+          const missing = missingSetting(target, deps.channels);
+          if (missing) return { label, status: 'unconfigured', reason: missing };
+          try {
+            await deliver(target, notice);
+          } catch (err) {
+            const reason = err instanceof Error ? err.message : String(err);
+            deps.logger.warn(
+              {
+                event: 'notify.failed',
+                incidentId: notice.incidentId,
+                level: notice.level,
+                target: label,
+                err: reason,
+              },
+              `escalation to ${label} failed: ${reason}`,
+            );
+            return { label, status: 'failed', reason };
+          }
+          done.add(index);
+          context?.heartbeat({ delivered: [...done].sort((a, b) => a - b) });
+          return { label, status: 'delivered' };
+        }),
+      );
+      const delivered = outcomes.filter((o) => o.status === 'delivered').map((o) => o.label);
+      const problems = (status: 'failed' | 'unconfigured'): string[] =>
+        outcomes.flatMap((o) => (o.status === status ? [`${o.label}: ${o.reason}`] : []));
+      const failed = problems('failed');
+      const unconfigured = problems('unconfigured');
+      const summary = `delivered: ${delivered.length > 0 ? delivered.join(', ') : 'none'}`;
+      if (failed.length > 0) {
+        // Retryable: the next attempt tries again what failed (and reports what is not configured).
+        throw new Error(
+          `escalation level ${notice.level} of ${notice.incidentId}: ${[...failed, ...unconfigured].join('; ')} (${summary})`,
+        );
+      }
+      if (unconfigured.length > 0) {
+        throw ApplicationFailure.create({
+          type: NOTIFICATION_NOT_CONFIGURED,
+          message: `escalation level ${notice.level} of ${notice.incidentId}: ${unconfigured.join('; ')} (${summary})`,
+          nonRetryable: true,
+          details: [{ delivered, unconfigured }],
+        });
+      }
+      deps.logger.info(
+        { event: 'notify.delivered', incidentId: notice.incidentId, level: notice.level, delivered },
+        `escalation level ${notice.level} of ${notice.incidentId} told ${delivered.join(', ') || 'nobody'}`,
+      );
       return { delivered };
     },
   };

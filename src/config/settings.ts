@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { DEFAULT_CORRELATION_LABELS } from '../domain/correlation.js';
 import { commaList, durationMs } from '../domain/schemas.js';
+import { notifyChannelsFromEnv, NotifySettingsError, type NotifyChannels } from '../notify/settings.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -91,6 +92,8 @@ export interface Settings {
     approverGroups: string[];
     channel?: string;
   };
+  /** Where escalations can go besides logs and webhooks: Slack, SMTP. */
+  notify: NotifyChannels;
   /** Watched queries (YAML); with it, a Schedule runs the watch workflow every watchIntervalMs. */
   watchFile?: string;
   watchIntervalMs: number;
@@ -109,6 +112,14 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
+  let notify: NotifyChannels;
+  try {
+    notify = notifyChannelsFromEnv(env);
+  } catch (err) {
+    if (err instanceof NotifySettingsError)
+      throw new SettingsError(`invalid configuration:\n  ${err.message}`);
+    throw err;
+  }
   if ((e.SLACK_SIGNING_SECRET === undefined) !== (e.SLACK_BOT_TOKEN === undefined)) {
     throw new SettingsError(
       'invalid configuration:\n  Slack needs both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN',
@@ -161,6 +172,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
           },
         }
       : {}),
+    notify,
     watchFile: e.STEADFAST_WATCH_FILE,
     watchIntervalMs: e.STEADFAST_WATCH_INTERVAL,
     logLevel: e.STEADFAST_LOG_LEVEL,

@@ -52,10 +52,19 @@ export interface PredictionResult {
   message: string;
 }
 
-export interface EscalationTarget {
-  type: 'log' | 'webhook';
-  url?: string;
-}
+/** Whom an escalation level tells (see escalationTargetSchema in runbook.ts). */
+export type EscalationTarget =
+  | { type: 'log' }
+  | { type: 'webhook'; url: string }
+  /** A channel ID such as C0123ABCD, or a #channel-name. */
+  | { type: 'slack'; channel: string }
+  /** Posts in `channel`, mentioning the user group (an ID such as S0123ABCD). */
+  | { type: 'slack-usergroup'; channel: string; usergroup: string }
+  | { type: 'email'; to: string[] }
+  /** A Microsoft Teams incoming webhook (MessageCard). */
+  | { type: 'teams'; url: string }
+  /** A Discord channel webhook. */
+  | { type: 'discord'; url: string };
 
 export interface EscalationPlan {
   /** Wait for a decision before the first escalation. */

@@ -47,10 +47,47 @@ const stepSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('wait'), duration }).strict(),
 ]);
 
-const targetSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('log') }).strict(),
-  z.object({ type: z.literal('webhook'), url: z.url({ protocol: /^https?$/ }) }).strict(),
-]);
+const TARGET_TYPES = ['log', 'webhook', 'slack', 'slack-usergroup', 'email', 'teams', 'discord'] as const;
+const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL such as https://hooks.example/oncall' });
+// A channel ID (public C…, private G…, direct D…) or a #channel-name, as chat.postMessage takes it.
+const slackChannel = z
+  .string()
+  .regex(
+    /^(?:[CGD][A-Z0-9]{8,20}|#[a-z0-9][a-z0-9_-]{0,79})$/,
+    'a Slack channel ID such as C0123ABCD, or a #channel-name in lower case',
+  );
+const slackUsergroup = z.string().regex(/^S[A-Z0-9]{8,20}$/, 'a Slack user group ID such as S0123ABCD');
+const emailAddress = z.email({ error: 'an e-mail address such as oncall@example.com' });
+
+/** Who an escalation level tells; the channels (Slack token, SMTP server) are configured globally. */
+export const escalationTargetSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('log') }).strict(),
+    z.object({ type: z.literal('webhook'), url: httpUrl }).strict(),
+    z.object({ type: z.literal('slack'), channel: slackChannel }).strict(),
+    z
+      .object({ type: z.literal('slack-usergroup'), channel: slackChannel, usergroup: slackUsergroup })
+      .strict(),
+    z
+      .object({
+        type: z.literal('email'),
+        to: z.array(emailAddress).min(1, 'at least one address').max(50, 'at most 50 addresses'),
+      })
+      .strict(),
+    z.object({ type: z.literal('teams'), url: httpUrl }).strict(),
+    z.object({ type: z.literal('discord'), url: httpUrl }).strict(),
+  ],
+  {
+    error: (issue) =>
+      issue.code === 'invalid_union' ? `type must be one of: ${TARGET_TYPES.join(', ')}` : undefined,
+  },
+);
+
+/** One escalation level: whom to tell, then how long to wait before the next level. */
+export const escalationLevelSchema = z
+  .object({ notify: z.array(escalationTargetSchema).min(1, 'at least one target'), wait: duration })
+  .strict();
 
 export const runbookSchema = z
   .object({
@@ -74,9 +111,7 @@ export const runbookSchema = z
     approval: z
       .object({
         timeout: duration.default('15m'),
-        escalation: z
-          .array(z.object({ notify: z.array(targetSchema).min(1), wait: duration }).strict())
-          .default([]),
+        escalation: z.array(escalationLevelSchema).default([]),
         finalPolicy: z.enum(['abort', 'auto-approve']).default('abort'),
       })
       .strict()

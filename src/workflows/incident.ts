@@ -336,15 +336,23 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         state.nextEscalationAt = new Date(Date.now() + level.waitMs).toISOString();
         note('escalated', `no decision yet: escalated to level ${state.escalationLevel}`);
         await tell(`No decision yet: escalated to level ${state.escalationLevel}.`);
-        await records.notifyEscalation({
-          incidentId: state.incidentId,
-          level: state.escalationLevel,
-          targets: level.notify,
-          title: state.title,
-          service: state.service,
-          severity: state.severity,
-          recommendation: plan.explanation,
-        });
+        try {
+          await records.notifyEscalation({
+            incidentId: state.incidentId,
+            level: state.escalationLevel,
+            targets: level.notify,
+            title: state.title,
+            service: state.service,
+            severity: state.severity,
+            recommendation: plan.explanation,
+          });
+        } catch (err) {
+          // A channel that cannot be reached must not end the incident: the chain goes on to its next level.
+          note(
+            'escalation-failed',
+            `level ${state.escalationLevel} could not be notified: ${errorMessage(err)}`,
+          );
+        }
         continue;
       }
       if (plan.escalation.finalPolicy === 'auto-approve' && plan.risk === 'low') {

@@ -68,6 +68,10 @@ verify: { promql: '${verify}', within: 20s, interval: 1s }
       `{ timeout: 1s, finalPolicy: auto-approve, escalation: [{ notify: [{ type: log }, { type: webhook, url: '${webhook}' }], wait: 1s }, { notify: [{ type: webhook, url: '${webhook}' }], wait: 1s }] }`,
     ),
     'abort.yaml': restart('TestNobodyHome', '{ timeout: 1s, finalPolicy: abort }'),
+    'unreachable.yaml': restart(
+      'TestUnreachableOnCall',
+      `{ timeout: 1s, finalPolicy: abort, escalation: [{ notify: [{ type: email, to: ['oncall@example.com'] }], wait: 1s }] }`,
+    ),
     // Two runbooks for one alert: "a" never verifies, "b" does. Past outcomes must steer the choice.
     'learn-a.yaml': restart('TestLearning', '{ timeout: 10m }', 'up{job="no-such-job"} == 1').replace(
       'within: 20s',
@@ -324,6 +328,20 @@ describe('incident workflow on a real Temporal server', () => {
     expect(later.timeline.filter((t) => t.event === 'escalated')).toEqual([]);
     await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'bob', via: 'api' }] });
     expect((await handle.result()).outcome).toBe('resolved');
+  });
+
+  it('when an escalation channel is not set up, then the failure is noted and the chain still ends in its policy', async () => {
+    const id = uniqueId('unreachable');
+    const handle = await open(id, [
+      makeAlert({
+        alertName: 'TestUnreachableOnCall',
+        labels: { job: 'web', container: 'steadfast-test-unreachable' },
+      }),
+    ]);
+    const final = await handle.result();
+    expect(final.outcome).toBe('aborted');
+    const failed = final.timeline.find((t) => t.event === 'escalation-failed');
+    expect(failed?.message).toMatch(/level 1 could not be notified: .*SMTP/);
   });
 
   it('when verification fails, then the resource change is rolled back on the real container', async () => {

@@ -1,0 +1,47 @@
+import { createTransport } from 'nodemailer';
+import type { EmailMessage } from './formats.js';
+import type { SmtpSettings } from './settings.js';
+
+export const SMTP_TIMEOUT_MS = 10_000;
+
+export interface EmailSender {
+  /**
+   * Sends one message to every address. An SMTP error, a timeout or every recipient refused throws;
+   * when only some are refused, the message went to the others and `rejected` names the rest.
+   */
+  send(
+    to: string[],
+    message: EmailMessage,
+  ): Promise<{ messageId: string; accepted: string[]; rejected: string[] }>;
+}
+
+/** Sends escalation e-mail through the configured SMTP server with nodemailer. */
+export function createEmailSender(settings: SmtpSettings): EmailSender {
+  const transport = createTransport({
+    host: settings.host,
+    port: settings.port,
+    secure: settings.secure,
+    ...(settings.user ? { auth: { user: settings.user, pass: settings.password ?? '' } } : {}),
+    connectionTimeout: SMTP_TIMEOUT_MS,
+    greetingTimeout: SMTP_TIMEOUT_MS,
+    socketTimeout: SMTP_TIMEOUT_MS,
+  });
+  return {
+    async send(to, message) {
+      const info = await transport
+        .sendMail({
+          from: settings.from,
+          to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+        })
+        .catch((err: unknown) => {
+          throw new Error(
+            `SMTP ${settings.host}:${settings.port} did not take the e-mail: ${err instanceof Error ? err.message : String(err)}`,
+          );
+        });
+      return { messageId: info.messageId, accepted: info.accepted, rejected: info.rejected };
+    },
+  };
+}

@@ -1,0 +1,37 @@
+import { LogLevel, WebClient } from '@slack/web-api';
+import type { SlackMessage } from './formats.js';
+import type { SlackSettings } from './settings.js';
+
+export const SLACK_TIMEOUT_MS = 10_000;
+
+export interface SlackSender {
+  /** Posts with `chat.postMessage`; a Slack error (`ok: false`), HTTP error or timeout throws. */
+  post(message: SlackMessage): Promise<{ channel: string; ts: string }>;
+}
+
+/**
+ * A Slack Web API client for escalations. It never retries by itself: the activity fails and
+ * Temporal retries it, within the activity's timeout.
+ */
+export function createSlackSender(settings: SlackSettings): SlackSender {
+  const client = new WebClient(settings.token, {
+    ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
+    timeout: SLACK_TIMEOUT_MS,
+    retryConfig: { retries: 0 },
+    rejectRateLimitedCalls: true,
+    logLevel: LogLevel.ERROR,
+  });
+  return {
+    async post(message) {
+      let answer: Awaited<ReturnType<typeof client.chat.postMessage>>;
+      try {
+        answer = await client.chat.postMessage(message);
+      } catch (err) {
+        throw new Error(
+          `Slack chat.postMessage to ${message.channel} failed: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+      return { channel: answer.channel ?? message.channel, ts: answer.ts ?? '' };
+    },
+  };
+}
