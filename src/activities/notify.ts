@@ -88,17 +88,9 @@ export function createNotifyActivities(deps: NotifyDeps) {
   async function deliver(target: EscalationTarget, notice: Notice): Promise<void> {
     switch (target.type) {
       case 'log':
+        // The log line carries exactly what the generic webhook receives.
         deps.logger.warn(
-          {
-            event: 'incident.escalated',
-            incidentId: notice.incidentId,
-            level: notice.level,
-            title: notice.title,
-            service: notice.service,
-            severity: notice.severity,
-            recommendation: notice.recommendation,
-            url: notice.url,
-          },
+          webhookPayload(notice),
           `incident ${notice.incidentId} escalated to level ${notice.level}`,
         );
         return;

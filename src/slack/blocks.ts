@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { IncidentState } from '../domain/incident.js';
+import { slackEscape } from '../notify/formats.js';
 import { APPROVE_ACTION, REJECT_ACTION } from './actions.js';
 
 const SEVERITY_MARK: Record<string, string> = {
@@ -9,13 +10,8 @@ const SEVERITY_MARK: Record<string, string> = {
   predicted: ':crystal_ball:',
 };
 
-/** Slack mrkdwn needs &, < and > escaped in text that came from alerts. */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 const who = (actor: string): string =>
-  actor.startsWith('slack:') ? `<@${actor.slice(6)}>` : escapeMrkdwn(actor);
+  actor.startsWith('slack:') ? `<@${actor.slice(6)}>` : slackEscape(actor);
 
 /** One line on where the incident stands, for the message and its fallback text. */
 export function statusLine(state: IncidentState): string {
@@ -46,16 +42,16 @@ export function incidentBlocks(state: IncidentState, workflowUrl: string): Known
     {
       type: 'section',
       fields: [
-        { type: 'mrkdwn', text: `*Severity*\n${mark} ${escapeMrkdwn(state.severity)}` },
-        { type: 'mrkdwn', text: `*Service*\n${escapeMrkdwn(state.service)}` },
-        { type: 'mrkdwn', text: `*Alert*\n${escapeMrkdwn(state.alertName)} (${state.alerts.length})` },
+        { type: 'mrkdwn', text: `*Severity*\n${mark} ${slackEscape(state.severity)}` },
+        { type: 'mrkdwn', text: `*Service*\n${slackEscape(state.service)}` },
+        { type: 'mrkdwn', text: `*Alert*\n${slackEscape(state.alertName)} (${state.alerts.length})` },
         { type: 'mrkdwn', text: `*Status*\n${statusLine(state)}` },
       ],
     },
   ];
   const findings = [
-    state.detection ? `*Detection:* ${escapeMrkdwn(state.detection.message)}` : '',
-    state.prediction ? `*Forecast:* ${escapeMrkdwn(state.prediction.message)}` : '',
+    state.detection ? `*Detection:* ${slackEscape(state.detection.message)}` : '',
+    state.prediction ? `*Forecast:* ${slackEscape(state.prediction.message)}` : '',
   ].filter(Boolean);
   if (findings.length > 0)
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: findings.join('\n') } });
@@ -64,7 +60,7 @@ export function incidentBlocks(state: IncidentState, workflowUrl: string): Known
       type: 'section',
       text: {
         type: 'mrkdwn',
-        text: `*Recommended:* ${escapeMrkdwn(plan.title)} (${plan.risk} risk)\n${escapeMrkdwn(plan.explanation)}`,
+        text: `*Recommended:* ${slackEscape(plan.title)} (${plan.risk} risk)\n${slackEscape(plan.explanation)}`,
       },
     });
   }
