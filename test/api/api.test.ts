@@ -5,7 +5,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
+import { testActivities } from '../support/activities.js';
 import { createApp } from '../../src/api/app.js';
 import { TokenStore } from '../../src/api/auth.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
@@ -16,7 +16,6 @@ import { createMetrics } from '../../src/lib/metrics.js';
 import { createClient } from '../../src/temporal/connection.js';
 import { startTestContainer, testDocker } from '../support/docker.js';
 import { startAlertmanager } from '../support/alertmanager.js';
-import { writeRunbooks } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'api-tests';
@@ -165,19 +164,7 @@ beforeAll(async () => {
   const metrics = createMetrics();
   const logger = createLogger('silent');
   worker = await startTestWorker(
-    createActivities({
-      docker,
-      logger,
-      metrics,
-      triage: {
-        detectWindowMs: 60_000,
-        detectStepMs: 1000,
-        detectRecentMs: 5000,
-        seasonalOffsetsMs: [86_400_000],
-      },
-      recommend: { runbooksDir: writeRunbooks({ 'restart.yaml': RUNBOOK }), approvers: [], dryRun: false },
-      incidentUrl: (id) => id,
-    }),
+    testActivities({ runbooks: { 'restart.yaml': RUNBOOK }, docker, logger, metrics }),
     TASK_QUEUE,
   );
   client = await testClient();

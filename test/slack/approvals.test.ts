@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
+import { testActivities } from '../support/activities.js';
 import { createApp } from '../../src/api/app.js';
 import { TokenStore } from '../../src/api/auth.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
@@ -14,8 +14,7 @@ import { createMetrics } from '../../src/lib/metrics.js';
 import { APPROVE_ACTION, createSlackApprovals, REJECT_ACTION } from '../../src/slack/approvals.js';
 import { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertsSignal, stateQuery } from '../../src/workflows/messages.js';
-import { testDocker } from '../support/docker.js';
-import { makeAlert, waitForState, writeRunbooks } from '../support/scenario.js';
+import { makeAlert, waitForState } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'slack-tests';
@@ -189,13 +188,8 @@ beforeAll(async () => {
   slack = await startSlackStandIn();
   client = await testClient();
   worker = await startTestWorker(
-    createActivities({
-      docker: testDocker(),
-      logger: createLogger('silent'),
-      metrics: createMetrics(),
-      triage: { detectWindowMs: 60_000, detectStepMs: 1000, detectRecentMs: 5000, seasonalOffsetsMs: [] },
-      recommend: { runbooksDir: writeRunbooks({ 'wait.yaml': RUNBOOK }), approvers: [], dryRun: false },
-      incidentUrl: (id) => `http://127.0.0.1:8233/namespaces/default/workflows/${id}`,
+    testActivities({
+      runbooks: { 'wait.yaml': RUNBOOK },
       slack: { botToken: 'xoxb-test', apiUrl: `${slack.url}/api/` },
     }),
     TASK_QUEUE,

@@ -2,10 +2,9 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
+import { testActivities } from '../support/activities.js';
 import type { Alert } from '../../src/domain/alert.js';
 import type { Decision, IncidentInput, IncidentState } from '../../src/domain/incident.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics, type Metrics } from '../../src/lib/metrics.js';
 import { incidentWorkflow } from '../../src/workflows/incident.js';
 import {
@@ -24,14 +23,7 @@ import {
   type MetricsTarget,
   type RunningPrometheus,
 } from '../support/prometheus.js';
-import {
-  atStage,
-  makeAlert,
-  recordHistory,
-  startWebhookSink,
-  waitForState,
-  writeRunbooks,
-} from '../support/scenario.js';
+import { atStage, makeAlert, recordHistory, startWebhookSink, waitForState } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'incident-scenarios';
@@ -130,18 +122,11 @@ beforeAll(async () => {
   prometheus = await startPrometheus([{ job: 'web', port: target.port }]);
   sink = await startWebhookSink();
   metrics = createMetrics();
-  const activities = createActivities({
+  const activities = testActivities({
+    runbooks: runbooks(sink.url),
     docker,
-    logger: createLogger('silent'),
     metrics,
-    triage: {
-      detectWindowMs: 60_000,
-      detectStepMs: 1000,
-      detectRecentMs: 4000,
-      seasonalOffsetsMs: [86_400_000],
-    },
-    recommend: { runbooksDir: writeRunbooks(runbooks(sink.url)), approvers: [], dryRun: false },
-    incidentUrl: (id) => `http://127.0.0.1:8233/namespaces/default/workflows/${id}`,
+    triage: { detectRecentMs: 4000 },
     temporal: await testClient(),
   });
   client = await testClient();

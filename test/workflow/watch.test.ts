@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createActivities } from '../../src/activities/index.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { createMetrics } from '../../src/lib/metrics.js';
+import { testActivities } from '../support/activities.js';
 import { ensureWatchSchedule } from '../../src/temporal/watch-schedule.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { resolveUpdate, stateQuery } from '../../src/workflows/messages.js';
@@ -15,9 +13,7 @@ import {
   type MetricsTarget,
   type RunningPrometheus,
 } from '../support/prometheus.js';
-import { writeRunbooks } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
-import { testDocker } from '../support/docker.js';
 
 const TASK_QUEUE = 'watch-tests';
 const SCHEDULE_ID = `steadfast-watch-test-${process.pid}`;
@@ -61,19 +57,9 @@ beforeAll(async () => {
   );
   client = await testClient();
   worker = await startTestWorker(
-    createActivities({
-      docker: testDocker(),
-      logger: createLogger('silent'),
-      metrics: createMetrics(),
-      triage: {
-        prometheusUrl: prometheus.url,
-        detectWindowMs: 60_000,
-        detectStepMs: 1000,
-        detectRecentMs: 5000,
-        seasonalOffsetsMs: [],
-      },
-      recommend: { runbooksDir: writeRunbooks({}), approvers: [], dryRun: false },
-      incidentUrl: (id) => id,
+    testActivities({
+      runbooks: {},
+      triage: { prometheusUrl: prometheus.url, seasonalOffsetsMs: [] },
       temporal: client,
       watch: {
         file: watchFile,

@@ -1,0 +1,33 @@
+import { createActivities, type ActivityDeps, type IncidentActivities } from '../../src/activities/index.js';
+import type { TriageConfig } from '../../src/activities/triage.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics } from '../../src/lib/metrics.js';
+import { testDocker } from './docker.js';
+import { writeRunbooks } from './scenario.js';
+
+/**
+ * The real activities, wired for tests: podman's Docker API, a silent logger, short detection windows
+ * (a test's Prometheus has a minute of history at most), and the given runbooks.
+ */
+export function testActivities(
+  options: { runbooks: Record<string, string>; triage?: Partial<TriageConfig> } & Partial<
+    Omit<ActivityDeps, 'triage' | 'recommend'>
+  >,
+): IncidentActivities {
+  const { runbooks, triage, ...rest } = options;
+  return createActivities({
+    docker: testDocker(),
+    logger: createLogger('silent'),
+    metrics: createMetrics(),
+    incidentUrl: (id) => `http://127.0.0.1:8233/namespaces/default/workflows/${id}`,
+    ...rest,
+    triage: {
+      detectWindowMs: 60_000,
+      detectStepMs: 1000,
+      detectRecentMs: 5000,
+      seasonalOffsetsMs: [86_400_000],
+      ...triage,
+    },
+    recommend: { runbooksDir: writeRunbooks(runbooks), approvers: [], dryRun: false },
+  });
+}
