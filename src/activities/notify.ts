@@ -14,15 +14,8 @@ import { postJson, redactUrl } from '../notify/http.js';
 import type { NotifyChannels } from '../notify/settings.js';
 import { createSlackSender, type SlackSender } from '../notify/slack.js';
 
-export interface EscalationNotice {
-  incidentId: string;
-  level: number;
-  targets: EscalationTarget[];
-  title: string;
-  service: string;
-  severity: string;
-  recommendation: string;
-}
+/** What the workflow sends: the notice without its URL (the worker knows where incidents are seen). */
+export type EscalationNotice = Omit<Notice, 'url'> & { targets: EscalationTarget[] };
 
 export interface NotifyDeps {
   logger: Logger;
@@ -139,15 +132,8 @@ export function createNotifyActivities(deps: NotifyDeps) {
      * others are delivered.
      */
     async notifyEscalation(input: EscalationNotice): Promise<{ delivered: string[] }> {
-      const notice: Notice = {
-        incidentId: input.incidentId,
-        level: input.level,
-        title: input.title,
-        service: input.service,
-        severity: input.severity,
-        recommendation: input.recommendation,
-        url: deps.incidentUrl(input.incidentId),
-      };
+      const { targets, ...fields } = input;
+      const notice: Notice = { ...fields, url: deps.incidentUrl(input.incidentId) };
       const context = currentContext();
       const done = deliveredBefore(context);
       // All targets at once: a slow one (up to its 10 s timeout) does not hold up the others.
@@ -155,7 +141,7 @@ export function createNotifyActivities(deps: NotifyDeps) {
         | { label: string; status: 'delivered' }
         | { label: string; status: 'failed' | 'unconfigured'; reason: string };
       const outcomes = await Promise.all(
-        input.targets.map(async (target, index): Promise<Outcome> => {
+        targets.map(async (target, index): Promise<Outcome> => {
           const label = targetLabel(target);
           if (done.has(index)) return { label, status: 'delivered' };
           const missing = missingSetting(target, deps.channels);

@@ -35,29 +35,11 @@ function clip(text: string, max: number): string {
 
 // --- generic webhook -------------------------------------------------------------------------------
 
-export interface WebhookPayload {
-  event: 'incident.escalated';
-  incidentId: string;
-  level: number;
-  title: string;
-  service: string;
-  severity: string;
-  recommendation: string;
-  url: string;
-}
+export type WebhookPayload = { event: 'incident.escalated' } & Notice;
 
 /** The generic outgoing webhook's JSON body (unchanged fields since the first version). */
 export function webhookPayload(notice: Notice): WebhookPayload {
-  return {
-    event: 'incident.escalated',
-    incidentId: notice.incidentId,
-    level: notice.level,
-    title: notice.title,
-    service: notice.service,
-    severity: notice.severity,
-    recommendation: notice.recommendation,
-    url: notice.url,
-  };
+  return { event: 'incident.escalated', ...notice };
 }
 
 // --- colours by severity ----------------------------------------------------------------------------
