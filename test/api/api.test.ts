@@ -130,6 +130,21 @@ async function waitFor(
   }
 }
 
+/**
+ * The incident list comes from Temporal visibility, which catches up with a workflow's start or close
+ * shortly after it happens: wait for at least one match, for a few seconds at most.
+ */
+async function listed(filter: string): Promise<unknown[]> {
+  let incidents: unknown[] = [];
+  for (let i = 0; i < 50 && incidents.length === 0; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100));
+    incidents = (await call('GET', `/api/v1/incidents?${filter}`, { token: TOKENS.viewer })).json[
+      'incidents'
+    ] as unknown[];
+  }
+  return incidents;
+}
+
 async function exists(id: string): Promise<boolean> {
   try {
     await client.workflow.getHandle(id).describe();
@@ -248,8 +263,7 @@ describe('the API', () => {
     expect(await incidentIdOf(again)).toBe(id);
     const s = await waitFor(String(id), (x) => x.alerts.length === 1 && x.duplicatesDropped === 4);
     expect(s.alerts).toHaveLength(1);
-    const list = await call('GET', `/api/v1/incidents?service=${svc}&status=open`, { token: TOKENS.viewer });
-    expect((list.json['incidents'] as unknown[]).length).toBe(1);
+    expect(await listed(`service=${svc}&status=open`)).toHaveLength(1);
     await call('POST', `/api/v1/incidents/${id}/resolve`, {
       token: TOKENS.alice,
       body: { reason: 'test done' },
@@ -319,10 +333,7 @@ describe('the API', () => {
     const late = await call('POST', `/api/v1/incidents/${id}/reject`, { token: TOKENS.alice, body: {} });
     expect(late.status).toBe(409);
     expect(late.json['error']).toBe('IncidentClosed');
-    const list = await call('GET', `/api/v1/incidents?service=${svc}&status=closed`, {
-      token: TOKENS.viewer,
-    });
-    expect(list.json['incidents']).toEqual([
+    expect(await listed(`service=${svc}&status=closed`)).toEqual([
       expect.objectContaining({ incidentId: id, outcome: 'verified', runbook: 'restart', status: 'closed' }),
     ]);
   });
