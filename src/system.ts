@@ -48,14 +48,6 @@ export async function startWorker(
     incidentUrl: (id) => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id),
     temporal: client,
     notify: settings.notify,
-    ...(settings.slack
-      ? {
-          slack: {
-            botToken: settings.slack.botToken,
-            ...(settings.slack.apiUrl ? { apiUrl: settings.slack.apiUrl } : {}),
-          },
-        }
-      : {}),
     watch: {
       ...(settings.watchFile ? { file: settings.watchFile } : {}),
       ingest: ingestConfigFrom(settings),

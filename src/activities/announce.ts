@@ -1,11 +1,13 @@
-import { WebClient } from '@slack/web-api';
+import type { WebClient } from '@slack/web-api';
 import { ApplicationFailure } from '@temporalio/common';
 import type { IncidentState } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
+import { createSlackClient } from '../notify/slack.js';
+import type { SlackSettings } from '../notify/settings.js';
 import { incidentBlocks, statusLine } from '../slack/blocks.js';
 
 export interface AnnounceDeps {
-  slack?: { botToken: string; apiUrl?: string };
+  slack?: SlackSettings;
   workflowUrl: (incidentId: string) => string;
   logger: Logger;
 }
@@ -17,9 +19,7 @@ export interface Announcement {
 
 /** Posting and updating the incident's Slack message; stage details go into its thread. */
 export function createAnnounceActivities(deps: AnnounceDeps) {
-  const client = deps.slack
-    ? new WebClient(deps.slack.botToken, { ...(deps.slack.apiUrl ? { slackApiUrl: deps.slack.apiUrl } : {}) })
-    : undefined;
+  const client = deps.slack ? createSlackClient(deps.slack) : undefined;
   const slack = (): WebClient => {
     if (!client) {
       throw ApplicationFailure.create({

@@ -25,8 +25,6 @@ export interface ActivityDeps {
   temporal?: Client;
   /** Escalation channels besides logs and webhooks (Slack, SMTP). */
   notify?: NotifyChannels;
-  /** Slack, for the incident's message (its bot token, and the Web API's URL when not Slack's own). */
-  slack?: { botToken: string; apiUrl?: string };
   /** Watches: the file of watched queries, and how predicted incidents are opened. */
   watch?: { file?: string; ingest: IngestConfig };
   now?: () => number;
@@ -51,7 +49,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAnnounceActivities({
       logger: deps.logger,
       workflowUrl: deps.incidentUrl,
-      ...(deps.slack ? { slack: deps.slack } : {}),
+      ...(deps.notify?.slack ? { slack: deps.notify.slack } : {}),
     }),
     ...createWatchActivities({
       logger: deps.logger,

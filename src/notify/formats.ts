@@ -1,3 +1,4 @@
+import type { KnownBlock, MrkdwnElement } from '@slack/types';
 /**
  * The escalation notice in each channel's format. Pure: no I/O, the same notice gives the same payloads.
  * Texts are short and factual; text that came from alerts is escaped for the channel's markup.
@@ -130,29 +131,12 @@ export function discordPayload(notice: Notice): DiscordPayload {
 
 // --- Slack ------------------------------------------------------------------------------------------------
 
-interface SlackText {
-  type: 'plain_text' | 'mrkdwn';
-  text: string;
-}
-export type SlackBlock =
-  | { type: 'header'; text: { type: 'plain_text'; text: string } }
-  | { type: 'section'; text?: SlackText; fields?: SlackText[] }
-  | {
-      type: 'actions';
-      elements: {
-        type: 'button';
-        text: { type: 'plain_text'; text: string };
-        url: string;
-        action_id: string;
-      }[];
-    };
-
 /** The arguments of Slack's `chat.postMessage`. */
 export interface SlackMessage {
   channel: string;
   /** The notification and fallback text. */
   text: string;
-  blocks: SlackBlock[];
+  blocks: KnownBlock[];
   unfurl_links: false;
   unfurl_media: false;
 }
@@ -168,7 +152,7 @@ export function slackEscape(text: string): string {
  */
 export function slackMessage(notice: Notice, channel: string, usergroup?: string): SlackMessage {
   const mention = usergroup ? `<!subteam^${usergroup}> ` : '';
-  const facts = noticeFacts(notice).map((f): SlackText => ({
+  const facts = noticeFacts(notice).map((f): MrkdwnElement => ({
     type: 'mrkdwn',
     text: clip(`*${f.name}*\n${slackEscape(f.value)}`, 2000),
   }));

@@ -10,17 +10,22 @@ export interface SlackSender {
 }
 
 /**
- * A Slack Web API client for escalations. It never retries by itself: the activity fails and
+ * The Slack Web API client every activity uses. It never retries by itself: the activity fails and
  * Temporal retries it, within the activity's timeout.
  */
-export function createSlackSender(settings: SlackSettings): SlackSender {
-  const client = new WebClient(settings.token, {
+export function createSlackClient(settings: SlackSettings): WebClient {
+  return new WebClient(settings.token, {
     ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}),
     timeout: SLACK_TIMEOUT_MS,
     retryConfig: { retries: 0 },
     rejectRateLimitedCalls: true,
     logLevel: LogLevel.ERROR,
   });
+}
+
+/** Escalation messages to Slack channels. */
+export function createSlackSender(settings: SlackSettings): SlackSender {
+  const client = createSlackClient(settings);
   return {
     async post(message) {
       let answer: Awaited<ReturnType<typeof client.chat.postMessage>>;

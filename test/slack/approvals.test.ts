@@ -190,7 +190,7 @@ beforeAll(async () => {
   worker = await startTestWorker(
     testActivities({
       runbooks: { 'wait.yaml': RUNBOOK },
-      slack: { botToken: 'xoxb-test', apiUrl: `${slack.url}/api/` },
+      notify: { slack: { token: 'xoxb-test', apiUrl: `${slack.url}/api/` } },
     }),
     TASK_QUEUE,
   );
