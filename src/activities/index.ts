@@ -3,18 +3,22 @@ import type Docker from 'dockerode';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { createAnnounceActivities } from './announce.js';
-import { createDockerActivities } from './docker.js';
 import { createLifecycleActivities } from './lifecycle.js';
 import { createNotifyActivities } from './notify.js';
 import { NO_HISTORY, visibilityOutcomes } from './outcomes.js';
 import { createRecommendActivities, type RecommendConfig } from './recommend.js';
+import { createRemediationActivities } from './remediation.js';
 import { createTriageActivities, type TriageConfig } from './triage.js';
 import { createWatchActivities } from './watch.js';
 import type { IngestConfig } from '../incidents/ingest.js';
 import type { NotifyChannels } from '../notify/settings.js';
+import type { KubernetesStep } from '../actions/steps.js';
+import type { ActionExecutor } from '../remediation/executor.js';
 
 export interface ActivityDeps {
   docker: Docker;
+  /** Kubernetes actions; without it, a Kubernetes step fails as KubernetesNotConfigured. */
+  kubernetes?: ActionExecutor<KubernetesStep>;
   logger: Logger;
   metrics: Metrics;
   triage: TriageConfig;
@@ -39,7 +43,10 @@ export function createActivities(deps: ActivityDeps) {
       deps.logger,
       deps.temporal ? visibilityOutcomes(deps.temporal) : NO_HISTORY,
     ),
-    ...createDockerActivities(deps.docker),
+    ...createRemediationActivities({
+      docker: deps.docker,
+      ...(deps.kubernetes ? { kubernetes: deps.kubernetes } : {}),
+    }),
     ...createNotifyActivities({
       logger: deps.logger,
       incidentUrl: deps.incidentUrl,

@@ -7,6 +7,7 @@ import {
   parseRunbook,
   planFromRunbook,
   RunbookError,
+  BlastRadiusError,
   type PlanDefaults,
   type Runbook,
 } from '../domain/runbook.js';
@@ -93,7 +94,7 @@ export function createRecommendActivities(
         };
         return { recommendation, message: recommendation.explanation };
       } catch (err) {
-        if (!(err instanceof PlaceholderError)) throw err;
+        if (!(err instanceof PlaceholderError || err instanceof BlastRadiusError)) throw err;
         logger.warn(
           { event: 'runbook.unsafe-parameter', runbook: best.id, error: err.message },
           'refused runbook parameters',

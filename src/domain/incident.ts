@@ -1,4 +1,4 @@
-import type { ActionStep } from './action.js';
+import type { ActionStep } from '../actions/steps.js';
 import type { Alert } from './alert.js';
 import type { AnomalyFinding } from './anomaly.js';
 import type { Forecast } from './forecast.js';
@@ -73,6 +73,17 @@ export interface EscalationPlan {
   finalPolicy: 'abort' | 'auto-approve';
 }
 
+/** Limits that hold across incidents (per target) and within one (its blast radius). */
+export interface GuardPolicy {
+  /** Least time between two actions on one target. */
+  cooldownMs: number;
+  /** At most this many actions on one target within `windowMs`. */
+  maxActionsPerTarget: number;
+  windowMs: number;
+  /** At most this many distinct targets in one incident's plan. */
+  maxTargets: number;
+}
+
 export interface Recommendation {
   runbookId: string;
   title: string;
@@ -81,6 +92,8 @@ export interface Recommendation {
   steps: ActionStep[];
   approvers: string[];
   escalation: EscalationPlan;
+  /** Absent in plans made before guards existed; those run unguarded as they were approved. */
+  guards?: GuardPolicy;
   verification: { promql?: string; withinMs: number; intervalMs: number };
   dryRun: boolean;
 }
@@ -108,7 +121,9 @@ export interface ApprovalRecord extends Decision {
 export interface ActionRecord {
   index: number;
   description: string;
-  status: 'running' | 'done' | 'failed' | 'rolled-back' | 'rollback-failed' | 'dry-run';
+  status: 'running' | 'done' | 'failed' | 'refused' | 'rolled-back' | 'rollback-failed' | 'dry-run';
+  /** The exact API calls the action makes (see previewAction). */
+  preview?: string[];
   startedAt: string;
   finishedAt?: string;
   effect?: string;

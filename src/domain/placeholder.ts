@@ -3,13 +3,52 @@
  * the whole result must then satisfy the field's kind. A label that tries to carry anything else fails
  * the remediation before any action runs.
  */
-export type ValueKind = 'container' | 'promql-label-value';
+export type ValueKind =
+  | 'container'
+  | 'network'
+  | 'docker-label-value'
+  | 'k8s-namespace'
+  | 'k8s-name'
+  | 'k8s-container'
+  | 'replicas'
+  | 'url-segment'
+  | 'promql-label-value';
+
+// A DNS-1123 label: what Kubernetes requires of namespaces and container names.
+const DNS_LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
 
 const KINDS: Record<ValueKind, { pattern: RegExp; description: string }> = {
   // Docker's own rule for container names, or a full/short hex ID.
   container: {
     pattern: /^(?:[a-zA-Z0-9][a-zA-Z0-9_.-]{0,253}|[a-f0-9]{12,64})$/,
     description: 'a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*) or ID',
+  },
+  network: {
+    pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,253}$/,
+    description: 'a network name ([a-zA-Z0-9][a-zA-Z0-9_.-]*) or ID',
+  },
+  'docker-label-value': {
+    pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,253}$/,
+    description: 'a service name ([a-zA-Z0-9][a-zA-Z0-9_.-]*)',
+  },
+  'k8s-namespace': {
+    pattern: new RegExp(`^${DNS_LABEL}$`),
+    description: 'a Kubernetes namespace (a DNS-1123 label: lower-case letters, digits and -, at most 63)',
+  },
+  'k8s-container': {
+    pattern: new RegExp(`^${DNS_LABEL}$`),
+    description: 'a Kubernetes container name (a DNS-1123 label)',
+  },
+  // DNS-1123 subdomain: deployments and nodes.
+  'k8s-name': {
+    pattern: new RegExp(`^(?=.{1,253}$)${DNS_LABEL}(?:\\.${DNS_LABEL})*$`),
+    description: 'a Kubernetes object name (a DNS-1123 subdomain: lower-case letters, digits, - and .)',
+  },
+  replicas: { pattern: /^(?:0|[1-9]\d{0,3})$/, description: 'a replica count from 0 to 9999' },
+  // One piece of a URL (a host, a port, a path segment): nothing that could change the URL's shape.
+  'url-segment': {
+    pattern: /^[A-Za-z0-9._~-]{1,253}$/,
+    description: 'a URL segment of letters, digits and . _ ~ -',
   },
   // Values spliced into PromQL string literals: no quotes, backslashes or braces can get through.
   'promql-label-value': {
@@ -46,12 +85,17 @@ export function fillValue(
   return value;
 }
 
-/** Fills a PromQL template: each label value is checked on its own before it is spliced in. */
-export function fillPromQL(template: string, labels: Record<string, string>, field: string): string {
+/** Fills a template where each label value is checked on its own before it is spliced in. */
+export function fillEach(
+  template: string,
+  labels: Record<string, string>,
+  kind: ValueKind,
+  field: string,
+): string {
   return template.replace(PLACEHOLDER, (_, name: string) => {
     const label = labels[name];
     if (label === undefined) throw new PlaceholderError(`${field}: the alert has no label "${name}"`);
-    const rule = KINDS['promql-label-value'];
+    const rule = KINDS[kind];
     if (!rule.pattern.test(label)) {
       throw new PlaceholderError(
         `${field}: label ${name}=${JSON.stringify(label.slice(0, 80))} is not ${rule.description}`,
@@ -59,6 +103,11 @@ export function fillPromQL(template: string, labels: Record<string, string>, fie
     }
     return label;
   });
+}
+
+/** Fills a PromQL template: label values can only land inside string literals unharmed. */
+export function fillPromQL(template: string, labels: Record<string, string>, field: string): string {
+  return fillEach(template, labels, 'promql-label-value', field);
 }
 
 export function placeholdersIn(template: string): string[] {

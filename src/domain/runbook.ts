@@ -1,51 +1,15 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
-import { describeAction, type ActionStep } from './action.js';
+import { actionTarget, describeAction } from '../actions/describe.js';
+import { fillStep, stepSchema } from '../actions/template.js';
 import { parseDuration } from './duration.js';
-import type { EscalationPlan, Recommendation } from './incident.js';
-import { fillPromQL, fillValue } from './placeholder.js';
+import type { EscalationPlan, GuardPolicy, Recommendation } from './incident.js';
+import { fillPromQL } from './placeholder.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: 'a duration such as 30s, 5m or 1h',
 });
-const BYTE_UNITS: Record<string, number> = {
-  '': 1,
-  k: 1e3,
-  ki: 1024,
-  m: 1e6,
-  mi: 1024 ** 2,
-  g: 1e9,
-  gi: 1024 ** 3,
-};
-// YAML reads `memory: 1024` as a number; sizes are read as text either way.
-const byteSize = z
-  .union([z.number().int().nonnegative().transform(String), z.string()])
-  .pipe(z.string().regex(/^\d+(\.\d+)?\s*(k|ki|m|mi|g|gi)?b?$/i, 'a size such as 256Mi, 1Gi or 512M'))
-  .transform((s) => {
-    const m = /^(\d+(?:\.\d+)?)\s*([a-z]*?)b?$/i.exec(s);
-    return Math.round(Number(m?.[1]) * (BYTE_UNITS[(m?.[2] ?? '').toLowerCase()] ?? 1));
-  });
 const template = z.string().min(1).max(512);
-
-const stepSchema = z.discriminatedUnion('action', [
-  z
-    .object({
-      action: z.literal('docker.restart'),
-      container: template,
-      stopTimeout: duration.default('10s'),
-    })
-    .strict(),
-  z
-    .object({
-      action: z.literal('docker.update-resources'),
-      container: template,
-      memory: byteSize.optional(),
-      cpus: z.number().positive().max(1024).optional(),
-    })
-    .strict()
-    .refine((s) => s.memory !== undefined || s.cpus !== undefined, { message: 'set memory, cpus or both' }),
-  z.object({ action: z.literal('wait'), duration }).strict(),
-]);
 
 const TARGET_TYPES = ['log', 'webhook', 'slack', 'slack-usergroup', 'email', 'teams', 'discord'] as const;
 const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL such as https://hooks.example/oncall' });
@@ -101,6 +65,13 @@ export const runbookSchema = z
       .object({
         alertnames: z.array(z.string().min(1)).min(1).optional(),
         labels: z.record(z.string(), z.string()).optional(),
+        findings: z
+          .object({
+            trend: z.enum(['rising', 'falling', 'flat']).optional(),
+            minAnomalyScore: z.number().min(0).max(1).optional(),
+          })
+          .strict()
+          .optional(),
       })
       .strict()
       .refine((m) => m.alertnames !== undefined || m.labels !== undefined, {
@@ -117,6 +88,15 @@ export const runbookSchema = z
       .strict()
       .default({ timeout: '15m', escalation: [], finalPolicy: 'abort' }),
     dryRun: z.boolean().default(false),
+    guards: z
+      .object({
+        cooldown: duration.optional(),
+        maxActionsPerTarget: z.number().int().min(1).max(1000).optional(),
+        window: duration.optional(),
+        maxTargets: z.number().int().min(1).max(100).optional(),
+      })
+      .strict()
+      .default({}),
     steps: z.array(stepSchema).min(1).max(20),
     verify: z
       .object({
@@ -195,15 +175,26 @@ export function parseRunbook(file: string, text: string): Runbook {
 export interface IncidentFacts {
   alertName: string;
   labels: Record<string, string>;
+  /** What triage found, for runbooks that match on it; unknown findings match no such rule. */
+  findings?: { trend?: 'rising' | 'falling' | 'flat'; anomalyScore?: number };
 }
 
 function specificity(runbook: Runbook, facts: IncidentFacts): number | undefined {
-  const { alertnames, labels } = runbook.match;
+  const { alertnames, labels, findings } = runbook.match;
   if (alertnames && !alertnames.includes(facts.alertName)) return undefined;
   for (const [name, value] of Object.entries(labels ?? {})) {
     if (facts.labels[name] !== value) return undefined;
   }
-  return (alertnames ? 1 : 0) + Object.keys(labels ?? {}).length;
+  if (findings?.trend !== undefined && facts.findings?.trend !== findings.trend) return undefined;
+  if (
+    findings?.minAnomalyScore !== undefined &&
+    !((facts.findings?.anomalyScore ?? -1) >= findings.minAnomalyScore)
+  ) {
+    return undefined;
+  }
+  const findingRules =
+    (findings?.trend !== undefined ? 1 : 0) + (findings?.minAnomalyScore !== undefined ? 1 : 0);
+  return (alertnames ? 1 : 0) + Object.keys(labels ?? {}).length + findingRules;
 }
 
 const RISK_ORDER = { low: 0, medium: 1, high: 2 } as const;
@@ -220,11 +211,29 @@ export function matchRunbooks(runbooks: readonly Runbook[], facts: IncidentFacts
     .map((x) => x.r);
 }
 
+/** A plan that would touch more targets than its runbook allows; nothing of it runs. */
+export class BlastRadiusError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BlastRadiusError';
+  }
+}
+
 export interface PlanDefaults {
   approvers: string[];
   escalationWebhookUrl?: string;
   dryRun: boolean;
+  /** Guards for runbooks that set none of their own. */
+  guards?: GuardPolicy;
 }
+
+/** At most 3 actions on one target an hour, 5 minutes apart, and 3 targets per incident. */
+export const DEFAULT_GUARDS: GuardPolicy = {
+  cooldownMs: 5 * 60_000,
+  maxActionsPerTarget: 3,
+  windowMs: 60 * 60_000,
+  maxTargets: 3,
+};
 
 /** Turns a matched runbook into the incident's plan, filling and checking every placeholder. */
 export function planFromRunbook(
@@ -232,27 +241,22 @@ export function planFromRunbook(
   facts: IncidentFacts,
   defaults: PlanDefaults,
 ): Recommendation {
-  const labels = facts.labels;
-  const steps: ActionStep[] = runbook.steps.map((step, i): ActionStep => {
-    const field = `steps.${i}`;
-    switch (step.action) {
-      case 'docker.restart':
-        return {
-          action: 'docker.restart',
-          container: fillValue(step.container, labels, 'container', `${field}.container`),
-          stopTimeoutSeconds: Math.ceil((parseDuration(step.stopTimeout) ?? 10_000) / 1000),
-        };
-      case 'docker.update-resources':
-        return {
-          action: 'docker.update-resources',
-          container: fillValue(step.container, labels, 'container', `${field}.container`),
-          ...(step.memory !== undefined ? { memoryBytes: step.memory } : {}),
-          ...(step.cpus !== undefined ? { nanoCpus: Math.round(step.cpus * 1e9) } : {}),
-        };
-      case 'wait':
-        return { action: 'wait', ms: parseDuration(step.duration) ?? 0 };
-    }
-  });
+  const steps = runbook.steps.map((step, i) => fillStep(step, facts.labels, `steps.${i}`));
+  const base = defaults.guards ?? DEFAULT_GUARDS;
+  const own = runbook.guards;
+  const guards: GuardPolicy = {
+    cooldownMs: own.cooldown !== undefined ? (parseDuration(own.cooldown) ?? 0) : base.cooldownMs,
+    maxActionsPerTarget: own.maxActionsPerTarget ?? base.maxActionsPerTarget,
+    windowMs: own.window !== undefined ? (parseDuration(own.window) ?? 0) : base.windowMs,
+    maxTargets: own.maxTargets ?? base.maxTargets,
+  };
+  // The blast radius is known before anything runs, so a plan that exceeds it is refused outright.
+  const targets = new Set(steps.map(actionTarget).filter((t): t is string => t !== undefined));
+  if (targets.size > guards.maxTargets) {
+    throw new BlastRadiusError(
+      `the plan would touch ${targets.size} targets (${[...targets].join(', ')}), more than this runbook's limit of ${guards.maxTargets}`,
+    );
+  }
   const escalation: EscalationPlan = {
     timeoutMs: parseDuration(runbook.approval.timeout) ?? 900_000,
     levels: runbook.approval.escalation.map((level) => ({
@@ -268,12 +272,16 @@ export function planFromRunbook(
     });
   }
   const promql = runbook.verify.promql
-    ? fillPromQL(runbook.verify.promql, labels, 'verify.promql')
+    ? fillPromQL(runbook.verify.promql, facts.labels, 'verify.promql')
     : undefined;
   const withinMs = parseDuration(runbook.verify.within) ?? 300_000;
   const matched = [
     runbook.match.alertnames ? `alert ${facts.alertName}` : '',
     ...Object.entries(runbook.match.labels ?? {}).map(([k, v]) => `${k}=${v}`),
+    runbook.match.findings?.trend ? `a ${runbook.match.findings.trend} trend` : '',
+    runbook.match.findings?.minAnomalyScore !== undefined
+      ? `an anomaly score of at least ${runbook.match.findings.minAnomalyScore}`
+      : '',
   ].filter(Boolean);
   const check = promql ? `checks ${promql}` : 'checks that the alerts resolve';
   return {
@@ -286,6 +294,7 @@ export function planFromRunbook(
     steps,
     approvers: [...new Set([...runbook.approvers, ...defaults.approvers])],
     escalation,
+    guards,
     verification: {
       ...(promql ? { promql } : {}),
       withinMs,

@@ -12,7 +12,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { IncidentActivities } from '../activities/index.js';
-import { describeAction, isReversible, type ActionStep, type TargetSnapshot } from '../domain/action.js';
+import { describeAction, isReversible } from '../actions/describe.js';
+import type { ActionStep, TargetSnapshot } from '../actions/steps.js';
 import type {
   ApprovalRecord,
   Decision,

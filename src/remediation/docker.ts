@@ -1,41 +1,32 @@
-import { heartbeat, sleep as activitySleep } from '@temporalio/activity';
+import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
-import {
-  describeAction,
-  describeLimits,
-  type ActionEffect,
-  type ActionRequest,
-  type ActionStep,
-  type TargetSnapshot,
-} from '../domain/action.js';
+import { describeAction, describeLimits } from '../actions/describe.js';
+import type { ActionEffect, DockerStep, TargetSnapshot } from '../actions/steps.js';
+import { invalidAction, mismatch, type ActionExecutor } from './executor.js';
 
 interface DockerError {
   statusCode?: number;
   message: string;
 }
-const isDockerError = (err: unknown): err is DockerError =>
+export const isDockerError = (err: unknown): err is DockerError =>
   typeof err === 'object' && err !== null && 'statusCode' in err;
 
-function notFound(container: string): ApplicationFailure {
+export function notFound(what: string): ApplicationFailure {
   return ApplicationFailure.create({
     type: 'ContainerNotFound',
-    message: `container ${container} does not exist`,
+    message: `${what} does not exist`,
     nonRetryable: true,
   });
 }
 
-/**
- * Remediation actions on a Docker Engine API (Docker, or podman's compatible service). Each action is
- * split in two activities: a snapshot recorded in history before anything changes, and an apply that
- * compares against it, so a retried apply never acts twice and the compensation knows what to restore.
- */
-export function createDockerActivities(docker: Docker) {
+/** Remediation actions on a Docker Engine API (Docker, or podman's compatible service). */
+export function createDockerExecutor(docker: Docker): ActionExecutor<DockerStep> {
   const inspect = async (container: string): Promise<Docker.ContainerInspectInfo> => {
     try {
       return await docker.getContainer(container).inspect();
     } catch (err) {
-      if (isDockerError(err) && err.statusCode === 404) throw notFound(container);
+      if (isDockerError(err) && err.statusCode === 404) throw notFound(`container ${container}`);
       throw err;
     }
   };
@@ -78,7 +69,7 @@ export function createDockerActivities(docker: Docker) {
 
   return {
     /** Records the target's state before an action: its identity, start time and limits. */
-    async snapshotTarget(step: ActionStep): Promise<TargetSnapshot> {
+    async snapshot(step: DockerStep): Promise<TargetSnapshot> {
       switch (step.action) {
         case 'docker.restart': {
           const info = await inspect(step.container);
@@ -94,12 +85,12 @@ export function createDockerActivities(docker: Docker) {
             nanoCpus: info.HostConfig.NanoCpus ?? 0,
           };
         }
-        case 'wait':
-          return { action: 'wait' };
+        default:
+          throw invalidAction(`${step.action} is not implemented yet`);
       }
     },
 
-    async applyAction({ step, snapshot }: ActionRequest): Promise<ActionEffect> {
+    async apply(step: DockerStep, snapshot: TargetSnapshot): Promise<ActionEffect> {
       heartbeat();
       if (step.action === 'docker.restart' && snapshot.action === 'docker.restart') {
         const before = await inspect(snapshot.containerId);
@@ -146,40 +137,24 @@ export function createDockerActivities(docker: Docker) {
           summary: `${describeAction(step)} (was ${describeLimits(snapshot.memoryBytes, snapshot.nanoCpus)})`,
         };
       }
-      if (step.action === 'wait') {
-        const until = Date.now() + step.ms;
-        while (Date.now() < until) {
-          heartbeat();
-          await activitySleep(Math.min(5000, until - Date.now()));
-        }
-        return { acted: true, summary: `waited ${Math.round(step.ms / 1000)}s` };
-      }
-      throw ApplicationFailure.create({
-        type: 'InvalidAction',
-        message: `snapshot ${snapshot.action} does not fit action ${step.action}`,
-        nonRetryable: true,
-      });
+      throw mismatch(step, snapshot);
     },
 
     /** Restores what the snapshot recorded; only reversible actions are ever compensated. */
-    async compensateAction({ step, snapshot }: ActionRequest): Promise<ActionEffect> {
+    async compensate(step: DockerStep, snapshot: TargetSnapshot): Promise<ActionEffect> {
       heartbeat();
-      if (snapshot.action !== 'docker.update-resources') {
-        throw ApplicationFailure.create({
-          type: 'InvalidAction',
-          message: `${describeAction(step)} cannot be undone`,
-          nonRetryable: true,
+      if (snapshot.action === 'docker.update-resources') {
+        await updateResources(snapshot.containerId, {
+          memory: snapshot.memoryBytes,
+          memorySwap: snapshot.memorySwapBytes,
+          nanoCpus: snapshot.nanoCpus,
         });
+        return {
+          acted: true,
+          summary: `restored container ${snapshot.containerId.slice(0, 12)} to ${describeLimits(snapshot.memoryBytes, snapshot.nanoCpus)}`,
+        };
       }
-      await updateResources(snapshot.containerId, {
-        memory: snapshot.memoryBytes,
-        memorySwap: snapshot.memorySwapBytes,
-        nanoCpus: snapshot.nanoCpus,
-      });
-      return {
-        acted: true,
-        summary: `restored container ${snapshot.containerId.slice(0, 12)} to ${describeLimits(snapshot.memoryBytes, snapshot.nanoCpus)}`,
-      };
+      throw invalidAction(`${describeAction(step)} cannot be undone`);
     },
   };
 }

@@ -1,0 +1,123 @@
+/**
+ * Remediation actions after their placeholders have been filled in and checked: plain data that the
+ * workflow records and the remediation activities execute. No field ever reaches a shell.
+ */
+export type DockerStep =
+  | { action: 'docker.restart'; container: string; stopTimeoutSeconds: number }
+  | { action: 'docker.stop'; container: string; stopTimeoutSeconds: number }
+  | { action: 'docker.start'; container: string }
+  | { action: 'docker.update-resources'; container: string; memoryBytes?: number; nanoCpus?: number }
+  /** Replicas of a service are the containers carrying `label=service` (Compose's own label by default). */
+  | { action: 'docker.scale'; label: string; service: string; replicas: ReplicaTarget }
+  | { action: 'docker.network-disconnect'; container: string; network: string }
+  | { action: 'docker.network-connect'; container: string; network: string };
+
+/** Resource quantities as Kubernetes writes them (`500m`, `256Mi`). */
+export interface ResourceQuantities {
+  cpu?: string;
+  memory?: string;
+}
+
+export type KubernetesStep =
+  | { action: 'k8s.scale'; namespace: string; deployment: string; replicas: ReplicaTarget }
+  | { action: 'k8s.rollout-restart'; namespace: string; deployment: string }
+  | { action: 'k8s.rollback'; namespace: string; deployment: string }
+  | {
+      action: 'k8s.patch-resources';
+      namespace: string;
+      deployment: string;
+      container: string;
+      requests?: ResourceQuantities;
+      limits?: ResourceQuantities;
+    }
+  | { action: 'k8s.cordon'; node: string }
+  | { action: 'k8s.uncordon'; node: string };
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export type OtherStep =
+  | {
+      action: 'http.call';
+      method: HttpMethod;
+      url: string;
+      headers: Record<string, string>;
+      body?: string;
+      expectStatus: number[];
+      timeoutMs: number;
+    }
+  | { action: 'wait'; ms: number };
+
+export type ActionStep = DockerStep | KubernetesStep | OtherStep;
+export type ActionName = ActionStep['action'];
+
+/**
+ * A replica count: absolute (`3`) or relative to what runs now (`+1`, `-1`), always kept within
+ * [min, max] so that a runaway rule cannot scale a service to zero or to a hundred.
+ */
+export interface ReplicaTarget {
+  absolute?: number;
+  delta?: number;
+  min: number;
+  max: number;
+}
+
+/** The count a replica target asks for, given how many run now. */
+export function replicasWanted(target: ReplicaTarget, current: number): number {
+  const wanted = target.absolute ?? current + (target.delta ?? 0);
+  return Math.min(target.max, Math.max(target.min, wanted));
+}
+
+/** What an action found before it acted: enough to make a retry harmless and to undo it. */
+export type TargetSnapshot =
+  | { action: 'docker.restart'; containerId: string; startedAt: string }
+  | { action: 'docker.stop' | 'docker.start'; containerId: string; running: boolean }
+  | {
+      action: 'docker.update-resources';
+      containerId: string;
+      memoryBytes: number;
+      memorySwapBytes: number;
+      nanoCpus: number;
+    }
+  | {
+      action: 'docker.scale';
+      /** The replicas found, oldest first, and whether each was running. */
+      replicas: { id: string; name: string; running: boolean }[];
+      wanted: number;
+    }
+  | {
+      action: 'docker.network-disconnect' | 'docker.network-connect';
+      containerId: string;
+      networkId: string;
+      connected: boolean;
+      aliases: string[];
+    }
+  | { action: 'k8s.scale'; replicas: number; wanted: number }
+  | { action: 'k8s.rollout-restart'; generation: number; restartedAt: string }
+  | {
+      action: 'k8s.rollback';
+      fromRevision: string;
+      toRevision: string;
+      /** The pod templates as JSON text, so history holds them verbatim. */
+      fromTemplate: string;
+      toTemplate: string;
+    }
+  | {
+      action: 'k8s.patch-resources';
+      resources: { requests?: ResourceQuantities; limits?: ResourceQuantities };
+    }
+  | { action: 'k8s.cordon' | 'k8s.uncordon'; unschedulable: boolean }
+  | { action: 'http.call'; idempotencyKey: string }
+  | { action: 'wait' };
+
+/** What the remediation activities receive: the step and the snapshot recorded before it. */
+export interface ActionRequest {
+  step: ActionStep;
+  snapshot: TargetSnapshot;
+}
+
+export interface ActionEffect {
+  /** One line for the timeline: what changed. */
+  summary: string;
+  /** False when a retried attempt found the change already made and did nothing. */
+  acted: boolean;
+}
