@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { createAnnounceActivities } from './announce.js';
+import { createGuardActivities } from './guard.js';
 import { createLifecycleActivities } from './lifecycle.js';
 import { createNotifyActivities } from './notify.js';
 import { NO_HISTORY, visibilityOutcomes } from './outcomes.js';
@@ -47,6 +48,7 @@ export function createActivities(deps: ActivityDeps) {
       docker: deps.docker,
       ...(deps.kubernetes ? { kubernetes: deps.kubernetes } : {}),
     }),
+    ...createGuardActivities(deps.temporal ? { temporal: deps.temporal } : {}),
     ...createNotifyActivities({
       logger: deps.logger,
       incidentUrl: deps.incidentUrl,

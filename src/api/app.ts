@@ -10,6 +10,7 @@ import { errorHandler, HttpError } from './errors.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { remediationRoutes } from './routes/remediation.js';
 
 export interface AppDeps {
   settings: Settings;
@@ -64,6 +65,9 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   api.use(incidentRoutes({ client, tokens, metrics, json, temporalTimeoutMs, workflowUrl }));
+  api.use(
+    remediationRoutes({ client, tokens, json, temporalTimeoutMs, taskQueue: settings.temporal.taskQueue }),
+  );
   app.use('/api/v1', api);
   app.use((_req, _res) => {
     throw new HttpError(404, 'NotFound', 'no such endpoint');

@@ -116,6 +116,8 @@ export interface RefusedDecision extends Decision {
 export interface ApprovalRecord extends Decision {
   decision: 'approved' | 'rejected' | 'acknowledged';
   at: string;
+  /** Which approval round the decision belongs to (absent: the first); see IncidentState.round. */
+  round?: number;
 }
 
 export interface ActionRecord {
@@ -124,6 +126,8 @@ export interface ActionRecord {
   status: 'running' | 'done' | 'failed' | 'refused' | 'rolled-back' | 'rollback-failed' | 'dry-run';
   /** The exact API calls the action makes (see previewAction). */
   preview?: string[];
+  /** What the action changes, as guards count it (see actionTarget). */
+  target?: string;
   startedAt: string;
   finishedAt?: string;
   effect?: string;
@@ -149,6 +153,13 @@ export interface IncidentState {
   recommendation?: Recommendation | null;
   approvals: ApprovalRecord[];
   escalationLevel: number;
+  /**
+   * Approval rounds after the first: a guard that refuses an action hands the incident back to people,
+   * who then decide again. Absent until that happens.
+   */
+  round?: number;
+  /** Why the last guard refusal stopped the remediation. */
+  guardRefusal?: string;
   /** When the approval wait escalates next; absent once acknowledged (a human owns it). */
   nextEscalationAt?: string;
   actions: ActionRecord[];

@@ -5,6 +5,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -12,9 +13,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { IncidentActivities } from '../activities/index.js';
-import { describeAction, isReversible } from '../actions/describe.js';
+import { actionTarget, describeAction, isReversible, previewAction } from '../actions/describe.js';
 import type { ActionStep, TargetSnapshot } from '../actions/steps.js';
 import type {
+  ActionRecord,
   ApprovalRecord,
   Decision,
   IncidentInput,
@@ -111,8 +113,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     state.stage = stage;
     upsertSearchAttributes([{ key: SA.stage, value: stage }]);
   };
+  const round = (): number => state.round ?? 0;
   const decision = (): ApprovalRecord | undefined =>
-    state.approvals.find((a) => a.decision === 'approved' || a.decision === 'rejected');
+    state.approvals.find(
+      (a) => (a.round ?? 0) === round() && (a.decision === 'approved' || a.decision === 'rejected'),
+    );
   const historyTooLong = (): boolean =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= input.maxHistoryEvents;
 
@@ -139,7 +144,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   });
 
   const decide = (kind: 'approved' | 'rejected') => (d: Decision) => {
-    state.approvals.push({ ...d, decision: kind, at: nowIso() });
+    state.approvals.push({ ...d, decision: kind, at: nowIso(), ...(round() > 0 ? { round: round() } : {}) });
     if (kind === 'approved') state.milestones.approved = nowIso();
     note(kind, `${d.actor} ${kind} the remediation via ${d.via}${d.reason ? `: ${d.reason}` : ''}`, d.actor);
     return state;
@@ -246,6 +251,81 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     return state;
   };
 
+  type RemediationResult =
+    { kind: 'done' } | { kind: 'failed'; message: string } | { kind: 'refused'; reason: string };
+
+  // A saga: every change that can be undone is undone if anything after it fails.
+  const remediate = async (plan: Recommendation): Promise<RemediationResult> => {
+    const undo: { step: ActionStep; snapshot: TargetSnapshot; record: ActionRecord }[] = [];
+    const rollback = async (why: string): Promise<void> => {
+      if (undo.length === 0) return;
+      note('rolling-back', why);
+      await CancellationScope.nonCancellable(async () => {
+        for (const { step, snapshot, record } of undo.reverse()) {
+          try {
+            const effect = await remediation.compensateAction({ step, snapshot });
+            Object.assign(record, { status: 'rolled-back', rollback: effect.summary });
+            note('rolled-back', effect.summary);
+            await tell(`Rolled back: ${effect.summary}`);
+          } catch (err) {
+            Object.assign(record, { status: 'rollback-failed', rollback: errorMessage(err) });
+            note('rollback-failed', `could not undo "${describeAction(step)}": ${errorMessage(err)}`);
+          }
+        }
+      });
+    };
+    rollbackVerified = rollback;
+    // Plans made before guards existed run as they were approved (and replay as they ran).
+    const guards = plan.guards && patched('remediation-guards') ? plan.guards : undefined;
+    for (const [index, step] of plan.steps.entries()) {
+      const target = actionTarget(step);
+      const record: ActionRecord = {
+        index,
+        description: describeAction(step),
+        status: 'running',
+        startedAt: nowIso(),
+        preview: previewAction(step),
+        ...(target ? { target } : {}),
+      };
+      state.actions.push(record);
+      state.milestones.firstAction ??= record.startedAt;
+      const stepKey = `${state.incidentId}/${round()}/${index}`;
+      try {
+        if (guards && target) {
+          const grant = await records.reserveAction({
+            target,
+            action: step.action,
+            incidentId: state.incidentId,
+            stepKey,
+            policy: guards,
+          });
+          if (!grant.granted) {
+            Object.assign(record, { status: 'refused', finishedAt: nowIso(), error: grant.reason });
+            note('guard-refused', `${record.description} was refused: ${grant.reason}`);
+            await rollback('a guard refused an action; undoing the actions before it');
+            return { kind: 'refused', reason: grant.reason };
+          }
+        }
+        const snapshot = guards
+          ? await remediation.snapshotTarget(step, stepKey)
+          : await remediation.snapshotTarget(step);
+        const effect = await remediation.applyAction({ step, snapshot });
+        if (isReversible(step)) undo.push({ step, snapshot, record });
+        Object.assign(record, { status: 'done', finishedAt: nowIso(), effect: effect.summary });
+        note('action-done', effect.summary);
+        await tell(effect.summary);
+      } catch (err) {
+        Object.assign(record, { status: 'failed', finishedAt: nowIso(), error: errorMessage(err) });
+        note('action-failed', `${record.description} failed: ${errorMessage(err)}`);
+        await rollback('an action failed; undoing the actions before it');
+        return { kind: 'failed', message: `remediation failed at step ${index + 1}: ${errorMessage(err)}` };
+      }
+    }
+    return { kind: 'done' };
+  };
+  // The last remediation's undo, for a verification that fails.
+  let rollbackVerified: (why: string) => Promise<void> = () => Promise.resolve();
+
   // 1. collect: a short debounce lets a burst of alerts land in one incident.
   if (!input.carried) {
     await condition(() => state.alerts.length > 0);
@@ -298,136 +378,125 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       : close('no-runbook', 'all alerts resolved; no runbook applied');
   }
 
-  // 5. approve, escalating while nobody answers.
-  if (!decision()) {
-    if (state.stage !== 'approve') {
-      enter('approve');
-      // Someone who acknowledged early owns the incident: no escalation clock for them.
-      if (!state.approvals.some((a) => a.decision === 'acknowledged')) {
-        state.nextEscalationAt = new Date(Date.now() + plan.escalation.timeoutMs).toISOString();
-      }
-      note('awaiting-approval', `waiting for approval of "${plan.title}" (${plan.risk} risk)`);
-      if (input.announce && !state.announcement) {
-        try {
-          state.announcement = await announcements.announceIncident({
-            state,
-            channel: input.announce.channel,
-          });
-        } catch (err) {
-          note('announcement-failed', `the Slack message could not be posted: ${errorMessage(err)}`);
+  // 5. approve, escalating while nobody answers; 6. remediate. A guard that refuses an action hands
+  // the incident back to people, so the two stages repeat until a remediation runs or someone decides.
+  for (;;) {
+    if (!decision()) {
+      if (state.stage !== 'approve') {
+        enter('approve');
+        // Someone who acknowledged early owns the incident: no escalation clock for them.
+        if (!state.approvals.some((a) => a.decision === 'acknowledged')) {
+          // After a refusal the chain starts at once: people must hear that the automation stopped.
+          const wait = round() > 0 && plan.escalation.levels.length > 0 ? 0 : plan.escalation.timeoutMs;
+          state.nextEscalationAt = new Date(Date.now() + wait).toISOString();
+        }
+        note(
+          'awaiting-approval',
+          round() > 0
+            ? `waiting for a person to approve "${plan.title}" again or resolve the incident, after a guard refused an action`
+            : `waiting for approval of "${plan.title}" (${plan.risk} risk)`,
+        );
+        if (input.announce && !state.announcement) {
+          try {
+            state.announcement = await announcements.announceIncident({
+              state,
+              channel: input.announce.channel,
+            });
+          } catch (err) {
+            note('announcement-failed', `the Slack message could not be posted: ${errorMessage(err)}`);
+          }
         }
       }
-    }
-    for (;;) {
-      const planned = state.nextEscalationAt;
-      const deadline = planned ? Date.parse(planned) - Date.now() : undefined;
-      // An acknowledgement changes the plan (no more escalation), so it wakes the wait too.
-      const ready = (): boolean =>
-        decision() !== undefined || settled() || historyTooLong() || state.nextEscalationAt !== planned;
-      const answered =
-        deadline === undefined
-          ? (await condition(ready), true)
-          : await condition(ready, Math.max(deadline, 1));
-      if (decision() || settled()) break;
-      if (answered && historyTooLong()) await rollOver();
-      if (answered) continue;
-      const level = plan.escalation.levels[state.escalationLevel];
-      if (level) {
-        state.escalationLevel++;
-        state.nextEscalationAt = new Date(Date.now() + level.waitMs).toISOString();
-        note('escalated', `no decision yet: escalated to level ${state.escalationLevel}`);
-        await tell(`No decision yet: escalated to level ${state.escalationLevel}.`);
-        try {
-          await records.notifyEscalation({
-            incidentId: state.incidentId,
-            level: state.escalationLevel,
-            targets: level.notify,
-            title: state.title,
-            service: state.service,
-            severity: state.severity,
-            recommendation: plan.explanation,
-          });
-        } catch (err) {
-          // A channel that cannot be reached must not end the incident: the chain goes on to its next level.
-          note(
-            'escalation-failed',
-            `level ${state.escalationLevel} could not be notified: ${errorMessage(err)}`,
-          );
+      for (;;) {
+        const planned = state.nextEscalationAt;
+        const deadline = planned ? Date.parse(planned) - Date.now() : undefined;
+        // An acknowledgement changes the plan (no more escalation), so it wakes the wait too.
+        const ready = (): boolean =>
+          decision() !== undefined || settled() || historyTooLong() || state.nextEscalationAt !== planned;
+        const answered =
+          deadline === undefined
+            ? (await condition(ready), true)
+            : await condition(ready, Math.max(deadline, 1));
+        if (decision() || settled()) break;
+        if (answered && historyTooLong()) await rollOver();
+        if (answered) continue;
+        const level = plan.escalation.levels[state.escalationLevel];
+        if (level) {
+          state.escalationLevel++;
+          state.nextEscalationAt = new Date(Date.now() + level.waitMs).toISOString();
+          note('escalated', `no decision yet: escalated to level ${state.escalationLevel}`);
+          await tell(`No decision yet: escalated to level ${state.escalationLevel}.`);
+          try {
+            await records.notifyEscalation({
+              incidentId: state.incidentId,
+              level: state.escalationLevel,
+              targets: level.notify,
+              title: state.title,
+              service: state.service,
+              severity: state.severity,
+              recommendation: state.guardRefusal
+                ? `A guard stopped the remediation: ${state.guardRefusal}. ${plan.explanation}`
+                : plan.explanation,
+            });
+          } catch (err) {
+            // A channel that cannot be reached must not end the incident: the chain goes on to its next level.
+            note(
+              'escalation-failed',
+              `level ${state.escalationLevel} could not be notified: ${errorMessage(err)}`,
+            );
+          }
+          continue;
         }
-        continue;
+        // A refusal by a guard is never approved by policy: only a person may retry past a guard.
+        if (plan.escalation.finalPolicy === 'auto-approve' && plan.risk === 'low' && round() === 0) {
+          decide('approved')({
+            actor: 'policy:auto-approve',
+            via: 'policy',
+            reason: 'nobody answered; low-risk runbook',
+          });
+          break;
+        }
+        return close(
+          'aborted',
+          round() > 0
+            ? 'nobody took over after a guard refused an action; the final policy is to abort'
+            : 'nobody approved in time; the final policy is to abort',
+        );
       }
-      if (plan.escalation.finalPolicy === 'auto-approve' && plan.risk === 'low') {
-        decide('approved')({
-          actor: 'policy:auto-approve',
-          via: 'policy',
-          reason: 'nobody answered; low-risk runbook',
-        });
-        break;
-      }
-      return close('aborted', 'nobody approved in time; the final policy is to abort');
+      if (resolvedBy) return close('resolved', `resolved by ${resolvedBy.actor} before remediation`);
+      if (!decision() && allResolved(state))
+        return close('resolved', 'all alerts resolved before remediation; nothing was run');
     }
-    if (resolvedBy) return close('resolved', `resolved by ${resolvedBy.actor} before remediation`);
-    if (!decision() && allResolved(state))
-      return close('resolved', 'all alerts resolved before remediation; nothing was run');
-  }
-  const verdict = decision();
-  if (verdict)
-    await tell(state.timeline.find((t) => t.event === verdict.decision)?.message ?? verdict.decision);
-  if (verdict?.decision === 'rejected') return close('rejected', `remediation rejected by ${verdict.actor}`);
+    const verdict = decision();
+    if (verdict)
+      await tell(state.timeline.find((t) => t.event === verdict.decision)?.message ?? verdict.decision);
+    if (verdict?.decision === 'rejected')
+      return close('rejected', `remediation rejected by ${verdict.actor}`);
 
-  // 6. remediate: a saga; every change that can be undone is undone if anything after it fails.
-  enter('remediate');
-  if (plan.dryRun) {
-    plan.steps.forEach((step, index) => {
-      state.actions.push({
-        index,
-        description: describeAction(step),
-        status: 'dry-run',
-        startedAt: nowIso(),
+    enter('remediate');
+    if (plan.dryRun) {
+      plan.steps.forEach((step, index) => {
+        state.actions.push({
+          index,
+          description: describeAction(step),
+          preview: previewAction(step),
+          status: 'dry-run',
+          startedAt: nowIso(),
+        });
       });
-    });
-    return close('dry-run', `dry run: ${plan.steps.length} action(s) previewed, nothing was changed`);
-  }
-  const undo: { step: ActionStep; snapshot: TargetSnapshot; index: number }[] = [];
-  const rollback = async (why: string): Promise<void> => {
-    note('rolling-back', why);
-    await CancellationScope.nonCancellable(async () => {
-      for (const { step, snapshot, index } of undo.reverse()) {
-        const record = state.actions[index];
-        try {
-          const effect = await remediation.compensateAction({ step, snapshot });
-          if (record) Object.assign(record, { status: 'rolled-back', rollback: effect.summary });
-          note('rolled-back', effect.summary);
-          await tell(`Rolled back: ${effect.summary}`);
-        } catch (err) {
-          if (record) Object.assign(record, { status: 'rollback-failed', rollback: errorMessage(err) });
-          note('rollback-failed', `could not undo "${describeAction(step)}": ${errorMessage(err)}`);
-        }
-      }
-    });
-  };
-  for (const [index, step] of plan.steps.entries()) {
-    const record = {
-      index,
-      description: describeAction(step),
-      status: 'running' as const,
-      startedAt: nowIso(),
-    };
-    state.actions.push(record);
-    state.milestones.firstAction ??= record.startedAt;
-    try {
-      const snapshot = await remediation.snapshotTarget(step);
-      const effect = await remediation.applyAction({ step, snapshot });
-      if (isReversible(step)) undo.push({ step, snapshot, index });
-      Object.assign(record, { status: 'done', finishedAt: nowIso(), effect: effect.summary });
-      note('action-done', effect.summary);
-      await tell(effect.summary);
-    } catch (err) {
-      Object.assign(record, { status: 'failed', finishedAt: nowIso(), error: errorMessage(err) });
-      note('action-failed', `${record.description} failed: ${errorMessage(err)}`);
-      await rollback('an action failed; undoing the actions before it');
-      return close('failed', `remediation failed at step ${index + 1}: ${errorMessage(err)}`);
+      return close('dry-run', `dry run: ${plan.steps.length} action(s) previewed, nothing was changed`);
     }
+    const result = await remediate(plan);
+    if (result.kind === 'failed') return close('failed', result.message);
+    if (result.kind === 'done') break;
+    state.round = round() + 1;
+    state.guardRefusal = result.reason;
+    state.escalationLevel = 0;
+    note(
+      'handed-to-people',
+      `a guard refused an action, so the incident waits for a person: ${result.reason}`,
+    );
+    await tell(`A guard refused an action: ${result.reason}. Approve again to retry, or resolve.`);
   }
   state.milestones.actionsDone = nowIso();
 
@@ -442,7 +511,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   note(verified.holds ? 'verified' : 'verification-failed', verified.message);
   await tell(`${verified.holds ? 'Verified' : 'Verification failed'}: ${verified.message}`);
   if (!verified.holds) {
-    await rollback('verification failed');
+    await rollbackVerified('verification failed');
     return close('failed', `verification failed: ${verified.message}`);
   }
   state.milestones.verified = nowIso();

@@ -1,2 +1,3 @@
 export { incidentWorkflow } from './incident.js';
 export { watchWorkflow } from './watch.js';
+export { remediationGuardWorkflow } from './guard.js';

@@ -1,3 +1,5 @@
+import { Client, Connection } from '@temporalio/client';
+import { inject } from 'vitest';
 import { createActivities, type ActivityDeps, type IncidentActivities } from '../../src/activities/index.js';
 import type { TriageConfig } from '../../src/activities/triage.js';
 import { createLogger } from '../../src/lib/logger.js';
@@ -20,6 +22,8 @@ export function testActivities(
     logger: createLogger('silent'),
     metrics: createMetrics(),
     incidentUrl: (id) => `http://127.0.0.1:8233/namespaces/default/workflows/${id}`,
+    // The remediation guard is a workflow on the test server, reached through this client.
+    temporal: new Client({ connection: Connection.lazy({ address: inject('temporalAddress') }) }),
     ...rest,
     triage: {
       detectWindowMs: 60_000,

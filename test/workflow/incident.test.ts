@@ -40,13 +40,21 @@ let jitter: NodeJS.Timeout;
 let errorRatio = 0.01;
 let raisedAt = '';
 
+const LEARN_GUARDS = '{ cooldown: 0s, maxActionsPerTarget: 10 }';
+
 function runbooks(webhook: string): Record<string, string> {
-  const restart = (alert: string, approval: string, verify = 'up{job="{{ labels.job }}"} == 1') => `
+  const restart = (
+    alert: string,
+    approval: string,
+    verify = 'up{job="{{ labels.job }}"} == 1',
+    guards = '{}',
+  ) => `
 title: Restart ${alert}
 match: { alertnames: [${alert}] }
 risk: low
 approvers: [alice]
 approval: ${approval}
+guards: ${guards}
 steps:
   - action: docker.restart
     container: '{{ labels.container }}'
@@ -65,11 +73,14 @@ verify: { promql: '${verify}', within: 20s, interval: 1s }
       `{ timeout: 1s, finalPolicy: abort, escalation: [{ notify: [{ type: email, to: ['oncall@example.com'] }], wait: 1s }] }`,
     ),
     // Two runbooks for one alert: "a" never verifies, "b" does. Past outcomes must steer the choice.
-    'learn-a.yaml': restart('TestLearning', '{ timeout: 10m }', 'up{job="no-such-job"} == 1').replace(
-      'within: 20s',
-      'within: 2s',
-    ),
-    'learn-b.yaml': restart('TestLearning', '{ timeout: 10m }'),
+    // Three incidents in a row restart one container: no cooldown, or the guard would rightly refuse.
+    'learn-a.yaml': restart(
+      'TestLearning',
+      '{ timeout: 10m }',
+      'up{job="no-such-job"} == 1',
+      LEARN_GUARDS,
+    ).replace('within: 20s', 'within: 2s'),
+    'learn-b.yaml': restart('TestLearning', '{ timeout: 10m }', undefined, LEARN_GUARDS),
     'ack.yaml': restart(
       'TestAcknowledged',
       `{ timeout: 2s, finalPolicy: abort, escalation: [{ notify: [{ type: log }], wait: 1s }] }`,

@@ -1,0 +1,111 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  defineQuery,
+  defineUpdate,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
+import {
+  decideReservation,
+  pruneReservations,
+  type PauseState,
+  type Reservation,
+  type ReserveRequest,
+  type ReserveResult,
+} from '../guards/policy.js';
+
+/** One guard per task queue: every worker of a deployment shares it, separate deployments do not. */
+export const guardWorkflowId = (taskQueue: string): string => `remediation-guard-${taskQueue}`;
+
+export interface GuardState {
+  paused?: PauseState;
+  reservations: Reservation[];
+}
+
+export interface PauseRequest {
+  actor: string;
+  reason: string;
+}
+
+export const reserveUpdate = defineUpdate<ReserveResult, [ReserveRequest]>('reserve');
+export const pauseUpdate = defineUpdate<GuardState, [PauseRequest]>('pause');
+export const resumeUpdate = defineUpdate<GuardState, [{ actor: string }]>('resume');
+export const guardStateQuery = defineQuery<GuardState>('guardState');
+
+// Long enough for any window a runbook may set (the schema caps none; a week is beyond any sane one).
+const KEEP_MS = 7 * 24 * 3_600_000;
+const MAX_HISTORY_EVENTS = 2_000;
+
+/**
+ * The one place that counts remediation actions across all incidents. Every handler is synchronous,
+ * so Temporal applies updates one at a time: two incidents asking at once are decided in order and
+ * cannot both slip under a limit. The state lives in the workflow's history, which makes it durable
+ * without a database, and rolls over to a new run before that history grows long.
+ */
+export async function remediationGuardWorkflow(carried?: GuardState): Promise<void> {
+  const state: GuardState = carried ?? { reservations: [] };
+
+  setHandler(
+    reserveUpdate,
+    (request) => {
+      const now = Date.now();
+      state.reservations = pruneReservations(state.reservations, now, KEEP_MS);
+      const result = decideReservation(state.reservations, request, now, state.paused);
+      if (result.granted && !state.reservations.includes(result.reservation)) {
+        state.reservations.push(result.reservation);
+      }
+      return result;
+    },
+    { validator: validateReserve },
+  );
+  setHandler(
+    pauseUpdate,
+    ({ actor, reason }) => {
+      state.paused ??= { actor, reason, at: Date.now() };
+      return state;
+    },
+    {
+      validator: (r) => {
+        validateText(r.actor, 'actor');
+        validateText(r.reason, 'reason');
+      },
+    },
+  );
+  setHandler(
+    resumeUpdate,
+    () => {
+      delete state.paused;
+      return state;
+    },
+    { validator: (r) => validateText(r.actor, 'actor') },
+  );
+  setHandler(guardStateQuery, () => state);
+
+  await condition(
+    () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_HISTORY_EVENTS,
+  );
+  await condition(allHandlersFinished);
+  await continueAsNew<typeof remediationGuardWorkflow>(state);
+}
+
+function validateText(value: unknown, name: string): void {
+  if (typeof value !== 'string' || value.length === 0 || value.length > 2000) {
+    throw invalid(`${name} must be text of 1 to 2000 characters`);
+  }
+}
+
+function validateReserve(r: ReserveRequest): void {
+  for (const key of ['target', 'action', 'incidentId', 'stepKey'] as const) validateText(r[key], key);
+  const p = r.policy;
+  const positive = (n: unknown): boolean => typeof n === 'number' && Number.isFinite(n) && n >= 0;
+  if (!p || !positive(p.cooldownMs) || !positive(p.windowMs) || !positive(p.maxActionsPerTarget)) {
+    throw invalid('policy needs cooldownMs, windowMs and maxActionsPerTarget as non-negative numbers');
+  }
+}
+
+function invalid(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type: 'InvalidGuardRequest', message, nonRetryable: true });
+}
