@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { createActivities } from './activities/index.js';
+import { kubernetesExecutorFromFile } from './remediation/kubernetes.js';
 import { createApp } from './api/app.js';
 import { TokenStore } from './api/auth.js';
 import { listen, type RunningServer } from './api/server.js';
@@ -30,6 +31,7 @@ export async function startWorker(
   const connection = await connectWorker(settings.temporal);
   const activities = createActivities({
     docker: new Docker({ socketPath: settings.dockerSocket }),
+    ...(settings.kubeconfig ? { kubernetes: kubernetesExecutorFromFile(settings.kubeconfig) } : {}),
     logger,
     metrics,
     triage: {
@@ -43,6 +45,7 @@ export async function startWorker(
       runbooksDir: settings.runbooksDir,
       approvers: settings.approvers,
       dryRun: settings.dryRun,
+      guards: settings.guards,
       ...(settings.escalationWebhookUrl ? { escalationWebhookUrl: settings.escalationWebhookUrl } : {}),
     },
     incidentUrl: (id) => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id),

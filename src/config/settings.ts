@@ -1,3 +1,4 @@
+import type { GuardPolicy } from '../domain/incident.js';
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { DEFAULT_CORRELATION_LABELS } from '../domain/correlation.js';
@@ -45,8 +46,13 @@ const envSchema = z.object({
     .transform((xs) => xs.map((x) => parseDuration(x) ?? 0)),
   STEADFAST_ESCALATION_WEBHOOK_URL: optionalUrl,
   STEADFAST_DRY_RUN: bool.default(false),
+  STEADFAST_GUARD_COOLDOWN: durationMs('5m'),
+  STEADFAST_GUARD_MAX_ACTIONS: z.coerce.number().int().min(1).max(1000).default(3),
+  STEADFAST_GUARD_WINDOW: durationMs('1h'),
+  STEADFAST_GUARD_MAX_TARGETS: z.coerce.number().int().min(1).max(100).default(3),
   STEADFAST_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).default(5000),
   STEADFAST_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
+  KUBECONFIG: optional,
   SLACK_SIGNING_SECRET: optional,
   SLACK_BOT_TOKEN: optional,
   SLACK_API_URL: optionalUrl,
@@ -82,8 +88,12 @@ export interface Settings {
   seasonalOffsetsMs: number[];
   escalationWebhookUrl?: string;
   dryRun: boolean;
+  /** Guards for runbooks that set none of their own. */
+  guards: GuardPolicy;
   maxHistoryEvents: number;
   dockerSocket: string;
+  /** The kubeconfig file of the cluster Kubernetes actions act on; without it they fail, changing nothing. */
+  kubeconfig?: string;
   /** Slack approvals, when both the signing secret and the bot token are set. */
   slack?: {
     signingSecret: string;
@@ -159,8 +169,15 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     seasonalOffsetsMs: e.STEADFAST_SEASONAL_OFFSETS,
     escalationWebhookUrl: e.STEADFAST_ESCALATION_WEBHOOK_URL,
     dryRun: e.STEADFAST_DRY_RUN,
+    guards: {
+      cooldownMs: e.STEADFAST_GUARD_COOLDOWN,
+      maxActionsPerTarget: e.STEADFAST_GUARD_MAX_ACTIONS,
+      windowMs: e.STEADFAST_GUARD_WINDOW,
+      maxTargets: e.STEADFAST_GUARD_MAX_TARGETS,
+    },
     maxHistoryEvents: e.STEADFAST_MAX_HISTORY_EVENTS,
     dockerSocket: e.STEADFAST_DOCKER_SOCKET.replace(/^unix:\/\//, ''),
+    ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
     ...(e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN
       ? {
           slack: {

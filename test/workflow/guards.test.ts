@@ -1,0 +1,253 @@
+import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/domain/alert.js';
+import type { IncidentState } from '../../src/domain/incident.js';
+import { incidentWorkflow } from '../../src/workflows/incident.js';
+import {
+  guardStateQuery,
+  guardWorkflowId,
+  pauseUpdate,
+  remediationGuardWorkflow,
+  resumeUpdate,
+} from '../../src/workflows/guard.js';
+import { alertsSignal, approveUpdate, resolveUpdate } from '../../src/workflows/messages.js';
+import { testActivities } from '../support/activities.js';
+import { liveMemoryLimit, startTestContainer, testDocker } from '../support/docker.js';
+import { makeAlert, recordHistory, startWebhookSink, waitForState } from '../support/scenario.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+
+const TASK_QUEUE = 'guard-scenarios';
+const MiB = 1024 * 1024;
+
+let client: Client;
+let worker: TestWorker;
+let docker: Docker;
+let sink: Awaited<ReturnType<typeof startWebhookSink>>;
+
+function runbooks(webhook: string): Record<string, string> {
+  return {
+    // Verification waits for the alerts to resolve, which each test sends once the action ran.
+    'restart.yaml': `
+title: Restart the container
+match: { alertnames: [GuardRestart] }
+risk: low
+approvers: [alice]
+approval:
+  timeout: 10m
+  escalation: [{ notify: [{ type: webhook, url: '${webhook}' }], wait: 10m }]
+guards: { cooldown: 10m, maxActionsPerTarget: 3, window: 1h }
+steps:
+  - action: docker.restart
+    container: '{{ labels.container }}'
+    stopTimeout: 2s
+verify: { within: 20s }
+`,
+    'resize.yaml': `
+title: Raise the memory limit twice
+match: { alertnames: [GuardResize] }
+risk: medium
+approvers: [alice]
+approval: { timeout: 10m }
+guards: { maxActionsPerTarget: 1, window: 1h }
+steps:
+  - action: docker.update-resources
+    container: '{{ labels.container }}'
+    memory: 96Mi
+  - action: docker.update-resources
+    container: '{{ labels.container }}'
+    memory: 128Mi
+verify: { within: 20s }
+`,
+    'paused.yaml': `
+title: Restart while paused
+match: { alertnames: [GuardPaused] }
+risk: low
+approvers: [alice]
+approval: { timeout: 10m }
+guards: { cooldown: 0s }
+steps:
+  - action: docker.restart
+    container: '{{ labels.container }}'
+    stopTimeout: 2s
+verify: { within: 20s }
+`,
+  };
+}
+
+const uniqueId = (name: string): string =>
+  `${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+
+async function open(id: string, alerts: Alert[]) {
+  return client.workflow.signalWithStart(incidentWorkflow, {
+    workflowId: id,
+    taskQueue: TASK_QUEUE,
+    args: [
+      {
+        incidentId: id,
+        correlationKey: `test=${id}`,
+        debounceMs: 100,
+        maxHistoryEvents: 5000,
+        dryRun: false,
+      },
+    ],
+    signal: alertsSignal,
+    signalArgs: [alerts],
+  });
+}
+
+const resolved = (alert: Alert): Alert => ({
+  ...alert,
+  status: 'resolved',
+  endsAt: new Date().toISOString(),
+});
+const guard = () => client.workflow.getHandle(guardWorkflowId(TASK_QUEUE));
+const withGuard = () =>
+  new WithStartWorkflowOperation(remediationGuardWorkflow, {
+    workflowId: guardWorkflowId(TASK_QUEUE),
+    taskQueue: TASK_QUEUE,
+    args: [],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+  });
+const handedBack = (s: IncidentState): boolean => s.stage === 'approve' && (s.round ?? 0) > 0;
+
+beforeAll(async () => {
+  docker = testDocker();
+  sink = await startWebhookSink();
+  client = await testClient();
+  worker = await startTestWorker(testActivities({ runbooks: runbooks(sink.url), docker }), TASK_QUEUE);
+}, 60_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await sink?.close();
+});
+
+describe('remediation guards on a real Temporal server and real containers', () => {
+  it('when two incidents are approved at the same moment for one container, then exactly one acts and the other goes back to people', async () => {
+    const container = await startTestContainer(docker, 'steadfast-test-guard-race');
+    const before = (await container.inspect()).State.StartedAt;
+    const alerts = [0, 1].map((n) =>
+      makeAlert({
+        alertName: 'GuardRestart',
+        labels: { container: 'steadfast-test-guard-race', replica: `${n}` },
+      }),
+    );
+    const alertFor = (n: number): Alert => alerts[n] as Alert;
+    const ids = [uniqueId('race-a'), uniqueId('race-b')];
+    const handles = await Promise.all(ids.map((id, n) => open(id, [alertFor(n)])));
+    await Promise.all(handles.map((h) => waitForState(h, (s) => s.stage === 'approve')));
+
+    await Promise.all(
+      handles.map((h) => h.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] })),
+    );
+    const states = await Promise.all(
+      handles.map((h) => waitForState(h, (s) => s.stage === 'verify' || handedBack(s))),
+    );
+    const actedIndex = states.findIndex((s) => s.stage === 'verify');
+    const refusedIndex = 1 - actedIndex;
+    expect(actedIndex).toBeGreaterThanOrEqual(0);
+    const refused = states[refusedIndex] as IncidentState;
+    expect(handedBack(refused)).toBe(true);
+    expect(refused.actions).toHaveLength(1);
+    expect(refused.actions[0]?.status).toBe('refused');
+    expect(refused.guardRefusal).toContain(
+      `docker/container/steadfast-test-guard-race was changed by incident ${ids[actedIndex]}`,
+    );
+    expect(refused.guardRefusal).toContain('the cooldown of 10m ends at');
+    expect(refused.timeline.map((t) => t.event)).toEqual(
+      expect.arrayContaining(['guard-refused', 'handed-to-people', 'awaiting-approval']),
+    );
+
+    // People hear at once that the automation stopped, with the reason.
+    const noticeFor = (): string | undefined =>
+      sink.received.map((b) => JSON.stringify(b)).find((text) => text.includes(ids[refusedIndex] as string));
+    for (let i = 0; i < 100 && !noticeFor(); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(noticeFor()).toContain('A guard stopped the remediation');
+
+    // The guard holds one reservation for the container: the container was restarted once.
+    const held = (await guard().query(guardStateQuery)).reservations.filter(
+      (r) => r.target === 'docker/container/steadfast-test-guard-race',
+    );
+    expect(held.map((r) => r.incidentId)).toEqual([ids[actedIndex]]);
+    const after = await container.inspect();
+    expect(after.State.StartedAt).not.toBe(before);
+    expect(after.State.Running).toBe(true);
+
+    // The fix holds: the acting incident verifies, and a person resolves the other.
+    const acting = handles[actedIndex];
+    await acting?.signal(alertsSignal, [resolved(alertFor(actedIndex))]);
+    expect((await acting?.result())?.outcome).toBe('verified');
+    const other = handles[refusedIndex];
+    await other?.executeUpdate(resolveUpdate, {
+      args: [{ actor: 'alice', via: 'api', reason: 'fixed by the other' }],
+    });
+    const final = await other?.result();
+    expect(final?.outcome).toBe('resolved');
+    expect((await container.inspect()).State.StartedAt).toBe(after.State.StartedAt);
+    await recordHistory(client, ids[actedIndex] as string, 'guarded-restart');
+    await recordHistory(client, ids[refusedIndex] as string, 'guard-cooldown-refused');
+  });
+
+  it('when a step would exceed the rate limit, then it is refused, the step before it is undone on the real container, and approving again is refused too', async () => {
+    const container = await startTestContainer(docker, 'steadfast-test-guard-rate', { Memory: 64 * MiB });
+    const id = uniqueId('rate');
+    const handle = await open(id, [
+      makeAlert({ alertName: 'GuardResize', labels: { container: 'steadfast-test-guard-rate' } }),
+    ]);
+    await waitForState(handle, (s) => s.stage === 'approve');
+    await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    const back = await waitForState(handle, handedBack);
+    expect(back.actions.map((a) => a.status)).toEqual(['rolled-back', 'refused']);
+    expect(back.guardRefusal).toMatch(
+      /steadfast-test-guard-rate already had 1 action\(s\) in the last 1h \(at most 1\); the next is allowed at/,
+    );
+    expect(await liveMemoryLimit(container)).toBe(64 * MiB);
+
+    // A second round is a new request: the window still holds the first round's action.
+    await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api', reason: 'retry' }] });
+    const again = await waitForState(handle, (s) => handedBack(s) && s.round === 2);
+    expect(again.actions.map((a) => a.status)).toEqual(['rolled-back', 'refused', 'refused']);
+    expect(await liveMemoryLimit(container)).toBe(64 * MiB);
+    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    expect((await handle.result()).outcome).toBe('resolved');
+    await recordHistory(client, id, 'guard-rate-limit-rollback');
+  });
+
+  it('when remediation is paused, then nothing runs until it is resumed and someone approves again', async () => {
+    const container = await startTestContainer(docker, 'steadfast-test-guard-pause');
+    const before = (await container.inspect()).State.StartedAt;
+    const alert = makeAlert({
+      alertName: 'GuardPaused',
+      labels: { container: 'steadfast-test-guard-pause' },
+    });
+    const id = uniqueId('pause');
+    const handle = await open(id, [alert]);
+    await waitForState(handle, (s) => s.stage === 'approve');
+
+    const paused = await client.workflow.executeUpdateWithStart(pauseUpdate, {
+      args: [{ actor: 'bob', reason: 'storage maintenance' }],
+      startWorkflowOperation: withGuard(),
+    });
+    expect(paused.paused?.actor).toBe('bob');
+    try {
+      await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+      const back = await waitForState(handle, handedBack);
+      expect(back.guardRefusal).toMatch(/^remediation is paused by bob since .*: storage maintenance$/);
+      expect((await container.inspect()).State.StartedAt).toBe(before);
+    } finally {
+      await client.workflow.executeUpdateWithStart(resumeUpdate, {
+        args: [{ actor: 'bob' }],
+        startWorkflowOperation: withGuard(),
+      });
+    }
+    await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api', reason: 'resumed' }] });
+    await waitForState(handle, (s) => s.stage === 'verify');
+    await handle.signal(alertsSignal, [resolved(alert)]);
+    const final = await handle.result();
+    expect(final.outcome).toBe('verified');
+    expect(final.approvals.filter((a) => a.decision === 'approved').map((a) => a.round ?? 0)).toEqual([0, 1]);
+    expect((await container.inspect()).State.StartedAt).not.toBe(before);
+    await recordHistory(client, id, 'guard-paused-then-approved');
+  });
+});
