@@ -41,3 +41,33 @@ export async function liveMemoryLimit(container: Docker.Container): Promise<numb
   const text = (await readFile(`/sys/fs/cgroup${v2}/memory.max`, 'utf8')).trim();
   return text === 'max' ? -1 : Number(text);
 }
+
+/**
+ * Like startTestContainer, with extra labels (a service's replicas carry one) and networking, and
+ * optionally left stopped.
+ */
+export async function createTestContainer(
+  docker: Docker,
+  name: string,
+  options: {
+    labels?: Record<string, string>;
+    hostConfig?: Docker.HostConfig;
+    networkingConfig?: Docker.ContainerCreateOptions['NetworkingConfig'];
+    start?: boolean;
+  } = {},
+): Promise<Docker.Container> {
+  await docker
+    .getContainer(name)
+    .remove({ force: true })
+    .catch(() => undefined);
+  const container = await docker.createContainer({
+    Image: TEST_IMAGE,
+    name,
+    Labels: { ...options.labels, 'steadfast.test': inject('testRunId') },
+    Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'],
+    HostConfig: options.hostConfig ?? {},
+    NetworkingConfig: options.networkingConfig,
+  });
+  if (options.start ?? true) await container.start();
+  return container;
+}
