@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm test`: installs what the suite needs (npm packages, the Temporal CLI, Debian's prometheus,
- * podman and runc), then runs type checks, lint, format check, the runbook check and every test.
+ * `npm test`: installs what the suite needs (npm packages, the Temporal CLI, etcd, kube-apiserver and
+ * kube-controller-manager, Debian's prometheus, podman and runc), then runs type checks, lint, format
+ * check, the runbook check and every test.
  * Extra arguments go to vitest (e.g. `npm test -- test/domain`).
  */
 import { readFileSync, rmSync } from 'node:fs';
@@ -9,6 +10,7 @@ import { join } from 'node:path';
 import { run } from './lib/exec.mjs';
 import { ensureDebianPackages, ensureNodeModules } from './lib/install.mjs';
 import { root, say } from './lib/paths.mjs';
+import { ensureKubernetesBinaries } from './lib/kubernetes.mjs';
 import { ensureTemporalCli } from './lib/temporal-cli.mjs';
 
 const DEBIAN_PACKAGES = ['prometheus', 'prometheus-alertmanager', 'podman', 'runc', 'busybox-static'];
@@ -29,6 +31,7 @@ const step = (name, command, args) => {
 try {
   ensureNodeModules();
   process.env.STEADFAST_TEMPORAL_CLI = ensureTemporalCli();
+  process.env.STEADFAST_KUBE_BIN_DIR = ensureKubernetesBinaries().dir;
   ensureDebianPackages(DEBIAN_PACKAGES);
 } catch (err) {
   say(err instanceof Error ? err.message : String(err));

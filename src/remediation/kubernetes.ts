@@ -1,0 +1,561 @@
+import { heartbeat } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  ApiException,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1LabelSelector,
+} from '@kubernetes/client-node';
+import { describeAction } from '../actions/describe.js';
+import {
+  replicasWanted,
+  type ActionEffect,
+  type KubernetesStep,
+  type ResourceQuantities,
+  type TargetSnapshot,
+} from '../actions/steps.js';
+import { invalidAction, mismatch, type ActionExecutor } from './executor.js';
+
+const REVISION = 'deployment.kubernetes.io/revision';
+const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+const POD_TEMPLATE_HASH = 'pod-template-hash';
+
+type Resources = { requests?: ResourceQuantities; limits?: ResourceQuantities };
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * Deployments and ReplicaSets as the API server sends them, read through the client's untyped calls:
+ * its typed models drop every field newer than the client, and a rollback must copy a pod template
+ * whole.
+ */
+interface RawMetadata {
+  name?: string;
+  uid?: string;
+  generation?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: { uid: string; controller?: boolean }[];
+}
+interface RawWorkload {
+  metadata?: RawMetadata;
+  spec?: { selector?: V1LabelSelector; template?: JsonObject; paused?: boolean };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function rawWorkload(value: unknown): RawWorkload {
+  if (!isObject(value)) throw new Error('the API server sent something other than an object');
+  return value;
+}
+
+function failure(type: string, message: string, nonRetryable: boolean): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable });
+}
+
+/** The reason the API server gave (a Status object), without the client's dump of every header. */
+function statusMessage(err: ApiException<unknown>): string {
+  const body: unknown = err.body;
+  if (typeof body === 'string') {
+    try {
+      const status: unknown = JSON.parse(body);
+      if (isObject(status) && typeof status.message === 'string') return status.message;
+    } catch {
+      // not JSON: the body itself is the best account there is
+    }
+    return body.slice(0, 500);
+  }
+  return err.code === 401 ? 'Unauthorized' : `HTTP ${err.code}`;
+}
+
+/**
+ * Turns the API server's refusals into failures the workflow can act on: a missing object or missing
+ * rights will not change on retry, while conflicts, throttling and server errors may.
+ */
+function translate(err: unknown, what: string): unknown {
+  if (!(err instanceof ApiException)) return err;
+  const reason = statusMessage(err as ApiException<unknown>);
+  switch (err.code) {
+    case 404:
+      return failure('KubernetesObjectNotFound', `${what} does not exist (${reason})`, true);
+    case 401:
+    case 403:
+      return failure('KubernetesForbidden', `Kubernetes refused access to ${what}: ${reason}`, true);
+    case 400:
+    case 422:
+      return failure('KubernetesRejected', `Kubernetes rejected the change to ${what}: ${reason}`, true);
+    default:
+      return failure('KubernetesApiError', `Kubernetes API error on ${what} (${err.code}): ${reason}`, false);
+  }
+}
+
+/** Parses a Kubernetes quantity (`500m`, `0.5`, `1Gi`, `1e3`), so that equal amounts compare equal. */
+export function parseQuantity(text: string): number | undefined {
+  const match = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([eE][+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/.exec(
+    text.trim(),
+  );
+  if (!match?.[1]) return undefined;
+  const number = Number(match[1]);
+  if (match[2]) return number * 10 ** Number(match[2].slice(1));
+  const scale: Record<string, number> = {
+    n: 1e-9,
+    u: 1e-6,
+    m: 1e-3,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+    P: 1e15,
+    E: 1e18,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    Pi: 2 ** 50,
+    Ei: 2 ** 60,
+  };
+  return number * (match[3] ? (scale[match[3]] ?? 1) : 1);
+}
+
+function sameQuantity(a: string | undefined, b: string | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  const x = parseQuantity(a);
+  const y = parseQuantity(b);
+  if (x === undefined || y === undefined) return false;
+  return Math.abs(x - y) <= 1e-12 * Math.max(Math.abs(x), Math.abs(y));
+}
+
+/** Equal as JSON values, whatever the order of object keys. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return (
+      Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]))
+    );
+  }
+  if (isObject(a) && isObject(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const key of keys) if (!sameJson(a[key], b[key])) return false;
+    return true;
+  }
+  return a === b;
+}
+
+/** A label selector in the query syntax of `?labelSelector=`. */
+function selectorQuery(selector: V1LabelSelector | undefined): string {
+  const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const req of selector?.matchExpressions ?? []) {
+    const values = (req.values ?? []).join(',');
+    if (req.operator === 'In') parts.push(`${req.key} in (${values})`);
+    else if (req.operator === 'NotIn') parts.push(`${req.key} notin (${values})`);
+    else if (req.operator === 'Exists') parts.push(req.key);
+    else if (req.operator === 'DoesNotExist') parts.push(`!${req.key}`);
+  }
+  return parts.join(',');
+}
+
+/** Only cpu and memory: the only resources an action sets, so the only ones it must restore. */
+function pickQuantities(map: Record<string, string> | undefined): ResourceQuantities | undefined {
+  if (!map) return undefined;
+  const picked: ResourceQuantities = {
+    ...(map.cpu !== undefined ? { cpu: map.cpu } : {}),
+    ...(map.memory !== undefined ? { memory: map.memory } : {}),
+  };
+  return picked.cpu === undefined && picked.memory === undefined ? undefined : picked;
+}
+
+function describeResources(r: Resources): string {
+  const part = (kind: string, q: ResourceQuantities | undefined): string => {
+    const items = [q?.cpu ? `cpu ${q.cpu}` : '', q?.memory ? `memory ${q.memory}` : ''].filter(Boolean);
+    return `${kind} ${items.length > 0 ? items.join(', ') : 'none'}`;
+  };
+  return `${part('requests', r.requests)}; ${part('limits', r.limits)}`;
+}
+
+/** Whether every quantity `wanted` names is what `actual` holds; absent in `wanted` means absent. */
+function sameResources(actual: Resources, wanted: Resources, exact: boolean): boolean {
+  for (const kind of ['requests', 'limits'] as const) {
+    for (const name of ['cpu', 'memory'] as const) {
+      const want = wanted[kind]?.[name];
+      if (want === undefined && !exact) continue;
+      if (!sameQuantity(actual[kind]?.[name], want)) return false;
+    }
+  }
+  return true;
+}
+
+/** Remediation actions on a Kubernetes cluster, through the API server named by the kubeconfig. */
+export function createKubernetesExecutor(kc: KubeConfig): ActionExecutor<KubernetesStep> {
+  const apps = kc.makeApiClient(AppsV1Api);
+  const core = kc.makeApiClient(CoreV1Api);
+  const raw = kc.makeApiClient(CustomObjectsApi);
+  const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+  const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+  /** Every API call goes through here: a heartbeat first, and the server's refusals translated. */
+  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    heartbeat();
+    try {
+      return await fn();
+    } catch (err) {
+      throw translate(err, what);
+    }
+  };
+
+  const deploymentName = (step: { namespace: string; deployment: string }): string =>
+    `deployment ${step.namespace}/${step.deployment}`;
+  /** A paused deployment takes a new template without rolling it out: the action would seem done and not be. */
+  const refusePaused = (step: Extract<KubernetesStep, { deployment: string }>, paused?: boolean) => {
+    if (paused) {
+      throw failure(
+        'DeploymentPaused',
+        `${deploymentName(step)} is paused: resume it (kubectl rollout resume) before: ${describeAction(step)}`,
+        true,
+      );
+    }
+  };
+  const readDeployment = (step: { namespace: string; deployment: string }) =>
+    call(deploymentName(step), () =>
+      apps.readNamespacedDeployment({ name: step.deployment, namespace: step.namespace }),
+    );
+  const readRawDeployment = async (step: { namespace: string; deployment: string }) =>
+    rawWorkload(
+      await call(deploymentName(step), () =>
+        raw.getNamespacedCustomObject({
+          group: 'apps',
+          version: 'v1',
+          namespace: step.namespace,
+          plural: 'deployments',
+          name: step.deployment,
+        }),
+      ),
+    );
+  const readReplicas = async (step: { namespace: string; deployment: string }): Promise<number> => {
+    const scale = await call(deploymentName(step), () =>
+      apps.readNamespacedDeploymentScale({ name: step.deployment, namespace: step.namespace }),
+    );
+    return scale.spec?.replicas ?? 0;
+  };
+  const setReplicas = (step: { namespace: string; deployment: string }, replicas: number) =>
+    call(deploymentName(step), () =>
+      apps.patchNamespacedDeploymentScale(
+        { name: step.deployment, namespace: step.namespace, body: { spec: { replicas } } },
+        merge,
+      ),
+    );
+  const replaceTemplate = (step: { namespace: string; deployment: string }, template: JsonValue) =>
+    call(deploymentName(step), () =>
+      apps.patchNamespacedDeployment(
+        {
+          name: step.deployment,
+          namespace: step.namespace,
+          // A replace, not a merge: fields the other template lacks must go, as `kubectl rollout undo` does.
+          body: [{ op: 'replace', path: '/spec/template', value: template }],
+        },
+        jsonPatch,
+      ),
+    );
+
+  const containerResources = async (
+    step: Extract<KubernetesStep, { action: 'k8s.patch-resources' }>,
+  ): Promise<Resources> => {
+    const deployment = await readDeployment(step);
+    const containers = deployment.spec?.template.spec?.containers ?? [];
+    const container = containers.find((c) => c.name === step.container);
+    if (!container) {
+      throw failure(
+        'ContainerNotFound',
+        `${deploymentName(step)} has no container ${step.container} (it has ${containers.map((c) => c.name).join(', ') || 'none'})`,
+        true,
+      );
+    }
+    const requests = pickQuantities(container.resources?.requests);
+    const limits = pickQuantities(container.resources?.limits);
+    return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
+  };
+  /** `null` removes a key in a strategic merge patch, which is how a restore drops what was not there. */
+  const setResources = (
+    step: Extract<KubernetesStep, { action: 'k8s.patch-resources' }>,
+    resources: Resources,
+    removeAbsent: boolean,
+  ) => {
+    const quantities = (q: ResourceQuantities | undefined): Record<string, string | null> | undefined => {
+      const out: Record<string, string | null> = {};
+      for (const name of ['cpu', 'memory'] as const) {
+        const value = q?.[name];
+        if (value !== undefined) out[name] = value;
+        else if (removeAbsent) out[name] = null;
+      }
+      return Object.keys(out).length > 0 ? out : undefined;
+    };
+    const requests = quantities(resources.requests);
+    const limits = quantities(resources.limits);
+    return call(deploymentName(step), () =>
+      apps.patchNamespacedDeployment(
+        {
+          name: step.deployment,
+          namespace: step.namespace,
+          body: {
+            spec: {
+              template: {
+                spec: {
+                  containers: [
+                    {
+                      name: step.container,
+                      resources: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) },
+                    },
+                  ],
+                },
+              },
+            },
+          },
+        },
+        strategic,
+      ),
+    );
+  };
+
+  const readUnschedulable = async (node: string): Promise<boolean> => {
+    const found = await call(`node ${node}`, () => core.readNode({ name: node }));
+    return found.spec?.unschedulable ?? false;
+  };
+  const setUnschedulable = (node: string, unschedulable: boolean) =>
+    call(`node ${node}`, () => core.patchNode({ name: node, body: { spec: { unschedulable } } }, strategic));
+
+  return {
+    /** Records what the action will change, so a retried apply can tell it already happened. */
+    async snapshot(step: KubernetesStep): Promise<TargetSnapshot> {
+      switch (step.action) {
+        case 'k8s.scale': {
+          const replicas = await readReplicas(step);
+          return { action: step.action, replicas, wanted: replicasWanted(step.replicas, replicas) };
+        }
+        case 'k8s.rollout-restart': {
+          const deployment = await readDeployment(step);
+          refusePaused(step, deployment.spec?.paused);
+          // Chosen once and recorded: every attempt writes the same value, so the rollout happens once.
+          return {
+            action: step.action,
+            generation: deployment.metadata?.generation ?? 0,
+            restartedAt: new Date().toISOString(),
+          };
+        }
+        case 'k8s.rollback': {
+          const deployment = await readRawDeployment(step);
+          refusePaused(step, deployment.spec?.paused);
+          const uid = deployment.metadata?.uid;
+          const selector = selectorQuery(deployment.spec?.selector);
+          const list: unknown = await call(`replica sets of ${deploymentName(step)}`, () =>
+            raw.listNamespacedCustomObject({
+              group: 'apps',
+              version: 'v1',
+              namespace: step.namespace,
+              plural: 'replicasets',
+              labelSelector: selector,
+            }),
+          );
+          const items = isObject(list) && Array.isArray(list.items) ? list.items.map(rawWorkload) : [];
+          // The selector may also match replica sets of another deployment; only the owner's count.
+          const history = items
+            .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid))
+            .map((rs) => ({ revision: Number(rs.metadata?.annotations?.[REVISION]), rs }))
+            .filter((h) => Number.isInteger(h.revision) && h.revision > 0);
+          const annotated = Number(deployment.metadata?.annotations?.[REVISION]);
+          const current = Number.isInteger(annotated)
+            ? annotated
+            : Math.max(0, ...history.map((h) => h.revision));
+          const previous = history
+            .filter((h) => h.revision < current)
+            .sort((a, b) => b.revision - a.revision)[0];
+          const target = previous?.rs.spec?.template;
+          if (!previous || !target) {
+            throw failure(
+              'NoPreviousRevision',
+              `${deploymentName(step)} has no revision before ${current} to roll back to`,
+              true,
+            );
+          }
+          const toTemplate = structuredClone(target);
+          // The replica set's own label, added by the controller: it is not part of what was deployed.
+          const metadata = toTemplate.metadata;
+          if (isObject(metadata) && isObject(metadata.labels)) delete metadata.labels[POD_TEMPLATE_HASH];
+          return {
+            action: step.action,
+            fromRevision: String(current),
+            toRevision: String(previous.revision),
+            fromTemplate: JSON.stringify(deployment.spec?.template ?? {}),
+            toTemplate: JSON.stringify(toTemplate),
+          };
+        }
+        case 'k8s.patch-resources':
+          return { action: step.action, resources: await containerResources(step) };
+        case 'k8s.cordon':
+        case 'k8s.uncordon':
+          return { action: step.action, unschedulable: await readUnschedulable(step.node) };
+      }
+    },
+
+    async apply(step: KubernetesStep, snapshot: TargetSnapshot): Promise<ActionEffect> {
+      if (step.action === 'k8s.scale' && snapshot.action === 'k8s.scale') {
+        const now = await readReplicas(step);
+        if (now === snapshot.wanted) {
+          return { acted: false, summary: `${deploymentName(step)} already has ${now} replicas` };
+        }
+        await setReplicas(step, snapshot.wanted);
+        return {
+          acted: true,
+          summary: `scaled ${deploymentName(step)} from ${now} to ${snapshot.wanted} replicas`,
+        };
+      }
+      if (step.action === 'k8s.rollout-restart' && snapshot.action === 'k8s.rollout-restart') {
+        const deployment = await readDeployment(step);
+        if (deployment.spec?.template.metadata?.annotations?.[RESTARTED_AT] === snapshot.restartedAt) {
+          return {
+            acted: false,
+            summary: `${deploymentName(step)} was already restarted at ${snapshot.restartedAt}`,
+          };
+        }
+        await call(deploymentName(step), () =>
+          apps.patchNamespacedDeployment(
+            {
+              name: step.deployment,
+              namespace: step.namespace,
+              body: {
+                spec: { template: { metadata: { annotations: { [RESTARTED_AT]: snapshot.restartedAt } } } },
+              },
+            },
+            strategic,
+          ),
+        );
+        return {
+          acted: true,
+          summary: `restarted the pods of ${deploymentName(step)} (restartedAt ${snapshot.restartedAt})`,
+        };
+      }
+      if (step.action === 'k8s.rollback' && snapshot.action === 'k8s.rollback') {
+        const target = JSON.parse(snapshot.toTemplate) as JsonValue;
+        const deployment = await readRawDeployment(step);
+        if (sameJson(deployment.spec?.template, target)) {
+          return {
+            acted: false,
+            summary: `${deploymentName(step)} already runs the template of revision ${snapshot.toRevision}`,
+          };
+        }
+        await replaceTemplate(step, target);
+        return {
+          acted: true,
+          summary: `rolled ${deploymentName(step)} back from revision ${snapshot.fromRevision} to the template of revision ${snapshot.toRevision}`,
+        };
+      }
+      if (step.action === 'k8s.patch-resources' && snapshot.action === 'k8s.patch-resources') {
+        const wanted: Resources = {
+          ...(step.requests ? { requests: step.requests } : {}),
+          ...(step.limits ? { limits: step.limits } : {}),
+        };
+        const now = await containerResources(step);
+        if (sameResources(now, wanted, false)) {
+          return {
+            acted: false,
+            summary: `container ${step.container} of ${deploymentName(step)} already has ${describeResources(now)}`,
+          };
+        }
+        await setResources(step, wanted, false);
+        return {
+          acted: true,
+          summary: `${describeAction(step)} (was ${describeResources(snapshot.resources)})`,
+        };
+      }
+      if (
+        (step.action === 'k8s.cordon' || step.action === 'k8s.uncordon') &&
+        snapshot.action === step.action
+      ) {
+        const wanted = step.action === 'k8s.cordon';
+        if ((await readUnschedulable(step.node)) === wanted) {
+          return {
+            acted: false,
+            summary: `node ${step.node} is already ${wanted ? 'cordoned' : 'schedulable'}`,
+          };
+        }
+        await setUnschedulable(step.node, wanted);
+        return { acted: true, summary: `${wanted ? 'cordoned' : 'uncordoned'} node ${step.node}` };
+      }
+      throw mismatch(step, snapshot);
+    },
+
+    /** Restores what the snapshot recorded; only reversible actions are ever compensated. */
+    async compensate(step: KubernetesStep, snapshot: TargetSnapshot): Promise<ActionEffect> {
+      if (step.action === 'k8s.scale' && snapshot.action === 'k8s.scale') {
+        const now = await readReplicas(step);
+        if (now === snapshot.replicas) {
+          return { acted: false, summary: `${deploymentName(step)} already has ${now} replicas` };
+        }
+        await setReplicas(step, snapshot.replicas);
+        return {
+          acted: true,
+          summary: `scaled ${deploymentName(step)} back from ${now} to ${snapshot.replicas} replicas`,
+        };
+      }
+      if (step.action === 'k8s.rollback' && snapshot.action === 'k8s.rollback') {
+        const original = JSON.parse(snapshot.fromTemplate) as JsonValue;
+        const deployment = await readRawDeployment(step);
+        if (sameJson(deployment.spec?.template, original)) {
+          return {
+            acted: false,
+            summary: `${deploymentName(step)} already runs the template of revision ${snapshot.fromRevision}`,
+          };
+        }
+        await replaceTemplate(step, original);
+        return {
+          acted: true,
+          summary: `restored the template of revision ${snapshot.fromRevision} on ${deploymentName(step)}`,
+        };
+      }
+      if (step.action === 'k8s.patch-resources' && snapshot.action === 'k8s.patch-resources') {
+        const now = await containerResources(step);
+        if (sameResources(now, snapshot.resources, true)) {
+          return {
+            acted: false,
+            summary: `container ${step.container} of ${deploymentName(step)} already has ${describeResources(now)}`,
+          };
+        }
+        await setResources(step, snapshot.resources, true);
+        return {
+          acted: true,
+          summary: `restored ${describeResources(snapshot.resources)} on container ${step.container} of ${deploymentName(step)}`,
+        };
+      }
+      if (
+        (step.action === 'k8s.cordon' || step.action === 'k8s.uncordon') &&
+        snapshot.action === step.action
+      ) {
+        if ((await readUnschedulable(step.node)) === snapshot.unschedulable) {
+          return {
+            acted: false,
+            summary: `node ${step.node} is already ${snapshot.unschedulable ? 'cordoned' : 'schedulable'}`,
+          };
+        }
+        await setUnschedulable(step.node, snapshot.unschedulable);
+        return {
+          acted: true,
+          summary: `${snapshot.unschedulable ? 'cordoned' : 'uncordoned'} node ${step.node} again, as it was`,
+        };
+      }
+      if (step.action === 'k8s.rollout-restart')
+        throw invalidAction(`${describeAction(step)} cannot be undone`);
+      throw mismatch(step, snapshot);
+    },
+  };
+}
+
+/** The executor for the cluster a kubeconfig file names (its current context). */
+export function kubernetesExecutorFromFile(path: string): ActionExecutor<KubernetesStep> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return createKubernetesExecutor(kc);
+}
