@@ -184,7 +184,7 @@ export function previewAction(step: ActionStep): string[] {
       return [
         `GET ${deployment(step.namespace, step.deployment)}`,
         `GET /apis/apps/v1/namespaces/${enc(step.namespace)}/replicasets?labelSelector=<the deployment's selector>`,
-        `PATCH ${deployment(step.namespace, step.deployment)} {"spec":{"template":<the previous revision's pod template>}}`,
+        `PATCH ${deployment(step.namespace, step.deployment)} [{"op":"replace","path":"/spec/template","value":<the previous revision's pod template>}]`,
       ];
     case 'k8s.patch-resources':
       return [

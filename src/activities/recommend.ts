@@ -8,6 +8,7 @@ import {
   planFromRunbook,
   RunbookError,
   BlastRadiusError,
+  type IncidentFacts,
   type PlanDefaults,
   type Runbook,
 } from '../domain/runbook.js';
@@ -53,11 +54,9 @@ export function createRecommendActivities(
      * Picks among the matching runbooks by how well each worked on similar incidents before (see
      * rankByOutcomes), fills the pick's typed parameters from the alert's labels, and says why.
      */
-    async recommendRunbook(facts: {
-      alertName: string;
-      service?: string;
-      labels: Record<string, string>;
-    }): Promise<{ recommendation: Recommendation | null; message: string }> {
+    async recommendRunbook(
+      facts: IncidentFacts & { service?: string },
+    ): Promise<{ recommendation: Recommendation | null; message: string }> {
       const { runbooks } = await loadRunbooks(config.runbooksDir, logger);
       const matches = matchRunbooks(runbooks, facts);
       const service = facts.service ?? facts.labels['service'] ?? facts.labels['job'] ?? '';

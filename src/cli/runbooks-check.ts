@@ -1,13 +1,33 @@
 /**
  * `npm run runbooks:check [dir]`: validates every runbook and prints file:line: field: problem for each
- * mistake. Exits 1 when any runbook is invalid, 0 otherwise.
+ * mistake, and checks that the folder's schema.json is the one the code generates (regenerate it with
+ * `npm run runbooks:schema`). Exits 1 when anything is wrong, 0 otherwise.
  */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadRunbooks } from '../activities/recommend.js';
+import { runbookJsonSchemaText } from '../domain/runbook-json-schema.js';
 
-const dir = process.argv[2] ?? process.env['STEADFAST_RUNBOOKS_DIR'] ?? 'runbooks';
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  process.stdout.write(
+    'usage: npm run runbooks:check [-- <dir>]\n' +
+      '  Validates every *.yaml runbook in <dir> (default: $STEADFAST_RUNBOOKS_DIR or runbooks) and\n' +
+      "  checks that <dir>/schema.json, if present, matches the code's schema.\n",
+  );
+  process.exit(0);
+}
+const dir = args[0] ?? process.env['STEADFAST_RUNBOOKS_DIR'] ?? 'runbooks';
 const { runbooks, problems } = await loadRunbooks(dir);
 for (const error of problems) {
   for (const p of error.problems) process.stderr.write(`${p.file}:${p.line}: ${p.field}: ${p.message}\n`);
 }
+let stale = false;
+const schemaFile = join(dir, 'schema.json');
+const published = await readFile(schemaFile, 'utf8').catch(() => undefined);
+if (published !== undefined && published !== runbookJsonSchemaText()) {
+  stale = true;
+  process.stderr.write(`${schemaFile}: out of date with the code; run npm run runbooks:schema\n`);
+}
 process.stdout.write(`${runbooks.length} runbook(s) valid, ${problems.length} invalid in ${dir}\n`);
-process.exitCode = problems.length > 0 ? 1 : 0;
+process.exitCode = problems.length > 0 || stale ? 1 : 0;

@@ -46,9 +46,11 @@ const KINDS: Record<ValueKind, { pattern: RegExp; description: string }> = {
   },
   replicas: { pattern: /^(?:0|[1-9]\d{0,3})$/, description: 'a replica count from 0 to 9999' },
   // One piece of a URL (a host, a port, a path segment): nothing that could change the URL's shape.
+  // A colon is let through for `host:port` labels such as Prometheus's `instance`; `@`, `/`, `?`, `#`
+  // and `%` are not, so a value can neither add credentials nor move the call to another path.
   'url-segment': {
-    pattern: /^[A-Za-z0-9._~-]{1,253}$/,
-    description: 'a URL segment of letters, digits and . _ ~ -',
+    pattern: /^[A-Za-z0-9._~:-]{1,253}$/,
+    description: 'a URL segment of letters, digits and . _ ~ : -',
   },
   // Values spliced into PromQL string literals: no quotes, backslashes or braces can get through.
   'promql-label-value': {

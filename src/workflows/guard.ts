@@ -68,7 +68,7 @@ export async function remediationGuardWorkflow(carried?: GuardState): Promise<vo
       return state;
     },
     {
-      validator: (r) => {
+      validator: (r: PauseRequest) => {
         validateText(r.actor, 'actor');
         validateText(r.reason, 'reason');
       },
@@ -80,7 +80,7 @@ export async function remediationGuardWorkflow(carried?: GuardState): Promise<vo
       delete state.paused;
       return state;
     },
-    { validator: (r) => validateText(r.actor, 'actor') },
+    { validator: (r: { actor: string }) => validateText(r.actor, 'actor') },
   );
   setHandler(guardStateQuery, () => state);
 

@@ -358,6 +358,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       alertName: state.alertName,
       service: state.service,
       labels: alert?.labels ?? {},
+      findings: {
+        ...(state.prediction?.forecast ? { trend: state.prediction.forecast.trend } : {}),
+        ...(state.detection?.finding ? { anomalyScore: state.detection.finding.score } : {}),
+      },
     });
     state.recommendation = result.recommendation;
     state.milestones.recommended = nowIso();

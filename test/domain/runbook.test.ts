@@ -5,6 +5,7 @@ import {
   parseRunbook,
   planFromRunbook,
   RunbookError,
+  BlastRadiusError,
   type PlanDefaults,
   type Runbook,
   type RunbookProblem,
@@ -423,5 +424,100 @@ describe('planFromRunbook', () => {
     const plan = (): unknown => planFromRunbook(runbook, facts, DEFAULTS);
 
     expect(plan).toThrow('steps.0.container: the alert has no label "container"');
+  });
+});
+
+describe('guards in the plan', () => {
+  const twoContainers = (guards: string) => `
+title: Restart two
+match: { alertnames: [Pair] }
+risk: low
+guards: ${guards}
+steps:
+  - { action: docker.restart, container: '{{ labels.container }}' }
+  - { action: docker.restart, container: '{{ labels.peer }}' }
+  - { action: docker.update-resources, container: '{{ labels.container }}', memory: 1Gi }
+`;
+  const facts = { alertName: 'Pair', labels: { container: 'web-1', peer: 'web-2' } };
+
+  it('when the runbook sets no guards, then the defaults apply', () => {
+    const plan = planFromRunbook(parseRunbook('pair.yaml', twoContainers('{}')), facts, DEFAULTS);
+    expect(plan.guards).toEqual({
+      cooldownMs: 300_000,
+      maxActionsPerTarget: 3,
+      windowMs: 3_600_000,
+      maxTargets: 3,
+    });
+  });
+
+  it('when the runbook sets its own, then they replace the defaults field by field', () => {
+    const plan = planFromRunbook(
+      parseRunbook('pair.yaml', twoContainers('{ cooldown: 0s, window: 2h }')),
+      facts,
+      DEFAULTS,
+    );
+    expect(plan.guards).toEqual({
+      cooldownMs: 0,
+      maxActionsPerTarget: 3,
+      windowMs: 7_200_000,
+      maxTargets: 3,
+    });
+  });
+
+  it('when the plan would touch more targets than allowed, then it is refused before anything runs', () => {
+    const runbook = parseRunbook('pair.yaml', twoContainers('{ maxTargets: 1 }'));
+    expect(() => planFromRunbook(runbook, facts, DEFAULTS)).toThrow(BlastRadiusError);
+    expect(() => planFromRunbook(runbook, facts, DEFAULTS)).toThrow(
+      "the plan would touch 2 targets (docker/container/web-1, docker/container/web-2), more than this runbook's limit of 1",
+    );
+    // The same container twice is one target.
+    expect(() =>
+      planFromRunbook(runbook, { ...facts, labels: { container: 'web-1', peer: 'web-1' } }, DEFAULTS),
+    ).not.toThrow();
+  });
+});
+
+describe('matching on findings', () => {
+  const rollback = parseRunbook(
+    'rollback.yaml',
+    `
+title: Roll back
+match: { alertnames: [HighErrorRate], findings: { trend: rising, minAnomalyScore: 0.8 } }
+risk: high
+steps: [{ action: k8s.rollback, deployment: web }]
+`,
+  );
+  const restart = parseRunbook(
+    'restart.yaml',
+    `
+title: Restart
+match: { alertnames: [HighErrorRate] }
+risk: low
+steps: [{ action: docker.restart, container: web }]
+`,
+  );
+
+  it('when the findings fit, then the runbook that asks for them is the more specific match', () => {
+    const matched = matchRunbooks([restart, rollback], {
+      alertName: 'HighErrorRate',
+      labels: {},
+      findings: { trend: 'rising', anomalyScore: 0.93 },
+    });
+    expect(matched.map((r) => r.id)).toEqual(['rollback', 'restart']);
+  });
+
+  it('when the findings differ or are unknown, then a runbook that asks for them does not match', () => {
+    for (const findings of [
+      { trend: 'flat' as const, anomalyScore: 0.95 },
+      { trend: 'rising' as const, anomalyScore: 0.5 },
+      undefined,
+    ]) {
+      const matched = matchRunbooks([restart, rollback], {
+        alertName: 'HighErrorRate',
+        labels: {},
+        ...(findings ? { findings } : {}),
+      });
+      expect(matched.map((r) => r.id)).toEqual(['restart']);
+    }
   });
 });

@@ -321,11 +321,12 @@ describe('Kubernetes actions on a local API server', () => {
   });
 });
 
-const external = process.env.KUBECONFIG;
+// A dedicated variable, so a shell that points KUBECONFIG at production never runs tests there by accident.
+const external = process.env['STEADFAST_TEST_KUBECONFIG'];
 describe.skipIf(!external)(
   external
-    ? `Kubernetes actions on the cluster named by KUBECONFIG (${external})`
-    : 'Kubernetes actions on an external cluster: skipped because KUBECONFIG is not set',
+    ? `Kubernetes actions on the cluster named by STEADFAST_TEST_KUBECONFIG (${external})`
+    : 'Kubernetes actions on an external cluster: skipped because STEADFAST_TEST_KUBECONFIG is not set',
   () => {
     // Its own namespace, deleted afterwards; nodes are never touched on a cluster that others use.
     const target: Target = { kc: new KubeConfig(), namespace: `steadfast-test-${randomUUID().slice(0, 8)}` };
