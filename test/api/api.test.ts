@@ -430,6 +430,51 @@ describe('the API', () => {
     }
   });
 
+  it('when an approver pauses remediation, then the guard records who and why, and only approvers may pause or resume', async () => {
+    const before = await call('GET', '/api/v1/remediation/guard', { token: TOKENS.viewer });
+    expect(before.status).toBe(200);
+    expect(before.json['guard']).toMatchObject({ paused: null });
+
+    expect(
+      (await call('POST', '/api/v1/remediation/pause', { token: TOKENS.viewer, body: { reason: 'x' } }))
+        .status,
+    ).toBe(403);
+    const empty = await call('POST', '/api/v1/remediation/pause', {
+      token: TOKENS.alice,
+      body: { reason: '  ' },
+    });
+    expect(empty.status).toBe(400);
+    expect(empty.json['message']).toMatch(/^invalid pause request: reason: /);
+    const extra = await call('POST', '/api/v1/remediation/pause', {
+      token: TOKENS.alice,
+      body: { reason: 'x', actor: 'someone-else' },
+    });
+    expect(extra.status).toBe(400);
+
+    const paused = await call('POST', '/api/v1/remediation/pause', {
+      token: TOKENS.alice,
+      body: { reason: 'database failover in progress' },
+    });
+    expect(paused.status).toBe(200);
+    expect(paused.json['guard']).toMatchObject({
+      paused: { actor: 'alice', reason: 'database failover in progress' },
+    });
+    // Pausing twice keeps the first pause: who paused first is who people should ask.
+    const again = await call('POST', '/api/v1/remediation/pause', {
+      token: TOKENS.mallory,
+      body: { reason: 'me too' },
+    });
+    expect(again.json['guard']).toMatchObject({ paused: { actor: 'alice' } });
+    const seen = await call('GET', '/api/v1/remediation/guard', { token: TOKENS.viewer });
+    expect(seen.json['guard']).toMatchObject({
+      paused: { actor: 'alice', reason: 'database failover in progress' },
+    });
+
+    const resumed = await call('POST', '/api/v1/remediation/resume', { token: TOKENS.alice, body: {} });
+    expect(resumed.status).toBe(200);
+    expect(resumed.json['guard']).toMatchObject({ paused: null });
+  });
+
   it('exposes its own metrics on /metrics', async () => {
     const r = await fetch(`${server.url}/metrics`);
     const text = await r.text();
