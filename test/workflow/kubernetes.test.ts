@@ -1,0 +1,145 @@
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/domain/alert.js';
+import { kubernetesExecutorFromFile } from '../../src/remediation/kubernetes.js';
+import { incidentWorkflow } from '../../src/workflows/incident.js';
+import { alertsSignal, approveUpdate } from '../../src/workflows/messages.js';
+import { testActivities } from '../support/activities.js';
+import { startLocalCluster, type LocalCluster } from '../support/kubernetes.js';
+import { makeAlert, waitForState } from '../support/scenario.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+
+const TASK_QUEUE = 'kubernetes-scenarios';
+const NAMESPACE = 'shop';
+
+// Verification waits for the alerts to resolve; each test decides whether they do.
+const RUNBOOK = `
+title: Scale out the deployment
+match: { alertnames: [CheckoutSlow] }
+risk: medium
+approvers: [alice]
+approval: { timeout: 10m }
+guards: { cooldown: 0s, maxActionsPerTarget: 10 }
+steps:
+  - action: k8s.scale
+    namespace: '{{ labels.namespace }}'
+    deployment: '{{ labels.deployment }}'
+    replicas: '+2'
+    max: 4
+  - action: k8s.patch-resources
+    namespace: '{{ labels.namespace }}'
+    deployment: '{{ labels.deployment }}'
+    container: app
+    limits: { cpu: '2', memory: 1Gi }
+verify: { within: 3s }
+`;
+
+let cluster: LocalCluster;
+let apps: AppsV1Api;
+let client: Client;
+let worker: TestWorker;
+
+beforeAll(async () => {
+  cluster = await startLocalCluster();
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfig);
+  apps = kc.makeApiClient(AppsV1Api);
+  await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: NAMESPACE } } });
+  client = await testClient();
+  worker = await startTestWorker(
+    testActivities({
+      runbooks: { 'scale.yaml': RUNBOOK },
+      kubernetes: kubernetesExecutorFromFile(cluster.kubeconfig),
+    }),
+    TASK_QUEUE,
+  );
+}, 180_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await cluster?.stop();
+});
+
+async function deployment(name: string): Promise<void> {
+  await apps.createNamespacedDeployment({
+    namespace: NAMESPACE,
+    body: {
+      metadata: { name },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: name } },
+        template: {
+          metadata: { labels: { app: name } },
+          spec: {
+            containers: [
+              { name: 'app', image: 'registry.example/checkout:1.0', resources: { limits: { cpu: '500m' } } },
+            ],
+          },
+        },
+      },
+    },
+  });
+}
+
+async function incident(name: string): Promise<{ handle: Awaited<ReturnType<typeof open>>; alert: Alert }> {
+  const alert = makeAlert({ alertName: 'CheckoutSlow', labels: { namespace: NAMESPACE, deployment: name } });
+  const handle = await open(`k8s-${name}-${Date.now().toString(36)}`, alert);
+  await waitForState(handle, (s) => s.stage === 'approve');
+  await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+  return { handle, alert };
+}
+
+function open(id: string, alert: Alert) {
+  return client.workflow.signalWithStart(incidentWorkflow, {
+    workflowId: id,
+    taskQueue: TASK_QUEUE,
+    args: [
+      {
+        incidentId: id,
+        correlationKey: `test=${id}`,
+        debounceMs: 100,
+        maxHistoryEvents: 5000,
+        dryRun: false,
+      },
+    ],
+    signal: alertsSignal,
+    signalArgs: [[alert]],
+  });
+}
+
+describe('an incident remediated on a real Kubernetes API server', () => {
+  it('when the fix holds, then the deployment keeps its new replicas and limits', async () => {
+    await deployment('checkout');
+    const { handle, alert } = await incident('checkout');
+    await waitForState(handle, (s) => s.stage === 'verify');
+    await handle.signal(alertsSignal, [{ ...alert, status: 'resolved', endsAt: new Date().toISOString() }]);
+    const final = await handle.result();
+    expect(final.outcome).toBe('verified');
+    expect(final.actions.map((a) => [a.status, a.target])).toEqual([
+      ['done', 'k8s/deployment/shop/checkout'],
+      ['done', 'k8s/deployment/shop/checkout'],
+    ]);
+    expect(final.actions[0]?.preview?.[1]).toBe(
+      'PATCH /apis/apps/v1/namespaces/shop/deployments/checkout/scale {"spec":{"replicas":<+2 replicas (kept within 1–4)>}}',
+    );
+    const live = await apps.readNamespacedDeployment({ name: 'checkout', namespace: NAMESPACE });
+    expect(live.spec?.replicas).toBe(3);
+    expect(live.spec?.template.spec?.containers[0]?.resources?.limits).toEqual({ cpu: '2', memory: '1Gi' });
+  });
+
+  it('when verification fails, then both changes are undone in reverse order on the cluster', async () => {
+    await deployment('payments');
+    const { handle } = await incident('payments');
+    const final = await handle.result();
+    expect(final.outcome).toBe('failed');
+    expect(final.actions.map((a) => a.status)).toEqual(['rolled-back', 'rolled-back']);
+    const rollbacks = final.timeline.filter((t) => t.event === 'rolled-back').map((t) => t.message);
+    expect(rollbacks).toHaveLength(2);
+    expect(rollbacks[0]).toMatch(/resources|limits/);
+    expect(rollbacks[1]).toMatch(/replicas|1/);
+    const live = await apps.readNamespacedDeployment({ name: 'payments', namespace: NAMESPACE });
+    expect(live.spec?.replicas).toBe(1);
+    expect(live.spec?.template.spec?.containers[0]?.resources?.limits).toEqual({ cpu: '500m' });
+  });
+});
