@@ -1,0 +1,114 @@
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/lib/logger.js';
+import { APPROVE_ACTION, createSlackApprovals, type SlackApprovals } from '../../src/slack/approvals.js';
+import { alertsSignal } from '../../src/workflows/messages.js';
+import { testActivities } from '../support/activities.js';
+import { waitForState } from '../support/scenario.js';
+import {
+  answerTo,
+  blockActions,
+  openIncident,
+  startSlackStandIn,
+  type SlackStandIn,
+} from '../support/slack.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+
+const TASK_QUEUE = 'slack-socket-tests';
+const APP_TOKEN = 'xapp-1-A1-1234-socketmodetest';
+
+const RUNBOOK = `
+title: Wait it out
+match: { alertnames: [SocketTest] }
+risk: low
+approvers: ['slack:UALICE']
+steps:
+  - action: wait
+    duration: 1s
+verify: { within: 30s, interval: 1s }
+`;
+
+let client: Client;
+let worker: TestWorker;
+let slack: SlackStandIn;
+let approvals: SlackApprovals;
+let clicks = 0;
+
+/** A click delivered the Socket Mode way: an `interactive` envelope over the WebSocket. */
+async function click(actionId: string, incidentId: string, userId: string) {
+  const respondPath = `/respond/socket-${++clicks}`;
+  const delivered = await slack.socket.deliver(
+    blockActions(actionId, incidentId, userId, `${slack.url}${respondPath}`),
+  );
+  return { ...delivered, respondPath };
+}
+
+beforeAll(async () => {
+  slack = await startSlackStandIn();
+  client = await testClient();
+  worker = await startTestWorker(
+    testActivities({
+      runbooks: { 'wait.yaml': RUNBOOK },
+      notify: { slack: { token: 'xoxb-test', apiUrl: slack.apiUrl } },
+    }),
+    TASK_QUEUE,
+  );
+  approvals = createSlackApprovals({
+    appToken: APP_TOKEN,
+    botToken: 'xoxb-test',
+    apiUrl: slack.apiUrl,
+    temporal: client,
+    logger: createLogger('silent'),
+  });
+  await approvals.start();
+}, 120_000);
+
+afterAll(async () => {
+  await approvals?.stop();
+  await worker?.stop();
+  await slack?.close();
+});
+
+describe('approvals from Slack in Socket Mode', () => {
+  it('opens the WebSocket with the app-level token and serves no HTTP endpoint', () => {
+    const opened = slack.calls.filter((c) => c.method === 'apps.connections.open');
+    expect(opened).toHaveLength(1);
+    expect(opened[0]?.token).toBe(`Bearer ${APP_TOKEN}`);
+    expect(slack.socket.connections).toHaveLength(1);
+    expect(approvals.router).toBeUndefined();
+  });
+
+  it('acknowledges an Approve click on the socket at once, and the approval drives the workflow', async () => {
+    const { id, handle } = await openIncident(client, TASK_QUEUE, 'socket-approve', {
+      alertName: 'SocketTest',
+    });
+    const approve = await click(APPROVE_ACTION, id, 'UALICE');
+    expect(approve.ack['envelope_id']).toEqual(expect.any(String));
+    expect(approve.ms).toBeLessThan(3000);
+    expect(await answerTo(slack, approve.respondPath)).toBe(`Done: you approved incident ${id}.`);
+    const state = await waitForState(handle, (s) => s.stage === 'verify' || s.stage === 'closed');
+    expect(state.approvals).toEqual([
+      expect.objectContaining({ decision: 'approved', actor: 'slack:UALICE', via: 'slack' }),
+    ]);
+    await handle.signal(alertsSignal, [{ ...state.alerts[0]!, status: 'resolved' }]);
+    expect((await handle.result()).outcome).toBe('verified');
+  });
+
+  it('refuses someone who is not an approver, as over HTTP, and records the attempt', async () => {
+    const { id, handle } = await openIncident(client, TASK_QUEUE, 'socket-mallory', {
+      alertName: 'SocketTest',
+    });
+    const attempt = await click(APPROVE_ACTION, id, 'UMALLORY');
+    expect(attempt.ms).toBeLessThan(3000);
+    expect(await answerTo(slack, attempt.respondPath)).toMatch(
+      /^You are not an approver for this incident: slack:UMALLORY/,
+    );
+    const state = await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'decision-refused'));
+    expect(state.approvals).toEqual([]);
+    expect(state.stage).toBe('approve');
+    expect(state.timeline.at(-1)?.message).toMatch(
+      /slack:UMALLORY tried to approve via slack and was refused/,
+    );
+    await handle.terminate('test done');
+  });
+});
