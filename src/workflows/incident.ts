@@ -5,6 +5,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -306,12 +307,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         state.nextEscalationAt = new Date(Date.now() + plan.escalation.timeoutMs).toISOString();
       }
       note('awaiting-approval', `waiting for approval of "${plan.title}" (${plan.risk} risk)`);
-      if (input.announce && !state.announcement) {
+      const channel = plan.slack?.channel ?? input.announce?.channel;
+      // Workflow code from before runbooks named channels posted nothing without SLACK_CHANNEL, even
+      // when a newer worker's plan named one: the patch keeps such histories replaying as they ran.
+      if (channel && !state.announcement && (input.announce || patched('runbook-slack-channel'))) {
         try {
-          state.announcement = await announcements.announceIncident({
-            state,
-            channel: input.announce.channel,
-          });
+          state.announcement = await announcements.announceIncident({ state, channel });
         } catch (err) {
           note('announcement-failed', `the Slack message could not be posted: ${errorMessage(err)}`);
         }
