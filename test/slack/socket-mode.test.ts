@@ -1,7 +1,10 @@
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadSettings } from '../../src/config/settings.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics } from '../../src/lib/metrics.js';
 import { APPROVE_ACTION, createSlackApprovals, type SlackApprovals } from '../../src/slack/approvals.js';
+import { startApi } from '../../src/system.js';
 import { alertsSignal } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { waitForState } from '../support/scenario.js';
@@ -10,6 +13,7 @@ import {
   blockActions,
   openIncident,
   startSlackStandIn,
+  waitFor,
   type SlackStandIn,
 } from '../support/slack.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
@@ -110,5 +114,34 @@ describe('approvals from Slack in Socket Mode', () => {
       /slack:UMALLORY tried to approve via slack and was refused/,
     );
     await handle.terminate('test done');
+  });
+
+  it('when the API starts with an app-level token, then it connects in Socket Mode, serves no /slack/events, and disconnects on stop', async () => {
+    const before = slack.socket.connections.length;
+    const api = await startApi(
+      loadSettings({
+        TEMPORAL_ADDRESS: inject('temporalAddress'),
+        STEADFAST_API_PORT: '0',
+        STEADFAST_API_TOKEN: 'socket-test-token-0123456789',
+        SLACK_APP_TOKEN: APP_TOKEN,
+        SLACK_BOT_TOKEN: 'xoxb-test',
+        SLACK_API_URL: slack.apiUrl,
+      }),
+      createLogger('silent'),
+      createMetrics(),
+    );
+    try {
+      await waitFor(() => (slack.socket.connections.length > before ? true : undefined));
+      expect(slack.socket.open()).toBe(2);
+      expect((await fetch(`${api.server.url}/slack/events`, { method: 'POST' })).status).toBe(404);
+      // The newest connection is the API's: a click on it is answered by the API's handlers.
+      const late = await click(APPROVE_ACTION, 'no-such-incident', 'UALICE');
+      expect(await answerTo(slack, late.respondPath)).toBe(
+        'This incident is closed or no longer exists; nothing changed.',
+      );
+    } finally {
+      await api.stop();
+    }
+    await waitFor(() => (slack.socket.open() === 1 ? true : undefined));
   });
 });

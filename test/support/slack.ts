@@ -40,7 +40,9 @@ export interface SlackStandIn {
   socket: {
     /** The tickets of the connections opened so far (from apps.connections.open's URLs). */
     connections: string[];
-    /** Sends an `interactive` envelope and resolves with the client's acknowledgement. */
+    /** How many connections are open now. */
+    open: () => number;
+    /** Sends an `interactive` envelope on the newest open connection; resolves with its acknowledgement. */
     deliver(payload: Record<string, unknown>): Promise<{ ack: Record<string, unknown>; ms: number }>;
   };
   close: () => Promise<void>;
@@ -77,6 +79,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   const responses: SlackStandIn['responses'] = [];
   const drops: { matches: (call: WebApiCall) => boolean; acted: boolean }[] = [];
   const connections: string[] = [];
+  const open: WebSocket[] = [];
   const acks = new Map<string, (ack: Record<string, unknown>) => void>();
   let seq = 0;
 
@@ -174,6 +177,8 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   const sockets = new WebSocketServer({ server, path: '/link/' });
   sockets.on('connection', (socket, request) => {
     connections.push(new URL(request.url ?? '', 'ws://x').searchParams.get('ticket') ?? '');
+    open.push(socket);
+    socket.on('close', () => open.splice(open.indexOf(socket), 1));
     socket.on('message', (data) => {
       const message = JSON.parse(data.toString()) as Record<string, unknown>;
       const resolve = acks.get(String(message['envelope_id']));
@@ -204,9 +209,12 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     dropNext: (matches, { acted }) => void drops.push({ matches, acted }),
     socket: {
       connections,
+      open: () => open.length,
       deliver: (payload) => {
-        const open = [...sockets.clients].find((s) => s.readyState === WebSocket.OPEN);
-        if (!open) return Promise.reject(new Error('no Socket Mode connection is open'));
+        const newest = open.at(-1);
+        if (newest?.readyState !== WebSocket.OPEN) {
+          return Promise.reject(new Error('no Socket Mode connection is open'));
+        }
         const envelopeId = randomUUID();
         const sent = Date.now();
         return new Promise((resolve, reject) => {
@@ -215,7 +223,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
             clearTimeout(timer);
             resolve({ ack, ms: Date.now() - sent });
           });
-          open.send(
+          newest.send(
             JSON.stringify({
               envelope_id: envelopeId,
               type: 'interactive',
