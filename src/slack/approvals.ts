@@ -55,7 +55,7 @@ export interface SlackApprovals {
   stop: () => Promise<void>;
 }
 
-function createApp(options: SlackApprovalsOptions): { app: App; router?: Router } {
+function boltApp(options: SlackApprovalsOptions): { app: App; router?: Router } {
   const common = {
     token: options.botToken,
     logLevel: LogLevel.ERROR,
@@ -79,7 +79,7 @@ function createApp(options: SlackApprovalsOptions): { app: App; router?: Router 
  * recorded in the incident's timeline.
  */
 export function createSlackApprovals(options: SlackApprovalsOptions): SlackApprovals {
-  const { app, router } = createApp(options);
+  const { app, router } = boltApp(options);
 
   const groupsOf = async (userId: string): Promise<string[]> => {
     const groups: string[] = [];
