@@ -102,11 +102,26 @@ export async function startApi(
   const tokens = await TokenStore.load(settings.auth);
   const client = await createClient(settings.temporal);
   const slack = settings.slack
-    ? createSlackApprovals({ ...settings.slack, temporal: client, logger }).router
+    ? createSlackApprovals({ ...settings.slack, temporal: client, logger })
     : undefined;
-  const app = createApp({ settings, client, tokens, metrics, logger, ...(slack ? { slack } : {}) });
+  const app = createApp({
+    settings,
+    client,
+    tokens,
+    metrics,
+    logger,
+    ...(slack?.router ? { slack: slack.router } : {}),
+  });
   const server = await listen(app, settings.api.host, settings.api.port);
   logger.info({ event: 'api.started', url: server.url }, `API listening on ${server.url}`);
+  if (slack && !slack.router) {
+    // Not awaited: Slack being down must not keep alerts out; the client keeps reconnecting by itself.
+    slack.start().then(
+      () => logger.info({ event: 'slack.socket-connected' }, 'Slack Socket Mode connected'),
+      (err: unknown) =>
+        logger.error({ event: 'slack.socket-failed', err }, 'Slack Socket Mode could not connect'),
+    );
+  }
   let resolveDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   let stopping: Promise<void> | undefined;
@@ -117,6 +132,11 @@ export async function startApi(
     stop: () =>
       (stopping ??= (async () => {
         await server.close();
+        await slack
+          ?.stop()
+          .catch((err: unknown) =>
+            logger.warn({ event: 'slack.stop-failed', err }, 'Slack did not stop cleanly'),
+          );
         await client.connection.close();
         resolveDone();
       })()),

@@ -1,10 +1,16 @@
 import type { WebClient } from '@slack/web-api';
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { IncidentState } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
 import { createSlackClient } from '../notify/slack.js';
 import type { SlackSettings } from '../notify/settings.js';
 import { incidentBlocks, statusLine } from '../slack/blocks.js';
+import { postOnce } from '../slack/post-once.js';
+
+// The metadata event types that mark Steadfast's messages, so a retry finds what an attempt posted.
+export const INCIDENT_MESSAGE = 'steadfast_incident';
+export const INCIDENT_UPDATE = 'steadfast_incident_update';
 
 export interface AnnounceDeps {
   slack?: SlackSettings;
@@ -38,14 +44,18 @@ export function createAnnounceActivities(deps: AnnounceDeps) {
       state: IncidentState;
       channel: string;
     }): Promise<Announcement> {
-      const posted = await slack().chat.postMessage({
-        channel,
-        text: `${state.title}: ${statusLine(state)}`,
-        blocks: incidentBlocks(state, deps.workflowUrl(state.incidentId)),
-        unfurl_links: false,
-      });
-      if (!posted.ts || !posted.channel) throw new Error('Slack did not return the message it posted');
-      return { channel: posted.channel, ts: posted.ts };
+      const { attempt, scheduledTimestampMs } = Context.current().info;
+      return postOnce(
+        slack(),
+        {
+          channel,
+          text: `${state.title}: ${statusLine(state)}`,
+          blocks: incidentBlocks(state, deps.workflowUrl(state.incidentId)),
+          unfurlLinks: false,
+        },
+        { eventType: INCIDENT_MESSAGE, payload: { incident_id: state.incidentId } },
+        { retry: attempt > 1, since: scheduledTimestampMs },
+      );
     },
 
     /** Brings the message up to date and adds the event to its thread. */
@@ -59,13 +69,23 @@ export function createAnnounceActivities(deps: AnnounceDeps) {
       event: string;
     }): Promise<void> {
       const api = slack();
+      const { attempt, scheduledTimestampMs, activityId, workflowExecution, activityRunId } =
+        Context.current().info;
+      // Unique to this call and kept across its retries: a workflow's activity ID within its run.
+      const update = `${workflowExecution?.runId ?? activityRunId ?? ''}/${activityId}`;
+      // chat.update sets the message to the same blocks however often it runs; the thread reply does not.
       await api.chat.update({
         channel: announcement.channel,
         ts: announcement.ts,
         text: `${state.title}: ${statusLine(state)}`,
         blocks: incidentBlocks(state, deps.workflowUrl(state.incidentId)),
       });
-      await api.chat.postMessage({ channel: announcement.channel, thread_ts: announcement.ts, text: event });
+      await postOnce(
+        api,
+        { channel: announcement.channel, threadTs: announcement.ts, text: event },
+        { eventType: INCIDENT_UPDATE, payload: { incident_id: state.incidentId, update } },
+        { retry: attempt > 1, since: scheduledTimestampMs },
+      );
     },
   };
 }

@@ -55,6 +55,16 @@ const envSchema = z.object({
   KUBECONFIG: optional,
   SLACK_SIGNING_SECRET: optional,
   SLACK_BOT_TOKEN: optional,
+  SLACK_APP_TOKEN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .startsWith(
+        'xapp-',
+        'an app-level token, which starts with xapp- (Basic Information → App-Level Tokens, scope connections:write)',
+      )
+      .optional(),
+  ),
   SLACK_API_URL: optionalUrl,
   SLACK_APPROVER_GROUPS: commaList(),
   SLACK_CHANNEL: optional,
@@ -94,9 +104,14 @@ export interface Settings {
   dockerSocket: string;
   /** The kubeconfig file of the cluster Kubernetes actions act on; without it they fail, changing nothing. */
   kubeconfig?: string;
-  /** Slack approvals, when both the signing secret and the bot token are set. */
+  /**
+   * Slack approvals: the bot token with either the app-level token (Socket Mode: the app opens a
+   * WebSocket to Slack, and the signing secret is not needed) or the signing secret (Slack posts to
+   * /slack/events).
+   */
   slack?: {
-    signingSecret: string;
+    signingSecret?: string;
+    appToken?: string;
     botToken: string;
     apiUrl?: string;
     approverGroups: string[];
@@ -130,9 +145,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       throw new SettingsError(`invalid configuration:\n  ${err.message}`);
     throw err;
   }
-  if ((e.SLACK_SIGNING_SECRET === undefined) !== (e.SLACK_BOT_TOKEN === undefined)) {
+  const receiver = e.SLACK_APP_TOKEN ?? e.SLACK_SIGNING_SECRET;
+  if ((receiver === undefined) !== (e.SLACK_BOT_TOKEN === undefined)) {
     throw new SettingsError(
-      'invalid configuration:\n  Slack needs both SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN',
+      'invalid configuration:\n  Slack needs SLACK_BOT_TOKEN and either SLACK_APP_TOKEN (Socket Mode) or ' +
+        'SLACK_SIGNING_SECRET (requests to /slack/events)',
     );
   }
   return {
@@ -178,10 +195,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxHistoryEvents: e.STEADFAST_MAX_HISTORY_EVENTS,
     dockerSocket: e.STEADFAST_DOCKER_SOCKET.replace(/^unix:\/\//, ''),
     ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
-    ...(e.SLACK_SIGNING_SECRET && e.SLACK_BOT_TOKEN
+    ...(receiver && e.SLACK_BOT_TOKEN
       ? {
           slack: {
-            signingSecret: e.SLACK_SIGNING_SECRET,
+            ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),
+            ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}),
             botToken: e.SLACK_BOT_TOKEN,
             ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
             approverGroups: e.SLACK_APPROVER_GROUPS,

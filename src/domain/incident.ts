@@ -96,6 +96,8 @@ export interface Recommendation {
   guards?: GuardPolicy;
   verification: { promql?: string; withinMs: number; intervalMs: number };
   dryRun: boolean;
+  /** The runbook's own Slack channel for the incident's message, in preference to SLACK_CHANNEL. */
+  slack?: { channel: string };
 }
 
 export interface Decision {
@@ -185,7 +187,10 @@ export interface IncidentInput {
   /** Continue as new once the history has this many events, at a safe point. */
   maxHistoryEvents: number;
   dryRun: boolean;
-  /** Where the incident's message goes when it reaches approval (Slack channel); absent: no message. */
+  /**
+   * Where the incident's message goes when it reaches approval (SLACK_CHANNEL), unless its runbook
+   * names a channel; absent: only runbooks that name a channel get a message.
+   */
   announce?: { channel: string };
   carried?: IncidentState;
 }

@@ -87,6 +87,8 @@ export const runbookSchema = z
       })
       .strict()
       .default({ timeout: '15m', escalation: [], finalPolicy: 'abort' }),
+    // Teams own their runbooks, so a runbook may send its incidents' message to the team's channel.
+    slack: z.object({ channel: slackChannel }).strict().optional(),
     dryRun: z.boolean().default(false),
     guards: z
       .object({
@@ -301,5 +303,6 @@ export function planFromRunbook(
       intervalMs: parseDuration(runbook.verify.interval) ?? 10_000,
     },
     dryRun: defaults.dryRun || runbook.dryRun,
+    ...(runbook.slack ? { slack: { channel: runbook.slack.channel } } : {}),
   };
 }

@@ -11,7 +11,10 @@ import { APPROVE_ACTION, REJECT_ACTION } from './actions.js';
 export { APPROVE_ACTION, REJECT_ACTION };
 
 export interface SlackApprovalsOptions {
-  signingSecret: string;
+  /** Socket Mode when set: the app opens a WebSocket to Slack (an app-level token, xapp-…). */
+  appToken?: string;
+  /** Otherwise Slack posts to /slack/events, signed with this secret. */
+  signingSecret?: string;
   botToken: string;
   /** The Web API's base URL (`https://slack.com/api/` unless a stand-in is used). */
   apiUrl?: string;
@@ -43,20 +46,40 @@ function refusalText(err: unknown): string {
   return 'This incident is closed or no longer exists; nothing changed.';
 }
 
-/**
- * Slack's interactivity endpoint (POST /slack/events, Bolt's default path): every request's signature
- * and timestamp are verified by Bolt; an Approve or Reject click is acknowledged at once (Slack waits
- * 3 seconds at most) and becomes a Workflow Update with the clicker as actor (`slack:<user ID>`). A
- * refused click gets an ephemeral answer and is recorded in the incident's timeline.
- */
-export function createSlackApprovals(options: SlackApprovalsOptions): { router: Router; app: App } {
-  const receiver = new ExpressReceiver({ signingSecret: options.signingSecret, logLevel: LogLevel.ERROR });
-  const app = new App({
-    receiver,
+export interface SlackApprovals {
+  app: App;
+  /** POST /slack/events, for the API to serve; absent in Socket Mode, where nothing listens for Slack. */
+  router?: Router;
+  /** Opens the Socket Mode connection and resolves once Slack says hello; nothing to do over HTTP. */
+  start: () => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+function boltApp(options: SlackApprovalsOptions): { app: App; router?: Router } {
+  const common = {
     token: options.botToken,
     logLevel: LogLevel.ERROR,
+    // In Socket Mode the same options reach the client that calls apps.connections.open.
     ...(options.apiUrl ? { clientOptions: { slackApiUrl: options.apiUrl } } : {}),
-  });
+  };
+  if (options.appToken) {
+    return { app: new App({ ...common, socketMode: true, appToken: options.appToken }) };
+  }
+  if (!options.signingSecret) throw new Error('Slack approvals need an app-level token or a signing secret');
+  const receiver = new ExpressReceiver({ signingSecret: options.signingSecret, logLevel: LogLevel.ERROR });
+  return { app: new App({ ...common, receiver }), router: receiver.router };
+}
+
+/**
+ * Approve and Reject clicks from Slack, delivered either to the interactivity endpoint (POST
+ * /slack/events, Bolt's default path, where Bolt verifies every request's signature and timestamp)
+ * or, with an app-level token, over a Socket Mode WebSocket the app opens to Slack (no public URL).
+ * Either way a click is acknowledged at once (Slack waits 3 seconds at most) and becomes a Workflow
+ * Update with the clicker as actor (`slack:<user ID>`). A refused click gets an ephemeral answer and is
+ * recorded in the incident's timeline.
+ */
+export function createSlackApprovals(options: SlackApprovalsOptions): SlackApprovals {
+  const { app, router } = boltApp(options);
 
   const groupsOf = async (userId: string): Promise<string[]> => {
     const groups: string[] = [];
@@ -109,5 +132,10 @@ export function createSlackApprovals(options: SlackApprovalsOptions): { router: 
       }
     });
   }
-  return { router: receiver.router, app };
+  if (router) return { app, router, start: async () => undefined, stop: async () => undefined };
+  return {
+    app,
+    start: () => app.start().then(() => undefined),
+    stop: () => app.stop().then(() => undefined),
+  };
 }

@@ -400,12 +400,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
             ? `waiting for a person to approve "${plan.title}" again or resolve the incident, after a guard refused an action`
             : `waiting for approval of "${plan.title}" (${plan.risk} risk)`,
         );
-        if (input.announce && !state.announcement) {
+        const channel = plan.slack?.channel ?? input.announce?.channel;
+        // Workflow code from before runbooks named channels posted nothing without SLACK_CHANNEL, even
+        // when a newer worker's plan named one: the patch keeps such histories replaying as they ran.
+        if (channel && !state.announcement && (input.announce || patched('runbook-slack-channel'))) {
           try {
-            state.announcement = await announcements.announceIncident({
-              state,
-              channel: input.announce.channel,
-            });
+            state.announcement = await announcements.announceIncident({ state, channel });
           } catch (err) {
             note('announcement-failed', `the Slack message could not be posted: ${errorMessage(err)}`);
           }

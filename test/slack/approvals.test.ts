@@ -1,6 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testActivities } from '../support/activities.js';
@@ -12,76 +10,20 @@ import type { IncidentState } from '../../src/domain/incident.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { APPROVE_ACTION, createSlackApprovals, REJECT_ACTION } from '../../src/slack/approvals.js';
-import { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertsSignal, stateQuery } from '../../src/workflows/messages.js';
-import { makeAlert, waitForState } from '../support/scenario.js';
+import { waitForState } from '../support/scenario.js';
+import {
+  answerTo,
+  blockActions,
+  openIncident as openSlackIncident,
+  startSlackStandIn,
+  waitFor,
+  type SlackStandIn,
+} from '../support/slack.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'slack-tests';
 const SIGNING_SECRET = 'test-signing-secret-0123456789';
-
-/** Slack's side, played locally: the Web API (auth.test, usergroups.users.list) and response_url. */
-interface WebApiCall {
-  method: string;
-  token: string;
-  args: Record<string, unknown>;
-}
-
-interface SlackStandIn {
-  url: string;
-  responses: { path: string; body: { text?: string; response_type?: string } }[];
-  calls: WebApiCall[];
-  close: () => Promise<void>;
-}
-
-async function startSlackStandIn(): Promise<SlackStandIn> {
-  const responses: SlackStandIn['responses'] = [];
-  const calls: WebApiCall[] = [];
-  let ts = 1000;
-  const argsOf = (raw: string, type: string | undefined): Record<string, unknown> => {
-    if (type?.includes('json')) return JSON.parse(raw) as Record<string, unknown>;
-    const args: Record<string, unknown> = {};
-    for (const [k, v] of new URLSearchParams(raw)) args[k] = k === 'blocks' ? (JSON.parse(v) as unknown) : v;
-    return args;
-  };
-  const server: Server = createServer((req, res) => {
-    let raw = '';
-    req.on('data', (c: Buffer) => (raw += c.toString()));
-    req.on('end', () => {
-      const path = req.url ?? '';
-      res.setHeader('content-type', 'application/json');
-      if (path.startsWith('/api/auth.test')) {
-        res.end(JSON.stringify({ ok: true, user_id: 'UBOT', team_id: 'T1', bot_id: 'BBOT' }));
-      } else if (path.startsWith('/api/usergroups.users.list')) {
-        res.end(JSON.stringify({ ok: true, users: raw.includes('SONCALL') ? ['UGROUPIE'] : [] }));
-      } else if (path.startsWith('/api/chat.')) {
-        const method = path.slice(5).split('?')[0] ?? '';
-        const args = argsOf(raw, req.headers['content-type']);
-        calls.push({ method, token: req.headers.authorization ?? '', args });
-        res.end(
-          JSON.stringify({
-            ok: true,
-            channel: args['channel'],
-            ts: method === 'chat.postMessage' ? `${++ts}.0001` : args['ts'],
-          }),
-        );
-      } else if (path.startsWith('/respond/')) {
-        responses.push({ path, body: JSON.parse(raw) as SlackStandIn['responses'][number]['body'] });
-        res.end('{"ok":true}');
-      } else {
-        res.statusCode = 404;
-        res.end(JSON.stringify({ ok: false, error: 'unknown_method' }));
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    responses,
-    calls,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
-}
 
 let client: Client;
 let worker: TestWorker;
@@ -112,27 +54,7 @@ async function click(
   options: { secret?: string; ageSeconds?: number } = {},
 ): Promise<{ status: number; ms: number; respondPath: string }> {
   const respondPath = `/respond/${++clicks}`;
-  const payload = {
-    type: 'block_actions',
-    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T1' },
-    api_app_id: 'A1',
-    token: 'legacy-verification-token',
-    container: { type: 'message', message_ts: '1.2', channel_id: 'C1', is_ephemeral: false },
-    trigger_id: '1.2.3',
-    team: { id: 'T1', domain: 'example' },
-    channel: { id: 'C1', name: 'incidents' },
-    response_url: `${slack.url}${respondPath}`,
-    actions: [
-      {
-        action_id: actionId,
-        block_id: 'decision',
-        value: incidentId,
-        type: 'button',
-        action_ts: String(Date.now() / 1000),
-        text: { type: 'plain_text', text: 'Approve' },
-      },
-    ],
-  };
+  const payload = blockActions(actionId, incidentId, userId, `${slack.url}${respondPath}`);
   const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
   const timestamp = Math.floor(Date.now() / 1000) - (options.ageSeconds ?? 0);
   const started = Date.now();
@@ -149,40 +71,8 @@ async function click(
   return { status: response.status, ms: Date.now() - started, respondPath };
 }
 
-async function answerTo(respondPath: string): Promise<string> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const found = slack.responses.find((r) => r.path === respondPath);
-    if (found) {
-      expect(found.body.response_type).toBe('ephemeral');
-      return found.body.text ?? '';
-    }
-    if (Date.now() > deadline) throw new Error(`no answer at ${respondPath}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function openIncident(name: string, announce?: { channel: string }) {
-  const id = `${name}-${Date.now().toString(36)}`;
-  const handle = await client.workflow.signalWithStart(incidentWorkflow, {
-    workflowId: id,
-    taskQueue: TASK_QUEUE,
-    args: [
-      {
-        incidentId: id,
-        correlationKey: id,
-        debounceMs: 100,
-        maxHistoryEvents: 5000,
-        dryRun: false,
-        ...(announce ? { announce } : {}),
-      },
-    ],
-    signal: alertsSignal,
-    signalArgs: [[makeAlert({ alertName: 'SlackTest', labels: { service: 'web' } })]],
-  });
-  await waitForState(handle, (s) => s.stage === 'approve');
-  return { id, handle };
-}
+const openIncident = (name: string, announce?: { channel: string }) =>
+  openSlackIncident(client, TASK_QUEUE, name, { alertName: 'SlackTest', ...(announce ? { announce } : {}) });
 
 beforeAll(async () => {
   slack = await startSlackStandIn();
@@ -190,7 +80,7 @@ beforeAll(async () => {
   worker = await startTestWorker(
     testActivities({
       runbooks: { 'wait.yaml': RUNBOOK },
-      notify: { slack: { token: 'xoxb-test', apiUrl: `${slack.url}/api/` } },
+      notify: { slack: { token: 'xoxb-test', apiUrl: slack.apiUrl } },
     }),
     TASK_QUEUE,
   );
@@ -198,7 +88,7 @@ beforeAll(async () => {
   const approvals = createSlackApprovals({
     signingSecret: SIGNING_SECRET,
     botToken: 'xoxb-test',
-    apiUrl: `${slack.url}/api/`,
+    apiUrl: slack.apiUrl,
     temporal: client,
     logger: createLogger('silent'),
     approverGroups: ['SONCALL'],
@@ -235,7 +125,7 @@ describe('approvals from Slack', () => {
     const attempt = await click(APPROVE_ACTION, id, 'UMALLORY');
     expect(attempt.status).toBe(200);
     expect(attempt.ms).toBeLessThan(3000);
-    expect(await answerTo(attempt.respondPath)).toMatch(
+    expect(await answerTo(slack, attempt.respondPath)).toMatch(
       /^You are not an approver for this incident: slack:UMALLORY/,
     );
     const state = await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'decision-refused'));
@@ -248,9 +138,9 @@ describe('approvals from Slack', () => {
   it('lets a member of an approver group approve, and answers a double click without changing anything', async () => {
     const { id, handle } = await openIncident('slack-group');
     const first = await click(APPROVE_ACTION, id, 'UGROUPIE');
-    expect(await answerTo(first.respondPath)).toBe(`Done: you approved incident ${id}.`);
+    expect(await answerTo(slack, first.respondPath)).toBe(`Done: you approved incident ${id}.`);
     const second = await click(APPROVE_ACTION, id, 'UALICE');
-    expect(await answerTo(second.respondPath)).toBe(
+    expect(await answerTo(slack, second.respondPath)).toBe(
       'Nothing changed: this incident was already approved by slack:UGROUPIE.',
     );
     const state = await handle.query(stateQuery);
@@ -269,10 +159,10 @@ describe('approvals from Slack', () => {
   it('answers a click on a closed incident plainly', async () => {
     const { id, handle } = await openIncident('slack-closed');
     const reject = await click(REJECT_ACTION, id, 'UALICE');
-    expect(await answerTo(reject.respondPath)).toBe(`Done: you rejected incident ${id}.`);
+    expect(await answerTo(slack, reject.respondPath)).toBe(`Done: you rejected incident ${id}.`);
     expect((await handle.result()).outcome).toBe('rejected');
     const late = await click(APPROVE_ACTION, id, 'UALICE');
-    expect(await answerTo(late.respondPath)).toMatch(/closed/);
+    expect(await answerTo(slack, late.respondPath)).toMatch(/closed/);
   });
 
   it('posts the incident with Approve / Reject, then keeps the message current and the details in its thread', async () => {
@@ -291,9 +181,9 @@ describe('approvals from Slack', () => {
     expect(blocks).toContain('*Recommended:* Wait it out (low risk)');
     expect(blocks).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/${id}`);
     const ts = (await handle.query(stateQuery)).announcement?.ts;
-    expect(ts).toMatch(/^\d+\.0001$/);
+    expect(ts).toMatch(/^\d+\.\d{6}$/);
 
-    await answerTo((await click(APPROVE_ACTION, id, 'UALICE')).respondPath);
+    await answerTo(slack, (await click(APPROVE_ACTION, id, 'UALICE')).respondPath);
     const approved = await waitFor(() =>
       mine().find(
         (c) =>
@@ -319,13 +209,3 @@ describe('approvals from Slack', () => {
     ]);
   });
 });
-
-async function waitFor<T>(find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = find();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

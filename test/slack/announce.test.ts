@@ -1,0 +1,165 @@
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INCIDENT_MESSAGE } from '../../src/activities/announce.js';
+import { alertsSignal, approveUpdate, rejectUpdate, stateQuery } from '../../src/workflows/messages.js';
+import { testActivities } from '../support/activities.js';
+import { waitForState } from '../support/scenario.js';
+import { openIncident, startSlackStandIn, type SlackStandIn } from '../support/slack.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+
+const TASK_QUEUE = 'slack-announce-tests';
+
+const runbook = (alert: string, extra = ''): string => `
+title: Wait it out
+match: { alertnames: [${alert}] }
+risk: low
+approvers: ['slack:UALICE']
+${extra}
+steps:
+  - action: wait
+    duration: 1s
+verify: { within: 30s, interval: 1s }
+`;
+
+let client: Client;
+let worker: TestWorker;
+let slack: SlackStandIn;
+
+const incidentMessages = (id: string) =>
+  slack.messages.filter((m) => !m.threadTs && JSON.stringify(m.metadata ?? {}).includes(id));
+const incidentPosts = (id: string) =>
+  slack.calls.filter(
+    (c) => c.method === 'chat.postMessage' && !c.args['thread_ts'] && JSON.stringify(c.args).includes(id),
+  );
+const announced = (handle: Parameters<typeof waitForState>[0]) =>
+  waitForState(handle, (s) => s.announcement !== undefined);
+
+beforeAll(async () => {
+  slack = await startSlackStandIn();
+  client = await testClient();
+  worker = await startTestWorker(
+    testActivities({
+      runbooks: {
+        'team.yaml': runbook('TeamChannel', "slack: { channel: '#payments' }"),
+        'plain.yaml': runbook('NoChannel'),
+      },
+      notify: { slack: { token: 'xoxb-test', apiUrl: slack.apiUrl } },
+    }),
+    TASK_QUEUE,
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop();
+  await slack?.close();
+});
+
+describe("the incident's Slack channel", () => {
+  it("when the runbook names a channel, then the message goes there instead of SLACK_CHANNEL's", async () => {
+    const { id, handle } = await openIncident(client, TASK_QUEUE, 'team-channel', {
+      alertName: 'TeamChannel',
+      announce: { channel: 'CINCIDENTS' },
+    });
+    const state = await announced(handle);
+    expect(incidentPosts(id).map((c) => c.args['channel'])).toEqual(['#payments']);
+    expect(incidentMessages(id).map((m) => m.channel)).toEqual(['CPAYMENTS01']);
+    expect(state.announcement).toEqual({ channel: 'CPAYMENTS01', ts: incidentMessages(id)[0]?.ts });
+    await handle.terminate('test done');
+  });
+
+  it('when the runbook names a channel and SLACK_CHANNEL is unset, then the message still goes there', async () => {
+    const { id, handle } = await openIncident(client, TASK_QUEUE, 'team-only', { alertName: 'TeamChannel' });
+    expect((await announced(handle)).announcement?.channel).toBe('CPAYMENTS01');
+    expect(incidentMessages(id)).toHaveLength(1);
+    await handle.terminate('test done');
+  });
+
+  it('when neither the runbook nor SLACK_CHANNEL names a channel, then nothing is posted', async () => {
+    const { id, handle } = await openIncident(client, TASK_QUEUE, 'no-channel', { alertName: 'NoChannel' });
+    await handle.executeUpdate(rejectUpdate, { args: [{ actor: 'slack:UALICE', via: 'slack' }] });
+    const closed = await handle.result();
+    expect(closed.outcome).toBe('rejected');
+    expect(closed.announcement).toBeUndefined();
+    const history = await handle.fetchHistory();
+    const scheduled = (history.events ?? []).map(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name,
+    );
+    expect(scheduled).toContain('recommendRunbook');
+    expect(scheduled).not.toContain('announceIncident');
+    expect(slack.calls.filter((c) => JSON.stringify(c.args).includes(id))).toEqual([]);
+  });
+});
+
+describe('posting the incident message once', () => {
+  it('when the answer to the post is lost, then the retry finds the message instead of posting again', async () => {
+    slack.dropNext(
+      (c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes('lost-answer-'),
+      {
+        acted: true,
+      },
+    );
+    const { id, handle } = await openIncident(client, TASK_QUEUE, 'lost-answer', {
+      alertName: 'TeamChannel',
+    });
+    const state = await announced(handle);
+    expect(incidentPosts(id)).toHaveLength(1);
+    const [message] = incidentMessages(id);
+    expect(message?.metadata).toEqual({ event_type: INCIDENT_MESSAGE, event_payload: { incident_id: id } });
+    expect(state.announcement).toEqual({ channel: 'CPAYMENTS01', ts: message?.ts });
+    // The retry looked the #name up, then the channel's history, before deciding not to post.
+    const looked = slack.calls.filter(
+      (c) => c.method === 'conversations.history' && c.args['channel'] === 'CPAYMENTS01',
+    );
+    expect(looked.length).toBeGreaterThan(0);
+    expect(slack.calls.some((c) => c.method === 'conversations.list')).toBe(true);
+    expect(state.timeline.map((t) => t.event)).not.toContain('announcement-failed');
+    await handle.terminate('test done');
+  });
+
+  it('when the post never reached Slack, then the retry looks, finds nothing and posts', async () => {
+    slack.dropNext(
+      (c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes('not-arrived-'),
+      {
+        acted: false,
+      },
+    );
+    const { id, handle } = await openIncident(client, TASK_QUEUE, 'not-arrived', {
+      alertName: 'NoChannel',
+      announce: { channel: 'CINCIDENTS' },
+    });
+    const state = await announced(handle);
+    expect(incidentPosts(id)).toHaveLength(2);
+    expect(incidentMessages(id)).toHaveLength(1);
+    expect(state.announcement).toEqual({ channel: 'CINCIDENTS', ts: incidentMessages(id)[0]?.ts });
+    const looked = slack.calls.filter(
+      (c) => c.method === 'conversations.history' && c.args['channel'] === 'CINCIDENTS',
+    );
+    expect(looked.length).toBeGreaterThan(0);
+    await handle.terminate('test done');
+  });
+
+  it('when the answer to a thread reply is lost, then the retry does not reply twice', async () => {
+    const { id, handle } = await openIncident(client, TASK_QUEUE, 'lost-reply', {
+      alertName: 'NoChannel',
+      announce: { channel: 'CINCIDENTS' },
+    });
+    const ts = (await announced(handle)).announcement?.ts;
+    const approvedText = 'slack:UALICE approved the remediation via slack';
+    slack.dropNext((c) => c.args['thread_ts'] === ts && c.args['text'] === approvedText, { acted: true });
+    await handle.executeUpdate(approveUpdate, { args: [{ actor: 'slack:UALICE', via: 'slack' }] });
+    const state = await handle.query(stateQuery);
+    await handle.signal(alertsSignal, [{ ...state.alerts[0]!, status: 'resolved' }]);
+    expect((await handle.result()).outcome).toBe('verified');
+    const thread = slack.messages.filter((m) => m.threadTs === ts).map((m) => m.text);
+    expect(thread).toEqual([
+      approvedText,
+      'waited 1s',
+      'Verified: all alerts resolved',
+      'remediation verified: all alerts resolved',
+    ]);
+    expect(
+      slack.calls.filter((c) => c.method === 'conversations.replies' && c.args['ts'] === ts).length,
+    ).toBeGreaterThan(0);
+    expect(incidentMessages(id)).toHaveLength(1);
+  });
+});

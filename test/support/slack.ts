@@ -1,0 +1,318 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import { WebSocket, WebSocketServer } from 'ws';
+import { incidentWorkflow } from '../../src/workflows/incident.js';
+import { alertsSignal } from '../../src/workflows/messages.js';
+import { makeAlert, waitForState } from './scenario.js';
+
+/** One call to the Web API, as the stand-in received it. */
+export interface WebApiCall {
+  method: string;
+  token: string;
+  args: Record<string, unknown>;
+}
+
+/** A message the stand-in holds, as Slack would keep it. */
+export interface PostedMessage {
+  channel: string;
+  ts: string;
+  threadTs?: string;
+  text: string;
+  metadata?: unknown;
+}
+
+export interface SlackStandIn {
+  /** The stand-in's base URL; the Web API is at `${url}/api/`. */
+  url: string;
+  apiUrl: string;
+  calls: WebApiCall[];
+  messages: PostedMessage[];
+  /** What was posted to each response_url. */
+  responses: { path: string; body: { text?: string; response_type?: string } }[];
+  /**
+   * The next call that `matches` gets no answer: the connection is dropped. With `acted`, Slack does
+   * what was asked first (the answer is lost on its way back); without, the request never arrives.
+   */
+  dropNext(matches: (call: WebApiCall) => boolean, options: { acted: boolean }): void;
+  /** Socket Mode: the WebSocket side of Slack. */
+  socket: {
+    /** The tickets of the connections opened so far (from apps.connections.open's URLs). */
+    connections: string[];
+    /** How many connections are open now. */
+    open: () => number;
+    /** Sends an `interactive` envelope on the newest open connection; resolves with its acknowledgement. */
+    deliver(payload: Record<string, unknown>): Promise<{ ack: Record<string, unknown>; ms: number }>;
+  };
+  close: () => Promise<void>;
+}
+
+/** Slack's channels in the stand-in: name → ID. */
+const CHANNELS: Record<string, string> = {
+  incidents: 'CINCIDENTS',
+  payments: 'CPAYMENTS01',
+  'payments-oncall': 'CPAYONCALL1',
+};
+
+const argsOf = (raw: string, type: string | undefined): Record<string, unknown> => {
+  if (type?.includes('json')) return JSON.parse(raw) as Record<string, unknown>;
+  const args: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(raw)) {
+    args[k] = k === 'blocks' || k === 'metadata' ? (JSON.parse(v) as unknown) : v;
+  }
+  return args;
+};
+
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+const channelIdOf = (channel: string): string | undefined =>
+  /^[CGD][A-Z0-9]+$/.test(channel) ? channel : CHANNELS[channel.replace(/^#/, '')];
+
+/**
+ * Slack's side, played locally: the Web API (auth, user groups, chat, conversations, Socket Mode's
+ * apps.connections.open), response_url, and the Socket Mode WebSocket.
+ */
+export async function startSlackStandIn(): Promise<SlackStandIn> {
+  const calls: WebApiCall[] = [];
+  const messages: PostedMessage[] = [];
+  const responses: SlackStandIn['responses'] = [];
+  const drops: { matches: (call: WebApiCall) => boolean; acted: boolean }[] = [];
+  const connections: string[] = [];
+  const open: WebSocket[] = [];
+  const acks = new Map<string, (ack: Record<string, unknown>) => void>();
+  let seq = 0;
+
+  const history = (args: Record<string, unknown>, inThread: (m: PostedMessage) => boolean): object => {
+    const oldest = Number(args['oldest'] ?? 0);
+    const limit = Number(args['limit'] ?? 100);
+    const from = Number(args['cursor'] ?? 0);
+    const all = messages.filter((m) => m.channel === args['channel'] && inThread(m) && Number(m.ts) > oldest);
+    const page = all.slice(from, from + limit).map((m) => ({
+      type: 'message',
+      ts: m.ts,
+      text: m.text,
+      ...(m.threadTs ? { thread_ts: m.threadTs } : {}),
+      // As Slack does: metadata only for those who ask for it.
+      ...(m.metadata && String(args['include_all_metadata']) === 'true' ? { metadata: m.metadata } : {}),
+    }));
+    const more = from + limit < all.length;
+    return {
+      ok: true,
+      messages: page,
+      has_more: more,
+      response_metadata: { next_cursor: more ? String(from + limit) : '' },
+    };
+  };
+
+  const answer = (method: string, args: Record<string, unknown>, raw: string): object => {
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, user_id: 'UBOT', team_id: 'T1', bot_id: 'BBOT' };
+      case 'usergroups.users.list':
+        return { ok: true, users: raw.includes('SONCALL') ? ['UGROUPIE'] : [] };
+      case 'apps.connections.open': {
+        const ticket = randomUUID();
+        return { ok: true, url: `${wsBase}/link/?ticket=${ticket}&app_id=A1` };
+      }
+      case 'chat.postMessage': {
+        const channel = channelIdOf(text(args['channel']));
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        const message: PostedMessage = {
+          channel,
+          ts: `${Math.floor(Date.now() / 1000)}.${String(++seq).padStart(6, '0')}`,
+          text: text(args['text']),
+          ...(args['thread_ts'] ? { threadTs: text(args['thread_ts']) } : {}),
+          ...(args['metadata'] ? { metadata: args['metadata'] } : {}),
+        };
+        messages.push(message);
+        return { ok: true, channel, ts: message.ts };
+      }
+      case 'chat.update':
+        return { ok: true, channel: args['channel'], ts: args['ts'] };
+      case 'conversations.history':
+        return history(args, (m) => m.threadTs === undefined);
+      case 'conversations.replies':
+        return history(args, (m) => m.ts === args['ts'] || m.threadTs === args['ts']);
+      case 'conversations.list':
+        return {
+          ok: true,
+          channels: Object.entries(CHANNELS).map(([name, id]) => ({ id, name })),
+          response_metadata: { next_cursor: '' },
+        };
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    let raw = '';
+    req.on('data', (c: Buffer) => (raw += c.toString()));
+    req.on('end', () => {
+      const path = req.url ?? '';
+      res.setHeader('content-type', 'application/json');
+      if (path.startsWith('/api/')) {
+        const method = path.slice(5).split('?')[0] ?? '';
+        const args = argsOf(raw, req.headers['content-type']);
+        const call = { method, token: req.headers.authorization ?? '', args };
+        calls.push(call);
+        const drop = drops.find((d) => d.matches(call));
+        if (drop) {
+          drops.splice(drops.indexOf(drop), 1);
+          if (drop.acted) answer(method, args, raw);
+          req.socket.destroy();
+          return;
+        }
+        res.end(JSON.stringify(answer(method, args, raw)));
+      } else if (path.startsWith('/respond/')) {
+        responses.push({ path, body: JSON.parse(raw) as SlackStandIn['responses'][number]['body'] });
+        res.end('{"ok":true}');
+      } else {
+        res.statusCode = 404;
+        res.end(JSON.stringify({ ok: false, error: 'not_found' }));
+      }
+    });
+  });
+
+  const sockets = new WebSocketServer({ server, path: '/link/' });
+  sockets.on('connection', (socket, request) => {
+    connections.push(new URL(request.url ?? '', 'ws://x').searchParams.get('ticket') ?? '');
+    open.push(socket);
+    socket.on('close', () => open.splice(open.indexOf(socket), 1));
+    socket.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as Record<string, unknown>;
+      const resolve = acks.get(String(message['envelope_id']));
+      acks.delete(String(message['envelope_id']));
+      resolve?.(message);
+    });
+    socket.send(
+      JSON.stringify({
+        type: 'hello',
+        num_connections: sockets.clients.size,
+        debug_info: { host: 'stand-in', approximate_connection_time: 3600 },
+        connection_info: { app_id: 'A1' },
+      }),
+    );
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const wsBase = `ws://127.0.0.1:${port}`;
+
+  return {
+    url,
+    apiUrl: `${url}/api/`,
+    calls,
+    messages,
+    responses,
+    dropNext: (matches, { acted }) => void drops.push({ matches, acted }),
+    socket: {
+      connections,
+      open: () => open.length,
+      deliver: (payload) => {
+        const newest = open.at(-1);
+        if (newest?.readyState !== WebSocket.OPEN) {
+          return Promise.reject(new Error('no Socket Mode connection is open'));
+        }
+        const envelopeId = randomUUID();
+        const sent = Date.now();
+        return new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no ack for envelope ${envelopeId}`)), 10_000);
+          acks.set(envelopeId, (ack) => {
+            clearTimeout(timer);
+            resolve({ ack, ms: Date.now() - sent });
+          });
+          newest.send(
+            JSON.stringify({
+              envelope_id: envelopeId,
+              type: 'interactive',
+              payload,
+              accepts_response_payload: false,
+            }),
+          );
+        });
+      },
+    },
+    close: async () => {
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** A button click as Slack describes it (block_actions), with the response_url to answer at. */
+export function blockActions(
+  actionId: string,
+  incidentId: string,
+  userId: string,
+  responseUrl: string,
+): Record<string, unknown> {
+  return {
+    type: 'block_actions',
+    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy-verification-token',
+    container: { type: 'message', message_ts: '1.2', channel_id: 'C1', is_ephemeral: false },
+    trigger_id: '1.2.3',
+    team: { id: 'T1', domain: 'example' },
+    channel: { id: 'C1', name: 'incidents' },
+    response_url: responseUrl,
+    actions: [
+      {
+        action_id: actionId,
+        block_id: 'decision',
+        value: incidentId,
+        type: 'button',
+        action_ts: String(Date.now() / 1000),
+        text: { type: 'plain_text', text: 'Approve' },
+      },
+    ],
+  };
+}
+
+/** The ephemeral answer posted to `respondPath`, once it comes. */
+export async function answerTo(slack: SlackStandIn, respondPath: string): Promise<string> {
+  const found = await waitFor(() => slack.responses.find((r) => r.path === respondPath));
+  if (found.body.response_type !== 'ephemeral') throw new Error(`answer at ${respondPath} is not ephemeral`);
+  return found.body.text ?? '';
+}
+
+export async function waitFor<T>(find: () => T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Opens an incident for `alertName` and waits until it awaits approval. */
+export async function openIncident(
+  client: Client,
+  taskQueue: string,
+  name: string,
+  options: { alertName: string; announce?: { channel: string } },
+) {
+  const id = `${name}-${Date.now().toString(36)}`;
+  const handle = await client.workflow.signalWithStart(incidentWorkflow, {
+    workflowId: id,
+    taskQueue,
+    args: [
+      {
+        incidentId: id,
+        correlationKey: id,
+        debounceMs: 100,
+        maxHistoryEvents: 5000,
+        dryRun: false,
+        ...(options.announce ? { announce: options.announce } : {}),
+      },
+    ],
+    signal: alertsSignal,
+    signalArgs: [[makeAlert({ alertName: options.alertName, labels: { service: 'web' } })]],
+  });
+  await waitForState(handle, (s) => s.stage === 'approve');
+  return { id, handle };
+}
