@@ -46,6 +46,7 @@ export async function startWorker(
       approvers: settings.approvers,
       dryRun: settings.dryRun,
       guards: settings.guards,
+      autoApproveLowRisk: settings.autoApproveLowRisk,
       ...(settings.escalationWebhookUrl ? { escalationWebhookUrl: settings.escalationWebhookUrl } : {}),
     },
     incidentUrl: (id) => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id),

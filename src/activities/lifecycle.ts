@@ -1,3 +1,4 @@
+import { breakdown } from '../domain/breakdown.js';
 import type { IncidentState, Stage } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
@@ -52,12 +53,16 @@ export function createLifecycleActivities(deps: { logger: Logger; metrics: Metri
       const total = seconds(state.milestones.opened, state.milestones.closed);
       if (total !== undefined) metrics.timeToClose.observe({ outcome }, total);
       if (state.duplicatesDropped > 0) metrics.duplicatesDropped.inc(state.duplicatesDropped);
+      const times = breakdown(state);
+      for (const [phase, secs] of Object.entries(times.phases))
+        metrics.incidentPhase.observe({ phase }, secs);
       deps.logger.info(
         {
           event: 'incident.closed',
           incidentId: state.incidentId,
           outcome,
           milestones: state.milestones,
+          breakdown: times,
           actions: state.actions.length,
         },
         `incident ${state.incidentId} closed: ${outcome}`,

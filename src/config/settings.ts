@@ -46,6 +46,7 @@ const envSchema = z.object({
     .transform((xs) => xs.map((x) => parseDuration(x) ?? 0)),
   STEADFAST_ESCALATION_WEBHOOK_URL: optionalUrl,
   STEADFAST_DRY_RUN: bool.default(false),
+  STEADFAST_AUTO_APPROVE_LOW_RISK: bool.default(false),
   STEADFAST_GUARD_COOLDOWN: durationMs('5m'),
   STEADFAST_GUARD_MAX_ACTIONS: z.coerce.number().int().min(1).max(1000).default(3),
   STEADFAST_GUARD_WINDOW: durationMs('1h'),
@@ -98,6 +99,8 @@ export interface Settings {
   seasonalOffsetsMs: number[];
   escalationWebhookUrl?: string;
   dryRun: boolean;
+  /** Approve low-risk runbooks at once, without waiting for people. */
+  autoApproveLowRisk: boolean;
   /** Guards for runbooks that set none of their own. */
   guards: GuardPolicy;
   maxHistoryEvents: number;
@@ -186,6 +189,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     seasonalOffsetsMs: e.STEADFAST_SEASONAL_OFFSETS,
     escalationWebhookUrl: e.STEADFAST_ESCALATION_WEBHOOK_URL,
     dryRun: e.STEADFAST_DRY_RUN,
+    autoApproveLowRisk: e.STEADFAST_AUTO_APPROVE_LOW_RISK,
     guards: {
       cooldownMs: e.STEADFAST_GUARD_COOLDOWN,
       maxActionsPerTarget: e.STEADFAST_GUARD_MAX_ACTIONS,

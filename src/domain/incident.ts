@@ -26,6 +26,19 @@ export type Outcome =
   | 'no-runbook' // nothing to run and the alerts resolved
   | 'dry-run'; // the plan was previewed, nothing was changed
 
+export const MILESTONES = [
+  'fault',
+  'alertFiring',
+  'opened',
+  'recommended',
+  'approved',
+  'firstAction',
+  'actionsDone',
+  'verified',
+  'closed',
+] as const;
+export type Milestone = (typeof MILESTONES)[number];
+
 export interface TimelineEntry {
   at: string;
   stage: Stage;
@@ -169,13 +182,11 @@ export interface IncidentState {
   /** The incident's Slack message, once posted. */
   announcement?: { channel: string; ts: string };
   timeline: TimelineEntry[];
-  /** Times of the milestones, for MTTR breakdowns. */
-  milestones: Partial<
-    Record<
-      'opened' | 'recommended' | 'approved' | 'firstAction' | 'actionsDone' | 'verified' | 'closed',
-      string
-    >
-  >;
+  /**
+   * Times of the milestones, for MTTR breakdowns: `fault` when the alert says when its fault began
+   * (annotation `fault_started_at`), `alertFiring` when the first alert started firing.
+   */
+  milestones: Partial<Record<Milestone, string>>;
 }
 
 /** The workflow's input; `carried` is set when a long incident continues as new. */

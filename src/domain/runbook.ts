@@ -227,6 +227,8 @@ export interface PlanDefaults {
   dryRun: boolean;
   /** Guards for runbooks that set none of their own. */
   guards?: GuardPolicy;
+  /** Approve low-risk runbooks at once, by policy (the demo runs unattended this way). */
+  autoApproveLowRisk?: boolean;
 }
 
 /** At most 3 actions on one target an hour, 5 minutes apart, and 3 targets per incident. */
@@ -267,7 +269,11 @@ export function planFromRunbook(
     })),
     finalPolicy: runbook.approval.finalPolicy,
   };
-  if (escalation.levels.length === 0 && defaults.escalationWebhookUrl) {
+  if (defaults.autoApproveLowRisk && runbook.risk === 'low') {
+    escalation.timeoutMs = 0;
+    escalation.levels = [];
+    escalation.finalPolicy = 'auto-approve';
+  } else if (escalation.levels.length === 0 && defaults.escalationWebhookUrl) {
     escalation.levels.push({
       notify: [{ type: 'log' }, { type: 'webhook', url: defaults.escalationWebhookUrl }],
       waitMs: escalation.timeoutMs,

@@ -12,6 +12,7 @@ export interface Metrics {
   remediationActions: Counter<'action' | 'result'>;
   timeToFirstAction: Histogram;
   timeToClose: Histogram<'outcome'>;
+  incidentPhase: Histogram<'phase'>;
   duplicatesDropped: Counter;
 }
 
@@ -69,6 +70,13 @@ export function createMetrics(): Metrics {
       name: 'steadfast_time_to_first_action_seconds',
       help: 'From incident opened to the first remediation action.',
       buckets: STAGE_BUCKETS,
+      registers: r,
+    }),
+    incidentPhase: new Histogram({
+      name: 'steadfast_incident_phase_seconds',
+      help: 'The MTTR breakdown: alert firing → opened (open), → recommended (triage), → approved (approval_wait), → first action (to_first_action), → verified (to_verified).',
+      labelNames: ['phase'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600],
       registers: r,
     }),
     timeToClose: new Histogram({

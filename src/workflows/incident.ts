@@ -551,6 +551,11 @@ function describeIncident(state: IncidentState): void {
   state.alertName = alert.alertName;
   state.service = alert.labels['service'] ?? alert.labels['job'] ?? alert.labels['container'] ?? 'unknown';
   state.title = alert.annotations['summary'] ?? `${alert.alertName} on ${state.service}`;
+  state.milestones.alertFiring ??= alert.startsAt;
+  // RFC 3339, or Unix seconds as a Prometheus rule's template can print them.
+  const fault = alert.annotations['fault_started_at'] ?? '';
+  const faultMs = /^\d+(\.\d+)?$/.test(fault) ? Number(fault) * 1000 : Date.parse(fault);
+  if (Number.isFinite(faultMs) && faultMs > 0) state.milestones.fault ??= new Date(faultMs).toISOString();
   upsertSearchAttributes([
     { key: SA.service, value: state.service },
     { key: SA.alertName, value: state.alertName },

@@ -1,6 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
 import { createActivities, type ActivityDeps, type IncidentActivities } from '../../src/activities/index.js';
+import type { RecommendConfig } from '../../src/activities/recommend.js';
 import type { TriageConfig } from '../../src/activities/triage.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
@@ -12,11 +13,13 @@ import { writeRunbooks } from './scenario.js';
  * (a test's Prometheus has a minute of history at most), and the given runbooks.
  */
 export function testActivities(
-  options: { runbooks: Record<string, string>; triage?: Partial<TriageConfig> } & Partial<
-    Omit<ActivityDeps, 'triage' | 'recommend'>
-  >,
+  options: {
+    runbooks: Record<string, string>;
+    triage?: Partial<TriageConfig>;
+    recommend?: Partial<Omit<RecommendConfig, 'runbooksDir'>>;
+  } & Partial<Omit<ActivityDeps, 'triage' | 'recommend'>>,
 ): IncidentActivities {
-  const { runbooks, triage, ...rest } = options;
+  const { runbooks, triage, recommend, ...rest } = options;
   return createActivities({
     docker: testDocker(),
     logger: createLogger('silent'),
@@ -32,6 +35,6 @@ export function testActivities(
       seasonalOffsetsMs: [86_400_000],
       ...triage,
     },
-    recommend: { runbooksDir: writeRunbooks(runbooks), approvers: [], dryRun: false },
+    recommend: { runbooksDir: writeRunbooks(runbooks), approvers: [], dryRun: false, ...recommend },
   });
 }
