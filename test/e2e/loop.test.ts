@@ -14,6 +14,7 @@ import {
   type DemoTarget,
   type LoopDaemons,
 } from '../../demo/loop.js';
+import { stageDurations } from '../../src/activities/lifecycle.js';
 import { createApp } from '../../src/api/app.js';
 import { TokenStore } from '../../src/api/auth.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
@@ -93,6 +94,7 @@ function report(name: string, state: IncidentState): void {
     `\n${name}: ${state.outcome}\n${describeBreakdown(state)
       .map((l) => `  ${l}`)
       .join('\n')}\n` +
+      `  stages ${JSON.stringify(stageDurations(state))}\n` +
       `  phases ${JSON.stringify(b.phases)}; notification → first action without the approval wait: ${b.notificationToActionSeconds?.toFixed(3)}s\n`,
   );
 }
@@ -129,7 +131,7 @@ beforeAll(async () => {
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: TASK_QUEUE,
     STEADFAST_API_TOKEN: TOKEN,
-    STEADFAST_DEBOUNCE: '250ms',
+    STEADFAST_DEBOUNCE: '0s',
     STEADFAST_API_PORT: '0',
   });
   const app = createApp({
