@@ -1,0 +1,169 @@
+/**
+ * The demo's body (see scripts/demo.mjs): runs npm start's Steadfast as a child, then the loop around it,
+ * and prints each closed incident's breakdown from fault to verified fix.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Docker from 'dockerode';
+import { ensureDemoImage } from '../scripts/lib/demo-image.mjs';
+import { breakdown, describeBreakdown } from '../src/domain/breakdown.js';
+import type { IncidentState } from '../src/domain/incident.js';
+import { startLoopDaemons, startTargets, startTraffic, waitForHttp, type DemoTarget } from './loop.js';
+
+const root = join(import.meta.dirname, '..');
+const dataDir = process.env['STEADFAST_DATA_DIR'] ?? join(root, 'data');
+const demoDir = join(dataDir, 'demo');
+export const TARGETS_FILE = join(demoDir, 'targets.json');
+
+const apiPort = Number(process.env['STEADFAST_API_PORT'] ?? 8080);
+const prometheusPort = Number(process.env['DEMO_PROMETHEUS_PORT'] ?? 9090);
+const alertmanagerPort = Number(process.env['DEMO_ALERTMANAGER_PORT'] ?? 9093);
+const [checkoutPort, paymentsPort] = (process.env['DEMO_PORTS'] ?? '18081,18082').split(',').map(Number);
+
+const say = (message: string): void => void process.stdout.write(`[demo] ${message}\n`);
+const cleanups: (() => Promise<void> | void)[] = [];
+let stopping = false;
+
+async function stop(code: number): Promise<never> {
+  if (!stopping) {
+    stopping = true;
+    say('stopping…');
+    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
+  }
+  process.exit(code);
+}
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+function apiToken(): string {
+  if (process.env['STEADFAST_API_TOKEN']) return process.env['STEADFAST_API_TOKEN'];
+  const file = join(dataDir, 'api-token');
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+async function waitForFile(path: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(path)) {
+    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Prints the breakdown of every incident that closes while the demo runs. */
+function watchIncidents(token: string): () => void {
+  const seen = new Set<string>();
+  const api = `http://127.0.0.1:${apiPort}/api/v1`;
+  const headers = { authorization: `Bearer ${token}` };
+  const timer = setInterval(() => {
+    void (async () => {
+      const list = (await fetch(`${api}/incidents?status=closed&limit=50`, { headers }).then((r) =>
+        r.json(),
+      )) as {
+        incidents?: { incidentId: string }[];
+      };
+      for (const { incidentId } of list.incidents ?? []) {
+        if (seen.has(incidentId)) continue;
+        seen.add(incidentId);
+        const body = (await fetch(`${api}/incidents/${encodeURIComponent(incidentId)}`, { headers }).then(
+          (r) => r.json(),
+        )) as { incident?: IncidentState };
+        const state = body.incident;
+        if (!state) continue;
+        const b = breakdown(state);
+        say(
+          [
+            `incident ${incidentId} closed: ${state.outcome} (${state.title})`,
+            ...describeBreakdown(state).map((l) => `    ${l}`),
+            `    phases: ${Object.entries(b.phases)
+              .map(([p, s]) => `${p} ${s.toFixed(3)}s`)
+              .join(', ')}`,
+            `    notification → first action, without the approval wait: ${b.notificationToActionSeconds?.toFixed(3) ?? '—'}s`,
+          ].join('\n'),
+        );
+      }
+    })().catch(() => undefined);
+  }, 2000);
+  return () => clearInterval(timer);
+}
+
+try {
+  mkdirSync(demoDir, { recursive: true });
+  const token = apiToken();
+  say('starting Steadfast (npm start) with low-risk runbooks approved automatically');
+  const steadfast = spawn(process.execPath, [join(root, 'scripts', 'start.mjs')], {
+    cwd: root,
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      STEADFAST_API_TOKEN: token,
+      STEADFAST_API_PORT: String(apiPort),
+      PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`,
+      STEADFAST_AUTO_APPROVE_LOW_RISK: 'true',
+      // Alertmanager's group_wait gathers bursts already.
+      STEADFAST_DEBOUNCE: '0s',
+    },
+  });
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        if (steadfast.exitCode !== null) return resolve();
+        steadfast.once('exit', () => resolve());
+        steadfast.kill('SIGTERM');
+      }),
+  );
+  steadfast.on('exit', (code) => {
+    if (!stopping) {
+      say(`Steadfast exited (${code}); stopping the demo`);
+      void stop(1);
+    }
+  });
+  await waitForHttp(`http://127.0.0.1:${apiPort}/api/v1/health`, 600_000);
+
+  const socket =
+    process.env['STEADFAST_DOCKER_SOCKET'] ??
+    (existsSync('/var/run/docker.sock') ? '/var/run/docker.sock' : join(dataDir, 'podman.sock'));
+  await waitForFile(socket, 30_000);
+  const docker = new Docker({ socketPath: socket });
+  const image = await ensureDemoImage();
+  const targets: DemoTarget[] = await startTargets(docker, image, [
+    { service: 'checkout', port: checkoutPort ?? 18081 },
+    { service: 'payments', port: paymentsPort ?? 18082 },
+  ]);
+  cleanups.push(async () => {
+    for (const t of targets) await docker.getContainer(t.container).remove({ force: true });
+  });
+  writeFileSync(TARGETS_FILE, `${JSON.stringify(targets, null, 2)}\n`);
+  cleanups.push(() => rmSync(TARGETS_FILE, { force: true }));
+
+  const daemons = await startLoopDaemons({
+    targets,
+    webhookUrl: `http://127.0.0.1:${apiPort}/api/v1/alertmanager`,
+    token,
+    productPort: apiPort,
+    prometheusPort,
+    alertmanagerPort,
+    workDir: join(demoDir, 'run'),
+  });
+  cleanups.push(() => daemons.close());
+  cleanups.push(startTraffic(targets));
+  cleanups.push(watchIncidents(token));
+
+  say(
+    [
+      'the loop is running:',
+      `  services      ${targets.map((t) => `${t.service} ${t.url} (container ${t.container})`).join(', ')}`,
+      `  Prometheus    ${daemons.prometheus.url}   Alertmanager ${daemons.alertmanager.url}`,
+      `  API token     ${token}`,
+      'break something in another terminal:',
+      '  npm run chaos -- crash checkout     (restarted unattended: low risk)',
+      '  npm run chaos -- leak payments      (approve: curl -X POST -H "Authorization: Bearer <token>" http://127.0.0.1:8080/api/v1/incidents/<id>/approve)',
+      'Ctrl-C stops everything.',
+    ].join('\n'),
+  );
+} catch (err) {
+  say(err instanceof Error ? err.message : String(err));
+  await stop(1);
+}
