@@ -28,6 +28,7 @@ import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { testActivities } from '../support/activities.js';
 import { liveMemoryLimit, testDocker } from '../support/docker.js';
 import { waitForSamples } from '../support/prometheus.js';
+import { recordHistory } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'whole-loop';
@@ -169,6 +170,7 @@ describe('the whole loop on real Prometheus, Alertmanager, Temporal and containe
     const handle = await incidentFor('ServiceDown', 'checkout');
     const final = await handle.result();
     report('crash', final);
+    await recordHistory(client, handle.workflowId, 'loop-crash-auto-approved');
 
     expect(final.outcome).toBe('verified');
     expect(final.recommendation?.runbookId).toBe('service-down-restart');
@@ -227,6 +229,7 @@ describe('the whole loop on real Prometheus, Alertmanager, Temporal and containe
     expect(approved.status).toBe(200);
     const final = await handle.result();
     report('memory leak', final);
+    await recordHistory(client, handle.workflowId, 'loop-memory-leak-approved');
 
     expect(final.outcome).toBe('verified');
     expect(final.actions.map((a) => a.status)).toEqual(['done', 'done']);
