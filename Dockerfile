@@ -1,5 +1,5 @@
 # The Steadfast API and worker in one image. Sources run through tsx, so there is no build step.
-FROM node:20-bookworm-slim
+FROM node:20.19.5-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
@@ -7,6 +7,9 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY src ./src
 COPY runbooks ./runbooks
 COPY worker.ts tsconfig.json ./
+# The product writes under data/ (relative to /app) and runs as `node`, which does not own /app. A named
+# volume mounted here starts with this ownership, so its contents outlive the container too.
+RUN mkdir -p /app/data && chown node:node /app/data
 ENV STEADFAST_API_HOST=0.0.0.0 STEADFAST_API_PORT=8080
 EXPOSE 8080
 USER node
