@@ -39,6 +39,16 @@ export const MILESTONES = [
 ] as const;
 export type Milestone = (typeof MILESTONES)[number];
 
+export const OUTCOMES = [
+  'verified',
+  'failed',
+  'rejected',
+  'aborted',
+  'resolved',
+  'no-runbook',
+  'dry-run',
+] as const satisfies readonly Outcome[];
+
 export interface TimelineEntry {
   at: string;
   stage: Stage;

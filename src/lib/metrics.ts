@@ -1,3 +1,5 @@
+import { PHASES } from '../domain/breakdown.js';
+import { OUTCOMES, STAGES } from '../domain/incident.js';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The product's own metrics, in one registry that /metrics serves. */
@@ -20,9 +22,9 @@ const STAGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 36
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'steadfast_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'steadfast_' });
   const r = [registry];
-  return {
+  const metrics: Metrics = {
     registry,
     alertsReceived: new Counter({
       name: 'steadfast_alerts_received_total',
@@ -92,4 +94,12 @@ export function createMetrics(): Metrics {
       registers: r,
     }),
   };
+  // Known label values start at zero, so rate() and increase() count their first event too.
+  for (const outcome of OUTCOMES) {
+    metrics.incidentsClosed.inc({ outcome }, 0);
+    metrics.timeToClose.zero({ outcome });
+  }
+  for (const stage of STAGES) metrics.stageDuration.zero({ stage });
+  for (const { phase } of PHASES) metrics.incidentPhase.zero({ phase });
+  return metrics;
 }
