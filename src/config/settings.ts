@@ -19,6 +19,7 @@ const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().opti
 const envSchema = z.object({
   STEADFAST_API_HOST: z.string().default('127.0.0.1'),
   STEADFAST_API_PORT: port.default(8080),
+  STEADFAST_WORKER_METRICS_PORT: port.default(9464),
   STEADFAST_API_TOKEN: optional,
   STEADFAST_API_IDENTITY: z.string().min(1).default('admin'),
   STEADFAST_TOKENS_FILE: optional,
@@ -35,6 +36,7 @@ const envSchema = z.object({
   TEMPORAL_UI_URL: optionalUrl,
   PROMETHEUS_URL: optionalUrl,
   STEADFAST_RUNBOOKS_DIR: z.string().default('runbooks'),
+  STEADFAST_REPORTS_DIR: z.string().min(1).default('data/reports'),
   STEADFAST_APPROVERS: commaList(),
   STEADFAST_CORRELATION_LABELS: commaList(DEFAULT_CORRELATION_LABELS.join(',')),
   STEADFAST_DEBOUNCE: durationMs('5s'),
@@ -76,6 +78,8 @@ const envSchema = z.object({
 
 export interface Settings {
   api: { host: string; port: number; maxBodyBytes: number; publicUrl?: string };
+  /** Where a worker started alone (worker.ts) serves /metrics; 0 serves none. */
+  workerMetricsPort: number;
   auth: { token?: string; identity: string; tokensFile?: string };
   temporal: {
     address: string;
@@ -90,6 +94,11 @@ export interface Settings {
   };
   prometheusUrl?: string;
   runbooksDir: string;
+  /**
+   * Where each closed incident's report is written: Temporal deletes histories after the namespace's
+   * retention period, and the audit record must outlive it.
+   */
+  reportsDir: string;
   approvers: string[];
   correlationLabels: string[];
   debounceMs: number;
@@ -156,6 +165,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     );
   }
   return {
+    workerMetricsPort: e.STEADFAST_WORKER_METRICS_PORT,
     api: {
       host: e.STEADFAST_API_HOST,
       port: e.STEADFAST_API_PORT,
@@ -180,6 +190,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     prometheusUrl: e.PROMETHEUS_URL,
     runbooksDir: e.STEADFAST_RUNBOOKS_DIR,
+    reportsDir: e.STEADFAST_REPORTS_DIR,
     approvers: e.STEADFAST_APPROVERS,
     correlationLabels: e.STEADFAST_CORRELATION_LABELS,
     debounceMs: e.STEADFAST_DEBOUNCE,
