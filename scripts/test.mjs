@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm test`: installs what the suite needs (npm packages, the Temporal CLI, etcd, kube-apiserver and
- * kube-controller-manager, Debian's prometheus, podman and runc), then runs type checks, lint, format
- * check, the runbook check and every test.
+ * kube-controller-manager, Debian's prometheus, podman, runc and chromium), then runs type checks, lint,
+ * format check, the runbook check and every test.
  * Extra arguments go to vitest (e.g. `npm test -- test/domain`).
  */
 import { readFileSync, rmSync } from 'node:fs';
@@ -13,7 +13,15 @@ import { root, say } from './lib/paths.mjs';
 import { ensureKubernetesBinaries } from './lib/kubernetes.mjs';
 import { ensureTemporalCli } from './lib/temporal-cli.mjs';
 
-const DEBIAN_PACKAGES = ['prometheus', 'prometheus-alertmanager', 'podman', 'runc', 'busybox-static'];
+// chromium: the console tests drive Debian's browser with playwright-core, which never downloads one.
+const DEBIAN_PACKAGES = [
+  'prometheus',
+  'prometheus-alertmanager',
+  'podman',
+  'runc',
+  'busybox-static',
+  'chromium',
+];
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const vitestArgs = process.argv.slice(2);
 

@@ -51,6 +51,7 @@ export async function startWorker(
     },
     incidentUrl: (id) => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id),
     temporal: client,
+    reportsDir: settings.reportsDir,
     notify: settings.notify,
     watch: {
       ...(settings.watchFile ? { file: settings.watchFile } : {}),

@@ -32,6 +32,8 @@ export interface ActivityDeps {
   notify?: NotifyChannels;
   /** Watches: the file of watched queries, and how predicted incidents are opened. */
   watch?: { file?: string; ingest: IngestConfig };
+  /** Where each closed incident's report is written; without it none is. */
+  reportsDir?: string;
   now?: () => number;
 }
 
@@ -54,7 +56,19 @@ export function createActivities(deps: ActivityDeps) {
       incidentUrl: deps.incidentUrl,
       ...(deps.notify ? { channels: deps.notify } : {}),
     }),
-    ...createLifecycleActivities({ logger: deps.logger, metrics: deps.metrics }),
+    ...createLifecycleActivities({
+      logger: deps.logger,
+      metrics: deps.metrics,
+      ...(deps.reportsDir
+        ? {
+            reports: {
+              dir: deps.reportsDir,
+              workflowUrl: deps.incidentUrl,
+              ...(deps.temporal ? { temporal: deps.temporal } : {}),
+            },
+          }
+        : {}),
+    }),
     ...createAnnounceActivities({
       logger: deps.logger,
       workflowUrl: deps.incidentUrl,

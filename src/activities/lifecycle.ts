@@ -1,7 +1,10 @@
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import { breakdown } from '../domain/breakdown.js';
 import type { IncidentState, Stage } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
+import { buildReport, saveReport } from '../reports/index.js';
 
 /** Seconds spent in each stage, from the timeline's stage changes. */
 export function stageDurations(state: IncidentState): Partial<Record<Stage, number>> {
@@ -19,7 +22,45 @@ export function stageDurations(state: IncidentState): Partial<Record<Stage, numb
 const seconds = (from?: string, to?: string): number | undefined =>
   from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : undefined;
 
-export function createLifecycleActivities(deps: { logger: Logger; metrics: Metrics }) {
+/** Where closed incidents' reports go, and what they are built from. */
+export interface ReportDeps {
+  dir: string;
+  /** For the workflow's history; without it the report says the history was not available. */
+  temporal?: Client;
+  workflowUrl: (incidentId: string) => string;
+}
+
+/**
+ * The workflow gives recordIncidentClosed five attempts: the report is retried on the first ones, and
+ * on the last the incident closes without its file (logged as an error) rather than failing as a whole.
+ */
+const REPORT_ATTEMPTS = 4;
+
+export function createLifecycleActivities(deps: { logger: Logger; metrics: Metrics; reports?: ReportDeps }) {
+  /** Writes the incident's report file (the same name every time, so a retry replaces it). */
+  const writeReport = async (state: IncidentState, reports: ReportDeps): Promise<void> => {
+    const { info } = Context.current();
+    try {
+      const html = await buildReport({
+        state,
+        ...(reports.temporal ? { temporal: reports.temporal } : {}),
+        runId: info.workflowExecution?.runId,
+        workflowUrl: reports.workflowUrl(state.incidentId),
+      });
+      const file = await saveReport(reports.dir, state.incidentId, html);
+      deps.logger.info(
+        { event: 'report.written', incidentId: state.incidentId, file, bytes: Buffer.byteLength(html) },
+        `incident ${state.incidentId}: report written to ${file}`,
+      );
+    } catch (err) {
+      if (info.attempt < REPORT_ATTEMPTS) throw err;
+      deps.logger.error(
+        { event: 'report.failed', incidentId: state.incidentId, attempt: info.attempt, err },
+        `incident ${state.incidentId}: the report could not be written`,
+      );
+    }
+  };
+
   return {
     async recordIncidentOpened(state: IncidentState): Promise<void> {
       deps.metrics.incidentsStarted.inc();
@@ -37,6 +78,8 @@ export function createLifecycleActivities(deps: { logger: Logger; metrics: Metri
     },
 
     async recordIncidentClosed(state: IncidentState): Promise<void> {
+      // First, so that a failed write retried by Temporal has not counted the metrics below yet.
+      if (deps.reports) await writeReport(state, deps.reports);
       const { metrics } = deps;
       const outcome = state.outcome ?? 'unknown';
       metrics.incidentsClosed.inc({ outcome });

@@ -7,10 +7,12 @@ import { ingestConfigFrom } from '../incidents/ingest.js';
 import { workflowUiUrl } from '../temporal/connection.js';
 import type { TokenStore } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
+import { consoleRoutes } from './routes/console.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { ingestRoutes } from './routes/ingest.js';
 import { remediationRoutes } from './routes/remediation.js';
+import { reportRoutes } from './routes/reports.js';
 
 export interface AppDeps {
   settings: Settings;
@@ -68,7 +70,18 @@ export function createApp(deps: AppDeps): Express {
   api.use(
     remediationRoutes({ client, tokens, json, temporalTimeoutMs, taskQueue: settings.temporal.taskQueue }),
   );
+  api.use(
+    reportRoutes({
+      client,
+      tokens,
+      logger,
+      temporalTimeoutMs,
+      reportsDir: settings.reportsDir,
+      workflowUrl,
+    }),
+  );
   app.use('/api/v1', api);
+  app.use(consoleRoutes());
   app.use((_req, _res) => {
     throw new HttpError(404, 'NotFound', 'no such endpoint');
   });

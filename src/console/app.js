@@ -1,0 +1,719 @@
+/**
+ * Steadfast's console: a small single page with no framework and no build step. It asks for an API
+ * token once (kept in this tab's sessionStorage), sends it as a Bearer header, and polls the API every
+ * two seconds. Every piece of data goes into the page as text nodes, never as HTML.
+ */
+
+const TOKEN_KEY = 'steadfast.token';
+const POLL_MS = 2000;
+const STAGES = ['collect', 'detect', 'predict', 'recommend', 'approve', 'remediate', 'verify', 'closed'];
+const MEDIUM_SEVERITIES = new Set(['high', 'error', 'warning']);
+
+const main = document.getElementById('main');
+const who = document.getElementById('who');
+const signOutButton = document.getElementById('sign-out');
+
+let token = sessionStorage.getItem(TOKEN_KEY);
+/** @type {{identity: string, roles: string[]} | null} */
+let me = null;
+let pollTimer = 0;
+let pollGeneration = 0;
+/** Undoes what the current view set up outside its own elements (listeners, the chart). */
+let cleanup = () => {};
+
+class ApiError extends Error {
+  constructor(status, message, code) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** Creates an element; children are nodes or strings (as text), props are attributes or `on…` listeners. */
+function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (value === true) el.setAttribute(key, '');
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+// ---- API ----
+
+async function api(path, init = {}) {
+  const response = await fetch(path, {
+    ...init,
+    headers: { ...init.headers, Accept: 'application/json', Authorization: `Bearer ${token}` },
+  });
+  // Signed in, a 401 means the token was withdrawn; while signing in, the form says so itself.
+  if (response.status === 401 && me) {
+    signOut('The token is no longer accepted: sign in again.');
+    throw new ApiError(401, 'not signed in');
+  }
+  return response;
+}
+
+async function apiJson(path, init) {
+  const response = await api(path, init);
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new ApiError(response.status, body.message || response.statusText, body.error);
+  return body;
+}
+
+// ---- formatting ----
+
+/** The same rule as the reports (src/reports/risk.ts): the worse of severity and the runbook's risk. */
+function riskOf(severity, recommendation) {
+  const runbook = recommendation ? recommendation.risk : undefined;
+  if (severity === 'critical' || runbook === 'high') return 'critical';
+  if (MEDIUM_SEVERITIES.has(severity) || runbook === 'medium') return 'medium';
+  return 'low';
+}
+
+function riskLight(risk) {
+  return h(
+    'span',
+    { class: `risk risk-${risk}`, title: `${risk} risk` },
+    h('span', { class: 'light', 'aria-hidden': 'true' }),
+    risk,
+  );
+}
+
+/** UTC to the millisecond, as in the reports. */
+function exactTime(iso) {
+  if (!iso) return '—';
+  const ms = Date.parse(iso);
+  return Number.isFinite(ms) ? new Date(ms).toISOString().replace('T', ' ').replace('Z', '') : iso;
+}
+
+function ago(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
+  const hrs = Math.floor(m / 60);
+  if (hrs < 48) return `${hrs}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(hrs / 24)}d ${hrs % 24}h`;
+}
+
+function number(v) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return String(v);
+  const abs = Math.abs(v);
+  if (abs !== 0 && (abs < 0.001 || abs >= 1e6)) return v.toExponential(2);
+  return String(Math.round(v * 1000) / 1000);
+}
+
+function facts(rows) {
+  return h(
+    'dl',
+    { class: 'facts' },
+    rows
+      .filter((r) => r[1] !== undefined && r[1] !== null && r[1] !== '')
+      .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
+  );
+}
+
+function table(head, rows, empty) {
+  if (rows.length === 0) return h('p', { class: 'muted' }, empty);
+  return h(
+    'table',
+    {},
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        head.map((x) => h('th', {}, x)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      rows.map((r) =>
+        h(
+          'tr',
+          {},
+          r.map((c) => h('td', {}, c)),
+        ),
+      ),
+    ),
+  );
+}
+
+const chip = (text, cls = '') => h('span', { class: `chip ${cls}` }, text);
+
+// ---- polling ----
+
+/** Runs `fn` now and every POLL_MS after it finishes, until the view changes. */
+function poll(fn, status) {
+  const generation = ++pollGeneration;
+  clearTimeout(pollTimer);
+  const tick = async () => {
+    try {
+      await fn();
+      status.textContent = '● live';
+      status.className = 'live';
+    } catch (err) {
+      if (generation !== pollGeneration) return;
+      status.textContent = `● ${err instanceof Error ? err.message : String(err)}`;
+      status.className = 'live stale';
+    }
+    if (generation === pollGeneration) pollTimer = setTimeout(tick, POLL_MS);
+  };
+  void tick();
+}
+
+function stopPolling() {
+  pollGeneration++;
+  clearTimeout(pollTimer);
+}
+
+// ---- sign-in ----
+
+function signOut(message) {
+  stopPolling();
+  token = null;
+  me = null;
+  sessionStorage.removeItem(TOKEN_KEY);
+  showSignIn(message);
+}
+
+function showSignIn(message) {
+  cleanup();
+  who.replaceChildren();
+  signOutButton.hidden = true;
+  const error = h('p', { class: 'error', role: 'alert' }, message || '');
+  const input = h('input', {
+    id: 'token',
+    name: 'token',
+    type: 'password',
+    autocomplete: 'off',
+    required: true,
+    placeholder: 'API token',
+  });
+  const form = h(
+    'form',
+    {
+      class: 'signin',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        error.textContent = '';
+        token = input.value.trim();
+        try {
+          me = await apiJson('/api/v1/me');
+          sessionStorage.setItem(TOKEN_KEY, token);
+          route();
+        } catch (err) {
+          token = null;
+          error.textContent =
+            err instanceof ApiError && err.status === 401
+              ? 'That token is not valid.'
+              : err instanceof Error
+                ? err.message
+                : String(err);
+        }
+      },
+    },
+    h('h1', {}, 'Sign in'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Paste an API token with the read role (STEADFAST_API_TOKEN or one from the tokens file). It is kept in this tab only.',
+    ),
+    h('label', { for: 'token' }, 'API token'),
+    input,
+    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+    error,
+  );
+  main.replaceChildren(h('section', { class: 'card narrow' }, form));
+  input.focus();
+}
+
+function showIdentity() {
+  const canApprove = me.roles.includes('approve');
+  who.replaceChildren(
+    h('span', { class: 'identity' }, me.identity),
+    ' ',
+    h('span', { class: 'muted' }, canApprove ? 'can approve' : 'read only'),
+  );
+  signOutButton.hidden = false;
+}
+
+// ---- incident list ----
+
+function showList() {
+  const status = h('span', { class: 'live' }, '● connecting');
+  const openBody = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  const closedBody = h('div', {});
+  main.replaceChildren(
+    h(
+      'section',
+      { class: 'card' },
+      h('div', { class: 'card-head' }, h('h1', {}, 'Open incidents'), status),
+      openBody,
+    ),
+    h('section', { class: 'card' }, h('h2', {}, 'Recently closed'), closedBody),
+  );
+  poll(async () => {
+    const [open, closed] = await Promise.all([
+      apiJson('/api/v1/incidents?status=open&limit=50'),
+      apiJson('/api/v1/incidents?status=closed&limit=20'),
+    ]);
+    // Open incidents are few and change: their state gives the title and the runbook's risk. Closed
+    // ones are shown from visibility alone (a query on a closed workflow replays its whole history).
+    const states = await Promise.all(
+      open.incidents.slice(0, 25).map((i) =>
+        apiJson(`/api/v1/incidents/${encodeURIComponent(i.incidentId)}`).then(
+          (r) => r.incident,
+          () => undefined,
+        ),
+      ),
+    );
+    const now = Date.now();
+    const row = (i, s) => [
+      riskLight(riskOf(i.severity, s ? s.recommendation : undefined)),
+      h(
+        'div',
+        {},
+        h(
+          'a',
+          { href: `#/incidents/${encodeURIComponent(i.incidentId)}`, class: 'title' },
+          s ? s.title : i.alertName || i.incidentId,
+        ),
+        h('div', { class: 'id' }, i.incidentId),
+      ),
+      i.service || '—',
+      chip(s ? s.stage : i.stage || '—', `stage-${s ? s.stage : i.stage}`),
+      ago(now - Date.parse(i.openedAt)),
+      i.outcome ? chip(i.outcome, `outcome-${i.outcome}`) : '',
+    ];
+    const head = ['Risk', 'Incident', 'Service', 'Stage', 'Age', 'Outcome'];
+    openBody.replaceChildren(
+      table(
+        head,
+        open.incidents.map((i, n) => row(i, states[n])),
+        'No open incidents.',
+      ),
+    );
+    closedBody.replaceChildren(
+      table(
+        head,
+        closed.incidents.map((i) => row(i, undefined)),
+        'None yet.',
+      ),
+    );
+  }, status);
+}
+
+// ---- one incident ----
+
+function stageStrip(incident) {
+  const entered = new Map();
+  for (const t of incident.timeline) if (!entered.has(t.stage)) entered.set(t.stage, t.at);
+  const current = STAGES.indexOf(incident.stage);
+  return STAGES.map((stage, i) => {
+    const state =
+      stage === incident.stage && stage !== 'closed'
+        ? 'current'
+        : i <= current
+          ? entered.has(stage)
+            ? 'done'
+            : 'skipped'
+          : 'pending';
+    return h(
+      'li',
+      { class: `stage ${state}`, 'data-stage': stage },
+      h('span', { class: 'stage-name' }, stage),
+      h('span', { class: 'stage-time' }, entered.has(stage) ? exactTime(entered.get(stage)).slice(11) : ''),
+    );
+  });
+}
+
+function findings(incident) {
+  const d = incident.detection;
+  const f = d && d.finding;
+  const p = incident.prediction;
+  const fc = p && p.forecast;
+  const seconds = (s) => (typeof s === 'number' ? ago(s * 1000) : undefined);
+  return [
+    h('h3', {}, 'Anomaly'),
+    d
+      ? facts([
+          ['Status', d.status],
+          [
+            'Score',
+            f ? `${f.score.toFixed(3)} — ${f.score > 0.5 ? 'anomalous' : 'within the usual'}` : undefined,
+          ],
+          ['Reason', f ? f.reason : d.message],
+          ['Usual range', f ? `${number(f.usualLow)} – ${number(f.usualHigh)} (${f.baseline})` : undefined],
+          ['Threshold', d.threshold ? `${d.threshold.direction} ${number(d.threshold.value)}` : undefined],
+        ])
+      : h('p', { class: 'muted' }, 'Not scored yet.'),
+    h('h3', {}, 'Forecast'),
+    p
+      ? facts([
+          ['Summary', fc ? fc.summary : p.message],
+          ['Trend', fc ? `${fc.trend} (${number(fc.slopePerSecond * 60)}/min)` : undefined],
+          ['Threshold in', fc ? seconds(fc.secondsToThreshold) : undefined],
+          [
+            'Probability',
+            fc && typeof fc.probability === 'number'
+              ? `${Math.round(fc.probability * 100)}% within ${seconds(fc.probabilityWindowSeconds)}`
+              : undefined,
+          ],
+        ])
+      : h('p', { class: 'muted' }, 'No forecast yet.'),
+  ];
+}
+
+function stepText(step) {
+  const { action, ...fields } = step;
+  const detail = Object.entries(fields)
+    .map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : v}`)
+    .join(' ');
+  return [h('code', {}, action), detail ? ` ${detail}` : ''];
+}
+
+function recommendation(incident) {
+  const r = incident.recommendation;
+  if (r === undefined) return h('p', { class: 'muted' }, 'Not recommended yet.');
+  if (r === null) return h('p', { class: 'muted' }, 'No runbook matches this incident.');
+  return facts([
+    ['Runbook', [r.title, ' ', h('code', {}, r.runbookId)]],
+    ['Risk', r.risk],
+    ['Why', r.explanation],
+    [
+      'Steps',
+      h(
+        'ol',
+        { class: 'steps' },
+        r.steps.map((s) => h('li', {}, stepText(s))),
+      ),
+    ],
+    ['Approvers', r.approvers.length ? r.approvers.join(', ') : 'anyone with the approve role'],
+    ['Dry run', r.dryRun ? 'yes: nothing will be changed' : undefined],
+  ]);
+}
+
+function approvals(incident) {
+  return table(
+    ['When (UTC)', 'Decision', 'Who', 'Via', 'Reason'],
+    incident.approvals.map((a) => [
+      h('time', {}, exactTime(a.at)),
+      chip(a.decision, `decision-${a.decision}`),
+      a.actor,
+      a.via,
+      a.reason || '',
+    ]),
+    'No decisions yet.',
+  );
+}
+
+function actions(incident) {
+  const rows = incident.actions.map((a) => [
+    String(a.index + 1),
+    [
+      a.description,
+      a.preview && a.preview.length
+        ? h(
+            'details',
+            {},
+            h('summary', {}, 'API calls'),
+            h(
+              'ul',
+              {},
+              a.preview.map((p) => h('li', {}, h('code', {}, p))),
+            ),
+          )
+        : '',
+    ],
+    chip(a.status, `action-${a.status}`),
+    h('time', {}, exactTime(a.startedAt)),
+    a.finishedAt ? h('time', {}, exactTime(a.finishedAt)) : '',
+    [a.effect, a.error ? `error: ${a.error}` : ''].filter(Boolean).join('; '),
+    a.rollback || '',
+  ]);
+  const v = incident.verification;
+  return [
+    table(
+      ['#', 'Action', 'Result', 'Started (UTC)', 'Finished (UTC)', 'Effect', 'Rollback'],
+      rows,
+      'No actions yet.',
+    ),
+    v
+      ? h(
+          'p',
+          { class: `verification ${v.status}` },
+          `Verification ${v.status} at ${exactTime(v.at)}: ${v.message}`,
+        )
+      : '',
+  ];
+}
+
+function timeline(incident) {
+  return table(
+    ['When (UTC)', 'Stage', 'Event', 'Who', 'What'],
+    incident.timeline.map((t) => [
+      h('time', {}, exactTime(t.at)),
+      t.stage,
+      t.event,
+      t.actor || '',
+      t.message,
+    ]),
+    'Empty.',
+  );
+}
+
+async function downloadReport(id, button, note) {
+  button.disabled = true;
+  note.textContent = '';
+  try {
+    const response = await api(`/api/v1/incidents/${encodeURIComponent(id)}/report?download=1`);
+    if (!response.ok) {
+      const body = await response.json().catch(() => ({}));
+      throw new ApiError(response.status, body.message || response.statusText);
+    }
+    // Downloaded, never opened here: a page opened from a blob would share this tab's origin and token.
+    const url = URL.createObjectURL(await response.blob());
+    const link = h('a', { href: url, download: `${id}.html`, hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (err) {
+    note.textContent = `The report could not be downloaded: ${err instanceof Error ? err.message : String(err)}`;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function showIncident(id) {
+  const status = h('span', { class: 'live' }, '● connecting');
+  const head = h('div', {});
+  const stages = h('ol', { class: 'stages' });
+  const chartBox = h('div', { class: 'chart', id: 'chart' });
+  const chartNote = h('p', { class: 'muted' });
+  const findingsBox = h('div', {});
+  const recommendationBox = h('div', {});
+  const approvalsBox = h('div', {});
+  const actionsBox = h('div', {});
+  const timelineBox = h('div', {});
+  const reason = h('input', {
+    id: 'reason',
+    type: 'text',
+    maxlength: '2000',
+    placeholder: 'Reason (optional)',
+  });
+  const result = h('p', { class: 'result', role: 'status', id: 'decision-result' });
+  const decide = async (verb, button) => {
+    for (const b of decisionButtons) b.disabled = true;
+    result.className = 'result';
+    result.textContent = `Sending ${verb}…`;
+    try {
+      const response = await api(`/api/v1/incidents/${encodeURIComponent(id)}/${verb}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(reason.value.trim() ? { reason: reason.value.trim() } : {}),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (response.ok) {
+        result.className = 'result ok';
+        result.textContent = `${verb === 'approve' ? 'Approved' : 'Rejected'} by ${body.actor}.`;
+        reason.value = '';
+      } else {
+        result.className = 'result refused';
+        result.textContent = `Refused (${response.status}): ${body.message || response.statusText}`;
+      }
+    } catch (err) {
+      result.className = 'result refused';
+      result.textContent = err instanceof Error ? err.message : String(err);
+    } finally {
+      for (const b of decisionButtons) b.disabled = false;
+      button.blur();
+    }
+  };
+  const approveButton = h(
+    'button',
+    { type: 'button', class: 'primary', id: 'approve', onclick: (e) => decide('approve', e.currentTarget) },
+    'Approve',
+  );
+  const rejectButton = h(
+    'button',
+    { type: 'button', class: 'danger', id: 'reject', onclick: (e) => decide('reject', e.currentTarget) },
+    'Reject',
+  );
+  const decisionButtons = [approveButton, rejectButton];
+  const decisionTitle = h('p', {});
+  const decisionBox = h(
+    'section',
+    { class: 'card decision', hidden: true, id: 'decision' },
+    h('h2', {}, 'Decision needed'),
+    decisionTitle,
+    h('div', { class: 'decision-row' }, reason, approveButton, rejectButton),
+    result,
+  );
+  const reportButton = h(
+    'button',
+    {
+      type: 'button',
+      class: 'quiet',
+      id: 'download-report',
+      onclick: (e) => downloadReport(id, e.currentTarget, linksNote),
+    },
+    'Download report',
+  );
+  const linksNote = h('span', { class: 'error' });
+  const temporalLink = h(
+    'a',
+    { class: 'button quiet', target: '_blank', rel: 'noopener noreferrer', id: 'temporal-link' },
+    'Temporal Web UI ↗',
+  );
+
+  main.replaceChildren(
+    h('a', { href: '#/', class: 'back' }, '← All incidents'),
+    h(
+      'section',
+      { class: 'card' },
+      h('div', { class: 'card-head' }, head, status),
+      h('div', { class: 'links' }, temporalLink, reportButton, linksNote),
+    ),
+    decisionBox,
+    h('section', { class: 'card' }, h('h2', {}, 'Stages'), stages),
+    h(
+      'div',
+      { class: 'grid' },
+      h('section', { class: 'card' }, h('h2', {}, 'Metric around the alert'), chartBox, chartNote),
+      h('section', { class: 'card' }, h('h2', {}, 'Findings'), findingsBox),
+    ),
+    h('section', { class: 'card' }, h('h2', {}, 'Recommendation'), recommendationBox),
+    h('section', { class: 'card' }, h('h2', {}, 'Approvals'), approvalsBox),
+    h('section', { class: 'card' }, h('h2', {}, 'Actions and rollbacks'), actionsBox),
+    h('section', { class: 'card' }, h('h2', {}, 'Timeline'), timelineBox),
+  );
+
+  let plot = null;
+  let plotKey = '';
+  const resize = () => {
+    if (plot) plot.setSize({ width: Math.max(chartBox.clientWidth, 320), height: 260 });
+  };
+  window.addEventListener('resize', resize);
+  cleanup = () => {
+    window.removeEventListener('resize', resize);
+    if (plot) plot.destroy();
+    plot = null;
+  };
+
+  poll(async () => {
+    const { incident, temporalUrl } = await apiJson(`/api/v1/incidents/${encodeURIComponent(id)}`);
+    const risk = riskOf(incident.severity, incident.recommendation);
+    const closedIn = incident.closedAt
+      ? Date.parse(incident.closedAt) - Date.parse(incident.openedAt)
+      : undefined;
+    head.replaceChildren(
+      h('h1', {}, riskLight(risk), ' ', incident.title),
+      h('div', { class: 'id' }, incident.incidentId),
+      h(
+        'div',
+        { class: 'chips' },
+        chip(incident.service),
+        chip(incident.alertName),
+        chip(`severity ${incident.severity}`),
+        chip(incident.stage, `stage-${incident.stage}`),
+        incident.outcome ? chip(incident.outcome, `outcome-${incident.outcome}`) : '',
+      ),
+      h(
+        'p',
+        { class: 'muted' },
+        `Opened ${exactTime(incident.openedAt)} UTC · `,
+        closedIn !== undefined
+          ? `resolved in ${ago(closedIn)}`
+          : `open for ${ago(Date.now() - Date.parse(incident.openedAt))}`,
+      ),
+    );
+    temporalLink.setAttribute('href', temporalUrl);
+
+    const round = incident.round || 0;
+    const decided = incident.approvals.some(
+      (a) => (a.round || 0) === round && (a.decision === 'approved' || a.decision === 'rejected'),
+    );
+    const waiting = incident.stage === 'approve' && incident.recommendation && !decided;
+    const canApprove = me.roles.includes('approve');
+    decisionBox.hidden = !waiting && !result.textContent;
+    decisionTitle.replaceChildren(
+      waiting
+        ? `Run “${incident.recommendation.title}” (${incident.recommendation.risk} risk)?`
+        : 'The decision was made.',
+      canApprove ? '' : h('span', { class: 'muted' }, ` Your token (${me.identity}) lacks the approve role.`),
+    );
+    approveButton.hidden = rejectButton.hidden = reason.hidden = !waiting || !canApprove;
+
+    stages.replaceChildren(...stageStrip(incident));
+    findingsBox.replaceChildren(...findings(incident));
+    recommendationBox.replaceChildren(recommendation(incident));
+    approvalsBox.replaceChildren(approvals(incident));
+    actionsBox.replaceChildren(...actions(incident));
+    timelineBox.replaceChildren(timeline(incident));
+
+    const input = window.SteadfastChart ? window.SteadfastChart.fromIncident(incident) : null;
+    const key = input
+      ? JSON.stringify([
+          input.times.length,
+          input.times[input.times.length - 1],
+          input.forecast,
+          input.threshold,
+        ])
+      : '';
+    if (key !== plotKey) {
+      if (plot) plot.destroy();
+      plot = null;
+      chartBox.replaceChildren();
+      if (input) plot = window.SteadfastChart.draw(chartBox, input);
+      plotKey = key;
+    }
+    chartNote.textContent = input
+      ? `${incident.detection.query || ''} — the dashed purple line is the forecast, the dashed red line the threshold, the green band the usual range.`
+      : incident.detection
+        ? incident.detection.message
+        : 'No metric yet.';
+  }, status);
+}
+
+// ---- routing ----
+
+function route() {
+  stopPolling();
+  cleanup();
+  cleanup = () => {};
+  if (!token) return showSignIn();
+  if (!me) {
+    apiJson('/api/v1/me').then(
+      (who) => {
+        me = who;
+        route();
+      },
+      (err) =>
+        signOut(
+          err instanceof ApiError && err.status === 401
+            ? 'The token is no longer accepted: sign in again.'
+            : err.message,
+        ),
+    );
+    return;
+  }
+  showIdentity();
+  const match = /^#\/incidents\/(.+)$/.exec(location.hash);
+  if (match) showIncident(decodeURIComponent(match[1]));
+  else showList();
+}
+
+signOutButton.addEventListener('click', () => signOut('Signed out.'));
+window.addEventListener('hashchange', route);
+route();
