@@ -1,0 +1,62 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+
+const root = join(import.meta.dirname, '..', '..');
+const run = promisify(execFile);
+
+describe('npm run bench:ingest', () => {
+  it('documents its flags', () => {
+    const usage = execFileSync(process.execPath, ['--import', 'tsx', 'bench/ingest.ts', '--help'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
+    for (const flag of ['--requests', '--concurrency', '--storm-alerts', '--storm-groups', '--quick']) {
+      expect(usage).toContain(flag);
+    }
+  });
+
+  // Figures are not asserted: the machine is shared, so only the storm's correctness and the report's shape are.
+  it('runs on its own dev server, loses and doubles nothing in a storm, stops everything, ends with one JSON line', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/ingest.ts', '--quick'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 240_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    expect(report['error']).toBeUndefined();
+    for (const field of [
+      'p50_ms',
+      'p99_ms',
+      'raw_p50_ms',
+      'raw_p99_ms',
+      'p99_ratio',
+      'throughput_per_s',
+      'alerts_sent',
+      'incidents_opened',
+      'lost',
+      'duplicated',
+    ]) {
+      expect(report[field], field).toEqual(expect.any(Number));
+      expect(Number.isFinite(report[field]), field).toBe(true);
+    }
+    expect(report['p99_goal_met']).toEqual(expect.any(Boolean));
+    expect(report).toMatchObject({
+      alerts_sent: 200,
+      alerts_held: 200,
+      storm_groups: 20,
+      incidents_opened: 20,
+      lost: 0,
+      duplicated: 0,
+      misplaced: 0,
+      storm_failed: 0,
+      workflows_left_running: 0,
+    });
+    // Every re-delivered alert reached its incident and was recognised there as one it already had.
+    expect(report['duplicates_dropped']).toBeGreaterThanOrEqual(report['alerts_redelivered'] as number);
+    expect(report['alerts_redelivered']).toBeGreaterThan(0);
+    expect(stdout).toContain('worker, API and dev server stopped');
+  }, 300_000);
+});
