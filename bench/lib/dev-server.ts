@@ -63,9 +63,11 @@ export async function startDevServer(options: {
   });
   const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.once('error', () => undefined);
-  // Last resort when the bench dies without reaching its clean-up (an uncaught error, process.exit).
+  // Last resort when the bench dies without reaching its clean-up (an uncaught error, a closed stdout
+  // pipe, process.exit): only synchronous work runs here.
   const killOnExit = (): void => {
     if (!exited(child)) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', killOnExit);
 
