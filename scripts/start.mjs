@@ -101,6 +101,7 @@ try {
     [
       '',
       'Steadfast is running:',
+      `  Console          ${api}/ (sign in with the API token)`,
       `  API              ${api}/api/v1 (health: ${api}/api/v1/health, metrics: ${api}/metrics)`,
       `  Alertmanager     POST ${api}/api/v1/alertmanager with Authorization: Bearer <token>`,
       `  Temporal Web UI  ${uiUrl ?? '(the UI of your Temporal server)'}`,
