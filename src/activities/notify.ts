@@ -6,6 +6,7 @@ import {
   discordPayload,
   emailMessage,
   slackMessage,
+  teamsAdaptivePayload,
   teamsPayload,
   webhookPayload,
   type Notice,
@@ -90,7 +91,9 @@ export function createNotifyActivities(deps: NotifyDeps) {
       case 'webhook':
         return postJson(target.url, webhookPayload(notice), 'escalation webhook');
       case 'teams':
-        return postJson(target.url, teamsPayload(notice), 'Microsoft Teams webhook');
+        return target.format === 'adaptive'
+          ? postJson(target.url, teamsAdaptivePayload(notice), 'Microsoft Teams Workflows webhook')
+          : postJson(target.url, teamsPayload(notice), 'Microsoft Teams webhook');
       case 'discord':
         return postJson(target.url, discordPayload(notice), 'Discord webhook');
       case 'slack':

@@ -84,8 +84,11 @@ export type EscalationTarget =
   /** Posts in `channel`, mentioning the user group (an ID such as S0123ABCD). */
   | { type: 'slack-usergroup'; channel: string; usergroup: string }
   | { type: 'email'; to: string[] }
-  /** A Microsoft Teams incoming webhook (MessageCard). */
-  | { type: 'teams'; url: string }
+  /**
+   * A Microsoft Teams webhook: an Office 365 connector (`messagecard`, the default) or a Teams
+   * Workflows webhook (`adaptive`: an Adaptive Card).
+   */
+  | { type: 'teams'; url: string; format?: 'messagecard' | 'adaptive' }
   /** A Discord channel webhook. */
   | { type: 'discord'; url: string };
 

@@ -39,7 +39,13 @@ export const escalationTargetSchema = z.discriminatedUnion(
         to: z.array(emailAddress).min(1, 'at least one address').max(50, 'at most 50 addresses'),
       })
       .strict(),
-    z.object({ type: z.literal('teams'), url: httpUrl }).strict(),
+    z
+      .object({
+        type: z.literal('teams'),
+        url: httpUrl,
+        format: z.enum(['messagecard', 'adaptive']).optional(),
+      })
+      .strict(),
     z.object({ type: z.literal('discord'), url: httpUrl }).strict(),
   ],
   {

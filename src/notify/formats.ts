@@ -94,6 +94,75 @@ export function teamsPayload(notice: Notice): TeamsMessageCard {
   };
 }
 
+/**
+ * Teams Workflows webhooks (the successor of Office 365 connectors) take an Adaptive Card in a message
+ * envelope. TextBlocks read a little Markdown, so text from alerts has its Markdown characters escaped:
+ * an alert must not be able to add a link or formatting to the card.
+ */
+export interface TeamsAdaptiveMessage {
+  type: 'message';
+  attachments: {
+    contentType: 'application/vnd.microsoft.card.adaptive';
+    contentUrl: null;
+    content: {
+      $schema: 'http://adaptivecards.io/schemas/adaptive-card.json';
+      type: 'AdaptiveCard';
+      version: '1.4';
+      body: (
+        | {
+            type: 'TextBlock';
+            text: string;
+            wrap: true;
+            weight?: 'Bolder';
+            size?: 'Medium';
+            color?: 'Attention';
+          }
+        | { type: 'FactSet'; facts: { title: string; value: string }[] }
+      )[];
+      actions: { type: 'Action.OpenUrl'; title: string; url: string }[];
+    };
+  }[];
+}
+
+// Only what the cards' Markdown subset acts on: emphasis, links, and list markers at a line's start.
+const escapeCardMarkdown = (text: string): string =>
+  text.replace(/[*_[\]]/g, '\\$&').replace(/^(\s*)([-+]|\d+\.)(?=\s)/gm, '$1\\$2');
+
+export function teamsAdaptivePayload(notice: Notice): TeamsAdaptiveMessage {
+  const critical = notice.severity.toLowerCase() === 'critical';
+  return {
+    type: 'message',
+    attachments: [
+      {
+        contentType: 'application/vnd.microsoft.card.adaptive',
+        contentUrl: null,
+        content: {
+          $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+          type: 'AdaptiveCard',
+          version: '1.4',
+          body: [
+            {
+              type: 'TextBlock',
+              text: escapeCardMarkdown(clip(`Escalation level ${notice.level}: ${notice.title}`, 200)),
+              wrap: true,
+              weight: 'Bolder',
+              size: 'Medium',
+              ...(critical ? { color: 'Attention' as const } : {}),
+            },
+            { type: 'TextBlock', text: 'Nobody has decided on this incident yet.', wrap: true },
+            {
+              type: 'FactSet',
+              facts: noticeFacts(notice).map((f) => ({ title: f.name, value: escapeCardMarkdown(f.value) })),
+            },
+            { type: 'TextBlock', text: escapeCardMarkdown(clip(notice.recommendation, 2000)), wrap: true },
+          ],
+          actions: [{ type: 'Action.OpenUrl', title: 'Open incident', url: notice.url }],
+        },
+      },
+    ],
+  };
+}
+
 // --- Discord --------------------------------------------------------------------------------------------
 
 export interface DiscordPayload {

@@ -204,6 +204,28 @@ describe('escalation delivery', () => {
     });
   });
 
+  it('when the Teams webhook is a Workflows one, then it gets an Adaptive Card', async () => {
+    http.answers.set('/teams-workflow', { status: 202, body: '' });
+
+    const result = await activities().notifyEscalation(
+      notice([{ type: 'teams', url: `${base}/teams-workflow`, format: 'adaptive' }]),
+    );
+
+    expect(result.delivered).toEqual([`teams:${base}`]);
+    expect(http.json('/teams-workflow')).toMatchObject({
+      type: 'message',
+      attachments: [
+        {
+          contentType: 'application/vnd.microsoft.card.adaptive',
+          content: {
+            type: 'AdaptiveCard',
+            actions: [{ type: 'Action.OpenUrl', url: 'https://steadfast.example/incidents/inc-7' }],
+          },
+        },
+      ],
+    });
+  });
+
   it('when the level has a Teams webhook, then it gets a MessageCard', async () => {
     http.answers.set('/teams', { status: 200, body: 1 });
 

@@ -6,6 +6,7 @@ import {
   severityColour,
   slackEscape,
   slackMessage,
+  teamsAdaptivePayload,
   teamsPayload,
   webhookPayload,
   type Notice,
@@ -190,5 +191,44 @@ describe('escalation formats', () => {
 
   it('when building the headline, then it names level, title, service and severity', () => {
     expect(headline(NOTICE)).toBe('Escalation level 2: Checkout latency high (checkout, critical)');
+  });
+});
+
+describe('the Teams Workflows (Adaptive Card) format', () => {
+  it('wraps an Adaptive Card with title, facts, recommendation and a link in a message', () => {
+    const message = teamsAdaptivePayload({ ...NOTICE, title: 'Checkout latency high' });
+    expect(message.type).toBe('message');
+    const [attachment] = message.attachments;
+    expect(attachment?.contentType).toBe('application/vnd.microsoft.card.adaptive');
+    const card = attachment?.content;
+    expect(card?.type).toBe('AdaptiveCard');
+    expect(card?.body[0]).toMatchObject({
+      type: 'TextBlock',
+      text: 'Escalation level 2: Checkout latency high',
+      color: 'Attention',
+    });
+    expect(card?.body).toContainEqual({
+      type: 'FactSet',
+      facts: [
+        { title: 'Service', value: 'checkout' },
+        { title: 'Severity', value: 'critical' },
+        { title: 'Escalation level', value: '2' },
+        { title: 'Incident', value: 'inc-42' },
+      ],
+    });
+    expect(card?.actions).toEqual([{ type: 'Action.OpenUrl', title: 'Open incident', url: NOTICE.url }]);
+  });
+
+  it('escapes what the card would read as Markdown, so alert text cannot add links or formatting', () => {
+    const message = teamsAdaptivePayload({
+      ...NOTICE,
+      title: 'click [here](https://evil.example) **now**',
+      recommendation: '- restart\n1. then _check_',
+    });
+    const body = message.attachments[0]?.content.body ?? [];
+    expect(body[0]).toMatchObject({
+      text: 'Escalation level 2: click \\[here\\](https://evil.example) \\*\\*now\\*\\*',
+    });
+    expect(body[3]).toMatchObject({ text: '\\- restart\n\\1. then \\_check\\_' });
   });
 });
