@@ -8,6 +8,7 @@ import {
 } from '../../src/detection/detector.js';
 import { normalCdf } from '../../src/domain/series.js';
 import { SeasonalZ } from '../../src/detection/seasonal-z.js';
+import { EmpiricalTail } from '../../src/detection/tail.js';
 
 const FIVE_MIN = 300_000;
 /** A daily rhythm sampled every 5 minutes with deterministic jitter. */
@@ -56,7 +57,8 @@ describe('the online detector', () => {
     for (let i = 0; i < 300; i++) detector.update(10 + (i % 3));
     expect(detector.update(Number.NaN)).toBe(0);
     expect(detector.update(Number.POSITIVE_INFINITY)).toBe(0);
-    expect(detector.update(11)).toBeLessThan(0.2);
+    // 11 after 12 breaks the 10, 11, 12 rhythm (a context never seen): noticed, but no alarm.
+    expect(calibrated(detector.update(11))).toBeLessThan(0.5);
   });
 
   it('judges a value against its hour: usual at noon, unusual at midnight', () => {
@@ -89,5 +91,21 @@ describe('calibrated scores', () => {
     const xs = [0, 0.05, 0.1, 0.18, 0.19, 0.5, 0.9, 1];
     const ys = xs.map(calibrated);
     expect([...ys].sort((a, b) => a - b)).toEqual(ys);
+  });
+});
+
+describe('empirical tails', () => {
+  it('gives a first-ever extreme 1/(n + 1) and a routine value a large tail', () => {
+    const tail = new EmpiricalTail(128);
+    for (let i = 0; i < 99; i++) tail.update((i % 10) / 100);
+    expect(tail.update(0.9)).toBeCloseTo(1 / 100, 12);
+    expect(tail.update(0.9)).toBeCloseTo(2 / 101, 12);
+    expect(tail.update(0)).toBe(1);
+  });
+
+  it('makes a rise in a signal that was always quiet alarm at once', () => {
+    const detector = new OnlineDetector();
+    for (let i = 0; i < 2000; i++) expect(detector.update(10 + (i % 5) / 10)).toBeLessThan(0.2);
+    expect(calibrated(detector.update(12))).toBeGreaterThan(0.5);
   });
 });
