@@ -333,6 +333,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     // resolution on a server is about a second) is skipped.
     if (input.debounceMs > 0 || !patched('skip-zero-debounce')) await sleep(input.debounceMs);
     await records.recordIncidentOpened(state);
+    // Resolved while its alerts were still gathering: nothing to triage.
+    if (settled() && patched('settled-before-triage')) {
+      return resolvedBy
+        ? close('resolved', `resolved by ${resolvedBy.actor} before triage`)
+        : close('resolved', 'all alerts resolved before triage; nothing was run');
+    }
   } else {
     upsertSearchAttributes([{ key: SA.stage, value: state.stage }]);
   }

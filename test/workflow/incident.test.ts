@@ -434,6 +434,30 @@ describe('incident workflow on a real Temporal server', () => {
     expect(final.alerts).toHaveLength(41);
   });
 
+  it('when someone resolves the incident while its alerts are still gathering, then nothing is triaged', async () => {
+    const id = uniqueId('early');
+    const handle = await open(
+      id,
+      [
+        makeAlert({
+          alertName: 'TestServiceDown',
+          labels: { job: 'web', container: 'steadfast-test-early' },
+        }),
+      ],
+      { debounceMs: 3000 },
+    );
+    await waitForState(handle, (s) => s.alerts.length > 0);
+    await handle.executeUpdate(resolveUpdate, {
+      args: [{ actor: 'alice', via: 'api', reason: 'known blip' }],
+    });
+    const final = await handle.result();
+    expect(final.outcome).toBe('resolved');
+    expect(final.detection).toBeUndefined();
+    expect(final.recommendation).toBeUndefined();
+    expect(final.timeline.at(-1)?.message).toBe('resolved by alice before triage');
+    await recordHistory(client, id, 'resolved-before-triage');
+  });
+
   it('when closed incidents record how runbooks did, then the next incident picks the one that worked', async () => {
     await startTestContainer(docker, 'steadfast-test-learn');
     const runIncident = async (): Promise<IncidentState> => {
