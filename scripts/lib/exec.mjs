@@ -2,17 +2,22 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
+/** Whether `path` is a file this process may run. */
+export function executable(path) {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Full path of an executable on PATH (or among extra folders), or undefined. */
 export function which(name, extraDirs = []) {
   for (const dir of [...(process.env.PATH ?? '').split(delimiter), ...extraDirs]) {
     if (!dir) continue;
     const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
+    if (executable(candidate)) return candidate;
   }
   return undefined;
 }

@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { which, run } from './exec.mjs';
+import { executable, run, which } from './exec.mjs';
+import { buildIntoCache, findGo } from './go-build.mjs';
 import { ensureDebianPackages } from './install.mjs';
 import { cacheDir, say } from './paths.mjs';
 
@@ -48,15 +49,6 @@ const STAGING_MODULES = [
 ];
 const COMMANDS = ['kube-apiserver', 'kube-controller-manager'];
 
-function executable(path) {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Where the binaries live: $STEADFAST_KUBE_BIN_DIR, or the per-user cache. */
 export function kubernetesBinDir() {
   return process.env.STEADFAST_KUBE_BIN_DIR || join(cacheDir, `kubernetes-${KUBERNETES_VERSION}`);
@@ -96,7 +88,7 @@ function goMod(version) {
 }
 
 function buildKubernetes(dir) {
-  const go = which('go', ['/usr/local/go/bin', join(process.env.HOME ?? '', 'go', 'bin')]);
+  const go = findGo();
   if (!go) {
     throw new Error(
       'kube-apiserver and kube-controller-manager are missing and Go is not installed to build them: ' +
@@ -108,43 +100,39 @@ function buildKubernetes(dir) {
       `into ${dir} (about ten minutes on two cores)…`,
   );
   const started = Date.now();
-  // Build into a private folder and rename, so an interrupted or concurrent build never leaves half a binary.
-  const staging = `${dir}.partial-${process.pid}`;
-  const src = join(staging, 'build');
-  mkdirSync(src, { recursive: true });
-  try {
-    writeFileSync(join(src, 'go.mod'), goMod(KUBERNETES_VERSION));
-    const pkgs = COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`);
-    const env = { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=mod`.trim() };
-    run(go, ['get', ...pkgs.map((p) => `${p}@v${KUBERNETES_VERSION}`)], { cwd: src, env });
-    // Without these the binaries report v0.0.0-master, which hides which release a log came from.
-    const [major, minor] = KUBERNETES_VERSION.split('.');
-    const version = 'k8s.io/component-base/version';
-    const ldflags = [
-      '-s',
-      '-w',
-      `-X ${version}.gitVersion=v${KUBERNETES_VERSION}`,
-      `-X ${version}.gitMajor=${major}`,
-      `-X ${version}.gitMinor=${minor}`,
-      `-X ${version}.gitTreeState=clean`,
-    ].join(' ');
-    run(go, ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${staging}/`, ...pkgs], { cwd: src, env });
-    for (const command of COMMANDS) {
-      const binary = join(staging, command);
-      const out = spawnSync(binary, ['--version'], { encoding: 'utf8' });
-      if (out.status !== 0 || !out.stdout.includes(`v${KUBERNETES_VERSION}`)) {
-        throw new Error(
-          `${binary} --version did not report v${KUBERNETES_VERSION}: ${out.stdout}${out.stderr}`,
-        );
+  buildIntoCache(
+    dir,
+    (staging) => {
+      const src = join(staging, 'build');
+      mkdirSync(src, { recursive: true });
+      writeFileSync(join(src, 'go.mod'), goMod(KUBERNETES_VERSION));
+      const pkgs = COMMANDS.map((c) => `k8s.io/kubernetes/cmd/${c}`);
+      const env = { ...process.env, GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=mod`.trim() };
+      run(go, ['get', ...pkgs.map((p) => `${p}@v${KUBERNETES_VERSION}`)], { cwd: src, env });
+      // Without these the binaries report v0.0.0-master, which hides which release a log came from.
+      const [major, minor] = KUBERNETES_VERSION.split('.');
+      const version = 'k8s.io/component-base/version';
+      const ldflags = [
+        '-s',
+        '-w',
+        `-X ${version}.gitVersion=v${KUBERNETES_VERSION}`,
+        `-X ${version}.gitMajor=${major}`,
+        `-X ${version}.gitMinor=${minor}`,
+        `-X ${version}.gitTreeState=clean`,
+      ].join(' ');
+      run(go, ['build', '-trimpath', `-ldflags=${ldflags}`, '-o', `${staging}/`, ...pkgs], { cwd: src, env });
+      for (const command of COMMANDS) {
+        const binary = join(staging, command);
+        const out = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+        if (out.status !== 0 || !out.stdout.includes(`v${KUBERNETES_VERSION}`)) {
+          throw new Error(
+            `${binary} --version did not report v${KUBERNETES_VERSION}: ${out.stdout}${out.stderr}`,
+          );
+        }
       }
-    }
-    if (!executable(join(dir, COMMANDS[0])) || !executable(join(dir, COMMANDS[1]))) {
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(staging, dir);
-    }
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
+    },
+    () => COMMANDS.every((c) => executable(join(dir, c))),
+  );
   say(`built Kubernetes v${KUBERNETES_VERSION} in ${Math.round((Date.now() - started) / 1000)}s`);
 }
 

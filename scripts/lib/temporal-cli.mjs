@@ -1,19 +1,10 @@
-import { accessSync, constants, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { which, run } from './exec.mjs';
+import { executable, run, which } from './exec.mjs';
+import { buildIntoCache, findGo } from './go-build.mjs';
 import { cacheDir, say } from './paths.mjs';
 
 export const TEMPORAL_CLI_VERSION = '1.5.1';
 const MODULE = 'github.com/temporalio/cli/cmd/temporal';
-
-function executable(path) {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * Finds the Temporal CLI: $STEADFAST_TEMPORAL_CLI, then `temporal` on PATH, then the per-user cache;
@@ -30,7 +21,7 @@ export function ensureTemporalCli() {
   const dir = join(cacheDir, `temporal-${TEMPORAL_CLI_VERSION}`);
   const cached = join(dir, 'temporal');
   if (executable(cached)) return cached;
-  const go = which('go', ['/usr/local/go/bin', join(process.env.HOME ?? '', 'go', 'bin')]);
+  const go = findGo();
   if (!go) {
     throw new Error(
       'No Temporal CLI was found and Go is not installed to build one: install Go (https://go.dev/dl/), ' +
@@ -40,17 +31,11 @@ export function ensureTemporalCli() {
   say(
     `building the Temporal CLI v${TEMPORAL_CLI_VERSION} with go install, once, into ${dir} (a few minutes)…`,
   );
-  // Build into a private folder and rename, so an interrupted or concurrent build never leaves half a binary.
-  const staging = `${dir}.partial-${process.pid}`;
-  mkdirSync(staging, { recursive: true });
-  try {
-    run(go, ['install', `${MODULE}@v${TEMPORAL_CLI_VERSION}`], { env: { ...process.env, GOBIN: staging } });
-    if (!executable(cached)) {
-      rmSync(dir, { recursive: true, force: true });
-      renameSync(staging, dir);
-    }
-  } finally {
-    rmSync(staging, { recursive: true, force: true });
-  }
+  buildIntoCache(
+    dir,
+    (staging) =>
+      run(go, ['install', `${MODULE}@v${TEMPORAL_CLI_VERSION}`], { env: { ...process.env, GOBIN: staging } }),
+    () => executable(cached),
+  );
   return cached;
 }
