@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 
 export interface RunningDaemon {
   url: string;
@@ -37,4 +39,44 @@ export async function startDaemon(
       rmSync(workDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A port on loopback that nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return typeof address === 'object' && address ? address.port : 0;
+}
+
+/** Debian's Prometheus on 127.0.0.1:port, reading `dir`/prometheus.yml and keeping its data in `dir`. */
+export function startPrometheusServer(dir: string, port: number): Promise<RunningDaemon> {
+  return startDaemon(
+    'prometheus',
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
+    port,
+    dir,
+  );
+}
+
+/** Debian's Alertmanager on 127.0.0.1:port, alone (no cluster), reading `dir`/alertmanager.yml. */
+export function startAlertmanagerServer(dir: string, port: number): Promise<RunningDaemon> {
+  return startDaemon(
+    'prometheus-alertmanager',
+    [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
+    port,
+    dir,
+  );
 }

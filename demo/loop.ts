@@ -4,12 +4,13 @@
  * a traffic generator. Only timings differ from the shipped configuration, so a demo takes minutes.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { parse, stringify } from 'yaml';
-import { startDaemon, type RunningDaemon } from './daemons.js';
+import { freePort, startAlertmanagerServer, startPrometheusServer, type RunningDaemon } from './daemons.js';
+
+export { freePort };
 
 const root = join(import.meta.dirname, '..');
 
@@ -18,14 +19,6 @@ export interface DemoTarget {
   container: string;
   port: number;
   url: string;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
 }
 
 /**
@@ -167,18 +160,7 @@ export async function startLoopDaemons(options: {
   }
   writeFileSync(join(amDir, 'alertmanager.yml'), stringify(am));
   const amPort = options.alertmanagerPort ?? (await freePort());
-  const alertmanager = await startDaemon(
-    'prometheus-alertmanager',
-    [
-      `--config.file=${join(amDir, 'alertmanager.yml')}`,
-      `--storage.path=${join(amDir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${amPort}`,
-      '--cluster.listen-address=',
-      '--log.level=warn',
-    ],
-    amPort,
-    amDir,
-  );
+  const alertmanager = await startAlertmanagerServer(amDir, amPort);
 
   writeFileSync(join(promDir, 'rules.yml'), demoRules(timings));
   const promPort = options.prometheusPort ?? (await freePort());
@@ -201,17 +183,7 @@ export async function startLoopDaemons(options: {
   writeFileSync(join(promDir, 'prometheus.yml'), stringify(config));
   let prometheus: RunningDaemon;
   try {
-    prometheus = await startDaemon(
-      'prometheus',
-      [
-        `--config.file=${join(promDir, 'prometheus.yml')}`,
-        `--storage.tsdb.path=${join(promDir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${promPort}`,
-        '--log.level=warn',
-      ],
-      promPort,
-      promDir,
-    );
+    prometheus = await startPrometheusServer(promDir, promPort);
   } catch (err) {
     await alertmanager.close();
     throw err;

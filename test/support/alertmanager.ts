@@ -1,8 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startDaemon } from './daemon.js';
-import { freePort } from './prometheus.js';
+import { freePort, startAlertmanagerServer } from '../../demo/daemons.js';
 
 export interface RunningAlertmanager {
   url: string;
@@ -40,18 +39,7 @@ export async function startAlertmanager(webhookUrl: string, token: string): Prom
     ].join('\n'),
   );
   const port = await freePort();
-  const daemon = await startDaemon(
-    'prometheus-alertmanager',
-    [
-      `--config.file=${join(dir, 'alertmanager.yml')}`,
-      `--storage.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--cluster.listen-address=',
-      '--log.level=warn',
-    ],
-    port,
-    dir,
-  );
+  const daemon = await startAlertmanagerServer(dir, port);
   const { url } = daemon;
   return {
     url,

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Gauge, Registry } from 'prom-client';
-import { startDaemon, type RunningDaemon } from './daemon.js';
+import { freePort, startPrometheusServer, type RunningDaemon } from '../../demo/daemons.js';
+
+export { freePort };
 
 /** An HTTP target serving prom-client metrics whose values the test sets. */
 export interface MetricsTarget {
@@ -33,14 +35,6 @@ export async function startMetricsTarget(): Promise<MetricsTarget> {
 
 export type RunningPrometheus = RunningDaemon;
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** Runs Debian's prometheus on loopback, scraping the given targets every second. */
 export async function startPrometheus(
   jobs: { job: string; port: number }[],
@@ -63,17 +57,7 @@ export async function startPrometheus(
     ]),
   ].join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), `${config}\n`);
-  return startDaemon(
-    'prometheus',
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${join(dir, 'data')}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--log.level=warn',
-    ],
-    port,
-    dir,
-  );
+  return startPrometheusServer(dir, port);
 }
 
 /** Waits until Prometheus has scraped `query` at least `points` times within the last minute. */

@@ -1,1 +1,0 @@
-export { startDaemon, type RunningDaemon } from '../../demo/daemons.js';
