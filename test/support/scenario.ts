@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { Alert } from '../../src/domain/alert.js';
-import type { IncidentState, Stage } from '../../src/domain/incident.js';
-import { stateQuery } from '../../src/workflows/messages.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { IncidentInput, IncidentState, Stage } from '../../src/domain/incident.js';
+import { alertsSignal, stateQuery } from '../../src/workflows/messages.js';
+import { incidentWorkflow } from '../../src/workflows/incident.js';
 
 /** Polls the incident's state until it satisfies `done`; fails with the last state seen. */
 export async function waitForState(
@@ -60,6 +60,39 @@ export function makeAlert(
     labels: { alertname: overrides.alertName, ...overrides.labels },
   };
 }
+
+/** Starts (or joins) incident `id` with these alerts, as the webhook does: one signalWithStart. */
+export function startIncident(
+  client: Client,
+  taskQueue: string,
+  id: string,
+  alerts: Alert[],
+  extra: Partial<IncidentInput> = {},
+): Promise<WorkflowHandle<typeof incidentWorkflow>> {
+  return client.workflow.signalWithStart(incidentWorkflow, {
+    workflowId: id,
+    taskQueue,
+    args: [
+      {
+        incidentId: id,
+        correlationKey: `test=${id}`,
+        debounceMs: 100,
+        maxHistoryEvents: 5000,
+        dryRun: false,
+        ...extra,
+      },
+    ],
+    signal: alertsSignal,
+    signalArgs: [alerts],
+  });
+}
+
+/** The alert as Alertmanager sends it once it has resolved. */
+export const resolvedAlert = (alert: Alert): Alert => ({
+  ...alert,
+  status: 'resolved',
+  endsAt: new Date().toISOString(),
+});
 
 /** Writes runbooks into a fresh folder and returns it. */
 export function writeRunbooks(files: Record<string, string>): string {

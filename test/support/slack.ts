@@ -3,9 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { WebSocket, WebSocketServer } from 'ws';
-import { incidentWorkflow } from '../../src/workflows/incident.js';
-import { alertsSignal } from '../../src/workflows/messages.js';
-import { makeAlert, waitForState } from './scenario.js';
+import { makeAlert, startIncident, waitForState } from './scenario.js';
 
 /** One call to the Web API, as the stand-in received it. */
 export interface WebApiCall {
@@ -297,22 +295,13 @@ export async function openIncident(
   options: { alertName: string; announce?: { channel: string } },
 ) {
   const id = `${name}-${Date.now().toString(36)}`;
-  const handle = await client.workflow.signalWithStart(incidentWorkflow, {
-    workflowId: id,
+  const handle = await startIncident(
+    client,
     taskQueue,
-    args: [
-      {
-        incidentId: id,
-        correlationKey: id,
-        debounceMs: 100,
-        maxHistoryEvents: 5000,
-        dryRun: false,
-        ...(options.announce ? { announce: options.announce } : {}),
-      },
-    ],
-    signal: alertsSignal,
-    signalArgs: [[makeAlert({ alertName: options.alertName, labels: { service: 'web' } })]],
-  });
+    id,
+    [makeAlert({ alertName: options.alertName, labels: { service: 'web' } })],
+    { correlationKey: id, ...(options.announce ? { announce: options.announce } : {}) },
+  );
   await waitForState(handle, (s) => s.stage === 'approve');
   return { id, handle };
 }

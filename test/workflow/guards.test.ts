@@ -3,7 +3,6 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/domain/alert.js';
 import type { IncidentState } from '../../src/domain/incident.js';
-import { incidentWorkflow } from '../../src/workflows/incident.js';
 import {
   guardStateQuery,
   guardWorkflowId,
@@ -14,7 +13,14 @@ import {
 import { alertsSignal, approveUpdate, resolveUpdate } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { liveMemoryLimit, startTestContainer, testDocker } from '../support/docker.js';
-import { makeAlert, recordHistory, startWebhookSink, waitForState } from '../support/scenario.js';
+import {
+  makeAlert,
+  recordHistory,
+  resolvedAlert,
+  startIncident,
+  startWebhookSink,
+  waitForState,
+} from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'guard-scenarios';
@@ -78,29 +84,6 @@ verify: { within: 20s }
 const uniqueId = (name: string): string =>
   `${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 
-async function open(id: string, alerts: Alert[]) {
-  return client.workflow.signalWithStart(incidentWorkflow, {
-    workflowId: id,
-    taskQueue: TASK_QUEUE,
-    args: [
-      {
-        incidentId: id,
-        correlationKey: `test=${id}`,
-        debounceMs: 100,
-        maxHistoryEvents: 5000,
-        dryRun: false,
-      },
-    ],
-    signal: alertsSignal,
-    signalArgs: [alerts],
-  });
-}
-
-const resolved = (alert: Alert): Alert => ({
-  ...alert,
-  status: 'resolved',
-  endsAt: new Date().toISOString(),
-});
 const guard = () => client.workflow.getHandle(guardWorkflowId(TASK_QUEUE));
 const withGuard = () =>
   new WithStartWorkflowOperation(remediationGuardWorkflow, {
@@ -135,7 +118,9 @@ describe('remediation guards on a real Temporal server and real containers', () 
     );
     const alertFor = (n: number): Alert => alerts[n] as Alert;
     const ids = [uniqueId('race-a'), uniqueId('race-b')];
-    const handles = await Promise.all(ids.map((id, n) => open(id, [alertFor(n)])));
+    const handles = await Promise.all(
+      ids.map((id, n) => startIncident(client, TASK_QUEUE, id, [alertFor(n)])),
+    );
     await Promise.all(handles.map((h) => waitForState(h, (s) => s.stage === 'approve')));
 
     await Promise.all(
@@ -176,7 +161,7 @@ describe('remediation guards on a real Temporal server and real containers', () 
 
     // The fix holds: the acting incident verifies, and a person resolves the other.
     const acting = handles[actedIndex];
-    await acting?.signal(alertsSignal, [resolved(alertFor(actedIndex))]);
+    await acting?.signal(alertsSignal, [resolvedAlert(alertFor(actedIndex))]);
     expect((await acting?.result())?.outcome).toBe('verified');
     const other = handles[refusedIndex];
     await other?.executeUpdate(resolveUpdate, {
@@ -192,7 +177,7 @@ describe('remediation guards on a real Temporal server and real containers', () 
   it('when a step would exceed the rate limit, then it is refused, the step before it is undone on the real container, and approving again is refused too', async () => {
     const container = await startTestContainer(docker, 'steadfast-test-guard-rate', { Memory: 64 * MiB });
     const id = uniqueId('rate');
-    const handle = await open(id, [
+    const handle = await startIncident(client, TASK_QUEUE, id, [
       makeAlert({ alertName: 'GuardResize', labels: { container: 'steadfast-test-guard-rate' } }),
     ]);
     await waitForState(handle, (s) => s.stage === 'approve');
@@ -222,7 +207,7 @@ describe('remediation guards on a real Temporal server and real containers', () 
       labels: { container: 'steadfast-test-guard-pause' },
     });
     const id = uniqueId('pause');
-    const handle = await open(id, [alert]);
+    const handle = await startIncident(client, TASK_QUEUE, id, [alert]);
     await waitForState(handle, (s) => s.stage === 'approve');
 
     const paused = await client.workflow.executeUpdateWithStart(pauseUpdate, {
@@ -243,7 +228,7 @@ describe('remediation guards on a real Temporal server and real containers', () 
     }
     await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api', reason: 'resumed' }] });
     await waitForState(handle, (s) => s.stage === 'verify');
-    await handle.signal(alertsSignal, [resolved(alert)]);
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     const final = await handle.result();
     expect(final.outcome).toBe('verified');
     expect(final.approvals.filter((a) => a.decision === 'approved').map((a) => a.round ?? 0)).toEqual([0, 1]);

@@ -6,7 +6,7 @@ import { testActivities } from '../support/activities.js';
 import type { Alert } from '../../src/domain/alert.js';
 import type { Decision, IncidentInput, IncidentState } from '../../src/domain/incident.js';
 import { createMetrics, type Metrics } from '../../src/lib/metrics.js';
-import { incidentWorkflow } from '../../src/workflows/incident.js';
+import { type incidentWorkflow } from '../../src/workflows/incident.js';
 import {
   acknowledgeUpdate,
   alertsSignal,
@@ -23,7 +23,15 @@ import {
   type MetricsTarget,
   type RunningPrometheus,
 } from '../support/prometheus.js';
-import { atStage, makeAlert, recordHistory, startWebhookSink, waitForState } from '../support/scenario.js';
+import {
+  atStage,
+  makeAlert,
+  recordHistory,
+  resolvedAlert,
+  startIncident,
+  startWebhookSink,
+  waitForState,
+} from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'incident-scenarios';
@@ -100,26 +108,8 @@ verify: { promql: 'up{job="no-such-job"} == 1', within: 3s, interval: 1s }
   };
 }
 
-function input(id: string, extra: Partial<IncidentInput> = {}): IncidentInput {
-  return {
-    incidentId: id,
-    correlationKey: `test=${id}`,
-    debounceMs: 200,
-    maxHistoryEvents: 5000,
-    dryRun: false,
-    ...extra,
-  };
-}
-
-async function open(id: string, alerts: Alert[], extra: Partial<IncidentInput> = {}) {
-  return client.workflow.signalWithStart(incidentWorkflow, {
-    workflowId: id,
-    taskQueue: TASK_QUEUE,
-    args: [input(id, extra)],
-    signal: alertsSignal,
-    signalArgs: [alerts],
-  });
-}
+const open = (id: string, alerts: Alert[], extra: Partial<IncidentInput> = {}) =>
+  startIncident(client, TASK_QUEUE, id, alerts, { debounceMs: 200, ...extra });
 
 const uniqueId = (name: string): string => `${name}-${Date.now().toString(36)}`;
 const ERROR_EXPR = 'test_error_ratio > 0.05';
@@ -373,7 +363,7 @@ describe('incident workflow on a real Temporal server', () => {
     });
     const handle = await open(id, [alert, alert]);
     await waitForState(handle, atStage('approve'));
-    await handle.signal(alertsSignal, [{ ...alert, status: 'resolved', endsAt: new Date().toISOString() }]);
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     const final = await handle.result();
     expect(final.outcome).toBe('resolved');
     expect(final.alerts).toHaveLength(1);

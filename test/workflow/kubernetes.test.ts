@@ -1,13 +1,13 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import type { Client } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/domain/alert.js';
 import { kubernetesExecutorFromFile } from '../../src/remediation/kubernetes.js';
-import { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertsSignal, approveUpdate } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { startLocalCluster, type LocalCluster } from '../support/kubernetes.js';
-import { makeAlert, waitForState } from '../support/scenario.js';
+import { makeAlert, resolvedAlert, startIncident, waitForState } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'kubernetes-scenarios';
@@ -82,30 +82,14 @@ async function deployment(name: string): Promise<void> {
   });
 }
 
-async function incident(name: string): Promise<{ handle: Awaited<ReturnType<typeof open>>; alert: Alert }> {
+async function incident(
+  name: string,
+): Promise<{ handle: WorkflowHandle<typeof incidentWorkflow>; alert: Alert }> {
   const alert = makeAlert({ alertName: 'CheckoutSlow', labels: { namespace: NAMESPACE, deployment: name } });
-  const handle = await open(`k8s-${name}-${Date.now().toString(36)}`, alert);
+  const handle = await startIncident(client, TASK_QUEUE, `k8s-${name}-${Date.now().toString(36)}`, [alert]);
   await waitForState(handle, (s) => s.stage === 'approve');
   await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
   return { handle, alert };
-}
-
-function open(id: string, alert: Alert) {
-  return client.workflow.signalWithStart(incidentWorkflow, {
-    workflowId: id,
-    taskQueue: TASK_QUEUE,
-    args: [
-      {
-        incidentId: id,
-        correlationKey: `test=${id}`,
-        debounceMs: 100,
-        maxHistoryEvents: 5000,
-        dryRun: false,
-      },
-    ],
-    signal: alertsSignal,
-    signalArgs: [[alert]],
-  });
 }
 
 describe('an incident remediated on a real Kubernetes API server', () => {
@@ -113,7 +97,7 @@ describe('an incident remediated on a real Kubernetes API server', () => {
     await deployment('checkout');
     const { handle, alert } = await incident('checkout');
     await waitForState(handle, (s) => s.stage === 'verify');
-    await handle.signal(alertsSignal, [{ ...alert, status: 'resolved', endsAt: new Date().toISOString() }]);
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     const final = await handle.result();
     expect(final.outcome).toBe('verified');
     expect(final.actions.map((a) => [a.status, a.target])).toEqual([
