@@ -1,4 +1,4 @@
-import { heartbeat, sleep as activitySleep } from '@temporalio/activity';
+import { activityInfo, heartbeat, sleep as activitySleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import type {
@@ -41,8 +41,10 @@ export function createRemediationActivities(deps: RemediationDeps) {
   return {
     /** Records the target's state before an action; `key` names the step (incident/attempt/index). */
     async snapshotTarget(step: ActionStep, key?: string): Promise<TargetSnapshot> {
-      // Histories from before keys existed passed the step alone; the activity ID stands in for them.
-      const stepKey = key ?? 'unkeyed';
+      // Histories from before keys existed passed the step alone; this activity's ID within its workflow
+      // stands in for them (the snapshot records it, so every retry of the apply sends the same key).
+      const info = activityInfo();
+      const stepKey = key ?? `${info.workflowExecution?.workflowId ?? info.activityType}/${info.activityId}`;
       if (isDocker(step)) return docker.snapshot(step, stepKey);
       if (isKubernetes(step)) return kubernetes().snapshot(step, stepKey);
       if (step.action === 'http.call') return http.snapshot(step, stepKey);
