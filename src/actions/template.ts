@@ -122,9 +122,6 @@ export const stepSchema = z.discriminatedUnion('action', [
 ]);
 
 export type RunbookStep = z.infer<typeof stepSchema>;
-export const ACTION_NAMES = stepSchema.options.map((o) =>
-  o instanceof z.ZodObject ? o.shape.action.value : '',
-);
 
 function fillReplicas(
   s: { replicas: number | string; min: number; max: number },

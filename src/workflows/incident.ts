@@ -251,13 +251,16 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     return state;
   };
 
+  type Rollback = (why: string) => Promise<void>;
   type RemediationResult =
-    { kind: 'done' } | { kind: 'failed'; message: string } | { kind: 'refused'; reason: string };
+    | { kind: 'done'; rollback: Rollback }
+    | { kind: 'failed'; message: string }
+    | { kind: 'refused'; reason: string };
 
   // A saga: every change that can be undone is undone if anything after it fails.
   const remediate = async (plan: Recommendation): Promise<RemediationResult> => {
     const undo: { step: ActionStep; snapshot: TargetSnapshot; record: ActionRecord }[] = [];
-    const rollback = async (why: string): Promise<void> => {
+    const rollback: Rollback = async (why) => {
       if (undo.length === 0) return;
       note('rolling-back', why);
       await CancellationScope.nonCancellable(async () => {
@@ -274,7 +277,6 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         }
       });
     };
-    rollbackVerified = rollback;
     // Plans made before guards existed run as they were approved (and replay as they ran).
     const guards = plan.guards && patched('remediation-guards') ? plan.guards : undefined;
     for (const [index, step] of plan.steps.entries()) {
@@ -306,9 +308,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
             return { kind: 'refused', reason: grant.reason };
           }
         }
-        const snapshot = guards
-          ? await remediation.snapshotTarget(step, stepKey)
-          : await remediation.snapshotTarget(step);
+        const snapshot = await remediation.snapshotTarget(step, stepKey);
         const effect = await remediation.applyAction({ step, snapshot });
         if (isReversible(step)) undo.push({ step, snapshot, record });
         Object.assign(record, { status: 'done', finishedAt: nowIso(), effect: effect.summary });
@@ -321,10 +321,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         return { kind: 'failed', message: `remediation failed at step ${index + 1}: ${errorMessage(err)}` };
       }
     }
-    return { kind: 'done' };
+    return { kind: 'done', rollback };
   };
-  // The last remediation's undo, for a verification that fails.
-  let rollbackVerified: (why: string) => Promise<void> = () => Promise.resolve();
 
   // 1. collect: a short debounce lets a burst of alerts land in one incident.
   if (!input.carried) {
@@ -390,6 +388,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       : close('no-runbook', 'all alerts resolved; no runbook applied');
   }
 
+  // What undoes the remediation that ran, should its verification fail.
+  let undoRemediation: Rollback | undefined;
   // 5. approve, escalating while nobody answers; 6. remediate. A guard that refuses an action hands
   // the incident back to people, so the two stages repeat until a remediation runs or someone decides.
   for (;;) {
@@ -515,7 +515,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     }
     const result = await remediate(plan);
     if (result.kind === 'failed') return close('failed', result.message);
-    if (result.kind === 'done') break;
+    if (result.kind === 'done') {
+      undoRemediation = result.rollback;
+      break;
+    }
     state.round = round() + 1;
     state.guardRefusal = result.reason;
     state.escalationLevel = 0;
@@ -538,7 +541,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   note(verified.holds ? 'verified' : 'verification-failed', verified.message);
   await tell(`${verified.holds ? 'Verified' : 'Verification failed'}: ${verified.message}`);
   if (!verified.holds) {
-    await rollbackVerified('verification failed');
+    await undoRemediation?.('verification failed');
     return close('failed', `verification failed: ${verified.message}`);
   }
   state.milestones.verified = nowIso();
