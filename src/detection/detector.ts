@@ -1,3 +1,4 @@
+import { CoarseNovelty } from './coarse-novelty.js';
 import { ContextNovelty, type ContextOptions } from './context.js';
 import { BeyondRange } from './extreme.js';
 import { AnomalyLikelihood } from './likelihood.js';
@@ -11,6 +12,12 @@ import { EmpiricalTail } from './tail.js';
  */
 export interface DetectorOptions {
   context: ContextOptions;
+  /**
+   * Coarser grains (rows per block mean) at which contextual novelty is also asked: a pyramid in steps
+   * of four. On NAB's development subset [4, 16, 64] raised the standard score from 62.8 to 65.4; other
+   * pyramids measured 64.7 ([4, 16]; [2 .. 64] in steps of two) to 66.1 ([16, 32]).
+   */
+  coarseScales: readonly number[];
   /** Weight of the newest value in the running level and spread. */
   zAlpha: number;
   /** Robust z at which the z component reaches one half. */
@@ -24,10 +31,17 @@ export interface DetectorOptions {
   beyond: { warmup: number; half: number };
   /** Bins of the empirical tails of the novelty, the z score and their recent mean (each in [0, 1]). */
   tailBins: number;
+  /**
+   * Multiplier on the smallest tail probability, for asking several tails at once. Three, not one per
+   * tail: the coarse novelties mostly echo the fine one, and a factor of 6 for six tails lowered NAB's
+   * standard score from 65.4 to 61.5 (the likelihood then decides more of the detections).
+   */
+  tailCorrection: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   context: { calibrationRows: 150, levels: 16, lengths: [1, 2, 3, 5] },
+  coarseScales: [4, 16, 64],
   zAlpha: 0.02,
   zHalf: 6,
   seasonal: { alpha: 0.05, minCount: 24 },
@@ -35,10 +49,13 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   suppressionDecay: 0.999,
   beyond: { warmup: 150, half: 1 },
   tailBins: 128,
+  tailCorrection: 3,
 };
 
 export class OnlineDetector {
   private readonly context: ContextNovelty;
+  private readonly coarse: CoarseNovelty[];
+  private readonly coarseTails: EmpiricalTail[];
   private readonly z: RobustZ;
   private readonly seasonal: SeasonalZ;
   private readonly beyond: BeyondRange;
@@ -54,6 +71,8 @@ export class OnlineDetector {
 
   constructor(private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS) {
     this.context = new ContextNovelty(options.context);
+    this.coarse = options.coarseScales.map((scale) => new CoarseNovelty(scale, options.context));
+    this.coarseTails = this.coarse.map(() => new EmpiricalTail(options.tailBins));
     this.z = new RobustZ(options.zAlpha);
     this.seasonal = new SeasonalZ(options.seasonal.alpha, options.seasonal.minCount);
     this.beyond = new BeyondRange(options.beyond.warmup);
@@ -82,8 +101,9 @@ export class OnlineDetector {
     const zScore = z / (z + this.options.zHalf);
     const raw = Math.max(novelty, zScore);
     const overshoot = this.beyond.update(value);
-    // The empirical tails: how rarely this series has produced a novelty, a z score, or a recent mean of
-    // the raw signal at least this high (1/(n + 1) for a first), corrected for asking three questions.
+    // The empirical tails: how rarely this series has produced a novelty (at the finest grain and at each
+    // coarse one), a z score, or a recent mean of the raw signal at least this high (1/(n + 1) for a
+    // first).
     // Unlike the likelihood they assume no shape: a signal that was always near 0 and now is not alarms
     // at once, while one with a long right tail does not.
     const slot = this.rows % this.recent.length;
@@ -91,12 +111,19 @@ export class OnlineDetector {
     this.recent[slot] = raw;
     this.rows++;
     const recentMean = this.recentSum / Math.min(this.rows, this.recent.length);
-    const tailP = Math.min(
+    let tailP = Math.min(
       this.noveltyTail.update(novelty),
       this.zTail.update(zScore),
       this.meanTail.update(recentMean),
     );
-    const tail = this.rows < this.options.likelihood.warmup ? 0 : logScale(1 - Math.min(1, 3 * tailP));
+    for (let i = 0; i < this.coarse.length; i++) {
+      const coarse = this.coarse[i]?.update(value) ?? 0;
+      tailP = Math.min(tailP, this.coarseTails[i]?.update(coarse) ?? 1);
+    }
+    const tail =
+      this.rows < this.options.likelihood.warmup
+        ? 0
+        : logScale(1 - Math.min(1, this.options.tailCorrection * tailP));
     const likely = Math.max(
       logScale(this.likelihood.update(raw)),
       tail,
@@ -115,7 +142,7 @@ export class OnlineDetector {
  * The score at which the detector alarms: its threshold for NAB's standard profile, as measured by
  * `npm run bench:nab` (which prints it again, so a change to the detector shows when this drifts).
  */
-export const ALARM_THRESHOLD = 0.225;
+export const ALARM_THRESHOLD = 0.221;
 
 /**
  * Rescales a detector score so that its alarm threshold reads 0.5: above one half means "the detector

@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import {
   ALARM_THRESHOLD,
   calibrated,
+  DEFAULT_DETECTOR_OPTIONS,
   logScale,
   OnlineDetector,
   scoreSeries,
 } from '../../src/detection/detector.js';
 import { normalCdf } from '../../src/domain/series.js';
+import { CoarseNovelty } from '../../src/detection/coarse-novelty.js';
+import { ContextNovelty } from '../../src/detection/context.js';
 import { SeasonalZ } from '../../src/detection/seasonal-z.js';
 import { EmpiricalTail } from '../../src/detection/tail.js';
 
@@ -105,7 +108,44 @@ describe('empirical tails', () => {
 
   it('makes a rise in a signal that was always quiet alarm at once', () => {
     const detector = new OnlineDetector();
-    for (let i = 0; i < 2000; i++) expect(detector.update(10 + (i % 5) / 10)).toBeLessThan(0.2);
+    for (let i = 0; i < 2000; i++) expect(calibrated(detector.update(10 + (i % 5) / 10))).toBeLessThan(0.5);
     expect(calibrated(detector.update(12))).toBeGreaterThan(0.5);
+  });
+});
+
+describe('coarse novelty', () => {
+  // A binary de Bruijn sequence: every run of five bits occurs in it once (cyclically), so repeating it
+  // makes every short context of rows familiar; any other bit pattern is then new only in its proportions.
+  const deBruijn = '00000100011001010011101011011111'.split('').map(Number);
+  const before = Array.from({ length: 3008 }, (_, i) => deBruijn[i % 32] ?? 0);
+  // Four ones in five rows where there were one in two: no new short context, a new block mean.
+  const after = Array.from({ length: 400 }, (_, i) => (i % 5 === 4 ? 0 : 1));
+  const context = { calibrationRows: 150, levels: 16, lengths: [1, 2, 3, 5] };
+
+  it('sees a change spread over many rows that no short context of rows shows', () => {
+    const fine = new ContextNovelty(context);
+    const coarse = new CoarseNovelty(16, context);
+    for (const v of before) {
+      fine.update(v);
+      coarse.update(v);
+    }
+    expect(after.map((v) => fine.update(v)).filter((n) => n > 0)).toEqual([]);
+    expect(Math.max(...after.map((v) => coarse.update(v)))).toBe(1);
+  });
+
+  it('answers only when a block completes', () => {
+    const coarse = new CoarseNovelty(4, { calibrationRows: 8, levels: 4, lengths: [1] });
+    const out = [1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 9, 9, 9, 9].map((v) => coarse.update(v));
+    expect(out.slice(12)).toEqual([0, 0, 0, 1]);
+  });
+
+  it('makes the detector alarm on a change of proportions that the finest grain misses', () => {
+    const detector = new OnlineDetector();
+    const quiet = before.map((v) => calibrated(detector.update(v)));
+    expect(Math.max(...quiet.slice(1000))).toBeLessThan(0.5);
+    expect(Math.max(...after.map((v) => calibrated(detector.update(v))))).toBeGreaterThan(0.5);
+    const fineOnly = new OnlineDetector({ ...DEFAULT_DETECTOR_OPTIONS, coarseScales: [] });
+    for (const v of before) fineOnly.update(v);
+    expect(Math.max(...after.map((v) => calibrated(fineOnly.update(v))))).toBeLessThan(0.5);
   });
 });
