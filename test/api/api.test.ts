@@ -6,6 +6,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { testActivities } from '../support/activities.js';
+import { alertPayload } from '../support/api-harness.js';
 import { createApp } from '../../src/api/app.js';
 import { TokenStore } from '../../src/api/auth.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
@@ -51,29 +52,13 @@ function payload(
   status: 'firing' | 'resolved' = 'firing',
   extra: Record<string, string> = {},
 ) {
-  const labels = { alertname, service, severity: 'critical', ...extra };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${alertname}"}`,
-    truncatedAlerts: 0,
+  return alertPayload({
+    alertname,
+    labels: { service, severity: 'critical', ...extra },
+    summary: `${alertname} on ${service}`,
     status,
-    receiver: 'steadfast',
-    groupLabels: { alertname },
-    commonLabels: labels,
-    commonAnnotations: { summary: `${alertname} on ${service}` },
-    externalURL: 'http://127.0.0.1:9093',
-    alerts: [
-      {
-        status,
-        labels,
-        annotations: { summary: `${alertname} on ${service}` },
-        startsAt: '2026-11-24T06:00:00Z',
-        endsAt: status === 'resolved' ? '2026-11-24T06:10:00Z' : '0001-01-01T00:00:00Z',
-        generatorURL: '',
-        fingerprint: `fp-${alertname}-${service}`,
-      },
-    ],
-  };
+    startsAt: '2026-11-24T06:00:00Z',
+  });
 }
 
 async function call(
