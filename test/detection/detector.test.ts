@@ -55,6 +55,28 @@ describe('the online detector', () => {
     expect(scores[spikeAt]).toBeGreaterThan(0.5);
   });
 
+  it('alarms once for an event: silent for refractoryRows after an alarm, then free to alarm again', () => {
+    const run = (refractoryRows: number): number[] => {
+      const detector = new OnlineDetector({ ...DEFAULT_DETECTOR_OPTIONS, refractoryRows });
+      const steady = (rows: number): void => {
+        for (let i = 0; i < rows; i++) detector.update(10 + (i % 5) / 10);
+      };
+      steady(2000);
+      const first = calibrated(detector.update(11));
+      steady(9);
+      // Far beyond the first, ten rows on: a rising event, which would alarm again without the pause.
+      const second = calibrated(detector.update(100));
+      steady(29);
+      const third = calibrated(detector.update(100_000));
+      return [first, second, third];
+    };
+    const [first, second, third] = run(DEFAULT_DETECTOR_OPTIONS.refractoryRows);
+    expect(first).toBeGreaterThan(0.5);
+    expect(second).toBe(0);
+    expect(third).toBeGreaterThan(0.5);
+    expect(run(0)[1]).toBeGreaterThan(0.5);
+  });
+
   it('ignores values that are not finite and keeps going', () => {
     const detector = new OnlineDetector();
     for (let i = 0; i < 300; i++) detector.update(10 + (i % 3));
