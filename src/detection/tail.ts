@@ -6,11 +6,6 @@
 export class EmpiricalTail {
   private readonly tree: Float64Array;
   private total = 0;
-  /**
-   * Values in the lowest bin, counted apart from the tree: most rows of a quiet signal (and all rows
-   * inside a coarse block) land there, and for them the answer is 1 without a walk of the tree.
-   */
-  private lowest = 0;
 
   constructor(private readonly bins: number) {
     this.tree = new Float64Array(bins + 1);
@@ -22,8 +17,7 @@ export class EmpiricalTail {
 
   /** Count of past values in bins < b. */
   private below(b: number): number {
-    if (b === 0) return 0;
-    let s = this.lowest;
+    let s = 0;
     for (let i = b; i > 0; i -= i & -i) s += this.tree[i] ?? 0;
     return s;
   }
@@ -31,11 +25,6 @@ export class EmpiricalTail {
   /** Tail probability of x against the past, then learns x. */
   update(x: number): number {
     const b = this.bin(x);
-    if (b === 0) {
-      this.lowest++;
-      this.total++;
-      return 1;
-    }
     const atOrAbove = this.total - this.below(b);
     const p = (atOrAbove + 1) / (this.total + 1);
     for (let i = b + 1; i <= this.bins; i += i & -i) this.tree[i] = (this.tree[i] ?? 0) + 1;
