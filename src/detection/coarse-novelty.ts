@@ -30,7 +30,6 @@ export class CoarseNovelty {
     const mean = this.sum / this.count;
     this.sum = 0;
     this.count = 0;
-
     return this.novelty.update(mean);
   }
 }

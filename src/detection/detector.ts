@@ -63,8 +63,8 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
 
 export class OnlineDetector {
   private readonly context: ContextNovelty;
-  private readonly coarse: CoarseNovelty[];
-  private readonly coarseTails: EmpiricalTail[];
+  /** Each coarse grain's novelty and the empirical tail of it. */
+  private readonly coarse: { novelty: CoarseNovelty; tail: EmpiricalTail }[];
   private readonly z: RobustZ;
   private readonly seasonal: SeasonalZ;
   private readonly beyond: BeyondRange;
@@ -81,8 +81,10 @@ export class OnlineDetector {
 
   constructor(private readonly options: DetectorOptions = DEFAULT_DETECTOR_OPTIONS) {
     this.context = new ContextNovelty(options.context);
-    this.coarse = options.coarseScales.map((scale) => new CoarseNovelty(scale, options.context));
-    this.coarseTails = this.coarse.map(() => new EmpiricalTail(options.tailBins));
+    this.coarse = options.coarseScales.map((scale) => ({
+      novelty: new CoarseNovelty(scale, options.context),
+      tail: new EmpiricalTail(options.tailBins),
+    }));
     this.z = new RobustZ(options.zAlpha);
     this.seasonal = new SeasonalZ(options.seasonal.alpha, options.seasonal.minCount);
     this.beyond = new BeyondRange(options.beyond.warmup);
@@ -126,10 +128,7 @@ export class OnlineDetector {
       this.zTail.update(zScore),
       this.meanTail.update(recentMean),
     );
-    for (let i = 0; i < this.coarse.length; i++) {
-      const coarse = this.coarse[i]?.update(value) ?? 0;
-      tailP = Math.min(tailP, this.coarseTails[i]?.update(coarse) ?? 1);
-    }
+    for (const grain of this.coarse) tailP = Math.min(tailP, grain.tail.update(grain.novelty.update(value)));
     const tail =
       this.rows < this.options.likelihood.warmup
         ? 0
