@@ -12,19 +12,7 @@ export async function startTestContainer(
   name: string,
   hostConfig: Docker.HostConfig = {},
 ): Promise<Docker.Container> {
-  await docker
-    .getContainer(name)
-    .remove({ force: true })
-    .catch(() => undefined);
-  const container = await docker.createContainer({
-    Image: TEST_IMAGE,
-    name,
-    Labels: { 'steadfast.test': inject('testRunId') },
-    Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'],
-    HostConfig: hostConfig,
-  });
-  await container.start();
-  return container;
+  return createTestContainer(docker, name, { hostConfig });
 }
 
 /** The memory limit the kernel enforces on the container (cgroup v1 or v2), in bytes; -1 if unlimited. */
