@@ -6,7 +6,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { testActivities } from '../support/activities.js';
-import { alertPayload } from '../support/api-harness.js';
+import { alertPayload, startOfflineApi } from '../support/api-harness.js';
 import { createApp } from '../../src/api/app.js';
 import { TokenStore } from '../../src/api/auth.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
@@ -388,16 +388,7 @@ describe('the API', () => {
   });
 
   it('when Temporal cannot be reached, then the webhook answers 503 so that Alertmanager retries', async () => {
-    const down = loadSettings({ TEMPORAL_ADDRESS: '127.0.0.1:1', STEADFAST_API_TOKEN: TOKENS.alice });
-    const app = createApp({
-      settings: down,
-      client: await createClient(down.temporal),
-      tokens: await TokenStore.load(down.auth),
-      metrics: createMetrics(),
-      logger: createLogger('silent'),
-      temporalTimeoutMs: 2000,
-    });
-    const offline = await listen(app, '127.0.0.1', 0);
+    const offline = await startOfflineApi({ STEADFAST_API_TOKEN: TOKENS.alice });
     try {
       const started = Date.now();
       const r = await call('POST', '/api/v1/alertmanager', {

@@ -2,20 +2,14 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/app.js';
-import { TokenStore } from '../../src/api/auth.js';
-import { listen } from '../../src/api/server.js';
-import { loadSettings } from '../../src/config/settings.js';
 import type { IncidentState } from '../../src/domain/incident.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { createMetrics } from '../../src/lib/metrics.js';
 import { exactDuration } from '../../src/reports/render.js';
 import { loadReport, saveReport } from '../../src/reports/store.js';
-import { createClient } from '../../src/temporal/connection.js';
 import {
   alertPayload,
   incidentIdOf,
   startApiHarness,
+  startOfflineApi,
   startRisingMetric,
   TOKENS,
   type ApiHarness,
@@ -190,20 +184,10 @@ describe('the incident report', () => {
   });
 
   it('when Temporal cannot answer, then the report is served from the reports folder', async () => {
-    const down = loadSettings({
-      TEMPORAL_ADDRESS: '127.0.0.1:1',
+    const offline = await startOfflineApi({
       STEADFAST_API_TOKEN: TOKENS.viewer,
       STEADFAST_REPORTS_DIR: api.reportsDir,
     });
-    const app = createApp({
-      settings: down,
-      client: await createClient(down.temporal),
-      tokens: await TokenStore.load(down.auth),
-      metrics: createMetrics(),
-      logger: createLogger('silent'),
-      temporalTimeoutMs: 2000,
-    });
-    const offline = await listen(app, '127.0.0.1', 0);
     try {
       const r = await report(id, TOKENS.viewer, '', offline.url);
       expect(r.status).toBe(200);

@@ -139,6 +139,23 @@ export async function startApiHarness(options: {
   };
 }
 
+/**
+ * The real API against a Temporal that cannot be reached (a closed loopback port), with `env` on top of
+ * that address and a 2 s Temporal timeout so that its 503s come promptly. The caller closes it.
+ */
+export async function startOfflineApi(env: Record<string, string>): Promise<RunningServer> {
+  const settings = loadSettings({ ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
+  const app = createApp({
+    settings,
+    client: await createClient(settings.temporal),
+    tokens: await TokenStore.load(settings.auth),
+    metrics: createMetrics(),
+    logger: createLogger('silent'),
+    temporalTimeoutMs: 2000,
+  });
+  return listen(app, '127.0.0.1', 0);
+}
+
 /** An Alertmanager webhook body (payload version 4) for one alert of the given labels. */
 export function alertPayload(options: {
   alertname: string;
