@@ -47,10 +47,12 @@ const KINDS: Record<ValueKind, { pattern: RegExp; description: string }> = {
   replicas: { pattern: /^(?:0|[1-9]\d{0,3})$/, description: 'a replica count from 0 to 9999' },
   // One piece of a URL (a host, a port, a path segment): nothing that could change the URL's shape.
   // A colon is let through for `host:port` labels such as Prometheus's `instance`; `@`, `/`, `?`, `#`
-  // and `%` are not, so a value can neither add credentials nor move the call to another path.
+  // and `%` are not, so a value can neither add credentials nor move the call to another path. `.` and
+  // `..` are refused too: the URL parser resolves them as dot segments (`/tenants/../cache/flush` is
+  // sent as `/cache/flush`), and they are the only values of this alphabet that it rewrites in a path.
   'url-segment': {
-    pattern: /^[A-Za-z0-9._~:-]{1,253}$/,
-    description: 'a URL segment of letters, digits and . _ ~ : -',
+    pattern: /^(?!\.{1,2}$)[A-Za-z0-9._~:-]{1,253}$/,
+    description: 'a URL segment of letters, digits and . _ ~ : - (not . or ..)',
   },
   // Values spliced into PromQL string literals: no quotes, backslashes or braces can get through.
   'promql-label-value': {

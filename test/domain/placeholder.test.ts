@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { fillPromQL, fillValue, PlaceholderError, placeholdersIn } from '../../src/domain/placeholder.js';
+import {
+  fillEach,
+  fillPromQL,
+  fillValue,
+  PlaceholderError,
+  placeholdersIn,
+} from '../../src/domain/placeholder.js';
 
 describe('fillValue', () => {
   it('when the template names a label the alert has, then the label value is filled in', () => {
@@ -77,6 +83,20 @@ describe('fillValue', () => {
 
     expect(ok).toBe('node:9100/x');
     expect(bad).toThrow(PlaceholderError);
+  });
+});
+
+describe('url-segment values', () => {
+  it('when a label is a dot segment, then it is refused, since the URL parser would climb a level with it', () => {
+    const tpl = 'http://cache/api/tenants/{{ labels.tenant }}/cache/flush';
+
+    expect(fillEach(tpl, { tenant: 'acme' }, 'url-segment', 'url')).toBe(
+      'http://cache/api/tenants/acme/cache/flush',
+    );
+    expect(() => fillEach(tpl, { tenant: '..' }, 'url-segment', 'url')).toThrow(
+      /^url: label tenant="\.\." is not a URL segment/,
+    );
+    expect(() => fillEach(tpl, { tenant: '.' }, 'url-segment', 'url')).toThrow(PlaceholderError);
   });
 });
 
