@@ -56,6 +56,35 @@ describe('decideReservation', () => {
     expect(decideReservation([held(T0 - 5 * MIN)], request(), T0).granted).toBe(true);
   });
 
+  it('when two other incidents acted, then the cooldown runs from the latest of them, so a restart storm is stopped', () => {
+    // incident-a restarted long ago; incident-c restarted a minute ago; incident-b asks now.
+    const storm = [
+      held(T0 - 30 * MIN),
+      held(T0 - MIN, { incidentId: 'incident-c', stepKey: 'incident-c/0/0' }),
+    ];
+    const result = decideReservation(storm, request(), T0);
+    expect(result).toEqual({
+      granted: false,
+      reason:
+        'docker/container/web was changed by incident incident-c at 2026-11-24T09:59:00.000Z (docker.restart); the cooldown of 5m ends at 2026-11-24T10:04:00.000Z',
+    });
+    expect(decideReservation(storm, request(), T0 + 4 * MIN).granted).toBe(true);
+  });
+
+  it('when ten incidents ask one a minute, then only one action per cooldown is granted', () => {
+    let kept: Reservation[] = [];
+    const grantedAt: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const incidentId = `incident-${i}`;
+      const now = T0 + i * MIN;
+      const result = decideReservation(kept, request({ incidentId, stepKey: `${incidentId}/0/0` }), now);
+      if (!result.granted) continue;
+      kept = [...kept, result.reservation];
+      grantedAt.push((now - T0) / MIN);
+    }
+    expect(grantedAt).toEqual([0, 5]);
+  });
+
   it('when the same incident acted a moment ago, then the cooldown does not apply to it', () => {
     const own = held(T0 - MIN, { incidentId: 'incident-b', stepKey: 'incident-b/0/0' });
     const result = decideReservation([own], request({ stepKey: 'incident-b/0/1' }), T0);
