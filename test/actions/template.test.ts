@@ -104,9 +104,13 @@ describe('fillStep', () => {
     expect(() => fill({ action: 'http.call', url: 'file:///etc/{{ labels.x }}' }, { x: 'passwd' })).toThrow(
       /only http and https/,
     );
-    expect(() => fill({ action: 'http.call', url: 'http://u:p@{{ labels.x }}/' }, { x: 'h' })).toThrow(
-      /credentials go in headers/,
-    );
+    for (const url of [
+      'http://u:p@{{ labels.x }}/',
+      'http://u@{{ labels.x }}/',
+      'http://:p@{{ labels.x }}/',
+    ]) {
+      expect(() => fill({ action: 'http.call', url }, { x: 'h' }), url).toThrow(/credentials go in headers/);
+    }
   });
 
   it('refuses bad literals when the runbook is read, before any alert arrives', () => {
