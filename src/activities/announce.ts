@@ -1,11 +1,13 @@
+import type { KnownBlock } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { IncidentState } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
+import { clipEscaped, SLACK_LITERAL, slackMrkdwn, slackVerbatim } from '../notify/escape.js';
 import { createSlackClient } from '../notify/slack.js';
 import type { SlackSettings } from '../notify/settings.js';
-import { incidentBlocks, statusLine } from '../slack/blocks.js';
+import { fallbackText, incidentBlocks, incidentView, type IncidentView } from '../slack/blocks.js';
 import { postOnce } from '../slack/post-once.js';
 
 // The metadata event types that mark Steadfast's messages, so a retry finds what an attempt posted.
@@ -23,6 +25,25 @@ export interface Announcement {
   ts: string;
 }
 
+/**
+ * What the workflow passes: the message's view (incidentView), or, in histories recorded before
+ * views, the whole state.
+ */
+export type IncidentOf = { view: IncidentView } | { state: IncidentState };
+
+const viewOf = (input: IncidentOf): IncidentView =>
+  'view' in input ? input.view : incidentView(input.state);
+
+/**
+ * A thread reply: the event as a verbatim mrkdwn section, so Slack neither links nor mentions
+ * anything in it, and the same escaped text as the notification. The workflow writes events, but they
+ * quote alerts, verification messages and the answers of http.call.
+ */
+function threadReply(event: string): { text: string; blocks: KnownBlock[] } {
+  const text = clipEscaped(slackMrkdwn(event), 3000) || ' ';
+  return { text, blocks: [{ type: 'section', text: slackVerbatim(text) }] };
+}
+
 /** Posting and updating the incident's Slack message; stage details go into its thread. */
 export function createAnnounceActivities(deps: AnnounceDeps) {
   const client = deps.slack ? createSlackClient(deps.slack) : undefined;
@@ -37,37 +58,28 @@ export function createAnnounceActivities(deps: AnnounceDeps) {
     return client;
   };
   return {
-    async announceIncident({
-      state,
-      channel,
-    }: {
-      state: IncidentState;
-      channel: string;
-    }): Promise<Announcement> {
+    async announceIncident(input: IncidentOf & { channel: string }): Promise<Announcement> {
+      const view = viewOf(input);
       const { attempt, scheduledTimestampMs } = Context.current().info;
       return postOnce(
         slack(),
         {
-          channel,
-          text: `${state.title}: ${statusLine(state)}`,
-          blocks: incidentBlocks(state, deps.workflowUrl(state.incidentId)),
+          channel: input.channel,
+          text: fallbackText(view),
+          blocks: incidentBlocks(view, deps.workflowUrl(view.incidentId)),
           unfurlLinks: false,
         },
-        { eventType: INCIDENT_MESSAGE, payload: { incident_id: state.incidentId } },
+        { eventType: INCIDENT_MESSAGE, payload: { incident_id: view.incidentId } },
         { retry: attempt > 1, since: scheduledTimestampMs },
       );
     },
 
     /** Brings the message up to date and adds the event to its thread. */
-    async updateAnnouncement({
-      state,
-      announcement,
-      event,
-    }: {
-      state: IncidentState;
-      announcement: Announcement;
-      event: string;
-    }): Promise<void> {
+    async updateAnnouncement(
+      input: IncidentOf & { announcement: Announcement; event: string },
+    ): Promise<void> {
+      const { announcement, event } = input;
+      const view = viewOf(input);
       const api = slack();
       const { attempt, scheduledTimestampMs, activityId, workflowExecution, activityRunId } =
         Context.current().info;
@@ -77,13 +89,14 @@ export function createAnnounceActivities(deps: AnnounceDeps) {
       await api.chat.update({
         channel: announcement.channel,
         ts: announcement.ts,
-        text: `${state.title}: ${statusLine(state)}`,
-        blocks: incidentBlocks(state, deps.workflowUrl(state.incidentId)),
+        text: fallbackText(view),
+        blocks: incidentBlocks(view, deps.workflowUrl(view.incidentId)),
+        ...SLACK_LITERAL,
       });
       await postOnce(
         api,
-        { channel: announcement.channel, threadTs: announcement.ts, text: event },
-        { eventType: INCIDENT_UPDATE, payload: { incident_id: state.incidentId, update } },
+        { channel: announcement.channel, threadTs: announcement.ts, ...threadReply(event) },
+        { eventType: INCIDENT_UPDATE, payload: { incident_id: view.incidentId, update } },
         { retry: attempt > 1, since: scheduledTimestampMs },
       );
     },

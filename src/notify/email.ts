@@ -1,4 +1,5 @@
 import { createTransport } from 'nodemailer';
+import { emailHeader } from './escape.js';
 import type { EmailMessage } from './formats.js';
 import type { SmtpSettings } from './settings.js';
 
@@ -25,6 +26,9 @@ export function createEmailSender(settings: SmtpSettings): EmailSender {
     connectionTimeout: SMTP_TIMEOUT_MS,
     greetingTimeout: SMTP_TIMEOUT_MS,
     socketTimeout: SMTP_TIMEOUT_MS,
+    // The message is built from strings only: nodemailer must never read a file or URL for it.
+    disableFileAccess: true,
+    disableUrlAccess: true,
   });
   return {
     async send(to, message) {
@@ -32,7 +36,8 @@ export function createEmailSender(settings: SmtpSettings): EmailSender {
         .sendMail({
           from: settings.from,
           to,
-          subject: message.subject,
+          // One line whatever built it: a CR or LF here would start a header of the sender's choosing.
+          subject: emailHeader(message.subject),
           text: message.text,
           html: message.html,
         })

@@ -1,7 +1,22 @@
-import type { KnownBlock, MrkdwnElement } from '@slack/types';
+import type { KnownBlock } from '@slack/types';
+import {
+  clipEscaped,
+  cleanText,
+  discordMarkdown,
+  emailHeader,
+  emailText,
+  htmlText,
+  SLACK_LITERAL,
+  slackMrkdwn,
+  slackPlain,
+  slackVerbatim,
+  teamsMarkdown,
+} from './escape.js';
 /**
  * The escalation notice in each channel's format. Pure: no I/O, the same notice gives the same payloads.
- * Texts are short and factual; text that came from alerts is escaped for the channel's markup.
+ * Texts are short and factual. Every field of a notice but `level` and `url` comes from the alerts (or,
+ * for the recommendation, quotes them), so each is escaped for the channel's markup by src/notify/escape.ts
+ * where it meets that markup, and never anywhere else.
  */
 
 export interface Notice {
@@ -38,9 +53,22 @@ function clip(text: string, max: number): string {
 
 export type WebhookPayload = { event: 'incident.escalated' } & Notice;
 
-/** The generic outgoing webhook's JSON body (unchanged fields since the first version). */
+/**
+ * The generic outgoing webhook's JSON body (unchanged fields since the first version). Its fields are
+ * data, not markup: the receiver escapes them for wherever it shows them. Only control and
+ * text-direction characters are taken out.
+ */
 export function webhookPayload(notice: Notice): WebhookPayload {
-  return { event: 'incident.escalated', ...notice };
+  return {
+    event: 'incident.escalated',
+    incidentId: cleanText(notice.incidentId),
+    level: notice.level,
+    title: cleanText(notice.title),
+    service: cleanText(notice.service),
+    severity: cleanText(notice.severity),
+    recommendation: cleanText(notice.recommendation),
+    url: notice.url,
+  };
 }
 
 // --- colours by severity ----------------------------------------------------------------------------
@@ -67,10 +95,16 @@ export interface TeamsMessageCard {
   '@context': 'https://schema.org/extensions';
   summary: string;
   themeColor: string;
+  /** Steadfast's words only: whether Teams formats a card's title is not documented the same everywhere. */
   title: string;
   text: string;
-  /** `markdown: false`: text from alerts is shown as it is, never as links or formatting. */
-  sections: { markdown: false; text: string; facts: { name: string; value: string }[] }[];
+  /** Markdown, with every text from alerts escaped for it (teamsMarkdown). */
+  sections: {
+    markdown: true;
+    activityTitle: string;
+    text: string;
+    facts: { name: string; value: string }[];
+  }[];
   potentialAction: {
     '@type': 'OpenUri';
     name: string;
@@ -78,16 +112,30 @@ export interface TeamsMessageCard {
   }[];
 }
 
-/** A Microsoft Teams incoming-webhook MessageCard: title, text, facts and a button to the incident. */
+/**
+ * A Microsoft Teams incoming-webhook MessageCard: title, text, facts and a button to the incident.
+ * Connector cards read Markdown and some HTML in their text fields, so alert text goes only into the
+ * section, escaped for both; the summary is what notifications show, as plain text on one line.
+ */
 export function teamsPayload(notice: Notice): TeamsMessageCard {
   return {
     '@type': 'MessageCard',
     '@context': 'https://schema.org/extensions',
-    summary: clip(headline(notice), 200),
+    summary: clip(emailHeader(headline(notice)), 200),
     themeColor: severityColour(notice.severity).toString(16).padStart(6, '0').toUpperCase(),
-    title: clip(`Escalation level ${notice.level}: ${notice.title}`, 200),
+    title: `Steadfast: escalation level ${notice.level}`,
     text: 'Nobody has decided on this incident yet.',
-    sections: [{ markdown: false, text: clip(notice.recommendation, 2000), facts: noticeFacts(notice) }],
+    sections: [
+      {
+        markdown: true,
+        activityTitle: clipEscaped(teamsMarkdown(notice.title), 400),
+        text: clipEscaped(teamsMarkdown(notice.recommendation), 2000),
+        facts: noticeFacts(notice).map((f) => ({
+          name: f.name,
+          value: clipEscaped(teamsMarkdown(f.value), 400),
+        })),
+      },
+    ],
     potentialAction: [
       { '@type': 'OpenUri', name: 'Open incident', targets: [{ os: 'default', uri: notice.url }] },
     ],
@@ -96,8 +144,8 @@ export function teamsPayload(notice: Notice): TeamsMessageCard {
 
 /**
  * Teams Workflows webhooks (the successor of Office 365 connectors) take an Adaptive Card in a message
- * envelope. TextBlocks read a little Markdown, so text from alerts has its Markdown characters escaped:
- * an alert must not be able to add a link or formatting to the card.
+ * envelope. TextBlocks and fact values read a little Markdown (no HTML), so text from alerts is escaped
+ * for it: an alert must not be able to add a link or formatting to the card.
  */
 export interface TeamsAdaptiveMessage {
   type: 'message';
@@ -124,10 +172,6 @@ export interface TeamsAdaptiveMessage {
   }[];
 }
 
-// Only what the cards' Markdown subset acts on: emphasis, links, and list markers at a line's start.
-const escapeCardMarkdown = (text: string): string =>
-  text.replace(/[*_[\]]/g, '\\$&').replace(/^(\s*)([-+]|\d+\.)(?=\s)/gm, '$1\\$2');
-
 export function teamsAdaptivePayload(notice: Notice): TeamsAdaptiveMessage {
   const critical = notice.severity.toLowerCase() === 'critical';
   return {
@@ -143,7 +187,7 @@ export function teamsAdaptivePayload(notice: Notice): TeamsAdaptiveMessage {
           body: [
             {
               type: 'TextBlock',
-              text: escapeCardMarkdown(clip(`Escalation level ${notice.level}: ${notice.title}`, 200)),
+              text: clipEscaped(`Escalation level ${notice.level}: ${teamsMarkdown(notice.title)}`, 400),
               wrap: true,
               weight: 'Bolder',
               size: 'Medium',
@@ -152,9 +196,12 @@ export function teamsAdaptivePayload(notice: Notice): TeamsAdaptiveMessage {
             { type: 'TextBlock', text: 'Nobody has decided on this incident yet.', wrap: true },
             {
               type: 'FactSet',
-              facts: noticeFacts(notice).map((f) => ({ title: f.name, value: escapeCardMarkdown(f.value) })),
+              facts: noticeFacts(notice).map((f) => ({
+                title: f.name,
+                value: clipEscaped(teamsMarkdown(f.value), 400),
+              })),
             },
-            { type: 'TextBlock', text: escapeCardMarkdown(clip(notice.recommendation, 2000)), wrap: true },
+            { type: 'TextBlock', text: clipEscaped(teamsMarkdown(notice.recommendation), 2000), wrap: true },
           ],
           actions: [{ type: 'Action.OpenUrl', title: 'Open incident', url: notice.url }],
         },
@@ -174,24 +221,31 @@ export interface DiscordPayload {
     color: number;
     fields: { name: string; value: string; inline: boolean }[];
   }[];
-  /** No @everyone, @here or role pings from alert text. */
+  /** No @everyone, @here, user or role pings, whatever the text holds. */
   allowed_mentions: { parse: never[] };
 }
 
-/** A Discord webhook message: a one-line `content` and one embed with the facts, coloured by severity. */
+/**
+ * A Discord webhook message: a one-line `content` and one embed with the facts, coloured by severity.
+ * Alert text is escaped for Discord's Markdown and mentions (discordMarkdown) in every field.
+ */
 export function discordPayload(notice: Notice): DiscordPayload {
   return {
-    content: clip(
-      `Incident ${notice.incidentId} escalated to level ${notice.level}: nobody has decided yet.`,
+    content: clipEscaped(
+      `Incident ${discordMarkdown(notice.incidentId)} escalated to level ${notice.level}: nobody has decided yet.`,
       2000,
     ),
     embeds: [
       {
-        title: clip(notice.title, 256),
-        description: clip(notice.recommendation, 4096),
+        title: clipEscaped(discordMarkdown(notice.title), 256),
+        description: clipEscaped(discordMarkdown(notice.recommendation), 4096),
         url: notice.url,
         color: severityColour(notice.severity),
-        fields: noticeFacts(notice).map((f) => ({ name: f.name, value: clip(f.value, 1024), inline: true })),
+        fields: noticeFacts(notice).map((f) => ({
+          name: f.name,
+          value: clipEscaped(discordMarkdown(f.value), 1024),
+          inline: true,
+        })),
       },
     ],
     allowed_mentions: { parse: [] },
@@ -208,41 +262,41 @@ export interface SlackMessage {
   blocks: KnownBlock[];
   unfurl_links: false;
   unfurl_media: false;
-}
-
-/** Slack wants &, < and > escaped in any text it parses; everything else is literal. */
-export function slackEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  parse: typeof SLACK_LITERAL.parse;
+  link_names: typeof SLACK_LITERAL.link_names;
 }
 
 /**
  * `chat.postMessage` arguments: a header, the facts, the recommendation and a button to the incident.
- * With `usergroup` (an ID such as S0123ABCD) the message mentions that group.
+ * With `usergroup` (an ID such as S0123ABCD, checked when the runbook is read) the message mentions
+ * that group: the only mention in it, written by Steadfast.
  */
 export function slackMessage(notice: Notice, channel: string, usergroup?: string): SlackMessage {
   const mention = usergroup ? `<!subteam^${usergroup}> ` : '';
-  const facts = noticeFacts(notice).map((f): MrkdwnElement => ({
-    type: 'mrkdwn',
-    text: clip(`*${f.name}*\n${slackEscape(f.value)}`, 2000),
-  }));
+  const facts = noticeFacts(notice).map((f) =>
+    slackVerbatim(clipEscaped(`*${f.name}*\n${slackMrkdwn(f.value)}`, 2000)),
+  );
   return {
     channel,
-    text: clip(`${mention}${slackEscape(headline(notice))}`, 3000),
+    text: clipEscaped(`${mention}${slackMrkdwn(headline(notice))}`, 3000),
     blocks: [
       {
         type: 'header',
-        text: { type: 'plain_text', text: clip(`Escalation level ${notice.level}: ${notice.title}`, 150) },
+        text: {
+          type: 'plain_text',
+          text: clip(slackPlain(`Escalation level ${notice.level}: ${notice.title}`), 150),
+        },
       },
       ...(usergroup
         ? [
             {
               type: 'section' as const,
-              text: { type: 'mrkdwn' as const, text: `${mention}nobody has decided on this incident yet.` },
+              text: slackVerbatim(`${mention}nobody has decided on this incident yet.`),
             },
           ]
         : []),
       { type: 'section', fields: facts },
-      { type: 'section', text: { type: 'mrkdwn', text: clip(slackEscape(notice.recommendation), 3000) } },
+      { type: 'section', text: slackVerbatim(clipEscaped(slackMrkdwn(notice.recommendation), 3000)) },
       {
         type: 'actions',
         elements: [
@@ -257,6 +311,7 @@ export function slackMessage(notice: Notice, channel: string, usergroup?: string
     ],
     unfurl_links: false,
     unfurl_media: false,
+    ...SLACK_LITERAL,
   };
 }
 
@@ -268,40 +323,31 @@ export interface EmailMessage {
   html: string;
 }
 
-export function htmlEscape(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
 /** An e-mail: a one-line subject, a plain-text body and the same as simple HTML. */
 export function emailMessage(notice: Notice): EmailMessage {
   // Header injection: a subject is one line, whatever the alert's title holds.
-  const subject = clip(`[Steadfast] ${headline(notice)}`.replace(/[\r\n]+/g, ' '), 250);
+  const subject = clip(emailHeader(`[Steadfast] ${headline(notice)}`), 250);
   const facts = noticeFacts(notice);
   const text = [
-    `Incident ${notice.incidentId} escalated to level ${notice.level}: nobody has decided yet.`,
+    `Incident ${emailText(notice.incidentId)} escalated to level ${notice.level}: nobody has decided yet.`,
     '',
-    notice.title,
+    emailText(notice.title),
     '',
-    ...facts.map((f) => `${f.name}: ${f.value}`),
+    ...facts.map((f) => `${f.name}: ${emailText(f.value)}`),
     '',
-    `Recommendation: ${notice.recommendation}`,
+    `Recommendation: ${emailText(notice.recommendation)}`,
     '',
     `Open the incident: ${notice.url}`,
     '',
   ].join('\n');
   const rows = facts
-    .map((f) => `<tr><th align="left">${htmlEscape(f.name)}</th><td>${htmlEscape(f.value)}</td></tr>`)
+    .map((f) => `<tr><th align="left">${htmlText(f.name)}</th><td>${htmlText(f.value)}</td></tr>`)
     .join('');
   const html =
-    `<p>Incident ${htmlEscape(notice.incidentId)} escalated to level ${notice.level}: nobody has decided yet.</p>` +
-    `<h2>${htmlEscape(notice.title)}</h2>` +
+    `<p>Incident ${htmlText(notice.incidentId)} escalated to level ${notice.level}: nobody has decided yet.</p>` +
+    `<h2>${htmlText(notice.title)}</h2>` +
     `<table>${rows}</table>` +
-    `<p><strong>Recommendation:</strong> ${htmlEscape(notice.recommendation)}</p>` +
-    `<p><a href="${htmlEscape(notice.url)}">Open the incident</a></p>`;
+    `<p><strong>Recommendation:</strong> ${htmlText(notice.recommendation)}</p>` +
+    `<p><a href="${htmlText(notice.url)}">Open the incident</a></p>`;
   return { subject, text, html };
 }

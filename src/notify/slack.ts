@@ -1,4 +1,5 @@
 import { LogLevel, WebClient } from '@slack/web-api';
+import { SLACK_LITERAL } from './escape.js';
 import type { SlackMessage } from './formats.js';
 import type { SlackSettings } from './settings.js';
 
@@ -30,7 +31,8 @@ export function createSlackSender(settings: SlackSettings): SlackSender {
     async post(message) {
       let answer: Awaited<ReturnType<typeof client.chat.postMessage>>;
       try {
-        answer = await client.chat.postMessage(message);
+        // Whatever built the message, Slack adds no links or mentions of its own to it.
+        answer = await client.chat.postMessage({ ...message, ...SLACK_LITERAL });
       } catch (err) {
         throw new Error(
           `Slack chat.postMessage to ${message.channel} failed: ${err instanceof Error ? err.message : String(err)}`,

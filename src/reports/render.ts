@@ -1,6 +1,7 @@
 import { describeAction } from '../actions/describe.js';
 import type { ActionRecord, IncidentState, TimelineEntry } from '../domain/incident.js';
 import { formatValue } from '../domain/series.js';
+import { htmlText } from '../notify/escape.js';
 import type { ReportAssets } from './assets.js';
 import type { AuditHistory } from './history.js';
 import { riskOf } from './risk.js';
@@ -12,11 +13,9 @@ export interface ReportInput {
   workflowUrl: string;
 }
 
-const escapeHtml = (text: string): string =>
-  text.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
+// Every string in the report goes through this (directly or through cell, code and time); the
+// report's own markup is the only HTML in it.
+const escapeHtml = htmlText;
 
 /** Safe for raw text inside a script element: nothing in it can close the element. */
 const scriptText = (text: string): string =>

@@ -1,7 +1,80 @@
 import type { KnownBlock } from '@slack/types';
-import type { IncidentState } from '../domain/incident.js';
-import { slackEscape } from '../notify/formats.js';
+import type { IncidentState, Outcome, Stage } from '../domain/incident.js';
+import { clipEscaped, slackActor, slackMrkdwn, slackPlain, slackVerbatim } from '../notify/escape.js';
 import { APPROVE_ACTION, REJECT_ACTION } from './actions.js';
+
+/**
+ * What the incident's Slack message shows, and no more: the announce activities take this instead of
+ * the whole state, so their input stays small however many alerts the incident holds. Pure, so the
+ * workflow can build it. Texts are as the state holds them (cut to what Slack shows); they are escaped
+ * when the blocks are made.
+ */
+export interface IncidentView {
+  incidentId: string;
+  title: string;
+  alertName: string;
+  service: string;
+  severity: string;
+  stage: Stage;
+  openedAt: string;
+  alertCount: number;
+  escalationLevel: number;
+  outcome?: Outcome;
+  verification?: string;
+  detection?: string;
+  prediction?: string;
+  recommendation?: { title: string; risk: string; explanation: string };
+  /** The decision of the current approval round, if one was made. */
+  decision?: { decision: 'approved' | 'rejected'; actor: string };
+}
+
+const cut = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max));
+
+/**
+ * The decision of the current round, by the workflow's own rule: after a guard refusal the incident
+ * is in round N and only decisions recorded for round N count (absent round: the first).
+ */
+export function currentDecision(
+  state: Pick<IncidentState, 'approvals' | 'round'>,
+): { decision: 'approved' | 'rejected'; actor: string } | undefined {
+  const round = state.round ?? 0;
+  const found = state.approvals.find(
+    (a) => (a.round ?? 0) === round && (a.decision === 'approved' || a.decision === 'rejected'),
+  );
+  return found && (found.decision === 'approved' || found.decision === 'rejected')
+    ? { decision: found.decision, actor: found.actor }
+    : undefined;
+}
+
+export function incidentView(state: IncidentState): IncidentView {
+  const plan = state.recommendation;
+  const decision = currentDecision(state);
+  return {
+    incidentId: state.incidentId,
+    title: cut(state.title, 500),
+    alertName: cut(state.alertName, 200),
+    service: cut(state.service, 200),
+    severity: cut(state.severity, 50),
+    stage: state.stage,
+    openedAt: state.openedAt,
+    alertCount: state.alerts.length,
+    escalationLevel: state.escalationLevel,
+    ...(state.outcome ? { outcome: state.outcome } : {}),
+    ...(state.verification ? { verification: cut(state.verification.message, 1000) } : {}),
+    ...(state.detection ? { detection: cut(state.detection.message, 1000) } : {}),
+    ...(state.prediction ? { prediction: cut(state.prediction.message, 1000) } : {}),
+    ...(plan
+      ? {
+          recommendation: {
+            title: cut(plan.title, 200),
+            risk: plan.risk,
+            explanation: cut(plan.explanation, 2000),
+          },
+        }
+      : {}),
+    ...(decision ? { decision: { decision: decision.decision, actor: cut(decision.actor, 200) } } : {}),
+  };
+}
 
 const SEVERITY_MARK: Record<string, string> = {
   critical: ':red_circle:',
@@ -10,63 +83,68 @@ const SEVERITY_MARK: Record<string, string> = {
   predicted: ':crystal_ball:',
 };
 
-const who = (actor: string): string =>
-  actor.startsWith('slack:') ? `<@${actor.slice(6)}>` : slackEscape(actor);
-
-/** One line on where the incident stands, for the message and its fallback text. */
-export function statusLine(state: IncidentState): string {
-  const decided = state.approvals.find((a) => a.decision === 'approved' || a.decision === 'rejected');
-  if (state.stage === 'closed')
-    return `Closed: ${state.outcome ?? 'unknown'}${state.verification ? ` (${state.verification.message})` : ''}`;
-  if (state.stage === 'verify')
-    return `Verifying the fix${decided ? `; ${decided.decision} by ${who(decided.actor)}` : ''}`;
-  if (state.stage === 'remediate')
-    return `Remediation running${decided ? `; ${decided.decision} by ${who(decided.actor)}` : ''}`;
-  if (state.stage === 'approve' && decided) {
-    return `${decided.decision === 'approved' ? 'Approved' : 'Rejected'} by ${who(decided.actor)}`;
+/** One line on where the incident stands, in Slack mrkdwn (escaped), for the message and its fallback text. */
+export function statusLine(view: IncidentView): string {
+  const decided = view.decision;
+  const by = decided ? `${decided.decision} by ${slackActor(decided.actor)}` : '';
+  if (view.stage === 'closed')
+    return `Closed: ${view.outcome ?? 'unknown'}${view.verification ? ` (${slackMrkdwn(view.verification)})` : ''}`;
+  if (view.stage === 'verify') return `Verifying the fix${decided ? `; ${by}` : ''}`;
+  if (view.stage === 'remediate') return `Remediation running${decided ? `; ${by}` : ''}`;
+  if (view.stage === 'approve' && decided) {
+    return `${decided.decision === 'approved' ? 'Approved' : 'Rejected'} by ${slackActor(decided.actor)}`;
   }
-  if (state.stage === 'approve')
-    return `Awaiting approval${state.escalationLevel > 0 ? ` (escalated to level ${state.escalationLevel})` : ''}`;
-  return `Stage: ${state.stage}`;
+  if (view.stage === 'approve')
+    return `Awaiting approval${view.escalationLevel > 0 ? ` (escalated to level ${view.escalationLevel})` : ''}`;
+  return `Stage: ${view.stage}`;
+}
+
+/** The message's notification and fallback text (Slack shows the blocks; this is what notifies). */
+export function fallbackText(view: IncidentView): string {
+  return clipEscaped(`${slackMrkdwn(view.title || view.alertName)}: ${statusLine(view)}`, 3000);
 }
 
 /**
  * The incident's Slack message: what fired, the findings and forecast, the recommendation with its
- * explanation and risk, Approve / Reject while a decision is open, and a link to the workflow.
+ * explanation and risk, Approve / Reject while a decision is open, and a link to the workflow. Alert
+ * text is plain_text (the header) or escaped mrkdwn with `verbatim: true`: no mention, no link.
  */
-export function incidentBlocks(state: IncidentState, workflowUrl: string): KnownBlock[] {
-  const plan = state.recommendation;
-  const mark = SEVERITY_MARK[state.severity] ?? ':white_circle:';
+export function incidentBlocks(view: IncidentView, workflowUrl: string): KnownBlock[] {
+  const plan = view.recommendation;
+  const mark = SEVERITY_MARK[view.severity] ?? ':white_circle:';
   const blocks: KnownBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: `${state.title || state.alertName}`.slice(0, 150) } },
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: slackPlain(view.title || view.alertName).slice(0, 150) || ' ' },
+    },
     {
       type: 'section',
       fields: [
-        { type: 'mrkdwn', text: `*Severity*\n${mark} ${slackEscape(state.severity)}` },
-        { type: 'mrkdwn', text: `*Service*\n${slackEscape(state.service)}` },
-        { type: 'mrkdwn', text: `*Alert*\n${slackEscape(state.alertName)} (${state.alerts.length})` },
-        { type: 'mrkdwn', text: `*Status*\n${statusLine(state)}` },
+        slackVerbatim(clipEscaped(`*Severity*\n${mark} ${slackMrkdwn(view.severity)}`, 2000)),
+        slackVerbatim(clipEscaped(`*Service*\n${slackMrkdwn(view.service)}`, 2000)),
+        slackVerbatim(clipEscaped(`*Alert*\n${slackMrkdwn(view.alertName)} (${view.alertCount})`, 2000)),
+        slackVerbatim(clipEscaped(`*Status*\n${statusLine(view)}`, 2000)),
       ],
     },
   ];
   const findings = [
-    state.detection ? `*Detection:* ${slackEscape(state.detection.message)}` : '',
-    state.prediction ? `*Forecast:* ${slackEscape(state.prediction.message)}` : '',
+    view.detection ? `*Detection:* ${slackMrkdwn(view.detection)}` : '',
+    view.prediction ? `*Forecast:* ${slackMrkdwn(view.prediction)}` : '',
   ].filter(Boolean);
   if (findings.length > 0)
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: findings.join('\n') } });
+    blocks.push({ type: 'section', text: slackVerbatim(clipEscaped(findings.join('\n'), 3000)) });
   if (plan) {
     blocks.push({
       type: 'section',
-      text: {
-        type: 'mrkdwn',
-        text: `*Recommended:* ${slackEscape(plan.title)} (${plan.risk} risk)\n${slackEscape(plan.explanation)}`,
-      },
+      text: slackVerbatim(
+        clipEscaped(
+          `*Recommended:* ${slackMrkdwn(plan.title)} (${slackMrkdwn(plan.risk)} risk)\n${slackMrkdwn(plan.explanation)}`,
+          3000,
+        ),
+      ),
     });
   }
-  const open =
-    state.stage === 'approve' &&
-    !state.approvals.some((a) => a.decision === 'approved' || a.decision === 'rejected');
+  const open = view.stage === 'approve' && !view.decision;
   blocks.push({
     type: 'actions',
     block_id: 'decision',
@@ -78,14 +156,14 @@ export function incidentBlocks(state: IncidentState, workflowUrl: string): Known
               action_id: APPROVE_ACTION,
               style: 'primary' as const,
               text: { type: 'plain_text' as const, text: 'Approve' },
-              value: state.incidentId,
+              value: view.incidentId,
             },
             {
               type: 'button' as const,
               action_id: REJECT_ACTION,
               style: 'danger' as const,
               text: { type: 'plain_text' as const, text: 'Reject' },
-              value: state.incidentId,
+              value: view.incidentId,
             },
           ]
         : []),
@@ -99,7 +177,9 @@ export function incidentBlocks(state: IncidentState, workflowUrl: string): Known
   });
   blocks.push({
     type: 'context',
-    elements: [{ type: 'mrkdwn', text: `Incident \`${state.incidentId}\` · opened ${state.openedAt}` }],
+    elements: [
+      slackVerbatim(`Incident \`${slackMrkdwn(view.incidentId)}\` · opened ${slackMrkdwn(view.openedAt)}`),
+    ],
   });
   return blocks;
 }

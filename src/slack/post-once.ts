@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
+import { SLACK_LITERAL } from '../notify/escape.js';
 
 /**
  * What marks a message as ours, as Slack message metadata (`event_type` and `event_payload`). Slack
@@ -13,6 +14,7 @@ export interface MessageKey {
   payload: Record<string, string>;
 }
 
+/** A message's text and blocks are Slack mrkdwn, already escaped (src/notify/escape.ts). */
 export interface OutgoingMessage {
   channel: string;
   text: string;
@@ -165,6 +167,8 @@ export async function postOnce(
     ...(message.blocks ? { blocks: message.blocks } : {}),
     ...(message.threadTs ? { thread_ts: message.threadTs } : {}),
     ...(message.unfurlLinks === undefined ? {} : { unfurl_links: message.unfurlLinks }),
+    // Slack makes no links and no mentions of its own from the text: only what Steadfast marks up.
+    ...SLACK_LITERAL,
     metadata: { event_type: key.eventType, event_payload: key.payload },
   });
   if (!posted.ts || !posted.channel) throw new Error('Slack did not return the message it posted');

@@ -234,7 +234,8 @@ describe('escalation delivery', () => {
     expect(result.delivered).toEqual([`teams:${base}`]);
     expect(http.json('/teams')).toMatchObject({
       '@type': 'MessageCard',
-      title: 'Escalation level 1: API down',
+      title: 'Steadfast: escalation level 1',
+      summary: 'Escalation level 1: API down (api, critical)',
       themeColor: 'D7000C',
       sections: [{ facts: expect.arrayContaining([{ name: 'Service', value: 'api' }]) as unknown }],
       potentialAction: [

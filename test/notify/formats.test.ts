@@ -4,7 +4,6 @@ import {
   emailMessage,
   headline,
   severityColour,
-  slackEscape,
   slackMessage,
   teamsAdaptivePayload,
   teamsPayload,
@@ -41,14 +40,15 @@ describe('escalation formats', () => {
 
     expect(card['@type']).toBe('MessageCard');
     expect(card['@context']).toBe('https://schema.org/extensions');
-    expect(card.title).toBe('Escalation level 2: Checkout latency high');
+    expect(card.title).toBe('Steadfast: escalation level 2');
     expect(card.summary).toBe('Escalation level 2: Checkout latency high (checkout, critical)');
     expect(card.themeColor).toBe('D7000C');
     expect(card.text).toBe('Nobody has decided on this incident yet.');
     expect(card.sections).toEqual([
       {
-        markdown: false,
-        text: NOTICE.recommendation,
+        markdown: true,
+        activityTitle: 'Checkout latency high',
+        text: 'Restart checkout-1, then check that p99 latency \\< 300ms.',
         facts: [
           { name: 'Service', value: 'checkout' },
           { name: 'Severity', value: 'critical' },
@@ -73,7 +73,7 @@ describe('escalation formats', () => {
     expect(message.embeds).toHaveLength(1);
     expect(message.embeds[0]).toEqual({
       title: 'Checkout latency high',
-      description: NOTICE.recommendation,
+      description: 'Restart checkout-1, then check that p99 latency \\< 300ms.',
       url: 'https://steadfast.example/incidents/inc-42',
       color: 0xf2c744,
       fields: [
@@ -115,15 +115,19 @@ describe('escalation formats', () => {
       {
         type: 'section',
         fields: [
-          { type: 'mrkdwn', text: '*Service*\ncheckout' },
-          { type: 'mrkdwn', text: '*Severity*\ncritical' },
-          { type: 'mrkdwn', text: '*Escalation level*\n2' },
-          { type: 'mrkdwn', text: '*Incident*\ninc-42' },
+          { type: 'mrkdwn', text: '*Service*\ncheckout', verbatim: true },
+          { type: 'mrkdwn', text: '*Severity*\ncritical', verbatim: true },
+          { type: 'mrkdwn', text: '*Escalation level*\n2', verbatim: true },
+          { type: 'mrkdwn', text: '*Incident*\ninc-42', verbatim: true },
         ],
       },
       {
         type: 'section',
-        text: { type: 'mrkdwn', text: 'Restart checkout-1, then check that p99 latency &lt; 300ms.' },
+        text: {
+          type: 'mrkdwn',
+          text: 'Restart checkout-1, then check that p99 latency &lt; 300ms.',
+          verbatim: true,
+        },
       },
       {
         type: 'actions',
@@ -138,6 +142,9 @@ describe('escalation formats', () => {
       },
     ]);
     expect(message.unfurl_links).toBe(false);
+    // Slack adds no links or mentions of its own to the text.
+    expect(message.parse).toBe('none');
+    expect(message.link_names).toBe(false);
   });
 
   it('when building a Slack message for a user group, then the text and a section mention the group', () => {
@@ -147,7 +154,11 @@ describe('escalation formats', () => {
     expect(message.text.startsWith('<!subteam^S0123ABCD> ')).toBe(true);
     expect(message.blocks[1]).toEqual({
       type: 'section',
-      text: { type: 'mrkdwn', text: '<!subteam^S0123ABCD> nobody has decided on this incident yet.' },
+      text: {
+        type: 'mrkdwn',
+        text: '<!subteam^S0123ABCD> nobody has decided on this incident yet.',
+        verbatim: true,
+      },
     });
     expect(message.blocks).toHaveLength(5);
   });
@@ -156,7 +167,6 @@ describe('escalation formats', () => {
     const message = slackMessage({ ...NOTICE, title: 'a <!channel> & b' }, 'C0123ABCD');
 
     expect(message.text).toBe('Escalation level 2: a &lt;!channel&gt; &amp; b (checkout, critical)');
-    expect(slackEscape('<@U1>')).toBe('&lt;@U1&gt;');
     // The header is plain text, where Slack does not parse mentions.
     expect(message.blocks[0]).toEqual({
       type: 'header',
@@ -183,7 +193,7 @@ describe('escalation formats', () => {
     );
     expect(mail.text).toContain('Recommendation: Restart checkout-1, then check that p99 latency < 300ms.');
     expect(mail.text).toContain('Open the incident: https://steadfast.example/incidents/inc-42');
-    expect(mail.html).toContain('<h2>Checkout &lt;latency&gt;\r\nBcc: x@example.com</h2>');
+    expect(mail.html).toContain('<h2>Checkout &lt;latency&gt;\nBcc: x@example.com</h2>');
     expect(mail.html).toContain('<tr><th align="left">Service</th><td>checkout</td></tr>');
     expect(mail.html).toContain('latency &lt; 300ms.');
     expect(mail.html).toContain('<a href="https://steadfast.example/incidents/inc-42">Open the incident</a>');
@@ -227,8 +237,8 @@ describe('the Teams Workflows (Adaptive Card) format', () => {
     });
     const body = message.attachments[0]?.content.body ?? [];
     expect(body[0]).toMatchObject({
-      text: 'Escalation level 2: click \\[here\\](https://evil.example) \\*\\*now\\*\\*',
+      text: 'Escalation level 2: click \\[here\\](https\\://evil.example) \\*\\*now\\*\\*',
     });
-    expect(body[3]).toMatchObject({ text: '\\- restart\n\\1. then \\_check\\_' });
+    expect(body[3]).toMatchObject({ text: '\\- restart\n1\\. then \\_check\\_' });
   });
 });

@@ -1,0 +1,148 @@
+import type { KnownBlock } from '@slack/types';
+import { describe, expect, it } from 'vitest';
+import type { ApprovalRecord, IncidentState } from '../../src/domain/incident.js';
+import { APPROVE_ACTION, REJECT_ACTION } from '../../src/slack/actions.js';
+import { fallbackText, incidentBlocks, incidentView, statusLine } from '../../src/slack/blocks.js';
+
+const ATTACK = '<!channel> <https://evil.example|Approve> @everyone';
+
+function state(overrides: Partial<IncidentState> = {}): IncidentState {
+  return {
+    incidentId: 'incident-web-0123456789',
+    correlationKey: 'service="web"',
+    title: 'Checkout down',
+    service: 'web',
+    alertName: 'ServiceDown',
+    severity: 'critical',
+    stage: 'approve',
+    openedAt: '2025-01-01T00:00:00.000Z',
+    alerts: [],
+    duplicatesDropped: 0,
+    approvals: [],
+    escalationLevel: 0,
+    actions: [],
+    timeline: [],
+    milestones: {},
+    recommendation: {
+      runbookId: 'restart',
+      title: 'Restart the container',
+      risk: 'low',
+      explanation: 'It stopped answering.',
+      steps: [],
+      approvers: ['slack:UALICE'],
+      escalation: { timeoutMs: 60_000, levels: [], finalPolicy: 'abort' },
+      verification: { withinMs: 30_000, intervalMs: 1000 },
+      dryRun: false,
+    },
+    ...overrides,
+  };
+}
+
+const approved = (round?: number): ApprovalRecord => ({
+  actor: 'slack:UALICE',
+  via: 'slack',
+  decision: 'approved',
+  at: '2025-01-01T00:01:00.000Z',
+  ...(round !== undefined ? { round } : {}),
+});
+
+const buttons = (blocks: KnownBlock[]): string[] =>
+  blocks.flatMap((b) =>
+    b.type === 'actions'
+      ? b.elements.flatMap((e) => ('action_id' in e && e.action_id ? [e.action_id] : []))
+      : [],
+  );
+
+/** Every text object in the blocks, with its type and verbatim flag. */
+function texts(blocks: KnownBlock[]): { type: string; text: string; verbatim?: boolean }[] {
+  const found: { type: string; text: string; verbatim?: boolean }[] = [];
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) return value.forEach(visit);
+    if (typeof value !== 'object' || value === null) return;
+    const o = value as Record<string, unknown>;
+    if ((o['type'] === 'mrkdwn' || o['type'] === 'plain_text') && typeof o['text'] === 'string') {
+      found.push({
+        type: o['type'],
+        text: o['text'],
+        ...(typeof o['verbatim'] === 'boolean' ? { verbatim: o['verbatim'] } : {}),
+      });
+    }
+    Object.values(o).forEach(visit);
+  };
+  visit(blocks);
+  return found;
+}
+
+describe('whether a decision is pending (issue 13): the same rule as the workflow', () => {
+  it.each([
+    ['nobody has decided', [], undefined, true, 'Awaiting approval'],
+    ['approved in round 1', [approved()], undefined, false, 'Approved by <@UALICE>'],
+    ['a guard refused after a round-1 approval: round 2 is open', [approved()], 1, true, 'Awaiting approval'],
+    ['approved again in round 2', [approved(), approved(1)], 1, false, 'Approved by <@UALICE>'],
+    ['a round-2 decision does not count in round 3', [approved(), approved(1)], 2, true, 'Awaiting approval'],
+  ])('%s', (_, approvals, round, open, status) => {
+    const s = state({ approvals, ...(round !== undefined ? { round } : {}) });
+    const blocks = incidentBlocks(incidentView(s), 'https://temporal.example/wf');
+    expect(buttons(blocks).includes(APPROVE_ACTION)).toBe(open);
+    expect(buttons(blocks).includes(REJECT_ACTION)).toBe(open);
+    expect(statusLine(incidentView(s))).toBe(status);
+  });
+
+  it('while remediating, only the current round names who approved', () => {
+    const s = state({
+      stage: 'remediate',
+      round: 1,
+      approvals: [approved(), { ...approved(1), actor: 'slack:UBOB' }],
+    });
+    expect(statusLine(incidentView(s))).toBe('Remediation running; approved by <@UBOB>');
+  });
+});
+
+describe("the incident message shows alert text, never the sender's markup", () => {
+  const evil = state({
+    title: ATTACK,
+    service: `web ${ATTACK}`,
+    alertName: '<@U0BOSS>',
+    severity: '<!here>',
+    stage: 'closed',
+    outcome: 'verified',
+    verification: { status: 'passed', message: ATTACK, at: '2025-01-01T00:02:00.000Z' },
+    approvals: [{ ...approved(), actor: 'api:<!channel>' }],
+    detection: { status: 'no-data', message: ATTACK },
+  });
+  const blocks = incidentBlocks(incidentView(evil), 'https://temporal.example/wf');
+
+  it('every mrkdwn text object is verbatim and holds no control sequence but none', () => {
+    const mrkdwn = texts(blocks).filter((t) => t.type === 'mrkdwn');
+    expect(mrkdwn.length).toBeGreaterThan(4);
+    for (const t of mrkdwn) {
+      expect(t.verbatim).toBe(true);
+      expect(t.text).not.toMatch(/[<>]/);
+    }
+    expect(JSON.stringify(blocks)).toContain(
+      '&lt;!channel&gt; &lt;https://evil.example|Approve&gt; @everyone',
+    );
+  });
+
+  it('the header is plain_text, which Slack does not parse, on one line', () => {
+    expect(blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: ATTACK } });
+  });
+
+  it('the fallback text is escaped too', () => {
+    const text = fallbackText(incidentView(evil));
+    expect(text).not.toMatch(/[<>]/);
+    expect(text).toBe(
+      '&lt;!channel&gt; &lt;https://evil.example|Approve&gt; @everyone: Closed: verified (&lt;!channel&gt; &lt;https://evil.example|Approve&gt; @everyone)',
+    );
+  });
+
+  it('the view is cut to what Slack shows, so the activity input stays small', () => {
+    const big = state({
+      title: 'x'.repeat(100_000),
+      alerts: new Array(5000).fill(undefined) as IncidentState['alerts'],
+    });
+    const view = incidentView(big);
+    expect(view.alertCount).toBe(5000);
+    expect(JSON.stringify(view).length).toBeLessThan(2000);
+  });
+});
