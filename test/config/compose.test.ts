@@ -5,11 +5,13 @@
  * that the binaries refuse (promtool, amtool) or that address the wrong services.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, posix, relative, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { ROLES, TokenStore } from '../../src/api/auth.js';
 import { loadSettings } from '../../src/config/settings.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -29,6 +31,7 @@ interface Service {
   depends_on?: string[] | Record<string, { condition: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
   secrets?: (string | { source: string; target?: string })[];
+  configs?: (string | { source: string; target?: string })[];
   labels?: Record<string, Scalar> | string[];
   ports?: (string | number | Record<string, unknown>)[];
 }
@@ -37,6 +40,7 @@ interface ComposeFile {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
   secrets?: Record<string, { environment?: string; file?: string }>;
+  configs?: Record<string, { content?: string; environment?: string; file?: string }>;
 }
 
 // Compose reads YAML merge keys (`<<: *steadfast-env`), which YAML 1.2 leaves off by default.
@@ -327,7 +331,7 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs an Alertmanager configuration that amtool accepts, sending to the product with the API token', () => {
+  it('runs an Alertmanager configuration that amtool accepts, sending to the product with its own token', () => {
     const alertmanager = service('alertmanager');
     const containerConfig = flag(alertmanager, '--config.file') ?? '/etc/alertmanager/alertmanager.yml';
     const config = hostPath(alertmanager, containerConfig);
@@ -360,7 +364,8 @@ describe('docker-compose.yml', () => {
     expect(url.port).toBe(asDict(service(url.hostname).environment)['STEADFAST_API_PORT']);
     expect(url.pathname).toBe('/api/v1/alertmanager');
 
-    // The token file is the compose secret made from the same variable the API reads its token from.
+    // The token file is a compose secret made from a variable of .env; which token that is, and what
+    // it may do, the next test checks.
     expect(webhook?.http_config.authorization.type).toBe('Bearer');
     const file = webhook?.http_config.authorization.credentials_file ?? '';
     const secretName = (alertmanager.secrets ?? [])
@@ -369,9 +374,58 @@ describe('docker-compose.yml', () => {
         (s) => (s.target?.startsWith('/') ? s.target : `/run/secrets/${s.target ?? s.source}`) === file,
       )?.source;
     expect(secretName, `a secret mounted at ${file}`).toBeDefined();
-    const variable = compose.secrets?.[secretName ?? '']?.environment;
-    expect(variable).toBe('STEADFAST_API_TOKEN');
-    expect(asDict(service(url.hostname).environment)[variable ?? '']).toMatch(/^\$\{STEADFAST_API_TOKEN/);
+    expect(compose.secrets?.[secretName ?? '']?.environment).toBe('STEADFAST_ALERTMANAGER_TOKEN');
+  });
+
+  it("gives Alertmanager a token that may only ingest, and the operator's token to nobody else", async () => {
+    // Alertmanager's secret comes from its own variable, never from the operator's all-roles token.
+    const amSecrets = (service('alertmanager').secrets ?? []).map((s) =>
+      typeof s === 'string' ? s : s.source,
+    );
+    const amVariables = amSecrets.map((name) => compose.secrets?.[name]?.environment);
+    expect(amVariables).toEqual(['STEADFAST_ALERTMANAGER_TOKEN']);
+    for (const [name, s] of services) {
+      if (productServices.some(([product]) => product === name)) continue;
+      const env = JSON.stringify(s.environment ?? {});
+      expect(env, `${name} is given the operator's token`).not.toContain('STEADFAST_API_TOKEN');
+    }
+
+    // The API reads the tokens file compose writes from .env: interpolated as compose would, with two
+    // different tokens, it must give Alertmanager's exactly the ingest role.
+    const api = service('steadfast-api');
+    const tokensPath = asDict(api.environment)['STEADFAST_TOKENS_FILE'] ?? '';
+    const mounted = (api.configs ?? [])
+      .map((c) => (typeof c === 'string' ? { source: c, target: `/${c}` } : c))
+      .find((c) => (c.target ?? `/${c.source}`) === tokensPath);
+    expect(mounted, `a config mounted at ${tokensPath}`).toBeDefined();
+    const content = compose.configs?.[mounted?.source ?? '']?.content ?? '';
+    expect(content).toContain('${STEADFAST_ALERTMANAGER_TOKEN:?');
+    // Alertmanager's is digits, an e and digits: YAML reads it as a number unless the file quotes it.
+    const vars = {
+      STEADFAST_API_TOKEN: 'operator-token-0123456789abcdef',
+      STEADFAST_ALERTMANAGER_TOKEN: '0123456789e1234567890123456789012345678901234567',
+    };
+    expect(() => interpolate(content, { STEADFAST_API_TOKEN: vars.STEADFAST_API_TOKEN })).toThrow(
+      /STEADFAST_ALERTMANAGER_TOKEN/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'steadfast-compose-'));
+    try {
+      const file = join(dir, 'tokens.yaml');
+      writeFileSync(file, interpolate(content, vars));
+      const settings = loadSettings(
+        Object.fromEntries(
+          Object.entries(asDict(api.environment)).map(([k, v]) => [k, interpolate(v, vars)]),
+        ),
+      );
+      const store = await TokenStore.load({ ...settings.auth, tokensFile: file });
+      expect(store.authenticate(vars.STEADFAST_ALERTMANAGER_TOKEN)).toEqual({
+        identity: 'alertmanager',
+        roles: ['ingest'],
+      });
+      expect(store.authenticate(vars.STEADFAST_API_TOKEN)?.roles).toEqual([...ROLES]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('provisions Grafana from grafana/ with the dashboard as its home', () => {
