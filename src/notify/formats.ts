@@ -93,6 +93,7 @@ export function severityColour(severity: string): number {
 export interface TeamsMessageCard {
   '@type': 'MessageCard';
   '@context': 'https://schema.org/extensions';
+  /** Steadfast's words only, like the title. */
   summary: string;
   themeColor: string;
   /** Steadfast's words only: whether Teams formats a card's title is not documented the same everywhere. */
@@ -115,13 +116,13 @@ export interface TeamsMessageCard {
 /**
  * A Microsoft Teams incoming-webhook MessageCard: title, text, facts and a button to the incident.
  * Connector cards read Markdown and some HTML in their text fields, so alert text goes only into the
- * section, escaped for both; the summary is what notifications show, as plain text on one line.
+ * section, escaped for both; the title and the summary (what notifications show) are Steadfast's own.
  */
 export function teamsPayload(notice: Notice): TeamsMessageCard {
   return {
     '@type': 'MessageCard',
     '@context': 'https://schema.org/extensions',
-    summary: clip(emailHeader(headline(notice)), 200),
+    summary: `Steadfast: escalation level ${notice.level}, nobody has decided yet`,
     themeColor: severityColour(notice.severity).toString(16).padStart(6, '0').toUpperCase(),
     title: `Steadfast: escalation level ${notice.level}`,
     text: 'Nobody has decided on this incident yet.',

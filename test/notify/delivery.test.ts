@@ -235,7 +235,7 @@ describe('escalation delivery', () => {
     expect(http.json('/teams')).toMatchObject({
       '@type': 'MessageCard',
       title: 'Steadfast: escalation level 1',
-      summary: 'Escalation level 1: API down (api, critical)',
+      summary: 'Steadfast: escalation level 1, nobody has decided yet',
       themeColor: 'D7000C',
       sections: [{ facts: expect.arrayContaining([{ name: 'Service', value: 'api' }]) as unknown }],
       potentialAction: [

@@ -41,7 +41,7 @@ describe('escalation formats', () => {
     expect(card['@type']).toBe('MessageCard');
     expect(card['@context']).toBe('https://schema.org/extensions');
     expect(card.title).toBe('Steadfast: escalation level 2');
-    expect(card.summary).toBe('Escalation level 2: Checkout latency high (checkout, critical)');
+    expect(card.summary).toBe('Steadfast: escalation level 2, nobody has decided yet');
     expect(card.themeColor).toBe('D7000C');
     expect(card.text).toBe('Nobody has decided on this incident yet.');
     expect(card.sections).toEqual([
