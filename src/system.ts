@@ -8,6 +8,7 @@ import { createSlackApprovals } from './slack/approvals.js';
 import type { Settings } from './config/settings.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
+import { dataConverterFor } from './temporal/codec.js';
 import { connectWorker, createClient, workflowUiUrl } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes-setup.js';
 import { ensureWatchSchedule } from './temporal/watch-schedule.js';
@@ -47,7 +48,7 @@ export async function startWorker(
       dryRun: settings.dryRun,
       guards: settings.guards,
       autoApproveLowRisk: settings.autoApproveLowRisk,
-      ...(settings.escalationWebhookUrl ? { escalationWebhookUrl: settings.escalationWebhookUrl } : {}),
+      ...(settings.escalationWebhook ? { escalationWebhookUrl: settings.escalationWebhook } : {}),
     },
     incidentUrl: (id) => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id),
     temporal: client,
@@ -73,6 +74,7 @@ export async function startWorker(
     namespace: settings.temporal.namespace,
     taskQueue: settings.temporal.taskQueue,
     activities,
+    dataConverter: dataConverterFor(settings.temporal.codecKeys),
   });
   const done = worker.run().finally(async () => {
     await connection.close();

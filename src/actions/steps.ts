@@ -1,3 +1,5 @@
+import type { HeaderValue } from '../secrets/headers.js';
+
 /**
  * Remediation actions after their placeholders have been filled in and checked: plain data that the
  * workflow records and the remediation activities execute. No field ever reaches a shell.
@@ -40,7 +42,11 @@ export type OtherStep =
       action: 'http.call';
       method: HttpMethod;
       url: string;
-      headers: Record<string, string>;
+      /**
+       * Text, or a secret by reference that the activity reads when it calls (plans made before
+       * references hold text only, and still run as they did).
+       */
+      headers: Record<string, HeaderValue>;
       body?: string;
       expectStatus: number[];
       timeoutMs: number;

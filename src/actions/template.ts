@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { fillEach, fillValue, PlaceholderError, type ValueKind } from '../domain/placeholder.js';
+import { headerValueSchema, isSecretRef, plainHeaderProblem } from '../secrets/reference.js';
 import type { ActionStep, HttpMethod, ReplicaTarget } from './steps.js';
 
 /**
@@ -58,6 +59,16 @@ const dockerLabelKey = z
   .string()
   .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.\-/]{0,127}$/, 'a Docker label key such as com.docker.compose.service');
 const headerName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name');
+// A credential written as text would sit in every plan and history: such headers name a secret.
+const headers = z
+  .record(headerName, headerValueSchema)
+  .superRefine((hs, ctx) => {
+    for (const [name, value] of Object.entries(hs)) {
+      const problem = isSecretRef(value) ? undefined : plainHeaderProblem(name, value);
+      if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+    }
+  })
+  .default({});
 const namespace = template.default('default');
 
 export const stepSchema = z.discriminatedUnion('action', [
@@ -112,7 +123,7 @@ export const stepSchema = z.discriminatedUnion('action', [
       action: z.literal('http.call'),
       method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
       url: template,
-      headers: z.record(headerName, z.string().max(1024)).default({}),
+      headers,
       body: z.string().max(65_536).optional(),
       expectStatus: z.array(z.number().int().min(100).max(599)).min(1).default([200, 201, 202, 204]),
       timeout: duration.default('30s'),

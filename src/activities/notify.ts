@@ -12,6 +12,8 @@ import {
   type Notice,
 } from '../notify/formats.js';
 import { postJson, redactUrl } from '../notify/http.js';
+import { describeSecret, isSecretRef } from '../secrets/reference.js';
+import { resolveUrl, SecretUnavailableError } from '../secrets/resolve.js';
 import type { NotifyChannels } from '../notify/settings.js';
 import { createSlackSender, type SlackSender } from '../notify/slack.js';
 
@@ -36,7 +38,7 @@ export function targetLabel(target: EscalationTarget): string {
     case 'webhook':
     case 'teams':
     case 'discord':
-      return `${target.type}:${redactUrl(target.url)}`;
+      return `${target.type}:${isSecretRef(target.url) ? describeSecret(target.url) : redactUrl(target.url)}`;
     case 'slack':
       return `slack:${target.channel}`;
     case 'slack-usergroup':
@@ -89,13 +91,17 @@ export function createNotifyActivities(deps: NotifyDeps) {
         );
         return;
       case 'webhook':
-        return postJson(target.url, webhookPayload(notice), 'escalation webhook');
+        return postJson(await resolveUrl(target.url), webhookPayload(notice), 'escalation webhook');
       case 'teams':
         return target.format === 'adaptive'
-          ? postJson(target.url, teamsAdaptivePayload(notice), 'Microsoft Teams Workflows webhook')
-          : postJson(target.url, teamsPayload(notice), 'Microsoft Teams webhook');
+          ? postJson(
+              await resolveUrl(target.url),
+              teamsAdaptivePayload(notice),
+              'Microsoft Teams Workflows webhook',
+            )
+          : postJson(await resolveUrl(target.url), teamsPayload(notice), 'Microsoft Teams webhook');
       case 'discord':
-        return postJson(target.url, discordPayload(notice), 'Discord webhook');
+        return postJson(await resolveUrl(target.url), discordPayload(notice), 'Discord webhook');
       case 'slack':
       case 'slack-usergroup': {
         const settings = deps.channels?.slack;
@@ -152,6 +158,9 @@ export function createNotifyActivities(deps: NotifyDeps) {
           try {
             await deliver(target, notice);
           } catch (err) {
+            // A secret that is not there needs the configuration changed, not a retry.
+            if (err instanceof SecretUnavailableError)
+              return { label, status: 'unconfigured', reason: err.message };
             const reason = err instanceof Error ? err.message : String(err);
             deps.logger.warn(
               {

@@ -7,6 +7,8 @@ import { ingestConfigFrom } from '../incidents/ingest.js';
 import { workflowUiUrl } from '../temporal/connection.js';
 import type { TokenStore } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
+import { codecFor } from '../temporal/codec.js';
+import { codecRoutes } from './routes/codec.js';
 import { consoleRoutes } from './routes/console.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
@@ -78,6 +80,15 @@ export function createApp(deps: AppDeps): Express {
       temporalTimeoutMs,
       reportsDir: settings.reportsDir,
       workflowUrl,
+    }),
+  );
+  const codec = codecFor(settings.temporal.codecKeys);
+  api.use(
+    codecRoutes({
+      tokens,
+      ...(codec ? { codec } : {}),
+      namespace: settings.temporal.namespace,
+      uiUrl: settings.temporal.uiUrl,
     }),
   );
   app.use('/api/v1', api);

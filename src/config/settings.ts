@@ -4,6 +4,8 @@ import { parseDuration } from '../domain/duration.js';
 import { DEFAULT_CORRELATION_LABELS } from '../domain/correlation.js';
 import { commaList, durationMs } from '../domain/schemas.js';
 import { notifyChannelsFromEnv, NotifySettingsError, type NotifyChannels } from '../notify/settings.js';
+import { envSecret, type SecretRef } from '../secrets/reference.js';
+import { CodecKeyError, parseCodecKeys, type CodecKey } from '../temporal/codec.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -47,6 +49,11 @@ const envSchema = z.object({
     .refine((xs) => xs.every((x) => parseDuration(x) !== undefined), { message: 'durations such as 1d,7d' })
     .transform((xs) => xs.map((x) => parseDuration(x) ?? 0)),
   STEADFAST_ESCALATION_WEBHOOK_URL: optionalUrl,
+  STEADFAST_ESCALATION_WEBHOOK_URL_FILE: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.string().startsWith('/', 'an absolute path such as /run/secrets/escalation-webhook').optional(),
+  ),
+  STEADFAST_CODEC_KEYS: optional,
   STEADFAST_DRY_RUN: bool.default(false),
   STEADFAST_AUTO_APPROVE_LOW_RISK: bool.default(false),
   STEADFAST_GUARD_COOLDOWN: durationMs('5m'),
@@ -91,6 +98,8 @@ export interface Settings {
     tlsCa?: string;
     apiKey?: string;
     uiUrl: string;
+    /** Payload encryption keys (STEADFAST_CODEC_KEYS), the first encrypting; absent: payloads as they are. */
+    codecKeys?: CodecKey[];
   };
   prometheusUrl?: string;
   runbooksDir: string;
@@ -106,7 +115,11 @@ export interface Settings {
   detectStepMs: number;
   detectRecentMs: number;
   seasonalOffsetsMs: number[];
-  escalationWebhookUrl?: string;
+  /**
+   * Where the default escalation webhook's URL is read when a notice is sent: plans name the variable
+   * or file (STEADFAST_ESCALATION_WEBHOOK_URL or …_FILE), never the URL, whose path is its secret.
+   */
+  escalationWebhook?: SecretRef;
   dryRun: boolean;
   /** Approve low-risk runbooks at once, without waiting for people. */
   autoApproveLowRisk: boolean;
@@ -157,6 +170,24 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       throw new SettingsError(`invalid configuration:\n  ${err.message}`);
     throw err;
   }
+  let codecKeys: CodecKey[] | undefined;
+  try {
+    codecKeys = e.STEADFAST_CODEC_KEYS ? parseCodecKeys(e.STEADFAST_CODEC_KEYS) : undefined;
+  } catch (err) {
+    if (err instanceof CodecKeyError)
+      throw new SettingsError(`invalid configuration:\n  STEADFAST_CODEC_KEYS: ${err.message}`);
+    throw err;
+  }
+  if (e.STEADFAST_ESCALATION_WEBHOOK_URL && e.STEADFAST_ESCALATION_WEBHOOK_URL_FILE) {
+    throw new SettingsError(
+      'invalid configuration:\n  STEADFAST_ESCALATION_WEBHOOK_URL_FILE: set it or STEADFAST_ESCALATION_WEBHOOK_URL, not both',
+    );
+  }
+  const escalationWebhook: SecretRef | undefined = e.STEADFAST_ESCALATION_WEBHOOK_URL_FILE
+    ? { secret: { file: e.STEADFAST_ESCALATION_WEBHOOK_URL_FILE } }
+    : e.STEADFAST_ESCALATION_WEBHOOK_URL
+      ? envSecret('STEADFAST_ESCALATION_WEBHOOK_URL')
+      : undefined;
   const receiver = e.SLACK_APP_TOKEN ?? e.SLACK_SIGNING_SECRET;
   if ((receiver === undefined) !== (e.SLACK_BOT_TOKEN === undefined)) {
     throw new SettingsError(
@@ -187,6 +218,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       tlsCa: e.TEMPORAL_TLS_CA,
       apiKey: e.TEMPORAL_API_KEY,
       uiUrl: e.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233',
+      ...(codecKeys ? { codecKeys } : {}),
     },
     prometheusUrl: e.PROMETHEUS_URL,
     runbooksDir: e.STEADFAST_RUNBOOKS_DIR,
@@ -198,7 +230,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     detectStepMs: e.STEADFAST_DETECT_STEP,
     detectRecentMs: e.STEADFAST_DETECT_RECENT,
     seasonalOffsetsMs: e.STEADFAST_SEASONAL_OFFSETS,
-    escalationWebhookUrl: e.STEADFAST_ESCALATION_WEBHOOK_URL,
+    ...(escalationWebhook ? { escalationWebhook } : {}),
     dryRun: e.STEADFAST_DRY_RUN,
     autoApproveLowRisk: e.STEADFAST_AUTO_APPROVE_LOW_RISK,
     guards: {

@@ -2,6 +2,7 @@ import type { ActionStep } from '../actions/steps.js';
 import type { Alert } from './alert.js';
 import type { AnomalyFinding } from './anomaly.js';
 import type { Forecast } from './forecast.js';
+import type { SecretRef } from '../secrets/reference.js';
 
 /** Types of the incident's durable state. Pure data: the workflow keeps it, the API shows it. */
 
@@ -75,10 +76,16 @@ export interface PredictionResult {
   message: string;
 }
 
+/**
+ * A webhook URL carries its secret in its path, so plans name it by reference (read when the notice is
+ * sent); plans made before references hold the URL itself and still deliver.
+ */
+export type WebhookUrl = string | SecretRef;
+
 /** Whom an escalation level tells (see escalationTargetSchema in runbook.ts). */
 export type EscalationTarget =
   | { type: 'log' }
-  | { type: 'webhook'; url: string }
+  | { type: 'webhook'; url: WebhookUrl }
   /** A channel ID such as C0123ABCD, or a #channel-name. */
   | { type: 'slack'; channel: string }
   /** Posts in `channel`, mentioning the user group (an ID such as S0123ABCD). */
@@ -88,9 +95,9 @@ export type EscalationTarget =
    * A Microsoft Teams webhook: an Office 365 connector (`messagecard`, the default) or a Teams
    * Workflows webhook (`adaptive`: an Adaptive Card).
    */
-  | { type: 'teams'; url: string; format?: 'messagecard' | 'adaptive' }
+  | { type: 'teams'; url: WebhookUrl; format?: 'messagecard' | 'adaptive' }
   /** A Discord channel webhook. */
-  | { type: 'discord'; url: string };
+  | { type: 'discord'; url: WebhookUrl };
 
 export interface EscalationPlan {
   /** Wait for a decision before the first escalation. */

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { actionTarget, describeAction } from '../actions/describe.js';
 import { fillStep, stepSchema } from '../actions/template.js';
 import { parseDuration } from './duration.js';
-import type { EscalationPlan, GuardPolicy, Recommendation } from './incident.js';
+import type { EscalationPlan, GuardPolicy, Recommendation, WebhookUrl } from './incident.js';
+import { runbookSecretRefSchema } from '../secrets/reference.js';
 import { fillPromQL } from './placeholder.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
@@ -13,6 +14,8 @@ const template = z.string().min(1).max(512);
 
 const TARGET_TYPES = ['log', 'webhook', 'slack', 'slack-usergroup', 'email', 'teams', 'discord'] as const;
 const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL such as https://hooks.example/oncall' });
+// A webhook's URL is its secret: name it ({ secret: { env: ONCALL_WEBHOOK } }) to keep it out of plans.
+const webhookUrl = z.union([httpUrl, runbookSecretRefSchema]);
 // A channel ID (public C…, private G…, direct D…) or a #channel-name, as chat.postMessage takes it.
 const slackChannel = z
   .string()
@@ -28,7 +31,7 @@ export const escalationTargetSchema = z.discriminatedUnion(
   'type',
   [
     z.object({ type: z.literal('log') }).strict(),
-    z.object({ type: z.literal('webhook'), url: httpUrl }).strict(),
+    z.object({ type: z.literal('webhook'), url: webhookUrl }).strict(),
     z.object({ type: z.literal('slack'), channel: slackChannel }).strict(),
     z
       .object({ type: z.literal('slack-usergroup'), channel: slackChannel, usergroup: slackUsergroup })
@@ -42,11 +45,11 @@ export const escalationTargetSchema = z.discriminatedUnion(
     z
       .object({
         type: z.literal('teams'),
-        url: httpUrl,
+        url: webhookUrl,
         format: z.enum(['messagecard', 'adaptive']).optional(),
       })
       .strict(),
-    z.object({ type: z.literal('discord'), url: httpUrl }).strict(),
+    z.object({ type: z.literal('discord'), url: webhookUrl }).strict(),
   ],
   {
     error: (issue) =>
@@ -229,7 +232,8 @@ export class BlastRadiusError extends Error {
 
 export interface PlanDefaults {
   approvers: string[];
-  escalationWebhookUrl?: string;
+  /** By reference (STEADFAST_ESCALATION_WEBHOOK_URL), so the plan names where the URL is, not the URL. */
+  escalationWebhookUrl?: WebhookUrl;
   dryRun: boolean;
   /** Guards for runbooks that set none of their own. */
   guards?: GuardPolicy;

@@ -32,7 +32,9 @@ export async function postJson(
     });
   } catch (err) {
     const reason =
-      err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : String(err);
+      err instanceof Error && err.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : String(err).split(url).join(redactUrl(url)); // fetch may quote the URL, secret path and all
     throw new Error(`${what} ${redactUrl(url)} could not be reached: ${reason}`);
   }
   // Read the body so the connection is released, whatever the status.

@@ -1,16 +1,62 @@
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActionEffect, OtherStep, TargetSnapshot } from '../actions/steps.js';
+import { resolveHeaders } from '../secrets/headers.js';
+import type { Redactor } from '../secrets/redact.js';
+import { SecretUnavailableError, type SecretSources } from '../secrets/resolve.js';
 import { invalidAction, mismatch, type ActionExecutor } from './executor.js';
 
 type HttpCall = Extract<OtherStep, { action: 'http.call' }>;
 
+/** Characters of the answer kept for the timeline. */
+export const KEPT_BODY_CHARS = 200;
+/** Bytes read of the answer: enough for KEPT_BODY_CHARS characters of UTF-8, never the whole body. */
+export const MAX_BODY_BYTES = 4 * KEPT_BODY_CHARS;
+
+/**
+ * The first `maxBytes` of a response's body, then the rest is cancelled unread (the connection is
+ * dropped): a service answering with gigabytes costs this much memory and no more time.
+ */
+export async function readBodyPrefix(response: Response, maxBytes = MAX_BODY_BYTES): Promise<string> {
+  const reader: ReadableStreamDefaultReader<Uint8Array> | undefined = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < maxBytes) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const room = maxBytes - size;
+      chunks.push(value.length > room ? value.subarray(0, room) : value);
+      size += Math.min(value.length, room);
+    }
+  } catch {
+    // A body cut short still has its prefix.
+  } finally {
+    await reader.cancel().catch(() => undefined);
+  }
+  // A character cut at the byte cap decodes as U+FFFD, which the character cut below drops anyway.
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+// Scrubbed before it is cut, so a secret the service echoes back cannot survive in part.
+function bodyExcerpt(raw: string, redactor: Redactor): string {
+  return redactor.redactCut(raw).slice(0, KEPT_BODY_CHARS).replace(/\s+/g, ' ').trim();
+}
+
+export interface HttpExecutorOptions {
+  /** Where secrets named by headers are read; the process's environment and files by default. */
+  secrets?: SecretSources;
+}
+
 /**
  * A call to a service's own maintenance endpoint (flush a cache, rotate a log). Such a call cannot be
  * undone, so it carries an Idempotency-Key that stays the same across retries: a service that honours
- * it runs the maintenance once however often the activity is retried.
+ * it runs the maintenance once however often the activity is retried. Headers that name a secret are
+ * read here, at the moment of the call, and the values never leave this function: every text it returns
+ * or throws is scrubbed of them.
  */
-export function createHttpExecutor(): ActionExecutor<HttpCall> {
+export function createHttpExecutor(options: HttpExecutorOptions = {}): ActionExecutor<HttpCall> {
   return {
     snapshot(_step: HttpCall, key: string): Promise<TargetSnapshot> {
       return Promise.resolve({ action: 'http.call', idempotencyKey: key });
@@ -19,11 +65,20 @@ export function createHttpExecutor(): ActionExecutor<HttpCall> {
     async apply(step: HttpCall, snapshot: TargetSnapshot): Promise<ActionEffect> {
       if (snapshot.action !== 'http.call') throw mismatch(step, snapshot);
       heartbeat();
+      let resolved: Awaited<ReturnType<typeof resolveHeaders>>;
+      try {
+        resolved = await resolveHeaders(step.headers, options.secrets);
+      } catch (err) {
+        if (err instanceof SecretUnavailableError) throw err.toFailure();
+        throw err;
+      }
+      const { headers, redactor } = resolved;
+      const what = `${step.method} ${step.url}`;
       let response: Response;
       try {
         response = await fetch(step.url, {
           method: step.method,
-          headers: { ...step.headers, 'Idempotency-Key': snapshot.idempotencyKey },
+          headers: { ...headers, 'Idempotency-Key': snapshot.idempotencyKey },
           ...(step.body !== undefined ? { body: step.body } : {}),
           // A redirect would send the call somewhere the runbook did not name.
           redirect: 'manual',
@@ -31,18 +86,14 @@ export function createHttpExecutor(): ActionExecutor<HttpCall> {
         });
       } catch (err) {
         // Unreachable or too slow: worth a retry, the key keeps it from acting twice.
-        throw new Error(
-          `${step.method} ${step.url} failed: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        const reason = err instanceof Error ? err.message : String(err);
+        throw new Error(redactor.redact(`${what} failed: ${reason}`));
       }
-      const body = (await response.text().catch(() => '')).slice(0, 200).replace(/\s+/g, ' ').trim();
+      const body = bodyExcerpt(await readBodyPrefix(response), redactor);
       if (step.expectStatus.includes(response.status)) {
-        return {
-          acted: true,
-          summary: `${step.method} ${step.url} answered ${response.status}${body ? `: ${body}` : ''}`,
-        };
+        return { acted: true, summary: `${what} answered ${response.status}${body ? `: ${body}` : ''}` };
       }
-      const message = `${step.method} ${step.url} answered ${response.status}, expected ${step.expectStatus.join(' or ')}${body ? `: ${body}` : ''}`;
+      const message = `${what} answered ${response.status}, expected ${step.expectStatus.join(' or ')}${body ? `: ${body}` : ''}`;
       // A server error or a throttle may pass; anything else will answer the same on a retry.
       const transient = response.status >= 500 || response.status === 408 || response.status === 429;
       if (transient) throw new Error(message);

@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { IncidentState } from '../domain/incident.js';
+import { decodeHistory } from '../temporal/codec.js';
 import { reportAssets } from './assets.js';
 import { auditHistory, type AuditHistory } from './history.js';
 import { renderReport } from './render.js';
@@ -18,7 +19,13 @@ export async function buildReport(options: {
 }): Promise<string> {
   const { state, temporal } = options;
   const history = temporal
-    ? auditHistory(await temporal.workflow.getHandle(state.incidentId, options.runId).fetchHistory())
+    ? auditHistory(
+        // The server keeps payloads as the codec sealed them; the report reads them opened.
+        await decodeHistory(
+          temporal,
+          await temporal.workflow.getHandle(state.incidentId, options.runId).fetchHistory(),
+        ),
+      )
     : NO_HISTORY;
   return renderReport({ state, history, workflowUrl: options.workflowUrl }, await reportAssets());
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { Settings } from '../config/settings.js';
+import { dataConverterFor } from './codec.js';
 
 type TemporalSettings = Settings['temporal'];
 
@@ -20,7 +21,8 @@ async function tlsOptions(s: TemporalSettings): Promise<ConnectionOptions['tls']
 
 /**
  * A client whose connection is made on first use, so the API starts (and answers 503) while Temporal
- * is down, and recovers by itself when it comes back.
+ * is down, and recovers by itself when it comes back. With codec keys, it seals what it sends and
+ * opens what it reads, like the worker.
  */
 export async function createClient(s: TemporalSettings): Promise<Client> {
   const tls = await tlsOptions(s);
@@ -29,7 +31,8 @@ export async function createClient(s: TemporalSettings): Promise<Client> {
     ...(tls ? { tls } : {}),
     ...(s.apiKey ? { apiKey: s.apiKey } : {}),
   });
-  return new Client({ connection, namespace: s.namespace });
+  const dataConverter = dataConverterFor(s.codecKeys);
+  return new Client({ connection, namespace: s.namespace, ...(dataConverter ? { dataConverter } : {}) });
 }
 
 export async function connectWorker(s: TemporalSettings): Promise<NativeConnection> {

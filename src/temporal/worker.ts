@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { IncidentActivities } from '../activities/index.js';
 
@@ -22,6 +23,8 @@ export interface IncidentWorkerOptions {
   activities: IncidentActivities;
   /** A prebuilt bundle (bundleWorkflowCode) to skip bundling; tests share one per file. */
   workflowBundle?: { code: string };
+  /** The payload codec (see codec.ts); the same as every client's, or history cannot be read. */
+  dataConverter?: DataConverter;
 }
 
 export function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
@@ -30,6 +33,7 @@ export function createIncidentWorker(options: IncidentWorkerOptions): Promise<Wo
     namespace: options.namespace,
     taskQueue: options.taskQueue,
     activities: options.activities,
+    ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath, bundlerOptions }),

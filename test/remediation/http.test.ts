@@ -1,11 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ActionEffect, OtherStep, TargetSnapshot } from '../../src/actions/steps.js';
-import { createHttpExecutor } from '../../src/remediation/http.js';
+import { createHttpExecutor, MAX_BODY_BYTES } from '../../src/remediation/http.js';
 
 type HttpCall = Extract<OtherStep, { action: 'http.call' }>;
 
@@ -23,6 +27,8 @@ const seen: {
   auth: string | undefined;
 }[] = [];
 const flushedKeys = new Set<string>();
+/** What the endless endpoint managed to write before the caller hung up, and whether it did. */
+const endless = { written: 0, closed: false };
 
 const read = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve) => {
@@ -44,6 +50,24 @@ beforeAll(async () => {
         res.writeHead(302, { location: `${base}/maintenance/flush` }).end();
       } else if (req.url === '/busy') {
         res.writeHead(503).end('try later');
+      } else if (req.url?.startsWith('/echo')) {
+        // A careless service that quotes the request's headers back, credentials included.
+        const status = req.url === '/echo-404' ? 404 : 200;
+        const pad = req.url === '/echo-cut' ? 'p'.repeat(160) : '';
+        res.writeHead(status).end(`${pad}you sent authorization=${req.headers.authorization ?? ''} ok`);
+      } else if (req.url === '/endless') {
+        endless.written = 0;
+        endless.closed = false;
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        const chunk = Buffer.alloc(64 * 1024, 'a');
+        const pump = (): void => {
+          while (!endless.closed && endless.written < 1024 ** 3) {
+            endless.written += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', pump);
+          }
+        };
+        res.on('close', () => (endless.closed = true));
+        pump();
       } else {
         res.writeHead(404).end('no such endpoint');
       }
@@ -127,11 +151,93 @@ describe('http.call on a real HTTP server', () => {
     expect(err).not.toBeInstanceOf(ApplicationFailure);
   });
 
+  it('when the answer never ends, then only its first bytes are read and the rest is cancelled', async () => {
+    const step = call('/endless', { timeoutMs: 20_000 });
+    const started = Date.now();
+    const effect = await apply(step, await snapshot(step, 'k'));
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(effect.summary).toBe(`POST ${base}/endless answered 200: ${'a'.repeat(200)}`);
+    await expect.poll(() => endless.closed, { timeout: 5000 }).toBe(true);
+    // What the server wrote fills socket buffers at most, never the gigabyte it had to send.
+    expect(endless.written).toBeLessThan(64 * 1024 * 1024);
+    expect(MAX_BODY_BYTES).toBeLessThanOrEqual(1024);
+  });
+
   it('cannot be undone, and says so', async () => {
     const step = call('/maintenance/flush');
     const err = await failureOf(
       inActivity(() => executor.compensate(step, { action: 'http.call', idempotencyKey: 'k' })),
     );
     expect((err as ApplicationFailure).type).toBe('InvalidAction');
+  });
+});
+
+describe('http.call headers that name a secret', () => {
+  const token = randomBytes(24).toString('base64url');
+  const env = { CACHE_TOKEN: token, BROKEN: 'line\r\nX-Injected: 1' };
+  const secretExecutor = createHttpExecutor({ secrets: { env } });
+  const applyWith = (step: HttpCall): Promise<ActionEffect> =>
+    inActivity(async () => secretExecutor.apply(step, await secretExecutor.snapshot(step, 'k')));
+  const bearer = { Authorization: { prefix: 'Bearer ', secret: { env: 'CACHE_TOKEN' } } };
+
+  it('when the header names an environment variable, then the call carries its value and the step only its name', async () => {
+    const step = call('/maintenance/flush', { headers: bearer });
+    await applyWith(step);
+    expect(seen[0]?.auth).toBe(`Bearer ${token}`);
+    expect(JSON.stringify(step)).not.toContain(token);
+  });
+
+  it('when the header names a file, then the call carries its content without the trailing newline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steadfast-secret-'));
+    writeFileSync(join(dir, 'token'), `${token}\n`);
+    await applyWith(
+      call('/maintenance/flush', { headers: { Authorization: { secret: { file: join(dir, 'token') } } } }),
+    );
+    expect(seen[0]?.auth).toBe(token);
+  });
+
+  it('when the secret is missing, then the step fails for good, naming the reference, and nothing is called', async () => {
+    const err = await failureOf(
+      applyWith(
+        call('/maintenance/flush', { headers: { Authorization: { secret: { env: 'NOT_SET_ANYWHERE' } } } }),
+      ),
+    );
+    expect(err).toBeInstanceOf(ApplicationFailure);
+    expect((err as ApplicationFailure).nonRetryable).toBe(true);
+    expect((err as ApplicationFailure).type).toBe('SecretUnavailable');
+    expect((err as ApplicationFailure).message).toBe('secret env:NOT_SET_ANYWHERE is not set');
+    expect(seen).toEqual([]);
+  });
+
+  it('when the secret holds a line break, then nothing is called and the error does not quote it', async () => {
+    const err = await failureOf(
+      applyWith(call('/maintenance/flush', { headers: { 'X-Token': { secret: { env: 'BROKEN' } } } })),
+    );
+    expect((err as ApplicationFailure).type).toBe('SecretUnavailable');
+    expect((err as Error).message).not.toContain('X-Injected');
+    expect(seen).toEqual([]);
+  });
+
+  it.each([
+    ['/echo', 'its answer'],
+    ['/echo-404', 'its refusal'],
+    ['/echo-cut', 'its answer, cut where the secret begins'],
+  ])(
+    'when the service quotes the secret back in %s, then the timeline gets the reference, not the value (%s)',
+    async (path) => {
+      const result = await applyWith(call(path, { headers: bearer, expectStatus: [200] })).then(
+        (effect) => effect.summary,
+        (err: unknown) => (err as Error).message,
+      );
+      expect(result).toContain('you sent authorization=Bearer');
+      expect(result).not.toContain(token.slice(0, 8));
+      if (path !== '/echo-cut') expect(result).toContain('[secret env:CACHE_TOKEN]');
+    },
+  );
+
+  it('when the call cannot connect, then the error holds no secret', async () => {
+    const err = await failureOf(applyWith(call('/x', { url: 'http://127.0.0.1:1/x', headers: bearer })));
+    expect((err as Error).message).toMatch(/^POST http:\/\/127\.0\.0\.1:1\/x failed: /);
+    expect((err as Error).message).not.toContain(token);
   });
 });

@@ -15,6 +15,7 @@ import { SA } from '../../workflows/search-attributes.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { fromTemporal, HttpError, invalidInput } from '../errors.js';
+import { stateWithoutSecrets } from '../../secrets/plan.js';
 
 const keyword = z.string().regex(/^[A-Za-z0-9_.:/-]{1,200}$/, 'letters, digits and _ . : / -');
 const listQuerySchema = z
@@ -88,7 +89,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
     const id = idSchema.safeParse(req.params['id']);
     if (!id.success) throw invalidInput('incident ID', id.error);
     const state = await bounded(() => client.workflow.getHandle(id.data).query(stateQuery));
-    res.json({ incident: state, temporalUrl: deps.workflowUrl(id.data) });
+    res.json({ incident: stateWithoutSecrets(state), temporalUrl: deps.workflowUrl(id.data) });
   });
 
   const decisions = {
