@@ -43,7 +43,13 @@ export async function startTargets(
       Image: image,
       name,
       Env: [`SERVICE=${service}`, `PORT=${port}`, 'HOST=127.0.0.1'],
-      Labels: { 'com.docker.compose.service': service, 'steadfast.demo': 'target', ...options.labels },
+      // steadfast.managed: the shipped runbooks act only on containers that opt in with it.
+      Labels: {
+        'com.docker.compose.service': service,
+        'steadfast.demo': 'target',
+        'steadfast.managed': 'true',
+        ...options.labels,
+      },
       HostConfig: { NetworkMode: 'host', Memory: options.memoryBytes ?? 256 * 1024 * 1024 },
     });
     await container.start();

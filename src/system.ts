@@ -1,6 +1,7 @@
 import Docker from 'dockerode';
 import { createActivities } from './activities/index.js';
 import { kubernetesExecutorFromFile } from './remediation/kubernetes.js';
+import { ownTargets } from './remediation/self.js';
 import { createApp } from './api/app.js';
 import { TokenStore } from './api/auth.js';
 import { listen, type RunningServer } from './api/server.js';
@@ -33,10 +34,17 @@ export async function startWorker(
   const activities = createActivities({
     docker: new Docker({ socketPath: settings.dockerSocket }),
     ...(settings.kubeconfig ? { kubernetes: kubernetesExecutorFromFile(settings.kubeconfig) } : {}),
+    protect: ownTargets({
+      temporalAddress: settings.temporal.address,
+      apiHost: settings.api.host,
+      apiPort: settings.api.port,
+      metricsPort: settings.workerMetricsPort,
+    }),
     logger,
     metrics,
     triage: {
       ...(settings.prometheusUrl ? { prometheusUrl: settings.prometheusUrl } : {}),
+      prometheusUrls: settings.prometheusUrls,
       detectWindowMs: settings.detectWindowMs,
       detectStepMs: settings.detectStepMs,
       detectRecentMs: settings.detectRecentMs,

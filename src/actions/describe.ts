@@ -30,27 +30,32 @@ function describeQuantities(kind: string, q: ResourceQuantities | undefined): st
   return parts.length > 0 ? `${kind} ${parts.join(', ')}` : '';
 }
 
+/** A resolved container by its name and short ID; an unresolved one as the runbook named it. */
+function containerOf(step: { container: string; containerName?: string }): string {
+  return step.containerName ? `${step.containerName} (${step.container.slice(0, 12)})` : step.container;
+}
+
 export function describeAction(step: ActionStep): string {
   switch (step.action) {
     case 'docker.restart':
-      return `restart container ${step.container}`;
+      return `restart container ${containerOf(step)}`;
     case 'docker.stop':
-      return `stop container ${step.container}`;
+      return `stop container ${containerOf(step)}`;
     case 'docker.start':
-      return `start container ${step.container}`;
+      return `start container ${containerOf(step)}`;
     case 'docker.update-resources': {
       const parts = [
         step.memoryBytes !== undefined ? `memory ${formatBytes(step.memoryBytes)}` : '',
         step.nanoCpus !== undefined ? `cpus ${step.nanoCpus / 1e9}` : '',
       ].filter(Boolean);
-      return `set ${parts.join(', ')} on container ${step.container}`;
+      return `set ${parts.join(', ')} on container ${containerOf(step)}`;
     }
     case 'docker.scale':
       return `scale service ${step.service} to ${describeReplicas(step.replicas)}`;
     case 'docker.network-disconnect':
-      return `disconnect container ${step.container} from network ${step.network}`;
+      return `disconnect container ${containerOf(step)} from network ${step.network}`;
     case 'docker.network-connect':
-      return `connect container ${step.container} to network ${step.network}`;
+      return `connect container ${containerOf(step)} to network ${step.network}`;
     case 'k8s.scale':
       return `scale deployment ${step.namespace}/${step.deployment} to ${describeReplicas(step.replicas)}`;
     case 'k8s.rollout-restart':
@@ -93,7 +98,9 @@ export function isReversible(step: ActionStep): boolean {
 
 /**
  * What the action changes, as guards count it: one key per container, service, deployment, node or
- * endpoint, whatever the action. A wait changes nothing.
+ * endpoint, whatever the action. Resolved steps key on what names exactly one object (a container's
+ * full ID, a Kubernetes UID), so a target written another way still counts as the same. A wait changes
+ * nothing.
  */
 export function actionTarget(step: ActionStep): string | undefined {
   switch (step.action) {
@@ -110,10 +117,10 @@ export function actionTarget(step: ActionStep): string | undefined {
     case 'k8s.rollout-restart':
     case 'k8s.rollback':
     case 'k8s.patch-resources':
-      return `k8s/deployment/${step.namespace}/${step.deployment}`;
+      return step.uid ? `k8s/deployment/${step.uid}` : `k8s/deployment/${step.namespace}/${step.deployment}`;
     case 'k8s.cordon':
     case 'k8s.uncordon':
-      return `k8s/node/${step.node}`;
+      return step.uid ? `k8s/node/${step.uid}` : `k8s/node/${step.node}`;
     case 'http.call': {
       const url = new URL(step.url);
       return `http/${url.host}${url.pathname}`;
@@ -121,6 +128,18 @@ export function actionTarget(step: ActionStep): string | undefined {
     case 'wait':
       return undefined;
   }
+}
+
+/** The label filters that find a Docker service's replicas: its service label and the scope's labels. */
+export function serviceFilter(step: {
+  label: string;
+  service: string;
+  selector?: Record<string, string>;
+}): string[] {
+  return [
+    `${step.label}=${step.service}`,
+    ...Object.entries(step.selector ?? {}).map(([key, value]) => `${key}=${value}`),
+  ];
 }
 
 const enc = encodeURIComponent;
@@ -156,7 +175,7 @@ export function previewAction(step: ActionStep): string[] {
       ];
     case 'docker.scale':
       return [
-        `GET /containers/json?all=true&filters=${json({ label: [`${step.label}=${step.service}`] })}`,
+        `GET /containers/json?all=true&filters=${json({ label: serviceFilter(step) })}`,
         `for each replica to add: POST /containers/{stopped replica}/start, or POST /containers/create (a copy of the newest replica) then POST /containers/{new}/start`,
         `for each replica to remove: POST /containers/{newest replica}/stop?t=10`,
       ];

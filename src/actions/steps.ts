@@ -4,15 +4,33 @@ import type { HeaderValue } from '../secrets/headers.js';
  * Remediation actions after their placeholders have been filled in and checked: plain data that the
  * workflow records and the remediation activities execute. No field ever reaches a shell.
  */
+/**
+ * Once a plan's targets are resolved, `container` holds the container's full ID (Docker also takes a
+ * name or any ID prefix, so only the ID names one object) and `containerName` its name, for people.
+ */
+interface OnContainer {
+  container: string;
+  containerName?: string;
+}
+
 export type DockerStep =
-  | { action: 'docker.restart'; container: string; stopTimeoutSeconds: number }
-  | { action: 'docker.stop'; container: string; stopTimeoutSeconds: number }
-  | { action: 'docker.start'; container: string }
-  | { action: 'docker.update-resources'; container: string; memoryBytes?: number; nanoCpus?: number }
-  /** Replicas of a service are the containers carrying `label=service` (Compose's own label by default). */
-  | { action: 'docker.scale'; label: string; service: string; replicas: ReplicaTarget }
-  | { action: 'docker.network-disconnect'; container: string; network: string }
-  | { action: 'docker.network-connect'; container: string; network: string };
+  | ({ action: 'docker.restart'; stopTimeoutSeconds: number } & OnContainer)
+  | ({ action: 'docker.stop'; stopTimeoutSeconds: number } & OnContainer)
+  | ({ action: 'docker.start' } & OnContainer)
+  | ({ action: 'docker.update-resources'; memoryBytes?: number; nanoCpus?: number } & OnContainer)
+  /**
+   * Replicas of a service are the containers carrying `label=service` (Compose's own label by default)
+   * and, once resolved, every label of the runbook's scope (`selector`).
+   */
+  | {
+      action: 'docker.scale';
+      label: string;
+      service: string;
+      replicas: ReplicaTarget;
+      selector?: Record<string, string>;
+    }
+  | ({ action: 'docker.network-disconnect'; network: string } & OnContainer)
+  | ({ action: 'docker.network-connect'; network: string } & OnContainer);
 
 /** Resource quantities as Kubernetes writes them (`500m`, `256Mi`). */
 export interface ResourceQuantities {
@@ -20,10 +38,11 @@ export interface ResourceQuantities {
   memory?: string;
 }
 
+/** `uid`, set once the plan's targets are resolved: the object checked, which the action insists on. */
 export type KubernetesStep =
-  | { action: 'k8s.scale'; namespace: string; deployment: string; replicas: ReplicaTarget }
-  | { action: 'k8s.rollout-restart'; namespace: string; deployment: string }
-  | { action: 'k8s.rollback'; namespace: string; deployment: string }
+  | { action: 'k8s.scale'; namespace: string; deployment: string; replicas: ReplicaTarget; uid?: string }
+  | { action: 'k8s.rollout-restart'; namespace: string; deployment: string; uid?: string }
+  | { action: 'k8s.rollback'; namespace: string; deployment: string; uid?: string }
   | {
       action: 'k8s.patch-resources';
       namespace: string;
@@ -31,9 +50,10 @@ export type KubernetesStep =
       container: string;
       requests?: ResourceQuantities;
       limits?: ResourceQuantities;
+      uid?: string;
     }
-  | { action: 'k8s.cordon'; node: string }
-  | { action: 'k8s.uncordon'; node: string };
+  | { action: 'k8s.cordon'; node: string; uid?: string }
+  | { action: 'k8s.uncordon'; node: string; uid?: string };
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

@@ -13,13 +13,17 @@ import { createTriageActivities, type TriageConfig } from './triage.js';
 import { createWatchActivities } from './watch.js';
 import type { IngestConfig } from '../incidents/ingest.js';
 import type { NotifyChannels } from '../notify/settings.js';
-import type { KubernetesStep } from '../actions/steps.js';
-import type { ActionExecutor } from '../remediation/executor.js';
+import type { ProtectedTargets } from '../domain/scope.js';
+import type { KubernetesExecutor } from '../remediation/kubernetes.js';
+import { createDockerExecutor } from '../remediation/docker.js';
+import { createTargetResolver } from '../remediation/resolve.js';
 
 export interface ActivityDeps {
   docker: Docker;
   /** Kubernetes actions; without it, a Kubernetes step fails as KubernetesNotConfigured. */
-  kubernetes?: ActionExecutor<KubernetesStep>;
+  kubernetes?: KubernetesExecutor;
+  /** Steadfast's own services, never acted on whatever a runbook's scope says. */
+  protect?: ProtectedTargets;
   logger: Logger;
   metrics: Metrics;
   triage: TriageConfig;
@@ -44,6 +48,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createRecommendActivities(
       deps.recommend,
       deps.logger,
+      createTargetResolver({
+        docker: createDockerExecutor(deps.docker),
+        ...(deps.kubernetes ? { kubernetes: deps.kubernetes } : {}),
+        protect: deps.protect ?? { containerIds: [], hostPorts: [] },
+      }),
       deps.temporal ? visibilityOutcomes(deps.temporal) : NO_HISTORY,
     ),
     ...createRemediationActivities({

@@ -14,6 +14,7 @@ import {
 } from '../domain/runbook.js';
 import { explainRanking, rankByOutcomes } from '../domain/ranking.js';
 import type { Logger } from '../lib/logger.js';
+import type { TargetResolver } from '../remediation/resolve.js';
 import { NO_HISTORY, type OutcomeHistory } from './outcomes.js';
 
 /** Reads every runbooks/*.yaml; a broken file is reported and skipped so the others still serve. */
@@ -47,8 +48,18 @@ export interface RecommendConfig extends PlanDefaults {
 export function createRecommendActivities(
   config: RecommendConfig,
   logger: Logger,
+  resolveTargets: TargetResolver,
   history: OutcomeHistory = NO_HISTORY,
 ) {
+  const refuse = (runbook: Runbook, why: string, event: string) => {
+    logger.warn({ event, runbook: runbook.id, error: why }, 'refused a runbook plan');
+    return {
+      recommendation: null,
+      refused: true,
+      message: `runbook "${runbook.id}" matched but its plan was refused, so nothing will run: ${why}`,
+    };
+  };
+
   return {
     /**
      * Picks among the matching runbooks by how well each worked on similar incidents before (see
@@ -56,7 +67,7 @@ export function createRecommendActivities(
      */
     async recommendRunbook(
       facts: IncidentFacts & { service?: string },
-    ): Promise<{ recommendation: Recommendation | null; message: string }> {
+    ): Promise<{ recommendation: Recommendation | null; message: string; refused?: boolean }> {
       const { runbooks } = await loadRunbooks(config.runbooksDir, logger);
       const matches = matchRunbooks(runbooks, facts);
       const service = facts.service ?? facts.labels['service'] ?? facts.labels['job'] ?? '';
@@ -85,24 +96,25 @@ export function createRecommendActivities(
           message: `no runbook matches ${facts.alertName}; waiting for a responder or for the alerts to resolve`,
         };
       }
+      let planned: Recommendation;
       try {
-        const planned = planFromRunbook(best, facts, config);
-        const recommendation = {
-          ...planned,
-          explanation: `${planned.explanation} ${explainRanking(ranked, facts.alertName, service)}`,
-        };
-        return { recommendation, message: recommendation.explanation };
+        planned = planFromRunbook(best, facts, config);
       } catch (err) {
         if (!(err instanceof PlaceholderError || err instanceof BlastRadiusError)) throw err;
-        logger.warn(
-          { event: 'runbook.unsafe-parameter', runbook: best.id, error: err.message },
-          'refused runbook parameters',
-        );
-        return {
-          recommendation: null,
-          message: `runbook "${best.id}" matched but its parameters were refused, so nothing will run: ${err.message}`,
-        };
+        return refuse(best, err.message, 'runbook.unsafe-parameter');
       }
+      // The labels chose the targets; what they resolve to decides whether the plan may be offered.
+      const resolved = await resolveTargets(planned.steps, best.scope);
+      if (!resolved.ok) return refuse(best, resolved.reason, 'runbook.out-of-scope');
+      const recommendation: Recommendation = {
+        ...planned,
+        steps: resolved.steps,
+        targets: resolved.targets,
+        explanation:
+          `${planned.explanation}${resolved.targets.length > 0 ? ` Targets: ${resolved.targets.join('; ')}.` : ''} ` +
+          explainRanking(ranked, facts.alertName, service),
+      };
+      return { recommendation, message: recommendation.explanation };
     },
   };
 }

@@ -131,6 +131,11 @@ export interface Recommendation {
   dryRun: boolean;
   /** The runbook's own Slack channel for the incident's message, in preference to SLACK_CHANNEL. */
   slack?: { channel: string };
+  /**
+   * What the steps' targets resolved to and were checked against the runbook's scope (absent in plans
+   * made before scopes existed).
+   */
+  targets?: string[];
 }
 
 export interface Decision {
@@ -183,6 +188,19 @@ export interface IncidentState {
   outcome?: Outcome;
   alerts: Alert[];
   duplicatesDropped: number;
+  /**
+   * Bounds on what one incident keeps (see src/workflows/alerts.ts); absent in state carried from runs
+   * before them. `alerts` holds the latest alerts only: every distinct alert is counted in
+   * `alertsReceived`, those no longer held in `alertsDropped`, and the ledger (a short hash of each
+   * alert's dedupe key: 1 firing, 0 resolved) still knows what fires and what is a duplicate.
+   */
+  alertsReceived?: number;
+  alertsDropped?: number;
+  alertLedger?: Record<string, 0 | 1>;
+  /** Ledger entries forgotten past its own bound (resolved ones first). */
+  alertsUntracked?: number;
+  /** Timeline entries left out between the first and the latest of their kind, by kind. */
+  notesDropped?: Record<string, number>;
   detection?: DetectionResult;
   prediction?: PredictionResult;
   recommendation?: Recommendation | null;

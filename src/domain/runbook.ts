@@ -6,6 +6,7 @@ import { parseDuration } from './duration.js';
 import type { EscalationPlan, GuardPolicy, Recommendation, WebhookUrl } from './incident.js';
 import { runbookSecretRefSchema } from '../secrets/reference.js';
 import { fillPromQL } from './placeholder.js';
+import { scopeSchema, type RunbookScope } from './scope.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: 'a duration such as 30s, 5m or 1h',
@@ -109,6 +110,8 @@ export const runbookSchema = z
       .strict()
       .default({}),
     steps: z.array(stepSchema).min(1).max(20),
+    /** What the steps may touch: checked against the resolved objects before a plan is offered. */
+    scope: scopeSchema.default({}),
     verify: z
       .object({
         promql: template.optional(),
@@ -122,7 +125,51 @@ export const runbookSchema = z
   .refine((r) => r.approval.finalPolicy !== 'auto-approve' || r.risk === 'low', {
     message: 'finalPolicy auto-approve is only allowed for low-risk runbooks',
     path: ['approval', 'finalPolicy'],
+  })
+  .superRefine((r, ctx) => {
+    for (const problem of missingScopes(
+      r.steps.map((s) => s.action),
+      r.scope,
+    )) {
+      ctx.addIssue({ code: 'custom', message: problem.message, path: ['scope', ...problem.path] });
+    }
   });
+
+/**
+ * Every family of actions a runbook takes needs its part of the scope: a runbook that acts says what
+ * it may touch, so an alert's labels can never aim it at something its author did not mean.
+ */
+function missingScopes(actions: string[], scope: RunbookScope): { path: string[]; message: string }[] {
+  const problems: { path: string[]; message: string }[] = [];
+  const has = (prefix: string): boolean => actions.some((a) => a.startsWith(prefix));
+  if (has('docker.') && !scope.docker) {
+    problems.push({
+      path: ['docker'],
+      message:
+        'this runbook acts on Docker containers: say which in scope.docker (labels such as com.docker.compose.project, and/or name patterns)',
+    });
+  }
+  const onDeployments = actions.some((a) => a.startsWith('k8s.') && !/^k8s\.(un)?cordon$/.test(a));
+  if (onDeployments && !scope.kubernetes?.namespaces) {
+    problems.push({
+      path: ['kubernetes', 'namespaces'],
+      message: 'this runbook acts on Kubernetes deployments: list the namespaces it may touch',
+    });
+  }
+  if (actions.some((a) => /^k8s\.(un)?cordon$/.test(a)) && !scope.kubernetes?.nodes) {
+    problems.push({
+      path: ['kubernetes', 'nodes'],
+      message: 'this runbook cordons nodes: give the node labels it may touch in scope.kubernetes.nodes',
+    });
+  }
+  if (has('http.') && !scope.http) {
+    problems.push({
+      path: ['http'],
+      message: 'this runbook calls HTTP endpoints: list the hosts it may call in scope.http.hosts',
+    });
+  }
+  return problems;
+}
 
 export type RunbookDefinition = z.infer<typeof runbookSchema>;
 export interface Runbook extends RunbookDefinition {

@@ -1,9 +1,10 @@
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
-import { describeAction, describeLimits } from '../actions/describe.js';
+import { describeAction, describeLimits, serviceFilter } from '../actions/describe.js';
 import { replicasWanted, type ActionEffect, type DockerStep, type TargetSnapshot } from '../actions/steps.js';
-import { invalidAction, mismatch, type ActionExecutor } from './executor.js';
+import type { ContainerIdentity } from '../domain/scope.js';
+import { invalidAction, mismatch, type ActionExecutor, type TargetIdentifier } from './executor.js';
 
 interface DockerError {
   statusCode?: number;
@@ -197,7 +198,15 @@ function copyOptions(
 }
 
 /** Remediation actions on a Docker Engine API (Docker, or podman's compatible service). */
-export function createDockerExecutor(docker: Docker): ActionExecutor<DockerStep> {
+const identityOf = (info: Docker.ContainerInspectInfo): ContainerIdentity => ({
+  id: info.Id,
+  name: containerName(info),
+  labels: info.Config.Labels ?? {},
+});
+
+export function createDockerExecutor(
+  docker: Docker,
+): ActionExecutor<DockerStep> & TargetIdentifier<DockerStep> {
   const inspect = async (container: string): Promise<Docker.ContainerInspectInfo> => {
     try {
       return await docker.getContainer(container).inspect();
@@ -267,10 +276,7 @@ export function createDockerExecutor(docker: Docker): ActionExecutor<DockerStep>
 
   /** The containers of a service, oldest first. */
   const replicasOf = async (step: ScaleStep): Promise<Docker.ContainerInspectInfo[]> => {
-    const listed = await docker.listContainers({
-      all: true,
-      filters: { label: [`${step.label}=${step.service}`] },
-    });
+    const listed = await docker.listContainers({ all: true, filters: { label: serviceFilter(step) } });
     // A container removed between the list and its inspection is no replica any more.
     const found = await Promise.all(listed.map((c) => find(c.Id)));
     return found.filter((info) => info !== undefined).sort(compareCreated);
@@ -455,6 +461,22 @@ export function createDockerExecutor(docker: Docker): ActionExecutor<DockerStep>
   };
 
   return {
+    /**
+     * The container a step names, as the engine resolves the name, ID or ID prefix; for a scale, every
+     * container carrying the service label, whatever else it carries, so none escapes the scope check.
+     */
+    async identify(step: DockerStep) {
+      if (step.action === 'docker.scale') {
+        const replicas = await replicasOf({ ...step, selector: {} });
+        return {
+          kind: 'docker-service',
+          selector: `${step.label}=${step.service}`,
+          replicas: replicas.map(identityOf),
+        };
+      }
+      return { kind: 'docker-container', container: identityOf(await inspect(step.container)) };
+    },
+
     /**
      * Records the target's state before an action: its identity and what the action changes (start
      * time, limits, running state, replicas, network membership).

@@ -1,5 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActionEffect, ActionStep, TargetSnapshot } from '../actions/steps.js';
+import type { TargetIdentity } from '../domain/scope.js';
 
 /**
  * How one family of actions (Docker, Kubernetes, HTTP) touches the outside world. The three calls are
@@ -11,6 +12,14 @@ export interface ActionExecutor<S extends ActionStep = ActionStep> {
   snapshot(step: S, key: string): Promise<TargetSnapshot>;
   apply(step: S, snapshot: TargetSnapshot): Promise<ActionEffect>;
   compensate(step: S, snapshot: TargetSnapshot): Promise<ActionEffect>;
+}
+
+/**
+ * Reads what a step's target really is (IDs, UIDs, labels) without changing anything, so that the
+ * target can be checked against its runbook's scope before anyone is asked to approve.
+ */
+export interface TargetIdentifier<S extends ActionStep = ActionStep> {
+  identify(step: S): Promise<TargetIdentity>;
 }
 
 export function invalidAction(message: string): ApplicationFailure {

@@ -18,7 +18,8 @@ import {
   type ResourceQuantities,
   type TargetSnapshot,
 } from '../actions/steps.js';
-import { invalidAction, mismatch, type ActionExecutor } from './executor.js';
+import type { TargetIdentity } from '../domain/scope.js';
+import { invalidAction, mismatch, type ActionExecutor, type TargetIdentifier } from './executor.js';
 
 const REVISION = 'deployment.kubernetes.io/revision';
 const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
@@ -190,7 +191,9 @@ function sameResources(actual: Resources, wanted: Resources, exact: boolean): bo
 }
 
 /** Remediation actions on a Kubernetes cluster, through the API server named by the kubeconfig. */
-export function createKubernetesExecutor(kc: KubeConfig): ActionExecutor<KubernetesStep> {
+export type KubernetesExecutor = ActionExecutor<KubernetesStep> & TargetIdentifier<KubernetesStep>;
+
+export function createKubernetesExecutor(kc: KubeConfig): KubernetesExecutor {
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
   const raw = kc.makeApiClient(CustomObjectsApi);
@@ -328,9 +331,45 @@ export function createKubernetesExecutor(kc: KubeConfig): ActionExecutor<Kuberne
   const setUnschedulable = (node: string, unschedulable: boolean) =>
     call(`node ${node}`, () => core.patchNode({ name: node, body: { spec: { unschedulable } } }, strategic));
 
+  const identify = async (step: KubernetesStep): Promise<TargetIdentity> => {
+    if (step.action === 'k8s.cordon' || step.action === 'k8s.uncordon') {
+      const node = await call(`node ${step.node}`, () => core.readNode({ name: step.node }));
+      return {
+        kind: 'k8s-node',
+        name: step.node,
+        uid: node.metadata?.uid ?? '',
+        labels: node.metadata?.labels ?? {},
+      };
+    }
+    const deployment = await readDeployment(step);
+    return {
+      kind: 'k8s-deployment',
+      namespace: step.namespace,
+      name: step.deployment,
+      uid: deployment.metadata?.uid ?? '',
+      labels: deployment.metadata?.labels ?? {},
+    };
+  };
+
+  /** A step resolved to one object acts on that object only: a replacement under its name is refused. */
+  const insistOnUid = async (step: KubernetesStep): Promise<void> => {
+    if (!step.uid) return;
+    const now = await identify(step);
+    if (now.kind !== 'none' && 'uid' in now && now.uid !== step.uid) {
+      throw failure(
+        'TargetChanged',
+        `${describeAction(step)}: the object now has UID ${now.uid}, not the ${step.uid} that was checked and approved; nothing was changed`,
+        true,
+      );
+    }
+  };
+
   return {
+    identify,
+
     /** Records what the action will change, so a retried apply can tell it already happened. */
     async snapshot(step: KubernetesStep): Promise<TargetSnapshot> {
+      await insistOnUid(step);
       switch (step.action) {
         case 'k8s.scale': {
           const replicas = await readReplicas(step);
@@ -554,7 +593,7 @@ export function createKubernetesExecutor(kc: KubeConfig): ActionExecutor<Kuberne
 }
 
 /** The executor for the cluster a kubeconfig file names (its current context). */
-export function kubernetesExecutorFromFile(path: string): ActionExecutor<KubernetesStep> {
+export function kubernetesExecutorFromFile(path: string): KubernetesExecutor {
   const kc = new KubeConfig();
   kc.loadFromFile(path);
   return createKubernetesExecutor(kc);

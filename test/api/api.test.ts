@@ -1,3 +1,4 @@
+import { testDockerScope } from '../support/scenario.js';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -43,6 +44,7 @@ steps:
   - action: docker.restart
     container: '{{ labels.container }}'
     stopTimeout: 2s
+${testDockerScope()}
 verify: { within: 30s, interval: 1s }
 `;
 
@@ -184,10 +186,11 @@ afterAll(async () => {
 });
 
 describe('the API', () => {
-  it('reports Temporal connectivity on /api/v1/health without a token', async () => {
-    const r = await call('GET', '/api/v1/health');
+  it('reports health to anyone, and Temporal connectivity on /api/v1/health to a read token', async () => {
+    const r = await call('GET', '/api/v1/health', { token: TOKENS.viewer });
     expect(r.status).toBe(200);
     expect(r.json['temporal']).toEqual(expect.objectContaining({ reachable: true }));
+    expect((await call('GET', '/api/v1/health')).json).toEqual({ status: 'ok' });
   });
 
   it('when a webhook has no token or a wrong one, then it is refused and no incident starts', async () => {

@@ -1,3 +1,4 @@
+import { testDockerScope } from '../support/scenario.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -30,6 +31,7 @@ steps:
   - action: docker.update-resources
     container: '{{ labels.container }}'
     memory: 96Mi
+${testDockerScope()}
 verify: { promql: 'up{job="no-such-job"} == 1', within: 3s, interval: 1s }
 `;
 
@@ -48,7 +50,11 @@ const report = (incidentId: string, token = TOKENS.viewer, query = '', base?: st
 
 beforeAll(async () => {
   metric = await startRisingMetric('report_test_ratio', 'report');
-  api = await startApiHarness({ taskQueue: TASK_QUEUE, runbooks: { 'memory.yaml': RUNBOOK } });
+  api = await startApiHarness({
+    taskQueue: TASK_QUEUE,
+    runbooks: { 'memory.yaml': RUNBOOK },
+    prometheusUrl: metric.prometheus.url,
+  });
   const risingSince = await metric.rise();
   await new Promise((r) => setTimeout(r, 8000));
 

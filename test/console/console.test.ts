@@ -1,3 +1,4 @@
+import { testDockerScope } from '../support/scenario.js';
 import { readFileSync } from 'node:fs';
 import type Docker from 'dockerode';
 import type { Page } from 'playwright-core';
@@ -25,6 +26,7 @@ steps:
   - action: docker.restart
     container: '{{ labels.container }}'
     stopTimeout: 2s
+${testDockerScope()}
 verify: { promql: 'console_test_ratio >= 0', within: 30s, interval: 1s }
 `;
 
@@ -54,7 +56,11 @@ const text = (selector: string): Promise<string> => page.locator(selector).inner
 
 beforeAll(async () => {
   metric = await startRisingMetric('console_test_ratio', 'checkout');
-  api = await startApiHarness({ taskQueue: TASK_QUEUE, runbooks: { 'restart.yaml': RUNBOOK } });
+  api = await startApiHarness({
+    taskQueue: TASK_QUEUE,
+    runbooks: { 'restart.yaml': RUNBOOK },
+    prometheusUrl: metric.prometheus.url,
+  });
   browser = await launchChromium();
   page = await browser.context.newPage();
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));

@@ -40,6 +40,9 @@ steps:
     stopTimeout: 30s
   - action: wait
     duration: 1m
+scope:
+  docker:
+    labels: { com.docker.compose.project: shop }
 verify:
   promql: 'container_memory_ratio{name="{{ labels.container }}"} < 0.9'
   within: 5m
@@ -437,6 +440,7 @@ steps:
   - { action: docker.restart, container: '{{ labels.container }}' }
   - { action: docker.restart, container: '{{ labels.peer }}' }
   - { action: docker.update-resources, container: '{{ labels.container }}', memory: 1Gi }
+scope: { docker: { names: ['web-*'] } }
 `;
   const facts = { alertName: 'Pair', labels: { container: 'web-1', peer: 'web-2' } };
 
@@ -485,6 +489,7 @@ title: Roll back
 match: { alertnames: [HighErrorRate], findings: { trend: rising, minAnomalyScore: 0.8 } }
 risk: high
 steps: [{ action: k8s.rollback, deployment: web }]
+scope: { kubernetes: { namespaces: [default] } }
 `,
   );
   const restart = parseRunbook(
@@ -494,6 +499,7 @@ title: Restart
 match: { alertnames: [HighErrorRate] }
 risk: low
 steps: [{ action: docker.restart, container: web }]
+scope: { docker: { names: [web] } }
 `,
   );
 

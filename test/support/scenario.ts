@@ -4,11 +4,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
+import { inject } from 'vitest';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { Alert } from '../../src/domain/alert.js';
 import type { IncidentInput, IncidentState, Stage } from '../../src/domain/incident.js';
 import { alertsSignal, stateQuery } from '../../src/workflows/messages.js';
 import { incidentWorkflow } from '../../src/workflows/incident.js';
+
+/**
+ * A runbook scope (one line of YAML) for this run's test containers, which all carry the label
+ * steadfast.test (see createTestContainer): a test runbook acts on nothing else.
+ */
+export const testDockerScope = (): string =>
+  `scope: { docker: { labels: { steadfast.test: '${inject('testRunId')}' } } }`;
 
 /** Polls the incident's state until it satisfies `done`; fails with the last state seen. */
 export async function waitForState(

@@ -20,6 +20,7 @@ import {
   startIncident,
   startWebhookSink,
   waitForState,
+  testDockerScope,
 } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
@@ -47,6 +48,7 @@ steps:
   - action: docker.restart
     container: '{{ labels.container }}'
     stopTimeout: 2s
+${testDockerScope()}
 verify: { within: 20s }
 `,
     'resize.yaml': `
@@ -63,6 +65,7 @@ steps:
   - action: docker.update-resources
     container: '{{ labels.container }}'
     memory: 128Mi
+${testDockerScope()}
 verify: { within: 20s }
 `,
     'paused.yaml': `
@@ -76,6 +79,7 @@ steps:
   - action: docker.restart
     container: '{{ labels.container }}'
     stopTimeout: 2s
+${testDockerScope()}
 verify: { within: 20s }
 `,
   };

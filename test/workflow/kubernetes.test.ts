@@ -32,6 +32,7 @@ steps:
     deployment: '{{ labels.deployment }}'
     container: app
     limits: { cpu: '2', memory: 1Gi }
+scope: { kubernetes: { namespaces: [${NAMESPACE}] } }
 verify: { within: 3s }
 `;
 

@@ -1,0 +1,103 @@
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActionStep, DockerStep, KubernetesStep } from '../actions/steps.js';
+import { describeAction } from '../actions/describe.js';
+import {
+  describeIdentity,
+  scopeRefusal,
+  type ProtectedTargets,
+  type RunbookScope,
+  type TargetIdentity,
+} from '../domain/scope.js';
+import type { TargetIdentifier } from './executor.js';
+
+export interface ResolverDeps {
+  docker: TargetIdentifier<DockerStep>;
+  /** Absent when no cluster is configured: a Kubernetes step is then refused before approval. */
+  kubernetes?: TargetIdentifier<KubernetesStep>;
+  protect: ProtectedTargets;
+  /** Every address a host name resolves to (the system resolver by default). */
+  resolveHost?: (hostname: string) => Promise<string[]>;
+}
+
+/**
+ * The plan as it will run, bound to the objects that were checked, or why it may not run. `targets`
+ * says in one line each what the steps resolved to, for the approver.
+ */
+export type Resolution = { ok: true; steps: ActionStep[]; targets: string[] } | { ok: false; reason: string };
+
+export type TargetResolver = (steps: readonly ActionStep[], scope: RunbookScope) => Promise<Resolution>;
+
+const systemResolve = async (hostname: string): Promise<string[]> =>
+  (await lookup(hostname, { all: true, verbatim: true })).map((a) => a.address);
+
+/** The message of a failure that is about the target, in words an approver can act on. */
+function reasonOf(err: unknown): string {
+  if (err instanceof ApplicationFailure && err.message) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+const isOnContainer = (step: ActionStep): step is Exclude<DockerStep, { action: 'docker.scale' }> =>
+  step.action.startsWith('docker.') && step.action !== 'docker.scale';
+
+/** The step, rewritten to act on exactly the object its identity names. */
+function bind(step: ActionStep, identity: TargetIdentity, scope: RunbookScope): ActionStep {
+  if (identity.kind === 'docker-container' && isOnContainer(step)) {
+    return { ...step, container: identity.container.id, containerName: identity.container.name };
+  }
+  if (step.action === 'docker.scale') return { ...step, selector: { ...scope.docker?.labels } };
+  if (
+    (identity.kind === 'k8s-deployment' || identity.kind === 'k8s-node') &&
+    step.action.startsWith('k8s.')
+  ) {
+    return { ...step, uid: identity.uid } as ActionStep;
+  }
+  return step;
+}
+
+/**
+ * Resolves every step's target and checks it against the runbook's scope and against what Steadfast
+ * never touches. Nothing is changed: this runs before a plan is offered for approval, so that a plan
+ * that reaches a person (or auto-approval) can only act on objects its runbook owns.
+ */
+export function createTargetResolver(deps: ResolverDeps): TargetResolver {
+  const resolveHost = deps.resolveHost ?? systemResolve;
+
+  const identify = async (step: ActionStep): Promise<TargetIdentity> => {
+    if (step.action.startsWith('docker.')) return deps.docker.identify(step as DockerStep);
+    if (step.action.startsWith('k8s.')) {
+      if (!deps.kubernetes) throw new Error('no Kubernetes cluster is configured (set KUBECONFIG)');
+      return deps.kubernetes.identify(step as KubernetesStep);
+    }
+    if (step.action === 'http.call') {
+      const url = new URL(step.url);
+      const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+      const addresses = isIP(hostname) ? [hostname] : await resolveHost(hostname);
+      return { kind: 'http', hostname, port, addresses };
+    }
+    return { kind: 'none' };
+  };
+
+  return async (steps, scope) => {
+    const bound: ActionStep[] = [];
+    const targets: string[] = [];
+    for (const [index, step] of steps.entries()) {
+      const which = `step ${index + 1} (${describeAction(step)})`;
+      let identity: TargetIdentity;
+      try {
+        identity = await identify(step);
+      } catch (err) {
+        return { ok: false, reason: `${which}: its target could not be checked: ${reasonOf(err)}` };
+      }
+      const defaultPort = step.action === 'http.call' && step.url.startsWith('https:') ? '443' : '80';
+      const refusal = scopeRefusal(identity, scope, deps.protect, defaultPort);
+      if (refusal) return { ok: false, reason: `${which}: ${refusal}` };
+      const described = describeIdentity(identity);
+      if (described && !targets.includes(described)) targets.push(described);
+      bound.push(bind(step, identity, scope));
+    }
+    return { ok: true, steps: bound, targets };
+  };
+}
