@@ -58,6 +58,8 @@ export function startPrometheusServer(dir: string, port: number): Promise<Runnin
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
+      // Alerts' generatorURLs carry this origin, which Steadfast reads only when it is a configured one.
+      `--web.external-url=http://127.0.0.1:${port}`,
       '--log.level=warn',
     ],
     port,

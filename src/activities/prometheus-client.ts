@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
-/** Why a Prometheus call gave no answer: the server was not there, or it refused the query. */
+/** Why a Prometheus call gave no answer: the server was not there, refused the query, or said too much. */
 export class PrometheusError extends Error {
   constructor(
-    readonly kind: 'unreachable' | 'bad-query' | 'bad-response',
+    readonly kind: 'unreachable' | 'bad-query' | 'bad-response' | 'too-large',
     message: string,
   ) {
     super(message);
@@ -11,18 +11,44 @@ export class PrometheusError extends Error {
   }
 }
 
+/**
+ * How much of an answer is read. Whatever a server says ends up in an activity's result and in the
+ * workflow's history, so nothing it sends is taken whole: the body is read up to `maxBytes` and
+ * dropped beyond it, at most `maxSeries` series are kept, and a series keeps at most the points asked
+ * for (the range's grid, and never more than `maxPointsPerSeries`, Prometheus's own 11,000).
+ */
+export interface PrometheusLimits {
+  maxBytes: number;
+  maxSeries: number;
+  maxPointsPerSeries: number;
+  /** The whole call, the body included. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_PROMETHEUS_LIMITS: PrometheusLimits = {
+  maxBytes: 4 * 1024 * 1024,
+  maxSeries: 100,
+  maxPointsPerSeries: 11_000,
+  timeoutMs: 5000,
+};
+
+// Labels bounded like an alert's (src/domain/alert.ts), so one series cannot carry megabytes of them.
+const MAX_LABELS = 64;
+const MAX_LABEL_CHARS = 1024;
+
 const sample = z.tuple([z.number(), z.string()]);
+const metric = z.record(z.string(), z.string());
 const responseSchema = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('success'),
     data: z.discriminatedUnion('resultType', [
       z.object({
         resultType: z.literal('matrix'),
-        result: z.array(z.object({ metric: z.record(z.string(), z.string()), values: z.array(sample) })),
+        result: z.array(z.object({ metric, values: z.array(sample) })),
       }),
       z.object({
         resultType: z.literal('vector'),
-        result: z.array(z.object({ metric: z.record(z.string(), z.string()), value: sample })),
+        result: z.array(z.object({ metric, value: sample })),
       }),
       z.object({ resultType: z.literal('scalar'), result: sample }),
       z.object({ resultType: z.literal('string'), result: sample }),
@@ -36,20 +62,39 @@ export interface RangeSeries {
   labels: Record<string, string>;
   times: number[];
   values: number[];
+  /** Set when Prometheus answered more points than were kept: what was cut, in words. */
+  cut?: string;
+}
+
+export interface RangeAnswer {
+  series: RangeSeries[];
+  /** Set when Prometheus answered more series than were kept: what was cut, in words. */
+  cut?: string;
 }
 
 export type InstantResult =
-  | { kind: 'vector'; samples: { labels: Record<string, string>; value: number }[] }
+  | {
+      kind: 'vector';
+      /** At most `maxSeries` of them; `count` is how many Prometheus answered. */
+      samples: { labels: Record<string, string>; value: number }[];
+      count: number;
+    }
   | { kind: 'scalar'; value: number };
 
-/** A small client for Prometheus's HTTP query API (instant and range queries). */
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/** A small client for Prometheus's HTTP query API (instant and range queries), within its limits. */
 export class PrometheusClient {
+  private readonly limits: PrometheusLimits;
+
   constructor(
     readonly baseUrl: string,
-    private readonly timeoutMs = 5000,
-  ) {}
+    limits: Partial<PrometheusLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_PROMETHEUS_LIMITS, ...limits };
+  }
 
-  async queryRange(query: string, startSec: number, endSec: number, stepSec: number): Promise<RangeSeries[]> {
+  async queryRange(query: string, startSec: number, endSec: number, stepSec: number): Promise<RangeAnswer> {
     const data = await this.call('query_range', {
       query,
       start: String(startSec),
@@ -58,11 +103,14 @@ export class PrometheusClient {
     });
     if (data.resultType !== 'matrix')
       throw new PrometheusError('bad-response', `expected a matrix, got ${data.resultType}`);
-    return data.result.map((s) => ({
-      labels: s.metric,
-      times: s.values.map(([t]) => t),
-      values: s.values.map(([, v]) => Number(v)),
-    }));
+    // A range has one point per step at most: anything beyond that grid was not asked for.
+    const grid = Math.floor(Math.max(0, endSec - startSec) / stepSec) + 1;
+    const maxPoints = Math.min(grid, this.limits.maxPointsPerSeries);
+    const kept = data.result.slice(0, this.limits.maxSeries);
+    return {
+      series: kept.map((s) => this.rangeSeries(s.metric, s.values, maxPoints)),
+      ...(data.result.length > kept.length ? { cut: this.seriesCut(data.result.length) } : {}),
+    };
   }
 
   /** Evaluates an instant query: a vector's samples, or a scalar's value. */
@@ -72,7 +120,11 @@ export class PrometheusClient {
       case 'vector':
         return {
           kind: 'vector',
-          samples: data.result.map((s) => ({ labels: s.metric, value: Number(s.value[1]) })),
+          samples: data.result.slice(0, this.limits.maxSeries).map((s) => ({
+            labels: this.checkedLabels(s.metric),
+            value: Number(s.value[1]),
+          })),
+          count: data.result.length,
         };
       case 'scalar':
         return { kind: 'scalar', value: Number(data.result[1]) };
@@ -81,32 +133,117 @@ export class PrometheusClient {
     }
   }
 
+  private rangeSeries(
+    labels: Record<string, string>,
+    points: [number, string][],
+    maxPoints: number,
+  ): RangeSeries {
+    const ordered = points.every((p, i) => i === 0 || (points[i - 1]?.[0] ?? 0) <= p[0])
+      ? points
+      : [...points].sort((a, b) => a[0] - b[0]);
+    const kept = ordered.slice(-maxPoints);
+    return {
+      labels: this.checkedLabels(labels),
+      times: kept.map(([t]) => t),
+      values: kept.map(([, v]) => Number(v)),
+      ...(points.length > kept.length
+        ? {
+            cut:
+              `Prometheus at ${this.baseUrl} answered more than ${count(maxPoints)} points ` +
+              `(${count(points.length)}); the series was cut to the most recent ${count(maxPoints)}`,
+          }
+        : {}),
+    };
+  }
+
+  private seriesCut(answered: number): string {
+    const max = this.limits.maxSeries;
+    return `Prometheus at ${this.baseUrl} answered more than ${count(max)} series (${count(answered)}); only the first ${count(max)} were read`;
+  }
+
+  private checkedLabels(labels: Record<string, string>): Record<string, string> {
+    const entries = Object.entries(labels);
+    if (entries.length > MAX_LABELS || entries.some(([k, v]) => k.length + v.length > MAX_LABEL_CHARS)) {
+      throw new PrometheusError(
+        'bad-response',
+        `Prometheus at ${this.baseUrl} answered a series with more than ${MAX_LABELS} labels or a label over ${count(MAX_LABEL_CHARS)} characters; the answer was dropped`,
+      );
+    }
+    return labels;
+  }
+
   private async call(endpoint: string, params: Record<string, string>): Promise<ResponseData> {
     const url = `${this.baseUrl.replace(/\/$/, '')}/api/v1/${endpoint}`;
+    const signal = AbortSignal.timeout(this.limits.timeoutMs);
     let response: Response;
+    let text: string;
     try {
+      // Redirects are not followed: a query goes to the configured server and nowhere else.
       response = await fetch(url, {
         method: 'POST',
         body: new URLSearchParams(params),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal,
+        redirect: 'manual',
       });
+      text = await this.readCapped(response);
     } catch (err) {
+      if (err instanceof PrometheusError) throw err;
       const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
+      const why = signal.aborted ? `no answer within ${this.limits.timeoutMs} ms` : cause;
+      throw new PrometheusError('unreachable', `Prometheus at ${this.baseUrl} could not be reached (${why})`);
+    }
+    if (response.status >= 300 && response.status < 400) {
       throw new PrometheusError(
-        'unreachable',
-        `Prometheus at ${this.baseUrl} could not be reached (${cause})`,
+        'bad-response',
+        `Prometheus at ${this.baseUrl} answered with a redirect (HTTP ${response.status}), which is not followed`,
       );
     }
-    const body: unknown = await response.json().catch(() => undefined);
+    return this.parse(response.status, text);
+  }
+
+  /** The body as text, read as a stream and dropped as soon as it passes `maxBytes`. */
+  private async readCapped(response: Response): Promise<string> {
+    const max = this.limits.maxBytes;
+    const tooLarge = () =>
+      new PrometheusError(
+        'too-large',
+        `Prometheus at ${this.baseUrl} answered more than ${count(max)} bytes; the answer was dropped`,
+      );
+    if (Number(response.headers.get('content-length') ?? 0) > max) {
+      await response.body?.cancel();
+      throw tooLarge();
+    }
+    if (!response.body) return '';
+    const chunks: Buffer[] = [];
+    let total = 0;
+    // Leaving the loop early cancels the stream, which drops the connection.
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      total += chunk.byteLength;
+      if (total > max) throw tooLarge();
+      chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    }
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  private parse(status: number, text: string): ResponseData {
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
     const parsed = responseSchema.safeParse(body);
     if (!parsed.success) {
       throw new PrometheusError(
         'bad-response',
-        `Prometheus at ${this.baseUrl} answered HTTP ${response.status} without a valid API response`,
+        `Prometheus at ${this.baseUrl} answered HTTP ${status} without a valid API response`,
       );
     }
     if (parsed.data.status === 'error') {
-      throw new PrometheusError('bad-query', `Prometheus refused the query: ${parsed.data.error}`);
+      throw new PrometheusError(
+        'bad-query',
+        `Prometheus refused the query: ${parsed.data.error.slice(0, 500)}`,
+      );
     }
     return parsed.data.data;
   }

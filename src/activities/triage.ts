@@ -2,13 +2,24 @@ import type { Alert } from '../domain/alert.js';
 import { DEFAULT_ANOMALY_OPTIONS, scoreAnomaly } from '../domain/anomaly.js';
 import { forecastThreshold } from '../domain/forecast.js';
 import type { DetectionResult, PredictionResult } from '../domain/incident.js';
-import { exprFromGeneratorURL, parseAlertCondition, prometheusFromGeneratorURL } from '../domain/promql.js';
+import { alertExpression, originOf, PrometheusServers } from '../domain/metrics-source.js';
+import { parseAlertCondition } from '../domain/promql.js';
 import { formatValue } from '../domain/series.js';
-import { PrometheusClient, PrometheusError, type RangeSeries } from './prometheus-client.js';
+import {
+  PrometheusClient,
+  PrometheusError,
+  type PrometheusLimits,
+  type RangeAnswer,
+  type RangeSeries,
+} from './prometheus-client.js';
 
 export interface TriageConfig {
-  /** Configured Prometheus; when absent, the alert's generatorURL names one. */
+  /** The Prometheus asked by default (PROMETHEUS_URL); an alert never chooses one. */
   prometheusUrl?: string;
+  /** Further Prometheus servers (STEADFAST_PROMETHEUS_URLS) whose alerts are read and asked of them. */
+  prometheusUrls?: string[];
+  /** How much of an answer is read; see PrometheusLimits. */
+  prometheusLimits?: Partial<PrometheusLimits>;
   detectWindowMs: number;
   detectStepMs: number;
   /** The end of the window that counts as "now" against the baseline before it. */
@@ -26,9 +37,19 @@ function seriesOfAlert(result: RangeSeries[], alertLabels: Record<string, string
   );
 }
 
+/** The message, then what was cut or ignored on the way, each a sentence: no cut is ever silent. */
+function withNotes(message: string, notes: (string | undefined)[]): string {
+  const said = notes
+    .filter((n): n is string => Boolean(n))
+    .map((n) => n.charAt(0).toUpperCase() + n.slice(1));
+  return [message, ...said].join('. ');
+}
+
 export function createTriageActivities(config: TriageConfig, now: () => number = Date.now) {
   const windowSec = Math.round(config.detectWindowMs / 1000);
   const stepSec = Math.max(1, Math.round(config.detectStepMs / 1000));
+  const servers = new PrometheusServers([config.prometheusUrl, ...(config.prometheusUrls ?? [])]);
+  const clientOf = (url: string) => new PrometheusClient(url, config.prometheusLimits);
 
   /**
    * The same window on previous days, oldest first, from Prometheus's own history, so no separate
@@ -39,87 +60,90 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
     query: string,
     labels: Record<string, string>,
     endSec: number,
-  ): Promise<{ values: number[]; days: number }> => {
+  ): Promise<{ values: number[]; days: number; cut?: string }> => {
     const offsets = [...config.seasonalOffsetsMs].sort((a, b) => b - a).map((ms) => Math.round(ms / 1000));
     const windows = await Promise.all(
       offsets.map((off) =>
         client
           .queryRange(query, endSec - off - windowSec, endSec - off, stepSec)
-          .then((r) => seriesOfAlert(r, labels)?.values ?? [])
-          .catch(() => [] as number[]),
+          .then((r) => ({ answer: r, series: seriesOfAlert(r.series, labels) }))
+          .catch(() => undefined),
       ),
     );
-    return { values: windows.flat(), days: windows.filter((w) => w.length > 0).length };
+    const values = windows.map((w) => w?.series?.values ?? []);
+    const cut = windows.some((w) => w?.answer.cut ?? w?.series?.cut);
+    return {
+      values: values.flat(),
+      days: values.filter((w) => w.length > 0).length,
+      ...(cut ? { cut: 'the baseline from previous days was cut the same way' } : {}),
+    };
   };
 
-  const clientFor = (alert: Alert | null, known?: string): PrometheusClient | undefined => {
-    const url = config.prometheusUrl ?? known ?? prometheusFromGeneratorURL(alert?.generatorURL);
-    return url ? new PrometheusClient(url) : undefined;
-  };
-
-  return {
-    /** Queries the alert's series and scores its recent values against its own baseline. */
-    async detectAnomaly({ alert }: { alert: Alert | null }): Promise<DetectionResult> {
-      const query = alert?.annotations['query'] ?? exprFromGeneratorURL(alert?.generatorURL);
-      const client = clientFor(alert);
-      if (!query || !client) {
-        return {
-          status: 'no-metrics-source',
-          message: !query
-            ? 'no anomaly score: the alert carries no PromQL expression (no generatorURL or query annotation)'
-            : 'no anomaly score: no Prometheus is configured (PROMETHEUS_URL) and the alert names none',
-        };
-      }
-      const condition = parseAlertCondition(query);
-      const base = {
-        query: condition.series,
-        prometheusUrl: client.baseUrl,
-        ...(condition.threshold ? { threshold: condition.threshold } : {}),
-      };
-      const endSec = Math.floor(now() / 1000);
-      let result: RangeSeries[];
-      try {
-        result = await client.queryRange(condition.series, endSec - windowSec, endSec, stepSec);
-      } catch (err) {
-        if (err instanceof PrometheusError) {
-          return { ...base, status: 'unreachable', message: `no anomaly score: ${err.message}` };
-        }
-        throw err;
-      }
-      const series = seriesOfAlert(result, alert?.labels ?? {});
-      if (!series || series.values.length === 0) {
-        return {
-          ...base,
-          status: 'no-data',
-          message: `no anomaly score: ${condition.series} returned no data`,
-        };
-      }
-      const seriesOut = { times: series.times, values: series.values, labels: series.labels };
-      const seasonal = await seasonalHistory(client, condition.series, alert?.labels ?? {}, endSec);
-      const finding = scoreAnomaly(
-        { query: condition.series, ...seriesOut },
-        {
-          ...DEFAULT_ANOMALY_OPTIONS,
-          recentSeconds: config.detectRecentMs / 1000,
-          ...(alert ? { startedAt: Date.parse(alert.startsAt) / 1000 } : {}),
-          ...(seasonal.days > 0 ? { seasonal } : {}),
-        },
-      );
-      if (!finding) {
-        return {
-          ...base,
-          series: seriesOut,
-          status: 'insufficient-history',
-          message: `no anomaly score: only ${series.values.length} points of ${condition.series}, too little history`,
-        };
-      }
+  /** Scores the alert's series (already queried) against its own baseline. */
+  const score = async (
+    client: PrometheusClient,
+    alert: Alert | null,
+    base: Omit<DetectionResult, 'status' | 'message'> & { query: string },
+    answer: RangeAnswer,
+    endSec: number,
+    notes: (string | undefined)[],
+  ): Promise<DetectionResult> => {
+    const series = seriesOfAlert(answer.series, alert?.labels ?? {});
+    const cuts = [...notes, answer.cut, series?.cut];
+    if (!series || series.values.length === 0) {
+      const message = `no anomaly score: ${base.query} returned no data`;
+      return { ...base, status: 'no-data', message: withNotes(message, cuts) };
+    }
+    const seriesOut = { times: series.times, values: series.values, labels: series.labels };
+    const seasonal = await seasonalHistory(client, base.query, alert?.labels ?? {}, endSec);
+    const finding = scoreAnomaly(
+      { query: base.query, ...seriesOut },
+      {
+        ...DEFAULT_ANOMALY_OPTIONS,
+        recentSeconds: config.detectRecentMs / 1000,
+        ...(alert ? { startedAt: Date.parse(alert.startsAt) / 1000 } : {}),
+        ...(seasonal.days > 0 ? { seasonal: { values: seasonal.values, days: seasonal.days } } : {}),
+      },
+    );
+    const allNotes = [...cuts, seasonal.cut];
+    if (!finding) {
+      const message = `no anomaly score: only ${series.values.length} points of ${base.query}, too little history`;
       return {
         ...base,
         series: seriesOut,
-        status: 'scored',
-        finding,
-        message: `anomaly score ${finding.score}: ${finding.reason}`,
+        status: 'insufficient-history',
+        message: withNotes(message, allNotes),
       };
+    }
+    const message = withNotes(`anomaly score ${finding.score}: ${finding.reason}`, allNotes);
+    return { ...base, series: seriesOut, status: 'scored', finding, message };
+  };
+
+  return {
+    /**
+     * Queries the alert's series on a configured Prometheus and scores its recent values against its
+     * own baseline. An alert from anywhere else is not read (see alertExpression).
+     */
+    async detectAnomaly({ alert }: { alert: Alert | null }): Promise<DetectionResult> {
+      const source = alertExpression(alert, servers);
+      if (!source.ok) return { status: 'no-metrics-source', message: source.message };
+      const condition = parseAlertCondition(source.expression);
+      const client = clientOf(source.prometheusUrl);
+      const base = {
+        query: condition.series,
+        prometheusUrl: source.prometheusUrl,
+        ...(condition.threshold ? { threshold: condition.threshold } : {}),
+      };
+      const endSec = Math.floor(now() / 1000);
+      let answer: RangeAnswer;
+      try {
+        answer = await client.queryRange(condition.series, endSec - windowSec, endSec, stepSec);
+      } catch (err) {
+        if (!(err instanceof PrometheusError)) throw err;
+        const message = withNotes(`no anomaly score: ${err.message}`, [source.note]);
+        return { ...base, status: 'unreachable', message };
+      }
+      return score(client, alert, base, answer, endSec, [source.note]);
     },
 
     /** Fits the trend of the detected series and says when it crosses the alert's threshold. */
@@ -136,8 +160,9 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
     },
 
     /**
-     * Whether a PromQL condition holds now: it returns at least one sample (or a non-zero scalar).
-     * Without PROMETHEUS_URL, the Prometheus that raised the alert is asked.
+     * Whether a PromQL condition (the runbook's verify.promql) holds now: it returns at least one
+     * sample (or a non-zero scalar). `prometheusUrl` (the detection's) is used only when it is a
+     * configured server; any other value is never contacted, and the default server is asked instead.
      */
     async checkCondition({
       promql,
@@ -146,25 +171,40 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
       promql: string;
       prometheusUrl?: string;
     }): Promise<{ holds: boolean; message: string }> {
-      const client = clientFor(null, prometheusUrl);
-      if (!client)
-        return { holds: false, message: 'no Prometheus is configured (PROMETHEUS_URL) to verify with' };
-      try {
-        const result = await client.query(promql);
-        if (result.kind === 'scalar') {
-          return { holds: result.value !== 0, message: `${promql} = ${formatValue(result.value)}` };
-        }
-        const first = result.samples[0];
-        return first
-          ? {
-              holds: true,
-              message: `${promql} holds (${result.samples.length} series, first ${formatValue(first.value)})`,
-            }
-          : { holds: false, message: `${promql} returned no series` };
-      } catch (err) {
-        if (err instanceof PrometheusError) return { holds: false, message: err.message };
-        throw err;
+      const url = servers.serverFor(prometheusUrl) ?? servers.default;
+      const ignored =
+        prometheusUrl && !servers.serverFor(prometheusUrl)
+          ? `the address it was given (${originOf(prometheusUrl) ?? 'not an http(s) URL'}) is not a configured Prometheus and was not asked`
+          : undefined;
+      if (!url) {
+        const message =
+          'no Prometheus is configured (PROMETHEUS_URL, STEADFAST_PROMETHEUS_URLS) to verify with';
+        return { holds: false, message: withNotes(message, [ignored]) };
       }
+      const result = await evaluate(clientOf(url), promql);
+      return { holds: result.holds, message: withNotes(result.message, [ignored]) };
     },
   };
+}
+
+async function evaluate(
+  client: PrometheusClient,
+  promql: string,
+): Promise<{ holds: boolean; message: string }> {
+  try {
+    const result = await client.query(promql);
+    if (result.kind === 'scalar') {
+      return { holds: result.value !== 0, message: `${promql} = ${formatValue(result.value)}` };
+    }
+    const first = result.samples[0];
+    return first
+      ? {
+          holds: true,
+          message: `${promql} holds (${result.count} series, first ${formatValue(first.value)})`,
+        }
+      : { holds: false, message: `${promql} returned no series` };
+  } catch (err) {
+    if (err instanceof PrometheusError) return { holds: false, message: err.message };
+    throw err;
+  }
 }

@@ -40,8 +40,11 @@ export function createWatchActivities(deps: WatchDeps) {
       endSec,
       Math.max(1, Math.round(watch.step / 1000)),
     );
-    for (const series of result) {
+    // Cuts are reported, never silent: a watch over more series or points than the limits sees fewer.
+    if (result.cut) report.problems.push(`${watch.name}: ${result.cut}`);
+    for (const series of result.series) {
       report.evaluated++;
+      if (series.cut) report.problems.push(`${watch.name}: ${series.cut}`);
       const labels = Object.fromEntries(Object.entries(series.labels).filter(([k]) => k !== '__name__'));
       const input = { query: watch.query, labels: series.labels, times: series.times, values: series.values };
       const forecast = forecastThreshold(input, watch.threshold, {
@@ -64,10 +67,13 @@ export function createWatchActivities(deps: WatchDeps) {
           labels: { ...watch.labels, ...labels, alertname: watch.name },
           status: 'firing',
           dedupKey: `watch:${watch.name}:${JSON.stringify(labels)}`.slice(0, 128),
+          // As a rule on the configured Prometheus would name itself: triage reads no other server's.
+          generatorURL: `${prometheus.baseUrl.replace(/\/$/, '')}/graph?g0.expr=${encodeURIComponent(comparison)}`,
         },
         new Date(now()),
       );
-      // The incident's own detection and forecast read the same query, with its threshold.
+      // The incident's own detection and forecast read the same query, with its threshold (the
+      // annotation reads only the series of the generatorURL's expression, so triage accepts it).
       const predicted = { ...alert, annotations: { ...alert.annotations, query: comparison } };
       const ingested = await ingestGroup(client, ingest, {
         commonLabels: predicted.labels,

@@ -37,6 +37,7 @@ const envSchema = z.object({
   TEMPORAL_API_KEY: optional,
   TEMPORAL_UI_URL: optionalUrl,
   PROMETHEUS_URL: optionalUrl,
+  STEADFAST_PROMETHEUS_URLS: commaList().pipe(z.array(z.url({ protocol: /^https?$/ }))),
   STEADFAST_RUNBOOKS_DIR: z.string().default('runbooks'),
   STEADFAST_REPORTS_DIR: z.string().min(1).default('data/reports'),
   STEADFAST_APPROVERS: commaList(),
@@ -102,6 +103,8 @@ export interface Settings {
     codecKeys?: CodecKey[];
   };
   prometheusUrl?: string;
+  /** Further Prometheus servers triage may ask: an alert's generatorURL is read only from these origins. */
+  prometheusUrls: string[];
   runbooksDir: string;
   /**
    * Where each closed incident's report is written: Temporal deletes histories after the namespace's
@@ -221,6 +224,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       ...(codecKeys ? { codecKeys } : {}),
     },
     prometheusUrl: e.PROMETHEUS_URL,
+    prometheusUrls: e.STEADFAST_PROMETHEUS_URLS,
     runbooksDir: e.STEADFAST_RUNBOOKS_DIR,
     reportsDir: e.STEADFAST_REPORTS_DIR,
     approvers: e.STEADFAST_APPROVERS,

@@ -94,15 +94,156 @@ export function exprFromGeneratorURL(generatorURL: string | undefined): string |
   }
 }
 
-/** The Prometheus server behind a generatorURL (its origin plus any path prefix before /graph). */
-export function prometheusFromGeneratorURL(generatorURL: string | undefined): string | undefined {
-  if (!generatorURL) return undefined;
-  try {
-    const url = new URL(generatorURL);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-    const prefix = url.pathname.replace(/\/graph\/?$/, '');
-    return `${url.origin}${prefix === '/' ? '' : prefix}`;
-  } catch {
-    return undefined;
+/**
+ * One vector selector of an expression, as the set of its matchers (`__name__="x"` for a metric name),
+ * sorted, each written canonically as the JSON of `[label, op, value]` so that no two differ only in
+ * quoting. Two selectors with the same matchers read the same series.
+ */
+export type Selector = readonly string[];
+
+const matcher = (label: string, op: string, value: string): string => JSON.stringify([label, op, value]);
+
+type Token =
+  | { kind: 'ident'; text: string }
+  | { kind: 'string'; text: string }
+  | { kind: 'number' }
+  | { kind: 'punct'; text: string };
+
+const IDENT = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
+// Numbers, durations (`5m`, `1h30m`) and hex: a digit (or `.digit`) and what may follow it.
+const NUMBER_LIKE = /^(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?[a-zA-Z0-9_]*/;
+const PUNCT = /^(=~|!~|!=|==|>=|<=|[{}()[\],=<>+\-*/%^@:])/;
+// Keywords followed by a list of label names in parentheses, which are not selectors.
+const LABEL_LIST_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
+// Keywords (numbers, for Inf and NaN) that PromQL never reads as a metric name.
+const NOT_SELECTORS = new Set([
+  ...LABEL_LIST_KEYWORDS,
+  ...['and', 'or', 'unless', 'bool', 'offset', 'atan2', 'inf', 'nan'],
+]);
+
+function tokenize(expr: string): Token[] | undefined {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < expr.length) {
+    const rest = expr.slice(i);
+    const ch = rest[0] ?? '';
+    if (/\s/.test(ch)) i++;
+    else if (ch === '#') i = expr.includes('\n', i) ? expr.indexOf('\n', i) : expr.length;
+    else if (ch === '"' || ch === "'" || ch === '`') {
+      const end = findStringEnd(expr, i, ch);
+      if (end >= expr.length) return undefined;
+      tokens.push({ kind: 'string', text: expr.slice(i + 1, end) });
+      i = end + 1;
+    } else {
+      const match = IDENT.exec(rest) ?? NUMBER_LIKE.exec(rest) ?? PUNCT.exec(rest);
+      if (!match) return undefined;
+      const text = match[0];
+      if (IDENT.test(ch)) tokens.push({ kind: 'ident', text });
+      else if (/[\d.]/.test(ch)) tokens.push({ kind: 'number' });
+      else tokens.push({ kind: 'punct', text });
+      i += text.length;
+    }
   }
+  return tokens;
+}
+
+/** Reads `{a="x", b=~"y"}` from tokens[start] (the `{`); returns the matchers and the index after `}`. */
+function readMatchers(tokens: Token[], start: number): { matchers: string[]; next: number } | undefined {
+  const matchers: string[] = [];
+  let i = start + 1;
+  for (;;) {
+    const t = tokens[i];
+    if (!t) return undefined;
+    if (t.kind === 'punct' && t.text === '}') return { matchers, next: i + 1 };
+    if (t.kind === 'punct' && t.text === ',') {
+      i++;
+      continue;
+    }
+    const op = tokens[i + 1];
+    const value = tokens[i + 2];
+    if (t.kind === 'string' && !(op?.kind === 'punct' && /^(=|!=|=~|!~)$/.test(op.text))) {
+      // A quoted metric name alone: `{"http.requests"}`.
+      matchers.push(matcher('__name__', '=', t.text));
+      i++;
+      continue;
+    }
+    if (t.kind !== 'ident' && t.kind !== 'string') return undefined;
+    if (op?.kind !== 'punct' || !/^(=|!=|=~|!~)$/.test(op.text) || value?.kind !== 'string') return undefined;
+    matchers.push(matcher(t.text, op.text, value.text));
+    i += 3;
+  }
+}
+
+/** The index after the bracket group opened at tokens[start], or undefined when it never closes. */
+function skipGroup(tokens: Token[], start: number): number | undefined {
+  const open = tokens[start];
+  const close = open?.kind === 'punct' && open.text === '(' ? ')' : ']';
+  for (let i = start + 1; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t?.kind === 'punct' && t.text === close) return i + 1;
+  }
+  return undefined;
+}
+
+const isPunct = (t: Token | undefined, text: string): boolean => t?.kind === 'punct' && t.text === text;
+const isKeyword = (t: Token): boolean => t.kind === 'ident' && NOT_SELECTORS.has(t.text.toLowerCase());
+// `sum by (job) (…)`: an aggregation's name followed by its grouping, not a metric.
+const aggregatesBy = (t: Token | undefined): boolean => t?.kind === 'ident' && /^(by|without)$/i.test(t.text);
+
+/**
+ * Every vector selector in a PromQL expression (`rate(http_errors{job="api"}[5m]) / up` → two), or
+ * undefined when the expression cannot be read. Enough of PromQL to tell selectors from function names,
+ * keywords, label lists (`by (job)`), strings, numbers and durations; it checks nothing else.
+ */
+export function vectorSelectors(expr: string): Selector[] | undefined {
+  const tokens = tokenize(expr);
+  if (!tokens) return undefined;
+  const selectors: Selector[] = [];
+  let i = 0;
+  while (i < tokens.length) {
+    const t = tokens[i];
+    const next = tokens[i + 1];
+    let matchers: string[] | undefined;
+    if (t?.kind === 'ident' && LABEL_LIST_KEYWORDS.has(t.text.toLowerCase()) && isPunct(next, '(')) {
+      const after = skipGroup(tokens, i + 1);
+      if (after === undefined) return undefined;
+      i = after;
+      continue;
+    } else if (isPunct(t, '[')) {
+      // A range or subquery: durations and colons only.
+      const after = skipGroup(tokens, i);
+      if (after === undefined) return undefined;
+      i = after;
+      continue;
+    } else if (t?.kind === 'ident' && !isPunct(next, '(') && !isKeyword(t) && !aggregatesBy(next)) {
+      matchers = [matcher('__name__', '=', t.text)];
+      i++;
+      if (isPunct(tokens[i], '{')) {
+        const read = readMatchers(tokens, i);
+        if (!read) return undefined;
+        matchers.push(...read.matchers);
+        i = read.next;
+      }
+    } else if (isPunct(t, '{')) {
+      const read = readMatchers(tokens, i);
+      if (!read) return undefined;
+      matchers = read.matchers;
+      i = read.next;
+    } else {
+      i++;
+    }
+    if (matchers) selectors.push([...new Set(matchers)].sort());
+  }
+  return selectors;
+}
+
+/**
+ * Whether `query` reads only series that `rule` already reads: each of its selectors has every matcher
+ * of one of the rule's selectors (and may add more, which only narrows it). Anything unreadable is no.
+ */
+export function readsOnlySeriesOf(query: string, rule: string): boolean {
+  const asked = vectorSelectors(query);
+  const allowed = vectorSelectors(rule)?.filter((s) => s.length > 0);
+  if (!asked || !allowed) return false;
+  return asked.every((q) => allowed.some((r) => r.every((m) => q.includes(m))));
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import {
   exprFromGeneratorURL,
   parseAlertCondition,
-  prometheusFromGeneratorURL,
+  readsOnlySeriesOf,
+  vectorSelectors,
 } from '../../src/domain/promql.js';
 
 describe('parseAlertCondition', () => {
@@ -166,44 +167,87 @@ describe('exprFromGeneratorURL', () => {
   });
 });
 
-describe('prometheusFromGeneratorURL', () => {
-  it('when the URL has a path prefix before /graph, then the prefix is kept', () => {
-    const url = 'http://h:9090/prom/graph?g0.expr=up';
+/** Selectors as `label=op"value"` lists, easier to read than their canonical JSON. */
+function readSelectors(expr: string): string[] | undefined {
+  return vectorSelectors(expr)?.map((s) =>
+    s
+      .map((m) => {
+        const [label, op, value] = JSON.parse(m) as [string, string, string];
+        return `${label}${op}${JSON.stringify(value)}`;
+      })
+      .join(','),
+  );
+}
 
-    const server = prometheusFromGeneratorURL(url);
-
-    expect(server).toBe('http://h:9090/prom');
+describe('vectorSelectors', () => {
+  it.each([
+    ['a bare metric', 'up', ['__name__="up"']],
+    ['a metric with matchers', 'up{job="api",env!~"dev.*"}', ['__name__="up",env!~"dev.*",job="api"']],
+    ['matchers without a name', 'count({__name__=~".+"})', ['__name__=~".+"']],
+    ['a function around a range', 'rate(http_errors{job="api"}[5m])', ['__name__="http_errors",job="api"']],
+    [
+      'a binary expression',
+      'errors / ignoring(code) group_left requests',
+      ['__name__="errors"', '__name__="requests"'],
+    ],
+    ['an aggregation with by before', 'sum by (job) (rate(x[5m:1m] offset 5m))', ['__name__="x"']],
+    ['an aggregation with without after', 'sum(rate(b[5m])) without (le)', ['__name__="b"']],
+    [
+      'keywords and a bool comparison',
+      'x > bool 3 and on(job) y unless z',
+      ['__name__="x"', '__name__="y"', '__name__="z"'],
+    ],
+    ['the @ modifier', 'x @ start()', ['__name__="x"']],
+    [
+      'a quoted metric name',
+      '{"http.requests", "code.class"="5xx"}',
+      ['__name__="http.requests",code.class="5xx"'],
+    ],
+    ['a comment', 'x # y{a="b"}\n + z', ['__name__="x"', '__name__="z"']],
+    ['numbers only', '0x1f * 1.5e+3 + Inf - NaN', []],
+    ['strings in function arguments', 'label_replace(up, "dst", "$1", "src", "(.*)")', ['__name__="up"']],
+  ])('when the expression is %s, then its selectors are found', (_label, expr, expected) => {
+    expect(readSelectors(expr)).toEqual(expected);
   });
 
-  it('when the URL points at /graph directly, then the server is the origin', () => {
-    const plain = prometheusFromGeneratorURL('https://prom.example.com/graph?g0.expr=up');
-    const trailing = prometheusFromGeneratorURL('http://h:9090/graph/?g0.expr=up');
-    const root = prometheusFromGeneratorURL('http://h:9090/');
-
-    expect(plain).toBe('https://prom.example.com');
-    expect(trailing).toBe('http://h:9090');
-    expect(root).toBe('http://h:9090');
+  it('when two selectors differ only in quoting or order of matchers, then they read the same', () => {
+    expect(vectorSelectors(`x{b='2', a="1"}`)).toEqual(vectorSelectors('{__name__="x", a="1", b="2"}'));
   });
 
   it.each([
-    ['no URL', undefined],
-    ['an empty string', ''],
-    ['garbage', '::not-a-url::'],
-    ['a relative path', '/graph?g0.expr=up'],
-  ])('when given %s, then there is no server', (_label, url) => {
-    const server = prometheusFromGeneratorURL(url);
+    ['an unterminated string', 'x{a="b}'],
+    ['an unclosed brace', 'x{a="b"'],
+    ['a matcher without a value', 'x{a=}'],
+    ['a character PromQL does not have', 'x ! y'],
+    ['an unclosed label list', 'sum by (job x'],
+  ])('when the expression has %s, then it cannot be read', (_label, expr) => {
+    expect(vectorSelectors(expr)).toBeUndefined();
+  });
+});
 
-    expect(server).toBeUndefined();
+describe('readsOnlySeriesOf', () => {
+  const RULE = 'rate(http_errors{job="api"}[5m]) / rate(http_requests{job="api"}[5m]) > 0.05';
+
+  it.each([
+    ['the rule itself', RULE],
+    ['one of its series, reshaped', 'sum(rate(http_errors{job="api"}[1m]))'],
+    ['one of its series, narrowed by a matcher', 'http_requests{job="api", code="500"}'],
+  ])('when the query is %s, then it is accepted', (_label, query) => {
+    expect(readsOnlySeriesOf(query, RULE)).toBe(true);
   });
 
   it.each([
-    'ftp://h:9090/graph?g0.expr=up',
-    'file:///etc/passwd',
-    'javascript:alert(1)',
-    'data:text/plain,graph',
-  ])('when the protocol is not http(s) (%s), then there is no server', (url) => {
-    const server = prometheusFromGeneratorURL(url);
+    ['every series there is', 'count({__name__=~".+"})'],
+    ['another metric', 'node_memory_MemFree_bytes'],
+    ["the same metric without the rule's matcher", 'http_errors'],
+    ['the same metric with the matcher changed', 'http_errors{job=~".+"}'],
+    ['one of its series and another', 'http_errors{job="api"} or secrets_total'],
+    ['something that cannot be read', 'http_errors{job="api"'],
+  ])('when the query reads %s, then it is refused', (_label, query) => {
+    expect(readsOnlySeriesOf(query, RULE)).toBe(false);
+  });
 
-    expect(server).toBeUndefined();
+  it('when the rule cannot be read, then no query is accepted', () => {
+    expect(readsOnlySeriesOf('up', 'up{')).toBe(false);
   });
 });

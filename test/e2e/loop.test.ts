@@ -117,6 +117,8 @@ beforeAll(async () => {
 
   metrics = createMetrics();
   const logger = createLogger('silent');
+  // Triage asks only a configured Prometheus: the one started below, on this port.
+  const prometheusPort = await freePort();
   worker = await startTestWorker(
     testActivities({
       runbooks: shippedRunbooks(),
@@ -124,6 +126,7 @@ beforeAll(async () => {
       logger,
       metrics,
       recommend: { autoApproveLowRisk: true },
+      triage: { prometheusUrl: `http://127.0.0.1:${prometheusPort}` },
     }),
     TASK_QUEUE,
   );
@@ -143,7 +146,12 @@ beforeAll(async () => {
     logger,
   });
   api = await listen(app, '127.0.0.1', 0);
-  daemons = await startLoopDaemons({ targets, webhookUrl: `${api.url}/api/v1/alertmanager`, token: TOKEN });
+  daemons = await startLoopDaemons({
+    targets,
+    webhookUrl: `${api.url}/api/v1/alertmanager`,
+    token: TOKEN,
+    prometheusPort,
+  });
   for (const t of targets) await waitForSamples(daemons.prometheus.url, `up{job="${t.service}"}`, 3);
 }, 180_000);
 

@@ -47,6 +47,8 @@ export interface ApiHarness {
 export async function startApiHarness(options: {
   taskQueue: string;
   runbooks: Record<string, string>;
+  /** The Prometheus triage may ask (alerts naming any other are not read). */
+  prometheusUrl?: string;
 }): Promise<ApiHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-api-'));
   const tokensFile = join(dir, 'tokens.yaml');
@@ -78,7 +80,10 @@ export async function startApiHarness(options: {
       logger,
       metrics,
       reportsDir,
-      triage: { detectRecentMs: 4000 },
+      triage: {
+        detectRecentMs: 4000,
+        ...(options.prometheusUrl ? { prometheusUrl: options.prometheusUrl } : {}),
+      },
     }),
     options.taskQueue,
   );

@@ -127,7 +127,7 @@ beforeAll(async () => {
     runbooks: runbooks(sink.url),
     docker,
     metrics,
-    triage: { detectRecentMs: 4000 },
+    triage: { detectRecentMs: 4000, prometheusUrl: prometheus.url },
     temporal: await testClient(),
   });
   client = await testClient();

@@ -1,0 +1,122 @@
+import type { Alert } from './alert.js';
+import { exprFromGeneratorURL, readsOnlySeriesOf } from './promql.js';
+
+/**
+ * The Prometheus servers Steadfast may ask: those configured (PROMETHEUS_URL first, then
+ * STEADFAST_PROMETHEUS_URLS), never one that an alert names. Whoever can send an alert controls its
+ * generatorURL, so a server that answered because an alert pointed at it could steer the trend, the
+ * runbook choice and verification with any points it liked.
+ */
+export class PrometheusServers {
+  readonly urls: readonly string[];
+
+  constructor(urls: readonly (string | undefined)[]) {
+    this.urls = [...new Set(urls.filter((u): u is string => originOf(u) !== undefined))];
+  }
+
+  /** The server asked when nothing narrows the choice: PROMETHEUS_URL, or the first of the list. */
+  get default(): string | undefined {
+    return this.urls[0];
+  }
+
+  /**
+   * The configured server that `url` names by its origin (scheme, host and port), or undefined. When
+   * several share that origin, the one whose path `url`'s path starts with, the longest first.
+   */
+  serverFor(url: string | undefined): string | undefined {
+    const origin = originOf(url);
+    if (!url || !origin) return undefined;
+    const path = new URL(url).pathname;
+    const same = this.urls.filter((u) => originOf(u) === origin);
+    const byPrefix = same
+      .filter((u) => path.startsWith(new URL(u).pathname.replace(/\/?$/, '/')))
+      .sort((a, b) => b.length - a.length);
+    return byPrefix[0] ?? same[0];
+  }
+}
+
+/** `scheme://host:port` of an http(s) URL, or undefined for anything else. */
+export function originOf(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export type AlertExpression =
+  | {
+      ok: true;
+      /** The configured server to ask (never the alert's own URL). */
+      prometheusUrl: string;
+      expression: string;
+      /** What was not used, and why, for the detection's message. */
+      note?: string;
+    }
+  | { ok: false; message: string };
+
+const SETTINGS = 'PROMETHEUS_URL, STEADFAST_PROMETHEUS_URLS';
+
+/**
+ * The PromQL an alert's triage reads, and the configured server to ask it of.
+ *
+ * The expression is the alert rule's own, from a generatorURL whose origin is a configured server's:
+ * that server evaluated the rule, and the expression is its text. From any other origin nothing is read
+ * and nothing is asked of that host.
+ *
+ * The `query` annotation is untrusted: annotations are templated, often from label values that a
+ * scraped target chooses, so it may carry any PromQL (`count({__name__=~".+"})`). It is read only when
+ * it reads no series the rule's expression does not: each of its selectors has all the matchers of one
+ * of the rule's selectors (it may add more, which narrows it). So it can reshape or narrow what the rule
+ * already watches, never reach other metrics. Without a rule expression to compare with, it is ignored.
+ */
+export function alertExpression(alert: Alert | null, servers: PrometheusServers): AlertExpression {
+  if (!servers.default) {
+    return {
+      ok: false,
+      message: `no anomaly score: no Prometheus is configured (${SETTINGS}), and an alert never names one`,
+    };
+  }
+  const generatorURL = alert?.generatorURL?.trim();
+  const annotation = alert?.annotations['query']?.trim();
+  if (!generatorURL) {
+    return {
+      ok: false,
+      message:
+        'no anomaly score: the alert carries no generatorURL, so there is no rule expression to read' +
+        (annotation ? ' (its query annotation is read only beside one)' : ''),
+    };
+  }
+  const origin = originOf(generatorURL);
+  const server = servers.serverFor(generatorURL);
+  if (!server) {
+    return {
+      ok: false,
+      message: origin
+        ? `no anomaly score: the alert's generatorURL points at ${origin}, which is not a configured Prometheus (${SETTINGS}); its expression was ignored and nothing was asked of that host`
+        : "no anomaly score: the alert's generatorURL is not an http(s) URL; its expression was ignored",
+    };
+  }
+  const rule = exprFromGeneratorURL(generatorURL);
+  if (!rule) {
+    return {
+      ok: false,
+      message: "no anomaly score: the alert's generatorURL carries no expression (g0.expr)",
+    };
+  }
+  if (annotation && readsOnlySeriesOf(annotation, rule)) {
+    return { ok: true, prometheusUrl: server, expression: annotation };
+  }
+  return {
+    ok: true,
+    prometheusUrl: server,
+    expression: rule,
+    ...(annotation
+      ? {
+          note: "the alert's query annotation was ignored: it reads series that its rule's expression does not",
+        }
+      : {}),
+  };
+}
