@@ -23,6 +23,11 @@ export const guardWorkflowId = (taskQueue: string): string => `remediation-guard
 export interface GuardState {
   paused?: PauseState;
   reservations: Reservation[];
+  /**
+   * The longest cooldown or window any request has asked about: older reservations can no longer count
+   * against anything, so the carried state holds one window's worth of actions, not a week's.
+   */
+  keepMs?: number;
 }
 
 export interface PauseRequest {
@@ -35,9 +40,22 @@ export const pauseUpdate = defineUpdate<GuardState, [PauseRequest]>('pause');
 export const resumeUpdate = defineUpdate<GuardState, [{ actor: string }]>('resume');
 export const guardStateQuery = defineQuery<GuardState>('guardState');
 
-// Long enough for any window a runbook may set (the schema caps none; a week is beyond any sane one).
-const KEEP_MS = 7 * 24 * 3_600_000;
 const MAX_HISTORY_EVENTS = 2_000;
+
+/**
+ * One request applied to the guard's state: old reservations pruned, the request decided, a grant
+ * recorded. Pure, so the state's size under load can be measured without a server.
+ */
+export function applyReservation(state: GuardState, request: ReserveRequest, now: number): ReserveResult {
+  const { cooldownMs, windowMs } = request.policy;
+  state.keepMs = Math.max(state.keepMs ?? 0, cooldownMs, windowMs);
+  state.reservations = pruneReservations(state.reservations, now, state.keepMs);
+  const result = decideReservation(state.reservations, request, now, state.paused);
+  if (result.granted && !state.reservations.includes(result.reservation)) {
+    state.reservations.push(result.reservation);
+  }
+  return result;
+}
 
 /**
  * The one place that counts remediation actions across all incidents. Every handler is synchronous,
@@ -48,19 +66,9 @@ const MAX_HISTORY_EVENTS = 2_000;
 export async function remediationGuardWorkflow(carried?: GuardState): Promise<void> {
   const state: GuardState = carried ?? { reservations: [] };
 
-  setHandler(
-    reserveUpdate,
-    (request) => {
-      const now = Date.now();
-      state.reservations = pruneReservations(state.reservations, now, KEEP_MS);
-      const result = decideReservation(state.reservations, request, now, state.paused);
-      if (result.granted && !state.reservations.includes(result.reservation)) {
-        state.reservations.push(result.reservation);
-      }
-      return result;
-    },
-    { validator: validateReserve },
-  );
+  setHandler(reserveUpdate, (request) => applyReservation(state, request, Date.now()), {
+    validator: validateReserve,
+  });
   setHandler(
     pauseUpdate,
     ({ actor, reason }) => {
