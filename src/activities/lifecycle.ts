@@ -1,13 +1,14 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { breakdown } from '../domain/breakdown.js';
-import type { IncidentState, Stage } from '../domain/incident.js';
+import type { Stage } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { buildReport, saveReport } from '../reports/index.js';
+import type { IncidentClosed, IncidentOpened } from '../workflows/records.js';
 
 /** Seconds spent in each stage, from the timeline's stage changes. */
-export function stageDurations(state: IncidentState): Partial<Record<Stage, number>> {
+export function stageDurations(state: Pick<IncidentClosed, 'timeline'>): Partial<Record<Stage, number>> {
   const out: Partial<Record<Stage, number>> = {};
   const entries = state.timeline;
   for (let i = 0; i < entries.length; i++) {
@@ -38,7 +39,7 @@ const REPORT_ATTEMPTS = 4;
 
 export function createLifecycleActivities(deps: { logger: Logger; metrics: Metrics; reports?: ReportDeps }) {
   /** Writes the incident's report file (the same name every time, so a retry replaces it). */
-  const writeReport = async (state: IncidentState, reports: ReportDeps): Promise<void> => {
+  const writeReport = async (state: IncidentClosed, reports: ReportDeps): Promise<void> => {
     const { info } = Context.current();
     try {
       const html = await buildReport({
@@ -62,22 +63,25 @@ export function createLifecycleActivities(deps: { logger: Logger; metrics: Metri
   };
 
   return {
-    async recordIncidentOpened(state: IncidentState): Promise<void> {
+    /** Runs scheduled before narrow inputs passed the whole state: its alerts are counted the same. */
+    async recordIncidentOpened(
+      opened: IncidentOpened | (Omit<IncidentOpened, 'alertsReceived'> & { alerts: unknown[] }),
+    ): Promise<void> {
       deps.metrics.incidentsStarted.inc();
       deps.logger.info(
         {
           event: 'incident.opened',
-          incidentId: state.incidentId,
-          service: state.service,
-          alertName: state.alertName,
-          severity: state.severity,
-          alerts: state.alerts.length,
+          incidentId: opened.incidentId,
+          service: opened.service,
+          alertName: opened.alertName,
+          severity: opened.severity,
+          alerts: 'alertsReceived' in opened ? opened.alertsReceived : opened.alerts.length,
         },
-        `incident ${state.incidentId} opened: ${state.title}`,
+        `incident ${opened.incidentId} opened: ${opened.title}`,
       );
     },
 
-    async recordIncidentClosed(state: IncidentState): Promise<void> {
+    async recordIncidentClosed(state: IncidentClosed): Promise<void> {
       // First, so that a failed write retried by Temporal has not counted the metrics below yet.
       if (deps.reports) await writeReport(state, deps.reports);
       const { metrics } = deps;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { CUT_MARKER, cutUtf8, utf8Length } from './utf8.js';
 
 /** An alert as the incident workflow sees it, whatever its source. */
 export interface Alert {
@@ -18,11 +19,73 @@ export interface Alert {
   source: 'alertmanager' | 'api';
 }
 
-const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'label names are [a-zA-Z_][a-zA-Z0-9_]*');
-const labelSet = z.record(labelName, z.string().max(1024)).refine((l) => Object.keys(l).length <= 64, {
-  message: 'at most 64 labels',
-});
-const annotationSet = z.record(z.string().max(256), z.string().max(16_384));
+/**
+ * Size limits at the edge, in bytes of UTF-8: what Temporal's payload and search attribute limits
+ * count (700 × "€" is 700 characters but 2,100 bytes). Labels identify an alert and pick its incident,
+ * runbook and target, so a label over a limit refuses the whole request (400, nothing is started);
+ * annotations are prose for people, so one over its limit is cut and ends with "…(cut)".
+ */
+export const ALERT_LIMITS = {
+  labels: 64,
+  labelNameBytes: 128,
+  labelValueBytes: 1024,
+  /** Names and values of one label set together. */
+  labelSetBytes: 16 * 1024,
+  annotations: 64,
+  annotationNameBytes: 256,
+  /** One annotation's value; longer ones are cut. */
+  annotationValueBytes: 8 * 1024,
+  /** All annotation values of one alert; past it, later values are cut further. */
+  annotationSetBytes: 32 * 1024,
+  generatorUrlBytes: 8 * 1024,
+  idBytes: 128,
+} as const;
+
+/** A string of at most `max` bytes of UTF-8 (never fewer bytes than UTF-16 units, so length checks first). */
+const bytesAtMost = (max: number, what: string) =>
+  z.string().refine((s) => s.length <= max && utf8Length(s) <= max, {
+    message: `${what} is at most ${max} bytes of UTF-8`,
+  });
+
+const labelName = z
+  .string()
+  .max(ALERT_LIMITS.labelNameBytes, `label names are at most ${ALERT_LIMITS.labelNameBytes} bytes`)
+  .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'label names are [a-zA-Z_][a-zA-Z0-9_]*');
+const labelSet = z
+  .record(labelName, bytesAtMost(ALERT_LIMITS.labelValueBytes, 'a label value'))
+  .refine((l) => Object.keys(l).length <= ALERT_LIMITS.labels, {
+    message: `at most ${ALERT_LIMITS.labels} labels`,
+  })
+  .refine(
+    (l) =>
+      Object.entries(l).reduce((n, [k, v]) => n + k.length + utf8Length(v), 0) <= ALERT_LIMITS.labelSetBytes,
+    {
+      message: `labels are at most ${ALERT_LIMITS.labelSetBytes} bytes of UTF-8 together`,
+    },
+  );
+
+/** Each value cut to its own limit, then, in the sender's order, to what is left of the alert's budget. */
+export function cutAnnotations(annotations: Record<string, string>): Record<string, string> {
+  let left = ALERT_LIMITS.annotationSetBytes;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(annotations)) {
+    // Past the budget a value is only the marker (a few bytes over it, at most one per annotation).
+    const cut = cutUtf8(
+      value,
+      Math.max(Math.min(ALERT_LIMITS.annotationValueBytes, left), utf8Length(CUT_MARKER)),
+    );
+    out[name] = cut;
+    left = Math.max(left - utf8Length(cut), 0);
+  }
+  return out;
+}
+
+const annotationSet = z
+  .record(bytesAtMost(ALERT_LIMITS.annotationNameBytes, 'an annotation name'), z.string())
+  .refine((a) => Object.keys(a).length <= ALERT_LIMITS.annotations, {
+    message: `at most ${ALERT_LIMITS.annotations} annotations`,
+  })
+  .transform(cutAnnotations);
 const timestamp = z.iso.datetime({ offset: true, message: 'an RFC 3339 timestamp' });
 
 const alertmanagerAlert = z.object({
@@ -32,38 +95,44 @@ const alertmanagerAlert = z.object({
   }),
   annotations: annotationSet.default({}),
   startsAt: timestamp,
-  endsAt: z.string().optional(),
-  generatorURL: z.string().max(8192).optional(),
-  fingerprint: z.string().min(1).max(128),
+  endsAt: z.string().max(64).optional(),
+  generatorURL: bytesAtMost(ALERT_LIMITS.generatorUrlBytes, 'generatorURL').optional(),
+  fingerprint: bytesAtMost(ALERT_LIMITS.idBytes, 'a fingerprint').min(1),
 });
 
 /** Alertmanager's webhook body, payload version 4. */
 export const alertmanagerPayloadSchema = z.object({
   version: z.literal('4', { message: 'only Alertmanager webhook payload version "4" is understood' }),
-  groupKey: z.string().max(4096),
+  groupKey: bytesAtMost(4096, 'groupKey'),
   truncatedAlerts: z.number().int().nonnegative().optional(),
   status: z.enum(['firing', 'resolved']),
-  receiver: z.string().max(1024),
+  receiver: bytesAtMost(1024, 'receiver'),
   groupLabels: labelSet,
   commonLabels: labelSet,
   commonAnnotations: annotationSet.default({}),
-  externalURL: z.string().max(4096).default(''),
+  externalURL: bytesAtMost(4096, 'externalURL').default(''),
   alerts: z.array(alertmanagerAlert).min(1, 'the payload has no alerts').max(1000),
 });
 export type AlertmanagerPayload = z.infer<typeof alertmanagerPayloadSchema>;
 
 /** A generic alert for sources other than Alertmanager. */
 export const genericAlertSchema = z.object({
-  title: z.string().min(1).max(256),
-  description: z.string().max(16_384).optional(),
+  title: bytesAtMost(1024, 'title').min(1),
+  /** Cut like an annotation (it becomes the `description` annotation). */
+  description: z.string().optional(),
   severity: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'a lower-case word such as critical or warning'),
-  service: z.string().min(1).max(253),
+  service: bytesAtMost(ALERT_LIMITS.labelValueBytes, 'service').min(1).max(253),
   labels: labelSet.default({}),
   status: z.enum(['firing', 'resolved']).default('firing'),
   startsAt: timestamp.optional(),
   /** Re-sending the same dedupKey while it fires joins the same alert instead of adding another. */
-  dedupKey: z.string().min(1).max(128).optional(),
-  generatorURL: z.url().max(8192).optional(),
+  dedupKey: bytesAtMost(ALERT_LIMITS.idBytes, 'dedupKey').min(1).optional(),
+  generatorURL: z
+    .url()
+    .refine((u) => utf8Length(u) <= ALERT_LIMITS.generatorUrlBytes, {
+      message: `generatorURL is at most ${ALERT_LIMITS.generatorUrlBytes} bytes of UTF-8`,
+    })
+    .optional(),
 });
 export type GenericAlert = z.infer<typeof genericAlertSchema>;
 
@@ -115,7 +184,10 @@ export function alertFromGeneric(input: GenericAlert, receivedAt: Date): Alert {
     alertName,
     severity: input.severity,
     labels,
-    annotations: { summary: input.title, ...(input.description ? { description: input.description } : {}) },
+    annotations: cutAnnotations({
+      summary: input.title,
+      ...(input.description ? { description: input.description } : {}),
+    }),
     startsAt: input.startsAt ?? receivedAt.toISOString(),
     ...(input.status === 'resolved' ? { endsAt: receivedAt.toISOString() } : {}),
     ...(input.generatorURL ? { generatorURL: input.generatorURL } : {}),

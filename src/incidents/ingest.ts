@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
 import type { Alert } from '../domain/alert.js';
+import { jsonLength } from '../domain/utf8.js';
 import { correlate, type CorrelationLabels } from '../domain/correlation.js';
 import type { IncidentInput } from '../domain/incident.js';
 import { alertsSignal } from '../workflows/messages.js';
@@ -32,6 +33,35 @@ export function ingestConfigFrom(settings: Settings, temporalTimeoutMs = 5000): 
   };
 }
 
+/**
+ * The most alert JSON one signal carries. A signal is a payload Temporal refuses past 2 MB, and the body
+ * limit (STEADFAST_MAX_BODY_BYTES) may be set higher than that: a larger group goes as several signals.
+ */
+export const SIGNAL_BATCH_BYTES = 512 * 1024;
+
+/** The alerts in order, firing ones first (so the signal that may open the incident has one), in batches. */
+export function signalBatches(alerts: readonly Alert[], maxBytes = SIGNAL_BATCH_BYTES): Alert[][] {
+  const ordered = [
+    ...alerts.filter((a) => a.status === 'firing'),
+    ...alerts.filter((a) => a.status !== 'firing'),
+  ];
+  const batches: Alert[][] = [];
+  let current: Alert[] = [];
+  let bytes = 0;
+  for (const alert of ordered) {
+    const size = jsonLength(alert);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(alert);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
 export interface IngestResult {
   incidentId: string;
   correlationKey: string;
@@ -53,7 +83,13 @@ export async function ingestGroup(
   const { key, incidentId } = correlate(group.commonLabels, group.identity, config.correlationLabels);
   const result = { incidentId, correlationKey: key, alerts: group.alerts.length };
   const deadline = Date.now() + config.temporalTimeoutMs;
-  if (group.alerts.some((a) => a.status === 'firing')) {
+  const [first = [], ...rest] = signalBatches(group.alerts);
+  // A re-sent webhook after a partial failure is harmless: the workflow drops alerts it already has.
+  const signalRest = async (): Promise<void> => {
+    const handle = client.workflow.getHandle(incidentId);
+    for (const batch of rest) await client.withDeadline(deadline, () => handle.signal(alertsSignal, batch));
+  };
+  if (first.some((a) => a.status === 'firing')) {
     const input: IncidentInput = {
       incidentId,
       correlationKey: key,
@@ -68,15 +104,17 @@ export async function ingestGroup(
         taskQueue: config.taskQueue,
         args: [input],
         signal: alertsSignal,
-        signalArgs: [group.alerts],
+        signalArgs: [first],
       }),
     );
+    await signalRest();
     return { ...result, status: 'accepted' };
   }
   try {
     await client.withDeadline(deadline, () =>
-      client.workflow.getHandle(incidentId).signal(alertsSignal, group.alerts),
+      client.workflow.getHandle(incidentId).signal(alertsSignal, first),
     );
+    await signalRest();
     return { ...result, status: 'accepted' };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return { ...result, status: 'no-open-incident' };

@@ -381,7 +381,10 @@ export function renderReport(input: ReportInput, assets: ReportAssets): string {
         ? { html: `<span class="ttr">${escapeHtml(exactDuration(ttr))}</span> (${ttr} ms, closed − opened)` }
         : 'the incident is still open',
     ],
-    ['Alerts', `${s.alerts.length} (${s.duplicatesDropped} duplicate deliveries dropped)`],
+    [
+      'Alerts',
+      `${s.alertsReceived ?? s.alerts.length} (${s.duplicatesDropped} duplicate deliveries dropped${s.alertsDropped ? `; the latest ${s.alerts.length} are listed` : ''})`,
+    ],
   ]);
   const header = `<header class="report"><p class="kicker">Steadfast incident report</p><h1>${escapeHtml(s.title)}</h1>
 <div class="badges"><span class="badge risk-${risk}"><span class="light"></span>${escapeHtml(risk)} risk</span><span class="badge">${escapeHtml(s.service)}</span><span class="badge">${escapeHtml(s.outcome ?? s.stage)}</span><span class="badge"><code>${escapeHtml(s.incidentId)}</code></span></div></header>`;

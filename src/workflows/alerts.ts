@@ -1,32 +1,138 @@
 import type { Alert } from '../domain/alert.js';
 import { moreSevere, type IncidentState } from '../domain/incident.js';
+import { cutUtf8, jsonLength } from '../domain/utf8.js';
+
+/**
+ * What one incident keeps of its alerts. Its state travels whole in continue-as-new, in the query and in
+ * the workflow's result, each a payload Temporal refuses past 2 MB (and a refused payload terminates the
+ * workflow): so however many alerts arrive, the state stays a few hundred KB.
+ */
+export const ALERT_BOUNDS = {
+  /** The latest alerts held whole (resolved ones leave first). */
+  kept: 50,
+  /** ...and at most this much JSON together; the newest alert is always held. */
+  keptBytes: 256 * 1024,
+  /** Distinct alerts the ledger tracks (about 16 bytes each); past it, resolved entries go first. */
+  tracked: 5000,
+} as const;
+
+/** A 64-bit FNV-1a of the text (two 32-bit lanes), in base 36: ledger keys, not a security measure. */
+export function ledgerKey(dedupeKey: string): string {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  for (let i = 0; i < dedupeKey.length; i++) {
+    const unit = dedupeKey.charCodeAt(i);
+    a = Math.imul(a ^ unit, 0x01000193);
+    b = Math.imul(b ^ unit, 0x01000193) ^ (a >>> 13);
+  }
+  // The `k` keeps keys from looking like array indices, which objects would sort first.
+  return `k${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}`;
+}
+
+type Ledger = Map<string, 0 | 1>;
+
+/**
+ * The ledger as a Map for one delivery (the state holds it as an object, which is JSON). State carried
+ * from a run before the bounds has none: its alerts seed it, and the counters.
+ */
+function ledgerOf(state: IncidentState): Ledger {
+  if (state.alertLedger) return new Map(Object.entries(state.alertLedger));
+  state.alertsReceived ??= state.alerts.length;
+  state.alertsDropped ??= 0;
+  return new Map(state.alerts.map((a) => [ledgerKey(a.dedupeKey), a.status === 'firing' ? 1 : 0]));
+}
+
+/** Forgets ledger entries past its bound, the oldest resolved ones first, else the oldest. */
+function boundLedger(state: IncidentState, ledger: Ledger): void {
+  let excess = ledger.size - ALERT_BOUNDS.tracked;
+  if (excess <= 0) return;
+  state.alertsUntracked = (state.alertsUntracked ?? 0) + excess;
+  for (const [key, firing] of ledger) {
+    if (excess === 0) return;
+    if (firing === 0) {
+      ledger.delete(key);
+      excess--;
+    }
+  }
+  for (const key of ledger.keys()) {
+    if (excess-- === 0) return;
+    ledger.delete(key);
+  }
+}
+
+/** Index of the held alert to let go first: the oldest resolved one, else the oldest; never the newest. */
+function leavingFirst(alerts: readonly Alert[]): number {
+  const resolved = alerts.findIndex((a) => a.status === 'resolved');
+  return resolved >= 0 && resolved < alerts.length - 1 ? resolved : 0;
+}
+
+/** Lets held alerts go past the bounds, first by count (cheap), then by bytes; the newest always stays. */
+function boundKept(state: IncidentState): void {
+  const drop = (): Alert | undefined => {
+    state.alertsDropped = (state.alertsDropped ?? 0) + 1;
+    return state.alerts.splice(leavingFirst(state.alerts), 1)[0];
+  };
+  while (state.alerts.length > ALERT_BOUNDS.kept) drop();
+  let bytes = state.alerts.reduce((n, a) => n + jsonLength(a), 0);
+  while (state.alerts.length > 1 && bytes > ALERT_BOUNDS.keptBytes) {
+    const gone = drop();
+    bytes -= gone ? jsonLength(gone) : 0;
+  }
+}
 
 /**
  * Merges delivered alerts into the incident. Alertmanager delivers at least once, so an alert the
- * incident already has (same fingerprint and startsAt, same status) is counted and dropped.
- * Returns the alerts that changed something, for the timeline.
+ * incident already has (same fingerprint and startsAt, same status, or already resolved) is counted and
+ * dropped, whether or not it is still held whole. Returns the alerts that changed something, for the
+ * timeline.
  */
 export function absorbAlerts(state: IncidentState, delivered: readonly Alert[]): Alert[] {
+  const ledger = ledgerOf(state);
   const changed: Alert[] = [];
   for (const alert of delivered) {
-    const known = state.alerts.findIndex((a) => a.dedupeKey === alert.dedupeKey);
-    const existing = known === -1 ? undefined : state.alerts[known];
-    if (existing && (existing.status === alert.status || existing.status === 'resolved')) {
+    const key = ledgerKey(alert.dedupeKey);
+    const known = ledger.get(key);
+    const firing = alert.status === 'firing' ? 1 : 0;
+    if (known === 0 || known === firing) {
       state.duplicatesDropped++;
       continue;
     }
-    if (existing) state.alerts[known] = alert;
+    ledger.set(key, firing);
+    const held = state.alerts.findIndex((a) => a.dedupeKey === alert.dedupeKey);
+    if (held >= 0) state.alerts[held] = alert;
     else state.alerts.push(alert);
+    if (known === undefined) state.alertsReceived = (state.alertsReceived ?? 0) + 1;
+    else if (held < 0) state.alertsDropped = Math.max((state.alertsDropped ?? 0) - 1, 0); // held again
     if (alert.status === 'firing') state.severity = moreSevere(state.severity, alert.severity);
     changed.push(alert);
   }
+  boundKept(state);
+  boundLedger(state, ledger);
+  state.alertLedger = Object.fromEntries(ledger);
   return changed;
 }
 
+/**
+ * True once every alert the incident has had is resolved: the ledger's word, since an alert no longer
+ * held whole may still fire. State from before the ledger decides by the alerts it holds.
+ */
 export function allResolved(state: IncidentState): boolean {
+  if (state.alertLedger) {
+    const marks = Object.values(state.alertLedger);
+    return marks.length > 0 && !marks.includes(1);
+  }
   return state.alerts.length > 0 && state.alerts.every((a) => a.status === 'resolved');
 }
 
 export function firstFiring(state: IncidentState): Alert | undefined {
   return state.alerts.find((a) => a.status === 'firing') ?? state.alerts[0];
+}
+
+/** The timeline's line for an alert that changed; its summary is cut, the alert itself keeps it whole. */
+export function alertNote(alert: Alert): { event: string; message: string } {
+  const summary = alert.annotations['summary'];
+  return {
+    event: alert.status === 'firing' ? 'alert-firing' : 'alert-resolved',
+    message: `${alert.alertName} ${alert.status}${summary ? `: ${cutUtf8(summary, 512)}` : ''}`,
+  };
 }

@@ -25,18 +25,21 @@ import type {
   Recommendation,
   Stage,
 } from '../domain/incident.js';
-import { absorbAlerts, allResolved, firstFiring } from './alerts.js';
+import { absorbAlerts, alertNote, allResolved, firstFiring } from './alerts.js';
 import {
   acknowledgeUpdate,
   alertsSignal,
   approveUpdate,
+  decisionResult,
   REFUSAL,
   refusedDecisionSignal,
   rejectUpdate,
   resolveUpdate,
   stateQuery,
 } from './messages.js';
-import { SA } from './search-attributes.js';
+import { keywordValue, SA } from './search-attributes.js';
+import { incidentClosed, incidentOpened } from './records.js';
+import { appendNote } from './timeline.js';
 
 // Triage reads outside systems but changes nothing: short timeouts, a few quick retries.
 const triage = proxyActivities<IncidentActivities>({
@@ -107,7 +110,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   const state: IncidentState = input.carried ?? initialState(input);
 
   const note = (event: string, message: string, actor?: string): void => {
-    state.timeline.push({ at: nowIso(), stage: state.stage, event, message, ...(actor ? { actor } : {}) });
+    appendNote(state, { at: nowIso(), stage: state.stage, event, message, ...(actor ? { actor } : {}) });
   };
   const enter = (stage: Stage): void => {
     state.stage = stage;
@@ -125,14 +128,12 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     const wasEmpty = state.alerts.length === 0;
     const severity = state.severity;
     for (const alert of absorbAlerts(state, alerts)) {
-      note(
-        alert.status === 'firing' ? 'alert-firing' : 'alert-resolved',
-        `${alert.alertName} ${alert.status}${alert.annotations['summary'] ? `: ${alert.annotations['summary']}` : ''}`,
-      );
+      const { event, message } = alertNote(alert);
+      note(event, message);
     }
     if (wasEmpty && state.alerts.length > 0) describeIncident(state);
     else if (state.severity !== severity)
-      upsertSearchAttributes([{ key: SA.severity, value: state.severity }]);
+      upsertSearchAttributes([{ key: SA.severity, value: keywordValue(state.severity) }]);
   });
   setHandler(stateQuery, () => state);
   setHandler(refusedDecisionSignal, (r) => {
@@ -144,10 +145,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   });
 
   const decide = (kind: 'approved' | 'rejected') => (d: Decision) => {
-    state.approvals.push({ ...d, decision: kind, at: nowIso(), ...(round() > 0 ? { round: round() } : {}) });
+    const at = nowIso();
+    state.approvals.push({ ...d, decision: kind, at, ...(round() > 0 ? { round: round() } : {}) });
     if (kind === 'approved') state.milestones.approved = nowIso();
     note(kind, `${d.actor} ${kind} the remediation via ${d.via}${d.reason ? `: ${d.reason}` : ''}`, d.actor);
-    return state;
+    return decisionResult(state, kind, d.actor, at);
   };
   const validateDecision = (d: Decision): void => {
     validateActor(d);
@@ -172,14 +174,15 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   setHandler(
     acknowledgeUpdate,
     (d) => {
-      state.approvals.push({ ...d, decision: 'acknowledged', at: nowIso() });
+      const at = nowIso();
+      state.approvals.push({ ...d, decision: 'acknowledged', at });
       delete state.nextEscalationAt;
       note(
         'acknowledged',
         `${d.actor} acknowledged the incident; escalation stops${d.reason ? `: ${d.reason}` : ''}`,
         d.actor,
       );
-      return state;
+      return decisionResult(state, 'acknowledged', d.actor, at);
     },
     {
       validator: (d: Decision) => {
@@ -202,7 +205,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         `${d.actor} resolved the incident via ${d.via}${d.reason ? `: ${d.reason}` : ''}`,
         d.actor,
       );
-      return state;
+      return decisionResult(state, 'resolved', d.actor, nowIso());
     },
     {
       validator: (d: Decision) => {
@@ -246,7 +249,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
     note('closed', message);
     await tell(message);
-    await records.recordIncidentClosed(state);
+    await records.recordIncidentClosed(incidentClosed(state));
     await condition(allHandlersFinished);
     return state;
   };
@@ -330,7 +333,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     // Alertmanager's group_wait already gathers a burst; with no debounce configured, the timer (whose
     // resolution on a server is about a second) is skipped.
     if (input.debounceMs > 0 || !patched('skip-zero-debounce')) await sleep(input.debounceMs);
-    await records.recordIncidentOpened(state);
+    await records.recordIncidentOpened(incidentOpened(state));
     // Resolved while its alerts were still gathering: nothing to triage.
     if (settled() && patched('settled-before-triage')) {
       return resolvedBy
@@ -580,12 +583,13 @@ function describeIncident(state: IncidentState): void {
   state.milestones.alertFiring ??= alert.startsAt;
   // RFC 3339, or Unix seconds as a Prometheus rule's template can print them.
   const fault = alert.annotations['fault_started_at'] ?? '';
+  // Alert text: cut to the server's limit, which would otherwise terminate the workflow.
   const faultMs = /^\d+(\.\d+)?$/.test(fault) ? Number(fault) * 1000 : Date.parse(fault);
   if (Number.isFinite(faultMs) && faultMs > 0) state.milestones.fault ??= new Date(faultMs).toISOString();
   upsertSearchAttributes([
-    { key: SA.service, value: state.service },
-    { key: SA.alertName, value: state.alertName },
-    { key: SA.severity, value: state.severity },
+    { key: SA.service, value: keywordValue(state.service) },
+    { key: SA.alertName, value: keywordValue(state.alertName) },
+    { key: SA.severity, value: keywordValue(state.severity) },
   ]);
 }
 

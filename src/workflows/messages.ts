@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Alert } from '../domain/alert.js';
-import type { Decision, IncidentState, RefusedDecision } from '../domain/incident.js';
+import type { Decision, IncidentState, RefusedDecision, Stage } from '../domain/incident.js';
 
 /** The incident workflow's messages, declared once for the workflow and its clients. */
 
@@ -9,10 +9,31 @@ export const alertsSignal = defineSignal<[Alert[]]>('alerts');
 export const stateQuery = defineQuery<IncidentState>('state');
 /** A decision an edge (Slack, API) refused, recorded in the timeline so attempts leave a trace. */
 export const refusedDecisionSignal = defineSignal<[RefusedDecision]>('refusedDecision');
-export const approveUpdate = defineUpdate<IncidentState, [Decision]>('approve');
-export const rejectUpdate = defineUpdate<IncidentState, [Decision]>('reject');
-export const acknowledgeUpdate = defineUpdate<IncidentState, [Decision]>('acknowledge');
-export const resolveUpdate = defineUpdate<IncidentState, [Decision]>('resolve');
+
+/**
+ * What a decision's update answers: enough to confirm it, never the whole state (which the `state`
+ * query gives), so the answer stays small however large the incident grows.
+ */
+export interface DecisionResult {
+  incidentId: string;
+  decision: 'approved' | 'rejected' | 'acknowledged' | 'resolved';
+  actor: string;
+  at: string;
+  /** The stage when the decision was taken; the workflow moves on from there. */
+  stage: Stage;
+}
+export function decisionResult(
+  state: IncidentState,
+  decision: DecisionResult['decision'],
+  actor: string,
+  at: string,
+): DecisionResult {
+  return { incidentId: state.incidentId, decision, actor, at, stage: state.stage };
+}
+export const approveUpdate = defineUpdate<DecisionResult, [Decision]>('approve');
+export const rejectUpdate = defineUpdate<DecisionResult, [Decision]>('reject');
+export const acknowledgeUpdate = defineUpdate<DecisionResult, [Decision]>('acknowledge');
+export const resolveUpdate = defineUpdate<DecisionResult, [Decision]>('resolve');
 
 export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ALERT_LIMITS,
   alertFromGeneric,
   alertmanagerPayloadSchema,
   alertsFromAlertmanager,
@@ -300,5 +301,133 @@ describe('genericAlertSchema and alertFromGeneric', () => {
     const result = genericAlertSchema.safeParse(body);
 
     expect(result.success).toBe(false);
+  });
+});
+
+describe('size limits at the edge (bytes of UTF-8)', () => {
+  const withAlert = (change: (alert: Record<string, unknown>) => void): Record<string, unknown> => {
+    const body = alertmanagerPayload();
+    const [first] = body['alerts'] as Record<string, unknown>[];
+    if (first) change(first);
+    return body;
+  };
+  const labelsOf = (alert: Record<string, unknown>) => alert['labels'] as Record<string, string>;
+  const annotationsOf = (alert: Record<string, unknown>) => alert['annotations'] as Record<string, string>;
+  const messages = (result: { error?: { issues: { path: PropertyKey[]; message: string }[] } }) =>
+    (result.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`);
+
+  it('when a service label is 700 × "€" (700 characters, 2,100 bytes), then the payload is refused at that label', () => {
+    const body = withAlert((a) => (labelsOf(a)['service'] = '€'.repeat(700)));
+
+    const result = alertmanagerPayloadSchema.safeParse(body);
+
+    expect(result.success).toBe(false);
+    expect(messages(result)).toContain(
+      'alerts.0.labels.service: a label value is at most 1024 bytes of UTF-8',
+    );
+  });
+
+  it('when a label value is exactly 1,024 bytes, then it is accepted whole', () => {
+    const value = `${'€'.repeat(341)}x`;
+    expect(Buffer.byteLength(value)).toBe(ALERT_LIMITS.labelValueBytes);
+
+    const payload = alertmanagerPayloadSchema.parse(withAlert((a) => (labelsOf(a)['service'] = value)));
+
+    expect(alertsFromAlertmanager(payload)[0]?.labels['service']).toBe(value);
+  });
+
+  it('when an alert has 65 labels, or labels of more than 16 KiB together, then the payload is refused', () => {
+    const many = withAlert((a) => {
+      for (let i = 0; i < 60; i++) labelsOf(a)[`extra_${i}`] = 'x';
+    });
+    const heavy = withAlert((a) => {
+      for (let i = 0; i < 20; i++) labelsOf(a)[`extra_${i}`] = 'y'.repeat(1000);
+    });
+
+    expect(messages(alertmanagerPayloadSchema.safeParse(many))).toContain(
+      'alerts.0.labels: at most 64 labels',
+    );
+    expect(messages(alertmanagerPayloadSchema.safeParse(heavy))).toContain(
+      'alerts.0.labels: labels are at most 16384 bytes of UTF-8 together',
+    );
+  });
+
+  it('when a label name is longer than 128 bytes, or a fingerprint than 128, then the payload is refused', () => {
+    const name = withAlert((a) => (labelsOf(a)['n'.repeat(129)] = 'x'));
+    const fingerprint = withAlert((a) => (a['fingerprint'] = 'ü'.repeat(65)));
+
+    expect(alertmanagerPayloadSchema.safeParse(name).success).toBe(false);
+    expect(messages(alertmanagerPayloadSchema.safeParse(fingerprint))).toContain(
+      'alerts.0.fingerprint: a fingerprint is at most 128 bytes of UTF-8',
+    );
+  });
+
+  it('when an annotation is 1 MB, then it is cut to 8 KiB at a character boundary and marked', () => {
+    const payload = alertmanagerPayloadSchema.parse(
+      withAlert((a) => (annotationsOf(a)['description'] = '€'.repeat(350_000))),
+    );
+
+    const description = alertsFromAlertmanager(payload)[0]?.annotations['description'] ?? '';
+
+    expect(Buffer.byteLength(description)).toBeLessThanOrEqual(ALERT_LIMITS.annotationValueBytes);
+    expect(Buffer.byteLength(description)).toBeGreaterThan(ALERT_LIMITS.annotationValueBytes - 12);
+    expect(description).toMatch(/^€+…\(cut\)$/);
+    expect(alertsFromAlertmanager(payload)[0]?.annotations['summary']).toBe('checkout is down');
+  });
+
+  it('when annotations are over 32 KiB together, then later ones are cut to what is left, in order', () => {
+    const payload = alertmanagerPayloadSchema.parse(
+      withAlert((a) => {
+        for (let i = 0; i < 6; i++) annotationsOf(a)[`note_${i}`] = 'z'.repeat(8 * 1024);
+      }),
+    );
+
+    const annotations = alertsFromAlertmanager(payload)[0]?.annotations ?? {};
+    const total = Object.values(annotations).reduce((n, v) => n + Buffer.byteLength(v), 0);
+
+    expect(total).toBeLessThanOrEqual(ALERT_LIMITS.annotationSetBytes + 64);
+    expect(annotations['summary']).toBe('checkout is down');
+    expect(annotations['note_5']).toBe('…(cut)');
+  });
+
+  it('when an alert has 65 annotations, then the payload is refused', () => {
+    const body = withAlert((a) => {
+      for (let i = 0; i < 65; i++) annotationsOf(a)[`a${i}`] = 'x';
+    });
+
+    expect(messages(alertmanagerPayloadSchema.safeParse(body))).toContain(
+      'alerts.0.annotations: at most 64 annotations',
+    );
+  });
+
+  it('when common annotations are large, then they are cut like the alert annotations', () => {
+    const body = { ...alertmanagerPayload(), commonAnnotations: { description: 'w'.repeat(100_000) } };
+
+    const payload = alertmanagerPayloadSchema.parse(body);
+
+    expect(Buffer.byteLength(payload.commonAnnotations['description'] ?? '')).toBeLessThanOrEqual(8192);
+  });
+
+  it('when a generic alert has a 700 × "€" service or a title over 1 KiB, then it is refused', () => {
+    const base = { title: 'Queue backing up', severity: 'warning', service: 'worker' };
+
+    expect(genericAlertSchema.safeParse({ ...base, service: '€'.repeat(700) }).success).toBe(false);
+    expect(genericAlertSchema.safeParse({ ...base, title: 'ö'.repeat(513) }).success).toBe(false);
+    expect(genericAlertSchema.safeParse({ ...base, title: 'ö'.repeat(512) }).success).toBe(true);
+  });
+
+  it('when a generic alert has a 1 MB description, then its description annotation is cut to 8 KiB', () => {
+    const input = genericAlertSchema.parse({
+      title: 'Queue backing up',
+      severity: 'warning',
+      service: 'worker',
+      description: 'd'.repeat(1_000_000),
+    });
+
+    const alert = alertFromGeneric(input, new Date());
+
+    expect(Buffer.byteLength(alert.annotations['description'] ?? '')).toBeLessThanOrEqual(8192);
+    expect(alert.annotations['description']).toMatch(/…\(cut\)$/);
+    expect(alert.annotations['summary']).toBe('Queue backing up');
   });
 });

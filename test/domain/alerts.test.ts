@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/domain/alert.js';
 import type { IncidentState } from '../../src/domain/incident.js';
-import { absorbAlerts, allResolved, firstFiring } from '../../src/workflows/alerts.js';
+import {
+  absorbAlerts,
+  ALERT_BOUNDS,
+  alertNote,
+  allResolved,
+  firstFiring,
+  ledgerKey,
+} from '../../src/workflows/alerts.js';
 
 function newState(overrides: Partial<IncidentState> = {}): IncidentState {
   return {
@@ -170,5 +177,151 @@ describe('firstFiring', () => {
     expect(firstFiring(newState({ alerts: [resolved, firing] }))).toBe(firing);
     expect(firstFiring(newState({ alerts: [resolved] }))).toBe(resolved);
     expect(firstFiring(newState())).toBeUndefined();
+  });
+});
+
+describe('absorbAlerts within its bounds', () => {
+  const many = (n: number, from = 0, status: Alert['status'] = 'firing'): Alert[] =>
+    Array.from({ length: n }, (_, i) => alert({ fingerprint: `fp-${from + i}`, status }));
+  const consistent = (s: IncidentState): boolean =>
+    s.alerts.length + (s.alertsDropped ?? 0) === s.alertsReceived;
+
+  it('when 200 alerts arrive, then the latest 50 are held and every one is counted', () => {
+    const state = newState();
+
+    const changed = absorbAlerts(state, many(200));
+
+    expect(changed).toHaveLength(200);
+    expect(state.alerts).toHaveLength(ALERT_BOUNDS.kept);
+    expect(state.alerts[0]?.fingerprint).toBe('fp-150');
+    expect(state.alerts.at(-1)?.fingerprint).toBe('fp-199');
+    expect(state.alertsReceived).toBe(200);
+    expect(state.alertsDropped).toBe(150);
+    expect(consistent(state)).toBe(true);
+  });
+
+  it('when all 200 are delivered again, then each is a duplicate, held or not, and nothing changes', () => {
+    const state = newState();
+    absorbAlerts(state, many(200));
+    const before = structuredClone(state);
+
+    const changed = absorbAlerts(state, many(200));
+
+    expect(changed).toEqual([]);
+    expect(state.duplicatesDropped).toBe(200);
+    expect({ ...state, duplicatesDropped: 0 }).toEqual(before);
+  });
+
+  it('when every alert resolves but one no longer held, then the incident is not all resolved until it does', () => {
+    const state = newState();
+    absorbAlerts(state, many(200));
+
+    absorbAlerts(state, many(199, 1, 'resolved'));
+
+    expect(state.alerts.some((a) => a.fingerprint === 'fp-0')).toBe(false);
+    expect(allResolved(state)).toBe(false);
+    absorbAlerts(state, many(1, 0, 'resolved'));
+    expect(allResolved(state)).toBe(true);
+    expect(state.alertsReceived).toBe(200);
+    expect(consistent(state)).toBe(true);
+  });
+
+  it('when the held alerts are over the count, then resolved ones leave before firing ones', () => {
+    const state = newState();
+    absorbAlerts(state, many(ALERT_BOUNDS.kept));
+    absorbAlerts(state, many(1, 10, 'resolved'));
+
+    absorbAlerts(state, many(1, 1000));
+
+    expect(state.alerts.map((a) => a.fingerprint)).not.toContain('fp-10');
+    expect(state.alerts[0]?.fingerprint).toBe('fp-0');
+    expect(state.alertsDropped).toBe(1);
+  });
+
+  it('when large alerts arrive, then what is held stays within its bytes and the newest is always held', () => {
+    const state = newState();
+    const big = (i: number, bytes: number): Alert =>
+      alert({ fingerprint: `big-${i}`, annotations: { description: 'x'.repeat(bytes) } });
+
+    absorbAlerts(
+      state,
+      Array.from({ length: 40 }, (_, i) => big(i, 32 * 1024)),
+    );
+    expect(Buffer.byteLength(JSON.stringify(state.alerts))).toBeLessThanOrEqual(ALERT_BOUNDS.keptBytes);
+    expect(state.alerts.at(-1)?.fingerprint).toBe('big-39');
+
+    absorbAlerts(state, [big(99, ALERT_BOUNDS.keptBytes + 1)]);
+    expect(state.alerts.map((a) => a.fingerprint)).toEqual(['big-99']);
+    expect(consistent(state)).toBe(true);
+  });
+
+  it('when state comes from a run before the bounds, then its alerts seed the ledger and the counts', () => {
+    const state = newState({
+      alerts: [alert({ fingerprint: 'old-1', status: 'resolved' }), alert({ fingerprint: 'old-2' })],
+    });
+
+    const changed = absorbAlerts(state, [alert({ fingerprint: 'old-1' }), alert({ fingerprint: 'new-1' })]);
+
+    expect(changed.map((a) => a.fingerprint)).toEqual(['new-1']);
+    expect(state.duplicatesDropped).toBe(1);
+    expect(state.alertsReceived).toBe(3);
+    expect(allResolved(state)).toBe(false);
+    absorbAlerts(state, [
+      alert({ fingerprint: 'old-2', status: 'resolved' }),
+      alert({ fingerprint: 'new-1', status: 'resolved' }),
+    ]);
+    expect(allResolved(state)).toBe(true);
+  });
+
+  it('when more distinct alerts arrive than the ledger tracks, then resolved entries are forgotten first', () => {
+    const state = newState();
+    absorbAlerts(state, many(100, 0, 'resolved'));
+
+    absorbAlerts(state, many(ALERT_BOUNDS.tracked, 100));
+
+    expect(Object.keys(state.alertLedger ?? {})).toHaveLength(ALERT_BOUNDS.tracked);
+    expect(state.alertsUntracked).toBe(100);
+    expect(Object.values(state.alertLedger ?? {})).not.toContain(0);
+    expect(state.alertsReceived).toBe(ALERT_BOUNDS.tracked + 100);
+  });
+
+  it('when 10,000 alerts of 8 KiB arrive, then the state stays far below the 2 MB payload limit', () => {
+    const state = newState();
+    const sent = Array.from({ length: 10_000 }, (_, i) =>
+      alert({
+        fingerprint: `fp-${i}`,
+        annotations: { summary: `alert ${i}`, description: '€'.repeat(2730) },
+      }),
+    );
+
+    for (let i = 0; i < sent.length; i += 500) absorbAlerts(state, sent.slice(i, i + 500));
+
+    const bytes = Buffer.byteLength(JSON.stringify(state));
+    expect(Buffer.byteLength(JSON.stringify(sent[0])) * sent.length).toBeGreaterThan(80 * 1024 * 1024);
+    expect(bytes).toBeLessThan(512 * 1024);
+    expect(state.alertsReceived).toBe(10_000);
+  }, 60_000);
+});
+
+describe('ledgerKey', () => {
+  it('when keys differ by one character, then their ledger keys differ, and none looks like an index', () => {
+    const keys = new Set(Array.from({ length: 20_000 }, (_, i) => ledgerKey(`fp-${i}@2024-05-01T10:00:00Z`)));
+
+    expect(keys.size).toBe(20_000);
+    expect([...keys].every((k) => /^k[0-9a-z]+$/.test(k))).toBe(true);
+  });
+});
+
+describe('alertNote', () => {
+  it('when an alert has a long summary, then its timeline line is cut and the alert keeps it whole', () => {
+    const long = 'ä'.repeat(5000);
+    const a = alert({ annotations: { summary: long } });
+
+    const { event, message } = alertNote(a);
+
+    expect(event).toBe('alert-firing');
+    expect(Buffer.byteLength(message)).toBeLessThan(600);
+    expect(message).toMatch(/^ServiceDown firing: ä+…\(cut\)$/);
+    expect(a.annotations['summary']).toBe(long);
   });
 });

@@ -14,6 +14,7 @@ import {
   REFUSAL,
   rejectUpdate,
   resolveUpdate,
+  stateQuery,
 } from '../../src/workflows/messages.js';
 import { liveMemoryLimit, startTestContainer, testDocker } from '../support/docker.js';
 import {
@@ -188,7 +189,10 @@ describe('incident workflow on a real Temporal server', () => {
     const approved = await handle.executeUpdate(approveUpdate, {
       args: [{ actor: 'alice', via: 'api', reason: 'go' }],
     });
-    expect(approved.approvals).toEqual([
+    expect(approved).toEqual(
+      expect.objectContaining({ incidentId: id, decision: 'approved', actor: 'alice', stage: 'approve' }),
+    );
+    expect((await handle.query(stateQuery)).approvals).toEqual([
       expect.objectContaining({ decision: 'approved', actor: 'alice', reason: 'go' }),
     ]);
 
@@ -275,7 +279,8 @@ describe('incident workflow on a real Temporal server', () => {
     ]);
     await waitForState(handle, atStage('approve'));
     const acked = await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob', via: 'api' }] });
-    expect(acked.nextEscalationAt).toBeUndefined();
+    expect(acked).toEqual(expect.objectContaining({ decision: 'acknowledged', actor: 'bob' }));
+    expect((await handle.query(stateQuery)).nextEscalationAt).toBeUndefined();
     const again = await handle
       .executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob', via: 'api' }] })
       .catch((e: unknown) => e);

@@ -1,11 +1,11 @@
 import { Router, type RequestHandler } from 'express';
 import type { Client, WorkflowUpdateOptions } from '@temporalio/client';
 import { z } from 'zod';
-import type { IncidentState } from '../../domain/incident.js';
 import { STAGES } from '../../domain/incident.js';
 import {
   acknowledgeUpdate,
   approveUpdate,
+  type DecisionResult,
   INCIDENT_WORKFLOW_TYPE,
   rejectUpdate,
   resolveUpdate,
@@ -118,13 +118,14 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
         const options: WorkflowUpdateOptions & { args: [{ actor: string; via: string; reason?: string }] } = {
           args: [{ actor: identity, via: 'api', ...(body.data.reason ? { reason: body.data.reason } : {}) }],
         };
-        let state: IncidentState;
+        let result: DecisionResult;
         try {
-          state = await bounded(() => handle.executeUpdate(update, options));
+          result = await bounded(() => handle.executeUpdate(update, options));
         } catch (err) {
           throw await closedOr(err, () => bounded(() => handle.describe()));
         }
-        res.json({ accepted: true, decision: verb, actor: identity, incident: state });
+        // The update answers with the decision only; GET /incidents/:id has the whole state.
+        res.json({ accepted: true, decision: verb, actor: identity, incident: result });
       },
     );
   }

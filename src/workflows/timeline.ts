@@ -1,0 +1,53 @@
+import type { IncidentState, TimelineEntry } from '../domain/incident.js';
+import { cutUtf8 } from '../domain/utf8.js';
+
+/**
+ * The timeline is carried with the state, so it too is bounded. Most entries come from the workflow's
+ * own steps, a few per stage; the ones that outsiders can multiply (alert arrivals, refused decisions,
+ * failed Slack updates) keep their first and latest entries, with one line saying how many were left out.
+ */
+export const TIMELINE_BOUNDS = {
+  /** Bytes of one entry's message (error texts, reasons, summaries). */
+  messageBytes: 2048,
+  /** Entries of one noisy kind kept from the start, and kept as the latest. */
+  first: 20,
+  latest: 20,
+} as const;
+
+/** Kinds of entry that outsiders can multiply, by event; each kind is bounded on its own. */
+const NOISY: Record<string, string> = {
+  'alert-firing': 'alert',
+  'alert-resolved': 'alert',
+  'decision-refused': 'refused decision',
+  'announcement-failed': 'Slack failure',
+  'continued-as-new': 'continue-as-new',
+};
+
+const droppedEvent = (kind: string): string => `${kind.replace(/ /g, '-')}-notes-dropped`;
+
+/** Adds an entry to the incident's timeline within the bounds above. */
+export function appendNote(state: IncidentState, entry: TimelineEntry): void {
+  const bounded = { ...entry, message: cutUtf8(entry.message, TIMELINE_BOUNDS.messageBytes) };
+  const kind = NOISY[entry.event];
+  const timeline = state.timeline;
+  timeline.push(bounded);
+  if (!kind) return;
+  const same = timeline.flatMap((t, i) => (NOISY[t.event] === kind ? [i] : []));
+  if (same.length <= TIMELINE_BOUNDS.first + TIMELINE_BOUNDS.latest) return;
+  // The oldest entry past the first ones leaves; the line in its place (or before it) counts them.
+  const leaving = same[TIMELINE_BOUNDS.first];
+  if (leaving === undefined) return;
+  const counts = (state.notesDropped ??= {});
+  const dropped = (counts[kind] ?? 0) + 1;
+  counts[kind] = dropped;
+  const marker = droppedEvent(kind);
+  const message = `${dropped} ${kind} ${dropped === 1 ? 'entry' : 'entries'} left out from here on; the first ${TIMELINE_BOUNDS.first} and the latest ${TIMELINE_BOUNDS.latest} are kept`;
+  const existing = timeline.find((t) => t.event === marker);
+  const gone = timeline[leaving];
+  if (existing) {
+    existing.message = message;
+    timeline.splice(leaving, 1);
+  } else if (gone) {
+    timeline[leaving] = { at: gone.at, stage: gone.stage, event: marker, message };
+  }
+}

@@ -1,0 +1,202 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/domain/alert.js';
+import type { IncidentState, TimelineEntry } from '../../src/domain/incident.js';
+import { cutJsonString, cutUtf8, jsonLength, jsonStringLength, utf8Length } from '../../src/domain/utf8.js';
+import { signalBatches } from '../../src/incidents/ingest.js';
+import { incidentClosed, incidentOpened } from '../../src/workflows/records.js';
+import { keywordValue, SEARCH_ATTRIBUTE_VALUE_BYTES } from '../../src/workflows/search-attributes.js';
+import { appendNote, TIMELINE_BOUNDS } from '../../src/workflows/timeline.js';
+
+/** Texts where characters, UTF-16 units and bytes all differ: accents, €, emoji, control characters, lone surrogates. */
+const SAMPLES = [
+  '',
+  'plain ascii',
+  'äöü',
+  '€'.repeat(700),
+  '😀 grinning 😀',
+  'quote " backslash \\ newline \n tab \t',
+  '\u0001\u0002\u001f',
+  'lone \ud800 high, lone \udc00 low, pair \ud83d\ude00',
+  '\u2028\u2029\u007f',
+];
+
+describe('utf8Length and jsonStringLength', () => {
+  it.each(SAMPLES)('when measuring %#, then the sizes are what Node encodes', (text) => {
+    expect(utf8Length(text)).toBe(Buffer.byteLength(text));
+    expect(jsonStringLength(text)).toBe(Buffer.byteLength(JSON.stringify(text)));
+    expect(jsonLength({ text })).toBe(Buffer.byteLength(JSON.stringify({ text })));
+  });
+});
+
+describe('cutUtf8 and cutJsonString', () => {
+  it.each(SAMPLES.flatMap((s, i) => [5, 8, 13, 64].map((max) => [i, max, s.repeat(20)] as const)))(
+    'when sample %i is cut to %i bytes, then it fits, keeps whole characters and says it was cut',
+    (_sample, max, text) => {
+      const cut = cutUtf8(text, max);
+      const json = cutJsonString(text, max);
+
+      expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(max);
+      expect(Buffer.byteLength(JSON.stringify(json))).toBeLessThanOrEqual(max);
+      for (const piece of [cut, json]) {
+        // A cut never splits a surrogate pair that was whole in the input.
+        expect(piece.replace(/…(\(cut\))?$/, '')).toBe(
+          text.slice(0, piece.replace(/…(\(cut\))?$/, '').length),
+        );
+        expect(
+          /[\ud800-\udbff]$/.test(piece.replace(/…(\(cut\))?$/, '')) && text.includes('\ud83d\ude00'),
+        ).toBe(false);
+      }
+      if (Buffer.byteLength(text) <= max) expect(cut).toBe(text);
+      else if (max >= 8) expect(cut.endsWith('…(cut)')).toBe(true);
+    },
+  );
+});
+
+describe('keywordValue', () => {
+  it('when a service is 700 × "€" (2,102 bytes of JSON), then its search attribute value is cut within 2,048', () => {
+    const value = keywordValue('€'.repeat(700));
+
+    expect(Buffer.byteLength(JSON.stringify('€'.repeat(700)))).toBe(2102);
+    expect(Buffer.byteLength(JSON.stringify(value))).toBeLessThanOrEqual(SEARCH_ATTRIBUTE_VALUE_BYTES);
+    expect(value).toMatch(/^€+…$/);
+  });
+
+  it('when 1,024 control characters pass the label limit, then their 6,146 bytes of JSON are cut too', () => {
+    const text = '\u0001'.repeat(1024);
+
+    const value = keywordValue(text);
+
+    expect(Buffer.byteLength(JSON.stringify(text))).toBe(6146);
+    expect(Buffer.byteLength(JSON.stringify(value))).toBeLessThanOrEqual(SEARCH_ATTRIBUTE_VALUE_BYTES);
+  });
+
+  it('when a value fits, then it is kept as it is', () => {
+    expect(keywordValue('checkout')).toBe('checkout');
+    const edge = 'x'.repeat(SEARCH_ATTRIBUTE_VALUE_BYTES - 2);
+    expect(keywordValue(edge)).toBe(edge);
+  });
+});
+
+function state(): IncidentState {
+  return {
+    incidentId: 'incident-x',
+    correlationKey: 'alertname="X"',
+    title: 'X',
+    service: 'svc',
+    alertName: 'X',
+    severity: 'warning',
+    stage: 'collect',
+    openedAt: '2024-05-01T10:00:00.000Z',
+    alerts: [],
+    duplicatesDropped: 0,
+    approvals: [],
+    escalationLevel: 0,
+    actions: [],
+    timeline: [],
+    milestones: {},
+  };
+}
+
+const entry = (event: string, message: string): TimelineEntry => ({
+  at: '2024-05-01T10:00:00.000Z',
+  stage: 'approve',
+  event,
+  message,
+});
+
+describe('appendNote', () => {
+  it('when 1,000 alert notes arrive, then the first and the latest are kept with one line counting the rest', () => {
+    const s = state();
+    appendNote(s, entry('opened', 'incident opened'));
+
+    for (let i = 0; i < 1000; i++) {
+      appendNote(s, entry('alert-firing', `alert ${i}`));
+      if (i === 500) appendNote(s, entry('detected', 'a finding'));
+    }
+
+    const alerts = s.timeline.filter((t) => t.event === 'alert-firing').map((t) => t.message);
+    const kept = TIMELINE_BOUNDS.first + TIMELINE_BOUNDS.latest;
+    expect(alerts).toHaveLength(kept);
+    expect(alerts.slice(0, 2)).toEqual(['alert 0', 'alert 1']);
+    expect(alerts.at(-1)).toBe('alert 999');
+    expect(s.notesDropped).toEqual({ alert: 1000 - kept });
+    const marker = s.timeline.filter((t) => t.event === 'alert-notes-dropped');
+    expect(marker).toHaveLength(1);
+    expect(marker[0]?.message).toMatch(new RegExp(`^${1000 - kept} alert entries left out`));
+    // The workflow's own lines are never dropped, and the marker sits after the first alerts.
+    expect(s.timeline.map((t) => t.event)).toContain('detected');
+    expect(s.timeline.findIndex((t) => t.event === 'alert-notes-dropped')).toBe(TIMELINE_BOUNDS.first + 1);
+    expect(Buffer.byteLength(JSON.stringify(s.timeline))).toBeLessThan(20_000);
+  });
+
+  it('when refused decisions pile up, then they are bounded on their own, apart from alert notes', () => {
+    const s = state();
+    for (let i = 0; i < 100; i++) appendNote(s, entry('decision-refused', `mallory tried ${i}`));
+    for (let i = 0; i < 10; i++) appendNote(s, entry('alert-firing', `alert ${i}`));
+
+    expect(s.timeline.filter((t) => t.event === 'decision-refused')).toHaveLength(40);
+    expect(s.timeline.filter((t) => t.event === 'alert-firing')).toHaveLength(10);
+    expect(s.notesDropped).toEqual({ 'refused decision': 60 });
+  });
+
+  it('when a message is 100 KB, then it is cut to 2 KiB', () => {
+    const s = state();
+
+    appendNote(s, entry('action-failed', 'e'.repeat(100_000)));
+
+    expect(Buffer.byteLength(s.timeline[0]?.message ?? '')).toBeLessThanOrEqual(TIMELINE_BOUNDS.messageBytes);
+  });
+});
+
+const alertOf = (i: number, bytes: number, status: Alert['status'] = 'firing'): Alert => ({
+  fingerprint: `fp-${i}`,
+  dedupeKey: `fp-${i}@x`,
+  status,
+  alertName: 'X',
+  severity: 'warning',
+  labels: {},
+  annotations: { description: 'x'.repeat(bytes) },
+  startsAt: '2024-05-01T10:00:00Z',
+  source: 'alertmanager',
+});
+
+describe('signalBatches', () => {
+  it('when a group holds 3 MB of alerts, then it goes in batches of at most 512 KiB, firing ones first', () => {
+    const alerts = Array.from({ length: 300 }, (_, i) =>
+      alertOf(i, 10_000, i % 3 === 0 ? 'resolved' : 'firing'),
+    );
+
+    const batches = signalBatches(alerts);
+
+    expect(batches.length).toBeGreaterThanOrEqual(6);
+    for (const b of batches)
+      expect(Buffer.byteLength(JSON.stringify(b))).toBeLessThanOrEqual(512 * 1024 + 1000);
+    expect(batches.flat()).toHaveLength(300);
+    expect(batches[0]?.every((a) => a.status === 'firing')).toBe(true);
+    expect(new Set(batches.flat().map((a) => a.fingerprint)).size).toBe(300);
+  });
+
+  it('when a group is small, then it is one batch as it came', () => {
+    const alerts = [alertOf(1, 10), alertOf(2, 10)];
+
+    expect(signalBatches(alerts)).toEqual([alerts]);
+  });
+});
+
+describe('incidentOpened and incidentClosed', () => {
+  it('when the lifecycle records are made, then the opening one has no alerts and the closing one no ledger', () => {
+    const s = { ...state(), alerts: [alertOf(1, 10)], alertsReceived: 7, alertLedger: { kabc: 1 as const } };
+
+    expect(incidentOpened(s)).toEqual({
+      incidentId: 'incident-x',
+      title: 'X',
+      service: 'svc',
+      alertName: 'X',
+      severity: 'warning',
+      alertsReceived: 7,
+    });
+    expect(incidentClosed(s)).not.toHaveProperty('alertLedger');
+    expect(incidentClosed(s).alerts).toEqual(s.alerts);
+    expect(s.alertLedger).toEqual({ kabc: 1 });
+  });
+});
