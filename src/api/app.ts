@@ -57,7 +57,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.slack) app.use(deps.slack);
   const api = express.Router();
   const json = express.json({ limit: settings.api.maxBodyBytes, strict: false, type: () => true });
-  api.use(healthRoutes({ client, temporalTimeoutMs }));
+  api.use(healthRoutes({ client, temporalTimeoutMs, tokens }));
   api.use(
     ingestRoutes({
       client,

@@ -86,16 +86,29 @@ declare module 'express-serve-static-core' {
   }
 }
 
+function bearerToken(req: Request): string | undefined {
+  return /^Bearer\s+(\S+)\s*$/i.exec(req.get('authorization') ?? '')?.[1];
+}
+
+/**
+ * The request's principal when it presents a valid token holding the role, else undefined: for
+ * endpoints that answer everyone but tell more to those who may read it.
+ */
+export function principalWithRole(store: TokenStore, req: Request, role: Role): Principal | undefined {
+  const token = bearerToken(req);
+  const principal = token ? store.authenticate(token) : undefined;
+  return principal?.roles.includes(role) ? principal : undefined;
+}
+
 /** Requires a bearer token with the given role; the principal is kept in res.locals. */
 export function requireRole(store: TokenStore, role: Role) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const header = req.get('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1]) {
+    const token = bearerToken(req);
+    if (!token) {
       res.set('WWW-Authenticate', 'Bearer realm="steadfast"');
       throw new HttpError(401, 'Unauthenticated', 'send Authorization: Bearer <token>');
     }
-    const principal = store.authenticate(match[1]);
+    const principal = store.authenticate(token);
     if (!principal) {
       res.set('WWW-Authenticate', 'Bearer realm="steadfast", error="invalid_token"');
       throw new HttpError(401, 'Unauthenticated', 'the token is not valid');

@@ -9,7 +9,20 @@ import {
 import { ingestGroup, type IngestConfig } from '../../incidents/ingest.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { requireRole, type TokenStore } from '../auth.js';
-import { invalidInput } from '../errors.js';
+import { HttpError, invalidInput } from '../errors.js';
+
+/**
+ * Incidents one `POST /alerts` may open or reach. Each group is a signalWithStart: one round trip to
+ * Temporal under its own deadline, one incident opened. They run one after the other, so a failure
+ * (Temporal down, a deadline passed) ends the request with a 503 at that group, leaving a known prefix
+ * done that a retry joins again rather than duplicates; in parallel, a failure would leave an unknown
+ * subset and one request would put its whole fan-out on Temporal's frontend at once. With up to 1,000
+ * groups one call could open 1,000 incidents and hold its connection for 1,000 round trips; 20 is more
+ * distinct problems than one sender plausibly reports in one breath, and takes well under a second at
+ * Temporal's usual few milliseconds per start. More goes in several requests, each accepted or refused
+ * as a whole: the count is checked before the first start, so a refused request changed nothing.
+ */
+export const MAX_GROUPS_PER_REQUEST = 20;
 
 export interface IngestRoutesDeps {
   client: Client;
@@ -57,6 +70,14 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
       const alert = alertFromGeneric(input, receivedAt);
       const key = JSON.stringify([alert.alertName, input.service, alert.labels['namespace'] ?? '']);
       groups.set(key, [...(groups.get(key) ?? []), alert]);
+    }
+    if (groups.size > MAX_GROUPS_PER_REQUEST) {
+      throw new HttpError(
+        413,
+        'TooManyIncidents',
+        `these alerts belong to ${groups.size} incidents (alert name, service and namespace); one request may ` +
+          `reach at most ${MAX_GROUPS_PER_REQUEST}: send them in several requests. Nothing was recorded.`,
+      );
     }
     const incidents = [];
     for (const alerts of groups.values()) {

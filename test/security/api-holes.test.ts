@@ -1,0 +1,205 @@
+/**
+ * Smaller holes at the API's edge, each shown closed on the real API and a real Temporal server: the
+ * health endpoint tells strangers nothing about Temporal, and one request cannot fan out into hundreds
+ * of incidents.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { createApp } from '../../src/api/app.js';
+import { TokenStore } from '../../src/api/auth.js';
+import { MAX_GROUPS_PER_REQUEST } from '../../src/api/routes/ingest.js';
+import { listen, type RunningServer } from '../../src/api/server.js';
+import { loadSettings, type Settings } from '../../src/config/settings.js';
+import { alertFromGeneric, genericAlertSchema } from '../../src/domain/alert.js';
+import { correlate } from '../../src/domain/correlation.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics } from '../../src/lib/metrics.js';
+import { createClient } from '../../src/temporal/connection.js';
+import { startOfflineApi } from '../support/api-harness.js';
+import { testClient } from '../support/temporal.js';
+
+const TOKENS = {
+  reader: 'reader-token-0123456789abcdef',
+  ingester: 'ingester-token-0123456789abcdef',
+};
+const dir = mkdtempSync(join(tmpdir(), 'steadfast-api-holes-'));
+const tokensFile = join(dir, 'tokens.yaml');
+writeFileSync(
+  tokensFile,
+  [
+    'tokens:',
+    `  - { identity: reader, roles: [read], token: ${TOKENS.reader} }`,
+    `  - { identity: ingester, roles: [ingest], token: ${TOKENS.ingester} }`,
+  ].join('\n'),
+);
+
+let server: RunningServer;
+let client: Client;
+let settings: Settings;
+
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown } = {},
+) {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.token) headers['authorization'] = `Bearer ${options.token}`;
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+  });
+  const text = await response.text();
+  return { status: response.status, text, json: JSON.parse(text) as Record<string, unknown> };
+}
+
+async function exists(id: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(id).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+beforeAll(async () => {
+  // No worker: nothing here may start an incident, and what would start one stays visible in Temporal.
+  settings = loadSettings({
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: 'api-holes-no-worker',
+    STEADFAST_TOKENS_FILE: tokensFile,
+    STEADFAST_API_PORT: '0',
+  });
+  client = await testClient();
+  const app = createApp({
+    settings,
+    client: await createClient(settings.temporal),
+    tokens: await TokenStore.load(settings.auth),
+    metrics: createMetrics(),
+    logger: createLogger('silent'),
+  });
+  server = await listen(app, '127.0.0.1', 0);
+});
+
+afterAll(async () => {
+  await server?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('GET /api/v1/health', () => {
+  it('when Temporal is down, then a stranger gets only the status, and a reader the gRPC status, never its address', async () => {
+    const offline = await startOfflineApi({ STEADFAST_TOKENS_FILE: tokensFile });
+    try {
+      // Each answer waits for the offline API's 2 s Temporal deadline: ask all at once.
+      const [stranger, reader, ...others] = await Promise.all(
+        [undefined, TOKENS.reader, TOKENS.ingester, 'not-a-token-0123456789'].map((token) =>
+          call(offline.url, 'GET', '/api/v1/health', token ? { token } : {}),
+        ),
+      );
+      if (!stranger || !reader) throw new Error('no answer');
+      expect(stranger.status).toBe(503);
+      expect(stranger.json).toEqual({ status: 'degraded' });
+
+      expect(reader.status).toBe(503);
+      expect(reader.json).toEqual({
+        status: 'degraded',
+        temporal: { reachable: false, reason: expect.stringMatching(/^[A-Z_]+$|^no answer$/) as unknown },
+      });
+      // The offline API's Temporal is 127.0.0.1:1: neither the address nor the port is named.
+      for (const r of [stranger, reader]) {
+        expect(r.text).not.toContain('127.0.0.1');
+        expect(r.text).not.toMatch(/:1\b/);
+        expect(r.text).not.toMatch(/ECONNREFUSED|connect|No connection/i);
+      }
+
+      // Neither an ingest-only token nor a wrong one learns more than a stranger.
+      for (const other of others) {
+        expect(other.status).toBe(503);
+        expect(other.json).toEqual({ status: 'degraded' });
+      }
+    } finally {
+      await offline.close();
+    }
+  });
+
+  it('when Temporal is up, then a stranger gets {"status":"ok"} and a reader also the latency', async () => {
+    const stranger = await call(server.url, 'GET', '/api/v1/health');
+    expect(stranger.status).toBe(200);
+    expect(stranger.json).toEqual({ status: 'ok' });
+
+    const reader = await call(server.url, 'GET', '/api/v1/health', { token: TOKENS.reader });
+    expect(reader.status).toBe(200);
+    expect(reader.json).toEqual({
+      status: 'ok',
+      temporal: { reachable: true, latencyMs: expect.any(Number) as unknown },
+    });
+  });
+});
+
+describe('POST /api/v1/alerts fan-out', () => {
+  const run = Date.now().toString(36);
+  const alerts = (count: number, status: 'firing' | 'resolved') =>
+    Array.from({ length: count }, (_, i) => ({
+      title: 'Fan out',
+      severity: 'warning',
+      service: `fan-${run}-${status}-${count}-${i}`,
+      status,
+    }));
+  /** The incident each alert would open, computed as the API does. */
+  const incidentIds = (body: ReturnType<typeof alerts>): string[] =>
+    body.map((input) => {
+      const alert = alertFromGeneric(genericAlertSchema.parse(input), new Date());
+      return correlate(alert.labels, alert.fingerprint, settings.correlationLabels).incidentId;
+    });
+
+  it(`when one request holds alerts of ${MAX_GROUPS_PER_REQUEST + 1} incidents, then it is refused with 413 and none starts`, async () => {
+    const body = alerts(MAX_GROUPS_PER_REQUEST + 1, 'firing');
+    const r = await call(server.url, 'POST', '/api/v1/alerts', { token: TOKENS.ingester, body });
+    expect(r.status).toBe(413);
+    expect(r.json).toMatchObject({ error: 'TooManyIncidents' });
+    expect(String(r.json['message'])).toContain(`at most ${MAX_GROUPS_PER_REQUEST}`);
+    const started = [];
+    for (const id of incidentIds(body)) if (await exists(id)) started.push(id);
+    expect(started).toEqual([]);
+  });
+
+  it('when the old maximum of 1,000 alerts is 1,000 incidents, then it is refused at once, before any start', async () => {
+    const body = alerts(1000, 'firing');
+    const began = Date.now();
+    const r = await call(server.url, 'POST', '/api/v1/alerts', { token: TOKENS.ingester, body });
+    expect(r.status).toBe(413);
+    expect(Date.now() - began).toBeLessThan(5000);
+    const sample = incidentIds(body).filter((_, i) => i % 100 === 0);
+    for (const id of sample) expect(await exists(id), id).toBe(false);
+  });
+
+  it(`when one request holds ${MAX_GROUPS_PER_REQUEST} incidents, or many alerts of one, then it is accepted`, async () => {
+    // Resolved alerts reach only open incidents, so these are all answered without opening any.
+    const groups = await call(server.url, 'POST', '/api/v1/alerts', {
+      token: TOKENS.ingester,
+      body: alerts(MAX_GROUPS_PER_REQUEST, 'resolved'),
+    });
+    expect(groups.status).toBe(202);
+    expect(groups.json['incidents']).toHaveLength(MAX_GROUPS_PER_REQUEST);
+
+    const oneService = alerts(500, 'resolved').map((a, i) => ({
+      ...a,
+      service: `fan-${run}-one`,
+      dedupKey: `k${i}`,
+    }));
+    const many = await call(server.url, 'POST', '/api/v1/alerts', {
+      token: TOKENS.ingester,
+      body: oneService,
+    });
+    expect(many.status).toBe(202);
+    expect(many.json['incidents']).toEqual([
+      expect.objectContaining({ alerts: 500, status: 'no-open-incident' }),
+    ]);
+  });
+});
