@@ -4,9 +4,9 @@
  * server (SQLite in data/, Web UI on 8233), the worker and the API on 8080 — until Ctrl-C or SIGTERM.
  * With TEMPORAL_ADDRESS set it connects there and starts no dev server.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { which } from './lib/exec.mjs';
 import { ensureNodeModules } from './lib/install.mjs';
 import { cacheDir, dataDir, root, say } from './lib/paths.mjs';
@@ -19,11 +19,52 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
 Runs the Temporal dev server (unless TEMPORAL_ADDRESS is set), the worker and the API.
 Settings come from the environment; the main ones:
   STEADFAST_API_PORT      API port (8080)          STEADFAST_API_TOKEN   bearer token (generated if unset)
+  STEADFAST_TOKENS_FILE   tokens with roles (without it, Alertmanager gets an ingest-only token generated)
   TEMPORAL_ADDRESS        use this Temporal server  TEMPORAL_UI_PORT      dev server Web UI port (8233)
   PROMETHEUS_URL          Prometheus for triage     STEADFAST_DOCKER_SOCKET Docker API socket
 See README.md for all of them.
 `);
   process.exit(0);
+}
+
+/** A token in `file`, made once (readable by this user only), and its value. */
+function tokenIn(file) {
+  if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+/**
+ * Tokens for a start without any configured: one with every role for the operator, and one that may
+ * only post alerts, for Alertmanager (the API's tokens file lists it by digest). Their values stay in
+ * their files, never in this output: a terminal's scrollback or a CI log is no place for them.
+ * Returns how the banner names them.
+ */
+function setUpTokens(env) {
+  const shown = (file) => {
+    const rel = relative(process.cwd(), file);
+    return rel.startsWith('..') ? file : rel;
+  };
+  const named = { operator: '', alertmanager: '' };
+  if (!env.STEADFAST_API_TOKEN && !env.STEADFAST_TOKENS_FILE) {
+    const file = join(dataDir, 'api-token');
+    env.STEADFAST_API_TOKEN = tokenIn(file);
+    named.operator = ` in ${shown(file)}`;
+    say(`no STEADFAST_API_TOKEN set: the API's token (every role) is in ${shown(file)}`);
+  }
+  if (!env.STEADFAST_TOKENS_FILE) {
+    const file = join(dataDir, 'alertmanager-token');
+    const digest = createHash('sha256').update(tokenIn(file), 'utf8').digest('hex');
+    const tokensFile = join(dataDir, 'tokens.yaml');
+    writeFileSync(
+      tokensFile,
+      `# Written by npm start: Alertmanager's token (${file}) may only post alerts.\n` +
+        `tokens:\n  - { identity: alertmanager, roles: [ingest], sha256: ${digest} }\n`,
+      { mode: 0o600 },
+    );
+    env.STEADFAST_TOKENS_FILE = tokensFile;
+    named.alertmanager = ` (ingest only: ${shown(file)})`;
+  }
+  return named;
 }
 
 const children = [];
@@ -44,13 +85,7 @@ try {
   mkdirSync(dataDir, { recursive: true });
   const env = { ...process.env };
 
-  if (!env.STEADFAST_API_TOKEN && !env.STEADFAST_TOKENS_FILE) {
-    const tokenFile = join(dataDir, 'api-token');
-    if (!existsSync(tokenFile))
-      writeFileSync(tokenFile, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
-    env.STEADFAST_API_TOKEN = readFileSync(tokenFile, 'utf8').trim();
-    say(`no STEADFAST_API_TOKEN set: using the generated token in ${tokenFile}: ${env.STEADFAST_API_TOKEN}`);
-  }
+  const tokens = setUpTokens(env);
 
   let uiUrl = env.TEMPORAL_UI_URL;
   if (!env.TEMPORAL_ADDRESS) {
@@ -101,9 +136,9 @@ try {
     [
       '',
       'Steadfast is running:',
-      `  Console          ${api}/ (sign in with the API token)`,
+      `  Console          ${api}/ (sign in with the API token${tokens.operator})`,
       `  API              ${api}/api/v1 (health: ${api}/api/v1/health, metrics: ${api}/metrics)`,
-      `  Alertmanager     POST ${api}/api/v1/alertmanager with Authorization: Bearer <token>`,
+      `  Alertmanager     POST ${api}/api/v1/alertmanager with Authorization: Bearer <token>${tokens.alertmanager}`,
       `  Temporal Web UI  ${uiUrl ?? '(the UI of your Temporal server)'}`,
       `  Temporal         ${env.TEMPORAL_ADDRESS}  (tools cached in ${cacheDir})`,
       'Press Ctrl-C to stop.',

@@ -58,8 +58,14 @@ describe('npm start', () => {
     const first = await start(ports);
     const api = `http://127.0.0.1:${ports.api}`;
     expect(first.output()).toContain(`Temporal Web UI  http://127.0.0.1:${ports.ui}`);
+    // The tokens' files are named, their values never printed; Alertmanager's may only post alerts.
     const token = readFileSync(join(dataDir, 'api-token'), 'utf8').trim();
-    expect(first.output()).toContain(token);
+    const ingestOnly = readFileSync(join(dataDir, 'alertmanager-token'), 'utf8').trim();
+    expect(first.output()).toContain(join(dataDir, 'alertmanager-token'));
+    expect(first.output()).not.toContain(token);
+    expect(first.output()).not.toContain(ingestOnly);
+    const asAlertmanager = { authorization: `Bearer ${ingestOnly}` };
+    expect((await fetch(`${api}/api/v1/incidents`, { headers: asAlertmanager })).status).toBe(403);
 
     expect((await fetch(`${api}/api/v1/health`)).status).toBe(200);
     expect((await fetch(`${api}/api/v1/incidents`)).status).toBe(401);
