@@ -193,6 +193,26 @@ async function startSmtp(): Promise<{ port: number; mails: Mail[]; stop: () => P
   };
 }
 
+/** One RFC 2047 Q-encoded word's bytes, as UTF-8. */
+const qDecode = (q: string): string => {
+  const bytes: number[] = [];
+  for (let i = 0; i < q.length; i++) {
+    const c = q[i] ?? '';
+    if (c === '=' && /^[0-9A-F]{2}$/i.test(q.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(q.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else bytes.push(c === '_' ? 0x20 : c.charCodeAt(0));
+  }
+  return Buffer.from(bytes).toString('utf8');
+};
+
+/** A header as a reader sees it: unfolded, RFC 2047 encoded words (=?UTF-8?Q?…?=) decoded. */
+const headerText = (header: string): string =>
+  header
+    .replace(/\r\n[ \t]/g, ' ')
+    .replace(/\?=\s+=\?/g, '?==?') // whitespace between encoded words is not part of the text
+    .replace(/=\?UTF-8\?Q\?([^?]*)\?=/gi, (_, q: string) => qDecode(q));
+
 /** A mail as a reader sees it: quoted-printable soft breaks and escapes decoded (headers left folded). */
 const decoded = (raw: string): string =>
   raw
@@ -358,7 +378,8 @@ describe('an alert whose text is markup, through a real incident to every destin
     const headers = head.split(/\r\n(?![ \t])/);
     expect(headers.filter((h) => /^bcc:/i.test(h))).toEqual([]);
     const subject = headers.find((h) => h.startsWith('Subject:')) ?? '';
-    expect(subject.replace(/\r\n[ \t]/g, ' ')).toContain('Bcc: attacker@evil.example');
+    // The would-be header is text on the subject's one line.
+    expect(headerText(subject)).toContain('Approve</a> Bcc: attacker@evil.example (web');
     const html = decoded(rest.join('\r\n\r\n')).split('Content-Type: text/html')[1] ?? '';
     expect(html).toContain('&lt;!channel&gt; &lt;https://evil.example|Approve&gt; @everyone');
     const body = html.slice(html.indexOf('<p>'), html.lastIndexOf('</p>') + 4).replace(/\r\n/g, '\n');
