@@ -85,7 +85,11 @@ const UNKNOWN_SEVERITY_COLOUR = 0x808080;
 
 /** The colour of a severity as 0xRRGGBB; unknown words are grey. */
 export function severityColour(severity: string): number {
-  return SEVERITY_COLOURS[severity.toLowerCase()] ?? UNKNOWN_SEVERITY_COLOUR;
+  const key = severity.toLowerCase();
+  // Own keys only: a severity of `constructor` is an unknown word, not Object's.
+  return Object.hasOwn(SEVERITY_COLOURS, key)
+    ? (SEVERITY_COLOURS[key] ?? UNKNOWN_SEVERITY_COLOUR)
+    : UNKNOWN_SEVERITY_COLOUR;
 }
 
 // --- Microsoft Teams ---------------------------------------------------------------------------------

@@ -111,7 +111,9 @@ export function fallbackText(view: IncidentView): string {
  */
 export function incidentBlocks(view: IncidentView, workflowUrl: string): KnownBlock[] {
   const plan = view.recommendation;
-  const mark = SEVERITY_MARK[view.severity] ?? ':white_circle:';
+  // Own keys only: a severity of `constructor` is an unknown word, not Object's.
+  const mark =
+    (Object.hasOwn(SEVERITY_MARK, view.severity) && SEVERITY_MARK[view.severity]) || ':white_circle:';
   const blocks: KnownBlock[] = [
     {
       type: 'header',

@@ -101,6 +101,8 @@ describe('escalation formats', () => {
     ['info', 0x2f80ed],
     ['CRITICAL', 0xd7000c],
     ['whatever', 0x808080],
+    ['constructor', 0x808080],
+    ['__proto__', 0x808080],
   ])('when the severity is %s, then the colour is %i', (severity, colour) => {
     expect(severityColour(severity)).toBe(colour);
   });

@@ -136,6 +136,13 @@ describe("the incident message shows alert text, never the sender's markup", () 
     );
   });
 
+  it("a severity named like an Object property is an unknown word, not Object's", () => {
+    for (const severity of ['constructor', '__proto__', 'toString']) {
+      const fields = JSON.stringify(incidentBlocks(incidentView(state({ severity })), 'https://t.example'));
+      expect(fields).toContain(`:white_circle: ${severity}`);
+    }
+  });
+
   it('the view is cut to what Slack shows, so the activity input stays small', () => {
     const big = state({
       title: 'x'.repeat(100_000),
