@@ -78,13 +78,14 @@ export class AesGcmCodec implements PayloadCodec {
     this.byId = new Map(keys.map((k) => [k.id, k.key]));
   }
 
+  // The executor turns a throw into a rejection, as a codec's caller expects.
   encode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(payloads.map((p) => this.seal(p)));
+    return new Promise((resolve) => resolve(payloads.map((p) => this.seal(p))));
   }
 
   /** Payloads written without the codec (older histories, other clients) pass through as they are. */
   decode(payloads: Payload[]): Promise<Payload[]> {
-    return Promise.resolve(payloads.map((p) => (isEncrypted(p) ? this.open(p) : p)));
+    return new Promise((resolve) => resolve(payloads.map((p) => (isEncrypted(p) ? this.open(p) : p))));
   }
 
   private seal(payload: Payload): Payload {

@@ -88,8 +88,9 @@ export function codecRoutes(deps: CodecRoutesDeps): Router {
       if (!deps.codec) {
         throw new HttpError(404, 'CodecOff', 'the payload codec is off: set STEADFAST_CODEC_KEYS');
       }
+      // The CLI sends an empty X-Namespace when none is configured on its side.
       const namespace = req.get('x-namespace');
-      if (namespace !== undefined && namespace !== deps.namespace) {
+      if (namespace && namespace !== deps.namespace) {
         throw new HttpError(400, 'WrongNamespace', `this codec serves namespace ${deps.namespace} only`);
       }
       const body = payloadsSchema.safeParse(req.body);
