@@ -1,0 +1,248 @@
+/**
+ * Killing an incident with size (issue 12, item 3), on a real Temporal server behind the real API.
+ * Before the bounds, two 1 MB webhooks to one incident made a 2.26 MB state, past Temporal's 2 MB payload
+ * limit, and a `service` label of 700 × "€" (2,102 bytes of JSON) past the 2,048-byte search attribute
+ * limit: either way the server terminated the workflow, with no report and no rollback.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { correlate } from '../../src/domain/correlation.js';
+import type { IncidentState } from '../../src/domain/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import { INCIDENT_WORKFLOW_TYPE, resolveUpdate, stateQuery } from '../../src/workflows/messages.js';
+import { ALERT_BOUNDS } from '../../src/workflows/alerts.js';
+import { SA, SEARCH_ATTRIBUTE_VALUE_BYTES } from '../../src/workflows/search-attributes.js';
+import { startApiHarness, TOKENS, type ApiHarness } from '../support/api-harness.js';
+import { makeAlert, startIncident, waitForState } from '../support/scenario.js';
+
+const TASK_QUEUE = 'security-bounded';
+const MAX_BODY = 1_048_576; // STEADFAST_MAX_BODY_BYTES's default, which the harness keeps
+const bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
+const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
+
+let api: ApiHarness;
+let client: Client;
+
+beforeAll(async () => {
+  // No runbook matches, so the incident waits for its alerts to resolve: the longest a flood can pile up.
+  api = await startApiHarness({ taskQueue: TASK_QUEUE, runbooks: {} });
+  client = api.client;
+}, 120_000);
+
+afterAll(async () => {
+  await api?.stop();
+});
+
+const run = Date.now().toString(36);
+
+/** One alert as Alertmanager sends it: many labels, three annotations of 8 KiB (each at its limit). */
+function floodAlert(service: string, i: number, status: 'firing' | 'resolved', startsAt: string) {
+  const labels: Record<string, string> = { alertname: 'BoundedFlood', service, instance: `host-${i}:9100` };
+  for (let l = 0; l < 20; l++) labels[`team_label_${l}`] = `value-${l}-`.padEnd(200, 'v');
+  const annotations: Record<string, string> =
+    status === 'firing'
+      ? {
+          summary: `flood alert ${i}`,
+          description: '€'.repeat(2730), // 8,190 bytes
+          runbook_notes: 'n'.repeat(8000),
+          details: 'ä'.repeat(4000),
+        }
+      : {};
+  return {
+    status,
+    labels,
+    annotations,
+    startsAt,
+    endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
+    generatorURL: '',
+    fingerprint: `flood-${run}-${i}`,
+  };
+}
+
+function webhook(service: string, alerts: ReturnType<typeof floodAlert>[]) {
+  const common = { alertname: 'BoundedFlood', service };
+  return {
+    version: '4',
+    groupKey: `{}:{alertname="BoundedFlood",service="${service}"}`,
+    truncatedAlerts: 0,
+    status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
+    receiver: 'steadfast',
+    groupLabels: common,
+    commonLabels: common,
+    commonAnnotations: {},
+    externalURL: 'http://127.0.0.1:9093',
+    alerts,
+  };
+}
+
+/** The alerts in webhooks each as close to the body limit as whole alerts allow. */
+function webhooks(service: string, alerts: ReturnType<typeof floodAlert>[]) {
+  const bodies: ReturnType<typeof webhook>[] = [];
+  let batch: ReturnType<typeof floodAlert>[] = [];
+  for (const alert of alerts) {
+    if (batch.length > 0 && bytes(webhook(service, [...batch, alert])) > MAX_BODY - 1024) {
+      bodies.push(webhook(service, batch));
+      batch = [];
+    }
+    batch.push(alert);
+  }
+  if (batch.length > 0) bodies.push(webhook(service, batch));
+  return bodies;
+}
+
+/** Distinct firing alerts in full webhooks, at least `totalBytes` of them. */
+function flood(service: string, totalBytes: number, startsAt: string) {
+  const one = bytes(floodAlert(service, 0, 'firing', startsAt));
+  const count = Math.ceil((totalBytes * 1.02) / one);
+  const bodies = webhooks(
+    service,
+    Array.from({ length: count }, (_, i) => floodAlert(service, i, 'firing', startsAt)),
+  );
+  return { bodies, alerts: count, sent: bodies.reduce((n, b) => n + bytes(b), 0) };
+}
+
+async function deliver(body: unknown): Promise<{ status: number; incidentId: string }> {
+  const r = await api.call('POST', '/api/v1/alertmanager', { token: TOKENS.alice, body });
+  const [incident] = (r.json['incidents'] ?? []) as { incidentId: string }[];
+  if (r.status !== 202 || !incident) throw new Error(`webhook answered ${r.status}: ${r.text.slice(0, 300)}`);
+  return { status: r.status, incidentId: incident.incidentId };
+}
+
+describe('an incident cannot be killed with size', () => {
+  it('when 10 MB of alerts arrive for one incident, then its state stays small and it still closes with its report', async () => {
+    const service = `flood-${run}`;
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const { bodies, alerts, sent } = flood(service, 10 * 1024 * 1024, startsAt);
+    // What the state would hold without the bounds: every alert whole (the old code kept each one).
+    const unbounded = bodies.reduce((n, b) => n + bytes(b.alerts), 0);
+    expect(sent).toBeGreaterThan(10 * 1024 * 1024);
+    expect(bodies.every((b) => bytes(b) <= MAX_BODY)).toBe(true);
+
+    let incidentId = '';
+    for (const body of bodies) incidentId = (await deliver(body)).incidentId;
+    // One annotation of almost the whole body: cut at the edge to 8 KiB.
+    const huge = floodAlert(service, alerts, 'firing', startsAt);
+    huge.annotations = { ...huge.annotations, description: 'h'.repeat(MAX_BODY - 64_000) };
+    await deliver(webhook(service, [huge]));
+    // Alertmanager delivers at least once: a whole webhook again only counts duplicates.
+    await deliver(bodies[0]);
+
+    const received = alerts + 1;
+    const handle = client.workflow.getHandle<typeof incidentWorkflow>(incidentId);
+    const open = await waitForState(
+      handle,
+      (s) => s.alertsReceived === received && s.duplicatesDropped > 0,
+      120_000,
+    );
+    const stateBytes = bytes(open);
+    expect(stateBytes).toBeLessThan(512 * 1024);
+    expect(open.alerts.length).toBeLessThanOrEqual(ALERT_BOUNDS.kept);
+    expect(open.alerts.length + (open.alertsDropped ?? 0)).toBe(received);
+    expect(open.duplicatesDropped).toBe(bodies[0]?.alerts.length);
+    expect(open.alerts.at(-1)?.annotations['description']).toMatch(/^h+…\(cut\)$/);
+    expect(open.timeline.filter((t) => t.event === 'alert-firing').length).toBeLessThanOrEqual(40);
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+
+    // Every alert resolves but the first, which the incident no longer holds whole: it must stay open.
+    const resolved = (from: number, to: number) =>
+      webhooks(
+        service,
+        Array.from({ length: to - from }, (_, k) => floodAlert(service, from + k, 'resolved', startsAt)),
+      );
+    for (const body of resolved(1, received)) await deliver(body);
+    await waitForState(handle, (s) => s.alerts.every((a) => a.status === 'resolved'), 60_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const waiting = await handle.query(stateQuery);
+    expect(waiting.alerts.some((a) => a.fingerprint === `flood-${run}-0`)).toBe(false);
+    expect(waiting.stage).not.toBe('closed');
+
+    for (const body of resolved(0, 1)) await deliver(body);
+    const final: IncidentState = await handle.result();
+    expect(final.outcome).toBe('no-runbook');
+    expect(final.alertsReceived).toBe(received);
+    const description = await handle.describe();
+    expect(description.status.name).toBe('COMPLETED');
+    const report = await readFile(join(api.reportsDir, `${incidentId}.html`), 'utf8');
+    expect(report).toContain(incidentId);
+    expect(report).toContain(
+      `${received} (${final.duplicatesDropped} duplicate deliveries dropped; the latest`,
+    );
+
+    // The payloads of the last run, each far below the 2 MB limit: the result (the state), and what the
+    // closing activity was given.
+    const history = await client.workflow.getHandle(incidentId, description.runId).fetchHistory();
+    const closing = history.events?.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordIncidentClosed',
+    );
+    const closingInput =
+      closing?.activityTaskScheduledEventAttributes?.input?.payloads?.[0]?.data?.length ?? 0;
+    const resultBytes =
+      history.events?.find((e) => e.workflowExecutionCompletedEventAttributes)
+        ?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0]?.data?.length ?? 0;
+    expect(closingInput).toBeGreaterThan(0);
+    expect(closingInput).toBeLessThan(512 * 1024);
+    expect(resultBytes).toBeLessThan(512 * 1024);
+    console.log(
+      `[bounded] ${bodies.length + 2} webhooks, ${(sent / 1048576).toFixed(2)} MiB, ${received} distinct alerts: ` +
+        `state held ${kib(stateBytes)} while open (the alerts alone, unbounded: ${(unbounded / 1048576).toFixed(2)} MiB); ` +
+        `result ${kib(resultBytes)}, recordIncidentClosed input ${kib(closingInput)}; ` +
+        `held ${open.alerts.length}, dropped ${open.alertsDropped}, duplicates ${open.duplicatesDropped}, continued as new ${final.timeline.filter((t) => t.event === 'continued-as-new').length} time(s)`,
+    );
+  }, 300_000);
+
+  it('when a service label is 700 × "€" (2,102 bytes), then the webhook is refused and no incident starts', async () => {
+    const service = '€'.repeat(700);
+    const body = webhook(service, [floodAlert(service, 0, 'firing', new Date().toISOString())]);
+
+    const r = await api.call('POST', '/api/v1/alertmanager', { token: TOKENS.alice, body });
+
+    expect(r.status).toBe(400);
+    expect(r.json['message']).toMatch(/labels\.service: a label value is at most 1024 bytes of UTF-8/);
+    const { incidentId } = correlate(
+      body.commonLabels,
+      `steadfast/${body.groupKey}`,
+      api.settings.correlationLabels,
+    );
+    await expect(client.workflow.getHandle(incidentId).describe()).rejects.toBeInstanceOf(
+      WorkflowNotFoundError,
+    );
+  });
+
+  it('when such a label reaches the workflow all the same (a raw signal), then its search attributes are cut and it is not terminated', async () => {
+    // The server does refuse the whole value: a start that sets it is turned away.
+    const refused = await client.workflow
+      .start(INCIDENT_WORKFLOW_TYPE, {
+        workflowId: `bounded-control-${run}`,
+        taskQueue: 'nobody-polls-this',
+        args: [],
+        typedSearchAttributes: [{ key: SA.service, value: '€'.repeat(700) }],
+      })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(Error);
+    expect(String((refused as Error).cause)).toMatch(/exceeds size limit 2048/);
+
+    const id = `bounded-sa-${run}`;
+    // 1,024 bytes, within the label limit, yet 6,146 bytes as JSON: the search attribute cut counts JSON.
+    const control = '\u0001'.repeat(1024);
+    const handle = await startIncident(client, TASK_QUEUE, id, [
+      makeAlert({ alertName: control + 'Ü'.repeat(100), labels: { service: '€'.repeat(700) } }),
+    ]);
+
+    const waiting = await waitForState(handle, (s) => s.stage !== 'collect' && s.stage !== 'detect', 60_000);
+    expect(waiting.service).toBe('€'.repeat(700));
+    const described = await handle.describe();
+    expect(described.status.name).toBe('RUNNING');
+    const service = described.typedSearchAttributes.get(SA.service) ?? '';
+    const alertName = described.typedSearchAttributes.get(SA.alertName) ?? '';
+    expect(service).toMatch(/^€+…$/);
+    expect(bytes(service)).toBeLessThanOrEqual(SEARCH_ATTRIBUTE_VALUE_BYTES);
+    expect(bytes(alertName)).toBeLessThanOrEqual(SEARCH_ATTRIBUTE_VALUE_BYTES);
+
+    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    const final = await handle.result();
+    expect(final.outcome).toBe('resolved');
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+  }, 120_000);
+});
