@@ -12,11 +12,14 @@ export const ALERT_BOUNDS = {
   kept: 50,
   /** ...and at most this much JSON together; the newest alert is always held. */
   keptBytes: 256 * 1024,
-  /** Distinct alerts the ledger tracks (about 16 bytes each); past it, resolved entries go first. */
+  /** Distinct alerts the ledger tracks (about 20 bytes of JSON each); past it, resolved entries go first. */
   tracked: 5000,
 } as const;
 
-/** A 64-bit FNV-1a of the text (two 32-bit lanes), in base 36: ledger keys, not a security measure. */
+/**
+ * 64 bits of hash (two FNV-1a-style 32-bit lanes) in base 36: ledger keys, not a security measure (a
+ * sender who could forge a collision could as well resolve the alert outright).
+ */
 export function ledgerKey(dedupeKey: string): string {
   let a = 0x811c9dc5;
   let b = 0x050c5d1f;
@@ -26,7 +29,8 @@ export function ledgerKey(dedupeKey: string): string {
     b = Math.imul(b ^ unit, 0x01000193) ^ (a >>> 13);
   }
   // The `k` keeps keys from looking like array indices, which objects would sort first.
-  return `k${(a >>> 0).toString(36)}${(b >>> 0).toString(36)}`;
+  const lane = (n: number): string => (n >>> 0).toString(36).padStart(7, '0');
+  return `k${lane(a)}${lane(b)}`;
 }
 
 type Ledger = Map<string, 0 | 1>;
