@@ -4,14 +4,20 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import proto from '@temporalio/proto';
+import { describe, expect, it, beforeAll, afterAll, inject } from 'vitest';
 import { pino } from 'pino';
 import {
   createNotifyActivities,
   NOTIFICATION_NOT_CONFIGURED,
   type EscalationNotice,
 } from '../../src/activities/notify.js';
+import { createApp } from '../../src/api/app.js';
+import { TokenStore } from '../../src/api/auth.js';
+import { listen, type RunningServer } from '../../src/api/server.js';
 import { loadSettings } from '../../src/config/settings.js';
 import type { EscalationTarget, IncidentState, Recommendation } from '../../src/domain/incident.js';
 import {
@@ -20,11 +26,19 @@ import {
   RunbookError,
   type RunbookProblem,
 } from '../../src/domain/runbook.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics } from '../../src/lib/metrics.js';
 import { postJson } from '../../src/notify/http.js';
+import { buildReport } from '../../src/reports/index.js';
 import { planWithoutSecrets, REDACTED, stateWithoutSecrets } from '../../src/secrets/plan.js';
 import { Redactor } from '../../src/secrets/redact.js';
 import { resolveSecret, SecretUnavailableError } from '../../src/secrets/resolve.js';
+import { alertsSignal } from '../../src/workflows/messages.js';
+import { testActivities } from '../support/activities.js';
+import { makeAlert, resolvedAlert, startIncident, waitForState } from '../support/scenario.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
+const { RetryState } = proto.temporal.api.enums.v1;
 const secret = (): string => randomBytes(18).toString('base64url');
 
 function problemsOf(text: string): RunbookProblem[] {
@@ -323,5 +337,159 @@ describe('plans made before references: what the API shows of them', () => {
     expect(JSON.stringify(stateWithoutSecrets(state))).not.toContain(token);
     // The plan the workflow runs is untouched.
     expect(JSON.stringify(old)).toContain(token);
+  });
+});
+
+describe('on a real Temporal server, secrets by reference stay out of history, the API and the report', () => {
+  const TASK_QUEUE = 'secrets-scenarios';
+  const token = secret();
+  const hookPath = `/services/T0/B0/${secret()}`;
+  const READ = 'secrets-reader-0123456789abcdef';
+  let service: Server;
+  let base = '';
+  const calls: { url: string; auth: string | undefined }[] = [];
+  let client: Client;
+  let worker: TestWorker;
+  let api: RunningServer;
+
+  const runbook = (alert: string, path: string, env: string): string => `title: Flush (${alert})
+match: { alertnames: [${alert}] }
+risk: low
+approval: { timeout: 1s, finalPolicy: auto-approve }
+scope: { http: { hosts: ['${base.replace('http://', '')}'] } }
+steps:
+  - action: http.call
+    url: ${base}${path}
+    headers: { Authorization: { prefix: 'Bearer ', secret: { env: ${env} } }, Content-Type: application/json }
+verify: { within: 20s, interval: 1s }
+`;
+
+  beforeAll(async () => {
+    service = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        calls.push({ url: req.url ?? '', auth: req.headers.authorization });
+        res.writeHead(202).end(`flushing; you sent ${req.headers.authorization ?? 'nothing'}`);
+      });
+    });
+    await new Promise<void>((resolve) => service.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(service.address() as AddressInfo).port}`;
+    process.env['TEST_SECRETS_CACHE_TOKEN'] = token;
+    delete process.env['TEST_SECRETS_NOT_SET'];
+    // The settings name the variable; the activity reads this process's value when it sends.
+    process.env['STEADFAST_ESCALATION_WEBHOOK_URL'] = `${base}${hookPath}`;
+    const dir = mkdtempSync(join(tmpdir(), 'steadfast-secrets-'));
+    writeFileSync(
+      join(dir, 'tokens.yaml'),
+      `tokens:\n  - { identity: viewer, roles: [read], token: ${READ} }\n`,
+    );
+    const settings = loadSettings({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+      STEADFAST_TOKENS_FILE: join(dir, 'tokens.yaml'),
+      STEADFAST_ESCALATION_WEBHOOK_URL: `${base}${hookPath}`,
+    });
+    client = await testClient();
+    worker = await startTestWorker(
+      testActivities({
+        runbooks: {
+          'flush.yaml': runbook('SecretsCachePressure', '/maintenance/flush', 'TEST_SECRETS_CACHE_TOKEN'),
+          'missing.yaml': runbook('SecretsMissing', '/maintenance/missing', 'TEST_SECRETS_NOT_SET'),
+        },
+        recommend: settings.escalationWebhook ? { escalationWebhookUrl: settings.escalationWebhook } : {},
+        temporal: client,
+      }),
+      TASK_QUEUE,
+    );
+    api = await listen(
+      createApp({
+        settings,
+        client,
+        tokens: await TokenStore.load(settings.auth),
+        metrics: createMetrics(),
+        logger: createLogger('silent'),
+      }),
+      '127.0.0.1',
+      0,
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await api?.close();
+    await worker?.stop();
+    await new Promise<void>((resolve) => service.close(() => resolve()));
+  });
+
+  /** The text of every payload anywhere in the history's events. */
+  const payloadTexts = (node: unknown, out: string[] = []): string[] => {
+    if (typeof node !== 'object' || node === null || node instanceof Uint8Array) return out;
+    if ('metadata' in node && 'data' in node && node.data instanceof Uint8Array) {
+      out.push(Buffer.from(node.data).toString('utf8'));
+      return out;
+    }
+    for (const v of Object.values(node)) payloadTexts(v, out);
+    return out;
+  };
+
+  const run = async (
+    alertName: string,
+  ): Promise<{
+    state: IncidentState;
+    history: string;
+    id: string;
+    failures: { type: string; retry: number }[];
+  }> => {
+    const id = `incident-${alertName}-${Date.now().toString(36)}`;
+    const alert = makeAlert({ alertName, labels: { service: 'cache' } });
+    const handle = await startIncident(client, TASK_QUEUE, id, [alert], { debounceMs: 200 });
+    const acted = await waitForState(handle, (s) => s.actions.some((a) => a.status !== 'running'), 40_000);
+    // A failed action closes the incident by itself; a done one waits for the alert to resolve.
+    if (acted.stage !== 'closed') await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    const state = await waitForState(handle, (s) => s.stage === 'closed', 40_000);
+    const history = await handle.fetchHistory();
+    const failures = (history.events ?? []).flatMap((e) => {
+      const f = e.activityTaskFailedEventAttributes;
+      return f ? [{ type: f.failure?.applicationFailureInfo?.type ?? '', retry: f.retryState ?? 0 }] : [];
+    });
+    // Payloads are base64 in the JSON: their text is added, so a search sees everything history holds.
+    const texts = payloadTexts(history.events);
+    return { state, history: `${historyToJSON(history)}\n${texts.join('\n')}`, id, failures };
+  };
+
+  it('when the incident runs, then the call and the default escalation webhook get their secrets, and nothing Temporal keeps holds them', async () => {
+    const { state, history, id } = await run('SecretsCachePressure');
+    expect(calls).toContainEqual({ url: '/maintenance/flush', auth: `Bearer ${token}` });
+    expect(calls.map((c) => c.url)).toContain(hookPath);
+    expect(state.actions.map((a) => a.status)).toEqual(['done']);
+    // The service echoed the token: the timeline has the reference in its place.
+    expect(state.actions[0]?.effect).toContain('you sent Bearer [secret env:TEST_SECRETS_CACHE_TOKEN]');
+
+    // History holds the names (the plan, the escalation's target) and never the values.
+    expect(history).toContain('TEST_SECRETS_CACHE_TOKEN');
+    expect(history).toContain('STEADFAST_ESCALATION_WEBHOOK_URL');
+    for (const text of [token, hookPath]) expect(history).not.toContain(text);
+
+    const res = await fetch(`${api.url}/api/v1/incidents/${id}`, {
+      headers: { authorization: `Bearer ${READ}` },
+    });
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(body).toContain('TEST_SECRETS_CACHE_TOKEN');
+    for (const text of [token, hookPath]) expect(body).not.toContain(text);
+
+    const report = await buildReport({ state, temporal: client, workflowUrl: 'http://ui' });
+    for (const text of [token, hookPath]) expect(report).not.toContain(text);
+  });
+
+  it('when a named secret is missing, then the call fails once for good, naming the reference, and nothing is sent', async () => {
+    const { state, history, failures } = await run('SecretsMissing');
+    expect(calls.map((c) => c.url)).not.toContain('/maintenance/missing');
+    expect(state.actions[0]?.status).toBe('failed');
+    expect(state.actions[0]?.error).toContain('secret env:TEST_SECRETS_NOT_SET is not set');
+    // Non-retryable: one attempt, recorded with its type (the other failure is the refused undo of a call).
+    expect(failures.filter((f) => f.type === 'SecretUnavailable')).toEqual([
+      { type: 'SecretUnavailable', retry: RetryState.RETRY_STATE_NON_RETRYABLE_FAILURE },
+    ]);
+    expect(history).not.toContain(token);
   });
 });
