@@ -102,6 +102,8 @@ try {
       STEADFAST_API_PORT: String(apiPort),
       PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`,
       STEADFAST_AUTO_APPROVE_LOW_RISK: 'true',
+      // The token's identity (admin) approves the medium-risk runbooks, which need a named approver.
+      STEADFAST_APPROVERS: process.env['STEADFAST_APPROVERS'] ?? 'admin',
       // Alertmanager's group_wait gathers bursts already.
       STEADFAST_DEBOUNCE: '0s',
     },

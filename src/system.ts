@@ -1,5 +1,7 @@
 import Docker from 'dockerode';
 import { createActivities } from './activities/index.js';
+import { loadRunbooks } from './activities/recommend.js';
+import { unapprovableReason } from './domain/runbook.js';
 import { kubernetesExecutorFromFile } from './remediation/kubernetes.js';
 import { ownTargets } from './remediation/self.js';
 import { createApp } from './api/app.js';
@@ -30,6 +32,7 @@ export async function startWorker(
 ): Promise<RunningPart> {
   const client = await createClient(settings.temporal);
   await ensureSearchAttributes(client, settings.temporal.namespace, logger);
+  await warnUnapprovable(settings, logger);
   const connection = await connectWorker(settings.temporal);
   const activities = createActivities({
     docker: new Docker({ socketPath: settings.dockerSocket }),
@@ -156,3 +159,12 @@ export async function startApi(
 }
 
 export { createMetrics };
+
+/** Says at start which runbooks nobody could approve, rather than when an incident waits on one. */
+async function warnUnapprovable(settings: Settings, logger: Logger): Promise<void> {
+  const { runbooks } = await loadRunbooks(settings.runbooksDir, logger);
+  for (const runbook of runbooks) {
+    const why = unapprovableReason(runbook, settings.approvers);
+    if (why) logger.warn({ event: 'runbook.unapprovable', runbook: runbook.id }, why);
+  }
+}

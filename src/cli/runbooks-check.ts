@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadRunbooks } from '../activities/recommend.js';
 import { runbookJsonSchemaText } from '../domain/runbook-json-schema.js';
+import { unapprovableReason } from '../domain/runbook.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -28,6 +29,12 @@ const published = await readFile(schemaFile, 'utf8').catch(() => undefined);
 if (published !== undefined && published !== runbookJsonSchemaText()) {
   stale = true;
   process.stderr.write(`${schemaFile}: out of date with the code; run npm run runbooks:schema\n`);
+}
+// A warning, not a failure: a deployment may set STEADFAST_APPROVERS where this check does not see it.
+const approvers = (process.env['STEADFAST_APPROVERS'] ?? '').split(',').filter((a) => a.trim() !== '');
+for (const runbook of runbooks) {
+  const why = unapprovableReason(runbook, approvers);
+  if (why) process.stderr.write(`${runbook.file}: warning: ${why}\n`);
 }
 process.stdout.write(`${runbooks.length} runbook(s) valid, ${problems.length} invalid in ${dir}\n`);
 process.exitCode = problems.length > 0 || stale ? 1 : 0;

@@ -269,6 +269,16 @@ export function matchRunbooks(runbooks: readonly Runbook[], facts: IncidentFacts
     .map((x) => x.r);
 }
 
+/**
+ * Why nobody could ever approve this runbook's plans, or undefined when someone can: a medium or
+ * high-risk plan needs a named approver (in the runbook or STEADFAST_APPROVERS), as approval fails
+ * closed (see approvalRefusal in the incident workflow).
+ */
+export function unapprovableReason(runbook: Runbook, globalApprovers: readonly string[]): string | undefined {
+  if (runbook.risk === 'low' || runbook.approvers.length > 0 || globalApprovers.length > 0) return undefined;
+  return `runbook ${runbook.id} is ${runbook.risk} risk and names no approvers, and STEADFAST_APPROVERS is empty: its plans can never be approved`;
+}
+
 /** A plan that would touch more targets than its runbook allows; nothing of it runs. */
 export class BlastRadiusError extends Error {
   constructor(message: string) {

@@ -4,7 +4,9 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Decision, RefusedDecision } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
-import { approveUpdate, refusedDecisionSignal, REFUSAL, rejectUpdate } from '../workflows/messages.js';
+import { sendDecision } from '../incidents/decisions.js';
+import { slackMrkdwn } from '../notify/escape.js';
+import { REFUSAL } from '../workflows/messages.js';
 
 import { APPROVE_ACTION, REJECT_ACTION } from './actions.js';
 
@@ -96,9 +98,9 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
     return groups;
   };
 
-  for (const [actionId, update, verb, done] of [
-    [APPROVE_ACTION, approveUpdate, 'approve', 'approved'],
-    [REJECT_ACTION, rejectUpdate, 'reject', 'rejected'],
+  for (const [actionId, verb, done] of [
+    [APPROVE_ACTION, 'approve', 'approved'],
+    [REJECT_ACTION, 'reject', 'rejected'],
   ] as const) {
     app.action(actionId, async ({ ack, body, action, respond }) => {
       await ack();
@@ -108,9 +110,8 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
         via: 'slack',
         groups: await groupsOf(body.user.id),
       };
-      const handle = options.temporal.workflow.getHandle(incidentId);
       try {
-        await handle.executeUpdate(update, { args: [decision] });
+        await sendDecision(options.temporal, incidentId, verb, decision);
         options.logger.info(
           { event: `slack.${verb}`, incidentId, actor: decision.actor },
           `${decision.actor} ${done} ${incidentId}`,
@@ -118,13 +119,11 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
         await respond({
           response_type: 'ephemeral',
           replace_original: false,
-          text: `Done: you ${done} incident ${incidentId}.`,
+          text: slackMrkdwn(`Done: you ${done} incident ${incidentId}.`),
         });
       } catch (err) {
         const why = refusalText(err);
-        await respond({ response_type: 'ephemeral', replace_original: false, text: why });
-        const refused: RefusedDecision = { ...decision, decision: verb, why };
-        await handle.signal(refusedDecisionSignal, refused).catch(() => undefined);
+        await respond({ response_type: 'ephemeral', replace_original: false, text: slackMrkdwn(why) });
         options.logger.warn(
           { event: 'slack.refused', incidentId, actor: decision.actor, why },
           'refused a Slack decision',

@@ -37,6 +37,7 @@ import {
   resolveUpdate,
   stateQuery,
 } from './messages.js';
+import { incidentView } from '../slack/blocks.js';
 import { keywordValue, SA } from './search-attributes.js';
 import { incidentClosed, incidentOpened } from './records.js';
 import { appendNote } from './timeline.js';
@@ -163,10 +164,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         `the incident is in stage ${state.stage}; approval opens once a runbook is recommended`,
       );
     }
-    const allowed = [d.actor, ...(d.groups ?? [])].some((who) => plan.approvers.includes(who));
-    if (plan.approvers.length > 0 && !allowed) {
-      throw refusal(REFUSAL.notAuthorized, `${d.actor} is not an approver for runbook ${plan.runbookId}`);
-    }
+    const why = approvalRefusal(plan, d);
+    if (why) throw refusal(REFUSAL.notAuthorized, why);
   };
   setHandler(approveUpdate, decide('approved'), { validator: validateDecision });
   setHandler(rejectUpdate, decide('rejected'), { validator: validateDecision });
@@ -235,7 +234,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   const tell = async (event: string): Promise<void> => {
     if (!state.announcement) return;
     try {
-      await announcements.updateAnnouncement({ state, announcement: state.announcement, event });
+      await announcements.updateAnnouncement({
+        view: incidentView(state),
+        announcement: state.announcement,
+        event,
+      });
     } catch (err) {
       note('announcement-failed', `the Slack message could not be updated: ${errorMessage(err)}`);
     }
@@ -374,7 +377,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     });
     state.recommendation = result.recommendation;
     state.milestones.recommended = nowIso();
-    note('recommended', result.message);
+    note(result.refused ? 'plan-refused' : 'recommended', result.message);
     if (result.recommendation)
       upsertSearchAttributes([{ key: SA.runbook, value: result.recommendation.runbookId }]);
   }
@@ -416,7 +419,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
         // when a newer worker's plan named one: the patch keeps such histories replaying as they ran.
         if (channel && !state.announcement && (input.announce || patched('runbook-slack-channel'))) {
           try {
-            state.announcement = await announcements.announceIncident({ state, channel });
+            state.announcement = await announcements.announceIncident({ view: incidentView(state), channel });
           } catch (err) {
             note('announcement-failed', `the Slack message could not be posted: ${errorMessage(err)}`);
           }
@@ -583,14 +586,29 @@ function describeIncident(state: IncidentState): void {
   state.milestones.alertFiring ??= alert.startsAt;
   // RFC 3339, or Unix seconds as a Prometheus rule's template can print them.
   const fault = alert.annotations['fault_started_at'] ?? '';
-  // Alert text: cut to the server's limit, which would otherwise terminate the workflow.
   const faultMs = /^\d+(\.\d+)?$/.test(fault) ? Number(fault) * 1000 : Date.parse(fault);
   if (Number.isFinite(faultMs) && faultMs > 0) state.milestones.fault ??= new Date(faultMs).toISOString();
+  // Alert text: cut to the server's limit, which would otherwise terminate the workflow.
   upsertSearchAttributes([
     { key: SA.service, value: keywordValue(state.service) },
     { key: SA.alertName, value: keywordValue(state.alertName) },
     { key: SA.severity, value: keywordValue(state.severity) },
   ]);
+}
+
+/**
+ * Who may decide on a plan. Approval fails closed: a medium or high-risk plan with nobody named may be
+ * decided by nobody, since "anyone who can see the message" includes guests and bots. A low-risk plan
+ * without approvers may be decided by anyone with the approve role, as before.
+ */
+function approvalRefusal(plan: Recommendation, d: Decision): string | undefined {
+  if (plan.approvers.length === 0) {
+    return plan.risk === 'low'
+      ? undefined
+      : `runbook ${plan.runbookId} is ${plan.risk} risk and names no approvers, so nobody may decide on it; set approvers in the runbook or STEADFAST_APPROVERS`;
+  }
+  const allowed = [d.actor, ...(d.groups ?? [])].some((who) => plan.approvers.includes(who));
+  return allowed ? undefined : `${d.actor} is not an approver for runbook ${plan.runbookId}`;
 }
 
 /** Decisions also arrive raw from the Temporal CLI, so their shape is checked here too. */

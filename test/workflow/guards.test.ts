@@ -113,7 +113,8 @@ afterAll(async () => {
 describe('remediation guards on a real Temporal server and real containers', () => {
   it('when two incidents are approved at the same moment for one container, then exactly one acts and the other goes back to people', async () => {
     const container = await startTestContainer(docker, 'steadfast-test-guard-race');
-    const before = (await container.inspect()).State.StartedAt;
+    const { Id: containerId, State } = await container.inspect();
+    const before = State.StartedAt;
     const alerts = [0, 1].map((n) =>
       makeAlert({
         alertName: 'GuardRestart',
@@ -141,7 +142,8 @@ describe('remediation guards on a real Temporal server and real containers', () 
     expect(refused.actions).toHaveLength(1);
     expect(refused.actions[0]?.status).toBe('refused');
     expect(refused.guardRefusal).toContain(
-      `docker/container/steadfast-test-guard-race was changed by incident ${ids[actedIndex]}`,
+      // Guards count the resolved container, by its ID, however the alert named it.
+      `docker/container/${containerId} was changed by incident ${ids[actedIndex]}`,
     );
     expect(refused.guardRefusal).toContain('the cooldown of 10m ends at');
     expect(refused.timeline.map((t) => t.event)).toEqual(
@@ -156,7 +158,7 @@ describe('remediation guards on a real Temporal server and real containers', () 
 
     // The guard holds one reservation for the container: the container was restarted once.
     const held = (await guard().query(guardStateQuery)).reservations.filter(
-      (r) => r.target === 'docker/container/steadfast-test-guard-race',
+      (r) => r.target === `docker/container/${containerId}`,
     );
     expect(held.map((r) => r.incidentId)).toEqual([ids[actedIndex]]);
     const after = await container.inspect();
@@ -189,7 +191,7 @@ describe('remediation guards on a real Temporal server and real containers', () 
     const back = await waitForState(handle, handedBack);
     expect(back.actions.map((a) => a.status)).toEqual(['rolled-back', 'refused']);
     expect(back.guardRefusal).toMatch(
-      /steadfast-test-guard-rate already had 1 action\(s\) in the last 1h \(at most 1\); the next is allowed at/,
+      /docker\/container\/[0-9a-f]{64} already had 1 action\(s\) in the last 1h \(at most 1\); the next is allowed at/,
     );
     expect(await liveMemoryLimit(container)).toBe(64 * MiB);
 

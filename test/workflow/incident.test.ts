@@ -32,6 +32,7 @@ import {
   startIncident,
   startWebhookSink,
   waitForState,
+  testDockerScope,
 } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
@@ -68,6 +69,7 @@ steps:
   - action: docker.restart
     container: '{{ labels.container }}'
     stopTimeout: 2s
+${testDockerScope()}
 verify: { promql: '${verify}', within: 20s, interval: 1s }
 `;
   return {
@@ -104,6 +106,7 @@ steps:
   - action: docker.update-resources
     container: '{{ labels.container }}'
     memory: 96Mi
+${testDockerScope()}
 verify: { promql: 'up{job="no-such-job"} == 1', within: 3s, interval: 1s }
 `,
   };

@@ -1,16 +1,9 @@
 import { Router, type RequestHandler } from 'express';
-import type { Client, WorkflowUpdateOptions } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { STAGES } from '../../domain/incident.js';
-import {
-  acknowledgeUpdate,
-  approveUpdate,
-  type DecisionResult,
-  INCIDENT_WORKFLOW_TYPE,
-  rejectUpdate,
-  resolveUpdate,
-  stateQuery,
-} from '../../workflows/messages.js';
+import { sendDecision } from '../../incidents/decisions.js';
+import { type DecisionResult, INCIDENT_WORKFLOW_TYPE, stateQuery } from '../../workflows/messages.js';
 import { SA } from '../../workflows/search-attributes.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
@@ -92,13 +85,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
     res.json({ incident: stateWithoutSecrets(state), temporalUrl: deps.workflowUrl(id.data) });
   });
 
-  const decisions = {
-    approve: approveUpdate,
-    reject: rejectUpdate,
-    acknowledge: acknowledgeUpdate,
-    resolve: resolveUpdate,
-  };
-  for (const [verb, update] of Object.entries(decisions)) {
+  for (const verb of ['approve', 'reject', 'acknowledge', 'resolve'] as const) {
     router.post(
       `/incidents/:id/${verb}`,
       requireRole(deps.tokens, 'approve'),
@@ -114,14 +101,16 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
           );
         }
         const { identity } = principalOf(res);
-        const handle = client.workflow.getHandle(id.data);
-        const options: WorkflowUpdateOptions & { args: [{ actor: string; via: string; reason?: string }] } = {
-          args: [{ actor: identity, via: 'api', ...(body.data.reason ? { reason: body.data.reason } : {}) }],
+        const decision = {
+          actor: identity,
+          via: 'api',
+          ...(body.data.reason ? { reason: body.data.reason } : {}),
         };
         let result: DecisionResult;
         try {
-          result = await bounded(() => handle.executeUpdate(update, options));
+          result = await bounded(() => sendDecision(client, id.data, verb, decision));
         } catch (err) {
+          const handle = client.workflow.getHandle(id.data);
           throw await closedOr(err, () => bounded(() => handle.describe()));
         }
         // The update answers with the decision only; GET /incidents/:id has the whole state.
