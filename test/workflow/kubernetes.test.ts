@@ -62,9 +62,9 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function deployment(name: string): Promise<void> {
+async function deployment(name: string, namespace = NAMESPACE): Promise<void> {
   await apps.createNamespacedDeployment({
-    namespace: NAMESPACE,
+    namespace,
     body: {
       metadata: { name },
       spec: {
@@ -85,10 +85,12 @@ async function deployment(name: string): Promise<void> {
 
 async function incident(
   name: string,
+  beforeApproval: () => Promise<void> = async () => undefined,
 ): Promise<{ handle: WorkflowHandle<typeof incidentWorkflow>; alert: Alert }> {
   const alert = makeAlert({ alertName: 'CheckoutSlow', labels: { namespace: NAMESPACE, deployment: name } });
   const handle = await startIncident(client, TASK_QUEUE, `k8s-${name}-${Date.now().toString(36)}`, [alert]);
   await waitForState(handle, (s) => s.stage === 'approve');
+  await beforeApproval();
   await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
   return { handle, alert };
 }
@@ -101,10 +103,13 @@ describe('an incident remediated on a real Kubernetes API server', () => {
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     const final = await handle.result();
     expect(final.outcome).toBe('verified');
+    // Guards count the deployment by its UID, the object that was checked against the scope.
+    const { metadata } = await apps.readNamespacedDeployment({ name: 'checkout', namespace: NAMESPACE });
     expect(final.actions.map((a) => [a.status, a.target])).toEqual([
-      ['done', 'k8s/deployment/shop/checkout'],
-      ['done', 'k8s/deployment/shop/checkout'],
+      ['done', `k8s/deployment/${metadata?.uid}`],
+      ['done', `k8s/deployment/${metadata?.uid}`],
     ]);
+    expect(final.recommendation?.targets).toEqual([`deployment shop/checkout (UID ${metadata?.uid})`]);
     expect(final.actions[0]?.preview?.[1]).toBe(
       'PATCH /apis/apps/v1/namespaces/shop/deployments/checkout/scale {"spec":{"replicas":<+2 replicas (kept within 1–4)>}}',
     );
@@ -126,5 +131,38 @@ describe('an incident remediated on a real Kubernetes API server', () => {
     const live = await apps.readNamespacedDeployment({ name: 'payments', namespace: NAMESPACE });
     expect(live.spec?.replicas).toBe(1);
     expect(live.spec?.template.spec?.containers[0]?.resources?.limits).toEqual({ cpu: '500m' });
+  });
+
+  it('when an alert names a deployment in a namespace outside the scope (kube-system), then the plan is refused and the deployment untouched', async () => {
+    await deployment('coredns', 'kube-system');
+    const alert = makeAlert({
+      alertName: 'CheckoutSlow',
+      labels: { namespace: 'kube-system', deployment: 'coredns' },
+    });
+    const handle = await startIncident(client, TASK_QUEUE, `k8s-coredns-${Date.now().toString(36)}`, [alert]);
+    const refused = await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'plan-refused'));
+    expect(refused.recommendation).toBeNull();
+    expect(refused.timeline.find((t) => t.event === 'plan-refused')?.message).toContain(
+      "deployment kube-system/coredns is outside the runbook's scope (namespaces shop)",
+    );
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    expect((await handle.result()).outcome).toBe('no-runbook');
+    const live = await apps.readNamespacedDeployment({ name: 'coredns', namespace: 'kube-system' });
+    expect(live.spec?.replicas).toBe(1);
+  });
+
+  it('when the deployment is replaced under its name after the check, then the step refuses to act on the new one', async () => {
+    await deployment('orders');
+    const { handle } = await incident('orders', async () => {
+      await apps.deleteNamespacedDeployment({ name: 'orders', namespace: NAMESPACE });
+      await deployment('orders');
+    });
+    const final = await handle.result();
+    expect(final.outcome).toBe('failed');
+    expect(final.actions[0]?.status).toBe('failed');
+    expect(final.actions[0]?.error).toContain('not the');
+    expect(final.actions[0]?.error).toContain('that was checked and approved; nothing was changed');
+    const live = await apps.readNamespacedDeployment({ name: 'orders', namespace: NAMESPACE });
+    expect(live.spec?.replicas).toBe(1);
   });
 });
