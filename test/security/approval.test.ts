@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 async function openIncident(alertname: string, container: string): Promise<IncidentState> {
-  const sent = await api.call('POST', '/api/v1/alerts', {
+  const sent = await api.call('POST', '/api/v1/alertmanager', {
     token: TOKENS.alice,
     body: alertPayload({ alertname, labels: { container }, summary: `${alertname} in a test` }),
   });
