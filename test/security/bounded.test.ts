@@ -144,6 +144,23 @@ describe('an incident cannot be killed with size', () => {
     expect(open.alerts.at(-1)?.annotations['description']).toMatch(/^h+…\(cut\)$/);
     expect(open.timeline.filter((t) => t.event === 'alert-firing').length).toBeLessThanOrEqual(40);
     expect((await handle.describe()).status.name).toBe('RUNNING');
+    // A decision answers with itself, not the state: a few hundred bytes however large the incident.
+    const ack = await api.call('POST', `/api/v1/incidents/${incidentId}/acknowledge`, {
+      token: TOKENS.alice,
+      body: { reason: 'watching the flood' },
+    });
+    expect(ack.status).toBe(200);
+    expect(ack.json['incident']).toEqual(
+      expect.objectContaining({ incidentId, decision: 'acknowledged', actor: 'alice' }),
+    );
+    expect(Object.keys(ack.json['incident'] ?? {}).sort()).toEqual([
+      'actor',
+      'at',
+      'decision',
+      'incidentId',
+      'stage',
+    ]);
+    expect(ack.text.length).toBeLessThan(400);
 
     // Every alert resolves but the first, which the incident no longer holds whole: it must stay open.
     const resolved = (from: number, to: number) =>
@@ -240,7 +257,10 @@ describe('an incident cannot be killed with size', () => {
     expect(bytes(service)).toBeLessThanOrEqual(SEARCH_ATTRIBUTE_VALUE_BYTES);
     expect(bytes(alertName)).toBeLessThanOrEqual(SEARCH_ATTRIBUTE_VALUE_BYTES);
 
-    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    const resolved = await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    expect(resolved).toEqual(
+      expect.objectContaining({ incidentId: id, decision: 'resolved', actor: 'alice' }),
+    );
     const final = await handle.result();
     expect(final.outcome).toBe('resolved');
     expect((await handle.describe()).status.name).toBe('COMPLETED');
