@@ -75,7 +75,7 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
     return {
       values: values.flat(),
       days: values.filter((w) => w.length > 0).length,
-      ...(cut ? { cut: 'the baseline from previous days was cut the same way' } : {}),
+      ...(cut ? { cut: 'the baseline from previous days was cut to the same limits' } : {}),
     };
   };
 

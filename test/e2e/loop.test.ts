@@ -230,6 +230,9 @@ describe('the whole loop on real Prometheus, Alertmanager, Temporal and containe
     );
     expect(waiting.recommendation?.runbookId).toBe('memory-leak');
     expect(waiting.recommendation?.risk).toBe('medium');
+    // The rule's generatorURL carries the configured Prometheus's origin, so its series was read there.
+    expect(waiting.detection?.prometheusUrl).toBe(daemons.prometheus.url);
+    expect(waiting.detection?.series?.values.length).toBeGreaterThan(0);
 
     const approved = await fetch(`${api.url}/api/v1/incidents/${handle.workflowId}/approve`, {
       method: 'POST',
