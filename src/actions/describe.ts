@@ -30,9 +30,12 @@ function describeQuantities(kind: string, q: ResourceQuantities | undefined): st
   return parts.length > 0 ? `${kind} ${parts.join(', ')}` : '';
 }
 
-/** A resolved container by its name and short ID; an unresolved one as the runbook named it. */
-function containerOf(step: { container: string; containerName?: string }): string {
-  return step.containerName ? `${step.containerName} (${step.container.slice(0, 12)})` : step.container;
+/**
+ * A container as people know it: a resolved step acts on the ID (its target and preview say so), but
+ * reads by the name the engine gave.
+ */
+export function containerOf(step: { container: string; containerName?: string }): string {
+  return step.containerName ?? step.container;
 }
 
 export function describeAction(step: ActionStep): string {

@@ -51,12 +51,19 @@ export function createRecommendActivities(
   resolveTargets: TargetResolver,
   history: OutcomeHistory = NO_HISTORY,
 ) {
-  const refuse = (runbook: Runbook, why: string, event: string) => {
-    logger.warn({ event, runbook: runbook.id, error: why }, 'refused a runbook plan');
+  const refuse = (runbook: Runbook, what: 'parameters' | 'targets', why: string) => {
+    logger.warn(
+      {
+        event: what === 'parameters' ? 'runbook.unsafe-parameter' : 'runbook.out-of-scope',
+        runbook: runbook.id,
+        error: why,
+      },
+      `refused a runbook's ${what}`,
+    );
     return {
       recommendation: null,
       refused: true,
-      message: `runbook "${runbook.id}" matched but its plan was refused, so nothing will run: ${why}`,
+      message: `runbook "${runbook.id}" matched but its ${what} were refused, so nothing will run: ${why}`,
     };
   };
 
@@ -101,11 +108,11 @@ export function createRecommendActivities(
         planned = planFromRunbook(best, facts, config);
       } catch (err) {
         if (!(err instanceof PlaceholderError || err instanceof BlastRadiusError)) throw err;
-        return refuse(best, err.message, 'runbook.unsafe-parameter');
+        return refuse(best, 'parameters', err.message);
       }
       // The labels chose the targets; what they resolve to decides whether the plan may be offered.
       const resolved = await resolveTargets(planned.steps, best.scope);
-      if (!resolved.ok) return refuse(best, resolved.reason, 'runbook.out-of-scope');
+      if (!resolved.ok) return refuse(best, 'targets', resolved.reason);
       const recommendation: Recommendation = {
         ...planned,
         steps: resolved.steps,

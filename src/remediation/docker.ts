@@ -1,7 +1,7 @@
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
-import { describeAction, describeLimits, serviceFilter } from '../actions/describe.js';
+import { containerOf, describeAction, describeLimits, serviceFilter } from '../actions/describe.js';
 import { replicasWanted, type ActionEffect, type DockerStep, type TargetSnapshot } from '../actions/steps.js';
 import type { ContainerIdentity } from '../domain/scope.js';
 import { invalidAction, mismatch, type ActionExecutor, type TargetIdentifier } from './executor.js';
@@ -524,7 +524,7 @@ export function createDockerExecutor(
         if (before.State.StartedAt !== snapshot.startedAt && before.State.Running) {
           return {
             acted: false,
-            summary: `container ${step.container} was already restarted (up since ${before.State.StartedAt})`,
+            summary: `container ${containerOf(step)} was already restarted (up since ${before.State.StartedAt})`,
           };
         }
         const container = docker.getContainer(snapshot.containerId);
@@ -540,7 +540,7 @@ export function createDockerExecutor(
         const after = await inspect(snapshot.containerId);
         return {
           acted: true,
-          summary: `restarted container ${step.container} (up since ${after.State.StartedAt})`,
+          summary: `restarted container ${containerOf(step)} (up since ${after.State.StartedAt})`,
         };
       }
       if (step.action === 'docker.update-resources' && snapshot.action === 'docker.update-resources') {
@@ -577,10 +577,10 @@ export function createDockerExecutor(
         ) {
           return {
             acted: false,
-            summary: `container ${step.container} was already ${running ? 'running' : 'stopped'}`,
+            summary: `container ${containerOf(step)} was already ${running ? 'running' : 'stopped'}`,
           };
         }
-        return { acted: true, summary: `${running ? 'started' : 'stopped'} container ${step.container}` };
+        return { acted: true, summary: `${running ? 'started' : 'stopped'} container ${containerOf(step)}` };
       }
       if (step.action === 'docker.scale' && snapshot.action === 'docker.scale')
         return applyScale(step, snapshot);
@@ -592,12 +592,12 @@ export function createDockerExecutor(
         if (!(await setConnected(snapshot, connect, []))) {
           return {
             acted: false,
-            summary: `container ${step.container} was already ${connect ? 'connected to' : 'disconnected from'} network ${step.network}`,
+            summary: `container ${containerOf(step)} was already ${connect ? 'connected to' : 'disconnected from'} network ${step.network}`,
           };
         }
         return {
           acted: true,
-          summary: `${connect ? 'connected' : 'disconnected'} container ${step.container} ${connect ? 'to' : 'from'} network ${step.network}`,
+          summary: `${connect ? 'connected' : 'disconnected'} container ${containerOf(step)} ${connect ? 'to' : 'from'} network ${step.network}`,
         };
       }
       throw mismatch(step, snapshot);
@@ -629,12 +629,12 @@ export function createDockerExecutor(
         ) {
           return {
             acted: false,
-            summary: `container ${step.container} was already ${snapshot.running ? 'running' : 'stopped'}`,
+            summary: `container ${containerOf(step)} was already ${snapshot.running ? 'running' : 'stopped'}`,
           };
         }
         return {
           acted: true,
-          summary: `${snapshot.running ? 'started' : 'stopped'} container ${step.container} again`,
+          summary: `${snapshot.running ? 'started' : 'stopped'} container ${containerOf(step)} again`,
         };
       }
       if (step.action === 'docker.scale' && snapshot.action === 'docker.scale')
@@ -647,15 +647,15 @@ export function createDockerExecutor(
         if (!(await setConnected(snapshot, snapshot.connected, snapshot.aliases))) {
           return {
             acted: false,
-            summary: `container ${step.container} was already ${snapshot.connected ? 'connected to' : 'disconnected from'} ${where}`,
+            summary: `container ${containerOf(step)} was already ${snapshot.connected ? 'connected to' : 'disconnected from'} ${where}`,
           };
         }
         const aliases = snapshot.aliases.length > 0 ? ` with aliases ${snapshot.aliases.join(', ')}` : '';
         return {
           acted: true,
           summary: snapshot.connected
-            ? `reconnected container ${step.container} to ${where}${aliases}`
-            : `disconnected container ${step.container} from ${where} again`,
+            ? `reconnected container ${containerOf(step)} to ${where}${aliases}`
+            : `disconnected container ${containerOf(step)} from ${where} again`,
         };
       }
       if (snapshot.action !== step.action) throw mismatch(step, snapshot);

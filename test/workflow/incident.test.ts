@@ -265,6 +265,8 @@ describe('incident workflow on a real Temporal server', () => {
   });
 
   it('when nobody answers and the final policy is abort, then the incident closes as aborted without acting', async () => {
+    // A plan is only offered for a container that exists and is in the runbook's scope.
+    await startTestContainer(docker, 'steadfast-test-nobody');
     const id = uniqueId('abort');
     const handle = await open(id, [
       makeAlert({ alertName: 'TestNobodyHome', labels: { job: 'web', container: 'steadfast-test-nobody' } }),
@@ -276,6 +278,7 @@ describe('incident workflow on a real Temporal server', () => {
   });
 
   it('when someone acknowledges, then escalation stops and the incident waits for their decision', async () => {
+    await startTestContainer(docker, 'steadfast-test-ack');
     const id = uniqueId('ack');
     const handle = await open(id, [
       makeAlert({ alertName: 'TestAcknowledged', labels: { job: 'web', container: 'steadfast-test-ack' } }),
@@ -307,6 +310,7 @@ describe('incident workflow on a real Temporal server', () => {
   });
 
   it('when someone acknowledges before approval opens, then escalation never starts', async () => {
+    await startTestContainer(docker, 'steadfast-test-early-ack');
     const id = uniqueId('early-ack');
     const handle = await open(id, [
       makeAlert({
@@ -325,6 +329,7 @@ describe('incident workflow on a real Temporal server', () => {
   });
 
   it('when an escalation channel is not set up, then the failure is noted and the chain still ends in its policy', async () => {
+    await startTestContainer(docker, 'steadfast-test-unreachable');
     const id = uniqueId('unreachable');
     const handle = await open(id, [
       makeAlert({
@@ -364,6 +369,7 @@ describe('incident workflow on a real Temporal server', () => {
   });
 
   it('when the alert resolves while awaiting approval, then the incident closes as resolved and nothing runs', async () => {
+    await startTestContainer(docker, 'steadfast-test-none');
     const id = uniqueId('resolved');
     const alert = makeAlert({
       alertName: 'TestServiceDown',
@@ -400,6 +406,7 @@ describe('incident workflow on a real Temporal server', () => {
   });
 
   it('when a noisy incident outgrows its history budget, then it continues as new and keeps its state', async () => {
+    await startTestContainer(docker, 'steadfast-test-noisy');
     const id = uniqueId('noisy');
     const first = makeAlert({
       alertName: 'TestServiceDown',
