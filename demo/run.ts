@@ -140,10 +140,13 @@ try {
   writeFileSync(TARGETS_FILE, `${JSON.stringify(targets, null, 2)}\n`);
   cleanups.push(() => rmSync(TARGETS_FILE, { force: true }));
 
+  // Alertmanager posts with the ingest-only token npm start made, never the operator's all-roles one.
+  const alertmanagerToken = join(dataDir, 'alertmanager-token');
+  await waitForFile(alertmanagerToken, 30_000);
   const daemons = await startLoopDaemons({
     targets,
     webhookUrl: `http://127.0.0.1:${apiPort}/api/v1/alertmanager`,
-    token,
+    token: readFileSync(alertmanagerToken, 'utf8').trim(),
     productPort: apiPort,
     prometheusPort,
     alertmanagerPort,
@@ -158,7 +161,7 @@ try {
       'the loop is running:',
       `  services      ${targets.map((t) => `${t.service} ${t.url} (container ${t.container})`).join(', ')}`,
       `  Prometheus    ${daemons.prometheus.url}   Alertmanager ${daemons.alertmanager.url}`,
-      `  API token     ${token}`,
+      `  API token     in ${join(dataDir, 'api-token')} (unless STEADFAST_API_TOKEN named one)`,
       'break something in another terminal:',
       '  npm run chaos -- crash checkout     (restarted unattended: low risk)',
       '  npm run chaos -- leak payments      (approve: curl -X POST -H "Authorization: Bearer <token>" http://127.0.0.1:8080/api/v1/incidents/<id>/approve)',
