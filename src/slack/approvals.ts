@@ -2,7 +2,7 @@ import { App, ExpressReceiver, LogLevel } from '@slack/bolt';
 import type { Router } from 'express';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Decision, RefusedDecision } from '../domain/incident.js';
+import type { Decision } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
 import { sendDecision } from '../incidents/decisions.js';
 import { slackMrkdwn } from '../notify/escape.js';
