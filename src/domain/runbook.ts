@@ -149,6 +149,12 @@ function missingScopes(actions: string[], scope: RunbookScope): { path: string[]
         'this runbook acts on Docker containers: say which in scope.docker (labels such as com.docker.compose.project, and/or name patterns)',
     });
   }
+  if (actions.some((a) => a.startsWith('docker.network-')) && !scope.docker?.networks) {
+    problems.push({
+      path: ['docker', 'networks'],
+      message: 'this runbook connects or disconnects networks: list the networks it may touch',
+    });
+  }
   const onDeployments = actions.some((a) => a.startsWith('k8s.') && !/^k8s\.(un)?cordon$/.test(a));
   if (onDeployments && !scope.kubernetes?.namespaces) {
     problems.push({

@@ -33,6 +33,8 @@ export const scopeSchema = z
         labels: selector.optional(),
         /** The container's name must match one of these (`*` for any run of characters). */
         names: z.array(namePattern).min(1).max(100).optional(),
+        /** Networks a container may be connected to or cut from (network actions need this). */
+        networks: z.array(namePattern).min(1).max(100).optional(),
       })
       .strict()
       .refine((d) => d.labels !== undefined || d.names !== undefined, {
@@ -69,7 +71,8 @@ export interface ContainerIdentity {
 
 /** What an action's target turned out to be, as its engine, API server or resolver reports it. */
 export type TargetIdentity =
-  | { kind: 'docker-container'; container: ContainerIdentity }
+  /** `network`: for network actions, the network as the engine resolves its name, ID or ID prefix. */
+  | { kind: 'docker-container'; container: ContainerIdentity; network?: { id: string; name: string } }
   /** The replicas of a Docker service, found by `label=service` alone, so that none is left unchecked. */
   | { kind: 'docker-service'; selector: string; replicas: ContainerIdentity[] }
   | {
@@ -214,8 +217,13 @@ export function scopeRefusal(
   switch (target.kind) {
     case 'none':
       return undefined;
-    case 'docker-container':
+    case 'docker-container': {
+      const network = target.network;
+      if (network && !scope.docker?.networks?.some((p) => globToRegExp(p).test(network.name))) {
+        return `network ${network.name} is outside the runbook's scope (networks ${scope.docker?.networks?.join(', ') ?? 'none named'})`;
+      }
       return checkContainer(target.container, scope.docker, protect);
+    }
     case 'docker-service': {
       if (target.replicas.length === 0) return `no container carries ${target.selector}`;
       for (const replica of target.replicas) {

@@ -474,7 +474,12 @@ export function createDockerExecutor(
           replicas: replicas.map(identityOf),
         };
       }
-      return { kind: 'docker-container', container: identityOf(await inspect(step.container)) };
+      const container = identityOf(await inspect(step.container));
+      if (step.action === 'docker.network-connect' || step.action === 'docker.network-disconnect') {
+        const { Id, Name } = await inspectNetwork(step.network);
+        return { kind: 'docker-container', container, network: { id: Id, name: Name } };
+      }
+      return { kind: 'docker-container', container };
     },
 
     /**

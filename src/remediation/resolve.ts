@@ -44,7 +44,9 @@ const isOnContainer = (step: ActionStep): step is Exclude<DockerStep, { action: 
 /** The step, rewritten to act on exactly the object its identity names. */
 function bind(step: ActionStep, identity: TargetIdentity, scope: RunbookScope): ActionStep {
   if (identity.kind === 'docker-container' && isOnContainer(step)) {
-    return { ...step, container: identity.container.id, containerName: identity.container.name };
+    const bound = { ...step, container: identity.container.id, containerName: identity.container.name };
+    // The network by the name the engine gave it (names are unique), not the ID prefix an alert may give.
+    return 'network' in bound && identity.network ? { ...bound, network: identity.network.name } : bound;
   }
   if (step.action === 'docker.scale') return { ...step, selector: { ...scope.docker?.labels } };
   if (

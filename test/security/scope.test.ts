@@ -165,3 +165,28 @@ describe('a runbook that acts says what it may touch', () => {
     ]);
   });
 });
+
+describe('network actions name the networks they may touch', () => {
+  const scope: RunbookScope = { docker: { labels: { team: 'shop' }, networks: ['shop-*'] } };
+  const onNetwork = (name: string): TargetIdentity => ({
+    kind: 'docker-container',
+    container: { id: ID, name: 'shop-web-1', labels: { team: 'shop' } },
+    network: { id: 'n'.repeat(64), name },
+  });
+
+  it('lets a listed network through and refuses any other, such as the host network', () => {
+    expect(scopeRefusal(onNetwork('shop-backend'), scope, NOTHING_PROTECTED)).toBeUndefined();
+    expect(scopeRefusal(onNetwork('host'), scope, NOTHING_PROTECTED)).toContain(
+      "network host is outside the runbook's scope (networks shop-*)",
+    );
+  });
+
+  it('refuses a runbook with network steps and no networks in its scope', () => {
+    expect(() =>
+      parseRunbook(
+        't.yaml',
+        'title: T\nmatch: { alertnames: [A] }\nrisk: low\nsteps:\n  - { action: docker.network-disconnect, container: web, network: shop }\nscope: { docker: { names: [web] } }\n',
+      ),
+    ).toThrow('scope.docker.networks');
+  });
+});
