@@ -8,7 +8,7 @@ import { guardStateQuery, guardWorkflowId } from '../../src/workflows/guard.js';
 import { alertsSignal, resolveUpdate } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { createTestContainer, startTestContainer, testDocker } from '../support/docker.js';
-import { makeAlert, resolvedAlert, startIncident, waitForState } from '../support/scenario.js';
+import { makeAlert, recordHistory, resolvedAlert, startIncident, waitForState } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 /**
@@ -107,6 +107,7 @@ describe('an alert cannot aim a runbook outside its scope', () => {
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     expect((await handle.result()).outcome).toBe('no-runbook');
     expect(await startedAt(database)).toBe(before);
+    await recordHistory(client, handle.workflowId, 'scope-refused');
   });
 
   it('a protected container is refused even when it carries every scope label', async () => {
@@ -158,6 +159,7 @@ describe('an alert cannot aim a runbook outside its scope', () => {
     const acting = incidents[settled.findIndex((s) => s.stage === 'verify')];
     await acting?.handle.signal(alertsSignal, [resolvedAlert(acting.alert)]);
     expect((await acting?.handle.result())?.outcome).toBe('verified');
+    if (acting) await recordHistory(client, acting.handle.workflowId, 'resolved-target-restart');
     expect(await startedAt(target)).toBe(after);
   });
 
