@@ -50,6 +50,12 @@ function setUpTokens(env) {
     env.STEADFAST_API_TOKEN = tokenIn(file);
     named.operator = ` in ${shown(file)}`;
     say(`no STEADFAST_API_TOKEN set: the API's token (every role) is in ${shown(file)}`);
+    // Medium and high-risk plans need a named approver; on a start with no configuration, the operator
+    // holding this token is the one.
+    if (!env.STEADFAST_APPROVERS) {
+      env.STEADFAST_APPROVERS = env.STEADFAST_API_IDENTITY || 'admin';
+      say(`no STEADFAST_APPROVERS set: ${env.STEADFAST_APPROVERS} (the token's identity) approves`);
+    }
   }
   if (!env.STEADFAST_TOKENS_FILE) {
     const file = join(dataDir, 'alertmanager-token');
