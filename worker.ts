@@ -1,6 +1,6 @@
 /**
  * Runs the incident worker alone (scale out by starting more on the same task queue).
- * Usage: tsx worker.ts — configured by the environment; see README.md. Its activities record most of
+ * Usage: tsx worker.ts — configured by the environment; see docs/configuration.md. Its activities record most of
  * the product's metrics, so it serves /metrics itself (STEADFAST_WORKER_METRICS_PORT, 0 for none).
  */
 import express from 'express';

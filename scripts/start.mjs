@@ -22,7 +22,7 @@ Settings come from the environment; the main ones:
   STEADFAST_TOKENS_FILE   tokens with roles (without it, Alertmanager gets an ingest-only token generated)
   TEMPORAL_ADDRESS        use this Temporal server  TEMPORAL_UI_PORT      dev server Web UI port (8233)
   PROMETHEUS_URL          Prometheus for triage     STEADFAST_DOCKER_SOCKET Docker API socket
-See README.md for all of them.
+See docs/configuration.md for all of them.
 `);
   process.exit(0);
 }

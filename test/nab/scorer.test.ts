@@ -384,13 +384,13 @@ describe('perfect detector', () => {
 });
 
 describe('optimised thresholds on the subset', () => {
-  /** Normalised scores at each detector's optimised threshold per profile (README: HTM 66.6 standard). */
+  /** Normalised scores at each detector's optimised threshold per profile (bench/README.md: HTM 66.6 standard). */
   const expected = {
     numenta: { standard: 66.586, reward_low_FP_rate: 60.805, reward_low_FN_rate: 71.057 },
     windowedGaussian: { standard: 21.971, reward_low_FP_rate: 4.87, reward_low_FN_rate: 29.799 },
   } as const;
 
-  it('numenta scores 66.6 ± 0.1 (standard), as the README says', () => {
+  it('numenta scores 66.6 ± 0.1 (standard), as bench/README.md says', () => {
     const opt = optimizeThreshold(detectors.numenta, profileNamed('standard'));
     expect(Math.abs(opt.normalizedScore - 66.6)).toBeLessThanOrEqual(0.1);
   });

@@ -46,7 +46,7 @@ export async function launchChromium(): Promise<RunningBrowser> {
 }
 
 /**
- * Where a screenshot goes: docs/ with STEADFAST_SCREENSHOTS=1 (to refresh the README's pictures),
+ * Where a screenshot goes: docs/ with STEADFAST_SCREENSHOTS=1 (to refresh the pictures the README and docs/operations.md show),
  * a temporary folder otherwise, so that a test run leaves the work tree as it was.
  */
 export function screenshotPath(name: string): string {
