@@ -1,91 +1,11 @@
 import type { GuardPolicy } from '../domain/incident.js';
-import { z } from 'zod';
-import { parseDuration } from '../domain/duration.js';
-import { DEFAULT_CORRELATION_LABELS } from '../domain/correlation.js';
-import { commaList, durationMs } from '../domain/schemas.js';
-import { notifyChannelsFromEnv, NotifySettingsError, type NotifyChannels } from '../notify/settings.js';
+import { notifyChannelsFrom, type NotifyChannels } from '../notify/settings.js';
 import { envSecret, type SecretRef } from '../secrets/reference.js';
 import { CodecKeyError, parseCodecKeys, type CodecKey } from '../temporal/codec.js';
-
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-const port = z.coerce.number().int().min(0).max(65_535);
-const optionalUrl = z.preprocess(
-  (v) => (v === '' ? undefined : v),
-  z.url({ protocol: /^https?$/ }).optional(),
-);
-const optional = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional());
-
-/** Every setting the product reads, from the environment, validated once at start. */
-const envSchema = z.object({
-  STEADFAST_API_HOST: z.string().default('127.0.0.1'),
-  STEADFAST_API_PORT: port.default(8080),
-  STEADFAST_WORKER_METRICS_PORT: port.default(9464),
-  STEADFAST_API_TOKEN: optional,
-  STEADFAST_API_IDENTITY: z.string().min(1).default('admin'),
-  STEADFAST_TOKENS_FILE: optional,
-  STEADFAST_MAX_BODY_BYTES: z.coerce.number().int().positive().default(1_048_576),
-  STEADFAST_PUBLIC_URL: optionalUrl,
-  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().default('default'),
-  TEMPORAL_TASK_QUEUE: z.string().default('steadfast-incidents'),
-  TEMPORAL_TLS: bool.default(false),
-  TEMPORAL_TLS_CERT: optional,
-  TEMPORAL_TLS_KEY: optional,
-  TEMPORAL_TLS_CA: optional,
-  TEMPORAL_API_KEY: optional,
-  TEMPORAL_UI_URL: optionalUrl,
-  PROMETHEUS_URL: optionalUrl,
-  STEADFAST_PROMETHEUS_URLS: commaList().pipe(z.array(z.url({ protocol: /^https?$/ }))),
-  STEADFAST_RUNBOOKS_DIR: z.string().default('runbooks'),
-  STEADFAST_REPORTS_DIR: z.string().min(1).default('data/reports'),
-  STEADFAST_APPROVERS: commaList(),
-  STEADFAST_CORRELATION_LABELS: commaList(DEFAULT_CORRELATION_LABELS.join(',')),
-  STEADFAST_DEBOUNCE: durationMs('5s'),
-  STEADFAST_DETECT_WINDOW: durationMs('1h'),
-  STEADFAST_DETECT_STEP: durationMs('15s'),
-  STEADFAST_DETECT_RECENT: durationMs('5m'),
-  STEADFAST_SEASONAL_OFFSETS: commaList('1d,2d,7d')
-    .refine((xs) => xs.every((x) => parseDuration(x) !== undefined), { message: 'durations such as 1d,7d' })
-    .transform((xs) => xs.map((x) => parseDuration(x) ?? 0)),
-  STEADFAST_ESCALATION_WEBHOOK_URL: optionalUrl,
-  STEADFAST_ESCALATION_WEBHOOK_URL_FILE: z.preprocess(
-    (v) => (v === '' ? undefined : v),
-    z.string().startsWith('/', 'an absolute path such as /run/secrets/escalation-webhook').optional(),
-  ),
-  STEADFAST_CODEC_KEYS: optional,
-  STEADFAST_DRY_RUN: bool.default(false),
-  STEADFAST_AUTO_APPROVE_LOW_RISK: bool.default(false),
-  STEADFAST_GUARD_COOLDOWN: durationMs('5m'),
-  STEADFAST_GUARD_MAX_ACTIONS: z.coerce.number().int().min(1).max(1000).default(3),
-  STEADFAST_GUARD_WINDOW: durationMs('1h'),
-  STEADFAST_GUARD_MAX_TARGETS: z.coerce.number().int().min(1).max(100).default(3),
-  STEADFAST_MAX_HISTORY_EVENTS: z.coerce.number().int().min(100).default(5000),
-  STEADFAST_DOCKER_SOCKET: z.string().default('/var/run/docker.sock'),
-  KUBECONFIG: optional,
-  SLACK_SIGNING_SECRET: optional,
-  SLACK_BOT_TOKEN: optional,
-  SLACK_APP_TOKEN: z.preprocess(
-    (v) => (v === '' ? undefined : v),
-    z
-      .string()
-      .startsWith(
-        'xapp-',
-        'an app-level token, which starts with xapp- (Basic Information → App-Level Tokens, scope connections:write)',
-      )
-      .optional(),
-  ),
-  SLACK_API_URL: optionalUrl,
-  SLACK_APPROVER_GROUPS: commaList(),
-  SLACK_CHANNEL: optional,
-  STEADFAST_WATCH_FILE: optional,
-  STEADFAST_WATCH_INTERVAL: durationMs('1m'),
-  STEADFAST_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info'),
-});
+import { envSchema, type Env } from './env.js';
 
 export interface Settings {
-  api: { host: string; port: number; maxBodyBytes: number; publicUrl?: string };
+  api: { host: string; port: number; maxBodyBytes: number };
   /** Where a worker started alone (worker.ts) serves /metrics; 0 serves none. */
   workerMetricsPort: number;
   auth: { token?: string; identity: string; tokensFile?: string };
@@ -150,7 +70,7 @@ export interface Settings {
   /** Watched queries (YAML); with it, a Schedule runs the watch workflow every watchIntervalMs. */
   watchFile?: string;
   watchIntervalMs: number;
-  logLevel: z.infer<typeof envSchema>['STEADFAST_LOG_LEVEL'];
+  logLevel: Env['STEADFAST_LOG_LEVEL'];
 }
 
 export class SettingsError extends Error {
@@ -165,14 +85,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
-  let notify: NotifyChannels;
-  try {
-    notify = notifyChannelsFromEnv(env);
-  } catch (err) {
-    if (err instanceof NotifySettingsError)
-      throw new SettingsError(`invalid configuration:\n  ${err.message}`);
-    throw err;
-  }
   let codecKeys: CodecKey[] | undefined;
   try {
     codecKeys = e.STEADFAST_CODEC_KEYS ? parseCodecKeys(e.STEADFAST_CODEC_KEYS) : undefined;
@@ -204,7 +116,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       host: e.STEADFAST_API_HOST,
       port: e.STEADFAST_API_PORT,
       maxBodyBytes: e.STEADFAST_MAX_BODY_BYTES,
-      ...(e.STEADFAST_PUBLIC_URL ? { publicUrl: e.STEADFAST_PUBLIC_URL } : {}),
     },
     auth: {
       token: e.STEADFAST_API_TOKEN,
@@ -220,7 +131,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       tlsKey: e.TEMPORAL_TLS_KEY,
       tlsCa: e.TEMPORAL_TLS_CA,
       apiKey: e.TEMPORAL_API_KEY,
-      uiUrl: e.TEMPORAL_UI_URL ?? 'http://127.0.0.1:8233',
+      uiUrl: e.TEMPORAL_UI_URL,
       ...(codecKeys ? { codecKeys } : {}),
     },
     prometheusUrl: e.PROMETHEUS_URL,
@@ -258,7 +169,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
           },
         }
       : {}),
-    notify,
+    notify: notifyChannelsFrom(e),
     watchFile: e.STEADFAST_WATCH_FILE,
     watchIntervalMs: e.STEADFAST_WATCH_INTERVAL,
     logLevel: e.STEADFAST_LOG_LEVEL,
