@@ -92,7 +92,8 @@ export function createLifecycleActivities(deps: { logger: Logger; metrics: Metri
       for (const a of state.approvals) metrics.approvals.inc({ decision: a.decision, via: a.via });
       for (const a of state.actions)
         metrics.remediationActions.inc({
-          action: a.description.split(' ')[0] ?? 'unknown',
+          // Records from before `action` was kept name it only in their description's first word.
+          action: a.action ?? a.description.split(' ')[0] ?? 'unknown',
           result: a.status,
         });
       const firstAction = seconds(state.milestones.opened, state.milestones.firstAction);

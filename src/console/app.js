@@ -6,8 +6,6 @@
 
 const TOKEN_KEY = 'steadfast.token';
 const POLL_MS = 2000;
-const STAGES = ['collect', 'detect', 'predict', 'recommend', 'approve', 'remediate', 'verify', 'closed'];
-const MEDIUM_SEVERITIES = new Set(['high', 'error', 'warning']);
 
 const main = document.getElementById('main');
 const who = document.getElementById('who');
@@ -68,14 +66,6 @@ async function apiJson(path, init) {
 }
 
 // ---- formatting ----
-
-/** The same rule as the reports (src/reports/risk.ts): the worse of severity and the runbook's risk. */
-function riskOf(severity, recommendation) {
-  const runbook = recommendation ? recommendation.risk : undefined;
-  if (severity === 'critical' || runbook === 'high') return 'critical';
-  if (MEDIUM_SEVERITIES.has(severity) || runbook === 'medium') return 'medium';
-  return 'low';
-}
 
 function riskLight(risk) {
   return h(
@@ -272,26 +262,27 @@ function showList() {
     const states = await Promise.all(
       open.incidents.slice(0, 25).map((i) =>
         apiJson(`/api/v1/incidents/${encodeURIComponent(i.incidentId)}`).then(
-          (r) => r.incident,
+          (r) => r,
           () => undefined,
         ),
       ),
     );
     const now = Date.now();
-    const row = (i, s) => [
-      riskLight(riskOf(i.severity, s ? s.recommendation : undefined)),
+    // The API derives the risk (src/domain/incident-view.ts): from the plan where the state is at hand.
+    const row = (i, r) => [
+      riskLight(r ? r.summary.risk : i.risk),
       h(
         'div',
         {},
         h(
           'a',
           { href: `#/incidents/${encodeURIComponent(i.incidentId)}`, class: 'title' },
-          s ? s.title : i.alertName || i.incidentId,
+          r ? r.incident.title : i.alertName || i.incidentId,
         ),
         h('div', { class: 'id' }, i.incidentId),
       ),
       i.service || '—',
-      chip(s ? s.stage : i.stage || '—', `stage-${s ? s.stage : i.stage}`),
+      chip(r ? r.incident.stage : i.stage || '—', `stage-${r ? r.incident.stage : i.stage}`),
       ago(now - Date.parse(i.openedAt)),
       i.outcome ? chip(i.outcome, `outcome-${i.outcome}`) : '',
     ];
@@ -315,26 +306,16 @@ function showList() {
 
 // ---- one incident ----
 
-function stageStrip(incident) {
-  const entered = new Map();
-  for (const t of incident.timeline) if (!entered.has(t.stage)) entered.set(t.stage, t.at);
-  const current = STAGES.indexOf(incident.stage);
-  return STAGES.map((stage, i) => {
-    const state =
-      stage === incident.stage && stage !== 'closed'
-        ? 'current'
-        : i <= current
-          ? entered.has(stage)
-            ? 'done'
-            : 'skipped'
-          : 'pending';
-    return h(
+/** The stages as the API derives them (src/domain/incident-view.ts stageStrip). */
+function stageStrip(strip) {
+  return strip.map(({ stage, status, enteredAt }) =>
+    h(
       'li',
-      { class: `stage ${state}`, 'data-stage': stage },
+      { class: `stage ${status}`, 'data-stage': stage },
       h('span', { class: 'stage-name' }, stage),
-      h('span', { class: 'stage-time' }, entered.has(stage) ? exactTime(entered.get(stage)).slice(11) : ''),
-    );
-  });
+      h('span', { class: 'stage-time' }, enteredAt ? exactTime(enteredAt).slice(11) : ''),
+    ),
+  );
 }
 
 function findings(incident) {
@@ -612,8 +593,8 @@ function showIncident(id) {
   };
 
   poll(async () => {
-    const { incident, temporalUrl } = await apiJson(`/api/v1/incidents/${encodeURIComponent(id)}`);
-    const risk = riskOf(incident.severity, incident.recommendation);
+    const { incident, summary, temporalUrl } = await apiJson(`/api/v1/incidents/${encodeURIComponent(id)}`);
+    const risk = summary.risk;
     const closedIn = incident.closedAt
       ? Date.parse(incident.closedAt) - Date.parse(incident.openedAt)
       : undefined;
@@ -640,11 +621,7 @@ function showIncident(id) {
     );
     temporalLink.setAttribute('href', temporalUrl);
 
-    const round = incident.round || 0;
-    const decided = incident.approvals.some(
-      (a) => (a.round || 0) === round && (a.decision === 'approved' || a.decision === 'rejected'),
-    );
-    const waiting = incident.stage === 'approve' && incident.recommendation && !decided;
+    const waiting = summary.awaitingDecision;
     const canApprove = me.roles.includes('approve');
     decisionBox.hidden = !waiting && !result.textContent;
     decisionTitle.replaceChildren(
@@ -655,7 +632,7 @@ function showIncident(id) {
     );
     approveButton.hidden = rejectButton.hidden = reason.hidden = !waiting || !canApprove;
 
-    stages.replaceChildren(...stageStrip(incident));
+    stages.replaceChildren(...stageStrip(summary.stages));
     findingsBox.replaceChildren(...findings(incident));
     recommendationBox.replaceChildren(recommendation(incident));
     approvalsBox.replaceChildren(approvals(incident));

@@ -162,6 +162,8 @@ export interface ApprovalRecord extends Decision {
 
 export interface ActionRecord {
   index: number;
+  /** The step's action (`docker.restart`); absent in records from before it was kept. */
+  action?: ActionStep['action'];
   description: string;
   status: 'running' | 'done' | 'failed' | 'refused' | 'rolled-back' | 'rollback-failed' | 'dry-run';
   /** The exact API calls the action makes (see previewAction). */

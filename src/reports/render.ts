@@ -4,7 +4,7 @@ import { formatValue } from '../domain/series.js';
 import { htmlText } from '../notify/escape.js';
 import type { ReportAssets } from './assets.js';
 import type { AuditHistory } from './history.js';
-import { riskOf } from './risk.js';
+import { riskOf } from '../domain/incident-view.js';
 
 export interface ReportInput {
   state: IncidentState;

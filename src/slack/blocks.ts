@@ -1,5 +1,6 @@
 import type { KnownBlock } from '@slack/types';
 import type { IncidentState, Outcome, Stage } from '../domain/incident.js';
+import { currentDecision } from '../domain/incident-view.js';
 import { clipEscaped, slackActor, slackMrkdwn, slackPlain, slackVerbatim } from '../notify/escape.js';
 import { APPROVE_ACTION, REJECT_ACTION } from './actions.js';
 
@@ -29,22 +30,6 @@ export interface IncidentView {
 }
 
 const cut = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max));
-
-/**
- * The decision of the current round, by the workflow's own rule: after a guard refusal the incident
- * is in round N and only decisions recorded for round N count (absent round: the first).
- */
-export function currentDecision(
-  state: Pick<IncidentState, 'approvals' | 'round'>,
-): { decision: 'approved' | 'rejected'; actor: string } | undefined {
-  const round = state.round ?? 0;
-  const found = state.approvals.find(
-    (a) => (a.round ?? 0) === round && (a.decision === 'approved' || a.decision === 'rejected'),
-  );
-  return found && (found.decision === 'approved' || found.decision === 'rejected')
-    ? { decision: found.decision, actor: found.actor }
-    : undefined;
-}
 
 export function incidentView(state: IncidentState): IncidentView {
   const plan = state.recommendation;

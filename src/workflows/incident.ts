@@ -37,6 +37,7 @@ import {
   resolveUpdate,
   stateQuery,
 } from './messages.js';
+import { currentDecision } from '../domain/incident-view.js';
 import { incidentView } from '../slack/blocks.js';
 import { keywordValue, SA } from './search-attributes.js';
 import { incidentClosed, incidentOpened } from './records.js';
@@ -118,10 +119,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
     upsertSearchAttributes([{ key: SA.stage, value: stage }]);
   };
   const round = (): number => state.round ?? 0;
-  const decision = (): ApprovalRecord | undefined =>
-    state.approvals.find(
-      (a) => (a.round ?? 0) === round() && (a.decision === 'approved' || a.decision === 'rejected'),
-    );
+  const decision = (): ApprovalRecord | undefined => currentDecision(state);
   const historyTooLong = (): boolean =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= input.maxHistoryEvents;
 
@@ -289,6 +287,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       const target = actionTarget(step);
       const record: ActionRecord = {
         index,
+        action: step.action,
         description: describeAction(step),
         status: 'running',
         startedAt: nowIso(),
@@ -511,6 +510,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
       plan.steps.forEach((step, index) => {
         state.actions.push({
           index,
+          action: step.action,
           description: describeAction(step),
           preview: previewAction(step),
           status: 'dry-run',

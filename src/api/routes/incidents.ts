@@ -2,6 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { STAGES } from '../../domain/incident.js';
+import { riskOf, summarize } from '../../domain/incident-view.js';
 import { sendDecision } from '../../incidents/decisions.js';
 import { type DecisionResult, INCIDENT_WORKFLOW_TYPE, stateQuery } from '../../workflows/messages.js';
 import { SA } from '../../workflows/search-attributes.js';
@@ -64,6 +65,8 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
           service: sa.get(SA.service) ?? null,
           alertName: sa.get(SA.alertName) ?? null,
           severity: sa.get(SA.severity) ?? null,
+          // Visibility holds no plan: the severity alone decides a listed incident's light.
+          risk: riskOf({ severity: sa.get(SA.severity) ?? '' }),
           stage: sa.get(SA.stage) ?? null,
           runbook: sa.get(SA.runbook) ?? null,
           outcome: sa.get(SA.outcome) ?? null,
@@ -82,7 +85,12 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
     const id = idSchema.safeParse(req.params['id']);
     if (!id.success) throw invalidInput('incident ID', id.error);
     const state = await bounded(() => client.workflow.getHandle(id.data).query(stateQuery));
-    res.json({ incident: stateWithoutSecrets(state), temporalUrl: deps.workflowUrl(id.data) });
+    res.json({
+      incident: stateWithoutSecrets(state),
+      // What every surface derives from the state (risk, pending decision, stages), derived once here.
+      summary: summarize(state),
+      temporalUrl: deps.workflowUrl(id.data),
+    });
   });
 
   for (const verb of ['approve', 'reject', 'acknowledge', 'resolve'] as const) {
