@@ -9,9 +9,12 @@ import { formatDuration, parseDuration } from '../domain/duration.js';
 import { DEFAULT_GUARDS } from '../domain/runbook.js';
 import { commaList, durationMs } from '../domain/schemas.js';
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** A yes/no switch; its default is written as configuration is, so the documentation shows it. */
+const flag = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .default(fallback)
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const port = z.coerce.number().int().min(0).max(65_535);
 const unsetIfEmpty = (v: unknown): unknown => (v === '' ? undefined : v);
 const unsetIfBlank = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
@@ -66,9 +69,9 @@ const temporal = {
     .string()
     .default('steadfast-incidents')
     .describe('The task queue the worker polls and the API starts workflows on.'),
-  TEMPORAL_TLS: bool
-    .default(false)
-    .describe('Connect with TLS (`true`, `1` or `yes`); on by itself when TEMPORAL_API_KEY is set.'),
+  TEMPORAL_TLS: flag('false').describe(
+    'Connect with TLS (`true`, `1` or `yes`); on by itself when TEMPORAL_API_KEY is set.',
+  ),
   TEMPORAL_TLS_CERT: optional.describe(
     "The client certificate's file, for mutual TLS (with TEMPORAL_TLS_KEY).",
   ),
@@ -131,10 +134,10 @@ const remediation = {
   STEADFAST_APPROVERS: commaList().describe(
     'Comma-separated identities allowed to approve any runbook (medium and high-risk plans need one).',
   ),
-  STEADFAST_AUTO_APPROVE_LOW_RISK: bool
-    .default(false)
-    .describe('Approve low-risk runbooks at once, by policy, without waiting for people (the demo does).'),
-  STEADFAST_DRY_RUN: bool.default(false).describe('Preview every remediation and change nothing.'),
+  STEADFAST_AUTO_APPROVE_LOW_RISK: flag('false').describe(
+    'Approve low-risk runbooks at once, by policy, without waiting for people (the demo does).',
+  ),
+  STEADFAST_DRY_RUN: flag('false').describe('Preview every remediation and change nothing.'),
   STEADFAST_GUARD_COOLDOWN: durationMs(durationText(DEFAULT_GUARDS.cooldownMs)).describe(
     'Guard for runbooks that set none: the least time between two actions on one target.',
   ),
