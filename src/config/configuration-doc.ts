@@ -13,9 +13,11 @@ interface Row {
 /** What a variable's schema says about itself, read as JSON Schema of the input it accepts. */
 function rowOf(name: string, schema: z.ZodType): Row {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
-  const fallback = json.default === undefined || json.default === '' ? undefined : String(json.default);
   if (!json.description) throw new Error(`${name} has no description in src/config/env.ts`);
-  return { name, default: fallback ?? '', description: json.description };
+  // Defaults are written as configuration is: text, or a number where the schema coerces one.
+  const fallback =
+    typeof json.default === 'string' || typeof json.default === 'number' ? `${json.default}` : '';
+  return { name, default: fallback, description: json.description };
 }
 
 // Markdown table cells: a pipe would end the cell, even inside a code span.
