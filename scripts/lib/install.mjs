@@ -10,9 +10,10 @@ export function ensureNodeModules() {
   const lock = join(root, 'package-lock.json');
   if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return;
   say('installing npm packages…');
-  // Not `npm ci`: a registry mirror without other platforms' optional packages (e.g. @swc/core's
-  // darwin builds) yields a lockfile that `npm ci` refuses, while `npm install` follows it as it is.
-  run('npm', ['install', '--no-audit', '--no-fund'], { cwd: root });
+  // `npm ci` installs exactly what the lockfile says and never rewrites it, so a fresh clone stays clean.
+  // The lockfile holds every platform's optional packages (e.g. @swc/core's darwin builds): after
+  // changing dependencies, run `npm install` where the registry serves them all, and commit the result.
+  run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root });
 }
 
 function installed(pkg) {
