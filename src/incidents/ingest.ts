@@ -4,9 +4,7 @@ import type { Alert } from '../domain/alert.js';
 import { jsonLength } from '../domain/utf8.js';
 import { correlate, type CorrelationLabels } from '../domain/correlation.js';
 import type { IncidentInput } from '../domain/incident.js';
-import { alertsSignal } from '../workflows/messages.js';
-import type { incidentWorkflow } from '../workflows/incident.js';
-import { INCIDENT_WORKFLOW_TYPE } from '../workflows/messages.js';
+import { alertsSignal, INCIDENT_WORKFLOW_TYPE, type IncidentWorkflow } from '../workflows/messages.js';
 
 export interface IngestConfig {
   taskQueue: string;
@@ -99,7 +97,7 @@ export async function ingestGroup(
       ...(config.announceChannel ? { announce: { channel: config.announceChannel } } : {}),
     };
     await client.withDeadline(deadline, () =>
-      client.workflow.signalWithStart<typeof incidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, {
+      client.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, {
         workflowId: incidentId,
         taskQueue: config.taskQueue,
         args: [input],

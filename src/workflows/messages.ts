@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Alert } from '../domain/alert.js';
-import type { Decision, IncidentState, RefusedDecision, Stage } from '../domain/incident.js';
+import type { Decision, IncidentInput, IncidentState, RefusedDecision, Stage } from '../domain/incident.js';
 
 /** The incident workflow's messages, declared once for the workflow and its clients. */
 
@@ -36,6 +36,11 @@ export const acknowledgeUpdate = defineUpdate<DecisionResult, [Decision]>('ackno
 export const resolveUpdate = defineUpdate<DecisionResult, [Decision]>('resolve');
 
 export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
+/**
+ * The incident workflow's signature, for clients: declared here so that starting one does not import
+ * the workflow, whose activity types reach back to the clients (test/design checks that they agree).
+ */
+export type IncidentWorkflow = (input: IncidentInput) => Promise<IncidentState>;
 
 /** ApplicationFailure types an update can be refused with; clients branch on these. */
 export const REFUSAL = {
