@@ -6,6 +6,7 @@ import { signalBatches } from '../../src/incidents/ingest.js';
 import { incidentClosed, incidentOpened } from '../../src/workflows/records.js';
 import { keywordValue, SEARCH_ATTRIBUTE_VALUE_BYTES } from '../../src/workflows/search-attributes.js';
 import { appendNote, TIMELINE_BOUNDS } from '../../src/workflows/timeline.js';
+import { incidentState } from '../support/incident.js';
 
 /** Texts where characters, UTF-16 units and bytes all differ: accents, €, emoji, control characters, lone surrogates. */
 const SAMPLES = [
@@ -77,25 +78,8 @@ describe('keywordValue', () => {
   });
 });
 
-function state(): IncidentState {
-  return {
-    incidentId: 'incident-x',
-    correlationKey: 'alertname="X"',
-    title: 'X',
-    service: 'svc',
-    alertName: 'X',
-    severity: 'warning',
-    stage: 'collect',
-    openedAt: '2024-05-01T10:00:00.000Z',
-    alerts: [],
-    duplicatesDropped: 0,
-    approvals: [],
-    escalationLevel: 0,
-    actions: [],
-    timeline: [],
-    milestones: {},
-  };
-}
+const state = (): IncidentState =>
+  incidentState({ incidentId: 'incident-x', title: 'X', service: 'svc', alertName: 'X' });
 
 const entry = (event: string, message: string): TimelineEntry => ({
   at: '2024-05-01T10:00:00.000Z',

@@ -9,27 +9,9 @@ import {
   firstFiring,
   ledgerKey,
 } from '../../src/workflows/alerts.js';
+import { incidentState } from '../support/incident.js';
 
-function newState(overrides: Partial<IncidentState> = {}): IncidentState {
-  return {
-    incidentId: 'incident-ServiceDown.checkout-0123456789',
-    correlationKey: 'alertname=ServiceDown,service=checkout',
-    title: 'ServiceDown on checkout',
-    service: 'checkout',
-    alertName: 'ServiceDown',
-    severity: 'warning',
-    stage: 'collect',
-    openedAt: '2024-05-01T10:00:00.000Z',
-    alerts: [],
-    duplicatesDropped: 0,
-    approvals: [],
-    escalationLevel: 0,
-    actions: [],
-    timeline: [],
-    milestones: {},
-    ...overrides,
-  };
-}
+const newState = incidentState;
 
 function alert(overrides: Partial<Alert> = {}): Alert {
   const fingerprint = overrides.fingerprint ?? 'fp-1';

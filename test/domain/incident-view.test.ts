@@ -7,6 +7,7 @@ import {
   stageStrip,
   summarize,
 } from '../../src/domain/incident-view.js';
+import { incidentState } from '../support/incident.js';
 
 const plan = { title: 'Restart', risk: 'low' } as Recommendation;
 const approved: ApprovalRecord = {
@@ -16,27 +17,8 @@ const approved: ApprovalRecord = {
   at: '2026-11-30T00:00:01Z',
 };
 
-function state(over: Partial<IncidentState>): IncidentState {
-  return {
-    incidentId: 'i',
-    correlationKey: 'k',
-    title: 't',
-    service: 's',
-    alertName: 'A',
-    severity: 'info',
-    stage: 'approve',
-    openedAt: '2026-11-30T00:00:00Z',
-    alerts: [],
-    duplicatesDropped: 0,
-    approvals: [],
-    escalationLevel: 0,
-    actions: [],
-    timeline: [],
-    milestones: {},
-    recommendation: plan,
-    ...over,
-  };
-}
+const state = (over: Partial<IncidentState>): IncidentState =>
+  incidentState({ stage: 'approve', recommendation: plan, ...over });
 
 describe('the incident view every surface reads', () => {
   it('a plan waits for a decision until someone approves in the current round', () => {

@@ -3,26 +3,16 @@ import { describe, expect, it } from 'vitest';
 import type { ApprovalRecord, IncidentState } from '../../src/domain/incident.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../src/slack/actions.js';
 import { fallbackText, incidentBlocks, incidentView, statusLine } from '../../src/slack/blocks.js';
+import { incidentState } from '../support/incident.js';
 
 const ATTACK = '<!channel> <https://evil.example|Approve> @everyone';
 
 function state(overrides: Partial<IncidentState> = {}): IncidentState {
-  return {
-    incidentId: 'incident-web-0123456789',
-    correlationKey: 'service="web"',
+  return incidentState({
     title: 'Checkout down',
     service: 'web',
-    alertName: 'ServiceDown',
     severity: 'critical',
     stage: 'approve',
-    openedAt: '2025-01-01T00:00:00.000Z',
-    alerts: [],
-    duplicatesDropped: 0,
-    approvals: [],
-    escalationLevel: 0,
-    actions: [],
-    timeline: [],
-    milestones: {},
     recommendation: {
       runbookId: 'restart',
       title: 'Restart the container',
@@ -35,7 +25,7 @@ function state(overrides: Partial<IncidentState> = {}): IncidentState {
       dryRun: false,
     },
     ...overrides,
-  };
+  });
 }
 
 const approved = (round?: number): ApprovalRecord => ({
