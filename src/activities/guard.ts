@@ -1,13 +1,12 @@
 import { activityInfo } from '@temporalio/activity';
-import { WithStartWorkflowOperation, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ReserveRequest, ReserveResult } from '../guards/policy.js';
-import { guardWorkflowId, remediationGuardWorkflow, reserveUpdate } from '../workflows/guard.js';
+import { guardClient } from '../incidents/guard.js';
 
 /**
- * Asks the remediation guard for leave to act on a target. Update-with-start creates the guard the
- * first time it is needed, and the guard decides requests one at a time (see remediationGuardWorkflow).
- * A retried activity sends the same step key and gets the same answer.
+ * Asks the remediation guard for leave to act on a target. The guard decides requests one at a time
+ * (see remediationGuardWorkflow); a retried activity sends the same step key and gets the same answer.
  */
 export function createGuardActivities(deps: { temporal?: Client }) {
   return {
@@ -19,16 +18,8 @@ export function createGuardActivities(deps: { temporal?: Client }) {
           nonRetryable: true,
         });
       }
-      return deps.temporal.workflow.executeUpdateWithStart(reserveUpdate, {
-        args: [request],
-        startWorkflowOperation: new WithStartWorkflowOperation(remediationGuardWorkflow, {
-          // The guard runs on the worker that runs the incidents, whose queue this activity is on.
-          workflowId: guardWorkflowId(activityInfo().taskQueue),
-          taskQueue: activityInfo().taskQueue,
-          args: [],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
-      });
+      // The guard runs on the worker that runs the incidents, whose queue this activity is on.
+      return guardClient(deps.temporal, activityInfo().taskQueue).reserve(request);
     },
   };
 }

@@ -1,39 +1,30 @@
 import type { Client } from '@temporalio/client';
 import type { OutcomeRecord } from '../domain/ranking.js';
-import { INCIDENT_WORKFLOW_TYPE } from '../workflows/messages.js';
-import { SA } from '../workflows/search-attributes.js';
+import { countIncidents, incidentFilterSchema, type IncidentFilter } from '../incidents/list.js';
 
 /** Where a runbook's past results come from. */
 export interface OutcomeHistory {
   record(runbookId: string, alertName: string, service: string): Promise<OutcomeRecord>;
 }
 
-// Values are quoted into a visibility query: only letters, digits and plain punctuation are looked up.
-const QUOTABLE = /^[\p{L}\p{N} _.:/@+,()=-]{1,256}$/u;
-
 /**
  * Past outcomes counted from Temporal visibility over the closed incidents' search attributes: the
  * incidents themselves are the record, so nothing else has to be stored or kept in sync.
  */
 export function visibilityOutcomes(client: Client): OutcomeHistory {
-  const count = async (clauses: string[]): Promise<number> =>
-    Number((await client.workflow.count(clauses.join(' AND '))).count);
+  const tally = async (filter: IncidentFilter): Promise<[number, number]> =>
+    Promise.all([
+      countIncidents(client, { ...filter, outcome: 'verified' }),
+      countIncidents(client, { ...filter, outcome: 'failed' }),
+    ]);
   return {
     async record(runbookId, alertName, service) {
-      if (![runbookId, alertName, service].every((v) => QUOTABLE.test(v))) {
+      const base = { runbook: runbookId, alertName };
+      // A value that cannot be looked up (see filterValue) has no history rather than failing triage.
+      if (!incidentFilterSchema.safeParse({ ...base, service }).success) {
         return { successes: 0, failures: 0, scope: 'alert' };
       }
-      const base = [
-        `WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`,
-        `${SA.runbook.name} = '${runbookId}'`,
-        `${SA.alertName.name} = '${alertName}'`,
-      ];
-      const tally = async (clauses: string[]): Promise<[number, number]> =>
-        Promise.all([
-          count([...clauses, `${SA.outcome.name} = 'verified'`]),
-          count([...clauses, `${SA.outcome.name} = 'failed'`]),
-        ]);
-      const [s, f] = await tally([...base, `${SA.service.name} = '${service}'`]);
+      const [s, f] = await tally({ ...base, service });
       if (s + f > 0) return { successes: s, failures: f, scope: 'alert-and-service' };
       const [sa, fa] = await tally(base);
       return { successes: sa, failures: fa, scope: 'alert' };

@@ -1,25 +1,19 @@
 import { Router, type RequestHandler } from 'express';
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { STAGES } from '../../domain/incident.js';
-import { riskOf, summarize } from '../../domain/incident-view.js';
+import { summarize } from '../../domain/incident-view.js';
 import { sendDecision } from '../../incidents/decisions.js';
-import { type DecisionResult, INCIDENT_WORKFLOW_TYPE, stateQuery } from '../../workflows/messages.js';
-import { SA } from '../../workflows/search-attributes.js';
+import { incidentFilterSchema, listIncidents } from '../../incidents/list.js';
+import { type DecisionResult, stateQuery } from '../../workflows/messages.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { fromTemporal, HttpError, invalidInput } from '../errors.js';
 import { stateWithoutSecrets } from '../../secrets/plan.js';
 
-const keyword = z.string().regex(/^[A-Za-z0-9_.:/-]{1,200}$/, 'letters, digits and _ . : / -');
-const listQuerySchema = z
-  .object({
-    status: z.enum(['open', 'closed']).optional(),
-    service: keyword.optional(),
-    severity: keyword.optional(),
-    stage: z.enum(STAGES).optional(),
-    limit: z.coerce.number().int().min(1).max(500).default(50),
-  })
+// The API offers the filters people look incidents up by; the values follow the one rule in list.ts.
+const listQuerySchema = incidentFilterSchema
+  .pick({ status: true, service: true, severity: true, stage: true })
+  .extend({ limit: z.coerce.number().int().min(1).max(500).default(50) })
   .strict();
 const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'an incident ID');
 const decisionSchema = z
@@ -45,40 +39,9 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
   router.get('/incidents', requireRole(deps.tokens, 'read'), async (req, res) => {
     const parsed = listQuerySchema.safeParse(req.query);
     if (!parsed.success) throw invalidInput('filter', parsed.error);
-    const f = parsed.data;
-    // Values are restricted to a safe alphabet above, so they can be quoted into the visibility query.
-    const clauses = [`WorkflowType = '${INCIDENT_WORKFLOW_TYPE}'`];
-    if (f.status === 'open') clauses.push(`ExecutionStatus = 'Running'`);
-    if (f.status === 'closed') clauses.push(`ExecutionStatus != 'Running'`);
-    if (f.service) clauses.push(`${SA.service.name} = '${f.service}'`);
-    if (f.severity) clauses.push(`${SA.severity.name} = '${f.severity}'`);
-    if (f.stage) clauses.push(`${SA.stage.name} = '${f.stage}'`);
-    const incidents = await bounded(async () => {
-      const out = [];
-      for await (const wf of client.workflow.list({ query: clauses.join(' AND '), pageSize: f.limit })) {
-        const sa = wf.typedSearchAttributes;
-        out.push({
-          incidentId: wf.workflowId,
-          runId: wf.runId,
-          status: wf.status.name === 'RUNNING' ? 'open' : 'closed',
-          executionStatus: wf.status.name,
-          service: sa.get(SA.service) ?? null,
-          alertName: sa.get(SA.alertName) ?? null,
-          severity: sa.get(SA.severity) ?? null,
-          // Visibility holds no plan: the severity alone decides a listed incident's light.
-          risk: riskOf({ severity: sa.get(SA.severity) ?? '' }),
-          stage: sa.get(SA.stage) ?? null,
-          runbook: sa.get(SA.runbook) ?? null,
-          outcome: sa.get(SA.outcome) ?? null,
-          openedAt: wf.startTime.toISOString(),
-          closedAt: wf.closeTime?.toISOString() ?? null,
-          temporalUrl: deps.workflowUrl(wf.workflowId),
-        });
-        if (out.length >= f.limit) break;
-      }
-      return out;
-    });
-    res.json({ incidents });
+    const { limit, ...filter } = parsed.data;
+    const listed = await bounded(() => listIncidents(client, filter, limit));
+    res.json({ incidents: listed.map((i) => ({ ...i, temporalUrl: deps.workflowUrl(i.incidentId) })) });
   });
 
   router.get('/incidents/:id', requireRole(deps.tokens, 'read'), async (req, res) => {

@@ -1,14 +1,8 @@
 import { Router, type RequestHandler } from 'express';
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import {
-  guardStateQuery,
-  guardWorkflowId,
-  pauseUpdate,
-  remediationGuardWorkflow,
-  resumeUpdate,
-  type GuardState,
-} from '../../workflows/guard.js';
+import { guardClient } from '../../incidents/guard.js';
+import type { GuardState } from '../../workflows/guard.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { invalidInput } from '../errors.js';
 
@@ -45,55 +39,25 @@ function view(state: GuardState): unknown {
  */
 export function remediationRoutes(deps: RemediationRoutesDeps): Router {
   const router = Router();
-  const { client } = deps;
-  const workflowId = guardWorkflowId(deps.taskQueue);
+  const guard = guardClient(deps.client, deps.taskQueue);
   const bounded = <T>(fn: () => Promise<T>): Promise<T> =>
-    client.withDeadline(Date.now() + deps.temporalTimeoutMs, fn);
-  // The guard starts on first use; pausing before any remediation ever ran must work too.
-  const withGuard = (): WithStartWorkflowOperation<typeof remediationGuardWorkflow> =>
-    new WithStartWorkflowOperation(remediationGuardWorkflow, {
-      workflowId,
-      taskQueue: deps.taskQueue,
-      args: [],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+    deps.client.withDeadline(Date.now() + deps.temporalTimeoutMs, fn);
 
   router.get('/remediation/guard', requireRole(deps.tokens, 'read'), async (_req, res) => {
-    const state = await bounded(() =>
-      client.workflow
-        .getHandle(workflowId)
-        .query(guardStateQuery)
-        .catch((err: unknown) => {
-          // No remediation has run yet: nothing recorded, nothing paused.
-          if (err instanceof WorkflowNotFoundError) return { reservations: [] } satisfies GuardState;
-          throw err;
-        }),
-    );
-    res.json({ guard: view(state) });
+    res.json({ guard: view(await bounded(() => guard.state())) });
   });
 
   router.post('/remediation/pause', requireRole(deps.tokens, 'approve'), deps.json, async (req, res) => {
     const body = pauseSchema.safeParse(req.body ?? {});
     if (!body.success) throw invalidInput('pause request', body.error);
     const actor = principalOf(res).identity;
-    const state = await bounded(() =>
-      client.workflow.executeUpdateWithStart(pauseUpdate, {
-        args: [{ actor, reason: body.data.reason }],
-        startWorkflowOperation: withGuard(),
-      }),
-    );
+    const state = await bounded(() => guard.pause({ actor, reason: body.data.reason }));
     res.json({ guard: view(state) });
   });
 
   router.post('/remediation/resume', requireRole(deps.tokens, 'approve'), deps.json, async (_req, res) => {
     const actor = principalOf(res).identity;
-    const state = await bounded(() =>
-      client.workflow.executeUpdateWithStart(resumeUpdate, {
-        args: [{ actor }],
-        startWorkflowOperation: withGuard(),
-      }),
-    );
-    res.json({ guard: view(state) });
+    res.json({ guard: view(await bounded(() => guard.resume(actor))) });
   });
 
   return router;

@@ -1,23 +1,15 @@
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
-import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import type { Logger } from '../../lib/logger.js';
-import { buildReport, loadReport } from '../../reports/index.js';
-import { stateQuery } from '../../workflows/messages.js';
+import { incidentReport, type ReportDeps } from '../../incidents/report.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { invalidInput } from '../errors.js';
 
 const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'an incident ID');
 const reportQuerySchema = z.object({ download: z.enum(['0', '1']).optional() }).strict();
 
-export interface ReportRoutesDeps {
-  client: Client;
+export interface ReportRoutesDeps extends ReportDeps {
   tokens: TokenStore;
-  logger: Logger;
-  temporalTimeoutMs: number;
-  reportsDir: string;
-  workflowUrl: (id: string) => string;
 }
 
 /**
@@ -45,7 +37,6 @@ function reportPolicy(html: string): string {
 
 export function reportRoutes(deps: ReportRoutesDeps): Router {
   const router = Router();
-  const { client } = deps;
 
   /** Who the token is: the console shows it and offers decisions only to the approve role. */
   router.get('/me', requireRole(deps.tokens, 'read'), (_req, res) => {
@@ -58,29 +49,7 @@ export function reportRoutes(deps: ReportRoutesDeps): Router {
     if (!id.success) throw invalidInput('incident ID', id.error);
     const query = reportQuerySchema.safeParse(req.query);
     if (!query.success) throw invalidInput('report options', query.error);
-    let html: string;
-    let source: 'temporal' | 'archive';
-    try {
-      html = await client.withDeadline(Date.now() + deps.temporalTimeoutMs, async () =>
-        buildReport({
-          state: await client.workflow.getHandle(id.data).query(stateQuery),
-          temporal: client,
-          workflowUrl: deps.workflowUrl(id.data),
-        }),
-      );
-      source = 'temporal';
-    } catch (err) {
-      // Temporal deletes histories after the namespace's retention, and may be down: the report
-      // written when the incident closed is then the record.
-      const saved = await loadReport(deps.reportsDir, id.data);
-      if (saved === undefined) throw err;
-      deps.logger.info(
-        { event: 'report.from-archive', incidentId: id.data, err },
-        `incident ${id.data}: report served from ${deps.reportsDir}`,
-      );
-      html = saved;
-      source = 'archive';
-    }
+    const { html, source } = await incidentReport(deps, id.data);
     res.set({
       'Content-Type': 'text/html; charset=utf-8',
       'Content-Security-Policy': reportPolicy(html),
