@@ -1,0 +1,184 @@
+import { condition, patched, proxyActivities } from '@temporalio/workflow';
+import type { IncidentActivities } from '../../activities/index.js';
+import type { EscalationPlan, Recommendation } from '../../domain/incident.js';
+import { currentDecision, type Decided } from '../../domain/incident-view.js';
+import { incidentView } from '../../slack/blocks.js';
+import { ANNOUNCEMENTS, RECORDS } from './activities.js';
+import { enter, errorMessage, historyTooLong, note, round, settled, tell, type Incident } from './context.js';
+import { decide } from './handlers.js';
+import { rollOver } from './lifecycle.js';
+
+const announcements = proxyActivities<Pick<IncidentActivities, 'announceIncident'>>(ANNOUNCEMENTS);
+const records = proxyActivities<Pick<IncidentActivities, 'notifyEscalation'>>(RECORDS);
+
+/** How waiting for a decision on the plan ended. */
+export type DecisionWait =
+  /** Approved or rejected, by a person or by the final policy. */
+  | { kind: 'decided'; decision: Decided }
+  /** Resolved by a person, or by its alerts, before anyone decided. */
+  | { kind: 'settled' }
+  /** Nobody decided, and the final policy is to abort. */
+  | { kind: 'aborted'; message: string };
+
+/**
+ * 5. approve: waits for the current round's decision, escalating level by level while nobody answers.
+ * A decision taken already (in this run or a run before it) is the answer at once.
+ */
+export async function awaitDecision(incident: Incident, plan: Recommendation): Promise<DecisionWait> {
+  const { state } = incident;
+  const prior = currentDecision(state);
+  if (prior) return decided(incident, prior);
+  if (state.stage !== 'approve') await openApproval(incident, plan);
+  // A plan that approves itself at once (low risk, auto-approval configured) skips the timer, whose
+  // resolution on a server is about a second: that second would be most of the time to act.
+  const immediate = round(incident) === 0 && plan.risk === 'low' && approvesAtOnce(plan.escalation);
+  if (immediate && !currentDecision(state) && !settled(incident) && patched('immediate-auto-approve')) {
+    decide(incident, 'approved', {
+      actor: 'policy:auto-approve',
+      via: 'policy',
+      reason: 'low-risk runbook; auto-approval is configured',
+    });
+  }
+  const aborted = await escalateUntilAnswered(incident, plan);
+  if (aborted) return aborted;
+  if (incident.resolvedBy) return { kind: 'settled' };
+  const decision = currentDecision(state);
+  // Without a decision the wait ended because every alert resolved.
+  return decision ? decided(incident, decision) : { kind: 'settled' };
+}
+
+const approvesAtOnce = (escalation: EscalationPlan): boolean =>
+  escalation.timeoutMs === 0 && escalation.levels.length === 0 && escalation.finalPolicy === 'auto-approve';
+
+/** The decision goes to Slack, in the words of its timeline entry. */
+async function decided(incident: Incident, decision: Decided): Promise<DecisionWait> {
+  const entry = incident.state.timeline.find((t) => t.event === decision.decision);
+  await tell(incident, entry?.message ?? decision.decision);
+  return { kind: 'decided', decision };
+}
+
+/** Enters the stage, sets the escalation clock and posts the incident's Slack message. */
+async function openApproval(incident: Incident, plan: Recommendation): Promise<void> {
+  const { input, state } = incident;
+  enter(incident, 'approve');
+  // Someone who acknowledged early owns the incident: no escalation clock for them.
+  if (!state.approvals.some((a) => a.decision === 'acknowledged')) {
+    // After a refusal the chain starts at once: people must hear that the automation stopped.
+    const wait = round(incident) > 0 && plan.escalation.levels.length > 0 ? 0 : plan.escalation.timeoutMs;
+    state.nextEscalationAt = new Date(Date.now() + wait).toISOString();
+  }
+  note(
+    incident,
+    'awaiting-approval',
+    round(incident) > 0
+      ? `waiting for a person to approve "${plan.title}" again or resolve the incident, after a guard refused an action`
+      : `waiting for approval of "${plan.title}" (${plan.risk} risk)`,
+  );
+  const channel = plan.slack?.channel ?? input.announce?.channel;
+  // Workflow code from before runbooks named channels posted nothing without SLACK_CHANNEL, even
+  // when a newer worker's plan named one: the patch keeps such histories replaying as they ran.
+  if (channel && !state.announcement && (input.announce || patched('runbook-slack-channel'))) {
+    try {
+      state.announcement = await announcements.announceIncident({ view: incidentView(state), channel });
+    } catch (err) {
+      note(incident, 'announcement-failed', `the Slack message could not be posted: ${errorMessage(err)}`);
+    }
+  }
+}
+
+/**
+ * Waits for a decision or a resolution, escalating whenever the clock runs out; at the end of the chain
+ * the final policy approves or aborts. Answers only when the policy aborts.
+ */
+async function escalateUntilAnswered(
+  incident: Incident,
+  plan: Recommendation,
+): Promise<Extract<DecisionWait, { kind: 'aborted' }> | undefined> {
+  const { state } = incident;
+  for (;;) {
+    const planned = state.nextEscalationAt;
+    const deadline = planned ? Date.parse(planned) - Date.now() : undefined;
+    // An acknowledgement changes the plan (no more escalation), so it wakes the wait too.
+    const ready = (): boolean =>
+      currentDecision(state) !== undefined ||
+      settled(incident) ||
+      historyTooLong(incident) ||
+      state.nextEscalationAt !== planned;
+    const answered =
+      deadline === undefined ? (await condition(ready), true) : await condition(ready, Math.max(deadline, 1));
+    if (currentDecision(state) || settled(incident)) return undefined;
+    if (answered && historyTooLong(incident)) await rollOver(incident);
+    if (answered) continue;
+    const level = plan.escalation.levels[state.escalationLevel];
+    if (level) {
+      await escalate(incident, plan, level);
+      continue;
+    }
+    // A refusal by a guard is never approved by policy: only a person may retry past a guard.
+    if (plan.escalation.finalPolicy === 'auto-approve' && plan.risk === 'low' && round(incident) === 0) {
+      decide(incident, 'approved', {
+        actor: 'policy:auto-approve',
+        via: 'policy',
+        reason: 'nobody answered; low-risk runbook',
+      });
+      return undefined;
+    }
+    return {
+      kind: 'aborted',
+      message:
+        round(incident) > 0
+          ? 'nobody took over after a guard refused an action; the final policy is to abort'
+          : 'nobody approved in time; the final policy is to abort',
+    };
+  }
+}
+
+/** Tells the next level of the chain, and sets the clock for the one after it. */
+async function escalate(
+  incident: Incident,
+  plan: Recommendation,
+  level: EscalationPlan['levels'][number],
+): Promise<void> {
+  const { state } = incident;
+  state.escalationLevel++;
+  state.nextEscalationAt = new Date(Date.now() + level.waitMs).toISOString();
+  note(incident, 'escalated', `no decision yet: escalated to level ${state.escalationLevel}`);
+  await tell(incident, `No decision yet: escalated to level ${state.escalationLevel}.`);
+  try {
+    await records.notifyEscalation({
+      incidentId: state.incidentId,
+      level: state.escalationLevel,
+      targets: level.notify,
+      title: state.title,
+      service: state.service,
+      severity: state.severity,
+      recommendation: state.guardRefusal
+        ? `A guard stopped the remediation: ${state.guardRefusal}. ${plan.explanation}`
+        : plan.explanation,
+    });
+  } catch (err) {
+    // A channel that cannot be reached must not end the incident: the chain goes on to its next level.
+    note(
+      incident,
+      'escalation-failed',
+      `level ${state.escalationLevel} could not be notified: ${errorMessage(err)}`,
+    );
+  }
+}
+
+/**
+ * A guard refused an action: the incident goes back to people in a new round, in which the earlier
+ * approval no longer counts.
+ */
+export async function handBackToPeople(incident: Incident, reason: string): Promise<void> {
+  const { state } = incident;
+  state.round = round(incident) + 1;
+  state.guardRefusal = reason;
+  state.escalationLevel = 0;
+  note(
+    incident,
+    'handed-to-people',
+    `a guard refused an action, so the incident waits for a person: ${reason}`,
+  );
+  await tell(incident, `A guard refused an action: ${reason}. Approve again to retry, or resolve.`);
+}

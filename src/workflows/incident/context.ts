@@ -1,0 +1,95 @@
+import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { IncidentActivities } from '../../activities/index.js';
+import type { Decision, IncidentInput, IncidentState, Stage } from '../../domain/incident.js';
+import { incidentView } from '../../slack/blocks.js';
+import { allResolved } from '../alerts.js';
+import { SA } from '../search-attributes.js';
+import { appendNote } from '../timeline.js';
+import { ANNOUNCEMENTS } from './activities.js';
+
+const announcements = proxyActivities<Pick<IncidentActivities, 'updateAnnouncement'>>(ANNOUNCEMENTS);
+
+/**
+ * One run of the incident workflow: its input, the state it carries (and answers queries with), and
+ * who resolved it by hand. Every part of the workflow receives it and changes the state through it.
+ */
+export interface Incident {
+  readonly input: IncidentInput;
+  readonly state: IncidentState;
+  /** Set by the `resolve` update; the incident closes at its next safe point. */
+  resolvedBy: Decision | undefined;
+}
+
+export const nowIso = (): string => new Date().toISOString();
+
+export function openIncident(input: IncidentInput): Incident {
+  return { input, state: input.carried ?? initialState(input), resolvedBy: undefined };
+}
+
+function initialState(input: IncidentInput): IncidentState {
+  return {
+    incidentId: input.incidentId,
+    correlationKey: input.correlationKey,
+    title: '',
+    service: '',
+    alertName: '',
+    severity: 'info',
+    stage: 'collect',
+    openedAt: nowIso(),
+    alerts: [],
+    duplicatesDropped: 0,
+    approvals: [],
+    escalationLevel: 0,
+    actions: [],
+    timeline: [
+      {
+        at: nowIso(),
+        stage: 'collect',
+        event: 'opened',
+        message: `incident opened for ${input.correlationKey}`,
+      },
+    ],
+    milestones: { opened: nowIso() },
+  };
+}
+
+/** Adds an entry to the timeline, in the current stage. */
+export function note({ state }: Incident, event: string, message: string, actor?: string): void {
+  appendNote(state, { at: nowIso(), stage: state.stage, event, message, ...(actor ? { actor } : {}) });
+}
+
+export function enter({ state }: Incident, stage: Stage): void {
+  state.stage = stage;
+  upsertSearchAttributes([{ key: SA.stage, value: stage }]);
+}
+
+/** The approval round: a guard that refuses an action starts the next one. */
+export const round = ({ state }: Incident): number => state.round ?? 0;
+
+/** Whether the incident ended without the workflow: resolved by a person or by its alerts. */
+export const settled = (incident: Incident): boolean =>
+  incident.resolvedBy !== undefined || allResolved(incident.state);
+
+export const historyTooLong = ({ input }: Incident): boolean =>
+  workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= input.maxHistoryEvents;
+
+/** Updates the incident's Slack message, if it has one; a failure is noted and never stops the incident. */
+export async function tell(incident: Incident, event: string): Promise<void> {
+  const { state } = incident;
+  if (!state.announcement) return;
+  try {
+    await announcements.updateAnnouncement({
+      view: incidentView(state),
+      announcement: state.announcement,
+      event,
+    });
+  } catch (err) {
+    note(incident, 'announcement-failed', `the Slack message could not be updated: ${errorMessage(err)}`);
+  }
+}
+
+/** An activity's failure wraps the error it threw; the SRE wants the inner message. */
+export function errorMessage(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  return err.cause instanceof Error ? err.cause.message : err.message;
+}

@@ -1,0 +1,183 @@
+import { ApplicationFailure, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Decision, IncidentState, Recommendation } from '../../domain/incident.js';
+import { currentDecision } from '../../domain/incident-view.js';
+import { absorbAlerts, alertNote } from '../alerts.js';
+import {
+  acknowledgeUpdate,
+  alertsSignal,
+  approveUpdate,
+  decisionResult,
+  type DecisionResult,
+  REFUSAL,
+  refusedDecisionSignal,
+  rejectUpdate,
+  resolveUpdate,
+  stateQuery,
+} from '../messages.js';
+import { keywordValue, SA } from '../search-attributes.js';
+import { note, nowIso, round, type Incident } from './context.js';
+
+/**
+ * What the incident answers while it runs: alerts, the state query, and decisions, each update with a
+ * validator that refuses (and so keeps out of history) whatever the incident cannot take now.
+ */
+export function setIncidentHandlers(incident: Incident): void {
+  const { state } = incident;
+  setHandler(alertsSignal, (alerts) => {
+    const wasEmpty = state.alerts.length === 0;
+    const severity = state.severity;
+    for (const alert of absorbAlerts(state, alerts)) {
+      const { event, message } = alertNote(alert);
+      note(incident, event, message);
+    }
+    if (wasEmpty && state.alerts.length > 0) describeIncident(state);
+    else if (state.severity !== severity)
+      upsertSearchAttributes([{ key: SA.severity, value: keywordValue(state.severity) }]);
+  });
+  setHandler(stateQuery, () => state);
+  setHandler(refusedDecisionSignal, (r) => {
+    note(
+      incident,
+      'decision-refused',
+      `${r.actor} tried to ${r.decision} via ${r.via} and was refused: ${r.why}`,
+      r.actor,
+    );
+  });
+  const validator = (d: Decision): void => validateDecision(incident, d);
+  setHandler(approveUpdate, (d) => decide(incident, 'approved', d), { validator });
+  setHandler(rejectUpdate, (d) => decide(incident, 'rejected', d), { validator });
+  setHandler(acknowledgeUpdate, (d) => acknowledge(incident, d), {
+    validator: (d: Decision) => validateAcknowledgement(state, d),
+  });
+  setHandler(resolveUpdate, (d) => resolve(incident, d), {
+    validator: (d: Decision) => validateResolution(incident, d),
+  });
+}
+
+/** Records an approval or rejection of the current round's plan (from a person, or from policy). */
+export function decide(incident: Incident, kind: 'approved' | 'rejected', d: Decision): DecisionResult {
+  const { state } = incident;
+  const at = nowIso();
+  const r = round(incident);
+  state.approvals.push({ ...d, decision: kind, at, ...(r > 0 ? { round: r } : {}) });
+  if (kind === 'approved') state.milestones.approved = nowIso();
+  note(
+    incident,
+    kind,
+    `${d.actor} ${kind} the remediation via ${d.via}${d.reason ? `: ${d.reason}` : ''}`,
+    d.actor,
+  );
+  return decisionResult(state, kind, d.actor, at);
+}
+
+function validateDecision({ state }: Incident, d: Decision): void {
+  validateActor(d);
+  if (state.stage === 'closed') throw refusal(REFUSAL.closed, 'the incident is closed');
+  const prior = currentDecision(state);
+  if (prior) throw refusal(REFUSAL.alreadyDecided, `already ${prior.decision} by ${prior.actor}`);
+  const plan = state.recommendation;
+  if (state.stage !== 'approve' || !plan) {
+    throw refusal(
+      REFUSAL.wrongStage,
+      `the incident is in stage ${state.stage}; approval opens once a runbook is recommended`,
+    );
+  }
+  const why = approvalRefusal(plan, d);
+  if (why) throw refusal(REFUSAL.notAuthorized, why);
+}
+
+function acknowledge(incident: Incident, d: Decision): DecisionResult {
+  const { state } = incident;
+  const at = nowIso();
+  state.approvals.push({ ...d, decision: 'acknowledged', at });
+  delete state.nextEscalationAt;
+  note(
+    incident,
+    'acknowledged',
+    `${d.actor} acknowledged the incident; escalation stops${d.reason ? `: ${d.reason}` : ''}`,
+    d.actor,
+  );
+  return decisionResult(state, 'acknowledged', d.actor, at);
+}
+
+function validateAcknowledgement(state: IncidentState, d: Decision): void {
+  validateActor(d);
+  if (state.stage === 'closed') throw refusal(REFUSAL.closed, 'the incident is closed');
+  if (state.approvals.some((a) => a.decision === 'acknowledged' && a.actor === d.actor)) {
+    throw refusal(REFUSAL.alreadyDecided, `${d.actor} already acknowledged this incident`);
+  }
+}
+
+function resolve(incident: Incident, d: Decision): DecisionResult {
+  incident.resolvedBy = d;
+  note(
+    incident,
+    'resolved-by-human',
+    `${d.actor} resolved the incident via ${d.via}${d.reason ? `: ${d.reason}` : ''}`,
+    d.actor,
+  );
+  return decisionResult(incident.state, 'resolved', d.actor, nowIso());
+}
+
+function validateResolution({ state, resolvedBy }: Incident, d: Decision): void {
+  validateActor(d);
+  if (state.stage === 'closed' || resolvedBy) throw refusal(REFUSAL.closed, 'the incident is already closed');
+  if (state.stage === 'remediate' || state.stage === 'verify') {
+    throw refusal(
+      REFUSAL.wrongStage,
+      `remediation is in progress (stage ${state.stage}); wait for its verification`,
+    );
+  }
+}
+
+/**
+ * Who may decide on a plan. Approval fails closed: a medium or high-risk plan with nobody named may be
+ * decided by nobody, since "anyone who can see the message" includes guests and bots. A low-risk plan
+ * without approvers may be decided by anyone with the approve role, as before.
+ */
+export function approvalRefusal(plan: Recommendation, d: Decision): string | undefined {
+  if (plan.approvers.length === 0) {
+    return plan.risk === 'low'
+      ? undefined
+      : `runbook ${plan.runbookId} is ${plan.risk} risk and names no approvers, so nobody may decide on it; set approvers in the runbook or STEADFAST_APPROVERS`;
+  }
+  const allowed = [d.actor, ...(d.groups ?? [])].some((who) => plan.approvers.includes(who));
+  return allowed ? undefined : `${d.actor} is not an approver for runbook ${plan.runbookId}`;
+}
+
+/** Decisions also arrive raw from the Temporal CLI, so their shape is checked here too. */
+function validateActor(d: Decision): void {
+  const text = (v: unknown, max: number): boolean => typeof v === 'string' && v.length > 0 && v.length <= max;
+  if (!d || !text(d.actor, 200)) throw refusal(REFUSAL.invalid, 'a decision needs the actor who made it');
+  if (!text(d.via, 50)) throw refusal(REFUSAL.invalid, 'a decision needs the channel it came through (via)');
+  if (d.reason !== undefined && (typeof d.reason !== 'string' || d.reason.length > 2000)) {
+    throw refusal(REFUSAL.invalid, 'a reason is text of at most 2000 characters');
+  }
+  if (d.groups !== undefined && !(Array.isArray(d.groups) && d.groups.every((g) => text(g, 200)))) {
+    throw refusal(REFUSAL.invalid, 'groups is a list of group names');
+  }
+}
+
+function refusal(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/** The incident's name, service and milestones, from its first alert. */
+function describeIncident(state: IncidentState): void {
+  const alert = state.alerts[0];
+  if (!alert) return;
+  state.alertName = alert.alertName;
+  state.service = alert.labels['service'] ?? alert.labels['job'] ?? alert.labels['container'] ?? 'unknown';
+  state.title = alert.annotations['summary'] ?? `${alert.alertName} on ${state.service}`;
+  state.milestones.alertFiring ??= alert.startsAt;
+  // RFC 3339, or Unix seconds as a Prometheus rule's template can print them.
+  const fault = alert.annotations['fault_started_at'] ?? '';
+  const faultMs = /^\d+(\.\d+)?$/.test(fault) ? Number(fault) * 1000 : Date.parse(fault);
+  if (Number.isFinite(faultMs) && faultMs > 0) state.milestones.fault ??= new Date(faultMs).toISOString();
+  // Alert text: cut to the server's limit, which would otherwise terminate the workflow.
+  upsertSearchAttributes([
+    { key: SA.service, value: keywordValue(state.service) },
+    { key: SA.alertName, value: keywordValue(state.alertName) },
+    { key: SA.severity, value: keywordValue(state.severity) },
+  ]);
+}

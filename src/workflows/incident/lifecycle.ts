@@ -1,0 +1,63 @@
+import {
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { IncidentActivities } from '../../activities/index.js';
+import type { IncidentState, Outcome } from '../../domain/incident.js';
+import type { IncidentWorkflow } from '../messages.js';
+import { incidentClosed } from '../records.js';
+import { SA } from '../search-attributes.js';
+import { RECORDS } from './activities.js';
+import { enter, historyTooLong, note, nowIso, settled, tell, type Incident } from './context.js';
+
+const records = proxyActivities<Pick<IncidentActivities, 'recordIncidentClosed'>>(RECORDS);
+
+/** Records the outcome everywhere (state, search attributes, timeline, Slack, report) and ends the run. */
+export async function close(incident: Incident, outcome: Outcome, message: string): Promise<IncidentState> {
+  const { state } = incident;
+  state.outcome = outcome;
+  enter(incident, 'closed');
+  state.closedAt = nowIso();
+  state.milestones.closed = state.closedAt;
+  upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
+  note(incident, 'closed', message);
+  await tell(incident, message);
+  await records.recordIncidentClosed(incidentClosed(state));
+  await condition(allHandlersFinished);
+  return state;
+}
+
+/** Closes an incident that a person or its alerts resolved `when` (e.g. "before triage"). */
+export function closeSettled(incident: Incident, when: string): Promise<IncidentState> {
+  const by = incident.resolvedBy;
+  return by
+    ? close(incident, 'resolved', `resolved by ${by.actor} ${when}`)
+    : close(incident, 'resolved', `all alerts resolved ${when}; nothing was run`);
+}
+
+/** Continues as a new run carrying the state, once the handlers in flight have finished. */
+export async function rollOver(incident: Incident): Promise<never> {
+  note(
+    incident,
+    'continued-as-new',
+    `history reached ${workflowInfo().historyLength} events; continuing as a new run`,
+  );
+  await condition(allHandlersFinished);
+  return continueAsNew<IncidentWorkflow>({ ...incident.input, carried: incident.state });
+}
+
+/** Nothing to run: the incident stays open for people until its alerts resolve or someone resolves it. */
+export async function waitForPeople(incident: Incident): Promise<IncidentState> {
+  while (!settled(incident)) {
+    await condition(() => settled(incident) || historyTooLong(incident));
+    if (!settled(incident) && historyTooLong(incident)) await rollOver(incident);
+  }
+  const by = incident.resolvedBy;
+  return by
+    ? close(incident, 'resolved', `resolved by ${by.actor}`)
+    : close(incident, 'no-runbook', 'all alerts resolved; no runbook applied');
+}

@@ -1,0 +1,127 @@
+import { CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
+import type { IncidentActivities } from '../../activities/index.js';
+import { actionTarget, describeAction, isReversible, previewAction } from '../../actions/describe.js';
+import type { ActionStep, TargetSnapshot } from '../../actions/steps.js';
+import type { ActionRecord, GuardPolicy, IncidentState, Recommendation } from '../../domain/incident.js';
+import { RECORDS, REMEDIATION } from './activities.js';
+import { errorMessage, note, nowIso, round, tell, type Incident } from './context.js';
+import { close } from './lifecycle.js';
+
+const remediation =
+  proxyActivities<Pick<IncidentActivities, 'snapshotTarget' | 'applyAction' | 'compensateAction'>>(
+    REMEDIATION,
+  );
+const records = proxyActivities<Pick<IncidentActivities, 'reserveAction'>>(RECORDS);
+
+/** Undoes every reversible action that ran, newest first; `why` goes to the timeline. */
+export type Rollback = (why: string) => Promise<void>;
+
+export type RemediationResult =
+  | { kind: 'done'; rollback: Rollback }
+  | { kind: 'failed'; message: string }
+  | { kind: 'refused'; reason: string };
+
+type Undo = { step: ActionStep; snapshot: TargetSnapshot; record: ActionRecord }[];
+
+/** 6. remediate, as a saga: every change that can be undone is undone if anything after it fails. */
+export async function remediate(incident: Incident, plan: Recommendation): Promise<RemediationResult> {
+  const undo: Undo = [];
+  const rollback: Rollback = (why) => undoActions(incident, undo, why);
+  // Plans made before guards existed run as they were approved (and replay as they ran).
+  const guards = plan.guards && patched('remediation-guards') ? plan.guards : undefined;
+  for (const [index, step] of plan.steps.entries()) {
+    const stopped = await runStep(incident, { step, index, guards, undo, rollback });
+    if (stopped) return stopped;
+  }
+  return { kind: 'done', rollback };
+}
+
+interface StepRun {
+  step: ActionStep;
+  index: number;
+  guards: GuardPolicy | undefined;
+  undo: Undo;
+  rollback: Rollback;
+}
+
+/** Runs one step under its guard; answers only when the step stopped the saga (and rolled it back). */
+async function runStep(incident: Incident, run: StepRun): Promise<RemediationResult | undefined> {
+  const { state } = incident;
+  const { step, index, guards, undo, rollback } = run;
+  const target = actionTarget(step);
+  const record: ActionRecord = {
+    index,
+    action: step.action,
+    description: describeAction(step),
+    status: 'running',
+    startedAt: nowIso(),
+    preview: previewAction(step),
+    ...(target ? { target } : {}),
+  };
+  state.actions.push(record);
+  state.milestones.firstAction ??= record.startedAt;
+  const stepKey = `${state.incidentId}/${round(incident)}/${index}`;
+  try {
+    if (guards && target) {
+      const grant = await records.reserveAction({
+        target,
+        action: step.action,
+        incidentId: state.incidentId,
+        stepKey,
+        policy: guards,
+      });
+      if (!grant.granted) {
+        Object.assign(record, { status: 'refused', finishedAt: nowIso(), error: grant.reason });
+        note(incident, 'guard-refused', `${record.description} was refused: ${grant.reason}`);
+        await rollback('a guard refused an action; undoing the actions before it');
+        return { kind: 'refused', reason: grant.reason };
+      }
+    }
+    const snapshot = await remediation.snapshotTarget(step, stepKey);
+    const effect = await remediation.applyAction({ step, snapshot });
+    if (isReversible(step)) undo.push({ step, snapshot, record });
+    Object.assign(record, { status: 'done', finishedAt: nowIso(), effect: effect.summary });
+    note(incident, 'action-done', effect.summary);
+    await tell(incident, effect.summary);
+  } catch (err) {
+    Object.assign(record, { status: 'failed', finishedAt: nowIso(), error: errorMessage(err) });
+    note(incident, 'action-failed', `${record.description} failed: ${errorMessage(err)}`);
+    await rollback('an action failed; undoing the actions before it');
+    return { kind: 'failed', message: `remediation failed at step ${index + 1}: ${errorMessage(err)}` };
+  }
+  return undefined;
+}
+
+/** Compensates, newest first and beyond cancellation, each reversible action that ran. */
+async function undoActions(incident: Incident, undo: Undo, why: string): Promise<void> {
+  if (undo.length === 0) return;
+  note(incident, 'rolling-back', why);
+  await CancellationScope.nonCancellable(async () => {
+    for (const { step, snapshot, record } of undo.reverse()) {
+      try {
+        const effect = await remediation.compensateAction({ step, snapshot });
+        Object.assign(record, { status: 'rolled-back', rollback: effect.summary });
+        note(incident, 'rolled-back', effect.summary);
+        await tell(incident, `Rolled back: ${effect.summary}`);
+      } catch (err) {
+        Object.assign(record, { status: 'rollback-failed', rollback: errorMessage(err) });
+        note(incident, 'rollback-failed', `could not undo "${describeAction(step)}": ${errorMessage(err)}`);
+      }
+    }
+  });
+}
+
+/** A dry run records what each step would do, changes nothing, and closes the incident. */
+export function dryRun(incident: Incident, plan: Recommendation): Promise<IncidentState> {
+  plan.steps.forEach((step, index) => {
+    incident.state.actions.push({
+      index,
+      action: step.action,
+      description: describeAction(step),
+      preview: previewAction(step),
+      status: 'dry-run',
+      startedAt: nowIso(),
+    });
+  });
+  return close(incident, 'dry-run', `dry run: ${plan.steps.length} action(s) previewed, nothing was changed`);
+}
