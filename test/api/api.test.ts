@@ -2,7 +2,7 @@ import { testDockerScope } from '../support/scenario.js';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -18,7 +18,7 @@ import { createMetrics } from '../../src/lib/metrics.js';
 import { createClient } from '../../src/temporal/connection.js';
 import { startTestContainer, testDocker } from '../support/docker.js';
 import { startAlertmanager } from '../support/alertmanager.js';
-import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+import { startTestWorker, testClient, type TestWorker, workflowExists } from '../support/temporal.js';
 
 const TASK_QUEUE = 'api-tests';
 const TOKENS = {
@@ -132,15 +132,7 @@ async function listed(filter: string): Promise<unknown[]> {
   return incidents;
 }
 
-async function exists(id: string): Promise<boolean> {
-  try {
-    await client.workflow.getHandle(id).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+const exists = (id: string): Promise<boolean> => workflowExists(client, id);
 
 beforeAll(async () => {
   const tokensFile = join(tmpdir(), `steadfast-tokens-${process.pid}.yaml`);

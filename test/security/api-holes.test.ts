@@ -6,21 +6,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createApp } from '../../src/api/app.js';
-import { TokenStore } from '../../src/api/auth.js';
 import { MAX_GROUPS_PER_REQUEST } from '../../src/api/routes/ingest.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { alertFromGeneric, genericAlertSchema } from '../../src/domain/alert.js';
 import { correlate } from '../../src/domain/correlation.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { createMetrics } from '../../src/lib/metrics.js';
-import { createClient } from '../../src/temporal/connection.js';
-import { startOfflineApi } from '../support/api-harness.js';
-import { testClient } from '../support/temporal.js';
+import { startOfflineApi, testApp } from '../support/api-harness.js';
+import { testClient, workflowExists } from '../support/temporal.js';
 
 const TOKENS = {
   reader: 'reader-token-0123456789abcdef',
@@ -58,15 +53,7 @@ async function call(
   return { status: response.status, text, json: JSON.parse(text) as Record<string, unknown> };
 }
 
-async function exists(id: string): Promise<boolean> {
-  try {
-    await client.workflow.getHandle(id).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+const exists = (id: string): Promise<boolean> => workflowExists(client, id);
 
 beforeAll(async () => {
   // No worker: nothing here may start an incident, and what would start one stays visible in Temporal.
@@ -77,14 +64,7 @@ beforeAll(async () => {
     STEADFAST_API_PORT: '0',
   });
   client = await testClient();
-  const app = createApp({
-    settings,
-    client: await createClient(settings.temporal),
-    tokens: await TokenStore.load(settings.auth),
-    metrics: createMetrics(),
-    logger: createLogger('silent'),
-  });
-  server = await listen(app, '127.0.0.1', 0);
+  server = await listen(await testApp(settings), '127.0.0.1', 0);
 });
 
 afterAll(async () => {

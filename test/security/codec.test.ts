@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { testApp } from '../support/api-harness.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -11,13 +12,9 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { historyFromJSON, historyToJSON, type History } from '@temporalio/common/lib/proto-utils.js';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApp } from '../../src/api/app.js';
-import { TokenStore } from '../../src/api/auth.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
 import { loadSettings, SettingsError, type Settings } from '../../src/config/settings.js';
 import type { IncidentState } from '../../src/domain/incident.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { createMetrics } from '../../src/lib/metrics.js';
 import { buildReport } from '../../src/reports/index.js';
 import {
   AesGcmCodec,
@@ -217,17 +214,7 @@ verify: { within: 20s, interval: 1s }
       dataConverter: dataConverterFor(settings.temporal.codecKeys),
     });
     running = worker.run();
-    api = await listen(
-      createApp({
-        settings,
-        client: sealed,
-        tokens: await TokenStore.load(settings.auth),
-        metrics: createMetrics(),
-        logger: createLogger('silent'),
-      }),
-      '127.0.0.1',
-      0,
-    );
+    api = await listen(await testApp(settings, { client: sealed }), '127.0.0.1', 0);
 
     const alert = makeAlert({
       alertName: 'CodecCachePressure',

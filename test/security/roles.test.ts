@@ -8,23 +8,19 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { Express } from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createApp } from '../../src/api/app.js';
-import { TokenStore, type Role } from '../../src/api/auth.js';
+import type { Role } from '../../src/api/auth.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { alertFromGeneric, genericAlertSchema } from '../../src/domain/alert.js';
 import { correlate } from '../../src/domain/correlation.js';
 import type { IncidentState } from '../../src/domain/incident.js';
-import { createLogger } from '../../src/lib/logger.js';
-import { createMetrics } from '../../src/lib/metrics.js';
-import { createClient } from '../../src/temporal/connection.js';
 import { testActivities } from '../support/activities.js';
-import { alertPayload } from '../support/api-harness.js';
-import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+import { alertPayload, testApp } from '../support/api-harness.js';
+import { startTestWorker, testClient, type TestWorker, workflowExists } from '../support/temporal.js';
 
 const TASK_QUEUE = 'security-roles';
 type Caller = 'none' | Role;
@@ -149,13 +145,7 @@ const settings: Settings = loadSettings({
 });
 // Built before the tests are collected (its Temporal connection is lazy), so the tables below can
 // follow the routes it serves.
-const app: Express = createApp({
-  settings,
-  client: await createClient(settings.temporal),
-  tokens: await TokenStore.load(settings.auth),
-  metrics: createMetrics(),
-  logger: createLogger('silent'),
-});
+const app: Express = await testApp(settings);
 const served = servedRoutes(app);
 
 let server: RunningServer;
@@ -196,15 +186,7 @@ async function guard(): Promise<unknown> {
   return r.json['guard'];
 }
 
-async function exists(id: string): Promise<boolean> {
-  try {
-    await client.workflow.getHandle(id).describe();
-    return true;
-  } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return false;
-    throw err;
-  }
-}
+const exists = (id: string): Promise<boolean> => workflowExists(client, id);
 
 let incidentBefore: IncidentState;
 let guardBefore: unknown;

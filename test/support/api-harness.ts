@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import { inject } from 'vitest';
-import { createApp } from '../../src/api/app.js';
+import type { Express } from 'express';
+import { createApp, type AppDeps } from '../../src/api/app.js';
 import { TokenStore } from '../../src/api/auth.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
@@ -16,6 +17,21 @@ import { testActivities } from './activities.js';
 import { testDocker } from './docker.js';
 import { startMetricsTarget, startPrometheus, waitForSamples } from './prometheus.js';
 import { startTestWorker, testClient, type TestWorker } from './temporal.js';
+
+/**
+ * The real API app for these settings, wired as src/system.ts wires it (its own Temporal client, the
+ * settings' tokens, silent logs); `extra` overrides a part, such as a client with a codec.
+ */
+export async function testApp(settings: Settings, extra: Partial<AppDeps> = {}): Promise<Express> {
+  return createApp({
+    settings,
+    client: await createClient(settings.temporal),
+    tokens: await TokenStore.load(settings.auth),
+    metrics: createMetrics(),
+    logger: createLogger('silent'),
+    ...extra,
+  });
+}
 
 /** Tokens of the console and report tests: who may approve is also up to each runbook's approvers. */
 export const TOKENS = {
@@ -88,14 +104,7 @@ export async function startApiHarness(options: {
     options.taskQueue,
   );
   const client = await testClient();
-  const app = createApp({
-    settings,
-    client: await createClient(settings.temporal),
-    tokens: await TokenStore.load(settings.auth),
-    metrics,
-    logger,
-  });
-  const server = await listen(app, '127.0.0.1', 0);
+  const server = await listen(await testApp(settings, { metrics, logger }), '127.0.0.1', 0);
 
   const call: ApiHarness['call'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -150,15 +159,7 @@ export async function startApiHarness(options: {
  */
 export async function startOfflineApi(env: Record<string, string>): Promise<RunningServer> {
   const settings = loadSettings({ ...env, TEMPORAL_ADDRESS: '127.0.0.1:1' });
-  const app = createApp({
-    settings,
-    client: await createClient(settings.temporal),
-    tokens: await TokenStore.load(settings.auth),
-    metrics: createMetrics(),
-    logger: createLogger('silent'),
-    temporalTimeoutMs: 2000,
-  });
-  return listen(app, '127.0.0.1', 0);
+  return listen(await testApp(settings, { temporalTimeoutMs: 2000 }), '127.0.0.1', 0);
 }
 
 /** An Alertmanager webhook body (payload version 4) for one alert of the given labels. */

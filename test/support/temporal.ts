@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { bundlerOptions, createIncidentWorker, workflowsPath } from '../../src/temporal/worker.js';
@@ -49,4 +49,15 @@ export async function startTestWorker(
       await connection.close();
     },
   };
+}
+
+/** Whether Temporal knows a workflow by this ID (running or closed). */
+export async function workflowExists(client: Client, id: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(id).describe();
+    return true;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
 }
