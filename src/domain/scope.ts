@@ -83,8 +83,11 @@ export type TargetIdentity =
       labels: Record<string, string>;
     }
   | { kind: 'k8s-node'; name: string; uid: string; labels: Record<string, string> }
-  /** `port` is explicit (the scheme's default filled in); `addresses` are what the host resolved to. */
-  | { kind: 'http'; hostname: string; port: string; addresses: string[] }
+  /**
+   * `port` is explicit (the scheme's default filled in), and `schemePort` is that default, for host
+   * patterns written without a port; `addresses` are what the host resolved to.
+   */
+  | { kind: 'http'; hostname: string; port: string; schemePort: string; addresses: string[] }
   | { kind: 'none' };
 
 /** What Steadfast never acts on, whatever a runbook's scope says. */
@@ -173,7 +176,6 @@ function checkHttp(
   t: Extract<TargetIdentity, { kind: 'http' }>,
   scope: RunbookScope['http'],
   protect: ProtectedTargets,
-  defaultPort: string,
 ): string | undefined {
   const where = `${t.hostname}:${t.port}`;
   const forbidden = t.addresses.find((a) => {
@@ -184,7 +186,7 @@ function checkHttp(
   const own = protect.hostPorts.find((hp) => sameHostPort(hp, t));
   if (own) return `${where} is one of Steadfast's own services (${own})`;
   if (!scope) return `${where}: the runbook's scope names no HTTP hosts`;
-  if (!scope.hosts.some((p) => hostMatches(p, t.hostname, t.port, defaultPort))) {
+  if (!scope.hosts.some((p) => hostMatches(p, t.hostname, t.port, t.schemePort))) {
     return `${where} is outside the runbook's scope (hosts ${scope.hosts.join(', ')})`;
   }
   return undefined;
@@ -204,15 +206,11 @@ function sameHostPort(hostPort: string, t: { hostname: string; port: string; add
   );
 }
 
-/**
- * Why the target may not be acted on, or undefined when it may. `defaultPort` is the URL scheme's, for
- * host patterns written without a port.
- */
+/** Why the target may not be acted on, or undefined when it may. */
 export function scopeRefusal(
   target: TargetIdentity,
   scope: RunbookScope,
   protect: ProtectedTargets,
-  defaultPort = '80',
 ): string | undefined {
   switch (target.kind) {
     case 'none':
@@ -247,7 +245,7 @@ export function scopeRefusal(
       return checkKubernetes(what, target.labels, scope.kubernetes.nodes);
     }
     case 'http':
-      return checkHttp(target, scope.http, protect, defaultPort);
+      return checkHttp(target, scope.http, protect);
   }
 }
 

@@ -72,14 +72,34 @@ export function createTargetResolver(deps: ResolverDeps): TargetResolver {
       if (!deps.kubernetes) throw new Error('no Kubernetes cluster is configured (set KUBECONFIG)');
       return deps.kubernetes.identify(step as KubernetesStep);
     }
-    if (step.action === 'http.call') {
-      const url = new URL(step.url);
-      const hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
-      const port = url.port || (url.protocol === 'https:' ? '443' : '80');
-      const addresses = isIP(hostname) ? [hostname] : await resolveHost(hostname);
-      return { kind: 'http', hostname, port, addresses };
-    }
+    if (step.action === 'http.call') return httpTarget(step.url);
     return { kind: 'none' };
+  };
+
+  /**
+   * An HTTP target as its URL names it. A host name's addresses are looked up only once the name has
+   * passed the scope (see `check`): an alert must not make Steadfast query DNS for names of its choosing.
+   */
+  const httpTarget = (url: string): Extract<TargetIdentity, { kind: 'http' }> => {
+    const parsed = new URL(url);
+    const hostname = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    const schemePort = parsed.protocol === 'https:' ? '443' : '80';
+    const addresses = isIP(hostname) ? [hostname] : [];
+    return { kind: 'http', hostname, port: parsed.port || schemePort, schemePort, addresses };
+  };
+
+  /** The step's target, or why it may not be acted on; addresses are checked once they are known. */
+  const check = async (
+    step: ActionStep,
+    scope: RunbookScope,
+  ): Promise<{ identity: TargetIdentity } | { refusal: string }> => {
+    const identity = await identify(step);
+    const refusal = scopeRefusal(identity, scope, deps.protect);
+    if (refusal) return { refusal };
+    if (identity.kind !== 'http' || identity.addresses.length > 0) return { identity };
+    const resolved = { ...identity, addresses: await resolveHost(identity.hostname) };
+    const late = scopeRefusal(resolved, scope, deps.protect);
+    return late ? { refusal: late } : { identity: resolved };
   };
 
   return async (steps, scope) => {
@@ -87,15 +107,14 @@ export function createTargetResolver(deps: ResolverDeps): TargetResolver {
     const targets: string[] = [];
     for (const [index, step] of steps.entries()) {
       const which = `step ${index + 1} (${describeAction(step)})`;
-      let identity: TargetIdentity;
+      let checked: Awaited<ReturnType<typeof check>>;
       try {
-        identity = await identify(step);
+        checked = await check(step, scope);
       } catch (err) {
         return { ok: false, reason: `${which}: its target could not be checked: ${reasonOf(err)}` };
       }
-      const defaultPort = step.action === 'http.call' && step.url.startsWith('https:') ? '443' : '80';
-      const refusal = scopeRefusal(identity, scope, deps.protect, defaultPort);
-      if (refusal) return { ok: false, reason: `${which}: ${refusal}` };
+      if ('refusal' in checked) return { ok: false, reason: `${which}: ${checked.refusal}` };
+      const { identity } = checked;
       const described = describeIdentity(identity);
       if (described && !targets.includes(described)) targets.push(described);
       bound.push(bind(step, identity, scope));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook, RunbookError } from '../../src/domain/runbook.js';
 import { scopeRefusal, type RunbookScope, type TargetIdentity } from '../../src/domain/scope.js';
+import { createTargetResolver } from '../../src/remediation/resolve.js';
 
 const NOTHING_PROTECTED = { containerIds: [], hostPorts: [] };
 const ID = 'a'.repeat(64);
@@ -20,6 +21,7 @@ const http = (hostname: string, port: string, addresses = ['10.1.2.3']): TargetI
   kind: 'http',
   hostname,
   port,
+  schemePort: '80',
   addresses,
 });
 
@@ -188,5 +190,46 @@ describe('network actions name the networks they may touch', () => {
         'title: T\nmatch: { alertnames: [A] }\nrisk: low\nsteps:\n  - { action: docker.network-disconnect, container: web, network: shop }\nscope: { docker: { names: [web] } }\n',
       ),
     ).toThrow('scope.docker.networks');
+  });
+});
+
+describe('an HTTP target is looked up only once its name is in scope', () => {
+  const lookups: string[] = [];
+  const resolve = createTargetResolver({
+    // HTTP steps never reach the engine.
+    docker: { identify: () => Promise.reject(new Error('not a Docker step')) },
+    protect: NOTHING_PROTECTED,
+    resolveHost: (name) => {
+      lookups.push(name);
+      return Promise.resolve(name === 'cache.shop.internal' ? ['169.254.169.254'] : ['10.0.0.7']);
+    },
+  });
+  const call = (url: string) => [
+    {
+      action: 'http.call' as const,
+      method: 'POST' as const,
+      url,
+      headers: {},
+      expectStatus: [204],
+      timeoutMs: 1000,
+    },
+  ];
+  const scope: RunbookScope = { http: { hosts: ['cache.shop.internal:8080', 'ok.shop.internal'] } };
+
+  it('never asks DNS about a name outside the scope', async () => {
+    const result = await resolve(call('http://attacker-chosen.example/x'), scope);
+    expect(result.ok ? '' : result.reason).toContain('outside the runbook');
+    expect(lookups).toEqual([]);
+  });
+
+  it('looks up a listed name and still refuses it when it resolves to the metadata address', async () => {
+    const result = await resolve(call('http://cache.shop.internal:8080/flush'), scope);
+    expect(result.ok ? '' : result.reason).toContain('link-local or metadata');
+    expect(lookups).toEqual(['cache.shop.internal']);
+  });
+
+  it('accepts a listed name on its scheme port', async () => {
+    const result = await resolve(call('http://ok.shop.internal/flush'), scope);
+    expect(result).toMatchObject({ ok: true, targets: ['ok.shop.internal:80 (10.0.0.7)'] });
   });
 });
