@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadRunbooks } from '../activities/recommend.js';
+import { envShape } from '../config/env.js';
 import { runbookJsonSchemaText } from '../domain/runbook-json-schema.js';
 import { unapprovableReason } from '../domain/runbook.js';
 
@@ -31,7 +32,7 @@ if (published !== undefined && published !== runbookJsonSchemaText()) {
   process.stderr.write(`${schemaFile}: out of date with the code; run npm run runbooks:schema\n`);
 }
 // A warning, not a failure: a deployment may set STEADFAST_APPROVERS where this check does not see it.
-const approvers = (process.env['STEADFAST_APPROVERS'] ?? '').split(',').filter((a) => a.trim() !== '');
+const approvers = envShape.STEADFAST_APPROVERS.parse(process.env['STEADFAST_APPROVERS']);
 for (const runbook of runbooks) {
   const why = unapprovableReason(runbook, approvers);
   if (why) process.stderr.write(`${runbook.file}: warning: ${why}\n`);
