@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { readBodyCapped } from '../lib/body.js';
 
 /** Why a Prometheus call gave no answer: the server was not there, refused the query, or said too much. */
 export class PrometheusError extends Error {
@@ -213,16 +214,13 @@ export class PrometheusClient {
       await response.body?.cancel();
       throw tooLarge();
     }
-    if (!response.body) return '';
-    const chunks: Buffer[] = [];
-    let total = 0;
-    // Leaving the loop early cancels the stream, which drops the connection.
-    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-      total += chunk.byteLength;
-      if (total > max) throw tooLarge();
-      chunks.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    const body = await readBodyCapped(response, max);
+    if (body.cut) throw tooLarge();
+    // A read that failed (the timeout, a dropped connection) fails the query as a failed fetch does.
+    if (body.failed !== undefined) {
+      throw body.failed instanceof Error ? body.failed : new Error('the answer could not be read');
     }
-    return Buffer.concat(chunks).toString('utf8');
+    return body.text;
   }
 
   private parse(status: number, text: string): ResponseData {

@@ -1,4 +1,5 @@
 /** Outgoing webhooks (generic, Microsoft Teams, Discord): one JSON POST, 10 s at most. */
+import { readBodyCapped } from '../lib/body.js';
 
 export const WEBHOOK_TIMEOUT_MS = 10_000;
 
@@ -37,8 +38,9 @@ export async function postJson(
         : String(err).split(url).join(redactUrl(url)); // fetch may quote the URL, secret path and all
     throw new Error(`${what} ${redactUrl(url)} could not be reached: ${reason}`);
   }
-  // Read the body so the connection is released, whatever the status.
-  const text = await response.text().catch(() => '');
+  // Read (a little of) the body so the connection is released, whatever the status: the receiver's
+  // answer is only quoted in an error, so a huge or endless one costs no more than that.
+  const { text } = await readBodyCapped(response, 800);
   if (!response.ok) {
     throw new Error(
       `${what} ${redactUrl(url)} answered HTTP ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`,

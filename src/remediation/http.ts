@@ -5,6 +5,7 @@ import { resolveHeaders } from '../secrets/headers.js';
 import type { Redactor } from '../secrets/redact.js';
 import { SecretUnavailableError, type SecretSources } from '../secrets/resolve.js';
 import { invalidAction, mismatch, type ActionExecutor } from './executor.js';
+import { readBodyCapped } from '../lib/body.js';
 
 type HttpCall = Extract<OtherStep, { action: 'http.call' }>;
 
@@ -13,30 +14,9 @@ export const KEPT_BODY_CHARS = 200;
 /** Bytes read of the answer: enough for KEPT_BODY_CHARS characters of UTF-8, never the whole body. */
 export const MAX_BODY_BYTES = 4 * KEPT_BODY_CHARS;
 
-/**
- * The first `maxBytes` of a response's body, then the rest is cancelled unread (the connection is
- * dropped): a service answering with gigabytes costs this much memory and no more time.
- */
+/** The first `maxBytes` of a response's body (see readBodyCapped); a body cut short keeps its prefix. */
 export async function readBodyPrefix(response: Response, maxBytes = MAX_BODY_BYTES): Promise<string> {
-  const reader: ReadableStreamDefaultReader<Uint8Array> | undefined = response.body?.getReader();
-  if (!reader) return '';
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < maxBytes) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      const room = maxBytes - size;
-      chunks.push(value.length > room ? value.subarray(0, room) : value);
-      size += Math.min(value.length, room);
-    }
-  } catch {
-    // A body cut short still has its prefix.
-  } finally {
-    await reader.cancel().catch(() => undefined);
-  }
-  // A character cut at the byte cap decodes as U+FFFD, which the character cut below drops anyway.
-  return new TextDecoder().decode(Buffer.concat(chunks));
+  return (await readBodyCapped(response, maxBytes)).text;
 }
 
 // Scrubbed before it is cut, so a secret the service echoes back cannot survive in part.

@@ -475,6 +475,33 @@ describe('escalation delivery', () => {
     expect(heartbeats).toEqual([{ delivered: [0, 1] }]);
   });
 
+  it('when a webhook answers an error with an endless body, then the attempt fails at once, quoting 200 characters of it', async () => {
+    const endless = createServer((_req, res) => {
+      res.writeHead(500);
+      const more = (): void => {
+        while (res.write('x'.repeat(64 * 1024))) {
+          // fill the socket's buffer, then wait for it to drain
+        }
+      };
+      res.on('drain', more);
+      more();
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(endless.address() as AddressInfo).port}`;
+    try {
+      const failure = await postJson(`${url}/hook`, {}, 'escalation webhook', fetch, 5000).catch(
+        (err: unknown) => err as Error,
+      );
+      expect(failure).toBeInstanceOf(Error);
+      expect((failure as Error).message).toBe(
+        `escalation webhook ${url} answered HTTP 500: ${'x'.repeat(200)}`,
+      );
+    } finally {
+      endless.closeAllConnections();
+      endless.close();
+    }
+  });
+
   it('when a webhook does not answer in time, then the attempt fails with a timeout', async () => {
     http.answers.set('/slow', 'hang');
 
