@@ -124,6 +124,12 @@ export interface Recommendation {
   explanation: string;
   steps: ActionStep[];
   approvers: string[];
+  /**
+   * How the plan is approved: `immediate`, by policy the moment it is made (a low-risk runbook while
+   * STEADFAST_AUTO_APPROVE_LOW_RISK is on), or by `people`, escalating as `escalation` says until
+   * someone decides or its final policy does. Set by planFromRunbook, the one place that decides it.
+   */
+  approval: 'immediate' | 'people';
   escalation: EscalationPlan;
   /** Absent in plans made before guards existed; those run unguarded as they were approved. */
   guards?: GuardPolicy;

@@ -342,7 +342,10 @@ export function planFromRunbook(
     })),
     finalPolicy: runbook.approval.finalPolicy,
   };
-  if (defaults.autoApproveLowRisk && runbook.risk === 'low') {
+  const approval: Recommendation['approval'] =
+    defaults.autoApproveLowRisk && runbook.risk === 'low' ? 'immediate' : 'people';
+  // A plan approved at once never escalates: no wait, no levels, and a final policy that agrees.
+  if (approval === 'immediate') {
     escalation.timeoutMs = 0;
     escalation.levels = [];
     escalation.finalPolicy = 'auto-approve';
@@ -374,6 +377,7 @@ export function planFromRunbook(
       `and ${check} within ${runbook.verify.within} (${runbook.risk} risk).`,
     steps,
     approvers: [...new Set([...runbook.approvers, ...defaults.approvers])],
+    approval,
     escalation,
     guards,
     verification: {

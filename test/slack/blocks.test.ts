@@ -20,6 +20,7 @@ function state(overrides: Partial<IncidentState> = {}): IncidentState {
       explanation: 'It stopped answering.',
       steps: [],
       approvers: ['slack:UALICE'],
+      approval: 'people',
       escalation: { timeoutMs: 60_000, levels: [], finalPolicy: 'abort' },
       verification: { withinMs: 30_000, intervalMs: 1000 },
       dryRun: false,

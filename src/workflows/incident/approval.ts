@@ -29,9 +29,9 @@ export async function awaitDecision(incident: Incident, plan: Recommendation): P
   const prior = currentDecision(state);
   if (prior) return decided(incident, prior);
   if (state.stage !== 'approve') await openApproval(incident, plan);
-  // A plan that approves itself at once (low risk, auto-approval configured) skips the timer, whose
-  // resolution on a server is about a second: that second would be most of the time to act.
-  const immediate = round(incident) === 0 && plan.risk === 'low' && approvesAtOnce(plan.escalation);
+  // A plan approved at once skips the timer, whose resolution on a server is about a second: that
+  // second would be most of the time to act. A guard's refusal always goes back to people.
+  const immediate = round(incident) === 0 && plan.approval === 'immediate';
   if (immediate && !currentDecision(state) && !settled(incident) && patched('immediate-auto-approve')) {
     decide(incident, 'approved', {
       actor: 'policy:auto-approve',
@@ -46,9 +46,6 @@ export async function awaitDecision(incident: Incident, plan: Recommendation): P
   // Without a decision the wait ended because every alert resolved.
   return decision ? decided(incident, decision) : { kind: 'settled' };
 }
-
-const approvesAtOnce = (escalation: EscalationPlan): boolean =>
-  escalation.timeoutMs === 0 && escalation.levels.length === 0 && escalation.finalPolicy === 'auto-approve';
 
 /** The decision goes to Slack, in the words of its timeline entry. */
 async function decided(incident: Incident, decision: Decided): Promise<DecisionWait> {
