@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { createActivities } from './activities/index.js';
 import { loadRunbooks } from './activities/recommend.js';
 import { unapprovableReason } from './domain/runbook.js';
-import { kubernetesExecutorFromFile } from './remediation/kubernetes.js';
+import { kubernetesHandlersFromFile } from './remediation/kubernetes/actions.js';
 import { ownTargets } from './remediation/self.js';
 import { createApp } from './api/app.js';
 import { TokenStore } from './api/auth.js';
@@ -36,7 +36,7 @@ export async function startWorker(
   const connection = await connectWorker(settings.temporal);
   const activities = createActivities({
     docker: new Docker({ socketPath: settings.dockerSocket }),
-    ...(settings.kubeconfig ? { kubernetes: kubernetesExecutorFromFile(settings.kubeconfig) } : {}),
+    ...(settings.kubeconfig ? { kubernetes: kubernetesHandlersFromFile(settings.kubeconfig) } : {}),
     protect: ownTargets({
       temporalAddress: settings.temporal.address,
       apiHost: settings.api.host,

@@ -93,47 +93,55 @@ export function replicasWanted(target: ReplicaTarget, current: number): number {
   return Math.min(target.max, Math.max(target.min, wanted));
 }
 
-/** What an action found before it acted: enough to make a retry harmless and to undo it. */
-export type TargetSnapshot =
-  | { action: 'docker.restart'; containerId: string; startedAt: string }
-  | { action: 'docker.stop' | 'docker.start'; containerId: string; running: boolean }
-  | {
-      action: 'docker.update-resources';
-      containerId: string;
-      memoryBytes: number;
-      memorySwapBytes: number;
-      nanoCpus: number;
-    }
-  | {
-      action: 'docker.scale';
-      /** The replicas found, oldest first, and whether each was running. */
-      replicas: { id: string; name: string; running: boolean }[];
-      wanted: number;
-    }
-  | {
-      action: 'docker.network-disconnect' | 'docker.network-connect';
-      containerId: string;
-      networkId: string;
-      connected: boolean;
-      aliases: string[];
-    }
-  | { action: 'k8s.scale'; replicas: number; wanted: number }
-  | { action: 'k8s.rollout-restart'; generation: number; restartedAt: string }
-  | {
-      action: 'k8s.rollback';
-      fromRevision: string;
-      toRevision: string;
-      /** The pod templates as JSON text, so history holds them verbatim. */
-      fromTemplate: string;
-      toTemplate: string;
-    }
-  | {
-      action: 'k8s.patch-resources';
-      resources: { requests?: ResourceQuantities; limits?: ResourceQuantities };
-    }
-  | { action: 'k8s.cordon' | 'k8s.uncordon'; unschedulable: boolean }
-  | { action: 'http.call'; idempotencyKey: string }
-  | { action: 'wait' };
+type RunningState = { containerId: string; running: boolean };
+type NetworkState = { containerId: string; networkId: string; connected: boolean; aliases: string[] };
+type NodeState = { unschedulable: boolean };
+
+/** What each action finds before it acts: enough to make a retry harmless and to undo it. */
+interface Snapshots {
+  'docker.restart': { containerId: string; startedAt: string };
+  'docker.stop': RunningState;
+  'docker.start': RunningState;
+  'docker.update-resources': {
+    containerId: string;
+    memoryBytes: number;
+    memorySwapBytes: number;
+    nanoCpus: number;
+  };
+  'docker.scale': {
+    /** The replicas found, oldest first, and whether each was running. */
+    replicas: { id: string; name: string; running: boolean }[];
+    wanted: number;
+  };
+  'docker.network-disconnect': NetworkState;
+  'docker.network-connect': NetworkState;
+  'k8s.scale': { replicas: number; wanted: number };
+  'k8s.rollout-restart': { generation: number; restartedAt: string };
+  'k8s.rollback': {
+    fromRevision: string;
+    toRevision: string;
+    /** The pod templates as JSON text, so history holds them verbatim. */
+    fromTemplate: string;
+    toTemplate: string;
+  };
+  'k8s.patch-resources': { resources: { requests?: ResourceQuantities; limits?: ResourceQuantities } };
+  'k8s.cordon': NodeState;
+  'k8s.uncordon': NodeState;
+  'http.call': { idempotencyKey: string };
+  wait: Record<never, never>;
+}
+
+/** The step of one action. */
+export type StepOf<A extends ActionName> = Extract<ActionStep, { action: A }>;
+/** What one action recorded before it acted; a step and its snapshot always name the same action. */
+export type SnapshotOf<A extends ActionName> = { action: A } & Snapshots[A];
+export type TargetSnapshot = { [A in ActionName]: SnapshotOf<A> }[ActionName];
+
+/**
+ * Actions with no undo: a restart (the old process is gone), a call to a service's own endpoint, a wait.
+ * Every other action must have a compensation (see ActionHandler).
+ */
+export type IrreversibleAction = 'docker.restart' | 'k8s.rollout-restart' | 'http.call' | 'wait';
 
 /** What the remediation activities receive: the step and the snapshot recorded before it. */
 export interface ActionRequest {

@@ -14,14 +14,13 @@ import { createWatchActivities } from './watch.js';
 import type { IngestConfig } from '../incidents/ingest.js';
 import type { NotifyChannels } from '../notify/settings.js';
 import type { ProtectedTargets } from '../domain/scope.js';
-import type { KubernetesExecutor } from '../remediation/kubernetes.js';
-import { createDockerExecutor } from '../remediation/docker.js';
+import { createActionRunner, type KubernetesHandlers } from '../remediation/registry.js';
 import { createTargetResolver } from '../remediation/resolve.js';
 
 export interface ActivityDeps {
   docker: Docker;
   /** Kubernetes actions; without it, a Kubernetes step fails as KubernetesNotConfigured. */
-  kubernetes?: KubernetesExecutor;
+  kubernetes?: KubernetesHandlers;
   /** Steadfast's own services, never acted on whatever a runbook's scope says. */
   protect?: ProtectedTargets;
   logger: Logger;
@@ -43,22 +42,22 @@ export interface ActivityDeps {
 
 /** Every activity of the incident workflow, wired to real clients by the worker and to test doubles by tests. */
 export function createActivities(deps: ActivityDeps) {
+  const actions = createActionRunner({
+    docker: deps.docker,
+    ...(deps.kubernetes ? { kubernetes: deps.kubernetes } : {}),
+  });
   return {
     ...createTriageActivities(deps.triage, deps.now),
     ...createRecommendActivities(
       deps.recommend,
       deps.logger,
       createTargetResolver({
-        docker: createDockerExecutor(deps.docker),
-        ...(deps.kubernetes ? { kubernetes: deps.kubernetes } : {}),
+        actions,
         protect: deps.protect ?? { containerIds: [], hostPorts: [] },
       }),
       deps.temporal ? visibilityOutcomes(deps.temporal) : NO_HISTORY,
     ),
-    ...createRemediationActivities({
-      docker: deps.docker,
-      ...(deps.kubernetes ? { kubernetes: deps.kubernetes } : {}),
-    }),
+    ...createRemediationActivities(actions),
     ...createGuardActivities(deps.temporal ? { temporal: deps.temporal } : {}),
     ...createNotifyActivities({
       logger: deps.logger,

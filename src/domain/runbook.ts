@@ -1,7 +1,6 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
-import { actionTarget, describeAction } from '../actions/describe.js';
-import { fillStep, stepSchema } from '../actions/template.js';
+import { actionTarget, describeAction, fillStep, stepSchema } from '../actions/registry.js';
 import { parseDuration } from './duration.js';
 import type { EscalationPlan, GuardPolicy, Recommendation, WebhookUrl } from './incident.js';
 import { runbookSecretRefSchema } from '../secrets/reference.js';

@@ -1,13 +1,15 @@
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { ActionEffect, OtherStep, TargetSnapshot } from '../actions/steps.js';
+import { isIP } from 'node:net';
+import type { ActionEffect, StepOf } from '../actions/steps.js';
+import type { TargetIdentity } from '../domain/scope.js';
 import { resolveHeaders } from '../secrets/headers.js';
 import type { Redactor } from '../secrets/redact.js';
 import { SecretUnavailableError, type SecretSources } from '../secrets/resolve.js';
-import { invalidAction, mismatch, type ActionExecutor } from './executor.js';
 import { readBodyCapped } from '../lib/body.js';
+import { actionRunner, type ActionHandlers, type ActionRunner } from './handler.js';
 
-type HttpCall = Extract<OtherStep, { action: 'http.call' }>;
+type HttpCall = StepOf<'http.call'>;
 
 /** Characters of the answer kept for the timeline. */
 export const KEPT_BODY_CHARS = 200;
@@ -30,58 +32,74 @@ export interface HttpExecutorOptions {
 }
 
 /**
+ * An HTTP target as its URL names it. A host name's addresses are looked up only once the name has passed
+ * the scope (see the target resolver): an alert must not make Steadfast query DNS for names of its choosing.
+ */
+export function httpTarget(url: string): Extract<TargetIdentity, { kind: 'http' }> {
+  const parsed = new URL(url);
+  const hostname = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+  const schemePort = parsed.protocol === 'https:' ? '443' : '80';
+  const addresses = isIP(hostname) ? [hostname] : [];
+  return { kind: 'http', hostname, port: parsed.port || schemePort, schemePort, addresses };
+}
+
+/**
  * A call to a service's own maintenance endpoint (flush a cache, rotate a log). Such a call cannot be
  * undone, so it carries an Idempotency-Key that stays the same across retries: a service that honours
  * it runs the maintenance once however often the activity is retried. Headers that name a secret are
  * read here, at the moment of the call, and the values never leave this function: every text it returns
  * or throws is scrubbed of them.
  */
-export function createHttpExecutor(options: HttpExecutorOptions = {}): ActionExecutor<HttpCall> {
+export function httpHandlers(options: HttpExecutorOptions = {}): ActionHandlers<'http.call'> {
   return {
-    snapshot(_step: HttpCall, key: string): Promise<TargetSnapshot> {
-      return Promise.resolve({ action: 'http.call', idempotencyKey: key });
-    },
-
-    async apply(step: HttpCall, snapshot: TargetSnapshot): Promise<ActionEffect> {
-      if (snapshot.action !== 'http.call') throw mismatch(step, snapshot);
-      heartbeat();
-      let resolved: Awaited<ReturnType<typeof resolveHeaders>>;
-      try {
-        resolved = await resolveHeaders(step.headers, options.secrets);
-      } catch (err) {
-        if (err instanceof SecretUnavailableError) throw err.toFailure();
-        throw err;
-      }
-      const { headers, redactor } = resolved;
-      const what = `${step.method} ${step.url}`;
-      let response: Response;
-      try {
-        response = await fetch(step.url, {
-          method: step.method,
-          headers: { ...headers, 'Idempotency-Key': snapshot.idempotencyKey },
-          ...(step.body !== undefined ? { body: step.body } : {}),
-          // A redirect would send the call somewhere the runbook did not name.
-          redirect: 'manual',
-          signal: AbortSignal.timeout(step.timeoutMs),
-        });
-      } catch (err) {
-        // Unreachable or too slow: worth a retry, the key keeps it from acting twice.
-        const reason = err instanceof Error ? err.message : String(err);
-        throw new Error(redactor.redact(`${what} failed: ${reason}`));
-      }
-      const body = bodyExcerpt(await readBodyPrefix(response), redactor);
-      if (step.expectStatus.includes(response.status)) {
-        return { acted: true, summary: `${what} answered ${response.status}${body ? `: ${body}` : ''}` };
-      }
-      const message = `${what} answered ${response.status}, expected ${step.expectStatus.join(' or ')}${body ? `: ${body}` : ''}`;
-      // A server error or a throttle may pass; anything else will answer the same on a retry.
-      const transient = response.status >= 500 || response.status === 408 || response.status === 429;
-      if (transient) throw new Error(message);
-      throw ApplicationFailure.create({ type: 'UnexpectedStatus', message, nonRetryable: true });
-    },
-
-    compensate(step: HttpCall): Promise<ActionEffect> {
-      return Promise.reject(invalidAction(`call ${step.method} ${step.url} cannot be undone`));
+    'http.call': {
+      identify: (step) => Promise.resolve(httpTarget(step.url)),
+      snapshot: (step, key) => Promise.resolve({ action: step.action, idempotencyKey: key }),
+      apply: (step, snapshot) => call(step, snapshot.idempotencyKey, options),
     },
   };
+}
+
+export const httpRunner = (options: HttpExecutorOptions = {}): ActionRunner<HttpCall> =>
+  actionRunner(httpHandlers(options));
+
+async function call(
+  step: HttpCall,
+  idempotencyKey: string,
+  options: HttpExecutorOptions,
+): Promise<ActionEffect> {
+  heartbeat();
+  let resolved: Awaited<ReturnType<typeof resolveHeaders>>;
+  try {
+    resolved = await resolveHeaders(step.headers, options.secrets);
+  } catch (err) {
+    if (err instanceof SecretUnavailableError) throw err.toFailure();
+    throw err;
+  }
+  const { headers, redactor } = resolved;
+  const what = `${step.method} ${step.url}`;
+  let response: Response;
+  try {
+    response = await fetch(step.url, {
+      method: step.method,
+      headers: { ...headers, 'Idempotency-Key': idempotencyKey },
+      ...(step.body !== undefined ? { body: step.body } : {}),
+      // A redirect would send the call somewhere the runbook did not name.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(step.timeoutMs),
+    });
+  } catch (err) {
+    // Unreachable or too slow: worth a retry, the key keeps it from acting twice.
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(redactor.redact(`${what} failed: ${reason}`));
+  }
+  const body = bodyExcerpt(await readBodyPrefix(response), redactor);
+  if (step.expectStatus.includes(response.status)) {
+    return { acted: true, summary: `${what} answered ${response.status}${body ? `: ${body}` : ''}` };
+  }
+  const message = `${what} answered ${response.status}, expected ${step.expectStatus.join(' or ')}${body ? `: ${body}` : ''}`;
+  // A server error or a throttle may pass; anything else will answer the same on a retry.
+  const transient = response.status >= 500 || response.status === 408 || response.status === 429;
+  if (transient) throw new Error(message);
+  throw ApplicationFailure.create({ type: 'UnexpectedStatus', message, nonRetryable: true });
 }

@@ -1,4 +1,4 @@
-import { describeAction } from '../actions/describe.js';
+import { describeAction } from '../actions/registry.js';
 import type { ActionRecord, IncidentState, TimelineEntry } from '../domain/incident.js';
 import { formatValue } from '../domain/series.js';
 import { htmlText } from '../notify/escape.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { actionTarget, describeAction, isReversible, previewAction } from '../../src/actions/describe.js';
+import { actionTarget, describeAction, isReversible, previewAction } from '../../src/actions/registry.js';
 import { replicasWanted } from '../../src/actions/steps.js';
-import { fillStep, stepSchema, type RunbookStep } from '../../src/actions/template.js';
+import { fillStep, stepSchema, type RunbookStep } from '../../src/actions/registry.js';
 import { PlaceholderError } from '../../src/domain/placeholder.js';
 
 const step = (raw: Record<string, unknown>): RunbookStep => stepSchema.parse(raw);

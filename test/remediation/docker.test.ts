@@ -5,11 +5,12 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { ActionEffect, DockerStep, TargetSnapshot } from '../../src/actions/steps.js';
-import { REPLICA_OF_LABEL, createDockerExecutor } from '../../src/remediation/docker.js';
+import { dockerRunner } from '../../src/remediation/docker/actions.js';
+import { REPLICA_OF_LABEL } from '../../src/remediation/docker/scale.js';
 import { createTestContainer, startTestContainer, testDocker } from '../support/docker.js';
 
 const docker = testDocker();
-const executor = createDockerExecutor(docker);
+const executor = dockerRunner(docker);
 const runId = inject('testRunId');
 // Container names are global to the engine's storage: a run's own prefix keeps parallel runs apart.
 const prefix = `steadfast-test-rem-${runId.slice(0, 8)}`;

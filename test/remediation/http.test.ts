@@ -9,7 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ActionEffect, OtherStep, TargetSnapshot } from '../../src/actions/steps.js';
-import { createHttpExecutor, MAX_BODY_BYTES } from '../../src/remediation/http.js';
+import { httpRunner, MAX_BODY_BYTES } from '../../src/remediation/http.js';
 
 type HttpCall = Extract<OtherStep, { action: 'http.call' }>;
 
@@ -81,7 +81,7 @@ beforeEach(() => {
   seen.length = 0;
 });
 
-const executor = createHttpExecutor();
+const executor = httpRunner();
 const inActivity = <R>(fn: () => Promise<R>): Promise<R> =>
   new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') }).run(fn);
 const call = (path: string, over: Partial<HttpCall> = {}): HttpCall => ({
@@ -175,7 +175,7 @@ describe('http.call on a real HTTP server', () => {
 describe('http.call headers that name a secret', () => {
   const token = randomBytes(24).toString('base64url');
   const env = { CACHE_TOKEN: token, BROKEN: 'line\r\nX-Injected: 1' };
-  const secretExecutor = createHttpExecutor({ secrets: { env } });
+  const secretExecutor = httpRunner({ secrets: { env } });
   const applyWith = (step: HttpCall): Promise<ActionEffect> =>
     inActivity(async () => secretExecutor.apply(step, await secretExecutor.snapshot(step, 'k')));
   const bearer = { Authorization: { prefix: 'Bearer ', secret: { env: 'CACHE_TOKEN' } } };

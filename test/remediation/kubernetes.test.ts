@@ -11,8 +11,9 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubernetesStep, TargetSnapshot } from '../../src/actions/steps.js';
-import type { ActionExecutor } from '../../src/remediation/executor.js';
-import { createKubernetesExecutor, parseQuantity } from '../../src/remediation/kubernetes.js';
+import type { ActionRunner } from '../../src/remediation/handler.js';
+import { parseQuantity } from '../../src/remediation/kubernetes/api.js';
+import { kubernetesRunner } from '../../src/remediation/kubernetes/actions.js';
 import { startLocalCluster, type LocalCluster } from '../support/kubernetes.js';
 
 let heartbeats = 0;
@@ -46,11 +47,11 @@ interface Target {
 /** The deployment actions, on any cluster: each test makes its own deployment in the test namespace. */
 function deploymentTests(target: () => Target): void {
   let apps: AppsV1Api;
-  let executor: ActionExecutor<KubernetesStep>;
+  let executor: ActionRunner<KubernetesStep>;
   let namespace: string;
   beforeAll(() => {
     apps = target().kc.makeApiClient(AppsV1Api);
-    executor = createKubernetesExecutor(target().kc);
+    executor = kubernetesRunner(target().kc);
     namespace = target().namespace;
   });
 
@@ -267,10 +268,10 @@ describe('Kubernetes actions on a local API server', () => {
 
   describe('nodes', () => {
     let core: CoreV1Api;
-    let executor: ActionExecutor<KubernetesStep>;
+    let executor: ActionRunner<KubernetesStep>;
     beforeAll(() => {
       core = target.kc.makeApiClient(CoreV1Api);
-      executor = createKubernetesExecutor(target.kc);
+      executor = kubernetesRunner(target.kc);
     });
     const node = async (name: string, unschedulable: boolean) =>
       core.createNode({ body: { metadata: { name }, spec: { unschedulable } } });
@@ -308,7 +309,7 @@ describe('Kubernetes actions on a local API server', () => {
   it('fails without retries when the credentials are not allowed to act', async () => {
     const kc = new KubeConfig();
     kc.loadFromFile(cluster?.unprivilegedKubeconfig ?? '');
-    const executor = createKubernetesExecutor(kc);
+    const executor = kubernetesRunner(kc);
     for (const step of [
       { action: 'k8s.scale', namespace: target.namespace, deployment: 'scale', replicas: { min: 1, max: 2 } },
       { action: 'k8s.cordon', node: 'node-cordon' },

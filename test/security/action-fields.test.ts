@@ -5,7 +5,8 @@
  * or an HTTP call, and its row fails.
  */
 import { describe, expect, it } from 'vitest';
-import { fillStep, stepSchema } from '../../src/actions/template.js';
+import { z } from 'zod';
+import { ACTIONS, fillStep, stepSchema } from '../../src/actions/registry.js';
 import type { ActionStep } from '../../src/actions/steps.js';
 import { fillValue, PlaceholderError, type ValueKind } from '../../src/domain/placeholder.js';
 
@@ -190,7 +191,11 @@ describe.each(ROWS.map((r) => [`${r.action} ${r.field}`, r] as const))('%s', (_n
 
 describe('the table above', () => {
   /** Fields whose schema takes a `{{ labels.x }}` template: the ones an alert could reach. */
-  const templated = stepSchema.options.flatMap((option) => {
+  const options = Object.values(ACTIONS).map((spec) => {
+    if (!(spec.schema instanceof z.ZodObject)) throw new Error('every action schema is an object');
+    return spec.schema;
+  });
+  const templated = options.flatMap((option) => {
     const shape = option.shape as Record<string, { safeParse: (v: unknown) => { success: boolean } }>;
     const action = String((option.shape.action as { value: unknown }).value);
     return Object.keys(shape)
@@ -203,7 +208,7 @@ describe('the table above', () => {
     expect(templated.filter((f) => !covered.includes(f))).toEqual(['http.call body']);
     expect(covered.filter((f) => !templated.includes(f))).toEqual([]);
     expect(Object.keys(BASE).sort()).toEqual(
-      stepSchema.options.map((o) => String((o.shape.action as { value: unknown }).value)).sort(),
+      options.map((o) => String((o.shape.action as { value: unknown }).value)).sort(),
     );
   });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRunbook, RunbookError } from '../../src/domain/runbook.js';
 import { scopeRefusal, type RunbookScope, type TargetIdentity } from '../../src/domain/scope.js';
+import { httpRunner } from '../../src/remediation/http.js';
 import { createTargetResolver } from '../../src/remediation/resolve.js';
 
 const NOTHING_PROTECTED = { containerIds: [], hostPorts: [] };
@@ -196,8 +197,7 @@ describe('network actions name the networks they may touch', () => {
 describe('an HTTP target is looked up only once its name is in scope', () => {
   const lookups: string[] = [];
   const resolve = createTargetResolver({
-    // HTTP steps never reach the engine.
-    docker: { identify: () => Promise.reject(new Error('not a Docker step')) },
+    actions: httpRunner(),
     protect: NOTHING_PROTECTED,
     resolveHost: (name) => {
       lookups.push(name);

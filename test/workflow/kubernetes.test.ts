@@ -2,7 +2,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/domain/alert.js';
-import { kubernetesExecutorFromFile } from '../../src/remediation/kubernetes.js';
+import { kubernetesHandlersFromFile } from '../../src/remediation/kubernetes/actions.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertsSignal, approveUpdate } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
@@ -51,7 +51,7 @@ beforeAll(async () => {
   worker = await startTestWorker(
     testActivities({
       runbooks: { 'scale.yaml': RUNBOOK },
-      kubernetes: kubernetesExecutorFromFile(cluster.kubeconfig),
+      kubernetes: kubernetesHandlersFromFile(cluster.kubeconfig),
     }),
     TASK_QUEUE,
   );

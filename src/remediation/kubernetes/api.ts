@@ -5,29 +5,22 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
   type V1LabelSelector,
 } from '@kubernetes/client-node';
-import { describeAction } from '../actions/describe.js';
-import {
-  replicasWanted,
-  type ActionEffect,
-  type KubernetesStep,
-  type ResourceQuantities,
-  type TargetSnapshot,
-} from '../actions/steps.js';
-import type { TargetIdentity } from '../domain/scope.js';
-import { invalidAction, mismatch, type ActionExecutor, type TargetIdentifier } from './executor.js';
+import { describeAction } from '../../actions/registry.js';
+import type { KubernetesStep, ResourceQuantities } from '../../actions/steps.js';
+import type { TargetIdentity } from '../../domain/scope.js';
 
-const REVISION = 'deployment.kubernetes.io/revision';
-const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
-const POD_TEMPLATE_HASH = 'pod-template-hash';
+export const REVISION = 'deployment.kubernetes.io/revision';
+export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+export const POD_TEMPLATE_HASH = 'pod-template-hash';
 
-type Resources = { requests?: ResourceQuantities; limits?: ResourceQuantities };
-type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-type JsonObject = { [key: string]: JsonValue };
+export type Resources = { requests?: ResourceQuantities; limits?: ResourceQuantities };
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
 
 /**
  * Deployments and ReplicaSets as the API server sends them, read through the client's untyped calls:
@@ -47,15 +40,15 @@ interface RawWorkload {
   spec?: { selector?: V1LabelSelector; template?: JsonObject; paused?: boolean };
 }
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-function rawWorkload(value: unknown): RawWorkload {
+export function rawWorkload(value: unknown): RawWorkload {
   if (!isObject(value)) throw new Error('the API server sent something other than an object');
   return value;
 }
 
-function failure(type: string, message: string, nonRetryable: boolean): ApplicationFailure {
+export function failure(type: string, message: string, nonRetryable: boolean): ApplicationFailure {
   return ApplicationFailure.create({ type, message, nonRetryable });
 }
 
@@ -133,7 +126,7 @@ function sameQuantity(a: string | undefined, b: string | undefined): boolean {
 }
 
 /** Equal as JSON values, whatever the order of object keys. */
-function sameJson(a: unknown, b: unknown): boolean {
+export function sameJson(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) || Array.isArray(b)) {
     return (
       Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameJson(x, b[i]))
@@ -148,7 +141,7 @@ function sameJson(a: unknown, b: unknown): boolean {
 }
 
 /** A label selector in the query syntax of `?labelSelector=`. */
-function selectorQuery(selector: V1LabelSelector | undefined): string {
+export function selectorQuery(selector: V1LabelSelector | undefined): string {
   const parts = Object.entries(selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const req of selector?.matchExpressions ?? []) {
     const values = (req.values ?? []).join(',');
@@ -170,7 +163,7 @@ function pickQuantities(map: Record<string, string> | undefined): ResourceQuanti
   return picked.cpu === undefined && picked.memory === undefined ? undefined : picked;
 }
 
-function describeResources(r: Resources): string {
+export function describeResources(r: Resources): string {
   const part = (kind: string, q: ResourceQuantities | undefined): string => {
     const items = [q?.cpu ? `cpu ${q.cpu}` : '', q?.memory ? `memory ${q.memory}` : ''].filter(Boolean);
     return `${kind} ${items.length > 0 ? items.join(', ') : 'none'}`;
@@ -179,7 +172,7 @@ function describeResources(r: Resources): string {
 }
 
 /** Whether every quantity `wanted` names is what `actual` holds; absent in `wanted` means absent. */
-function sameResources(actual: Resources, wanted: Resources, exact: boolean): boolean {
+export function sameResources(actual: Resources, wanted: Resources, exact: boolean): boolean {
   for (const kind of ['requests', 'limits'] as const) {
     for (const name of ['cpu', 'memory'] as const) {
       const want = wanted[kind]?.[name];
@@ -190,10 +183,8 @@ function sameResources(actual: Resources, wanted: Resources, exact: boolean): bo
   return true;
 }
 
-/** Remediation actions on a Kubernetes cluster, through the API server named by the kubeconfig. */
-export type KubernetesExecutor = ActionExecutor<KubernetesStep> & TargetIdentifier<KubernetesStep>;
-
-export function createKubernetesExecutor(kc: KubeConfig): KubernetesExecutor {
+/** The API calls the Kubernetes actions share: each beats, and the server's refusals are translated. */
+export function kubernetesApi(kc: KubeConfig) {
   const apps = kc.makeApiClient(AppsV1Api);
   const core = kc.makeApiClient(CoreV1Api);
   const raw = kc.makeApiClient(CustomObjectsApi);
@@ -365,236 +356,24 @@ export function createKubernetesExecutor(kc: KubeConfig): KubernetesExecutor {
   };
 
   return {
+    apps,
+    raw,
+    strategic,
+    call,
+    deploymentName,
+    refusePaused,
+    readDeployment,
+    readRawDeployment,
+    readReplicas,
+    setReplicas,
+    replaceTemplate,
+    containerResources,
+    setResources,
+    readUnschedulable,
+    setUnschedulable,
     identify,
-
-    /** Records what the action will change, so a retried apply can tell it already happened. */
-    async snapshot(step: KubernetesStep): Promise<TargetSnapshot> {
-      await insistOnUid(step);
-      switch (step.action) {
-        case 'k8s.scale': {
-          const replicas = await readReplicas(step);
-          return { action: step.action, replicas, wanted: replicasWanted(step.replicas, replicas) };
-        }
-        case 'k8s.rollout-restart': {
-          const deployment = await readDeployment(step);
-          refusePaused(step, deployment.spec?.paused);
-          // Chosen once and recorded: every attempt writes the same value, so the rollout happens once.
-          return {
-            action: step.action,
-            generation: deployment.metadata?.generation ?? 0,
-            restartedAt: new Date().toISOString(),
-          };
-        }
-        case 'k8s.rollback': {
-          const deployment = await readRawDeployment(step);
-          refusePaused(step, deployment.spec?.paused);
-          const uid = deployment.metadata?.uid;
-          const selector = selectorQuery(deployment.spec?.selector);
-          const list: unknown = await call(`replica sets of ${deploymentName(step)}`, () =>
-            raw.listNamespacedCustomObject({
-              group: 'apps',
-              version: 'v1',
-              namespace: step.namespace,
-              plural: 'replicasets',
-              labelSelector: selector,
-            }),
-          );
-          const items = isObject(list) && Array.isArray(list.items) ? list.items.map(rawWorkload) : [];
-          // The selector may also match replica sets of another deployment; only the owner's count.
-          const history = items
-            .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid))
-            .map((rs) => ({ revision: Number(rs.metadata?.annotations?.[REVISION]), rs }))
-            .filter((h) => Number.isInteger(h.revision) && h.revision > 0);
-          const annotated = Number(deployment.metadata?.annotations?.[REVISION]);
-          const current = Number.isInteger(annotated)
-            ? annotated
-            : Math.max(0, ...history.map((h) => h.revision));
-          const previous = history
-            .filter((h) => h.revision < current)
-            .sort((a, b) => b.revision - a.revision)[0];
-          const target = previous?.rs.spec?.template;
-          if (!previous || !target) {
-            throw failure(
-              'NoPreviousRevision',
-              `${deploymentName(step)} has no revision before ${current} to roll back to`,
-              true,
-            );
-          }
-          const toTemplate = structuredClone(target);
-          // The replica set's own label, added by the controller: it is not part of what was deployed.
-          const metadata = toTemplate.metadata;
-          if (isObject(metadata) && isObject(metadata.labels)) delete metadata.labels[POD_TEMPLATE_HASH];
-          return {
-            action: step.action,
-            fromRevision: String(current),
-            toRevision: String(previous.revision),
-            fromTemplate: JSON.stringify(deployment.spec?.template ?? {}),
-            toTemplate: JSON.stringify(toTemplate),
-          };
-        }
-        case 'k8s.patch-resources':
-          return { action: step.action, resources: await containerResources(step) };
-        case 'k8s.cordon':
-        case 'k8s.uncordon':
-          return { action: step.action, unschedulable: await readUnschedulable(step.node) };
-      }
-    },
-
-    async apply(step: KubernetesStep, snapshot: TargetSnapshot): Promise<ActionEffect> {
-      if (step.action === 'k8s.scale' && snapshot.action === 'k8s.scale') {
-        const now = await readReplicas(step);
-        if (now === snapshot.wanted) {
-          return { acted: false, summary: `${deploymentName(step)} already has ${now} replicas` };
-        }
-        await setReplicas(step, snapshot.wanted);
-        return {
-          acted: true,
-          summary: `scaled ${deploymentName(step)} from ${now} to ${snapshot.wanted} replicas`,
-        };
-      }
-      if (step.action === 'k8s.rollout-restart' && snapshot.action === 'k8s.rollout-restart') {
-        const deployment = await readDeployment(step);
-        if (deployment.spec?.template.metadata?.annotations?.[RESTARTED_AT] === snapshot.restartedAt) {
-          return {
-            acted: false,
-            summary: `${deploymentName(step)} was already restarted at ${snapshot.restartedAt}`,
-          };
-        }
-        await call(deploymentName(step), () =>
-          apps.patchNamespacedDeployment(
-            {
-              name: step.deployment,
-              namespace: step.namespace,
-              body: {
-                spec: { template: { metadata: { annotations: { [RESTARTED_AT]: snapshot.restartedAt } } } },
-              },
-            },
-            strategic,
-          ),
-        );
-        return {
-          acted: true,
-          summary: `restarted the pods of ${deploymentName(step)} (restartedAt ${snapshot.restartedAt})`,
-        };
-      }
-      if (step.action === 'k8s.rollback' && snapshot.action === 'k8s.rollback') {
-        const target = JSON.parse(snapshot.toTemplate) as JsonValue;
-        const deployment = await readRawDeployment(step);
-        if (sameJson(deployment.spec?.template, target)) {
-          return {
-            acted: false,
-            summary: `${deploymentName(step)} already runs the template of revision ${snapshot.toRevision}`,
-          };
-        }
-        await replaceTemplate(step, target);
-        return {
-          acted: true,
-          summary: `rolled ${deploymentName(step)} back from revision ${snapshot.fromRevision} to the template of revision ${snapshot.toRevision}`,
-        };
-      }
-      if (step.action === 'k8s.patch-resources' && snapshot.action === 'k8s.patch-resources') {
-        const wanted: Resources = {
-          ...(step.requests ? { requests: step.requests } : {}),
-          ...(step.limits ? { limits: step.limits } : {}),
-        };
-        const now = await containerResources(step);
-        if (sameResources(now, wanted, false)) {
-          return {
-            acted: false,
-            summary: `container ${step.container} of ${deploymentName(step)} already has ${describeResources(now)}`,
-          };
-        }
-        await setResources(step, wanted, false);
-        return {
-          acted: true,
-          summary: `${describeAction(step)} (was ${describeResources(snapshot.resources)})`,
-        };
-      }
-      if (
-        (step.action === 'k8s.cordon' || step.action === 'k8s.uncordon') &&
-        snapshot.action === step.action
-      ) {
-        const wanted = step.action === 'k8s.cordon';
-        if ((await readUnschedulable(step.node)) === wanted) {
-          return {
-            acted: false,
-            summary: `node ${step.node} is already ${wanted ? 'cordoned' : 'schedulable'}`,
-          };
-        }
-        await setUnschedulable(step.node, wanted);
-        return { acted: true, summary: `${wanted ? 'cordoned' : 'uncordoned'} node ${step.node}` };
-      }
-      throw mismatch(step, snapshot);
-    },
-
-    /** Restores what the snapshot recorded; only reversible actions are ever compensated. */
-    async compensate(step: KubernetesStep, snapshot: TargetSnapshot): Promise<ActionEffect> {
-      if (step.action === 'k8s.scale' && snapshot.action === 'k8s.scale') {
-        const now = await readReplicas(step);
-        if (now === snapshot.replicas) {
-          return { acted: false, summary: `${deploymentName(step)} already has ${now} replicas` };
-        }
-        await setReplicas(step, snapshot.replicas);
-        return {
-          acted: true,
-          summary: `scaled ${deploymentName(step)} back from ${now} to ${snapshot.replicas} replicas`,
-        };
-      }
-      if (step.action === 'k8s.rollback' && snapshot.action === 'k8s.rollback') {
-        const original = JSON.parse(snapshot.fromTemplate) as JsonValue;
-        const deployment = await readRawDeployment(step);
-        if (sameJson(deployment.spec?.template, original)) {
-          return {
-            acted: false,
-            summary: `${deploymentName(step)} already runs the template of revision ${snapshot.fromRevision}`,
-          };
-        }
-        await replaceTemplate(step, original);
-        return {
-          acted: true,
-          summary: `restored the template of revision ${snapshot.fromRevision} on ${deploymentName(step)}`,
-        };
-      }
-      if (step.action === 'k8s.patch-resources' && snapshot.action === 'k8s.patch-resources') {
-        const now = await containerResources(step);
-        if (sameResources(now, snapshot.resources, true)) {
-          return {
-            acted: false,
-            summary: `container ${step.container} of ${deploymentName(step)} already has ${describeResources(now)}`,
-          };
-        }
-        await setResources(step, snapshot.resources, true);
-        return {
-          acted: true,
-          summary: `restored ${describeResources(snapshot.resources)} on container ${step.container} of ${deploymentName(step)}`,
-        };
-      }
-      if (
-        (step.action === 'k8s.cordon' || step.action === 'k8s.uncordon') &&
-        snapshot.action === step.action
-      ) {
-        if ((await readUnschedulable(step.node)) === snapshot.unschedulable) {
-          return {
-            acted: false,
-            summary: `node ${step.node} is already ${snapshot.unschedulable ? 'cordoned' : 'schedulable'}`,
-          };
-        }
-        await setUnschedulable(step.node, snapshot.unschedulable);
-        return {
-          acted: true,
-          summary: `${snapshot.unschedulable ? 'cordoned' : 'uncordoned'} node ${step.node} again, as it was`,
-        };
-      }
-      if (step.action === 'k8s.rollout-restart')
-        throw invalidAction(`${describeAction(step)} cannot be undone`);
-      throw mismatch(step, snapshot);
-    },
+    insistOnUid,
   };
 }
 
-/** The executor for the cluster a kubeconfig file names (its current context). */
-export function kubernetesExecutorFromFile(path: string): KubernetesExecutor {
-  const kc = new KubeConfig();
-  kc.loadFromFile(path);
-  return createKubernetesExecutor(kc);
-}
+export type KubernetesApi = ReturnType<typeof kubernetesApi>;
