@@ -131,8 +131,8 @@ export interface Recommendation {
    */
   approval: 'immediate' | 'people';
   escalation: EscalationPlan;
-  /** Absent in plans made before guards existed; those run unguarded as they were approved. */
-  guards?: GuardPolicy;
+  /** Asked before every step that has a target (see guards/policy.ts). */
+  guards: GuardPolicy;
   verification: { promql?: string; withinMs: number; intervalMs: number };
   dryRun: boolean;
   /** The runbook's own Slack channel for the incident's message, in preference to SLACK_CHANNEL. */

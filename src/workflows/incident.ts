@@ -1,4 +1,3 @@
-import { patched } from '@temporalio/workflow';
 import type { IncidentInput, IncidentState } from '../domain/incident.js';
 import { awaitDecision, handBackToPeople } from './incident/approval.js';
 import { enter, nowIso, openIncident, settled } from './incident/context.js';
@@ -21,7 +20,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   if (!input.carried) {
     await collect(incident);
     // Resolved while its alerts were still gathering: nothing to triage.
-    if (settled(incident) && patched('settled-before-triage')) return closeSettled(incident, 'before triage');
+    if (settled(incident)) return closeSettled(incident, 'before triage');
   } else {
     resume(incident);
   }

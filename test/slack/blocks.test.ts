@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalRecord, IncidentState } from '../../src/domain/incident.js';
+import { DEFAULT_GUARDS } from '../../src/domain/runbook.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../src/slack/actions.js';
 import { fallbackText, incidentBlocks, incidentView, statusLine } from '../../src/slack/blocks.js';
 import { incidentState } from '../support/incident.js';
@@ -22,6 +23,7 @@ function state(overrides: Partial<IncidentState> = {}): IncidentState {
       approvers: ['slack:UALICE'],
       approval: 'people',
       escalation: { timeoutMs: 60_000, levels: [], finalPolicy: 'abort' },
+      guards: DEFAULT_GUARDS,
       verification: { withinMs: 30_000, intervalMs: 1000 },
       dryRun: false,
     },

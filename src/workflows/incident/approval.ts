@@ -1,4 +1,4 @@
-import { condition, patched, proxyActivities } from '@temporalio/workflow';
+import { condition, proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import type { EscalationPlan, Recommendation } from '../../domain/incident.js';
 import { currentDecision, type Decided } from '../../domain/incident-view.js';
@@ -32,7 +32,7 @@ export async function awaitDecision(incident: Incident, plan: Recommendation): P
   // A plan approved at once skips the timer, whose resolution on a server is about a second: that
   // second would be most of the time to act. A guard's refusal always goes back to people.
   const immediate = round(incident) === 0 && plan.approval === 'immediate';
-  if (immediate && !currentDecision(state) && !settled(incident) && patched('immediate-auto-approve')) {
+  if (immediate && !currentDecision(state) && !settled(incident)) {
     decide(incident, 'approved', {
       actor: 'policy:auto-approve',
       via: 'policy',
@@ -72,9 +72,7 @@ async function openApproval(incident: Incident, plan: Recommendation): Promise<v
       : `waiting for approval of "${plan.title}" (${plan.risk} risk)`,
   );
   const channel = plan.slack?.channel ?? input.announce?.channel;
-  // Workflow code from before runbooks named channels posted nothing without SLACK_CHANNEL, even
-  // when a newer worker's plan named one: the patch keeps such histories replaying as they ran.
-  if (channel && !state.announcement && (input.announce || patched('runbook-slack-channel'))) {
+  if (channel && !state.announcement) {
     try {
       state.announcement = await announcements.announceIncident({ view: incidentView(state), channel });
     } catch (err) {

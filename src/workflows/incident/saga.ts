@@ -1,6 +1,6 @@
-import { CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
-import { actionTarget, describeAction, isReversible, previewAction } from '../../actions/registry.js';
+import { actionTarget, describeAction, isReversible, previewAction } from '../../actions/describe.js';
 import type { ActionStep, TargetSnapshot } from '../../actions/steps.js';
 import type { ActionRecord, GuardPolicy, IncidentState, Recommendation } from '../../domain/incident.js';
 import { RECORDS, REMEDIATION } from './activities.js';
@@ -27,10 +27,8 @@ type Undo = { step: ActionStep; snapshot: TargetSnapshot; record: ActionRecord }
 export async function remediate(incident: Incident, plan: Recommendation): Promise<RemediationResult> {
   const undo: Undo = [];
   const rollback: Rollback = (why) => undoActions(incident, undo, why);
-  // Plans made before guards existed run as they were approved (and replay as they ran).
-  const guards = plan.guards && patched('remediation-guards') ? plan.guards : undefined;
   for (const [index, step] of plan.steps.entries()) {
-    const stopped = await runStep(incident, { step, index, guards, undo, rollback });
+    const stopped = await runStep(incident, { step, index, guards: plan.guards, undo, rollback });
     if (stopped) return stopped;
   }
   return { kind: 'done', rollback };
@@ -39,7 +37,7 @@ export async function remediate(incident: Incident, plan: Recommendation): Promi
 interface StepRun {
   step: ActionStep;
   index: number;
-  guards: GuardPolicy | undefined;
+  guards: GuardPolicy;
   undo: Undo;
   rollback: Rollback;
 }
@@ -62,7 +60,7 @@ async function runStep(incident: Incident, run: StepRun): Promise<RemediationRes
   state.milestones.firstAction ??= record.startedAt;
   const stepKey = `${state.incidentId}/${round(incident)}/${index}`;
   try {
-    if (guards && target) {
+    if (target) {
       const grant = await records.reserveAction({
         target,
         action: step.action,

@@ -1,4 +1,4 @@
-import { condition, patched, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
+import { condition, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import type { DetectionResult } from '../../domain/incident.js';
 import { firstFiring } from '../alerts.js';
@@ -17,7 +17,7 @@ export async function collect(incident: Incident): Promise<void> {
   await condition(() => state.alerts.length > 0);
   // Alertmanager's group_wait already gathers a burst; with no debounce configured, the timer (whose
   // resolution on a server is about a second) is skipped.
-  if (input.debounceMs > 0 || !patched('skip-zero-debounce')) await sleep(input.debounceMs);
+  if (input.debounceMs > 0) await sleep(input.debounceMs);
   await records.recordIncidentOpened(incidentOpened(state));
 }
 
