@@ -1,6 +1,6 @@
 import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
-import { actionTarget, describeAction, isReversible, previewAction } from '../../actions/describe.js';
+import { actionTarget, describeAction, isReversible, previewAction } from '../../actions/registry.js';
 import type { ActionStep, TargetSnapshot } from '../../actions/steps.js';
 import type { ActionRecord, GuardPolicy, IncidentState, Recommendation } from '../../domain/incident.js';
 import { RECORDS, REMEDIATION } from './activities.js';
