@@ -134,12 +134,51 @@ export async function startWebhookSink(): Promise<{
 
 /**
  * With STEADFAST_RECORD_HISTORIES=1, saves the scenario's history under test/histories, where the
- * replay test picks it up: a workflow change that breaks these recorded incidents fails CI.
+ * replay test picks it up: a workflow change that breaks these recorded runs fails CI. Without `runId`,
+ * the workflow's latest run (after a continue-as-new, the run it continued as).
  */
-export async function recordHistory(client: Client, workflowId: string, name: string): Promise<void> {
+export async function recordHistory(
+  client: Client,
+  workflowId: string,
+  name: string,
+  runId?: string,
+): Promise<void> {
   if (process.env['STEADFAST_RECORD_HISTORIES'] !== '1') return;
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const dir = join(import.meta.dirname, '..', 'histories');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${name}.json`), historyToJSON(history));
+}
+
+type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>;
+
+/** The activity types a run scheduled, in order: what it did, read from its history rather than waited for. */
+export const scheduledActivities = (events: HistoryEvents): string[] =>
+  events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
+
+/** The timers a run started, in order, with their durations in ms and whether they were cancelled. */
+export function startedTimers(events: HistoryEvents): { ms: number; canceled: boolean }[] {
+  const canceled = new Set(events.flatMap((e) => e.timerCanceledEventAttributes?.timerId ?? []));
+  return events.flatMap((e) => {
+    const t = e.timerStartedEventAttributes;
+    if (!t) return [];
+    const seconds = Number(t.startToFireTimeout?.seconds ?? 0);
+    const ms = seconds * 1000 + Math.round((t.startToFireTimeout?.nanos ?? 0) / 1e6);
+    return [{ ms, canceled: canceled.has(t.timerId ?? '') }];
+  });
+}
+
+/** The run's history events, once `done` holds for them (a workflow task may still be in flight). */
+export async function historyWhen(
+  handle: WorkflowHandle,
+  done: (events: HistoryEvents) => boolean,
+  timeoutMs = 30_000,
+): Promise<HistoryEvents> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = (await handle.fetchHistory()).events ?? [];
+    if (done(events)) return events;
+    if (Date.now() > deadline) throw new Error(`timed out waiting on the history of ${handle.workflowId}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }

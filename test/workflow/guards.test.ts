@@ -240,5 +240,7 @@ describe('remediation guards on a real Temporal server and real containers', () 
     expect(final.approvals.filter((a) => a.decision === 'approved').map((a) => a.round ?? 0)).toEqual([0, 1]);
     expect((await container.inspect()).State.StartedAt).not.toBe(before);
     await recordHistory(client, id, 'guard-paused-then-approved');
+    // The guard itself, still running: the reservations, refusals, pause and resume of these scenarios.
+    await recordHistory(client, guardWorkflowId(TASK_QUEUE), 'guard-workflow');
   });
 });

@@ -26,8 +26,11 @@ import {
 } from '../support/prometheus.js';
 import {
   atStage,
+  historyWhen,
   makeAlert,
   recordHistory,
+  scheduledActivities,
+  startedTimers,
   resolvedAlert,
   startIncident,
   startWebhookSink,
@@ -92,9 +95,11 @@ verify: { promql: '${verify}', within: 20s, interval: 1s }
       LEARN_GUARDS,
     ).replace('within: 20s', 'within: 2s'),
     'learn-b.yaml': restart('TestLearning', '{ timeout: 10m }', undefined, LEARN_GUARDS),
+    // The first escalation is 10 minutes away, so no test can see it fire before an acknowledgement
+    // lands: the tests read from the history that the clock was stopped, or never set.
     'ack.yaml': restart(
       'TestAcknowledged',
-      `{ timeout: 2s, finalPolicy: abort, escalation: [{ notify: [{ type: log }], wait: 1s }] }`,
+      `{ timeout: 10m, finalPolicy: abort, escalation: [{ notify: [{ type: log }], wait: 1s }] }`,
     ),
     'inject.yaml': restart('TestInjection', '{ timeout: 10m }'),
     'resize.yaml': `
@@ -116,6 +121,9 @@ const open = (id: string, alerts: Alert[], extra: Partial<IncidentInput> = {}) =
   startIncident(client, TASK_QUEUE, id, alerts, { debounceMs: 200, ...extra });
 
 const uniqueId = (name: string): string => `${name}-${Date.now().toString(36)}`;
+
+/** The run's timers but the debounce (the first): the escalation clocks it set. */
+const escalationClocks = (events: Parameters<typeof startedTimers>[0]) => startedTimers(events).slice(1);
 const ERROR_EXPR = 'test_error_ratio > 0.05';
 
 beforeAll(async () => {
@@ -293,10 +301,9 @@ describe('incident workflow on a real Temporal server', () => {
     expect(((again as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(
       REFUSAL.alreadyDecided,
     );
-    await new Promise((r) => setTimeout(r, 3500));
-    const waiting = await waitForState(handle, atStage('approve'));
-    expect(waiting.timeline.filter((t) => t.event === 'escalated')).toEqual([]);
-    expect(waiting.outcome).toBeUndefined();
+    // The acknowledgement stopped the escalation clock (the timer is cancelled) and set no other.
+    const stopped = await historyWhen(handle, (events) => escalationClocks(events).some((t) => t.canceled));
+    expect(escalationClocks(stopped)).toEqual([{ ms: 600_000, canceled: true }]);
     await handle.executeUpdate(rejectUpdate, {
       args: [{ actor: 'alice', via: 'api', reason: 'bob has it' }],
     });
@@ -306,26 +313,35 @@ describe('incident workflow on a real Temporal server', () => {
       ['acknowledged', 'bob'],
       ['rejected', 'alice'],
     ]);
+    expect(final.timeline.filter((t) => t.event === 'escalated')).toEqual([]);
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(escalationClocks(events)).toEqual([{ ms: 600_000, canceled: true }]);
+    expect(scheduledActivities(events)).not.toContain('notifyEscalation');
     await recordHistory(client, id, 'acknowledged');
   });
 
   it('when someone acknowledges before approval opens, then escalation never starts', async () => {
     await startTestContainer(docker, 'steadfast-test-early-ack');
     const id = uniqueId('early-ack');
-    const handle = await open(id, [
+    // Opened without alerts, the incident waits to collect one: the acknowledgement surely comes first.
+    const handle = await open(id, []);
+    await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob', via: 'api' }] });
+    await handle.signal(alertsSignal, [
       makeAlert({
         alertName: 'TestAcknowledged',
         labels: { job: 'web', container: 'steadfast-test-early-ack' },
       }),
     ]);
-    await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob', via: 'api' }] });
     const waiting = await waitForState(handle, atStage('approve'));
     expect(waiting.nextEscalationAt).toBeUndefined();
-    await new Promise((r) => setTimeout(r, 3500));
-    const later = await waitForState(handle, atStage('approve'));
-    expect(later.timeline.filter((t) => t.event === 'escalated')).toEqual([]);
     await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'bob', via: 'api' }] });
-    expect((await handle.result()).outcome).toBe('resolved');
+    const final = await handle.result();
+    expect(final.outcome).toBe('resolved');
+    expect(final.timeline.filter((t) => t.event === 'escalated')).toEqual([]);
+    // No escalation clock was ever set: the debounce was the run's only timer.
+    const events = (await handle.fetchHistory()).events ?? [];
+    expect(startedTimers(events)).toEqual([{ ms: 200, canceled: false }]);
+    expect(scheduledActivities(events)).not.toContain('notifyEscalation');
   });
 
   it('when an escalation channel is not set up, then the failure is noted and the chain still ends in its policy', async () => {
@@ -437,6 +453,8 @@ describe('incident workflow on a real Temporal server', () => {
     const final = await client.workflow.getHandle<typeof incidentWorkflow>(id).result();
     expect(final.outcome).toBe('resolved');
     expect(final.alerts).toHaveLength(41);
+    await recordHistory(client, id, 'continued-as-new-first-run', firstRun);
+    await recordHistory(client, id, 'continued-as-new-last-run');
   });
 
   it('when someone resolves the incident while its alerts are still gathering, then nothing is triaged', async () => {

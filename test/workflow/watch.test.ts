@@ -5,7 +5,9 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testActivities } from '../support/activities.js';
 import { ensureWatchSchedule } from '../../src/temporal/watch-schedule.js';
+import type { WatchReport } from '../../src/domain/watch.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import type { watchWorkflow } from '../../src/workflows/watch.js';
 import { resolveUpdate, stateQuery } from '../../src/workflows/messages.js';
 import {
   startMetricsTarget,
@@ -13,6 +15,7 @@ import {
   type MetricsTarget,
   type RunningPrometheus,
 } from '../support/prometheus.js';
+import { recordHistory, waitForState } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'watch-tests';
@@ -89,6 +92,28 @@ afterAll(async () => {
   await target?.close();
 });
 
+interface WatchRun {
+  workflowId: string;
+  startTime: Date;
+  report: WatchReport;
+}
+
+/** The schedule's completed watch runs, with their reports, once `enough` holds for them. */
+async function watchRunsUntil(enough: (runs: WatchRun[]) => boolean): Promise<WatchRun[]> {
+  const query = `WorkflowType = 'watchWorkflow' AND ExecutionStatus = 'Completed' AND TemporalScheduledById = '${SCHEDULE_ID}'`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const runs: WatchRun[] = [];
+    for await (const wf of client.workflow.list({ query })) {
+      const report = await client.workflow.getHandle<typeof watchWorkflow>(wf.workflowId, wf.runId).result();
+      runs.push({ workflowId: wf.workflowId, startTime: wf.startTime, report });
+    }
+    if (enough(runs)) return runs.sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    if (Date.now() > deadline) throw new Error(`timed out; ${runs.length} completed watch runs`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function firingRules(): Promise<string[]> {
   const body = (await fetch(`${prometheus.url}/api/v1/alerts`).then((r) => r.json())) as {
     data: { alerts: { labels: { alertname: string }; state: string }[] };
@@ -124,14 +149,19 @@ describe('the proactive watch', () => {
     expect(state.alerts[0]?.annotations['description']).toMatch(/crosses 0\.9 in about/);
     expect(state.prediction?.forecast?.secondsToThreshold).toBeGreaterThan(0);
 
-    // Later runs join the same open incident instead of opening more.
-    await new Promise((r) => setTimeout(r, 5000));
-    const ids: string[] = [];
-    for await (const wf of client.workflow.list({ query })) ids.push(wf.workflowId);
-    expect(new Set(ids)).toEqual(new Set([found]));
-    const later = await handle.query(stateQuery);
+    // Later runs join the same open incident instead of opening more: every warning names it.
+    const openedAt = (await handle.describe()).startTime;
+    const runs = await watchRunsUntil((all) =>
+      all.some((r) => r.startTime > openedAt && r.report.warnings.length > 0),
+    );
+    const warned = runs.filter((r) => r.report.warnings.length > 0);
+    expect(new Set(warned.flatMap((r) => r.report.warnings.map((w) => w.incidentId)))).toEqual(
+      new Set([found]),
+    );
+    const later = await waitForState(handle, (s) => s.duplicatesDropped > 0);
     expect(later.alerts).toHaveLength(1);
-    expect(later.duplicatesDropped).toBeGreaterThan(0);
     await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'test', via: 'api' }] });
+    const joining = warned.at(-1);
+    if (joining) await recordHistory(client, joining.workflowId, 'watch-joins-predicted-incident');
   });
 });
