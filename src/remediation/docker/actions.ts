@@ -3,14 +3,7 @@ import type Docker from 'dockerode';
 import { containerOf, describeLimits, dockerActions } from '../../actions/docker.js';
 import type { ActionEffect, DockerStep, SnapshotOf, StepOf } from '../../actions/steps.js';
 import { actionRunner, type ActionHandler, type ActionHandlers, type ActionRunner } from '../handler.js';
-import {
-  aliasesOf,
-  DEFAULT_STOP_SECONDS,
-  dockerEngine,
-  endpointOn,
-  identityOf,
-  type DockerEngine,
-} from './engine.js';
+import { aliasesOf, DEFAULT_STOP_SECONDS, endpointOn, identityOf, DockerEngine } from './engine.js';
 import { scaleHandler } from './scale.js';
 
 type DockerAction = DockerStep['action'];
@@ -229,7 +222,7 @@ function network(engine: DockerEngine) {
 
 /** The Docker actions, on a Docker Engine API (Docker, or podman's compatible service). */
 export function dockerHandlers(docker: Docker): ActionHandlers<DockerAction> {
-  const engine = dockerEngine(docker);
+  const engine = new DockerEngine(docker);
   const { start, stop } = running(engine);
   const { connect, disconnect } = network(engine);
   return {

@@ -89,62 +89,39 @@ export const identityOf = (info: Docker.ContainerInspectInfo): ContainerIdentity
   labels: info.Config.Labels ?? {},
 });
 
+/** The engine's answer, or undefined when the object it asks about does not exist. */
+async function unless404<T>(work: Promise<T>): Promise<T | undefined> {
+  try {
+    return await work;
+  } catch (err) {
+    if (isDockerError(err) && err.statusCode === 404) return undefined;
+    throw err;
+  }
+}
+
 /** The engine calls of the Docker actions, on one engine. */
-export function dockerEngine(docker: Docker) {
-  const inspect = async (container: string): Promise<Docker.ContainerInspectInfo> => {
-    try {
-      return await docker.getContainer(container).inspect();
-    } catch (err) {
-      if (isDockerError(err) && err.statusCode === 404) throw notFound(`container ${container}`);
-      throw err;
-    }
-  };
-  // podman before 5 has no Docker-compatible update endpoint; its own API applies the same limits.
-  const updateResources = async (
-    containerId: string,
-    limits: { memory: number; memorySwap: number; nanoCpus: number },
-  ): Promise<void> => {
-    try {
-      await docker
-        .getContainer(containerId)
-        .update({ Memory: limits.memory, MemorySwap: limits.memorySwap, NanoCpus: limits.nanoCpus });
-      return;
-    } catch (err) {
-      if (!isDockerError(err) || err.statusCode !== 404) throw err;
-    }
-    const period = 100_000;
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.dial(
-        {
-          path: `/v4.0.0/libpod/containers/${encodeURIComponent(containerId)}/update?`,
-          method: 'POST',
-          options: {
-            memory: {
-              limit: limits.memory > 0 ? limits.memory : -1,
-              swap: limits.memorySwap !== 0 ? limits.memorySwap : -1,
-            },
-            cpu:
-              limits.nanoCpus > 0
-                ? { quota: Math.round((limits.nanoCpus / 1e9) * period), period }
-                : { quota: -1, period },
-          },
-          statusCodes: { 200: true, 201: true, 204: true, 404: 'no such container', 500: 'server error' },
-        },
-        (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
-      );
-    });
-  };
-  const find = async (container: string): Promise<Docker.ContainerInspectInfo | undefined> => {
-    try {
-      return await docker.getContainer(container).inspect();
-    } catch (err) {
-      if (isDockerError(err) && err.statusCode === 404) return undefined;
-      throw err;
-    }
-  };
+export class DockerEngine {
+  constructor(readonly docker: Docker) {}
+
+  async inspect(container: string): Promise<Docker.ContainerInspectInfo> {
+    const info = await this.find(container);
+    if (!info) throw notFound(`container ${container}`);
+    return info;
+  }
+
+  find(container: string): Promise<Docker.ContainerInspectInfo | undefined> {
+    return unless404(this.docker.getContainer(container).inspect());
+  }
+
+  async inspectNetwork(network: string): Promise<Docker.NetworkInspectInfo> {
+    const info = await unless404(this.docker.getNetwork(network).inspect());
+    if (!info) throw notFound(`network ${network}`);
+    return info;
+  }
+
   /** Starts or stops a container; false when it already was (the engine answers 304 then). */
-  const setRunning = async (containerId: string, running: boolean, stopSeconds: number): Promise<boolean> => {
-    const container = docker.getContainer(containerId);
+  async setRunning(containerId: string, running: boolean, stopSeconds: number): Promise<boolean> {
+    const container = this.docker.getContainer(containerId);
     try {
       await beating(running ? container.start() : container.stop({ t: stopSeconds }));
       return true;
@@ -153,55 +130,71 @@ export function dockerEngine(docker: Docker) {
       if (isDockerError(err) && err.statusCode === 404) throw notFound(`container ${containerId}`);
       throw err;
     }
-  };
+  }
+
   /** The containers of a service, oldest first. */
-  const replicasOf = async (
-    step: ScaleStep | Omit<ScaleStep, 'selector'>,
-  ): Promise<Docker.ContainerInspectInfo[]> => {
-    const listed = await docker.listContainers({ all: true, filters: { label: serviceFilter(step) } });
+  async replicasOf(step: ScaleStep | Omit<ScaleStep, 'selector'>): Promise<Docker.ContainerInspectInfo[]> {
+    const filters = { label: serviceFilter(step) };
+    const listed = await this.docker.listContainers({ all: true, filters });
     // A container removed between the list and its inspection is no replica any more.
-    const found = await Promise.all(listed.map((c) => find(c.Id)));
+    const found = await Promise.all(listed.map((c) => this.find(c.Id)));
     return found.filter((info) => info !== undefined).sort(compareCreated);
-  };
-  const inspectNetwork = async (network: string): Promise<Docker.NetworkInspectInfo> => {
-    try {
-      return await docker.getNetwork(network).inspect();
-    } catch (err) {
-      if (isDockerError(err) && err.statusCode === 404) throw notFound(`network ${network}`);
-      throw err;
-    }
-  };
+  }
+
+  // podman before 5 has no Docker-compatible update endpoint; its own API applies the same limits.
+  async updateResources(
+    containerId: string,
+    limits: { memory: number; memorySwap: number; nanoCpus: number },
+  ): Promise<void> {
+    const { memory, memorySwap, nanoCpus } = limits;
+    const container = this.docker.getContainer(containerId);
+    const limitsSet = { Memory: memory, MemorySwap: memorySwap, NanoCpus: nanoCpus };
+    if (await unless404(container.update(limitsSet).then(() => true))) return;
+    const period = 100_000;
+    await new Promise<void>((resolve, reject) => {
+      this.docker.modem.dial(
+        {
+          path: `/v4.0.0/libpod/containers/${encodeURIComponent(containerId)}/update?`,
+          method: 'POST',
+          options: {
+            memory: { limit: memory > 0 ? memory : -1, swap: memorySwap !== 0 ? memorySwap : -1 },
+            cpu:
+              nanoCpus > 0 ? { quota: Math.round((nanoCpus / 1e9) * period), period } : { quota: -1, period },
+          },
+          statusCodes: { 200: true, 201: true, 204: true, 404: 'no such container', 500: 'server error' },
+        },
+        (err) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
+      );
+    });
+  }
+
   /**
    * Connects or disconnects; false when the container already was. The engines refuse a second
    * connect or disconnect with an error (podman 4: a 500) rather than a 304, so a failure is judged by
    * the state it left.
    */
-  const setConnected = async (
-    snapshot: { containerId: string; networkId: string },
+  async setConnected(
+    target: { containerId: string; networkId: string },
     connected: boolean,
     aliases: string[],
-  ): Promise<boolean> => {
-    const network = docker.getNetwork(snapshot.networkId);
-    const target = { Id: snapshot.networkId, Name: (await inspectNetwork(snapshot.networkId)).Name };
-    const before = await inspect(snapshot.containerId);
-    if ((endpointOn(before, target) !== undefined) === connected) return false;
+  ): Promise<boolean> {
+    const { containerId, networkId } = target;
+    const network = this.docker.getNetwork(networkId);
+    const named = { Id: networkId, Name: (await this.inspectNetwork(networkId)).Name };
+    const isConnected = async (): Promise<boolean> =>
+      endpointOn(await this.inspect(containerId), named) !== undefined;
+    if ((await isConnected()) === connected) return false;
     try {
       if (connected) {
-        await network.connect({
-          Container: snapshot.containerId,
-          EndpointConfig: aliases.length > 0 ? { Aliases: aliases } : undefined,
-        });
+        const EndpointConfig = aliases.length > 0 ? { Aliases: aliases } : undefined;
+        await network.connect({ Container: containerId, EndpointConfig });
       } else {
-        await network.disconnect({ Container: snapshot.containerId });
+        await network.disconnect({ Container: containerId });
       }
       return true;
     } catch (err) {
-      const after = await inspect(snapshot.containerId);
-      if ((endpointOn(after, target) !== undefined) === connected) return false;
+      if ((await isConnected()) === connected) return false;
       throw err;
     }
-  };
-  return { docker, inspect, updateResources, find, setRunning, replicasOf, inspectNetwork, setConnected };
+  }
 }
-
-export type DockerEngine = ReturnType<typeof dockerEngine>;

@@ -3,19 +3,18 @@ import { describeAction } from '../../actions/registry.js';
 import { replicasWanted, type KubernetesStep, type SnapshotOf, type StepOf } from '../../actions/steps.js';
 import { actionRunner, type ActionHandler, type ActionHandlers, type ActionRunner } from '../handler.js';
 import {
+  deploymentName,
   describeResources,
   failure,
   isObject,
-  kubernetesApi,
   POD_TEMPLATE_HASH,
-  rawWorkload,
   RESTARTED_AT,
+  refusePaused,
   REVISION,
   sameJson,
   sameResources,
-  selectorQuery,
   type JsonValue,
-  type KubernetesApi,
+  KubernetesApi,
   type Resources,
 } from './api.js';
 
@@ -26,16 +25,16 @@ function scale(api: KubernetesApi): ActionHandler<'k8s.scale'> {
   const setTo = async (step: StepOf<'k8s.scale'>, wanted: number, back: boolean) => {
     const now = await api.readReplicas(step);
     if (now === wanted) {
-      return { acted: false, summary: `${api.deploymentName(step)} already has ${now} replicas` };
+      return { acted: false, summary: `${deploymentName(step)} already has ${now} replicas` };
     }
     await api.setReplicas(step, wanted);
     return {
       acted: true,
-      summary: `scaled ${api.deploymentName(step)}${back ? ' back' : ''} from ${now} to ${wanted} replicas`,
+      summary: `scaled ${deploymentName(step)}${back ? ' back' : ''} from ${now} to ${wanted} replicas`,
     };
   };
   return {
-    identify: api.identify,
+    identify: (step) => api.identify(step),
     async snapshot(step) {
       await api.insistOnUid(step);
       const replicas = await api.readReplicas(step);
@@ -48,11 +47,11 @@ function scale(api: KubernetesApi): ActionHandler<'k8s.scale'> {
 
 function rolloutRestart(api: KubernetesApi): ActionHandler<'k8s.rollout-restart'> {
   return {
-    identify: api.identify,
+    identify: (step) => api.identify(step),
     async snapshot(step) {
       await api.insistOnUid(step);
       const deployment = await api.readDeployment(step);
-      api.refusePaused(step, deployment.spec?.paused);
+      refusePaused(step, deployment.spec?.paused);
       // Chosen once and recorded: every attempt writes the same value, so the rollout happens once.
       return {
         action: step.action,
@@ -65,24 +64,13 @@ function rolloutRestart(api: KubernetesApi): ActionHandler<'k8s.rollout-restart'
       if (deployment.spec?.template.metadata?.annotations?.[RESTARTED_AT] === snapshot.restartedAt) {
         return {
           acted: false,
-          summary: `${api.deploymentName(step)} was already restarted at ${snapshot.restartedAt}`,
+          summary: `${deploymentName(step)} was already restarted at ${snapshot.restartedAt}`,
         };
       }
-      await api.call(api.deploymentName(step), () =>
-        api.apps.patchNamespacedDeployment(
-          {
-            name: step.deployment,
-            namespace: step.namespace,
-            body: {
-              spec: { template: { metadata: { annotations: { [RESTARTED_AT]: snapshot.restartedAt } } } },
-            },
-          },
-          api.strategic,
-        ),
-      );
+      await api.restartRollout(step, snapshot.restartedAt);
       return {
         acted: true,
-        summary: `restarted the pods of ${api.deploymentName(step)} (restartedAt ${snapshot.restartedAt})`,
+        summary: `restarted the pods of ${deploymentName(step)} (restartedAt ${snapshot.restartedAt})`,
       };
     },
   };
@@ -94,18 +82,9 @@ async function rollbackSnapshot(
   step: StepOf<'k8s.rollback'>,
 ): Promise<SnapshotOf<'k8s.rollback'>> {
   const deployment = await api.readRawDeployment(step);
-  api.refusePaused(step, deployment.spec?.paused);
+  refusePaused(step, deployment.spec?.paused);
   const uid = deployment.metadata?.uid;
-  const list: unknown = await api.call(`replica sets of ${api.deploymentName(step)}`, () =>
-    api.raw.listNamespacedCustomObject({
-      group: 'apps',
-      version: 'v1',
-      namespace: step.namespace,
-      plural: 'replicasets',
-      labelSelector: selectorQuery(deployment.spec?.selector),
-    }),
-  );
-  const items = isObject(list) && Array.isArray(list.items) ? list.items.map(rawWorkload) : [];
+  const items = await api.replicaSets(step, deployment.spec?.selector);
   // The selector may also match replica sets of another deployment; only the owner's count.
   const history = items
     .filter((rs) => rs.metadata?.ownerReferences?.some((o) => o.controller && o.uid === uid))
@@ -118,7 +97,7 @@ async function rollbackSnapshot(
   if (!previous || !target) {
     throw failure(
       'NoPreviousRevision',
-      `${api.deploymentName(step)} has no revision before ${current} to roll back to`,
+      `${deploymentName(step)} has no revision before ${current} to roll back to`,
       true,
     );
   }
@@ -150,7 +129,7 @@ function rollback(api: KubernetesApi): ActionHandler<'k8s.rollback'> {
     return { acted: true, summary: done };
   };
   return {
-    identify: api.identify,
+    identify: (step) => api.identify(step),
     async snapshot(step) {
       await api.insistOnUid(step);
       return rollbackSnapshot(api, step);
@@ -159,15 +138,15 @@ function rollback(api: KubernetesApi): ActionHandler<'k8s.rollback'> {
       runTemplate(
         step,
         snapshot.toTemplate,
-        `${api.deploymentName(step)} already runs the template of revision ${snapshot.toRevision}`,
-        `rolled ${api.deploymentName(step)} back from revision ${snapshot.fromRevision} to the template of revision ${snapshot.toRevision}`,
+        `${deploymentName(step)} already runs the template of revision ${snapshot.toRevision}`,
+        `rolled ${deploymentName(step)} back from revision ${snapshot.fromRevision} to the template of revision ${snapshot.toRevision}`,
       ),
     compensate: (step, snapshot) =>
       runTemplate(
         step,
         snapshot.fromTemplate,
-        `${api.deploymentName(step)} already runs the template of revision ${snapshot.fromRevision}`,
-        `restored the template of revision ${snapshot.fromRevision} on ${api.deploymentName(step)}`,
+        `${deploymentName(step)} already runs the template of revision ${snapshot.fromRevision}`,
+        `restored the template of revision ${snapshot.fromRevision} on ${deploymentName(step)}`,
       ),
   };
 }
@@ -175,10 +154,10 @@ function rollback(api: KubernetesApi): ActionHandler<'k8s.rollback'> {
 function patchResources(api: KubernetesApi): ActionHandler<'k8s.patch-resources'> {
   const already = (step: StepOf<'k8s.patch-resources'>, now: Resources) => ({
     acted: false,
-    summary: `container ${step.container} of ${api.deploymentName(step)} already has ${describeResources(now)}`,
+    summary: `container ${step.container} of ${deploymentName(step)} already has ${describeResources(now)}`,
   });
   return {
-    identify: api.identify,
+    identify: (step) => api.identify(step),
     async snapshot(step) {
       await api.insistOnUid(step);
       return { action: step.action, resources: await api.containerResources(step) };
@@ -202,7 +181,7 @@ function patchResources(api: KubernetesApi): ActionHandler<'k8s.patch-resources'
       await api.setResources(step, snapshot.resources, true);
       return {
         acted: true,
-        summary: `restored ${describeResources(snapshot.resources)} on container ${step.container} of ${api.deploymentName(step)}`,
+        summary: `restored ${describeResources(snapshot.resources)} on container ${step.container} of ${deploymentName(step)}`,
       };
     },
   };
@@ -235,13 +214,13 @@ function schedulable(api: KubernetesApi) {
     };
   };
   const cordon: ActionHandler<'k8s.cordon'> = {
-    identify: api.identify,
+    identify: (step) => api.identify(step),
     snapshot: async (step) => ({ action: step.action, ...(await read(step)) }),
     apply,
     compensate: restore,
   };
   const uncordon: ActionHandler<'k8s.uncordon'> = {
-    identify: api.identify,
+    identify: (step) => api.identify(step),
     snapshot: async (step) => ({ action: step.action, ...(await read(step)) }),
     apply,
     compensate: restore,
@@ -251,7 +230,7 @@ function schedulable(api: KubernetesApi) {
 
 /** The Kubernetes actions, through the API server named by the kubeconfig. */
 export function kubernetesHandlers(kc: KubeConfig): ActionHandlers<KubernetesAction> {
-  const api = kubernetesApi(kc);
+  const api = new KubernetesApi(kc);
   const { cordon, uncordon } = schedulable(api);
   return {
     'k8s.scale': scale(api),

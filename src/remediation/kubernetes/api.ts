@@ -183,83 +183,135 @@ export function sameResources(actual: Resources, wanted: Resources, exact: boole
   return true;
 }
 
+type Named = { namespace: string; deployment: string };
+type PatchResources = Extract<KubernetesStep, { action: 'k8s.patch-resources' }>;
+
+const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+
+export const deploymentName = (step: Named): string => `deployment ${step.namespace}/${step.deployment}`;
+
+/** `null` removes a key in a strategic merge patch, which is how a restore drops what was not there. */
+function patchQuantities(
+  q: ResourceQuantities | undefined,
+  removeAbsent: boolean,
+): Record<string, string | null> | undefined {
+  const out: Record<string, string | null> = {};
+  for (const name of ['cpu', 'memory'] as const) {
+    const value = q?.[name];
+    if (value !== undefined) out[name] = value;
+    else if (removeAbsent) out[name] = null;
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** A paused deployment takes a new template without rolling it out: the action would seem done and not be. */
+export function refusePaused(step: Extract<KubernetesStep, { deployment: string }>, paused?: boolean): void {
+  if (paused) {
+    throw failure(
+      'DeploymentPaused',
+      `${deploymentName(step)} is paused: resume it (kubectl rollout resume) before: ${describeAction(step)}`,
+      true,
+    );
+  }
+}
+
 /** The API calls the Kubernetes actions share: each beats, and the server's refusals are translated. */
-export function kubernetesApi(kc: KubeConfig) {
-  const apps = kc.makeApiClient(AppsV1Api);
-  const core = kc.makeApiClient(CoreV1Api);
-  const raw = kc.makeApiClient(CustomObjectsApi);
-  const strategic = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
-  const merge = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-  const jsonPatch = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
+export class KubernetesApi {
+  readonly apps: AppsV1Api;
+  readonly core: CoreV1Api;
+  readonly raw: CustomObjectsApi;
+
+  constructor(kc: KubeConfig) {
+    this.apps = kc.makeApiClient(AppsV1Api);
+    this.core = kc.makeApiClient(CoreV1Api);
+    this.raw = kc.makeApiClient(CustomObjectsApi);
+  }
 
   /** Every API call goes through here: a heartbeat first, and the server's refusals translated. */
-  const call = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+  async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
     heartbeat();
     try {
       return await fn();
     } catch (err) {
       throw translate(err, what);
     }
-  };
+  }
 
-  const deploymentName = (step: { namespace: string; deployment: string }): string =>
-    `deployment ${step.namespace}/${step.deployment}`;
-  /** A paused deployment takes a new template without rolling it out: the action would seem done and not be. */
-  const refusePaused = (step: Extract<KubernetesStep, { deployment: string }>, paused?: boolean) => {
-    if (paused) {
-      throw failure(
-        'DeploymentPaused',
-        `${deploymentName(step)} is paused: resume it (kubectl rollout resume) before: ${describeAction(step)}`,
-        true,
-      );
-    }
-  };
-  const readDeployment = (step: { namespace: string; deployment: string }) =>
-    call(deploymentName(step), () =>
-      apps.readNamespacedDeployment({ name: step.deployment, namespace: step.namespace }),
+  readDeployment(step: Named) {
+    return this.call(deploymentName(step), () =>
+      this.apps.readNamespacedDeployment({ name: step.deployment, namespace: step.namespace }),
     );
-  const readRawDeployment = async (step: { namespace: string; deployment: string }) =>
-    rawWorkload(
-      await call(deploymentName(step), () =>
-        raw.getNamespacedCustomObject({
-          group: 'apps',
-          version: 'v1',
-          namespace: step.namespace,
-          plural: 'deployments',
-          name: step.deployment,
-        }),
-      ),
+  }
+
+  async readRawDeployment(step: Named): Promise<RawWorkload> {
+    const found: unknown = await this.call(deploymentName(step), () =>
+      this.raw.getNamespacedCustomObject({
+        group: 'apps',
+        version: 'v1',
+        namespace: step.namespace,
+        plural: 'deployments',
+        name: step.deployment,
+      }),
     );
-  const readReplicas = async (step: { namespace: string; deployment: string }): Promise<number> => {
-    const scale = await call(deploymentName(step), () =>
-      apps.readNamespacedDeploymentScale({ name: step.deployment, namespace: step.namespace }),
+    return rawWorkload(found);
+  }
+
+  async readReplicas(step: Named): Promise<number> {
+    const scale = await this.call(deploymentName(step), () =>
+      this.apps.readNamespacedDeploymentScale({ name: step.deployment, namespace: step.namespace }),
     );
     return scale.spec?.replicas ?? 0;
-  };
-  const setReplicas = (step: { namespace: string; deployment: string }, replicas: number) =>
-    call(deploymentName(step), () =>
-      apps.patchNamespacedDeploymentScale(
+  }
+
+  async setReplicas(step: Named, replicas: number): Promise<void> {
+    await this.call(deploymentName(step), () =>
+      this.apps.patchNamespacedDeploymentScale(
         { name: step.deployment, namespace: step.namespace, body: { spec: { replicas } } },
         merge,
       ),
     );
-  const replaceTemplate = (step: { namespace: string; deployment: string }, template: JsonValue) =>
-    call(deploymentName(step), () =>
-      apps.patchNamespacedDeployment(
-        {
-          name: step.deployment,
-          namespace: step.namespace,
-          // A replace, not a merge: fields the other template lacks must go, as `kubectl rollout undo` does.
-          body: [{ op: 'replace', path: '/spec/template', value: template }],
-        },
+  }
+
+  /** Sets the pod template's restartedAt annotation, as `kubectl rollout restart` does. */
+  async restartRollout(step: Named, restartedAt: string): Promise<void> {
+    const body = { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: restartedAt } } } } };
+    await this.call(deploymentName(step), () =>
+      this.apps.patchNamespacedDeployment(
+        { name: step.deployment, namespace: step.namespace, body },
+        strategic,
+      ),
+    );
+  }
+
+  async replaceTemplate(step: Named, template: JsonValue): Promise<void> {
+    // A replace, not a merge: fields the other template lacks must go, as `kubectl rollout undo` does.
+    const body = [{ op: 'replace', path: '/spec/template', value: template }];
+    await this.call(deploymentName(step), () =>
+      this.apps.patchNamespacedDeployment(
+        { name: step.deployment, namespace: step.namespace, body },
         jsonPatch,
       ),
     );
+  }
 
-  const containerResources = async (
-    step: Extract<KubernetesStep, { action: 'k8s.patch-resources' }>,
-  ): Promise<Resources> => {
-    const deployment = await readDeployment(step);
+  /** The replica sets a label selector matches, as the API server sends them. */
+  async replicaSets(step: Named, selector: V1LabelSelector | undefined): Promise<RawWorkload[]> {
+    const list: unknown = await this.call(`replica sets of ${deploymentName(step)}`, () =>
+      this.raw.listNamespacedCustomObject({
+        group: 'apps',
+        version: 'v1',
+        namespace: step.namespace,
+        plural: 'replicasets',
+        labelSelector: selectorQuery(selector),
+      }),
+    );
+    return isObject(list) && Array.isArray(list.items) ? list.items.map(rawWorkload) : [];
+  }
+
+  async containerResources(step: PatchResources): Promise<Resources> {
+    const deployment = await this.readDeployment(step);
     const containers = deployment.spec?.template.spec?.containers ?? [];
     const container = containers.find((c) => c.name === step.container);
     if (!container) {
@@ -272,80 +324,50 @@ export function kubernetesApi(kc: KubeConfig) {
     const requests = pickQuantities(container.resources?.requests);
     const limits = pickQuantities(container.resources?.limits);
     return { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) };
-  };
-  /** `null` removes a key in a strategic merge patch, which is how a restore drops what was not there. */
-  const setResources = (
-    step: Extract<KubernetesStep, { action: 'k8s.patch-resources' }>,
-    resources: Resources,
-    removeAbsent: boolean,
-  ) => {
-    const quantities = (q: ResourceQuantities | undefined): Record<string, string | null> | undefined => {
-      const out: Record<string, string | null> = {};
-      for (const name of ['cpu', 'memory'] as const) {
-        const value = q?.[name];
-        if (value !== undefined) out[name] = value;
-        else if (removeAbsent) out[name] = null;
-      }
-      return Object.keys(out).length > 0 ? out : undefined;
+  }
+
+  async setResources(step: PatchResources, resources: Resources, removeAbsent: boolean): Promise<void> {
+    const requests = patchQuantities(resources.requests, removeAbsent);
+    const limits = patchQuantities(resources.limits, removeAbsent);
+    const container = {
+      name: step.container,
+      resources: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) },
     };
-    const requests = quantities(resources.requests);
-    const limits = quantities(resources.limits);
-    return call(deploymentName(step), () =>
-      apps.patchNamespacedDeployment(
-        {
-          name: step.deployment,
-          namespace: step.namespace,
-          body: {
-            spec: {
-              template: {
-                spec: {
-                  containers: [
-                    {
-                      name: step.container,
-                      resources: { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) },
-                    },
-                  ],
-                },
-              },
-            },
-          },
-        },
+    const body = { spec: { template: { spec: { containers: [container] } } } };
+    await this.call(deploymentName(step), () =>
+      this.apps.patchNamespacedDeployment(
+        { name: step.deployment, namespace: step.namespace, body },
         strategic,
       ),
     );
-  };
+  }
 
-  const readUnschedulable = async (node: string): Promise<boolean> => {
-    const found = await call(`node ${node}`, () => core.readNode({ name: node }));
+  async readUnschedulable(node: string): Promise<boolean> {
+    const found = await this.call(`node ${node}`, () => this.core.readNode({ name: node }));
     return found.spec?.unschedulable ?? false;
-  };
-  const setUnschedulable = (node: string, unschedulable: boolean) =>
-    call(`node ${node}`, () => core.patchNode({ name: node, body: { spec: { unschedulable } } }, strategic));
+  }
 
-  const identify = async (step: KubernetesStep): Promise<TargetIdentity> => {
+  async setUnschedulable(node: string, unschedulable: boolean): Promise<void> {
+    await this.call(`node ${node}`, () =>
+      this.core.patchNode({ name: node, body: { spec: { unschedulable } } }, strategic),
+    );
+  }
+
+  async identify(step: KubernetesStep): Promise<TargetIdentity> {
     if (step.action === 'k8s.cordon' || step.action === 'k8s.uncordon') {
-      const node = await call(`node ${step.node}`, () => core.readNode({ name: step.node }));
-      return {
-        kind: 'k8s-node',
-        name: step.node,
-        uid: node.metadata?.uid ?? '',
-        labels: node.metadata?.labels ?? {},
-      };
+      const node = await this.call(`node ${step.node}`, () => this.core.readNode({ name: step.node }));
+      const { uid = '', labels = {} } = node.metadata ?? {};
+      return { kind: 'k8s-node', name: step.node, uid, labels };
     }
-    const deployment = await readDeployment(step);
-    return {
-      kind: 'k8s-deployment',
-      namespace: step.namespace,
-      name: step.deployment,
-      uid: deployment.metadata?.uid ?? '',
-      labels: deployment.metadata?.labels ?? {},
-    };
-  };
+    const deployment = await this.readDeployment(step);
+    const { uid = '', labels = {} } = deployment.metadata ?? {};
+    return { kind: 'k8s-deployment', namespace: step.namespace, name: step.deployment, uid, labels };
+  }
 
   /** A step resolved to one object acts on that object only: a replacement under its name is refused. */
-  const insistOnUid = async (step: KubernetesStep): Promise<void> => {
+  async insistOnUid(step: KubernetesStep): Promise<void> {
     if (!step.uid) return;
-    const now = await identify(step);
+    const now = await this.identify(step);
     if (now.kind !== 'none' && 'uid' in now && now.uid !== step.uid) {
       throw failure(
         'TargetChanged',
@@ -353,27 +375,5 @@ export function kubernetesApi(kc: KubeConfig) {
         true,
       );
     }
-  };
-
-  return {
-    apps,
-    raw,
-    strategic,
-    call,
-    deploymentName,
-    refusePaused,
-    readDeployment,
-    readRawDeployment,
-    readReplicas,
-    setReplicas,
-    replaceTemplate,
-    containerResources,
-    setResources,
-    readUnschedulable,
-    setUnschedulable,
-    identify,
-    insistOnUid,
-  };
+  }
 }
-
-export type KubernetesApi = ReturnType<typeof kubernetesApi>;
