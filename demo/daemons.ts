@@ -34,8 +34,10 @@ export async function startDaemon(
   return {
     url,
     close: async () => {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => (child.exitCode !== null ? resolve(null) : child.once('exit', resolve)));
+      // Ctrl-C reaches the daemon too, and it may have exited on it already: by a code or by the signal.
+      const exited = (): boolean => child.exitCode !== null || child.signalCode !== null;
+      if (!exited()) child.kill('SIGTERM');
+      await new Promise((resolve) => (exited() ? resolve(null) : child.once('exit', resolve)));
       rmSync(workDir, { recursive: true, force: true });
     },
   };

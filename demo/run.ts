@@ -2,7 +2,6 @@
  * The demo's body (see scripts/demo.mjs): runs npm start's Steadfast as a child, then the loop around it,
  * and prints each closed incident's breakdown from fault to verified fix.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +9,9 @@ import Docker from 'dockerode';
 import { ensureDemoImage } from '../scripts/lib/demo-image.mjs';
 import { breakdown, describeBreakdown } from '../src/domain/breakdown.js';
 import type { IncidentState } from '../src/domain/incident.js';
-import { startLoopDaemons, startTargets, startTraffic, waitForHttp, type DemoTarget } from './loop.js';
+import { startLoopDaemons, startTraffic, waitForHttp, type DemoTarget } from './loop.js';
+import { dockerSocket, startDemoServices, startSteadfast, waitForFile } from './services.js';
+import { createShutdown } from './shutdown.js';
 
 const root = join(import.meta.dirname, '..');
 const dataDir = process.env['STEADFAST_DATA_DIR'] ?? join(root, 'data');
@@ -23,33 +24,13 @@ const alertmanagerPort = Number(process.env['DEMO_ALERTMANAGER_PORT'] ?? 9093);
 const [checkoutPort, paymentsPort] = (process.env['DEMO_PORTS'] ?? '18081,18082').split(',').map(Number);
 
 const say = (message: string): void => void process.stdout.write(`[demo] ${message}\n`);
-const cleanups: (() => Promise<void> | void)[] = [];
-let stopping = false;
-
-async function stop(code: number): Promise<never> {
-  if (!stopping) {
-    stopping = true;
-    say('stopping…');
-    for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
-  }
-  process.exit(code);
-}
-process.on('SIGINT', () => void stop(0));
-process.on('SIGTERM', () => void stop(0));
+const shutdown = createShutdown({ say });
 
 function apiToken(): string {
   if (process.env['STEADFAST_API_TOKEN']) return process.env['STEADFAST_API_TOKEN'];
   const file = join(dataDir, 'api-token');
   if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
-}
-
-async function waitForFile(path: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(path)) {
-    if (Date.now() > deadline) throw new Error(`${path} did not appear within ${timeoutMs / 1000}s`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** Prints the breakdown of every incident that closes while the demo runs. */
@@ -93,10 +74,9 @@ try {
   mkdirSync(demoDir, { recursive: true });
   const token = apiToken();
   say('starting Steadfast (npm start) with low-risk runbooks approved automatically');
-  const steadfast = spawn(process.execPath, [join(root, 'scripts', 'start.mjs')], {
-    cwd: root,
-    stdio: 'inherit',
-    env: {
+  startSteadfast(
+    shutdown,
+    {
       ...process.env,
       STEADFAST_API_TOKEN: token,
       STEADFAST_API_PORT: String(apiPort),
@@ -107,38 +87,23 @@ try {
       // Alertmanager's group_wait gathers bursts already.
       STEADFAST_DEBOUNCE: '0s',
     },
-  });
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (steadfast.exitCode !== null) return resolve();
-        steadfast.once('exit', () => resolve());
-        steadfast.kill('SIGTERM');
-      }),
-  );
-  steadfast.on('exit', (code) => {
-    if (!stopping) {
+    (code) => {
       say(`Steadfast exited (${code}); stopping the demo`);
-      void stop(1);
-    }
-  });
+      void shutdown.stop(1);
+    },
+  );
   await waitForHttp(`http://127.0.0.1:${apiPort}/api/v1/health`, 600_000);
 
-  const socket =
-    process.env['STEADFAST_DOCKER_SOCKET'] ??
-    (existsSync('/var/run/docker.sock') ? '/var/run/docker.sock' : join(dataDir, 'podman.sock'));
+  const socket = dockerSocket(process.env, dataDir);
   await waitForFile(socket, 30_000);
   const docker = new Docker({ socketPath: socket });
   const image = await ensureDemoImage();
-  const targets: DemoTarget[] = await startTargets(docker, image, [
+  const targets: DemoTarget[] = await startDemoServices(shutdown, docker, image, [
     { service: 'checkout', port: checkoutPort ?? 18081 },
     { service: 'payments', port: paymentsPort ?? 18082 },
   ]);
-  cleanups.push(async () => {
-    for (const t of targets) await docker.getContainer(t.container).remove({ force: true });
-  });
   writeFileSync(TARGETS_FILE, `${JSON.stringify(targets, null, 2)}\n`);
-  cleanups.push(() => rmSync(TARGETS_FILE, { force: true }));
+  shutdown.add(() => rmSync(TARGETS_FILE, { force: true }));
 
   // Alertmanager posts with the ingest-only token npm start made, never the operator's all-roles one.
   const alertmanagerToken = join(dataDir, 'alertmanager-token');
@@ -152,9 +117,9 @@ try {
     alertmanagerPort,
     workDir: join(demoDir, 'run'),
   });
-  cleanups.push(() => daemons.close());
-  cleanups.push(startTraffic(targets));
-  cleanups.push(watchIncidents(token));
+  shutdown.add(() => daemons.close());
+  shutdown.add(startTraffic(targets));
+  shutdown.add(watchIncidents(token));
 
   say(
     [
@@ -170,5 +135,5 @@ try {
   );
 } catch (err) {
   say(err instanceof Error ? err.message : String(err));
-  await stop(1);
+  await shutdown.stop(1);
 }
