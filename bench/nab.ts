@@ -1,25 +1,35 @@
 /**
- * `npm run bench:nab -- [--corpus <dir>] [--out <dir>]`: runs the online detector over every series of
- * a NAB-layout corpus, optimises the threshold per profile, and prints the normalised scores and the
- * detector's speed. The last line is one JSON object with the figures.
+ * `npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--holdout]`: runs the online detector over every
+ * series of a NAB-layout corpus, optimises the threshold per profile, and prints the normalised scores
+ * and the detector's speed; with `--holdout`, also the leave-one-category-out scores (src/nab/holdout.ts).
+ * The last line is one JSON object with the figures.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALARM_THRESHOLD, scoreSeries } from '../src/detection/detector.js';
-import { loadCorpus, loadProfiles } from '../src/nab/corpus.js';
+import { loadCorpus, loadDetectorResults, loadProfiles } from '../src/nab/corpus.js';
 import { optimizeThreshold, type ScoredFile } from '../src/nab/scorer.js';
+import { holdoutFigures, printHoldout, referenceScorer } from './lib/holdout.js';
 
-const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>]
+const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--holdout]
 
   --corpus <dir>  a NAB-layout folder (data/<category>/<file>.csv, combined_windows.json, profiles.json);
                   default: ../shared/benchmarks/nab beside the repository
   --out <dir>     also write each series' scores to <dir>/<category>/<file>.csv (timestamp,anomaly_score)
+  --holdout       also leave one category out: per category, the threshold is chosen on the other
+                  categories and the category is scored with it; prints each, the worst and the mean
 `;
 
 const root = resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
-  options: { corpus: { type: 'string' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  options: {
+    corpus: { type: 'string' },
+    out: { type: 'string' },
+    holdout: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
 });
 if (args.help) {
   process.stdout.write(HELP);
@@ -83,6 +93,17 @@ process.stdout.write(
   `\ndetector speed: ${pointsPerSecond.toLocaleString('en-US')} points/s (one core, after a warm-up pass, ${seconds.toFixed(3)} s)\n`,
 );
 if (args.out) process.stdout.write(`scores written to ${resolve(args.out)}\n`);
+const holdout = args.holdout ? holdoutFigures(files, profiles) : undefined;
+if (holdout !== undefined) printHoldout(holdout);
+// The same protocol applied to Numenta HTM's published scores, when the corpus carries them: the bar.
+const htmDir = join(corpusDir, 'reference');
+if (holdout !== undefined && existsSync(join(htmDir, 'numenta'))) {
+  const htm = referenceScorer(await loadDetectorResults(htmDir, 'numenta'));
+  printHoldout(
+    holdoutFigures(files, profiles, [{ name: 'numenta', params: {} }], htm),
+    'Numenta HTM (reference)',
+  );
+}
 process.stdout.write(
   `${JSON.stringify({
     corpus: corpusDir,
@@ -93,5 +114,6 @@ process.stdout.write(
     reward_low_FN_rate: results['reward_low_FN_rate']?.score ?? null,
     thresholds: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.threshold])),
     points_per_second: pointsPerSecond,
+    ...(holdout === undefined ? {} : { holdout: holdout.json }),
   })}\n`,
 );

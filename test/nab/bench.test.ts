@@ -10,17 +10,18 @@ const root = join(import.meta.dirname, '..', '..');
 function makeCorpus(): string {
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-nab-'));
   mkdirSync(join(dir, 'data', 'made'), { recursive: true });
+  mkdirSync(join(dir, 'data', 'other'), { recursive: true });
   const start = Date.UTC(2026, 0, 1);
   const stamp = (i: number): string =>
     new Date(start + i * 300_000).toISOString().replace('T', ' ').slice(0, 19);
   const windows: Record<string, [string, string][]> = {};
   for (const [name, spikeAt] of [
-    ['one.csv', 1500],
-    ['two.csv', 1800],
+    ['made/one.csv', 1500],
+    ['other/two.csv', 1800],
   ] as const) {
     const rows = Array.from({ length: 2000 }, (_, i) => `${stamp(i)},${i === spikeAt ? 500 : 50 + (i % 7)}`);
-    writeFileSync(join(dir, 'data', 'made', name), `timestamp,value\n${rows.join('\n')}\n`);
-    windows[`made/${name}`] = [[`${stamp(spikeAt - 20)}.000000`, `${stamp(spikeAt + 20)}.000000`]];
+    writeFileSync(join(dir, 'data', name), `timestamp,value\n${rows.join('\n')}\n`);
+    windows[name] = [[`${stamp(spikeAt - 20)}.000000`, `${stamp(spikeAt + 20)}.000000`]];
   }
   writeFileSync(join(dir, 'combined_windows.json'), JSON.stringify(windows));
   const cost = (fp: number, fn: number) => ({
@@ -38,12 +39,12 @@ function makeCorpus(): string {
 }
 
 describe('npm run bench:nab', () => {
-  it('scores any corpus of the NAB layout, ends with one JSON line, and writes per-row scores with --out', () => {
+  it('scores any corpus of the NAB layout, ends with one JSON line, writes per-row scores with --out, holds categories out with --holdout', () => {
     const corpus = makeCorpus();
     const out = join(corpus, 'out');
     const stdout = execFileSync(
       process.execPath,
-      ['--import', 'tsx', 'bench/nab.ts', '--corpus', corpus, '--out', out],
+      ['--import', 'tsx', 'bench/nab.ts', '--corpus', corpus, '--out', out, '--holdout'],
       {
         cwd: root,
         encoding: 'utf8',
@@ -57,6 +58,10 @@ describe('npm run bench:nab', () => {
     // Two obvious spikes in quiet series: a useful detector finds both without false alarms.
     expect(last['standard']).toBeGreaterThan(90);
     expect(last['points_per_second']).toEqual(expect.any(Number));
+    // Each category scored at the threshold its neighbour chose: the same obvious spike, found.
+    const holdout = last['holdout'] as Record<string, { worst: number; categories: Record<string, unknown> }>;
+    expect(Object.keys(holdout['standard']?.categories ?? {})).toEqual(['made', 'other']);
+    expect(holdout['standard']?.worst).toBeGreaterThan(90);
     const written = readFileSync(join(out, 'made', 'one.csv'), 'utf8')
       .trim()
       .split('\n');
