@@ -77,11 +77,11 @@ function deliveredBefore(context: Context | undefined): Set<number> {
   return new Set(Array.isArray(delivered) ? delivered.filter((i): i is number => Number.isInteger(i)) : []);
 }
 
-export function createNotifyActivities(deps: NotifyDeps) {
+/** Delivers one notice to one target; Slack and SMTP clients are made on first use. */
+function createDeliverer(deps: NotifyDeps): (target: EscalationTarget, notice: Notice) => Promise<void> {
   let slack: SlackSender | undefined;
   let email: EmailSender | undefined;
-
-  async function deliver(target: EscalationTarget, notice: Notice): Promise<void> {
+  return async (target, notice) => {
     switch (target.type) {
       case 'log':
         // The log line carries exactly what the generic webhook receives.
@@ -107,13 +107,8 @@ export function createNotifyActivities(deps: NotifyDeps) {
         const settings = deps.channels?.slack;
         if (!settings) throw new Error('Slack is not configured'); // checked before delivery
         slack ??= createSlackSender(settings);
-        await slack.post(
-          slackMessage(
-            notice,
-            target.channel,
-            target.type === 'slack-usergroup' ? target.usergroup : undefined,
-          ),
-        );
+        const usergroup = target.type === 'slack-usergroup' ? target.usergroup : undefined;
+        await slack.post(slackMessage(notice, target.channel, usergroup));
         return;
       }
       case 'email': {
@@ -130,8 +125,15 @@ export function createNotifyActivities(deps: NotifyDeps) {
         return;
       }
     }
-  }
+  };
+}
 
+type Outcome =
+  | { label: string; status: 'delivered' }
+  | { label: string; status: 'failed' | 'unconfigured'; reason: string };
+
+export function createNotifyActivities(deps: NotifyDeps) {
+  const deliver = createDeliverer(deps);
   return {
     /**
      * Tells every target of an escalation level, all at once; each is tried even when another fails;
@@ -145,65 +147,77 @@ export function createNotifyActivities(deps: NotifyDeps) {
       const notice: Notice = { ...fields, url: deps.incidentUrl(input.incidentId) };
       const context = currentContext();
       const done = deliveredBefore(context);
+      const tell = async (target: EscalationTarget, index: number): Promise<Outcome> => {
+        const label = targetLabel(target);
+        if (done.has(index)) return { label, status: 'delivered' };
+        const outcome = await tryTarget(deps, deliver, target, notice);
+        if (outcome.status !== 'delivered') return outcome;
+        done.add(index);
+        context?.heartbeat({ delivered: [...done].sort((a, b) => a - b) });
+        return outcome;
+      };
       // All targets at once: a slow one (up to its 10 s timeout) does not hold up the others.
-      type Outcome =
-        | { label: string; status: 'delivered' }
-        | { label: string; status: 'failed' | 'unconfigured'; reason: string };
-      const outcomes = await Promise.all(
-        targets.map(async (target, index): Promise<Outcome> => {
-          const label = targetLabel(target);
-          if (done.has(index)) return { label, status: 'delivered' };
-          const missing = missingSetting(target, deps.channels);
-          if (missing) return { label, status: 'unconfigured', reason: missing };
-          try {
-            await deliver(target, notice);
-          } catch (err) {
-            // A secret that is not there needs the configuration changed, not a retry.
-            if (err instanceof SecretUnavailableError)
-              return { label, status: 'unconfigured', reason: err.message };
-            const reason = err instanceof Error ? err.message : String(err);
-            deps.logger.warn(
-              {
-                event: 'notify.failed',
-                incidentId: notice.incidentId,
-                level: notice.level,
-                target: label,
-                err: reason,
-              },
-              `escalation to ${label} failed: ${reason}`,
-            );
-            return { label, status: 'failed', reason };
-          }
-          done.add(index);
-          context?.heartbeat({ delivered: [...done].sort((a, b) => a - b) });
-          return { label, status: 'delivered' };
-        }),
-      );
-      const delivered = outcomes.filter((o) => o.status === 'delivered').map((o) => o.label);
-      const problems = (status: 'failed' | 'unconfigured'): string[] =>
-        outcomes.flatMap((o) => (o.status === status ? [`${o.label}: ${o.reason}`] : []));
-      const failed = problems('failed');
-      const unconfigured = problems('unconfigured');
-      const summary = `delivered: ${delivered.length > 0 ? delivered.join(', ') : 'none'}`;
-      if (failed.length > 0) {
-        // Retryable: the next attempt tries again what failed (and reports what is not configured).
-        throw new Error(
-          `escalation level ${notice.level} of ${notice.incidentId}: ${[...failed, ...unconfigured].join('; ')} (${summary})`,
-        );
-      }
-      if (unconfigured.length > 0) {
-        throw ApplicationFailure.create({
-          type: NOTIFICATION_NOT_CONFIGURED,
-          message: `escalation level ${notice.level} of ${notice.incidentId}: ${unconfigured.join('; ')} (${summary})`,
-          nonRetryable: true,
-          details: [{ delivered, unconfigured }],
-        });
-      }
-      deps.logger.info(
-        { event: 'notify.delivered', incidentId: notice.incidentId, level: notice.level, delivered },
-        `escalation level ${notice.level} of ${notice.incidentId} told ${delivered.join(', ') || 'nobody'}`,
-      );
-      return { delivered };
+      const outcomes = await Promise.all(targets.map(tell));
+      return settle(deps, notice, outcomes);
     },
   };
+}
+
+/** One target's delivery, as an outcome: a failure is reported, never thrown, so the others go on. */
+async function tryTarget(
+  deps: NotifyDeps,
+  deliver: (target: EscalationTarget, notice: Notice) => Promise<void>,
+  target: EscalationTarget,
+  notice: Notice,
+): Promise<Outcome> {
+  const label = targetLabel(target);
+  const missing = missingSetting(target, deps.channels);
+  if (missing) return { label, status: 'unconfigured', reason: missing };
+  try {
+    await deliver(target, notice);
+    return { label, status: 'delivered' };
+  } catch (err) {
+    // A secret that is not there needs the configuration changed, not a retry.
+    if (err instanceof SecretUnavailableError) return { label, status: 'unconfigured', reason: err.message };
+    const reason = err instanceof Error ? err.message : String(err);
+    deps.logger.warn(
+      {
+        event: 'notify.failed',
+        incidentId: notice.incidentId,
+        level: notice.level,
+        target: label,
+        err: reason,
+      },
+      `escalation to ${label} failed: ${reason}`,
+    );
+    return { label, status: 'failed', reason };
+  }
+}
+
+/** The activity's answer: what was delivered, or a failure that says what was not and whether to retry. */
+function settle(deps: NotifyDeps, notice: Notice, outcomes: Outcome[]): { delivered: string[] } {
+  const delivered = outcomes.filter((o) => o.status === 'delivered').map((o) => o.label);
+  const problems = (status: 'failed' | 'unconfigured'): string[] =>
+    outcomes.flatMap((o) => (o.status === status ? [`${o.label}: ${o.reason}`] : []));
+  const failed = problems('failed');
+  const unconfigured = problems('unconfigured');
+  const which = `escalation level ${notice.level} of ${notice.incidentId}`;
+  const summary = `delivered: ${delivered.length > 0 ? delivered.join(', ') : 'none'}`;
+  if (failed.length > 0) {
+    // Retryable: the next attempt tries again what failed (and reports what is not configured).
+    throw new Error(`${which}: ${[...failed, ...unconfigured].join('; ')} (${summary})`);
+  }
+  if (unconfigured.length > 0) {
+    throw ApplicationFailure.create({
+      type: NOTIFICATION_NOT_CONFIGURED,
+      message: `${which}: ${unconfigured.join('; ')} (${summary})`,
+      nonRetryable: true,
+      details: [{ delivered, unconfigured }],
+    });
+  }
+  deps.logger.info(
+    { event: 'notify.delivered', incidentId: notice.incidentId, level: notice.level, delivered },
+    `${which} told ${delivered.join(', ') || 'nobody'}`,
+  );
+  return { delivered };
 }

@@ -1,4 +1,3 @@
-import { activityInfo } from '@temporalio/activity';
 import type { ActionEffect, ActionRequest, ActionStep, TargetSnapshot } from '../actions/steps.js';
 import type { ActionRunner } from '../remediation/handler.js';
 
@@ -9,13 +8,7 @@ import type { ActionRunner } from '../remediation/handler.js';
 export function createRemediationActivities(actions: ActionRunner) {
   return {
     /** Records the target's state before an action; `key` names the step (incident/attempt/index). */
-    async snapshotTarget(step: ActionStep, key?: string): Promise<TargetSnapshot> {
-      // Histories from before keys existed passed the step alone; this activity's ID within its workflow
-      // stands in for them (the snapshot records it, so every retry of the apply sends the same key).
-      const info = activityInfo();
-      const stepKey = key ?? `${info.workflowExecution?.workflowId ?? info.activityType}/${info.activityId}`;
-      return actions.snapshot(step, stepKey);
-    },
+    snapshotTarget: (step: ActionStep, key: string): Promise<TargetSnapshot> => actions.snapshot(step, key),
 
     applyAction: ({ step, snapshot }: ActionRequest): Promise<ActionEffect> => actions.apply(step, snapshot),
 

@@ -45,146 +45,169 @@ function withNotes(message: string, notes: (string | undefined)[]): string {
   return [message, ...said].join('. ');
 }
 
+/** What every triage activity shares: the configured servers and the detection window. */
+interface Triage {
+  config: TriageConfig;
+  servers: PrometheusServers;
+  windowSec: number;
+  stepSec: number;
+  now: () => number;
+  clientOf(url: string): PrometheusClient;
+}
+
 export function createTriageActivities(config: TriageConfig, now: () => number = Date.now) {
-  const windowSec = Math.round(config.detectWindowMs / 1000);
-  const stepSec = Math.max(1, Math.round(config.detectStepMs / 1000));
-  const servers = new PrometheusServers([config.prometheusUrl, ...(config.prometheusUrls ?? [])]);
-  const clientOf = (url: string) => new PrometheusClient(url, config.prometheusLimits);
-
-  /**
-   * The same window on previous days, oldest first, from Prometheus's own history, so no separate
-   * baseline store is needed. Days outside retention simply return nothing.
-   */
-  const seasonalHistory = async (
-    client: PrometheusClient,
-    query: string,
-    labels: Record<string, string>,
-    endSec: number,
-  ): Promise<{ values: number[]; days: number; cut?: string }> => {
-    const offsets = [...config.seasonalOffsetsMs].sort((a, b) => b - a).map((ms) => Math.round(ms / 1000));
-    const windows = await Promise.all(
-      offsets.map((off) =>
-        client
-          .queryRange(query, endSec - off - windowSec, endSec - off, stepSec)
-          .then((r) => ({ answer: r, series: seriesOfAlert(r.series, labels) }))
-          .catch(() => undefined),
-      ),
-    );
-    const values = windows.map((w) => w?.series?.values ?? []);
-    const cut = windows.some((w) => w?.answer.cut ?? w?.series?.cut);
-    return {
-      values: values.flat(),
-      days: values.filter((w) => w.length > 0).length,
-      ...(cut ? { cut: 'the baseline from previous days was cut to the same limits' } : {}),
-    };
+  const triage: Triage = {
+    config,
+    servers: new PrometheusServers([config.prometheusUrl, ...(config.prometheusUrls ?? [])]),
+    windowSec: Math.round(config.detectWindowMs / 1000),
+    stepSec: Math.max(1, Math.round(config.detectStepMs / 1000)),
+    now,
+    clientOf: (url) => new PrometheusClient(url, config.prometheusLimits),
   };
-
-  /** Scores the alert's series (already queried) against its own baseline. */
-  const score = async (
-    client: PrometheusClient,
-    alert: Alert | null,
-    base: Omit<DetectionResult, 'status' | 'message'> & { query: string },
-    answer: RangeAnswer,
-    endSec: number,
-    notes: (string | undefined)[],
-  ): Promise<DetectionResult> => {
-    const series = seriesOfAlert(answer.series, alert?.labels ?? {});
-    const cuts = [...notes, answer.cut, series?.cut];
-    if (!series || series.values.length === 0) {
-      const message = `no anomaly score: ${base.query} returned no data`;
-      return { ...base, status: 'no-data', message: withNotes(message, cuts) };
-    }
-    const seriesOut = { times: series.times, values: series.values, labels: series.labels };
-    const seasonal = await seasonalHistory(client, base.query, alert?.labels ?? {}, endSec);
-    const finding = scoreAnomaly(
-      { query: base.query, ...seriesOut },
-      {
-        ...DEFAULT_ANOMALY_OPTIONS,
-        recentSeconds: config.detectRecentMs / 1000,
-        ...(alert ? { startedAt: Date.parse(alert.startsAt) / 1000 } : {}),
-        ...(seasonal.days > 0 ? { seasonal: { values: seasonal.values, days: seasonal.days } } : {}),
-      },
-    );
-    const allNotes = [...cuts, seasonal.cut];
-    if (!finding) {
-      const message = `no anomaly score: only ${series.values.length} points of ${base.query}, too little history`;
-      return {
-        ...base,
-        series: seriesOut,
-        status: 'insufficient-history',
-        message: withNotes(message, allNotes),
-      };
-    }
-    const message = withNotes(`anomaly score ${finding.score}: ${finding.reason}`, allNotes);
-    return { ...base, series: seriesOut, status: 'scored', finding, message };
-  };
-
   return {
-    /**
-     * Queries the alert's series on a configured Prometheus and scores its recent values against its
-     * own baseline. An alert from anywhere else is not read (see alertExpression).
-     */
-    async detectAnomaly({ alert }: { alert: Alert | null }): Promise<DetectionResult> {
-      const source = alertExpression(alert, servers);
-      if (!source.ok) return { status: 'no-metrics-source', message: source.message };
-      const condition = parseAlertCondition(source.expression);
-      const client = clientOf(source.prometheusUrl);
-      const base = {
-        query: condition.series,
-        prometheusUrl: source.prometheusUrl,
-        ...(condition.threshold ? { threshold: condition.threshold } : {}),
-      };
-      const endSec = Math.floor(now() / 1000);
-      let answer: RangeAnswer;
-      try {
-        answer = await client.queryRange(condition.series, endSec - windowSec, endSec, stepSec);
-      } catch (err) {
-        if (!(err instanceof PrometheusError)) throw err;
-        const message = withNotes(`no anomaly score: ${err.message}`, [source.note]);
-        return { ...base, status: 'unreachable', message };
-      }
-      return score(client, alert, base, answer, endSec, [source.note]);
-    },
-
-    /** Fits the trend of the detected series and says when it crosses the alert's threshold. */
-    async forecastTrend({ detection }: { detection: DetectionResult }): Promise<PredictionResult> {
-      if (!detection.series) {
-        return { status: 'no-data', message: 'no forecast: there is no series to fit' };
-      }
-      const forecast = forecastThreshold(
-        { query: detection.query ?? '', ...detection.series },
-        detection.threshold,
-      );
-      if (!forecast) return { status: 'no-data', message: 'no forecast: too few points to fit a trend' };
-      return { status: 'forecast', forecast, message: `forecast: ${forecast.summary}` };
-    },
-
-    /**
-     * Whether a PromQL condition (the runbook's verify.promql) holds now: it returns at least one
-     * sample (or a non-zero scalar). `prometheusUrl` (the detection's) is used only when it is a
-     * configured server; any other value is never contacted, and the default server is asked instead.
-     */
-    async checkCondition({
-      promql,
-      prometheusUrl,
-    }: {
-      promql: string;
-      prometheusUrl?: string;
-    }): Promise<{ holds: boolean; message: string }> {
-      const url = servers.serverFor(prometheusUrl) ?? servers.default;
-      const ignored =
-        prometheusUrl && !servers.serverFor(prometheusUrl)
-          ? `the address it was given (${originOf(prometheusUrl) ?? 'not an http(s) URL'}) is not a configured Prometheus and was not asked`
-          : undefined;
-      if (!url) {
-        const message =
-          'no Prometheus is configured (PROMETHEUS_URL, STEADFAST_PROMETHEUS_URLS) to verify with';
-        return { holds: false, message: withNotes(message, [ignored]) };
-      }
-      const result = await evaluate(clientOf(url), promql);
-      return { holds: result.holds, message: withNotes(result.message, [ignored]) };
-    },
+    detectAnomaly: (input: { alert: Alert | null }) => detectAnomaly(triage, input),
+    forecastTrend,
+    checkCondition: (input: { promql: string; prometheusUrl?: string }) => checkCondition(triage, input),
   };
+}
+
+/**
+ * Queries the alert's series on a configured Prometheus and scores its recent values against its own
+ * baseline. An alert from anywhere else is not read (see alertExpression).
+ */
+async function detectAnomaly(triage: Triage, { alert }: { alert: Alert | null }): Promise<DetectionResult> {
+  const source = alertExpression(alert, triage.servers);
+  if (!source.ok) return { status: 'no-metrics-source', message: source.message };
+  const condition = parseAlertCondition(source.expression);
+  const client = triage.clientOf(source.prometheusUrl);
+  const base = {
+    query: condition.series,
+    prometheusUrl: source.prometheusUrl,
+    ...(condition.threshold ? { threshold: condition.threshold } : {}),
+  };
+  const endSec = Math.floor(triage.now() / 1000);
+  let answer: RangeAnswer;
+  try {
+    answer = await client.queryRange(condition.series, endSec - triage.windowSec, endSec, triage.stepSec);
+  } catch (err) {
+    if (!(err instanceof PrometheusError)) throw err;
+    const message = withNotes(`no anomaly score: ${err.message}`, [source.note]);
+    return { ...base, status: 'unreachable', message };
+  }
+  return score(triage, { client, alert, base, answer, endSec, notes: [source.note] });
+}
+
+/**
+ * The same window on previous days, oldest first, from Prometheus's own history, so no separate
+ * baseline store is needed. Days outside retention simply return nothing.
+ */
+async function seasonalHistory(
+  triage: Triage,
+  client: PrometheusClient,
+  query: string,
+  labels: Record<string, string>,
+  endSec: number,
+): Promise<{ values: number[]; days: number; cut?: string }> {
+  const { windowSec, stepSec } = triage;
+  const offsets = [...triage.config.seasonalOffsetsMs]
+    .sort((a, b) => b - a)
+    .map((ms) => Math.round(ms / 1000));
+  const windows = await Promise.all(
+    offsets.map((off) =>
+      client
+        .queryRange(query, endSec - off - windowSec, endSec - off, stepSec)
+        .then((r) => ({ answer: r, series: seriesOfAlert(r.series, labels) }))
+        .catch(() => undefined),
+    ),
+  );
+  const values = windows.map((w) => w?.series?.values ?? []);
+  const cut = windows.some((w) => w?.answer.cut ?? w?.series?.cut);
+  return {
+    values: values.flat(),
+    days: values.filter((w) => w.length > 0).length,
+    ...(cut ? { cut: 'the baseline from previous days was cut to the same limits' } : {}),
+  };
+}
+
+interface Scoring {
+  client: PrometheusClient;
+  alert: Alert | null;
+  base: Omit<DetectionResult, 'status' | 'message'> & { query: string };
+  answer: RangeAnswer;
+  endSec: number;
+  notes: (string | undefined)[];
+}
+
+/** Scores the alert's series (already queried) against its own baseline. */
+async function score(
+  triage: Triage,
+  { client, alert, base, answer, endSec, notes }: Scoring,
+): Promise<DetectionResult> {
+  const series = seriesOfAlert(answer.series, alert?.labels ?? {});
+  const cuts = [...notes, answer.cut, series?.cut];
+  if (!series || series.values.length === 0) {
+    const message = `no anomaly score: ${base.query} returned no data`;
+    return { ...base, status: 'no-data', message: withNotes(message, cuts) };
+  }
+  const seriesOut = { times: series.times, values: series.values, labels: series.labels };
+  const seasonal = await seasonalHistory(triage, client, base.query, alert?.labels ?? {}, endSec);
+  const finding = scoreAnomaly(
+    { query: base.query, ...seriesOut },
+    {
+      ...DEFAULT_ANOMALY_OPTIONS,
+      recentSeconds: triage.config.detectRecentMs / 1000,
+      ...(alert ? { startedAt: Date.parse(alert.startsAt) / 1000 } : {}),
+      ...(seasonal.days > 0 ? { seasonal: { values: seasonal.values, days: seasonal.days } } : {}),
+    },
+  );
+  const allNotes = [...cuts, seasonal.cut];
+  if (!finding) {
+    const message = `no anomaly score: only ${series.values.length} points of ${base.query}, too little history`;
+    return {
+      ...base,
+      series: seriesOut,
+      status: 'insufficient-history',
+      message: withNotes(message, allNotes),
+    };
+  }
+  const message = withNotes(`anomaly score ${finding.score}: ${finding.reason}`, allNotes);
+  return { ...base, series: seriesOut, status: 'scored', finding, message };
+}
+
+/** Fits the trend of the detected series and says when it crosses the alert's threshold. */
+async function forecastTrend({ detection }: { detection: DetectionResult }): Promise<PredictionResult> {
+  if (!detection.series) {
+    return { status: 'no-data', message: 'no forecast: there is no series to fit' };
+  }
+  const forecast = forecastThreshold(
+    { query: detection.query ?? '', ...detection.series },
+    detection.threshold,
+  );
+  if (!forecast) return { status: 'no-data', message: 'no forecast: too few points to fit a trend' };
+  return { status: 'forecast', forecast, message: `forecast: ${forecast.summary}` };
+}
+
+/**
+ * Whether a PromQL condition (the runbook's verify.promql) holds now: it returns at least one sample (or
+ * a non-zero scalar). `prometheusUrl` (the detection's) is used only when it is a configured server; any
+ * other value is never contacted, and the default server is asked instead.
+ */
+async function checkCondition(
+  triage: Triage,
+  { promql, prometheusUrl }: { promql: string; prometheusUrl?: string },
+): Promise<{ holds: boolean; message: string }> {
+  const { servers } = triage;
+  const url = servers.serverFor(prometheusUrl) ?? servers.default;
+  const ignored =
+    prometheusUrl && !servers.serverFor(prometheusUrl)
+      ? `the address it was given (${originOf(prometheusUrl) ?? 'not an http(s) URL'}) is not a configured Prometheus and was not asked`
+      : undefined;
+  if (!url) {
+    const message = 'no Prometheus is configured (PROMETHEUS_URL, STEADFAST_PROMETHEUS_URLS) to verify with';
+    return { holds: false, message: withNotes(message, [ignored]) };
+  }
+  const result = await evaluate(triage.clientOf(url), promql);
+  return { holds: result.holds, message: withNotes(result.message, [ignored]) };
 }
 
 async function evaluate(
