@@ -12,14 +12,18 @@ import { ALARM_THRESHOLD, scoreSeries } from '../src/detection/detector.js';
 import { loadCorpus, loadDetectorResults, loadProfiles } from '../src/nab/corpus.js';
 import { optimizeThreshold, type ScoredFile } from '../src/nab/scorer.js';
 import { holdoutFigures, printHoldout, referenceScorer } from './lib/holdout.js';
+import { syntheticFigures } from './lib/synthetic.js';
 
-const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--holdout]
+const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--holdout] [--synthetic] [--seed <n>]
 
   --corpus <dir>  a NAB-layout folder (data/<category>/<file>.csv, combined_windows.json, profiles.json);
                   default: ../shared/benchmarks/nab beside the repository
   --out <dir>     also write each series' scores to <dir>/<category>/<file>.csv (timestamp,anomaly_score)
   --holdout       also leave one category out: per category, the threshold is chosen on the other
                   categories and the category is scored with it; prints each, the worst and the mean
+  --synthetic     also score generated series with known anomalies (src/nab/synthetic.ts) at the
+                  corpus's threshold, per category, at their own optimum, and leaving a category out
+  --seed <n>      the synthetic corpus's seed (default 1)
 `;
 
 const root = resolve(import.meta.dirname, '..');
@@ -28,12 +32,19 @@ const { values: args } = parseArgs({
     corpus: { type: 'string' },
     out: { type: 'string' },
     holdout: { type: 'boolean' },
+    synthetic: { type: 'boolean' },
+    seed: { type: 'string', default: '1' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 if (args.help) {
   process.stdout.write(HELP);
   process.exit(0);
+}
+const seed = Number(args.seed);
+if (!Number.isSafeInteger(seed) || seed < 0) {
+  process.stderr.write(`--seed must be a whole number >= 0, not ${JSON.stringify(args.seed)}\n${HELP}`);
+  process.exit(1);
 }
 const corpusDir = resolve(args.corpus ?? join(root, '..', 'shared', 'benchmarks', 'nab'));
 
@@ -104,6 +115,10 @@ if (holdout !== undefined && existsSync(join(htmDir, 'numenta'))) {
     'Numenta HTM (reference)',
   );
 }
+const synthetic =
+  args.synthetic && standardThreshold !== undefined
+    ? syntheticFigures(seed, profiles, standardThreshold)
+    : undefined;
 process.stdout.write(
   `${JSON.stringify({
     corpus: corpusDir,
@@ -115,5 +130,6 @@ process.stdout.write(
     thresholds: Object.fromEntries(Object.entries(results).map(([k, v]) => [k, v.threshold])),
     points_per_second: pointsPerSecond,
     ...(holdout === undefined ? {} : { holdout: holdout.json }),
+    ...(synthetic === undefined ? {} : { synthetic }),
   })}\n`,
 );
