@@ -12,7 +12,7 @@ import { installTemporalLogging } from './src/lib/temporal-logger.js';
 import { createMetrics, startWorker } from './src/system.js';
 
 const settings = loadSettings();
-const logger = createLogger(settings.logLevel);
+const logger = createLogger(settings.logLevel, settings.logFormat);
 installTemporalLogging(logger);
 const metrics = createMetrics();
 const worker = await startWorker(settings, logger, metrics);

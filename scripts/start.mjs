@@ -90,6 +90,8 @@ try {
   ensureNodeModules();
   mkdirSync(dataDir, { recursive: true });
   const env = { ...process.env };
+  // The app writes to a pipe (its lines are relayed with a prefix): it cannot see the terminal itself.
+  if (process.stdout.isTTY && !env.STEADFAST_LOG_FORMAT) env.STEADFAST_LOG_FORMAT = 'text';
 
   const tokens = setUpTokens(env);
 

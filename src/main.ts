@@ -29,7 +29,7 @@ try {
   createLogger().fatal({ event: 'config.invalid' }, err.message);
   process.exit(1);
 }
-const logger = createLogger(settings.logLevel);
+const logger = createLogger(settings.logLevel, settings.logFormat);
 await run(settings, logger).catch((err: unknown) => {
   logger.fatal({ event: 'start.failed', err }, err instanceof Error ? err.message : String(err));
   process.exitCode = 1;

@@ -56,10 +56,18 @@ const api = {
   STEADFAST_WORKER_METRICS_PORT: port
     .default(9464)
     .describe('Where a worker started alone (`worker.ts`) serves `/metrics`; `0` serves none.'),
+  STEADFAST_CONSOLE_URL: optionalUrl.describe(
+    "The console's address as people reach it, for links to an incident in Slack (its postmortem draft); unset, `http://<STEADFAST_API_HOST>:<STEADFAST_API_PORT>/` (127.0.0.1 for 0.0.0.0).",
+  ),
   STEADFAST_LOG_LEVEL: z
     .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal'])
     .default('info')
-    .describe('The least severe JSON log line written: trace, debug, info, warn, error or fatal.'),
+    .describe('The least severe log line written: trace, debug, info, warn, error or fatal.'),
+  STEADFAST_LOG_FORMAT: z
+    .preprocess(unsetIfEmpty, z.enum(['text', 'json'], { error: 'text or json' }).optional())
+    .describe(
+      '`json` (one object a line) or `text` (for a person); unset, text when the output is a terminal (as under `npm start` and `npm run demo`), JSON otherwise.',
+    ),
 };
 
 const temporal = {

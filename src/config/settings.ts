@@ -6,6 +6,8 @@ import { envSchema, type Env } from './env.js';
 
 export interface Settings {
   api: { host: string; port: number; maxBodyBytes: number };
+  /** The console's address as people reach it (links in Slack), ending in `/`. */
+  consoleUrl: string;
   /** Where a worker started alone (worker.ts) serves /metrics; 0 serves none. */
   workerMetricsPort: number;
   auth: { token?: string; identity: string; tokensFile?: string };
@@ -71,10 +73,20 @@ export interface Settings {
   watchFile?: string;
   watchIntervalMs: number;
   logLevel: Env['STEADFAST_LOG_LEVEL'];
+  /** Unset: text when stdout is a terminal, JSON otherwise (see createLogger). */
+  logFormat?: 'text' | 'json';
 }
 
 export class SettingsError extends Error {
   override name = 'SettingsError';
+}
+
+/** STEADFAST_CONSOLE_URL, or where the API listens (reached on loopback when it listens everywhere). */
+function consoleUrlOf(e: Env): string {
+  const url = e.STEADFAST_CONSOLE_URL;
+  if (url) return url.endsWith('/') ? url : `${url}/`;
+  const host = ['0.0.0.0', '::', ''].includes(e.STEADFAST_API_HOST) ? '127.0.0.1' : e.STEADFAST_API_HOST;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${e.STEADFAST_API_PORT}/`;
 }
 
 /** Reads and checks the environment; throws a SettingsError naming each bad variable. */
@@ -112,6 +124,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   return {
     workerMetricsPort: e.STEADFAST_WORKER_METRICS_PORT,
+    consoleUrl: consoleUrlOf(e),
     api: {
       host: e.STEADFAST_API_HOST,
       port: e.STEADFAST_API_PORT,
@@ -173,5 +186,6 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     watchFile: e.STEADFAST_WATCH_FILE,
     watchIntervalMs: e.STEADFAST_WATCH_INTERVAL,
     logLevel: e.STEADFAST_LOG_LEVEL,
+    ...(e.STEADFAST_LOG_FORMAT ? { logFormat: e.STEADFAST_LOG_FORMAT } : {}),
   };
 }

@@ -10,10 +10,23 @@ const LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
   ERROR: 'error',
 };
 
-/** The Temporal SDK's logger interface over our logger, so its lines are JSON like ours. */
+// webpack's stats, which the SDK's bundler logs whole at INFO when it bundles the workflows: each
+// module it read, its size, and "webpack 5.x compiled successfully".
+const BUNDLE_REPORT = /^webpack \d[\d.]* compiled|^asset workflow-bundle-/m;
+
+/**
+ * The level a Temporal SDK line is written at: as the SDK says, except the bundler's build report,
+ * which is for debugging webpack (its one-line "Workflow bundle created" stays at INFO). A report with
+ * errors comes at ERROR and stays there.
+ */
+export function temporalLevel(level: LogLevel, message: string): LogLevel {
+  return level === 'INFO' && BUNDLE_REPORT.test(message) ? 'DEBUG' : level;
+}
+
+/** The Temporal SDK's logger interface over our logger, so its lines are written like ours. */
 export function temporalLogger(logger: Logger): TemporalLogger {
   const write = (level: LogLevel, message: string, meta?: LogMetadata): void => {
-    logger[LEVEL[level]]({ event: 'temporal', ...meta }, message);
+    logger[LEVEL[temporalLevel(level, message)]]({ event: 'temporal', ...meta }, message);
   };
   return {
     log: write,

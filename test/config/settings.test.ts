@@ -24,6 +24,8 @@ const other: Record<keyof typeof envShape, string> = {
   STEADFAST_MAX_BODY_BYTES: '2048',
   STEADFAST_WORKER_METRICS_PORT: '0',
   STEADFAST_LOG_LEVEL: 'debug',
+  STEADFAST_LOG_FORMAT: 'text',
+  STEADFAST_CONSOLE_URL: 'https://steadfast.example.com/console',
   TEMPORAL_ADDRESS: 'temporal:7233',
   TEMPORAL_NAMESPACE: 'prod',
   TEMPORAL_TASK_QUEUE: 'q',
