@@ -8,13 +8,16 @@ import { workflowUiUrl } from '../temporal/connection.js';
 import type { TokenStore } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
 import { codecFor } from '../temporal/codec.js';
+import { alertRoutes } from './routes/alerts.js';
 import { codecRoutes } from './routes/codec.js';
 import { consoleRoutes } from './routes/console.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { remediationRoutes } from './routes/remediation.js';
 import { reportRoutes } from './routes/reports.js';
+import { runbookRoutes } from './routes/runbooks.js';
 
 export interface AppDeps {
   settings: Settings;
@@ -69,6 +72,9 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   api.use(incidentRoutes({ client, tokens, metrics, json, temporalTimeoutMs, workflowUrl }));
+  api.use(alertRoutes({ client, tokens, temporalTimeoutMs, workflowUrl }));
+  api.use(runbookRoutes({ tokens, runbooksDir: settings.runbooksDir, approvers: settings.approvers }));
+  api.use(openApiRoutes());
   api.use(
     remediationRoutes({ client, tokens, json, temporalTimeoutMs, taskQueue: settings.temporal.taskQueue }),
   );

@@ -10,7 +10,7 @@ export const CODEC_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/_-]*={0,2}$/, 'base64');
 // Payloads as proto3 JSON: every bytes field, metadata values included, is base64.
-const payloadsSchema = z.object({
+export const payloadsSchema = z.object({
   payloads: z
     .array(z.object({ metadata: z.record(z.string().max(256), base64).optional(), data: base64.optional() }))
     .max(10_000),

@@ -11,12 +11,12 @@ import { fromTemporal, HttpError, invalidInput } from '../errors.js';
 import { stateWithoutSecrets } from '../../secrets/plan.js';
 
 // The API offers the filters people look incidents up by; the values follow the one rule in list.ts.
-const listQuerySchema = incidentFilterSchema
+export const listQuerySchema = incidentFilterSchema
   .pick({ status: true, service: true, severity: true, stage: true })
   .extend({ limit: z.coerce.number().int().min(1).max(500).default(50) })
   .strict();
-const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'an incident ID');
-const decisionSchema = z
+export const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'an incident ID');
+export const decisionSchema = z
   .object({ reason: z.string().max(2000).optional() })
   .strict()
   .default({});

@@ -6,7 +6,7 @@ import type { GuardState } from '../../workflows/guard.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { invalidInput } from '../errors.js';
 
-const pauseSchema = z.object({ reason: z.string().trim().min(1).max(2000) }).strict();
+export const pauseSchema = z.object({ reason: z.string().trim().min(1).max(2000) }).strict();
 
 export interface RemediationRoutesDeps {
   client: Client;

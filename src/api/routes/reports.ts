@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
+import { incidentPostmortem } from '../../incidents/postmortem.js';
 import { incidentReport, type ReportDeps } from '../../incidents/report.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { invalidInput } from '../errors.js';
 
 const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'an incident ID');
-const reportQuerySchema = z.object({ download: z.enum(['0', '1']).optional() }).strict();
+export const reportQuerySchema = z.object({ download: z.enum(['0', '1']).optional() }).strict();
 
 export interface ReportRoutesDeps extends ReportDeps {
   tokens: TokenStore;
@@ -59,6 +60,25 @@ export function reportRoutes(deps: ReportRoutesDeps): Router {
     });
     if (query.data.download === '1') res.set('Content-Disposition', `attachment; filename="${id.data}.html"`);
     res.send(html);
+  });
+
+  /** The postmortem draft (Markdown); as the report, from Temporal or else the file saved at close. */
+  router.get('/incidents/:id/postmortem', requireRole(deps.tokens, 'read'), async (req, res) => {
+    const id = idSchema.safeParse(req.params['id']);
+    if (!id.success) throw invalidInput('incident ID', id.error);
+    const query = reportQuerySchema.safeParse(req.query);
+    if (!query.success) throw invalidInput('postmortem options', query.error);
+    const { markdown, source } = await incidentPostmortem(deps, id.data);
+    res.set({
+      'Content-Type': 'text/markdown; charset=utf-8',
+      // Text to read or download: a browser that renders it anyway runs nothing and loads nothing.
+      'Content-Security-Policy': "default-src 'none'; sandbox",
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'no-store',
+      'X-Report-Source': source,
+    });
+    if (query.data.download === '1') res.set('Content-Disposition', `attachment; filename="${id.data}.md"`);
+    res.send(markdown);
   });
   return router;
 }

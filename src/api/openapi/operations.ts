@@ -1,0 +1,282 @@
+import { z } from 'zod';
+import { alertmanagerPayloadSchema, genericAlertSchema } from '../../domain/alert.js';
+import { alertListQuerySchema, alertLookupQuerySchema, fingerprintSchema } from '../routes/alerts.js';
+import { payloadsSchema } from '../routes/codec.js';
+import { decisionSchema, idSchema, listQuerySchema } from '../routes/incidents.js';
+import { pauseSchema } from '../routes/remediation.js';
+import { reportQuerySchema } from '../routes/reports.js';
+import { alertListResponseSchema, alertResponseSchema } from '../schemas/alerts.js';
+import { errorSchema } from '../schemas/common.js';
+import {
+  decisionResponseSchema,
+  incidentListResponseSchema,
+  incidentResponseSchema,
+} from '../schemas/incident.js';
+import {
+  codecPayloadsSchema,
+  guardResponseSchema,
+  healthResponseSchema,
+  ingestResponseSchema,
+  meResponseSchema,
+} from '../schemas/operations.js';
+import { runbookListResponseSchema, runbookValidationSchema } from '../schemas/runbooks.js';
+import type { Answer, DocumentInfo, Operation } from './document.js';
+
+/**
+ * Every endpoint the API serves, with the schemas it validates and answers with. A route added to
+ * src/api/app.ts without a line here fails test/api/openapi.test.ts.
+ */
+
+const V1 = '/api/v1';
+const refused = (description: string): Answer => ({ description, schema: errorSchema });
+const incident = z.object({ id: idSchema });
+
+const VERBS = {
+  approve: 'Approve the plan (approvers of the runbook or STEADFAST_APPROVERS only).',
+  reject: 'Reject the plan; the incident closes as rejected.',
+  acknowledge: 'Take ownership: the escalation stops.',
+  resolve: 'Close the incident as resolved without remediation.',
+} as const;
+
+const decisions: Operation[] = Object.entries(VERBS).map(([verb, summary]) => ({
+  method: 'post',
+  path: `${V1}/incidents/{id}/${verb}`,
+  operationId: `${verb}Incident`,
+  tag: 'incidents',
+  summary,
+  description:
+    'A Workflow Update: the answer says at once whether it was accepted. The actor is always the token identity.',
+  access: 'approve',
+  params: incident,
+  body: { schema: decisionSchema, contentType: 'application/json', optional: true },
+  temporal: true,
+  responses: {
+    200: { description: 'Accepted.', schema: decisionResponseSchema },
+    403: refused('Not an approver of this plan, or the token lacks the approve role.'),
+    404: refused('No such incident.'),
+    409: refused('Wrong stage, already decided, or the incident is closed.'),
+  },
+}));
+
+export const OPERATIONS: readonly Operation[] = [
+  {
+    method: 'post',
+    path: `${V1}/alertmanager`,
+    operationId: 'ingestAlertmanager',
+    tag: 'ingest',
+    summary: "Alertmanager's webhook (payload version 4): one alert group, one incident.",
+    access: 'ingest',
+    body: { schema: alertmanagerPayloadSchema, contentType: 'application/json' },
+    temporal: true,
+    responses: { 202: { description: 'Opened or joined.', schema: ingestResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: `${V1}/alerts`,
+    operationId: 'ingestAlerts',
+    tag: 'ingest',
+    summary: 'A generic alert, or a list of them (at most 20 incidents per request).',
+    access: 'ingest',
+    body: {
+      schema: z.union([genericAlertSchema, z.array(genericAlertSchema).min(1).max(1000)]),
+      contentType: 'application/json',
+    },
+    temporal: true,
+    responses: { 202: { description: 'Opened or joined.', schema: ingestResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: `${V1}/alerts`,
+    operationId: 'listAlerts',
+    tag: 'alerts',
+    summary: 'Alerts from the incidents that hold them, newest incident first, a page at a time.',
+    description:
+      'Reads at most 50 incidents per call; follow `nextCursor` (with the same filters) for more. `since`: alerts active at any time since then (still firing, or started or resolved since).',
+    access: 'read',
+    query: alertListQuerySchema,
+    temporal: true,
+    responses: { 200: { description: 'One page.', schema: alertListResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: `${V1}/alerts/{fingerprint}`,
+    operationId: 'getAlert',
+    tag: 'alerts',
+    summary: 'One alert (by fingerprint) in every incident that holds it.',
+    access: 'read',
+    params: z.object({ fingerprint: fingerprintSchema }),
+    query: alertLookupQuerySchema,
+    temporal: true,
+    responses: {
+      200: { description: 'Found.', schema: alertResponseSchema },
+      404: refused('No incident read holds it.'),
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/incidents`,
+    operationId: 'listIncidents',
+    tag: 'incidents',
+    summary: 'Incidents from Temporal visibility, newest first.',
+    access: 'read',
+    query: listQuerySchema,
+    temporal: true,
+    responses: { 200: { description: 'The incidents.', schema: incidentListResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: `${V1}/incidents/{id}`,
+    operationId: 'getIncident',
+    tag: 'incidents',
+    summary: "The incident's state and what every surface derives from it.",
+    access: 'read',
+    params: incident,
+    temporal: true,
+    responses: {
+      200: { description: 'The incident.', schema: incidentResponseSchema },
+      404: refused('No such incident.'),
+    },
+  },
+  ...decisions,
+  {
+    method: 'get',
+    path: `${V1}/incidents/{id}/report`,
+    operationId: 'getIncidentReport',
+    tag: 'incidents',
+    summary: "The incident's report: one self-contained HTML page.",
+    access: 'read',
+    params: incident,
+    query: reportQuerySchema,
+    temporal: true,
+    responses: {
+      200: { description: 'The report.', contentType: 'text/html' },
+      404: refused('No such incident, and no report written for it.'),
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/runbooks`,
+    operationId: 'listRunbooks',
+    tag: 'runbooks',
+    summary: 'The runbooks loaded now, read-only; secrets by reference only.',
+    access: 'read',
+    responses: { 200: { description: 'The runbooks.', schema: runbookListResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: `${V1}/runbooks/validate`,
+    operationId: 'validateRunbook',
+    tag: 'runbooks',
+    summary: 'Check a draft runbook (YAML): the problems npm run runbooks:check reports, with lines.',
+    description: 'Nothing is stored. At most 256 KiB.',
+    access: 'read',
+    body: { schema: z.string(), contentType: 'application/yaml', description: 'The runbook as YAML.' },
+    responses: {
+      200: { description: 'The draft is valid.', schema: runbookValidationSchema },
+      422: { description: 'The draft has problems.', schema: runbookValidationSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/remediation/guard`,
+    operationId: 'getGuard',
+    tag: 'remediation',
+    summary: 'Whether remediation is paused, and the actions the guards let through recently.',
+    access: 'read',
+    temporal: true,
+    responses: { 200: { description: 'The guard.', schema: guardResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: `${V1}/remediation/pause`,
+    operationId: 'pauseRemediation',
+    tag: 'remediation',
+    summary: 'Refuse every action not yet started, in every incident, until resumed.',
+    access: 'approve',
+    body: { schema: pauseSchema, contentType: 'application/json' },
+    temporal: true,
+    responses: { 200: { description: 'Paused.', schema: guardResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: `${V1}/remediation/resume`,
+    operationId: 'resumeRemediation',
+    tag: 'remediation',
+    summary: 'Let actions run again.',
+    access: 'approve',
+    temporal: true,
+    responses: { 200: { description: 'Resumed.', schema: guardResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: `${V1}/me`,
+    operationId: 'whoAmI',
+    tag: 'access',
+    summary: "The token's identity and roles.",
+    access: 'read',
+    responses: { 200: { description: 'Who the token is.', schema: meResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: `${V1}/codec/{operation}`,
+    operationId: 'codec',
+    tag: 'access',
+    summary: "Temporal's remote codec protocol, when STEADFAST_CODEC_KEYS is set.",
+    access: 'read',
+    params: z.object({ operation: z.enum(['decode', 'encode']) }),
+    body: { schema: payloadsSchema, contentType: 'application/json' },
+    responses: {
+      200: { description: 'The payloads, decoded or encoded.', schema: codecPayloadsSchema },
+      404: refused('The codec is off.'),
+    },
+  },
+  {
+    method: 'options',
+    path: `${V1}/codec/{operation}`,
+    operationId: 'codecPreflight',
+    tag: 'access',
+    summary: "CORS preflight for the Temporal Web UI's origin.",
+    access: 'public',
+    params: z.object({ operation: z.enum(['decode', 'encode']) }),
+    responses: { 204: { description: 'Preflight answered.' } },
+  },
+  {
+    method: 'get',
+    path: `${V1}/health`,
+    operationId: 'health',
+    tag: 'operations',
+    summary: 'Whether Temporal answers; a read token also gets its latency or gRPC status.',
+    access: 'public-or-read',
+    responses: {
+      200: { description: 'Healthy.', schema: healthResponseSchema },
+      503: { description: 'Temporal cannot be reached.', schema: healthResponseSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/openapi.json`,
+    operationId: 'openapi',
+    tag: 'operations',
+    summary: 'This document. Public: it describes the API and holds no secret or setting.',
+    access: 'public',
+    responses: {
+      200: { description: 'The OpenAPI 3.1 document.', schema: z.record(z.string(), z.unknown()) },
+    },
+  },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'metrics',
+    tag: 'operations',
+    summary: 'Prometheus metrics (text exposition format).',
+    access: 'public',
+    responses: { 200: { description: 'The metrics.', contentType: 'text/plain' } },
+  },
+];
+
+export const API_INFO: DocumentInfo = {
+  title: 'Steadfast API',
+  version: '1',
+  description:
+    'Durable incident orchestration on Temporal: alerts in, incidents, decisions, runbooks and the remediation guard. Generated from the zod schemas the routes validate with (npm run docs:openapi). The web console is served at `/`, and Slack interactivity at `/slack/events` when Slack is configured.',
+};

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { ROLES } from '../auth.js';
+import { temporalUrl, timestamp } from './common.js';
+
+/** Answers of the ingest, guard, identity, health and codec endpoints (see common.ts). */
+
+export const ingestResponseSchema = z.object({
+  incidents: z.array(
+    z.object({
+      incidentId: z.string(),
+      correlationKey: z.string(),
+      status: z.enum(['accepted', 'no-open-incident']).meta({
+        description: 'accepted: opened or joined; no-open-incident: only resolved alerts and nothing open.',
+      }),
+      alerts: z.number().int(),
+      url: temporalUrl,
+    }),
+  ),
+});
+
+export const guardResponseSchema = z.object({
+  guard: z.object({
+    paused: z.object({ actor: z.string(), reason: z.string(), at: timestamp }).nullable(),
+    reservations: z
+      .array(
+        z.object({
+          target: z.string(),
+          action: z.string(),
+          incidentId: z.string(),
+          stepKey: z.string(),
+          at: timestamp,
+        }),
+      )
+      .meta({ description: 'The latest 200 actions the guards let through, newest first.' }),
+  }),
+});
+
+export const meResponseSchema = z.object({ identity: z.string(), roles: z.array(z.enum(ROLES)) });
+
+export const healthResponseSchema = z.object({
+  status: z.enum(['ok', 'degraded']),
+  temporal: z
+    .object({
+      reachable: z.boolean(),
+      latencyMs: z.number().optional(),
+      reason: z.string().optional(),
+    })
+    .optional()
+    .meta({ description: 'Only for a caller whose token has the read role.' }),
+});
+
+export const codecPayloadsSchema = z.object({
+  payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()), data: z.string() })),
+});

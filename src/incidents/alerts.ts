@@ -1,0 +1,224 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import proto from '@temporalio/proto';
+import { z } from 'zod';
+import type { Alert } from '../domain/alert.js';
+import type { IncidentState } from '../domain/incident.js';
+import { stateQuery } from '../workflows/messages.js';
+import { filterValue, incidentQuery } from './list.js';
+
+// @temporalio/proto is CommonJS: its namespaces come through the default export.
+const RUNNING = proto.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+
+/**
+ * Alerts as the incidents that hold them know them. No store of alerts exists besides the incidents:
+ * visibility finds the incidents a filter can concern, and each one's state query gives its alerts
+ * (the latest 50 it holds). Both are bounded per call, so a page reads at most MAX_INCIDENTS_PER_CALL
+ * incidents and the caller follows `nextCursor` for more.
+ */
+
+/** Incidents whose state one call reads at most; each is a query a worker answers. */
+export const MAX_INCIDENTS_PER_CALL = 50;
+/** Incidents asked of visibility at once, and states queried at once. */
+const VISIBILITY_PAGE = 20;
+const QUERIES_AT_ONCE = 5;
+
+export const alertFilterSchema = z
+  .object({
+    status: z.enum(['firing', 'resolved']).optional(),
+    service: filterValue.optional(),
+    since: z.iso
+      .datetime({ offset: true, message: 'an RFC 3339 time such as 2026-11-30T08:00:00Z' })
+      .optional(),
+  })
+  .strict();
+export type AlertFilter = z.infer<typeof alertFilterSchema>;
+
+/** An alert with the incident that holds it. */
+export interface HeldAlert extends Alert {
+  incidentId: string;
+  incidentStatus: 'open' | 'closed';
+}
+
+/** Where a listing goes on: a visibility page, the incident within it, the alerts of it already given. */
+const cursorSchema = z
+  .object({
+    page: z
+      .string()
+      .max(8192)
+      .regex(/^[A-Za-z0-9+/=]*$/),
+    incident: z.number().int().min(0).max(VISIBILITY_PAGE),
+    alert: z.number().int().min(0).max(10_000),
+  })
+  .strict();
+type Cursor = z.infer<typeof cursorSchema>;
+
+export class InvalidCursor extends Error {
+  constructor() {
+    super('the cursor is not one this API gave out: start again without it');
+    this.name = 'InvalidCursor';
+  }
+}
+
+const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify(c)).toString('base64url');
+
+function decodeCursor(text: string | undefined): Cursor {
+  if (text === undefined) return { page: '', incident: 0, alert: 0 };
+  try {
+    return cursorSchema.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+  } catch {
+    throw new InvalidCursor();
+  }
+}
+
+/** The visibility query for the incidents that can hold alerts matching the filter. */
+export function alertIncidentQuery(filter: AlertFilter): string {
+  const query = incidentQuery(filter.service ? { service: filter.service } : {});
+  if (!filter.since) return query;
+  // An incident closed before `since` holds no alert active since; the time is re-formatted by Date.
+  return `${query} AND (ExecutionStatus = 'Running' OR CloseTime >= '${new Date(filter.since).toISOString()}')`;
+}
+
+/** Whether an alert matches: status, service, and active at some time since `since`. */
+export function alertMatches(alert: Alert, incidentService: string, filter: AlertFilter): boolean {
+  if (filter.status && alert.status !== filter.status) return false;
+  if (filter.service && (alert.labels['service'] ?? incidentService) !== filter.service) return false;
+  if (filter.since) {
+    const since = Date.parse(filter.since);
+    const ended = alert.endsAt ? Date.parse(alert.endsAt) : undefined;
+    const active = alert.status === 'firing' || Date.parse(alert.startsAt) >= since;
+    if (!active && (ended === undefined || ended < since)) return false;
+  }
+  return true;
+}
+
+/** An incident's matching alerts, newest first. */
+function heldAlerts(state: IncidentState, open: boolean, filter: AlertFilter): HeldAlert[] {
+  return state.alerts
+    .filter((a) => alertMatches(a, state.service, filter))
+    .sort((a, b) => Date.parse(b.startsAt) - Date.parse(a.startsAt))
+    .map((a) => ({ ...a, incidentId: state.incidentId, incidentStatus: open ? 'open' : 'closed' }));
+}
+
+export interface AlertSource {
+  client: Client;
+  /** Bounds one call to Temporal (see the API's temporalTimeoutMs). */
+  bounded: <T>(fn: () => Promise<T>) => Promise<T>;
+}
+
+interface VisibilityPage {
+  incidents: { id: string; open: boolean }[];
+  next: string;
+}
+
+async function visibilityPage(source: AlertSource, query: string, token: string): Promise<VisibilityPage> {
+  const { client } = source;
+  const answer = await source.bounded(() =>
+    client.workflowService.listWorkflowExecutions({
+      namespace: client.options.namespace,
+      query,
+      pageSize: VISIBILITY_PAGE,
+      nextPageToken: Buffer.from(token, 'base64'),
+    }),
+  );
+  return {
+    incidents: (answer.executions ?? []).map((e) => ({
+      id: e.execution?.workflowId ?? '',
+      open: e.status === RUNNING,
+    })),
+    next: Buffer.from(answer.nextPageToken ?? []).toString('base64'),
+  };
+}
+
+/** The states of some incidents, a few queries at a time; an incident gone meanwhile is left out. */
+async function statesOf(source: AlertSource, ids: string[]): Promise<(IncidentState | undefined)[]> {
+  const out: (IncidentState | undefined)[] = [];
+  for (let i = 0; i < ids.length; i += QUERIES_AT_ONCE) {
+    const batch = ids.slice(i, i + QUERIES_AT_ONCE).map((id) =>
+      source
+        .bounded(() => source.client.workflow.getHandle(id).query(stateQuery))
+        .catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        }),
+    );
+    out.push(...(await Promise.all(batch)));
+  }
+  return out;
+}
+
+/**
+ * Walks the incidents a filter concerns in visibility's order (open ones first, then by close time,
+ * newest first), calling `take` with each one's matching alerts until it says stop, the incidents end,
+ * or MAX_INCIDENTS_PER_CALL were read. Returns where to go on, or undefined at the end.
+ */
+async function walk(
+  source: AlertSource,
+  filter: AlertFilter,
+  from: Cursor,
+  take: (alerts: HeldAlert[], skip: number) => number | 'all',
+): Promise<Cursor | undefined> {
+  const query = alertIncidentQuery(filter);
+  let cursor = from;
+  let read = 0;
+  for (;;) {
+    const page = await visibilityPage(source, query, cursor.page);
+    const rest = page.incidents.slice(cursor.incident, cursor.incident + MAX_INCIDENTS_PER_CALL - read);
+    const states = await statesOf(
+      source,
+      rest.map((i) => i.id),
+    );
+    for (const [k, state] of states.entries()) {
+      read++;
+      const alerts = state ? heldAlerts(state, rest[k]?.open ?? false, filter) : [];
+      const taken = take(alerts, cursor.alert);
+      if (taken !== 'all') return { ...cursor, incident: cursor.incident + k, alert: taken };
+      cursor = { ...cursor, alert: 0 };
+    }
+    const consumed = cursor.incident + rest.length;
+    if (consumed < page.incidents.length) return { ...cursor, incident: consumed, alert: 0 };
+    if (!page.next) return undefined;
+    cursor = { page: page.next, incident: 0, alert: 0 };
+    if (read >= MAX_INCIDENTS_PER_CALL) return cursor;
+  }
+}
+
+export interface AlertPage {
+  alerts: HeldAlert[];
+  /** Pass it back as `cursor` (with the same filter) for the next page; null when there is no more. */
+  nextCursor: string | null;
+}
+
+/** One page of the alerts matching a filter, at most `limit` of them. */
+export async function listAlerts(
+  source: AlertSource,
+  filter: AlertFilter,
+  page: { limit: number; cursor?: string },
+): Promise<AlertPage> {
+  const alerts: HeldAlert[] = [];
+  const next = await walk(source, filter, decodeCursor(page.cursor), (held, skip) => {
+    const room = page.limit - alerts.length;
+    // A full page stops at the next incident, whether or not it holds a match.
+    if (room === 0) return skip;
+    const wanted = held.slice(skip);
+    alerts.push(...wanted.slice(0, room));
+    return wanted.length > room ? skip + room : 'all';
+  });
+  return { alerts, nextCursor: next ? encodeCursor(next) : null };
+}
+
+/**
+ * Every holding of one alert (its fingerprint) among the incidents a filter concerns, newest incident
+ * first. It reads at most MAX_INCIDENTS_PER_CALL incidents: `complete` says whether that was all of them.
+ */
+export async function findAlert(
+  source: AlertSource,
+  fingerprint: string,
+  filter: AlertFilter,
+): Promise<{ alerts: HeldAlert[]; complete: boolean }> {
+  const alerts: HeldAlert[] = [];
+  const next = await walk(source, filter, decodeCursor(undefined), (held) => {
+    alerts.push(...held.filter((a) => a.fingerprint === fingerprint));
+    return 'all';
+  });
+  return { alerts, complete: next === undefined };
+}
