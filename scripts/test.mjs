@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * `npm test`: installs what the suite needs (npm packages, the Temporal CLI, etcd, kube-apiserver and
- * kube-controller-manager, Debian's prometheus, podman, runc and chromium), then runs type checks, lint,
+ * `npm test`: installs what the suite needs (npm packages, the Temporal CLI and server, etcd,
+ * kube-apiserver and kube-controller-manager, Debian's prometheus, podman, runc, chromium and postgresql), then runs type checks, lint,
  * format check, the runbook check and every test.
  * Extra arguments go to vitest (e.g. `npm test -- test/domain`).
  */
@@ -12,6 +12,7 @@ import { ensureDebianPackages, ensureNodeModules } from './lib/install.mjs';
 import { root, say } from './lib/paths.mjs';
 import { ensureKubernetesBinaries } from './lib/kubernetes.mjs';
 import { ensureTemporalCli } from './lib/temporal-cli.mjs';
+import { ensureTemporalServer } from './lib/temporal-server.mjs';
 
 // chromium: the console tests drive Debian's browser with playwright-core, which never downloads one.
 const DEBIAN_PACKAGES = [
@@ -21,6 +22,8 @@ const DEBIAN_PACKAGES = [
   'runc',
   'busybox-static',
   'chromium',
+  // The cluster tests keep Temporal's history and visibility in Debian's PostgreSQL.
+  'postgresql',
 ];
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const vitestArgs = process.argv.slice(2);
@@ -40,6 +43,7 @@ try {
   ensureNodeModules();
   process.env.STEADFAST_TEMPORAL_CLI = ensureTemporalCli();
   process.env.STEADFAST_KUBE_BIN_DIR = ensureKubernetesBinaries().dir;
+  ensureTemporalServer();
   ensureDebianPackages(DEBIAN_PACKAGES);
 } catch (err) {
   say(err instanceof Error ? err.message : String(err));

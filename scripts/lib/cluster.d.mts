@@ -1,0 +1,31 @@
+import type { ChildProcess } from 'node:child_process';
+
+export interface Child {
+  child: ChildProcess;
+  name: string;
+  exited: boolean;
+  code: number | string | null;
+  done: Promise<number | string | null>;
+}
+export declare const SERVICES: readonly ('history' | 'matching' | 'frontend' | 'worker')[];
+export interface RunningCluster {
+  /** The frontend's host:port. */
+  address: string;
+  namespace: string;
+  /** PostgreSQL and the four services, by name. */
+  children: Record<string, Child>;
+  /** Stops the services, then PostgreSQL. */
+  stop: () => Promise<void>;
+}
+export declare function startCluster(options: {
+  dir: string;
+  frontendPort?: number;
+  pgPort?: number;
+  shards?: number;
+  /** false: PostgreSQL without fsync, for tests. */
+  durable?: boolean;
+  namespace?: string;
+}): Promise<RunningCluster>;
+/** Starts one service of a cluster again (after a fault test stopped it). */
+export declare function startService(options: { server: string; configRoot: string; service: string }): Child;
+export declare function ensureTemporalServer(): { server: string; sqlTool: string };
