@@ -4,7 +4,7 @@ import { breakdown } from '../domain/breakdown.js';
 import type { Stage } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
-import { buildReport, saveReport } from '../reports/index.js';
+import { buildReport, renderPostmortem, saveReport } from '../reports/index.js';
 import type { IncidentClosed, IncidentOpened } from '../workflows/records.js';
 
 /** Seconds spent in each stage, from the timeline's stage changes. */
@@ -49,9 +49,18 @@ export function createLifecycleActivities(deps: { logger: Logger; metrics: Metri
         workflowUrl: reports.workflowUrl(state.incidentId),
       });
       const file = await saveReport(reports.dir, state.incidentId, html);
+      // Beside the report, from the same state: the draft people start the postmortem from.
+      const markdown = renderPostmortem({ state, workflowUrl: reports.workflowUrl(state.incidentId) });
+      const draft = await saveReport(reports.dir, state.incidentId, markdown, 'md');
       deps.logger.info(
-        { event: 'report.written', incidentId: state.incidentId, file, bytes: Buffer.byteLength(html) },
-        `incident ${state.incidentId}: report written to ${file}`,
+        {
+          event: 'report.written',
+          incidentId: state.incidentId,
+          file,
+          postmortem: draft,
+          bytes: Buffer.byteLength(html),
+        },
+        `incident ${state.incidentId}: report written to ${file}, postmortem draft to ${draft}`,
       );
     } catch (err) {
       if (info.attempt < REPORT_ATTEMPTS) throw err;

@@ -121,6 +121,37 @@ export function discordMarkdown(text: string): string {
   );
 }
 
+/**
+ * For a Markdown document (the postmortem draft: CommonMark with GitHub's tables), as one line of
+ * prose or a table cell. Newlines become spaces; every character that starts inline markup is escaped
+ * (emphasis, code, strike-through, links and images, raw HTML and entities, a table's `|`), as are
+ * block markers at the start (#, >, -, +, *, =, `1.`) and `scheme:` and `www.`, so no link or
+ * autolink is made and nothing the alert says becomes a heading, list or quote.
+ */
+export function markdownText(text: string): string {
+  const line = cleanText(text).replace(/\s*\n\s*/g, ' ');
+  return blockMarkers(
+    backslash(line, '\\`*_~[]<>&|')
+      .replace(SCHEME, '$1\\:')
+      .replace(/\b(www)\./gi, '$1\\.'),
+    /#{1,6}|=+|[-+]/,
+  );
+}
+
+/**
+ * Text as a Markdown code span, for IDs, labels and queries an SRE copies: shown exactly, nothing in
+ * it read as markup. Its fence is one backtick longer than the longest run inside, and newlines become
+ * spaces. In a table `cell`, `|` is escaped even there (GitHub splits a row into cells first).
+ */
+export function markdownCode(text: string, where: 'inline' | 'cell' = 'inline'): string {
+  const single = cleanText(text).replace(/\s*\n\s*/g, ' ');
+  const line = where === 'cell' ? single.replace(/\|/g, '\\|') : single;
+  const longest = Math.max(0, ...(line.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = line.startsWith('`') || line.endsWith('`') || line === '' ? ' ' : '';
+  return `${fence}${pad}${line}${pad}${fence}`;
+}
+
 // --- e-mail and HTML ------------------------------------------------------------------------------------
 
 /** For HTML text and attribute values (e-mail's HTML part, the incident report). */

@@ -5,7 +5,8 @@ import { reportAssets } from './assets.js';
 import { auditHistory, type AuditHistory } from './history.js';
 import { renderReport } from './render.js';
 
-export { loadReport, saveReport } from './store.js';
+export { loadReport, saveReport, type RecordKind } from './store.js';
+export { renderPostmortem } from './postmortem.js';
 
 const NO_HISTORY: AuditHistory = { eventCount: 0, events: [] };
 

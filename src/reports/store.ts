@@ -4,10 +4,13 @@ import { join } from 'node:path';
 
 const SAFE_ID = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,249}$/;
 
-/** The report's one file name per incident, so writing it again replaces it rather than adding another. */
-export function reportFile(dir: string, incidentId: string): string {
+/** What is written for a closed incident: the HTML report, and beside it the postmortem draft. */
+export type RecordKind = 'html' | 'md';
+
+/** The record's one file name per incident, so writing it again replaces it rather than adding another. */
+export function reportFile(dir: string, incidentId: string, kind: RecordKind = 'html'): string {
   if (!SAFE_ID.test(incidentId)) throw new Error(`not a safe file name for a report: ${incidentId}`);
-  return join(dir, `${incidentId}.html`);
+  return join(dir, `${incidentId}.${kind}`);
 }
 
 /**
@@ -15,14 +18,19 @@ export function reportFile(dir: string, incidentId: string): string {
  * sees half a report; the data is flushed to disk before the rename because this is the audit record
  * that outlives Temporal's retention.
  */
-export async function saveReport(dir: string, incidentId: string, html: string): Promise<string> {
-  const file = reportFile(dir, incidentId);
+export async function saveReport(
+  dir: string,
+  incidentId: string,
+  content: string,
+  kind: RecordKind = 'html',
+): Promise<string> {
+  const file = reportFile(dir, incidentId, kind);
   await mkdir(dir, { recursive: true });
   const temporary = join(dir, `.${randomUUID()}.tmp`);
   try {
     const handle = await open(temporary, 'wx', 0o640);
     try {
-      await handle.writeFile(html, 'utf8');
+      await handle.writeFile(content, 'utf8');
       await handle.sync();
     } finally {
       await handle.close();
@@ -35,11 +43,15 @@ export async function saveReport(dir: string, incidentId: string, html: string):
   return file;
 }
 
-/** The saved report, or undefined when there is none. */
-export async function loadReport(dir: string, incidentId: string): Promise<string | undefined> {
+/** The saved report (or postmortem draft), or undefined when there is none. */
+export async function loadReport(
+  dir: string,
+  incidentId: string,
+  kind: RecordKind = 'html',
+): Promise<string | undefined> {
   if (!SAFE_ID.test(incidentId)) return undefined;
   try {
-    return await readFile(reportFile(dir, incidentId), 'utf8');
+    return await readFile(reportFile(dir, incidentId, kind), 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

@@ -48,6 +48,9 @@ const report = (incidentId: string, token = TOKENS.viewer, query = '', base?: st
     ...(base ? { base } : {}),
   });
 
+const postmortem = (incidentId: string, token = TOKENS.viewer, query = '') =>
+  api.call('GET', `/api/v1/incidents/${incidentId}/postmortem${query}`, { token });
+
 beforeAll(async () => {
   metric = await startRisingMetric('report_test_ratio', 'report');
   api = await startApiHarness({
@@ -169,11 +172,13 @@ describe('the incident report', () => {
     expect(saved).toBe((await report(id)).text);
     expect(readdirSync(api.reportsDir).filter((f) => f.startsWith(id) || f.endsWith('.tmp'))).toEqual([
       `${id}.html`,
+      `${id}.md`,
     ]);
     // Writing again (an activity retry) replaces the one file and leaves no temporary file behind.
     await saveReport(api.reportsDir, id, saved);
     expect(readdirSync(api.reportsDir).filter((f) => f.startsWith(id) || f.endsWith('.tmp'))).toEqual([
       `${id}.html`,
+      `${id}.md`,
     ]);
     await expect(saveReport(api.reportsDir, '../escape', 'x')).rejects.toThrow(/not a safe file name/);
   });
@@ -206,6 +211,31 @@ describe('the incident report', () => {
     }
   });
 
+  it('when an incident closes, then its postmortem draft is written beside the report and served as Markdown', async () => {
+    const file = join(api.reportsDir, `${id}.md`);
+    const deadline = Date.now() + 10_000;
+    while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    const r = await postmortem(id);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toBe('text/markdown; charset=utf-8');
+    expect(r.headers.get('x-report-source')).toBe('temporal');
+    // Drafted from the workflow's state alone: the file written at close is the draft the API renders.
+    expect(readFileSync(file, 'utf8')).toBe(r.text);
+    expect(r.text).toContain(`- **Incident:** \`${id}\``);
+    expect(r.text).toMatch(/\| approved \| `alice` \| api \| give it room \|/);
+    expect(r.text).toContain(`| set memory 96MiB on container ${CONTAINER} |`);
+    expect(r.text).toContain('| rolled-back |');
+    expect(r.text).toContain(`**Verification:** failed at ${closed.verification?.at ?? '?'}`);
+    expect(r.text).toContain('- [ ] The fix failed and was rolled back');
+    // The alert's summary is in the title: escaped, never HTML.
+    expect(r.text).toMatch(/^# Postmortem draft: Memory \\<b\\>leak\\<\/b\\> on/);
+    const download = await postmortem(id, TOKENS.viewer, '?download=1');
+    expect(download.headers.get('content-disposition')).toBe(`attachment; filename="${id}.md"`);
+    expect((await postmortem(id, '')).status).toBe(401);
+    expect((await postmortem(id, TOKENS.viewer, '?format=pdf')).status).toBe(400);
+    expect((await postmortem('incident-nope-000000')).status).toBe(404);
+  });
+
   it('when Temporal no longer has the workflow, then the report is still served from the reports folder', async () => {
     const before = (await report(id)).text;
     await api.client.workflowService.deleteWorkflowExecution({
@@ -231,5 +261,9 @@ describe('the incident report', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('x-report-source')).toBe('archive');
     expect(r.text).toBe(before);
+    const draft = await postmortem(id);
+    expect(draft.status).toBe(200);
+    expect(draft.headers.get('x-report-source')).toBe('archive');
+    expect(draft.text).toBe(await loadReport(api.reportsDir, id, 'md'));
   }, 90_000);
 });
