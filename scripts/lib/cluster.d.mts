@@ -29,3 +29,5 @@ export declare function startCluster(options: {
 /** Starts one service of a cluster again (after a fault test stopped it). */
 export declare function startService(options: { server: string; configRoot: string; service: string }): Child;
 export declare function ensureTemporalServer(): { server: string; sqlTool: string };
+/** Free loopback ports for a cluster (frontend block below the smallint limit, and PostgreSQL). */
+export declare function freeClusterPorts(): Promise<{ frontendPort: number; pgPort: number }>;

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import {
   chownSync,
   closeSync,
@@ -286,4 +287,25 @@ async function ensureNamespace(cli, address, namespace, checkAlive) {
       throw new Error(`namespace ${namespace} could not be registered on ${address}: ${described.stderr}`);
     await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+const isFree = (port) =>
+  new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
+/**
+ * Free loopback ports for a cluster: a frontend port whose three neighbours and their membership ports
+ * (10 above) are free, below the smallint limit, and one for PostgreSQL.
+ */
+export async function freeClusterPorts() {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 12_000);
+    const ports = [0, 1, 2, 3, 10, 11, 12, 13, 20].map((offset) => base + offset);
+    if ((await Promise.all(ports.map(isFree))).every(Boolean))
+      return { frontendPort: base, pgPort: base + 20 };
+  }
+  throw new Error('found no free block of loopback ports for a Temporal cluster');
 }

@@ -3,9 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
-import { createServer } from 'node:net';
-import { freePort } from '../../demo/daemons.js';
-import { startCluster, type RunningCluster } from '../../scripts/lib/cluster.mjs';
+import { freeClusterPorts, startCluster, type RunningCluster } from '../../scripts/lib/cluster.mjs';
 import type { IncidentActivities } from '../../src/activities/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes-setup.js';
@@ -24,8 +22,7 @@ export interface TestCluster extends RunningCluster {
  */
 export async function startTestCluster(): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-cluster-'));
-  const frontendPort = await freePortBlock();
-  const cluster = await startCluster({ dir, frontendPort, pgPort: await freePort(), durable: false });
+  const cluster = await startCluster({ dir, ...(await freeClusterPorts()), durable: false });
   const client = new Client({ connection: await Connection.connect({ address: cluster.address }) });
   await ensureSearchAttributes(client, cluster.namespace, createLogger('silent'));
   return {
@@ -37,26 +34,6 @@ export async function startTestCluster(): Promise<TestCluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-const isFree = (port: number): Promise<boolean> =>
-  new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
-
-/**
- * A frontend port whose three neighbours and their membership ports (10 above) are free, below 32754:
- * the SQL membership table stores ports as smallint.
- */
-async function freePortBlock(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 12_000);
-    const ports = [0, 1, 2, 3, 10, 11, 12, 13].map((offset) => base + offset);
-    if ((await Promise.all(ports.map(isFree))).every(Boolean)) return base;
-  }
-  throw new Error('found no free block of ports for a Temporal cluster');
 }
 
 /** A Steadfast worker on the cluster; several on one task queue share its incidents. */
