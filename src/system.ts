@@ -1,6 +1,8 @@
 import Docker from 'dockerode';
 import { createActivities } from './activities/index.js';
 import { loadRunbooks } from './activities/recommend.js';
+import { loadCalendar } from './activities/calendar.js';
+import type { Calendar } from './domain/calendar.js';
 import { unapprovableReason } from './domain/runbook.js';
 import { kubernetesHandlersFromFile } from './remediation/kubernetes/actions.js';
 import { ownTargets } from './remediation/self.js';
@@ -17,6 +19,7 @@ import { ensureSearchAttributes } from './temporal/search-attributes-setup.js';
 import { ensureWatchSchedule } from './temporal/watch-schedule.js';
 import { createIncidentWorker } from './temporal/worker.js';
 import { ingestConfigFrom } from './incidents/ingest.js';
+import { consoleIncidentUrl } from './slack/links.js';
 
 export interface RunningPart {
   /** Resolves when the part stops (worker shutdown); rejects if it fails. */
@@ -32,7 +35,9 @@ export async function startWorker(
 ): Promise<RunningPart> {
   const client = await createClient(settings.temporal);
   await ensureSearchAttributes(client, settings.temporal.namespace, logger);
-  await warnUnapprovable(settings, logger);
+  // A calendar with a mistake fails the start, naming file and line: a freeze must never be misread.
+  const calendar = settings.calendarFile ? loadCalendar(settings.calendarFile) : undefined;
+  await warnUnapprovable(settings, logger, calendar);
   const connection = await connectWorker(settings.temporal);
   const activities = createActivities({
     docker: new Docker({ socketPath: settings.dockerSocket }),
@@ -62,8 +67,11 @@ export async function startWorker(
       ...(settings.escalationWebhook ? { escalationWebhookUrl: settings.escalationWebhook } : {}),
     },
     incidentUrl: (id) => workflowUiUrl(settings.temporal.uiUrl, settings.temporal.namespace, id),
+    postmortemUrl: (id) => consoleIncidentUrl(settings.consoleUrl, id),
     temporal: client,
     reportsDir: settings.reportsDir,
+    ...(settings.alertmanagerUrl ? { silences: { alertmanagerUrl: settings.alertmanagerUrl } } : {}),
+    ...(settings.calendarFile ? { calendar: { file: settings.calendarFile } } : {}),
     notify: settings.notify,
     watch: {
       ...(settings.watchFile ? { file: settings.watchFile } : {}),
@@ -161,10 +169,17 @@ export async function startApi(
 export { createMetrics };
 
 /** Says at start which runbooks nobody could approve, rather than when an incident waits on one. */
-async function warnUnapprovable(settings: Settings, logger: Logger): Promise<void> {
+async function warnUnapprovable(settings: Settings, logger: Logger, calendar?: Calendar): Promise<void> {
   const { runbooks } = await loadRunbooks(settings.runbooksDir, logger);
   for (const runbook of runbooks) {
     const why = unapprovableReason(runbook, settings.approvers);
     if (why) logger.warn({ event: 'runbook.unapprovable', runbook: runbook.id }, why);
+    const hours = runbook.hours;
+    if (hours !== undefined && !calendar?.time_intervals.some((t) => t.name === hours)) {
+      logger.warn(
+        { event: 'runbook.unknown-hours', runbook: runbook.id, hours },
+        `runbook ${runbook.id} is limited to hours "${hours}", which ${calendar ? `${calendar.file} does not define` : 'no calendar defines (STEADFAST_CALENDAR_FILE is unset)'}: it is never approved automatically`,
+      );
+    }
   }
 }

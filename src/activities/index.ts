@@ -3,12 +3,14 @@ import type Docker from 'dockerode';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { createAnnounceActivities } from './announce.js';
+import { createCalendarActivities, type CalendarConfig } from './calendar.js';
 import { createGuardActivities } from './guard.js';
 import { createLifecycleActivities } from './lifecycle.js';
 import { createNotifyActivities } from './notify.js';
 import { NO_HISTORY, visibilityOutcomes } from './outcomes.js';
 import { createRecommendActivities, type RecommendConfig } from './recommend.js';
 import { createRemediationActivities } from './remediation.js';
+import { createSilenceActivities, type SilenceConfig } from './silences.js';
 import { createTriageActivities, type TriageConfig } from './triage.js';
 import { createWatchActivities } from './watch.js';
 import type { IngestConfig } from '../incidents/ingest.js';
@@ -29,6 +31,8 @@ export interface ActivityDeps {
   recommend: RecommendConfig;
   /** Where a person can see an incident (console or Temporal Web UI). */
   incidentUrl: (incidentId: string) => string;
+  /** Where a person gets a closed incident's postmortem draft (the console); linked in Slack. */
+  postmortemUrl?: (incidentId: string) => string;
   /** Temporal client for past outcomes (visibility) and predicted incidents; without it runbooks rank as untried. */
   temporal?: Client;
   /** Escalation channels besides logs and webhooks (Slack, SMTP). */
@@ -37,6 +41,10 @@ export interface ActivityDeps {
   watch?: { file?: string; ingest: IngestConfig };
   /** Where each closed incident's report is written; without it none is. */
   reportsDir?: string;
+  /** Alertmanager, for silences while a remediation runs; without its URL nothing is silenced. */
+  silences?: SilenceConfig;
+  /** The change calendar; without its file nothing is frozen. */
+  calendar?: CalendarConfig;
   now?: () => number;
 }
 
@@ -80,8 +88,14 @@ export function createActivities(deps: ActivityDeps) {
     ...createAnnounceActivities({
       logger: deps.logger,
       workflowUrl: deps.incidentUrl,
+      ...(deps.postmortemUrl ? { postmortemUrl: deps.postmortemUrl } : {}),
       ...(deps.notify?.slack ? { slack: deps.notify.slack } : {}),
     }),
+    ...createSilenceActivities(deps.silences ?? {}, deps.logger),
+    ...createCalendarActivities(
+      { ...deps.calendar, ...(deps.now && !deps.calendar?.now ? { now: deps.now } : {}) },
+      deps.logger,
+    ),
     ...createWatchActivities({
       logger: deps.logger,
       ...(deps.watch?.file ? { watchFile: deps.watch.file } : {}),

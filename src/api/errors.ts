@@ -36,6 +36,7 @@ const REFUSAL_STATUS: Record<string, number> = {
   [REFUSAL.alreadyDecided]: 409,
   [REFUSAL.closed]: 409,
   [REFUSAL.invalid]: 400,
+  [REFUSAL.frozen]: 409,
 };
 
 // gRPC codes: 4 DEADLINE_EXCEEDED, 14 UNAVAILABLE.

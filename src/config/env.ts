@@ -146,6 +146,12 @@ const remediation = {
     'Approve low-risk runbooks at once, by policy, without waiting for people (the demo does).',
   ),
   STEADFAST_DRY_RUN: flag('false').describe('Preview every remediation and change nothing.'),
+  STEADFAST_ALERTMANAGER_URL: optionalUrl.describe(
+    "Alertmanager (API v2): while a remediation runs, its incident's alerts are silenced there, and the silences expired at close (a runbook may turn this off with `silence: false`).",
+  ),
+  STEADFAST_CALENDAR_FILE: optional.describe(
+    'A YAML change calendar: time intervals (as Alertmanager writes them) and freezes, during which no plan is approved automatically; runbooks may name its intervals as their `hours`.',
+  ),
   STEADFAST_GUARD_COOLDOWN: durationMs(durationText(DEFAULT_GUARDS.cooldownMs)).describe(
     'Guard for runbooks that set none: the least time between two actions on one target.',
   ),

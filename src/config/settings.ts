@@ -46,6 +46,10 @@ export interface Settings {
    */
   escalationWebhook?: SecretRef;
   dryRun: boolean;
+  /** Alertmanager, where remediations silence their incident's alerts; absent: nothing is silenced. */
+  alertmanagerUrl?: string;
+  /** The change calendar (freezes, time intervals for runbooks' hours); absent: nothing is frozen. */
+  calendarFile?: string;
   /** Approve low-risk runbooks at once, without waiting for people. */
   autoApproveLowRisk: boolean;
   /** Guards for runbooks that set none of their own. */
@@ -160,6 +164,8 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     seasonalOffsetsMs: e.STEADFAST_SEASONAL_OFFSETS,
     ...(escalationWebhook ? { escalationWebhook } : {}),
     dryRun: e.STEADFAST_DRY_RUN,
+    ...(e.STEADFAST_ALERTMANAGER_URL ? { alertmanagerUrl: e.STEADFAST_ALERTMANAGER_URL } : {}),
+    ...(e.STEADFAST_CALENDAR_FILE ? { calendarFile: e.STEADFAST_CALENDAR_FILE } : {}),
     autoApproveLowRisk: e.STEADFAST_AUTO_APPROVE_LOW_RISK,
     guards: {
       cooldownMs: e.STEADFAST_GUARD_COOLDOWN,

@@ -1,4 +1,6 @@
+import type { Alert } from './alert.js';
 import { STAGES, type ApprovalRecord, type IncidentState, type Stage } from './incident.js';
+import { blockAt, describeBlock } from './outlook.js';
 
 /**
  * Facts derived from an incident's state, each worked out here once for every surface: the workflow,
@@ -61,20 +63,104 @@ export function stageStrip(
   });
 }
 
+/** Why an incident's plan is not approved automatically now, and whether a person must override. */
+export interface Waiting {
+  reason: string;
+  until: string;
+  /** A person's approval needs `override: true` and a reason. */
+  overrideNeeded: boolean;
+}
+
+/**
+ * Why the incident waits on the change calendar at `nowMs`: a freeze (or the runbook's hours) in force
+ * while its plan awaits a decision, or an automatic approval held until the calendar allows it.
+ */
+export function waitingOnCalendar(
+  state: Pick<IncidentState, 'stage' | 'recommendation' | 'approvals' | 'round' | 'calendar' | 'hold'>,
+  nowMs: number,
+): Waiting | undefined {
+  if (!awaitingDecision(state)) return undefined;
+  const block = blockAt(state.calendar, nowMs);
+  if (block) return { reason: describeBlock(block), until: block.until, overrideNeeded: true };
+  return state.hold
+    ? { reason: state.hold.reason, until: state.hold.until, overrideNeeded: false }
+    : undefined;
+}
+
 /** What the API serves beside an incident's state, so that the console decides nothing on its own. */
 export interface IncidentSummary {
   risk: RiskLight;
   awaitingDecision: boolean;
   decision?: { decision: 'approved' | 'rejected'; actor: string; at: string };
+  /** Why the plan waits on the change calendar, when it does. */
+  waiting?: Waiting;
   stages: ReturnType<typeof stageStrip>;
 }
 
-export function summarize(state: IncidentState): IncidentSummary {
+export function summarize(state: IncidentState, nowMs: number = Date.now()): IncidentSummary {
   const decided = currentDecision(state);
+  const waiting = waitingOnCalendar(state, nowMs);
   return {
     risk: riskOf(state),
     awaitingDecision: awaitingDecision(state),
     ...(decided ? { decision: { decision: decided.decision, actor: decided.actor, at: decided.at } } : {}),
+    ...(waiting ? { waiting } : {}),
     stages: stageStrip(state),
   };
+}
+
+/** The service an alert is about, by the first of these labels it has. */
+export const serviceOf = (labels: Record<string, string>): string =>
+  labels['service'] ?? labels['job'] ?? labels['container'] ?? 'unknown';
+
+/**
+ * Alert text as plain text in Temporal's markdown (the Web UI renders summaries and details): one
+ * line, cut, and every character markdown gives a meaning escaped, so a label cannot become a link.
+ */
+export function markdownText(text: string, maxChars = 200): string {
+  const line = text.replace(/\s+/g, ' ').trim();
+  const cut = line.length > maxChars ? `${line.slice(0, maxChars - 1)}…` : line;
+  // Autolinks too: a URL or www. name in plain text would still become a link.
+  return cut
+    .replace(/[\\`*_{}[\]()#!|<>~]/g, (c) => `\\${c}`)
+    .replace(/:\/\//g, '\\://')
+    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\\.`);
+}
+
+/** The workflow's static summary in the Temporal Web UI: alert, service and severity, set at start. */
+export function webUiSummary(alert: Pick<Alert, 'alertName' | 'labels' | 'severity'>): string {
+  return `${markdownText(alert.alertName, 100)} on ${markdownText(serviceOf(alert.labels), 100)} (${markdownText(alert.severity, 30)})`;
+}
+
+/** The workflow's static details: the first alert's summary and labels, as they opened the incident. */
+export function webUiDetails(alert: Pick<Alert, 'labels' | 'annotations' | 'startsAt'>): string {
+  const summary = alert.annotations['summary'];
+  const labels = Object.entries(alert.labels)
+    .slice(0, 20)
+    .map(([name, value]) => `${markdownText(name, 60)}=${markdownText(value, 120)}`);
+  return [
+    ...(summary ? [markdownText(summary, 300)] : []),
+    `Labels: ${labels.join(', ')}`,
+    `Firing since ${markdownText(alert.startsAt, 40)}`,
+  ].join('\n\n');
+}
+
+/** The workflow's current details in the Web UI: where the incident stands now, updated at each stage. */
+export function webUiCurrentDetails(state: IncidentState, nowMs: number): string {
+  const plan = state.recommendation;
+  const decided = currentDecision(state);
+  const waiting = waitingOnCalendar(state, nowMs);
+  const lines = [
+    `**Stage:** ${state.stage}${state.outcome ? ` (outcome: ${state.outcome})` : ''}`,
+    ...(state.title ? [`**Incident:** ${markdownText(state.title, 200)}`] : []),
+    ...(plan ? [`**Runbook:** ${markdownText(plan.title, 200)} (${plan.risk} risk)`] : []),
+    ...(decided ? [`**Decision:** ${decided.decision} by ${markdownText(decided.actor, 100)}`] : []),
+    ...(waiting ? [`**Waiting:** ${markdownText(waiting.reason, 300)}`] : []),
+    ...(state.silence?.status === 'active'
+      ? [`**Silenced in Alertmanager:** ${state.silence.ids.map((id) => markdownText(id, 60)).join(', ')}`]
+      : []),
+  ];
+  const last = state.timeline[state.timeline.length - 1];
+  if (last) lines.push(`**Latest:** ${markdownText(last.message, 300)}`);
+  return lines.join('\n\n');
 }

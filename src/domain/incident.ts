@@ -2,6 +2,7 @@ import type { ActionStep } from '../actions/steps.js';
 import type { Alert } from './alert.js';
 import type { AnomalyFinding } from './anomaly.js';
 import type { Forecast } from './forecast.js';
+import type { CalendarOutlook } from './outlook.js';
 import type { SecretRef } from '../secrets/reference.js';
 
 /** Types of the incident's durable state. Pure data: the workflow keeps it, the API shows it. */
@@ -142,6 +143,10 @@ export interface Recommendation {
    * made before scopes existed).
    */
   targets?: string[];
+  /** `false`: the runbook asks that its incident's alerts are not silenced while it runs. */
+  silence?: false;
+  /** The change calendar's time interval outside which the plan is never approved automatically. */
+  hours?: string;
 }
 
 export interface Decision {
@@ -151,6 +156,11 @@ export interface Decision {
   via: string;
   /** Groups the edge verified the actor belongs to (e.g. `slack-group:S0123`); approvers may name them. */
   groups?: string[];
+  /**
+   * An approval that overrides a change freeze (or the runbook's hours): without it, an approval while
+   * the calendar blocks is refused. Needs a reason.
+   */
+  override?: boolean;
 }
 
 /** A decision that was refused (not an approver, too late, twice): kept in the timeline for the audit. */
@@ -227,6 +237,15 @@ export interface IncidentState {
   verification?: { status: 'passed' | 'failed'; message: string; at: string };
   /** The incident's Slack message, once posted. */
   announcement?: { channel: string; ts: string };
+  /**
+   * The change calendar as last read for this incident's plan (when it entered approval, and at each
+   * automatic approval): the periods in which nothing is approved automatically.
+   */
+  calendar?: CalendarOutlook;
+  /** Automatic approval waits for the calendar: why, and until when. Cleared once decided. */
+  hold?: { reason: string; until: string; since: string };
+  /** Alertmanager silences made while the remediation runs, expired when the incident closes. */
+  silence?: { status: 'active' | 'failed' | 'expired'; ids: string[]; until?: string };
   timeline: TimelineEntry[];
   /**
    * Times of the milestones, for MTTR breakdowns: `fault` when the alert says when its fault began

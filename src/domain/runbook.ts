@@ -99,6 +99,13 @@ export const runbookSchema = z
     // Teams own their runbooks, so a runbook may send its incidents' message to the team's channel.
     slack: z.object({ channel: slackChannel }).strict().optional(),
     dryRun: z.boolean().default(false),
+    // Silence the incident's alerts in Alertmanager while this runbook remediates (when one is configured).
+    silence: z.boolean().optional(),
+    // Act automatically only during this time interval of the change calendar (STEADFAST_CALENDAR_FILE).
+    hours: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'the name of a time interval in the change calendar')
+      .optional(),
     guards: z
       .object({
         cooldown: duration.optional(),
@@ -386,5 +393,7 @@ export function planFromRunbook(
     },
     dryRun: defaults.dryRun || runbook.dryRun,
     ...(runbook.slack ? { slack: { channel: runbook.slack.channel } } : {}),
+    ...(runbook.silence === false ? { silence: false as const } : {}),
+    ...(runbook.hours !== undefined ? { hours: runbook.hours } : {}),
   };
 }

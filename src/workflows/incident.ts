@@ -4,6 +4,7 @@ import { enter, nowIso, openIncident, settled } from './incident/context.js';
 import { setIncidentHandlers } from './incident/handlers.js';
 import { close, closeSettled, waitForPeople } from './incident/lifecycle.js';
 import { dryRun, remediate } from './incident/saga.js';
+import { silenceWhileFixing } from './incident/silence.js';
 import { collect, detect, predict, recommend, resume } from './incident/triage.js';
 import { verifyRemediation } from './incident/verification.js';
 
@@ -43,6 +44,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
 
     enter(incident, 'remediate');
     if (plan.dryRun) return dryRun(incident, plan);
+    await silenceWhileFixing(incident, plan, decision.actor);
     const result = await remediate(incident, plan);
     if (result.kind === 'failed') return close(incident, 'failed', result.message);
     if (result.kind === 'done') {

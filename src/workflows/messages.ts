@@ -49,4 +49,6 @@ export const REFUSAL = {
   alreadyDecided: 'AlreadyDecided',
   closed: 'IncidentClosed',
   invalid: 'InvalidDecision',
+  /** A change freeze (or the runbook's hours) is in force, and the approval did not override it. */
+  frozen: 'ChangeFrozen',
 } as const;

@@ -52,6 +52,8 @@ const other: Record<keyof typeof envShape, string> = {
   STEADFAST_APPROVERS: 'alice',
   STEADFAST_AUTO_APPROVE_LOW_RISK: 'true',
   STEADFAST_DRY_RUN: 'true',
+  STEADFAST_ALERTMANAGER_URL: 'http://127.0.0.1:9093',
+  STEADFAST_CALENDAR_FILE: '/etc/steadfast/calendar.yaml',
   STEADFAST_GUARD_COOLDOWN: '1m',
   STEADFAST_GUARD_MAX_ACTIONS: '5',
   STEADFAST_GUARD_WINDOW: '2h',

@@ -17,7 +17,11 @@ export const listQuerySchema = incidentFilterSchema
   .strict();
 export const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'an incident ID');
 export const decisionSchema = z
-  .object({ reason: z.string().max(2000).optional() })
+  .object({
+    reason: z.string().max(2000).optional(),
+    // An approval during a change freeze (or outside the runbook's hours) must say it overrides it.
+    override: z.boolean().optional(),
+  })
   .strict()
   .default({});
 
@@ -67,7 +71,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
         const body = decisionSchema.safeParse(req.body ?? {});
         if (!body.success) {
           throw invalidInput(
-            'decision (the actor is always the token identity; send only an optional reason)',
+            'decision (the actor is always the token identity; send only an optional reason, and override: true to approve during a change freeze)',
             body.error,
           );
         }
@@ -76,6 +80,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
           actor: identity,
           via: 'api',
           ...(body.data.reason ? { reason: body.data.reason } : {}),
+          ...(verb === 'approve' && body.data.override ? { override: true } : {}),
         };
         let result: DecisionResult;
         try {

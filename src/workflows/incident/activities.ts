@@ -37,3 +37,12 @@ export const REMEDIATION: ActivityOptions = {
     nonRetryableErrorTypes: ['ContainerNotFound', 'InvalidAction'],
   },
 };
+
+/**
+ * Alertmanager silences are a courtesy to people, never a condition of the fix: a short timeout and one
+ * retry, so a hanging Alertmanager costs the remediation seconds at most.
+ */
+export const SILENCES: ActivityOptions = {
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumAttempts: 2 },
+};

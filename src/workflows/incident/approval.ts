@@ -1,9 +1,16 @@
-import { condition, proxyActivities } from '@temporalio/workflow';
+import { condition, patched, proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import type { EscalationPlan, Recommendation } from '../../domain/incident.js';
 import { currentDecision, type Decided } from '../../domain/incident-view.js';
 import { incidentView } from '../../slack/blocks.js';
 import { ANNOUNCEMENTS, RECORDS } from './activities.js';
+import {
+  CALENDAR_PATCH,
+  calendarBlock,
+  holdAutoApproval,
+  noteBlockForPeople,
+  readCalendar,
+} from './calendar.js';
 import { enter, errorMessage, historyTooLong, note, round, settled, tell, type Incident } from './context.js';
 import { decide } from './handlers.js';
 import { rollOver } from './lifecycle.js';
@@ -31,8 +38,10 @@ export async function awaitDecision(incident: Incident, plan: Recommendation): P
   if (state.stage !== 'approve') await openApproval(incident, plan);
   // A plan approved at once skips the timer, whose resolution on a server is about a second: that
   // second would be most of the time to act. A guard's refusal always goes back to people.
+  // During a freeze the plan waits: the final policy below holds it until the calendar allows it.
   const immediate = round(incident) === 0 && plan.approval === 'immediate';
-  if (immediate && !currentDecision(state) && !settled(incident)) {
+  const frozen = patched(CALENDAR_PATCH) && calendarBlock(incident) !== undefined;
+  if (immediate && !frozen && !currentDecision(state) && !settled(incident)) {
     decide(incident, 'approved', {
       actor: 'policy:auto-approve',
       via: 'policy',
@@ -58,6 +67,10 @@ async function decided(incident: Incident, decision: Decided): Promise<DecisionW
 async function openApproval(incident: Incident, plan: Recommendation): Promise<void> {
   const { input, state } = incident;
   enter(incident, 'approve');
+  if (patched(CALENDAR_PATCH)) {
+    const block = await readCalendar(incident, plan);
+    if (block) noteBlockForPeople(incident, block);
+  }
   // Someone who acknowledged early owns the incident: no escalation clock for them.
   if (!state.approvals.some((a) => a.decision === 'acknowledged')) {
     // After a refusal the chain starts at once: people must hear that the automation stopped.
@@ -111,10 +124,19 @@ async function escalateUntilAnswered(
     }
     // A refusal by a guard is never approved by policy: only a person may retry past a guard.
     if (plan.escalation.finalPolicy === 'auto-approve' && plan.risk === 'low' && round(incident) === 0) {
+      // The calendar is read again: a freeze declared while the incident waited counts.
+      const block = patched(CALENDAR_PATCH) ? await readCalendar(incident, plan) : undefined;
+      if (block) {
+        holdAutoApproval(incident, block);
+        continue;
+      }
+      const held = state.hold;
       decide(incident, 'approved', {
         actor: 'policy:auto-approve',
         via: 'policy',
-        reason: 'nobody answered; low-risk runbook',
+        reason: held
+          ? `the change calendar allows it again (held since ${held.since}); low-risk runbook`
+          : 'nobody answered; low-risk runbook',
       });
       return undefined;
     }

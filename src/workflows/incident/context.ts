@@ -1,6 +1,12 @@
-import { proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  proxyActivities,
+  setCurrentDetails,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import type { Decision, IncidentInput, IncidentState, Stage } from '../../domain/incident.js';
+import { webUiCurrentDetails } from '../../domain/incident-view.js';
 import { incidentView } from '../../slack/blocks.js';
 import { allResolved } from '../alerts.js';
 import { SA } from '../search-attributes.js';
@@ -56,11 +62,21 @@ function initialState(input: IncidentInput): IncidentState {
 /** Adds an entry to the timeline, in the current stage. */
 export function note({ state }: Incident, event: string, message: string, actor?: string): void {
   appendNote(state, { at: nowIso(), stage: state.stage, event, message, ...(actor ? { actor } : {}) });
+  showDetails(state);
 }
 
 export function enter({ state }: Incident, stage: Stage): void {
   state.stage = stage;
   upsertSearchAttributes([{ key: SA.stage, value: stage }]);
+  showDetails(state);
+}
+
+/**
+ * Where the incident stands, as the Temporal Web UI shows a workflow's current details. Workflow
+ * metadata, not a command: the history does not change, and a replay sets the same text.
+ */
+export function showDetails(state: IncidentState): void {
+  setCurrentDetails(webUiCurrentDetails(state, Date.now()));
 }
 
 /** The approval round: a guard that refuses an action starts the next one. */

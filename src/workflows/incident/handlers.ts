@@ -1,6 +1,6 @@
 import { ApplicationFailure, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Decision, IncidentState, Recommendation } from '../../domain/incident.js';
-import { currentDecision } from '../../domain/incident-view.js';
+import { currentDecision, serviceOf } from '../../domain/incident-view.js';
 import { absorbAlerts, alertNote } from '../alerts.js';
 import {
   acknowledgeUpdate,
@@ -14,7 +14,9 @@ import {
   resolveUpdate,
   stateQuery,
 } from '../messages.js';
+import { describeBlock } from '../../domain/outlook.js';
 import { keywordValue, SA } from '../search-attributes.js';
+import { calendarBlock } from './calendar.js';
 import { note, nowIso, round, type Incident } from './context.js';
 
 /**
@@ -43,9 +45,15 @@ export function setIncidentHandlers(incident: Incident): void {
       r.actor,
     );
   });
-  const validator = (d: Decision): void => validateDecision(incident, d);
-  setHandler(approveUpdate, (d) => decide(incident, 'approved', d), { validator });
-  setHandler(rejectUpdate, (d) => decide(incident, 'rejected', d), { validator });
+  setHandler(approveUpdate, (d) => decide(incident, 'approved', d), {
+    validator: (d: Decision) => {
+      validateDecision(incident, d);
+      validateAgainstCalendar(incident, d);
+    },
+  });
+  setHandler(rejectUpdate, (d) => decide(incident, 'rejected', d), {
+    validator: (d: Decision) => validateDecision(incident, d),
+  });
   setHandler(acknowledgeUpdate, (d) => acknowledge(incident, d), {
     validator: (d: Decision) => validateAcknowledgement(state, d),
   });
@@ -61,10 +69,13 @@ export function decide(incident: Incident, kind: 'approved' | 'rejected', d: Dec
   const r = round(incident);
   state.approvals.push({ ...d, decision: kind, at, ...(r > 0 ? { round: r } : {}) });
   if (kind === 'approved') state.milestones.approved = nowIso();
+  delete state.hold;
+  const block = d.override ? calendarBlock(incident) : undefined;
+  const overriding = block ? `, overriding ${describeBlock(block)}` : '';
   note(
     incident,
     kind,
-    `${d.actor} ${kind} the remediation via ${d.via}${d.reason ? `: ${d.reason}` : ''}`,
+    `${d.actor} ${kind} the remediation via ${d.via}${overriding}${d.reason ? `: ${d.reason}` : ''}`,
     d.actor,
   );
   return decisionResult(state, kind, d.actor, at);
@@ -84,6 +95,19 @@ function validateDecision({ state }: Incident, d: Decision): void {
   }
   const why = approvalRefusal(plan, d);
   if (why) throw refusal(REFUSAL.notAuthorized, why);
+}
+
+/**
+ * While the change calendar blocks (a freeze, or outside the runbook's hours), a person may approve only
+ * with an explicit override and a reason, which the approval record and the timeline keep.
+ */
+function validateAgainstCalendar(incident: Incident, d: Decision): void {
+  const block = calendarBlock(incident);
+  if (!block || d.override === true) return;
+  throw refusal(
+    REFUSAL.frozen,
+    `${describeBlock(block)}; to approve anyway, approve with an override and a reason`,
+  );
 }
 
 function acknowledge(incident: Incident, d: Decision): DecisionResult {
@@ -156,6 +180,12 @@ function validateActor(d: Decision): void {
   if (d.groups !== undefined && !(Array.isArray(d.groups) && d.groups.every((g) => text(g, 200)))) {
     throw refusal(REFUSAL.invalid, 'groups is a list of group names');
   }
+  if (d.override !== undefined && typeof d.override !== 'boolean') {
+    throw refusal(REFUSAL.invalid, 'override is true or false');
+  }
+  if (d.override === true && !(typeof d.reason === 'string' && d.reason.trim().length > 0)) {
+    throw refusal(REFUSAL.invalid, 'an override needs a reason');
+  }
 }
 
 function refusal(type: string, message: string): ApplicationFailure {
@@ -167,7 +197,7 @@ function describeIncident(state: IncidentState): void {
   const alert = state.alerts[0];
   if (!alert) return;
   state.alertName = alert.alertName;
-  state.service = alert.labels['service'] ?? alert.labels['job'] ?? alert.labels['container'] ?? 'unknown';
+  state.service = serviceOf(alert.labels);
   state.title = alert.annotations['summary'] ?? `${alert.alertName} on ${state.service}`;
   state.milestones.alertFiring ??= alert.startsAt;
   // RFC 3339, or Unix seconds as a Prometheus rule's template can print them.

@@ -13,6 +13,7 @@ import { incidentClosed } from '../records.js';
 import { SA } from '../search-attributes.js';
 import { RECORDS } from './activities.js';
 import { enter, historyTooLong, note, nowIso, settled, tell, type Incident } from './context.js';
+import { expireSilences } from './silence.js';
 
 const records = proxyActivities<Pick<IncidentActivities, 'recordIncidentClosed'>>(RECORDS);
 
@@ -21,6 +22,7 @@ export async function close(incident: Incident, outcome: Outcome, message: strin
   const { state } = incident;
   state.outcome = outcome;
   enter(incident, 'closed');
+  await expireSilences(incident);
   state.closedAt = nowIso();
   state.milestones.closed = state.closedAt;
   upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);

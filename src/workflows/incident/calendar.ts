@@ -1,0 +1,75 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { IncidentActivities } from '../../activities/index.js';
+import type { Recommendation } from '../../domain/incident.js';
+import { blockAt, describeBlock, type Block, type CalendarOutlook } from '../../domain/outlook.js';
+import { TRIAGE } from './activities.js';
+import { errorMessage, note, nowIso, type Incident } from './context.js';
+
+/** Patch: the change calendar is read when approval opens and before every automatic approval. */
+export const CALENDAR_PATCH = 'change-calendar';
+
+const calendar = proxyActivities<Pick<IncidentActivities, 'checkCalendar'>>(TRIAGE);
+
+/** A calendar that cannot be read holds automatic approval this long, then is read again. */
+const UNREADABLE_HOLD_MS = 5 * 60_000;
+
+/**
+ * Reads the change calendar for the plan (an activity: the file may change while the incident waits,
+ * and the answer must be in history) and keeps the outlook in the state, where the approval validator
+ * and the incident's summary read it with the workflow's clock. A calendar that cannot be read blocks
+ * automatic approval for a while rather than let a freeze pass unseen.
+ */
+export async function readCalendar(incident: Incident, plan: Recommendation): Promise<Block | undefined> {
+  const { state } = incident;
+  try {
+    state.calendar = await calendar.checkCalendar(plan.hours !== undefined ? { hours: plan.hours } : {});
+  } catch (err) {
+    state.calendar = unreadable(errorMessage(err));
+  }
+  return blockAt(state.calendar, Date.now());
+}
+
+function unreadable(why: string): CalendarOutlook {
+  const from = nowIso();
+  const until = new Date(Date.now() + UNREADABLE_HOLD_MS).toISOString();
+  return {
+    checkedAt: from,
+    horizon: until,
+    periods: [
+      {
+        from,
+        until,
+        kind: 'freeze',
+        name: 'calendar',
+        reason: `the change calendar could not be read: ${why}`,
+      },
+    ],
+  };
+}
+
+/** The block in force now, from the outlook last read. */
+export const calendarBlock = (incident: Incident): Block | undefined =>
+  blockAt(incident.state.calendar, Date.now());
+
+/** Notes, once per block, that people may still approve, with an override. */
+export function noteBlockForPeople(incident: Incident, block: Block): void {
+  note(
+    incident,
+    'change-freeze',
+    `${describeBlock(block)}: no plan is approved automatically, and a person's approval needs an override with a reason`,
+  );
+}
+
+/**
+ * Holds an automatic approval while the calendar blocks it: records why and until when (the state's
+ * `hold`, the timeline once per change) and sets the approval wait's clock to look again then.
+ */
+export function holdAutoApproval(incident: Incident, block: Block): void {
+  const { state } = incident;
+  const reason = describeBlock(block);
+  if (state.hold?.reason !== reason) {
+    note(incident, 'auto-approval-held', `automatic approval waits: ${reason}`);
+  }
+  state.hold = { reason, until: block.until, since: state.hold?.since ?? nowIso() };
+  state.nextEscalationAt = block.until;
+}
