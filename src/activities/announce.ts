@@ -8,6 +8,7 @@ import { clipEscaped, SLACK_LITERAL, slackMrkdwn, slackVerbatim } from '../notif
 import { createSlackClient } from '../notify/slack.js';
 import type { SlackSettings } from '../notify/settings.js';
 import { fallbackText, incidentBlocks, incidentView, type IncidentView } from '../slack/blocks.js';
+import { slackLink } from '../slack/links.js';
 import { postOnce } from '../slack/post-once.js';
 
 // The metadata event types that mark Steadfast's messages, so a retry finds what an attempt posted.
@@ -17,6 +18,8 @@ export const INCIDENT_UPDATE = 'steadfast_incident_update';
 export interface AnnounceDeps {
   slack?: SlackSettings;
   workflowUrl: (incidentId: string) => string;
+  /** Where people get a closed incident's postmortem draft (the console); without it, no link. */
+  postmortemUrl?: (incidentId: string) => string;
   logger: Logger;
 }
 
@@ -39,8 +42,9 @@ const viewOf = (input: IncidentOf): IncidentView =>
  * anything in it, and the same escaped text as the notification. The workflow writes events, but they
  * quote alerts, verification messages and the answers of http.call.
  */
-function threadReply(event: string): { text: string; blocks: KnownBlock[] } {
-  const text = clipEscaped(slackMrkdwn(event), 3000) || ' ';
+function threadReply(event: string, link?: string): { text: string; blocks: KnownBlock[] } {
+  const escaped = clipEscaped(slackMrkdwn(event), link ? 2500 : 3000);
+  const text = (link ? `${escaped}\n${link}` : escaped) || ' ';
   return { text, blocks: [{ type: 'section', text: slackVerbatim(text) }] };
 }
 
@@ -93,9 +97,14 @@ export function createAnnounceActivities(deps: AnnounceDeps) {
         blocks: incidentBlocks(view, deps.workflowUrl(view.incidentId)),
         ...SLACK_LITERAL,
       });
+      // The closing reply links the postmortem draft (the console drafts it from Temporal at once).
+      const postmortem =
+        view.stage === 'closed' && deps.postmortemUrl
+          ? slackLink(deps.postmortemUrl(view.incidentId), 'Postmortem draft')
+          : undefined;
       await postOnce(
         api,
-        { channel: announcement.channel, threadTs: announcement.ts, ...threadReply(event) },
+        { channel: announcement.channel, threadTs: announcement.ts, ...threadReply(event, postmortem) },
         { eventType: INCIDENT_UPDATE, payload: { incident_id: view.incidentId, update } },
         { retry: attempt > 1, since: scheduledTimestampMs },
       );

@@ -453,24 +453,30 @@ function timeline(incident) {
   );
 }
 
-async function downloadReport(id, button, note) {
+/** What the incident view downloads: the HTML report, or the postmortem draft (Markdown). */
+const DOWNLOADS = {
+  report: { path: 'report', ext: 'html', name: 'report' },
+  postmortem: { path: 'postmortem', ext: 'md', name: 'postmortem draft' },
+};
+
+async function downloadReport(id, button, note, kind = DOWNLOADS.report) {
   button.disabled = true;
   note.textContent = '';
   try {
-    const response = await api(`/api/v1/incidents/${encodeURIComponent(id)}/report?download=1`);
+    const response = await api(`/api/v1/incidents/${encodeURIComponent(id)}/${kind.path}?download=1`);
     if (!response.ok) {
       const body = await response.json().catch(() => ({}));
       throw new ApiError(response.status, body.message || response.statusText);
     }
     // Downloaded, never opened here: a page opened from a blob would share this tab's origin and token.
     const url = URL.createObjectURL(await response.blob());
-    const link = h('a', { href: url, download: `${id}.html`, hidden: true });
+    const link = h('a', { href: url, download: `${id}.${kind.ext}`, hidden: true });
     document.body.append(link);
     link.click();
     link.remove();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   } catch (err) {
-    note.textContent = `The report could not be downloaded: ${err instanceof Error ? err.message : String(err)}`;
+    note.textContent = `The ${kind.name} could not be downloaded: ${err instanceof Error ? err.message : String(err)}`;
   } finally {
     button.disabled = false;
   }
@@ -551,6 +557,17 @@ function showIncident(id) {
     },
     'Download report',
   );
+  const postmortemButton = h(
+    'button',
+    {
+      type: 'button',
+      class: 'quiet',
+      id: 'download-postmortem',
+      hidden: true,
+      onclick: (e) => downloadReport(id, e.currentTarget, linksNote, DOWNLOADS.postmortem),
+    },
+    'Download postmortem draft',
+  );
   const linksNote = h('span', { class: 'error' });
   const temporalLink = h(
     'a',
@@ -564,7 +581,7 @@ function showIncident(id) {
       'section',
       { class: 'card' },
       h('div', { class: 'card-head' }, head, status),
-      h('div', { class: 'links' }, temporalLink, reportButton, linksNote),
+      h('div', { class: 'links' }, temporalLink, reportButton, postmortemButton, linksNote),
     ),
     decisionBox,
     h('section', { class: 'card' }, h('h2', {}, 'Stages'), stages),
@@ -620,6 +637,8 @@ function showIncident(id) {
       ),
     );
     temporalLink.setAttribute('href', temporalUrl);
+    // Drafted when the incident closes: offered from then on.
+    postmortemButton.hidden = incident.stage !== 'closed';
 
     const waiting = summary.awaitingDecision;
     const canApprove = me.roles.includes('approve');

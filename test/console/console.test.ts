@@ -234,6 +234,13 @@ describe('the web console in a real browser', () => {
     expect(download.suggestedFilename()).toBe(`${id}.html`);
     const saved = readFileSync(await download.path(), 'utf8');
     expect(saved).toContain(`<title>Incident report ${id}</title>`);
+    // The incident is closed: its postmortem draft is offered beside the report.
+    const [draft] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#download-postmortem').click(),
+    ]);
+    expect(draft.suggestedFilename()).toBe(`${id}.md`);
+    expect(readFileSync(await draft.path(), 'utf8')).toMatch(/^# Postmortem draft: /);
 
     const report = await browser.context.newPage();
     const requests: string[] = [];

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INCIDENT_MESSAGE } from '../../src/activities/announce.js';
+import { consoleIncidentUrl } from '../../src/slack/links.js';
 import { alertsSignal, approveUpdate, rejectUpdate, stateQuery } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { waitForState } from '../support/scenario.js';
@@ -8,6 +9,7 @@ import { openIncident, startSlackStandIn, type SlackStandIn } from '../support/s
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'slack-announce-tests';
+const CONSOLE = 'http://127.0.0.1:8080/';
 
 const runbook = (alert: string, extra = ''): string => `
 title: Wait it out
@@ -44,6 +46,7 @@ beforeAll(async () => {
         'plain.yaml': runbook('NoChannel'),
       },
       notify: { slack: { token: 'xoxb-test', apiUrl: slack.apiUrl } },
+      postmortemUrl: (id) => consoleIncidentUrl(CONSOLE, id),
     }),
     TASK_QUEUE,
   );
@@ -151,11 +154,12 @@ describe('posting the incident message once', () => {
     await handle.signal(alertsSignal, [{ ...state.alerts[0]!, status: 'resolved' }]);
     expect((await handle.result()).outcome).toBe('verified');
     const thread = slack.messages.filter((m) => m.threadTs === ts).map((m) => m.text);
+    // The closing reply links the incident's page in the console, where its postmortem draft is.
     expect(thread).toEqual([
       approvedText,
       'waited 1s',
       'Verified: all alerts resolved',
-      'remediation verified: all alerts resolved',
+      `remediation verified: all alerts resolved\n<${CONSOLE}#/incidents/${encodeURIComponent(id)}|Postmortem draft>`,
     ]);
     expect(
       slack.calls.filter((c) => c.method === 'conversations.replies' && c.args['ts'] === ts).length,
