@@ -16,7 +16,15 @@ export interface RunningCluster {
   children: Record<string, Child>;
   /** Stops the services, then PostgreSQL. */
   stop: () => Promise<void>;
+  /** The server's binary and its configuration folder, for startService. */
+  server: string;
+  configRoot: string;
+  /** The cluster's folder (PostgreSQL's data is in its pgdata) and PostgreSQL's port, for startPostgres. */
+  dir: string;
+  pgPort: number;
 }
+/** Starts PostgreSQL on 127.0.0.1:port with its data under `dir` (initialised once). */
+export declare function startPostgres(options: { dir: string; port: number; durable?: boolean }): Promise<Child>;
 export declare function startCluster(options: {
   dir: string;
   frontendPort?: number;

@@ -234,7 +234,8 @@ export async function startCluster({
   const stop = async () => {
     for (const service of SERVICES.slice().reverse())
       if (children[service]) await stopChild(children[service]);
-    await stopChild(postgres);
+    // A fault test may have restarted PostgreSQL: stop the one running now.
+    await stopChild(children.postgres);
   };
   try {
     setupSchema({ sqlTool, port: pgPort });
@@ -250,7 +251,8 @@ export async function startCluster({
     await waitForPort('127.0.0.1', frontendPort, 120_000, () => !children.frontend.exited);
     const address = `127.0.0.1:${frontendPort}`;
     await ensureNamespace(cli, address, namespace, () => checkAlive(children, configRoot));
-    return { address, namespace, children, stop };
+    // The server, its configuration and PostgreSQL's place let a fault test restart any one of them.
+    return { address, namespace, children, stop, server, configRoot, dir, pgPort };
   } catch (err) {
     await stop();
     throw err;
