@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ingest`: webhook ingestion on real parts. A Temporal dev server of its own, the real
+ * `npm run bench:ingest`: webhook ingestion on real parts. A Temporal dev server of its own (or a cluster, or a given server), the real
  * worker and the real API (src/system.ts, as `npm start` runs them), then:
  *   1. latency: the webhook (HTTP 202 received) against the raw Temporal client's signalWithStart of the
  *      same workflow with the same input, interleaved request by request so machine noise hits both;
@@ -14,7 +14,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { destination, pino } from 'pino';
-import { ensureTemporalCli } from '../scripts/lib/temporal-cli.mjs';
 import { loadSettings, type Settings } from '../src/config/settings.js';
 import { alertsFromAlertmanager, type Alert, type AlertmanagerPayload } from '../src/domain/alert.js';
 import { correlate } from '../src/domain/correlation.js';
@@ -25,7 +24,7 @@ import { createMetrics, startApi, startWorker } from '../src/system.js';
 import type { incidentWorkflow } from '../src/workflows/incident.js';
 import { alertsSignal, INCIDENT_WORKFLOW_TYPE, stateQuery } from '../src/workflows/messages.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
-import { startDevServer, type DevServer } from './lib/dev-server.js';
+import { benchTemporal, type BenchTemporal } from './lib/temporal.js';
 import {
   percentile,
   pool,
@@ -39,7 +38,8 @@ import { alertmanagerPayload, alertSpec, WebhookClient, type AlertSpec } from '.
 
 const USAGE = `Usage: npm run bench:ingest -- [options]
 
-Starts a Temporal dev server (loopback, SQLite in a temporary folder), the Steadfast worker and API, and
+Starts a Temporal dev server (loopback, SQLite in a temporary folder; or see --cluster and --temporal),
+the Steadfast worker and API, and
 measures webhook ingestion: latency against the raw Temporal client doing the same signalWithStart,
 throughput, and an alert storm checked for lost and doubled alerts and incidents. Stops everything it
 started at the end. The last line is one JSON object with the figures.
@@ -53,6 +53,9 @@ Options:
   --storm-concurrency <c>  webhook deliveries in flight during the storm, default 32
   --resend-share <x>       share of storm deliveries Alertmanager delivers again, default 0.1
   --seed <n>               seed of the storm's batches, re-sends and order, default 1
+  --temporal <address>     measure on this Temporal server (host:port) instead of a dev server of its own
+  --cluster                measure on a Temporal cluster it starts (PostgreSQL and four services, as
+                           npm run cluster runs), in a temporary folder
   --quick                  small numbers (a smoke run for tests): 30 requests, 200 alerts in 20 groups
   --help                   this text
 
@@ -74,6 +77,8 @@ interface Options {
   resendShare: number;
   seed: number;
   quick: boolean;
+  /** Where Temporal runs: a dev server of its own, a cluster of its own, or a server it is given. */
+  temporal: { kind: 'dev-server' } | { kind: 'cluster' } | { kind: 'external'; address: string };
 }
 
 function parseOptions(argv: string[]): Options | 'help' {
@@ -89,6 +94,8 @@ function parseOptions(argv: string[]): Options | 'help' {
       'resend-share': { type: 'string' },
       seed: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      temporal: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -113,6 +120,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     resendShare: values['resend-share'] === undefined ? 0.1 : Number(values['resend-share']),
     seed: int('seed', values.seed, 1, 0),
     quick,
+    temporal: temporalOption(values.temporal, values.cluster),
   };
   if (!(options.resendShare >= 0 && options.resendShare <= 1))
     throw new Error('--resend-share must be in [0, 1]');
@@ -121,9 +129,19 @@ function parseOptions(argv: string[]): Options | 'help' {
   return options;
 }
 
+function temporalOption(address: string | undefined, cluster: boolean): Options['temporal'] {
+  if (address !== undefined && cluster) throw new Error('--temporal and --cluster exclude each other');
+  if (cluster) return { kind: 'cluster' };
+  if (address === undefined) return { kind: 'dev-server' };
+  if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(address)) {
+    throw new Error(`--temporal must be host:port, got ${JSON.stringify(address)}`);
+  }
+  return { kind: 'external', address };
+}
+
 /** What the bench started; clean-up reads it, whatever phase failed. */
 interface Running {
-  server?: DevServer;
+  server?: BenchTemporal;
   worker?: { stop: () => Promise<void> };
   api?: { stop: () => Promise<void>; server: { url: string } };
   raw?: Client;
@@ -572,7 +590,7 @@ async function stopAll(running: Running): Promise<string[]> {
   await attempt('worker', running.worker?.stop);
   const raw = running.raw;
   await attempt('raw client', raw ? () => raw.connection.close() : undefined);
-  await attempt('Temporal dev server', running.server?.stop);
+  await attempt('Temporal server', running.server?.stop);
   return problems;
 }
 
@@ -598,9 +616,9 @@ export async function main(argv: string[]): Promise<number> {
   let failure: Error | undefined;
   let correct = false;
   try {
-    const cli = ensureTemporalCli();
     const bootStarted = performance.now();
-    running.server = await startDevServer({ cli, searchAttributes: ALL_SEARCH_ATTRIBUTES });
+    running.server = await benchTemporal(options.temporal, ALL_SEARCH_ATTRIBUTES);
+    report.temporal = running.server.label;
     const token = randomUUID();
     const settings = loadSettings({
       TEMPORAL_ADDRESS: running.server.address,
@@ -630,7 +648,7 @@ export async function main(argv: string[]): Promise<number> {
     );
     running.http = http;
     console.log(
-      `Temporal dev server ${settings.temporal.address} (SQLite in a temporary folder), worker on task queue ` +
+      `${running.server.label}, worker on task queue ` +
         `${settings.temporal.taskQueue}, API ${running.api.server.url}; up in ` +
         `${((performance.now() - bootStarted) / 1000).toFixed(1)} s`,
     );
@@ -767,7 +785,8 @@ export async function main(argv: string[]): Promise<number> {
       cleanup = `could not terminate the workflows: ${describeError(err)}`;
     }
     const problems = await stopAll(running);
-    cleanup += problems.length === 0 ? '; worker, API and dev server stopped' : `; ${problems.join('; ')}`;
+    cleanup +=
+      problems.length === 0 ? '; worker, API and Temporal server stopped' : `; ${problems.join('; ')}`;
     console.log(`\ncleanup: ${cleanup}`);
   }
   if (failure !== undefined) {

@@ -247,7 +247,16 @@ export async function startCluster({
       join(configRoot, 'config', 'steadfast.yaml'),
       stringify(serverConfig({ frontendPort, pgPort, shards, dynamicConfigFile })),
     );
-    for (const service of SERVICES) children[service] = startService({ server, configRoot, service });
+    // The first service to start writes the cluster's metadata; several at once on a new database race
+    // for it and lose with a duplicate key. History goes first, alone, until it listens.
+    const [first, ...rest] = SERVICES;
+    children[first] = startService({ server, configRoot, service: first });
+    const firstPort = servicePorts(frontendPort)[first].grpcPort;
+    await waitForPort('127.0.0.1', firstPort, 120_000, () => !children[first].exited).catch((err) => {
+      checkAlive(children, configRoot);
+      throw err;
+    });
+    for (const service of rest) children[service] = startService({ server, configRoot, service });
     await waitForPort('127.0.0.1', frontendPort, 120_000, () => !children.frontend.exited);
     const address = `127.0.0.1:${frontendPort}`;
     await ensureNamespace(cli, address, namespace, () => checkAlive(children, configRoot));
