@@ -1,0 +1,269 @@
+import { readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startPostgres, startService, type Child } from '../../scripts/lib/cluster.mjs';
+import { startTestCluster, type TestCluster } from '../support/cluster.js';
+import { testDocker } from '../support/docker.js';
+import { freePort, startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
+import { atStage, waitForState } from '../support/scenario.js';
+import { startCountedContainer, type CountedContainer } from './support/container.js';
+import { outcomeOf, scheduledCount, sendIncident, workerRunningAction } from './support/incidents.js';
+import { startCountingTarget, type CountingTarget } from './support/target.js';
+import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
+
+/**
+ * Faults injected into a real deployment: the Temporal cluster (PostgreSQL and four services as
+ * processes) and Steadfast workers as their own OS processes (`worker.ts`). After each fault every
+ * incident must reach its outcome, every alert sent must be in its incident, and no action may reach
+ * its target twice except a retry carrying the same idempotency key: the HTTP target counts each
+ * request with its key, and each container counts its own starts in a file on the host.
+ *
+ * The activities' heartbeat timeout (30s, src/workflows/incident/activities.ts) sets the pace: a
+ * killed or paused worker's action is retried elsewhere only after it.
+ */
+const TASK_QUEUE = 'fault-incidents';
+const run = Date.now().toString(36);
+
+let cluster: TestCluster;
+let prometheus: RunningPrometheus;
+let target: CountingTarget;
+let docker: Docker;
+let dir: string;
+let workerEnv: Record<string, string>;
+const workers: WorkerProcess[] = [];
+const containers: CountedContainer[] = [];
+let workerCount = 0;
+
+/** What each fault did, for docs/deploy.md's table (printed at the end of the run). */
+const table: { fault: string; result: string }[] = [];
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+
+function runbooks(base: string, hostPort: string): Record<string, string> {
+  const head = (name: string, alert: string) => `title: ${name}
+match: { alertnames: [${alert}] }
+risk: low
+approvers: []
+approval: { timeout: 10m, finalPolicy: auto-approve }
+`;
+  const scope = `scope: { http: { hosts: ['${hostPort}'] }, docker: { labels: { steadfast.test: '${inject('testRunId')}' } } }`;
+  const verified = 'verify: { promql: "vector(1)", within: 60s, interval: 1s }';
+  return {
+    'call.yaml': `${head('Call the service', 'FaultCall')}${scope}
+steps:
+  - { action: http.call, url: '${base}/call/{{ labels.incident }}', timeout: 90s }
+${verified}
+`,
+    'wait.yaml': `${head('Wait, then call the service', 'FaultWait')}${scope}
+steps:
+  - { action: wait, duration: 15s }
+  - { action: http.call, url: '${base}/after-wait/{{ labels.incident }}' }
+${verified}
+`,
+    'verify.yaml': `${head('Call, then verify until a time', 'FaultVerify')}${scope}
+steps:
+  - { action: http.call, url: '${base}/before-verify/{{ labels.incident }}' }
+verify: { promql: 'time() > bool {{ labels.after }}', within: 3m, interval: 2s }
+`,
+    'restart.yaml': `${head('Call the service, then restart its container', 'FaultRestart')}${scope}
+steps:
+  - { action: http.call, url: '${base}/restart-call/{{ labels.incident }}', timeout: 90s }
+  - { action: docker.restart, container: '{{ labels.container }}', stopTimeout: 1s }
+${verified}
+`,
+  };
+}
+
+function startWorker(): WorkerProcess {
+  const worker = startWorkerProcess(`worker-${++workerCount}`, workerEnv, dir);
+  workers.push(worker);
+  return worker;
+}
+
+const workerByIdentity = (identity: string): WorkerProcess => {
+  const worker = workers.find((w) => identity.startsWith(`${w.pid}@`));
+  if (!worker) throw new Error(`no worker of this test has identity ${identity}`);
+  return worker;
+};
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'steadfast-faults-'));
+  [cluster, prometheus, target] = await Promise.all([
+    startTestCluster(),
+    startPrometheus([]),
+    startCountingTarget(),
+  ]);
+  docker = testDocker();
+  const runbooksDir = join(dir, 'runbooks');
+  mkdirSync(runbooksDir);
+  for (const [name, text] of Object.entries(runbooks(target.base, target.hostPort)))
+    writeFileSync(join(runbooksDir, name), text);
+  workerEnv = {
+    TEMPORAL_ADDRESS: cluster.address,
+    TEMPORAL_NAMESPACE: cluster.namespace,
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    STEADFAST_RUNBOOKS_DIR: runbooksDir,
+    STEADFAST_REPORTS_DIR: join(dir, 'reports'),
+    STEADFAST_DOCKER_SOCKET: inject('dockerSocket'),
+    PROMETHEUS_URL: prometheus.url,
+    STEADFAST_AUTO_APPROVE_LOW_RISK: 'true',
+    STEADFAST_WORKER_METRICS_PORT: '0',
+    STEADFAST_API_PORT: String(await freePort()),
+    STEADFAST_LOG_FORMAT: 'json',
+  };
+  await startWorker().ready;
+}, 300_000);
+
+afterAll(async () => {
+  console.log(
+    ['| Fault | Result |', '|---|---|', ...table.map((r) => `| ${r.fault} | ${r.result} |`)].join('\n'),
+  );
+  await Promise.all(workers.map((w) => w.stop()));
+  await Promise.all(containers.map((c) => c.remove()));
+  await target?.close();
+  await prometheus?.close();
+  await cluster?.close();
+  rmSync(dir, { recursive: true, force: true });
+}, 120_000);
+
+/** Stops a cluster process (SIGTERM, SIGKILL after 15 s). */
+async function stopProcess(child: Child): Promise<void> {
+  if (child.exited) return;
+  child.child.kill('SIGTERM');
+  const timer = setTimeout(() => child.child.kill('SIGKILL'), 15_000);
+  await child.done;
+  clearTimeout(timer);
+}
+
+describe('faults on a Temporal cluster with Steadfast workers as processes', () => {
+  it('SIGKILL of a worker during an http.call, a wait step and verification: each incident ends verified on another worker', async () => {
+    const ids = { call: `kill-call-${run}`, wait: `kill-wait-${run}`, verify: `kill-verify-${run}` };
+    const after = Math.floor(Date.now() / 1000) + 30;
+    target.hold(`/call/${ids.call}`);
+    const [call, wait, verify] = await Promise.all([
+      sendIncident(cluster.client, TASK_QUEUE, ids.call, 'FaultCall'),
+      sendIncident(cluster.client, TASK_QUEUE, ids.wait, 'FaultWait'),
+      sendIncident(cluster.client, TASK_QUEUE, ids.verify, 'FaultVerify', { after: String(after) }),
+    ]);
+    // All three in flight on the only worker: the call held open, the wait sleeping, verification polling.
+    await target.arrived(`/call/${ids.call}`);
+    await workerRunningAction(wait.handle);
+    await waitForState(verify.handle, atStage('verify'), 60_000);
+    while ((await scheduledCount(verify.handle, 'checkCondition')) < 1)
+      await new Promise((r) => setTimeout(r, 200));
+    const pollsBefore = await scheduledCount(verify.handle, 'checkCondition');
+
+    const [victim] = workers;
+    const killedAt = Date.now();
+    victim?.signal('SIGKILL');
+    // The work moves to two fresh workers (they stay for the rest of the suite).
+    startWorker();
+    startWorker();
+    const results = await Promise.all([call, wait, verify].map(outcomeOf));
+    const elapsed = Date.now() - killedAt;
+    target.release(`/call/${ids.call}`);
+
+    expect(victim?.ended()).toBe('SIGKILL');
+    expect(results).toEqual(Array(3).fill({ outcome: 'verified', alertKept: true }));
+    const calls = target.countOf(`/call/${ids.call}`);
+    expect(calls.keys).toBe(1); // the killed call and its retry carry one key
+    expect(target.countOf(`/after-wait/${ids.wait}`)).toEqual({ requests: 1, keys: 1 });
+    expect(target.countOf(`/before-verify/${ids.verify}`)).toEqual({ requests: 1, keys: 1 });
+    const pollsAfter = (await scheduledCount(verify.handle, 'checkCondition')) - pollsBefore;
+    expect(pollsAfter).toBeGreaterThan(0);
+    table.push(
+      {
+        fault: 'SIGKILL the worker while an `http.call` is in flight',
+        result: `verified in ${seconds(elapsed)} after the kill; ${calls.requests} requests, 1 Idempotency-Key`,
+      },
+      {
+        fault: 'SIGKILL the worker while a `wait` step runs',
+        result: `verified; the wait ran again on another worker, the call after it reached the target once`,
+      },
+      {
+        fault: 'SIGKILL the worker while verification polls',
+        result: `verified; ${pollsBefore} polls before the kill, ${pollsAfter} after, on another worker`,
+      },
+    );
+  }, 180_000);
+
+  /** An incident whose call is held open while `fault` runs; then its container restart follows. */
+  async function midIncident(name: string, fault: () => Promise<void>): Promise<string> {
+    const id = `${name}-${run}`;
+    const container = await startCountedContainer(docker, `steadfast-test-fault-${name}`);
+    containers.push(container);
+    const startedAt = await container.startedAt();
+    await Promise.all(workers.filter((w) => w.ended() === undefined).map((w) => w.ready));
+    target.hold(`/restart-call/${id}`);
+    const sent = await sendIncident(cluster.client, TASK_QUEUE, id, 'FaultRestart', {
+      container: container.name,
+    });
+    await target.arrived(`/restart-call/${id}`);
+    const faultAt = Date.now();
+    await fault();
+    target.release(`/restart-call/${id}`);
+    expect(await outcomeOf(sent)).toEqual({ outcome: 'verified', alertKept: true });
+    const elapsed = Date.now() - faultAt;
+    const calls = target.countOf(`/restart-call/${id}`);
+    expect(calls.keys).toBe(1);
+    expect(container.starts()).toBe(2); // started once by the test, restarted once by the incident
+    expect(await container.startedAt()).not.toBe(startedAt);
+    return `verified ${seconds(elapsed)} after the fault began; ${calls.requests} request(s), 1 key; container restarted once`;
+  }
+
+  async function restartService(service: 'history' | 'matching'): Promise<void> {
+    const child = cluster.children[service];
+    if (child) await stopProcess(child);
+    cluster.children[service] = startService({
+      server: cluster.server,
+      configRoot: cluster.configRoot,
+      service,
+    });
+  }
+
+  it('restart of the history service mid-incident', async () => {
+    const result = await midIncident('history', () => restartService('history'));
+    table.push({ fault: 'Restart the history service during an action', result });
+  }, 120_000);
+
+  it('restart of the matching service mid-incident', async () => {
+    const result = await midIncident('matching', () => restartService('matching'));
+    table.push({ fault: 'Restart the matching service during an action', result });
+  }, 120_000);
+
+  it('restart of PostgreSQL mid-incident', async () => {
+    const result = await midIncident('postgres', async () => {
+      // A fast shutdown (SIGINT to the postmaster): the services keep their connections open, which a
+      // smart shutdown would wait for.
+      const pid = Number(readFileSync(join(cluster.dir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGINT');
+      const old = cluster.children['postgres'];
+      if (old) await old.done;
+      cluster.children['postgres'] = await startPostgres({
+        dir: cluster.dir,
+        port: cluster.pgPort,
+        durable: false,
+      });
+    });
+    table.push({ fault: 'Restart PostgreSQL during an action', result });
+  }, 120_000);
+
+  it('SIGSTOP of a worker during a wait step, past the heartbeat timeout, then SIGCONT', async () => {
+    const sent = await sendIncident(cluster.client, TASK_QUEUE, `pause-${run}`, 'FaultWait');
+    const paused = workerByIdentity(await workerRunningAction(sent.handle));
+    const pausedAt = Date.now();
+    paused.signal('SIGSTOP');
+    // Past the 30 s heartbeat timeout, the wait is retried on the other worker.
+    await new Promise((r) => setTimeout(r, 35_000));
+    paused.signal('SIGCONT');
+    expect(await outcomeOf(sent)).toEqual({ outcome: 'verified', alertKept: true });
+    const elapsed = Date.now() - pausedAt;
+    expect(target.countOf(`/after-wait/${sent.id}`)).toEqual({ requests: 1, keys: 1 });
+    expect(paused.ended()).toBeUndefined();
+    table.push({
+      fault: 'SIGSTOP the worker during a `wait` for 35 s (heartbeat timeout 30 s), then SIGCONT',
+      result: `verified ${seconds(elapsed)} after the pause; the call after the wait reached the target once; the paused worker lives on`,
+    });
+  }, 150_000);
+});

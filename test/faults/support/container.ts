@@ -1,0 +1,51 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { inject } from 'vitest';
+import { TEST_IMAGE } from '../../support/constants.js';
+
+/** A real container that writes a line to a host file each time it starts: its starts, counted. */
+export interface CountedContainer {
+  name: string;
+  container: Docker.Container;
+  /** How many times its process has started (1 before any restart). */
+  starts: () => number;
+  startedAt: () => Promise<string>;
+  remove: () => Promise<void>;
+}
+
+export async function startCountedContainer(docker: Docker, name: string): Promise<CountedContainer> {
+  const dir = mkdtempSync(join(tmpdir(), 'steadfast-starts-'));
+  await docker
+    .getContainer(name)
+    .remove({ force: true })
+    .catch(() => undefined);
+  const container = await docker.createContainer({
+    Image: TEST_IMAGE,
+    name,
+    Labels: { 'steadfast.test': inject('testRunId') },
+    Cmd: ['/bin/sh', '-c', 'echo start >> /count/starts; trap "exit 0" TERM; while true; do sleep 1; done'],
+    HostConfig: { Binds: [`${dir}:/count`] },
+  });
+  await container.start();
+  const starts = (): number => {
+    try {
+      return readFileSync(join(dir, 'starts'), 'utf8').split('\n').filter(Boolean).length;
+    } catch {
+      return 0;
+    }
+  };
+  // The first line may land a moment after the engine says the container runs.
+  for (let i = 0; i < 50 && starts() === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  return {
+    name,
+    container,
+    starts,
+    startedAt: async () => (await container.inspect()).State.StartedAt,
+    remove: async () => {
+      await container.remove({ force: true }).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..', '..', '..');
+
+/** A Steadfast worker (`worker.ts`) as its own OS process, so a test can kill or pause it. */
+export interface WorkerProcess {
+  name: string;
+  pid: number;
+  /** Resolves once the worker has logged that it polls its task queue. */
+  ready: Promise<void>;
+  /** How it ended: an exit code or a signal's name; undefined while it runs. */
+  ended: () => number | string | undefined;
+  signal: (signal: NodeJS.Signals) => void;
+  /** SIGTERM (the worker drains and stops), SIGKILL if it has not stopped within graceMs. */
+  stop: (graceMs?: number) => Promise<void>;
+  log: () => string;
+}
+
+/**
+ * Starts `node --import tsx worker.ts` configured only through its environment, as an operator would
+ * run it; its output goes to `<logDir>/<name>.log`.
+ */
+export function startWorkerProcess(name: string, env: Record<string, string>, logDir: string): WorkerProcess {
+  const logFile = join(logDir, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, 'worker.ts')], {
+    cwd: root,
+    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...env },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  let ended: number | string | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', (code, signal) => {
+      ended = code ?? signal ?? 'unknown';
+      resolve();
+    }),
+  );
+  const log = (): string => {
+    try {
+      return readFileSync(logFile, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  const ready = (async () => {
+    const deadline = Date.now() + 120_000;
+    while (!log().includes('"worker.started"')) {
+      if (ended !== undefined) throw new Error(`worker ${name} exited (${ended}):\n${log().slice(-2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`worker ${name} did not start in 120s:\n${log().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  ready.catch(() => undefined);
+  return {
+    name,
+    pid: child.pid ?? -1,
+    ready,
+    ended: () => ended,
+    signal: (signal) => {
+      if (ended === undefined) child.kill(signal);
+    },
+    stop: async (graceMs = 20_000) => {
+      if (ended !== undefined) return;
+      child.kill('SIGCONT'); // a paused worker cannot act on SIGTERM
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+    log,
+  };
+}
