@@ -23,77 +23,16 @@ function unavailable(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: 'WatchUnavailable', message, nonRetryable: true });
 }
 
+/** What evaluating the watches needs, once checked. */
+interface Watching {
+  prometheus: PrometheusClient;
+  client: Client;
+  ingest: IngestConfig;
+  logger: Logger;
+  now: () => number;
+}
+
 export function createWatchActivities(deps: WatchDeps) {
-  const now = deps.now ?? Date.now;
-
-  const evaluate = async (
-    prometheus: PrometheusClient,
-    client: Client,
-    ingest: IngestConfig,
-    watch: Watch,
-    report: WatchReport,
-  ) => {
-    const endSec = Math.floor(now() / 1000);
-    const result = await prometheus.queryRange(
-      watch.query,
-      endSec - Math.round(watch.window / 1000),
-      endSec,
-      Math.max(1, Math.round(watch.step / 1000)),
-    );
-    // Cuts are reported, never silent: a watch over more series or points than the limits sees fewer.
-    if (result.cut) report.problems.push(`${watch.name}: ${result.cut}`);
-    for (const series of result.series) {
-      report.evaluated++;
-      if (series.cut) report.problems.push(`${watch.name}: ${series.cut}`);
-      const labels = Object.fromEntries(Object.entries(series.labels).filter(([k]) => k !== '__name__'));
-      const input = { query: watch.query, labels: series.labels, times: series.times, values: series.values };
-      const forecast = forecastThreshold(input, watch.threshold, {
-        ...DEFAULT_FORECAST_OPTIONS,
-        probabilityWindowSeconds: watch.within / 1000,
-      });
-      const finding = scoreAnomaly(input, {
-        ...DEFAULT_ANOMALY_OPTIONS,
-        recentSeconds: Math.min(300, watch.window / 4000),
-      });
-      const verdict = judgeWatch(watch, forecast, finding);
-      if (!verdict.warn) continue;
-      const comparison = `${watch.query} ${watch.threshold.direction === 'above' ? '>' : '<'} ${watch.threshold.value}`;
-      const alert = alertFromGeneric(
-        {
-          title: `${watch.name} predicted on ${watch.service}`,
-          description: verdict.reason,
-          severity: 'predicted',
-          service: watch.service,
-          labels: { ...watch.labels, ...labels, alertname: watch.name },
-          status: 'firing',
-          dedupKey: `watch:${watch.name}:${JSON.stringify(labels)}`.slice(0, 128),
-          // As a rule on the configured Prometheus would name itself: triage reads no other server's.
-          generatorURL: `${prometheus.baseUrl.replace(/\/$/, '')}/graph?g0.expr=${encodeURIComponent(comparison)}`,
-        },
-        new Date(now()),
-      );
-      // The incident's own detection and forecast read the same query, with its threshold (the
-      // annotation reads only the series of the generatorURL's expression, so triage accepts it).
-      const predicted = { ...alert, annotations: { ...alert.annotations, query: comparison } };
-      const ingested = await ingestGroup(client, ingest, {
-        commonLabels: predicted.labels,
-        identity: predicted.fingerprint,
-        alerts: [predicted],
-      });
-      report.warnings.push({
-        watch: watch.name,
-        series: labels,
-        score: verdict.score,
-        incidentId: ingested.incidentId,
-        reason: verdict.reason,
-      });
-      deps.logger.warn(
-        { event: 'watch.warning', watch: watch.name, incidentId: ingested.incidentId, score: verdict.score },
-        `predicted incident for ${watch.name}: ${verdict.reason}`,
-      );
-    }
-  };
-
   return {
     /**
      * Evaluates every configured watch against Prometheus and opens (or joins) a predicted incident for
@@ -101,30 +40,28 @@ export function createWatchActivities(deps: WatchDeps) {
      */
     async evaluateWatches(): Promise<WatchReport> {
       const { watchFile, prometheusUrl, temporal, ingest } = deps;
-      if (!watchFile)
+      if (!watchFile) {
         return {
           evaluated: 0,
           warnings: [],
           problems: ['no watch file is configured (STEADFAST_WATCH_FILE)'],
         };
+      }
       if (!prometheusUrl) throw unavailable('watches need PROMETHEUS_URL');
       if (!temporal || !ingest) throw unavailable('watches need a Temporal client to open incidents');
-      let watches: Watch[];
-      try {
-        watches = parseWatchFile(watchFile, await readFile(watchFile, 'utf8'));
-      } catch (err) {
-        throw ApplicationFailure.create({
-          type: 'InvalidWatchFile',
-          message: err instanceof Error ? err.message : String(err),
-          nonRetryable: true,
-        });
-      }
-      const prometheus = new PrometheusClient(prometheusUrl);
+      const watches = await readWatches(watchFile);
+      const watching: Watching = {
+        prometheus: new PrometheusClient(prometheusUrl),
+        client: temporal,
+        ingest,
+        logger: deps.logger,
+        now: deps.now ?? Date.now,
+      };
       const report: WatchReport = { evaluated: 0, warnings: [], problems: [] };
       for (const watch of watches) {
         heartbeat(watch.name);
         try {
-          await evaluate(prometheus, temporal, ingest, watch, report);
+          await evaluate(watching, watch, report);
         } catch (err) {
           if (!(err instanceof PrometheusError)) throw err;
           report.problems.push(`${watch.name}: ${err.message}`);
@@ -133,4 +70,89 @@ export function createWatchActivities(deps: WatchDeps) {
       return report;
     },
   };
+}
+
+async function readWatches(watchFile: string): Promise<Watch[]> {
+  try {
+    return parseWatchFile(watchFile, await readFile(watchFile, 'utf8'));
+  } catch (err) {
+    throw ApplicationFailure.create({
+      type: 'InvalidWatchFile',
+      message: err instanceof Error ? err.message : String(err),
+      nonRetryable: true,
+    });
+  }
+}
+
+/** Queries one watch's series and warns, through a predicted incident, about each series that judges so. */
+async function evaluate(watching: Watching, watch: Watch, report: WatchReport): Promise<void> {
+  const endSec = Math.floor(watching.now() / 1000);
+  const result = await watching.prometheus.queryRange(
+    watch.query,
+    endSec - Math.round(watch.window / 1000),
+    endSec,
+    Math.max(1, Math.round(watch.step / 1000)),
+  );
+  // Cuts are reported, never silent: a watch over more series or points than the limits sees fewer.
+  if (result.cut) report.problems.push(`${watch.name}: ${result.cut}`);
+  for (const series of result.series) {
+    report.evaluated++;
+    if (series.cut) report.problems.push(`${watch.name}: ${series.cut}`);
+    const input = { query: watch.query, labels: series.labels, times: series.times, values: series.values };
+    const forecast = forecastThreshold(input, watch.threshold, {
+      ...DEFAULT_FORECAST_OPTIONS,
+      probabilityWindowSeconds: watch.within / 1000,
+    });
+    const finding = scoreAnomaly(input, {
+      ...DEFAULT_ANOMALY_OPTIONS,
+      recentSeconds: Math.min(300, watch.window / 4000),
+    });
+    const verdict = judgeWatch(watch, forecast, finding);
+    if (verdict.warn) await warn(watching, watch, series.labels, verdict, report);
+  }
+}
+
+/** Opens (or joins) the predicted incident of one warning series, and reports it. */
+async function warn(
+  watching: Watching,
+  watch: Watch,
+  seriesLabels: Record<string, string>,
+  verdict: { score: number; reason: string },
+  report: WatchReport,
+): Promise<void> {
+  const labels = Object.fromEntries(Object.entries(seriesLabels).filter(([k]) => k !== '__name__'));
+  const comparison = `${watch.query} ${watch.threshold.direction === 'above' ? '>' : '<'} ${watch.threshold.value}`;
+  const alert = alertFromGeneric(
+    {
+      title: `${watch.name} predicted on ${watch.service}`,
+      description: verdict.reason,
+      severity: 'predicted',
+      service: watch.service,
+      labels: { ...watch.labels, ...labels, alertname: watch.name },
+      status: 'firing',
+      dedupKey: `watch:${watch.name}:${JSON.stringify(labels)}`.slice(0, 128),
+      // As a rule on the configured Prometheus would name itself: triage reads no other server's.
+      generatorURL: `${watching.prometheus.baseUrl.replace(/\/$/, '')}/graph?g0.expr=${encodeURIComponent(comparison)}`,
+    },
+    new Date(watching.now()),
+  );
+  // The incident's own detection and forecast read the same query, with its threshold (the annotation
+  // reads only the series of the generatorURL's expression, so triage accepts it).
+  const predicted = { ...alert, annotations: { ...alert.annotations, query: comparison } };
+  const ingested = await ingestGroup(watching.client, watching.ingest, {
+    commonLabels: predicted.labels,
+    identity: predicted.fingerprint,
+    alerts: [predicted],
+  });
+  report.warnings.push({
+    watch: watch.name,
+    series: labels,
+    score: verdict.score,
+    incidentId: ingested.incidentId,
+    reason: verdict.reason,
+  });
+  watching.logger.warn(
+    { event: 'watch.warning', watch: watch.name, incidentId: ingested.incidentId, score: verdict.score },
+    `predicted incident for ${watch.name}: ${verdict.reason}`,
+  );
 }
