@@ -13,7 +13,10 @@ type JsonSchema = Record<string, unknown>;
 
 export interface Answer {
   description: string;
-  /** The body's schema; a body of another content type (HTML, metrics text) is described as a string. */
+  /**
+   * The body's schema; a body of another content type (HTML, metrics text) is described as a string,
+   * and an answer with neither has no body.
+   */
   schema?: z.ZodType;
   contentType?: string;
 }
@@ -92,6 +95,7 @@ function parameters(components: Components, where: 'path' | 'query', schema?: z.
 }
 
 function answer(components: Components, a: Answer): JsonSchema {
+  if (!a.schema && !a.contentType) return { description: a.description };
   const type = a.contentType ?? 'application/json';
   const schema = a.schema ? components.convert(a.schema, 'output') : { type: 'string' };
   return { description: a.description, content: { [type]: { schema } } };

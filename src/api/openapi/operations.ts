@@ -155,6 +155,21 @@ export const OPERATIONS: readonly Operation[] = [
   },
   {
     method: 'get',
+    path: `${V1}/incidents/{id}/postmortem`,
+    operationId: 'getIncidentPostmortem',
+    tag: 'incidents',
+    summary: 'A postmortem draft of the incident (Markdown), from Temporal or the file saved at close.',
+    access: 'read',
+    params: incident,
+    query: reportQuerySchema,
+    temporal: true,
+    responses: {
+      200: { description: 'The draft.', contentType: 'text/markdown' },
+      404: refused('No such incident, and no draft written for it.'),
+    },
+  },
+  {
+    method: 'get',
     path: `${V1}/runbooks`,
     operationId: 'listRunbooks',
     tag: 'runbooks',

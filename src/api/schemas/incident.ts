@@ -123,6 +123,8 @@ const recommendationSchema = z.object({
   dryRun: z.boolean(),
   slack: z.object({ channel: z.string() }).optional(),
   targets: z.array(z.string()).optional(),
+  silence: z.literal(false).optional(),
+  hours: z.string().optional(),
 });
 
 const approvalSchema = z.object({
@@ -130,6 +132,7 @@ const approvalSchema = z.object({
   reason: z.string().optional(),
   via: z.string(),
   groups: z.array(z.string()).optional(),
+  override: z.boolean().optional(),
   decision: z.enum(['approved', 'rejected', 'acknowledged']),
   at: timestamp,
   round: z.number().int().optional(),
@@ -187,6 +190,29 @@ export const incidentStateSchema = z
       .object({ status: z.enum(['passed', 'failed']), message: z.string(), at: timestamp })
       .optional(),
     announcement: z.object({ channel: z.string(), ts: z.string() }).optional(),
+    calendar: z
+      .object({
+        checkedAt: timestamp,
+        horizon: timestamp,
+        periods: z.array(
+          z.object({
+            kind: z.enum(['freeze', 'hours']),
+            name: z.string(),
+            reason: z.string(),
+            from: timestamp,
+            until: timestamp,
+          }),
+        ),
+      })
+      .optional(),
+    hold: z.object({ reason: z.string(), until: timestamp, since: timestamp }).optional(),
+    silence: z
+      .object({
+        status: z.enum(['active', 'failed', 'expired']),
+        ids: z.array(z.string()),
+        until: timestamp.optional(),
+      })
+      .optional(),
     timeline: z.array(
       z.object({
         at: timestamp,
@@ -261,9 +287,18 @@ export const decisionResponseSchema = z.object({
   incident: decisionResultSchema,
 });
 
-/** Fails to compile when a type the API serves has a shape its schema would refuse. */
+/**
+ * Fails to compile when a type the API serves has a shape its schema would refuse, or a field it does
+ * not describe: add the field here (and run npm run docs:openapi).
+ */
 type Fits<T extends U, U> = T;
+type Described<T, U> = [Exclude<keyof T, keyof U>] extends [never] ? T : never;
 export type ServedShapesFit = [
+  Described<IncidentState, z.output<typeof incidentStateSchema>>,
+  Described<Recommendation, z.output<typeof recommendationSchema>>,
+  Described<IncidentState['approvals'][number], z.output<typeof approvalSchema>>,
+  Described<IncidentState['actions'][number], z.output<typeof actionRecordSchema>>,
+  Described<Alert, z.output<typeof alertSchema>>,
   Fits<Alert, z.output<typeof alertSchema>>,
   Fits<Omit<IncidentState, 'recommendation'>, Omit<z.output<typeof incidentStateSchema>, 'recommendation'>>,
   // A step's fields depend on its action; the schema names the action and lets the fields through.
