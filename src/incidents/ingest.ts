@@ -4,6 +4,7 @@ import type { Alert } from '../domain/alert.js';
 import { jsonLength } from '../domain/utf8.js';
 import { correlate, type CorrelationLabels } from '../domain/correlation.js';
 import type { IncidentInput } from '../domain/incident.js';
+import { webUiDetails, webUiSummary } from '../domain/incident-view.js';
 import { alertsSignal, INCIDENT_WORKFLOW_TYPE, type IncidentWorkflow } from '../workflows/messages.js';
 
 export interface IngestConfig {
@@ -68,6 +69,12 @@ export interface IngestResult {
   alerts: number;
 }
 
+/** The incident's static summary and details for the Web UI, from the alert that opens it. */
+function webUiMetadata(alerts: Alert[]): { staticSummary?: string; staticDetails?: string } {
+  const alert = alerts.find((a) => a.status === 'firing');
+  return alert ? { staticSummary: webUiSummary(alert), staticDetails: webUiDetails(alert) } : {};
+}
+
 /**
  * Delivers one group of alerts to its incident. Firing alerts use signalWithStart, which joins the
  * open incident or opens one, atomically; a re-sent webhook therefore never opens a second incident.
@@ -103,6 +110,8 @@ export async function ingestGroup(
         args: [input],
         signal: alertsSignal,
         signalArgs: [first],
+        // What the Temporal Web UI lists the incident by; ignored when the signal joins an open incident.
+        ...webUiMetadata(first),
       }),
     );
     await signalRest();

@@ -1,0 +1,392 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { workflowMetadataQuery } from '@temporalio/workflow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../demo/daemons.js';
+import { createSilenceActivities } from '../../src/activities/silences.js';
+import type { Alert } from '../../src/domain/alert.js';
+import { DEFAULT_CORRELATION_LABELS } from '../../src/domain/correlation.js';
+import type { IncidentState } from '../../src/domain/incident.js';
+import { summarize } from '../../src/domain/incident-view.js';
+import { sendDecision } from '../../src/incidents/decisions.js';
+import { ingestGroup, type IngestConfig } from '../../src/incidents/ingest.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { alertsSignal, REFUSAL } from '../../src/workflows/messages.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import { testActivities } from '../support/activities.js';
+import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager.js';
+import {
+  atStage,
+  makeAlert,
+  recordHistory,
+  resolvedAlert,
+  startIncident,
+  startWebhookSink,
+  waitForState,
+} from '../support/scenario.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+
+/**
+ * Silences while fixing, on Debian's real Alertmanager (read back with its own amtool), and change
+ * freezes from a real calendar file, on a real Temporal server. The remediation is a `wait` step: what
+ * is under test is what happens around it.
+ */
+
+const run = promisify(execFile);
+
+const runbook = (alert: string, extra = ''): string => `
+title: Wait it out
+match: { alertnames: [${alert}] }
+risk: low
+approvers: [alice]
+approval: { timeout: 1s, finalPolicy: auto-approve }
+${extra}
+steps:
+  - action: wait
+    duration: 1s
+verify: { within: 60s, interval: 1s }
+`;
+
+const runbooks = {
+  'silence.yaml': runbook('SilenceWhileFixing').replace(
+    'approval: { timeout: 1s, finalPolicy: auto-approve }',
+    'approval: { timeout: 10m }',
+  ),
+  'unsilenced.yaml': runbook('NoSilencePlease', 'silence: false').replace(
+    'approval: { timeout: 1s, finalPolicy: auto-approve }',
+    'approval: { timeout: 10m }',
+  ),
+  'freeze.yaml': runbook('FrozenChange'),
+};
+
+let client: Client;
+let alertmanager: RunningAlertmanager;
+let sink: Awaited<ReturnType<typeof startWebhookSink>>;
+let calendarFile: string;
+const workers: TestWorker[] = [];
+
+/** One worker per setup: a real Alertmanager, one that does not answer, and a change calendar. */
+const QUEUES = {
+  silence: 'silence-scenarios',
+  deadAlertmanager: 'silence-am-down',
+  calendar: 'freeze-scenarios',
+};
+
+beforeAll(async () => {
+  sink = await startWebhookSink();
+  alertmanager = await startAlertmanager(sink.url, 'unused-token');
+  calendarFile = join(mkdtempSync(join(tmpdir(), 'steadfast-calendar-')), 'calendar.yaml');
+  writeFileSync(calendarFile, '');
+  client = await testClient();
+  workers.push(
+    await startTestWorker(
+      testActivities({ runbooks, silences: { alertmanagerUrl: alertmanager.url } }),
+      QUEUES.silence,
+    ),
+    await startTestWorker(
+      testActivities({ runbooks, silences: { alertmanagerUrl: `http://127.0.0.1:${await freePort()}` } }),
+      QUEUES.deadAlertmanager,
+    ),
+    await startTestWorker(testActivities({ runbooks, calendar: { file: calendarFile } }), QUEUES.calendar),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  for (const w of workers) await w.stop();
+  await alertmanager?.close();
+  await sink?.close();
+});
+
+const unique = (name: string): string => `${name}-${Date.now().toString(36)}`;
+
+/** Opens the incident as the webhook does (so the Web UI's static summary is set on the way). */
+async function ingest(taskQueue: string, alerts: Alert[]): Promise<WorkflowHandle<typeof incidentWorkflow>> {
+  const config: IngestConfig = {
+    taskQueue,
+    correlationLabels: DEFAULT_CORRELATION_LABELS,
+    debounceMs: 100,
+    maxHistoryEvents: 5000,
+    dryRun: false,
+    temporalTimeoutMs: 10_000,
+  };
+  const first = alerts[0] as Alert;
+  const { incidentId } = await ingestGroup(client, config, {
+    commonLabels: first.labels,
+    identity: first.fingerprint,
+    alerts,
+  });
+  return client.workflow.getHandle<typeof incidentWorkflow>(incidentId);
+}
+
+interface AmtoolSilence {
+  id: string;
+  status: { state: string };
+  createdBy: string;
+  comment: string;
+  matchers: { name: string; value: string; isRegex: boolean; isEqual?: boolean }[];
+}
+
+/** Debian's amtool, asking the test's Alertmanager. */
+async function amtoolSilences(...flags: string[]): Promise<AmtoolSilence[]> {
+  const { stdout } = await run('amtool', [
+    `--alertmanager.url=${alertmanager.url}`,
+    'silence',
+    'query',
+    '-o',
+    'json',
+    ...flags,
+  ]);
+  return JSON.parse(stdout) as AmtoolSilence[];
+}
+
+/** The alerts Alertmanager holds for a name, with whether each is silenced and by what. */
+async function alertmanagerAlerts(
+  alertname: string,
+): Promise<{ labels: Record<string, string>; status: { state: string; silencedBy: string[] } }[]> {
+  const filter = encodeURIComponent(`alertname="${alertname}"`);
+  const r = await fetch(`${alertmanager.url}/api/v2/alerts?filter=${filter}`);
+  return (await r.json()) as {
+    labels: Record<string, string>;
+    status: { state: string; silencedBy: string[] };
+  }[];
+}
+
+const events = (s: IncidentState): string[] => s.timeline.map((t) => t.event);
+const noteOf = (s: IncidentState, event: string): string =>
+  s.timeline.find((t) => t.event === event)?.message ?? '';
+
+describe('silence while fixing, on a real Alertmanager', () => {
+  it('when remediation starts, then each of its alerts is silenced (amtool shows it, the alert is suppressed, its neighbour is not), and closing expires the silence', async () => {
+    const job = unique('web');
+    const labels = { job, instance: 'web-1:8080', severity: 'critical' };
+    const neighbour = { job, instance: 'web-2:8080', severity: 'critical' };
+    // Both alerts fire in Alertmanager; only the first is the incident's.
+    await alertmanager.fire([
+      { labels: { alertname: 'SilenceWhileFixing', ...labels } },
+      { labels: { alertname: 'SilenceWhileFixing', ...neighbour } },
+    ]);
+    const alert = makeAlert({ alertName: 'SilenceWhileFixing', labels });
+    // One more alert in the incident whose labels name no alert in particular: it must not be silenced.
+    const vague = makeAlert({
+      alertName: 'SilenceWhileFixing',
+      labels: { severity: 'warning' },
+      fingerprint: `vague-${job}`,
+    });
+    const handle = await ingest(QUEUES.silence, [alert, vague]);
+    const id = handle.workflowId;
+
+    // The Web UI reads the incident by its alert, service and severity.
+    const description = await handle.describe();
+    expect(await description.staticSummary()).toBe('SilenceWhileFixing on ' + job + ' (critical)');
+    expect(await description.staticDetails()).toContain('instance=web-1:8080');
+
+    await waitForState(handle, atStage('approve'));
+    await sendDecision(client, id, 'approve', { actor: 'alice', via: 'api', reason: 'restart it' });
+    const fixing = await waitForState(handle, (s) => s.silence?.status === 'active' && s.stage === 'verify');
+    const [silenceId] = fixing.silence?.ids ?? [];
+    expect(fixing.silence?.ids).toHaveLength(1);
+    expect(noteOf(fixing, 'silenced')).toMatch(
+      new RegExp(
+        `^silenced 1 alert\\(s\\) in Alertmanager until .*: ${silenceId} \\(SilenceWhileFixing\\{job=${job}.*not silenced: SilenceWhileFixing\\{severity=warning\\}: its labels \\(alertname, severity\\) would silence every alert of that name$`,
+      ),
+    );
+
+    // amtool sees Steadfast's silence: every label of the alert, for equality, with who approved.
+    const active = (await amtoolSilences()).filter((s) => s.id === silenceId);
+    expect(active).toHaveLength(1);
+    expect(active[0]).toMatchObject({ createdBy: 'steadfast', status: { state: 'active' } });
+    expect(active[0]?.comment).toContain(`incident ${id}`);
+    expect(active[0]?.comment).toContain('approved by alice');
+    expect(active[0]?.matchers.map((m) => [m.name, m.value, m.isRegex, m.isEqual ?? true]).sort()).toEqual(
+      [
+        ['alertname', 'SilenceWhileFixing', false, true],
+        ['instance', 'web-1:8080', false, true],
+        ['job', job, false, true],
+        ['severity', 'critical', false, true],
+      ].sort(),
+    );
+    // Alertmanager applies it to the incident's alert, and to nothing else.
+    const inAlertmanager = await alertmanagerAlerts('SilenceWhileFixing');
+    const byInstance = new Map(
+      inAlertmanager.filter((a) => a.labels['job'] === job).map((a) => [a.labels['instance'], a.status]),
+    );
+    expect(byInstance.get('web-1:8080')).toMatchObject({
+      state: 'suppressed',
+      silencedBy: [silenceId],
+      inhibitedBy: [],
+    });
+    expect(byInstance.get('web-2:8080')).toMatchObject({ state: 'active', silencedBy: [] });
+    // The Web UI's current details follow the incident.
+    const metadata = await handle.query(workflowMetadataQuery);
+    expect(metadata.currentDetails).toContain('**Stage:** verify');
+    expect(metadata.currentDetails).toContain(`**Silenced in Alertmanager:** ${silenceId}`);
+
+    await handle.signal(alertsSignal, [resolvedAlert(alert), resolvedAlert(vague)]);
+    const closed = await handle.result();
+    expect(closed.outcome).toBe('verified');
+    expect(closed.silence).toMatchObject({ status: 'expired', ids: [silenceId] });
+    expect(noteOf(closed, 'silence-expired')).toBe(`expired the Alertmanager silence(s) ${silenceId}`);
+    expect((await amtoolSilences()).map((s) => s.id)).not.toContain(silenceId);
+    const expired = (await amtoolSilences('--expired')).find((s) => s.id === silenceId);
+    expect(expired?.status.state).toBe('expired');
+    expect((await handle.query(workflowMetadataQuery)).currentDetails).toContain(
+      '**Stage:** closed (outcome: verified)',
+    );
+    await recordHistory(client, id, 'silence-created-expired');
+  });
+
+  it('when the activity runs again (a retry), then it finds its own silence instead of making a second', async () => {
+    const silences = createSilenceActivities({ alertmanagerUrl: alertmanager.url }, createLogger('silent'));
+    const incidentId = unique('incident-retry');
+    const request = {
+      incidentId,
+      runbookId: 'wait',
+      approvedBy: 'alice',
+      alerts: [{ labels: { alertname: 'Retried', job: incidentId, severity: 'page' } }],
+      durationMs: 60_000,
+    };
+    const first = await silences.silenceIncident(request);
+    const second = await silences.silenceIncident(request);
+    expect(first.status === 'silenced' && first.silences[0]?.reused).toBe(false);
+    expect(second).toMatchObject({ status: 'silenced', silences: [{ reused: true }] });
+    const ids = (first.status === 'silenced' ? first.silences : []).map((s) => s.id);
+    expect(second.status === 'silenced' && second.silences.map((s) => s.id)).toEqual(ids);
+    const mine = (await amtoolSilences()).filter((s) => s.comment.includes(`incident=${incidentId} `));
+    expect(mine.map((s) => s.id)).toEqual(ids);
+    // Expiring twice is as safe: the second finds nothing left to expire.
+    expect(await silences.expireSilences({ incidentId })).toEqual({ expired: ids });
+    expect(await silences.expireSilences({ incidentId })).toEqual({ expired: [] });
+  });
+
+  it('when the runbook says silence: false, then nothing is silenced', async () => {
+    const job = unique('quiet');
+    const alert = makeAlert({ alertName: 'NoSilencePlease', labels: { job, severity: 'critical' } });
+    const handle = await startIncident(client, QUEUES.silence, unique('no-silence'), [alert]);
+    await waitForState(handle, atStage('approve'));
+    await sendDecision(client, handle.workflowId, 'approve', { actor: 'alice', via: 'api' });
+    await waitForState(handle, atStage('verify'));
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    const closed = await handle.result();
+    expect(closed.outcome).toBe('verified');
+    expect(closed.silence).toBeUndefined();
+    expect((await amtoolSilences()).filter((s) => s.matchers.some((m) => m.value === job))).toEqual([]);
+  });
+
+  it('when Alertmanager does not answer, then the timeline says so and the remediation still runs and verifies', async () => {
+    const alert = makeAlert({
+      alertName: 'SilenceWhileFixing',
+      labels: { job: unique('down'), severity: 'critical' },
+    });
+    const handle = await startIncident(client, QUEUES.deadAlertmanager, unique('am-down'), [alert]);
+    await waitForState(handle, atStage('approve'));
+    await sendDecision(client, handle.workflowId, 'approve', { actor: 'alice', via: 'api' });
+    await waitForState(handle, atStage('verify'));
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    const closed = await handle.result();
+    expect(closed.outcome).toBe('verified');
+    expect(closed.actions[0]?.status).toBe('done');
+    expect(noteOf(closed, 'silence-failed')).toMatch(/^the alerts could not be silenced in Alertmanager: /);
+    // Closing still looked for silences to expire, and said it could not.
+    expect(events(closed)).toContain('silence-expire-failed');
+  });
+});
+
+describe('change freezes from a real calendar file', () => {
+  const freezeFor = (name: string, reason: string, endsInMs: number): void =>
+    writeFileSync(
+      calendarFile,
+      [
+        'freezes:',
+        `  - name: ${name}`,
+        `    reason: ${JSON.stringify(reason)}`,
+        `    start: ${new Date(Date.now() - 3_600_000).toISOString()}`,
+        `    end: ${new Date(Date.now() + endsInMs).toISOString()}`,
+      ].join('\n'),
+    );
+
+  it('when a freeze is on, then nothing is approved automatically, an approval without override is refused and recorded, and one with an override runs', async () => {
+    freezeFor('launch', 'Launch week: no automatic changes', 3_600_000);
+    const alert = makeAlert({
+      alertName: 'FrozenChange',
+      labels: { job: unique('frozen'), severity: 'warning' },
+    });
+    const handle = await startIncident(client, QUEUES.calendar, unique('freeze-override'), [alert]);
+    const id = handle.workflowId;
+    // The final policy would approve after 1 s; the freeze holds it.
+    const held = await waitForState(handle, (s) => events(s).includes('auto-approval-held'));
+    expect(noteOf(held, 'change-freeze')).toMatch(
+      /^change freeze "launch": Launch week: no automatic changes \(until .*\): no plan is approved automatically, and a person's approval needs an override with a reason$/,
+    );
+    expect(held.approvals).toEqual([]);
+    // The incident says why it waits, with the freeze's end.
+    const waiting = summarize(held).waiting;
+    expect(waiting?.reason).toContain('change freeze "launch"');
+    expect(waiting).toMatchObject({ until: held.hold?.until, overrideNeeded: true });
+
+    const refused = await sendDecision(client, id, 'approve', {
+      actor: 'alice',
+      via: 'api',
+      reason: 'go',
+    }).catch((err: unknown) => err);
+    const cause = (refused as { cause?: unknown }).cause;
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect((cause as ApplicationFailure).type).toBe(REFUSAL.frozen);
+    expect((cause as ApplicationFailure).message).toMatch(
+      /^change freeze "launch".*; to approve anyway, approve with an override and a reason$/,
+    );
+    // An override without a reason is refused too.
+    await expect(
+      sendDecision(client, id, 'approve', { actor: 'alice', via: 'api', override: true }),
+    ).rejects.toThrow();
+
+    await sendDecision(client, id, 'approve', {
+      actor: 'alice',
+      via: 'api',
+      override: true,
+      reason: 'customers are down',
+    });
+    const fixing = await waitForState(handle, atStage('verify'));
+    expect(fixing.approvals).toMatchObject([
+      { actor: 'alice', decision: 'approved', override: true, reason: 'customers are down' },
+    ]);
+    expect(fixing.hold).toBeUndefined();
+    const approvedNote = noteOf(fixing, 'approved');
+    expect(approvedNote).toMatch(
+      /^alice approved the remediation via api, overriding change freeze "launch": .*: customers are down$/,
+    );
+    const refusals = fixing.timeline.filter((t) => t.event === 'decision-refused').map((t) => t.message);
+    expect(refusals[0]).toMatch(/^alice tried to approve via api and was refused: change freeze "launch"/);
+
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    expect((await handle.result()).outcome).toBe('verified');
+    await recordHistory(client, id, 'freeze-refused-then-override');
+  });
+
+  it('when the freeze ends while the plan waits, then the calendar is read again and the final policy approves', async () => {
+    freezeFor('deploy-window', 'Deploys in progress', 6000);
+    const alert = makeAlert({
+      alertName: 'FrozenChange',
+      labels: { job: unique('thaw'), severity: 'warning' },
+    });
+    const handle = await startIncident(client, QUEUES.calendar, unique('freeze-thaw'), [alert]);
+    const held = await waitForState(handle, (s) => events(s).includes('auto-approval-held'));
+    expect(held.hold?.reason).toMatch(/^change freeze "deploy-window": Deploys in progress/);
+    const fixing = await waitForState(handle, atStage('verify'), 60_000);
+    expect(fixing.approvals.map((a) => a.actor)).toEqual(['policy:auto-approve']);
+    expect(fixing.approvals[0]?.reason).toMatch(
+      /^the change calendar allows it again \(held since .*\); low-risk runbook$/,
+    );
+    // Approved only once the freeze was over.
+    expect(Date.parse(fixing.approvals[0]?.at ?? '')).toBeGreaterThanOrEqual(
+      Date.parse(held.hold?.until ?? ''),
+    );
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    expect((await handle.result()).outcome).toBe('verified');
+    await recordHistory(client, handle.workflowId, 'freeze-held-then-auto-approved');
+  });
+});
