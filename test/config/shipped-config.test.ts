@@ -5,6 +5,7 @@ import { loadRunbooks } from '../../src/activities/recommend.js';
 import { readFileSync } from 'node:fs';
 import { matchRunbooks } from '../../src/domain/runbook.js';
 import { parseWatchFile } from '../../src/domain/watch.js';
+import { parse } from 'yaml';
 
 const root = join(import.meta.dirname, '..', '..');
 const check = (command: string, args: string[]): string =>
@@ -13,7 +14,7 @@ const check = (command: string, args: string[]): string =>
 describe('the configuration the repo ships', () => {
   it('is a valid Prometheus configuration with valid alert rules (promtool)', () => {
     expect(check('promtool', ['check', 'config', 'prometheus/prometheus.yml'])).toMatch(
-      /SUCCESS: 5 rules found/,
+      /SUCCESS: 7 rules found/,
     );
   });
 
@@ -32,6 +33,21 @@ describe('the configuration the repo ships', () => {
       const [best] = matchRunbooks(runbooks, { alertName, labels: { container: 'web-1', job: 'web' } });
       expect(best, alertName).toBeDefined();
     }
+  });
+
+  it('ships the rule for every alert name a shipped runbook matches', async () => {
+    const { runbooks } = await loadRunbooks(join(root, 'runbooks'));
+    const rules = parse(readFileSync(join(root, 'prometheus', 'alert.rules.yml'), 'utf8')) as {
+      groups: { rules: { alert?: string }[] }[];
+    };
+    const shipped = new Set(rules.groups.flatMap((g) => g.rules.map((r) => r.alert)));
+    const matched = [...new Set(runbooks.flatMap((r) => r.match.alertnames ?? []))];
+    expect(matched).toEqual(expect.arrayContaining(['DiskPressure', 'CachePressure']));
+    expect(matched.filter((name) => !shipped.has(name))).toEqual([]);
+  });
+
+  it('has capacity rules that fire with the label the clean-up runbook calls, past their threshold only (promtool test rules)', () => {
+    expect(check('promtool', ['test', 'rules', 'prometheus/tests/capacity.test.yml'])).toContain('SUCCESS');
   });
 
   it('ships a valid watch file', () => {
