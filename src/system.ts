@@ -125,7 +125,12 @@ export async function startApi(
   const tokens = await TokenStore.load(settings.auth);
   const client = await createClient(settings.temporal);
   const slack = settings.slack
-    ? createSlackApprovals({ ...settings.slack, temporal: client, logger })
+    ? createSlackApprovals({
+        ...settings.slack,
+        temporal: client,
+        logger,
+        chatops: { taskQueue: settings.temporal.taskQueue, approvers: settings.approvers },
+      })
     : undefined;
   const app = createApp({
     settings,

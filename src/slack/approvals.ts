@@ -9,6 +9,7 @@ import { slackMrkdwn } from '../notify/escape.js';
 import { REFUSAL } from '../workflows/messages.js';
 
 import { APPROVE_ACTION, REJECT_ACTION } from './actions.js';
+import { registerSlashCommand } from './chatops.js';
 
 export { APPROVE_ACTION, REJECT_ACTION };
 
@@ -24,12 +25,14 @@ export interface SlackApprovalsOptions {
   logger: Logger;
   /** Slack user groups (IDs) approvers may be named by; membership is looked up when someone clicks. */
   approverGroups?: string[];
+  /** The `/steadfast` slash command (see chatops.ts); without it, only the buttons are served. */
+  chatops?: { taskQueue: string; approvers: string[] };
 }
 
 const actorOf = (userId: string): string => `slack:${userId}`;
 
-/** Plain words for a refusal, shown only to the person who clicked. */
-function refusalText(err: unknown): string {
+/** Plain words for a refusal, shown only to the person who clicked (or typed the command). */
+export function refusalText(err: unknown): string {
   const cause = err instanceof WorkflowUpdateFailedError ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     switch (cause.type) {
@@ -129,6 +132,15 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
           'refused a Slack decision',
         );
       }
+    });
+  }
+  if (options.chatops) {
+    registerSlashCommand(app, {
+      ...options.chatops,
+      temporal: options.temporal,
+      logger: options.logger,
+      groupsOf,
+      refusalText,
     });
   }
   if (router) return { app, router, start: async () => undefined, stop: async () => undefined };

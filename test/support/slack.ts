@@ -40,8 +40,14 @@ export interface SlackStandIn {
     connections: string[];
     /** How many connections are open now. */
     open: () => number;
-    /** Sends an `interactive` envelope on the newest open connection; resolves with its acknowledgement. */
-    deliver(payload: Record<string, unknown>): Promise<{ ack: Record<string, unknown>; ms: number }>;
+    /**
+     * Sends an envelope (`interactive` unless `type` says otherwise, e.g. `slash_commands`) on the
+     * newest open connection; resolves with its acknowledgement.
+     */
+    deliver(
+      payload: Record<string, unknown>,
+      type?: 'interactive' | 'slash_commands',
+    ): Promise<{ ack: Record<string, unknown>; ms: number }>;
   };
   close: () => Promise<void>;
 }
@@ -208,7 +214,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     socket: {
       connections,
       open: () => open.length,
-      deliver: (payload) => {
+      deliver: (payload, type = 'interactive') => {
         const newest = open.at(-1);
         if (newest?.readyState !== WebSocket.OPEN) {
           return Promise.reject(new Error('no Socket Mode connection is open'));
@@ -224,7 +230,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
           newest.send(
             JSON.stringify({
               envelope_id: envelopeId,
-              type: 'interactive',
+              type,
               payload,
               accepts_response_payload: false,
             }),
@@ -304,4 +310,23 @@ export async function openIncident(
   );
   await waitForState(handle, (s) => s.stage === 'approve');
   return { id, handle };
+}
+
+/** A slash command as Slack sends it (the fields of its form body), with the response_url to answer at. */
+export function slashCommand(text: string, userId: string, responseUrl: string): Record<string, string> {
+  return {
+    token: 'legacy-verification-token',
+    team_id: 'T1',
+    team_domain: 'example',
+    channel_id: 'C1',
+    channel_name: 'incidents',
+    user_id: userId,
+    user_name: userId.toLowerCase(),
+    command: '/steadfast',
+    text,
+    api_app_id: 'A1',
+    is_enterprise_install: 'false',
+    response_url: responseUrl,
+    trigger_id: '1.2.3',
+  };
 }

@@ -1,0 +1,217 @@
+import { createHmac } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app.js';
+import { TokenStore } from '../../src/api/auth.js';
+import { listen, type RunningServer } from '../../src/api/server.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { guardClient } from '../../src/incidents/guard.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics } from '../../src/lib/metrics.js';
+import { createSlackApprovals, type SlackApprovals } from '../../src/slack/approvals.js';
+import { guardWorkflowId } from '../../src/workflows/guard.js';
+import { stateQuery } from '../../src/workflows/messages.js';
+import { testActivities } from '../support/activities.js';
+import { waitForState } from '../support/scenario.js';
+import {
+  answerTo,
+  openIncident as openSlackIncident,
+  slashCommand,
+  startSlackStandIn,
+  waitFor,
+  type SlackStandIn,
+} from '../support/slack.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+
+const TASK_QUEUE = 'slack-chatops-tests';
+const SIGNING_SECRET = 'chatops-signing-secret-0123456789';
+const APP_TOKEN = 'xapp-1-A1-1234-chatopstest';
+
+const RUNBOOK = `
+title: Wait it out
+match: { alertnames: [ChatOpsTest] }
+risk: medium
+approvers: ['slack:UALICE', 'slack-group:SONCALL']
+steps:
+  - action: wait
+    duration: 1s
+verify: { within: 30s, interval: 1s }
+`;
+
+let client: Client;
+let worker: TestWorker;
+let server: RunningServer;
+let slack: SlackStandIn;
+let socketMode: SlackApprovals;
+let commands = 0;
+
+const chatops = { taskQueue: TASK_QUEUE, approvers: ['slack:UALICE', 'slack-group:SONCALL'] };
+
+/** Types `/steadfast <text>` as Slack posts it: a form body signed with the signing secret. */
+async function type(text: string, userId: string): Promise<{ status: number; respondPath: string }> {
+  const respondPath = `/respond/command-${++commands}`;
+  const body = new URLSearchParams(slashCommand(text, userId, `${slack.url}${respondPath}`)).toString();
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  const response = await fetch(`${server.url}/slack/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': signature,
+    },
+    body,
+  });
+  await response.text();
+  return { status: response.status, respondPath };
+}
+
+const answer = async (text: string, userId: string): Promise<string> => {
+  const typed = await type(text, userId);
+  expect(typed.status).toBe(200);
+  return answerTo(slack, typed.respondPath);
+};
+
+const openIncident = (name: string) =>
+  openSlackIncident(client, TASK_QUEUE, name, { alertName: 'ChatOpsTest' });
+
+beforeAll(async () => {
+  slack = await startSlackStandIn();
+  client = await testClient();
+  worker = await startTestWorker(testActivities({ runbooks: { 'wait.yaml': RUNBOOK } }), TASK_QUEUE);
+  const options = {
+    botToken: 'xoxb-test',
+    apiUrl: slack.apiUrl,
+    temporal: client,
+    logger: createLogger('silent'),
+    approverGroups: ['SONCALL'],
+    chatops,
+  };
+  const http = createSlackApprovals({ ...options, signingSecret: SIGNING_SECRET });
+  const settings = loadSettings({ STEADFAST_API_TOKEN: 'chatops-test-token-0123456789' });
+  const app = createApp({
+    settings,
+    client,
+    tokens: await TokenStore.load(settings.auth),
+    metrics: createMetrics(),
+    logger: createLogger('silent'),
+    ...(http.router ? { slack: http.router } : {}),
+  });
+  server = await listen(app, '127.0.0.1', 0);
+  socketMode = createSlackApprovals({ ...options, appToken: APP_TOKEN });
+  await socketMode.start();
+}, 120_000);
+
+afterAll(async () => {
+  await socketMode?.stop();
+  await server?.close();
+  await client?.workflow
+    .getHandle(guardWorkflowId(TASK_QUEUE))
+    .terminate('tests done')
+    .catch(() => undefined);
+  await worker?.stop();
+  await slack?.close();
+});
+
+describe('/steadfast from Slack', () => {
+  it('when an approver types approve with a reason, then the incident is approved as by the button', async () => {
+    const { id, handle } = await openIncident('chatops-approve');
+    expect(await answer(`approve ${id} memory leak is known, restart it`, 'UALICE')).toBe(
+      `Done: you approved incident ${id}.`,
+    );
+    const state = await handle.query(stateQuery);
+    expect(state.approvals).toEqual([
+      expect.objectContaining({
+        decision: 'approved',
+        actor: 'slack:UALICE',
+        via: 'slack',
+        reason: 'memory leak is known, restart it',
+      }),
+    ]);
+    await handle.terminate('test done');
+  });
+
+  it('when someone who is not an approver types approve, then it is refused privately and the attempt is on the timeline', async () => {
+    const { id, handle } = await openIncident('chatops-mallory');
+    expect(await answer(`approve ${id} trust me`, 'UMALLORY')).toMatch(
+      /^You are not an approver for this incident: slack:UMALLORY/,
+    );
+    const state = await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'decision-refused'));
+    expect(state.approvals).toEqual([]);
+    expect(state.timeline.at(-1)).toMatchObject({ actor: 'slack:UMALLORY' });
+    expect(state.timeline.at(-1)?.message).toMatch(
+      /slack:UMALLORY tried to approve via slack and was refused/,
+    );
+    await handle.terminate('test done');
+  });
+
+  it('when a member of an approver group acknowledges and then rejects, then the incident closes rejected', async () => {
+    const { id, handle } = await openIncident('chatops-ack');
+    expect(await answer(`ack ${id}`, 'UGROUPIE')).toBe(`Done: you acknowledged incident ${id}.`);
+    expect(await answer(`reject ${id} not during the sale`, 'UGROUPIE')).toBe(
+      `Done: you rejected incident ${id}.`,
+    );
+    const closed = await handle.result();
+    expect(closed.outcome).toBe('rejected');
+    expect(closed.approvals.map((a) => [a.decision, a.actor, a.reason])).toEqual([
+      ['acknowledged', 'slack:UGROUPIE', undefined],
+      ['rejected', 'slack:UGROUPIE', 'not during the sale'],
+    ]);
+  });
+
+  it('when the text is not a command, then the answer says why, privately, and nothing changes', async () => {
+    const { id, handle } = await openIncident('chatops-bad');
+    const before = await handle.query(stateQuery);
+    expect(await answer(`approve ${id}`, 'UALICE')).toMatch(
+      /^Say why: `\/steadfast approve .+ &lt;reason&gt;`/,
+    );
+    expect(await answer(`restart ${id}`, 'UALICE')).toMatch(/is not a \/steadfast command/);
+    expect(await answer('pause', 'UALICE')).toMatch(/^Say why/);
+    const after = await handle.query(stateQuery);
+    expect(after.timeline).toEqual(before.timeline);
+    expect(after.approvals).toEqual([]);
+    expect(await guardClient(client, TASK_QUEUE).state()).not.toHaveProperty('paused');
+    await handle.terminate('test done');
+  });
+
+  it('pauses and resumes remediation for approvers only, tells the channel, and shows it in status', async () => {
+    const { id, handle } = await openIncident('chatops-status');
+    const guard = guardClient(client, TASK_QUEUE);
+    expect(await answer('pause deploy in progress', 'UMALLORY')).toMatch(
+      /^Nothing changed: only the approvers named in STEADFAST_APPROVERS may pause remediation/,
+    );
+    expect((await guard.state()).paused).toBeUndefined();
+
+    const paused = await type('pause deploy in progress', 'UALICE');
+    const told = await waitFor(() => slack.responses.find((r) => r.path === paused.respondPath));
+    expect(told.body).toMatchObject({
+      response_type: 'in_channel',
+      text: '<@UALICE> paused remediation: deploy in progress',
+    });
+    expect((await guard.state()).paused).toMatchObject({
+      actor: 'slack:UALICE',
+      reason: 'deploy in progress',
+    });
+
+    const status = await answer('status', 'UMALLORY');
+    expect(status).toMatch(
+      /^\*Remediation:\* paused by <@UALICE> since \d{4}-.+: deploy in progress\n\*Open incidents:\*/,
+    );
+    expect(status).toContain(`\`${id}\` ChatOpsTest on web (critical), stage approve`);
+
+    const resumed = await type('resume', 'UALICE');
+    await waitFor(() => slack.responses.find((r) => r.path === resumed.respondPath));
+    expect((await guard.state()).paused).toBeUndefined();
+    await handle.terminate('test done');
+  });
+
+  it('in Socket Mode, acknowledges the command on the socket and answers it the same way', async () => {
+    const respondPath = `/respond/socket-command-${++commands}`;
+    const delivered = await slack.socket.deliver(
+      slashCommand('status', 'UALICE', `${slack.url}${respondPath}`),
+      'slash_commands',
+    );
+    expect(delivered.ack['envelope_id']).toEqual(expect.any(String));
+    expect(await answerTo(slack, respondPath)).toMatch(/^\*Remediation:\* running\n/);
+  });
+});
