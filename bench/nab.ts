@@ -66,12 +66,9 @@ if (files.length === 0) {
 for (const file of files) scoreSeries(file.values, file.timestamps);
 
 let points = 0;
-let nanos = 0n;
 const scored: ScoredFile[] = [];
 for (const file of files) {
-  const started = process.hrtime.bigint();
   const scores = scoreSeries(file.values, file.timestamps);
-  nanos += process.hrtime.bigint() - started;
   points += file.values.length;
   scored.push({ key: file.key, rowCount: file.values.length, windows: file.windows, scores });
   if (args.out) {
@@ -80,6 +77,15 @@ for (const file of files) {
     const rows = Array.from(scores, (s, i) => `${nabTimestamp(file.timestamps[i] ?? 0)},${s}`);
     await writeFile(path, `timestamp,anomaly_score\n${rows.join('\n')}\n`);
   }
+}
+// The fastest of three timed passes: on a machine shared with other work, the slower passes measure
+// the neighbours rather than the detector.
+let nanos = BigInt(Number.MAX_SAFE_INTEGER);
+for (let pass = 0; pass < 3; pass++) {
+  const started = process.hrtime.bigint();
+  for (const file of files) scoreSeries(file.values, file.timestamps);
+  const took = process.hrtime.bigint() - started;
+  if (took < nanos) nanos = took;
 }
 const seconds = Number(nanos) / 1e9;
 const pointsPerSecond = Math.round(points / seconds);
@@ -101,7 +107,7 @@ if (standardThreshold !== undefined && Math.abs(standardThreshold - ALARM_THRESH
   );
 }
 process.stdout.write(
-  `\ndetector speed: ${pointsPerSecond.toLocaleString('en-US')} points/s (one core, after a warm-up pass, ${seconds.toFixed(3)} s)\n`,
+  `\ndetector speed: ${pointsPerSecond.toLocaleString('en-US')} points/s (one core, fastest of three passes after a warm-up, ${seconds.toFixed(3)} s)\n`,
 );
 if (args.out) process.stdout.write(`scores written to ${resolve(args.out)}\n`);
 const holdout = args.holdout ? holdoutFigures(files, profiles) : undefined;

@@ -1,20 +1,40 @@
+const HOUR_MS = 3_600_000;
+
 /**
- * Distance of a value from what is usual at this hour of the day: one running level and spread per
- * hour (UTC), each learned only from its own hour. A daily rhythm is then no surprise, while the same
- * value at an unusual hour is. Until an hour has seen enough values it has no opinion (undefined).
+ * Distance of a value from what is usual at this phase of a period: one running level and spread per
+ * hour of the period (UTC), each learned only from its own hour. With a period of 24 hours a daily
+ * rhythm is no surprise, with 168 a weekly one (quiet weekends), while the same value at an unusual hour
+ * is. An hour has no opinion (undefined) until it has been seen in `minPeriods` different periods
+ * (days, weeks): counted in periods rather than values, so an hourly series and a 5-minute one earn a
+ * say after the same stretch of time.
  */
 export class SeasonalZ {
-  private readonly mean = new Float64Array(24).fill(Number.NaN);
-  private readonly absDev = new Float64Array(24);
-  private readonly count = new Uint32Array(24);
+  private readonly mean: Float64Array;
+  private readonly absDev: Float64Array;
+  private readonly count: Uint32Array;
+  private readonly periods: Uint32Array;
+  private readonly lastPeriod: Float64Array;
 
   constructor(
     private readonly alpha: number,
-    private readonly minCount: number,
-  ) {}
+    private readonly minPeriods: number,
+    private readonly periodHours = 24,
+  ) {
+    this.mean = new Float64Array(periodHours).fill(Number.NaN);
+    this.absDev = new Float64Array(periodHours);
+    this.count = new Uint32Array(periodHours);
+    this.periods = new Uint32Array(periodHours);
+    this.lastPeriod = new Float64Array(periodHours).fill(Number.NaN);
+  }
 
   update(value: number, timestampMs: number): number | undefined {
-    const hour = Math.floor(timestampMs / 3_600_000) % 24;
+    const hours = Math.floor(timestampMs / HOUR_MS);
+    const hour = ((hours % this.periodHours) + this.periodHours) % this.periodHours;
+    const period = Math.floor(hours / this.periodHours);
+    if (period !== this.lastPeriod[hour]) {
+      this.lastPeriod[hour] = period;
+      this.periods[hour] = (this.periods[hour] ?? 0) + 1;
+    }
     const mean = this.mean[hour] ?? Number.NaN;
     const n = this.count[hour] ?? 0;
     this.count[hour] = n + 1;
@@ -30,6 +50,7 @@ export class SeasonalZ {
     const a = Math.max(this.alpha, 1 / (n + 1));
     this.mean[hour] = mean + a * deviation;
     this.absDev[hour] = absDev + a * (Math.abs(deviation) - absDev);
-    return n >= this.minCount ? z : undefined;
+    // The current period counts once it is complete: `minPeriods` earlier ones must have been seen.
+    return (this.periods[hour] ?? 0) > this.minPeriods ? z : undefined;
   }
 }

@@ -10,6 +10,7 @@ import {
 import { normalCdf } from '../../src/domain/series.js';
 import { CoarseNovelty } from '../../src/detection/coarse-novelty.js';
 import { ContextNovelty } from '../../src/detection/context.js';
+import { looksLikeCounts, stabiliseCount } from '../../src/detection/count-scale.js';
 import { SeasonalZ } from '../../src/detection/seasonal-z.js';
 import { EmpiricalTail } from '../../src/detection/tail.js';
 
@@ -87,7 +88,7 @@ describe('the online detector', () => {
   });
 
   it('judges a value against its hour: usual at noon, unusual at midnight', () => {
-    const z = new SeasonalZ(0.05, 24);
+    const z = new SeasonalZ(0.05, 2);
     const hour = 3_600_000;
     for (let day = 0; day < 30; day++) {
       z.update(100 + (day % 3), day * 24 * hour + 12 * hour);
@@ -95,6 +96,33 @@ describe('the online detector', () => {
     }
     expect(z.update(101, 30 * 24 * hour + 12 * hour)).toBeLessThan(1);
     expect(z.update(101, 31 * 24 * hour)).toBeGreaterThan(10);
+  });
+
+  it('gives an hour a say after the same number of days whatever the spacing', () => {
+    const hour = 3_600_000;
+    for (const step of [hour, 5 * 60_000]) {
+      const z = new SeasonalZ(0.05, 2);
+      const said: number[] = [];
+      for (let t = 0; t < 4 * 24 * hour; t += step) if (z.update(10 + (t % 7), t) !== undefined) said.push(t);
+      // The first hour of day 2 (two earlier days seen) is the first to speak, at either spacing.
+      expect(said[0]).toBe(2 * 24 * hour);
+    }
+  });
+
+  it('over a week: a quiet Saturday is usual for a Saturday, the same value on a Wednesday is not', () => {
+    const hour = 3_600_000;
+    const day = 24 * hour;
+    const monday = Date.UTC(2025, 0, 6);
+    const z = new SeasonalZ(0.05, 2, 24 * 7);
+    for (let week = 0; week < 6; week++) {
+      for (let h = 0; h < 24 * 7; h++) {
+        const weekend = h >= 5 * 24;
+        z.update((weekend ? 40 : 100) + (h % 3), monday + week * 7 * day + h * hour);
+      }
+    }
+    const next = monday + 6 * 7 * day;
+    expect(z.update(40, next + 5 * day + 12 * hour)).toBeLessThan(1);
+    expect(z.update(40, next + 2 * day + 12 * hour)).toBeGreaterThan(10);
   });
 
   it('maps likelihoods to a readable scale and computes the normal CDF', () => {
@@ -105,6 +133,47 @@ describe('the online detector', () => {
     expect(normalCdf(0)).toBeCloseTo(0.5, 7);
     expect(normalCdf(1.959964)).toBeCloseTo(0.975, 6);
     expect(normalCdf(-3)).toBeCloseTo(0.0013499, 6);
+  });
+});
+
+describe('counts', () => {
+  it('are recognised as whole numbers, none negative, not all equal', () => {
+    expect(looksLikeCounts([0, 0, 3, 1, 0])).toBe(true);
+    expect(looksLikeCounts([0.5, 1, 2])).toBe(false);
+    expect(looksLikeCounts([1, -1, 2])).toBe(false);
+    expect(looksLikeCounts([4, 4, 4])).toBe(false);
+  });
+
+  it('are read on a square-root scale that keeps 0 and the order of values', () => {
+    expect(stabiliseCount(0)).toBe(0);
+    const xs = [-9, -1, 0, 1, 2, 10, 100, 10_000];
+    const ys = xs.map(stabiliseCount);
+    expect([...ys].sort((a, b) => a - b)).toEqual(ys);
+    // Equal steps in spread: 100 -> 120 moves as far as 4 -> 8 or so, not five times as far.
+    expect(stabiliseCount(120) - stabiliseCount(100)).toBeLessThan(
+      1.2 * (stabiliseCount(8) - stabiliseCount(4)),
+    );
+  });
+
+  it('stay quiet on routine ones and twos in a mostly-zero series and alarm on a burst', () => {
+    const detector = new OnlineDetector();
+    // Deterministic sparse counts: mostly 0, now and then 1 or 2.
+    const count = (i: number): number => [0, 0, 0, 1, 0, 0, 2, 0, 0, 0, 0, 1][(i * 7) % 12] ?? 0;
+    const quiet = Array.from({ length: 3000 }, (_, i) => calibrated(detector.update(count(i))));
+    expect(Math.max(...quiet.slice(500))).toBeLessThan(0.5);
+    const burst = [9, 14, 12].map((v) => calibrated(detector.update(v)));
+    expect(Math.max(...burst)).toBeGreaterThan(0.5);
+  });
+
+  it('score nothing during the warm-up, then read it on the scale it decided', () => {
+    const detector = new OnlineDetector();
+    const warm = Array.from({ length: DEFAULT_DETECTOR_OPTIONS.warmupRows - 1 }, (_, i) =>
+      detector.update(i % 3),
+    );
+    expect(warm.every((s) => s === 0)).toBe(true);
+    expect(detector.update(1)).toBe(0);
+    for (let i = 0; i < 2000; i++) detector.update(i % 3);
+    expect(calibrated(detector.update(40))).toBeGreaterThan(0.5);
   });
 });
 
