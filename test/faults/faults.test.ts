@@ -1,4 +1,5 @@
 import { readFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -10,6 +11,7 @@ import { freePort, startPrometheus, type RunningPrometheus } from '../support/pr
 import { atStage, waitForState } from '../support/scenario.js';
 import { startCountedContainer, type CountedContainer } from './support/container.js';
 import { outcomeOf, scheduledCount, sendIncident, workerRunningAction } from './support/incidents.js';
+import { startCuttableLink, type CuttableLink } from './support/proxy.js';
 import { startCountingTarget, type CountingTarget } from './support/target.js';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
 
@@ -33,6 +35,8 @@ let docker: Docker;
 let dir: string;
 let workerEnv: Record<string, string>;
 const workers: WorkerProcess[] = [];
+/** Each worker reaches the frontend through its own link, which a test may cut. */
+const links = new Map<WorkerProcess, CuttableLink>();
 const containers: CountedContainer[] = [];
 let workerCount = 0;
 
@@ -57,7 +61,7 @@ ${verified}
 `,
     'wait.yaml': `${head('Wait, then call the service', 'FaultWait')}${scope}
 steps:
-  - { action: wait, duration: 15s }
+  - { action: wait, duration: 10s }
   - { action: http.call, url: '${base}/after-wait/{{ labels.incident }}' }
 ${verified}
 `,
@@ -75,9 +79,12 @@ ${verified}
   };
 }
 
-function startWorker(): WorkerProcess {
-  const worker = startWorkerProcess(`worker-${++workerCount}`, workerEnv, dir);
+async function startWorker(): Promise<WorkerProcess> {
+  const link = await startCuttableLink(cluster.address);
+  const env = { ...workerEnv, TEMPORAL_ADDRESS: link.address };
+  const worker = startWorkerProcess(`worker-${++workerCount}`, env, dir);
   workers.push(worker);
+  links.set(worker, link);
   return worker;
 }
 
@@ -112,7 +119,9 @@ beforeAll(async () => {
     STEADFAST_API_PORT: String(await freePort()),
     STEADFAST_LOG_FORMAT: 'json',
   };
-  await startWorker().ready;
+  await (
+    await startWorker()
+  ).ready;
 }, 300_000);
 
 afterAll(async () => {
@@ -120,12 +129,28 @@ afterAll(async () => {
     ['| Fault | Result |', '|---|---|', ...table.map((r) => `| ${r.fault} | ${r.result} |`)].join('\n'),
   );
   await Promise.all(workers.map((w) => w.stop()));
+  await Promise.all([...links.values()].map((l) => l.close()));
   await Promise.all(containers.map((c) => c.remove()));
   await target?.close();
   await prometheus?.close();
   await cluster?.close();
   rmSync(dir, { recursive: true, force: true });
 }, 120_000);
+
+/** Resolves once something accepts connections on 127.0.0.1:port (see servicePorts in cluster.mjs). */
+async function waitForListener(port: number, isAlive: () => boolean): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.once('connect', () => resolve(socket.destroy() !== undefined));
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    if (!isAlive() || Date.now() > deadline) throw new Error(`nothing listens on port ${port}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 /** Stops a cluster process (SIGTERM, SIGKILL after 15 s). */
 async function stopProcess(child: Child): Promise<void> {
@@ -158,14 +183,15 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     const killedAt = Date.now();
     victim?.signal('SIGKILL');
     // The work moves to two fresh workers (they stay for the rest of the suite).
-    startWorker();
-    startWorker();
+    await Promise.all([startWorker(), startWorker()]);
     const results = await Promise.all([call, wait, verify].map(outcomeOf));
-    const elapsed = Date.now() - killedAt;
+    const [afterCall, afterWait, afterVerify] = results.map((r) => seconds(r.at - killedAt));
     target.release(`/call/${ids.call}`);
 
     expect(victim?.ended()).toBe('SIGKILL');
-    expect(results).toEqual(Array(3).fill({ outcome: 'verified', alertKept: true }));
+    expect(results.map(({ at: _, ...r }) => r)).toEqual(
+      Array(3).fill({ outcome: 'verified', alertKept: true }),
+    );
     const calls = target.countOf(`/call/${ids.call}`);
     expect(calls.keys).toBe(1); // the killed call and its retry carry one key
     expect(target.countOf(`/after-wait/${ids.wait}`)).toEqual({ requests: 1, keys: 1 });
@@ -175,21 +201,21 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     table.push(
       {
         fault: 'SIGKILL the worker while an `http.call` is in flight',
-        result: `verified in ${seconds(elapsed)} after the kill; ${calls.requests} requests, 1 Idempotency-Key`,
+        result: `verified ${afterCall} after the kill; ${calls.requests} requests, 1 Idempotency-Key`,
       },
       {
         fault: 'SIGKILL the worker while a `wait` step runs',
-        result: `verified; the wait ran again on another worker, the call after it reached the target once`,
+        result: `verified ${afterWait} after the kill; the wait ran again on another worker, the call after it reached the target once`,
       },
       {
         fault: 'SIGKILL the worker while verification polls',
-        result: `verified; ${pollsBefore} polls before the kill, ${pollsAfter} after, on another worker`,
+        result: `verified ${afterVerify} after the kill; ${pollsBefore} poll(s) before the kill, ${pollsAfter} after, on another worker`,
       },
     );
   }, 180_000);
 
   /** An incident whose call is held open while `fault` runs; then its container restart follows. */
-  async function midIncident(name: string, fault: () => Promise<void>): Promise<string> {
+  async function midIncident(name: string, fault: () => Promise<void>, isUp: () => boolean): Promise<string> {
     const id = `${name}-${run}`;
     const container = await startCountedContainer(docker, `steadfast-test-fault-${name}`);
     containers.push(container);
@@ -202,38 +228,44 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     await target.arrived(`/restart-call/${id}`);
     const faultAt = Date.now();
     await fault();
+    const restarted = Date.now() - faultAt;
     target.release(`/restart-call/${id}`);
-    expect(await outcomeOf(sent)).toEqual({ outcome: 'verified', alertKept: true });
+    expect(await outcomeOf(sent)).toMatchObject({ outcome: 'verified', alertKept: true });
     const elapsed = Date.now() - faultAt;
+    expect(isUp()).toBe(true);
     const calls = target.countOf(`/restart-call/${id}`);
     expect(calls.keys).toBe(1);
     expect(container.starts()).toBe(2); // started once by the test, restarted once by the incident
     expect(await container.startedAt()).not.toBe(startedAt);
-    return `verified ${seconds(elapsed)} after the fault began; ${calls.requests} request(s), 1 key; container restarted once`;
+    return `stopped and listening again in ${seconds(restarted)}; verified ${seconds(elapsed)} after the stop began; ${calls.requests} request(s), 1 key; the container restarted once`;
   }
 
+  const alive = (name: string) => (): boolean => cluster.children[name]?.exited === false;
+
+  /** Stops a service and starts it again; resolves once the new one listens on its gRPC port. */
   async function restartService(service: 'history' | 'matching'): Promise<void> {
     const child = cluster.children[service];
+    expect(child?.exited).toBe(false);
     if (child) await stopProcess(child);
-    cluster.children[service] = startService({
-      server: cluster.server,
-      configRoot: cluster.configRoot,
-      service,
-    });
+    const started = startService({ server: cluster.server, configRoot: cluster.configRoot, service });
+    cluster.children[service] = started;
+    const port = Number(cluster.address.split(':')[1]) + (service === 'history' ? 1 : 2);
+    await waitForListener(port, () => !started.exited);
   }
 
   it('restart of the history service mid-incident', async () => {
-    const result = await midIncident('history', () => restartService('history'));
+    const result = await midIncident('history', () => restartService('history'), alive('history'));
     table.push({ fault: 'Restart the history service during an action', result });
   }, 120_000);
 
   it('restart of the matching service mid-incident', async () => {
-    const result = await midIncident('matching', () => restartService('matching'));
+    const result = await midIncident('matching', () => restartService('matching'), alive('matching'));
     table.push({ fault: 'Restart the matching service during an action', result });
   }, 120_000);
 
   it('restart of PostgreSQL mid-incident', async () => {
-    const result = await midIncident('postgres', async () => {
+    const restart = async (): Promise<void> => {
+      expect(cluster.children['postgres']?.exited).toBe(false);
       // A fast shutdown (SIGINT to the postmaster): the services keep their connections open, which a
       // smart shutdown would wait for.
       const pid = Number(readFileSync(join(cluster.dir, 'pgdata', 'postmaster.pid'), 'utf8').split('\n')[0]);
@@ -245,7 +277,8 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
         port: cluster.pgPort,
         durable: false,
       });
-    });
+    };
+    const result = await midIncident('postgres', restart, alive('postgres'));
     table.push({ fault: 'Restart PostgreSQL during an action', result });
   }, 120_000);
 
@@ -257,13 +290,38 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     // Past the 30 s heartbeat timeout, the wait is retried on the other worker.
     await new Promise((r) => setTimeout(r, 35_000));
     paused.signal('SIGCONT');
-    expect(await outcomeOf(sent)).toEqual({ outcome: 'verified', alertKept: true });
+    expect(await outcomeOf(sent)).toMatchObject({ outcome: 'verified', alertKept: true });
     const elapsed = Date.now() - pausedAt;
     expect(target.countOf(`/after-wait/${sent.id}`)).toEqual({ requests: 1, keys: 1 });
     expect(paused.ended()).toBeUndefined();
     table.push({
       fault: 'SIGSTOP the worker during a `wait` for 35 s (heartbeat timeout 30 s), then SIGCONT',
-      result: `verified ${seconds(elapsed)} after the pause; the call after the wait reached the target once; the paused worker lives on`,
+      result: `verified ${seconds(elapsed)} after the pause began; the call after the wait reached the target once; the paused worker lives on`,
+    });
+  }, 150_000);
+
+  it('a worker cut off from the frontend for 30 s while its http.call is in flight', async () => {
+    const id = `cut-${run}`;
+    target.hold(`/call/${id}`);
+    const sent = await sendIncident(cluster.client, TASK_QUEUE, id, 'FaultCall');
+    await target.arrived(`/call/${id}`);
+    const worker = workerByIdentity(await workerRunningAction(sent.handle));
+    const link = links.get(worker);
+    const cutAt = Date.now();
+    link?.cut();
+    // The service answers while the worker is cut off: its result must wait for the link, or be lost.
+    target.release(`/call/${id}`);
+    await new Promise((r) => setTimeout(r, 30_000));
+    link?.heal();
+    expect(await outcomeOf(sent)).toMatchObject({ outcome: 'verified', alertKept: true });
+    const elapsed = Date.now() - cutAt;
+    const calls = target.countOf(`/call/${id}`);
+    expect(calls.keys).toBe(1);
+    expect(worker.ended()).toBeUndefined();
+    table.push({
+      fault:
+        "Cut a worker's connection to the frontend for 30 s (a black hole) while its `http.call` is in flight",
+      result: `verified ${seconds(elapsed)} after the cut began; ${calls.requests} request(s), 1 Idempotency-Key; the worker lives on`,
     });
   }, 150_000);
 });

@@ -52,11 +52,14 @@ export async function scheduledCount(handle: Handle, activityType: string): Prom
   ).length;
 }
 
-/** The incident's end, and whether the alert that was sent is among the alerts it holds. */
-export async function outcomeOf(sent: SentIncident): Promise<{ outcome: string; alertKept: boolean }> {
+/** The incident's end, whether the alert that was sent is among the alerts it holds, and when it ended. */
+export async function outcomeOf(
+  sent: SentIncident,
+): Promise<{ outcome: string; alertKept: boolean; at: number }> {
   const state: IncidentState = await sent.handle.result();
   return {
     outcome: state.outcome ?? `open (${state.stage})`,
     alertKept: state.alerts.some((a) => a.fingerprint === sent.alert.fingerprint),
+    at: Date.now(),
   };
 }
