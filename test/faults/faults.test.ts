@@ -143,7 +143,10 @@ async function waitForListener(port: number, isAlive: () => boolean): Promise<vo
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect({ host: '127.0.0.1', port });
-      socket.once('connect', () => resolve(socket.destroy() !== undefined));
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (open) return;
