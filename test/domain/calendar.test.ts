@@ -1,4 +1,9 @@
+import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createCalendarActivities, loadCalendar } from '../../src/activities/calendar.js';
+import { createLogger } from '../../src/lib/logger.js';
 import {
   CalendarError,
   inNamedInterval,
@@ -225,5 +230,31 @@ describe('the outlook: when no plan is approved automatically', () => {
     const frozen = outlookOf(calendar(), {}, at('2026-12-22T10:00:00Z'), 3_600_000);
     expect(blockAt(frozen, at('2026-12-22T10:30:00Z'))?.until).toBe(frozen.horizon);
     expect(blockAt(frozen, at('2026-12-22T11:00:00Z'))).toBeUndefined();
+  });
+});
+
+describe('the calendar activity', () => {
+  const write = (file: string, text: string, mtime: number): void => {
+    writeFileSync(file, text);
+    utimesSync(file, mtime, mtime);
+  };
+
+  it('reads the file again when it changes, and keeps the last valid calendar when it turns invalid', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'steadfast-calendar-')), 'calendar.yaml');
+    const now = at('2026-12-22T10:00:00Z');
+    const activities = createCalendarActivities({ file, now: () => now }, createLogger('silent'));
+    const checkCalendar = (r: { hours?: string }) => activities.checkCalendar(r);
+    write(file, '', 1000);
+    expect((await checkCalendar({})).periods).toEqual([]);
+    write(file, CALENDAR, 2000);
+    expect(blockAt(await checkCalendar({}), now)?.names).toEqual(['year-end']);
+    write(file, 'freezes: [{ name: x }]', 3000);
+    expect(blockAt(await checkCalendar({}), now)?.names).toEqual(['year-end']);
+  });
+
+  it('names the file when it cannot be read at start', () => {
+    expect(() => loadCalendar('/nonexistent/calendar.yaml')).toThrow(
+      /^\/nonexistent\/calendar\.yaml:1: \(file\): cannot be read: /,
+    );
   });
 });
