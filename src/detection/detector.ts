@@ -138,8 +138,9 @@ export class OnlineDetector {
     const novelty = this.context.update(value);
     let z = this.z.update(value);
     // A seasonal baseline can only make a value less unusual: it speaks for its hour once it knows it.
-    // (Letting it also make a value more unusual, when it has predicted better than the running level,
-    // would catch a day that lost its rhythm, but lost 2-8 points of held-out NAB score; bench/README.md.)
+    // (Letting it also make a value more unusual once it predicts better than the running level would
+    // catch a day that lost its rhythm, but cost 1-2.4 points of pooled held-out NAB score and 4.5 on the
+    // worst category; bench/README.md.)
     if (timestampMs !== undefined) {
       const daily = this.daily.update(value, timestampMs) ?? z;
       const weekly = this.weekly.update(value, timestampMs) ?? z;
