@@ -121,13 +121,20 @@ async function warn(
   report: WatchReport,
 ): Promise<void> {
   const labels = Object.fromEntries(Object.entries(seriesLabels).filter(([k]) => k !== '__name__'));
+  const service = watch.service ?? labels['service'] ?? labels['job'];
+  if (!service) {
+    report.problems.push(
+      `${watch.name}: a series without a service or job label; give the watch a service or keep one of them`,
+    );
+    return;
+  }
   const comparison = `${watch.query} ${watch.threshold.direction === 'above' ? '>' : '<'} ${watch.threshold.value}`;
   const alert = alertFromGeneric(
     {
-      title: `${watch.name} predicted on ${watch.service}`,
+      title: `${watch.name} predicted on ${service}`,
       description: verdict.reason,
       severity: 'predicted',
-      service: watch.service,
+      service,
       labels: { ...watch.labels, ...labels, alertname: watch.name },
       status: 'firing',
       dedupKey: `watch:${watch.name}:${JSON.stringify(labels)}`.slice(0, 128),

@@ -12,7 +12,11 @@ const watchSchema = z
   .object({
     name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'an alert name: letters, digits and _'),
     query: z.string().min(1).max(4000),
-    service: z.string().min(1).max(253),
+    /**
+     * The service the predicted incident is about. Absent: each series' own `service` label (else its
+     * `job`), so one watch covers several services and each incident joins its own service's alert.
+     */
+    service: z.string().min(1).max(253).optional(),
     threshold: z.object({ value: z.number(), direction: z.enum(['above', 'below']) }).strict(),
     within: durationMs('30m'),
     probability: z.number().gt(0).max(1).default(0.8),

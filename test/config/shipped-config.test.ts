@@ -52,6 +52,10 @@ describe('the configuration the repo ships', () => {
 
   it('ships a valid watch file', () => {
     const file = join(root, 'prometheus', 'watches.yml');
-    expect(parseWatchFile(file, readFileSync(file, 'utf8')).map((w) => w.name)).toEqual(['MemoryLeak']);
+    expect(parseWatchFile(file, readFileSync(file, 'utf8')).map((w) => w.name)).toEqual([
+      'MemoryLeak',
+      'HighCPU',
+      'SteadfastMemoryHigh',
+    ]);
   });
 });

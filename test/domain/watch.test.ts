@@ -43,6 +43,12 @@ describe('parseWatchFile', () => {
     expect(watch?.anomalyScore).toBe(0.9);
   });
 
+  it("leaves the service out when the file does: each series' own service label then names it", () => {
+    const [watch] = parseWatchFile('watch.yaml', FILE.replace('    service: db\n', ''));
+    expect(watch?.name).toBe('DiskAlmostFull');
+    expect(watch?.service).toBeUndefined();
+  });
+
   it('refuses unknown keys, bad names, bad durations and duplicates with the file and field', () => {
     expect(() => parseWatchFile('w.yaml', FILE.replace('service: db', 'service: db\n    sevice: x'))).toThrow(
       /w\.yaml: .*sevice/,

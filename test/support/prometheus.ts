@@ -37,7 +37,8 @@ export type RunningPrometheus = RunningDaemon;
 
 /** Runs Debian's prometheus on loopback, scraping the given targets every second. */
 export async function startPrometheus(
-  jobs: { job: string; port: number }[],
+  /** `labels`: target labels, as the demo's and Compose's scrape configurations give their services. */
+  jobs: { job: string; port: number; labels?: Record<string, string> }[],
   /** Alert rules file content (YAML), evaluated every second. */
   rules?: string,
 ): Promise<RunningPrometheus> {
@@ -54,6 +55,7 @@ export async function startPrometheus(
       `  - job_name: ${j.job}`,
       '    static_configs:',
       `      - targets: ['127.0.0.1:${j.port}']`,
+      ...(j.labels ? [`        labels: ${JSON.stringify(j.labels)}`] : []),
     ]),
   ].join('\n');
   writeFileSync(join(dir, 'prometheus.yml'), `${config}\n`);
