@@ -5,7 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { loadCalendar } from '../activities/calendar.js';
 import { loadRunbooks } from '../activities/recommend.js';
+import { CalendarError, type Calendar } from '../domain/calendar.js';
 import { envShape } from '../config/env.js';
 import { runbookJsonSchemaText } from '../domain/runbook-json-schema.js';
 import { unapprovableReason } from '../domain/runbook.js';
@@ -15,7 +17,8 @@ if (args.includes('--help') || args.includes('-h')) {
   process.stdout.write(
     'usage: npm run runbooks:check [-- <dir>]\n' +
       '  Validates every *.yaml runbook in <dir> (default: $STEADFAST_RUNBOOKS_DIR or runbooks) and\n' +
-      "  checks that <dir>/schema.json, if present, matches the code's schema.\n",
+      "  checks that <dir>/schema.json, if present, matches the code's schema; with\n" +
+      '  STEADFAST_CALENDAR_FILE set, also checks the change calendar and the hours runbooks name.\n',
   );
   process.exit(0);
 }
@@ -37,5 +40,24 @@ for (const runbook of runbooks) {
   const why = unapprovableReason(runbook, approvers);
   if (why) process.stderr.write(`${runbook.file}: warning: ${why}\n`);
 }
+// The change calendar is checked with the runbooks that name its hours, when it is set here.
+const calendarFile = process.env['STEADFAST_CALENDAR_FILE'] || undefined;
+let calendar: Calendar | undefined;
+let badCalendar = false;
+try {
+  calendar = calendarFile ? loadCalendar(calendarFile) : undefined;
+} catch (err) {
+  if (!(err instanceof CalendarError)) throw err;
+  badCalendar = true;
+  process.stderr.write(`${err.message}\n`);
+}
+for (const runbook of runbooks) {
+  const hours = runbook.hours;
+  if (hours === undefined || calendar?.time_intervals.some((t) => t.name === hours)) continue;
+  const where = calendar ? `${calendar.file} does not define it` : 'STEADFAST_CALENDAR_FILE is not set here';
+  process.stderr.write(
+    `${runbook.file}: warning: hours "${hours}": ${where}; its plans are never approved automatically\n`,
+  );
+}
 process.stdout.write(`${runbooks.length} runbook(s) valid, ${problems.length} invalid in ${dir}\n`);
-process.exitCode = problems.length > 0 || stale ? 1 : 0;
+process.exitCode = problems.length > 0 || stale || badCalendar ? 1 : 0;
