@@ -33,10 +33,10 @@ export async function startWorker(
   logger: Logger,
   metrics: Metrics,
 ): Promise<RunningPart> {
-  const client = await createClient(settings.temporal);
-  await ensureSearchAttributes(client, settings.temporal.namespace, logger);
   // A calendar with a mistake fails the start, naming file and line: a freeze must never be misread.
   const calendar = settings.calendarFile ? loadCalendar(settings.calendarFile) : undefined;
+  const client = await createClient(settings.temporal);
+  await ensureSearchAttributes(client, settings.temporal.namespace, logger);
   await warnUnapprovable(settings, logger, calendar);
   const connection = await connectWorker(settings.temporal);
   const activities = createActivities({
