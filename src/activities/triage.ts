@@ -107,7 +107,7 @@ async function seasonalHistory(
   query: string,
   labels: Record<string, string>,
   endSec: number,
-): Promise<{ values: number[]; days: number; cut?: string }> {
+): Promise<{ values: number[]; times: number[]; days: number; cut?: string }> {
   const { windowSec, stepSec } = triage;
   const offsets = [...triage.config.seasonalOffsetsMs]
     .sort((a, b) => b - a)
@@ -121,9 +121,11 @@ async function seasonalHistory(
     ),
   );
   const values = windows.map((w) => w?.series?.values ?? []);
+  const times = windows.map((w) => w?.series?.times ?? []);
   const cut = windows.some((w) => w?.answer.cut ?? w?.series?.cut);
   return {
     values: values.flat(),
+    times: times.flat(),
     days: values.filter((w) => w.length > 0).length,
     ...(cut ? { cut: 'the baseline from previous days was cut to the same limits' } : {}),
   };
@@ -157,7 +159,9 @@ async function score(
       ...DEFAULT_ANOMALY_OPTIONS,
       recentSeconds: triage.config.detectRecentMs / 1000,
       ...(alert ? { startedAt: Date.parse(alert.startsAt) / 1000 } : {}),
-      ...(seasonal.days > 0 ? { seasonal: { values: seasonal.values, days: seasonal.days } } : {}),
+      ...(seasonal.days > 0
+        ? { seasonal: { values: seasonal.values, times: seasonal.times, days: seasonal.days } }
+        : {}),
     },
   );
   const allNotes = [...cuts, seasonal.cut];

@@ -29,12 +29,30 @@ export interface AnomalyOptions {
   startedAt?: number;
   /**
    * The same series at the same time of day on previous days, oldest first (from Prometheus's own
-   * history). When there is enough of it, it is the baseline: "usual at this hour".
+   * history). When there is enough of it, it is the baseline: "usual at this hour". With their times
+   * (epoch seconds, one per value), the online detector also learns what is usual at each hour of the
+   * day and of the week.
    */
-  seasonal?: { values: number[]; days: number };
+  seasonal?: { values: number[]; days: number; times?: number[] };
 }
 
 export const DEFAULT_ANOMALY_OPTIONS: AnomalyOptions = { recentSeconds: 300, minBaselinePoints: 8 };
+
+/** A value and, when known, its time (epoch seconds). */
+interface Row {
+  v: number;
+  t?: number;
+}
+
+/**
+ * The seasonal values as rows, with their times when every value has one: a detector fed times for
+ * some rows only would learn hours from part of its history.
+ */
+function seasonalHistory(seasonal: AnomalyOptions['seasonal']): Row[] {
+  if (!seasonal) return [];
+  const timed = seasonal.times?.length === seasonal.values.length ? seasonal.times : undefined;
+  return seasonal.values.flatMap((v, i) => (Number.isFinite(v) ? [{ v, t: timed?.[i] }] : []));
+}
 
 /** Rows the online detector needs before its scores mean something (its likelihood warm-up). */
 const DETECTOR_MIN_HISTORY = 150;
@@ -53,22 +71,23 @@ export function scoreAnomaly(
   const end = series.times.at(-1);
   if (end === undefined) return undefined;
   const cut = Math.min(end - options.recentSeconds, options.startedAt ?? Number.POSITIVE_INFINITY);
-  const before: number[] = [];
-  const recent: number[] = [];
+  const before: Row[] = [];
+  const recent: Row[] = [];
   series.times.forEach((t, i) => {
     const v = series.values[i];
     if (v === undefined || !Number.isFinite(v)) return;
-    (t > cut ? recent : before).push(v);
+    (t > cut ? recent : before).push({ v, t });
   });
-  const seasonal = (options.seasonal?.values ?? []).filter(Number.isFinite);
+  const seasonalRows = seasonalHistory(options.seasonal);
+  const seasonal = seasonalRows.map((row) => row.v);
   const useSeasonal = seasonal.length >= options.minBaselinePoints;
-  const baseline = useSeasonal ? seasonal : before;
+  const baseline = useSeasonal ? seasonal : before.map((row) => row.v);
   if (baseline.length < options.minBaselinePoints || recent.length === 0) return undefined;
 
   const sorted = [...baseline].sort((a, b) => a - b);
   const center = quantile(sorted, 0.5);
   const mad = median(baseline.map((v) => Math.abs(v - center)));
-  const current = median(recent);
+  const current = median(recent.map((row) => row.v));
   // A flat baseline has MAD 0; a scale floor relative to the level keeps one blip from scoring infinity.
   const scale = Math.max(1.4826 * mad, Math.abs(center) * 0.01, 1e-9);
   const robustZ = (current - center) / scale;
@@ -78,12 +97,14 @@ export function scoreAnomaly(
   // Two views: the detector sees changes of shape as they happen; the robust z sees how far the level
   // sits from the baseline, which matters most when the change began before the window or on another day.
   const zScore = 1 - Math.pow(2, -Math.abs(robustZ) / 3);
-  const history = useSeasonal ? [...seasonal, ...before] : before;
+  const history = useSeasonal ? [...seasonalRows, ...before] : before;
   let detectorScore = -1;
   if (history.length >= DETECTOR_MIN_HISTORY) {
     const detector = new OnlineDetector();
-    for (const v of history) detector.update(v);
-    for (const v of recent) detectorScore = Math.max(detectorScore, calibrated(detector.update(v)));
+    const ms = (t: number | undefined): number | undefined => (t === undefined ? undefined : t * 1000);
+    for (const { v, t } of history) detector.update(v, ms(t));
+    for (const { v, t } of recent)
+      detectorScore = Math.max(detectorScore, calibrated(detector.update(v, ms(t))));
   }
   const method: AnomalyFinding['method'] = detectorScore > zScore ? 'detector' : 'robust-z';
   const score = Math.max(detectorScore, zScore);
