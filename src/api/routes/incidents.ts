@@ -9,6 +9,12 @@ import type { Metrics } from '../../lib/metrics.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { fromTemporal, HttpError, invalidInput } from '../errors.js';
 import { stateWithoutSecrets } from '../../secrets/plan.js';
+import type { Body } from '../schemas/common.js';
+import type {
+  decisionResponseSchema,
+  incidentListResponseSchema,
+  incidentResponseSchema,
+} from '../schemas/incident.js';
 
 // The API offers the filters people look incidents up by; the values follow the one rule in list.ts.
 export const listQuerySchema = incidentFilterSchema
@@ -45,7 +51,9 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
     if (!parsed.success) throw invalidInput('filter', parsed.error);
     const { limit, ...filter } = parsed.data;
     const listed = await bounded(() => listIncidents(client, filter, limit));
-    res.json({ incidents: listed.map((i) => ({ ...i, temporalUrl: deps.workflowUrl(i.incidentId) })) });
+    res.json({
+      incidents: listed.map((i) => ({ ...i, temporalUrl: deps.workflowUrl(i.incidentId) })),
+    } satisfies Body<typeof incidentListResponseSchema>);
   });
 
   router.get('/incidents/:id', requireRole(deps.tokens, 'read'), async (req, res) => {
@@ -57,7 +65,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
       // What every surface derives from the state (risk, pending decision, stages), derived once here.
       summary: summarize(state),
       temporalUrl: deps.workflowUrl(id.data),
-    });
+    } satisfies Body<typeof incidentResponseSchema>);
   });
 
   for (const verb of ['approve', 'reject', 'acknowledge', 'resolve'] as const) {
@@ -90,7 +98,12 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
           throw await closedOr(err, () => bounded(() => handle.describe()));
         }
         // The update answers with the decision only; GET /incidents/:id has the whole state.
-        res.json({ accepted: true, decision: verb, actor: identity, incident: result });
+        res.json({
+          accepted: true,
+          decision: verb,
+          actor: identity,
+          incident: result,
+        } satisfies Body<typeof decisionResponseSchema>);
       },
     );
   }

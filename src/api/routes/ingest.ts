@@ -10,6 +10,8 @@ import { ingestGroup, type IngestConfig } from '../../incidents/ingest.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { requireRole, type TokenStore } from '../auth.js';
 import { HttpError, invalidInput } from '../errors.js';
+import type { Body } from '../schemas/common.js';
+import type { ingestResponseSchema } from '../schemas/operations.js';
 
 /**
  * Incidents one `POST /alerts` may open or reach. Each group is a signalWithStart: one round trip to
@@ -52,7 +54,9 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
       alerts,
     });
     count('alertmanager', alerts);
-    res.status(202).json({ incidents: [{ ...result, url: deps.incidentUrl(result.incidentId) }] });
+    res.status(202).json({
+      incidents: [{ ...result, url: deps.incidentUrl(result.incidentId) }],
+    } satisfies Body<typeof ingestResponseSchema>);
   });
 
   /** A generic alert, or a list of them, from any other source. */
@@ -91,7 +95,7 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
       count('api', alerts);
       incidents.push({ ...result, url: deps.incidentUrl(result.incidentId) });
     }
-    res.status(202).json({ incidents });
+    res.status(202).json({ incidents } satisfies Body<typeof ingestResponseSchema>);
   });
 
   return router;

@@ -5,6 +5,8 @@ import { guardClient } from '../../incidents/guard.js';
 import type { GuardState } from '../../workflows/guard.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { invalidInput } from '../errors.js';
+import type { Body } from '../schemas/common.js';
+import type { guardResponseSchema } from '../schemas/operations.js';
 
 export const pauseSchema = z.object({ reason: z.string().trim().min(1).max(2000) }).strict();
 
@@ -17,7 +19,7 @@ export interface RemediationRoutesDeps {
 }
 
 /** The guard as the API shows it: times as ISO text, newest reservations first. */
-function view(state: GuardState): unknown {
+function view(state: GuardState): Body<typeof guardResponseSchema>['guard'] {
   return {
     paused: state.paused
       ? {

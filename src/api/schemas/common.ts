@@ -28,5 +28,8 @@ export const secretRefSchema = z
   })
   .meta({ id: 'SecretRef' });
 
+/** What a route sends for a response schema: `res.json({ … } satisfies Body<typeof schema>)`. */
+export type Body<S extends z.ZodType> = z.input<S>;
+
 /** A link to the incident's workflow in the Temporal Web UI. */
 export const temporalUrl = z.url();

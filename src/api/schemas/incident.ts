@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ACTIONS } from '../../actions/registry.js';
 import type { Alert } from '../../domain/alert.js';
-import type { ActionStep } from '../../actions/steps.js';
+import type { ActionName, ActionStep } from '../../actions/steps.js';
 import {
   MILESTONES,
   OUTCOMES,
@@ -93,12 +93,15 @@ export const escalationTargetSchema = z
   ])
   .meta({ id: 'EscalationTarget' });
 
-/** A filled-in action step; its fields depend on the action (see docs/runbooks.md). */
+const actionNameSchema = z.enum(Object.keys(ACTIONS) as [ActionName, ...ActionName[]]);
+
+/**
+ * A filled-in action step; its fields depend on the action (see docs/runbooks.md). Its JSON Schema names
+ * the action and lets the fields through; in TypeScript it is the step type itself.
+ */
 export const actionStepSchema = z
-  .looseObject({
-    action: z.enum(Object.keys(ACTIONS) as [keyof typeof ACTIONS, ...(keyof typeof ACTIONS)[]]),
-  })
-  .meta({ id: 'ActionStep' });
+  .looseObject({ action: actionNameSchema })
+  .meta({ id: 'ActionStep' }) as unknown as z.ZodType<ActionStep>;
 
 const recommendationSchema = z.object({
   runbookId: z.string(),
@@ -140,7 +143,7 @@ const approvalSchema = z.object({
 
 const actionRecordSchema = z.object({
   index: z.number().int(),
-  action: actionStepSchema.shape.action.optional(),
+  action: actionNameSchema.optional(),
   description: z.string(),
   status: z.enum(['running', 'done', 'failed', 'refused', 'rolled-back', 'rollback-failed', 'dry-run']),
   preview: z.array(z.string()).optional(),
@@ -300,10 +303,7 @@ export type ServedShapesFit = [
   Described<IncidentState['actions'][number], z.output<typeof actionRecordSchema>>,
   Described<Alert, z.output<typeof alertSchema>>,
   Fits<Alert, z.output<typeof alertSchema>>,
-  Fits<Omit<IncidentState, 'recommendation'>, Omit<z.output<typeof incidentStateSchema>, 'recommendation'>>,
-  // A step's fields depend on its action; the schema names the action and lets the fields through.
-  Fits<Omit<Recommendation, 'steps'>, Omit<z.output<typeof recommendationSchema>, 'steps'>>,
-  Fits<Pick<ActionStep, 'action'>, Pick<z.output<typeof actionStepSchema>, 'action'>>,
+  Fits<IncidentState, z.output<typeof incidentStateSchema>>,
   Fits<IncidentSummary, z.output<typeof incidentSummarySchema>>,
   Fits<ListedIncident, Omit<z.output<typeof listedIncidentSchema>, 'temporalUrl'>>,
   Fits<DecisionResult, z.output<typeof decisionResultSchema>>,
