@@ -1,5 +1,5 @@
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
+import { FileProblemsError, parseYamlFile, type FileProblem } from './yaml-file.js';
 import type { BlockedPeriod, CalendarOutlook } from './outlook.js';
 
 /**
@@ -196,54 +196,23 @@ export interface Calendar extends CalendarDefinition {
   file: string;
 }
 
-export interface CalendarProblem {
-  file: string;
-  line: number;
-  field: string;
-  message: string;
-}
+export type CalendarProblem = FileProblem;
 
-export class CalendarError extends Error {
-  constructor(readonly problems: CalendarProblem[]) {
-    super(problems.map((p) => `${p.file}:${p.line}: ${p.field}: ${p.message}`).join('\n'));
+export class CalendarError extends FileProblemsError {
+  constructor(problems: CalendarProblem[]) {
+    super(problems);
     this.name = 'CalendarError';
   }
 }
 
-function lineOf(doc: ReturnType<typeof parseDocument>, path: PropertyKey[], counter: LineCounter): number {
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth) as (string | number)[], true) as Node | undefined;
-    const offset = node && (isMap(node) || isSeq(node) || 'range' in node) ? node.range?.[0] : undefined;
-    if (offset !== undefined) return counter.linePos(offset).line;
-  }
-  return 1;
-}
-
 /** Parses a calendar file; throws a CalendarError naming file, line and field for each problem. */
 export function parseCalendar(file: string, text: string): Calendar {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new CalendarError(
-      doc.errors.map((e) => ({
-        file,
-        line: counter.linePos(e.pos[0]).line,
-        field: '(yaml)',
-        message: e.message.split('\n')[0] ?? e.message,
-      })),
-    );
-  }
-  const result = calendarSchema.safeParse(doc.toJS() ?? {});
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => ({
-      file,
-      line: lineOf(doc, issue.path, counter),
-      field: issue.path.length > 0 ? issue.path.join('.') : '(calendar)',
-      message: issue.message,
-    }));
-    throw new CalendarError(problems.sort((a, b) => a.line - b.line));
-  }
-  return { ...result.data, file };
+  const data = parseYamlFile(file, text, calendarSchema, {
+    fail: (problems) => new CalendarError(problems.sort((a, b) => a.line - b.line)),
+    whole: '(calendar)',
+    empty: {},
+  });
+  return { ...data, file };
 }
 
 interface LocalTime {

@@ -1,5 +1,5 @@
-import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { z } from 'zod';
+import { FileProblemsError, parseYamlFile, type FileProblem } from './yaml-file.js';
 import { actionTarget, describeAction, fillStep, stepSchema } from '../actions/registry.js';
 import { parseDuration } from './duration.js';
 import type { EscalationPlan, GuardPolicy, Recommendation, WebhookUrl } from './incident.js';
@@ -189,57 +189,23 @@ export interface Runbook extends RunbookDefinition {
   file: string;
 }
 
-export interface RunbookProblem {
-  file: string;
-  line: number;
-  field: string;
-  message: string;
-}
+export type RunbookProblem = FileProblem;
 
-export class RunbookError extends Error {
-  constructor(readonly problems: RunbookProblem[]) {
-    super(problems.map((p) => `${p.file}:${p.line}: ${p.field}: ${p.message}`).join('\n'));
+export class RunbookError extends FileProblemsError {
+  constructor(problems: RunbookProblem[]) {
+    super(problems);
     this.name = 'RunbookError';
   }
 }
 
-function lineOf(doc: ReturnType<typeof parseDocument>, path: PropertyKey[], counter: LineCounter): number {
-  // Walk down as far as the path exists, so a missing field points at its parent.
-  for (let depth = path.length; depth >= 0; depth--) {
-    const node = doc.getIn(path.slice(0, depth) as (string | number)[], true) as Node | undefined;
-    const offset = node && (isMap(node) || isSeq(node) || 'range' in node) ? node.range?.[0] : undefined;
-    if (offset !== undefined) return counter.linePos(offset).line;
-  }
-  return 1;
-}
-
 /** Parses one runbook file; throws a RunbookError naming file, line and field for each problem. */
 export function parseRunbook(file: string, text: string): Runbook {
-  const counter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    throw new RunbookError(
-      doc.errors.map((e) => ({
-        file,
-        line: counter.linePos(e.pos[0]).line,
-        field: '(yaml)',
-        message: e.message.split('\n')[0] ?? e.message,
-      })),
-    );
-  }
-  const result = runbookSchema.safeParse(doc.toJS());
-  if (!result.success) {
-    throw new RunbookError(
-      result.error.issues.map((issue) => ({
-        file,
-        line: lineOf(doc, issue.path, counter),
-        field: issue.path.length > 0 ? issue.path.join('.') : '(runbook)',
-        message: issue.message,
-      })),
-    );
-  }
-  const id = result.data.id ?? (file.split('/').pop() ?? file).replace(/\.ya?ml$/, '');
-  return { ...result.data, id, file };
+  const data = parseYamlFile(file, text, runbookSchema, {
+    fail: (problems) => new RunbookError(problems),
+    whole: '(runbook)',
+  });
+  const id = data.id ?? (file.split('/').pop() ?? file).replace(/\.ya?ml$/, '');
+  return { ...data, id, file };
 }
 
 export interface IncidentFacts {
