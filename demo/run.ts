@@ -81,6 +81,8 @@ try {
       STEADFAST_API_TOKEN: token,
       STEADFAST_API_PORT: String(apiPort),
       PROMETHEUS_URL: `http://127.0.0.1:${prometheusPort}`,
+      // The incident's alerts are silenced in Alertmanager while their fix runs and is verified.
+      STEADFAST_ALERTMANAGER_URL: `http://127.0.0.1:${alertmanagerPort}`,
       STEADFAST_AUTO_APPROVE_LOW_RISK: 'true',
       // The token's identity (admin) approves the medium-risk runbooks, which need a named approver.
       STEADFAST_APPROVERS: process.env['STEADFAST_APPROVERS'] ?? 'admin',
