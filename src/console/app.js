@@ -500,6 +500,13 @@ function showIncident(id) {
     placeholder: 'Reason (optional)',
   });
   const result = h('p', { class: 'result', role: 'status', id: 'decision-result' });
+  // Set from the summary at each poll: during a change freeze an approval must say it overrides it.
+  let overrideNeeded = false;
+  const decisionBody = (verb) => {
+    const text = reason.value.trim();
+    const body = text ? { reason: text } : {};
+    return verb === 'approve' && overrideNeeded ? { ...body, override: true } : body;
+  };
   const decide = async (verb, button) => {
     for (const b of decisionButtons) b.disabled = true;
     result.className = 'result';
@@ -508,7 +515,7 @@ function showIncident(id) {
       const response = await api(`/api/v1/incidents/${encodeURIComponent(id)}/${verb}`, {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(reason.value.trim() ? { reason: reason.value.trim() } : {}),
+        body: JSON.stringify(decisionBody(verb)),
       });
       const body = await response.json().catch(() => ({}));
       if (response.ok) {
@@ -642,11 +649,22 @@ function showIncident(id) {
 
     const waiting = summary.awaitingDecision;
     const canApprove = me.roles.includes('approve');
+    const calendar = summary.waiting;
+    overrideNeeded = Boolean(calendar && calendar.overrideNeeded);
+    reason.placeholder = overrideNeeded ? 'Reason (required to override the freeze)' : 'Reason (optional)';
     decisionBox.hidden = !waiting && !result.textContent;
     decisionTitle.replaceChildren(
       waiting
         ? `Run “${incident.recommendation.title}” (${incident.recommendation.risk} risk)?`
         : 'The decision was made.',
+      calendar
+        ? h(
+            'span',
+            { class: 'muted', id: 'calendar-wait' },
+            ` Waiting until ${exactTime(calendar.until)} UTC: ${calendar.reason}.` +
+              (calendar.overrideNeeded ? ' Approving now overrides it, with a reason.' : ''),
+          )
+        : '',
       canApprove ? '' : h('span', { class: 'muted' }, ` Your token (${me.identity}) lacks the approve role.`),
     );
     approveButton.hidden = rejectButton.hidden = reason.hidden = !waiting || !canApprove;
