@@ -64,6 +64,7 @@ async function decide(
     via: 'slack',
     groups: await options.groupsOf(userId),
     ...(command.reason ? { reason: command.reason } : {}),
+    ...(command.override ? { override: true } : {}),
   };
   const { verb, incidentId } = command;
   try {

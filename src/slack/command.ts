@@ -8,7 +8,14 @@ export const SLASH_COMMAND = '/steadfast';
 export type SlashCommand =
   | { kind: 'status' }
   | { kind: 'help' }
-  | { kind: 'decide'; verb: 'approve' | 'reject' | 'acknowledge'; incidentId: string; reason?: string }
+  | {
+      kind: 'decide';
+      verb: 'approve' | 'reject' | 'acknowledge';
+      incidentId: string;
+      reason?: string;
+      /** `approve <id> override <reason>`: an approval that overrides a change freeze, recorded as such. */
+      override?: boolean;
+    }
   | { kind: 'pause'; reason: string }
   | { kind: 'resume' };
 
@@ -18,6 +25,7 @@ export const USAGE = [
   `\`${SLASH_COMMAND} status\`: open incidents and whether remediation is paused`,
   `\`${SLASH_COMMAND} ack <incident ID>\`: you own it; escalation stops`,
   `\`${SLASH_COMMAND} approve <incident ID> <reason>\`: run its remediation`,
+  `\`${SLASH_COMMAND} approve <incident ID> override <reason>\`: run it during a change freeze`,
   `\`${SLASH_COMMAND} reject <incident ID> <reason>\`: do not run it`,
   `\`${SLASH_COMMAND} pause <reason>\`: no remediation starts anywhere until resumed`,
   `\`${SLASH_COMMAND} resume\`: remediation may start again`,
@@ -37,16 +45,26 @@ function decision(
   rest: string,
   needsReason: boolean,
 ): Parsed {
-  const [id = '', ...words] = rest.split(' ').filter(Boolean);
+  const [id = '', ...all] = rest.split(' ').filter(Boolean);
+  const override = verb === 'approve' && all[0]?.toLowerCase() === 'override';
+  const words = override ? all.slice(1) : all;
   const reason = words.join(' ');
   const form = `${SLASH_COMMAND} ${typed} <incident ID>${needsReason ? ' <reason>' : ''}`;
   if (!id) return fail(`Which incident? \`${form}\`.`);
   if (!INCIDENT_ID.test(id))
     return fail(`\`${id.slice(0, 80)}\` is not an incident ID (letters, digits, . _ -).`);
-  if (needsReason && !reason) return fail(`Say why: \`${SLASH_COMMAND} ${typed} ${id} <reason>\`.`);
+  if (needsReason && !reason) {
+    return fail(`Say why: \`${SLASH_COMMAND} ${typed} ${id}${override ? ' override' : ''} <reason>\`.`);
+  }
   if (!needsReason && reason) return fail(`\`${SLASH_COMMAND} ${typed}\` takes only an incident ID.`);
   if (reason.length > MAX_REASON) return fail(`The reason is longer than ${MAX_REASON} characters.`);
-  return ok({ kind: 'decide', verb, incidentId: id, ...(reason ? { reason } : {}) });
+  return ok({
+    kind: 'decide',
+    verb,
+    incidentId: id,
+    ...(reason ? { reason } : {}),
+    ...(override ? { override: true } : {}),
+  });
 }
 
 /** Parses the text after `/steadfast`; verbs are case-insensitive, the rest is kept as typed. */

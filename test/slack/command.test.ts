@@ -28,6 +28,21 @@ describe('the /steadfast command text', () => {
       ok: true,
       command: { kind: 'decide', verb: 'reject', incidentId: 'incident-a', reason: 'not during the sale' },
     });
+    expect(parseCommand('approve incident-a OVERRIDE the outage costs more than the freeze')).toEqual({
+      ok: true,
+      command: {
+        kind: 'decide',
+        verb: 'approve',
+        incidentId: 'incident-a',
+        reason: 'the outage costs more than the freeze',
+        override: true,
+      },
+    });
+    // Only an approval overrides a freeze: a rejection's reason may start with the word.
+    expect(parseCommand('reject incident-a override nothing')).toEqual({
+      ok: true,
+      command: { kind: 'decide', verb: 'reject', incidentId: 'incident-a', reason: 'override nothing' },
+    });
     expect(parseCommand('pause database migration\nuntil 14:00')).toEqual({
       ok: true,
       command: { kind: 'pause', reason: 'database migration until 14:00' },
@@ -42,6 +57,9 @@ describe('the /steadfast command text', () => {
     expect(error('approve')).toMatch(/^Which incident\? `\/steadfast approve <incident ID> <reason>`/);
     expect(error('approve incident-a')).toMatch(/^Say why: `\/steadfast approve incident-a <reason>`/);
     expect(error('reject incident-a')).toMatch(/^Say why/);
+    expect(error('approve incident-a override')).toMatch(
+      /^Say why: `\/steadfast approve incident-a override <reason>`/,
+    );
     expect(error('ack')).toMatch(/^Which incident\? `\/steadfast ack <incident ID>`/);
     expect(error('ack incident-a because')).toMatch(/^`\/steadfast ack` takes only an incident ID/);
     expect(error("approve incident';drop now")).toMatch(/is not an incident ID/);
