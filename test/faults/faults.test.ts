@@ -9,8 +9,17 @@ import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { testDocker } from '../support/docker.js';
 import { freePort, startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
 import { atStage, waitForState } from '../support/scenario.js';
+import { listen, type RunningServer } from '../../src/api/server.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { testApp } from '../support/api-harness.js';
 import { startCountedContainer, type CountedContainer } from './support/container.js';
-import { outcomeOf, scheduledCount, sendIncident, workerRunningAction } from './support/incidents.js';
+import {
+  outcomeOf,
+  postAlert,
+  scheduledCount,
+  sendIncident,
+  workerRunningAction,
+} from './support/incidents.js';
 import { startCuttableLink, type CuttableLink } from './support/proxy.js';
 import { startCountingTarget, type CountingTarget } from './support/target.js';
 import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
@@ -39,6 +48,9 @@ const workers: WorkerProcess[] = [];
 const links = new Map<WorkerProcess, CuttableLink>();
 const containers: CountedContainer[] = [];
 let workerCount = 0;
+/** The real API in this process, in front of the cluster: alerts reach incidents through its webhook. */
+let apiServer: RunningServer;
+let api: { url: string; token: string; client: TestCluster['client'] };
 
 /** What each fault did, for docs/deploy.md's table (printed at the end of the run). */
 const table: { fault: string; result: string }[] = [];
@@ -119,9 +131,20 @@ beforeAll(async () => {
     STEADFAST_API_PORT: String(await freePort()),
     STEADFAST_LOG_FORMAT: 'json',
   };
-  await (
-    await startWorker()
-  ).ready;
+  const token = `faults-${run}-0123456789abcdef`;
+  const settings = loadSettings({
+    TEMPORAL_ADDRESS: cluster.address,
+    TEMPORAL_NAMESPACE: cluster.namespace,
+    TEMPORAL_TASK_QUEUE: TASK_QUEUE,
+    STEADFAST_API_TOKEN: token,
+    STEADFAST_DEBOUNCE: '100ms',
+    STEADFAST_API_PORT: '0',
+    STEADFAST_REPORTS_DIR: join(dir, 'reports'),
+  });
+  apiServer = await listen(await testApp(settings), '127.0.0.1', 0);
+  api = { url: apiServer.url, token, client: cluster.client };
+  const first = await startWorker();
+  await first.ready;
 }, 300_000);
 
 afterAll(async () => {
@@ -130,6 +153,7 @@ afterAll(async () => {
   );
   await Promise.all(workers.map((w) => w.stop()));
   await Promise.all([...links.values()].map((l) => l.close()));
+  await apiServer?.close();
   await Promise.all(containers.map((c) => c.remove()));
   await target?.close();
   await prometheus?.close();
@@ -225,22 +249,26 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     const startedAt = await container.startedAt();
     await Promise.all(workers.filter((w) => w.ended() === undefined).map((w) => w.ready));
     target.hold(`/restart-call/${id}`);
-    const sent = await sendIncident(cluster.client, TASK_QUEUE, id, 'FaultRestart', {
-      container: container.name,
-    });
+    const sent = await postAlert(api, id, 'FaultRestart', { container: container.name });
     await target.arrived(`/restart-call/${id}`);
     const faultAt = Date.now();
-    await fault();
+    // A second alert arrives as the fault begins: the API takes it, or refuses it and Alertmanager
+    // (here, postAlert) sends it again; either way its incident must run.
+    const [, during] = await Promise.all([fault(), postAlert(api, `${id}-during`, 'FaultCall')]);
     const restarted = Date.now() - faultAt;
     target.release(`/restart-call/${id}`);
-    expect(await outcomeOf(sent)).toMatchObject({ outcome: 'verified', alertKept: true });
-    const elapsed = Date.now() - faultAt;
+    const outcomes = await Promise.all([sent, during].map(outcomeOf));
+    expect(outcomes.map(({ at: _, ...o }) => o)).toEqual(
+      Array(2).fill({ outcome: 'verified', alertKept: true }),
+    );
+    const elapsed = (outcomes[0]?.at ?? 0) - faultAt;
     expect(isUp()).toBe(true);
+    expect(target.countOf(`/call/${id}-during`).keys).toBe(1);
     const calls = target.countOf(`/restart-call/${id}`);
     expect(calls.keys).toBe(1);
     expect(container.starts()).toBe(2); // started once by the test, restarted once by the incident
     expect(await container.startedAt()).not.toBe(startedAt);
-    return `stopped and listening again in ${seconds(restarted)}; verified ${seconds(elapsed)} after the stop began; ${calls.requests} request(s), 1 key; the container restarted once`;
+    return `stopped and listening again in ${seconds(restarted)}; verified ${seconds(elapsed)} after the stop began; ${calls.requests} request(s), 1 key; the container restarted once; an alert posted as the stop began was taken at post ${during.posts} and its incident verified`;
   }
 
   const alive = (name: string) => (): boolean => cluster.children[name]?.exited === false;

@@ -3,14 +3,15 @@ import { temporal } from '@temporalio/proto';
 import type { Alert } from '../../../src/domain/alert.js';
 import type { IncidentState } from '../../../src/domain/incident.js';
 import type { incidentWorkflow } from '../../../src/workflows/incident.js';
+import { alertPayload } from '../../support/api-harness.js';
 import { makeAlert, startIncident } from '../../support/scenario.js';
 
 export type Handle = WorkflowHandle<typeof incidentWorkflow>;
 
-/** An incident started as the webhook starts one, with the alert that was sent for it. */
+/** An incident, with the fingerprint of the alert that was sent for it. */
 export interface SentIncident {
   id: string;
-  alert: Alert;
+  fingerprint: string;
   handle: Handle;
 }
 
@@ -21,8 +22,48 @@ export async function sendIncident(
   alertName: string,
   labels: Record<string, string> = {},
 ): Promise<SentIncident> {
-  const alert = makeAlert({ alertName, labels: { incident: id, service: id, ...labels } });
-  return { id, alert, handle: await startIncident(client, taskQueue, id, [alert]) };
+  const alert: Alert = makeAlert({ alertName, labels: { incident: id, service: id, ...labels } });
+  return { id, fingerprint: alert.fingerprint, handle: await startIncident(client, taskQueue, id, [alert]) };
+}
+
+/**
+ * Posts one alert to the API's Alertmanager webhook and, as Alertmanager does, posts it again after
+ * any answer but 202 (or no answer) until `timeoutMs`. Returns the incident and how many posts it took.
+ */
+export async function postAlert(
+  api: { url: string; token: string; client: Client },
+  id: string,
+  alertName: string,
+  labels: Record<string, string> = {},
+  timeoutMs = 60_000,
+): Promise<SentIncident & { posts: number }> {
+  const body = alertPayload({
+    alertname: alertName,
+    labels: { incident: id, service: id, ...labels },
+    summary: id,
+  });
+  const fingerprint = body.alerts[0]?.fingerprint ?? '';
+  const deadline = Date.now() + timeoutMs;
+  for (let posts = 1; ; posts++) {
+    const response = await fetch(`${api.url}/api/v1/alertmanager`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).catch(() => undefined);
+    if (response?.status === 202) {
+      const { incidents } = (await response.json()) as { incidents: { incidentId: string }[] };
+      const incidentId = incidents[0]?.incidentId ?? '';
+      return {
+        id,
+        fingerprint,
+        handle: api.client.workflow.getHandle<typeof incidentWorkflow>(incidentId),
+        posts,
+      };
+    }
+    await response?.body?.cancel();
+    if (Date.now() > deadline) throw new Error(`the API refused the alert for ${id} ${posts} times`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /**
@@ -59,7 +100,7 @@ export async function outcomeOf(
   const state: IncidentState = await sent.handle.result();
   return {
     outcome: state.outcome ?? `open (${state.stage})`,
-    alertKept: state.alerts.some((a) => a.fingerprint === sent.alert.fingerprint),
+    alertKept: state.alerts.some((a) => a.fingerprint === sent.fingerprint),
     at: Date.now(),
   };
 }
