@@ -88,6 +88,9 @@ try {
       STEADFAST_APPROVERS: process.env['STEADFAST_APPROVERS'] ?? 'admin',
       // Alertmanager's group_wait gathers bursts already.
       STEADFAST_DEBOUNCE: '0s',
+      // Prediction: the shipped watches forecast the services' memory and CPU (docs/operations.md).
+      STEADFAST_WATCH_FILE: process.env['STEADFAST_WATCH_FILE'] ?? join(root, 'prometheus', 'watches.yml'),
+      STEADFAST_WATCH_INTERVAL: process.env['STEADFAST_WATCH_INTERVAL'] ?? '15s',
     },
     (code) => {
       say(`Steadfast exited (${code}); stopping the demo`);
@@ -132,6 +135,7 @@ try {
       'break something in another terminal:',
       '  npm run chaos -- crash checkout     (restarted unattended: low risk)',
       '  npm run chaos -- leak payments      (approve: curl -X POST -H "Authorization: Bearer <token>" http://127.0.0.1:8080/api/v1/incidents/<id>/approve)',
+      '  npm run chaos -- leak payments mbPerSecond=0.25   (slow: the watch opens a "predicted" incident minutes before the MemoryLeak alert, which then joins it)',
       'Ctrl-C stops everything.',
     ].join('\n'),
   );
