@@ -14,6 +14,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import { testApp } from '../support/api-harness.js';
 import { startCountedContainer, type CountedContainer } from './support/container.js';
 import {
+  mostAttempts,
   outcomeOf,
   postAlert,
   scheduledCount,
@@ -191,7 +192,7 @@ async function stopProcess(child: Child): Promise<void> {
 describe('faults on a Temporal cluster with Steadfast workers as processes', () => {
   it('SIGKILL of a worker during an http.call, a wait step and verification: each incident ends verified on another worker', async () => {
     const ids = { call: `kill-call-${run}`, wait: `kill-wait-${run}`, verify: `kill-verify-${run}` };
-    const after = Math.floor(Date.now() / 1000) + 30;
+    const after = Math.floor(Date.now() / 1000) + 40;
     target.hold(`/call/${ids.call}`);
     const [call, wait, verify] = await Promise.all([
       sendIncident(cluster.client, TASK_QUEUE, ids.call, 'FaultCall'),
@@ -221,6 +222,8 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     );
     const calls = target.countOf(`/call/${ids.call}`);
     expect(calls.keys).toBe(1); // the killed call and its retry carry one key
+    // The wait was cut short by the kill and ran again (a second attempt), and the call after it once.
+    expect(await mostAttempts(wait.handle, 'applyAction')).toBeGreaterThanOrEqual(2);
     expect(target.countOf(`/after-wait/${ids.wait}`)).toEqual({ requests: 1, keys: 1 });
     expect(target.countOf(`/before-verify/${ids.verify}`)).toEqual({ requests: 1, keys: 1 });
     const pollsAfter = (await scheduledCount(verify.handle, 'checkCondition')) - pollsBefore;
@@ -323,6 +326,7 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     paused.signal('SIGCONT');
     expect(await outcomeOf(sent)).toMatchObject({ outcome: 'verified', alertKept: true });
     const elapsed = Date.now() - pausedAt;
+    expect(await mostAttempts(sent.handle, 'applyAction')).toBeGreaterThanOrEqual(2);
     expect(target.countOf(`/after-wait/${sent.id}`)).toEqual({ requests: 1, keys: 1 });
     expect(paused.ended()).toBeUndefined();
     table.push({

@@ -93,6 +93,23 @@ export async function scheduledCount(handle: Handle, activityType: string): Prom
   ).length;
 }
 
+/**
+ * The most attempts any one activity of this type took (2 or more: it was retried, for instance after
+ * its worker died). History records an activity's start once, with its last attempt.
+ */
+export async function mostAttempts(handle: Handle, activityType: string): Promise<number> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = new Set(
+    events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
+      .map((e) => String(e.eventId)),
+  );
+  const attempts = events
+    .filter((e) => scheduled.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)))
+    .map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 1);
+  return Math.max(0, ...attempts);
+}
+
 /** The incident's end, whether the alert that was sent is among the alerts it holds, and when it ended. */
 export async function outcomeOf(
   sent: SentIncident,
