@@ -24,7 +24,11 @@ export interface RunningCluster {
   pgPort: number;
 }
 /** Starts PostgreSQL on 127.0.0.1:port with its data under `dir` (initialised once). */
-export declare function startPostgres(options: { dir: string; port: number; durable?: boolean }): Promise<Child>;
+export declare function startPostgres(options: {
+  dir: string;
+  port: number;
+  durable?: boolean;
+}): Promise<Child>;
 export declare function startCluster(options: {
   dir: string;
   frontendPort?: number;

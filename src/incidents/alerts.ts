@@ -129,16 +129,24 @@ async function visibilityPage(source: AlertSource, query: string, token: string)
   };
 }
 
-/** The states of some incidents, a few queries at a time; an incident gone meanwhile is left out. */
-async function statesOf(source: AlertSource, ids: string[]): Promise<(IncidentState | undefined)[]> {
+/**
+ * The states of some incidents, a few queries at a time. An incident gone meanwhile is left out; one
+ * whose state could not be read (no worker answered its query in time) is named in `unanswered`, so a
+ * listing says what it could not see instead of failing or leaving it out silently.
+ */
+async function statesOf(
+  source: AlertSource,
+  ids: string[],
+  unanswered: string[],
+): Promise<(IncidentState | undefined)[]> {
   const out: (IncidentState | undefined)[] = [];
   for (let i = 0; i < ids.length; i += QUERIES_AT_ONCE) {
     const batch = ids.slice(i, i + QUERIES_AT_ONCE).map((id) =>
       source
         .bounded(() => source.client.workflow.getHandle(id).query(stateQuery))
         .catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return undefined;
-          throw err;
+          if (!(err instanceof WorkflowNotFoundError)) unanswered.push(id);
+          return undefined;
         }),
     );
     out.push(...(await Promise.all(batch)));
@@ -156,6 +164,7 @@ async function walk(
   filter: AlertFilter,
   from: Cursor,
   take: (alerts: HeldAlert[], skip: number) => number | 'all',
+  unanswered: string[],
 ): Promise<Cursor | undefined> {
   const query = alertIncidentQuery(filter);
   let cursor = from;
@@ -166,6 +175,7 @@ async function walk(
     const states = await statesOf(
       source,
       rest.map((i) => i.id),
+      unanswered,
     );
     for (const [k, state] of states.entries()) {
       read++;
@@ -186,6 +196,8 @@ export interface AlertPage {
   alerts: HeldAlert[];
   /** Pass it back as `cursor` (with the same filter) for the next page; null when there is no more. */
   nextCursor: string | null;
+  /** Incidents on this page whose alerts could not be read (no worker answered in time). */
+  unanswered: string[];
 }
 
 /** One page of the alerts matching a filter, at most `limit` of them. */
@@ -195,15 +207,17 @@ export async function listAlerts(
   page: { limit: number; cursor?: string },
 ): Promise<AlertPage> {
   const alerts: HeldAlert[] = [];
-  const next = await walk(source, filter, decodeCursor(page.cursor), (held, skip) => {
+  const unanswered: string[] = [];
+  const take = (held: HeldAlert[], skip: number): number | 'all' => {
     const room = page.limit - alerts.length;
     // A full page stops at the next incident, whether or not it holds a match.
     if (room === 0) return skip;
     const wanted = held.slice(skip);
     alerts.push(...wanted.slice(0, room));
     return wanted.length > room ? skip + room : 'all';
-  });
-  return { alerts, nextCursor: next ? encodeCursor(next) : null };
+  };
+  const next = await walk(source, filter, decodeCursor(page.cursor), take, unanswered);
+  return { alerts, nextCursor: next ? encodeCursor(next) : null, unanswered };
 }
 
 /**
@@ -214,11 +228,13 @@ export async function findAlert(
   source: AlertSource,
   fingerprint: string,
   filter: AlertFilter,
-): Promise<{ alerts: HeldAlert[]; complete: boolean }> {
+): Promise<{ alerts: HeldAlert[]; complete: boolean; unanswered: string[] }> {
   const alerts: HeldAlert[] = [];
-  const next = await walk(source, filter, decodeCursor(undefined), (held) => {
+  const unanswered: string[] = [];
+  const take = (held: HeldAlert[]): 'all' => {
     alerts.push(...held.filter((a) => a.fingerprint === fingerprint));
     return 'all';
-  });
-  return { alerts, complete: next === undefined };
+  };
+  const next = await walk(source, filter, decodeCursor(undefined), take, unanswered);
+  return { alerts, complete: next === undefined && unanswered.length === 0, unanswered };
 }

@@ -4,6 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../src/domain/incident.js';
+import { incidentWorkflow } from '../../src/workflows/incident.js';
+import { SA } from '../../src/workflows/search-attributes.js';
 import { incidentIdOf, startApiHarness, TOKENS, type ApiHarness } from '../support/api-harness.js';
 
 interface HeldAlert {
@@ -169,4 +171,41 @@ describe('GET /api/v1/alerts/:fingerprint', () => {
     const bad = await api.call('GET', `/api/v1/alerts/${fp('a1')}?status=firing`, { token: TOKENS.viewer });
     expect(bad.status).toBe(400);
   });
+});
+
+describe('an incident whose worker does not answer', () => {
+  it('is named in `unanswered`, and the rest of the answer still comes', async () => {
+    const service = `alerts-dead-${run}`;
+    // Started on a task queue no worker polls: its state query can never be answered.
+    const handle = await api.client.workflow.start(incidentWorkflow, {
+      workflowId: `alerts-dead-${run}`,
+      taskQueue: `alerts-no-worker-${run}`,
+      args: [
+        {
+          incidentId: `alerts-dead-${run}`,
+          correlationKey: `test=${service}`,
+          debounceMs: 0,
+          maxHistoryEvents: 5000,
+          dryRun: false,
+        },
+      ],
+      typedSearchAttributes: [{ key: SA.service, value: service }],
+    });
+    try {
+      for (let i = 0; ; i++) {
+        const r = await api.call('GET', `/api/v1/incidents?service=${service}`, { token: TOKENS.viewer });
+        if ((r.json['incidents'] as unknown[]).length === 1) break;
+        if (i > 100) throw new Error('visibility never listed the incident');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const r = await list(`service=${service}`);
+      expect(r.status).toBe(200);
+      expect(r.alerts).toEqual([]);
+      expect(r.json['unanswered']).toEqual([handle.workflowId]);
+      const found = await list(`service=${svcA}`);
+      expect(found.json['unanswered']).toEqual([]);
+    } finally {
+      await handle.terminate('test over');
+    }
+  }, 60_000);
 });

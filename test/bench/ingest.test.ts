@@ -57,6 +57,6 @@ describe('npm run bench:ingest', () => {
     // Every re-delivered alert reached its incident and was recognised there as one it already had.
     expect(report['duplicates_dropped']).toBeGreaterThanOrEqual(report['alerts_redelivered'] as number);
     expect(report['alerts_redelivered']).toBeGreaterThan(0);
-    expect(stdout).toContain('worker, API and dev server stopped');
+    expect(stdout).toContain('worker, API and Temporal server stopped');
   }, 300_000);
 });

@@ -81,6 +81,14 @@ const ROUTES: RouteRow[] = [
   { method: 'GET', route: '/api/v1/incidents', role: 'read' },
   { method: 'GET', route: '/api/v1/incidents/:id', role: 'read' },
   { method: 'GET', route: '/api/v1/incidents/:id/report', role: 'read' },
+  { method: 'GET', route: '/api/v1/incidents/:id/postmortem', role: 'read' },
+  { method: 'GET', route: '/api/v1/alerts', role: 'read' },
+  { method: 'GET', route: '/api/v1/alerts/:fingerprint', role: 'read' },
+  { method: 'GET', route: '/api/v1/runbooks', role: 'read' },
+  // Validating a draft stores nothing, so reading is enough.
+  { method: 'POST', route: '/api/v1/runbooks/validate', role: 'read', body: 'title: draft\n' },
+  // Shapes only, the same for every deployment, no secret: public, as docs/api.md says.
+  { method: 'GET', route: '/api/v1/openapi.json', role: 'public' },
   { method: 'GET', route: '/api/v1/me', role: 'read' },
   { method: 'GET', route: '/api/v1/remediation/guard', role: 'read' },
   { method: 'POST', route: '/api/v1/codec/:operation', role: 'read', body: { payloads: [] } },

@@ -69,6 +69,7 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
     const body: z.input<typeof alertListResponseSchema> = {
       alerts: page.alerts.map(linked),
       nextCursor: page.nextCursor,
+      unanswered: page.unanswered,
     };
     res.json(body);
   });
@@ -84,6 +85,9 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
         404,
         'AlertNotFound',
         `no incident ${found.complete ? '' : `among the ${MAX_INCIDENTS_PER_CALL} latest `}holds alert ${fingerprint.data}` +
+          (found.unanswered.length > 0
+            ? ` (${found.unanswered.length} could not be read: no worker answered)`
+            : '') +
           (found.complete ? '' : ': narrow the search with service or since'),
       );
     }
@@ -91,6 +95,7 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
       fingerprint: fingerprint.data,
       alerts: found.alerts.map(linked),
       complete: found.complete,
+      unanswered: found.unanswered,
     };
     res.json(body);
   });

@@ -16,6 +16,10 @@ export const alertListResponseSchema = z.object({
   nextCursor: z.string().nullable().meta({
     description: 'Pass it back as `cursor`, with the same filters, for the next page; null at the end.',
   }),
+  unanswered: z.array(z.string()).meta({
+    description:
+      'Incidents whose alerts could not be read (no worker answered their state query in time): what the answer could not see.',
+  }),
 });
 
 export const alertResponseSchema = z.object({
@@ -23,5 +27,9 @@ export const alertResponseSchema = z.object({
   alerts: z.array(heldAlertSchema).meta({ description: 'Each incident holding the alert, newest first.' }),
   complete: z.boolean().meta({
     description: 'Whether every incident the filters concern was read (at most 50 are, per call).',
+  }),
+  unanswered: z.array(z.string()).meta({
+    description:
+      'Incidents whose alerts could not be read (no worker answered their state query in time): what the answer could not see.',
   }),
 });
