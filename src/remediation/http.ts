@@ -7,6 +7,7 @@ import { resolveHeaders } from '../secrets/headers.js';
 import type { Redactor } from '../secrets/redact.js';
 import { SecretUnavailableError, type SecretSources } from '../secrets/resolve.js';
 import { readBodyCapped } from '../lib/body.js';
+import { beating } from './heartbeat.js';
 import { actionRunner, type ActionHandlers, type ActionRunner } from './handler.js';
 
 type HttpCall = StepOf<'http.call'>;
@@ -80,20 +81,22 @@ async function call(
   const what = `${step.method} ${step.url}`;
   let response: Response;
   try {
-    response = await fetch(step.url, {
-      method: step.method,
-      headers: { ...headers, 'Idempotency-Key': idempotencyKey },
-      ...(step.body !== undefined ? { body: step.body } : {}),
-      // A redirect would send the call somewhere the runbook did not name.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(step.timeoutMs),
-    });
+    response = await beating(
+      fetch(step.url, {
+        method: step.method,
+        headers: { ...headers, 'Idempotency-Key': idempotencyKey },
+        ...(step.body !== undefined ? { body: step.body } : {}),
+        // A redirect would send the call somewhere the runbook did not name.
+        redirect: 'manual',
+        signal: AbortSignal.timeout(step.timeoutMs),
+      }),
+    );
   } catch (err) {
     // Unreachable or too slow: worth a retry, the key keeps it from acting twice.
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(redactor.redact(`${what} failed: ${reason}`));
   }
-  const body = bodyExcerpt(await readBodyPrefix(response), redactor);
+  const body = bodyExcerpt(await beating(readBodyPrefix(response)), redactor);
   if (step.expectStatus.includes(response.status)) {
     return { acted: true, summary: `${what} answered ${response.status}${body ? `: ${body}` : ''}` };
   }

@@ -48,6 +48,9 @@ beforeAll(async () => {
         res.writeHead(first ? 202 : 200).end(first ? 'flushing 42 entries' : 'already flushed');
       } else if (req.url === '/redirect') {
         res.writeHead(302, { location: `${base}/maintenance/flush` }).end();
+      } else if (req.url === '/slow') {
+        // A service that takes its time: the answer comes after several heartbeat intervals.
+        setTimeout(() => res.writeHead(204).end(), 11_000);
       } else if (req.url === '/busy') {
         res.writeHead(503).end('try later');
       } else if (req.url?.startsWith('/echo')) {
@@ -240,4 +243,20 @@ describe('http.call headers that name a secret', () => {
     expect((err as Error).message).toMatch(/^POST http:\/\/127\.0\.0\.1:1\/x failed: /);
     expect((err as Error).message).not.toContain(token);
   });
+});
+
+describe('a slow answer', () => {
+  it('keeps the activity beating while it waits, so a live call is never taken for a dead one', async () => {
+    const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+    let beats = 0;
+    env.on('heartbeat', () => beats++);
+    const step = call('/slow', { timeoutMs: 20_000 });
+    const apply = (): Promise<ActionEffect> =>
+      executor.apply(step, { action: 'http.call', idempotencyKey: 'slow' });
+    const effect = await env.run<[], ActionEffect, typeof apply>(apply);
+    expect(effect.summary).toContain('answered 204');
+    // One beat as the call starts, then one every 5 s of the 11 s it takes.
+    expect(beats).toBeGreaterThanOrEqual(3);
+    expect(seen.filter((r) => r.url === '/slow')).toHaveLength(1);
+  }, 30_000);
 });

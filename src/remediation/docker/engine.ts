@@ -1,9 +1,9 @@
-import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type Docker from 'dockerode';
 import { serviceFilter } from '../../actions/docker.js';
 import type { StepOf } from '../../actions/steps.js';
 import type { ContainerIdentity } from '../../domain/scope.js';
+import { beating } from '../heartbeat.js';
 
 /** The Docker Engine API calls the Docker actions share, with the engines' quirks handled once. */
 
@@ -26,20 +26,6 @@ export function notFound(what: string): ApplicationFailure {
     message: `${what} does not exist`,
     nonRetryable: true,
   });
-}
-
-/**
- * Engine calls that wait (a stop waits up to its timeout) can outlast the activity's heartbeat
- * timeout, so the activity keeps beating while it waits.
- */
-export async function beating<T>(work: Promise<T>): Promise<T> {
-  heartbeat();
-  const timer = setInterval(() => heartbeat(), 5_000);
-  try {
-    return await work;
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 /**

@@ -5,7 +5,6 @@ import { replicasWanted, type ActionEffect, type SnapshotOf, type StepOf } from 
 import type { ActionHandler } from '../handler.js';
 import {
   aliasesOf,
-  beating,
   containerName,
   DEFAULT_STOP_SECONDS,
   endpointOn,
@@ -13,6 +12,7 @@ import {
   isDockerError,
   type DockerEngine,
 } from './engine.js';
+import { beating } from '../heartbeat.js';
 
 /**
  * docker.scale: a service's replicas are its containers; scaling up starts stopped ones or creates copies
