@@ -2,13 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { freeClusterPorts, startCluster, type RunningCluster } from '../../scripts/lib/cluster.mjs';
 import type { IncidentActivities } from '../../src/activities/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes-setup.js';
-import { createIncidentWorker } from '../../src/temporal/worker.js';
-import { workflowBundle, type TestWorker } from './temporal.js';
+import { startTestWorker, type TestWorker } from './temporal.js';
 
 export interface TestCluster extends RunningCluster {
   client: Client;
@@ -37,27 +35,8 @@ export async function startTestCluster(): Promise<TestCluster> {
 }
 
 /** A Steadfast worker on the cluster; several on one task queue share its incidents. */
-export async function startClusterWorker(
+export const startClusterWorker = (
   cluster: RunningCluster,
   activities: IncidentActivities,
   taskQueue: string,
-): Promise<TestWorker> {
-  const connection = await NativeConnection.connect({ address: cluster.address });
-  const worker = await createIncidentWorker({
-    connection,
-    namespace: cluster.namespace,
-    taskQueue,
-    activities,
-    workflowBundle: await workflowBundle(),
-  });
-  const running = worker.run();
-  return {
-    worker,
-    taskQueue,
-    stop: async () => {
-      worker.shutdown();
-      await running;
-      await connection.close();
-    },
-  };
-}
+): Promise<TestWorker> => startTestWorker(activities, taskQueue, cluster);

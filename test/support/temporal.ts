@@ -26,15 +26,22 @@ export interface TestWorker {
   stop: () => Promise<void>;
 }
 
-/** A worker on its own task queue, so test files never take each other's tasks. */
+/**
+ * A worker on its own task queue, so test files never take each other's tasks; on the suite's dev
+ * server unless `server` names another (a cluster).
+ */
 export async function startTestWorker(
   activities: IncidentActivities,
   taskQueue: string,
+  server: { address: string; namespace: string } = {
+    address: inject('temporalAddress'),
+    namespace: 'default',
+  },
 ): Promise<TestWorker> {
-  const connection = await NativeConnection.connect({ address: inject('temporalAddress') });
+  const connection = await NativeConnection.connect({ address: server.address });
   const worker = await createIncidentWorker({
     connection,
-    namespace: 'default',
+    namespace: server.namespace,
     taskQueue,
     activities,
     workflowBundle: await workflowBundle(),
