@@ -42,6 +42,8 @@ export async function createTestContainer(
     hostConfig?: Docker.HostConfig;
     networkingConfig?: Docker.ContainerCreateOptions['NetworkingConfig'];
     start?: boolean;
+    /** Shell run before the idle loop, e.g. to record each start. */
+    onStart?: string;
   } = {},
 ): Promise<Docker.Container> {
   await docker
@@ -52,7 +54,11 @@ export async function createTestContainer(
     Image: TEST_IMAGE,
     name,
     Labels: { ...options.labels, 'steadfast.test': inject('testRunId') },
-    Cmd: ['/bin/sh', '-c', 'trap "exit 0" TERM; while true; do sleep 1; done'],
+    Cmd: [
+      '/bin/sh',
+      '-c',
+      `${options.onStart ? `${options.onStart}; ` : ''}trap "exit 0" TERM; while true; do sleep 1; done`,
+    ],
     HostConfig: options.hostConfig ?? {},
     NetworkingConfig: options.networkingConfig,
   });

@@ -2,8 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { inject } from 'vitest';
-import { TEST_IMAGE } from '../../support/constants.js';
+import { createTestContainer } from '../../support/docker.js';
 
 /** A real container that writes a line to a host file each time it starts: its starts, counted. */
 export interface CountedContainer {
@@ -17,18 +16,10 @@ export interface CountedContainer {
 
 export async function startCountedContainer(docker: Docker, name: string): Promise<CountedContainer> {
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-starts-'));
-  await docker
-    .getContainer(name)
-    .remove({ force: true })
-    .catch(() => undefined);
-  const container = await docker.createContainer({
-    Image: TEST_IMAGE,
-    name,
-    Labels: { 'steadfast.test': inject('testRunId') },
-    Cmd: ['/bin/sh', '-c', 'echo start >> /count/starts; trap "exit 0" TERM; while true; do sleep 1; done'],
-    HostConfig: { Binds: [`${dir}:/count`] },
+  const container = await createTestContainer(docker, name, {
+    hostConfig: { Binds: [`${dir}:/count`] },
+    onStart: 'echo start >> /count/starts',
   });
-  await container.start();
   const starts = (): number => {
     try {
       return readFileSync(join(dir, 'starts'), 'utf8').split('\n').filter(Boolean).length;
