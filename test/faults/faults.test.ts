@@ -19,11 +19,16 @@ import {
   postAlert,
   scheduledCount,
   sendIncident,
+  opened,
   workerRunningAction,
 } from './support/incidents.js';
 import { startCuttableLink, type CuttableLink } from './support/proxy.js';
 import { startCountingTarget, type CountingTarget } from './support/target.js';
-import { startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
+import { startReplicaProcess, startWorkerProcess, type WorkerProcess } from './support/worker-process.js';
+import { startBalancer } from './support/balancer.js';
+import { startAlertmanager } from '../support/alertmanager.js';
+import { correlate } from '../../src/domain/correlation.js';
+import type { IncidentState } from '../../src/domain/incident.js';
 
 /**
  * Faults injected into a real deployment: the Temporal cluster (PostgreSQL and four services as
@@ -359,4 +364,66 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
       result: `verified ${seconds(elapsed)} after the cut began; ${calls.requests} request(s), 1 Idempotency-Key; the worker lives on`,
     });
   }, 150_000);
+  it('SIGKILL of an API replica while Alertmanager delivers: Alertmanager sends again, through the other replica', async () => {
+    // Two replicas as `npm start` runs them (API and worker), behind a round-robin balancer, with
+    // Debian's Alertmanager delivering to the balancer. The victim is hung first (SIGSTOP), so that
+    // requests are surely in flight to it when it is killed, not already answered.
+    const ports = [await freePort(), await freePort()];
+    const replicas = ports.map((port, i) =>
+      startReplicaProcess(
+        `replica-${i + 1}`,
+        {
+          ...workerEnv,
+          STEADFAST_API_PORT: String(port),
+          STEADFAST_API_TOKEN: api.token,
+          STEADFAST_DEBOUNCE: '100ms',
+        },
+        dir,
+      ),
+    );
+    await Promise.all(replicas.map((r) => r.ready));
+    const [victim, survivor] = replicas;
+    const [victimPort = 0, survivorPort = 0] = ports;
+    const balancer = await startBalancer(ports);
+    const alertmanager = await startAlertmanager(`${balancer.url}/api/v1/alertmanager`, api.token);
+    try {
+      const ids = Array.from({ length: 12 }, (_, i) => `am-kill-${i}-${run}`);
+      victim?.signal('SIGSTOP');
+      await alertmanager.fire(
+        ids.map((id) => ({
+          labels: { alertname: 'FaultCall', service: id, incident: id },
+          annotations: { summary: id },
+        })),
+      );
+      await balancer.received(victimPort);
+      const killedAt = Date.now();
+      victim?.signal('SIGKILL');
+      const handles = ids.map((id) =>
+        cluster.client.workflow.getHandle(correlate({ alertname: 'FaultCall', service: id }, '').incidentId),
+      );
+      await Promise.all(handles.map((h) => opened(h)));
+      const allIn = Date.now() - killedAt;
+      const states: IncidentState[] = await Promise.all(handles.map((h) => h.result()));
+      const failed = await alertmanager.failedRequests();
+
+      expect(victim?.ended()).toBe('SIGKILL');
+      expect(survivor?.ended()).toBeUndefined();
+      expect(failed).toBeGreaterThanOrEqual(1);
+      expect(balancer.connections(survivorPort)).toBeGreaterThanOrEqual(1);
+      states.forEach((state, i) => {
+        expect(state.outcome).toBe('verified');
+        // Each alert sent is in its incident exactly once, however often it was delivered.
+        expect(state.alerts.filter((a) => a.labels['incident'] === ids[i])).toHaveLength(1);
+        expect(target.countOf(`/call/${ids[i]}`).keys).toBe(1);
+      });
+      table.push({
+        fault: 'SIGKILL an API replica (`src/main.ts`, hung first) while Alertmanager delivers to it',
+        result: `Alertmanager counted ${failed} failed request(s) and sent them again through the other replica; all ${ids.length} incidents open ${seconds(allIn)} after the kill and verified; each alert in its incident once; each call reached the target with 1 key`,
+      });
+    } finally {
+      await alertmanager.close();
+      await balancer.close();
+      await Promise.all(replicas.map((r) => r.stop()));
+    }
+  }, 240_000);
 });

@@ -9,6 +9,8 @@ export interface RunningAlertmanager {
   fire: (
     alerts: { labels: Record<string, string>; annotations?: Record<string, string>; endsAt?: string }[],
   ) => Promise<void>;
+  /** Webhook requests that failed (each is sent again until one succeeds), from Alertmanager's /metrics. */
+  failedRequests: () => Promise<number>;
   close: () => Promise<void>;
 }
 
@@ -50,6 +52,15 @@ export async function startAlertmanager(webhookUrl: string, token: string): Prom
         body: JSON.stringify(alerts.map((a) => ({ generatorURL: 'http://127.0.0.1:9/graph', ...a }))),
       });
       if (!r.ok) throw new Error(`alertmanager refused the alerts: HTTP ${r.status} ${await r.text()}`);
+    },
+    failedRequests: async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return text
+        .split('\n')
+        .filter(
+          (l) => l.startsWith('alertmanager_notification_requests_failed_total{') && l.includes('"webhook"'),
+        )
+        .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
     },
     close: daemon.close,
   };

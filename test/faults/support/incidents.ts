@@ -1,4 +1,4 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Alert } from '../../../src/domain/alert.js';
 import type { IncidentState } from '../../../src/domain/incident.js';
@@ -120,4 +120,21 @@ export async function outcomeOf(
     alertKept: state.alerts.some((a) => a.fingerprint === sent.fingerprint),
     at: Date.now(),
   };
+}
+
+/** Waits until the incident exists (an alert on its way through Alertmanager opens it). */
+export async function opened(handle: Handle, timeoutMs = 90_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const found = await handle.describe().then(
+      () => true,
+      (err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return false;
+        throw err;
+      },
+    );
+    if (found) return;
+    if (Date.now() > deadline) throw new Error(`${handle.workflowId} was not opened in ${timeoutMs / 1000}s`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }

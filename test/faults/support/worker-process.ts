@@ -4,11 +4,11 @@ import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..', '..');
 
-/** A Steadfast worker (`worker.ts`) as its own OS process, so a test can kill or pause it. */
+/** A Steadfast process (a worker, or an API replica) as its own OS process, so a test can kill or pause it. */
 export interface WorkerProcess {
   name: string;
   pid: number;
-  /** Resolves once the worker has logged that it polls its task queue. */
+  /** Resolves once the process has logged that it is ready (a worker polls, an API listens). */
   ready: Promise<void>;
   /** How it ended: an exit code or a signal's name; undefined while it runs. */
   ended: () => number | string | undefined;
@@ -23,9 +23,28 @@ export interface WorkerProcess {
  * run it; its output goes to `<logDir>/<name>.log`.
  */
 export function startWorkerProcess(name: string, env: Record<string, string>, logDir: string): WorkerProcess {
+  return startSteadfastProcess({ name, script: 'worker.ts', readyEvent: 'worker.started' }, env, logDir);
+}
+
+/**
+ * Starts `node --import tsx src/main.ts`: an API replica as `npm start` runs it, with its own worker.
+ */
+export function startReplicaProcess(
+  name: string,
+  env: Record<string, string>,
+  logDir: string,
+): WorkerProcess {
+  return startSteadfastProcess({ name, script: 'src/main.ts', readyEvent: 'api.started' }, env, logDir);
+}
+
+function startSteadfastProcess(
+  { name, script, readyEvent }: { name: string; script: string; readyEvent: string },
+  env: Record<string, string>,
+  logDir: string,
+): WorkerProcess {
   const logFile = join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, 'worker.ts')], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, script)], {
     cwd: root,
     env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...env },
     stdio: ['ignore', fd, fd],
@@ -47,10 +66,9 @@ export function startWorkerProcess(name: string, env: Record<string, string>, lo
   };
   const ready = (async () => {
     const deadline = Date.now() + 120_000;
-    while (!log().includes('"worker.started"')) {
-      if (ended !== undefined) throw new Error(`worker ${name} exited (${ended}):\n${log().slice(-2000)}`);
-      if (Date.now() > deadline)
-        throw new Error(`worker ${name} did not start in 120s:\n${log().slice(-2000)}`);
+    while (!log().includes(`"${readyEvent}"`)) {
+      if (ended !== undefined) throw new Error(`${name} exited (${ended}):\n${log().slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error(`${name} did not start in 120s:\n${log().slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 200));
     }
   })();
