@@ -1,7 +1,13 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { KubernetesObject, V1ConfigMap, V1Deployment, V1Role } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1ClusterRole,
+  V1ConfigMap,
+  V1Deployment,
+  V1Role,
+} from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { findKustomize } from '../../scripts/lib/kustomize.mjs';
 
@@ -12,6 +18,7 @@ export const deployDir = join(root, 'deploy', 'kubernetes');
 const hashed = (name: string): RegExp => new RegExp(`^${name}-[a-z0-9]{10}$`);
 
 interface Kinds {
+  ClusterRole: V1ClusterRole;
   ConfigMap: V1ConfigMap;
   Deployment: V1Deployment;
   Role: V1Role;
