@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * `npm test`: installs what the suite needs (npm packages, the Temporal CLI and server, etcd,
- * kube-apiserver and kube-controller-manager, Debian's prometheus, podman, runc, chromium and postgresql), then runs type checks, lint,
+ * kube-apiserver, kube-controller-manager and kustomize, Debian's prometheus, podman, runc, chromium and postgresql), then runs type checks, lint,
  * format check, the runbook check and every test.
  * Extra arguments go to vitest (e.g. `npm test -- test/domain`).
  */
@@ -11,6 +11,7 @@ import { run } from './lib/exec.mjs';
 import { ensureDebianPackages, ensureNodeModules } from './lib/install.mjs';
 import { root, say } from './lib/paths.mjs';
 import { ensureKubernetesBinaries } from './lib/kubernetes.mjs';
+import { ensureKustomize } from './lib/kustomize.mjs';
 import { ensureTemporalCli } from './lib/temporal-cli.mjs';
 import { ensureTemporalServer } from './lib/temporal-server.mjs';
 
@@ -43,6 +44,8 @@ try {
   ensureNodeModules();
   process.env.STEADFAST_TEMPORAL_CLI = ensureTemporalCli();
   process.env.STEADFAST_KUBE_BIN_DIR = ensureKubernetesBinaries().dir;
+  // test/deploy renders deploy/kubernetes with it.
+  process.env.STEADFAST_KUSTOMIZE = ensureKustomize();
   ensureTemporalServer();
   ensureDebianPackages(DEBIAN_PACKAGES);
 } catch (err) {

@@ -15,9 +15,7 @@ const MODULE = 'sigs.k8s.io/kustomize/kustomize/v5';
 
 /** The binary named by $STEADFAST_KUSTOMIZE, or the one in the per-user cache. */
 export function kustomizePath() {
-  return (
-    process.env.STEADFAST_KUSTOMIZE || join(cacheDir, `kustomize-${KUSTOMIZE_VERSION}`, 'kustomize')
-  );
+  return process.env.STEADFAST_KUSTOMIZE || join(cacheDir, `kustomize-${KUSTOMIZE_VERSION}`, 'kustomize');
 }
 
 /** The kustomize binary if it is there, without building anything; undefined otherwise. */
