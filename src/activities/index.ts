@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { createAnnounceActivities } from './announce.js';
+import { createAnnounceWebhookActivities } from './announce-webhooks.js';
 import { createCalendarActivities, type CalendarConfig } from './calendar.js';
 import { createGuardActivities } from './guard.js';
 import { createLifecycleActivities } from './lifecycle.js';
@@ -96,6 +97,7 @@ export function createActivities(deps: ActivityDeps) {
       { ...deps.calendar, ...(deps.now && !deps.calendar?.now ? { now: deps.now } : {}) },
       deps.logger,
     ),
+    ...createAnnounceWebhookActivities({ logger: deps.logger, incidentUrl: deps.incidentUrl }),
     ...createWatchActivities({
       logger: deps.logger,
       ...(deps.watch?.file ? { watchFile: deps.watch.file } : {}),

@@ -181,6 +181,15 @@ const remediation = {
   ),
 };
 
+/** The `…_FILE` form of a secret URL: an absolute path to a file holding it. */
+const secretFile = (example: string) =>
+  z.preprocess(
+    unsetIfEmpty,
+    z.string().startsWith('/', `an absolute path such as /run/secrets/${example}`).optional(),
+  );
+const announced = (what: string): string =>
+  `${what} every incident is announced to once, when triage is done (set it for the API and the worker).`;
+
 const escalation = {
   STEADFAST_ESCALATION_WEBHOOK_URL: optionalUrl.describe(
     'The escalation webhook for runbooks without their own; plans name this variable, never the URL.',
@@ -219,7 +228,19 @@ const escalation = {
     'Comma-separated Slack user group IDs approvers may be named by; membership is looked up at each click.',
   ),
   SLACK_CHANNEL: optional.describe(
-    "The channel each incident's message is posted to (with Slack approvals).",
+    "The channel each incident's message is posted to (with Slack approvals), with or without a runbook; a runbook's `slack.channel` takes its place.",
+  ),
+  SLACK_WEBHOOK_URL: optionalUrl.describe(announced('A Slack incoming webhook')),
+  SLACK_WEBHOOK_URL_FILE: secretFile('slack-webhook').describe(
+    'Instead of SLACK_WEBHOOK_URL: an absolute path to a file holding the URL.',
+  ),
+  TEAMS_WEBHOOK_URL: optionalUrl.describe(announced('A Microsoft Teams incoming webhook (MessageCard)')),
+  TEAMS_WEBHOOK_URL_FILE: secretFile('teams-webhook').describe(
+    'Instead of TEAMS_WEBHOOK_URL: an absolute path to a file holding the URL.',
+  ),
+  DISCORD_WEBHOOK_URL: optionalUrl.describe(announced('A Discord webhook')),
+  DISCORD_WEBHOOK_URL_FILE: secretFile('discord-webhook').describe(
+    'Instead of DISCORD_WEBHOOK_URL: an absolute path to a file holding the URL.',
   ),
   SMTP_HOST: optionalText.describe('The SMTP server escalation e-mail is sent through; unset, no e-mail.'),
   SMTP_PORT: z

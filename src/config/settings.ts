@@ -1,4 +1,4 @@
-import type { GuardPolicy } from '../domain/incident.js';
+import type { AnnounceWebhook, GuardPolicy } from '../domain/incident.js';
 import { notifyChannelsFrom, type NotifyChannels } from '../notify/settings.js';
 import { envSecret, type SecretRef } from '../secrets/reference.js';
 import { CodecKeyError, parseCodecKeys, type CodecKey } from '../temporal/codec.js';
@@ -76,6 +76,8 @@ export interface Settings {
   /** Watched queries (YAML); with it, a Schedule runs the watch workflow every watchIntervalMs. */
   watchFile?: string;
   watchIntervalMs: number;
+  /** The incoming webhooks every incident is announced to (SLACK_, TEAMS_, DISCORD_WEBHOOK_URL), by reference. */
+  announceWebhooks: AnnounceWebhook[];
   logLevel: Env['STEADFAST_LOG_LEVEL'];
   /** Unset: text when stdout is a terminal, JSON otherwise (see createLogger). */
   logFormat?: 'text' | 'json';
@@ -98,6 +100,24 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+const ANNOUNCE_WEBHOOKS = [
+  ['slack', 'SLACK_WEBHOOK_URL'],
+  ['teams', 'TEAMS_WEBHOOK_URL'],
+  ['discord', 'DISCORD_WEBHOOK_URL'],
+] as const;
+
+/** The configured announcement webhooks, each named by its variable or file, never by its URL. */
+function announceWebhooksOf(e: Env): AnnounceWebhook[] {
+  return ANNOUNCE_WEBHOOKS.flatMap(([type, name]) => {
+    const file = e[`${name}_FILE`];
+    if (e[name] && file) {
+      throw new SettingsError(`invalid configuration:\n  ${name}_FILE: set it or ${name}, not both`);
+    }
+    if (file) return [{ type, url: { secret: { file } } }];
+    return e[name] ? [{ type, url: envSecret(name) }] : [];
+  });
+}
+
     throw new SettingsError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
@@ -195,3 +215,4 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     ...(e.STEADFAST_LOG_FORMAT ? { logFormat: e.STEADFAST_LOG_FORMAT } : {}),
   };
 }
+    announceWebhooks: announceWebhooksOf(e),

@@ -239,6 +239,8 @@ export interface IncidentState {
   announcement?: { channel: string; ts: string };
   /**
    * The change calendar as last read for this incident's plan (when it entered approval, and at each
+  /** The global announcement webhooks (AnnounceWebhook `type`s) told of the incident, each once. */
+  announcedTo?: AnnounceWebhook['type'][];
    * automatic approval): the periods in which nothing is approved automatically.
    */
   calendar?: CalendarOutlook;
@@ -256,6 +258,15 @@ export interface IncidentState {
 
 /** The workflow's input; `carried` is set when a long incident continues as new. */
 export interface IncidentInput {
+/**
+ * A global default announcement target (SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL, DISCORD_WEBHOOK_URL): an
+ * incoming webhook, named by reference only, so its URL (whose path is its secret) never reaches history.
+ */
+export interface AnnounceWebhook {
+  type: 'slack' | 'teams' | 'discord';
+  url: SecretRef;
+}
+
   incidentId: string;
   correlationKey: string;
   /** How long the first alerts gather before detection starts. */
@@ -264,10 +275,11 @@ export interface IncidentInput {
   maxHistoryEvents: number;
   dryRun: boolean;
   /**
-   * Where the incident's message goes when it reaches approval (SLACK_CHANNEL), unless its runbook
-   * names a channel; absent: only runbooks that name a channel get a message.
+   * Where the incident is announced once triage is done. `channel` (SLACK_CHANNEL): its Slack message,
+   * unless its runbook names a channel; absent, only runbooks that name a channel get a message.
+   * `webhooks`: the global incoming webhooks every incident is announced to once.
    */
-  announce?: { channel: string };
+  announce?: { channel?: string; webhooks?: AnnounceWebhook[] };
   carried?: IncidentState;
 }
 

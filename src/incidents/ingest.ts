@@ -3,7 +3,7 @@ import type { Settings } from '../config/settings.js';
 import type { Alert } from '../domain/alert.js';
 import { jsonLength } from '../domain/utf8.js';
 import { correlate, type CorrelationLabels } from '../domain/correlation.js';
-import type { IncidentInput } from '../domain/incident.js';
+import type { AnnounceWebhook, IncidentInput } from '../domain/incident.js';
 import { webUiDetails, webUiSummary } from '../domain/incident-view.js';
 import { alertsSignal, INCIDENT_WORKFLOW_TYPE, type IncidentWorkflow } from '../workflows/messages.js';
 
@@ -17,6 +17,8 @@ export interface IngestConfig {
   temporalTimeoutMs: number;
   /** The Slack channel each incident's message goes to; absent: no message. */
   announceChannel?: string;
+  /** The incoming webhooks every incident is announced to, by reference. */
+  announceWebhooks?: AnnounceWebhook[];
 }
 
 /** How incidents are opened, from the settings: the API and the watch workflow share it. */
@@ -29,7 +31,15 @@ export function ingestConfigFrom(settings: Settings, temporalTimeoutMs = 5000): 
     dryRun: settings.dryRun,
     temporalTimeoutMs,
     ...(settings.slack?.channel ? { announceChannel: settings.slack.channel } : {}),
+    ...(settings.announceWebhooks.length > 0 ? { announceWebhooks: settings.announceWebhooks } : {}),
   };
+}
+
+/** Where a new incident is announced: absent when nowhere, as before there were webhooks. */
+function announceOf(config: IngestConfig): Pick<IncidentInput, 'announce'> {
+  const { announceChannel: channel, announceWebhooks: webhooks } = config;
+  if (!channel && !webhooks) return {};
+  return { announce: { ...(channel ? { channel } : {}), ...(webhooks ? { webhooks } : {}) } };
 }
 
 /**
@@ -101,7 +111,7 @@ export async function ingestGroup(
       debounceMs: config.debounceMs,
       maxHistoryEvents: config.maxHistoryEvents,
       dryRun: config.dryRun,
-      ...(config.announceChannel ? { announce: { channel: config.announceChannel } } : {}),
+      ...announceOf(config),
     };
     await client.withDeadline(deadline, () =>
       client.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, {

@@ -1,8 +1,9 @@
 import type { KnownBlock } from '@slack/types';
 import type { IncidentState, Outcome, Stage } from '../domain/incident.js';
 import { currentDecision } from '../domain/incident-view.js';
+import { blockAt, describeBlock } from '../domain/outlook.js';
 import { clipEscaped, slackActor, slackMrkdwn, slackPlain, slackVerbatim } from '../notify/escape.js';
-import { APPROVE_ACTION, REJECT_ACTION } from './actions.js';
+import { APPROVE_ACTION, APPROVE_OVERRIDE_ACTION, REJECT_ACTION } from './actions.js';
 
 /**
  * What the incident's Slack message shows, and no more: the announce activities take this instead of
@@ -27,13 +28,19 @@ export interface IncidentView {
   recommendation?: { title: string; risk: string; explanation: string };
   /** The decision of the current approval round, if one was made. */
   decision?: { decision: 'approved' | 'rejected'; actor: string };
+  /** Triage found no plan to run: why (the recommend stage's words), and whether a runbook matched but was refused. */
+  unmatched?: { reason: string; refused: boolean };
+  /** While a decision is open, the change calendar's block in force: approving needs an override. */
+  freeze?: string;
 }
 
 const cut = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max));
 
-export function incidentView(state: IncidentState): IncidentView {
+/** The view at `nowMs` (the workflow's clock in a workflow), which says whether the calendar blocks. */
+export function incidentView(state: IncidentState, nowMs: number = Date.now()): IncidentView {
   const plan = state.recommendation;
   const decision = currentDecision(state);
+  const block = state.stage === 'approve' && !decision ? blockAt(state.calendar, nowMs) : undefined;
   return {
     incidentId: state.incidentId,
     title: cut(state.title, 500),
@@ -58,7 +65,40 @@ export function incidentView(state: IncidentState): IncidentView {
         }
       : {}),
     ...(decision ? { decision: { decision: decision.decision, actor: cut(decision.actor, 200) } } : {}),
+    ...(plan === null ? { unmatched: unmatchedOf(state) } : {}),
+    ...(block ? { freeze: cut(describeBlock(block), 500) } : {}),
   };
+}
+
+/** Why no plan runs, in the words the recommend stage noted. */
+function unmatchedOf(state: IncidentState): { reason: string; refused: boolean } {
+  const noted = [...state.timeline]
+    .reverse()
+    .find((t) => t.event === 'recommended' || t.event === 'plan-refused');
+  return {
+    reason: cut(noted?.message ?? 'no runbook matches', 1000),
+    refused: noted?.event === 'plan-refused',
+  };
+}
+
+/** Approve (or, during a freeze, Approve with override, which asks for a reason) and Reject. */
+function decisionButtons(view: IncidentView) {
+  return [
+    {
+      type: 'button' as const,
+      action_id: view.freeze ? APPROVE_OVERRIDE_ACTION : APPROVE_ACTION,
+      style: 'primary' as const,
+      text: { type: 'plain_text' as const, text: view.freeze ? 'Approve with override' : 'Approve' },
+      value: view.incidentId,
+    },
+    {
+      type: 'button' as const,
+      action_id: REJECT_ACTION,
+      style: 'danger' as const,
+      text: { type: 'plain_text' as const, text: 'Reject' },
+      value: view.incidentId,
+    },
+  ];
 }
 
 const SEVERITY_MARK: Record<string, string> = {
@@ -79,8 +119,12 @@ export function statusLine(view: IncidentView): string {
   if (view.stage === 'approve' && decided) {
     return `${decided.decision === 'approved' ? 'Approved' : 'Rejected'} by ${slackActor(decided.actor)}`;
   }
-  if (view.stage === 'approve')
-    return `Awaiting approval${view.escalationLevel > 0 ? ` (escalated to level ${view.escalationLevel})` : ''}`;
+  if (view.stage === 'approve') {
+    const escalated = view.escalationLevel > 0 ? ` (escalated to level ${view.escalationLevel})` : '';
+    return `Awaiting approval${escalated}${view.freeze ? '; a change freeze is on: approve with an override' : ''}`;
+  }
+  if (view.unmatched)
+    return `${view.unmatched.refused ? 'No runbook will run' : 'No runbook matched'}: waiting for people or for the alerts to resolve`;
   return `Stage: ${view.stage}`;
 }
 
@@ -131,29 +175,31 @@ export function incidentBlocks(view: IncidentView, workflowUrl: string): KnownBl
       ),
     });
   }
+  const unmatched = view.unmatched;
+  if (unmatched) {
+    const label = unmatched.refused ? 'No runbook will run' : 'No runbook matched';
+    blocks.push({
+      type: 'section',
+      text: slackVerbatim(clipEscaped(`*${label}:* ${slackMrkdwn(unmatched.reason)}`, 3000)),
+    });
+  }
+  if (view.freeze && view.stage === 'approve' && !view.decision) {
+    blocks.push({
+      type: 'section',
+      text: slackVerbatim(
+        clipEscaped(
+          `*Change calendar:* ${slackMrkdwn(view.freeze)}. Approving needs an override with a reason.`,
+          3000,
+        ),
+      ),
+    });
+  }
   const open = view.stage === 'approve' && !view.decision;
   blocks.push({
     type: 'actions',
     block_id: 'decision',
     elements: [
-      ...(open && plan
-        ? [
-            {
-              type: 'button' as const,
-              action_id: APPROVE_ACTION,
-              style: 'primary' as const,
-              text: { type: 'plain_text' as const, text: 'Approve' },
-              value: view.incidentId,
-            },
-            {
-              type: 'button' as const,
-              action_id: REJECT_ACTION,
-              style: 'danger' as const,
-              text: { type: 'plain_text' as const, text: 'Reject' },
-              value: view.incidentId,
-            },
-          ]
-        : []),
+      ...(open && plan ? decisionButtons(view) : []),
       {
         type: 'button' as const,
         action_id: 'incident_open',

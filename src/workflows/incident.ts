@@ -1,4 +1,6 @@
+import { patched } from '@temporalio/workflow';
 import type { IncidentInput, IncidentState } from '../domain/incident.js';
+import { ANNOUNCE_PATCH, announceUnmatched } from './incident/announce.js';
 import { awaitDecision, handBackToPeople } from './incident/approval.js';
 import { enter, nowIso, openIncident, settled } from './incident/context.js';
 import { setIncidentHandlers } from './incident/handlers.js';
@@ -30,7 +32,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<IncidentSt
   await recommend(incident);
 
   const plan = state.recommendation;
-  if (!plan) return waitForPeople(incident);
+  if (!plan) {
+    if (patched(ANNOUNCE_PATCH)) await announceUnmatched(incident);
+    return waitForPeople(incident);
+  }
 
   // 5. approve and 6. remediate. A guard that refuses an action hands the incident back to people, so
   // the two stages repeat until a remediation runs or someone decides.

@@ -70,6 +70,12 @@ const other: Record<keyof typeof envShape, string> = {
   SLACK_CHANNEL: '#incidents',
   SMTP_HOST: 'mail.example.com',
   SMTP_PORT: '2525',
+  SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/x',
+  SLACK_WEBHOOK_URL_FILE: '/run/secrets/slack-webhook',
+  TEAMS_WEBHOOK_URL: 'https://example.webhook.office.com/webhookb2/x',
+  TEAMS_WEBHOOK_URL_FILE: '/run/secrets/teams-webhook',
+  DISCORD_WEBHOOK_URL: 'https://discord.com/api/webhooks/1/x',
+  DISCORD_WEBHOOK_URL_FILE: '/run/secrets/discord-webhook',
   SMTP_SECURE: 'true',
   SMTP_USER: 'bot',
   SMTP_PASSWORD: 'pw',
@@ -108,3 +114,17 @@ describe('the settings schema (src/config/env.ts)', () => {
     expect(loadSettings({ TEMPORAL_UI_URL: '' }).temporal.uiUrl).toBe('http://127.0.0.1:8233');
   });
 });
+  it('names each announcement webhook by its variable or file, never by its URL, and refuses both at once', () => {
+    const s = loadSettings({
+      SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/secret-path',
+      DISCORD_WEBHOOK_URL_FILE: '/run/secrets/discord-webhook',
+    });
+    expect(s.announceWebhooks).toEqual([
+      { type: 'slack', url: { secret: { env: 'SLACK_WEBHOOK_URL' } } },
+      { type: 'discord', url: { secret: { file: '/run/secrets/discord-webhook' } } },
+    ]);
+    expect(() =>
+      loadSettings({ TEAMS_WEBHOOK_URL: 'https://t.example.com/x', TEAMS_WEBHOOK_URL_FILE: '/run/t' }),
+    ).toThrow('TEAMS_WEBHOOK_URL_FILE: set it or TEAMS_WEBHOOK_URL, not both');
+  });
+

@@ -109,17 +109,26 @@ export function writeRunbooks(files: Record<string, string>): string {
   return dir;
 }
 
-/** Captures JSON POSTs (escalation webhooks) in arrival order. */
-export async function startWebhookSink(): Promise<{
+/**
+ * Captures JSON POSTs (escalation and announcement webhooks) in arrival order. With `failFirst`, the
+ * first that many POSTs are answered 500 and not captured, as a receiver that is briefly down.
+ */
+export async function startWebhookSink(options: { failFirst?: number } = {}): Promise<{
   url: string;
   received: unknown[];
   close: () => Promise<void>;
 }> {
   const received: unknown[] = [];
+  let failures = options.failFirst ?? 0;
   const server: Server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
+      if (failures > 0) {
+        failures--;
+        res.writeHead(500).end('briefly down');
+        return;
+      }
       received.push(JSON.parse(body) as unknown);
       res.writeHead(204).end();
     });

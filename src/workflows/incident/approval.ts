@@ -2,8 +2,8 @@ import { condition, patched, proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import type { EscalationPlan, Recommendation } from '../../domain/incident.js';
 import { currentDecision, type Decided } from '../../domain/incident-view.js';
-import { incidentView } from '../../slack/blocks.js';
-import { ANNOUNCEMENTS, RECORDS } from './activities.js';
+import { ANNOUNCE_PATCH, announceToWebhooks, postAnnouncement } from './announce.js';
+import { RECORDS } from './activities.js';
 import {
   CALENDAR_PATCH,
   calendarBlock,
@@ -15,7 +15,6 @@ import { enter, errorMessage, historyTooLong, note, round, settled, tell, type I
 import { decide } from './handlers.js';
 import { rollOver } from './lifecycle.js';
 
-const announcements = proxyActivities<Pick<IncidentActivities, 'announceIncident'>>(ANNOUNCEMENTS);
 const records = proxyActivities<Pick<IncidentActivities, 'notifyEscalation'>>(RECORDS);
 
 /** How waiting for a decision on the plan ended. */
@@ -84,14 +83,8 @@ async function openApproval(incident: Incident, plan: Recommendation): Promise<v
       ? `waiting for a person to approve "${plan.title}" again or resolve the incident, after a guard refused an action`
       : `waiting for approval of "${plan.title}" (${plan.risk} risk)`,
   );
-  const channel = plan.slack?.channel ?? input.announce?.channel;
-  if (channel && !state.announcement) {
-    try {
-      state.announcement = await announcements.announceIncident({ view: incidentView(state), channel });
-    } catch (err) {
-      note(incident, 'announcement-failed', `the Slack message could not be posted: ${errorMessage(err)}`);
-    }
-  }
+  await postAnnouncement(incident, plan.slack?.channel ?? input.announce?.channel);
+  if (patched(ANNOUNCE_PATCH)) await announceToWebhooks(incident);
 }
 
 /**
