@@ -1,7 +1,8 @@
 /**
  * Runs the incident worker alone (scale out by starting more on the same task queue).
  * Usage: tsx worker.ts — configured by the environment; see docs/configuration.md. Its activities record most of
- * the product's metrics, so it serves /metrics itself (STEADFAST_WORKER_METRICS_PORT, 0 for none).
+ * the product's metrics, so it serves /metrics itself (STEADFAST_WORKER_METRICS_PORT, 0 for none), and
+ * with OTEL_EXPORTER_OTLP_ENDPOINT set it sends traces (docs/tracing.md).
  */
 import express from 'express';
 import { metricsRoute } from './src/api/routes/health.js';
@@ -10,10 +11,13 @@ import { loadSettings } from './src/config/settings.js';
 import { createLogger } from './src/lib/logger.js';
 import { installTemporalLogging } from './src/lib/temporal-logger.js';
 import { createMetrics, startWorker } from './src/system.js';
+import { startTracing } from './src/telemetry/index.js';
 
 const settings = loadSettings();
 const logger = createLogger(settings.logLevel, settings.logFormat);
 installTemporalLogging(logger);
+// Before the worker and its clients are made: they take their part of tracing when created.
+const tracing = await startTracing(settings.telemetry, 'steadfast-worker', logger);
 const metrics = createMetrics();
 const worker = await startWorker(settings, logger, metrics);
 const server =
@@ -24,3 +28,5 @@ if (server)
   logger.info({ event: 'worker.metrics', url: `${server.url}/metrics` }, `metrics on ${server.url}/metrics`);
 await worker.done;
 await server?.close();
+// Sends the spans still buffered: the last activities' and the workflows' that ended on shutdown.
+await tracing?.shutdown();

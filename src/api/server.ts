@@ -1,5 +1,6 @@
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
+import { activeTracing } from '../telemetry/index.js';
 
 export interface RunningServer {
   url: string;
@@ -7,10 +8,14 @@ export interface RunningServer {
   close: () => Promise<void>;
 }
 
-/** Listens on host:port (port 0 picks a free one) and resolves once it accepts connections. */
+/**
+ * Listens on host:port (port 0 picks a free one) and resolves once it accepts connections. With tracing
+ * on (src/telemetry), each request gets a server span.
+ */
 export function listen(app: Express, host: string, port: number): Promise<RunningServer> {
+  const tracing = activeTracing();
   return new Promise((resolve, reject) => {
-    const server: Server = app.listen(port, host);
+    const server: Server = createServer(tracing ? tracing.traceRequests(app) : app).listen(port, host);
     server.once('error', reject);
     server.once('listening', () => {
       const address = server.address();

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Client, Connection, type ConnectionOptions } from '@temporalio/client';
 import { NativeConnection, type NativeConnectionOptions } from '@temporalio/worker';
 import type { Settings } from '../config/settings.js';
+import { activeTracing } from '../telemetry/index.js';
 import { dataConverterFor } from './codec.js';
 
 type TemporalSettings = Settings['temporal'];
@@ -22,7 +23,7 @@ async function tlsOptions(s: TemporalSettings): Promise<ConnectionOptions['tls']
 /**
  * A client whose connection is made on first use, so the API starts (and answers 503) while Temporal
  * is down, and recovers by itself when it comes back. With codec keys, it seals what it sends and
- * opens what it reads, like the worker.
+ * opens what it reads, like the worker. With tracing on, its calls carry the caller's trace.
  */
 export async function createClient(s: TemporalSettings): Promise<Client> {
   const tls = await tlsOptions(s);
@@ -32,7 +33,13 @@ export async function createClient(s: TemporalSettings): Promise<Client> {
     ...(s.apiKey ? { apiKey: s.apiKey } : {}),
   });
   const dataConverter = dataConverterFor(s.codecKeys);
-  return new Client({ connection, namespace: s.namespace, ...(dataConverter ? { dataConverter } : {}) });
+  const tracing = activeTracing();
+  return new Client({
+    connection,
+    namespace: s.namespace,
+    ...(dataConverter ? { dataConverter } : {}),
+    ...(tracing ? { interceptors: { workflow: tracing.clientInterceptors } } : {}),
+  });
 }
 
 export async function connectWorker(s: TemporalSettings): Promise<NativeConnection> {

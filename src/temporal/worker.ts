@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { IncidentActivities } from '../activities/index.js';
+import { activeTracing } from '../telemetry/index.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -27,7 +28,14 @@ export interface IncidentWorkerOptions {
   dataConverter?: DataConverter;
 }
 
+/**
+ * The incident worker. With tracing on (src/telemetry), its activities get spans, and its workflows
+ * too: bundled from source, the tracing interceptor module is added; a prebuilt bundle must have been
+ * made with tracingWorkflowModules() for the workflow spans to appear.
+ */
 export function createIncidentWorker(options: IncidentWorkerOptions): Promise<Worker> {
+  const tracing = activeTracing();
+  const interceptors = tracing?.worker.interceptors;
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -37,5 +45,12 @@ export function createIncidentWorker(options: IncidentWorkerOptions): Promise<Wo
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath, bundlerOptions }),
+    ...(tracing && interceptors
+      ? {
+          // With a prebuilt bundle the modules are already in it (or not): naming them again only warns.
+          interceptors: options.workflowBundle ? { ...interceptors, workflowModules: [] } : interceptors,
+          sinks: tracing.worker.sinks,
+        }
+      : {}),
   });
 }
