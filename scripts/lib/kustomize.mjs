@@ -8,7 +8,7 @@ import { cacheDir, say } from './paths.mjs';
 /**
  * The kustomize release that renders deploy/kubernetes in the tests: the newest whose go.mod the Go on
  * this project's machines (1.26) accepts without a toolchain switch, and whose go.mod has no replace
- * lines, so a plain `go install` builds it. It embeds kustomize/api v0.21.2, as kubectl 1.35 does.
+ * lines, so a plain `go install` builds it (with sigs.k8s.io/kustomize/api v0.21.2).
  */
 export const KUSTOMIZE_VERSION = '5.8.2';
 const MODULE = 'sigs.k8s.io/kustomize/kustomize/v5';
@@ -26,7 +26,8 @@ export function findKustomize() {
 
 /**
  * Makes sure kustomize is there for the deploy tests: the pinned release, built once with
- * `go install` into the per-user cache (under a minute on two cores with a warm Go module cache).
+ * `go install` into the per-user cache: about 30 s after the Kubernetes build has filled Go's caches,
+ * about 4 minutes from empty ones on a busy 2-core machine.
  * A binary named by $STEADFAST_KUSTOMIZE must exist already. Returns its path.
  */
 export function ensureKustomize() {
