@@ -6,18 +6,25 @@ import { loadSettings, SettingsError, type Settings } from './config/settings.js
 import { createLogger, type Logger } from './lib/logger.js';
 import { installTemporalLogging } from './lib/temporal-logger.js';
 import { createMetrics, startApi, startWorker } from './system.js';
+import { startTracing } from './telemetry/index.js';
 
 async function run(settings: Settings, logger: Logger): Promise<void> {
   installTemporalLogging(logger);
-  const metrics = createMetrics();
-  // The worker installs its own SIGINT/SIGTERM handlers and shuts down gracefully on them.
-  const worker = await startWorker(settings, logger, metrics);
-  const api = await startApi(settings, logger, metrics);
-  process.once('SIGINT', () => void api.stop());
-  process.once('SIGTERM', () => void api.stop());
-  await Promise.race([worker.done, api.done]);
-  await api.stop();
-  await worker.stop();
+  // Before any client, worker or server is made: each takes its part of tracing when created.
+  const tracing = await startTracing(settings.telemetry, 'steadfast', logger);
+  try {
+    const metrics = createMetrics();
+    // The worker installs its own SIGINT/SIGTERM handlers and shuts down gracefully on them.
+    const worker = await startWorker(settings, logger, metrics);
+    const api = await startApi(settings, logger, metrics);
+    process.once('SIGINT', () => void api.stop());
+    process.once('SIGTERM', () => void api.stop());
+    await Promise.race([worker.done, api.done]);
+    await api.stop();
+    await worker.stop();
+  } finally {
+    await tracing?.shutdown();
+  }
   logger.info({ event: 'stopped' }, 'steadfast stopped');
 }
 

@@ -266,6 +266,54 @@ const escalation = {
     ),
 };
 
+/** OTLP headers as the OpenTelemetry specification writes them: `key=value,…`, values percent-encoded. */
+const otlpHeaders = commaList().transform((pairs, ctx) => {
+  const headers: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    const key = pair.slice(0, Math.max(at, 0)).trim().toLowerCase();
+    let value: string | undefined;
+    try {
+      value = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      value = undefined;
+    }
+    // The value is never echoed: it is usually a credential.
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(key) || value === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'key=value pairs, comma-separated, values percent-encoded' });
+      return z.NEVER;
+    }
+    headers[key] = value;
+  }
+  return headers;
+});
+
+const tracing = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl.describe(
+    "An OpenTelemetry collector's OTLP/HTTP address (`http://collector:4318`): with it, each incident is traced from the webhook through its workflow and activities to their outgoing calls, and the spans are posted to `<address>/v1/traces`; unset, nothing of tracing is loaded. See docs/tracing.md.",
+  ),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optionalUrl.describe(
+    'Instead of OTEL_EXPORTER_OTLP_ENDPOINT: the full URL spans are posted to, such as `http://collector:4318/v1/traces`.',
+  ),
+  OTEL_EXPORTER_OTLP_PROTOCOL: z
+    .preprocess(
+      unsetIfEmpty,
+      z
+        .enum(['http/protobuf', 'http/json'], {
+          error:
+            "http/protobuf or http/json (gRPC is not supported: use the collector's OTLP/HTTP port, 4318)",
+        })
+        .default('http/protobuf'),
+    )
+    .describe('How spans are sent: `http/protobuf` or `http/json`.'),
+  OTEL_EXPORTER_OTLP_HEADERS: otlpHeaders.describe(
+    "Headers sent with each export, `key=value,…` with values percent-encoded, such as a collector's `authorization`.",
+  ),
+  OTEL_SERVICE_NAME: optionalText.describe(
+    'The `service.name` of the spans; unset, `steadfast` (`npm start`, API and worker in one process) or `steadfast-worker` (`worker.ts`).',
+  ),
+};
+
 /** The variables in the order and groups docs/configuration.md shows them. */
 export const envSections = [
   { title: 'API, access and logs', fields: api },
@@ -273,9 +321,17 @@ export const envSections = [
   { title: 'Detection and watches', fields: detection },
   { title: 'Runbooks, approval and remediation', fields: remediation },
   { title: 'Escalation, Slack and e-mail', fields: escalation },
+  { title: 'Tracing (OpenTelemetry)', fields: tracing },
 ] as const;
 
-export const envShape = { ...api, ...temporal, ...detection, ...remediation, ...escalation };
+export const envShape = {
+  ...api,
+  ...temporal,
+  ...detection,
+  ...remediation,
+  ...escalation,
+  ...tracing,
+};
 
 /** The variables the notification channels (src/notify) are built from. */
 export const notifyEnvShape = {

@@ -2,6 +2,7 @@ import type { AnnounceWebhook, GuardPolicy } from '../domain/incident.js';
 import { notifyChannelsFrom, type NotifyChannels } from '../notify/settings.js';
 import { envSecret, type SecretRef } from '../secrets/reference.js';
 import { CodecKeyError, parseCodecKeys, type CodecKey } from '../temporal/codec.js';
+import { telemetrySettingsFrom, type TelemetrySettings } from '../telemetry/settings.js';
 import { envSchema, type Env } from './env.js';
 
 export interface Settings {
@@ -73,14 +74,16 @@ export interface Settings {
   };
   /** Where escalations can go besides logs and webhooks: Slack, SMTP. */
   notify: NotifyChannels;
+  /** The incoming webhooks every incident is announced to (SLACK_, TEAMS_, DISCORD_WEBHOOK_URL), by reference. */
+  announceWebhooks: AnnounceWebhook[];
   /** Watched queries (YAML); with it, a Schedule runs the watch workflow every watchIntervalMs. */
   watchFile?: string;
   watchIntervalMs: number;
-  /** The incoming webhooks every incident is announced to (SLACK_, TEAMS_, DISCORD_WEBHOOK_URL), by reference. */
-  announceWebhooks: AnnounceWebhook[];
   logLevel: Env['STEADFAST_LOG_LEVEL'];
   /** Unset: text when stdout is a terminal, JSON otherwise (see createLogger). */
   logFormat?: 'text' | 'json';
+  /** OpenTelemetry tracing (docs/tracing.md); absent: none, and nothing of it is loaded. */
+  telemetry?: TelemetrySettings;
 }
 
 export class SettingsError extends Error {
@@ -95,11 +98,6 @@ function consoleUrlOf(e: Env): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${e.STEADFAST_API_PORT}/`;
 }
 
-/** Reads and checks the environment; throws a SettingsError naming each bad variable. */
-export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
 const ANNOUNCE_WEBHOOKS = [
   ['slack', 'SLACK_WEBHOOK_URL'],
   ['teams', 'TEAMS_WEBHOOK_URL'],
@@ -118,6 +116,11 @@ function announceWebhooksOf(e: Env): AnnounceWebhook[] {
   });
 }
 
+/** Reads and checks the environment; throws a SettingsError naming each bad variable. */
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
     throw new SettingsError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
@@ -139,6 +142,7 @@ function announceWebhooksOf(e: Env): AnnounceWebhook[] {
     : e.STEADFAST_ESCALATION_WEBHOOK_URL
       ? envSecret('STEADFAST_ESCALATION_WEBHOOK_URL')
       : undefined;
+  const telemetry = telemetrySettingsFrom(e);
   const receiver = e.SLACK_APP_TOKEN ?? e.SLACK_SIGNING_SECRET;
   if ((receiver === undefined) !== (e.SLACK_BOT_TOKEN === undefined)) {
     throw new SettingsError(
@@ -209,10 +213,11 @@ function announceWebhooksOf(e: Env): AnnounceWebhook[] {
         }
       : {}),
     notify: notifyChannelsFrom(e),
+    announceWebhooks: announceWebhooksOf(e),
     watchFile: e.STEADFAST_WATCH_FILE,
     watchIntervalMs: e.STEADFAST_WATCH_INTERVAL,
     logLevel: e.STEADFAST_LOG_LEVEL,
     ...(e.STEADFAST_LOG_FORMAT ? { logFormat: e.STEADFAST_LOG_FORMAT } : {}),
+    ...(telemetry ? { telemetry } : {}),
   };
 }
-    announceWebhooks: announceWebhooksOf(e),

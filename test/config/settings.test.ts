@@ -12,6 +12,7 @@ const base: Record<string, string> = {
   SMTP_FROM: 'steadfast@example.com',
   SMTP_USER: 'steadfast',
   TEMPORAL_TLS: 'true',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318',
 };
 
 /** For each variable, a valid value other than base's (or the default). */
@@ -68,18 +69,23 @@ const other: Record<keyof typeof envShape, string> = {
   SLACK_API_URL: 'http://127.0.0.1:9/api/',
   SLACK_APPROVER_GROUPS: 'S1',
   SLACK_CHANNEL: '#incidents',
-  SMTP_HOST: 'mail.example.com',
-  SMTP_PORT: '2525',
   SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/x',
   SLACK_WEBHOOK_URL_FILE: '/run/secrets/slack-webhook',
   TEAMS_WEBHOOK_URL: 'https://example.webhook.office.com/webhookb2/x',
   TEAMS_WEBHOOK_URL_FILE: '/run/secrets/teams-webhook',
   DISCORD_WEBHOOK_URL: 'https://discord.com/api/webhooks/1/x',
   DISCORD_WEBHOOK_URL_FILE: '/run/secrets/discord-webhook',
+  SMTP_HOST: 'mail.example.com',
+  SMTP_PORT: '2525',
   SMTP_SECURE: 'true',
   SMTP_USER: 'bot',
   SMTP_PASSWORD: 'pw',
   SMTP_FROM: 'ops@example.com',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'https://otel.example.com:4318/',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://jaeger:4318/v1/traces',
+  OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+  OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20t0ken,X-Scope-OrgID=ops',
+  OTEL_SERVICE_NAME: 'steadfast-eu',
 };
 
 describe('the settings schema (src/config/env.ts)', () => {
@@ -110,10 +116,6 @@ describe('the settings schema (src/config/env.ts)', () => {
     );
   });
 
-  it('keeps the Temporal Web UI default when the variable is empty', () => {
-    expect(loadSettings({ TEMPORAL_UI_URL: '' }).temporal.uiUrl).toBe('http://127.0.0.1:8233');
-  });
-});
   it('names each announcement webhook by its variable or file, never by its URL, and refuses both at once', () => {
     const s = loadSettings({
       SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/secret-path',
@@ -128,3 +130,7 @@ describe('the settings schema (src/config/env.ts)', () => {
     ).toThrow('TEAMS_WEBHOOK_URL_FILE: set it or TEAMS_WEBHOOK_URL, not both');
   });
 
+  it('keeps the Temporal Web UI default when the variable is empty', () => {
+    expect(loadSettings({ TEMPORAL_UI_URL: '' }).temporal.uiUrl).toBe('http://127.0.0.1:8233');
+  });
+});
