@@ -24,7 +24,7 @@ import { createMetrics, startApi, startWorker } from '../src/system.js';
 import type { incidentWorkflow } from '../src/workflows/incident.js';
 import { alertsSignal, INCIDENT_WORKFLOW_TYPE, stateQuery } from '../src/workflows/messages.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
-import { benchTemporal, type BenchTemporal } from './lib/temporal.js';
+import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
 import {
   percentile,
   pool,
@@ -120,23 +120,13 @@ function parseOptions(argv: string[]): Options | 'help' {
     resendShare: values['resend-share'] === undefined ? 0.1 : Number(values['resend-share']),
     seed: int('seed', values.seed, 1, 0),
     quick,
-    temporal: temporalOption(values.temporal, values.cluster),
+    temporal: temporalChoice(values.temporal, values.cluster),
   };
   if (!(options.resendShare >= 0 && options.resendShare <= 1))
     throw new Error('--resend-share must be in [0, 1]');
   if (options.stormGroups > options.stormAlerts)
     throw new Error('--storm-groups must not exceed --storm-alerts');
   return options;
-}
-
-function temporalOption(address: string | undefined, cluster: boolean): Options['temporal'] {
-  if (address !== undefined && cluster) throw new Error('--temporal and --cluster exclude each other');
-  if (cluster) return { kind: 'cluster' };
-  if (address === undefined) return { kind: 'dev-server' };
-  if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(address)) {
-    throw new Error(`--temporal must be host:port, got ${JSON.stringify(address)}`);
-  }
-  return { kind: 'external', address };
 }
 
 /** What the bench started; clean-up reads it, whatever phase failed. */

@@ -43,3 +43,14 @@ export async function benchTemporal(
     },
   };
 }
+
+/** The server a bench's `--temporal` and `--cluster` flags ask for (a dev server of its own without either). */
+export function temporalChoice(address: string | undefined, cluster: boolean): TemporalChoice {
+  if (address !== undefined && cluster) throw new Error('--temporal and --cluster exclude each other');
+  if (cluster) return { kind: 'cluster' };
+  if (address === undefined) return { kind: 'dev-server' };
+  if (!/^[A-Za-z0-9.-]+:\d{1,5}$/.test(address)) {
+    throw new Error(`--temporal must be host:port, got ${JSON.stringify(address)}`);
+  }
+  return { kind: 'external', address };
+}

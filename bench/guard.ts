@@ -1,0 +1,208 @@
+/**
+ * `npm run bench:guard`: how many decisions per second the remediation guard takes, with two workers
+ * (`worker.ts` processes) on its task queue, and whether its limits hold under that load. The bench's
+ * own client asks as the activities do (update-with-start on the guard workflow). The last line is one
+ * JSON object.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import type { ReserveRequest, ReserveResult } from '../src/guards/policy.js';
+import { guardClient } from '../src/incidents/guard.js';
+import { guardWorkflowId } from '../src/workflows/guard.js';
+import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
+import { startProduct, type ProductProcess } from './lib/product.js';
+import { pool, round, seededRandom, shuffle, summarize } from './lib/stats.js';
+import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
+
+const USAGE = `Usage: npm run bench:guard -- [options]
+
+Starts a Temporal dev server (or see --cluster and --temporal) and two Steadfast workers (worker.ts) on
+one task queue, then sends the remediation guard reservation requests from many incidents at once, for
+a set of targets, a tenth of them sent again as a retried activity would. Reports decisions per second
+and latency, and checks that no target got more actions than the policy allows and that every retry got
+its first answer. Stops everything at the end. The last line is one JSON object.
+
+Options:
+  --requests <n>       reservation requests, default 2000
+  --targets <n>        distinct targets they ask for, default 100
+  --concurrency <c>    requests in flight, default 16
+  --max-per-target <n> the policy's maxActionsPerTarget, default 3
+  --temporal <address> measure on this Temporal server (host:port) instead of a dev server of its own
+  --cluster            measure on a Temporal cluster it starts (as npm run cluster runs it)
+  --quick              a smoke run for tests: 100 requests for 10 targets
+  --help               this text`;
+
+interface Options {
+  requests: number;
+  targets: number;
+  concurrency: number;
+  maxPerTarget: number;
+  temporal: Parameters<typeof benchTemporal>[0];
+}
+
+function parseOptions(argv: string[]): Options | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      requests: { type: 'string' },
+      targets: { type: 'string' },
+      concurrency: { type: 'string' },
+      'max-per-target': { type: 'string' },
+      temporal: { type: 'string' },
+      cluster: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  const int = (name: string, text: string | undefined, fallback: number, min: number): number => {
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min)
+      throw new Error(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
+    return value;
+  };
+  return {
+    requests: int('requests', values.requests, values.quick ? 100 : 2000, 1),
+    targets: int('targets', values.targets, values.quick ? 10 : 100, 1),
+    concurrency: int('concurrency', values.concurrency, 16, 1),
+    maxPerTarget: int('max-per-target', values['max-per-target'], 3, 1),
+    temporal: temporalChoice(values.temporal, values.cluster),
+  };
+}
+
+/** Each request from its own incident step; a tenth repeat an earlier one (same step key), as a retry. */
+function planRequests(options: Options, run: string): ReserveRequest[] {
+  const policy = { cooldownMs: 0, windowMs: 3_600_000, maxActionsPerTarget: options.maxPerTarget };
+  const random = seededRandom(1);
+  const firsts = Array.from({ length: options.requests }, (_, i) => ({
+    target: `bench-target-${run}-${i % options.targets}`,
+    action: 'docker.restart',
+    incidentId: `bench-incident-${run}-${i}`,
+    stepKey: `bench-incident-${run}-${i}/round-0/step-0`,
+    policy,
+  }));
+  const retries = firsts.filter(() => random() < 0.1);
+  return shuffle([...firsts, ...retries], random);
+}
+
+interface Checked {
+  overGranted: number;
+  retriesChanged: number;
+  granted: number;
+}
+
+/** Grants per target within the policy, and a retried step answered as it was the first time. */
+function check(requests: ReserveRequest[], answers: ReserveResult[], maxPerTarget: number): Checked {
+  const firstAnswer = new Map<string, boolean>();
+  const grantedSteps = new Map<string, Set<string>>();
+  let retriesChanged = 0;
+  requests.forEach((request, i) => {
+    const granted = answers[i]?.granted ?? false;
+    const before = firstAnswer.get(request.stepKey);
+    if (before === undefined) firstAnswer.set(request.stepKey, granted);
+    else if (before !== granted) retriesChanged++;
+    if (granted) {
+      const steps = grantedSteps.get(request.target) ?? new Set<string>();
+      grantedSteps.set(request.target, steps.add(request.stepKey));
+    }
+  });
+  const counts = [...grantedSteps.values()].map((s) => s.size);
+  return {
+    overGranted: counts.filter((n) => n > maxPerTarget).length,
+    retriesChanged,
+    granted: counts.reduce((a, b) => a + b, 0),
+  };
+}
+
+async function measure(options: Options, client: Client, taskQueue: string, run: string): Promise<number> {
+  const guard = guardClient(client, taskQueue);
+  const requests = planRequests(options, run);
+  // Untimed: the guard's start, and the workers' first workflow task, are not what is measured.
+  const [first] = requests;
+  if (first)
+    await guard.reserve({ ...first, target: `bench-warm-up-${run}`, stepKey: `bench-warm-up-${run}` });
+  const latencies: number[] = [];
+  const started = performance.now();
+  const answers = await pool(requests, options.concurrency, async (request) => {
+    const at = performance.now();
+    const answer = await guard.reserve(request);
+    latencies.push(performance.now() - at);
+    return answer;
+  });
+  const seconds = (performance.now() - started) / 1000;
+  const rate = requests.length / seconds;
+  const s = summarize(latencies);
+  const checked = check(requests, answers, options.maxPerTarget);
+  const expected = Math.min(options.targets, options.requests) * options.maxPerTarget;
+  console.log(
+    `${requests.length} decisions in ${seconds.toFixed(1)} s: ${rate.toFixed(1)}/s; ` +
+      `latency p50 ${s.p50.toFixed(1)} ms, p99 ${s.p99.toFixed(1)} ms`,
+  );
+  console.log(
+    `granted ${checked.granted} (at most ${expected}); targets over the limit ${checked.overGranted}; ` +
+      `retries answered differently ${checked.retriesChanged}`,
+  );
+  const ok = checked.overGranted === 0 && checked.retriesChanged === 0 && checked.granted <= expected;
+  console.log(
+    JSON.stringify({
+      decisions: requests.length,
+      decisionsPerSecond: round(rate, 1),
+      p50Ms: round(s.p50, 1),
+      p99Ms: round(s.p99, 1),
+      granted: checked.granted,
+      overGranted: checked.overGranted,
+      retriesChanged: checked.retriesChanged,
+      correct: ok,
+    }),
+  );
+  return ok ? 0 : 1;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const options = parseOptions(argv);
+  if (options === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const run = randomBytes(3).toString('hex');
+  const taskQueue = `bench-guard-${run}`;
+  let server: BenchTemporal | undefined;
+  const workers: ProductProcess[] = [];
+  let client: Client | undefined;
+  try {
+    server = await benchTemporal(options.temporal, ALL_SEARCH_ATTRIBUTES);
+    const env = {
+      TEMPORAL_ADDRESS: server.address,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      STEADFAST_RUNBOOKS_DIR: resolve(import.meta.dirname, '..', 'runbooks'),
+      STEADFAST_WORKER_METRICS_PORT: '0',
+    };
+    workers.push(...(await Promise.all([startProduct('worker.ts', env), startProduct('worker.ts', env)])));
+    console.log(
+      `${server.label}; two workers (pids ${workers.map((w) => w.pid).join(', ')}) on ${taskQueue}`,
+    );
+    client = new Client({ connection: await Connection.connect({ address: server.address }) });
+    const code = await measure(options, client, taskQueue, run);
+    await client.workflow.getHandle(guardWorkflowId(taskQueue)).terminate('guard benchmark finished');
+    return code;
+  } finally {
+    await client?.connection.close();
+    await Promise.all(workers.map((w) => w.stop()));
+    await server?.stop();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      console.error(err instanceof Error ? err.message : err);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,35 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BUNDLER = fileURLToPath(new URL('./bundle-main.ts', import.meta.url));
+
+/**
+ * The workflow bundle, built by webpack in a child process. Bundling in the worker's own process
+ * leaves it about 200 MB larger for the rest of its life (webpack's modules and caches, which the
+ * heap does not give back); a child returns that memory to the system when it exits. It costs the
+ * child's start, about a second, once per worker start.
+ */
+export async function bundleInChildProcess(
+  workflowInterceptorModules: string[] = [],
+): Promise<{ code: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'steadfast-bundle-'));
+  const out = join(dir, 'workflows.js');
+  try {
+    const child = spawn(process.execPath, ['--import', 'tsx', BUNDLER, out, ...workflowInterceptorModules], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr = (stderr + c.toString('utf8')).slice(-4000)));
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', resolve);
+    });
+    if (code !== 0) throw new Error(`bundling the workflows failed (exit ${code}):\n${stderr}`);
+    return { code: readFileSync(out, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
