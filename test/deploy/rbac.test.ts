@@ -124,6 +124,8 @@ beforeAll(async () => {
   admin.loadFromFile(cluster.kubeconfig);
   dir = mkdtempSync(join(tmpdir(), 'steadfast-deploy-'));
   await apply(admin, base);
+  // A node for the cordon tests: an object only, as no kubelet runs here.
+  await admin.makeApiClient(CoreV1Api).createNode({ body: { metadata: { name: 'node-1' } } });
 
   const issued = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
     name: 'steadfast',
@@ -299,7 +301,6 @@ describe('the base applied to a real API server', () => {
   });
 
   it('refuses, as the ServiceAccount, to scale Steadfast itself or cordon a node, changing nothing', async () => {
-    await admin.makeApiClient(CoreV1Api).createNode({ body: { metadata: { name: 'node-1' } } });
     const runner = kubernetesRunner(steadfast);
     const scaleSelf: KubernetesStep = {
       action: 'k8s.scale',
