@@ -10,6 +10,7 @@ import { REFUSAL } from '../workflows/messages.js';
 
 import { APPROVE_ACTION, REJECT_ACTION } from './actions.js';
 import { registerSlashCommand } from './chatops.js';
+import { registerOverride } from './override.js';
 
 export { APPROVE_ACTION, REJECT_ACTION };
 
@@ -134,6 +135,7 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
       }
     });
   }
+  registerOverride(app, { temporal: options.temporal, logger: options.logger, groupsOf, refusalText });
   if (options.chatops) {
     registerSlashCommand(app, {
       ...options.chatops,

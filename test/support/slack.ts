@@ -63,7 +63,7 @@ const argsOf = (raw: string, type: string | undefined): Record<string, unknown> 
   if (type?.includes('json')) return JSON.parse(raw) as Record<string, unknown>;
   const args: Record<string, unknown> = {};
   for (const [k, v] of new URLSearchParams(raw)) {
-    args[k] = k === 'blocks' || k === 'metadata' ? (JSON.parse(v) as unknown) : v;
+    args[k] = ['blocks', 'metadata', 'view'].includes(k) ? (JSON.parse(v) as unknown) : v;
   }
   return args;
 };
@@ -134,6 +134,10 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       }
       case 'chat.update':
         return { ok: true, channel: args['channel'], ts: args['ts'] };
+      case 'views.open':
+        return args['trigger_id']
+          ? { ok: true, view: { id: 'V1' } }
+          : { ok: false, error: 'invalid_trigger' };
       case 'conversations.history':
         return history(args, (m) => m.threadTs === undefined);
       case 'conversations.replies':
@@ -232,7 +236,8 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
               envelope_id: envelopeId,
               type,
               payload,
-              accepts_response_payload: false,
+              // As Slack does: a view submission may be answered in its acknowledgement.
+              accepts_response_payload: payload['type'] === 'view_submission',
             }),
           );
         });
@@ -273,6 +278,51 @@ export function blockActions(
         text: { type: 'plain_text', text: 'Approve' },
       },
     ],
+  };
+}
+
+/** A modal's submission as Slack describes it (view_submission): the text typed into each input. */
+export function viewSubmission(
+  callbackId: string,
+  privateMetadata: string,
+  userId: string,
+  inputs: Record<string, Record<string, string>>,
+): Record<string, unknown> {
+  const values = Object.fromEntries(
+    Object.entries(inputs).map(([block, actions]) => [
+      block,
+      Object.fromEntries(
+        Object.entries(actions).map(([action, value]) => [action, { type: 'plain_text_input', value }]),
+      ),
+    ]),
+  );
+  return {
+    type: 'view_submission',
+    team: { id: 'T1', domain: 'example' },
+    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy-verification-token',
+    trigger_id: '4.5.6',
+    view: {
+      id: 'V1',
+      type: 'modal',
+      callback_id: callbackId,
+      private_metadata: privateMetadata,
+      team_id: 'T1',
+      app_id: 'A1',
+      bot_id: 'BBOT',
+      blocks: [],
+      state: { values },
+      hash: '1.abc',
+      root_view_id: 'V1',
+      previous_view_id: null,
+      clear_on_close: false,
+      notify_on_close: false,
+      title: { type: 'plain_text', text: 'Approve with override' },
+      close: null,
+      submit: null,
+    },
+    response_urls: [],
   };
 }
 
