@@ -71,8 +71,14 @@ describe.each(['.', 'overlays/example'])('the manifests rendered from deploy/kub
     expect(container && variables(rendered, container).get('STEADFAST_TOKENS_FILE')).toBe(
       `${tokens}/tokens.yaml`,
     );
-    // The worker holds no API token.
-    expect(JSON.stringify(rendered.one('Deployment', 'steadfast-worker'))).not.toContain('token');
+    // The worker holds no API token: neither the variables nor the Secret.
+    const worker = rendered.one('Deployment', 'steadfast-worker');
+    for (const c of containersOf(worker)) {
+      const names = [...variables(rendered, c).keys()];
+      expect(names.filter((n) => n === 'STEADFAST_API_TOKEN' || n === 'STEADFAST_TOKENS_FILE')).toEqual([]);
+    }
+    const secrets = worker.spec?.template.spec?.volumes?.map((v) => v.secret?.secretName).filter(Boolean);
+    expect(secrets).toEqual([]);
   });
 
   it('probe the API on the health endpoints it serves: ready on /api/v1/health, alive on /metrics', () => {
