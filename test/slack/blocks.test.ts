@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalRecord, IncidentState } from '../../src/domain/incident.js';
 import { DEFAULT_GUARDS } from '../../src/domain/runbook.js';
-import { APPROVE_ACTION, REJECT_ACTION } from '../../src/slack/actions.js';
+import { APPROVE_ACTION, APPROVE_OVERRIDE_ACTION, REJECT_ACTION } from '../../src/slack/actions.js';
 import { fallbackText, incidentBlocks, incidentView, statusLine } from '../../src/slack/blocks.js';
 import { incidentState } from '../support/incident.js';
 
@@ -144,5 +144,77 @@ describe("the incident message shows alert text, never the sender's markup", () 
     const view = incidentView(big);
     expect(view.alertCount).toBe(5000);
     expect(JSON.stringify(view).length).toBeLessThan(2000);
+  });
+});
+
+describe('an incident no runbook matched (issue 17)', () => {
+  const unmatched = state({
+    stage: 'recommend',
+    recommendation: null,
+    timeline: [
+      {
+        at: '2025-01-01T00:00:10.000Z',
+        stage: 'recommend',
+        event: 'recommended',
+        message:
+          'no runbook matches DiskFull <!channel>; waiting for a responder or for the alerts to resolve',
+      },
+    ],
+  });
+
+  it('says so plainly, in the status and in its own section, with no decision buttons', () => {
+    const view = incidentView(unmatched);
+    expect(statusLine(view)).toBe('No runbook matched: waiting for people or for the alerts to resolve');
+    const blocks = incidentBlocks(view, 'https://temporal.example/wf');
+    expect(buttons(blocks)).toEqual(['incident_open']);
+    expect(JSON.stringify(blocks)).toContain(
+      '*No runbook matched:* no runbook matches DiskFull &lt;!channel&gt;',
+    );
+  });
+
+  it('a runbook that matched but was refused is not called "no runbook matched"', () => {
+    const refused = state({
+      ...unmatched,
+      timeline: [{ ...unmatched.timeline[0]!, event: 'plan-refused', message: 'runbook "r" matched but …' }],
+    });
+    expect(statusLine(incidentView(refused))).toMatch(/^No runbook will run: /);
+  });
+
+  it('an incident still triaging (no answer yet) is not called unmatched', () => {
+    expect(incidentView(state({ stage: 'detect', recommendation: undefined })).unmatched).toBeUndefined();
+  });
+});
+
+describe('a change freeze in the message (issue 16)', () => {
+  const at = Date.parse('2025-01-01T12:00:00.000Z');
+  const frozen = state({
+    calendar: {
+      checkedAt: '2025-01-01T11:59:00.000Z',
+      horizon: '2025-01-08T00:00:00.000Z',
+      periods: [
+        {
+          kind: 'freeze',
+          name: 'launch',
+          reason: 'change freeze "launch": Launch week',
+          from: '2025-01-01T00:00:00.000Z',
+          until: '2025-01-02T00:00:00.000Z',
+        },
+      ],
+    },
+  });
+
+  it('while the calendar blocks, Approve is Approve with override, and the message says why', () => {
+    const view = incidentView(frozen, at);
+    expect(view.freeze).toMatch(/^change freeze "launch": Launch week/);
+    const blocks = incidentBlocks(view, 'https://temporal.example/wf');
+    expect(buttons(blocks)).toEqual([APPROVE_OVERRIDE_ACTION, REJECT_ACTION, 'incident_open']);
+    expect(statusLine(view)).toBe('Awaiting approval; a change freeze is on: approve with an override');
+  });
+
+  it('once the freeze is over, or once decided, the plain buttons (or none) are back', () => {
+    expect(
+      buttons(incidentBlocks(incidentView(frozen, Date.parse('2025-01-03T00:00:00.000Z')), 'u')),
+    ).toEqual([APPROVE_ACTION, REJECT_ACTION, 'incident_open']);
+    expect(incidentView(state({ ...frozen, approvals: [approved()] }), at).freeze).toBeUndefined();
   });
 });
