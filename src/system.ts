@@ -3,6 +3,9 @@ import { createActivities } from './activities/index.js';
 import { loadRunbooks } from './activities/recommend.js';
 import { loadCalendar } from './activities/calendar.js';
 import type { Calendar } from './domain/calendar.js';
+import { unknownRotations } from './oncall/check.js';
+import { createOncallReader } from './oncall/load.js';
+import type { Oncall } from './oncall/resolve.js';
 import { unapprovableReason } from './domain/runbook.js';
 import { kubernetesHandlersFromFile } from './remediation/kubernetes/actions.js';
 import { ownTargets } from './remediation/self.js';
@@ -35,9 +38,12 @@ export async function startWorker(
 ): Promise<RunningPart> {
   // A calendar with a mistake fails the start, naming file and line: a freeze must never be misread.
   const calendar = settings.calendarFile ? loadCalendar(settings.calendarFile) : undefined;
+  // So does an on-call file with a mistake: an escalation must not be the first to find it.
+  const oncall = settings.oncallFile ? createOncallReader(settings.oncallFile, logger) : undefined;
+  const rotations = oncall?.();
   const client = await createClient(settings.temporal);
   await ensureSearchAttributes(client, settings.temporal.namespace, logger);
-  await warnUnapprovable(settings, logger, calendar);
+  await warnUnapprovable(settings, logger, calendar, rotations);
   const connection = await connectWorker(settings.temporal);
   const activities = createActivities({
     docker: new Docker({ socketPath: settings.dockerSocket }),
@@ -73,6 +79,7 @@ export async function startWorker(
     ...(settings.alertmanagerUrl ? { silences: { alertmanagerUrl: settings.alertmanagerUrl } } : {}),
     ...(settings.calendarFile ? { calendar: { file: settings.calendarFile } } : {}),
     notify: settings.notify,
+    ...(oncall ? { oncall } : {}),
     watch: {
       ...(settings.watchFile ? { file: settings.watchFile } : {}),
       ingest: ingestConfigFrom(settings),
@@ -174,7 +181,12 @@ export async function startApi(
 export { createMetrics };
 
 /** Says at start which runbooks nobody could approve, rather than when an incident waits on one. */
-async function warnUnapprovable(settings: Settings, logger: Logger, calendar?: Calendar): Promise<void> {
+async function warnUnapprovable(
+  settings: Settings,
+  logger: Logger,
+  calendar?: Calendar,
+  oncall?: Oncall,
+): Promise<void> {
   const { runbooks } = await loadRunbooks(settings.runbooksDir, logger);
   for (const runbook of runbooks) {
     const why = unapprovableReason(runbook, settings.approvers);
@@ -184,6 +196,12 @@ async function warnUnapprovable(settings: Settings, logger: Logger, calendar?: C
       logger.warn(
         { event: 'runbook.unknown-hours', runbook: runbook.id, hours },
         `runbook ${runbook.id} is limited to hours "${hours}", which ${calendar ? `${calendar.file} does not define` : 'no calendar defines (STEADFAST_CALENDAR_FILE is unset)'}: it is never approved automatically`,
+      );
+    }
+    for (const unknown of unknownRotations(runbook, oncall)) {
+      logger.warn(
+        { event: 'runbook.unknown-rotation', runbook: runbook.id, rotation: unknown.rotation },
+        `runbook ${runbook.id}: ${unknown.message}`,
       );
     }
   }

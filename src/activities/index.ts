@@ -16,6 +16,7 @@ import { createTriageActivities, type TriageConfig } from './triage.js';
 import { createWatchActivities } from './watch.js';
 import type { IngestConfig } from '../incidents/ingest.js';
 import type { NotifyChannels } from '../notify/settings.js';
+import type { Oncall } from '../oncall/resolve.js';
 import type { ProtectedTargets } from '../domain/scope.js';
 import { createActionRunner, type KubernetesHandlers } from '../remediation/registry.js';
 import { createTargetResolver } from '../remediation/resolve.js';
@@ -38,6 +39,8 @@ export interface ActivityDeps {
   temporal?: Client;
   /** Escalation channels besides logs and webhooks (Slack, SMTP). */
   notify?: NotifyChannels;
+  /** The on-call file as it is now, for escalations to a rotation; without it they are not configured. */
+  oncall?: () => Oncall;
   /** Watches: the file of watched queries, and how predicted incidents are opened. */
   watch?: { file?: string; ingest: IngestConfig };
   /** Where each closed incident's report is written; without it none is. */
@@ -72,6 +75,8 @@ export function createActivities(deps: ActivityDeps) {
       logger: deps.logger,
       incidentUrl: deps.incidentUrl,
       ...(deps.notify ? { channels: deps.notify } : {}),
+      ...(deps.oncall ? { oncall: deps.oncall } : {}),
+      ...(deps.now ? { now: deps.now } : {}),
     }),
     ...createLifecycleActivities({
       logger: deps.logger,

@@ -16,6 +16,8 @@ import { describeSecret, isSecretRef } from '../secrets/reference.js';
 import { resolveUrl, SecretUnavailableError } from '../secrets/resolve.js';
 import type { NotifyChannels } from '../notify/settings.js';
 import { createSlackSender, type SlackSender } from '../notify/slack.js';
+import { pagedChannels, resolveRotation, type PagedPerson } from '../notify/oncall.js';
+import type { Oncall } from '../oncall/resolve.js';
 
 /** What the workflow sends: the notice without its URL (the worker knows where incidents are seen). */
 export type EscalationNotice = Omit<Notice, 'url'> & { targets: EscalationTarget[] };
@@ -25,6 +27,10 @@ export interface NotifyDeps {
   incidentUrl: (id: string) => string;
   /** Slack and SMTP; without them, slack and email targets fail as NotificationNotConfigured. */
   channels?: NotifyChannels;
+  /** The on-call file as it is now (STEADFAST_ONCALL_FILE); without it, rotation targets are not configured. */
+  oncall?: () => Oncall;
+  /** The clock for a call made outside an activity; inside one, the moment it was first scheduled counts. */
+  now?: () => number;
 }
 
 /** The failure type of a target whose channel has no settings: not retried, the settings must change. */
@@ -45,6 +51,8 @@ export function targetLabel(target: EscalationTarget): string {
       return `slack:${target.channel}@${target.usergroup}`;
     case 'email':
       return `email:${target.to.join(',')}`;
+    case 'rotation':
+      return `rotation:${target.rotation}`;
   }
 }
 
@@ -69,12 +77,43 @@ function currentContext(): Context | undefined {
   }
 }
 
-/** Targets an earlier attempt of this activity already delivered (from its last heartbeat). */
-function deliveredBefore(context: Context | undefined): Set<number> {
+/**
+ * What an earlier attempt of this activity recorded in its last heartbeat: the deliveries it made (a
+ * target's index, or `index:channel` for a rotation's person; plain numbers from before rotations), and
+ * whom it paged for each rotation, so a retry pages the same person even if a handover came in between.
+ */
+interface Progress {
+  delivered: Set<string>;
+  paged: Record<string, PagedPerson>;
+}
+
+function progressBefore(context: Context | undefined): Progress {
   const details: unknown = context?.info.heartbeatDetails;
-  if (typeof details !== 'object' || details === null || !('delivered' in details)) return new Set();
-  const delivered: unknown = details.delivered;
-  return new Set(Array.isArray(delivered) ? delivered.filter((i): i is number => Number.isInteger(i)) : []);
+  const progress: Progress = { delivered: new Set(), paged: {} };
+  if (typeof details !== 'object' || details === null) return progress;
+  if ('delivered' in details && Array.isArray(details.delivered)) {
+    for (const key of details.delivered as unknown[]) {
+      if (typeof key === 'string' || Number.isInteger(key)) progress.delivered.add(String(key));
+    }
+  }
+  if ('paged' in details && typeof details.paged === 'object' && details.paged !== null) {
+    for (const [key, person] of Object.entries(details.paged as Record<string, unknown>)) {
+      if (isPagedPerson(person)) progress.paged[key] = person;
+    }
+  }
+  return progress;
+}
+
+function isPagedPerson(value: unknown): value is PagedPerson {
+  if (typeof value !== 'object' || value === null) return false;
+  const p = value as Record<string, unknown>;
+  const optional = (v: unknown): boolean => v === undefined || typeof v === 'string';
+  return (
+    typeof p['rotation'] === 'string' &&
+    typeof p['name'] === 'string' &&
+    optional(p['slack']) &&
+    optional(p['email'])
+  );
 }
 
 /** Delivers one notice to one target; Slack and SMTP clients are made on first use. */
@@ -111,6 +150,8 @@ function createDeliverer(deps: NotifyDeps): (target: EscalationTarget, notice: N
         await slack.post(slackMessage(notice, target.channel, usergroup));
         return;
       }
+      case 'rotation':
+        throw new Error('a rotation is resolved to its person before delivery');
       case 'email': {
         const settings = deps.channels?.smtp;
         if (!settings) throw new Error('e-mail is not configured'); // checked before delivery
@@ -130,7 +171,56 @@ function createDeliverer(deps: NotifyDeps): (target: EscalationTarget, notice: N
 
 type Outcome =
   | { label: string; status: 'delivered' }
-  | { label: string; status: 'failed' | 'unconfigured'; reason: string };
+  | { label: string; status: 'failed' | 'unconfigured'; reason: string }
+  /** Not deliverable as written (an unknown rotation, nobody on call): non-retryable, of this type. */
+  | { label: string; status: 'refused'; reason: string; type: string };
+
+/** One delivery to make: a target as written, or one channel of the person a rotation pages. */
+interface Delivery {
+  key: string;
+  label: string;
+  target: EscalationTarget;
+}
+
+/**
+ * The deliveries of a level: each target as it is, and each rotation as its person's channels, resolved
+ * at `at` (or as an earlier attempt paged it); a rotation that cannot be paged becomes its outcome.
+ */
+function deliveriesOf(
+  deps: NotifyDeps,
+  targets: EscalationTarget[],
+  progress: Progress,
+  at: number,
+): (Delivery | Outcome)[] {
+  let oncall: Oncall | undefined;
+  return targets.flatMap((target, index): (Delivery | Outcome)[] => {
+    const key = String(index);
+    const label = targetLabel(target);
+    if (target.type !== 'rotation') return [{ key, label, target }];
+    let person = progress.paged[key];
+    if (!person) {
+      let resolved: ReturnType<typeof resolveRotation>;
+      try {
+        oncall ??= deps.oncall?.();
+        resolved = resolveRotation(oncall, target.rotation, at);
+      } catch (err) {
+        // Checked at start; a file that has never been valid since needs its mistakes fixed, not a retry.
+        const reason = `the on-call file cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+        return [{ label, status: 'unconfigured', reason }];
+      }
+      if (resolved.status !== 'paged') {
+        return resolved.status === 'refused'
+          ? [{ label, status: 'refused', reason: resolved.reason, type: resolved.type ?? 'RotationRefused' }]
+          : [{ label, status: 'unconfigured', reason: resolved.reason }];
+      }
+      person = resolved.person;
+      progress.paged[key] = person;
+    }
+    const channels = pagedChannels(person, deps.channels);
+    if ('reason' in channels) return [{ label, status: 'unconfigured', reason: channels.reason }];
+    return channels.map((c) => ({ key: `${key}:${c.channel}`, label: c.label, target: c.target }));
+  });
+}
 
 export function createNotifyActivities(deps: NotifyDeps) {
   const deliver = createDeliverer(deps);
@@ -140,24 +230,37 @@ export function createNotifyActivities(deps: NotifyDeps) {
      * then a delivery failure (non-2xx, Slack error, SMTP error, timeout) fails the attempt so Temporal
      * retries it, and a retry skips the targets the last heartbeat recorded as delivered. A target whose
      * channel has no settings fails the activity as a non-retryable NotificationNotConfigured, once the
-     * others are delivered.
+     * others are delivered. A rotation target pages whoever is on call when the level was first scheduled,
+     * through their Slack user ID (a direct message) and e-mail address, and the result names them
+     * (`rotation primary → Alice (slack U0123ABCD)`); a rotation the on-call file does not define fails
+     * as a non-retryable UnknownRotation, one with nobody on call as NobodyOnCall.
      */
     async notifyEscalation(input: EscalationNotice): Promise<{ delivered: string[] }> {
       const { targets, ...fields } = input;
       const notice: Notice = { ...fields, url: deps.incidentUrl(input.incidentId) };
       const context = currentContext();
-      const done = deliveredBefore(context);
-      const tell = async (target: EscalationTarget, index: number): Promise<Outcome> => {
-        const label = targetLabel(target);
-        if (done.has(index)) return { label, status: 'delivered' };
-        const outcome = await tryTarget(deps, deliver, target, notice);
+      const progress = progressBefore(context);
+      // The moment of escalation is when the level was first scheduled, whichever attempt this is.
+      const at = context?.info.scheduledTimestampMs ?? (deps.now ?? Date.now)();
+      const deliveries = deliveriesOf(deps, targets, progress, at);
+      const record = (): void =>
+        context?.heartbeat({
+          delivered: [...progress.delivered].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
+          paged: progress.paged,
+        });
+      if (Object.keys(progress.paged).length > 0) record();
+      const tell = async (delivery: Delivery): Promise<Outcome> => {
+        if (progress.delivered.has(delivery.key)) return { label: delivery.label, status: 'delivered' };
+        const outcome = await tryTarget(deps, deliver, delivery, notice);
         if (outcome.status !== 'delivered') return outcome;
-        done.add(index);
-        context?.heartbeat({ delivered: [...done].sort((a, b) => a - b) });
+        progress.delivered.add(delivery.key);
+        record();
         return outcome;
       };
       // All targets at once: a slow one (up to its 10 s timeout) does not hold up the others.
-      const outcomes = await Promise.all(targets.map(tell));
+      const outcomes = await Promise.all(
+        deliveries.map((d) => ('status' in d ? Promise.resolve(d) : tell(d))),
+      );
       return settle(deps, notice, outcomes);
     },
   };
@@ -167,10 +270,9 @@ export function createNotifyActivities(deps: NotifyDeps) {
 async function tryTarget(
   deps: NotifyDeps,
   deliver: (target: EscalationTarget, notice: Notice) => Promise<void>,
-  target: EscalationTarget,
+  { target, label }: Delivery,
   notice: Notice,
 ): Promise<Outcome> {
-  const label = targetLabel(target);
   const missing = missingSetting(target, deps.channels);
   if (missing) return { label, status: 'unconfigured', reason: missing };
   try {
@@ -197,22 +299,24 @@ async function tryTarget(
 /** The activity's answer: what was delivered, or a failure that says what was not and whether to retry. */
 function settle(deps: NotifyDeps, notice: Notice, outcomes: Outcome[]): { delivered: string[] } {
   const delivered = outcomes.filter((o) => o.status === 'delivered').map((o) => o.label);
-  const problems = (status: 'failed' | 'unconfigured'): string[] =>
+  const problems = (status: 'failed' | 'unconfigured' | 'refused'): string[] =>
     outcomes.flatMap((o) => (o.status === status ? [`${o.label}: ${o.reason}`] : []));
   const failed = problems('failed');
-  const unconfigured = problems('unconfigured');
+  const refused = outcomes.flatMap((o) => (o.status === 'refused' ? [o] : []));
+  const undeliverable = [...problems('refused'), ...problems('unconfigured')];
   const which = `escalation level ${notice.level} of ${notice.incidentId}`;
   const summary = `delivered: ${delivered.length > 0 ? delivered.join(', ') : 'none'}`;
   if (failed.length > 0) {
     // Retryable: the next attempt tries again what failed (and reports what is not configured).
-    throw new Error(`${which}: ${[...failed, ...unconfigured].join('; ')} (${summary})`);
+    throw new Error(`${which}: ${[...failed, ...undeliverable].join('; ')} (${summary})`);
   }
-  if (unconfigured.length > 0) {
+  if (undeliverable.length > 0) {
     throw ApplicationFailure.create({
-      type: NOTIFICATION_NOT_CONFIGURED,
-      message: `${which}: ${unconfigured.join('; ')} (${summary})`,
+      // A rotation that cannot be paged names its own type; otherwise a channel lacks its settings.
+      type: refused[0]?.type ?? NOTIFICATION_NOT_CONFIGURED,
+      message: `${which}: ${undeliverable.join('; ')} (${summary})`,
       nonRetryable: true,
-      details: [{ delivered, unconfigured }],
+      details: [{ delivered, unconfigured: undeliverable }],
     });
   }
   deps.logger.info(

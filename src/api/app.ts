@@ -8,12 +8,14 @@ import { workflowUiUrl } from '../temporal/connection.js';
 import type { TokenStore } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
 import { codecFor } from '../temporal/codec.js';
+import { createOncallReader } from '../oncall/load.js';
 import { alertRoutes } from './routes/alerts.js';
 import { codecRoutes } from './routes/codec.js';
 import { consoleRoutes } from './routes/console.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { ingestRoutes } from './routes/ingest.js';
+import { oncallRoutes } from './routes/oncall.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { remediationRoutes } from './routes/remediation.js';
 import { reportRoutes } from './routes/reports.js';
@@ -74,6 +76,8 @@ export function createApp(deps: AppDeps): Express {
   api.use(incidentRoutes({ client, tokens, metrics, json, temporalTimeoutMs, workflowUrl }));
   api.use(alertRoutes({ client, tokens, temporalTimeoutMs, workflowUrl }));
   api.use(runbookRoutes({ tokens, runbooksDir: settings.runbooksDir, approvers: settings.approvers }));
+  const oncall = settings.oncallFile ? createOncallReader(settings.oncallFile, logger) : undefined;
+  api.use(oncallRoutes({ tokens, ...(oncall ? { oncall } : {}) }));
   api.use(openApiRoutes());
   api.use(
     remediationRoutes({ client, tokens, json, temporalTimeoutMs, taskQueue: settings.temporal.taskQueue }),

@@ -11,6 +11,10 @@ import { CalendarError, type Calendar } from '../domain/calendar.js';
 import { envShape } from '../config/env.js';
 import { runbookJsonSchemaText } from '../domain/runbook-json-schema.js';
 import { unapprovableReason } from '../domain/runbook.js';
+import { unknownRotations } from '../oncall/check.js';
+import { loadOncall } from '../oncall/load.js';
+import type { Oncall } from '../oncall/resolve.js';
+import { OncallFileError } from '../oncall/schema.js';
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
@@ -18,7 +22,8 @@ if (args.includes('--help') || args.includes('-h')) {
     'usage: npm run runbooks:check [-- <dir>]\n' +
       '  Validates every *.yaml runbook in <dir> (default: $STEADFAST_RUNBOOKS_DIR or runbooks) and\n' +
       "  checks that <dir>/schema.json, if present, matches the code's schema; with\n" +
-      '  STEADFAST_CALENDAR_FILE set, also checks the change calendar and the hours runbooks name.\n',
+      '  STEADFAST_CALENDAR_FILE set, also checks the change calendar and the hours runbooks name;\n' +
+      '  with STEADFAST_ONCALL_FILE set, the on-call file and the rotations runbooks page.\n',
   );
   process.exit(0);
 }
@@ -59,5 +64,23 @@ for (const runbook of runbooks) {
     `${runbook.file}: warning: hours "${hours}": ${where}; its plans are never approved automatically\n`,
   );
 }
+// The on-call file likewise; with it set, a runbook paging a rotation it does not define is an error.
+const oncallFile = process.env['STEADFAST_ONCALL_FILE'] || undefined;
+let oncall: Oncall | undefined;
+let badOncall = false;
+try {
+  oncall = oncallFile ? loadOncall(oncallFile) : undefined;
+} catch (err) {
+  if (!(err instanceof OncallFileError)) throw err;
+  badOncall = true;
+  process.stderr.write(`${err.message}\n`);
+}
+for (const runbook of runbooks) {
+  for (const unknown of unknownRotations(runbook, oncall)) {
+    // Without the file here, the deployment may still define the rotation: a warning only.
+    if (oncall) badOncall = true;
+    process.stderr.write(`${runbook.file}: ${oncall ? 'error' : 'warning'}: ${unknown.message}\n`);
+  }
+}
 process.stdout.write(`${runbooks.length} runbook(s) valid, ${problems.length} invalid in ${dir}\n`);
-process.exitCode = problems.length > 0 || stale || badCalendar ? 1 : 0;
+process.exitCode = problems.length > 0 || stale || badCalendar || badOncall ? 1 : 0;

@@ -200,6 +200,9 @@ const escalation = {
       z.string().startsWith('/', 'an absolute path such as /run/secrets/escalation-webhook').optional(),
     )
     .describe('Instead of STEADFAST_ESCALATION_WEBHOOK_URL: an absolute path to a file holding the URL.'),
+  STEADFAST_ONCALL_FILE: optional.describe(
+    'A YAML file of people and on-call rotations (simple shifts, or an iCalendar file); an escalation level may page whoever is on call: `{ type: rotation, rotation: primary }` (docs/oncall.md).',
+  ),
   SLACK_BOT_TOKEN: optionalText.describe(
     'The Slack bot token (`xoxb-…`, chat:write): posts escalations and incident messages; with SLACK_APP_TOKEN or SLACK_SIGNING_SECRET, takes approvals.',
   ),

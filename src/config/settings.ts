@@ -51,6 +51,8 @@ export interface Settings {
   alertmanagerUrl?: string;
   /** The change calendar (freezes, time intervals for runbooks' hours); absent: nothing is frozen. */
   calendarFile?: string;
+  /** People and on-call rotations, for escalation levels that page a rotation; absent: none can. */
+  oncallFile?: string;
   /** Approve low-risk runbooks at once, without waiting for people. */
   autoApproveLowRisk: boolean;
   /** Guards for runbooks that set none of their own. */
@@ -190,6 +192,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     dryRun: e.STEADFAST_DRY_RUN,
     ...(e.STEADFAST_ALERTMANAGER_URL ? { alertmanagerUrl: e.STEADFAST_ALERTMANAGER_URL } : {}),
     ...(e.STEADFAST_CALENDAR_FILE ? { calendarFile: e.STEADFAST_CALENDAR_FILE } : {}),
+    ...(e.STEADFAST_ONCALL_FILE ? { oncallFile: e.STEADFAST_ONCALL_FILE } : {}),
     autoApproveLowRisk: e.STEADFAST_AUTO_APPROVE_LOW_RISK,
     guards: {
       cooldownMs: e.STEADFAST_GUARD_COOLDOWN,

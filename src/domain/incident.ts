@@ -98,7 +98,9 @@ export type EscalationTarget =
    */
   | { type: 'teams'; url: WebhookUrl; format?: 'messagecard' | 'adaptive' }
   /** A Discord channel webhook. */
-  | { type: 'discord'; url: WebhookUrl };
+  | { type: 'discord'; url: WebhookUrl }
+  /** Whoever is on call in the named rotation (STEADFAST_ONCALL_FILE) when the level is reached. */
+  | { type: 'rotation'; rotation: string };
 
 export interface EscalationPlan {
   /** Wait for a decision before the first escalation. */

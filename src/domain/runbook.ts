@@ -6,13 +6,23 @@ import type { EscalationPlan, GuardPolicy, Recommendation, WebhookUrl } from './
 import { runbookSecretRefSchema } from '../secrets/reference.js';
 import { fillPromQL } from './placeholder.js';
 import { scopeSchema, type RunbookScope } from './scope.js';
+import { rotationNameSchema } from '../oncall/schema.js';
 
 const duration = z.string().refine((s) => parseDuration(s) !== undefined, {
   message: 'a duration such as 30s, 5m or 1h',
 });
 const template = z.string().min(1).max(512);
 
-const TARGET_TYPES = ['log', 'webhook', 'slack', 'slack-usergroup', 'email', 'teams', 'discord'] as const;
+const TARGET_TYPES = [
+  'log',
+  'webhook',
+  'slack',
+  'slack-usergroup',
+  'email',
+  'teams',
+  'discord',
+  'rotation',
+] as const;
 const httpUrl = z.url({ protocol: /^https?$/, error: 'an http(s) URL such as https://hooks.example/oncall' });
 // A webhook's URL is its secret: name it ({ secret: { env: ONCALL_WEBHOOK } }) to keep it out of plans.
 const webhookUrl = z.union([httpUrl, runbookSecretRefSchema]);
@@ -50,6 +60,8 @@ export const escalationTargetSchema = z.discriminatedUnion(
       })
       .strict(),
     z.object({ type: z.literal('discord'), url: webhookUrl }).strict(),
+    // Whoever is on call in this rotation of STEADFAST_ONCALL_FILE when the level is reached.
+    z.object({ type: z.literal('rotation'), rotation: rotationNameSchema }).strict(),
   ],
   {
     error: (issue) =>

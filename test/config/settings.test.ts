@@ -55,6 +55,7 @@ const other: Record<keyof typeof envShape, string> = {
   STEADFAST_DRY_RUN: 'true',
   STEADFAST_ALERTMANAGER_URL: 'http://127.0.0.1:9093',
   STEADFAST_CALENDAR_FILE: '/etc/steadfast/calendar.yaml',
+  STEADFAST_ONCALL_FILE: '/etc/steadfast/oncall.yaml',
   STEADFAST_GUARD_COOLDOWN: '1m',
   STEADFAST_GUARD_MAX_ACTIONS: '5',
   STEADFAST_GUARD_WINDOW: '2h',

@@ -19,6 +19,8 @@ import {
   ingestResponseSchema,
   meResponseSchema,
 } from '../schemas/operations.js';
+import { oncallQuerySchema } from '../routes/oncall.js';
+import { oncallResponseSchema } from '../schemas/oncall.js';
 import { runbookListResponseSchema, runbookValidationSchema } from '../schemas/runbooks.js';
 import type { Answer, DocumentInfo, Operation } from './document.js';
 
@@ -189,6 +191,21 @@ export const OPERATIONS: readonly Operation[] = [
     responses: {
       200: { description: 'The draft is valid.', schema: runbookValidationSchema },
       422: { description: 'The draft has problems.', schema: runbookValidationSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/oncall`,
+    operationId: 'whoIsOnCall',
+    tag: 'oncall',
+    summary: 'Who is on call now (or at a given instant) and who is next, in every rotation or one.',
+    description: 'From STEADFAST_ONCALL_FILE, read again when it changes (see docs/oncall.md).',
+    access: 'read',
+    query: oncallQuerySchema,
+    responses: {
+      200: { description: 'The rotations.', schema: oncallResponseSchema },
+      404: refused('The on-call file defines no such rotation, or none is configured.'),
+      503: refused('The on-call file has never been valid since the API started.'),
     },
   },
   {

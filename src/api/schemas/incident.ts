@@ -90,6 +90,7 @@ export const escalationTargetSchema = z
       format: z.enum(['messagecard', 'adaptive']).optional(),
     }),
     z.object({ type: z.literal('discord'), url: webhookUrl }),
+    z.object({ type: z.literal('rotation'), rotation: z.string() }),
   ])
   .meta({ id: 'EscalationTarget' });
 
