@@ -1,7 +1,11 @@
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnnounceWebhook } from '../../src/domain/incident.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { ingestConfigFrom, ingestGroup } from '../../src/incidents/ingest.js';
 import { alertsSignal, approveUpdate } from '../../src/workflows/messages.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { testActivities } from '../support/activities.js';
 import {
   atStage,
@@ -167,5 +171,34 @@ describe('every incident is announced', () => {
     expect(state.stage).toBe('recommend');
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     expect((await handle.result()).outcome).toBe('no-runbook');
+  });
+
+  it('when the settings name a webhook, then an incident opened as the API opens it names it by variable, never by URL, and is announced there', async () => {
+    process.env['SLACK_WEBHOOK_URL'] = sinks.slack.url;
+    try {
+      const settings = loadSettings({ SLACK_WEBHOOK_URL: sinks.slack.url, TEMPORAL_TASK_QUEUE: TASK_QUEUE });
+      const alert = makeAlert({ alertName: 'NothingMatchesThis', labels: { service: uniqueId('ingested') } });
+      const { incidentId } = await ingestGroup(
+        client,
+        { ...ingestConfigFrom(settings), debounceMs: 0 },
+        {
+          commonLabels: alert.labels,
+          identity: alert.fingerprint,
+          alerts: [alert],
+        },
+      );
+      const handle = client.workflow.getHandle<typeof incidentWorkflow>(incidentId);
+      await waitForState(handle, (s) => s.announcedTo?.includes('slack') === true);
+      expect(received('slack', incidentId)).toHaveLength(1);
+      const started = (await handle.fetchHistory()).events?.[0]?.workflowExecutionStartedEventAttributes;
+      const [input] = (started?.input?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload(p));
+      expect(input).toMatchObject({
+        announce: { webhooks: [{ type: 'slack', url: { secret: { env: 'SLACK_WEBHOOK_URL' } } }] },
+      });
+      expect(JSON.stringify(input)).not.toContain(sinks.slack.url);
+      await handle.terminate('test done');
+    } finally {
+      delete process.env['SLACK_WEBHOOK_URL'];
+    }
   });
 });
