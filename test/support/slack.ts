@@ -70,8 +70,13 @@ const argsOf = (raw: string, type: string | undefined): Record<string, unknown> 
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
+/** As Slack does, a message to a user ID (U…, W…) goes to the bot's direct message with them (D…). */
 const channelIdOf = (channel: string): string | undefined =>
-  /^[CGD][A-Z0-9]+$/.test(channel) ? channel : CHANNELS[channel.replace(/^#/, '')];
+  /^[CGD][A-Z0-9]+$/.test(channel)
+    ? channel
+    : /^[UW][A-Z0-9]+$/.test(channel)
+      ? `D${channel}`
+      : CHANNELS[channel.replace(/^#/, '')];
 
 /**
  * Slack's side, played locally: the Web API (auth, user groups, chat, conversations, Socket Mode's
