@@ -6,7 +6,7 @@
  * Like OpenTelemetry's own API, tracing is per process: the entry point (src/main.ts, worker.ts) starts
  * it before it creates clients, workers and servers, which ask activeTracing() for their part.
  */
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from '../lib/logger.js';
 import type { TelemetrySettings } from './settings.js';
 import type { Tracing } from './tracing.js';
@@ -15,12 +15,13 @@ export type { TelemetrySettings } from './settings.js';
 export type { Tracing } from './tracing.js';
 
 /**
- * The workflow interceptor module, bundled into the workflow code when tracing is on: it opens the
- * workflow's span and hands its context to each activity and child. It issues no command of its own,
- * so histories recorded without it replay with it (test/telemetry/replay.test.ts).
+ * The workflow interceptor module (workflow-interceptors.ts), bundled into the workflow code when
+ * tracing is on: it opens the workflow's span and hands its context to each activity. It issues no
+ * command and leaves the order the workflow's code runs in as it was, so histories recorded without
+ * it replay with it, and the other way round (test/telemetry/replay.test.ts).
  */
 export const TRACING_WORKFLOW_MODULES: readonly string[] = [
-  createRequire(import.meta.url).resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
+  fileURLToPath(new URL('./workflow-interceptors.ts', import.meta.url)),
 ];
 
 let active: Tracing | undefined;

@@ -8,7 +8,7 @@ import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-t
 import { registerInstrumentations } from '@opentelemetry/instrumentation';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { Resource } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import {
@@ -16,8 +16,10 @@ import {
   OpenTelemetryActivityInboundInterceptor,
   OpenTelemetryActivityOutboundInterceptor,
   OpenTelemetryWorkflowClientInterceptor,
+  type OpenTelemetryWorkflowExporter,
 } from '@temporalio/interceptors-opentelemetry';
-import type { WorkerOptions } from '@temporalio/worker';
+import type { InjectedSink, WorkerOptions } from '@temporalio/worker';
+import type { WorkflowInfo } from '@temporalio/workflow';
 import { traceRequests } from './http-server.js';
 import type { Logger } from '../lib/logger.js';
 import type { TelemetrySettings } from './settings.js';
@@ -71,8 +73,7 @@ export function createTracing(
           }),
         ],
       },
-      // Workflow code runs in a sandbox without the SDK: its spans come out through this sink.
-      sinks: { exporter: makeWorkflowExporter(processor, resource) },
+      sinks: { exporter: workflowSpanSink(processor, resource) },
     },
     traceRequests: (handler) => traceRequests(tracer, handler),
     shutdown: async () => {
@@ -82,6 +83,27 @@ export function createTracing(
       context.disable();
       propagation.disable();
       diag.disable();
+    },
+  };
+}
+
+/**
+ * Workflow code runs in a sandbox without the SDK: its spans come out through this sink, named for the
+ * workflow they belong to. Of the workflow's info only its names go on the spans (the package's sink
+ * would copy all of it: memo, search attributes, last result).
+ */
+function workflowSpanSink(
+  processor: SpanProcessor,
+  resource: Resource,
+): InjectedSink<OpenTelemetryWorkflowExporter> {
+  const sink = makeWorkflowExporter(processor, resource);
+  return {
+    export: {
+      fn: (info, spans) => {
+        const { workflowId, runId, workflowType, taskQueue, namespace, attempt } = info;
+        const names = { workflowId, runId, workflowType, taskQueue, namespace, attempt };
+        void sink.export.fn(names as WorkflowInfo, spans);
+      },
     },
   };
 }

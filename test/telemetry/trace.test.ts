@@ -4,7 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { History } from '@temporalio/common/lib/proto-utils.js';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listen, type RunningServer } from '../../src/api/server.js';
 import { loadSettings } from '../../src/config/settings.js';
@@ -15,6 +16,7 @@ import { createIncidentWorker } from '../../src/temporal/worker.js';
 import { stateQuery } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { alertPayload, testApp } from '../support/api-harness.js';
+import { workflowBundle } from '../support/temporal.js';
 import { startMetricsTarget, startPrometheus, type MetricsTarget } from '../support/prometheus.js';
 import type { RunningPrometheus } from '../support/prometheus.js';
 import { CLIENT, SERVER, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
@@ -37,13 +39,14 @@ let running: Promise<void>;
 let api: RunningServer;
 let incidentId = '';
 let closed: IncidentState;
+let histories: { workflowId: string; history: History }[] = [];
 
-/** Posted as Alertmanager posts it: plain HTTP, no trace context of its own. */
-function postWebhook(body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+/** Posted as Alertmanager and curl post: plain HTTP, with no trace context of its own. */
+function post(path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
   const text = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
-      `${api.url}/api/v1/alertmanager`,
+      `${api.url}${path}`,
       {
         method: 'POST',
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
@@ -78,8 +81,8 @@ async function waitForState(done: (s: IncidentState) => boolean): Promise<Incide
 const runbook = (host: string): string => `
 title: Ask the trace test cache to flush
 match: { alertnames: [${ALERT}] }
-risk: low
-approvers: []
+risk: medium
+approvers: [alice]
 scope: { http: { hosts: ['${host}'] } }
 steps:
   - action: http.call
@@ -125,13 +128,13 @@ beforeAll(async () => {
       runbooks: { 'flush.yaml': runbook(cacheUrl) },
       temporal,
       triage: { prometheusUrl: prometheus.url },
-      recommend: { autoApproveLowRisk: true },
     }),
   });
   running = worker.run();
   api = await listen(await testApp(settings), '127.0.0.1', 0);
 
-  const posted = await postWebhook(
+  const posted = await post(
+    '/api/v1/alertmanager',
     alertPayload({
       alertname: ALERT,
       labels: { service: 'cache', severity: 'warning' },
@@ -142,8 +145,17 @@ beforeAll(async () => {
   expect(posted.status).toBe(202);
   const [first] = posted.json['incidents'] as { incidentId: string }[];
   incidentId = first?.incidentId ?? '';
+  await waitForState((s) => s.stage === 'approve');
+  const approved = await post(`/api/v1/incidents/${incidentId}/approve`, { reason: 'flush it' });
+  expect(approved.status).toBe(200);
   closed = await waitForState((s) => s.stage === 'closed');
   await temporal.workflow.getHandle(incidentId).result();
+  histories = await Promise.all(
+    [incidentId, `remediation-guard-${TASK_QUEUE}`].map(async (workflowId) => ({
+      workflowId,
+      history: await temporal.workflow.getHandle(workflowId).fetchHistory(),
+    })),
+  );
   // The workflow's spans leave through the worker's sink; stopping the worker and then tracing sends
   // every span there is.
   worker.shutdown();
@@ -219,5 +231,32 @@ describe('an incident traced from the webhook to its outgoing calls', () => {
     const querying = new Set(queries.map((s) => ancestors(s, byId)[0]?.name));
     expect(querying).toContain('RunActivity:detectAnomaly');
     expect(querying).toContain('RunActivity:checkCondition');
+  });
+
+  it('when a person approves through the API, then the update is traced from their request into the workflow', () => {
+    const request = receiver.spans.find(
+      (s) => s.kind === SERVER && s.name === 'POST /api/v1/incidents/:id/approve',
+    );
+    expect(request, JSON.stringify(receiver.spans.map((s) => s.name))).toBeDefined();
+    const trace = receiver.spans.filter((s) => s.traceId === request?.traceId);
+    const byId = new Map(trace.map((s) => [s.spanId, s]));
+    const handled = trace.find((s) => s.name === 'HandleUpdate:approve');
+    expect(handled, JSON.stringify(trace.map((s) => s.name))).toBeDefined();
+    expect(ancestors(handled as ReceivedSpan, byId)).toContain(request);
+    expect(trace.filter((s) => s.parentSpanId !== '' && !byId.has(s.parentSpanId))).toEqual([]);
+  });
+
+  it('when tracing is turned off again, then the histories it recorded replay without it', async () => {
+    const [incident, guard] = histories.map((h) => h.history.events?.length ?? 0);
+    expect(incident).toBeGreaterThan(20);
+    expect(guard).toBeGreaterThan(3);
+    const failed: string[] = [];
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: await workflowBundle() },
+      histories,
+    )) {
+      if (result.error) failed.push(`${result.workflowId}: ${String(result.error)}`);
+    }
+    expect(failed).toEqual([]);
   });
 });
