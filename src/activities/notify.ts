@@ -245,8 +245,11 @@ export function createNotifyActivities(deps: NotifyDeps) {
       const deliveries = deliveriesOf(deps, targets, progress, at);
       const record = (): void =>
         context?.heartbeat({
-          delivered: [...progress.delivered].sort((a, b) => a.localeCompare(b, 'en', { numeric: true })),
-          paged: progress.paged,
+          // A target as written is its index, as before rotations; a rotation's channel is `index:channel`.
+          delivered: [...progress.delivered]
+            .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }))
+            .map((key) => (/^\d+$/.test(key) ? Number(key) : key)),
+          ...(Object.keys(progress.paged).length > 0 ? { paged: progress.paged } : {}),
         });
       if (Object.keys(progress.paged).length > 0) record();
       const tell = async (delivery: Delivery): Promise<Outcome> => {

@@ -28,6 +28,8 @@ describe('escalation target schema', () => {
     { type: 'email', to: ['oncall@example.com', 'sre.lead+pager@example.co.uk'] },
     { type: 'teams', url: 'https://example.webhook.office.com/webhookb2/abc' },
     { type: 'discord', url: 'https://discord.com/api/webhooks/1/token' },
+    { type: 'rotation', rotation: 'primary' },
+    { type: 'rotation', rotation: 'payments.secondary_2' },
   ])('when the target is %j, then it is accepted as it is', (target) => {
     expect(escalationTargetSchema.parse(target)).toEqual(target);
   });
@@ -93,7 +95,8 @@ describe('escalation target schema', () => {
   });
 
   it('when the type is unknown or missing, then the message lists the known types', () => {
-    const message = 'type must be one of: log, webhook, slack, slack-usergroup, email, teams, discord';
+    const message =
+      'type must be one of: log, webhook, slack, slack-usergroup, email, teams, discord, rotation';
     expect(problems({ type: 'pagerduty' })).toEqual([{ path: 'type', message }]);
     expect(problems({ url: 'https://x.example' })).toEqual([{ path: 'type', message }]);
   });
