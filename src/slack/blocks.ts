@@ -29,7 +29,7 @@ export interface IncidentView {
   /** The decision of the current approval round, if one was made. */
   decision?: { decision: 'approved' | 'rejected'; actor: string };
   /** Triage found no plan to run: why (the recommend stage's words), and whether a runbook matched but was refused. */
-  unmatched?: { reason: string; refused: boolean };
+  unmatched?: { reason: string; refused: boolean; acknowledgedBy?: string };
   /** While a decision is open, the change calendar's block in force: approving needs an override. */
   freeze?: string;
 }
@@ -71,13 +71,15 @@ export function incidentView(state: IncidentState, nowMs: number = Date.now()): 
 }
 
 /** Why no plan runs, in the words the recommend stage noted. */
-function unmatchedOf(state: IncidentState): { reason: string; refused: boolean } {
+function unmatchedOf(state: IncidentState): NonNullable<IncidentView['unmatched']> {
   const noted = [...state.timeline]
     .reverse()
     .find((t) => t.event === 'recommended' || t.event === 'plan-refused');
+  const owner = state.approvals.find((a) => a.decision === 'acknowledged')?.actor;
   return {
     reason: cut(noted?.message ?? 'no runbook matches', 1000),
     refused: noted?.event === 'plan-refused',
+    ...(owner ? { acknowledgedBy: cut(owner, 200) } : {}),
   };
 }
 
@@ -123,8 +125,14 @@ export function statusLine(view: IncidentView): string {
     const escalated = view.escalationLevel > 0 ? ` (escalated to level ${view.escalationLevel})` : '';
     return `Awaiting approval${escalated}${view.freeze ? '; a change freeze is on: approve with an override' : ''}`;
   }
-  if (view.unmatched)
-    return `${view.unmatched.refused ? 'No runbook will run' : 'No runbook matched'}: waiting for people or for the alerts to resolve`;
+  const unmatched = view.unmatched;
+  if (unmatched) {
+    const what = unmatched.refused ? 'No runbook will run' : 'No runbook matched';
+    const owner = unmatched.acknowledgedBy;
+    return owner
+      ? `${what}: acknowledged by ${slackActor(owner)}`
+      : `${what}: waiting for people or for the alerts to resolve`;
+  }
   return `Stage: ${view.stage}`;
 }
 

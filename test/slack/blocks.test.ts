@@ -180,6 +180,16 @@ describe('an incident no runbook matched (issue 17)', () => {
     expect(statusLine(incidentView(refused))).toMatch(/^No runbook will run: /);
   });
 
+  it('once someone acknowledges it, the status says who owns it', () => {
+    const owned = state({
+      ...unmatched,
+      approvals: [
+        { actor: 'slack:UBOB', via: 'slack', decision: 'acknowledged', at: '2025-01-01T00:01:00.000Z' },
+      ],
+    });
+    expect(statusLine(incidentView(owned))).toBe('No runbook matched: acknowledged by <@UBOB>');
+  });
+
   it('an incident still triaging (no answer yet) is not called unmatched', () => {
     expect(incidentView(state({ stage: 'detect', recommendation: undefined })).unmatched).toBeUndefined();
   });

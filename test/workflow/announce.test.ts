@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AnnounceWebhook } from '../../src/domain/incident.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { ingestConfigFrom, ingestGroup } from '../../src/incidents/ingest.js';
-import { alertsSignal, approveUpdate } from '../../src/workflows/messages.js';
+import { acknowledgeUpdate, alertsSignal, approveUpdate } from '../../src/workflows/messages.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { testActivities } from '../support/activities.js';
 import {
@@ -137,6 +137,33 @@ describe('every incident is announced', () => {
     expect(retried).toHaveLength(1);
     expect(postsAbout(id)).toHaveLength(1);
     await recordHistory(client, id, 'no-runbook-announced');
+  });
+
+  it('when someone acknowledges an incident no runbook matched, then its message says who owns it, and its thread', async () => {
+    const id = uniqueId('no-runbook-acknowledged');
+    const alert = makeAlert({ alertName: 'NothingMatchesThis', labels: { service: 'ledger' } });
+    const handle = await startIncident(client, TASK_QUEUE, id, [alert], {
+      announce: { channel: '#incidents' },
+    });
+    const { announcement } = await waitForState(handle, (s) => s.announcement !== undefined);
+    await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'slack:UBOB', via: 'slack' }] });
+    const thread = (): string[] =>
+      slack.messages.filter((m) => m.threadTs === announcement?.ts).map((m) => m.text);
+    await waitForState(handle, () => thread().length > 0);
+    expect(thread()).toEqual(['slack:UBOB acknowledged the incident: they own it now']);
+    const updates = slack.calls.filter(
+      (c) => c.method === 'chat.update' && c.args['ts'] === announcement?.ts,
+    );
+    expect(updates.at(-1)?.args['text']).toBe(
+      'NothingMatchesThis in a test: No runbook matched: acknowledged by <@UBOB>',
+    );
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    expect((await handle.result()).outcome).toBe('no-runbook');
+    expect(thread()).toEqual([
+      'slack:UBOB acknowledged the incident: they own it now',
+      'all alerts resolved; no runbook applied',
+    ]);
+    await recordHistory(client, id, 'no-runbook-acknowledged');
   });
 
   it('when a runbook matches, then each webhook is told of the plan once, as approval opens', async () => {

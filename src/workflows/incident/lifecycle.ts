@@ -2,16 +2,18 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
-import type { IncidentState, Outcome } from '../../domain/incident.js';
+import type { ApprovalRecord, IncidentState, Outcome } from '../../domain/incident.js';
 import type { IncidentWorkflow } from '../messages.js';
 import { incidentClosed } from '../records.js';
 import { SA } from '../search-attributes.js';
 import { RECORDS } from './activities.js';
+import { ANNOUNCE_PATCH } from './announce.js';
 import { enter, historyTooLong, note, nowIso, settled, tell, type Incident } from './context.js';
 import { expireSilences } from './silence.js';
 
@@ -33,6 +35,9 @@ export async function close(incident: Incident, outcome: Outcome, message: strin
   return state;
 }
 
+const acknowledgements = ({ state }: Incident): ApprovalRecord[] =>
+  state.approvals.filter((a) => a.decision === 'acknowledged');
+
 /** Closes an incident that a person or its alerts resolved `when` (e.g. "before triage"). */
 export function closeSettled(incident: Incident, when: string): Promise<IncidentState> {
   const by = incident.resolvedBy;
@@ -52,11 +57,22 @@ export async function rollOver(incident: Incident): Promise<never> {
   return continueAsNew<IncidentWorkflow>({ ...incident.input, carried: incident.state });
 }
 
-/** Nothing to run: the incident stays open for people until its alerts resolve or someone resolves it. */
+/**
+ * Nothing to run: the incident stays open for people until its alerts resolve or someone resolves it.
+ * Its Slack message (announced since ANNOUNCE_PATCH) is told of each acknowledgement meanwhile.
+ */
 export async function waitForPeople(incident: Incident): Promise<IncidentState> {
+  const following = patched(ANNOUNCE_PATCH);
+  let told = acknowledgements(incident).length;
+  const acknowledged = (): boolean => following && acknowledgements(incident).length !== told;
   while (!settled(incident)) {
-    await condition(() => settled(incident) || historyTooLong(incident));
-    if (!settled(incident) && historyTooLong(incident)) await rollOver(incident);
+    await condition(() => settled(incident) || historyTooLong(incident) || acknowledged());
+    if (settled(incident)) break;
+    if (acknowledged()) {
+      const all = acknowledgements(incident);
+      told = all.length;
+      await tell(incident, `${all.at(-1)?.actor ?? 'someone'} acknowledged the incident: they own it now`);
+    } else if (historyTooLong(incident)) await rollOver(incident);
   }
   const by = incident.resolvedBy;
   return by
