@@ -8,7 +8,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../lib/logger.js';
-import type { TelemetrySettings } from './settings.js';
+import { shownUrl, type TelemetrySettings } from './settings.js';
 import type { Tracing } from './tracing.js';
 
 export type { TelemetrySettings } from './settings.js';
@@ -54,16 +54,10 @@ export async function startTracing(
   const { createTracing } = await import('./tracing.js');
   const serviceName = settings.serviceName ?? processName;
   const tracing = createTracing(settings, serviceName, TRACING_WORKFLOW_MODULES, logger);
-  // The URL without its query or credentials, which a collector's address may carry.
-  const { origin, pathname } = new URL(settings.tracesUrl);
+  const endpoint = shownUrl(settings.tracesUrl);
   logger?.info(
-    {
-      event: 'tracing.started',
-      service: serviceName,
-      endpoint: `${origin}${pathname}`,
-      protocol: settings.protocol,
-    },
-    `tracing to ${origin}${pathname} as ${serviceName}`,
+    { event: 'tracing.started', service: serviceName, endpoint, protocol: settings.protocol },
+    `tracing to ${endpoint} as ${serviceName}`,
   );
   const running: Tracing = {
     ...tracing,

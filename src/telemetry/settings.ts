@@ -28,3 +28,9 @@ export function telemetrySettingsFrom(e: Env): TelemetrySettings | undefined {
     ...(e.OTEL_SERVICE_NAME ? { serviceName: e.OTEL_SERVICE_NAME } : {}),
   };
 }
+
+/** A URL as logs may show it: without credentials or query, which a collector's address may carry. */
+export function shownUrl(url: string): string {
+  const { origin, pathname } = new URL(url);
+  return `${origin}${pathname}`;
+}

@@ -22,7 +22,7 @@ import type { InjectedSink, WorkerOptions } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
 import { traceRequests } from './http-server.js';
 import type { Logger } from '../lib/logger.js';
-import type { TelemetrySettings } from './settings.js';
+import { shownUrl, type TelemetrySettings } from './settings.js';
 
 export interface Tracing {
   serviceName: string;
@@ -78,7 +78,15 @@ export function createTracing(
     traceRequests: (handler) => traceRequests(tracer, handler),
     shutdown: async () => {
       stopInstrumentations();
-      await provider.shutdown();
+      // A collector that cannot be reached costs the spans still buffered, never the process's stop.
+      await provider
+        .shutdown()
+        .catch((err: unknown) =>
+          logger?.warn(
+            { event: 'tracing.flush-failed', err },
+            `spans still buffered were not sent to ${shownUrl(settings.tracesUrl)}`,
+          ),
+        );
       trace.disable();
       context.disable();
       propagation.disable();
