@@ -219,6 +219,11 @@ describe('answers of the real API, against docs/openapi.json', () => {
     ).toBe(400);
 
     await check('GET', '/api/v1/runbooks', viewer);
+    // No on-call file here: the answer says so (test/oncall/api.test.ts checks one with rotations).
+    await check('GET', '/api/v1/oncall', viewer);
+    expect(
+      (await check('GET', '/api/v1/oncall', { ...viewer, path: '/api/v1/oncall?rotation=x' })).status,
+    ).toBe(404);
     await check('POST', '/api/v1/runbooks/validate', { ...viewer, raw: RUNBOOK, type: 'application/yaml' });
     await check('POST', '/api/v1/runbooks/validate', {
       ...viewer,
