@@ -22,6 +22,7 @@ import type { InjectedSink, WorkerOptions } from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
 import { traceRequests } from './http-server.js';
 import type { Logger } from '../lib/logger.js';
+import { REDACTED } from '../secrets/plan.js';
 import { shownUrl, type TelemetrySettings } from './settings.js';
 
 export interface Tracing {
@@ -57,7 +58,14 @@ export function createTracing(
   provider.register();
   const stopInstrumentations = registerInstrumentations({
     tracerProvider: provider,
-    instrumentations: [new UndiciInstrumentation()],
+    instrumentations: [
+      new UndiciInstrumentation({
+        // Only the origin of a call goes out: a webhook's path or query is its secret (src/notify/http.ts).
+        requestHook: (span, request) => {
+          span.setAttributes({ 'url.full': request.origin, 'url.path': REDACTED, 'url.query': REDACTED });
+        },
+      }),
+    ],
   });
   const tracer = provider.getTracer('steadfast');
   return {
