@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Decision } from '../domain/incident.js';
 import { sendDecision } from '../incidents/decisions.js';
 import type { Logger } from '../lib/logger.js';
-import { slackPlain } from '../notify/escape.js';
+import { slackMrkdwn, slackPlain } from '../notify/escape.js';
 import { APPROVE_OVERRIDE_ACTION, OVERRIDE_MODAL } from './actions.js';
 
 /**
@@ -92,19 +92,24 @@ const doneView = (text: string): ViewResponseAction => ({
 });
 
 export function registerOverride(app: App, options: OverrideOptions): void {
-  app.action(APPROVE_OVERRIDE_ACTION, async ({ ack, body, action, client }) => {
+  app.action(APPROVE_OVERRIDE_ACTION, async ({ ack, body, action, client, respond }) => {
     await ack();
     const incidentId = 'value' in action && typeof action.value === 'string' ? action.value : '';
     const trigger = 'trigger_id' in body ? body.trigger_id : undefined;
     if (!trigger || !incidentId) return;
-    await client.views
-      .open({ trigger_id: trigger, view: overrideModal(incidentId) })
-      .catch((err: unknown) => {
-        options.logger.warn(
-          { event: 'slack.override-modal-failed', incidentId, err },
-          'could not open a modal',
-        );
-      });
+    try {
+      await client.views.open({ trigger_id: trigger, view: overrideModal(incidentId) });
+    } catch (err) {
+      // A trigger lives 3 seconds: a slow answer from Slack leaves the form unopened.
+      options.logger.warn(
+        { event: 'slack.override-modal-failed', incidentId, err },
+        'could not open a modal',
+      );
+      const text = slackMrkdwn(
+        `The form did not open; nothing changed. Try again, or: /steadfast approve ${incidentId} override <reason>`,
+      );
+      await respond({ response_type: 'ephemeral', replace_original: false, text });
+    }
   });
   app.view(OVERRIDE_MODAL, async ({ ack, body, view }) => {
     const parsed = parseSubmission(view.private_metadata, view.state.values);

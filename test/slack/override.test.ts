@@ -12,6 +12,7 @@ import { alertsSignal, stateQuery } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { atStage, waitForState } from '../support/scenario.js';
 import {
+  answerTo,
   blockActions,
   openIncident,
   startSlackStandIn,
@@ -136,6 +137,20 @@ describe('Approve with override, from Slack, during a change freeze', () => {
     );
     await handle.signal(alertsSignal, [{ ...fixing.alerts[0]!, status: 'resolved' }]);
     expect((await handle.result()).outcome).toBe('verified');
+  });
+
+  it('when Slack will not open the form (its trigger expired), then the clicker is told privately and nothing changes', async () => {
+    const { id, handle } = await openIncident(client, TASK_QUEUE, 'slack-override-expired', {
+      alertName: 'FrozenOverride',
+    });
+    const respondPath = '/respond/override-expired';
+    const payload = blockActions(APPROVE_OVERRIDE_ACTION, id, 'UALICE', `${slack.url}${respondPath}`);
+    await slack.socket.deliver({ ...payload, trigger_id: 'expired' });
+    expect(await answerTo(slack, respondPath)).toBe(
+      `The form did not open; nothing changed. Try again, or: /steadfast approve ${id} override &lt;reason&gt;`,
+    );
+    expect((await state(id)).approvals).toEqual([]);
+    await handle.terminate('test done');
   });
 
   it('when the reason is empty, then the modal says so under the reason and nothing changes', async () => {

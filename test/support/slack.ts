@@ -140,9 +140,10 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
       case 'chat.update':
         return { ok: true, channel: args['channel'], ts: args['ts'] };
       case 'views.open':
-        return args['trigger_id']
-          ? { ok: true, view: { id: 'V1' } }
-          : { ok: false, error: 'invalid_trigger' };
+        // A trigger lives 3 seconds; `expired` plays one that Slack no longer takes.
+        return args['trigger_id'] === 'expired'
+          ? { ok: false, error: 'expired_trigger_id' }
+          : { ok: true, view: { id: 'V1' } };
       case 'conversations.history':
         return history(args, (m) => m.threadTs === undefined);
       case 'conversations.replies':
