@@ -11,7 +11,7 @@ import { which } from './lib/exec.mjs';
 import { ensureNodeModules } from './lib/install.mjs';
 import { cacheDir, dataDir, root, say } from './lib/paths.mjs';
 import { startChild, stopChild, waitForPort } from './lib/processes.mjs';
-import { ensureTemporalCli } from './lib/temporal-cli.mjs';
+import { DEV_SERVER_SQLITE_ARGS, ensureTemporalCli } from './lib/temporal-cli.mjs';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(`Usage: npm start
@@ -105,6 +105,7 @@ try {
       'start-dev',
       '--db-filename',
       join(dataDir, 'temporal.db'),
+      ...DEV_SERVER_SQLITE_ARGS,
       '--ip',
       '127.0.0.1',
       '--port',
