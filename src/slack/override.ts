@@ -133,7 +133,9 @@ async function approveWithOverride(
   };
   const log = { event: 'slack.approve', incidentId, actor: decision.actor, override: true };
   const sent = sendDecision(options.temporal, incidentId, 'approve', decision).then(
-    () => (options.logger.info(log, `${decision.actor} approved ${incidentId} with an override`), undefined),
+    (): undefined => {
+      options.logger.info(log, `${decision.actor} approved ${incidentId} with an override`);
+    },
     (err: unknown) => {
       const why = options.refusalText(err);
       options.logger.warn({ ...log, event: 'slack.refused', why }, 'refused a Slack decision');
