@@ -23,6 +23,9 @@ import { NOBODY_ON_CALL, UNKNOWN_ROTATION } from '../../src/notify/oncall.js';
 import type { NotifyChannels } from '../../src/notify/settings.js';
 import { createOncallReader } from '../../src/oncall/load.js';
 import { startSlackStandIn, type SlackStandIn } from '../support/slack.js';
+import { testActivities } from '../support/activities.js';
+import { makeAlert, startIncident } from '../support/scenario.js';
+import { startTestWorker, testClient } from '../support/temporal.js';
 
 const ONCALL = `people:
   - { name: Alice, slack: U0123ALICE, email: alice@example.com }
@@ -292,4 +295,48 @@ describe('escalation to a rotation', () => {
     expect((err as ApplicationFailure).type).toBe(NOTIFICATION_NOT_CONFIGURED);
     expect(err.message).toContain('Carol, on call in rotation primary, is reached by e-mail (set SMTP_HOST');
   });
+});
+
+describe('an incident that escalates to a rotation', () => {
+  it('pages the person on call and says whom in its timeline', async () => {
+    // One member, so whoever is on call does not depend on today's date.
+    const file = join(mkdtempSync(join(tmpdir(), 'steadfast-oncall-solo-')), 'oncall.yaml');
+    writeFileSync(
+      file,
+      `people:\n  - { name: Dan, slack: U0123DANNY }\nrotations:\n  - { name: solo, timezone: UTC, members: [Dan], handoff: '09:00', shift: 1d, start: '2026-01-01' }\n`,
+    );
+    const runbook = `title: Page the rotation
+match: { alertnames: [TestOnCallPage] }
+risk: medium
+approvers: [alice]
+approval:
+  timeout: 1s
+  escalation: [{ notify: [{ type: rotation, rotation: solo }], wait: 1s }]
+  finalPolicy: abort
+steps:
+  - { action: wait, duration: 1s }
+`;
+    const taskQueue = `oncall-workflow-${Date.now()}`;
+    const worker = await startTestWorker(
+      testActivities({
+        runbooks: { 'page.yaml': runbook },
+        notify: { slack: { token: 'xoxb-oncall-test', apiUrl: slack.apiUrl } },
+        oncall: createOncallReader(file, createLogger('silent')),
+      }),
+      taskQueue,
+    );
+    try {
+      const id = `oncall-page-${Date.now()}`;
+      const alert = makeAlert({ alertName: 'TestOnCallPage', labels: { service: 'checkout' } });
+      const handle = await startIncident(await testClient(), taskQueue, id, [alert]);
+      const final = await handle.result();
+
+      expect(final.outcome).toBe('aborted');
+      const paged = final.timeline.filter((t) => t.event === 'escalation-paged').map((t) => t.message);
+      expect(paged).toEqual(['level 1 paged rotation solo → Dan (slack U0123DANNY)']);
+      expect(postsTo()).toContain('U0123DANNY');
+    } finally {
+      await worker.stop();
+    }
+  }, 60_000);
 });

@@ -155,7 +155,7 @@ async function escalate(
   note(incident, 'escalated', `no decision yet: escalated to level ${state.escalationLevel}`);
   await tell(incident, `No decision yet: escalated to level ${state.escalationLevel}.`);
   try {
-    await records.notifyEscalation({
+    const { delivered } = await records.notifyEscalation({
       incidentId: state.incidentId,
       level: state.escalationLevel,
       targets: level.notify,
@@ -166,6 +166,11 @@ async function escalate(
         ? `A guard stopped the remediation: ${state.guardRefusal}. ${plan.explanation}`
         : plan.explanation,
     });
+    // A rotation is resolved to a person at the moment of escalation, in the activity: the timeline
+    // says whom it paged. No patch: without a rotation target nothing changes.
+    const paged = delivered.filter((label) => label.startsWith('rotation '));
+    if (paged.length > 0)
+      note(incident, 'escalation-paged', `level ${state.escalationLevel} paged ${paged.join(', ')}`);
   } catch (err) {
     // A channel that cannot be reached must not end the incident: the chain goes on to its next level.
     note(
