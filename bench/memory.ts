@@ -100,6 +100,19 @@ async function measure(pid: number, settleMs: number): Promise<number> {
   return percentile(samples, 50);
 }
 
+/**
+ * Where the resident memory is, from the process's own /metrics (prom-client's default metrics): the
+ * JavaScript heap in use and reserved, and memory outside it (buffers, the SDK's native core).
+ */
+async function heapLine(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const mb = (name: string): string => {
+    const line = text.split('\n').find((l) => l.startsWith(`steadfast_${name} `));
+    return line ? (Number(line.slice(line.lastIndexOf(' ') + 1)) / 2 ** 20).toFixed(0) : '?';
+  };
+  return `heap used ${mb('nodejs_heap_size_used_bytes')} MB of ${mb('nodejs_heap_size_total_bytes')} MB, external ${mb('nodejs_external_memory_bytes')} MB`;
+}
+
 /** Opens one incident per alert through the webhook, then waits until every one waits for approval. */
 async function openIncidents(
   options: Options,
@@ -172,7 +185,7 @@ export async function main(argv: string[]): Promise<number> {
     const url = `http://127.0.0.1:${port}`;
     console.log(`${server.label}; Steadfast (src/main.ts) pid ${pid} at ${url}`);
     const idle = await measure(pid, options.settleMs);
-    console.log(`idle: ${idle.toFixed(1)} MB RSS`);
+    console.log(`idle: ${idle.toFixed(1)} MB RSS; ${await heapLine(url)}`);
     client = new Client({ connection: await Connection.connect({ address: server.address }) });
     http.current = new WebhookClient(url, token, options.concurrency);
     const opened = performance.now();
@@ -181,7 +194,7 @@ export async function main(argv: string[]): Promise<number> {
     const open = await measure(pid, options.settleMs);
     const perIncidentKb = ((open - idle) * 1024) / waiting;
     console.log(
-      `${waiting} incidents waiting for approval (opened in ${openSeconds.toFixed(1)} s): ${open.toFixed(1)} MB RSS`,
+      `${waiting} incidents waiting for approval (opened in ${openSeconds.toFixed(1)} s): ${open.toFixed(1)} MB RSS; ${await heapLine(url)}`,
     );
     console.log(
       `per open incident: ${perIncidentKb.toFixed(0)} KB (goal ≤ ${GOAL_KB_PER_INCIDENT}); idle ${idle.toFixed(0)} MB (goal < ${GOAL_IDLE_MB})`,

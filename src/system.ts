@@ -7,8 +7,9 @@ import { unknownRotations } from './oncall/check.js';
 import { createOncallReader } from './oncall/load.js';
 import type { Oncall } from './oncall/resolve.js';
 import { unapprovableReason } from './domain/runbook.js';
-import { kubernetesHandlersFromFile } from './remediation/kubernetes/actions.js';
 import { ownTargets } from './remediation/self.js';
+import type { ActionHandlers } from './remediation/handler.js';
+import type { KubernetesStep } from './actions/steps.js';
 import { createApp } from './api/app.js';
 import { TokenStore } from './api/auth.js';
 import { listen, type RunningServer } from './api/server.js';
@@ -20,7 +21,9 @@ import { dataConverterFor } from './temporal/codec.js';
 import { connectWorker, createClient, workflowUiUrl } from './temporal/connection.js';
 import { ensureSearchAttributes } from './temporal/search-attributes-setup.js';
 import { ensureWatchSchedule } from './temporal/watch-schedule.js';
+import { bundleInChildProcess } from './temporal/bundle.js';
 import { createIncidentWorker } from './temporal/worker.js';
+import { tracingWorkflowModules } from './telemetry/index.js';
 import { ingestConfigFrom } from './incidents/ingest.js';
 import { consoleIncidentUrl } from './slack/links.js';
 
@@ -28,6 +31,15 @@ export interface RunningPart {
   /** Resolves when the part stops (worker shutdown); rejects if it fails. */
   done: Promise<void>;
   stop: () => Promise<void>;
+}
+
+/**
+ * The Kubernetes client adds about 130 MB to the process once imported, more than the rest of a worker
+ * at rest: it is loaded only when a cluster is configured.
+ */
+async function kubernetesFrom(kubeconfig: string): Promise<ActionHandlers<KubernetesStep['action']>> {
+  const { kubernetesHandlersFromFile } = await import('./remediation/kubernetes/actions.js');
+  return kubernetesHandlersFromFile(kubeconfig);
 }
 
 /** The worker: runs incident workflows and their activities on the configured task queue. */
@@ -47,7 +59,7 @@ export async function startWorker(
   const connection = await connectWorker(settings.temporal);
   const activities = createActivities({
     docker: new Docker({ socketPath: settings.dockerSocket }),
-    ...(settings.kubeconfig ? { kubernetes: kubernetesHandlersFromFile(settings.kubeconfig) } : {}),
+    ...(settings.kubeconfig ? { kubernetes: await kubernetesFrom(settings.kubeconfig) } : {}),
     protect: ownTargets({
       temporalAddress: settings.temporal.address,
       apiHost: settings.api.host,
@@ -101,6 +113,8 @@ export async function startWorker(
     taskQueue: settings.temporal.taskQueue,
     activities,
     dataConverter: dataConverterFor(settings.temporal.codecKeys),
+    workflowBundle: await bundleInChildProcess(tracingWorkflowModules()),
+    cacheSize: settings.workflowCacheSize,
   });
   const done = worker.run().finally(async () => {
     await connection.close();

@@ -26,6 +26,8 @@ export interface IncidentWorkerOptions {
   workflowBundle?: { code: string };
   /** The payload codec (see codec.ts); the same as every client's, or history cannot be read. */
   dataConverter?: DataConverter;
+  /** Workflows kept in memory between tasks (STEADFAST_WORKFLOW_CACHE_SIZE); the SDK's own default without. */
+  cacheSize?: number;
 }
 
 /**
@@ -42,6 +44,7 @@ export function createIncidentWorker(options: IncidentWorkerOptions): Promise<Wo
     taskQueue: options.taskQueue,
     activities: options.activities,
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
+    ...(options.cacheSize !== undefined ? cacheOptions(options.cacheSize) : {}),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath, bundlerOptions }),
@@ -53,4 +56,18 @@ export function createIncidentWorker(options: IncidentWorkerOptions): Promise<Wo
         }
       : {}),
   });
+}
+
+/**
+ * The SDK sizes its cache from the heap limit: about 2,300 workflows on a machine with 24 GiB, each
+ * incident waiting for a person kept in memory (about 0.6 MB). A smaller cache costs a replay of the
+ * incident's history when it next wakes (an escalation, a decision), milliseconds for an incident's few
+ * hundred events. A workflow task needs a cache slot, so no more tasks run at once than it holds.
+ */
+function cacheOptions(
+  size: number,
+): Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentWorkflowTaskExecutions'> {
+  if (size === 0) return { maxCachedWorkflows: 0 };
+  const cached = Math.max(size, 2);
+  return { maxCachedWorkflows: cached, maxConcurrentWorkflowTaskExecutions: Math.min(40, cached) };
 }

@@ -24,6 +24,7 @@ const other: Record<keyof typeof envShape, string> = {
   STEADFAST_TOKENS_FILE: '/etc/steadfast/tokens.yaml',
   STEADFAST_MAX_BODY_BYTES: '2048',
   STEADFAST_WORKER_METRICS_PORT: '0',
+  STEADFAST_WORKFLOW_CACHE_SIZE: '0',
   STEADFAST_LOG_LEVEL: 'debug',
   STEADFAST_LOG_FORMAT: 'text',
   STEADFAST_CONSOLE_URL: 'https://steadfast.example.com/console',
