@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { breakdown } from '../domain/breakdown.js';
 import type { Stage } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
-import type { Metrics } from '../lib/metrics.js';
+import { boundedLabel, type Metrics } from '../lib/metrics.js';
 import { buildReport, renderPostmortem, saveReport } from '../reports/index.js';
 import type { IncidentClosed, IncidentOpened } from '../workflows/records.js';
 
@@ -104,6 +104,8 @@ export function createLifecycleActivities(deps: { logger: Logger; metrics: Metri
           // Records from before `action` was kept name it only in their description's first word.
           action: a.action ?? a.description.split(' ')[0] ?? 'unknown',
           result: a.status,
+          // Empty when the action has no target (a wait): Prometheus reads it as no label.
+          target: boundedLabel(a.target ?? ''),
         });
       const firstAction = seconds(state.milestones.opened, state.milestones.firstAction);
       if (firstAction !== undefined) metrics.timeToFirstAction.observe(firstAction);

@@ -1,3 +1,4 @@
+import Docker from 'dockerode';
 import express, { type Express, type Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
@@ -12,6 +13,7 @@ import { createOncallReader } from '../oncall/load.js';
 import { alertRoutes } from './routes/alerts.js';
 import { codecRoutes } from './routes/codec.js';
 import { consoleRoutes } from './routes/console.js';
+import { fleetRoutes } from './routes/fleet.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -31,6 +33,8 @@ export interface AppDeps {
   temporalTimeoutMs?: number;
   /** Slack's interactivity endpoint (POST /slack/events), which verifies Slack's signatures itself. */
   slack?: Router;
+  /** The engine the fleet view reads; default: one on settings.dockerSocket. */
+  docker?: Docker;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -99,6 +103,14 @@ export function createApp(deps: AppDeps): Express {
       ...(codec ? { codec } : {}),
       namespace: settings.temporal.namespace,
       uiUrl: settings.temporal.uiUrl,
+    }),
+  );
+  api.use(
+    fleetRoutes({
+      tokens,
+      metrics,
+      selector: settings.fleetSelector,
+      docker: deps.docker ?? new Docker({ socketPath: settings.dockerSocket }),
     }),
   );
   app.use('/api/v1', api);

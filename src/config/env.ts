@@ -8,6 +8,7 @@ import { DEFAULT_CORRELATION_LABELS } from '../domain/correlation.js';
 import { formatDuration, parseDuration } from '../domain/duration.js';
 import { DEFAULT_GUARDS } from '../domain/runbook.js';
 import { commaList, durationMs } from '../domain/schemas.js';
+import { fleetLabelSchema } from '../fleet/selector.js';
 
 /** A yes/no switch; its default is written as configuration is, so the documentation shows it. */
 const flag = (fallback: 'true' | 'false') =>
@@ -176,6 +177,11 @@ const remediation = {
     .string()
     .default('/var/run/docker.sock')
     .describe("The Docker Engine API's socket (or podman's); a `unix://` prefix is allowed."),
+  STEADFAST_FLEET_LABEL: fleetLabelSchema
+    .default('steadfast.fleet=true')
+    .describe(
+      "The containers the console's Fleet view and `GET /api/v1/fleet` show: those carrying this label (`key=value` or `key`), running or not, or `*` for every running container; at most 200, by name.",
+    ),
   KUBECONFIG: optional.describe(
     'The kubeconfig of the cluster `k8s.*` actions act on (its current context); unset, they fail and change nothing.',
   ),

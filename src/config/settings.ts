@@ -3,6 +3,7 @@ import { notifyChannelsFrom, type NotifyChannels } from '../notify/settings.js';
 import { envSecret, type SecretRef } from '../secrets/reference.js';
 import { CodecKeyError, parseCodecKeys, type CodecKey } from '../temporal/codec.js';
 import { telemetrySettingsFrom, type TelemetrySettings } from '../telemetry/settings.js';
+import { fleetSelectorOf, type FleetSelector } from '../fleet/selector.js';
 import { envSchema, type Env } from './env.js';
 
 export interface Settings {
@@ -59,6 +60,8 @@ export interface Settings {
   guards: GuardPolicy;
   maxHistoryEvents: number;
   dockerSocket: string;
+  /** The containers the fleet view reads (STEADFAST_FLEET_LABEL). */
+  fleetSelector: FleetSelector;
   /** The kubeconfig file of the cluster Kubernetes actions act on; without it they fail, changing nothing. */
   kubeconfig?: string;
   /**
@@ -202,6 +205,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     },
     maxHistoryEvents: e.STEADFAST_MAX_HISTORY_EVENTS,
     dockerSocket: e.STEADFAST_DOCKER_SOCKET.replace(/^unix:\/\//, ''),
+    fleetSelector: fleetSelectorOf(e.STEADFAST_FLEET_LABEL),
     ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
     ...(receiver && e.SLACK_BOT_TOKEN
       ? {

@@ -11,12 +11,19 @@ export interface Metrics {
   incidentsClosed: Counter<'outcome'>;
   stageDuration: Histogram<'stage'>;
   approvals: Counter<'decision' | 'via'>;
-  remediationActions: Counter<'action' | 'result'>;
+  /** `target` is the guards' key of what the action changed (actionTarget), cut by boundedLabel. */
+  remediationActions: Counter<'action' | 'result' | 'target'>;
   timeToFirstAction: Histogram;
   timeToClose: Histogram<'outcome'>;
   incidentPhase: Histogram<'phase'>;
   duplicatesDropped: Counter;
 }
+
+/** The longest label value a metric takes from an incident: each distinct value is a series kept forever. */
+export const MAX_LABEL_CHARS = 128;
+
+/** A label value from outside (an alert, a runbook's filled step), cut to MAX_LABEL_CHARS characters. */
+export const boundedLabel = (value: string): string => Array.from(value).slice(0, MAX_LABEL_CHARS).join('');
 
 const STAGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 
@@ -64,8 +71,8 @@ export function createMetrics(): Metrics {
     }),
     remediationActions: new Counter({
       name: 'steadfast_remediation_actions_total',
-      help: 'Remediation actions, by action and result.',
-      labelNames: ['action', 'result'],
+      help: 'Remediation actions, by action, result and target (what the guards count the action against).',
+      labelNames: ['action', 'result', 'target'],
       registers: r,
     }),
     timeToFirstAction: new Histogram({

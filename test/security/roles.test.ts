@@ -86,6 +86,8 @@ const ROUTES: RouteRow[] = [
   { method: 'GET', route: '/api/v1/alerts/:fingerprint', role: 'read' },
   { method: 'GET', route: '/api/v1/runbooks', role: 'read' },
   { method: 'GET', route: '/api/v1/oncall', role: 'read' },
+  // No engine on this app's socket: 503 is past the door too.
+  { method: 'GET', route: '/api/v1/fleet', role: 'read' },
   // Validating a draft stores nothing, so reading is enough.
   { method: 'POST', route: '/api/v1/runbooks/validate', role: 'read', body: 'title: draft\n' },
   // Shapes only, the same for every deployment, no secret: public, as docs/api.md says.

@@ -104,7 +104,7 @@ export async function startApiHarness(options: {
     options.taskQueue,
   );
   const client = await testClient();
-  const server = await listen(await testApp(settings, { metrics, logger }), '127.0.0.1', 0);
+  const server = await listen(await testApp(settings, { metrics, logger, docker }), '127.0.0.1', 0);
 
   const call: ApiHarness['call'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = { 'content-type': 'application/json' };

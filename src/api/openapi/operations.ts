@@ -21,6 +21,7 @@ import {
 } from '../schemas/operations.js';
 import { oncallQuerySchema } from '../routes/oncall.js';
 import { oncallResponseSchema } from '../schemas/oncall.js';
+import { fleetResponseSchema } from '../schemas/fleet.js';
 import { runbookListResponseSchema, runbookValidationSchema } from '../schemas/runbooks.js';
 import type { Answer, DocumentInfo, Operation } from './document.js';
 
@@ -206,6 +207,20 @@ export const OPERATIONS: readonly Operation[] = [
       200: { description: 'The rotations.', schema: oncallResponseSchema },
       404: refused('The on-call file defines no such rotation, or none is configured.'),
       503: refused('The on-call file has never been valid since the API started.'),
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/fleet`,
+    operationId: 'getFleet',
+    tag: 'fleet',
+    summary: 'CPU, memory, restarts and network of the containers STEADFAST_FLEET_LABEL selects.',
+    description:
+      "One-shot stats from the Docker engine (STEADFAST_DOCKER_SOCKET), at most 200 containers by name, with the remediation actions this process counted on each. A field the engine did not give is null, and the row's `unknown` says why.",
+    access: 'read',
+    responses: {
+      200: { description: 'The fleet.', schema: fleetResponseSchema },
+      503: refused('The Docker engine did not answer.'),
     },
   },
   {

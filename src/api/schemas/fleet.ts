@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { timestamp } from './common.js';
+
+/** The fleet view, as GET /api/v1/fleet answers it (src/api/routes/fleet.ts, src/fleet/). */
+
+const bytes = z.number().nonnegative().nullable();
+
+export const fleetRowSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    status: z
+      .string()
+      .meta({ description: "The engine's state: running, exited, restarting, paused… or unknown." }),
+    health: z
+      .string()
+      .optional()
+      .meta({ description: "The health check's verdict, when the container has one." }),
+    cpuCores: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .meta({ description: 'CPU cores in use (0.5: half a core).' }),
+    cpuBasis: z.enum(['recent', 'since-start']).nullable().meta({
+      description:
+        "recent: between two samples (the engine's, or this poll and the API's previous one); since-start: the average since the container started.",
+    }),
+    memoryBytes: bytes.meta({ description: 'Memory in use without the page cache the kernel can drop.' }),
+    memoryLimitBytes: bytes,
+    memoryShare: z.number().min(0).max(1).nullable().meta({ description: 'memoryBytes / memoryLimitBytes.' }),
+    memoryLimited: z
+      .boolean()
+      .meta({
+        description: "False when the container has no memory limit: the limit is then the host's memory.",
+      }),
+    restarts: z.number().int().nonnegative().nullable(),
+    netInBytes: bytes.meta({ description: 'Bytes received on all interfaces since the container started.' }),
+    netOutBytes: bytes.meta({ description: 'Bytes sent on all interfaces since the container started.' }),
+    interventions: z.number().int().nonnegative().meta({
+      description:
+        'Remediation actions this API process counted on the container (steadfast_remediation_actions_total by target: per process; Prometheus sums across workers).',
+    }),
+    unknown: z
+      .object({ fields: z.array(z.string()), reason: z.string() })
+      .optional()
+      .meta({ description: 'The fields that are null, and why.' }),
+  })
+  .meta({ id: 'FleetRow' });
+
+export const fleetResponseSchema = z
+  .object({
+    at: timestamp,
+    selector: z
+      .string()
+      .meta({ description: 'STEADFAST_FLEET_LABEL: key=value, key, or * (every running container).' }),
+    matched: z.number().int().nonnegative().meta({ description: 'Containers the selector matched.' }),
+    truncated: z
+      .boolean()
+      .meta({
+        description: 'True when more matched than the cap (200) and only the first by name are shown.',
+      }),
+    containers: z.array(fleetRowSchema),
+  })
+  .meta({ id: 'Fleet' });
