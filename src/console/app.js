@@ -10,6 +10,7 @@ const POLL_MS = 2000;
 const main = document.getElementById('main');
 const who = document.getElementById('who');
 const signOutButton = document.getElementById('sign-out');
+const nav = document.getElementById('nav');
 
 let token = sessionStorage.getItem(TOKEN_KEY);
 /** @type {{identity: string, roles: string[]} | null} */
@@ -142,8 +143,8 @@ const chip = (text, cls = '') => h('span', { class: `chip ${cls}` }, text);
 
 // ---- polling ----
 
-/** Runs `fn` now and every POLL_MS after it finishes, until the view changes. */
-function poll(fn, status) {
+/** Runs `fn` now and every `everyMs` (POLL_MS) after it finishes, until the view changes. */
+function poll(fn, status, everyMs = POLL_MS) {
   const generation = ++pollGeneration;
   clearTimeout(pollTimer);
   const tick = async () => {
@@ -156,7 +157,7 @@ function poll(fn, status) {
       status.textContent = `● ${err instanceof Error ? err.message : String(err)}`;
       status.className = 'live stale';
     }
-    if (generation === pollGeneration) pollTimer = setTimeout(tick, POLL_MS);
+    if (generation === pollGeneration) pollTimer = setTimeout(tick, everyMs);
   };
   void tick();
 }
@@ -180,6 +181,7 @@ function showSignIn(message) {
   cleanup();
   who.replaceChildren();
   signOutButton.hidden = true;
+  nav.hidden = true;
   const error = h('p', { class: 'error', role: 'alert' }, message || '');
   const input = h('input', {
     id: 'token',
@@ -235,6 +237,7 @@ function showIdentity() {
     h('span', { class: 'muted' }, canApprove ? 'can approve' : 'read only'),
   );
   signOutButton.hidden = false;
+  nav.hidden = false;
 }
 
 // ---- incident list ----
@@ -700,6 +703,93 @@ function showIncident(id) {
   }, status);
 }
 
+// ---- fleet ----
+
+/** Stats cost the engine a call per container: the fleet is read less often than incidents. */
+const FLEET_POLL_MS = 5000;
+
+function bytes(v) {
+  if (typeof v !== 'number') return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let n = v;
+  let u = 0;
+  while (n >= 1024 && u < units.length - 1) {
+    n /= 1024;
+    u++;
+  }
+  return `${u === 0 ? n : n.toFixed(1)} ${units[u]}`;
+}
+
+/** A measure, or a dash whose tooltip says why the engine gave none. */
+function measure(row, field, text) {
+  const value = row[field];
+  if (value !== null && value !== undefined) return text(value);
+  return h('span', { class: 'muted', title: row.unknown ? row.unknown.reason : 'unknown' }, '—');
+}
+
+function fleetRow(r) {
+  const memory = (share) =>
+    `${(share * 100).toFixed(1)}% of ${bytes(r.memoryLimitBytes)}${r.memoryLimited ? '' : ' (host)'}`;
+  return [
+    h(
+      'div',
+      { 'data-container': r.name },
+      h('span', { class: 'title' }, r.name),
+      h('div', { class: 'id' }, r.id.slice(0, 12)),
+    ),
+    [chip(r.status, `container-${r.status}`), r.health ? [' ', chip(r.health, `container-${r.health}`)] : ''],
+    measure(r, 'cpuCores', (c) =>
+      h(
+        'span',
+        { title: r.cpuBasis === 'since-start' ? 'average since start' : 'recent' },
+        `${(c * 100).toFixed(1)}%`,
+      ),
+    ),
+    measure(r, 'memoryShare', memory),
+    r.restarts === null ? measure(r, 'restarts', String) : String(r.restarts),
+    measure(r, 'netInBytes', bytes),
+    measure(r, 'netOutBytes', bytes),
+    String(r.interventions),
+  ];
+}
+
+function showFleet() {
+  const status = h('span', { class: 'live' }, '● connecting');
+  const note = h('p', { class: 'muted' });
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  main.replaceChildren(
+    h(
+      'section',
+      { class: 'card' },
+      h('div', { class: 'card-head' }, h('h1', {}, 'Fleet'), status),
+      note,
+      body,
+    ),
+  );
+  poll(
+    async () => {
+      const fleet = await apiJson('/api/v1/fleet');
+      note.textContent =
+        `Containers labelled ${fleet.selector === '*' ? '(every running one)' : fleet.selector}: ${fleet.matched}` +
+        (fleet.truncated ? `, the first ${fleet.containers.length} by name shown.` : '.') +
+        ' Automatic interventions: remediation actions this API process has counted.';
+      const head = [
+        'Container',
+        'Status',
+        'CPU (100% = a core)',
+        'Memory',
+        'Restarts',
+        'Net in',
+        'Net out',
+        'Interventions',
+      ];
+      body.replaceChildren(table(head, fleet.containers.map(fleetRow), 'No container carries the label.'));
+    },
+    status,
+    FLEET_POLL_MS,
+  );
+}
+
 // ---- routing ----
 
 function route() {
@@ -725,6 +815,7 @@ function route() {
   showIdentity();
   const match = /^#\/incidents\/(.+)$/.exec(location.hash);
   if (match) showIncident(decodeURIComponent(match[1]));
+  else if (location.hash === '#/fleet') showFleet();
   else showList();
 }
 
