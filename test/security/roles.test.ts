@@ -20,6 +20,7 @@ import { correlate } from '../../src/domain/correlation.js';
 import type { IncidentState } from '../../src/domain/incident.js';
 import { testActivities } from '../support/activities.js';
 import { alertPayload, testApp } from '../support/api-harness.js';
+import { testDocker } from '../support/docker.js';
 import { startTestWorker, testClient, type TestWorker, workflowExists } from '../support/temporal.js';
 
 const TASK_QUEUE = 'security-roles';
@@ -86,7 +87,6 @@ const ROUTES: RouteRow[] = [
   { method: 'GET', route: '/api/v1/alerts/:fingerprint', role: 'read' },
   { method: 'GET', route: '/api/v1/runbooks', role: 'read' },
   { method: 'GET', route: '/api/v1/oncall', role: 'read' },
-  // No engine on this app's socket: 503 is past the door too.
   { method: 'GET', route: '/api/v1/fleet', role: 'read' },
   // Validating a draft stores nothing, so reading is enough.
   { method: 'POST', route: '/api/v1/runbooks/validate', role: 'read', body: 'title: draft\n' },
@@ -156,7 +156,7 @@ const settings: Settings = loadSettings({
 });
 // Built before the tests are collected (its Temporal connection is lazy), so the tables below can
 // follow the routes it serves.
-const app: Express = await testApp(settings);
+const app: Express = await testApp(settings, { docker: testDocker() });
 const served = servedRoutes(app);
 
 let server: RunningServer;
