@@ -5,7 +5,12 @@ import { inspectSchema, statsSchema, type EngineStats } from '../../src/fleet/en
 import { interventionCounts, interventionsOn } from '../../src/fleet/interventions.js';
 import { cpuSampleOf, fleetRow, measuresOf } from '../../src/fleet/row.js';
 import { fleetLabelSchema, fleetSelectorOf, listOptions } from '../../src/fleet/selector.js';
+import { createLifecycleActivities } from '../../src/activities/lifecycle.js';
+import type { ActionRecord } from '../../src/domain/incident.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { boundedLabel, createMetrics } from '../../src/lib/metrics.js';
+import { incidentClosed } from '../../src/workflows/records.js';
+import { incidentState } from '../support/incident.js';
 
 /** Captured from podman 5's Docker API (GET /containers/{id}/stats?stream=false, GET /containers/{id}/json). */
 const fixture = (name: string): unknown =>
@@ -150,5 +155,31 @@ describe('STEADFAST_FLEET_LABEL', () => {
       expect(result.success, bad).toBe(false);
       expect(result.error?.issues[0]?.message).toMatch(/steadfast\.fleet=true/);
     }
+  });
+});
+
+describe('the remediation metric a closed incident counts', () => {
+  it('carries each action’s target, cut to 128 characters; an action with none has an empty one', async () => {
+    const metrics = createMetrics();
+    const lifecycle = createLifecycleActivities({ logger: createLogger('silent'), metrics });
+    const long = `docker/container/${'x'.repeat(300)}`;
+    const action = (index: number, target?: string): ActionRecord => ({
+      index,
+      action: target ? 'docker.restart' : 'wait',
+      description: 'step',
+      status: 'done',
+      startedAt: '2026-11-30T06:00:00Z',
+      ...(target ? { target } : {}),
+    });
+    await lifecycle.recordIncidentClosed(
+      incidentClosed(
+        incidentState({ stage: 'closed', outcome: 'verified', actions: [action(0, long), action(1)] }),
+      ),
+    );
+    const values = (await metrics.remediationActions.get()).values;
+    expect(values.map((v) => v.labels)).toEqual([
+      { action: 'docker.restart', result: 'done', target: long.slice(0, 128) },
+      { action: 'wait', result: 'done', target: '' },
+    ]);
   });
 });
