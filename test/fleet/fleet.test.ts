@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { fleetResponseSchema } from '../../src/api/schemas/fleet.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
+import { createFleetReader } from '../../src/fleet/collect.js';
 import type { FleetRow } from '../../src/fleet/row.js';
+import { fleetSelectorOf } from '../../src/fleet/selector.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { testApp } from '../support/api-harness.js';
 import { launchChromium, screenshotPath, type RunningBrowser } from '../support/browser.js';
@@ -94,6 +96,13 @@ describe('the fleet on a real engine', () => {
     // The second poll has the first one's CPU sample to compare with.
     const second = fleetResponseSchema.parse((await fleet()).body);
     expect(rowOf(second.containers, BUSY)?.cpuBasis).toBe('recent');
+  });
+
+  it('when more containers match than the cap, then the first by name are read and the answer says so', async () => {
+    const read = createFleetReader(docker, { selector: fleetSelectorOf(LABEL), maxContainers: 1 });
+    const answer = await read(new Map());
+    expect(answer).toMatchObject({ matched: 2, truncated: true });
+    expect(answer.containers.map((r) => r.name)).toEqual([BUSY]);
   });
 
   it('when no engine answers on the socket, then 503 says so', async () => {
