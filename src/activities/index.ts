@@ -97,12 +97,12 @@ export function createActivities(deps: ActivityDeps) {
       ...(deps.postmortemUrl ? { postmortemUrl: deps.postmortemUrl } : {}),
       ...(deps.notify?.slack ? { slack: deps.notify.slack } : {}),
     }),
+    ...createAnnounceWebhookActivities({ logger: deps.logger, incidentUrl: deps.incidentUrl }),
     ...createSilenceActivities(deps.silences ?? {}, deps.logger),
     ...createCalendarActivities(
       { ...deps.calendar, ...(deps.now && !deps.calendar?.now ? { now: deps.now } : {}) },
       deps.logger,
     ),
-    ...createAnnounceWebhookActivities({ logger: deps.logger, incidentUrl: deps.incidentUrl }),
     ...createWatchActivities({
       logger: deps.logger,
       ...(deps.watch?.file ? { watchFile: deps.watch.file } : {}),

@@ -54,6 +54,14 @@ const api = {
     .positive()
     .default(1_048_576)
     .describe('The largest request body the API reads; a larger webhook gets 413.'),
+  STEADFAST_WORKFLOW_CACHE_SIZE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(200)
+    .describe(
+      "Incidents a worker keeps in memory between their steps (`0`: none). One that waits for a person costs about 0.6 MB cached; one evicted is rebuilt from its history when it next wakes, in milliseconds. See docs/deploy.md's sizing.",
+    ),
   STEADFAST_WORKER_METRICS_PORT: port
     .default(9464)
     .describe('Where a worker started alone (`worker.ts`) serves `/metrics`; `0` serves none.'),

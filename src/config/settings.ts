@@ -12,6 +12,8 @@ export interface Settings {
   consoleUrl: string;
   /** Where a worker started alone (worker.ts) serves /metrics; 0 serves none. */
   workerMetricsPort: number;
+  /** Workflows a worker keeps cached (STEADFAST_WORKFLOW_CACHE_SIZE). */
+  workflowCacheSize: number;
   auth: { token?: string; identity: string; tokensFile?: string };
   temporal: {
     address: string;
@@ -157,6 +159,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   return {
     workerMetricsPort: e.STEADFAST_WORKER_METRICS_PORT,
+    workflowCacheSize: e.STEADFAST_WORKFLOW_CACHE_SIZE,
     consoleUrl: consoleUrlOf(e),
     api: {
       host: e.STEADFAST_API_HOST,

@@ -239,10 +239,10 @@ export interface IncidentState {
   verification?: { status: 'passed' | 'failed'; message: string; at: string };
   /** The incident's Slack message, once posted. */
   announcement?: { channel: string; ts: string };
-  /**
-   * The change calendar as last read for this incident's plan (when it entered approval, and at each
   /** The global announcement webhooks (AnnounceWebhook `type`s) told of the incident, each once. */
   announcedTo?: AnnounceWebhook['type'][];
+  /**
+   * The change calendar as last read for this incident's plan (when it entered approval, and at each
    * automatic approval): the periods in which nothing is approved automatically.
    */
   calendar?: CalendarOutlook;
@@ -258,8 +258,6 @@ export interface IncidentState {
   milestones: Partial<Record<Milestone, string>>;
 }
 
-/** The workflow's input; `carried` is set when a long incident continues as new. */
-export interface IncidentInput {
 /**
  * A global default announcement target (SLACK_WEBHOOK_URL, TEAMS_WEBHOOK_URL, DISCORD_WEBHOOK_URL): an
  * incoming webhook, named by reference only, so its URL (whose path is its secret) never reaches history.
@@ -269,6 +267,8 @@ export interface AnnounceWebhook {
   url: SecretRef;
 }
 
+/** The workflow's input; `carried` is set when a long incident continues as new. */
+export interface IncidentInput {
   incidentId: string;
   correlationKey: string;
   /** How long the first alerts gather before detection starts. */
