@@ -2,6 +2,8 @@
 FROM node:20.19.5-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
+# Two malloc arenas: the Temporal SDK's native threads otherwise keep freed memory (scripts/lib/native-memory.mjs).
+ENV MALLOC_ARENA_MAX=2
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY src ./src

@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { which } from './lib/exec.mjs';
 import { ensureNodeModules } from './lib/install.mjs';
 import { cacheDir, dataDir, root, say } from './lib/paths.mjs';
+import { PROCESS_ENV_DEFAULTS } from './lib/native-memory.mjs';
 import { startChild, stopChild, waitForPort } from './lib/processes.mjs';
 import { DEV_SERVER_SQLITE_ARGS, ensureTemporalCli } from './lib/temporal-cli.mjs';
 
@@ -133,7 +134,7 @@ try {
   }
 
   const app = startChild('app', process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts')], {
-    env,
+    env: { ...PROCESS_ENV_DEFAULTS, ...env },
     cwd: root,
   });
   children.push(app);

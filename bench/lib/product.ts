@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { PROCESS_ENV_DEFAULTS } from '../../scripts/lib/native-memory.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -28,7 +29,14 @@ export async function startProduct(
 ): Promise<ProductProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
     cwd: ROOT,
-    env: { ...process.env, STEADFAST_LOG_LEVEL: 'info', STEADFAST_LOG_FORMAT: 'json', ...env },
+    // As npm start runs it: the same environment defaults, then this process's, then the bench's.
+    env: {
+      ...PROCESS_ENV_DEFAULTS,
+      ...process.env,
+      STEADFAST_LOG_LEVEL: 'info',
+      STEADFAST_LOG_FORMAT: 'json',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let tail = '';
