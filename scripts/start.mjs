@@ -12,7 +12,7 @@ import { ensureNodeModules } from './lib/install.mjs';
 import { cacheDir, dataDir, root, say } from './lib/paths.mjs';
 import { PROCESS_ENV_DEFAULTS } from './lib/native-memory.mjs';
 import { startChild, stopChild, waitForPort } from './lib/processes.mjs';
-import { DEV_SERVER_SQLITE_ARGS, ensureTemporalCli } from './lib/temporal-cli.mjs';
+import { DEV_SERVER_ARGS, ensureTemporalCli } from './lib/temporal-cli.mjs';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(`Usage: npm start
@@ -106,7 +106,7 @@ try {
       'start-dev',
       '--db-filename',
       join(dataDir, 'temporal.db'),
-      ...DEV_SERVER_SQLITE_ARGS,
+      ...DEV_SERVER_ARGS,
       '--ip',
       '127.0.0.1',
       '--port',

@@ -4,7 +4,7 @@ import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
-import { DEV_SERVER_SQLITE_ARGS } from '../../scripts/lib/temporal-cli.mjs';
+import { DEV_SERVER_ARGS } from '../../scripts/lib/temporal-cli.mjs';
 import { TypedSearchAttributes, type SearchAttributeType } from '@temporalio/common';
 
 export interface DevServer {
@@ -42,7 +42,7 @@ const exited = (child: ChildProcess): boolean => child.exitCode !== null || chil
 
 /**
  * The Temporal CLI's dev server on loopback with an on-disk SQLite database in a fresh temporary folder
- * (the same kind of store, with the same SQLite settings, as `npm start` uses), the product's search attributes registered at launch so
+ * (the same kind of store, with the same server settings, as `npm start` uses), the product's search attributes registered at launch so
  * the first workflows can already set them.
  */
 export async function startDevServer(options: {
@@ -53,7 +53,7 @@ export async function startDevServer(options: {
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-bench-temporal-'));
   const port = await freePort();
   const args = ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port)];
-  args.push('--db-filename', join(dir, 'temporal.db'), ...DEV_SERVER_SQLITE_ARGS, '--log-level', 'error');
+  args.push('--db-filename', join(dir, 'temporal.db'), ...DEV_SERVER_ARGS, '--log-level', 'error');
   for (const { name, type } of options.searchAttributes) {
     args.push('--search-attribute', `${name}=${TypedSearchAttributes.toMetadataType(type)}`);
   }
