@@ -128,9 +128,29 @@ async function measure(options: Options, client: Client, taskQueue: string, run:
     await guard.reserve({ ...first, target: `bench-warm-up-${run}`, stepKey: `bench-warm-up-${run}` });
   const latencies: number[] = [];
   const started = performance.now();
+  const resent = { aborted: 0, busy: 0 };
+  // As the reserveAction activity is retried: an update the server aborts (the guard rolling over to a
+  // new run while it is in flight), or refuses because the workflow already has its limit of updates in
+  // flight (history.maxInFlightUpdates, 10 by default), is asked again; the step key gets the same answer.
+  const reserve = async (request: ReserveRequest, tries = 1): Promise<ReserveResult> => {
+    try {
+      return await guard.reserve(request);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : '';
+      const kind = message.includes('aborted')
+        ? 'aborted'
+        : message.includes('in-flight updates')
+          ? 'busy'
+          : undefined;
+      if (tries >= 20 || !kind) throw err;
+      resent[kind]++;
+      await new Promise((r) => setTimeout(r, 50 * tries));
+      return reserve(request, tries + 1);
+    }
+  };
   const answers = await pool(requests, options.concurrency, async (request) => {
     const at = performance.now();
-    const answer = await guard.reserve(request);
+    const answer = await reserve(request);
     latencies.push(performance.now() - at);
     return answer;
   });
@@ -145,7 +165,7 @@ async function measure(options: Options, client: Client, taskQueue: string, run:
   );
   console.log(
     `granted ${checked.granted} (at most ${expected}); targets over the limit ${checked.overGranted}; ` +
-      `retries answered differently ${checked.retriesChanged}`,
+      `retries answered differently ${checked.retriesChanged}; asked again: ${resent.aborted} aborted by a rollover, ${resent.busy} over the in-flight limit`,
   );
   const ok = checked.overGranted === 0 && checked.retriesChanged === 0 && checked.granted <= expected;
   console.log(
@@ -157,6 +177,8 @@ async function measure(options: Options, client: Client, taskQueue: string, run:
       granted: checked.granted,
       overGranted: checked.overGranted,
       retriesChanged: checked.retriesChanged,
+      resentAborted: resent.aborted,
+      resentOverInFlightLimit: resent.busy,
       correct: ok,
     }),
   );
