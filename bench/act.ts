@@ -285,8 +285,8 @@ export async function main(argv: string[]): Promise<number> {
     await fire(parts.alertmanager.url, ids, options.rate);
     await waitForActions(ids, actions);
     parts.client = new Client({ connection: await Connection.connect({ address: parts.server.address }) });
-    const code = report(ids, notified, actions, parts.server.label);
     await reportPhases(parts.client, ids);
+    const code = report(ids, notified, actions, parts.server.label);
     await terminateAll(parts.client);
     return code;
   } finally {

@@ -29,6 +29,7 @@ import { startBalancer } from './support/balancer.js';
 import { startAlertmanager } from '../support/alertmanager.js';
 import { correlate } from '../../src/domain/correlation.js';
 import type { IncidentState } from '../../src/domain/incident.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
 
 /**
  * Faults injected into a real deployment: the Temporal cluster (PostgreSQL and four services as
@@ -399,7 +400,9 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
       const killedAt = Date.now();
       victim?.signal('SIGKILL');
       const handles = ids.map((id) =>
-        cluster.client.workflow.getHandle(correlate({ alertname: 'FaultCall', service: id }, '').incidentId),
+        cluster.client.workflow.getHandle<typeof incidentWorkflow>(
+          correlate({ alertname: 'FaultCall', service: id }, '').incidentId,
+        ),
       );
       await Promise.all(handles.map((h) => opened(h)));
       const allIn = Date.now() - killedAt;

@@ -28,11 +28,9 @@ export const fleetRowSchema = z
     memoryBytes: bytes.meta({ description: 'Memory in use without the page cache the kernel can drop.' }),
     memoryLimitBytes: bytes,
     memoryShare: z.number().min(0).max(1).nullable().meta({ description: 'memoryBytes / memoryLimitBytes.' }),
-    memoryLimited: z
-      .boolean()
-      .meta({
-        description: "False when the container has no memory limit: the limit is then the host's memory.",
-      }),
+    memoryLimited: z.boolean().meta({
+      description: "False when the container has no memory limit: the limit is then the host's memory.",
+    }),
     restarts: z.number().int().nonnegative().nullable(),
     netInBytes: bytes.meta({ description: 'Bytes received on all interfaces since the container started.' }),
     netOutBytes: bytes.meta({ description: 'Bytes sent on all interfaces since the container started.' }),
@@ -54,11 +52,9 @@ export const fleetResponseSchema = z
       .string()
       .meta({ description: 'STEADFAST_FLEET_LABEL: key=value, key, or * (every running container).' }),
     matched: z.number().int().nonnegative().meta({ description: 'Containers the selector matched.' }),
-    truncated: z
-      .boolean()
-      .meta({
-        description: 'True when more matched than the cap (200) and only the first by name are shown.',
-      }),
+    truncated: z.boolean().meta({
+      description: 'True when more matched than the cap (200) and only the first by name are shown.',
+    }),
     containers: z.array(fleetRowSchema),
   })
   .meta({ id: 'Fleet' });
