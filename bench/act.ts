@@ -10,7 +10,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import {
@@ -25,6 +24,7 @@ import { stateQuery } from '../src/workflows/messages.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { startProduct, type ProductProcess } from './lib/product.js';
 import { percentile, round, summarize } from './lib/stats.js';
+import { runWhenMain } from './lib/cli.js';
 import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
 
 const USAGE = `Usage: npm run bench:act -- [options]
@@ -295,12 +295,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(import.meta.url, main);

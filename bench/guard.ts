@@ -6,7 +6,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import type { ReserveRequest, ReserveResult } from '../src/guards/policy.js';
@@ -15,6 +14,7 @@ import { guardWorkflowId } from '../src/workflows/guard.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { startProduct, type ProductProcess } from './lib/product.js';
 import { pool, round, seededRandom, shuffle, summarize } from './lib/stats.js';
+import { intFlag, runWhenMain } from './lib/cli.js';
 import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
 
 const USAGE = `Usage: npm run bench:guard -- [options]
@@ -59,18 +59,11 @@ function parseOptions(argv: string[]): Options | 'help' {
     strict: true,
   });
   if (values.help) return 'help';
-  const int = (name: string, text: string | undefined, fallback: number, min: number): number => {
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min)
-      throw new Error(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
-    return value;
-  };
   return {
-    requests: int('requests', values.requests, values.quick ? 100 : 2000, 1),
-    targets: int('targets', values.targets, values.quick ? 10 : 100, 1),
-    concurrency: int('concurrency', values.concurrency, 16, 1),
-    maxPerTarget: int('max-per-target', values['max-per-target'], 3, 1),
+    requests: intFlag('requests', values.requests, values.quick ? 100 : 2000, 1),
+    targets: intFlag('targets', values.targets, values.quick ? 10 : 100, 1),
+    concurrency: intFlag('concurrency', values.concurrency, 16, 1),
+    maxPerTarget: intFlag('max-per-target', values['max-per-target'], 3, 1),
     temporal: temporalChoice(values.temporal, values.cluster),
   };
 }
@@ -219,12 +212,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(import.meta.url, main);

@@ -9,13 +9,13 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { freePort } from './lib/dev-server.js';
 import { rssMb, startProduct, type ProductProcess } from './lib/product.js';
 import { percentile, pool, round } from './lib/stats.js';
+import { intFlag, runWhenMain } from './lib/cli.js';
 import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
 import { alertmanagerPayload, alertSpec, WebhookClient } from './lib/webhook.js';
 
@@ -64,17 +64,10 @@ function parseOptions(argv: string[]): Options | 'help' {
     strict: true,
   });
   if (values.help) return 'help';
-  const int = (name: string, text: string | undefined, fallback: number, min: number): number => {
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < min)
-      throw new Error(`--${name} must be an integer ≥ ${min}, got ${JSON.stringify(text)}`);
-    return value;
-  };
   return {
-    incidents: int('incidents', values.incidents, values.quick ? 20 : 1000, 1),
-    concurrency: int('concurrency', values.concurrency, 16, 1),
-    settleMs: 1000 * int('settle', values.settle, values.quick ? 2 : 20, 0),
+    incidents: intFlag('incidents', values.incidents, values.quick ? 20 : 1000, 1),
+    concurrency: intFlag('concurrency', values.concurrency, 16, 1),
+    settleMs: 1000 * intFlag('settle', values.settle, values.quick ? 2 : 20, 0),
     temporal: temporalChoice(values.temporal, values.cluster),
   };
 }
@@ -224,12 +217,4 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(err instanceof Error ? err.message : err);
-      process.exit(1);
-    },
-  );
-}
+runWhenMain(import.meta.url, main);
