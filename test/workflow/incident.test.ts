@@ -292,6 +292,9 @@ describe('incident workflow on a real Temporal server', () => {
       makeAlert({ alertName: 'TestAcknowledged', labels: { job: 'web', container: 'steadfast-test-ack' } }),
     ]);
     await waitForState(handle, atStage('approve'));
+    // The stage is entered before the clock is set (the calendar is read in between): an acknowledgement
+    // in that gap means no clock at all, which the next test covers. This one acknowledges a running clock.
+    await historyWhen(handle, (events) => escalationClocks(events).length > 0);
     const acked = await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob', via: 'api' }] });
     expect(acked).toEqual(expect.objectContaining({ decision: 'acknowledged', actor: 'bob' }));
     expect((await handle.query(stateQuery)).nextEscalationAt).toBeUndefined();
