@@ -5,6 +5,10 @@ import type { Stage } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
 import { boundedLabel, type Metrics } from '../lib/metrics.js';
 import { buildReport, renderPostmortem, saveReport } from '../reports/index.js';
+import { verdictLedger } from '../verdicts/client.js';
+import { countFalsePositive } from '../verdicts/count.js';
+import type { LedgerEntry } from '../verdicts/ledger.js';
+import { evidenceVerdict, type EvidenceVerdict } from '../verdicts/verdict.js';
 import type { IncidentClosed, IncidentOpened } from '../workflows/records.js';
 
 /** Seconds spent in each stage, from the timeline's stage changes. */
@@ -37,7 +41,46 @@ export interface ReportDeps {
  */
 const REPORT_ATTEMPTS = 4;
 
-export function createLifecycleActivities(deps: { logger: Logger; metrics: Metrics; reports?: ReportDeps }) {
+/** The ledger's update is bounded well inside the activity's 15 s, so a retry still has time. */
+const LEDGER_TIMEOUT_MS = 5000;
+
+export function createLifecycleActivities(deps: {
+  logger: Logger;
+  metrics: Metrics;
+  reports?: ReportDeps;
+  /** For the verdict ledger (src/verdicts/); without it no evidence is recorded. */
+  temporal?: Client;
+}) {
+  /**
+   * Files what the closed incident's own record says in the verdict ledger of its task queue. Retried as
+   * the report is; on the last attempt the incident closes without it (logged) rather than failing.
+   */
+  const recordEvidence = async (
+    state: IncidentClosed,
+    evidence: EvidenceVerdict,
+  ): Promise<LedgerEntry | undefined> => {
+    const temporal = deps.temporal;
+    if (!temporal) return undefined;
+    const { info } = Context.current();
+    const { incidentId, service, alertName, openedAt, closedAt } = state;
+    try {
+      return await temporal.withDeadline(Date.now() + LEDGER_TIMEOUT_MS, () =>
+        verdictLedger(temporal, info.taskQueue).recordEvidence({
+          facts: { incidentId, service, alertName, openedAt, ...(closedAt ? { closedAt } : {}) },
+          alerts: state.alertsReceived ?? state.alerts.length,
+          evidence,
+        }),
+      );
+    } catch (err) {
+      if (info.attempt < REPORT_ATTEMPTS) throw err;
+      deps.logger.error(
+        { event: 'verdicts.evidence-failed', incidentId, attempt: info.attempt, err },
+        `incident ${incidentId}: its evidence verdict could not be recorded`,
+      );
+      return undefined;
+    }
+  };
+
   /** Writes the incident's report file (the same name every time, so a retry replaces it). */
   const writeReport = async (state: IncidentClosed, reports: ReportDeps): Promise<void> => {
     const { info } = Context.current();
@@ -93,7 +136,13 @@ export function createLifecycleActivities(deps: { logger: Logger; metrics: Metri
     async recordIncidentClosed(state: IncidentClosed): Promise<void> {
       // First, so that a failed write retried by Temporal has not counted the metrics below yet.
       if (deps.reports) await writeReport(state, deps.reports);
+      const evidence = evidenceVerdict(state);
+      const entry = await recordEvidence(state, evidence);
       const { metrics } = deps;
+      metrics.alertsPerIncident.observe(state.alertsReceived ?? state.alerts.length);
+      // A person's verdict given while the incident was open wins, and was counted when given.
+      if (evidence.verdict === 'noise' && !entry?.person)
+        countFalsePositive(metrics, 'evidence', state.service);
       const outcome = state.outcome ?? 'unknown';
       metrics.incidentsClosed.inc({ outcome });
       for (const [stage, secs] of Object.entries(stageDurations(state)))
@@ -123,6 +172,7 @@ export function createLifecycleActivities(deps: { logger: Logger; metrics: Metri
           milestones: state.milestones,
           breakdown: times,
           actions: state.actions.length,
+          evidence: evidence.verdict,
         },
         `incident ${state.incidentId} closed: ${outcome}`,
       );

@@ -1,6 +1,6 @@
 import { PHASES } from '../domain/breakdown.js';
 import { OUTCOMES, STAGES } from '../domain/incident.js';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** The product's own metrics, in one registry that /metrics serves. */
 export interface Metrics {
@@ -17,6 +17,13 @@ export interface Metrics {
   timeToClose: Histogram<'outcome'>;
   incidentPhase: Histogram<'phase'>;
   duplicatesDropped: Counter;
+  /** Incidents judged noise: by a person, or by the evidence at close when no person had (docs/verdicts.md). */
+  falsePositives: Counter<'source' | 'service'>;
+  alertsPerIncident: Histogram;
+  alertFatigue: Gauge;
+  noisySources: Gauge<'kind' | 'name'>;
+  /** Set by the API (src/verdicts/gauges.ts): refreshes the two gauges above when /metrics is read. */
+  refreshVerdictGauges?: () => Promise<void>;
 }
 
 /** The longest label value a metric takes from an incident: each distinct value is a series kept forever. */
@@ -100,6 +107,31 @@ export function createMetrics(): Metrics {
       help: 'Re-delivered alerts an incident already had.',
       registers: r,
     }),
+    falsePositives: new Counter({
+      name: 'steadfast_false_positive_total',
+      help: 'Incidents judged noise, by source (person, or evidence at close when no person had) and service.',
+      labelNames: ['source', 'service'],
+      registers: r,
+    }),
+    alertsPerIncident: new Histogram({
+      name: 'steadfast_alerts_per_incident',
+      help: 'Distinct alerts an incident received, observed when it closes.',
+      buckets: [1, 2, 3, 5, 10, 20, 50, 100, 500],
+      registers: r,
+    }),
+    alertFatigue: new Gauge({
+      name: 'steadfast_alert_fatigue_score',
+      help: 'Pages per on-call hour over the last 7 days, night pages weighing 3 and off-hours 2 (docs/verdicts.md).',
+      registers: r,
+      collect: () => metrics.refreshVerdictGauges?.(),
+    }),
+    noisySources: new Gauge({
+      name: 'steadfast_noisy_source',
+      help: 'Noise share of each alert rule (kind=alertname) or service flagged as paging for nothing.',
+      labelNames: ['kind', 'name'],
+      registers: r,
+      collect: () => metrics.refreshVerdictGauges?.(),
+    }),
   };
   // Known label values start at zero, so rate() and increase() count their first event too.
   for (const outcome of OUTCOMES) {
@@ -107,6 +139,7 @@ export function createMetrics(): Metrics {
     metrics.timeToClose.zero({ outcome });
   }
   for (const stage of STAGES) metrics.stageDuration.zero({ stage });
+  for (const source of ['person', 'evidence']) metrics.falsePositives.inc({ source, service: '' }, 0);
   for (const { phase } of PHASES) metrics.incidentPhase.zero({ phase });
   return metrics;
 }

@@ -1,0 +1,123 @@
+import type { EvidenceVerdict, PersonVerdict, VerdictKind } from './verdict.js';
+
+/**
+ * The verdict ledger's state and the pure changes made to it. The ledger workflow
+ * (src/workflows/verdicts.ts) applies them one update at a time; tests and benches call them directly.
+ */
+
+/** What the ledger knows of one incident. */
+export interface LedgerEntry {
+  incidentId: string;
+  service: string;
+  alertName: string;
+  openedAt: string;
+  closedAt?: string;
+  /** Alerts the incident received, once it closed. */
+  alerts?: number;
+  evidence?: EvidenceVerdict;
+  /** The latest person's verdict: it replaces the ones before it. */
+  person?: PersonVerdict;
+  /** People's earlier verdicts on this incident, oldest first, the last MAX_REPLACED of them. */
+  replaced?: PersonVerdict[];
+  /** When the entry last changed (ms since epoch): the oldest are pruned first. */
+  touched: number;
+}
+
+export interface LedgerState {
+  entries: Record<string, LedgerEntry>;
+}
+
+/** An incident's identity as Temporal describes it, sent with each change so the entry can be made. */
+export interface IncidentFacts {
+  incidentId: string;
+  service: string;
+  alertName: string;
+  openedAt: string;
+  closedAt?: string;
+}
+
+export interface PersonVerdictRequest {
+  facts: IncidentFacts;
+  verdict: VerdictKind;
+  duplicateOf?: string;
+  actor: string;
+  via: string;
+  note?: string;
+}
+
+export interface EvidenceRequest {
+  facts: IncidentFacts;
+  alerts: number;
+  evidence: EvidenceVerdict;
+}
+
+export interface PersonVerdictResult {
+  entry: LedgerEntry;
+  /** False when the same person sent the same verdict again: nothing was recorded. */
+  changed: boolean;
+}
+
+/** Bounds on what the ledger carries across continue-as-new (each entry is a few hundred bytes). */
+export const LEDGER_LIMITS = {
+  entries: 2000,
+  /** Entries untouched this long are dropped: the summary looks back a week by default. */
+  keepMs: 30 * 86_400_000,
+  replaced: 5,
+} as const;
+
+const entryFor = (state: LedgerState, facts: IncidentFacts, now: number): LedgerEntry => {
+  const existing = state.entries[facts.incidentId];
+  const entry: LedgerEntry = { ...existing, ...facts, touched: now };
+  state.entries[facts.incidentId] = entry;
+  return entry;
+};
+
+/** Records a person's verdict; the same verdict from the same person with the same note changes nothing. */
+export function applyPersonVerdict(
+  state: LedgerState,
+  request: PersonVerdictRequest,
+  now: number,
+): PersonVerdictResult {
+  const current = state.entries[request.facts.incidentId]?.person;
+  if (
+    current &&
+    current.verdict === request.verdict &&
+    current.duplicateOf === request.duplicateOf &&
+    current.actor === request.actor &&
+    current.note === request.note
+  ) {
+    return { entry: state.entries[request.facts.incidentId] as LedgerEntry, changed: false };
+  }
+  const entry = entryFor(state, request.facts, now);
+  if (current) entry.replaced = [...(entry.replaced ?? []), current].slice(-LEDGER_LIMITS.replaced);
+  entry.person = {
+    verdict: request.verdict,
+    ...(request.duplicateOf ? { duplicateOf: request.duplicateOf } : {}),
+    actor: request.actor,
+    via: request.via,
+    ...(request.note ? { note: request.note } : {}),
+    at: new Date(now).toISOString(),
+  };
+  prune(state, now);
+  return { entry, changed: true };
+}
+
+/** Records what a closed incident's own record says; a retried activity records the same again. */
+export function applyEvidence(state: LedgerState, request: EvidenceRequest, now: number): LedgerEntry {
+  const entry = entryFor(state, request.facts, now);
+  entry.alerts = request.alerts;
+  entry.evidence = request.evidence;
+  prune(state, now);
+  return entry;
+}
+
+/** Drops entries untouched for keepMs, then the least recently touched beyond the count bound. */
+export function prune(state: LedgerState, now: number): void {
+  const entries = Object.values(state.entries);
+  const stale = entries.filter((e) => now - e.touched > LEDGER_LIMITS.keepMs);
+  for (const e of stale) delete state.entries[e.incidentId];
+  const left = Object.values(state.entries);
+  if (left.length <= LEDGER_LIMITS.entries) return;
+  left.sort((a, b) => a.touched - b.touched);
+  for (const e of left.slice(0, left.length - LEDGER_LIMITS.entries)) delete state.entries[e.incidentId];
+}
