@@ -28,9 +28,14 @@ export class AnomalyLikelihood {
     this.seen++;
     const std = Math.sqrt(this.longVar);
     const z = (shortMean - this.longMean) / Math.max(std, this.minStd);
+    // The long-run mean and variance start at 0; with only the long weight (a memory of ~500 rows) they
+    // would stay biased towards 0 for the first thousand rows, so a raw signal of ordinary height looked
+    // unlikely there (false alarms just past the warm-up of short, hourly series). A plain average
+    // (weight 1/n) until the long weight takes over removes the bias without another parameter.
+    const weight = Math.max(this.longAlpha, 1 / this.seen);
     const delta = raw - this.longMean;
-    this.longMean += this.longAlpha * delta;
-    this.longVar = (1 - this.longAlpha) * (this.longVar + this.longAlpha * delta * delta);
+    this.longMean += weight * delta;
+    this.longVar = (1 - weight) * (this.longVar + weight * delta * delta);
     if (this.seen < this.warmup) return 0.5;
     return normalCdf(z);
   }

@@ -13,6 +13,7 @@ import { ContextNovelty } from '../../src/detection/context.js';
 import { looksLikeCounts, stabiliseCount } from '../../src/detection/count-scale.js';
 import { SeasonalZ } from '../../src/detection/seasonal-z.js';
 import { EmpiricalTail } from '../../src/detection/tail.js';
+import { AnomalyLikelihood } from '../../src/detection/likelihood.js';
 
 const FIVE_MIN = 300_000;
 /** A daily rhythm sampled every 5 minutes with deterministic jitter. */
@@ -185,6 +186,21 @@ describe('calibrated scores', () => {
     const xs = [0, 0.05, 0.1, 0.18, 0.19, 0.5, 0.9, 1];
     const ys = xs.map(calibrated);
     expect([...ys].sort((a, b) => a - b)).toEqual(ys);
+  });
+});
+
+describe('anomaly likelihood', () => {
+  it('finds a raw signal of its usual height ordinary just past the warm-up (no bias towards 0)', () => {
+    // A steady raw signal of 0.3: its long-run mean is 0.3 from the start, so 0.3 is the middle of its
+    // distribution. With only the long weight (0.002) the mean would still read ~0.08 after 150 rows,
+    // and 0.3 would look like a likelihood near 0.86.
+    const likelihood = new AnomalyLikelihood(5, 0.002, 150, 0.2);
+    let last = 0;
+    for (let i = 0; i < 151; i++) last = likelihood.update(0.3);
+    expect(last).toBeCloseTo(0.5, 6);
+    // A rise well above it is still unlikely.
+    for (let i = 0; i < 5; i++) last = likelihood.update(1);
+    expect(last).toBeGreaterThan(0.99);
   });
 });
 
