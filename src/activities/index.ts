@@ -20,6 +20,7 @@ import type { Oncall } from '../oncall/resolve.js';
 import type { ProtectedTargets } from '../domain/scope.js';
 import { createActionRunner, type KubernetesHandlers } from '../remediation/registry.js';
 import { createTargetResolver } from '../remediation/resolve.js';
+import { rulesReader } from '../rules/client.js';
 
 export interface ActivityDeps {
   docker: Docker;
@@ -68,6 +69,7 @@ export function createActivities(deps: ActivityDeps) {
         protect: deps.protect ?? { containerIds: [], hostPorts: [] },
       }),
       deps.temporal ? visibilityOutcomes(deps.temporal) : NO_HISTORY,
+      deps.temporal ? rulesReader(deps.temporal) : undefined,
     ),
     ...createRemediationActivities(actions),
     ...createGuardActivities(deps.temporal ? { temporal: deps.temporal } : {}),

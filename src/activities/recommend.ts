@@ -16,6 +16,42 @@ import { explainRanking, rankByOutcomes } from '../domain/ranking.js';
 import type { Logger } from '../lib/logger.js';
 import type { TargetResolver } from '../remediation/resolve.js';
 import { NO_HISTORY, type OutcomeHistory } from './outcomes.js';
+import { activityInfo } from '@temporalio/activity';
+import { formatDuration } from '../domain/duration.js';
+import { mergeRuleLevels } from '../rules/escalation.js';
+import { matchingLevels, type RuleDefinition, type RuleLevel } from '../rules/rule.js';
+
+/** The escalation rules of a task queue (the rules workflow's); it throws when they cannot be read. */
+export type RulesReader = (taskQueue: string) => Promise<readonly RuleDefinition[]>;
+
+/** The rules that apply to an incident, or why they could not be read. */
+export type RuleMatch =
+  { levels: RuleLevel[]; unavailable?: undefined } | { levels: []; unavailable: string };
+
+/** What a rule's condition sees: the alert's labels, with the incident's alert name and service if absent. */
+function ruleLabels(facts: IncidentFacts & { service?: string }): Record<string, string> {
+  const labels: Record<string, string> = { ...facts.labels };
+  if (!Object.hasOwn(labels, 'alertname') && facts.alertName) labels['alertname'] = facts.alertName;
+  if (!Object.hasOwn(labels, 'service') && facts.service) labels['service'] = facts.service;
+  return labels;
+}
+
+function taskQueueHere(): string | undefined {
+  try {
+    return activityInfo().taskQueue;
+  } catch {
+    return undefined; // called outside an activity (a plain test)
+  }
+}
+
+/** How the plan's message mentions the rules: matched ones by name and delay, or that none could be read. */
+function rulesNote(match: RuleMatch): string {
+  if (match.unavailable !== undefined)
+    return ` Escalation rules were unavailable (${match.unavailable}); the runbook's own escalation applies.`;
+  if (match.levels.length === 0) return '';
+  const named = match.levels.map((l) => `"${l.rule}" after ${formatDuration(l.delayMs)}`);
+  return ` Escalation rules add: ${named.join(', ')}.`;
+}
 
 /** Reads every runbooks/*.yaml; a broken file is reported and skipped so the others still serve. */
 export async function loadRunbooks(
@@ -50,7 +86,24 @@ export function createRecommendActivities(
   logger: Logger,
   resolveTargets: TargetResolver,
   history: OutcomeHistory = NO_HISTORY,
+  rules?: RulesReader,
 ) {
+  /** Never throws: unreadable rules leave the escalation as the runbook has it, and say so. */
+  const matchRules = async (facts: IncidentFacts & { service?: string }): Promise<RuleMatch> => {
+    const taskQueue = taskQueueHere();
+    if (!rules || !taskQueue) return { levels: [] };
+    try {
+      return { levels: matchingLevels(await rules(taskQueue), ruleLabels(facts)) };
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      logger.warn(
+        { event: 'rules.unavailable', err },
+        'escalation rules unavailable; escalating without them',
+      );
+      return { levels: [], unavailable: why.slice(0, 200) };
+    }
+  };
+
   const refuse = (runbook: Runbook, what: 'parameters' | 'targets', why: string) => {
     logger.warn(
       {
@@ -113,15 +166,26 @@ export function createRecommendActivities(
       // The labels chose the targets; what they resolve to decides whether the plan may be offered.
       const resolved = await resolveTargets(planned.steps, best.scope);
       if (!resolved.ok) return refuse(best, 'targets', resolved.reason);
+      // A plan approved at once never escalates, so rules have nothing to add to it.
+      const ruled = planned.approval === 'people' ? await matchRules(facts) : { levels: [] };
       const recommendation: Recommendation = {
         ...planned,
         steps: resolved.steps,
         targets: resolved.targets,
+        escalation: mergeRuleLevels(planned.escalation, ruled.levels),
         explanation:
           `${planned.explanation}${resolved.targets.length > 0 ? ` Targets: ${resolved.targets.join('; ')}.` : ''} ` +
           explainRanking(ranked, facts.alertName, service),
       };
-      return { recommendation, message: recommendation.explanation };
+      return { recommendation, message: `${recommendation.explanation}${rulesNote(ruled)}` };
+    },
+
+    /**
+     * The escalation rules whose conditions an incident without a plan satisfies (the incident workflow
+     * asks once, when it starts waiting for people). Unreadable rules are an answer too, never a failure.
+     */
+    async matchEscalationRules(facts: IncidentFacts & { service?: string }): Promise<RuleMatch> {
+      return matchRules(facts);
     },
   };
 }

@@ -22,6 +22,7 @@ import { openApiRoutes } from './routes/openapi.js';
 import { remediationRoutes } from './routes/remediation.js';
 import { reportRoutes } from './routes/reports.js';
 import { runbookRoutes } from './routes/runbooks.js';
+import { ruleRoutes } from './routes/rules.js';
 
 export interface AppDeps {
   settings: Settings;
@@ -85,6 +86,20 @@ export function createApp(deps: AppDeps): Express {
   api.use(openApiRoutes());
   api.use(
     remediationRoutes({ client, tokens, json, temporalTimeoutMs, taskQueue: settings.temporal.taskQueue }),
+  );
+  api.use(
+    ruleRoutes({
+      client,
+      tokens,
+      json,
+      temporalTimeoutMs,
+      taskQueue: settings.temporal.taskQueue,
+      configured: {
+        slack: settings.notify.slack !== undefined,
+        email: settings.notify.smtp !== undefined,
+        rotation: settings.oncallFile !== undefined,
+      },
+    }),
   );
   api.use(
     reportRoutes({

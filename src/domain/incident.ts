@@ -105,7 +105,8 @@ export type EscalationTarget =
 export interface EscalationPlan {
   /** Wait for a decision before the first escalation. */
   timeoutMs: number;
-  levels: { notify: EscalationTarget[]; waitMs: number }[];
+  /** `rule`: the escalation rule (src/rules/) this level came from; absent for the runbook's own. */
+  levels: { notify: EscalationTarget[]; waitMs: number; rule?: string }[];
   finalPolicy: 'abort' | 'auto-approve';
 }
 
@@ -235,6 +236,14 @@ export interface IncidentState {
   guardRefusal?: string;
   /** When the approval wait escalates next; absent once acknowledged (a human owns it). */
   nextEscalationAt?: string;
+  /**
+   * An incident without a plan: the escalation rules that matched its labels (read once, when it began
+   * waiting for people), each told `delayMs` after `since`; `escalationLevel` counts those told.
+   */
+  ruleEscalation?: {
+    since: string;
+    levels: { rule: string; delayMs: number; notify: EscalationTarget[] }[];
+  };
   actions: ActionRecord[];
   verification?: { status: 'passed' | 'failed'; message: string; at: string };
   /** The incident's Slack message, once posted. */

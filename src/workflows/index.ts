@@ -1,4 +1,5 @@
 export { incidentWorkflow } from './incident.js';
 export { watchWorkflow } from './watch.js';
 export { remediationGuardWorkflow } from './guard.js';
+export { escalationRulesWorkflow } from './rules.js';
 export { verdictLedgerWorkflow } from './verdicts.js';

@@ -22,7 +22,7 @@ export interface Answer {
 }
 
 export interface Operation {
-  method: 'get' | 'post' | 'options';
+  method: 'get' | 'post' | 'delete' | 'options';
   /** The path with OpenAPI templates: /api/v1/incidents/{id}. */
   path: string;
   operationId: string;

@@ -23,6 +23,9 @@ import { oncallQuerySchema } from '../routes/oncall.js';
 import { oncallResponseSchema } from '../schemas/oncall.js';
 import { fleetResponseSchema } from '../schemas/fleet.js';
 import { runbookListResponseSchema, runbookValidationSchema } from '../schemas/runbooks.js';
+import { ruleNameParamSchema } from '../routes/rules.js';
+import { ruleDeleteResponseSchema, ruleListResponseSchema, rulePutResponseSchema } from '../schemas/rules.js';
+import { ruleBodySchema } from '../../rules/schema.js';
 import type { Answer, DocumentInfo, Operation } from './document.js';
 
 /**
@@ -192,6 +195,49 @@ export const OPERATIONS: readonly Operation[] = [
     responses: {
       200: { description: 'The draft is valid.', schema: runbookValidationSchema },
       422: { description: 'The draft has problems.', schema: runbookValidationSchema },
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/rules`,
+    operationId: 'listRules',
+    tag: 'rules',
+    summary: 'The escalation rules, and the latest changes to them (who, when, what).',
+    description: 'See docs/rules.md. A URL recipient shows its origin only.',
+    access: 'read',
+    temporal: true,
+    responses: { 200: { description: 'The rules.', schema: ruleListResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: `${V1}/rules`,
+    operationId: 'putRule',
+    tag: 'rules',
+    summary: 'Create an escalation rule, or replace the rule of the same name.',
+    description:
+      'The condition is parsed (docs/rules.md), every recipient must fit a listed channel, and a channel this deployment has no settings for (slack, email, rotation) is refused. The change is recorded with the token identity.',
+    access: 'approve',
+    body: { schema: ruleBodySchema, contentType: 'application/json' },
+    temporal: true,
+    responses: {
+      200: { description: 'Replaced.', schema: rulePutResponseSchema },
+      201: { description: 'Created.', schema: rulePutResponseSchema },
+      400: refused('A bad rule (a condition that does not parse says at which column), or a channel not configured. Nothing changed.'),
+      409: refused('As many rules as allowed exist already (200).'),
+    },
+  },
+  {
+    method: 'delete',
+    path: `${V1}/rules/{name}`,
+    operationId: 'deleteRule',
+    tag: 'rules',
+    summary: 'Delete an escalation rule; recorded with the token identity.',
+    access: 'approve',
+    params: z.object({ name: ruleNameParamSchema }),
+    temporal: true,
+    responses: {
+      200: { description: 'Deleted.', schema: ruleDeleteResponseSchema },
+      404: refused('No rule has this name.'),
     },
   },
   {

@@ -1,6 +1,6 @@
 import { condition, patched, proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
-import type { EscalationPlan, Recommendation } from '../../domain/incident.js';
+import type { EscalationPlan, EscalationTarget, Recommendation } from '../../domain/incident.js';
 import { currentDecision, type Decided } from '../../domain/incident-view.js';
 import { ANNOUNCE_PATCH, announceToWebhooks, postAnnouncement } from './announce.js';
 import { RECORDS } from './activities.js';
@@ -152,19 +152,38 @@ async function escalate(
   const { state } = incident;
   state.escalationLevel++;
   state.nextEscalationAt = new Date(Date.now() + level.waitMs).toISOString();
-  note(incident, 'escalated', `no decision yet: escalated to level ${state.escalationLevel}`);
-  await tell(incident, `No decision yet: escalated to level ${state.escalationLevel}.`);
+  // A level an escalation rule added says which (src/rules/); the runbook's own levels read as before.
+  const by = level.rule !== undefined ? ` by rule "${level.rule}"` : '';
+  note(incident, 'escalated', `no decision yet: escalated to level ${state.escalationLevel}${by}`);
+  await tell(incident, `No decision yet: escalated to level ${state.escalationLevel}${by}.`);
+  await notifyLevel(
+    incident,
+    level.notify,
+    state.guardRefusal
+      ? `A guard stopped the remediation: ${state.guardRefusal}. ${plan.explanation}`
+      : plan.explanation,
+  );
+}
+
+/**
+ * Tells one level's targets (level `state.escalationLevel`). A failure is noted, never thrown: a channel
+ * that cannot be reached must not end the incident, and the chain goes on to its next level.
+ */
+export async function notifyLevel(
+  incident: Incident,
+  targets: EscalationTarget[],
+  recommendation: string,
+): Promise<void> {
+  const { state } = incident;
   try {
     const { delivered } = await records.notifyEscalation({
       incidentId: state.incidentId,
       level: state.escalationLevel,
-      targets: level.notify,
+      targets,
       title: state.title,
       service: state.service,
       severity: state.severity,
-      recommendation: state.guardRefusal
-        ? `A guard stopped the remediation: ${state.guardRefusal}. ${plan.explanation}`
-        : plan.explanation,
+      recommendation,
     });
     // A rotation is resolved to a person at the moment of escalation, in the activity: the timeline
     // says whom it paged. No patch: without a rotation target nothing changes.
@@ -172,7 +191,6 @@ async function escalate(
     if (paged.length > 0)
       note(incident, 'escalation-paged', `level ${state.escalationLevel} paged ${paged.join(', ')}`);
   } catch (err) {
-    // A channel that cannot be reached must not end the incident: the chain goes on to its next level.
     note(
       incident,
       'escalation-failed',

@@ -15,6 +15,7 @@ import { SA } from '../search-attributes.js';
 import { RECORDS } from './activities.js';
 import { ANNOUNCE_PATCH } from './announce.js';
 import { enter, historyTooLong, note, nowIso, settled, tell, type Incident } from './context.js';
+import { escalateByRule, nextRuleDue, readRuleEscalation, RULES_PATCH } from './rules.js';
 import { expireSilences } from './silence.js';
 
 const records = proxyActivities<Pick<IncidentActivities, 'recordIncidentClosed'>>(RECORDS);
@@ -59,16 +60,23 @@ export async function rollOver(incident: Incident): Promise<never> {
 
 /**
  * Nothing to run: the incident stays open for people until its alerts resolve or someone resolves it.
- * Its Slack message (announced since ANNOUNCE_PATCH) is told of each acknowledgement meanwhile.
+ * Its Slack message (announced since ANNOUNCE_PATCH) is told of each acknowledgement meanwhile, and the
+ * escalation rules that match it (since RULES_PATCH) page their recipients until someone acknowledges.
  */
 export async function waitForPeople(incident: Incident): Promise<IncidentState> {
   const following = patched(ANNOUNCE_PATCH);
+  if (patched(RULES_PATCH)) await readRuleEscalation(incident);
   let told = acknowledgements(incident).length;
   const acknowledged = (): boolean => following && acknowledgements(incident).length !== told;
   while (!settled(incident)) {
-    await condition(() => settled(incident) || historyTooLong(incident) || acknowledged());
+    const ready = (): boolean => settled(incident) || historyTooLong(incident) || acknowledged();
+    // Without a rule left to fire (always so in runs before the patch) the wait has no timer.
+    const due = nextRuleDue(incident);
+    const woke =
+      due === undefined ? (await condition(ready), true) : await condition(ready, Math.max(due, 1));
     if (settled(incident)) break;
-    if (acknowledged()) {
+    if (!woke) await escalateByRule(incident);
+    else if (acknowledged()) {
       const all = acknowledgements(incident);
       told = all.length;
       await tell(incident, `${all.at(-1)?.actor ?? 'someone'} acknowledged the incident: they own it now`);

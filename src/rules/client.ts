@@ -1,0 +1,59 @@
+import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { RuleDefinition, StoredRule } from './rule.js';
+import {
+  deleteRuleUpdate,
+  escalationRulesWorkflow,
+  putRuleUpdate,
+  rulesStateQuery,
+  rulesWorkflowId,
+  type RulesState,
+} from '../workflows/rules.js';
+
+/** The escalation rules of one task queue, as the API and the activities use them. */
+export interface RulesClient {
+  put(actor: string, rule: RuleDefinition): Promise<{ rule: StoredRule; action: 'created' | 'replaced' }>;
+  delete(actor: string, name: string): Promise<{ deleted: string }>;
+  /** The rules and their audit; empty when no rule was ever written. */
+  state(): Promise<RulesState>;
+}
+
+/**
+ * Changes go through update-with-start, so the first rule ever written starts the workflow; reads are a
+ * query, and a workflow never started means no rules. It runs on the incidents' task queue.
+ */
+export function rulesClient(client: Client, taskQueue: string): RulesClient {
+  const workflowId = rulesWorkflowId(taskQueue);
+  const start = (): WithStartWorkflowOperation<typeof escalationRulesWorkflow> =>
+    new WithStartWorkflowOperation(escalationRulesWorkflow, {
+      workflowId,
+      taskQueue,
+      args: [],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+    });
+  return {
+    put: (actor, rule) =>
+      client.workflow.executeUpdateWithStart(putRuleUpdate, {
+        args: [{ actor, rule }],
+        startWorkflowOperation: start(),
+      }),
+    delete: (actor, name) =>
+      client.workflow.executeUpdateWithStart(deleteRuleUpdate, {
+        args: [{ actor, name }],
+        startWorkflowOperation: start(),
+      }),
+    state: () =>
+      client.workflow
+        .getHandle(workflowId)
+        .query(rulesStateQuery)
+        .catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return { rules: [], audit: [] } satisfies RulesState;
+          throw err;
+        }),
+  };
+}
+
+/** How activities read the rules: one bounded query, so a stuck rules workflow cannot hold an incident up. */
+export const rulesReader =
+  (client: Client, timeoutMs = 5000) =>
+  async (taskQueue: string): Promise<StoredRule[]> =>
+    (await client.withDeadline(Date.now() + timeoutMs, () => rulesClient(client, taskQueue).state())).rules;
