@@ -248,6 +248,10 @@ export interface IncidentState {
   verification?: { status: 'passed' | 'failed'; message: string; at: string };
   /** The incident's Slack message, once posted. */
   announcement?: { channel: string; ts: string };
+  /** Set when a person merged this incident into another (its alerts were sent there); then it closes. */
+  mergedInto?: string;
+  /** Incidents merged into this one (the latest 50), whose alerts it now holds. */
+  absorbed?: string[];
   /** The global announcement webhooks (AnnounceWebhook `type`s) told of the incident, each once. */
   announcedTo?: AnnounceWebhook['type'][];
   /**

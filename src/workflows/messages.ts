@@ -35,6 +35,33 @@ export const rejectUpdate = defineUpdate<DecisionResult, [Decision]>('reject');
 export const acknowledgeUpdate = defineUpdate<DecisionResult, [Decision]>('acknowledge');
 export const resolveUpdate = defineUpdate<DecisionResult, [Decision]>('resolve');
 
+/**
+ * Merging this incident into another open one (a cluster of incidents that are one problem): the
+ * incident sends its alerts to `into` on the alerts signal, tells it with `absorbed`, records "merged
+ * into" and closes. Refused (validator) for itself, twice, once closed, or while remediation runs.
+ */
+export interface MergeRequest {
+  into: string;
+  actor: string;
+  via: string;
+  reason?: string;
+}
+export interface MergeResult {
+  incidentId: string;
+  into: string;
+  /** Alerts sent to `into`. */
+  alertsSent: number;
+  at: string;
+}
+export const mergeUpdate = defineUpdate<MergeResult, [MergeRequest]>('merge');
+/** Told to the incident that absorbed another, after that one's alerts (on the alerts signal). */
+export interface AbsorbedNotice {
+  from: string;
+  actor: string;
+  alerts: number;
+}
+export const absorbedSignal = defineSignal<[AbsorbedNotice]>('absorbed');
+
 export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
 /**
  * The incident workflow's signature, for clients: declared here so that starting one does not import
@@ -51,4 +78,6 @@ export const REFUSAL = {
   invalid: 'InvalidDecision',
   /** A change freeze (or the runbook's hours) is in force, and the approval did not override it. */
   frozen: 'ChangeFrozen',
+  /** A merge the incident cannot take: already merged, or into itself. */
+  merge: 'MergeRefused',
 } as const;

@@ -18,6 +18,7 @@ import { describeBlock } from '../../domain/outlook.js';
 import { keywordValue, SA } from '../search-attributes.js';
 import { calendarBlock } from './calendar.js';
 import { note, nowIso, round, type Incident } from './context.js';
+import { setMergeHandlers } from './merge.js';
 
 /**
  * What the incident answers while it runs: alerts, the state query, and decisions, each update with a
@@ -60,6 +61,7 @@ export function setIncidentHandlers(incident: Incident): void {
   setHandler(resolveUpdate, (d) => resolve(incident, d), {
     validator: (d: Decision) => validateResolution(incident, d),
   });
+  setMergeHandlers(incident);
 }
 
 /** Records an approval or rejection of the current round's plan (from a person, or from policy). */

@@ -1,0 +1,103 @@
+import { ApplicationFailure, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
+import {
+  absorbedSignal,
+  type AbsorbedNotice,
+  alertsSignal,
+  mergeUpdate,
+  type MergeRequest,
+  type MergeResult,
+  REFUSAL,
+} from '../messages.js';
+import { errorMessage, note, nowIso, type Incident } from './context.js';
+
+/** Incidents that merge: one absorbs another's alerts, the other closes (see mergeUpdate). */
+export const MERGE_PATCH = 'incident-merge';
+
+/** Incidents an incident remembers having absorbed. */
+const ABSORBED_KEPT = 50;
+const ID = /^[A-Za-z0-9._-]{1,255}$/;
+
+export function setMergeHandlers(incident: Incident): void {
+  setHandler(mergeUpdate, (m) => merge(incident, m), {
+    validator: (m: MergeRequest) => validateMerge(incident, m),
+  });
+  setHandler(absorbedSignal, (a) => absorbed(incident, a));
+}
+
+/** Requests also arrive raw from the Temporal CLI, so their shape is checked here too. */
+function validateMerge({ state, resolvedBy }: Incident, m: MergeRequest): void {
+  const text = (v: unknown, max: number): boolean => typeof v === 'string' && v.length > 0 && v.length <= max;
+  if (!m || typeof m.into !== 'string' || !ID.test(m.into))
+    throw refusal(REFUSAL.invalid, 'into is an incident ID');
+  if (!text(m.actor, 200) || !text(m.via, 50))
+    throw refusal(REFUSAL.invalid, 'a merge needs its actor and channel (via)');
+  if (m.reason !== undefined && !text(m.reason, 2000))
+    throw refusal(REFUSAL.invalid, 'a reason is text of at most 2000 characters');
+  if (m.into === state.incidentId) throw refusal(REFUSAL.invalid, 'an incident cannot be merged into itself');
+  if (state.mergedInto) throw refusal(REFUSAL.merge, `already merged into ${state.mergedInto}`);
+  if (state.stage === 'closed' || resolvedBy) throw refusal(REFUSAL.closed, 'the incident is closed');
+  if (state.stage === 'remediate' || state.stage === 'verify') {
+    throw refusal(
+      REFUSAL.wrongStage,
+      `remediation is in progress (stage ${state.stage}); wait for its verification`,
+    );
+  }
+}
+
+/**
+ * Sends the alerts to the target, tells it, and closes at the next safe point as resolved by the
+ * person who merged. `mergedInto` is set before the first await, so a second merge is refused
+ * meanwhile; if the target cannot be signalled (closed, gone) the merge is undone and refused.
+ */
+async function merge(incident: Incident, m: MergeRequest): Promise<MergeResult> {
+  const { state } = incident;
+  if (!patched(MERGE_PATCH)) throw refusal(REFUSAL.merge, 'this incident started before merges existed');
+  state.mergedInto = m.into;
+  const alerts = [...state.alerts];
+  try {
+    const target = getExternalWorkflowHandle(m.into);
+    if (alerts.length > 0) await target.signal(alertsSignal, alerts);
+    await target.signal(absorbedSignal, { from: state.incidentId, actor: m.actor, alerts: alerts.length });
+  } catch (err) {
+    delete state.mergedInto;
+    note(
+      incident,
+      'merge-failed',
+      `${m.actor} could not merge this incident into ${m.into}: ${errorMessage(err)}`,
+      m.actor,
+    );
+    throw refusal(REFUSAL.closed, `incident ${m.into} cannot take alerts (closed or unknown)`);
+  }
+  const why = m.reason ? `: ${m.reason}` : '';
+  note(
+    incident,
+    'merged-into',
+    `${m.actor} merged this incident into ${m.into} via ${m.via}; its ${alerts.length} alerts were sent there${why}`,
+    m.actor,
+  );
+  incident.resolvedBy = { actor: m.actor, via: m.via, reason: `merged into ${m.into}${why}` };
+  return { incidentId: state.incidentId, into: m.into, alertsSent: alerts.length, at: nowIso() };
+}
+
+function absorbed(incident: Incident, a: AbsorbedNotice): void {
+  const { state } = incident;
+  const valid =
+    a &&
+    typeof a.from === 'string' &&
+    ID.test(a.from) &&
+    typeof a.actor === 'string' &&
+    a.actor.length <= 200;
+  if (!valid || !patched(MERGE_PATCH)) return;
+  state.absorbed = [...(state.absorbed ?? []).filter((id) => id !== a.from), a.from].slice(-ABSORBED_KEPT);
+  const count = Number.isInteger(a.alerts) && a.alerts >= 0 ? a.alerts : 0;
+  note(
+    incident,
+    'absorbed',
+    `absorbed incident ${a.from} (merged by ${a.actor}); its ${count} alerts are held here now`,
+    a.actor,
+  );
+}
+
+function refusal(type: string, message: string): ApplicationFailure {
+  return ApplicationFailure.create({ type, message, nonRetryable: true });
+}
