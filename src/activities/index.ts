@@ -1,3 +1,4 @@
+import { activityInfo } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type Docker from 'dockerode';
 import type { Logger } from '../lib/logger.js';
@@ -12,7 +13,10 @@ import { NO_HISTORY, visibilityOutcomes } from './outcomes.js';
 import { createRecommendActivities, type RecommendConfig } from './recommend.js';
 import { createRemediationActivities } from './remediation.js';
 import { createSilenceActivities, type SilenceConfig } from './silences.js';
-import { createTriageActivities, type TriageConfig } from './triage.js';
+import { createTriageActivities, type SeverityAdvisor, type TriageConfig } from './triage.js';
+import { severityClient } from '../severity/client.js';
+import { severityLearner } from './severity.js';
+import type { IncidentClosed } from '../workflows/records.js';
 import { createWatchActivities } from './watch.js';
 import type { IngestConfig } from '../incidents/ingest.js';
 import type { NotifyChannels } from '../notify/settings.js';
@@ -53,6 +57,38 @@ export interface ActivityDeps {
   now?: () => number;
 }
 
+/** The model of the task queue the triage activity runs on, where the incidents (and the model) run. */
+function severityAdvisor(temporal: Client): SeverityAdvisor {
+  return (alert) => severityClient(temporal, activityInfo().taskQueue).suggest(alert);
+}
+
+/** The closing activity also teaches the severity model what the incident's outcome says. */
+function lifecycleActivities(deps: ActivityDeps) {
+  const lifecycle = createLifecycleActivities({
+    logger: deps.logger,
+    metrics: deps.metrics,
+    ...(deps.temporal ? { temporal: deps.temporal } : {}),
+    ...(deps.reportsDir
+      ? {
+          reports: {
+            dir: deps.reportsDir,
+            workflowUrl: deps.incidentUrl,
+            ...(deps.temporal ? { temporal: deps.temporal } : {}),
+          },
+        }
+      : {}),
+  });
+  if (!deps.temporal) return lifecycle;
+  const learn = severityLearner(deps.temporal, deps.logger);
+  return {
+    ...lifecycle,
+    recordIncidentClosed: async (state: IncidentClosed): Promise<void> => {
+      await lifecycle.recordIncidentClosed(state);
+      await learn(state);
+    },
+  };
+}
+
 /** Every activity of the incident workflow, wired to real clients by the worker and to test doubles by tests. */
 export function createActivities(deps: ActivityDeps) {
   const actions = createActionRunner({
@@ -60,7 +96,11 @@ export function createActivities(deps: ActivityDeps) {
     ...(deps.kubernetes ? { kubernetes: deps.kubernetes } : {}),
   });
   return {
-    ...createTriageActivities(deps.triage, deps.now),
+    ...createTriageActivities(
+      deps.triage,
+      deps.now,
+      deps.temporal ? severityAdvisor(deps.temporal) : undefined,
+    ),
     ...createRecommendActivities(
       deps.recommend,
       deps.logger,
@@ -80,20 +120,7 @@ export function createActivities(deps: ActivityDeps) {
       ...(deps.oncall ? { oncall: deps.oncall } : {}),
       ...(deps.now ? { now: deps.now } : {}),
     }),
-    ...createLifecycleActivities({
-      logger: deps.logger,
-      metrics: deps.metrics,
-      ...(deps.temporal ? { temporal: deps.temporal } : {}),
-      ...(deps.reportsDir
-        ? {
-            reports: {
-              dir: deps.reportsDir,
-              workflowUrl: deps.incidentUrl,
-              ...(deps.temporal ? { temporal: deps.temporal } : {}),
-            },
-          }
-        : {}),
-    }),
+    ...lifecycleActivities(deps),
     ...createAnnounceActivities({
       logger: deps.logger,
       workflowUrl: deps.incidentUrl,

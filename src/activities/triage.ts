@@ -2,6 +2,7 @@ import type { Alert } from '../domain/alert.js';
 import { DEFAULT_ANOMALY_OPTIONS, scoreAnomaly } from '../domain/anomaly.js';
 import { forecastThreshold } from '../domain/forecast.js';
 import type { DetectionResult, PredictionResult } from '../domain/incident.js';
+import type { Suggestion as SeveritySuggestion } from '../severity/model.js';
 import { alertExpression, originOf, PrometheusServers } from '../domain/metrics-source.js';
 import { parseAlertCondition } from '../domain/promql.js';
 import { formatValue } from '../domain/series.js';
@@ -55,7 +56,14 @@ interface Triage {
   clientOf(url: string): PrometheusClient;
 }
 
-export function createTriageActivities(config: TriageConfig, now: () => number = Date.now) {
+/** The severity model's view of an alert; see src/severity/. */
+export type SeverityAdvisor = (alert: Alert) => Promise<SeveritySuggestion>;
+
+export function createTriageActivities(
+  config: TriageConfig,
+  now: () => number = Date.now,
+  severity?: SeverityAdvisor,
+) {
   const triage: Triage = {
     config,
     servers: new PrometheusServers([config.prometheusUrl, ...(config.prometheusUrls ?? [])]),
@@ -65,10 +73,29 @@ export function createTriageActivities(config: TriageConfig, now: () => number =
     clientOf: (url) => new PrometheusClient(url, config.prometheusLimits),
   };
   return {
-    detectAnomaly: (input: { alert: Alert | null }) => detectAnomaly(triage, input),
+    detectAnomaly: async (input: { alert: Alert | null }): Promise<DetectionResult> => {
+      const result = await detectAnomaly(triage, input);
+      const suggestion = input.alert && severity ? await adviseSeverity(severity, input.alert) : undefined;
+      return suggestion ? { ...result, severity: suggestion } : result;
+    },
     forecastTrend,
     checkCondition: (input: { promql: string; prometheusUrl?: string }) => checkCondition(triage, input),
   };
+}
+
+/**
+ * A suggestion is advice: when the model cannot be asked (Temporal busy or down), triage goes on
+ * without one rather than failing or retrying the anomaly score with it.
+ */
+async function adviseSeverity(
+  advisor: SeverityAdvisor,
+  alert: Alert,
+): Promise<SeveritySuggestion | undefined> {
+  try {
+    return await advisor(alert);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -14,6 +14,7 @@ import { alertRoutes } from './routes/alerts.js';
 import { codecRoutes } from './routes/codec.js';
 import { consoleRoutes } from './routes/console.js';
 import { fleetRoutes } from './routes/fleet.js';
+import { severityRoutes } from './routes/severity.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { ingestRoutes } from './routes/ingest.js';
@@ -22,6 +23,7 @@ import { openApiRoutes } from './routes/openapi.js';
 import { remediationRoutes } from './routes/remediation.js';
 import { reportRoutes } from './routes/reports.js';
 import { runbookRoutes } from './routes/runbooks.js';
+import { verdictRoutes } from './routes/verdicts.js';
 import { ruleRoutes } from './routes/rules.js';
 
 export interface AppDeps {
@@ -102,6 +104,9 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   api.use(
+    severityRoutes({ client, tokens, json, temporalTimeoutMs, taskQueue: settings.temporal.taskQueue }),
+  );
+  api.use(
     reportRoutes({
       client,
       tokens,
@@ -126,6 +131,17 @@ export function createApp(deps: AppDeps): Express {
       metrics,
       selector: settings.fleetSelector,
       docker: deps.docker ?? new Docker({ socketPath: settings.dockerSocket }),
+    }),
+  );
+  api.use(
+    verdictRoutes({
+      client,
+      tokens,
+      metrics,
+      logger,
+      json,
+      temporalTimeoutMs,
+      taskQueue: settings.temporal.taskQueue,
     }),
   );
   app.use('/api/v1', api);

@@ -339,6 +339,8 @@ function findings(incident) {
           ['Reason', f ? f.reason : d.message],
           ['Usual range', f ? `${number(f.usualLow)} – ${number(f.usualHigh)} (${f.baseline})` : undefined],
           ['Threshold', d.threshold ? `${d.threshold.direction} ${number(d.threshold.value)}` : undefined],
+          // Advice beside the label, never in its place (src/severity/).
+          ['Severity', d.severity ? d.severity.message : undefined],
         ])
       : h('p', { class: 'muted' }, 'Not scored yet.'),
     h('h3', {}, 'Forecast'),

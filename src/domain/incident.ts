@@ -1,3 +1,4 @@
+import type { Suggestion as SeveritySuggestion } from '../severity/model.js';
 import type { ActionStep } from '../actions/steps.js';
 import type { Alert } from './alert.js';
 import type { AnomalyFinding } from './anomaly.js';
@@ -69,6 +70,11 @@ export interface DetectionResult {
   /** The series the finding is about, for the forecast and for charts. */
   series?: { times: number[]; values: number[]; labels: Record<string, string> };
   message: string;
+  /**
+   * The severity model's view of the alert (src/severity/), beside the label's: a suggestion with its
+   * reason, never applied to the incident. Absent in incidents triaged before the model existed.
+   */
+  severity?: SeveritySuggestion;
 }
 
 export interface PredictionResult {

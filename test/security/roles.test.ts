@@ -88,6 +88,9 @@ const ROUTES: RouteRow[] = [
   { method: 'GET', route: '/api/v1/runbooks', role: 'read' },
   { method: 'GET', route: '/api/v1/oncall', role: 'read' },
   { method: 'GET', route: '/api/v1/fleet', role: 'read' },
+  { method: 'GET', route: '/api/v1/verdicts', role: 'read' },
+  { method: 'GET', route: '/api/v1/incidents/:id/verdict', role: 'read' },
+  { method: 'GET', route: '/api/v1/severity', role: 'read' },
   // Validating a draft stores nothing, so reading is enough.
   { method: 'POST', route: '/api/v1/runbooks/validate', role: 'read', body: 'title: draft\n' },
   // Shapes only, the same for every deployment, no secret: public, as docs/api.md says.
@@ -110,6 +113,20 @@ const ROUTES: RouteRow[] = [
     body: { reason: 'roles test' },
   },
   { method: 'POST', route: '/api/v1/remediation/resume', role: 'approve', refusedBody: {}, body: {} },
+  {
+    method: 'POST',
+    route: '/api/v1/incidents/:id/verdict',
+    role: 'approve',
+    refusedBody: { verdict: 'noise', note: 'refused caller' },
+    body: { verdict: 'actionable', note: 'roles test' },
+  },
+  {
+    method: 'POST',
+    route: '/api/v1/incidents/:id/severity',
+    role: 'approve',
+    refusedBody: { severity: 'critical' },
+    body: { severity: 'critical', reason: 'roles test' },
+  },
 ];
 
 /** Every route the app serves, as `METHOD /path`, found by walking its routers. */

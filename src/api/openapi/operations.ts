@@ -22,6 +22,10 @@ import {
 import { oncallQuerySchema } from '../routes/oncall.js';
 import { oncallResponseSchema } from '../schemas/oncall.js';
 import { fleetResponseSchema } from '../schemas/fleet.js';
+import { severityCorrectionSchema } from '../routes/severity.js';
+import { severityCorrectionResponseSchema, severityModelSchema } from '../schemas/severity.js';
+import { verdictBodySchema, verdictSummaryQuerySchema } from '../routes/verdicts.js';
+import { incidentVerdictResponseSchema, verdictSummarySchema } from '../schemas/verdicts.js';
 import { runbookListResponseSchema, runbookValidationSchema } from '../schemas/runbooks.js';
 import { ruleNameParamSchema } from '../routes/rules.js';
 import { ruleDeleteResponseSchema, ruleListResponseSchema, rulePutResponseSchema } from '../schemas/rules.js';
@@ -253,6 +257,79 @@ export const OPERATIONS: readonly Operation[] = [
       200: { description: 'The rotations.', schema: oncallResponseSchema },
       404: refused('The on-call file defines no such rotation, or none is configured.'),
       503: refused('The on-call file has never been valid since the API started.'),
+    },
+  },
+  {
+    method: 'post',
+    path: `${V1}/incidents/{id}/verdict`,
+    operationId: 'giveVerdict',
+    tag: 'verdicts',
+    summary: 'Say whether the incident was real: actionable, noise, or a duplicate of another.',
+    description:
+      "Open or closed incidents alike. A later verdict replaces an earlier one (kept, with who and when); the same verdict and note sent again changes nothing. The actor is always the token identity. See docs/verdicts.md.",
+    access: 'approve',
+    params: incident,
+    body: { schema: verdictBodySchema, contentType: 'application/json' },
+    temporal: true,
+    responses: {
+      200: { description: 'Recorded, or already so.', schema: incidentVerdictResponseSchema },
+      400: refused('A verdict that is not one of the three, or a duplicate without the incident it duplicates.'),
+      404: refused('No such incident.'),
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/incidents/{id}/verdict`,
+    operationId: 'getVerdict',
+    tag: 'verdicts',
+    summary: "The incident's verdict: a person's if any, else the evidence's at close.",
+    access: 'read',
+    params: incident,
+    temporal: true,
+    responses: {
+      200: { description: 'The verdict, or none yet.', schema: incidentVerdictResponseSchema },
+      404: refused('No such incident.'),
+    },
+  },
+  {
+    method: 'get',
+    path: `${V1}/verdicts`,
+    operationId: 'verdictSummary',
+    tag: 'verdicts',
+    summary: 'Noise over a window: verdicts, the alert-fatigue score, and rules or services flagged as noisy.',
+    access: 'read',
+    query: verdictSummaryQuerySchema,
+    temporal: true,
+    responses: { 200: { description: 'The summary.', schema: verdictSummarySchema } },
+  },
+  {
+    method: 'get',
+    path: `${V1}/severity`,
+    operationId: 'getSeverityModel',
+    tag: 'severity',
+    summary: "What the severity model has learned, and the latest corrections (who, which incident, why).",
+    description: 'See docs/severity.md. The model suggests a severity during triage; it never changes a label.',
+    access: 'read',
+    temporal: true,
+    responses: { 200: { description: 'The model.', schema: severityModelSchema } },
+  },
+  {
+    method: 'post',
+    path: `${V1}/incidents/{id}/severity`,
+    operationId: 'correctSeverity',
+    tag: 'severity',
+    summary: "Teach the severity model what an incident's severity should have been.",
+    description:
+      "Open or closed, the incident's first alert is learned as this severity (weight 3). A second correction of the same incident replaces the first; the same one again changes nothing. The incident keeps its label. Recorded with the token identity.",
+    access: 'approve',
+    params: incident,
+    body: { schema: severityCorrectionSchema, contentType: 'application/json' },
+    temporal: true,
+    responses: {
+      200: { description: 'Learned.', schema: severityCorrectionResponseSchema },
+      400: refused('Not a severity word, or an unknown field. Nothing was learned.'),
+      404: refused('No such incident.'),
+      409: refused('The incident holds no alert to learn from.'),
     },
   },
   {

@@ -34,6 +34,10 @@ export async function detect(incident: Incident): Promise<DetectionResult> {
   const alert = firstFiring(state);
   state.detection = await triage.detectAnomaly({ alert: alert ?? null });
   note(incident, 'detected', state.detection.message);
+  // Only a disagreement is worth a line in the timeline; the label stays the incident's severity.
+  const severity = state.detection.severity;
+  if (severity?.status === 'suggested' && severity.severity !== severity.label)
+    note(incident, 'severity-suggested', severity.message);
   return state.detection;
 }
 
