@@ -184,6 +184,18 @@ describe('answers of the real API, against docs/openapi.json', () => {
     expect(
       (await check('POST', `${template}/resolve`, { ...alice, ...at(ids.rejected, '/resolve') })).status,
     ).toBe(409);
+    // Verdicts on closed incidents (test/verdicts/ checks what they record).
+    const verdict = `${template}/verdict`;
+    await check('POST', verdict, { ...alice, ...at(ids.resolved, '/verdict'), body: { verdict: 'noise' } });
+    await check('GET', verdict, { ...viewer, ...at(ids.resolved, '/verdict') });
+    const badVerdict = { ...alice, ...at(ids.rejected, '/verdict'), body: { verdict: 'duplicate' } };
+    expect((await check('POST', verdict, badVerdict)).status).toBe(400);
+    const noIncident = { ...alice, ...at('no-such-incident', '/verdict'), body: { verdict: 'noise' } };
+    expect((await check('POST', verdict, noIncident)).status).toBe(404);
+    expect((await check('GET', verdict, { ...viewer, ...at('no-such-incident', '/verdict') })).status).toBe(
+      404,
+    );
+    await check('GET', '/api/v1/verdicts', viewer);
     await check('GET', `${template}/report`, { ...viewer, ...at(ids.approved, '/report') });
     await check('GET', `${template}/postmortem`, { ...viewer, ...at(ids.approved, '/postmortem') });
   });
