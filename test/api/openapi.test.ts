@@ -250,6 +250,21 @@ describe('answers of the real API, against docs/openapi.json', () => {
     await check('POST', '/api/v1/remediation/resume', alice);
     expect((await check('POST', '/api/v1/remediation/pause', { ...alice, body: {} })).status).toBe(400);
 
+    // Escalation rules (test/rules/ checks what they do).
+    const rule = {
+      name: `openapi-${run}`,
+      condition: 'service == "none"',
+      escalation: { delay: 60, channels: ['log'] },
+    };
+    const rulePath = { ...alice, path: `/api/v1/rules/openapi-${run}` };
+    expect((await check('POST', '/api/v1/rules', { ...alice, body: rule })).status).toBe(201);
+    expect((await check('POST', '/api/v1/rules', { ...alice, body: rule })).status).toBe(200);
+    const badRule = { ...rule, condition: 'service = "none"' };
+    expect((await check('POST', '/api/v1/rules', { ...alice, body: badRule })).status).toBe(400);
+    await check('GET', '/api/v1/rules', viewer);
+    expect((await check('DELETE', '/api/v1/rules/{name}', rulePath)).status).toBe(200);
+    expect((await check('DELETE', '/api/v1/rules/{name}', rulePath)).status).toBe(404);
+
     await check('GET', '/api/v1/me', viewer);
     expect(
       (

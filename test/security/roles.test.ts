@@ -113,6 +113,16 @@ const ROUTES: RouteRow[] = [
     body: { reason: 'roles test' },
   },
   { method: 'POST', route: '/api/v1/remediation/resume', role: 'approve', refusedBody: {}, body: {} },
+  // A refused caller's rule would page someone; the approver's is stored, and deleted by its own row.
+  {
+    method: 'POST',
+    route: '/api/v1/rules',
+    role: 'approve',
+    refusedBody: { name: 'refused', condition: 'a == "b"', escalation: { delay: 0, channels: ['log'] } },
+    body: { name: 'roles', condition: 'a == "b"', escalation: { delay: 0, channels: ['log'] } },
+  },
+  { method: 'GET', route: '/api/v1/rules', role: 'read' },
+  { method: 'DELETE', route: '/api/v1/rules/:name', role: 'approve' },
   {
     method: 'POST',
     route: '/api/v1/incidents/:id/verdict',
@@ -200,7 +210,7 @@ async function call(method: string, path: string, caller: Caller, body?: unknown
 }
 
 const pathOf = (row: RouteRow): string =>
-  row.route.replace(':id', incidentId).replace(':operation', 'decode');
+  row.route.replace(':id', incidentId).replace(':operation', 'decode').replace(':name', 'roles');
 
 async function incident(): Promise<IncidentState> {
   const r = await call('GET', `/api/v1/incidents/${incidentId}`, 'read');
@@ -293,6 +303,7 @@ describe('callers without the role', () => {
     expect(await incident()).toEqual(incidentBefore);
     expect(await guard()).toEqual(guardBefore);
     expect(guardBefore).toMatchObject({ paused: { actor: 'approve-only', reason: 'held' } });
+    expect((await call('GET', '/api/v1/rules', 'read')).json).toMatchObject({ rules: [], audit: [] });
 
     const fromWebhook = correlate(
       refusedWebhook.commonLabels,

@@ -114,7 +114,13 @@ const recommendationSchema = z.object({
   approval: z.enum(['immediate', 'people']),
   escalation: z.object({
     timeoutMs: z.number(),
-    levels: z.array(z.object({ notify: z.array(escalationTargetSchema), waitMs: z.number() })),
+    levels: z.array(
+      z.object({
+        notify: z.array(escalationTargetSchema),
+        waitMs: z.number(),
+        rule: z.string().optional().meta({ description: 'The escalation rule this level came from.' }),
+      }),
+    ),
     finalPolicy: z.enum(['abort', 'auto-approve']),
   }),
   guards: z.object({
@@ -189,6 +195,17 @@ export const incidentStateSchema = z
     round: z.number().int().optional(),
     guardRefusal: z.string().optional(),
     nextEscalationAt: timestamp.optional(),
+    ruleEscalation: z
+      .object({
+        since: timestamp,
+        levels: z.array(
+          z.object({ rule: z.string(), delayMs: z.number(), notify: z.array(escalationTargetSchema) }),
+        ),
+      })
+      .optional()
+      .meta({
+        description: 'Without a plan: the escalation rules that matched, each told delayMs after since.',
+      }),
     actions: z.array(actionRecordSchema),
     verification: z
       .object({ status: z.enum(['passed', 'failed']), message: z.string(), at: timestamp })
