@@ -11,6 +11,7 @@ import { errorHandler, HttpError } from './errors.js';
 import { codecFor } from '../temporal/codec.js';
 import { createOncallReader } from '../oncall/load.js';
 import { alertRoutes } from './routes/alerts.js';
+import { clusterRoutes } from './routes/clusters.js';
 import { codecRoutes } from './routes/codec.js';
 import { consoleRoutes } from './routes/console.js';
 import { fleetRoutes } from './routes/fleet.js';
@@ -82,6 +83,7 @@ export function createApp(deps: AppDeps): Express {
   );
   api.use(incidentRoutes({ client, tokens, metrics, json, temporalTimeoutMs, workflowUrl }));
   api.use(alertRoutes({ client, tokens, temporalTimeoutMs, workflowUrl }));
+  api.use(clusterRoutes({ client, tokens, metrics, json, temporalTimeoutMs, workflowUrl }));
   api.use(runbookRoutes({ tokens, runbooksDir: settings.runbooksDir, approvers: settings.approvers }));
   const oncall = settings.oncallFile ? createOncallReader(settings.oncallFile, logger) : undefined;
   api.use(oncallRoutes({ tokens, ...(oncall ? { oncall } : {}) }));

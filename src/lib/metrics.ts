@@ -17,6 +17,8 @@ export interface Metrics {
   timeToClose: Histogram<'outcome'>;
   incidentPhase: Histogram<'phase'>;
   duplicatesDropped: Counter;
+  /** See src/clusters/counted.ts for exactly what is counted (once per incident, per process). */
+  alertsClustered: Counter;
   /** Incidents judged noise: by a person, or by the evidence at close when no person had (docs/verdicts.md). */
   falsePositives: Counter<'source' | 'service'>;
   alertsPerIncident: Histogram;
@@ -105,6 +107,11 @@ export function createMetrics(): Metrics {
     duplicatesDropped: new Counter({
       name: 'steadfast_duplicate_alerts_dropped_total',
       help: 'Re-delivered alerts an incident already had.',
+      registers: r,
+    }),
+    alertsClustered: new Counter({
+      name: 'steadfast_alerts_clustered_total',
+      help: 'Alerts held by incidents the first time this process found each in a similar-alert cluster of 2 or more incidents (GET /api/v1/clusters).',
       registers: r,
     }),
     falsePositives: new Counter({

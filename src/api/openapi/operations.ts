@@ -6,6 +6,8 @@ import { decisionSchema, idSchema, listQuerySchema } from '../routes/incidents.j
 import { pauseSchema } from '../routes/remediation.js';
 import { reportQuerySchema } from '../routes/reports.js';
 import { alertListResponseSchema, alertResponseSchema } from '../schemas/alerts.js';
+import { clusterQuerySchema, mergeBodySchema } from '../routes/clusters.js';
+import { clusterListResponseSchema, mergeResponseSchema } from '../schemas/clusters.js';
 import { errorSchema } from '../schemas/common.js';
 import {
   decisionResponseSchema,
@@ -106,6 +108,37 @@ export const OPERATIONS: readonly Operation[] = [
     query: alertListQuerySchema,
     temporal: true,
     responses: { 200: { description: 'One page.', schema: alertListResponseSchema } },
+  },
+  {
+    method: 'get',
+    path: `${V1}/clusters`,
+    operationId: 'listClusters',
+    tag: 'clusters',
+    summary: 'Similar-alert clusters: open and recently closed incidents that look like one problem.',
+    description:
+      'DBSCAN over one distance in [0, 1] that weighs shared label pairs (volatile labels such as instance and pod left out), alert text and opening times (docs/clusters.md). Considers open incidents and those closed in the last 24 hours, newest first, up to `limit` (default 100, at most 200).',
+    access: 'read',
+    query: clusterQuerySchema,
+    temporal: true,
+    responses: { 200: { description: 'The clusters.', schema: clusterListResponseSchema } },
+  },
+  {
+    method: 'post',
+    path: `${V1}/incidents/{id}/merge`,
+    operationId: 'mergeIncident',
+    tag: 'clusters',
+    summary: 'Merge this incident into another open one: its alerts go there, and it closes.',
+    description:
+      'A Workflow Update: the target records "absorbed", this incident records "merged into" and closes as resolved by the token identity at its next safe point.',
+    access: 'approve',
+    params: incident,
+    body: { schema: mergeBodySchema, contentType: 'application/json' },
+    temporal: true,
+    responses: {
+      200: { description: 'Merged.', schema: mergeResponseSchema },
+      404: refused('No such incident, or no incident to merge into.'),
+      409: refused('Either incident is closed, this one was merged already, or its remediation is running.'),
+    },
   },
   {
     method: 'get',
