@@ -20,7 +20,7 @@ export interface Metrics {
   /** See src/clusters/counted.ts for exactly what is counted (once per incident, per process). */
   alertsClustered: Counter;
   /** Incidents judged noise: by a person, or by the evidence at close when no person had (docs/verdicts.md). */
-  falsePositives: Counter<'source' | 'service'>;
+  falsePositives: Counter<'source' | 'incident_service'>;
   alertsPerIncident: Histogram;
   alertFatigue: Gauge;
   noisySources: Gauge<'kind' | 'name'>;
@@ -116,8 +116,9 @@ export function createMetrics(): Metrics {
     }),
     falsePositives: new Counter({
       name: 'steadfast_false_positive_total',
-      help: 'Incidents judged noise, by source (person, or evidence at close when no person had) and service.',
-      labelNames: ['source', 'service'],
+      help: 'Incidents judged noise, by source (person, or evidence at close when no person had) and the incident service.',
+      // Not `service`: Prometheus's own scrape of Steadfast sets that target label (it would be renamed).
+      labelNames: ['source', 'incident_service'],
       registers: r,
     }),
     alertsPerIncident: new Histogram({
@@ -146,7 +147,8 @@ export function createMetrics(): Metrics {
     metrics.timeToClose.zero({ outcome });
   }
   for (const stage of STAGES) metrics.stageDuration.zero({ stage });
-  for (const source of ['person', 'evidence']) metrics.falsePositives.inc({ source, service: '' }, 0);
+  for (const source of ['person', 'evidence'])
+    metrics.falsePositives.inc({ source, incident_service: '' }, 0);
   for (const { phase } of PHASES) metrics.incidentPhase.zero({ phase });
   return metrics;
 }

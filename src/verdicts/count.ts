@@ -16,5 +16,5 @@ export function countFalsePositive(
 ): void {
   const label = boundedLabel(service);
   if (!seen.has(label) && seen.size < MAX_SERVICES) seen.add(label);
-  metrics.falsePositives.inc({ source, service: seen.has(label) ? label : 'other' });
+  metrics.falsePositives.inc({ source, incident_service: seen.has(label) ? label : 'other' });
 }

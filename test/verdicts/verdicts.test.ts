@@ -182,11 +182,13 @@ describe('the evidence, the measures and the feedback', () => {
     const metrics = (await api.call('GET', '/metrics')).text;
     const count = (name: string): number => Number(metrics.match(new RegExp(`^${name} (\\S+)$`, 'm'))?.[1]);
     expect(
-      count(`steadfast_false_positive_total\\{source="evidence",service="verdict-flappy-4-${run}"\\}`),
+      count(
+        `steadfast_false_positive_total\\{source="evidence",incident_service="verdict-flappy-4-${run}"\\}`,
+      ),
     ).toBe(1);
-    expect(count(`steadfast_false_positive_total\\{source="person",service="verdict-open-${run}"\\}`)).toBe(
-      1,
-    );
+    expect(
+      count(`steadfast_false_positive_total\\{source="person",incident_service="verdict-open-${run}"\\}`),
+    ).toBe(1);
     // The closed incident had a person's verdict only after it closed: the evidence counted it.
     expect(count('steadfast_alerts_per_incident_count')).toBeGreaterThanOrEqual(6);
     expect(count(`steadfast_noisy_source\\{kind="alertname",name="${alertname}"\\}`)).toBe(1);
