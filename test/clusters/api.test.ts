@@ -1,0 +1,135 @@
+/**
+ * GET /api/v1/clusters and POST /api/v1/incidents/:id/merge on a real Temporal server: incidents opened
+ * through the API, clustered from their states, and merged by the real workflow.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { incidentIdOf, startApiHarness, TOKENS, type ApiHarness } from '../support/api-harness.js';
+
+interface Member {
+  incidentId: string;
+  alerts: number;
+  status: string;
+}
+interface Cluster {
+  id: string;
+  size: number;
+  services: string[];
+  diameter: number;
+  incidents: Member[];
+}
+
+const run = Date.now().toString(36);
+const service = `checkout-${run}`;
+let api: ApiHarness;
+const ids = { a: '', b: '', c: '' };
+
+const alert = (alertname: string, title: string, instance: string) => ({
+  title,
+  severity: 'critical',
+  service,
+  labels: { alertname, instance, namespace: 'shop' },
+  dedupKey: `${alertname}:${instance}:${run}`,
+});
+
+const clusters = async (query = `service=${service}`, token = TOKENS.viewer) => {
+  const r = await api.call('GET', `/api/v1/clusters?${query}`, { token });
+  return { ...r, clusters: (r.json['clusters'] ?? []) as Cluster[] };
+};
+
+async function clusteredTotal(): Promise<number> {
+  const r = await api.call('GET', '/metrics');
+  const line = r.text.split('\n').find((l) => l.startsWith('steadfast_alerts_clustered_total '));
+  return Number(line?.split(' ')[1] ?? Number.NaN);
+}
+
+beforeAll(async () => {
+  api = await startApiHarness({ taskQueue: 'clusters-api-tests', runbooks: {} });
+  const post = (body: unknown) => api.call('POST', '/api/v1/alerts', { token: TOKENS.alice, body });
+  // Two alert rules about one latency problem (each its own incident: their alertnames differ), and a
+  // problem of its own on the same service.
+  ids.a = await incidentIdOf(await post(alert('HighLatency', `p99 latency above 2s on ${service}`, 'i1')));
+  ids.b = await incidentIdOf(
+    await post(alert('LatencyP99High', `${service} responses slow: p99 latency over threshold`, 'i2')),
+  );
+  ids.c = await incidentIdOf(
+    await post(alert('DiskFull', `disk almost full on the ${service} volume`, 'i3')),
+  );
+  for (const id of Object.values(ids))
+    await api.waitFor(id, (s) => s.alerts.length === 1 && s.service === service);
+  for (let i = 0; ; i++) {
+    const r = await api.call('GET', `/api/v1/incidents?service=${service}`, { token: TOKENS.viewer });
+    if ((r.json['incidents'] as unknown[]).length === 3) break;
+    if (i > 100) throw new Error('visibility never listed the three incidents');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}, 120_000);
+
+afterAll(async () => {
+  await api?.stop();
+});
+
+describe('GET /api/v1/clusters', () => {
+  it('clusters the two incidents of one problem and leaves the other out, counting their alerts once', async () => {
+    const before = await clusteredTotal();
+    const r = await clusters();
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ considered: 3, unclustered: 1, unanswered: [] });
+    expect(r.clusters).toHaveLength(1);
+    const [cluster] = r.clusters;
+    expect(cluster?.incidents.map((m) => m.incidentId).sort()).toEqual([ids.a, ids.b].sort());
+    expect(cluster).toMatchObject({ id: ids.a, size: 2, services: [service] });
+    expect(cluster?.diameter).toBeLessThanOrEqual(0.32);
+    expect(cluster?.incidents.every((m) => m.alerts === 1 && m.status === 'open')).toBe(true);
+    expect((await clusteredTotal()) - before).toBe(2);
+    // The same clusters asked again count nothing more.
+    expect((await clusters()).clusters).toHaveLength(1);
+    expect((await clusteredTotal()) - before).toBe(2);
+  });
+
+  it('refuses a bad query with a clear 400, and a token without the read role', async () => {
+    for (const query of ['limit=0', 'limit=201', 'limit=ten', 'eps=0.5', "service=x' OR 1=1"]) {
+      const r = await clusters(query);
+      expect(r.status, query).toBe(400);
+      expect(r.json['error'], query).toBe('InvalidInput');
+    }
+    const anonymous = await api.call('GET', '/api/v1/clusters');
+    expect(anonymous.status).toBe(401);
+  });
+});
+
+describe('POST /api/v1/incidents/:id/merge', () => {
+  const merge = (id: string, body: unknown, token = TOKENS.alice) =>
+    api.call('POST', `/api/v1/incidents/${id}/merge`, { token, body });
+
+  it('refuses a viewer, a merge into itself, into an unknown incident, and a body without `into`', async () => {
+    expect((await merge(ids.b, { into: ids.a }, TOKENS.viewer)).status).toBe(403);
+    const self = await merge(ids.b, { into: ids.b });
+    expect([self.status, self.json['message']]).toEqual([400, 'an incident cannot be merged into itself']);
+    const unknown = await merge(ids.b, { into: `nothing-${run}` });
+    expect([unknown.status, unknown.json['error']]).toEqual([404, 'IncidentNotFound']);
+    expect((await merge(ids.b, {})).status).toBe(400);
+    expect((await merge(ids.b, { into: ids.a, extra: 1 })).status).toBe(400);
+    expect((await api.state(ids.b)).stage).not.toBe('closed');
+  });
+
+  it('merges one incident of a cluster into the other: alerts moved, both timelines say so, and not twice', async () => {
+    const r = await merge(ids.b, { into: ids.a, reason: 'one latency problem' });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ merged: ids.b, into: ids.a, alertsSent: 1, actor: 'alice' });
+    const again = await merge(ids.b, { into: ids.a });
+    expect(again.status).toBe(409);
+    const merged = await api.waitFor(ids.b, (s) => s.stage === 'closed');
+    expect(merged).toMatchObject({ outcome: 'resolved', mergedInto: ids.a });
+    expect(merged.timeline.some((t) => t.event === 'merged-into' && t.actor === 'alice')).toBe(true);
+    const target = await api.waitFor(ids.a, (s) => (s.absorbed ?? []).includes(ids.b));
+    expect(target.alerts).toHaveLength(2);
+    expect(target.timeline.find((t) => t.event === 'absorbed')?.message).toContain(ids.b);
+    // Into a closed incident: refused before anything is sent.
+    const intoClosed = await merge(ids.c, { into: ids.b });
+    expect([intoClosed.status, intoClosed.json['error']]).toEqual([409, 'IncidentClosed']);
+    // The merged incident is part of its target now: no cluster is left.
+    const after = await clusters();
+    expect(after.clusters).toEqual([]);
+    expect(after.json['considered']).toBe(2);
+  }, 60_000);
+});
