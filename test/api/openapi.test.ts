@@ -245,6 +245,20 @@ describe('answers of the real API, against docs/openapi.json', () => {
 
     // The harness's podman engine (test/fleet/ checks the rows and the 503 of an engine that is down).
     expect((await check('GET', '/api/v1/fleet', viewer)).status).toBe(200);
+    // Clusters and merges (test/clusters/ checks what they hold and do); these merges are refused.
+    await check('GET', '/api/v1/clusters', { ...viewer, path: `/api/v1/clusters?service=openapi-1-${run}` });
+    expect(
+      (await check('GET', '/api/v1/clusters', { ...viewer, path: '/api/v1/clusters?limit=0' })).status,
+    ).toBe(400);
+    const merge = { ...alice, path: `/api/v1/incidents/${ids.approved}/merge` };
+    expect(
+      (await check('POST', '/api/v1/incidents/{id}/merge', { ...merge, body: { into: ids.approved } }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await check('POST', '/api/v1/incidents/{id}/merge', { ...merge, body: { into: `none-${run}` } }))
+        .status,
+    ).toBe(404);
     await check('GET', '/api/v1/remediation/guard', viewer);
     await check('POST', '/api/v1/remediation/pause', { ...alice, body: { reason: 'openapi test' } });
     await check('POST', '/api/v1/remediation/resume', alice);

@@ -88,6 +88,15 @@ const ROUTES: RouteRow[] = [
   { method: 'GET', route: '/api/v1/runbooks', role: 'read' },
   { method: 'GET', route: '/api/v1/oncall', role: 'read' },
   { method: 'GET', route: '/api/v1/fleet', role: 'read' },
+  { method: 'GET', route: '/api/v1/clusters', role: 'read' },
+  // Into an incident that does not exist: past the door, the merge is refused (404) and nothing changes.
+  {
+    method: 'POST',
+    route: '/api/v1/incidents/:id/merge',
+    role: 'approve',
+    refusedBody: { into: 'roles-refused' },
+    body: { into: 'roles-no-such-incident' },
+  },
   { method: 'GET', route: '/api/v1/verdicts', role: 'read' },
   { method: 'GET', route: '/api/v1/incidents/:id/verdict', role: 'read' },
   { method: 'GET', route: '/api/v1/severity', role: 'read' },
