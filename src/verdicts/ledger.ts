@@ -113,11 +113,15 @@ export function applyEvidence(state: LedgerState, request: EvidenceRequest, now:
 
 /** Drops entries untouched for keepMs, then the least recently touched beyond the count bound. */
 export function prune(state: LedgerState, now: number): void {
-  const entries = Object.values(state.entries);
-  const stale = entries.filter((e) => now - e.touched > LEDGER_LIMITS.keepMs);
-  for (const e of stale) delete state.entries[e.incidentId];
-  const left = Object.values(state.entries);
-  if (left.length <= LEDGER_LIMITS.entries) return;
-  left.sort((a, b) => a.touched - b.touched);
-  for (const e of left.slice(0, left.length - LEDGER_LIMITS.entries)) delete state.entries[e.incidentId];
+  let count = 0;
+  for (const e of Object.values(state.entries)) {
+    if (now - e.touched > LEDGER_LIMITS.keepMs) delete state.entries[e.incidentId];
+    else count++;
+  }
+  // One change adds at most one entry, so this drops one, found in one pass rather than a sort.
+  for (; count > LEDGER_LIMITS.entries; count--) {
+    let oldest: LedgerEntry | undefined;
+    for (const e of Object.values(state.entries)) if (!oldest || e.touched < oldest.touched) oldest = e;
+    if (oldest) delete state.entries[oldest.incidentId];
+  }
 }
