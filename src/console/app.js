@@ -487,6 +487,100 @@ async function downloadReport(id, button, note, kind = DOWNLOADS.report) {
   }
 }
 
+// ---- verdicts ----
+
+const VERDICT_TEXT = { actionable: 'Actionable', noise: 'Noise', duplicate: 'Duplicate' };
+
+/** What the incident's verdict says, in a sentence (see docs/verdicts.md: a person's wins). */
+function verdictLine(v) {
+  if (!v.verdict.verdict) return `No verdict yet (${v.verdict.reason}).`;
+  const kind =
+    VERDICT_TEXT[v.verdict.verdict] + (v.verdict.duplicateOf ? ` of ${v.verdict.duplicateOf}` : '');
+  return v.verdict.source === 'person'
+    ? `${kind}, said ${v.verdict.reason} at ${exactTime(v.person.at)} UTC.`
+    : `${kind}, by the evidence: ${v.verdict.reason}.`;
+}
+
+/** Was the incident real? Its verdict, and buttons for an approver to give one (open or closed). */
+function verdictCard(id) {
+  const path = `/api/v1/incidents/${encodeURIComponent(id)}/verdict`;
+  const current = h('p', { id: 'verdict-current' }, 'Reading the verdict…');
+  const note = h('input', {
+    id: 'verdict-note',
+    type: 'text',
+    maxlength: '2000',
+    placeholder: 'Note (optional)',
+  });
+  const duplicateOf = h('input', {
+    id: 'verdict-duplicate-of',
+    type: 'text',
+    maxlength: '255',
+    placeholder: 'Duplicate of (incident ID)',
+  });
+  const result = h('p', { class: 'result', role: 'status', id: 'verdict-result' });
+  const show = (v) => current.replaceChildren(verdictLine(v));
+  const refresh = () =>
+    apiJson(path).then(show, (err) =>
+      current.replaceChildren(`The verdict could not be read: ${err.message}`),
+    );
+  const give = async (verdict, button) => {
+    const body = { verdict, via: 'console' };
+    if (note.value.trim()) body.note = note.value.trim();
+    if (verdict === 'duplicate') body.duplicateOf = duplicateOf.value.trim();
+    for (const b of buttons) b.disabled = true;
+    result.className = 'result';
+    result.textContent = `Sending ${verdict}…`;
+    try {
+      const response = await api(path, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const answer = await response.json().catch(() => ({}));
+      if (response.ok) {
+        result.className = 'result ok';
+        result.textContent = answer.changed
+          ? `Recorded: ${VERDICT_TEXT[verdict]}.`
+          : 'Already so: nothing changed.';
+        show(answer);
+      } else {
+        result.className = 'result refused';
+        result.textContent = `Refused (${response.status}): ${answer.message || response.statusText}`;
+      }
+    } catch (err) {
+      result.className = 'result refused';
+      result.textContent = err instanceof Error ? err.message : String(err);
+    } finally {
+      for (const b of buttons) b.disabled = false;
+      button.blur();
+    }
+  };
+  const button = (verdict, cls) =>
+    h(
+      'button',
+      {
+        type: 'button',
+        class: cls,
+        id: `verdict-${verdict}`,
+        onclick: (e) => give(verdict, e.currentTarget),
+      },
+      VERDICT_TEXT[verdict],
+    );
+  const buttons = [button('actionable', 'primary'), button('noise', 'quiet'), button('duplicate', 'quiet')];
+  const canGive = me.roles.includes('approve');
+  refresh();
+  return h(
+    'section',
+    { class: 'card', id: 'verdict' },
+    h('h2', {}, 'Was it real?'),
+    current,
+    canGive
+      ? h('div', { class: 'decision-row' }, note, duplicateOf, ...buttons)
+      : h('p', { class: 'muted' }, `Your token (${me.identity}) lacks the approve role to give a verdict.`),
+    result,
+  );
+}
+
 function showIncident(id) {
   const status = h('span', { class: 'live' }, '● connecting');
   const head = h('div', {});
@@ -596,6 +690,7 @@ function showIncident(id) {
       h('div', { class: 'links' }, temporalLink, reportButton, postmortemButton, linksNote),
     ),
     decisionBox,
+    verdictCard(id),
     h('section', { class: 'card' }, h('h2', {}, 'Stages'), stages),
     h(
       'div',

@@ -23,6 +23,10 @@ export const verdictBodySchema = z
       .optional()
       .meta({ description: 'The incident this one duplicates (verdict duplicate).' }),
     note: z.string().min(1).max(2000).optional(),
+    via: z
+      .enum(['api', 'console'])
+      .optional()
+      .meta({ description: 'The surface it was given from (default api); the console sends console.' }),
   })
   .strict()
   .refine((b) => (b.verdict === 'duplicate') === (b.duplicateOf !== undefined), {
@@ -89,7 +93,7 @@ export function verdictRoutes(deps: VerdictRoutesDeps): Router {
     const result = await bounded(() =>
       giveVerdict(
         { client, taskQueue, metrics: deps.metrics },
-        { incidentId: id.data, ...body.data, actor: identity, via: 'api' },
+        { incidentId: id.data, ...body.data, actor: identity, via: body.data.via ?? 'api' },
       ),
     ).catch(refusal);
     res.json(answer(id.data, result.entry, result.changed));
