@@ -25,6 +25,8 @@ import { bundleInChildProcess } from './temporal/bundle.js';
 import { createIncidentWorker } from './temporal/worker.js';
 import { tracingWorkflowModules } from './telemetry/index.js';
 import { ingestConfigFrom } from './incidents/ingest.js';
+import { createFleetReader } from './fleet/collect.js';
+import { startFleetSampler, type FleetSampler } from './fleet/sampler.js';
 import { consoleIncidentUrl } from './slack/links.js';
 
 export interface RunningPart {
@@ -153,12 +155,16 @@ export async function startApi(
         chatops: { taskQueue: settings.temporal.taskQueue, approvers: settings.approvers },
       })
     : undefined;
+  const docker = new Docker({ socketPath: settings.dockerSocket });
+  const sampler = startSampler(settings, docker, metrics, logger);
   const app = createApp({
     settings,
     client,
     tokens,
     metrics,
     logger,
+    docker,
+    ...(sampler ? { fleetHistory: sampler.history } : {}),
     ...(slack?.router ? { slack: slack.router } : {}),
   });
   const server = await listen(app, settings.api.host, settings.api.port);
@@ -180,6 +186,7 @@ export async function startApi(
     // Idempotent: a signal and the normal shutdown path may both ask.
     stop: () =>
       (stopping ??= (async () => {
+        sampler?.stop();
         await server.close();
         await slack
           ?.stop()
@@ -193,6 +200,28 @@ export async function startApi(
 }
 
 export { createMetrics };
+
+/** The fleet sampler of the API (its risk forecasts and gauges), unless STEADFAST_FLEET_SAMPLE_INTERVAL is 0s. */
+function startSampler(
+  settings: Settings,
+  docker: Docker,
+  metrics: Metrics,
+  logger: Logger,
+): FleetSampler | undefined {
+  if (settings.fleetSampleIntervalMs <= 0) return undefined;
+  return startFleetSampler({
+    read: createFleetReader(docker, { selector: settings.fleetSelector }),
+    intervalMs: settings.fleetSampleIntervalMs,
+    // An hour of samples at the default interval; a longer interval keeps a longer past.
+    capacity: 240,
+    gauges: {
+      memoryShare: metrics.fleetMemoryShare,
+      cpuCores: metrics.fleetCpuCores,
+      risk: metrics.fleetRisk,
+    },
+    logger,
+  });
+}
 
 /** Says at start which runbooks nobody could approve, rather than when an incident waits on one. */
 async function warnUnapprovable(

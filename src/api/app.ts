@@ -15,6 +15,7 @@ import { clusterRoutes } from './routes/clusters.js';
 import { codecRoutes } from './routes/codec.js';
 import { consoleRoutes } from './routes/console.js';
 import { fleetRoutes } from './routes/fleet.js';
+import type { FleetHistory } from '../fleet/history.js';
 import { severityRoutes } from './routes/severity.js';
 import { healthRoutes, metricsRoute } from './routes/health.js';
 import { incidentRoutes } from './routes/incidents.js';
@@ -39,6 +40,8 @@ export interface AppDeps {
   slack?: Router;
   /** The engine the fleet view reads; default: one on settings.dockerSocket. */
   docker?: Docker;
+  /** The fleet sampler's samples, for each container's risk (src/fleet/sampler.ts). */
+  fleetHistory?: FleetHistory;
 }
 
 export function createApp(deps: AppDeps): Express {
@@ -133,6 +136,7 @@ export function createApp(deps: AppDeps): Express {
       metrics,
       selector: settings.fleetSelector,
       docker: deps.docker ?? new Docker({ socketPath: settings.dockerSocket }),
+      ...(deps.fleetHistory ? { history: deps.fleetHistory } : {}),
     }),
   );
   api.use(

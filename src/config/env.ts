@@ -190,6 +190,9 @@ const remediation = {
     .describe(
       "The containers the console's Fleet view and `GET /api/v1/fleet` show: those carrying this label (`key=value` or `key`), running or not, or `*` for every running container; at most 200, by name.",
     ),
+  STEADFAST_FLEET_SAMPLE_INTERVAL: durationMs('15s').describe(
+    'How often the API polls the fleet (the containers of `STEADFAST_FLEET_LABEL`) for its risk forecast and the `steadfast_fleet_*` gauges; `0s` turns the sampler off.',
+  ),
   KUBECONFIG: optional.describe(
     'The kubeconfig of the cluster `k8s.*` actions act on (its current context); unset, they fail and change nothing.',
   ),

@@ -64,6 +64,8 @@ export interface Settings {
   dockerSocket: string;
   /** The containers the fleet view reads (STEADFAST_FLEET_LABEL). */
   fleetSelector: FleetSelector;
+  /** How often the API samples the fleet; 0: never (STEADFAST_FLEET_SAMPLE_INTERVAL). */
+  fleetSampleIntervalMs: number;
   /** The kubeconfig file of the cluster Kubernetes actions act on; without it they fail, changing nothing. */
   kubeconfig?: string;
   /**
@@ -209,6 +211,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     maxHistoryEvents: e.STEADFAST_MAX_HISTORY_EVENTS,
     dockerSocket: e.STEADFAST_DOCKER_SOCKET.replace(/^unix:\/\//, ''),
     fleetSelector: fleetSelectorOf(e.STEADFAST_FLEET_LABEL),
+    fleetSampleIntervalMs: e.STEADFAST_FLEET_SAMPLE_INTERVAL,
     ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
     ...(receiver && e.SLACK_BOT_TOKEN
       ? {

@@ -832,7 +832,7 @@ function fleetRow(r) {
       'div',
       { 'data-container': r.name },
       h('span', { class: 'title' }, r.name),
-      h('div', { class: 'id' }, r.id.slice(0, 12)),
+      h('div', { class: 'id' }, r.service ? `${r.service} · ${r.id.slice(0, 12)}` : r.id.slice(0, 12)),
     ),
     [chip(r.status, `container-${r.status}`), r.health ? [' ', chip(r.health, `container-${r.health}`)] : ''],
     measure(r, 'cpuCores', (c) =>
@@ -847,6 +847,8 @@ function fleetRow(r) {
     measure(r, 'netInBytes', bytes),
     measure(r, 'netOutBytes', bytes),
     String(r.interventions),
+    // The forecast's risk, with what it rests on (or why it is unknown) in the tooltip.
+    r.risk ? h('span', { 'data-risk': r.risk.level, title: r.risk.basis }, riskLight(r.risk.level)) : '—',
   ];
 }
 
@@ -869,7 +871,8 @@ function showFleet() {
       note.textContent =
         `Containers labelled ${fleet.selector === '*' ? '(every running one)' : fleet.selector}: ${fleet.matched}` +
         (fleet.truncated ? `, the first ${fleet.containers.length} by name shown.` : '.') +
-        ' Automatic interventions: remediation actions this API process has counted.';
+        ' Automatic interventions: remediation actions this API process has counted.' +
+        ' Risk: the forecast chance that memory passes 90% of the limit within 30 minutes (hover for why).';
       const head = [
         'Container',
         'Status',
@@ -879,6 +882,7 @@ function showFleet() {
         'Net in',
         'Net out',
         'Interventions',
+        'Risk (30 min)',
       ];
       body.replaceChildren(table(head, fleet.containers.map(fleetRow), 'No container carries the label.'));
     },

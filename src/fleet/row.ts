@@ -5,6 +5,8 @@ export interface FleetRow {
   id: string;
   /** The engine's name, without its leading slash. */
   name: string;
+  /** The service the container runs: its `service` label, else Compose's service name. */
+  service?: string;
   /** The engine's state (`running`, `exited`, `restarting`, …), `unknown` when it gave none. */
   status: string;
   /** The health check's verdict (`healthy`, `unhealthy`, `starting`) when the container has one. */
@@ -146,9 +148,12 @@ export function fleetRow(
 ): FleetRow {
   const measures = 'measures' in stats ? stats.measures : NONE;
   const health = inspect.State?.Health?.Status;
+  const labels = inspect.Config?.Labels ?? {};
+  const service = (labels['service'] ?? labels['com.docker.compose.service'])?.slice(0, 253);
   const row: FleetRow = {
     id: inspect.Id,
     name: inspect.Name.replace(/^\//, ''),
+    ...(service ? { service } : {}),
     status: inspect.State?.Status ?? 'unknown',
     ...(health ? { health } : {}),
     ...measures,

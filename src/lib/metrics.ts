@@ -26,6 +26,10 @@ export interface Metrics {
   noisySources: Gauge<'kind' | 'name'>;
   /** Set by the API (src/verdicts/gauges.ts): refreshes the two gauges above when /metrics is read. */
   refreshVerdictGauges?: () => Promise<void>;
+  /** The fleet sampler's latest poll of each container (src/fleet/sampler.ts). */
+  fleetMemoryShare: Gauge<'container' | 'service'>;
+  fleetCpuCores: Gauge<'container' | 'service'>;
+  fleetRisk: Gauge<'container' | 'service'>;
 }
 
 /** The longest label value a metric takes from an incident: each distinct value is a series kept forever. */
@@ -139,6 +143,24 @@ export function createMetrics(): Metrics {
       labelNames: ['kind', 'name'],
       registers: r,
       collect: () => metrics.refreshVerdictGauges?.(),
+    }),
+    fleetMemoryShare: new Gauge({
+      name: 'steadfast_fleet_memory_share',
+      help: "Each fleet container's memory in use as a share of its limit, at the fleet sampler's latest poll.",
+      labelNames: ['container', 'service'],
+      registers: r,
+    }),
+    fleetCpuCores: new Gauge({
+      name: 'steadfast_fleet_cpu_cores',
+      help: "CPU cores each fleet container used, at the fleet sampler's latest poll.",
+      labelNames: ['container', 'service'],
+      registers: r,
+    }),
+    fleetRisk: new Gauge({
+      name: 'steadfast_fleet_risk',
+      help: "The forecast's chance that a fleet container's memory passes 90% of its limit within 30 minutes (docs/operations.md).",
+      labelNames: ['container', 'service'],
+      registers: r,
     }),
   };
   // Known label values start at zero, so rate() and increase() count their first event too.

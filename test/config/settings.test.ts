@@ -63,6 +63,7 @@ const other: Record<keyof typeof envShape, string> = {
   STEADFAST_GUARD_MAX_TARGETS: '1',
   STEADFAST_DOCKER_SOCKET: '/run/podman/podman.sock',
   STEADFAST_FLEET_LABEL: '*',
+  STEADFAST_FLEET_SAMPLE_INTERVAL: '30s',
   KUBECONFIG: '/kube/config',
   STEADFAST_ESCALATION_WEBHOOK_URL: 'https://hooks.example.com/x',
   STEADFAST_ESCALATION_WEBHOOK_URL_FILE: '/run/secrets/hook',

@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../src/domain/incident.js';
+import { severityWorkflowId } from '../../src/workflows/severity.js';
+import { recordHistory } from '../support/scenario.js';
 import {
   alertPayload,
   incidentIdOf,
@@ -80,6 +82,8 @@ describe('the severity model', () => {
     ).toBe(200);
     expect((await correct(latency, { severity: 'warning' })).status).toBe(200);
     const m = await model();
+    // The model itself, with the lessons and corrections above, for the replay test.
+    await recordHistory(api.client, severityWorkflowId(api.settings.temporal.taskQueue), 'severity-workflow');
     expect(weightOf(m, 'critical')).toBe(6);
     expect(weightOf(m, 'warning')).toBe(3);
     expect(m.corrections.filter((c) => disk.includes(c.incidentId))).toHaveLength(2);

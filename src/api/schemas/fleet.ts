@@ -42,6 +42,21 @@ export const fleetRowSchema = z
       .object({ fields: z.array(z.string()), reason: z.string() })
       .optional()
       .meta({ description: 'The fields that are null, and why.' }),
+    service: z
+      .string()
+      .optional()
+      .meta({ description: "The container's `service` label, else its Compose service name." }),
+    risk: z
+      .object({
+        level: z.enum(['high', 'medium', 'low', 'unknown']),
+        probability: z.number().min(0).max(1).nullable(),
+        secondsToThreshold: z.number().nonnegative().nullable(),
+        basis: z.string(),
+      })
+      .meta({
+        description:
+          "The forecast's chance that memory passes 90% of the limit within 30 minutes, from this API process's recent samples (STEADFAST_FLEET_SAMPLE_INTERVAL): high from 0.8, medium from 0.5; unknown (with why) without a limit or with fewer than 8 samples.",
+      }),
   })
   .meta({ id: 'FleetRow' });
 

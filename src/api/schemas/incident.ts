@@ -62,6 +62,21 @@ const detectionSchema = z.object({
     .object({ times: z.array(z.number()), values: z.array(measured), labels: labelsSchema })
     .optional(),
   message: z.string(),
+  severity: z
+    .object({
+      status: z.enum(['suggested', 'learning']),
+      label: z.string(),
+      severity: z.string().optional(),
+      confidence: z.number().min(0).max(1).optional(),
+      because: z.array(z.string()).optional(),
+      examples: z.number().nonnegative(),
+      message: z.string(),
+    })
+    .optional()
+    .meta({
+      description:
+        "The severity model's view beside the label's (docs/severity.md): a suggestion with its reason, never applied.",
+    }),
 });
 
 export const forecastSchema = z.object({
