@@ -1,0 +1,120 @@
+/**
+ * Verdict buttons clicked in Slack: signed clicks to the real API's /slack/events (Bolt verifies them),
+ * filed in the verdict ledger on a real Temporal worker, answered on a stand-in of Slack's servers.
+ */
+import { createHmac } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/api/app.js';
+import { TokenStore } from '../../src/api/auth.js';
+import { listen, type RunningServer } from '../../src/api/server.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics } from '../../src/lib/metrics.js';
+import { createSlackApprovals } from '../../src/slack/approvals.js';
+import { registerVerdictButtons, VERDICT_ACTIONS, verdictBlocks } from '../../src/slack/verdicts.js';
+import { verdictLedger } from '../../src/verdicts/client.js';
+import { testActivities } from '../support/activities.js';
+import { makeAlert, startIncident } from '../support/scenario.js';
+import { answerTo, blockActions, startSlackStandIn, type SlackStandIn } from '../support/slack.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+
+const TASK_QUEUE = 'verdict-slack-tests';
+const SECRET = 'verdict-signing-secret-0123456789';
+
+let client: Client;
+let worker: TestWorker;
+let server: RunningServer;
+let slack: SlackStandIn;
+let clicks = 0;
+
+/** A click exactly as Slack posts it: form-encoded, signed with the signing secret. */
+async function click(actionId: string, incidentId: string, userId: string): Promise<string> {
+  const respondPath = `/respond/${++clicks}`;
+  const payload = blockActions(actionId, incidentId, userId, `${slack.url}${respondPath}`);
+  const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  const timestamp = Math.floor(Date.now() / 1000);
+  const signature = `v0=${createHmac('sha256', SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  const response = await fetch(`${server.url}/slack/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': signature,
+    },
+    body,
+  });
+  expect(response.status).toBe(200);
+  return answerTo(slack, respondPath);
+}
+
+beforeAll(async () => {
+  slack = await startSlackStandIn();
+  client = await testClient();
+  worker = await startTestWorker(testActivities({ runbooks: {} }), TASK_QUEUE);
+  const logger = createLogger('silent');
+  const metrics = createMetrics();
+  const approvals = createSlackApprovals({
+    signingSecret: SECRET,
+    botToken: 'xoxb-test',
+    apiUrl: slack.apiUrl,
+    temporal: client,
+    logger,
+  });
+  registerVerdictButtons(approvals.app, { temporal: client, taskQueue: TASK_QUEUE, metrics, logger });
+  const settings = loadSettings({ STEADFAST_API_TOKEN: 'verdict-slack-token-0123456789' });
+  const tokens = await TokenStore.load(settings.auth);
+  server = await listen(
+    createApp({ settings, client, tokens, metrics, logger, slack: approvals.router }),
+    '127.0.0.1',
+    0,
+  );
+}, 60_000);
+
+afterAll(async () => {
+  await server?.close();
+  await worker?.stop();
+  await slack?.close();
+});
+
+describe('verdict buttons in Slack', () => {
+  it('the buttons carry the incident ID', () => {
+    const actions = verdictBlocks('incident-x').find((b) => b.type === 'actions');
+    expect(actions).toMatchObject({
+      elements: [
+        { action_id: VERDICT_ACTIONS.actionable, value: 'incident-x' },
+        { action_id: VERDICT_ACTIONS.noise, value: 'incident-x' },
+      ],
+    });
+  });
+
+  it('a click files the clicker’s verdict; the same click again changes nothing; a later one replaces it', async () => {
+    const id = `verdict-slack-${Date.now().toString(36)}`;
+    await startIncident(client, TASK_QUEUE, id, [
+      makeAlert({ alertName: 'VerdictSlack', labels: { service: 'web' } }),
+    ]);
+
+    expect(await click(VERDICT_ACTIONS.noise, id, 'UALICE')).toBe(`Recorded: incident ${id} was noise.`);
+    expect(await click(VERDICT_ACTIONS.noise, id, 'UALICE')).toBe(
+      `Already so: you said incident ${id} was noise.`,
+    );
+    expect(await click(VERDICT_ACTIONS.actionable, id, 'UBOB')).toBe(
+      `Recorded: incident ${id} was actionable.`,
+    );
+
+    const entry = (await verdictLedger(client, TASK_QUEUE).read()).entries[id];
+    expect(entry?.person).toMatchObject({ verdict: 'actionable', actor: 'slack:UBOB', via: 'slack' });
+    expect(entry?.replaced).toMatchObject([{ verdict: 'noise', actor: 'slack:UALICE', via: 'slack' }]);
+  });
+
+  it('a click for an incident that does not exist is answered so, and files nothing', async () => {
+    const before = await verdictLedger(client, TASK_QUEUE).read();
+    expect(await click(VERDICT_ACTIONS.noise, 'no-such-incident', 'UALICE')).toBe(
+      'No such incident; nothing changed.',
+    );
+    expect(await click(VERDICT_ACTIONS.noise, 'bad id with spaces', 'UALICE')).toBe(
+      'That button names no incident.',
+    );
+    expect(await verdictLedger(client, TASK_QUEUE).read()).toEqual(before);
+  });
+});
