@@ -56,6 +56,7 @@ describe('the configuration the repo ships', () => {
       'MemoryLeak',
       'HighCPU',
       'SteadfastMemoryHigh',
+      'ContainerMemoryPressure',
     ]);
   });
 });
