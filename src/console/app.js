@@ -891,6 +891,121 @@ function showFleet() {
   );
 }
 
+// ---- clusters ----
+
+/** Clusters read every open and recent incident's state: polled less often than the list. */
+const CLUSTERS_POLL_MS = 10000;
+
+/** Merges one incident into its cluster's first; the answer goes in `result`, the view refreshes itself. */
+async function mergeInto(id, into, result, button) {
+  button.disabled = true;
+  result.className = 'result';
+  result.textContent = `Merging ${id} into ${into}…`;
+  try {
+    const response = await api(`/api/v1/incidents/${encodeURIComponent(id)}/merge`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ into }),
+    });
+    const body = await response.json().catch(() => ({}));
+    result.className = response.ok ? 'result ok' : 'result refused';
+    result.textContent = response.ok
+      ? `Merged ${id} into ${into} (${body.alertsSent} alerts sent) by ${body.actor}.`
+      : `Refused (${response.status}): ${body.message || response.statusText}`;
+  } catch (err) {
+    result.className = 'result refused';
+    result.textContent = err instanceof Error ? err.message : String(err);
+  }
+}
+
+function clusterCard(c, result) {
+  const canMerge = me.roles.includes('approve');
+  const rows = c.incidents.map((i, k) => [
+    h(
+      'div',
+      { 'data-incident': i.incidentId },
+      h(
+        'a',
+        { href: `#/incidents/${encodeURIComponent(i.incidentId)}`, class: 'title' },
+        i.title || i.alertName,
+      ),
+      h('div', { class: 'id' }, i.incidentId),
+    ),
+    i.service,
+    chip(i.status === 'open' ? i.stage : 'closed', i.status === 'open' ? `stage-${i.stage}` : 'stage-closed'),
+    exactTime(i.openedAt),
+    String(i.alerts),
+    canMerge && k > 0 && i.status === 'open' && c.incidents[0].status === 'open'
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'quiet',
+            title: `Merge ${i.incidentId} into ${c.id}: its alerts go there, and it closes`,
+            onclick: (e) => mergeInto(i.incidentId, c.id, result, e.currentTarget),
+          },
+          'Merge into the first',
+        )
+      : '',
+  ]);
+  return h(
+    'div',
+    { class: 'cluster', 'data-cluster': c.id },
+    h(
+      'h2',
+      {},
+      `${c.size} incidents on ${c.services.join(', ')}`,
+      h('span', { class: 'muted' }, ` — within ${number(c.diameter)} of each other`),
+    ),
+    table(['Incident', 'Service', 'Stage', 'Opened (UTC)', 'Alerts', ''], rows, ''),
+  );
+}
+
+function showClusters() {
+  const status = h('span', { class: 'live' }, '● connecting');
+  const note = h('p', { class: 'muted' });
+  const result = h('p', { class: 'result', 'aria-live': 'polite' });
+  const service = h('input', { type: 'search', placeholder: 'every service', 'aria-label': 'Service' });
+  const body = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
+  main.replaceChildren(
+    h(
+      'section',
+      { class: 'card' },
+      h('div', { class: 'card-head' }, h('h1', {}, 'Similar-alert clusters'), service, status),
+      note,
+      result,
+      body,
+    ),
+  );
+  const load = () =>
+    poll(
+      async () => {
+        const wanted = service.value.trim();
+        const answer = await apiJson(
+          `/api/v1/clusters${wanted ? `?service=${encodeURIComponent(wanted)}` : ''}`,
+        );
+        const m = answer.method;
+        note.textContent =
+          `Open incidents and those closed in the last 24 hours (${answer.considered} read, ${answer.unclustered} in no cluster)` +
+          (answer.unanswered.length ? `; ${answer.unanswered.length} could not be read` : '') +
+          `. Distance: labels ${m.weights.labels}, text ${m.weights.text}, time ${m.weights.time}; eps ${m.eps}.`;
+        body.replaceChildren(
+          answer.clusters.length
+            ? h(
+                'div',
+                {},
+                answer.clusters.map((c) => clusterCard(c, result)),
+              )
+            : h('p', { class: 'muted' }, 'No incidents look alike.'),
+        );
+      },
+      status,
+      CLUSTERS_POLL_MS,
+    );
+  service.addEventListener('change', load);
+  load();
+}
+
 // ---- routing ----
 
 function route() {
@@ -917,6 +1032,7 @@ function route() {
   const match = /^#\/incidents\/(.+)$/.exec(location.hash);
   if (match) showIncident(decodeURIComponent(match[1]));
   else if (location.hash === '#/fleet') showFleet();
+  else if (location.hash === '#/clusters') showClusters();
   else showList();
 }
 

@@ -1,9 +1,12 @@
 /**
  * GET /api/v1/clusters and POST /api/v1/incidents/:id/merge on a real Temporal server: incidents opened
- * through the API, clustered from their states, and merged by the real workflow.
+ * through the API, clustered from their states, and merged by the real workflow; and the console's
+ * Clusters view in a real browser.
  */
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { incidentIdOf, startApiHarness, TOKENS, type ApiHarness } from '../support/api-harness.js';
+import { launchChromium, screenshotPath, type RunningBrowser } from '../support/browser.js';
 
 interface Member {
   incidentId: string;
@@ -20,13 +23,15 @@ interface Cluster {
 
 const run = Date.now().toString(36);
 const service = `checkout-${run}`;
+/** A second problem, for the console to merge. */
+const payments = `payments-${run}`;
 let api: ApiHarness;
-const ids = { a: '', b: '', c: '' };
+const ids = { a: '', b: '', c: '', d: '', e: '' };
 
-const alert = (alertname: string, title: string, instance: string) => ({
+const alert = (alertname: string, title: string, instance: string, on = service) => ({
   title,
   severity: 'critical',
-  service,
+  service: on,
   labels: { alertname, instance, namespace: 'shop' },
   dedupKey: `${alertname}:${instance}:${run}`,
 });
@@ -54,13 +59,24 @@ beforeAll(async () => {
   ids.c = await incidentIdOf(
     await post(alert('DiskFull', `disk almost full on the ${service} volume`, 'i3')),
   );
+  ids.d = await incidentIdOf(
+    await post(alert('HighErrorRate', `${payments} error rate above 5%`, 'i4', payments)),
+  );
+  ids.e = await incidentIdOf(
+    await post(alert('Http5xxRate', `${payments} returns many 5xx errors: error rate high`, 'i5', payments)),
+  );
   for (const id of Object.values(ids))
-    await api.waitFor(id, (s) => s.alerts.length === 1 && s.service === service);
-  for (let i = 0; ; i++) {
-    const r = await api.call('GET', `/api/v1/incidents?service=${service}`, { token: TOKENS.viewer });
-    if ((r.json['incidents'] as unknown[]).length === 3) break;
-    if (i > 100) throw new Error('visibility never listed the three incidents');
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await api.waitFor(id, (s) => s.alerts.length === 1 && s.service !== '');
+  for (const [on, count] of [
+    [service, 3],
+    [payments, 2],
+  ] as const) {
+    for (let i = 0; ; i++) {
+      const r = await api.call('GET', `/api/v1/incidents?service=${on}`, { token: TOKENS.viewer });
+      if ((r.json['incidents'] as unknown[]).length === count) break;
+      if (i > 100) throw new Error(`visibility never listed the incidents of ${on}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 }, 120_000);
 
@@ -132,4 +148,50 @@ describe('POST /api/v1/incidents/:id/merge', () => {
     expect(after.clusters).toEqual([]);
     expect(after.json['considered']).toBe(2);
   }, 60_000);
+});
+
+describe('the console’s Clusters view in a real browser', () => {
+  let browser: RunningBrowser;
+  let page: Page;
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+  }, 60_000);
+  afterAll(async () => browser?.close());
+
+  async function open(token: string): Promise<void> {
+    await page.goto(api.server.url);
+    await page.locator('#token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Clusters' }).click();
+    await page.getByRole('searchbox', { name: 'Service' }).fill(payments);
+    await page.getByRole('searchbox', { name: 'Service' }).press('Enter');
+  }
+
+  it('lists a cluster with its incidents, and merges one into the first for an approver', async () => {
+    await open(TOKENS.viewer);
+    const cluster = page.locator(`[data-cluster="${ids.d}"]`);
+    await cluster.waitFor({ timeout: 20_000 });
+    expect(await cluster.locator('h2').innerText()).toMatch(new RegExp(`^2 incidents on ${payments}`));
+    const rows = cluster.locator('tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.nth(0).locator('.id').innerText()).toBe(ids.d);
+    expect(await rows.nth(1).locator('.id').innerText()).toBe(ids.e);
+    // A reader sees the clusters, not the merge.
+    expect(await cluster.getByRole('button').count()).toBe(0);
+    await page.locator('#sign-out').click();
+
+    await open(TOKENS.alice);
+    await cluster.waitFor({ timeout: 20_000 });
+    const merge = cluster.getByRole('button', { name: 'Merge into the first' });
+    await merge.waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: screenshotPath('clusters.png') });
+    await merge.click();
+    await page.locator('p.result.ok').waitFor({ timeout: 20_000 });
+    expect(await page.locator('p.result.ok').innerText()).toBe(
+      `Merged ${ids.e} into ${ids.d} (1 alerts sent) by alice.`,
+    );
+    expect(await api.waitFor(ids.e, (s) => s.stage === 'closed')).toMatchObject({ mergedInto: ids.d });
+  }, 90_000);
 });
