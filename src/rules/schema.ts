@@ -11,15 +11,23 @@ import { RULE_CHANNELS } from './targets.js';
  */
 export const ruleBodySchema = z
   .object({
-    name: z.string().min(1).max(RULE_LIMITS.nameChars).meta({
-      description: 'Unique; a POST with an existing name replaces that rule.',
-      example: 'Checkout critical',
-    }),
-    condition: z.string().min(1).max(CONDITION_LIMITS.chars).meta({
-      description:
-        "Over the incident's labels: ==, !=, in [..], not in [..], AND/OR/NOT (&&, ||, !), parentheses. See docs/rules.md.",
-      example: 'severity == "critical" AND service == "checkout"',
-    }),
+    name: z
+      .string()
+      .min(1)
+      .max(RULE_LIMITS.nameChars)
+      .meta({
+        description: 'Unique; a POST with an existing name replaces that rule.',
+        examples: ['Checkout critical'],
+      }),
+    condition: z
+      .string()
+      .min(1)
+      .max(CONDITION_LIMITS.chars)
+      .meta({
+        description:
+          "Over the incident's labels: ==, !=, in [..], not in [..], AND/OR/NOT (&&, ||, !), parentheses. See docs/rules.md.",
+        examples: ['severity == "critical" AND service == "checkout"'],
+      }),
     escalation: z
       .object({
         delay: z.union([

@@ -245,6 +245,12 @@ describe('answers of the real API, against docs/openapi.json', () => {
 
     // The harness's podman engine (test/fleet/ checks the rows and the 503 of an engine that is down).
     expect((await check('GET', '/api/v1/fleet', viewer)).status).toBe(200);
+    // The severity model (test/severity/ checks what it learns): a correction, and one refused.
+    const severity = { ...alice, path: `/api/v1/incidents/${ids.resolved}/severity` };
+    const correct = '/api/v1/incidents/{id}/severity';
+    await check('POST', correct, { ...severity, body: { severity: 'critical', reason: 'openapi' } });
+    expect((await check('POST', correct, { ...severity, body: { severity: 'Loud!' } })).status).toBe(400);
+    await check('GET', '/api/v1/severity', viewer);
     // Clusters and merges (test/clusters/ checks what they hold and do); these merges are refused.
     await check('GET', '/api/v1/clusters', { ...viewer, path: `/api/v1/clusters?service=openapi-1-${run}` });
     expect(
