@@ -1,7 +1,7 @@
 /**
  * Synthetic series with known anomalies, a second check beside the NAB subset for what the subset lacks:
  * hourly, 5-minute and irregular spacing, daily and weekly seasonality, mostly-zero counts, heavy-tailed
- * routine spikes, level shifts that persist, and lengths from about a thousand to ten thousand rows.
+ * routine spikes, level shifts that persist, and lengths from about a thousand to sixteen thousand rows.
  *
  * Seeded and deterministic: the same seed gives the same corpus, bit for bit. Windows follow NAB's rule
  * (a tenth of the series' rows shared between its anomalies, each window centred on the anomaly's first
@@ -124,6 +124,26 @@ const RECIPES: readonly Recipe[] = [
     // Routine heavy-tailed bursts (Pareto, shape 1.3) on top of the counts: large but not anomalies.
     observe: (rand, e) => poisson(rand, e) + (rand() < 0.01 ? Math.round(10 / (1 - rand()) ** (1 / 1.3)) : 0),
     kinds: ['burst', 'outage', 'shift-up'],
+  },
+  // Appended after the first five so their series stay bit for bit what they were for each seed.
+  {
+    // Long count series (tweet volumes run to ~16k rows at 5 minutes): daily and weekly rate, bursts
+    // and level shifts that persist for the rest of the series.
+    category: 'synthLongCounts',
+    rows: [10000, 16000],
+    spacing: () => 5 * MINUTE,
+    expected: (t) => 6 * season(t, 0.6, 0.4),
+    observe: (rand, e) => poisson(rand, e),
+    kinds: ['burst', 'shift-up', 'shift-down', 'spike'],
+  },
+  {
+    // Hourly for half a year to a year, weekly rhythm, and level shifts that persist.
+    category: 'synthHourlyLong',
+    rows: [4000, 9000],
+    spacing: () => HOUR,
+    expected: (t) => 50 * season(t, 0.3, 0.35),
+    observe: (rand, e) => e * Math.exp(0.1 * normal(rand)),
+    kinds: ['shift-up', 'shift-down', 'spike', 'outage'],
   },
 ];
 

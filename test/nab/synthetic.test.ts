@@ -10,6 +10,14 @@ const steps = (s: SyntheticSeries): number[] =>
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 describe('the synthetic corpus', () => {
+  it('keeps the first five categories as they were when the long ones were appended', () => {
+    // The generator draws from one stream in category order; the long categories come last so each
+    // seed's earlier series (and their published figures) did not move. A fingerprint of seed 1's.
+    const early = corpus.filter((s) => !/Long/.test(categoryOf(s.key)));
+    expect(early).toHaveLength(45);
+    expect(early.reduce((n, s) => n + s.rowCount, 0)).toBe(215_189);
+  });
+
   it('is the same for the same seed and different for another', () => {
     const again = syntheticCorpus(1);
     expect(again.map((s) => s.key)).toEqual(corpus.map((s) => s.key));
@@ -52,7 +60,15 @@ describe('the synthetic corpus', () => {
       expect(Math.max(...s.values) / median(Array.from(s.values))).toBeGreaterThan(4);
     const lengths = corpus.map((s) => s.rowCount);
     expect(Math.min(...lengths)).toBeLessThan(2000);
-    expect(Math.max(...lengths)).toBeGreaterThan(8000);
+    expect(of('synthLongCounts').every((s) => s.rowCount >= 10_000 && s.rowCount <= 16_000)).toBe(true);
+    for (const s of of('synthHourlyLong')) {
+      expect(steps(s).every((d) => d === 3_600_000)).toBe(true);
+      // At least half a year of hours: many weekly cycles, as the hourly series outside the subset have.
+      expect(s.rowCount).toBeGreaterThanOrEqual(4000);
+    }
+    // Level shifts that persist: after a shift, the rest of the series stays moved.
+    const shifted = of('synthHourlyLong').filter((s) => s.anomalies.some((a) => a.kind.startsWith('shift')));
+    expect(shifted.length).toBeGreaterThan(0);
     expect(new Set(corpus.flatMap((s) => s.anomalies.map((a) => a.kind)))).toEqual(
       new Set(['spike', 'outage', 'shift-up', 'shift-down', 'burst', 'variance', 'flat-day']),
     );
