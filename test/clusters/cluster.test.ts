@@ -1,8 +1,10 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Counter, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { clusterIncidents, clusterLabels, DEFAULT_OPTIONS } from '../../src/clusters/cluster.js';
+import { ClusteredAlerts } from '../../src/clusters/counted.js';
 import { dbscan } from '../../src/clusters/dbscan.js';
 import { DEFAULT_WEIGHTS, distance, normalised } from '../../src/clusters/distance.js';
 import { agreement, withSingletons } from '../../src/clusters/evaluate.js';
@@ -162,6 +164,35 @@ describe('agreement with the truth', () => {
     );
     expect(score.ari).toBeGreaterThan(0.75);
     expect(score.pairF1).toBeGreaterThan(0.75);
+  });
+});
+
+describe('steadfast_alerts_clustered_total', () => {
+  it('counts each incident’s alerts the first time it is in a cluster of two or more, and never again', async () => {
+    const counter = new Counter({ name: 'clustered_test_total', help: 'test', registers: [new Registry()] });
+    const total = async (): Promise<number> => (await counter.get()).values[0]?.value ?? 0;
+    const counted = new ClusteredAlerts(counter, 3);
+    const pair = {
+      members: [
+        { incidentId: 'a', alerts: 2 },
+        { incidentId: 'b', alerts: 1 },
+      ],
+    };
+    expect(counted.count([pair, { members: [{ incidentId: 'alone', alerts: 9 }] }])).toBe(3);
+    expect(counted.count([pair])).toBe(0);
+    // b joins a bigger cluster: only the newcomer counts.
+    expect(counted.count([{ members: [...pair.members, { incidentId: 'c', alerts: 4 }] }])).toBe(4);
+    expect(await total()).toBe(7);
+    // Past its memory (3 here), the oldest incident is forgotten and would count again.
+    counted.count([
+      {
+        members: [
+          { incidentId: 'd', alerts: 1 },
+          { incidentId: 'e', alerts: 1 },
+        ],
+      },
+    ]);
+    expect(counted.count([pair])).toBe(3);
   });
 });
 
