@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verdictLedger } from '../../src/verdicts/client.js';
 import type { LedgerState } from '../../src/verdicts/ledger.js';
+import { verdictLedgerWorkflowId } from '../../src/workflows/verdicts.js';
+import { recordHistory } from '../support/scenario.js';
 import {
   alertPayload,
   incidentIdOf,
@@ -193,5 +195,7 @@ describe('the evidence, the measures and the feedback', () => {
     expect(count('steadfast_alerts_per_incident_count')).toBeGreaterThanOrEqual(6);
     expect(count(`steadfast_noisy_source\\{kind="alertname",name="${alertname}"\\}`)).toBe(1);
     expect(count('steadfast_alert_fatigue_score')).toBeCloseTo(fatigue.score, 1);
+    // The ledger itself, with the people's verdicts and the evidence above, for the replay test.
+    await recordHistory(api.client, verdictLedgerWorkflowId(TASK_QUEUE), 'verdict-ledger-workflow');
   });
 });
