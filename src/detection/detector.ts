@@ -54,6 +54,11 @@ export interface DetectorOptions {
    * standard score from 65.4 to 61.5 (the likelihood then decides more of the detections).
    */
   tailCorrection: number;
+  /**
+   * The history, in rows, beyond which a tail counts a value's rank instead of its share (src/detection/
+   * tail.ts): 8,640, the window of HTM's anomaly likelihood (30 days at 5 minutes), not a value fitted here.
+   */
+  tailHistoryRows: number;
 }
 
 export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
@@ -69,6 +74,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   beyond: { half: 1 },
   tailBins: 128,
   tailCorrection: 3,
+  tailHistoryRows: 8640,
 };
 
 export class OnlineDetector {
@@ -97,7 +103,7 @@ export class OnlineDetector {
     this.context = new ContextNovelty(context);
     this.coarse = options.coarseScales.map((scale) => ({
       novelty: new CoarseNovelty(scale, context),
-      tail: new EmpiricalTail(options.tailBins),
+      tail: new EmpiricalTail(options.tailBins, options.tailHistoryRows),
     }));
     this.z = new RobustZ(options.zAlpha);
     this.daily = new SeasonalZ(options.seasonal.alpha, options.seasonal.minPeriods, 24);
@@ -109,8 +115,8 @@ export class OnlineDetector {
       options.warmupRows,
       options.likelihood.minStd,
     );
-    this.zTail = new EmpiricalTail(options.tailBins);
-    this.meanTail = new EmpiricalTail(options.tailBins);
+    this.zTail = new EmpiricalTail(options.tailBins, options.tailHistoryRows);
+    this.meanTail = new EmpiricalTail(options.tailBins, options.tailHistoryRows);
     this.recent = new Float64Array(options.likelihood.shortWindow);
   }
 

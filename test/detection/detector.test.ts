@@ -213,6 +213,25 @@ describe('empirical tails', () => {
     expect(tail.update(0)).toBe(1);
   });
 
+  it('past maxRows counts a rank: a record scores the same however long the history, and ten highs do not', () => {
+    const capped = new EmpiricalTail(128, 1000);
+    const plain = new EmpiricalTail(128);
+    for (let i = 0; i < 5000; i++) {
+      capped.update((i % 10) / 100);
+      plain.update((i % 10) / 100);
+    }
+    // A share would say 1/5001; a rank over at most 1000 rows says 1/1001.
+    expect(capped.update(0.9)).toBeCloseTo(1 / 1001, 12);
+    expect(plain.update(0.9)).toBeCloseTo(1 / 5001, 12);
+    // Ten earlier values as high: a share of them in 5000 rows looks rare, a rank among 1000 does not.
+    for (let i = 0; i < 9; i++) capped.update(0.9);
+    expect(capped.update(0.9)).toBeCloseTo(11 / 1001, 12);
+    // Below maxRows nothing changes.
+    const short = new EmpiricalTail(128, 1000);
+    for (let i = 0; i < 99; i++) short.update((i % 10) / 100);
+    expect(short.update(0.9)).toBeCloseTo(1 / 100, 12);
+  });
+
   it('makes a rise in a signal that was always quiet alarm at once', () => {
     const detector = new OnlineDetector();
     for (let i = 0; i < 2000; i++) expect(calibrated(detector.update(10 + (i % 5) / 10))).toBeLessThan(0.5);
