@@ -7,7 +7,13 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+  type GrpcRetryOptions,
+} from '@temporalio/client';
 import type { ReserveRequest, ReserveResult } from '../src/guards/policy.js';
 import { guardClient } from '../src/incidents/guard.js';
 import { guardWorkflowId } from '../src/workflows/guard.js';
@@ -112,39 +118,74 @@ function check(requests: ReserveRequest[], answers: ReserveResult[], maxPerTarge
   };
 }
 
-async function measure(options: Options, client: Client, taskQueue: string, run: string): Promise<number> {
-  const guard = guardClient(client, taskQueue);
+/**
+ * The client's own gRPC retries (the SDK retries a refused call before the caller sees an error): the
+ * bench keeps the SDK's default policy and counts each refusal it retried, by status and message, and
+ * the time it slept before asking again.
+ */
+interface Refusals {
+  byReason: Map<string, number>;
+  sleptMs: number;
+}
+
+function countingRetries(refusals: Refusals): GrpcRetryOptions {
+  const base = defaultGrpcRetryOptions();
+  return {
+    retryableDecider: (attempt, status) => base.retryableDecider(attempt, status),
+    delayFunction: (attempt, status) => {
+      const reason = `${status.code} ${status.details.replace(/[0-9a-f-]{36}/g, '<id>').slice(0, 80)}`;
+      refusals.byReason.set(reason, (refusals.byReason.get(reason) ?? 0) + 1);
+      const ms = base.delayFunction(attempt, status);
+      refusals.sleptMs += ms;
+      return ms;
+    },
+  };
+}
+
+async function measure(
+  options: Options,
+  clients: Client[],
+  taskQueue: string,
+  run: string,
+  refusals: Refusals,
+): Promise<number> {
+  const resent = { aborted: 0, busy: 0, gaveUp: 0 };
+  // The guard's client asks again itself after a refusal that changed nothing (src/guards/ask-again.ts):
+  // an update the server aborts (the guard rolling over to a new run while it is in flight), or refuses
+  // because the workflow already has its limit of updates in flight (history.maxInFlightUpdates).
+  const onAskAgain = (err: unknown): void => {
+    const message = err instanceof Error ? err.message : '';
+    if (message.includes('in-flight updates')) resent.busy++;
+    else resent.aborted++;
+  };
+  // One client per worker process, as each worker's activities share theirs (and batch together).
+  const guards = clients.map((client) => guardClient(client, taskQueue, { onAskAgain }));
   const requests = planRequests(options, run);
   // Untimed: the guard's start, and the workers' first workflow task, are not what is measured.
   const [first] = requests;
   if (first)
-    await guard.reserve({ ...first, target: `bench-warm-up-${run}`, stepKey: `bench-warm-up-${run}` });
+    await guards[0]?.reserve({ ...first, target: `bench-warm-up-${run}`, stepKey: `bench-warm-up-${run}` });
   const latencies: number[] = [];
   const started = performance.now();
-  const resent = { aborted: 0, busy: 0 };
-  // As the reserveAction activity is retried: an update the server aborts (the guard rolling over to a
-  // new run while it is in flight), or refuses because the workflow already has its limit of updates in
-  // flight (history.maxInFlightUpdates, 10 by default), is asked again; the step key gets the same answer.
-  const reserve = async (request: ReserveRequest, tries = 1): Promise<ReserveResult> => {
+  // Past the client's own budget the activity's retry asks again, with the same step key.
+  const reserve = async (request: ReserveRequest, n: number, tries = 1): Promise<ReserveResult> => {
     try {
-      return await guard.reserve(request);
+      return await (guards[n % guards.length] as (typeof guards)[number]).reserve(request);
     } catch (err) {
-      const message = err instanceof Error ? err.message : '';
-      const kind = message.includes('aborted')
-        ? 'aborted'
-        : message.includes('in-flight updates')
-          ? 'busy'
-          : undefined;
-      if (tries >= 20 || !kind) throw err;
-      resent[kind]++;
-      await new Promise((r) => setTimeout(r, 50 * tries));
-      return reserve(request, tries + 1);
+      if (tries >= 5) throw err;
+      resent.gaveUp++;
+      await new Promise((r) => setTimeout(r, 1_000 * tries));
+      return reserve(request, n, tries + 1);
     }
   };
+  const slow: string[] = [];
+  let sent = 0;
   const answers = await pool(requests, options.concurrency, async (request) => {
     const at = performance.now();
-    const answer = await reserve(request);
-    latencies.push(performance.now() - at);
+    const answer = await reserve(request, sent++);
+    const ms = performance.now() - at;
+    latencies.push(ms);
+    if (ms > 5_000) slow.push(`${((at - started) / 1000).toFixed(1)}s+${(ms / 1000).toFixed(1)}s`);
     return answer;
   });
   const seconds = (performance.now() - started) / 1000;
@@ -158,8 +199,14 @@ async function measure(options: Options, client: Client, taskQueue: string, run:
   );
   console.log(
     `granted ${checked.granted} (at most ${expected}); targets over the limit ${checked.overGranted}; ` +
-      `retries answered differently ${checked.retriesChanged}; asked again: ${resent.aborted} aborted by a rollover, ${resent.busy} over the in-flight limit`,
+      `retries answered differently ${checked.retriesChanged}; asked again: ${resent.aborted} aborted by a rollover, ${resent.busy} over the in-flight limit, ` +
+      `${resent.gaveUp} by the activity's retry`,
   );
+  console.log(
+    `the client's own retries: ${[...refusals.byReason].map(([r, n]) => `${n}× ${r}`).join('; ') || 'none'}; ` +
+      `slept ${(refusals.sleptMs / 1000).toFixed(1)} s in all`,
+  );
+  console.log(`slower than 5 s (started at + took): ${slow.join(', ') || 'none'}`);
   const ok = checked.overGranted === 0 && checked.retriesChanged === 0 && checked.granted <= expected;
   console.log(
     JSON.stringify({
@@ -172,6 +219,7 @@ async function measure(options: Options, client: Client, taskQueue: string, run:
       retriesChanged: checked.retriesChanged,
       resentAborted: resent.aborted,
       resentOverInFlightLimit: resent.busy,
+      resentByActivityRetry: resent.gaveUp,
       correct: ok,
     }),
   );
@@ -188,7 +236,7 @@ export async function main(argv: string[]): Promise<number> {
   const taskQueue = `bench-guard-${run}`;
   let server: BenchTemporal | undefined;
   const workers: ProductProcess[] = [];
-  let client: Client | undefined;
+  const clients: Client[] = [];
   try {
     server = await benchTemporal(options.temporal, ALL_SEARCH_ATTRIBUTES);
     const env = {
@@ -201,12 +249,16 @@ export async function main(argv: string[]): Promise<number> {
     console.log(
       `${server.label}; two workers (pids ${workers.map((w) => w.pid).join(', ')}) on ${taskQueue}`,
     );
-    client = new Client({ connection: await Connection.connect({ address: server.address }) });
-    const code = await measure(options, client, taskQueue, run);
-    await client.workflow.getHandle(guardWorkflowId(taskQueue)).terminate('guard benchmark finished');
+    const refusals: Refusals = { byReason: new Map(), sleptMs: 0 };
+    const interceptors = [makeGrpcRetryInterceptor(countingRetries(refusals))];
+    for (const address of workers.map(() => server?.address)) {
+      clients.push(new Client({ connection: await Connection.connect({ address, interceptors }) }));
+    }
+    const code = await measure(options, clients, taskQueue, run, refusals);
+    await clients[0]?.workflow.getHandle(guardWorkflowId(taskQueue)).terminate('guard benchmark finished');
     return code;
   } finally {
-    await client?.connection.close();
+    await Promise.all(clients.map((c) => c.connection.close()));
     await Promise.all(workers.map((w) => w.stop()));
     await server?.stop();
   }

@@ -1,11 +1,20 @@
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  WithStartWorkflowOperation,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+} from '@temporalio/client';
+import { askAgainWhileTransient, type AskAgainOptions } from '../guards/ask-again.js';
+import { batcher, type Batcher } from '../guards/batch.js';
 import type { ReserveRequest, ReserveResult } from '../guards/policy.js';
 import {
+  MAX_RESERVE_BATCH,
   guardStateQuery,
   guardWorkflowId,
   pauseUpdate,
   remediationGuardWorkflow,
   resumeUpdate,
+  reserveBatchUpdate,
   reserveUpdate,
   type GuardState,
   type PauseRequest,
@@ -21,13 +30,76 @@ export interface GuardClient {
   state(): Promise<GuardState>;
 }
 
+/** Within the 15 s the reserveAction activity has a try, with room for the answer to come back. */
+const ASK_AGAIN = { budgetMs: 10_000, firstPauseMs: 20 };
+
+/** One batcher per client and task queue: every activity of a worker process shares it. */
+const reservers = new WeakMap<Client, Map<string, Batcher<ReserveRequest, ReserveResult>>>();
+
+type Start = () => WithStartWorkflowOperation<typeof remediationGuardWorkflow>;
+
+export interface GuardClientOptions {
+  /** Told of each transient refusal the client asks again after (the bench counts them). */
+  onAskAgain?: (err: unknown) => void;
+}
+
+function reserver(
+  client: Client,
+  taskQueue: string,
+  withGuard: Start,
+  options: GuardClientOptions,
+): Batcher<ReserveRequest, ReserveResult> {
+  const byQueue = reservers.get(client) ?? new Map<string, Batcher<ReserveRequest, ReserveResult>>();
+  reservers.set(client, byQueue);
+  const known = byQueue.get(taskQueue);
+  if (known) return known;
+  const again: AskAgainOptions = { ...ASK_AGAIN, ...options };
+  const one = (request: ReserveRequest): Promise<ReserveResult> =>
+    askAgainWhileTransient(
+      () =>
+        client.workflow.executeUpdateWithStart(reserveUpdate, {
+          args: [request],
+          startWorkflowOperation: withGuard(),
+        }),
+      again,
+    );
+  const send = async (batch: ReserveRequest[]): Promise<PromiseSettledResult<ReserveResult>[]> => {
+    if (batch.length === 1) return Promise.allSettled([one(batch[0] as ReserveRequest)]);
+    try {
+      const results = await askAgainWhileTransient(
+        () =>
+          client.workflow.executeUpdateWithStart(reserveBatchUpdate, {
+            args: [batch],
+            startWorkflowOperation: withGuard(),
+          }),
+        again,
+      );
+      return results.map((value) => ({ status: 'fulfilled', value }));
+    } catch (err) {
+      if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+      // Refused whole, nothing decided: a request in it is invalid, or the guard runs on a worker older
+      // than batches. Asked one at a time, only a bad request gets an error.
+      const settled: PromiseSettledResult<ReserveResult>[] = [];
+      for (const request of batch) settled.push(...(await Promise.allSettled([one(request)])));
+      return settled;
+    }
+  };
+  const made = batcher(send, MAX_RESERVE_BATCH);
+  byQueue.set(taskQueue, made);
+  return made;
+}
+
 /**
  * Every change goes through update-with-start: the guard starts on first use, so the first action ever
  * and a pause before any action both find it. It runs on the task queue the incidents run on.
  */
-export function guardClient(client: Client, taskQueue: string): GuardClient {
+export function guardClient(
+  client: Client,
+  taskQueue: string,
+  options: GuardClientOptions = {},
+): GuardClient {
   const workflowId = guardWorkflowId(taskQueue);
-  const withGuard = (): WithStartWorkflowOperation<typeof remediationGuardWorkflow> =>
+  const withGuard: Start = () =>
     new WithStartWorkflowOperation(remediationGuardWorkflow, {
       workflowId,
       taskQueue,
@@ -35,11 +107,8 @@ export function guardClient(client: Client, taskQueue: string): GuardClient {
       workflowIdConflictPolicy: 'USE_EXISTING',
     });
   return {
-    reserve: (request) =>
-      client.workflow.executeUpdateWithStart(reserveUpdate, {
-        args: [request],
-        startWorkflowOperation: withGuard(),
-      }),
+    // Requests asked at once from one process go as one update (src/guards/batch.ts).
+    reserve: (request) => reserver(client, taskQueue, withGuard, options).ask(request),
     pause: (request) =>
       client.workflow.executeUpdateWithStart(pauseUpdate, {
         args: [request],

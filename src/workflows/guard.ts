@@ -36,6 +36,10 @@ export interface PauseRequest {
 }
 
 export const reserveUpdate = defineUpdate<ReserveResult, [ReserveRequest]>('reserve');
+/** Many requests decided in one update, in their order, as if each came alone (see src/guards/batch.ts). */
+export const reserveBatchUpdate = defineUpdate<ReserveResult[], [ReserveRequest[]]>('reserveBatch');
+/** Keeps one update's input and result well under the server's payload limits. */
+export const MAX_RESERVE_BATCH = 100;
 export const pauseUpdate = defineUpdate<GuardState, [PauseRequest]>('pause');
 export const resumeUpdate = defineUpdate<GuardState, [{ actor: string }]>('resume');
 export const guardStateQuery = defineQuery<GuardState>('guardState');
@@ -69,6 +73,15 @@ export async function remediationGuardWorkflow(carried?: GuardState): Promise<vo
   setHandler(reserveUpdate, (request) => applyReservation(state, request, Date.now()), {
     validator: validateReserve,
   });
+  // A new handler adds no command, so runs recorded before it replay unchanged.
+  setHandler(
+    reserveBatchUpdate,
+    (requests) => {
+      const now = Date.now();
+      return requests.map((request) => applyReservation(state, request, now));
+    },
+    { validator: validateReserveBatch },
+  );
   setHandler(
     pauseUpdate,
     ({ actor, reason }) => {
@@ -112,6 +125,13 @@ function validateReserve(r: ReserveRequest): void {
   if (!p || !positive(p.cooldownMs) || !positive(p.windowMs) || !positive(p.maxActionsPerTarget)) {
     throw invalid('policy needs cooldownMs, windowMs and maxActionsPerTarget as non-negative numbers');
   }
+}
+
+function validateReserveBatch(requests: ReserveRequest[]): void {
+  if (!Array.isArray(requests) || requests.length === 0 || requests.length > MAX_RESERVE_BATCH) {
+    throw invalid(`a batch holds 1 to ${MAX_RESERVE_BATCH} requests`);
+  }
+  requests.forEach(validateReserve);
 }
 
 function invalid(message: string): ApplicationFailure {

@@ -3,6 +3,8 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/domain/alert.js';
 import type { IncidentState } from '../../src/domain/incident.js';
+import { guardClient } from '../../src/incidents/guard.js';
+import type { ReserveRequest } from '../../src/guards/policy.js';
 import {
   guardStateQuery,
   guardWorkflowId,
@@ -242,5 +244,46 @@ describe('remediation guards on a real Temporal server and real containers', () 
     await recordHistory(client, id, 'guard-paused-then-approved');
     // The guard itself, still running: the reservations, refusals, pause and resume of these scenarios.
     await recordHistory(client, guardWorkflowId(TASK_QUEUE), 'guard-workflow');
+  });
+
+  it('when 40 steps ask at once, then they are decided in a few batched updates, no target over its limit, a retry answered as before, and one bad request alone refused', async () => {
+    const run = uniqueId('batch');
+    const policy = { cooldownMs: 0, windowMs: 3_600_000, maxActionsPerTarget: 2 };
+    const ask = (n: number): ReserveRequest => ({
+      target: `batch-target-${run}-${n % 4}`,
+      action: 'docker.restart',
+      incidentId: `batch-incident-${run}-${n}`,
+      stepKey: `batch-incident-${run}-${n}/0/0`,
+      policy,
+    });
+    const guardOf = guardClient(client, TASK_QUEUE);
+    const requests = [...Array.from({ length: 40 }, (_, n) => ask(n)), ask(3), ask(7)];
+    const answers = await Promise.all(requests.map((r) => guardOf.reserve(r)));
+    const grantedSteps = new Map<string, Set<string>>();
+    requests.forEach((r, i) => {
+      if (!answers[i]?.granted) return;
+      grantedSteps.set(r.target, (grantedSteps.get(r.target) ?? new Set()).add(r.stepKey));
+    });
+    expect([...grantedSteps.values()].map((steps) => steps.size)).toEqual([2, 2, 2, 2]);
+    // The retries of steps 3 and 7 got the answers their first asks got.
+    expect(answers[40]?.granted).toBe(answers[3]?.granted);
+    expect(answers[41]?.granted).toBe(answers[7]?.granted);
+
+    // A bad request in a batch: the batch is refused whole, then each is asked alone.
+    const bad = { ...ask(99), target: '' };
+    const mixed = await Promise.allSettled([ask(40), bad, ask(41)].map((r) => guardOf.reserve(r)));
+    expect(mixed.map((m) => m.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const refusal = (mixed[1] as PromiseRejectedResult).reason as Error;
+    expect((refusal.cause as Error).message).toContain('target must be text');
+
+    // Batched: far fewer updates in the guard's history than requests.
+    const history = await guard().fetchHistory();
+    const batches = (history.events ?? []).filter(
+      (e) =>
+        e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'reserveBatch',
+    );
+    expect(batches.length).toBeGreaterThan(0);
+    expect(batches.length).toBeLessThan(10);
+    await recordHistory(client, guardWorkflowId(TASK_QUEUE), 'guard-batched');
   });
 });
