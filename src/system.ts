@@ -153,6 +153,7 @@ export async function startApi(
         temporal: client,
         logger,
         chatops: { taskQueue: settings.temporal.taskQueue, approvers: settings.approvers },
+        metrics,
       })
     : undefined;
   const docker = new Docker({ socketPath: settings.dockerSocket });

@@ -11,6 +11,8 @@ import { REFUSAL } from '../workflows/messages.js';
 import { APPROVE_ACTION, REJECT_ACTION } from './actions.js';
 import { registerSlashCommand } from './chatops.js';
 import { registerOverride } from './override.js';
+import { registerVerdictButtons } from './verdicts.js';
+import type { Metrics } from '../lib/metrics.js';
 
 export { APPROVE_ACTION, REJECT_ACTION };
 
@@ -28,6 +30,8 @@ export interface SlackApprovalsOptions {
   approverGroups?: string[];
   /** The `/steadfast` slash command (see chatops.ts); without it, only the buttons are served. */
   chatops?: { taskQueue: string; approvers: string[] };
+  /** Where verdicts given with the closed message's buttons are counted; without it they are not served. */
+  metrics?: Pick<Metrics, 'falsePositives'>;
 }
 
 const actorOf = (userId: string): string => `slack:${userId}`;
@@ -143,6 +147,14 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
       logger: options.logger,
       groupsOf,
       refusalText,
+    });
+  }
+  if (options.chatops && options.metrics) {
+    registerVerdictButtons(app, {
+      temporal: options.temporal,
+      taskQueue: options.chatops.taskQueue,
+      metrics: options.metrics,
+      logger: options.logger,
     });
   }
   if (router) return { app, router, start: async () => undefined, stop: async () => undefined };

@@ -1,4 +1,5 @@
 import type { KnownBlock } from '@slack/types';
+import { verdictBlocks } from './verdict-blocks.js';
 import type { IncidentState, Outcome, Stage } from '../domain/incident.js';
 import { currentDecision } from '../domain/incident-view.js';
 import { blockAt, describeBlock } from '../domain/outlook.js';
@@ -216,6 +217,8 @@ export function incidentBlocks(view: IncidentView, workflowUrl: string): KnownBl
       },
     ],
   });
+  // Once it is over, the people who saw it say whether it was real (src/slack/verdicts.ts).
+  if (view.stage === 'closed') blocks.push(...verdictBlocks(view.incidentId));
   blocks.push({
     type: 'context',
     elements: [

@@ -1,40 +1,15 @@
 import type { App } from '@slack/bolt';
-import type { KnownBlock } from '@slack/types';
 import type { Client } from '@temporalio/client';
 import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { slackMrkdwn } from '../notify/escape.js';
+import { VERDICT_ACTIONS } from './verdict-blocks.js';
+
+export { VERDICT_ACTIONS, verdictBlocks } from './verdict-blocks.js';
 import { IncidentUnknown } from '../verdicts/client.js';
 import { giveVerdict } from '../verdicts/give.js';
 
-/** The verdict buttons' action IDs; their value is the incident ID. */
-export const VERDICT_ACTIONS = {
-  actionable: 'incident_verdict_actionable',
-  noise: 'incident_verdict_noise',
-} as const;
-
 const INCIDENT_ID = /^[A-Za-z0-9._-]{1,255}$/;
-
-/** "Was it real?" with Actionable and Noise buttons, for the incident's message once it has closed. */
-export function verdictBlocks(incidentId: string): KnownBlock[] {
-  const button = (verdict: keyof typeof VERDICT_ACTIONS, text: string) => ({
-    type: 'button' as const,
-    action_id: VERDICT_ACTIONS[verdict],
-    value: incidentId,
-    text: { type: 'plain_text' as const, text },
-  });
-  return [
-    {
-      type: 'section',
-      text: { type: 'mrkdwn', text: '*Was it real?* Your verdict trains the noise report.' },
-    },
-    {
-      type: 'actions',
-      block_id: 'verdict',
-      elements: [button('actionable', 'Actionable'), button('noise', 'Noise')],
-    },
-  ];
-}
 
 export interface SlackVerdictDeps {
   temporal: Client;

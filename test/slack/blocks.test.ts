@@ -117,6 +117,13 @@ describe("the incident message shows alert text, never the sender's markup", () 
     );
   });
 
+  it('once closed, the message asks whether it was real, with the incident in both buttons', () => {
+    const actions = blocks.find((b) => b.type === 'actions' && b.block_id === 'verdict');
+    expect(JSON.stringify(actions)).toContain(`"value":"${evil.incidentId}"`);
+    const open = incidentBlocks(incidentView(state({ stage: 'approve' })), 'https://temporal.example/wf');
+    expect(open.some((b) => b.type === 'actions' && b.block_id === 'verdict')).toBe(false);
+  });
+
   it('the header is plain_text, which Slack does not parse, on one line', () => {
     expect(blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', text: ATTACK } });
   });

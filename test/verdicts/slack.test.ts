@@ -12,7 +12,7 @@ import { loadSettings } from '../../src/config/settings.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { createSlackApprovals } from '../../src/slack/approvals.js';
-import { registerVerdictButtons, VERDICT_ACTIONS, verdictBlocks } from '../../src/slack/verdicts.js';
+import { VERDICT_ACTIONS, verdictBlocks } from '../../src/slack/verdicts.js';
 import { verdictLedger } from '../../src/verdicts/client.js';
 import { testActivities } from '../support/activities.js';
 import { makeAlert, startIncident } from '../support/scenario.js';
@@ -60,8 +60,10 @@ beforeAll(async () => {
     apiUrl: slack.apiUrl,
     temporal: client,
     logger,
+    // As src/system.ts wires it: the buttons are served with the incidents' task queue and the metrics.
+    chatops: { taskQueue: TASK_QUEUE, approvers: [] },
+    metrics,
   });
-  registerVerdictButtons(approvals.app, { temporal: client, taskQueue: TASK_QUEUE, metrics, logger });
   const settings = loadSettings({ STEADFAST_API_TOKEN: 'verdict-slack-token-0123456789' });
   const tokens = await TokenStore.load(settings.auth);
   server = await listen(

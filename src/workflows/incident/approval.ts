@@ -1,9 +1,7 @@
-import { condition, patched, proxyActivities } from '@temporalio/workflow';
-import type { IncidentActivities } from '../../activities/index.js';
-import type { EscalationPlan, EscalationTarget, Recommendation } from '../../domain/incident.js';
+import { condition, patched } from '@temporalio/workflow';
+import type { EscalationPlan, Recommendation } from '../../domain/incident.js';
 import { currentDecision, type Decided } from '../../domain/incident-view.js';
 import { ANNOUNCE_PATCH, announceToWebhooks, postAnnouncement } from './announce.js';
-import { RECORDS } from './activities.js';
 import {
   CALENDAR_PATCH,
   calendarBlock,
@@ -11,11 +9,10 @@ import {
   noteBlockForPeople,
   readCalendar,
 } from './calendar.js';
-import { enter, errorMessage, historyTooLong, note, round, settled, tell, type Incident } from './context.js';
+import { enter, historyTooLong, note, round, settled, tell, type Incident } from './context.js';
 import { decide } from './handlers.js';
 import { rollOver } from './lifecycle.js';
-
-const records = proxyActivities<Pick<IncidentActivities, 'notifyEscalation'>>(RECORDS);
+import { notifyLevel } from './notify-level.js';
 
 /** How waiting for a decision on the plan ended. */
 export type DecisionWait =
@@ -163,40 +160,6 @@ async function escalate(
       ? `A guard stopped the remediation: ${state.guardRefusal}. ${plan.explanation}`
       : plan.explanation,
   );
-}
-
-/**
- * Tells one level's targets (level `state.escalationLevel`). A failure is noted, never thrown: a channel
- * that cannot be reached must not end the incident, and the chain goes on to its next level.
- */
-export async function notifyLevel(
-  incident: Incident,
-  targets: EscalationTarget[],
-  recommendation: string,
-): Promise<void> {
-  const { state } = incident;
-  try {
-    const { delivered } = await records.notifyEscalation({
-      incidentId: state.incidentId,
-      level: state.escalationLevel,
-      targets,
-      title: state.title,
-      service: state.service,
-      severity: state.severity,
-      recommendation,
-    });
-    // A rotation is resolved to a person at the moment of escalation, in the activity: the timeline
-    // says whom it paged. No patch: without a rotation target nothing changes.
-    const paged = delivered.filter((label) => label.startsWith('rotation '));
-    if (paged.length > 0)
-      note(incident, 'escalation-paged', `level ${state.escalationLevel} paged ${paged.join(', ')}`);
-  } catch (err) {
-    note(
-      incident,
-      'escalation-failed',
-      `level ${state.escalationLevel} could not be notified: ${errorMessage(err)}`,
-    );
-  }
 }
 
 /**

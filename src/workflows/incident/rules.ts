@@ -3,7 +3,7 @@ import type { IncidentActivities } from '../../activities/index.js';
 import { formatDuration } from '../../domain/duration.js';
 import { firstFiring } from '../alerts.js';
 import { TRIAGE } from './activities.js';
-import { notifyLevel } from './approval.js';
+import { notifyLevel } from './notify-level.js';
 import { errorMessage, note, nowIso, tell, type Incident } from './context.js';
 
 const triage = proxyActivities<Pick<IncidentActivities, 'matchEscalationRules'>>(TRIAGE);
