@@ -259,7 +259,9 @@ export const OPERATIONS: readonly Operation[] = [
     responses: {
       200: { description: 'Replaced.', schema: rulePutResponseSchema },
       201: { description: 'Created.', schema: rulePutResponseSchema },
-      400: refused('A bad rule (a condition that does not parse says at which column), or a channel not configured. Nothing changed.'),
+      400: refused(
+        'A bad rule (a condition that does not parse says at which column), or a channel not configured. Nothing changed.',
+      ),
       409: refused('As many rules as allowed exist already (200).'),
     },
   },
@@ -299,14 +301,16 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'verdicts',
     summary: 'Say whether the incident was real: actionable, noise, or a duplicate of another.',
     description:
-      "Open or closed incidents alike. A later verdict replaces an earlier one (kept, with who and when); the same verdict and note sent again changes nothing. The actor is always the token identity. See docs/verdicts.md.",
+      'Open or closed incidents alike. A later verdict replaces an earlier one (kept, with who and when); the same verdict and note sent again changes nothing. The actor is always the token identity. See docs/verdicts.md.',
     access: 'approve',
     params: incident,
     body: { schema: verdictBodySchema, contentType: 'application/json' },
     temporal: true,
     responses: {
       200: { description: 'Recorded, or already so.', schema: incidentVerdictResponseSchema },
-      400: refused('A verdict that is not one of the three, or a duplicate without the incident it duplicates.'),
+      400: refused(
+        'A verdict that is not one of the three, or a duplicate without the incident it duplicates.',
+      ),
       404: refused('No such incident.'),
     },
   },
@@ -329,7 +333,8 @@ export const OPERATIONS: readonly Operation[] = [
     path: `${V1}/verdicts`,
     operationId: 'verdictSummary',
     tag: 'verdicts',
-    summary: 'Noise over a window: verdicts, the alert-fatigue score, and rules or services flagged as noisy.',
+    summary:
+      'Noise over a window: verdicts, the alert-fatigue score, and rules or services flagged as noisy.',
     access: 'read',
     query: verdictSummaryQuerySchema,
     temporal: true,
@@ -340,8 +345,9 @@ export const OPERATIONS: readonly Operation[] = [
     path: `${V1}/severity`,
     operationId: 'getSeverityModel',
     tag: 'severity',
-    summary: "What the severity model has learned, and the latest corrections (who, which incident, why).",
-    description: 'See docs/severity.md. The model suggests a severity during triage; it never changes a label.',
+    summary: 'What the severity model has learned, and the latest corrections (who, which incident, why).',
+    description:
+      'See docs/severity.md. The model suggests a severity during triage; it never changes a label.',
     access: 'read',
     temporal: true,
     responses: { 200: { description: 'The model.', schema: severityModelSchema } },

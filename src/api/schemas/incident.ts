@@ -210,12 +210,9 @@ export const incidentStateSchema = z
     round: z.number().int().optional(),
     guardRefusal: z.string().optional(),
     nextEscalationAt: timestamp.optional(),
-    mergedInto: z
-      .string()
-      .optional()
-      .meta({
-        description: 'The incident this one was merged into (POST /incidents/:id/merge); it closed then.',
-      }),
+    mergedInto: z.string().optional().meta({
+      description: 'The incident this one was merged into (POST /incidents/:id/merge); it closed then.',
+    }),
     absorbed: z
       .array(z.string())
       .optional()

@@ -17,11 +17,9 @@ export const severityCorrectionSchema = z.object({
 });
 
 export const severityModelSchema = z.object({
-  examples: z
-    .array(z.object({ severity: z.string(), weight: z.number() }))
-    .meta({
-      description: 'How much the model was taught of each severity (a correction weighs 3, an outcome 1).',
-    }),
+  examples: z.array(z.object({ severity: z.string(), weight: z.number() })).meta({
+    description: 'How much the model was taught of each severity (a correction weighs 3, an outcome 1).',
+  }),
   features: z.number().int().nonnegative(),
   lessons: z.number().int().nonnegative(),
   corrections: z.array(severityCorrectionSchema).meta({ description: 'The 20 latest corrections.' }),
