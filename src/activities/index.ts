@@ -13,7 +13,9 @@ import { NO_HISTORY, visibilityOutcomes } from './outcomes.js';
 import { createRecommendActivities, type RecommendConfig } from './recommend.js';
 import { createRemediationActivities } from './remediation.js';
 import { createSilenceActivities, type SilenceConfig } from './silences.js';
-import { createTriageActivities, type SeverityAdvisor, type TriageConfig } from './triage.js';
+import { createTriageActivities, type TriageAdvisors, type TriageConfig } from './triage.js';
+import { verdictLedger } from '../verdicts/client.js';
+import { flaggedSentence } from '../verdicts/summary.js';
 import { severityClient } from '../severity/client.js';
 import { severityLearner } from './severity.js';
 import type { IncidentClosed } from '../workflows/records.js';
@@ -57,9 +59,19 @@ export interface ActivityDeps {
   now?: () => number;
 }
 
-/** The model of the task queue the triage activity runs on, where the incidents (and the model) run. */
-function severityAdvisor(temporal: Client): SeverityAdvisor {
-  return (alert) => severityClient(temporal, activityInfo().taskQueue).suggest(alert);
+/**
+ * The severity model and the verdict ledger of the task queue the triage activity runs on, where the
+ * incidents (and both of them) run. The ledger is asked for a few seconds at most: it is advice.
+ */
+function triageAdvisors(temporal: Client): TriageAdvisors {
+  return {
+    severity: (alert) => severityClient(temporal, activityInfo().taskQueue).suggest(alert),
+    noise: async (alert) => {
+      const ledger = verdictLedger(temporal, activityInfo().taskQueue);
+      const source = { alertName: alert.alertName, service: alert.labels['service'] ?? '' };
+      return flaggedSentence(await temporal.withDeadline(Date.now() + 3000, () => ledger.flagged(source)));
+    },
+  };
 }
 
 /** The closing activity also teaches the severity model what the incident's outcome says. */
@@ -96,11 +108,7 @@ export function createActivities(deps: ActivityDeps) {
     ...(deps.kubernetes ? { kubernetes: deps.kubernetes } : {}),
   });
   return {
-    ...createTriageActivities(
-      deps.triage,
-      deps.now,
-      deps.temporal ? severityAdvisor(deps.temporal) : undefined,
-    ),
+    ...createTriageActivities(deps.triage, deps.now, deps.temporal ? triageAdvisors(deps.temporal) : {}),
     ...createRecommendActivities(
       deps.recommend,
       deps.logger,

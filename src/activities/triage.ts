@@ -58,11 +58,19 @@ interface Triage {
 
 /** The severity model's view of an alert; see src/severity/. */
 export type SeverityAdvisor = (alert: Alert) => Promise<SeveritySuggestion>;
+/** The sentence flagging the alert's rule or service as paging for nothing, if people's verdicts do. */
+export type NoiseAdvisor = (alert: Alert) => Promise<string | undefined>;
+
+/** What triage asks besides Prometheus: advice shown beside the findings, never a reason to fail. */
+export interface TriageAdvisors {
+  severity?: SeverityAdvisor;
+  noise?: NoiseAdvisor;
+}
 
 export function createTriageActivities(
   config: TriageConfig,
   now: () => number = Date.now,
-  severity?: SeverityAdvisor,
+  advisors: TriageAdvisors = {},
 ) {
   const triage: Triage = {
     config,
@@ -75,8 +83,13 @@ export function createTriageActivities(
   return {
     detectAnomaly: async (input: { alert: Alert | null }): Promise<DetectionResult> => {
       const result = await detectAnomaly(triage, input);
-      const suggestion = input.alert && severity ? await adviseSeverity(severity, input.alert) : undefined;
-      return suggestion ? { ...result, severity: suggestion } : result;
+      const { alert } = input;
+      if (!alert) return result;
+      const [severity, noisy] = await Promise.all([
+        advise(advisors.severity, alert),
+        advise(advisors.noise, alert),
+      ]);
+      return { ...result, ...(severity ? { severity } : {}), ...(noisy ? { noisy } : {}) };
     },
     forecastTrend,
     checkCondition: (input: { promql: string; prometheusUrl?: string }) => checkCondition(triage, input),
@@ -84,13 +97,14 @@ export function createTriageActivities(
 }
 
 /**
- * A suggestion is advice: when the model cannot be asked (Temporal busy or down), triage goes on
- * without one rather than failing or retrying the anomaly score with it.
+ * Advice is advice: when it cannot be had (Temporal busy or down), triage goes on without it rather
+ * than failing, or retrying the anomaly score with it.
  */
-async function adviseSeverity(
-  advisor: SeverityAdvisor,
+async function advise<T>(
+  advisor: ((alert: Alert) => Promise<T>) | undefined,
   alert: Alert,
-): Promise<SeveritySuggestion | undefined> {
+): Promise<T | undefined> {
+  if (!advisor) return undefined;
   try {
     return await advisor(alert);
   } catch {

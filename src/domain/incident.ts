@@ -75,6 +75,8 @@ export interface DetectionResult {
    * reason, never applied to the incident. Absent in incidents triaged before the model existed.
    */
   severity?: SeveritySuggestion;
+  /** When people's verdicts flag the alert's rule or service as paging for nothing, the sentence that says so. */
+  noisy?: string;
 }
 
 export interface PredictionResult {

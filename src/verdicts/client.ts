@@ -3,6 +3,7 @@ import { INCIDENT_WORKFLOW_TYPE } from '../workflows/messages.js';
 import { SA } from '../workflows/search-attributes.js';
 import {
   evidenceUpdate,
+  flaggedQuery,
   ledgerQuery,
   personVerdictUpdate,
   verdictLedgerWorkflow,
@@ -16,6 +17,7 @@ import type {
   PersonVerdictRequest,
   PersonVerdictResult,
 } from './ledger.js';
+import type { Flagged } from './summary.js';
 
 /** The verdict ledger of one task queue, as the API, Slack and the closing activity use it. */
 export interface VerdictLedger {
@@ -25,6 +27,8 @@ export interface VerdictLedger {
   recordEvidence(request: EvidenceRequest): Promise<LedgerEntry>;
   /** Everything recorded; empty before the first verdict. */
   read(): Promise<LedgerState>;
+  /** Whether this rule or service is flagged as paging for nothing; none before the first verdict. */
+  flagged(source: { alertName: string; service: string }, now?: number): Promise<Flagged[]>;
 }
 
 /** Every change is an update-with-start, so the first verdict ever finds the ledger running. */
@@ -48,6 +52,14 @@ export function verdictLedger(client: Client, taskQueue: string): VerdictLedger 
         args: [request],
         startWorkflowOperation: withLedger(),
       }),
+    flagged: (source, now = Date.now()) =>
+      client.workflow
+        .getHandle(workflowId)
+        .query(flaggedQuery, { ...source, now })
+        .catch((err: unknown) => {
+          if (err instanceof WorkflowNotFoundError) return [];
+          throw err;
+        }),
     read: () =>
       client.workflow
         .getHandle(workflowId)

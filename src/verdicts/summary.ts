@@ -153,6 +153,41 @@ export function flaggedSources(judged: JudgedIncident[], noisy: SummaryOptions['
     .sort((a, b) => b.share - a.share || b.decided - a.decided || a.name.localeCompare(b.name));
 }
 
+/**
+ * Whether an alert's rule or service is flagged as paging for nothing, from the ledger's entries: what
+ * triage tells people about a new incident (the ledger workflow answers it as a query, so only the
+ * flags travel, not the ledger).
+ */
+export function flaggedFor(
+  entries: LedgerEntry[],
+  source: { alertName: string; service: string },
+  now: number,
+  options: SummaryOptions = DEFAULT_SUMMARY,
+): Flagged[] {
+  const from = now - options.windowMs;
+  const judged = entries
+    .filter((e) => Date.parse(e.openedAt) >= from)
+    .filter((e) => e.alertName === source.alertName || e.service === source.service)
+    .map((e) => ({ ...e, verdict: verdictOf(e) }));
+  return flaggedSources(judged, options.noisy).filter((f) =>
+    f.kind === 'alertname' ? f.name === source.alertName : f.name === source.service,
+  );
+}
+
+/** The sentence the timeline shows for flags (see flaggedFor); undefined without any. */
+export function flaggedSentence(
+  flags: Flagged[],
+  options: SummaryOptions = DEFAULT_SUMMARY,
+): string | undefined {
+  if (flags.length === 0) return undefined;
+  const days = Math.round(options.windowMs / 86_400_000);
+  const parts = flags.map(
+    (f) =>
+      `${f.kind === 'alertname' ? 'rule' : 'service'} ${f.name} was judged noise in ${f.noise} of ${f.decided} incidents`,
+  );
+  return `Often noise: ${parts.join('; ')} over the last ${days} days (docs/verdicts.md)`;
+}
+
 export function summarizeVerdicts(
   entries: LedgerEntry[],
   pages: Page[],

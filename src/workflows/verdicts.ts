@@ -18,6 +18,7 @@ import {
   type PersonVerdictRequest,
   type PersonVerdictResult,
 } from '../verdicts/ledger.js';
+import { flaggedFor, type Flagged } from '../verdicts/summary.js';
 import { VERDICTS } from '../verdicts/verdict.js';
 
 /** One ledger per task queue, as the remediation guard: the incidents it judges run on that queue. */
@@ -26,6 +27,10 @@ export const verdictLedgerWorkflowId = (taskQueue: string): string => `verdict-l
 export const personVerdictUpdate = defineUpdate<PersonVerdictResult, [PersonVerdictRequest]>('personVerdict');
 export const evidenceUpdate = defineUpdate<LedgerEntry, [EvidenceRequest]>('evidence');
 export const ledgerQuery = defineQuery<LedgerState>('ledger');
+/** The flags of one alert's rule and service at `now` (see flaggedFor). */
+export const flaggedQuery = defineQuery<Flagged[], [{ alertName: string; service: string; now: number }]>(
+  'flagged',
+);
 
 const MAX_HISTORY_EVENTS = 2_000;
 const INCIDENT_ID = /^[A-Za-z0-9._-]{1,255}$/;
@@ -42,6 +47,10 @@ export async function verdictLedgerWorkflow(carried?: LedgerState): Promise<void
   });
   setHandler(evidenceUpdate, (r) => applyEvidence(state, r, Date.now()), { validator: validateEvidence });
   setHandler(ledgerQuery, () => state);
+  // A query adds no command: runs recorded before it replay unchanged.
+  setHandler(flaggedQuery, ({ alertName, service, now }) =>
+    flaggedFor(Object.values(state.entries), { alertName, service }, now),
+  );
 
   await condition(
     () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_HISTORY_EVENTS,

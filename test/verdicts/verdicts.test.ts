@@ -195,6 +195,12 @@ describe('the evidence, the measures and the feedback', () => {
     expect(count('steadfast_alerts_per_incident_count')).toBeGreaterThanOrEqual(6);
     expect(count(`steadfast_noisy_source\\{kind="alertname",name="${alertname}"\\}`)).toBe(1);
     expect(count('steadfast_alert_fatigue_score')).toBeCloseTo(fatigue.score, 1);
+    // Triage of the rule's next incident says so, in its timeline.
+    const next = await open(alertname, `verdict-flappy-next-${run}`);
+    const noted = (await api.waitFor(next, (s) => s.detection !== undefined)).timeline.find(
+      (t) => t.event === 'noisy-source',
+    );
+    expect(noted?.message).toMatch(new RegExp(`rule ${alertname} was judged noise in 5 of 5 incidents`));
     // The ledger itself, with the people's verdicts and the evidence above, for the replay test.
     await recordHistory(api.client, verdictLedgerWorkflowId(TASK_QUEUE), 'verdict-ledger-workflow');
   });

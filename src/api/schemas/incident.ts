@@ -77,6 +77,10 @@ const detectionSchema = z.object({
       description:
         "The severity model's view beside the label's (docs/severity.md): a suggestion with its reason, never applied.",
     }),
+  noisy: z.string().optional().meta({
+    description:
+      "Set when people's verdicts flag the alert's rule or service as paging for nothing (docs/verdicts.md): the sentence that says so.",
+  }),
 });
 
 export const forecastSchema = z.object({

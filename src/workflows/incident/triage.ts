@@ -38,6 +38,7 @@ export async function detect(incident: Incident): Promise<DetectionResult> {
   const severity = state.detection.severity;
   if (severity?.status === 'suggested' && severity.severity !== severity.label)
     note(incident, 'severity-suggested', severity.message);
+  if (state.detection.noisy) note(incident, 'noisy-source', state.detection.noisy);
   return state.detection;
 }
 
