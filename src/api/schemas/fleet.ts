@@ -7,11 +7,16 @@ const bytes = z.number().nonnegative().nullable();
 
 export const fleetRowSchema = z
   .object({
-    id: z.string(),
-    name: z.string(),
-    status: z
-      .string()
-      .meta({ description: "The engine's state: running, exited, restarting, paused… or unknown." }),
+    id: z.string().meta({ description: "The container's ID, or the pod's UID." }),
+    name: z.string().meta({ description: 'The container name, or `namespace/pod` for a pod.' }),
+    source: z.enum(['docker', 'kubernetes']).meta({
+      description:
+        'docker: a container of the engine; kubernetes: a pod of the KUBECONFIG cluster (usage from metrics.k8s.io where metrics-server runs; no network, no interventions, no risk forecast).',
+    }),
+    status: z.string().meta({
+      description:
+        "The engine's state: running, exited, restarting, paused… or unknown; a pod's phase in lower case (pending, running…), or `restarting (CrashLoopBackOff)`.",
+    }),
     health: z
       .string()
       .optional()
@@ -66,10 +71,22 @@ export const fleetResponseSchema = z
     selector: z
       .string()
       .meta({ description: 'STEADFAST_FLEET_LABEL: key=value, key, or * (every running container).' }),
-    matched: z.number().int().nonnegative().meta({ description: 'Containers the selector matched.' }),
+    matched: z
+      .number()
+      .int()
+      .nonnegative()
+      .meta({ description: 'Containers and pods the selector matched.' }),
     truncated: z.boolean().meta({
-      description: 'True when more matched than the cap (200) and only the first by name are shown.',
+      description:
+        'True when more matched than the cap (200 per source) and only the first by name are shown.',
     }),
     containers: z.array(fleetRowSchema),
+    unavailable: z
+      .array(z.object({ source: z.enum(['docker', 'kubernetes']), reason: z.string() }))
+      .optional()
+      .meta({
+        description:
+          'The sources that did not answer (with KUBECONFIG set, an unreachable engine still gives the pods; 503 only when no source answers).',
+      }),
   })
   .meta({ id: 'Fleet' });
