@@ -378,11 +378,11 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'fleet',
     summary: 'CPU, memory, restarts and network of the containers STEADFAST_FLEET_LABEL selects.',
     description:
-      "One-shot stats from the Docker engine (STEADFAST_DOCKER_SOCKET), at most 200 containers by name, with the remediation actions this process counted on each. A field the engine did not give is null, and the row's `unknown` says why.",
+      "One-shot stats from the Docker engine (STEADFAST_DOCKER_SOCKET), at most 200 containers by name, with the remediation actions this process counted on each. With KUBECONFIG set, the pods of its current context's namespace that the same selector matches follow (source kubernetes, usage from metrics.k8s.io where metrics-server runs). A field the engine did not give is null, and the row's `unknown` says why.",
     access: 'read',
     responses: {
       200: { description: 'The fleet.', schema: fleetResponseSchema },
-      503: refused('The Docker engine did not answer.'),
+      503: refused('The Docker engine did not answer (nor, with KUBECONFIG set, the Kubernetes API server).'),
     },
   },
   {
