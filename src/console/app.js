@@ -832,7 +832,11 @@ function fleetRow(r) {
       'div',
       { 'data-container': r.name },
       h('span', { class: 'title' }, r.name),
-      h('div', { class: 'id' }, r.service ? `${r.service} · ${r.id.slice(0, 12)}` : r.id.slice(0, 12)),
+      h(
+        'div',
+        { class: 'id' },
+        [r.source === 'kubernetes' ? 'pod' : '', r.service, r.id.slice(0, 12)].filter(Boolean).join(' · '),
+      ),
     ),
     [chip(r.status, `container-${r.status}`), r.health ? [' ', chip(r.health, `container-${r.health}`)] : ''],
     measure(r, 'cpuCores', (c) =>
@@ -872,7 +876,8 @@ function showFleet() {
         `Containers labelled ${fleet.selector === '*' ? '(every running one)' : fleet.selector}: ${fleet.matched}` +
         (fleet.truncated ? `, the first ${fleet.containers.length} by name shown.` : '.') +
         ' Automatic interventions: remediation actions this API process has counted.' +
-        ' Risk: the forecast chance that memory passes 90% of the limit within 30 minutes (hover for why).';
+        ' Risk: the forecast chance that memory passes 90% of the limit within 30 minutes (hover for why).' +
+        (fleet.unavailable ?? []).map((u) => ` Not shown: ${u.source} (${u.reason}).`).join('');
       const head = [
         'Container',
         'Status',
