@@ -45,7 +45,7 @@ beforeAll(async () => {
   kc.loadFromFile(kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
-  const pods = [
+  const pods: { name: string; labels: Record<string, string>; containers: V1Container[] }[] = [
     {
       name: 'cart-0',
       labels: { 'steadfast.fleet-test': run, service: 'cart' },
