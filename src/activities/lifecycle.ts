@@ -44,76 +44,111 @@ const REPORT_ATTEMPTS = 4;
 /** The ledger's update is bounded well inside the activity's 15 s, so a retry still has time. */
 const LEDGER_TIMEOUT_MS = 5000;
 
-export function createLifecycleActivities(deps: {
+export interface LifecycleDeps {
   logger: Logger;
   metrics: Metrics;
   reports?: ReportDeps;
   /** For the verdict ledger (src/verdicts/); without it no evidence is recorded. */
   temporal?: Client;
-}) {
-  /**
-   * Files what the closed incident's own record says in the verdict ledger of its task queue. Retried as
-   * the report is; on the last attempt the incident closes without it (logged) rather than failing.
-   */
-  const recordEvidence = async (
-    state: IncidentClosed,
-    evidence: EvidenceVerdict,
-  ): Promise<LedgerEntry | undefined> => {
-    const temporal = deps.temporal;
-    if (!temporal) return undefined;
-    const { info } = Context.current();
-    const { incidentId, service, alertName, openedAt, closedAt } = state;
-    try {
-      return await temporal.withDeadline(Date.now() + LEDGER_TIMEOUT_MS, () =>
-        verdictLedger(temporal, info.taskQueue).recordEvidence({
-          facts: { incidentId, service, alertName, openedAt, ...(closedAt ? { closedAt } : {}) },
-          alerts: state.alertsReceived ?? state.alerts.length,
-          evidence,
-        }),
-      );
-    } catch (err) {
-      if (info.attempt < REPORT_ATTEMPTS) throw err;
-      deps.logger.error(
-        { event: 'verdicts.evidence-failed', incidentId, attempt: info.attempt, err },
-        `incident ${incidentId}: its evidence verdict could not be recorded`,
-      );
-      return undefined;
-    }
-  };
+}
 
-  /** Writes the incident's report file (the same name every time, so a retry replaces it). */
-  const writeReport = async (state: IncidentClosed, reports: ReportDeps): Promise<void> => {
-    const { info } = Context.current();
-    try {
-      const html = await buildReport({
-        state,
-        ...(reports.temporal ? { temporal: reports.temporal } : {}),
-        runId: info.workflowExecution?.runId,
-        workflowUrl: reports.workflowUrl(state.incidentId),
-      });
-      const file = await saveReport(reports.dir, state.incidentId, html);
-      // Beside the report, from the same state: the draft people start the postmortem from.
-      const markdown = renderPostmortem({ state, workflowUrl: reports.workflowUrl(state.incidentId) });
-      const draft = await saveReport(reports.dir, state.incidentId, markdown, 'md');
-      deps.logger.info(
-        {
-          event: 'report.written',
-          incidentId: state.incidentId,
-          file,
-          postmortem: draft,
-          bytes: Buffer.byteLength(html),
-        },
-        `incident ${state.incidentId}: report written to ${file}, postmortem draft to ${draft}`,
-      );
-    } catch (err) {
-      if (info.attempt < REPORT_ATTEMPTS) throw err;
-      deps.logger.error(
-        { event: 'report.failed', incidentId: state.incidentId, attempt: info.attempt, err },
-        `incident ${state.incidentId}: the report could not be written`,
-      );
-    }
-  };
+/**
+ * Files what the closed incident's own record says in the verdict ledger of its task queue. Retried as
+ * the report is; on the last attempt the incident closes without it (logged) rather than failing.
+ */
+async function recordEvidence(
+  deps: LifecycleDeps,
+  state: IncidentClosed,
+  evidence: EvidenceVerdict,
+): Promise<LedgerEntry | undefined> {
+  const temporal = deps.temporal;
+  if (!temporal) return undefined;
+  const { info } = Context.current();
+  const { incidentId, service, alertName, openedAt, closedAt } = state;
+  try {
+    return await temporal.withDeadline(Date.now() + LEDGER_TIMEOUT_MS, () =>
+      verdictLedger(temporal, info.taskQueue).recordEvidence({
+        facts: { incidentId, service, alertName, openedAt, ...(closedAt ? { closedAt } : {}) },
+        alerts: state.alertsReceived ?? state.alerts.length,
+        evidence,
+      }),
+    );
+  } catch (err) {
+    if (info.attempt < REPORT_ATTEMPTS) throw err;
+    deps.logger.error(
+      { event: 'verdicts.evidence-failed', incidentId, attempt: info.attempt, err },
+      `incident ${incidentId}: its evidence verdict could not be recorded`,
+    );
+    return undefined;
+  }
+}
 
+/** Writes the incident's report file (the same name every time, so a retry replaces it). */
+async function writeReport(deps: LifecycleDeps, state: IncidentClosed, reports: ReportDeps): Promise<void> {
+  const { info } = Context.current();
+  try {
+    const html = await buildReport({
+      state,
+      ...(reports.temporal ? { temporal: reports.temporal } : {}),
+      runId: info.workflowExecution?.runId,
+      workflowUrl: reports.workflowUrl(state.incidentId),
+    });
+    const file = await saveReport(reports.dir, state.incidentId, html);
+    // Beside the report, from the same state: the draft people start the postmortem from.
+    const markdown = renderPostmortem({ state, workflowUrl: reports.workflowUrl(state.incidentId) });
+    const draft = await saveReport(reports.dir, state.incidentId, markdown, 'md');
+    deps.logger.info(
+      {
+        event: 'report.written',
+        incidentId: state.incidentId,
+        file,
+        postmortem: draft,
+        bytes: Buffer.byteLength(html),
+      },
+      `incident ${state.incidentId}: report written to ${file}, postmortem draft to ${draft}`,
+    );
+  } catch (err) {
+    if (info.attempt < REPORT_ATTEMPTS) throw err;
+    deps.logger.error(
+      { event: 'report.failed', incidentId: state.incidentId, attempt: info.attempt, err },
+      `incident ${state.incidentId}: the report could not be written`,
+    );
+  }
+}
+
+/** The closed incident in the metrics: outcome, stage and phase times, decisions, actions, noise. */
+function countClosed(
+  metrics: Metrics,
+  state: IncidentClosed,
+  evidence: EvidenceVerdict,
+  entry: LedgerEntry | undefined,
+): void {
+  metrics.alertsPerIncident.observe(state.alertsReceived ?? state.alerts.length);
+  // A person's verdict given while the incident was open wins, and was counted when given.
+  if (evidence.verdict === 'noise' && !entry?.person) countFalsePositive(metrics, 'evidence', state.service);
+  const outcome = state.outcome ?? 'unknown';
+  metrics.incidentsClosed.inc({ outcome });
+  for (const [stage, secs] of Object.entries(stageDurations(state)))
+    metrics.stageDuration.observe({ stage }, secs);
+  for (const a of state.approvals) metrics.approvals.inc({ decision: a.decision, via: a.via });
+  for (const a of state.actions)
+    metrics.remediationActions.inc({
+      // Records from before `action` was kept name it only in their description's first word.
+      action: a.action ?? a.description.split(' ')[0] ?? 'unknown',
+      result: a.status,
+      // Empty when the action has no target (a wait): Prometheus reads it as no label.
+      target: boundedLabel(a.target ?? ''),
+    });
+  const firstAction = seconds(state.milestones.opened, state.milestones.firstAction);
+  if (firstAction !== undefined) metrics.timeToFirstAction.observe(firstAction);
+  const total = seconds(state.milestones.opened, state.milestones.closed);
+  if (total !== undefined) metrics.timeToClose.observe({ outcome }, total);
+  if (state.duplicatesDropped > 0) metrics.duplicatesDropped.inc(state.duplicatesDropped);
+  for (const [phase, secs] of Object.entries(breakdown(state).phases))
+    metrics.incidentPhase.observe({ phase }, secs);
+}
+
+export function createLifecycleActivities(deps: LifecycleDeps) {
   return {
     /** Runs scheduled before narrow inputs passed the whole state: its alerts are counted the same. */
     async recordIncidentOpened(
@@ -135,35 +170,12 @@ export function createLifecycleActivities(deps: {
 
     async recordIncidentClosed(state: IncidentClosed): Promise<void> {
       // First, so that a failed write retried by Temporal has not counted the metrics below yet.
-      if (deps.reports) await writeReport(state, deps.reports);
+      if (deps.reports) await writeReport(deps, state, deps.reports);
       const evidence = evidenceVerdict(state);
-      const entry = await recordEvidence(state, evidence);
-      const { metrics } = deps;
-      metrics.alertsPerIncident.observe(state.alertsReceived ?? state.alerts.length);
-      // A person's verdict given while the incident was open wins, and was counted when given.
-      if (evidence.verdict === 'noise' && !entry?.person)
-        countFalsePositive(metrics, 'evidence', state.service);
+      const entry = await recordEvidence(deps, state, evidence);
+      countClosed(deps.metrics, state, evidence, entry);
       const outcome = state.outcome ?? 'unknown';
-      metrics.incidentsClosed.inc({ outcome });
-      for (const [stage, secs] of Object.entries(stageDurations(state)))
-        metrics.stageDuration.observe({ stage }, secs);
-      for (const a of state.approvals) metrics.approvals.inc({ decision: a.decision, via: a.via });
-      for (const a of state.actions)
-        metrics.remediationActions.inc({
-          // Records from before `action` was kept name it only in their description's first word.
-          action: a.action ?? a.description.split(' ')[0] ?? 'unknown',
-          result: a.status,
-          // Empty when the action has no target (a wait): Prometheus reads it as no label.
-          target: boundedLabel(a.target ?? ''),
-        });
-      const firstAction = seconds(state.milestones.opened, state.milestones.firstAction);
-      if (firstAction !== undefined) metrics.timeToFirstAction.observe(firstAction);
-      const total = seconds(state.milestones.opened, state.milestones.closed);
-      if (total !== undefined) metrics.timeToClose.observe({ outcome }, total);
-      if (state.duplicatesDropped > 0) metrics.duplicatesDropped.inc(state.duplicatesDropped);
       const times = breakdown(state);
-      for (const [phase, secs] of Object.entries(times.phases))
-        metrics.incidentPhase.observe({ phase }, secs);
       deps.logger.info(
         {
           event: 'incident.closed',

@@ -81,6 +81,30 @@ export interface RecommendConfig extends PlanDefaults {
   runbooksDir: string;
 }
 
+/** Each matching runbook's past outcomes; one that cannot be read ranks as untried (and is logged). */
+async function pastRecords(
+  history: OutcomeHistory,
+  logger: Logger,
+  matches: Runbook[],
+  alertName: string,
+  service: string,
+) {
+  return new Map(
+    await Promise.all(
+      matches.map(async (r) => {
+        const record = await history.record(r.id, alertName, service).catch((err: unknown) => {
+          logger.warn(
+            { event: 'outcomes.unavailable', runbook: r.id, err },
+            'past outcomes unavailable; ranking without them',
+          );
+          return { successes: 0, failures: 0, scope: 'alert' as const };
+        });
+        return [r.id, record] as const;
+      }),
+    ),
+  );
+}
+
 export function createRecommendActivities(
   config: RecommendConfig,
   logger: Logger,
@@ -131,20 +155,7 @@ export function createRecommendActivities(
       const { runbooks } = await loadRunbooks(config.runbooksDir, logger);
       const matches = matchRunbooks(runbooks, facts);
       const service = facts.service ?? facts.labels['service'] ?? facts.labels['job'] ?? '';
-      const records = new Map(
-        await Promise.all(
-          matches.map(async (r) => {
-            const record = await history.record(r.id, facts.alertName, service).catch((err: unknown) => {
-              logger.warn(
-                { event: 'outcomes.unavailable', runbook: r.id, err },
-                'past outcomes unavailable; ranking without them',
-              );
-              return { successes: 0, failures: 0, scope: 'alert' as const };
-            });
-            return [r.id, record] as const;
-          }),
-        ),
-      );
+      const records = await pastRecords(history, logger, matches, facts.alertName, service);
       const ranked = rankByOutcomes(
         matches.map((r) => r.id),
         records,

@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import express, { type Express, type Router } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import type { Client } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
 import type { Logger } from '../lib/logger.js';
@@ -53,21 +53,7 @@ export function createApp(deps: AppDeps): Express {
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
-  app.use((req, res, next) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
-      metrics.requests.inc({ route: `${req.baseUrl}${route}`, code: String(res.statusCode) });
-      logger.debug({
-        event: 'api.request',
-        method: req.method,
-        path: req.path,
-        status: res.statusCode,
-        ms: Number(process.hrtime.bigint() - started) / 1e6,
-      });
-    });
-    next();
-  });
+  app.use(requestLog(metrics, logger));
 
   app.use(metricsRoute(metrics));
   if (deps.slack) app.use(deps.slack);
@@ -94,23 +80,7 @@ export function createApp(deps: AppDeps): Express {
   api.use(
     remediationRoutes({ client, tokens, json, temporalTimeoutMs, taskQueue: settings.temporal.taskQueue }),
   );
-  api.use(
-    ruleRoutes({
-      client,
-      tokens,
-      json,
-      temporalTimeoutMs,
-      taskQueue: settings.temporal.taskQueue,
-      configured: {
-        slack: settings.notify.slack !== undefined,
-        email: settings.notify.smtp !== undefined,
-        rotation: settings.oncallFile !== undefined,
-      },
-    }),
-  );
-  api.use(
-    severityRoutes({ client, tokens, json, temporalTimeoutMs, taskQueue: settings.temporal.taskQueue }),
-  );
+  api.use(learningRoutes(deps, json, temporalTimeoutMs));
   api.use(
     reportRoutes({
       client,
@@ -136,18 +106,8 @@ export function createApp(deps: AppDeps): Express {
       metrics,
       selector: settings.fleetSelector,
       docker: deps.docker ?? new Docker({ socketPath: settings.dockerSocket }),
+      ...(settings.kubeconfig ? { kubeconfig: settings.kubeconfig } : {}),
       ...(deps.fleetHistory ? { history: deps.fleetHistory } : {}),
-    }),
-  );
-  api.use(
-    verdictRoutes({
-      client,
-      tokens,
-      metrics,
-      logger,
-      json,
-      temporalTimeoutMs,
-      taskQueue: settings.temporal.taskQueue,
     }),
   );
   app.use('/api/v1', api);
@@ -157,4 +117,57 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(errorHandler(logger));
   return app;
+}
+
+/** Logs each request at debug level and counts it by route and status. */
+function requestLog(metrics: Metrics, logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const route = (req.route as { path?: string } | undefined)?.path ?? 'unmatched';
+      metrics.requests.inc({ route: `${req.baseUrl}${route}`, code: String(res.statusCode) });
+      logger.debug({
+        event: 'api.request',
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Number(process.hrtime.bigint() - started) / 1e6,
+      });
+    });
+    next();
+  };
+}
+
+/** What people teach Steadfast: escalation rules, severity corrections, verdicts. */
+function learningRoutes(deps: AppDeps, json: RequestHandler, temporalTimeoutMs: number): Router {
+  const { settings, client, tokens, metrics, logger } = deps;
+  const taskQueue = settings.temporal.taskQueue;
+  const router = express.Router();
+  router.use(
+    ruleRoutes({
+      client,
+      tokens,
+      json,
+      temporalTimeoutMs,
+      taskQueue,
+      configured: {
+        slack: settings.notify.slack !== undefined,
+        email: settings.notify.smtp !== undefined,
+        rotation: settings.oncallFile !== undefined,
+      },
+    }),
+  );
+  router.use(severityRoutes({ client, tokens, json, temporalTimeoutMs, taskQueue }));
+  router.use(
+    verdictRoutes({
+      client,
+      tokens,
+      metrics,
+      logger,
+      json,
+      temporalTimeoutMs,
+      taskQueue,
+    }),
+  );
+  return router;
 }

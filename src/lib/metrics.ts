@@ -118,6 +118,27 @@ export function createMetrics(): Metrics {
       help: 'Alerts held by incidents the first time this process found each in a similar-alert cluster of 2 or more incidents (GET /api/v1/clusters).',
       registers: r,
     }),
+    ...noiseMetrics(r, () => metrics.refreshVerdictGauges?.()),
+    ...fleetGauges(r),
+  };
+  // Known label values start at zero, so rate() and increase() count their first event too.
+  for (const outcome of OUTCOMES) {
+    metrics.incidentsClosed.inc({ outcome }, 0);
+    metrics.timeToClose.zero({ outcome });
+  }
+  for (const stage of STAGES) metrics.stageDuration.zero({ stage });
+  for (const source of ['person', 'evidence'])
+    metrics.falsePositives.inc({ source, incident_service: '' }, 0);
+  for (const { phase } of PHASES) metrics.incidentPhase.zero({ phase });
+  return metrics;
+}
+
+/** Alert fatigue and false positives (docs/verdicts.md); `refresh` reads the two gauges' values. */
+function noiseMetrics(
+  r: Registry[],
+  refresh: () => Promise<void> | undefined,
+): Pick<Metrics, 'falsePositives' | 'alertsPerIncident' | 'alertFatigue' | 'noisySources'> {
+  return {
     falsePositives: new Counter({
       name: 'steadfast_false_positive_total',
       help: 'Incidents judged noise, by source (person, or evidence at close when no person had) and the incident service.',
@@ -135,15 +156,21 @@ export function createMetrics(): Metrics {
       name: 'steadfast_alert_fatigue_score',
       help: 'Pages per on-call hour over the last 7 days, night pages weighing 3 and off-hours 2 (docs/verdicts.md).',
       registers: r,
-      collect: () => metrics.refreshVerdictGauges?.(),
+      collect: refresh,
     }),
     noisySources: new Gauge({
       name: 'steadfast_noisy_source',
       help: 'Noise share of each alert rule (kind=alertname) or service flagged as paging for nothing.',
       labelNames: ['kind', 'name'],
       registers: r,
-      collect: () => metrics.refreshVerdictGauges?.(),
+      collect: refresh,
     }),
+  };
+}
+
+/** The fleet sampler's gauges (src/fleet/sampler.ts). */
+function fleetGauges(r: Registry[]): Pick<Metrics, 'fleetMemoryShare' | 'fleetCpuCores' | 'fleetRisk'> {
+  return {
     fleetMemoryShare: new Gauge({
       name: 'steadfast_fleet_memory_share',
       help: "Each fleet container's memory in use as a share of its limit, at the fleet sampler's latest poll.",
@@ -163,14 +190,4 @@ export function createMetrics(): Metrics {
       registers: r,
     }),
   };
-  // Known label values start at zero, so rate() and increase() count their first event too.
-  for (const outcome of OUTCOMES) {
-    metrics.incidentsClosed.inc({ outcome }, 0);
-    metrics.timeToClose.zero({ outcome });
-  }
-  for (const stage of STAGES) metrics.stageDuration.zero({ stage });
-  for (const source of ['person', 'evidence'])
-    metrics.falsePositives.inc({ source, incident_service: '' }, 0);
-  for (const { phase } of PHASES) metrics.incidentPhase.zero({ phase });
-  return metrics;
 }
