@@ -1,13 +1,5 @@
-import {
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  defineQuery,
-  defineUpdate,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
+import { rollOverWhenLong } from './entity.js';
 import {
   decideReservation,
   pruneReservations,
@@ -43,8 +35,6 @@ export const MAX_RESERVE_BATCH = 100;
 export const pauseUpdate = defineUpdate<GuardState, [PauseRequest]>('pause');
 export const resumeUpdate = defineUpdate<GuardState, [{ actor: string }]>('resume');
 export const guardStateQuery = defineQuery<GuardState>('guardState');
-
-const MAX_HISTORY_EVENTS = 2_000;
 
 /**
  * One request applied to the guard's state: old reservations pruned, the request decided, a grant
@@ -105,11 +95,7 @@ export async function remediationGuardWorkflow(carried?: GuardState): Promise<vo
   );
   setHandler(guardStateQuery, () => state);
 
-  await condition(
-    () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_HISTORY_EVENTS,
-  );
-  await condition(allHandlersFinished);
-  await continueAsNew<typeof remediationGuardWorkflow>(state);
+  await rollOverWhenLong<typeof remediationGuardWorkflow>(state);
 }
 
 function validateText(value: unknown, name: string): void {

@@ -1,13 +1,5 @@
-import {
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  defineQuery,
-  defineUpdate,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
+import { rollOverWhenLong } from './entity.js';
 import { checkRule, RULE_LIMITS, type RuleDefinition, type StoredRule } from '../rules/rule.js';
 
 /** One set of escalation rules per task queue, as the remediation guard. */
@@ -50,7 +42,6 @@ export const RULE_REFUSAL = {
   tooMany: 'TooManyRules',
 } as const;
 
-const MAX_HISTORY_EVENTS = 2_000;
 const AUDIT_KEPT = 1_000;
 
 /** Applies a checked rule: replaced in place when its name exists, else added. Pure. */
@@ -138,11 +129,7 @@ export async function escalationRulesWorkflow(carried?: RulesState): Promise<voi
   );
   setHandler(rulesStateQuery, () => state);
 
-  await condition(
-    () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_HISTORY_EVENTS,
-  );
-  await condition(allHandlersFinished);
-  await continueAsNew<typeof escalationRulesWorkflow>(state);
+  await rollOverWhenLong<typeof escalationRulesWorkflow>(state);
 }
 
 function validateActor(actor: unknown): void {

@@ -1,13 +1,5 @@
-import {
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  defineQuery,
-  defineUpdate,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
+import { rollOverWhenLong } from './entity.js';
 import type { Lesson } from '../severity/lessons.js';
 import { emptyModel, suggest, teach, type SeverityModel, type Suggestion } from '../severity/model.js';
 
@@ -48,7 +40,6 @@ export const learnUpdate = defineUpdate<SeveritySummary, [LearnRequest]>('learn'
 export const suggestQuery = defineQuery<Suggestion, [{ features: string[]; label: string }]>('suggest');
 export const summaryQuery = defineQuery<SeveritySummary>('summary');
 
-const MAX_HISTORY_EVENTS = 2_000;
 /**
  * Lessons remembered by key. An older lesson stays learned but can no longer be replaced: a
  * correction of an incident that old is taught as a new lesson.
@@ -94,11 +85,7 @@ export async function severityModelWorkflow(carried?: SeverityState): Promise<vo
   setHandler(learnUpdate, (request) => applyLesson(state, request), { validator: validateLearn });
   setHandler(suggestQuery, ({ features, label }) => suggest(state.model, features, label));
   setHandler(summaryQuery, () => summarise(state));
-  await condition(
-    () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_HISTORY_EVENTS,
-  );
-  await condition(allHandlersFinished);
-  await continueAsNew<typeof severityModelWorkflow>(state);
+  await rollOverWhenLong<typeof severityModelWorkflow>(state);
 }
 
 function validateLearn({ lesson, correction }: LearnRequest): void {

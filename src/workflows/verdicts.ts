@@ -1,13 +1,5 @@
-import {
-  ApplicationFailure,
-  allHandlersFinished,
-  condition,
-  continueAsNew,
-  defineQuery,
-  defineUpdate,
-  setHandler,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
+import { rollOverWhenLong } from './entity.js';
 import {
   applyEvidence,
   applyPersonVerdict,
@@ -32,7 +24,6 @@ export const flaggedQuery = defineQuery<Flagged[], [{ alertName: string; service
   'flagged',
 );
 
-const MAX_HISTORY_EVENTS = 2_000;
 const INCIDENT_ID = /^[A-Za-z0-9._-]{1,255}$/;
 
 /**
@@ -52,11 +43,7 @@ export async function verdictLedgerWorkflow(carried?: LedgerState): Promise<void
     flaggedFor(Object.values(state.entries), { alertName, service }, now),
   );
 
-  await condition(
-    () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= MAX_HISTORY_EVENTS,
-  );
-  await condition(allHandlersFinished);
-  await continueAsNew<typeof verdictLedgerWorkflow>(state);
+  await rollOverWhenLong<typeof verdictLedgerWorkflow>(state);
 }
 
 function validatePersonVerdict(r: PersonVerdictRequest): void {
