@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { clusterLabels, DEFAULT_OPTIONS, type ClusterOptions } from '../src/clusters/cluster.js';
 import { DEFAULT_WEIGHTS } from '../src/clusters/distance.js';
 import { agreement, withSingletons, type Agreement } from '../src/clusters/evaluate.js';
-import { DEFAULT_STREAM, random, syntheticStream } from '../src/clusters/synthetic.js';
+import { DEFAULT_STREAM, syntheticStream } from '../src/clusters/synthetic.js';
+import { seededRandom } from '../src/lib/random.js';
 import { intFlag, runWhenMain } from './lib/cli.js';
 
 const USAGE = `Usage: npm run bench:clusters -- [options]
@@ -72,7 +73,7 @@ function score(options: ClusterOptions, streams: ReturnType<typeof syntheticStre
 
 /** A permutation of the truth: what chance agreement scores (ARI about 0). */
 function shuffled<T>(xs: readonly T[], seed: number): T[] {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const out = [...xs];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rnd() * (i + 1));

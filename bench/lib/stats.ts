@@ -1,3 +1,4 @@
+export { seededRandom } from '../../src/lib/random.js';
 /** Nearest-rank percentile: always one of the measured values, never an interpolation between two. */
 export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
@@ -30,18 +31,6 @@ export function summarize(samples: readonly number[]): LatencySummary {
 /** Rounds for the report: milliseconds to 0.01 ms, ratios to 0.001. */
 export const round = (x: number, digits = 2): number =>
   Number.isFinite(x) ? Number(x.toFixed(digits)) : Number.NaN;
-
-/** mulberry32: a seeded generator, so a storm's shape (batches, re-sends, order) is the same every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function shuffle<T>(items: T[], random: () => number): T[] {
   for (let i = items.length - 1; i > 0; i--) {

@@ -1,3 +1,4 @@
+import { seededRandom } from '../lib/random.js';
 import type { ClusterAlert, ClusterSubject } from './features.js';
 
 /**
@@ -137,21 +138,9 @@ export interface LabelledSubject extends ClusterSubject {
   truth: string;
 }
 
-/** A small seeded generator (mulberry32): the same seed gives the same stream everywhere. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** A seeded stream: its incidents in order of opening, each with its true group. */
 export function syntheticStream(options: StreamOptions = DEFAULT_STREAM): LabelledSubject[] {
-  const rnd = random(options.seed);
+  const rnd = seededRandom(options.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
   const t0 = Date.UTC(2026, 10, 30);
   const out: LabelledSubject[] = [];
