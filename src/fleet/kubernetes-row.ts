@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseQuantity } from '../remediation/kubernetes/api.js';
-import type { FleetRow } from './row.js';
+import { MEASURED, type FleetRow } from './row.js';
 
 /**
  * A pod's row of the fleet view, from the pod and, where the cluster runs metrics-server, its
@@ -65,15 +65,6 @@ function memoryLimit(pod: PodLike): { memoryLimitBytes: number | null; memoryLim
     memoryLimited: every,
   };
 }
-
-const MEASURED = [
-  'cpuCores',
-  'memoryBytes',
-  'memoryLimitBytes',
-  'memoryShare',
-  'netInBytes',
-  'netOutBytes',
-] as const satisfies (keyof FleetRow)[];
 
 /**
  * The row of one pod: id its UID, name `namespace/pod`. Usage comes from its PodMetrics, or is

@@ -40,7 +40,8 @@ export type Measures = Pick<
   'cpuCores' | 'cpuBasis' | 'memoryBytes' | 'memoryLimitBytes' | 'memoryShare' | 'netInBytes' | 'netOutBytes'
 >;
 
-const MEASURED = [
+/** The measured fields: null in a row when the engine (or the metrics API) gave none. */
+export const MEASURED = [
   'cpuCores',
   'memoryBytes',
   'memoryLimitBytes',
