@@ -17,8 +17,6 @@ import { createTriageActivities, type TriageAdvisors, type TriageConfig } from '
 import { verdictLedger } from '../verdicts/client.js';
 import { flaggedSentence } from '../verdicts/summary.js';
 import { severityClient } from '../severity/client.js';
-import { severityLearner } from './severity.js';
-import type { IncidentClosed } from '../workflows/records.js';
 import { createWatchActivities } from './watch.js';
 import type { IngestConfig } from '../incidents/ingest.js';
 import type { NotifyChannels } from '../notify/settings.js';
@@ -74,33 +72,6 @@ function triageAdvisors(temporal: Client): TriageAdvisors {
   };
 }
 
-/** The closing activity also teaches the severity model what the incident's outcome says. */
-function lifecycleActivities(deps: ActivityDeps) {
-  const lifecycle = createLifecycleActivities({
-    logger: deps.logger,
-    metrics: deps.metrics,
-    ...(deps.temporal ? { temporal: deps.temporal } : {}),
-    ...(deps.reportsDir
-      ? {
-          reports: {
-            dir: deps.reportsDir,
-            workflowUrl: deps.incidentUrl,
-            ...(deps.temporal ? { temporal: deps.temporal } : {}),
-          },
-        }
-      : {}),
-  });
-  if (!deps.temporal) return lifecycle;
-  const learn = severityLearner(deps.temporal, deps.logger);
-  return {
-    ...lifecycle,
-    recordIncidentClosed: async (state: IncidentClosed): Promise<void> => {
-      await lifecycle.recordIncidentClosed(state);
-      await learn(state);
-    },
-  };
-}
-
 /** Every activity of the incident workflow, wired to real clients by the worker and to test doubles by tests. */
 export function createActivities(deps: ActivityDeps) {
   const actions = createActionRunner({
@@ -128,7 +99,20 @@ export function createActivities(deps: ActivityDeps) {
       ...(deps.oncall ? { oncall: deps.oncall } : {}),
       ...(deps.now ? { now: deps.now } : {}),
     }),
-    ...lifecycleActivities(deps),
+    ...createLifecycleActivities({
+      logger: deps.logger,
+      metrics: deps.metrics,
+      ...(deps.temporal ? { temporal: deps.temporal } : {}),
+      ...(deps.reportsDir
+        ? {
+            reports: {
+              dir: deps.reportsDir,
+              workflowUrl: deps.incidentUrl,
+              ...(deps.temporal ? { temporal: deps.temporal } : {}),
+            },
+          }
+        : {}),
+    }),
     ...createAnnounceActivities({
       logger: deps.logger,
       workflowUrl: deps.incidentUrl,

@@ -5,6 +5,8 @@ import type { Stage } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
 import { boundedLabel, type Metrics } from '../lib/metrics.js';
 import { buildReport, renderPostmortem, saveReport } from '../reports/index.js';
+import { severityClient } from '../severity/client.js';
+import { outcomeLesson } from '../severity/lessons.js';
 import { verdictLedger } from '../verdicts/client.js';
 import { countFalsePositive } from '../verdicts/count.js';
 import type { LedgerEntry } from '../verdicts/ledger.js';
@@ -48,7 +50,7 @@ export interface LifecycleDeps {
   logger: Logger;
   metrics: Metrics;
   reports?: ReportDeps;
-  /** For the verdict ledger (src/verdicts/); without it no evidence is recorded. */
+  /** For the verdict ledger and the severity model; without it no evidence is recorded, nothing learned. */
   temporal?: Client;
 }
 
@@ -116,6 +118,24 @@ async function writeReport(deps: LifecycleDeps, state: IncidentClosed, reports: 
   }
 }
 
+/**
+ * Teaches the severity model what the closed incident's outcome says (see outcomeLesson). Never fails
+ * the close: a lesson lost to an outage costs one example, while a failure would retry the close and
+ * count its metrics twice. The lesson's key makes a retry harmless.
+ */
+async function learnSeverity(deps: LifecycleDeps, state: IncidentClosed): Promise<void> {
+  const lesson = outcomeLesson(state);
+  if (!lesson || !deps.temporal) return;
+  try {
+    await severityClient(deps.temporal, Context.current().info.taskQueue).learn({ lesson });
+  } catch (err) {
+    deps.logger.warn(
+      { event: 'severity.learn-failed', incidentId: state.incidentId, err: String(err) },
+      `the severity model did not learn from incident ${state.incidentId}`,
+    );
+  }
+}
+
 /** The closed incident in the metrics: outcome, stage and phase times, decisions, actions, noise. */
 function countClosed(
   metrics: Metrics,
@@ -174,6 +194,7 @@ export function createLifecycleActivities(deps: LifecycleDeps) {
       const evidence = evidenceVerdict(state);
       const entry = await recordEvidence(deps, state, evidence);
       countClosed(deps.metrics, state, evidence, entry);
+      await learnSeverity(deps, state);
       const outcome = state.outcome ?? 'unknown';
       const times = breakdown(state);
       deps.logger.info(

@@ -1,10 +1,6 @@
-import {
-  WithStartWorkflowOperation,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { askAgainWhileTransient, type AskAgainOptions } from '../guards/ask-again.js';
+import { entityHandle, type EntityHandle } from './entity.js';
 import { batcher, type Batcher } from '../guards/batch.js';
 import type { ReserveRequest, ReserveResult } from '../guards/policy.js';
 import {
@@ -36,8 +32,6 @@ const ASK_AGAIN = { budgetMs: 10_000, firstPauseMs: 20 };
 /** One batcher per client and task queue: every activity of a worker process shares it. */
 const reservers = new WeakMap<Client, Map<string, Batcher<ReserveRequest, ReserveResult>>>();
 
-type Start = () => WithStartWorkflowOperation<typeof remediationGuardWorkflow>;
-
 export interface GuardClientOptions {
   /** Told of each transient refusal the client asks again after (the bench counts them). */
   onAskAgain?: (err: unknown) => void;
@@ -46,7 +40,7 @@ export interface GuardClientOptions {
 function reserver(
   client: Client,
   taskQueue: string,
-  withGuard: Start,
+  guard: EntityHandle,
   options: GuardClientOptions,
 ): Batcher<ReserveRequest, ReserveResult> {
   const byQueue = reservers.get(client) ?? new Map<string, Batcher<ReserveRequest, ReserveResult>>();
@@ -55,25 +49,11 @@ function reserver(
   if (known) return known;
   const again: AskAgainOptions = { ...ASK_AGAIN, ...options };
   const one = (request: ReserveRequest): Promise<ReserveResult> =>
-    askAgainWhileTransient(
-      () =>
-        client.workflow.executeUpdateWithStart(reserveUpdate, {
-          args: [request],
-          startWorkflowOperation: withGuard(),
-        }),
-      again,
-    );
+    askAgainWhileTransient(() => guard.update(reserveUpdate, request), again);
   const send = async (batch: ReserveRequest[]): Promise<PromiseSettledResult<ReserveResult>[]> => {
     if (batch.length === 1) return Promise.allSettled([one(batch[0] as ReserveRequest)]);
     try {
-      const results = await askAgainWhileTransient(
-        () =>
-          client.workflow.executeUpdateWithStart(reserveBatchUpdate, {
-            args: [batch],
-            startWorkflowOperation: withGuard(),
-          }),
-        again,
-      );
+      const results = await askAgainWhileTransient(() => guard.update(reserveBatchUpdate, batch), again);
       return results.map((value) => ({ status: 'fulfilled', value }));
     } catch (err) {
       if (!(err instanceof WorkflowUpdateFailedError)) throw err;
@@ -98,35 +78,13 @@ export function guardClient(
   taskQueue: string,
   options: GuardClientOptions = {},
 ): GuardClient {
-  const workflowId = guardWorkflowId(taskQueue);
-  const withGuard: Start = () =>
-    new WithStartWorkflowOperation(remediationGuardWorkflow, {
-      workflowId,
-      taskQueue,
-      args: [],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+  const guard = entityHandle(client, remediationGuardWorkflow, guardWorkflowId(taskQueue), taskQueue);
   return {
     // Requests asked at once from one process go as one update (src/guards/batch.ts).
-    reserve: (request) => reserver(client, taskQueue, withGuard, options).ask(request),
-    pause: (request) =>
-      client.workflow.executeUpdateWithStart(pauseUpdate, {
-        args: [request],
-        startWorkflowOperation: withGuard(),
-      }),
-    resume: (actor) =>
-      client.workflow.executeUpdateWithStart(resumeUpdate, {
-        args: [{ actor }],
-        startWorkflowOperation: withGuard(),
-      }),
-    state: () =>
-      client.workflow
-        .getHandle(workflowId)
-        .query(guardStateQuery)
-        .catch((err: unknown) => {
-          // No remediation has run yet: nothing recorded, nothing paused.
-          if (err instanceof WorkflowNotFoundError) return { reservations: [] } satisfies GuardState;
-          throw err;
-        }),
+    reserve: (request) => reserver(client, taskQueue, guard, options).ask(request),
+    pause: (request) => guard.update(pauseUpdate, request),
+    resume: (actor) => guard.update(resumeUpdate, { actor }),
+    // No remediation has run yet: nothing recorded, nothing paused.
+    state: () => guard.query(guardStateQuery, { reservations: [] } satisfies GuardState),
   };
 }

@@ -1,4 +1,5 @@
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { entityHandle } from '../incidents/entity.js';
 import type { RuleDefinition, StoredRule } from './rule.js';
 import {
   deleteRuleUpdate,
@@ -22,33 +23,11 @@ export interface RulesClient {
  * query, and a workflow never started means no rules. It runs on the incidents' task queue.
  */
 export function rulesClient(client: Client, taskQueue: string): RulesClient {
-  const workflowId = rulesWorkflowId(taskQueue);
-  const start = (): WithStartWorkflowOperation<typeof escalationRulesWorkflow> =>
-    new WithStartWorkflowOperation(escalationRulesWorkflow, {
-      workflowId,
-      taskQueue,
-      args: [],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+  const rules = entityHandle(client, escalationRulesWorkflow, rulesWorkflowId(taskQueue), taskQueue);
   return {
-    put: (actor, rule) =>
-      client.workflow.executeUpdateWithStart(putRuleUpdate, {
-        args: [{ actor, rule }],
-        startWorkflowOperation: start(),
-      }),
-    delete: (actor, name) =>
-      client.workflow.executeUpdateWithStart(deleteRuleUpdate, {
-        args: [{ actor, name }],
-        startWorkflowOperation: start(),
-      }),
-    state: () =>
-      client.workflow
-        .getHandle(workflowId)
-        .query(rulesStateQuery)
-        .catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return { rules: [], audit: [] } satisfies RulesState;
-          throw err;
-        }),
+    put: (actor, rule) => rules.update(putRuleUpdate, { actor, rule }),
+    delete: (actor, name) => rules.update(deleteRuleUpdate, { actor, name }),
+    state: () => rules.query(rulesStateQuery, { rules: [], audit: [] } satisfies RulesState),
   };
 }
 

@@ -1,4 +1,5 @@
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { entityHandle } from '../incidents/entity.js';
 import type { Alert } from '../domain/alert.js';
 import {
   learnUpdate,
@@ -20,40 +21,16 @@ export interface SeverityClient {
   summary(): Promise<SeveritySummary>;
 }
 
-/** Lessons go through update-with-start, so the first lesson ever finds the model. */
+/** The model of one task queue (see entityHandle): a model never taught suggests as a young one does. */
 export function severityClient(client: Client, taskQueue: string): SeverityClient {
-  const workflowId = severityWorkflowId(taskQueue);
-  const handle = () => client.workflow.getHandle(workflowId);
-  const untaught = (err: unknown): void => {
-    if (!(err instanceof WorkflowNotFoundError)) throw err;
-  };
+  const model = entityHandle(client, severityModelWorkflow, severityWorkflowId(taskQueue), taskQueue);
   return {
-    learn: (request) =>
-      client.workflow.executeUpdateWithStart(learnUpdate, {
-        args: [request],
-        startWorkflowOperation: new WithStartWorkflowOperation(severityModelWorkflow, {
-          workflowId,
-          taskQueue,
-          args: [],
-          workflowIdConflictPolicy: 'USE_EXISTING',
-        }),
-      }),
-    suggest: async (alert) => {
+    learn: (request) => model.update(learnUpdate, request),
+    suggest: (alert) => {
       const features = severityFeatures(alert);
-      try {
-        return await handle().query(suggestQuery, { features, label: alert.severity });
-      } catch (err) {
-        untaught(err);
-        return suggest(emptyModel(), features, alert.severity);
-      }
+      const untaught = suggest(emptyModel(), features, alert.severity);
+      return model.query(suggestQuery, untaught, { features, label: alert.severity });
     },
-    summary: async () => {
-      try {
-        return await handle().query(summaryQuery);
-      } catch (err) {
-        untaught(err);
-        return { examples: [], features: 0, lessons: 0, corrections: [] };
-      }
-    },
+    summary: () => model.query(summaryQuery, { examples: [], features: 0, lessons: 0, corrections: [] }),
   };
 }

@@ -1,4 +1,5 @@
-import { WithStartWorkflowOperation, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { entityHandle } from '../incidents/entity.js';
 import { INCIDENT_WORKFLOW_TYPE } from '../workflows/messages.js';
 import { SA } from '../workflows/search-attributes.js';
 import {
@@ -31,43 +32,14 @@ export interface VerdictLedger {
   flagged(source: { alertName: string; service: string }, now?: number): Promise<Flagged[]>;
 }
 
-/** Every change is an update-with-start, so the first verdict ever finds the ledger running. */
+/** The ledger of one task queue (see entityHandle): the first verdict ever starts it. */
 export function verdictLedger(client: Client, taskQueue: string): VerdictLedger {
-  const workflowId = verdictLedgerWorkflowId(taskQueue);
-  const withLedger = (): WithStartWorkflowOperation<typeof verdictLedgerWorkflow> =>
-    new WithStartWorkflowOperation(verdictLedgerWorkflow, {
-      workflowId,
-      taskQueue,
-      args: [],
-      workflowIdConflictPolicy: 'USE_EXISTING',
-    });
+  const ledger = entityHandle(client, verdictLedgerWorkflow, verdictLedgerWorkflowId(taskQueue), taskQueue);
   return {
-    give: (request) =>
-      client.workflow.executeUpdateWithStart(personVerdictUpdate, {
-        args: [request],
-        startWorkflowOperation: withLedger(),
-      }),
-    recordEvidence: (request) =>
-      client.workflow.executeUpdateWithStart(evidenceUpdate, {
-        args: [request],
-        startWorkflowOperation: withLedger(),
-      }),
-    flagged: (source, now = Date.now()) =>
-      client.workflow
-        .getHandle(workflowId)
-        .query(flaggedQuery, { ...source, now })
-        .catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return [];
-          throw err;
-        }),
-    read: () =>
-      client.workflow
-        .getHandle(workflowId)
-        .query(ledgerQuery)
-        .catch((err: unknown) => {
-          if (err instanceof WorkflowNotFoundError) return { entries: {} } satisfies LedgerState;
-          throw err;
-        }),
+    give: (request) => ledger.update(personVerdictUpdate, request),
+    recordEvidence: (request) => ledger.update(evidenceUpdate, request),
+    flagged: (source, now = Date.now()) => ledger.query(flaggedQuery, [], { ...source, now }),
+    read: () => ledger.query(ledgerQuery, { entries: {} } satisfies LedgerState),
   };
 }
 
