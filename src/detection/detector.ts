@@ -175,7 +175,7 @@ export class OnlineDetector {
     const likely = Math.max(
       logScale(this.likelihood.update(raw)),
       tail,
-      overshoot / (overshoot + this.options.beyond.half),
+      overshoot === Number.POSITIVE_INFINITY ? 1 : overshoot / (overshoot + this.options.beyond.half),
     );
     // Only the first detection of an event counts: its echoes score nothing until they outgrow it
     // (the remembered peak fades by suppressionDecay a row). Before the empirical tails, NAB's standard

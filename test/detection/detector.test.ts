@@ -13,6 +13,7 @@ import { ContextNovelty } from '../../src/detection/context.js';
 import { looksLikeCounts, stabiliseCount } from '../../src/detection/count-scale.js';
 import { SeasonalZ } from '../../src/detection/seasonal-z.js';
 import { EmpiricalTail } from '../../src/detection/tail.js';
+import { BeyondRange } from '../../src/detection/extreme.js';
 import { AnomalyLikelihood } from '../../src/detection/likelihood.js';
 
 const FIVE_MIN = 300_000;
@@ -236,6 +237,38 @@ describe('empirical tails', () => {
     const detector = new OnlineDetector();
     for (let i = 0; i < 2000; i++) expect(calibrated(detector.update(10 + (i % 5) / 10))).toBeLessThan(0.5);
     expect(calibrated(detector.update(12))).toBeGreaterThan(0.5);
+  });
+});
+
+describe('the seen range', () => {
+  /** A range of 20..100 learned over a warm-up of 10 rows. */
+  function warmed(): BeyondRange {
+    const beyond = new BeyondRange(10);
+    for (let i = 0; i < 10; i++) beyond.update(i % 2 === 0 ? 20 : 100);
+    return beyond;
+  }
+
+  it('measures a positive series in ratios too: a drop to a tenth is far, a drop to zero infinitely so', () => {
+    expect(warmed().update(60)).toBe(0);
+    // 2 is only 18/80 of the range below 20, but ln(20/2) / ln(100/20) = 1.43 ranges in ratios.
+    expect(warmed().update(2)).toBeCloseTo(Math.log(10) / Math.log(5), 9);
+    expect(warmed().update(0)).toBe(Number.POSITIVE_INFINITY);
+    // Above, a rise to 500 is 5 ranges out in units; in ratios only 1: the larger counts.
+    expect(warmed().update(500)).toBeCloseTo(5, 9);
+  });
+
+  it('stops reading ratios once the series has reached zero: only the range counts then', () => {
+    const beyond = warmed();
+    beyond.update(0);
+    expect(beyond.update(0)).toBe(0);
+    expect(beyond.update(-10)).toBeCloseTo(10 / 100, 9);
+  });
+
+  it('makes the detector alarm on an outage of a series that never reached zero', () => {
+    const { values, times } = daily(4);
+    values[900] = 0;
+    const scores = scoreSeries(values, times);
+    expect(scores[900]).toBe(1);
   });
 });
 
