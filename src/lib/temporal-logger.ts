@@ -23,10 +23,20 @@ export function temporalLevel(level: LogLevel, message: string): LogLevel {
   return level === 'INFO' && BUNDLE_REPORT.test(message) ? 'DEBUG' : level;
 }
 
+/**
+ * The SDK hands its failures over as `error`, an Error, which JSON writes as `{}`: the message and stack
+ * of a failed workflow activation were lost. Our logger serializes errors given as `err`.
+ */
+function withErr(meta: LogMetadata | undefined): LogMetadata | undefined {
+  if (!meta || !(meta['error'] instanceof Error)) return meta;
+  const { error, ...rest } = meta;
+  return { ...rest, err: error };
+}
+
 /** The Temporal SDK's logger interface over our logger, so its lines are written like ours. */
 export function temporalLogger(logger: Logger): TemporalLogger {
   const write = (level: LogLevel, message: string, meta?: LogMetadata): void => {
-    logger[LEVEL[temporalLevel(level, message)]]({ event: 'temporal', ...meta }, message);
+    logger[LEVEL[temporalLevel(level, message)]]({ event: 'temporal', ...withErr(meta) }, message);
   };
   return {
     log: write,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formatLogLine, terminalSafe } from '../../src/lib/log-format.js';
 import { defaultLogFormat } from '../../src/lib/logger.js';
-import { temporalLevel } from '../../src/lib/temporal-logger.js';
+import pino from 'pino';
+import { temporalLevel, temporalLogger } from '../../src/lib/temporal-logger.js';
 
 const line = (record: Record<string, unknown>): string =>
   JSON.stringify({ level: 30, time: '2026-11-30T03:31:02.123Z', app: 'steadfast', ...record });
@@ -67,5 +68,18 @@ describe("the Temporal SDK's lines", () => {
     expect(temporalLevel('ERROR', `${report}\nERROR in ./src/workflows/index.ts`)).toBe('ERROR');
     expect(temporalLevel('INFO', 'Workflow bundle created')).toBe('INFO');
     expect(temporalLevel('WARN', 'Worker state changed')).toBe('WARN');
+  });
+
+  it('keeps the message and stack of an error the Temporal SDK logs (it names it `error`, which JSON writes as {})', () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'info' }, { write: (l: string) => void lines.push(l) });
+    temporalLogger(logger).error('Failed to process Workflow Activation', {
+      runId: 'r1',
+      error: new Error('heap limit reached'),
+    });
+    const record = JSON.parse(lines[0] ?? '{}') as Record<string, unknown>;
+    expect(record).toMatchObject({ event: 'temporal', runId: 'r1', err: { message: 'heap limit reached' } });
+    expect(JSON.stringify(record['err'])).toContain('Error: heap limit reached');
+    expect(record).not.toHaveProperty('error');
   });
 });
