@@ -24,6 +24,7 @@ import { createMetrics, startApi, startWorker } from '../src/system.js';
 import type { incidentWorkflow } from '../src/workflows/incident.js';
 import { alertsSignal, INCIDENT_WORKFLOW_TYPE, stateQuery } from '../src/workflows/messages.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
+import { cpuSpent, sampleCpu, sampleCpuWhenIdle } from './lib/cpu.js';
 import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
 import {
   percentile,
@@ -620,6 +621,10 @@ export async function main(argv: string[]): Promise<number> {
       STEADFAST_DEBOUNCE: DEBOUNCE,
       STEADFAST_RUNBOOKS_DIR: resolve(import.meta.dirname, '..', 'runbooks'),
       STEADFAST_LOG_LEVEL: 'warn',
+      // The worker's cache is the one product setting the storm is sensitive to: it may be measured at others.
+      ...(process.env.STEADFAST_WORKFLOW_CACHE_SIZE
+        ? { STEADFAST_WORKFLOW_CACHE_SIZE: process.env.STEADFAST_WORKFLOW_CACHE_SIZE }
+        : {}),
     });
     running.settings = settings;
     const logger = benchLogger();
@@ -714,6 +719,7 @@ export async function main(argv: string[]): Promise<number> {
         `webhook deliveries (${plan.alertsDelivered} alerts, ${plan.alertsResent} of them re-delivered), ` +
         `${options.stormConcurrency} in flight`,
     );
+    const cpuBefore = sampleCpu();
     const s = await storm(plan, options, settings, http, running, abort.signal);
     const throughput = options.stormAlerts / s.seconds;
     console.log(
@@ -722,6 +728,17 @@ export async function main(argv: string[]): Promise<number> {
         `${percentile(s.latencies, 50).toFixed(2)} ms, p99 ${percentile(s.latencies, 99).toFixed(2)} ms; ` +
         `retries ${s.retries}, failed ${s.failed}, misrouted ${s.misrouted}`,
     );
+    const cpu = cpuSpent(cpuBefore, await sampleCpuWhenIdle(abort.signal));
+    const cpuTotal = cpu.reduce((n, r) => n + r.seconds, 0);
+    console.log(
+      `  CPU for the storm and the workflow tasks it left: ${cpuTotal.toFixed(1)} s, ` +
+        `${((cpuTotal * 1000) / options.stormAlerts).toFixed(2)} ms per alert ` +
+        `(${((cpuTotal * 1000) / plan.deliveries.length).toFixed(2)} ms per delivery):`,
+    );
+    for (const row of cpu)
+      console.log(
+        `    ${row.kind.padEnd(64)} ${row.seconds.toFixed(1).padStart(7)} s ${((row.seconds / cpuTotal) * 100).toFixed(0).padStart(3)}%`,
+      );
     const check = await checkStorm(plan, s, settings, running.raw, abort.signal);
     const duplicated = check.duplicatedAlerts + check.extraIncidents;
     console.log(
@@ -747,6 +764,7 @@ export async function main(argv: string[]): Promise<number> {
       storm_p50_ms: round(percentile(s.latencies, 50)),
       storm_p99_ms: round(percentile(s.latencies, 99)),
       storm_retries: s.retries,
+      storm_cpu_ms_per_alert: round((cpuTotal * 1000) / options.stormAlerts, 3),
       storm_failed: s.failed,
       alerts_sent: options.stormAlerts,
       alerts_delivered: plan.alertsDelivered,
