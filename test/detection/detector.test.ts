@@ -248,20 +248,23 @@ describe('the seen range', () => {
     return beyond;
   }
 
-  it('measures a positive series in ratios too: a drop to a tenth is far, a drop to zero infinitely so', () => {
+  it('puts zero infinitely far beyond a series that has only been positive, other values in range units', () => {
     expect(warmed().update(60)).toBe(0);
-    // 2 is only 18/80 of the range below 20, but ln(20/2) / ln(100/20) = 1.43 ranges in ratios.
-    expect(warmed().update(2)).toBeCloseTo(Math.log(10) / Math.log(5), 9);
-    expect(warmed().update(0)).toBe(Number.POSITIVE_INFINITY);
-    // Above, a rise to 500 is 5 ranges out in units; in ratios only 1: the larger counts.
+    // 2 lies 18/80 of the range below 20, 500 five ranges above 100.
+    expect(warmed().update(2)).toBeCloseTo(18 / 80, 9);
     expect(warmed().update(500)).toBeCloseTo(5, 9);
+    expect(warmed().update(0)).toBe(Number.POSITIVE_INFINITY);
+    expect(warmed().update(-3)).toBe(Number.POSITIVE_INFINITY);
   });
 
-  it('stops reading ratios once the series has reached zero: only the range counts then', () => {
+  it('judges zero by the range once the series has reached it, and never during the warm-up', () => {
     const beyond = warmed();
     beyond.update(0);
     expect(beyond.update(0)).toBe(0);
     expect(beyond.update(-10)).toBeCloseTo(10 / 100, 9);
+    const early = new BeyondRange(10);
+    early.update(20);
+    expect(early.update(0)).toBe(0);
   });
 
   it('makes the detector alarm on an outage of a series that never reached zero', () => {
