@@ -11,7 +11,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import {
   freePort,
   startAlertmanagerServer,
@@ -210,6 +211,71 @@ async function reportPhases(client: Client, ids: string[]): Promise<void> {
   console.log(`median by phase, from the incidents' milestones: ${phases.join(', ')}`);
 }
 
+const { EventType } = proto.temporal.api.enums.v1;
+type HistoryEvent = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']>[number];
+type Stamp = HistoryEvent['eventTime'];
+const msOf = (t: Stamp): number => Number(t?.seconds ?? 0) * 1000 + (t?.nanos ?? 0) / 1e6;
+
+/** Per activity of one history, before the first action: its wait to be scheduled, queued and run (ms). */
+interface ActivityTiming {
+  name: string;
+  /** From the event before it (the start, or the previous activity's completion) to its scheduling. */
+  gap: number;
+  queued: number;
+  ran: number;
+}
+
+function activityTimings(events: HistoryEvent[], startedAt: number): ActivityTiming[] {
+  const scheduled = new Map<number, { name: string; at: number; gap: number }>();
+  const started = new Map<number, number>();
+  const timings: ActivityTiming[] = [];
+  let last = startedAt;
+  for (const e of events) {
+    const at = msOf(e.eventTime);
+    if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) {
+      const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+      scheduled.set(Number(e.eventId), { name, at, gap: at - last });
+    } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED) {
+      started.set(Number(e.activityTaskStartedEventAttributes?.scheduledEventId), at);
+    } else if (e.eventType === EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) {
+      const id = Number(e.activityTaskCompletedEventAttributes?.scheduledEventId);
+      const s = scheduled.get(id);
+      const begun = started.get(id);
+      if (!s || begun === undefined) continue;
+      timings.push({ name: s.name, gap: s.gap, queued: begun - s.at, ran: at - begun });
+      last = at;
+      if (s.name === 'applyAction') break;
+    }
+  }
+  return timings;
+}
+
+/**
+ * Where the time went, from each incident's history: notification → workflow start, then per activity
+ * up to the action its wait to be scheduled (a workflow task), its time queued and its run (medians).
+ */
+async function reportActivities(client: Client, ids: string[], notified: Arrivals): Promise<void> {
+  const byName = new Map<string, ActivityTiming[]>();
+  const toStart: number[] = [];
+  for (const id of ids) {
+    const workflowId = correlate({ alertname: 'ActBench', service: id }, '').incidentId;
+    const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const startedAt = msOf(events[0]?.eventTime);
+    const at = notified.get(id);
+    if (at !== undefined) toStart.push(startedAt - (performance.timeOrigin + at));
+    for (const t of activityTimings(events, startedAt))
+      byName.set(t.name, [...(byName.get(t.name) ?? []), t]);
+  }
+  const med = (xs: number[]): string => percentile(xs, 50).toFixed(0);
+  console.log(
+    `notification → workflow started: median ${med(toStart)} ms, p99 ${percentile(toStart, 99).toFixed(0)} ms`,
+  );
+  for (const [name, ts] of byName)
+    console.log(
+      `  ${name.padEnd(22)} gap ${med(ts.map((t) => t.gap)).padStart(4)} ms, queued ${med(ts.map((t) => t.queued)).padStart(4)} ms, ran ${med(ts.map((t) => t.ran)).padStart(4)} ms (median of ${ts.length})`,
+    );
+}
+
 interface Parts {
   server?: BenchTemporal;
   prometheus?: RunningDaemon;
@@ -286,6 +352,7 @@ export async function main(argv: string[]): Promise<number> {
     await waitForActions(ids, actions);
     parts.client = new Client({ connection: await Connection.connect({ address: parts.server.address }) });
     await reportPhases(parts.client, ids);
+    await reportActivities(parts.client, ids, notified);
     const code = report(ids, notified, actions, parts.server.label);
     await terminateAll(parts.client);
     return code;

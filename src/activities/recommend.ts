@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Recommendation } from '../domain/incident.js';
 import { PlaceholderError } from '../domain/placeholder.js';
@@ -53,6 +53,20 @@ function rulesNote(match: RuleMatch): string {
   return ` Escalation rules add: ${named.join(', ')}.`;
 }
 
+/** A runbook as last parsed, with the file's identity then: triage reads the folder for every incident. */
+const parsed = new Map<string, { version: string; runbook: Runbook }>();
+
+/** Parses a runbook file, or answers its last parse when the file is unchanged since (same inode, size, times). */
+async function readRunbook(file: string): Promise<Runbook> {
+  const s = await stat(file);
+  const version = `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
+  const known = parsed.get(file);
+  if (known?.version === version) return known.runbook;
+  const runbook = parseRunbook(file, await readFile(file, 'utf8'));
+  parsed.set(file, { version, runbook });
+  return runbook;
+}
+
 /** Reads every runbooks/*.yaml; a broken file is reported and skipped so the others still serve. */
 export async function loadRunbooks(
   dir: string,
@@ -64,7 +78,7 @@ export async function loadRunbooks(
   for (const name of names) {
     const file = join(dir, name);
     try {
-      runbooks.push(parseRunbook(file, await readFile(file, 'utf8')));
+      runbooks.push(await readRunbook(file));
     } catch (err) {
       if (!(err instanceof RunbookError)) throw err;
       problems.push(err);

@@ -82,12 +82,12 @@ export function createTriageActivities(
   };
   return {
     detectAnomaly: async (input: { alert: Alert | null }): Promise<DetectionResult> => {
-      const result = await detectAnomaly(triage, input);
       const { alert } = input;
-      if (!alert) return result;
-      const [severity, noisy] = await Promise.all([
-        advise(advisors.severity, alert),
-        advise(advisors.noise, alert),
+      // The advice is asked beside the score, not after it: neither waits on the other.
+      const [result, severity, noisy] = await Promise.all([
+        detectAnomaly(triage, input),
+        alert ? advise(advisors.severity, alert) : undefined,
+        alert ? advise(advisors.noise, alert) : undefined,
       ]);
       return { ...result, ...(severity ? { severity } : {}), ...(noisy ? { noisy } : {}) };
     },
