@@ -172,11 +172,16 @@ export class OnlineDetector {
       this.rows < this.options.warmupRows
         ? 0
         : logScale(1 - Math.min(1, this.options.tailCorrection * tailP));
-    const likely = Math.max(
+    // What can echo: the signals an event keeps raising for a while, which set the bar below.
+    const echoing = Math.max(
       logScale(this.likelihood.update(raw)),
       tail,
-      overshoot === Number.POSITIVE_INFINITY ? 1 : overshoot / (overshoot + this.options.beyond.half),
+      Number.isFinite(overshoot) ? overshoot / (overshoot + this.options.beyond.half) : 0,
     );
+    // A positive series' first zero (an infinite overshoot, src/detection/extreme.ts) scores 1 but sets
+    // no bar: it happens once a series, so it has no echoes to silence, and a bar of 1 silenced the next
+    // 1,500 rows (ten windows lost over five synthetic seeds; bench/README.md).
+    const likely = Number.isFinite(overshoot) ? echoing : 1;
     // Only the first detection of an event counts: its echoes score nothing until they outgrow it
     // (the remembered peak fades by suppressionDecay a row). Before the empirical tails, NAB's standard
     // score fell from 56.9 to 40.4 without this, and halving echoes instead of silencing them gave 55.8.
@@ -188,7 +193,7 @@ export class OnlineDetector {
     const quiet = this.rows - this.lastAlarmRow <= this.options.refractoryRows;
     const score = !quiet && likely > this.recentPeak ? likely : 0;
     if (score >= ALARM_THRESHOLD) this.lastAlarmRow = this.rows;
-    this.recentPeak = Math.max(this.recentPeak * this.options.suppressionDecay, likely);
+    this.recentPeak = Math.max(this.recentPeak * this.options.suppressionDecay, echoing);
     return score;
   }
 }

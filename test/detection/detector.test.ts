@@ -273,6 +273,15 @@ describe('the seen range', () => {
     const scores = scoreSeries(values, times);
     expect(scores[900]).toBe(1);
   });
+
+  it('leaves no echo bar after that first zero: a later spike still alarms', () => {
+    const { values, times } = daily(4);
+    values[900] = 0;
+    values[1000] = 400;
+    const scores = scoreSeries(values, times);
+    expect(scores[900]).toBe(1);
+    expect(scores[1000]).toBeGreaterThanOrEqual(ALARM_THRESHOLD);
+  });
 });
 
 describe('coarse novelty', () => {
