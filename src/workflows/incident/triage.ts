@@ -20,8 +20,8 @@ const triage = proxyActivities<TriageActivities>(TRIAGE);
 const records = proxyActivities<Pick<IncidentActivities, 'recordIncidentOpened'>>(RECORDS);
 
 /**
- * Triage in fewer workflow tasks: the opening record runs beside detection, and the forecast and the
- * runbook as local activities, each answered in the worker within the task that asked for it instead of
+ * Triage in fewer workflow tasks: the opening record runs beside detection, and it, the forecast and
+ * the runbook run as local activities, each answered in the worker within the task that asked for it instead of
  * costing a round trip through the server (about a workflow task each, most of the time to act).
  * Detection stays an ordinary activity: its advisors query workflows on this worker, and a local
  * activity holds its workflow task's slot while it runs. Neither local one reaches a workflow.
