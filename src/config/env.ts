@@ -60,7 +60,7 @@ const api = {
     .min(0)
     .default(200)
     .describe(
-      "Incidents a worker keeps in memory between their steps (`0`: none, far too slow). One waiting for a person costs about 0.65 MB cached, 0.12 MB not; an evicted one is rebuilt from its history when it next wakes, in milliseconds. See docs/deploy.md's sizing.",
+      "Incidents a worker keeps in memory between their steps (`0`: none, far too slow). One waiting for a person costs about 0.65 MB cached, 0.1–0.3 MB not; an evicted one is rebuilt from its history when it next wakes, in milliseconds. See docs/deploy.md's sizing.",
     ),
   STEADFAST_WORKER_METRICS_PORT: port
     .default(9464)

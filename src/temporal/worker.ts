@@ -63,8 +63,8 @@ export function createIncidentWorker(options: IncidentWorkerOptions): Promise<Wo
 /**
  * The SDK sizes its cache from the heap limit: about 2,300 workflows on a machine with 24 GiB, each
  * incident waiting for a person kept in memory. A cached incident costs about 0.65 MB of resident memory
- * (in the workflow thread's own heap), an evicted one about 0.12 MB (bench:memory): 200, the default,
- * keeps 1,000 waiting incidents at about 0.23 MB each (the goal is 0.5 MB). An incident waiting for a
+ * (in the workflow thread's own heap), an evicted one 0.12–0.29 MB (bench:memory): 200, the default,
+ * keeps 1,000 waiting incidents at 0.23–0.36 MB each (the goal is 0.5 MB). An incident waiting for a
  * person wakes seldom (an escalation, a decision), and a miss costs a replay of its history then,
  * milliseconds for its few hundred events. A workflow task needs a cache slot, so no more tasks run at
  * once than it holds. A cache of 0 replays the whole history at every task: incidents then crawl
