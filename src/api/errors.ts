@@ -39,8 +39,10 @@ const REFUSAL_STATUS: Record<string, number> = {
   [REFUSAL.frozen]: 409,
 };
 
-// gRPC codes: 4 DEADLINE_EXCEEDED, 14 UNAVAILABLE.
-const UNREACHABLE_CODES = new Set([4, 14]);
+// gRPC codes: 1 CANCELLED, 4 DEADLINE_EXCEEDED, 14 UNAVAILABLE. A call past the deadline the API puts on
+// it (client.withDeadline) ends CANCELLED, not DEADLINE_EXCEEDED: under a storm that was a 500 "unexpected
+// error" instead of the 503 that tells Alertmanager to retry.
+const UNREACHABLE_CODES = new Set([1, 4, 14]);
 
 function grpcCode(err: unknown): number | undefined {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {

@@ -1,0 +1,26 @@
+import { ServiceError } from '@temporalio/client';
+import { describe, expect, it } from 'vitest';
+import { fromTemporal } from '../../src/api/errors.js';
+
+/** What the Temporal client throws for a failed call: a ServiceError caused by the gRPC error. */
+function grpcFailure(code: number, details: string): ServiceError {
+  const grpc = Object.assign(new Error(`${code} ${details}`), { code, details, metadata: {} });
+  return new ServiceError('Failed to signalWithStart Workflow', { cause: grpc });
+}
+
+describe("Temporal's failures as HTTP answers", () => {
+  it.each([
+    [1, 'Call cancelled'],
+    [4, 'Deadline exceeded'],
+    [14, 'No connection established'],
+  ])('answers 503 (retry) when a call ends with gRPC code %i', (code, details) => {
+    expect(fromTemporal(grpcFailure(code, details))).toMatchObject({
+      status: 503,
+      code: 'TemporalUnavailable',
+    });
+  });
+
+  it('leaves other failures to the caller (a 500 that is logged)', () => {
+    expect(fromTemporal(grpcFailure(3, 'invalid argument'))).toBeUndefined();
+  });
+});
