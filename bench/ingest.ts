@@ -9,7 +9,9 @@
  * Everything it starts is stopped at the end, also on failure or Ctrl-C. The last line is one JSON object.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
@@ -17,14 +19,16 @@ import { destination, pino } from 'pino';
 import { loadSettings, type Settings } from '../src/config/settings.js';
 import { alertsFromAlertmanager, type Alert, type AlertmanagerPayload } from '../src/domain/alert.js';
 import { correlate } from '../src/domain/correlation.js';
-import type { IncidentInput, IncidentState } from '../src/domain/incident.js';
+import type { IncidentInput } from '../src/domain/incident.js';
 import type { Logger } from '../src/lib/logger.js';
 import { installTemporalLogging } from '../src/lib/temporal-logger.js';
 import { createMetrics, startApi, startWorker } from '../src/system.js';
 import type { incidentWorkflow } from '../src/workflows/incident.js';
-import { alertsSignal, INCIDENT_WORKFLOW_TYPE, stateQuery } from '../src/workflows/messages.js';
+import { alertsSignal, INCIDENT_WORKFLOW_TYPE } from '../src/workflows/messages.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
-import { cpuSpent, sampleCpu, sampleCpuWhenIdle } from './lib/cpu.js';
+import { alertmanagerStorm, stormService } from './lib/am-storm.js';
+import { cpuSpent, sampleCpu, sampleCpuWhenIdle, type CpuSample } from './lib/cpu.js';
+import { describeError, queryState, stormRuns, tallyAlerts } from './lib/incidents.js';
 import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
 import {
   percentile,
@@ -52,6 +56,9 @@ Options:
   --storm-alerts <n>       distinct alerts in the storm, default 5000
   --storm-groups <g>       alert groups (one incident each) in the storm, default 300
   --storm-concurrency <c>  webhook deliveries in flight during the storm, default 32
+  --storm-via <how>        webhook: deliveries of 1–4 alerts straight to the API (default); alertmanager:
+                           the alerts fired into Debian's Alertmanager, which notifies per group
+  --group-interval <s>     Alertmanager's group_interval in the alertmanager storm, default 5
   --resend-share <x>       share of storm deliveries Alertmanager delivers again, default 0.1
   --seed <n>               seed of the storm's batches, re-sends and order, default 1
   --temporal <address>     measure on this Temporal server (host:port) instead of a dev server of its own
@@ -61,6 +68,11 @@ Options:
   --help                   this text
 
 Environment: STEADFAST_TEMPORAL_CLI names the Temporal CLI binary (otherwise found or built as npm start does).`;
+
+function stormVia(text: string | undefined): Options['stormVia'] {
+  if (text === undefined || text === 'webhook' || text === 'alertmanager') return text ?? 'webhook';
+  throw new Error(`--storm-via must be webhook or alertmanager, got ${JSON.stringify(text)}`);
+}
 
 /** The API must add no more than this over the raw client's p99. */
 const P99_GOAL_RATIO = 1.3;
@@ -75,6 +87,8 @@ interface Options {
   stormAlerts: number;
   stormGroups: number;
   stormConcurrency: number;
+  stormVia: 'webhook' | 'alertmanager';
+  groupInterval: number;
   resendShare: number;
   seed: number;
   quick: boolean;
@@ -92,6 +106,8 @@ function parseOptions(argv: string[]): Options | 'help' {
       'storm-alerts': { type: 'string' },
       'storm-groups': { type: 'string' },
       'storm-concurrency': { type: 'string' },
+      'storm-via': { type: 'string' },
+      'group-interval': { type: 'string' },
       'resend-share': { type: 'string' },
       seed: { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -118,6 +134,8 @@ function parseOptions(argv: string[]): Options | 'help' {
     stormAlerts: int('storm-alerts', values['storm-alerts'], quick ? 200 : 5000, 1),
     stormGroups: int('storm-groups', values['storm-groups'], quick ? 20 : 300, 1),
     stormConcurrency: int('storm-concurrency', values['storm-concurrency'], quick ? 8 : 32, 1),
+    stormVia: stormVia(values['storm-via']),
+    groupInterval: int('group-interval', values['group-interval'], 5, 1),
     resendShare: values['resend-share'] === undefined ? 0.1 : Number(values['resend-share']),
     seed: int('seed', values.seed, 1, 0),
     quick,
@@ -454,26 +472,8 @@ async function checkStorm(
   raw: Client,
   abort: AbortSignal,
 ): Promise<StormCheck> {
-  const prefix = 'incident-BenchStorm.';
-  const query = `WorkflowType = '${INCIDENT_WORKFLOW_TYPE}' AND TaskQueue = '${settings.temporal.taskQueue}'`;
-  const runs = new Map<string, Set<string>>();
-  const deadline = Date.now() + 30_000;
-  let stableSince = Date.now();
-  let lastCount = -1;
-  for (;;) {
-    abort.throwIfAborted();
-    runs.clear();
-    for await (const info of raw.workflow.list({ query })) {
-      if (!info.workflowId.startsWith(prefix)) continue;
-      runs.set(info.workflowId, (runs.get(info.workflowId) ?? new Set()).add(info.runId));
-    }
-    const count = [...runs.values()].reduce((n, s) => n + s.size, 0);
-    if (count !== lastCount) stableSince = Date.now();
-    lastCount = count;
-    // Visibility is written after the fact: wait until it holds every group and has stopped moving.
-    if ((count >= result.groupIds.length && Date.now() - stableSince >= 1000) || Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const runs = await stormRuns(raw, settings.temporal.taskQueue, result.groupIds.length, abort);
+  const lastCount = [...runs.values()].reduce((n, r) => n + r.size, 0);
   const expectedIds = new Set(result.groupIds);
   const check: StormCheck = {
     incidentsOpened: lastCount,
@@ -495,42 +495,14 @@ async function checkStorm(
       check.lost += want.size;
       return;
     }
-    const held = new Map<string, number>();
-    for (const a of state.alerts) held.set(a.dedupeKey, (held.get(a.dedupeKey) ?? 0) + 1);
-    check.alertsHeld += state.alerts.length;
+    const tally = tallyAlerts(state, want);
+    check.alertsHeld += tally.held;
+    check.lost += tally.lost;
+    check.duplicatedAlerts += tally.duplicated;
+    check.unexpectedAlerts += tally.unexpected;
     check.duplicatesDropped += state.duplicatesDropped;
-    for (const key of want) {
-      const n = held.get(key) ?? 0;
-      if (n === 0) check.lost++;
-      else check.duplicatedAlerts += n - 1;
-    }
-    for (const key of held.keys()) if (!want.has(key)) check.unexpectedAlerts++;
   });
   return check;
-}
-
-/** An error and its causes in one line: the SDK's outer messages ("Failed to query Workflow") say little. */
-function describeError(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e instanceof Error && parts.length < 5; e = e.cause) parts.push(e.message);
-  return parts.length > 0 ? parts.join(': ') : String(err);
-}
-
-/**
- * An incident's state, or undefined when no such workflow exists. Under the storm's load a query can time
- * out while the worker catches up (each one may replay a history it no longer caches): asked again.
- */
-async function queryState(raw: Client, id: string): Promise<IncidentState | undefined> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await raw.workflow.getHandle(id).query(stateQuery);
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return undefined;
-      if (attempt >= 5) throw new Error(`query of ${id} failed ${attempt} times: ${describeError(err)}`);
-      console.error(`query of ${id} failed (attempt ${attempt}), asking again: ${describeError(err)}`);
-      await new Promise((r) => setTimeout(r, 1000 * attempt));
-    }
-  }
 }
 
 /**
@@ -583,6 +555,201 @@ async function stopAll(running: Running): Promise<string[]> {
   await attempt('raw client', raw ? () => raw.connection.close() : undefined);
   await attempt('Temporal server', running.server?.stop);
   return problems;
+}
+
+interface StormPhase {
+  options: Options;
+  settings: Settings;
+  http: WebhookClient;
+  running: Running;
+  token: string;
+  runId: string;
+  abort: AbortSignal;
+}
+
+interface StormOutcome {
+  correct: boolean;
+  report: Record<string, number | boolean | string>;
+}
+
+/** Prints where the storm's CPU went (see cpu.ts) and returns the total, in seconds. */
+function reportCpu(before: CpuSample, after: CpuSample, alerts: number, deliveries: number): number {
+  const cpu = cpuSpent(before, after);
+  const total = cpu.reduce((n, r) => n + r.seconds, 0);
+  console.log(
+    `  CPU for the storm and the workflow tasks it left: ${total.toFixed(1)} s, ` +
+      `${((total * 1000) / alerts).toFixed(2)} ms per alert (${((total * 1000) / deliveries).toFixed(2)} ms per delivery):`,
+  );
+  for (const row of cpu) {
+    const share = ((row.seconds / total) * 100).toFixed(0);
+    console.log(`    ${row.kind.padEnd(64)} ${row.seconds.toFixed(1).padStart(7)} s ${share.padStart(3)}%`);
+  }
+  return total;
+}
+
+/** The storm as webhook deliveries of 1–4 alerts each, straight to the API (see planStorm). */
+async function webhookStormPhase({
+  options,
+  settings,
+  http,
+  running,
+  runId,
+  abort,
+}: StormPhase): Promise<StormOutcome> {
+  const plan = planStorm(options, runId);
+  console.log(
+    `\nstorm: ${options.stormAlerts} alerts in ${options.stormGroups} groups, ${plan.deliveries.length} ` +
+      `webhook deliveries (${plan.alertsDelivered} alerts, ${plan.alertsResent} of them re-delivered), ` +
+      `${options.stormConcurrency} in flight`,
+  );
+  const cpuBefore = sampleCpu();
+  const s = await storm(plan, options, settings, http, running, abort);
+  const throughput = options.stormAlerts / s.seconds;
+  console.log(
+    `  delivered in ${s.seconds.toFixed(2)} s: ${throughput.toFixed(0)} alerts/s, ` +
+      `${(plan.deliveries.length / s.seconds).toFixed(0)} deliveries/s; delivery p50 ` +
+      `${percentile(s.latencies, 50).toFixed(2)} ms, p99 ${percentile(s.latencies, 99).toFixed(2)} ms; ` +
+      `retries ${s.retries}, failed ${s.failed}, misrouted ${s.misrouted}`,
+  );
+  const cpuTotal = reportCpu(
+    cpuBefore,
+    await sampleCpuWhenIdle(abort),
+    options.stormAlerts,
+    plan.deliveries.length,
+  );
+  if (!running.raw) throw new Error('no Temporal client');
+  const check = await checkStorm(plan, s, settings, running.raw, abort);
+  const duplicated = check.duplicatedAlerts + check.extraIncidents;
+  console.log(
+    `  in Temporal: ${check.incidentsOpened} incidents for ${options.stormGroups} groups, ` +
+      `${check.alertsHeld} alerts held of ${options.stormAlerts} sent; lost ${check.lost}, ` +
+      `duplicated ${duplicated} (alerts held twice ${check.duplicatedAlerts}, extra incidents ` +
+      `${check.extraIncidents}), alerts in the wrong incident ${check.unexpectedAlerts}; ` +
+      `duplicates dropped by the workflows ${check.duplicatesDropped} (re-delivered ${plan.alertsResent})`,
+  );
+  const correct =
+    check.lost === 0 &&
+    duplicated === 0 &&
+    check.unexpectedAlerts === 0 &&
+    check.incidentsOpened === options.stormGroups &&
+    s.failed === 0 &&
+    s.misrouted === 0;
+  return {
+    correct,
+    report: {
+      throughput_per_s: round(throughput, 1),
+      storm_seconds: round(s.seconds, 2),
+      storm_groups: options.stormGroups,
+      storm_deliveries: plan.deliveries.length,
+      storm_deliveries_per_s: round(plan.deliveries.length / s.seconds, 1),
+      storm_p50_ms: round(percentile(s.latencies, 50)),
+      storm_p99_ms: round(percentile(s.latencies, 99)),
+      storm_retries: s.retries,
+      storm_cpu_ms_per_alert: round((cpuTotal * 1000) / options.stormAlerts, 3),
+      storm_failed: s.failed,
+      alerts_sent: options.stormAlerts,
+      alerts_delivered: plan.alertsDelivered,
+      alerts_redelivered: plan.alertsResent,
+      alerts_held: check.alertsHeld,
+      incidents_opened: check.incidentsOpened,
+      lost: check.lost,
+      duplicated,
+      misplaced: check.unexpectedAlerts + s.misrouted,
+      duplicates_dropped: check.duplicatesDropped,
+    },
+  };
+}
+
+/**
+ * The storm through Debian's Alertmanager (see am-storm.ts): throughput is every alert fired until the
+ * last reached its incident; the check holds each incident to the alerts its accepted notifications
+ * carried, and requires every alert fired to have arrived.
+ */
+async function alertmanagerStormPhase(phase: StormPhase): Promise<StormOutcome> {
+  const { options, settings, running, abort } = phase;
+  const apiUrl = running.api?.server.url;
+  if (!apiUrl || !running.raw) throw new Error('the API and the Temporal client must be running');
+  console.log(
+    `\nstorm through Alertmanager: ${options.stormAlerts} alerts in ${options.stormGroups} groups, ` +
+      `fired in batches of 500, group_interval ${options.groupInterval} s`,
+  );
+  const dir = mkdtempSync(join(tmpdir(), 'steadfast-bench-am-'));
+  const cpuBefore = sampleCpu();
+  const s = await alertmanagerStorm({
+    apiUrl,
+    token: phase.token,
+    dir,
+    alerts: options.stormAlerts,
+    groups: options.stormGroups,
+    batch: 500,
+    groupIntervalSeconds: options.groupInterval,
+    runId: phase.runId,
+    abort,
+  });
+  // Its re-deliveries would go on for as long as the alerts fire: stopped before the count.
+  await s.alertmanager.close();
+  rmSync(dir, { recursive: true, force: true });
+  const throughput = options.stormAlerts / s.seconds;
+  console.log(
+    `  every alert reached its incident in ${s.seconds.toFixed(2)} s: ${throughput.toFixed(0)} alerts/s; ` +
+      `${s.notifications} notifications carried ${s.alertsNotified} alerts; refused ${s.refused}`,
+  );
+  const cpuTotal = reportCpu(cpuBefore, await sampleCpuWhenIdle(abort), options.stormAlerts, s.notifications);
+  const groupIds = Array.from(
+    { length: options.stormGroups },
+    (_, g) =>
+      correlate(
+        { alertname: 'BenchStorm', service: stormService(phase.runId, g), namespace: NAMESPACE_LABEL },
+        '',
+        settings.correlationLabels,
+      ).incidentId,
+  );
+  for (const id of groupIds) running.started.add(id);
+  const runs = await stormRuns(running.raw, settings.temporal.taskQueue, groupIds.length, abort);
+  const opened = [...runs.values()].reduce((n, r) => n + r.size, 0);
+  const tally = { held: 0, lost: 0, duplicated: opened - runs.size, unexpected: 0, dropped: 0 };
+  const raw = running.raw;
+  await pool(groupIds, 8, async (id, g) => {
+    const want = s.accepted[g] ?? new Set<string>();
+    const state = await queryState(raw, id);
+    if (!state) return void (tally.lost += want.size);
+    const t = tallyAlerts(state, want);
+    tally.held += t.held;
+    tally.lost += t.lost;
+    tally.duplicated += t.duplicated;
+    tally.unexpected += t.unexpected;
+    tally.dropped += state.duplicatesDropped;
+  });
+  console.log(
+    `  in Temporal: ${opened} incidents for ${options.stormGroups} groups, ${tally.held} alerts held of ` +
+      `${options.stormAlerts} fired; lost ${tally.lost}, duplicated ${tally.duplicated}, in the wrong incident ` +
+      `${tally.unexpected}; re-delivered alerts dropped by the workflows ${tally.dropped}`,
+  );
+  return {
+    correct:
+      tally.held === options.stormAlerts &&
+      tally.lost === 0 &&
+      tally.duplicated === 0 &&
+      tally.unexpected === 0 &&
+      opened === options.stormGroups,
+    report: {
+      storm_via: 'alertmanager',
+      throughput_per_s: round(throughput, 1),
+      storm_seconds: round(s.seconds, 2),
+      storm_groups: options.stormGroups,
+      storm_deliveries: s.notifications,
+      storm_cpu_ms_per_alert: round((cpuTotal * 1000) / options.stormAlerts, 3),
+      storm_failed: s.refused,
+      alerts_sent: options.stormAlerts,
+      alerts_delivered: s.alertsNotified,
+      alerts_held: tally.held,
+      incidents_opened: opened,
+      lost: tally.lost,
+      duplicated: tally.duplicated,
+      misplaced: tally.unexpected,
+      duplicates_dropped: tally.dropped,
+    },
+  };
 }
 
 /** Logs go to stderr, so stdout holds the report alone and its last line stays the JSON object. */
@@ -713,69 +880,10 @@ export async function main(argv: string[]): Promise<number> {
       });
     }
 
-    const plan = planStorm(options, runId);
-    console.log(
-      `\nstorm: ${options.stormAlerts} alerts in ${options.stormGroups} groups, ${plan.deliveries.length} ` +
-        `webhook deliveries (${plan.alertsDelivered} alerts, ${plan.alertsResent} of them re-delivered), ` +
-        `${options.stormConcurrency} in flight`,
-    );
-    const cpuBefore = sampleCpu();
-    const s = await storm(plan, options, settings, http, running, abort.signal);
-    const throughput = options.stormAlerts / s.seconds;
-    console.log(
-      `  delivered in ${s.seconds.toFixed(2)} s: ${throughput.toFixed(0)} alerts/s, ` +
-        `${(plan.deliveries.length / s.seconds).toFixed(0)} deliveries/s; delivery p50 ` +
-        `${percentile(s.latencies, 50).toFixed(2)} ms, p99 ${percentile(s.latencies, 99).toFixed(2)} ms; ` +
-        `retries ${s.retries}, failed ${s.failed}, misrouted ${s.misrouted}`,
-    );
-    const cpu = cpuSpent(cpuBefore, await sampleCpuWhenIdle(abort.signal));
-    const cpuTotal = cpu.reduce((n, r) => n + r.seconds, 0);
-    console.log(
-      `  CPU for the storm and the workflow tasks it left: ${cpuTotal.toFixed(1)} s, ` +
-        `${((cpuTotal * 1000) / options.stormAlerts).toFixed(2)} ms per alert ` +
-        `(${((cpuTotal * 1000) / plan.deliveries.length).toFixed(2)} ms per delivery):`,
-    );
-    for (const row of cpu)
-      console.log(
-        `    ${row.kind.padEnd(64)} ${row.seconds.toFixed(1).padStart(7)} s ${((row.seconds / cpuTotal) * 100).toFixed(0).padStart(3)}%`,
-      );
-    const check = await checkStorm(plan, s, settings, running.raw, abort.signal);
-    const duplicated = check.duplicatedAlerts + check.extraIncidents;
-    console.log(
-      `  in Temporal: ${check.incidentsOpened} incidents for ${options.stormGroups} groups, ` +
-        `${check.alertsHeld} alerts held of ${options.stormAlerts} sent; lost ${check.lost}, ` +
-        `duplicated ${duplicated} (alerts held twice ${check.duplicatedAlerts}, extra incidents ` +
-        `${check.extraIncidents}), alerts in the wrong incident ${check.unexpectedAlerts}; ` +
-        `duplicates dropped by the workflows ${check.duplicatesDropped} (re-delivered ${plan.alertsResent})`,
-    );
-    correct =
-      check.lost === 0 &&
-      duplicated === 0 &&
-      check.unexpectedAlerts === 0 &&
-      check.incidentsOpened === options.stormGroups &&
-      s.failed === 0 &&
-      s.misrouted === 0;
-    Object.assign(report, {
-      throughput_per_s: round(throughput, 1),
-      storm_seconds: round(s.seconds, 2),
-      storm_groups: options.stormGroups,
-      storm_deliveries: plan.deliveries.length,
-      storm_deliveries_per_s: round(plan.deliveries.length / s.seconds, 1),
-      storm_p50_ms: round(percentile(s.latencies, 50)),
-      storm_p99_ms: round(percentile(s.latencies, 99)),
-      storm_retries: s.retries,
-      storm_cpu_ms_per_alert: round((cpuTotal * 1000) / options.stormAlerts, 3),
-      storm_failed: s.failed,
-      alerts_sent: options.stormAlerts,
-      alerts_delivered: plan.alertsDelivered,
-      alerts_redelivered: plan.alertsResent,
-      alerts_held: check.alertsHeld,
-      incidents_opened: check.incidentsOpened,
-      lost: check.lost,
-      duplicated,
-      misplaced: check.unexpectedAlerts + s.misrouted,
-      duplicates_dropped: check.duplicatesDropped,
-    });
+    const phase = options.stormVia === 'alertmanager' ? alertmanagerStormPhase : webhookStormPhase;
+    const outcome = await phase({ options, settings, http, running, token, runId, abort: abort.signal });
+    correct = outcome.correct;
+    Object.assign(report, outcome.report);
   } catch (err) {
     failure = err instanceof Error ? err : new Error(String(err));
   } finally {
