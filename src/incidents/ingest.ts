@@ -6,6 +6,7 @@ import { correlate, type CorrelationLabels } from '../domain/correlation.js';
 import type { AnnounceWebhook, IncidentInput } from '../domain/incident.js';
 import { webUiDetails, webUiSummary } from '../domain/incident-view.js';
 import { alertsSignal, INCIDENT_WORKFLOW_TYPE, type IncidentWorkflow } from '../workflows/messages.js';
+import type { RecentDeliveries } from './recent-deliveries.js';
 
 export interface IngestConfig {
   taskQueue: string;
@@ -94,11 +95,27 @@ export async function ingestGroup(
   client: Client,
   config: IngestConfig,
   group: { commonLabels: Record<string, string>; identity: string; alerts: Alert[] },
+  recent?: RecentDeliveries,
 ): Promise<IngestResult> {
   const { key, incidentId } = correlate(group.commonLabels, group.identity, config.correlationLabels);
   const result = { incidentId, correlationKey: key, alerts: group.alerts.length };
+  const alerts = recent ? recent.unsent(incidentId, group.alerts) : group.alerts;
+  // Everything in it was delivered to this incident moments ago: Temporal has it.
+  if (alerts.length === 0) return { ...result, status: 'accepted' };
+  const status = await signalGroup(client, config, { incidentId, key }, alerts);
+  if (status === 'accepted') recent?.delivered(incidentId, alerts);
+  return { ...result, status };
+}
+
+/** Sends the alerts to their incident (see ingestGroup): opening it when one fires. */
+async function signalGroup(
+  client: Client,
+  config: IngestConfig,
+  { incidentId, key }: { incidentId: string; key: string },
+  alerts: Alert[],
+): Promise<IngestResult['status']> {
   const deadline = Date.now() + config.temporalTimeoutMs;
-  const [first = [], ...rest] = signalBatches(group.alerts);
+  const [first = [], ...rest] = signalBatches(alerts);
   // A re-sent webhook after a partial failure is harmless: the workflow drops alerts it already has.
   const signalRest = async (): Promise<void> => {
     const handle = client.workflow.getHandle(incidentId);
@@ -125,16 +142,16 @@ export async function ingestGroup(
       }),
     );
     await signalRest();
-    return { ...result, status: 'accepted' };
+    return 'accepted';
   }
   try {
     await client.withDeadline(deadline, () =>
       client.workflow.getHandle(incidentId).signal(alertsSignal, first),
     );
     await signalRest();
-    return { ...result, status: 'accepted' };
+    return 'accepted';
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return { ...result, status: 'no-open-incident' };
+    if (err instanceof WorkflowNotFoundError) return 'no-open-incident';
     throw err;
   }
 }

@@ -6,6 +6,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface Metrics {
   registry: Registry;
   alertsReceived: Counter<'source' | 'status'>;
+  /** Alerts the API knew it had just delivered to their incident, so not sent to Temporal again. */
+  alertsAlreadyDelivered: Counter;
   requests: Counter<'route' | 'code'>;
   incidentsStarted: Counter;
   incidentsClosed: Counter<'outcome'>;
@@ -50,6 +52,11 @@ export function createMetrics(): Metrics {
       name: 'steadfast_alerts_received_total',
       help: 'Alerts received, by source and status.',
       labelNames: ['source', 'status'],
+      registers: r,
+    }),
+    alertsAlreadyDelivered: new Counter({
+      name: 'steadfast_alerts_already_delivered_total',
+      help: 'Re-delivered alerts the API recognised as delivered to their incident within the minute, not sent again.',
       registers: r,
     }),
     requests: new Counter({

@@ -48,11 +48,15 @@ const alert = (
  * on a loaded machine a query can miss the API's deadline, and the page then says so in `unanswered`
  * rather than holding those incidents' alerts.
  */
-const list = async (query: string, token = TOKENS.viewer) => {
+const list = async (query: string, token = TOKENS.viewer, { patient = true } = {}) => {
   for (let attempt = 1; ; attempt++) {
     const r = await api.call('GET', `/api/v1/alerts?${query}`, { token });
     const unanswered = (r.json['unanswered'] ?? []) as string[];
-    if (unanswered.length > 0 && attempt < 5) continue;
+    if (patient && unanswered.length > 0 && attempt < 10) {
+      // The worker is busy: give it a moment rather than asking again at once.
+      await new Promise((r) => setTimeout(r, 300 * attempt));
+      continue;
+    }
     return {
       ...r,
       alerts: (r.json['alerts'] ?? []) as HeldAlert[],
@@ -208,7 +212,8 @@ describe('an incident whose worker does not answer', () => {
         if (i > 100) throw new Error('visibility never listed the incident');
         await new Promise((r) => setTimeout(r, 100));
       }
-      const r = await list(`service=${service}`);
+      // Asked once: this incident never answers.
+      const r = await list(`service=${service}`, TOKENS.viewer, { patient: false });
       expect(r.status).toBe(200);
       expect(r.alerts).toEqual([]);
       expect(r.json['unanswered']).toEqual([handle.workflowId]);

@@ -7,6 +7,7 @@ import {
   genericAlertSchema,
 } from '../../domain/alert.js';
 import { ingestGroup, type IngestConfig } from '../../incidents/ingest.js';
+import { RecentDeliveries } from '../../incidents/recent-deliveries.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { requireRole, type TokenStore } from '../auth.js';
 import { HttpError, invalidInput } from '../errors.js';
@@ -39,6 +40,7 @@ export interface IngestRoutesDeps {
 export function ingestRoutes(deps: IngestRoutesDeps): Router {
   const router = Router();
   const guard = [requireRole(deps.tokens, 'ingest'), deps.json];
+  const recent = new RecentDeliveries((n) => deps.metrics.alertsAlreadyDelivered.inc(n));
   const count = (source: string, alerts: { status: string }[]): void => {
     for (const a of alerts) deps.metrics.alertsReceived.inc({ source, status: a.status });
   };
@@ -48,11 +50,16 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
     const parsed = alertmanagerPayloadSchema.safeParse(req.body);
     if (!parsed.success) throw invalidInput('Alertmanager payload', parsed.error);
     const alerts = alertsFromAlertmanager(parsed.data);
-    const result = await ingestGroup(deps.client, deps.config, {
-      commonLabels: parsed.data.commonLabels,
-      identity: `${parsed.data.receiver}/${parsed.data.groupKey}`,
-      alerts,
-    });
+    const result = await ingestGroup(
+      deps.client,
+      deps.config,
+      {
+        commonLabels: parsed.data.commonLabels,
+        identity: `${parsed.data.receiver}/${parsed.data.groupKey}`,
+        alerts,
+      },
+      recent,
+    );
     count('alertmanager', alerts);
     res.status(202).json({
       incidents: [{ ...result, url: deps.incidentUrl(result.incidentId) }],
@@ -87,11 +94,16 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
     for (const alerts of groups.values()) {
       const first = alerts[0];
       if (!first) continue;
-      const result = await ingestGroup(deps.client, deps.config, {
-        commonLabels: first.labels,
-        identity: first.fingerprint,
-        alerts,
-      });
+      const result = await ingestGroup(
+        deps.client,
+        deps.config,
+        {
+          commonLabels: first.labels,
+          identity: first.fingerprint,
+          alerts,
+        },
+        recent,
+      );
       count('api', alerts);
       incidents.push({ ...result, url: deps.incidentUrl(result.incidentId) });
     }

@@ -1,0 +1,91 @@
+import type { Alert } from '../domain/alert.js';
+
+export interface RecentDeliveriesLimits {
+  /** How long what was delivered to an incident is remembered, from its first delivery. */
+  ttlMs: number;
+  /** Incidents remembered; past it the least recently delivered to is forgotten. */
+  incidents: number;
+  /** Alerts remembered per incident, as many as an incident's own ledger tracks. */
+  alertsPerIncident: number;
+}
+
+/**
+ * A minute: longer than a storm's group_interval, so a storm's re-sent groups mostly stay in this process,
+ * and far shorter than Alertmanager's usual repeat_interval (hours), so a group re-sent after its incident
+ * closed reaches Temporal and opens a new one as it always did.
+ */
+export const RECENT_DELIVERIES: RecentDeliveriesLimits = {
+  ttlMs: 60_000,
+  incidents: 10_000,
+  alertsPerIncident: 5_000,
+};
+
+type Status = Alert['status'];
+
+/**
+ * What this API process delivered to each incident lately, so a notification that repeats it is not sent
+ * to Temporal again. Alertmanager notifies a group with every alert it holds, each group_interval, so in a
+ * storm most alerts in a webhook are ones the incident already has: the workflow would drop them (its
+ * ledger is the authority, see absorbAlerts), but only after they were written to its history and read
+ * back. Only an accepted signal is remembered, so a delivery that failed is sent whole next time; a
+ * process restarting or another replica simply sends what it does not know.
+ */
+export class RecentDeliveries {
+  private readonly byIncident = new Map<string, { since: number; alerts: Map<string, Status> }>();
+
+  constructor(
+    /** Told how many alerts of a delivery were recognised as delivered already (for a metric). */
+    private readonly onRecognised: (count: number) => void = () => undefined,
+    private readonly limits: RecentDeliveriesLimits = RECENT_DELIVERIES,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * The alerts the incident may not have: the rule of the workflow's ledger, here from memory. One it was
+   * given resolved, or given with the same status, is left out.
+   */
+  unsent(incidentId: string, alerts: readonly Alert[]): Alert[] {
+    const known = this.entry(incidentId)?.alerts;
+    if (!known) return [...alerts];
+    const unsent = alerts.filter((a) => {
+      const status = known.get(a.dedupeKey);
+      return status === undefined || (status === 'firing' && a.status === 'resolved');
+    });
+    if (unsent.length < alerts.length) this.onRecognised(alerts.length - unsent.length);
+    return unsent;
+  }
+
+  /** Notes alerts Temporal accepted for the incident. */
+  delivered(incidentId: string, alerts: readonly Alert[]): void {
+    let entry = this.entry(incidentId);
+    if (!entry) {
+      entry = { since: this.now(), alerts: new Map() };
+      this.byIncident.set(incidentId, entry);
+      this.evict();
+    } else {
+      // Most recently delivered to last: the first in the map is the first to forget.
+      this.byIncident.delete(incidentId);
+      this.byIncident.set(incidentId, entry);
+    }
+    for (const a of alerts) {
+      if (entry.alerts.size >= this.limits.alertsPerIncident && !entry.alerts.has(a.dedupeKey)) break;
+      entry.alerts.set(a.dedupeKey, a.status);
+    }
+  }
+
+  private entry(incidentId: string): { since: number; alerts: Map<string, Status> } | undefined {
+    const entry = this.byIncident.get(incidentId);
+    if (entry && this.now() - entry.since >= this.limits.ttlMs) {
+      this.byIncident.delete(incidentId);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private evict(): void {
+    for (const id of this.byIncident.keys()) {
+      if (this.byIncident.size <= this.limits.incidents) return;
+      this.byIncident.delete(id);
+    }
+  }
+}

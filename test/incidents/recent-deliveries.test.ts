@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import type { Alert } from '../../src/domain/alert.js';
+import { RecentDeliveries } from '../../src/incidents/recent-deliveries.js';
+
+function alert(n: number, status: Alert['status'] = 'firing'): Alert {
+  const fingerprint = `fp${n}`;
+  const startsAt = '2026-11-30T03:00:00Z';
+  return {
+    fingerprint,
+    dedupeKey: `${fingerprint}@${startsAt}`,
+    status,
+    alertName: 'Down',
+    severity: 'critical',
+    labels: { alertname: 'Down', instance: `host-${n}` },
+    annotations: {},
+    startsAt,
+    source: 'alertmanager',
+  };
+}
+
+function clocked(limits = { ttlMs: 60_000, incidents: 3, alertsPerIncident: 4 }) {
+  const clock = { now: 0 };
+  const recognised: number[] = [];
+  const recent = new RecentDeliveries(
+    (n) => recognised.push(n),
+    limits,
+    () => clock.now,
+  );
+  return { recent, clock, recognised };
+}
+
+describe('what the API delivered lately, so a notification that repeats it is not sent again', () => {
+  it('sends only what the incident was not given; a resolution of a firing alert is news', () => {
+    const { recent, recognised } = clocked();
+    recent.delivered('a', [alert(1), alert(2)]);
+    expect(recent.unsent('a', [alert(1), alert(2), alert(3)])).toEqual([alert(3)]);
+    expect(recent.unsent('a', [alert(1, 'resolved')])).toEqual([alert(1, 'resolved')]);
+    expect(recent.unsent('b', [alert(1)])).toEqual([alert(1)]);
+    expect(recognised).toEqual([2]);
+  });
+
+  it('drops anything about an alert it delivered resolved, as the workflow would', () => {
+    const { recent } = clocked();
+    recent.delivered('a', [alert(1, 'resolved')]);
+    expect(recent.unsent('a', [alert(1), alert(1, 'resolved')])).toEqual([]);
+  });
+
+  it('forgets an incident a minute after its first delivery, so a re-sent group reaches Temporal again', () => {
+    const { recent, clock } = clocked();
+    recent.delivered('a', [alert(1)]);
+    clock.now = 59_999;
+    recent.delivered('a', [alert(2)]);
+    expect(recent.unsent('a', [alert(1), alert(2)])).toEqual([]);
+    clock.now = 60_000;
+    expect(recent.unsent('a', [alert(1), alert(2)])).toEqual([alert(1), alert(2)]);
+  });
+
+  it('is bounded: the incident delivered to least recently is forgotten first, and alerts per incident are capped', () => {
+    const { recent } = clocked();
+    for (const id of ['a', 'b', 'c']) recent.delivered(id, [alert(1)]);
+    recent.delivered('a', [alert(2)]); // a is now the most recent
+    recent.delivered('d', [alert(1)]);
+    expect(recent.unsent('b', [alert(1)])).toEqual([alert(1)]);
+    expect(recent.unsent('a', [alert(1)])).toEqual([]);
+    recent.delivered(
+      'e',
+      [1, 2, 3, 4, 5, 6].map((n) => alert(n)),
+    );
+    expect(recent.unsent('e', [alert(4), alert(5)])).toEqual([alert(5)]);
+  });
+});
