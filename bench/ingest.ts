@@ -28,7 +28,7 @@ import { alertsSignal, INCIDENT_WORKFLOW_TYPE } from '../src/workflows/messages.
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { alertmanagerStorm, stormService } from './lib/am-storm.js';
 import { cpuSpent, sampleCpu, sampleCpuWhenIdle, type CpuSample } from './lib/cpu.js';
-import { describeError, queryState, stormRuns, tallyAlerts } from './lib/incidents.js';
+import { describeError, stormRuns, tallyIncidents } from './lib/incidents.js';
 import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
 import {
   percentile,
@@ -488,20 +488,12 @@ async function checkStorm(
     check.extraIncidents += ids.size - 1;
     if (!expectedIds.has(id)) check.extraIncidents++;
   }
-  await pool(result.groupIds, 8, async (id, g) => {
-    const want = plan.expected[g] ?? new Set<string>();
-    const state = await queryState(raw, id);
-    if (!state) {
-      check.lost += want.size;
-      return;
-    }
-    const tally = tallyAlerts(state, want);
-    check.alertsHeld += tally.held;
-    check.lost += tally.lost;
-    check.duplicatedAlerts += tally.duplicated;
-    check.unexpectedAlerts += tally.unexpected;
-    check.duplicatesDropped += state.duplicatesDropped;
-  });
+  const tally = await tallyIncidents(raw, result.groupIds, (g) => plan.expected[g] ?? new Set<string>());
+  check.alertsHeld = tally.held;
+  check.lost = tally.lost;
+  check.duplicatedAlerts = tally.duplicated;
+  check.unexpectedAlerts = tally.unexpected;
+  check.duplicatesDropped = tally.dropped;
   return check;
 }
 
@@ -707,19 +699,8 @@ async function alertmanagerStormPhase(phase: StormPhase): Promise<StormOutcome> 
   for (const id of groupIds) running.started.add(id);
   const runs = await stormRuns(running.raw, settings.temporal.taskQueue, groupIds.length, abort);
   const opened = [...runs.values()].reduce((n, r) => n + r.size, 0);
-  const tally = { held: 0, lost: 0, duplicated: opened - runs.size, unexpected: 0, dropped: 0 };
-  const raw = running.raw;
-  await pool(groupIds, 8, async (id, g) => {
-    const want = s.accepted[g] ?? new Set<string>();
-    const state = await queryState(raw, id);
-    if (!state) return void (tally.lost += want.size);
-    const t = tallyAlerts(state, want);
-    tally.held += t.held;
-    tally.lost += t.lost;
-    tally.duplicated += t.duplicated;
-    tally.unexpected += t.unexpected;
-    tally.dropped += state.duplicatesDropped;
-  });
+  const counted = await tallyIncidents(running.raw, groupIds, (g) => s.accepted[g] ?? new Set<string>());
+  const tally = { ...counted, duplicated: counted.duplicated + opened - runs.size };
   console.log(
     `  in Temporal: ${opened} incidents for ${options.stormGroups} groups, ${tally.held} alerts held of ` +
       `${options.stormAlerts} fired; lost ${tally.lost}, duplicated ${tally.duplicated}, in the wrong incident ` +
@@ -884,6 +865,10 @@ export async function main(argv: string[]): Promise<number> {
     const outcome = await phase({ options, settings, http, running, token, runId, abort: abort.signal });
     correct = outcome.correct;
     Object.assign(report, outcome.report);
+    // Re-sent alerts the API knew it had just delivered (src/incidents/recent-deliveries.ts): never sent again.
+    const recognised = (await metrics.alertsAlreadyDelivered.get()).values[0]?.value ?? 0;
+    report['recognised_by_api'] = recognised;
+    console.log(`  re-sent alerts the API recognised as delivered and did not send again: ${recognised}`);
   } catch (err) {
     failure = err instanceof Error ? err : new Error(String(err));
   } finally {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -82,5 +82,35 @@ export function startAlertmanagerServer(dir: string, port: number): Promise<Runn
     ],
     port,
     dir,
+  );
+}
+
+/**
+ * Writes `dir`/alertmanager.yml routing every alert, grouped by alert name and service, to one webhook
+ * with a bearer token read from `dir`/token (never in the config itself).
+ */
+export function writeAlertmanagerWebhookConfig(
+  dir: string,
+  webhook: { url: string; token: string; groupInterval: string; sendResolved: boolean },
+): void {
+  writeFileSync(join(dir, 'token'), webhook.token);
+  writeFileSync(
+    join(dir, 'alertmanager.yml'),
+    [
+      'route:',
+      '  receiver: steadfast',
+      '  group_by: [alertname, service]',
+      '  group_wait: 1s',
+      `  group_interval: ${webhook.groupInterval}`,
+      '  repeat_interval: 1h',
+      'receivers:',
+      '  - name: steadfast',
+      '    webhook_configs:',
+      `      - url: ${webhook.url}`,
+      `        send_resolved: ${webhook.sendResolved}`,
+      '        http_config:',
+      '          authorization:',
+      `            credentials_file: ${join(dir, 'token')}`,
+    ].join('\n'),
   );
 }

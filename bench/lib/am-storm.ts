@@ -1,8 +1,12 @@
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { freePort, startAlertmanagerServer, type RunningDaemon } from '../../demo/daemons.js';
+import {
+  freePort,
+  startAlertmanagerServer,
+  writeAlertmanagerWebhookConfig,
+  type RunningDaemon,
+} from '../../demo/daemons.js';
 
 /**
  * The storm as Alertmanager delivers it: alerts fired into Debian's Alertmanager, which groups them and
@@ -37,29 +41,6 @@ export interface AlertmanagerStormResult {
 interface WebhookBody {
   commonLabels?: Record<string, string>;
   alerts?: { fingerprint?: string; startsAt?: string; labels?: Record<string, string> }[];
-}
-
-function alertmanagerConfig(dir: string, webhookUrl: string, token: string, groupInterval: number): void {
-  writeFileSync(join(dir, 'token'), token);
-  writeFileSync(
-    join(dir, 'alertmanager.yml'),
-    [
-      'route:',
-      '  receiver: steadfast',
-      '  group_by: [alertname, service]',
-      '  group_wait: 1s',
-      `  group_interval: ${groupInterval}s`,
-      '  repeat_interval: 1h',
-      'receivers:',
-      '  - name: steadfast',
-      '    webhook_configs:',
-      `      - url: ${webhookUrl}`,
-      '        send_resolved: false',
-      '        http_config:',
-      '          authorization:',
-      `            credentials_file: ${join(dir, 'token')}`,
-    ].join('\n'),
-  );
 }
 
 /** Forwards every notification to the API and, once it answered 202, notes the alerts it carried. */
@@ -148,7 +129,12 @@ export async function alertmanagerStorm(options: AlertmanagerStormOptions): Prom
   );
   mkdirSync(options.dir, { recursive: true });
   const relayUrl = `http://127.0.0.1:${(relay.address() as AddressInfo).port}/api/v1/alertmanager`;
-  alertmanagerConfig(options.dir, relayUrl, options.token, options.groupIntervalSeconds);
+  writeAlertmanagerWebhookConfig(options.dir, {
+    url: relayUrl,
+    token: options.token,
+    groupInterval: `${options.groupIntervalSeconds}s`,
+    sendResolved: false,
+  });
   const alertmanager = await startAlertmanagerServer(options.dir, await freePort());
   try {
     const started = performance.now();

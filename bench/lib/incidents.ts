@@ -1,4 +1,5 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { pool } from './stats.js';
 import type { IncidentState } from '../../src/domain/incident.js';
 import { ledgerKey } from '../../src/workflows/alerts.js';
 import { INCIDENT_WORKFLOW_TYPE, stateQuery } from '../../src/workflows/messages.js';
@@ -83,4 +84,25 @@ export function tallyAlerts(
   const received = state.alertsReceived ?? state.alerts.length;
   duplicated += Math.max(received - held - unexpected, 0);
   return { held, lost: want.size - held, duplicated, unexpected };
+}
+
+/** tallyAlerts over every group's incident (by index), with the re-sent alerts the workflows dropped. */
+export async function tallyIncidents(
+  raw: Client,
+  incidentIds: readonly string[],
+  wanted: (group: number) => ReadonlySet<string>,
+): Promise<{ held: number; lost: number; duplicated: number; unexpected: number; dropped: number }> {
+  const total = { held: 0, lost: 0, duplicated: 0, unexpected: 0, dropped: 0 };
+  await pool([...incidentIds], 8, async (id, g) => {
+    const want = wanted(g);
+    const state = await queryState(raw, id);
+    if (!state) return void (total.lost += want.size);
+    const t = tallyAlerts(state, want);
+    total.held += t.held;
+    total.lost += t.lost;
+    total.duplicated += t.duplicated;
+    total.unexpected += t.unexpected;
+    total.dropped += state.duplicatesDropped;
+  });
+  return total;
 }

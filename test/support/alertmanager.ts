@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startAlertmanagerServer } from '../../demo/daemons.js';
+import { freePort, startAlertmanagerServer, writeAlertmanagerWebhookConfig } from '../../demo/daemons.js';
 
 export interface RunningAlertmanager {
   url: string;
@@ -20,26 +20,7 @@ export interface RunningAlertmanager {
  */
 export async function startAlertmanager(webhookUrl: string, token: string): Promise<RunningAlertmanager> {
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-alertmanager-'));
-  writeFileSync(join(dir, 'token'), token);
-  writeFileSync(
-    join(dir, 'alertmanager.yml'),
-    [
-      'route:',
-      '  receiver: steadfast',
-      '  group_by: [alertname, service]',
-      '  group_wait: 1s',
-      '  group_interval: 2s',
-      '  repeat_interval: 1h',
-      'receivers:',
-      '  - name: steadfast',
-      '    webhook_configs:',
-      `      - url: ${webhookUrl}`,
-      '        send_resolved: true',
-      '        http_config:',
-      '          authorization:',
-      `            credentials_file: ${join(dir, 'token')}`,
-    ].join('\n'),
-  );
+  writeAlertmanagerWebhookConfig(dir, { url: webhookUrl, token, groupInterval: '2s', sendResolved: true });
   const port = await freePort();
   const daemon = await startAlertmanagerServer(dir, port);
   const { url } = daemon;
