@@ -165,21 +165,6 @@ type HistoryEvents = NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory
 export const scheduledActivities = (events: HistoryEvents): string[] =>
   events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType?.name ?? []);
 
-/**
- * The local activities a run ran, in order: each leaves only a marker, whose data (JSON, written by the
- * SDK's core) names the activity type.
- */
-export const localActivities = (events: HistoryEvents): string[] =>
-  events.flatMap((e) => {
-    const marker = e.markerRecordedEventAttributes;
-    const data =
-      marker?.markerName === 'core_local_activity' ? marker.details?.['data']?.payloads?.[0]?.data : null;
-    if (!data) return [];
-    const type: unknown = (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: unknown })
-      .activity_type;
-    return typeof type === 'string' ? [type] : [];
-  });
-
 /** The timers a run started, in order, with their durations in ms and whether they were cancelled. */
 export function startedTimers(events: HistoryEvents): { ms: number; canceled: boolean }[] {
   const canceled = new Set(events.flatMap((e) => e.timerCanceledEventAttributes?.timerId ?? []));

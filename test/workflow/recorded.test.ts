@@ -6,7 +6,6 @@ import { testActivities } from '../support/activities.js';
 import { liveMemoryLimit, startTestContainer, testDocker } from '../support/docker.js';
 import {
   atStage,
-  localActivities,
   makeAlert,
   recordHistory,
   resolvedAlert,
@@ -131,20 +130,16 @@ describe('incident runs recorded for replay', () => {
       expect.arrayContaining(['action-done', 'action-failed', 'rolling-back', 'rolled-back']),
     );
     expect(await liveMemoryLimit(container)).toBe(64 * MiB);
-    // Each snapshot is a local activity (patch local-snapshot): only a marker, never a scheduled activity.
-    const events = (await handle.fetchHistory()).events ?? [];
-    expect(scheduledActivities(events).filter((a) => /Target|Action$/.test(a))).toEqual([
+    const ran = scheduledActivities((await handle.fetchHistory()).events ?? []);
+    expect(ran.filter((a) => /Target|Action$/.test(a))).toEqual([
       'reserveAction',
+      'snapshotTarget',
       'applyAction',
       'reserveAction',
+      'snapshotTarget',
       'compensateAction',
     ]);
-    expect(localActivities(events).filter((a) => /Target$/.test(a))).toEqual([
-      'snapshotTarget',
-      'snapshotTarget',
-    ]);
-    // The run before the local steps is kept as action-failed-rollback; this one records them.
-    await recordHistory(client, id, 'local-steps-failed-rollback');
+    await recordHistory(client, id, 'action-failed-rollback');
   });
 
   it('when the runbook is a dry run, then approving previews each step, changes nothing and closes the incident', async () => {
@@ -161,9 +156,8 @@ describe('incident runs recorded for replay', () => {
     expect(final.outcome).toBe('dry-run');
     expect(final.actions.map((a) => a.status)).toEqual(['dry-run']);
     expect((await container.inspect()).State.StartedAt).toBe(before);
-    const events = (await handle.fetchHistory()).events ?? [];
-    expect(localActivities(events)).toContain('recommendRunbook');
-    const ran = scheduledActivities(events);
+    const ran = scheduledActivities((await handle.fetchHistory()).events ?? []);
+    expect(ran).toContain('recommendRunbook');
     expect(ran.filter((a) => /Target|Action$/.test(a))).toEqual([]);
     await recordHistory(client, id, 'dry-run');
   });

@@ -1,4 +1,4 @@
-import { CancellationScope, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import { CancellationScope, proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import { actionTarget, describeAction, isReversible, previewAction } from '../../actions/registry.js';
 import type { ActionStep, TargetSnapshot } from '../../actions/steps.js';
@@ -12,18 +12,6 @@ const remediation =
     REMEDIATION,
   );
 const records = proxyActivities<Pick<IncidentActivities, 'reserveAction'>>(RECORDS);
-
-/**
- * The target's snapshot (a read) as a local activity: answered in the worker within the task that asks
- * for it, so the action is scheduled in that same task instead of one round trip through the server later.
- */
-export const LOCAL_SNAPSHOT_PATCH = 'local-snapshot';
-const { startToCloseTimeout, retry, cancellationType } = REMEDIATION;
-const snapshots = proxyLocalActivities<Pick<IncidentActivities, 'snapshotTarget'>>({
-  ...(startToCloseTimeout ? { startToCloseTimeout } : {}),
-  ...(retry ? { retry } : {}),
-  ...(cancellationType ? { cancellationType } : {}),
-});
 
 /** Undoes every reversible action that ran, newest first; `why` goes to the timeline. */
 export type Rollback = (why: string) => Promise<void>;
@@ -87,10 +75,7 @@ async function runStep(incident: Incident, run: StepRun): Promise<RemediationRes
         return { kind: 'refused', reason: grant.reason };
       }
     }
-    const snapshot = await (patched(LOCAL_SNAPSHOT_PATCH) ? snapshots : remediation).snapshotTarget(
-      step,
-      stepKey,
-    );
+    const snapshot = await remediation.snapshotTarget(step, stepKey);
     const effect = await remediation.applyAction({ step, snapshot });
     if (isReversible(step)) undo.push({ step, snapshot, record });
     Object.assign(record, { status: 'done', finishedAt: nowIso(), effect: effect.summary });

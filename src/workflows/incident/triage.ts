@@ -1,42 +1,15 @@
-import {
-  condition,
-  patched,
-  proxyActivities,
-  proxyLocalActivities,
-  sleep,
-  upsertSearchAttributes,
-  type LocalActivityOptions,
-} from '@temporalio/workflow';
+import { condition, proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import type { DetectionResult } from '../../domain/incident.js';
 import { firstFiring } from '../alerts.js';
 import { incidentOpened } from '../records.js';
 import { SA } from '../search-attributes.js';
 import { RECORDS, TRIAGE } from './activities.js';
-import { enter, note, nowIso, settled, type Incident } from './context.js';
+import { enter, note, nowIso, type Incident } from './context.js';
 
-type TriageActivities = Pick<IncidentActivities, 'detectAnomaly' | 'forecastTrend' | 'recommendRunbook'>;
-const triage = proxyActivities<TriageActivities>(TRIAGE);
+const triage =
+  proxyActivities<Pick<IncidentActivities, 'detectAnomaly' | 'forecastTrend' | 'recommendRunbook'>>(TRIAGE);
 const records = proxyActivities<Pick<IncidentActivities, 'recordIncidentOpened'>>(RECORDS);
-
-/**
- * Triage in fewer workflow tasks: the opening record runs beside detection, and it, the forecast and
- * the runbook run as local activities, each answered in the worker within the task that asked for it instead of
- * costing a round trip through the server (about a workflow task each, most of the time to act).
- * Detection stays an ordinary activity: its advisors query workflows on this worker, and a local
- * activity holds its workflow task's slot while it runs. Neither local one reaches a workflow.
- */
-export const LOCAL_TRIAGE_PATCH = 'local-triage';
-
-const local = (options: typeof TRIAGE): LocalActivityOptions => ({
-  ...(options.startToCloseTimeout ? { startToCloseTimeout: options.startToCloseTimeout } : {}),
-  ...(options.retry ? { retry: options.retry } : {}),
-});
-const localTriage = proxyLocalActivities<TriageActivities>(local(TRIAGE));
-const localRecords = proxyLocalActivities<Pick<IncidentActivities, 'recordIncidentOpened'>>(local(RECORDS));
-
-/** The opening record still on its way, by incident, which detection waits for beside its own work. */
-const opening = new WeakMap<Incident, Promise<void>>();
 
 /** 1. collect: a short debounce lets a burst of alerts land in one incident, which is then recorded. */
 export async function collect(incident: Incident): Promise<void> {
@@ -45,11 +18,7 @@ export async function collect(incident: Incident): Promise<void> {
   // Alertmanager's group_wait already gathers a burst; with no debounce configured, the timer (whose
   // resolution on a server is about a second) is skipped.
   if (input.debounceMs > 0) await sleep(input.debounceMs);
-  if (!patched(LOCAL_TRIAGE_PATCH)) return records.recordIncidentOpened(incidentOpened(state));
-  const recorded = localRecords.recordIncidentOpened(incidentOpened(state));
-  // Resolved already: the incident closes without triage, once it is recorded as opened.
-  if (settled(incident)) return recorded;
-  opening.set(incident, recorded);
+  await records.recordIncidentOpened(incidentOpened(state));
 }
 
 /** A run continued as new picks up in the stage it was carried in. */
@@ -63,11 +32,7 @@ export async function detect(incident: Incident): Promise<DetectionResult> {
   if (state.detection) return state.detection;
   enter(incident, 'detect');
   const alert = firstFiring(state);
-  const [detection] = await Promise.all([
-    triage.detectAnomaly({ alert: alert ?? null }),
-    opening.get(incident),
-  ]);
-  state.detection = detection;
+  state.detection = await triage.detectAnomaly({ alert: alert ?? null });
   note(incident, 'detected', state.detection.message);
   // Only a disagreement is worth a line in the timeline; the label stays the incident's severity.
   const severity = state.detection.severity;
@@ -82,8 +47,7 @@ export async function predict(incident: Incident, detection: DetectionResult): P
   const { state } = incident;
   if (state.prediction) return;
   enter(incident, 'predict');
-  const activities = patched(LOCAL_TRIAGE_PATCH) ? localTriage : triage;
-  state.prediction = await activities.forecastTrend({ detection });
+  state.prediction = await triage.forecastTrend({ detection });
   note(incident, 'predicted', state.prediction.message);
 }
 
@@ -93,8 +57,7 @@ export async function recommend(incident: Incident): Promise<void> {
   if (state.recommendation !== undefined) return;
   enter(incident, 'recommend');
   const alert = firstFiring(state);
-  const activities = patched(LOCAL_TRIAGE_PATCH) ? localTriage : triage;
-  const result = await activities.recommendRunbook({
+  const result = await triage.recommendRunbook({
     alertName: state.alertName,
     service: state.service,
     labels: alert?.labels ?? {},
