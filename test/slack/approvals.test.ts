@@ -180,7 +180,8 @@ describe('approvals from Slack', () => {
     expect(blocks).toContain('Awaiting approval');
     expect(blocks).toContain('*Recommended:* Wait it out (low risk)');
     expect(blocks).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/${id}`);
-    const ts = (await handle.query(stateQuery)).announcement?.ts;
+    // The message's ts is recorded by the workflow once the post's answer comes back: waited for.
+    const ts = (await waitForState(handle, (s) => s.announcement?.ts !== undefined)).announcement?.ts;
     expect(ts).toMatch(/^\d+\.\d{6}$/);
 
     await answerTo(slack, (await click(APPROVE_ACTION, id, 'UALICE')).respondPath);
