@@ -6,6 +6,17 @@ import { describe, expect, it } from 'vitest';
 const root = join(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
 
+/** Runs the bench with these flags: its output, and its last line, the JSON report. */
+async function bench(args: string[]): Promise<{ stdout: string; report: Record<string, unknown> }> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/ingest.ts', ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return { stdout, report: JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown> };
+}
+
 describe('npm run bench:ingest', () => {
   it('documents its flags', () => {
     const usage = execFileSync(process.execPath, ['--import', 'tsx', 'bench/ingest.ts', '--help'], {
@@ -26,13 +37,7 @@ describe('npm run bench:ingest', () => {
 
   // Figures are not asserted: the machine is shared, so only the storm's correctness and the report's shape are.
   it('runs on its own dev server, loses and doubles nothing in a storm, stops everything, ends with one JSON line', async () => {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/ingest.ts', '--quick'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 240_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    const { stdout, report } = await bench(['--quick']);
     expect(report['error']).toBeUndefined();
     for (const field of [
       'p50_ms',
@@ -71,13 +76,7 @@ describe('npm run bench:ingest', () => {
 
   it("through Debian's Alertmanager: every alert fired reaches its incident once, and the report says where the CPU went", async () => {
     const args = ['--quick', '--requests', '5', '--concurrency', '1', '--storm-via', 'alertmanager'];
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', 'bench/ingest.ts', ...args], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 240_000,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown>;
+    const { stdout, report } = await bench(args);
     expect(report['error']).toBeUndefined();
     expect(report).toMatchObject({
       storm_via: 'alertmanager',
