@@ -7,6 +7,11 @@ export interface RecentDeliveriesLimits {
   incidents: number;
   /** Alerts remembered per incident, as many as an incident's own ledger tracks. */
   alertsPerIncident: number;
+  /**
+   * Alerts remembered in all: the two bounds above multiply to 50 million, which a sender with an ingest
+   * token could fill over hours (an entry past its minute is only dropped when asked about again).
+   */
+  alerts: number;
 }
 
 /**
@@ -18,6 +23,7 @@ export const RECENT_DELIVERIES: RecentDeliveriesLimits = {
   ttlMs: 60_000,
   incidents: 10_000,
   alertsPerIncident: 5_000,
+  alerts: 200_000,
 };
 
 type Status = Alert['status'];
@@ -32,6 +38,8 @@ type Status = Alert['status'];
  */
 export class RecentDeliveries {
   private readonly byIncident = new Map<string, { since: number; alerts: Map<string, Status> }>();
+  /** Alerts remembered over every incident. */
+  private remembered = 0;
 
   constructor(
     /** Told how many alerts of a delivery were recognised as delivered already (for a metric). */
@@ -61,31 +69,39 @@ export class RecentDeliveries {
     if (!entry) {
       entry = { since: this.now(), alerts: new Map() };
       this.byIncident.set(incidentId, entry);
-      this.evict();
     } else {
       // Most recently delivered to last: the first in the map is the first to forget.
       this.byIncident.delete(incidentId);
       this.byIncident.set(incidentId, entry);
     }
     for (const a of alerts) {
-      if (entry.alerts.size >= this.limits.alertsPerIncident && !entry.alerts.has(a.dedupeKey)) break;
+      const known = entry.alerts.has(a.dedupeKey);
+      if (entry.alerts.size >= this.limits.alertsPerIncident && !known) break;
       entry.alerts.set(a.dedupeKey, a.status);
+      if (!known) this.remembered++;
     }
+    this.evict();
   }
 
   private entry(incidentId: string): { since: number; alerts: Map<string, Status> } | undefined {
     const entry = this.byIncident.get(incidentId);
     if (entry && this.now() - entry.since >= this.limits.ttlMs) {
-      this.byIncident.delete(incidentId);
+      this.forget(incidentId);
       return undefined;
     }
     return entry;
   }
 
+  /** Forgets the least recently delivered to first, until both bounds hold. */
   private evict(): void {
     for (const id of this.byIncident.keys()) {
-      if (this.byIncident.size <= this.limits.incidents) return;
-      this.byIncident.delete(id);
+      if (this.byIncident.size <= this.limits.incidents && this.remembered <= this.limits.alerts) return;
+      this.forget(id);
     }
+  }
+
+  private forget(incidentId: string): void {
+    this.remembered -= this.byIncident.get(incidentId)?.alerts.size ?? 0;
+    this.byIncident.delete(incidentId);
   }
 }

@@ -18,7 +18,7 @@ function alert(n: number, status: Alert['status'] = 'firing'): Alert {
   };
 }
 
-function clocked(limits = { ttlMs: 60_000, incidents: 3, alertsPerIncident: 4 }) {
+function clocked(limits = { ttlMs: 60_000, incidents: 3, alertsPerIncident: 4, alerts: 100 }) {
   const clock = { now: 0 };
   const recognised: number[] = [];
   const recent = new RecentDeliveries(
@@ -67,5 +67,22 @@ describe('what the API delivered lately, so a notification that repeats it is no
       [1, 2, 3, 4, 5, 6].map((n) => alert(n)),
     );
     expect(recent.unsent('e', [alert(4), alert(5)])).toEqual([alert(5)]);
+  });
+
+  it('bounds the alerts remembered in all: a sender filling many incidents pushes out the oldest, not memory', () => {
+    const { recent } = clocked({ ttlMs: 60_000, incidents: 100, alertsPerIncident: 4, alerts: 6 });
+    recent.delivered(
+      'a',
+      [1, 2, 3, 4].map((n) => alert(n)),
+    );
+    recent.delivered(
+      'b',
+      [1, 2, 3, 4].map((n) => alert(n)),
+    );
+    expect(recent.unsent('a', [alert(1)])).toEqual([alert(1)]);
+    expect(recent.unsent('b', [alert(1), alert(4)])).toEqual([]);
+    // Re-delivering what is remembered adds nothing, so it pushes nothing out.
+    recent.delivered('b', [alert(1), alert(2)]);
+    expect(recent.unsent('b', [alert(3)])).toEqual([]);
   });
 });
