@@ -25,6 +25,7 @@ import type { ProtectedTargets } from '../domain/scope.js';
 import { createActionRunner, type KubernetesHandlers } from '../remediation/registry.js';
 import { createTargetResolver } from '../remediation/resolve.js';
 import { rulesReader } from '../rules/client.js';
+import { callFromActivity } from './temporal-call.js';
 
 export interface ActivityDeps {
   docker: Docker;
@@ -57,17 +58,24 @@ export interface ActivityDeps {
   now?: () => number;
 }
 
+const ADVICE_TIMEOUT_MS = 3000;
+
 /**
  * The severity model and the verdict ledger of the task queue the triage activity runs on, where the
  * incidents (and both of them) run. The ledger is asked for a few seconds at most: it is advice.
  */
 function triageAdvisors(temporal: Client): TriageAdvisors {
   return {
-    severity: (alert) => severityClient(temporal, activityInfo().taskQueue).suggest(alert),
+    severity: (alert) => {
+      const model = severityClient(temporal, activityInfo().taskQueue);
+      return callFromActivity(temporal, ADVICE_TIMEOUT_MS, () => model.suggest(alert));
+    },
     noise: async (alert) => {
       const ledger = verdictLedger(temporal, activityInfo().taskQueue);
       const source = { alertName: alert.alertName, service: alert.labels['service'] ?? '' };
-      return flaggedSentence(await temporal.withDeadline(Date.now() + 3000, () => ledger.flagged(source)));
+      return flaggedSentence(
+        await callFromActivity(temporal, ADVICE_TIMEOUT_MS, () => ledger.flagged(source)),
+      );
     },
   };
 }

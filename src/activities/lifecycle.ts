@@ -12,6 +12,7 @@ import { countFalsePositive } from '../verdicts/count.js';
 import type { LedgerEntry } from '../verdicts/ledger.js';
 import { evidenceVerdict, type EvidenceVerdict } from '../verdicts/verdict.js';
 import type { IncidentClosed, IncidentOpened } from '../workflows/records.js';
+import { callFromActivity } from './temporal-call.js';
 
 /** Seconds spent in each stage, from the timeline's stage changes. */
 export function stageDurations(state: Pick<IncidentClosed, 'timeline'>): Partial<Record<Stage, number>> {
@@ -43,8 +44,11 @@ export interface ReportDeps {
  */
 const REPORT_ATTEMPTS = 4;
 
-/** The ledger's update is bounded well inside the activity's 15 s, so a retry still has time. */
-const LEDGER_TIMEOUT_MS = 5000;
+/**
+ * The ledger's update and the model's lesson are each bounded well inside the activity's 15 s, so a retry
+ * still has time (see callFromActivity).
+ */
+const ENTITY_TIMEOUT_MS = 5000;
 
 export interface LifecycleDeps {
   logger: Logger;
@@ -52,6 +56,8 @@ export interface LifecycleDeps {
   reports?: ReportDeps;
   /** For the verdict ledger and the severity model; without it no evidence is recorded, nothing learned. */
   temporal?: Client;
+  /** How long each of their updates may take; 5 s unless a test says otherwise. */
+  entityTimeoutMs?: number;
 }
 
 /**
@@ -68,7 +74,7 @@ async function recordEvidence(
   const { info } = Context.current();
   const { incidentId, service, alertName, openedAt, closedAt } = state;
   try {
-    return await temporal.withDeadline(Date.now() + LEDGER_TIMEOUT_MS, () =>
+    return await callFromActivity(temporal, deps.entityTimeoutMs ?? ENTITY_TIMEOUT_MS, () =>
       verdictLedger(temporal, info.taskQueue).recordEvidence({
         facts: { incidentId, service, alertName, openedAt, ...(closedAt ? { closedAt } : {}) },
         alerts: state.alertsReceived ?? state.alerts.length,
@@ -127,7 +133,11 @@ async function learnSeverity(deps: LifecycleDeps, state: IncidentClosed): Promis
   const lesson = outcomeLesson(state);
   if (!lesson || !deps.temporal) return;
   try {
-    await severityClient(deps.temporal, Context.current().info.taskQueue).learn({ lesson });
+    const { temporal } = deps;
+    const model = severityClient(temporal, Context.current().info.taskQueue);
+    await callFromActivity(temporal, deps.entityTimeoutMs ?? ENTITY_TIMEOUT_MS, () =>
+      model.learn({ lesson }),
+    );
   } catch (err) {
     deps.logger.warn(
       { event: 'severity.learn-failed', incidentId: state.incidentId, err: String(err) },

@@ -48,12 +48,16 @@ function reserver(
   const known = byQueue.get(taskQueue);
   if (known) return known;
   const again: AskAgainOptions = { ...ASK_AGAIN, ...options };
+  // Each ask ends by its budget, even when the guard never answers (its worker is shutting down): an
+  // update's result is otherwise polled for ever, and the activity with it.
+  const ask = <T>(update: () => Promise<T>): Promise<T> =>
+    client.withDeadline(Date.now() + again.budgetMs, () => askAgainWhileTransient(update, again));
   const one = (request: ReserveRequest): Promise<ReserveResult> =>
-    askAgainWhileTransient(() => guard.update(reserveUpdate, request), again);
+    ask(() => guard.update(reserveUpdate, request));
   const send = async (batch: ReserveRequest[]): Promise<PromiseSettledResult<ReserveResult>[]> => {
     if (batch.length === 1) return Promise.allSettled([one(batch[0] as ReserveRequest)]);
     try {
-      const results = await askAgainWhileTransient(() => guard.update(reserveBatchUpdate, batch), again);
+      const results = await ask(() => guard.update(reserveBatchUpdate, batch));
       return results.map((value) => ({ status: 'fulfilled', value }));
     } catch (err) {
       if (!(err instanceof WorkflowUpdateFailedError)) throw err;

@@ -8,6 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { ensureTemporalCli } from '../../scripts/lib/temporal-cli.mjs';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
 import { TEST_IMAGE } from './constants.js';
+import { noteRun, removeLeftoverContainers } from './leftovers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -70,10 +71,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
     },
   });
   ensureTestImage();
+  const removed = removeLeftoverContainers();
+  if (removed.length > 0)
+    console.warn(`[steadfast] removed containers of killed test runs: ${removed.join(', ')}`);
+  const runId = randomUUID();
+  const forgetRun = noteRun(runId);
   const podman = await startPodmanService();
   project.provide('temporalAddress', env.address);
   project.provide('dockerSocket', podman.socket);
-  const runId = randomUUID();
   project.provide('testRunId', runId);
   return async () => {
     try {
@@ -82,10 +87,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
       }).trim();
       if (ids) execFileSync('podman', ['rm', '-f', '-t', '0', ...ids.split('\n')], { stdio: 'ignore' });
     } catch {
-      // best effort: the next run removes leftovers by name
+      // best effort: the next run removes what is left (see removeLeftoverContainers)
     }
     podman.child.kill('SIGTERM');
     rmSync(podman.dir, { recursive: true, force: true });
+    forgetRun();
     await env.teardown();
   };
 }
