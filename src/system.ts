@@ -13,7 +13,6 @@ import type { KubernetesStep } from './actions/steps.js';
 import { createApp } from './api/app.js';
 import { TokenStore } from './api/auth.js';
 import { listen, type RunningServer } from './api/server.js';
-import { createSlackApprovals } from './slack/approvals.js';
 import type { Settings } from './config/settings.js';
 import type { Logger } from './lib/logger.js';
 import { createMetrics, type Metrics } from './lib/metrics.js';
@@ -147,8 +146,9 @@ export async function startApi(
 ): Promise<RunningPart & { server: RunningServer }> {
   const tokens = await TokenStore.load(settings.auth);
   const client = await createClient(settings.temporal);
+  // Bolt is loaded only when Slack is configured: a process without Slack never holds it in memory.
   const slack = settings.slack
-    ? createSlackApprovals({
+    ? (await import('./slack/approvals.js')).createSlackApprovals({
         ...settings.slack,
         temporal: client,
         logger,
