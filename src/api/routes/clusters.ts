@@ -9,6 +9,7 @@ import { filterValue } from '../../incidents/list.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { mergeUpdate, type MergeResult, stateQuery } from '../../workflows/messages.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
+import { requestDeadline } from '../deadline.js';
 import { fromTemporal, HttpError, invalidInput } from '../errors.js';
 import type { clusterListResponseSchema, clusterSchema, mergeResponseSchema } from '../schemas/clusters.js';
 import type { Body } from '../schemas/common.js';
@@ -50,7 +51,10 @@ export function clusterRoutes(deps: ClusterRoutesDeps): Router {
   router.get('/clusters', requireRole(deps.tokens, 'read'), async (req, res) => {
     const parsed = clusterQuerySchema.safeParse(req.query);
     if (!parsed.success) throw invalidInput('cluster query', parsed.error);
-    const read = await readRecentIncidents({ client, bounded }, { ...parsed.data, now: now() });
+    const read = await readRecentIncidents(
+      { client, bounded: requestDeadline(client, deps.temporalTimeoutMs) },
+      { ...parsed.data, now: now() },
+    );
     // An incident merged into another is part of that one now.
     const subjects = read.incidents.filter((i) => !i.state.mergedInto).map(subjectOf);
     const { clusters, noise } = clusterIncidents(subjects);

@@ -1,0 +1,70 @@
+/**
+ * Reading many incidents' states on a real Temporal server when no worker answers for them (their
+ * worker is gone): one deadline for the whole read answers within it, naming every incident it could not
+ * read, where a deadline per query waited once per batch.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { requestDeadline } from '../../src/api/deadline.js';
+import { readRecentIncidents } from '../../src/clusters/read.js';
+import { INCIDENT_WORKFLOW_TYPE } from '../../src/workflows/messages.js';
+import { SA } from '../../src/workflows/search-attributes.js';
+import { testClient } from '../support/temporal.js';
+
+const TIMEOUT_MS = 2000;
+/** Three batches of five: a deadline per query takes at least three timeouts. */
+const INCIDENTS = 15;
+const service = `orphaned-${randomUUID().slice(0, 8)}`;
+let client: Client;
+const ids: string[] = [];
+
+beforeAll(async () => {
+  client = await testClient();
+  const taskQueue = `steadfast-test-no-worker-${randomUUID()}`;
+  for (let i = 0; i < INCIDENTS; i++) {
+    const handle = await client.workflow.start(INCIDENT_WORKFLOW_TYPE, {
+      workflowId: `incident-orphaned-${service}-${i}`,
+      taskQueue,
+      args: [{}],
+      typedSearchAttributes: [{ key: SA.service, value: service }],
+    });
+    ids.push(handle.workflowId);
+  }
+  for (let i = 0; ; i++) {
+    const listed = await client.workflow.count(`IncidentService = '${service}'`);
+    if (listed.count === INCIDENTS) break;
+    if (i > 100) throw new Error('visibility never listed the incidents');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.all(
+    ids.map((id) =>
+      client.workflow
+        .getHandle(id)
+        .terminate('test over')
+        .catch(() => undefined),
+    ),
+  );
+  await client?.connection.close();
+});
+
+const read = async (bounded: <T>(fn: () => Promise<T>) => Promise<T>) => {
+  const started = performance.now();
+  const answer = await readRecentIncidents({ client, bounded }, { service, limit: 100, now: Date.now() });
+  return { ...answer, ms: performance.now() - started };
+};
+
+it('when no worker answers for the incidents, then one deadline for the read answers within it and names them all', async () => {
+  const perQuery = await read((fn) => client.withDeadline(Date.now() + TIMEOUT_MS, fn));
+  expect(perQuery.unanswered.sort()).toEqual([...ids].sort());
+  expect(perQuery.ms).toBeGreaterThanOrEqual((INCIDENTS / 5) * TIMEOUT_MS);
+
+  const shared = await read(requestDeadline(client, TIMEOUT_MS));
+  expect(shared.incidents).toEqual([]);
+  expect(shared.unanswered.sort()).toEqual([...ids].sort());
+  // The deadline, and the time to notice it passed: well under the three timeouts above.
+  expect(shared.ms).toBeLessThan(2.5 * TIMEOUT_MS);
+}, 60_000);
