@@ -80,18 +80,30 @@ export function createTriageActivities(
     now,
     clientOf: (url) => new PrometheusClient(url, config.prometheusLimits),
   };
+  const detect = async (input: { alert: Alert | null }): Promise<DetectionResult> => {
+    const { alert } = input;
+    // The advice is asked beside the score, not after it: neither waits on the other.
+    const [result, severity, noisy] = await Promise.all([
+      detectAnomaly(triage, input),
+      alert ? advise(advisors.severity, alert) : undefined,
+      alert ? advise(advisors.noise, alert) : undefined,
+    ]);
+    return { ...result, ...(severity ? { severity } : {}), ...(noisy ? { noisy } : {}) };
+  };
   return {
-    detectAnomaly: async (input: { alert: Alert | null }): Promise<DetectionResult> => {
-      const { alert } = input;
-      // The advice is asked beside the score, not after it: neither waits on the other.
-      const [result, severity, noisy] = await Promise.all([
-        detectAnomaly(triage, input),
-        alert ? advise(advisors.severity, alert) : undefined,
-        alert ? advise(advisors.noise, alert) : undefined,
-      ]);
-      return { ...result, ...(severity ? { severity } : {}), ...(noisy ? { noisy } : {}) };
-    },
+    detectAnomaly: detect,
     forecastTrend,
+    /**
+     * Detection and its forecast as one activity. The forecast is arithmetic on the series detection
+     * just read; as an activity of its own it cost a round trip through the server on every incident's
+     * way to its first action, and carried the series through history a second time.
+     */
+    detectAndForecast: async (input: {
+      alert: Alert | null;
+    }): Promise<{ detection: DetectionResult; prediction: PredictionResult }> => {
+      const detection = await detect(input);
+      return { detection, prediction: await forecastTrend({ detection }) };
+    },
     checkCondition: (input: { promql: string; prometheusUrl?: string }) => checkCondition(triage, input),
   };
 }

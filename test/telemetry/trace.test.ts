@@ -209,8 +209,8 @@ describe('an incident traced from the webhook to its outgoing calls', () => {
     expect(ancestors(start, byId)).toContain(webhook);
     expect(run.attributes['workflowId']).toBe(incidentId);
     for (const activity of [
-      'detectAnomaly',
-      'forecastTrend',
+      'recordIncidentOpened',
+      'detectAndForecast',
       'recommendRunbook',
       'applyAction',
       'checkCondition',
@@ -229,7 +229,7 @@ describe('an incident traced from the webhook to its outgoing calls', () => {
     expect(ancestors(flush as ReceivedSpan, byId)[0]?.name).toBe('RunActivity:applyAction');
     const queries = calls.filter((s) => s.attributes['url.full'] === prometheus.url);
     const querying = new Set(queries.map((s) => ancestors(s, byId)[0]?.name));
-    expect(querying).toContain('RunActivity:detectAnomaly');
+    expect(querying).toContain('RunActivity:detectAndForecast');
     expect(querying).toContain('RunActivity:checkCondition');
   });
 

@@ -130,7 +130,8 @@ describe('incident runs recorded for replay', () => {
       expect.arrayContaining(['action-done', 'action-failed', 'rolling-back', 'rolled-back']),
     );
     expect(await liveMemoryLimit(container)).toBe(64 * MiB);
-    const ran = scheduledActivities((await handle.fetchHistory()).events ?? []);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const ran = scheduledActivities(events);
     expect(ran.filter((a) => /Target|Action$/.test(a))).toEqual([
       'reserveAction',
       'snapshotTarget',
@@ -139,7 +140,18 @@ describe('incident runs recorded for replay', () => {
       'snapshotTarget',
       'compensateAction',
     ]);
-    await recordHistory(client, id, 'action-failed-rollback');
+    // Patch triage-fewer-trips: the forecast comes with detection, and the opening record is scheduled
+    // by the same workflow task as detection, not one task before it.
+    expect(ran.slice(0, 3)).toEqual(['recordIncidentOpened', 'detectAndForecast', 'recommendRunbook']);
+    const scheduledBy = (type: string): unknown =>
+      events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type)
+        ?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId;
+    expect(scheduledBy('detectAndForecast')).toEqual(scheduledBy('recordIncidentOpened'));
+    expect(final.timeline.map((t) => t.event)).toEqual(
+      expect.arrayContaining(['detected', 'predicted', 'recommended']),
+    );
+    // The run before the patch is kept as action-failed-rollback; this one records it.
+    await recordHistory(client, id, 'fewer-trips-failed-rollback');
   });
 
   it('when the runbook is a dry run, then approving previews each step, changes nothing and closes the incident', async () => {
