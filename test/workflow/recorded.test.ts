@@ -142,11 +142,19 @@ describe('incident runs recorded for replay', () => {
     ]);
     // Patch triage-fewer-trips: the forecast comes with detection, and the opening record is scheduled
     // by the same workflow task as detection, not one task before it.
-    expect(ran.slice(0, 3)).toEqual(['recordIncidentOpened', 'detectAndForecast', 'recommendRunbook']);
+    expect(ran.slice(0, 4)).toEqual([
+      'recordIncidentOpened',
+      'detectAndForecast',
+      'checkCalendar',
+      'recommendRunbook',
+    ]);
     const scheduledBy = (type: string): unknown =>
       events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type)
         ?.activityTaskScheduledEventAttributes?.workflowTaskCompletedEventId;
     expect(scheduledBy('detectAndForecast')).toEqual(scheduledBy('recordIncidentOpened'));
+    // And the calendar is read beside the recommendation, once: approval opens with that read.
+    expect(scheduledBy('checkCalendar')).toEqual(scheduledBy('recommendRunbook'));
+    expect(ran.filter((a) => a === 'checkCalendar')).toEqual(['checkCalendar']);
     expect(final.timeline.map((t) => t.event)).toEqual(
       expect.arrayContaining(['detected', 'predicted', 'recommended']),
     );

@@ -5,6 +5,7 @@ import { firstFiring } from '../alerts.js';
 import { incidentOpened } from '../records.js';
 import { SA } from '../search-attributes.js';
 import { RECORDS, TRIAGE } from './activities.js';
+import { readCalendarAhead } from './calendar.js';
 import { enter, note, nowIso, settled, type Incident } from './context.js';
 
 type TriageActivities = Pick<
@@ -16,7 +17,8 @@ const records = proxyActivities<Pick<IncidentActivities, 'recordIncidentOpened'>
 
 /**
  * Patch: triage in fewer trips through the server. The opening record runs beside detection instead of
- * before it, and the forecast comes back with detection from one activity (detectAndForecast). Each
+ * before it, the forecast comes back with detection from one activity (detectAndForecast), and the
+ * change calendar is read beside the recommendation instead of after it (readCalendarAhead). Each
  * trip (an activity's result, a workflow task, the next activity's poll) was most of the time from an
  * alert to the first action, far more than the work itself (bench:act).
  */
@@ -95,6 +97,7 @@ export async function recommend(incident: Incident): Promise<void> {
   if (state.recommendation !== undefined) return;
   enter(incident, 'recommend');
   const alert = firstFiring(state);
+  if (patched(FEWER_TRIPS_PATCH)) readCalendarAhead(incident);
   const result = await triage.recommendRunbook({
     alertName: state.alertName,
     service: state.service,
