@@ -10,7 +10,6 @@ import {
   type AlertSource,
   type HeldAlert,
 } from '../../incidents/alerts.js';
-import { requestDeadline } from '../deadline.js';
 import { requireRole, type TokenStore } from '../auth.js';
 import { HttpError, invalidInput } from '../errors.js';
 import type { alertListResponseSchema, alertResponseSchema } from '../schemas/alerts.js';
@@ -46,17 +45,17 @@ export interface AlertRoutesDeps {
 /** Alerts as the incidents that hold them know them: GET /alerts and GET /alerts/:fingerprint. */
 export function alertRoutes(deps: AlertRoutesDeps): Router {
   const router = Router();
-  const source = (): AlertSource => ({
+  const source: AlertSource = {
     client: deps.client,
-    bounded: requestDeadline(deps.client, deps.temporalTimeoutMs),
-  });
+    bounded: (fn) => deps.client.withDeadline(Date.now() + deps.temporalTimeoutMs, fn),
+  };
   const linked = (a: HeldAlert) => ({ ...a, temporalUrl: deps.workflowUrl(a.incidentId) });
 
   router.get('/alerts', requireRole(deps.tokens, 'read'), async (req, res) => {
     const parsed = alertListQuerySchema.safeParse(req.query);
     if (!parsed.success) throw invalidInput('alert filter', parsed.error);
     const { limit, cursor, ...filter } = parsed.data;
-    const page = await listAlerts(source(), filter, { limit, ...(cursor ? { cursor } : {}) }).catch(
+    const page = await listAlerts(source, filter, { limit, ...(cursor ? { cursor } : {}) }).catch(
       (err: unknown) => {
         // Temporal refuses a page token it did not make: the cursor was not ours.
         if (
@@ -80,7 +79,7 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
     if (!fingerprint.success) throw invalidInput('fingerprint', fingerprint.error);
     const filter = alertLookupQuerySchema.safeParse(req.query);
     if (!filter.success) throw invalidInput('alert filter', filter.error);
-    const found = await findAlert(source(), fingerprint.data, filter.data);
+    const found = await findAlert(source, fingerprint.data, filter.data);
     if (found.alerts.length === 0) {
       throw new HttpError(
         404,
