@@ -59,14 +59,22 @@ export async function rollOver(incident: Incident): Promise<never> {
 }
 
 /**
+ * Patch: the acknowledgements told in the incident's thread are those after the announcement, including
+ * one that arrives while the escalation rules are read (it was counted as old, and never told).
+ */
+export const ACK_DURING_RULES_PATCH = 'ack-during-rules';
+
+/**
  * Nothing to run: the incident stays open for people until its alerts resolve or someone resolves it.
  * Its Slack message (announced since ANNOUNCE_PATCH) is told of each acknowledgement meanwhile, and the
  * escalation rules that match it (since RULES_PATCH) page their recipients until someone acknowledges.
  */
 export async function waitForPeople(incident: Incident): Promise<IncidentState> {
   const following = patched(ANNOUNCE_PATCH);
+  // Counted before the rules are read: an acknowledgement that came while they were read was never told.
+  const before = patched(ACK_DURING_RULES_PATCH) ? acknowledgements(incident).length : undefined;
   if (patched(RULES_PATCH)) await readRuleEscalation(incident);
-  let told = acknowledgements(incident).length;
+  let told = before ?? acknowledgements(incident).length;
   const acknowledged = (): boolean => following && acknowledgements(incident).length !== told;
   while (!settled(incident)) {
     const ready = (): boolean => settled(incident) || historyTooLong(incident) || acknowledged();
