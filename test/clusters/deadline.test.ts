@@ -6,14 +6,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ensureTemporalCli } from '../../scripts/lib/temporal-cli.mjs';
 import { requestDeadline } from '../../src/api/deadline.js';
 import { readRecentIncidents } from '../../src/clusters/read.js';
 import { INCIDENT_WORKFLOW_TYPE } from '../../src/workflows/messages.js';
-import { SA } from '../../src/workflows/search-attributes.js';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { ensureTemporalCli } from '../../scripts/lib/temporal-cli.mjs';
-import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
+import { ALL_SEARCH_ATTRIBUTES, SA } from '../../src/workflows/search-attributes.js';
 
 const TIMEOUT_MS = 2000;
 /** Three batches of five: a deadline per query takes at least three timeouts. */

@@ -8,7 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { ensureTemporalCli } from '../../scripts/lib/temporal-cli.mjs';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes.js';
 import { TEST_IMAGE } from './constants.js';
-import { noteRun, removeLeftoverContainers } from './leftovers.js';
+import { noteRun, removeLeftoverContainers, removeRunContainers } from './leftovers.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -82,10 +82,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('testRunId', runId);
   return async () => {
     try {
-      const ids = execFileSync('podman', ['ps', '-aq', '--filter', `label=steadfast.test=${runId}`], {
-        encoding: 'utf8',
-      }).trim();
-      if (ids) execFileSync('podman', ['rm', '-f', '-t', '0', ...ids.split('\n')], { stdio: 'ignore' });
+      removeRunContainers(runId);
     } catch {
       // best effort: the next run removes what is left (see removeLeftoverContainers)
     }

@@ -45,8 +45,8 @@ function forgetEndedRuns(): void {
   for (const runId of runs) if (!alive(runId)) rmSync(join(runsDir, runId), { force: true });
 }
 
-/** Removes the containers of runs that are no longer running; returns their names. */
-export function removeLeftoverContainers(): string[] {
+/** The suite's containers, each with the run whose label it carries. */
+function testContainers(): { id: string; name: string; runId: string }[] {
   const listed = execFileSync(
     'podman',
     [
@@ -59,15 +59,27 @@ export function removeLeftoverContainers(): string[] {
     ],
     { encoding: 'utf8', timeout: 30_000 },
   );
-  const stale = listed
+  return listed
     .split('\n')
     .map((line) => line.trim().split(/\s+/))
-    .filter((fields): fields is [string, string, string] => fields.length === 3 && !alive(fields[2] ?? ''));
+    .filter((fields): fields is [string, string, string] => fields.length === 3)
+    .map(([id, name, runId]) => ({ id, name, runId }));
+}
+
+function removeContainers(ids: string[]): void {
+  if (ids.length === 0) return;
+  execFileSync('podman', ['rm', '-f', '-t', '0', ...ids], { stdio: 'ignore', timeout: 120_000 });
+}
+
+/** Removes the containers of runs that are no longer running; returns their names. */
+export function removeLeftoverContainers(): string[] {
+  const stale = testContainers().filter((c) => !alive(c.runId));
   forgetEndedRuns();
-  if (stale.length === 0) return [];
-  execFileSync('podman', ['rm', '-f', '-t', '0', ...stale.map(([id]) => id)], {
-    stdio: 'ignore',
-    timeout: 120_000,
-  });
-  return stale.map(([, name]) => name);
+  removeContainers(stale.map((c) => c.id));
+  return stale.map((c) => c.name);
+}
+
+/** Removes one run's containers, at its end. */
+export function removeRunContainers(runId: string): void {
+  removeContainers(testContainers().flatMap((c) => (c.runId === runId ? [c.id] : [])));
 }
