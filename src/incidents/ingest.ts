@@ -6,6 +6,7 @@ import { correlate, type CorrelationLabels } from '../domain/correlation.js';
 import type { AnnounceWebhook, IncidentInput } from '../domain/incident.js';
 import { webUiDetails, webUiSummary } from '../domain/incident-view.js';
 import { alertsSignal, INCIDENT_WORKFLOW_TYPE, type IncidentWorkflow } from '../workflows/messages.js';
+import { MAX_MERGE_HOPS, mergedInto } from './merged.js';
 import type { RecentDeliveries } from './recent-deliveries.js';
 
 export interface IngestConfig {
@@ -73,11 +74,14 @@ export function signalBatches(alerts: readonly Alert[], maxBytes = SIGNAL_BATCH_
 }
 
 export interface IngestResult {
+  /** The incident that holds the alerts now: the group's own, or the one it was merged into. */
   incidentId: string;
   correlationKey: string;
   /** accepted: the incident was opened or joined; no-open-incident: only resolved alerts, nothing open. */
   status: 'accepted' | 'no-open-incident';
   alerts: number;
+  /** The group's own incident, when it had been merged into incidentId and the alerts followed. */
+  mergedFrom?: string;
 }
 
 /** The incident's static summary and details for the Web UI, from the alert that opens it. */
@@ -87,9 +91,9 @@ function webUiMetadata(alerts: Alert[]): { staticSummary?: string; staticDetails
 }
 
 /**
- * Delivers one group of alerts to its incident. Firing alerts use signalWithStart, which joins the
- * open incident or opens one, atomically; a re-sent webhook therefore never opens a second incident.
- * A group with only resolved alerts never opens an incident: it only reaches one that is open.
+ * Delivers one group of alerts to its incident (see signalGroup). Only firing alerts open one, with
+ * signalWithStart, which joins the incident instead if it opened meanwhile: a re-sent webhook therefore
+ * never opens a second incident. A group with only resolved alerts only reaches an open incident.
  */
 export async function ingestGroup(
   client: Client,
@@ -102,56 +106,87 @@ export async function ingestGroup(
   const alerts = recent ? recent.unsent(incidentId, group.alerts) : group.alerts;
   // Everything in it was delivered to this incident moments ago: Temporal has it.
   if (alerts.length === 0) return { ...result, status: 'accepted' };
-  const status = await signalGroup(client, config, { incidentId, key }, alerts);
-  if (status === 'accepted') recent?.delivered(incidentId, alerts);
-  return { ...result, status };
+  const reached = await signalGroup(client, config, { incidentId, key }, alerts);
+  if (reached.status === 'accepted') recent?.delivered(incidentId, alerts);
+  return { ...result, ...reached };
 }
 
-/** Sends the alerts to their incident (see ingestGroup): opening it when one fires. */
+type Reached = Pick<IngestResult, 'status' | 'mergedFrom'> & { incidentId?: string };
+
+/**
+ * Sends the alerts to their incident while it runs. One merged into another and closed since sends them
+ * on to its target, so a merge holds for the alerts that come later (docs/clusters.md). With no open
+ * incident to take them, a firing alert opens the group's own again.
+ */
 async function signalGroup(
   client: Client,
   config: IngestConfig,
   { incidentId, key }: { incidentId: string; key: string },
   alerts: Alert[],
-): Promise<IngestResult['status']> {
+): Promise<Reached> {
   const deadline = Date.now() + config.temporalTimeoutMs;
-  const [first = [], ...rest] = signalBatches(alerts);
-  // A re-sent webhook after a partial failure is harmless: the workflow drops alerts it already has.
-  const signalRest = async (): Promise<void> => {
-    const handle = client.workflow.getHandle(incidentId);
-    for (const batch of rest) await client.withDeadline(deadline, () => handle.signal(alertsSignal, batch));
-  };
-  if (first.some((a) => a.status === 'firing')) {
-    const input: IncidentInput = {
-      incidentId,
-      correlationKey: key,
-      debounceMs: config.debounceMs,
-      maxHistoryEvents: config.maxHistoryEvents,
-      dryRun: config.dryRun,
-      ...announceOf(config),
-    };
-    await client.withDeadline(deadline, () =>
-      client.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, {
-        workflowId: incidentId,
-        taskQueue: config.taskQueue,
-        args: [input],
-        signal: alertsSignal,
-        signalArgs: [first],
-        // What the Temporal Web UI lists the incident by; ignored when the signal joins an open incident.
-        ...webUiMetadata(first),
-      }),
-    );
-    await signalRest();
-    return 'accepted';
+  const batches = signalBatches(alerts);
+  let to = incidentId;
+  for (let hop = 0; hop <= MAX_MERGE_HOPS; hop++) {
+    if (await signalOpen(client, to, batches, deadline)) {
+      return to === incidentId
+        ? { status: 'accepted' }
+        : { status: 'accepted', incidentId: to, mergedFrom: incidentId };
+    }
+    const next = await mergedInto(client, to, deadline);
+    if (next === undefined) break;
+    to = next;
   }
+  const [first = []] = batches;
+  if (!first.some((a) => a.status === 'firing')) return { status: 'no-open-incident' };
+  const input: IncidentInput = {
+    incidentId,
+    correlationKey: key,
+    debounceMs: config.debounceMs,
+    maxHistoryEvents: config.maxHistoryEvents,
+    dryRun: config.dryRun,
+    ...announceOf(config),
+  };
+  // Joins the incident if another delivery opened it meanwhile: a re-sent webhook never opens a second.
+  await client.withDeadline(deadline, () =>
+    client.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, {
+      workflowId: incidentId,
+      taskQueue: config.taskQueue,
+      args: [input],
+      signal: alertsSignal,
+      signalArgs: [first],
+      // What the Temporal Web UI lists the incident by; ignored when the signal joins an open incident.
+      ...webUiMetadata(first),
+    }),
+  );
+  await signalAll(client, incidentId, batches.slice(1), deadline);
+  return { status: 'accepted' };
+}
+
+/** False when the incident is not running (closed or never opened): then the first batch reached nothing. */
+async function signalOpen(
+  client: Client,
+  incidentId: string,
+  batches: Alert[][],
+  deadline: number,
+): Promise<boolean> {
   try {
-    await client.withDeadline(deadline, () =>
-      client.workflow.getHandle(incidentId).signal(alertsSignal, first),
-    );
-    await signalRest();
-    return 'accepted';
+    await signalAll(client, incidentId, batches.slice(0, 1), deadline);
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) return 'no-open-incident';
+    if (err instanceof WorkflowNotFoundError) return false;
     throw err;
   }
+  await signalAll(client, incidentId, batches.slice(1), deadline);
+  return true;
+}
+
+/** A re-sent webhook after a partial failure is harmless: the workflow drops alerts it already has. */
+async function signalAll(
+  client: Client,
+  incidentId: string,
+  batches: Alert[][],
+  deadline: number,
+): Promise<void> {
+  const handle = client.workflow.getHandle(incidentId);
+  for (const batch of batches) await client.withDeadline(deadline, () => handle.signal(alertsSignal, batch));
 }

@@ -2,9 +2,10 @@ import { patched } from '@temporalio/workflow';
 import type { IncidentInput, IncidentState } from '../domain/incident.js';
 import { ANNOUNCE_PATCH, announceUnmatched } from './incident/announce.js';
 import { awaitDecision, handBackToPeople } from './incident/approval.js';
-import { enter, nowIso, openIncident, settled } from './incident/context.js';
+import { enter, type Incident, nowIso, openIncident, settled } from './incident/context.js';
 import { setIncidentHandlers } from './incident/handlers.js';
 import { close, closeSettled, waitForPeople } from './incident/lifecycle.js';
+import { forwardsSent } from './incident/merge.js';
 import { dryRun, remediate } from './incident/saga.js';
 import { silenceWhileFixing } from './incident/silence.js';
 import { collect, detect, predict, recommend, resume } from './incident/triage.js';
@@ -17,9 +18,15 @@ import { verifyRemediation } from './incident/verification.js';
  */
 export async function incidentWorkflow(input: IncidentInput): Promise<IncidentState> {
   const incident = openIncident(input);
-  const { state } = incident;
   setIncidentHandlers(incident);
+  const closed = await run(incident);
+  // A merged incident's last alerts are still on their way to the target: they are sent before it ends.
+  await forwardsSent(incident);
+  return closed;
+}
 
+async function run(incident: Incident): Promise<IncidentState> {
+  const { state, input } = incident;
   if (!input.carried) {
     await collect(incident);
     // Resolved while its alerts were still gathering: nothing to triage.

@@ -61,6 +61,11 @@ export interface AbsorbedNotice {
   alerts: number;
 }
 export const absorbedSignal = defineSignal<[AbsorbedNotice]>('absorbed');
+/**
+ * The memo field a merged incident names its target in: ingestion reads it (describe) when alerts find
+ * the incident closed, and sends them to the target instead of opening the incident again.
+ */
+export const MERGED_INTO_MEMO = 'mergedInto';
 
 export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
 /**

@@ -7,12 +7,17 @@ import { temporalUrl, timestamp } from './common.js';
 export const ingestResponseSchema = z.object({
   incidents: z.array(
     z.object({
-      incidentId: z.string(),
+      incidentId: z.string().meta({
+        description: "The incident that holds the alerts: the group's own, or the one it was merged into.",
+      }),
       correlationKey: z.string(),
       status: z.enum(['accepted', 'no-open-incident']).meta({
         description: 'accepted: opened or joined; no-open-incident: only resolved alerts and nothing open.',
       }),
       alerts: z.number().int(),
+      mergedFrom: z.string().optional().meta({
+        description: "The group's own incident, when it was merged into incidentId and the alerts followed.",
+      }),
       url: temporalUrl,
     }),
   ),

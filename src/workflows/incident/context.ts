@@ -24,6 +24,8 @@ export interface Incident {
   readonly state: IncidentState;
   /** Set by the `resolve` update; the incident closes at its next safe point. */
   resolvedBy: Decision | undefined;
+  /** Alerts on their way to the incident this one was merged into; the workflow waits for them. */
+  forwarding?: Promise<void>;
 }
 
 export const nowIso = (): string => new Date().toISOString();

@@ -18,7 +18,7 @@ import { describeBlock } from '../../domain/outlook.js';
 import { keywordValue, SA } from '../search-attributes.js';
 import { calendarBlock } from './calendar.js';
 import { note, nowIso, round, type Incident } from './context.js';
-import { setMergeHandlers } from './merge.js';
+import { forwardAfterMerge, setMergeHandlers } from './merge.js';
 
 /**
  * What the incident answers while it runs: alerts, the state query, and decisions, each update with a
@@ -29,13 +29,15 @@ export function setIncidentHandlers(incident: Incident): void {
   setHandler(alertsSignal, (alerts) => {
     const wasEmpty = state.alerts.length === 0;
     const severity = state.severity;
-    for (const alert of absorbAlerts(state, alerts)) {
+    const changed = absorbAlerts(state, alerts);
+    for (const alert of changed) {
       const { event, message } = alertNote(alert);
       note(incident, event, message);
     }
     if (wasEmpty && state.alerts.length > 0) describeIncident(state);
     else if (state.severity !== severity)
       upsertSearchAttributes([{ key: SA.severity, value: keywordValue(state.severity) }]);
+    forwardAfterMerge(incident, changed);
   });
   setHandler(stateQuery, () => state);
   setHandler(refusedDecisionSignal, (r) => {

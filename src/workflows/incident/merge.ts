@@ -1,8 +1,16 @@
-import { ApplicationFailure, getExternalWorkflowHandle, patched, setHandler } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  getExternalWorkflowHandle,
+  patched,
+  setHandler,
+  upsertMemo,
+} from '@temporalio/workflow';
+import type { Alert } from '../../domain/alert.js';
 import {
   absorbedSignal,
   type AbsorbedNotice,
   alertsSignal,
+  MERGED_INTO_MEMO,
   mergeUpdate,
   type MergeRequest,
   type MergeResult,
@@ -12,6 +20,11 @@ import { errorMessage, note, nowIso, type Incident } from './context.js';
 
 /** Incidents that merge: one absorbs another's alerts, the other closes (see mergeUpdate). */
 export const MERGE_PATCH = 'incident-merge';
+/**
+ * A merged incident names its target in its memo, where ingestion finds it once the incident closed, and
+ * forwards the alerts that reach it between the merge and its close.
+ */
+export const FORWARD_PATCH = 'merge-forwards';
 
 /** Incidents an incident remembers having absorbed. */
 const ABSORBED_KEPT = 50;
@@ -76,7 +89,41 @@ async function merge(incident: Incident, m: MergeRequest): Promise<MergeResult> 
     m.actor,
   );
   incident.resolvedBy = { actor: m.actor, via: m.via, reason: `merged into ${m.into}${why}` };
+  if (patched(FORWARD_PATCH)) upsertMemo({ [MERGED_INTO_MEMO]: m.into });
   return { incidentId: state.incidentId, into: m.into, alertsSent: alerts.length, at: nowIso() };
+}
+
+/**
+ * Sends alerts that reached this incident after its merge on to the target, in order. They stay held
+ * here too: if the target cannot take them (it closed meanwhile), they are not lost, and the note says so.
+ * The workflow waits for these sends before it returns (see forwardsSent).
+ */
+export function forwardAfterMerge(incident: Incident, alerts: Alert[]): void {
+  const into = incident.state.mergedInto;
+  if (!into || alerts.length === 0 || !patched(FORWARD_PATCH)) return;
+  const send = async (): Promise<void> => {
+    try {
+      await getExternalWorkflowHandle(into).signal(alertsSignal, alerts);
+      note(
+        incident,
+        'alerts-forwarded',
+        `${alerts.length} alerts that arrived after the merge were sent to ${into}`,
+      );
+    } catch (err) {
+      note(
+        incident,
+        'forward-failed',
+        `${alerts.length} alerts that arrived after the merge could not be sent to ${into} ` +
+          `(${errorMessage(err)}): they are held here`,
+      );
+    }
+  };
+  incident.forwarding = (incident.forwarding ?? Promise.resolve()).then(send);
+}
+
+/** Resolves once every forward started by forwardAfterMerge has been sent or noted as failed. */
+export async function forwardsSent(incident: Incident): Promise<void> {
+  await incident.forwarding;
 }
 
 function absorbed(incident: Incident, a: AbsorbedNotice): void {
