@@ -103,6 +103,12 @@ export interface AlertSource {
   client: Client;
   /** Bounds one call to Temporal (see the API's temporalTimeoutMs). */
   bounded: <T>(fn: () => Promise<T>) => Promise<T>;
+  /**
+   * How long one answer walks incidents. No call starts past it (the first batch always runs, so a cursor
+   * moves on), so an answer takes at most this and one call's bound, however many incidents no worker
+   * answers for; the cursor says where to go on.
+   */
+  budgetMs: number;
 }
 
 interface VisibilityPage {
@@ -138,9 +144,10 @@ async function statesOf(
   source: AlertSource,
   ids: string[],
   unanswered: string[],
+  spent: () => boolean,
 ): Promise<(IncidentState | undefined)[]> {
   const out: (IncidentState | undefined)[] = [];
-  for (let i = 0; i < ids.length; i += QUERIES_AT_ONCE) {
+  for (let i = 0; i < ids.length && !spent(); i += QUERIES_AT_ONCE) {
     const batch = ids.slice(i, i + QUERIES_AT_ONCE).map((id) =>
       source
         .bounded(() => source.client.workflow.getHandle(id).query(stateQuery))
@@ -154,10 +161,17 @@ async function statesOf(
   return out;
 }
 
+/** Whether the answer's budget is spent; never before its first batch of queries has run. */
+function budget(source: AlertSource): { spent: () => boolean } {
+  const ends = Date.now() + source.budgetMs;
+  let calls = 0;
+  return { spent: () => calls++ > 0 && Date.now() >= ends };
+}
+
 /**
  * Walks the incidents a filter concerns in visibility's order (open ones first, then by close time,
  * newest first), calling `take` with each one's matching alerts until it says stop, the incidents end,
- * or MAX_INCIDENTS_PER_CALL were read. Returns where to go on, or undefined at the end.
+ * MAX_INCIDENTS_PER_CALL were read, or the budget is spent. Returns where to go on, or undefined at the end.
  */
 async function walk(
   source: AlertSource,
@@ -167,6 +181,7 @@ async function walk(
   unanswered: string[],
 ): Promise<Cursor | undefined> {
   const query = alertIncidentQuery(filter);
+  const { spent } = budget(source);
   let cursor = from;
   let read = 0;
   for (;;) {
@@ -176,6 +191,7 @@ async function walk(
       source,
       rest.map((i) => i.id),
       unanswered,
+      spent,
     );
     for (const [k, state] of states.entries()) {
       read++;
@@ -184,11 +200,11 @@ async function walk(
       if (taken !== 'all') return { ...cursor, incident: cursor.incident + k, alert: taken };
       cursor = { ...cursor, alert: 0 };
     }
-    const consumed = cursor.incident + rest.length;
+    const consumed = cursor.incident + states.length;
     if (consumed < page.incidents.length) return { ...cursor, incident: consumed, alert: 0 };
     if (!page.next) return undefined;
     cursor = { page: page.next, incident: 0, alert: 0 };
-    if (read >= MAX_INCIDENTS_PER_CALL) return cursor;
+    if (read >= MAX_INCIDENTS_PER_CALL || spent()) return cursor;
   }
 }
 
@@ -222,19 +238,22 @@ export async function listAlerts(
 
 /**
  * Every holding of one alert (its fingerprint) among the incidents a filter concerns, newest incident
- * first. It reads at most MAX_INCIDENTS_PER_CALL incidents: `complete` says whether that was all of them.
+ * first. It reads at most MAX_INCIDENTS_PER_CALL incidents, fewer when its budget is spent: `read` says
+ * how many, and `complete` whether that was all of them.
  */
 export async function findAlert(
   source: AlertSource,
   fingerprint: string,
   filter: AlertFilter,
-): Promise<{ alerts: HeldAlert[]; complete: boolean; unanswered: string[] }> {
+): Promise<{ alerts: HeldAlert[]; complete: boolean; read: number; unanswered: string[] }> {
   const alerts: HeldAlert[] = [];
   const unanswered: string[] = [];
+  let read = 0;
   const take = (held: HeldAlert[]): 'all' => {
+    read++;
     alerts.push(...held.filter((a) => a.fingerprint === fingerprint));
     return 'all';
   };
   const next = await walk(source, filter, decodeCursor(undefined), take, unanswered);
-  return { alerts, complete: next === undefined && unanswered.length === 0, unanswered };
+  return { alerts, complete: next === undefined && unanswered.length === 0, read, unanswered };
 }

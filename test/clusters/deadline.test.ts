@@ -1,8 +1,9 @@
 /**
  * Reading many incidents' states on a real Temporal server when no worker answers for them (their
  * worker is gone): one deadline for the whole read answers within it, naming every incident it could not
- * read, where a deadline per query waited once per batch. On a dev server of its own: the suite's
- * server is shared, and incidents no worker answers for would slow every other file's listings.
+ * read, where a deadline per query waited once per batch; the alerts listing stops at its budget and
+ * goes on from its cursor. On a dev server of its own: the suite's server is shared, and incidents no
+ * worker answers for would slow every other file's listings.
  */
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
@@ -11,6 +12,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureTemporalCli } from '../../scripts/lib/temporal-cli.mjs';
 import { requestDeadline } from '../../src/api/deadline.js';
 import { readRecentIncidents } from '../../src/clusters/read.js';
+import { listAlerts, type AlertSource } from '../../src/incidents/alerts.js';
 import { INCIDENT_WORKFLOW_TYPE } from '../../src/workflows/messages.js';
 import { ALL_SEARCH_ATTRIBUTES, SA } from '../../src/workflows/search-attributes.js';
 
@@ -70,3 +72,30 @@ it('when no worker answers for the incidents, then one deadline for the read ans
   // The deadline, and the time to notice it passed: well under the three timeouts above.
   expect(shared.ms).toBeLessThan(2.5 * TIMEOUT_MS);
 }, 60_000);
+
+it('when no worker answers for the incidents, then each page of alerts ends at its budget and its cursor goes on to the rest', async () => {
+  const perCall = <T>(fn: () => Promise<T>): Promise<T> => client.withDeadline(Date.now() + TIMEOUT_MS, fn);
+  const walkAll = async (source: AlertSource) => {
+    const answers: { ms: number; unanswered: string[] }[] = [];
+    let cursor: string | undefined;
+    do {
+      const started = performance.now();
+      const page = await listAlerts(source, { service }, { limit: 100, ...(cursor ? { cursor } : {}) });
+      answers.push({ ms: performance.now() - started, unanswered: page.unanswered });
+      expect(page.alerts).toEqual([]);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && answers.length < 10);
+    expect(answers.flatMap((a) => a.unanswered).sort()).toEqual([...ids].sort());
+    return answers;
+  };
+
+  // Without a budget one answer waits a timeout for every batch of five.
+  const unbudgeted = await walkAll({ client, bounded: perCall, budgetMs: Number.POSITIVE_INFINITY });
+  expect(unbudgeted).toHaveLength(1);
+  expect(unbudgeted[0]?.ms).toBeGreaterThanOrEqual((INCIDENTS / 5) * TIMEOUT_MS);
+
+  // With one, each answer takes its budget and one call's bound at most, and the cursor reaches them all.
+  const budgeted = await walkAll({ client, bounded: perCall, budgetMs: TIMEOUT_MS });
+  expect(budgeted.length).toBeGreaterThan(1);
+  for (const answer of budgeted) expect(answer.ms).toBeLessThan(2.5 * TIMEOUT_MS);
+}, 90_000);

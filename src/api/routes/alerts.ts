@@ -6,7 +6,6 @@ import {
   findAlert,
   InvalidCursor,
   listAlerts,
-  MAX_INCIDENTS_PER_CALL,
   type AlertSource,
   type HeldAlert,
 } from '../../incidents/alerts.js';
@@ -48,6 +47,7 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
   const source: AlertSource = {
     client: deps.client,
     bounded: (fn) => deps.client.withDeadline(Date.now() + deps.temporalTimeoutMs, fn),
+    budgetMs: deps.temporalTimeoutMs,
   };
   const linked = (a: HeldAlert) => ({ ...a, temporalUrl: deps.workflowUrl(a.incidentId) });
 
@@ -84,7 +84,7 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
       throw new HttpError(
         404,
         'AlertNotFound',
-        `no incident ${found.complete ? '' : `among the ${MAX_INCIDENTS_PER_CALL} latest `}holds alert ${fingerprint.data}` +
+        `no incident ${found.complete ? '' : `among the ${found.read} latest read `}holds alert ${fingerprint.data}` +
           (found.unanswered.length > 0
             ? ` (${found.unanswered.length} could not be read: no worker answered)`
             : '') +
