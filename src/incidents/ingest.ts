@@ -1,4 +1,4 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
 import type { Alert } from '../domain/alert.js';
 import { jsonLength } from '../domain/utf8.js';
@@ -112,33 +112,51 @@ export async function ingestGroup(
 }
 
 type Reached = Pick<IngestResult, 'status' | 'mergedFrom'> & { incidentId?: string };
+type Target = { incidentId: string; key: string };
 
 /**
  * Sends the alerts to their incident while it runs. One merged into another and closed since sends them
  * on to its target, so a merge holds for the alerts that come later (docs/clusters.md). With no open
- * incident to take them, a firing alert opens the group's own again.
+ * incident to take them, a firing alert opens the group's own.
+ *
+ * Firing alerts first try signalWithStart refusing an ID that ran before: it joins a running incident or
+ * opens a new one in one call, as it did before merges were followed, and only a group whose incident
+ * closed before pays for the describe that finds out whether it was merged.
  */
 async function signalGroup(
   client: Client,
   config: IngestConfig,
-  { incidentId, key }: { incidentId: string; key: string },
+  own: Target,
   alerts: Alert[],
 ): Promise<Reached> {
   const deadline = Date.now() + config.temporalTimeoutMs;
   const batches = signalBatches(alerts);
-  let to = incidentId;
-  for (let hop = 0; hop <= MAX_MERGE_HOPS; hop++) {
-    if (await signalOpen(client, to, batches, deadline)) {
-      return to === incidentId
-        ? { status: 'accepted' }
-        : { status: 'accepted', incidentId: to, mergedFrom: incidentId };
-    }
-    const next = await mergedInto(client, to, deadline);
-    if (next === undefined) break;
-    to = next;
-  }
-  const [first = []] = batches;
-  if (!first.some((a) => a.status === 'firing')) return { status: 'no-open-incident' };
+  const firing = (batches[0] ?? []).some((a) => a.status === 'firing');
+  const reached = firing
+    ? await startOrJoin(client, config, own, batches, deadline, 'unless-closed')
+    : await signalOpen(client, own.incidentId, batches, deadline);
+  if (reached) return { status: 'accepted' };
+  const target = await followMerges(client, own.incidentId, batches, deadline);
+  if (target) return { status: 'accepted', incidentId: target, mergedFrom: own.incidentId };
+  if (!firing) return { status: 'no-open-incident' };
+  await startOrJoin(client, config, own, batches, deadline, 'again');
+  return { status: 'accepted' };
+}
+
+/**
+ * Joins the running incident or opens it (signalWithStart, atomic: a re-sent webhook never opens a
+ * second). `unless-closed` refuses to open an ID that ran before, answering false: its last run may have
+ * been merged. `again` opens it whatever ran before.
+ */
+async function startOrJoin(
+  client: Client,
+  config: IngestConfig,
+  { incidentId, key }: Target,
+  batches: Alert[][],
+  deadline: number,
+  open: 'unless-closed' | 'again',
+): Promise<boolean> {
+  const [first = [], ...rest] = batches;
   const input: IncidentInput = {
     incidentId,
     correlationKey: key,
@@ -147,20 +165,42 @@ async function signalGroup(
     dryRun: config.dryRun,
     ...announceOf(config),
   };
-  // Joins the incident if another delivery opened it meanwhile: a re-sent webhook never opens a second.
-  await client.withDeadline(deadline, () =>
-    client.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, {
-      workflowId: incidentId,
-      taskQueue: config.taskQueue,
-      args: [input],
-      signal: alertsSignal,
-      signalArgs: [first],
-      // What the Temporal Web UI lists the incident by; ignored when the signal joins an open incident.
-      ...webUiMetadata(first),
-    }),
-  );
-  await signalAll(client, incidentId, batches.slice(1), deadline);
-  return { status: 'accepted' };
+  try {
+    await client.withDeadline(deadline, () =>
+      client.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, {
+        workflowId: incidentId,
+        taskQueue: config.taskQueue,
+        args: [input],
+        signal: alertsSignal,
+        signalArgs: [first],
+        workflowIdReusePolicy: open === 'again' ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+        // What the Temporal Web UI lists the incident by; ignored when the signal joins an open incident.
+        ...webUiMetadata(first),
+      }),
+    );
+  } catch (err) {
+    if (open === 'unless-closed' && err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    throw err;
+  }
+  await signalAll(client, incidentId, rest, deadline);
+  return true;
+}
+
+/** The running incident the group's closed incident was merged into, with the alerts sent there. */
+async function followMerges(
+  client: Client,
+  incidentId: string,
+  batches: Alert[][],
+  deadline: number,
+): Promise<string | undefined> {
+  let from = incidentId;
+  for (let hop = 0; hop < MAX_MERGE_HOPS; hop++) {
+    const into = await mergedInto(client, from, deadline);
+    if (into === undefined) return undefined;
+    if (await signalOpen(client, into, batches, deadline)) return into;
+    from = into;
+  }
+  return undefined;
 }
 
 /** False when the incident is not running (closed or never opened): then the first batch reached nothing. */
