@@ -6,7 +6,7 @@ import { correlate, type CorrelationLabels } from '../domain/correlation.js';
 import type { AnnounceWebhook, IncidentInput } from '../domain/incident.js';
 import { webUiDetails, webUiSummary } from '../domain/incident-view.js';
 import { alertsSignal, INCIDENT_WORKFLOW_TYPE, type IncidentWorkflow } from '../workflows/messages.js';
-import { MAX_MERGE_HOPS, mergedInto } from './merged.js';
+import { incidentRecord, MAX_MERGE_HOPS } from './merged.js';
 import type { RecentDeliveries } from './recent-deliveries.js';
 
 export interface IngestConfig {
@@ -193,12 +193,12 @@ async function followMerges(
   batches: Alert[][],
   deadline: number,
 ): Promise<string | undefined> {
-  let from = incidentId;
-  for (let hop = 0; hop < MAX_MERGE_HOPS; hop++) {
-    const into = await mergedInto(client, from, deadline);
-    if (into === undefined) return undefined;
-    if (await signalOpen(client, into, batches, deadline)) return into;
-    from = into;
+  let at = await incidentRecord(client, incidentId, deadline);
+  for (let hop = 0; hop < MAX_MERGE_HOPS && at?.mergedInto; hop++) {
+    const into: string = at.mergedInto;
+    at = await incidentRecord(client, into, deadline);
+    // A target that closes meanwhile is told nothing: its own merge, if any, is read on the next delivery.
+    if (at?.running && (await signalOpen(client, into, batches, deadline))) return into;
   }
   return undefined;
 }

@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { MERGED_INTO_MEMO } from '../workflows/messages.js';
+import { INCIDENT_WORKFLOW_TYPE, MERGED_INTO_MEMO } from '../workflows/messages.js';
 
 /**
  * The most merges one delivery follows. A merge refuses a target that was itself merged away, so a chain
@@ -10,23 +10,33 @@ export const MAX_MERGE_HOPS = 5;
 
 const incidentIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/);
 
+/** What following a merge needs to know of an incident's latest run. */
+export interface IncidentRecord {
+  running: boolean;
+  /** The incident it was merged into, once closed (see MERGED_INTO_MEMO). */
+  mergedInto?: string;
+}
+
 /**
- * The incident a closed incident was merged into, from the memo the merge wrote (see MERGED_INTO_MEMO);
- * undefined when it was not merged, is still running, or does not exist. Describe reads the workflow's
- * own record, so a merge that just closed is seen at once (a visibility query might not see it yet).
+ * An incident's latest run, from describe: the workflow's own record, so a merge that just closed is seen
+ * at once (a visibility query might not see it yet). Undefined when there is none, or the ID is not an
+ * incident's: a memo names only incidents, and alerts are never sent to any other workflow.
  */
-export async function mergedInto(
+export async function incidentRecord(
   client: Client,
   incidentId: string,
   deadline: number,
-): Promise<string | undefined> {
+): Promise<IncidentRecord | undefined> {
   try {
     const described = await client.withDeadline(deadline, () =>
       client.workflow.getHandle(incidentId).describe(),
     );
-    if (described.status.name === 'RUNNING') return undefined;
+    if (described.type !== INCIDENT_WORKFLOW_TYPE) return undefined;
+    if (described.status.name === 'RUNNING') return { running: true };
     const into = incidentIdSchema.safeParse(described.memo?.[MERGED_INTO_MEMO]);
-    return into.success && into.data !== incidentId ? into.data : undefined;
+    return into.success && into.data !== incidentId
+      ? { running: false, mergedInto: into.data }
+      : { running: false };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;

@@ -160,4 +160,29 @@ describe('alerts that come after a merge', () => {
     expect(reopened.taskQueue).toBe(TASK_QUEUE);
     await handleOf(incidentId).executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
   }, 60_000);
+
+  it('never sends alerts to a workflow that is not an incident, whatever a memo names', async () => {
+    const alert = alertOf(`follow-foreign-${unique}`, 'a');
+    const { incidentId } = await deliver([resolvedAlert(alert)]);
+    const foreign = await client.workflow.start('notAnIncident', {
+      workflowId: `${incidentId}-foreign`,
+      taskQueue: `${TASK_QUEUE}-nobody`,
+      args: [],
+    });
+    const closed = await client.workflow.start(INCIDENT_WORKFLOW_TYPE, {
+      workflowId: incidentId,
+      taskQueue: `${TASK_QUEUE}-nobody`,
+      args: [{}],
+      memo: { [MERGED_INTO_MEMO]: foreign.workflowId },
+    });
+    await closed.terminate('a closed run for the test');
+
+    const result = await deliver([alert]);
+    expect(result).toMatchObject({ incidentId, status: 'accepted' });
+    expect(result.mergedFrom).toBeUndefined();
+    const events = (await foreign.fetchHistory()).events ?? [];
+    expect(events.filter((e) => e.workflowExecutionSignaledEventAttributes)).toEqual([]);
+    await foreign.terminate('done');
+    await handleOf(incidentId).executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+  }, 60_000);
 });
