@@ -1,13 +1,13 @@
 import { patched } from '@temporalio/workflow';
-import type { IncidentInput, IncidentState } from '../domain/incident.js';
+import type { IncidentInput, IncidentState, Recommendation } from '../domain/incident.js';
 import { ANNOUNCE_PATCH, announceUnmatched } from './incident/announce.js';
 import { awaitDecision, handBackToPeople } from './incident/approval.js';
 import { enter, type Incident, nowIso, openIncident, settled } from './incident/context.js';
 import { setIncidentHandlers } from './incident/handlers.js';
 import { close, closeSettled, waitForPeople } from './incident/lifecycle.js';
 import { forwardsSent } from './incident/merge.js';
-import { dryRun, remediate } from './incident/saga.js';
-import { silenceWhileFixing } from './incident/silence.js';
+import { dryRun, remediate, type RemediationResult } from './incident/saga.js';
+import { SILENCE_BESIDE_PATCH, silenceWhileFixing } from './incident/silence.js';
 import { collect, detect, predict, recommend, resume } from './incident/triage.js';
 import { verifyRemediation } from './incident/verification.js';
 
@@ -56,8 +56,7 @@ async function run(incident: Incident): Promise<IncidentState> {
 
     enter(incident, 'remediate');
     if (plan.dryRun) return dryRun(incident, plan);
-    await silenceWhileFixing(incident, plan, decision.actor);
-    const result = await remediate(incident, plan);
+    const result = await silencedRemediation(incident, plan, decision.actor);
     if (result.kind === 'failed') return close(incident, 'failed', result.message);
     if (result.kind === 'done') {
       state.milestones.actionsDone = nowIso();
@@ -65,4 +64,19 @@ async function run(incident: Incident): Promise<IncidentState> {
     }
     await handBackToPeople(incident, result.reason);
   }
+}
+
+/** Silences the incident's alerts and remediates; the actions wait for the silence (see SILENCE_BESIDE_PATCH). */
+async function silencedRemediation(
+  incident: Incident,
+  plan: Recommendation,
+  approvedBy: string,
+): Promise<RemediationResult> {
+  if (!patched(SILENCE_BESIDE_PATCH)) {
+    await silenceWhileFixing(incident, plan, approvedBy);
+    return remediate(incident, plan);
+  }
+  const silenced = silenceWhileFixing(incident, plan, approvedBy);
+  const [result] = await Promise.all([remediate(incident, plan, silenced), silenced]);
+  return result;
 }

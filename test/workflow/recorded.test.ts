@@ -158,8 +158,22 @@ describe('incident runs recorded for replay', () => {
     expect(final.timeline.map((t) => t.event)).toEqual(
       expect.arrayContaining(['detected', 'predicted', 'recommended']),
     );
-    // The run before the patch is kept as action-failed-rollback; this one records it.
-    await recordHistory(client, id, 'fewer-trips-failed-rollback');
+    // Patch silence-beside-reservation: the silence is asked by the task that asks the first reservation,
+    // and the first snapshot waits for its answer.
+    expect(scheduledBy('silenceIncident')).toEqual(scheduledBy('reserveAction'));
+    const silenceAsked = events.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'silenceIncident',
+    );
+    const silenceDone = events.find(
+      (e) =>
+        Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(silenceAsked?.eventId),
+    );
+    const firstSnapshot = events.find(
+      (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'snapshotTarget',
+    );
+    expect(Number(firstSnapshot?.eventId)).toBeGreaterThan(Number(silenceDone?.eventId));
+    // The runs before the patches are kept as action-failed-rollback and fewer-trips-failed-rollback.
+    await recordHistory(client, id, 'silence-beside-failed-rollback');
   });
 
   it('when the runbook is a dry run, then approving previews each step, changes nothing and closes the incident', async () => {

@@ -237,7 +237,19 @@ describe('silence while fixing, on a real Alertmanager', () => {
     expect((await handle.query(workflowMetadataQuery)).currentDetails).toContain(
       '**Stage:** closed (outcome: verified)',
     );
-    await recordHistory(client, id, 'silence-created-expired');
+    // Patch silence-beside-reservation: the target is touched (the step's snapshot) only once the silence
+    // is in place (test/workflow/recorded.test.ts checks it is asked beside the reservation).
+    const events = (await handle.fetchHistory()).events ?? [];
+    const scheduled = (type: string) =>
+      events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === type);
+    const silenceAsked = scheduled('silenceIncident');
+    const silenceDone = events.find(
+      (e) =>
+        Number(e.activityTaskCompletedEventAttributes?.scheduledEventId) === Number(silenceAsked?.eventId),
+    );
+    expect(Number(scheduled('snapshotTarget')?.eventId)).toBeGreaterThan(Number(silenceDone?.eventId));
+    // The run before the patch is kept as silence-created-expired; this one records it.
+    await recordHistory(client, id, 'silence-beside-reservation');
   });
 
   it('when the activity runs again (a retry), then it finds its own silence instead of making a second', async () => {

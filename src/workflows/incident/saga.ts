@@ -23,12 +23,19 @@ export type RemediationResult =
 
 type Undo = { step: ActionStep; snapshot: TargetSnapshot; record: ActionRecord }[];
 
-/** 6. remediate, as a saga: every change that can be undone is undone if anything after it fails. */
-export async function remediate(incident: Incident, plan: Recommendation): Promise<RemediationResult> {
+/**
+ * 6. remediate, as a saga: every change that can be undone is undone if anything after it fails. No step
+ * touches its target before `ready` (the silence) has settled; a reservation may be asked meanwhile.
+ */
+export async function remediate(
+  incident: Incident,
+  plan: Recommendation,
+  ready: Promise<void> = Promise.resolve(),
+): Promise<RemediationResult> {
   const undo: Undo = [];
   const rollback: Rollback = (why) => undoActions(incident, undo, why);
   for (const [index, step] of plan.steps.entries()) {
-    const stopped = await runStep(incident, { step, index, guards: plan.guards, undo, rollback });
+    const stopped = await runStep(incident, { step, index, guards: plan.guards, undo, rollback, ready });
     if (stopped) return stopped;
   }
   return { kind: 'done', rollback };
@@ -40,12 +47,13 @@ interface StepRun {
   guards: GuardPolicy;
   undo: Undo;
   rollback: Rollback;
+  ready: Promise<void>;
 }
 
 /** Runs one step under its guard; answers only when the step stopped the saga (and rolled it back). */
 async function runStep(incident: Incident, run: StepRun): Promise<RemediationResult | undefined> {
   const { state } = incident;
-  const { step, index, guards, undo, rollback } = run;
+  const { step, index, guards, undo, rollback, ready } = run;
   const target = actionTarget(step);
   const record: ActionRecord = {
     index,
@@ -75,6 +83,7 @@ async function runStep(incident: Incident, run: StepRun): Promise<RemediationRes
         return { kind: 'refused', reason: grant.reason };
       }
     }
+    await ready;
     const snapshot = await remediation.snapshotTarget(step, stepKey);
     const effect = await remediation.applyAction({ step, snapshot });
     if (isReversible(step)) undo.push({ step, snapshot, record });
