@@ -45,6 +45,8 @@ Options:
   --help               this text`;
 
 const GOAL_P99_MS = 1000;
+/** Incidents a freshly started process takes to warm up (JIT, first workflow, connections): reported apart. */
+const WARM_UP = 5;
 
 interface Options {
   incidents: number;
@@ -177,6 +179,19 @@ function report(ids: string[], notified: Arrivals, actions: Arrivals, label: str
   const samples = ids.map((id) => (actions.get(id) ?? Number.NaN) - (notified.get(id) ?? Number.NaN));
   if (samples.some((s) => !Number.isFinite(s))) throw new Error('an incident acted without a notification');
   const s = summarize(samples);
+  // Which incidents were slowest, by their place in the run: the first few point at a warm-up, the rest at load.
+  const slowest = samples
+    .map((ms, i) => ({ ms, i }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 5)
+    .map(({ ms, i }) => `#${i + 1} ${ms.toFixed(0)} ms`);
+  console.log(`slowest incidents (in firing order): ${slowest.join(', ')}`);
+  const warm = samples.length > 2 * WARM_UP ? summarize(samples.slice(WARM_UP)) : undefined;
+  if (warm) {
+    console.log(
+      `after the first ${WARM_UP} (the process warming up): p50 ${warm.p50.toFixed(0)} ms, p99 ${warm.p99.toFixed(0)} ms`,
+    );
+  }
   console.log(
     `notification → first action over ${s.count} incidents: p50 ${s.p50.toFixed(0)} ms, p90 ${s.p90.toFixed(0)} ms, ` +
       `p99 ${s.p99.toFixed(0)} ms, max ${s.max.toFixed(0)} ms (goal p99 < ${GOAL_P99_MS} ms)`,
@@ -190,6 +205,7 @@ function report(ids: string[], notified: Arrivals, actions: Arrivals, label: str
       p99Ms: round(s.p99, 0),
       maxMs: round(s.max, 0),
       goalMet: s.p99 < GOAL_P99_MS,
+      ...(warm ? { warmP50Ms: round(warm.p50, 0), warmP99Ms: round(warm.p99, 0) } : {}),
     }),
   );
   return 0;
@@ -257,19 +273,24 @@ function activityTimings(events: HistoryEvent[], startedAt: number): ActivityTim
 async function reportActivities(client: Client, ids: string[], notified: Arrivals): Promise<void> {
   const byName = new Map<string, ActivityTiming[]>();
   const toStart: number[] = [];
+  let first: ActivityTiming[] | undefined;
   for (const id of ids) {
     const workflowId = correlate({ alertname: 'ActBench', service: id }, '').incidentId;
     const events = (await client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
     const startedAt = msOf(events[0]?.eventTime);
     const at = notified.get(id);
     if (at !== undefined) toStart.push(startedAt - (performance.timeOrigin + at));
-    for (const t of activityTimings(events, startedAt))
-      byName.set(t.name, [...(byName.get(t.name) ?? []), t]);
+    const timings = activityTimings(events, startedAt);
+    first ??= timings;
+    for (const t of timings) byName.set(t.name, [...(byName.get(t.name) ?? []), t]);
   }
   const med = (xs: number[]): string => percentile(xs, 50).toFixed(0);
   console.log(
     `notification → workflow started: median ${med(toStart)} ms, p99 ${percentile(toStart, 99).toFixed(0)} ms`,
   );
+  // The first incident meets a process that has done nothing yet: what its warm-up costs, step by step.
+  const steps = (first ?? []).map((t) => `${t.name} ${t.gap.toFixed(0)}+${t.ran.toFixed(0)}`);
+  console.log(`  the first incident, gap+ran per activity (ms): ${steps.join(', ')}`);
   for (const [name, ts] of byName)
     console.log(
       `  ${name.padEnd(22)} gap ${med(ts.map((t) => t.gap)).padStart(4)} ms, queued ${med(ts.map((t) => t.queued)).padStart(4)} ms, ran ${med(ts.map((t) => t.ran)).padStart(4)} ms (median of ${ts.length})`,
