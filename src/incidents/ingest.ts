@@ -104,10 +104,13 @@ export async function ingestGroup(
   const { key, incidentId } = correlate(group.commonLabels, group.identity, config.correlationLabels);
   const result = { incidentId, correlationKey: key, alerts: group.alerts.length };
   const alerts = recent ? recent.unsent(incidentId, group.alerts) : group.alerts;
-  // Everything in it was delivered to this incident moments ago: Temporal has it.
-  if (alerts.length === 0) return { ...result, status: 'accepted' };
+  // Everything in it was delivered moments ago: Temporal has it, where the first delivery took it.
+  if (alerts.length === 0) {
+    const into = recent?.reached(incidentId);
+    return { ...result, status: 'accepted', ...(into ? { incidentId: into, mergedFrom: incidentId } : {}) };
+  }
   const reached = await signalGroup(client, config, { incidentId, key }, alerts);
-  if (reached.status === 'accepted') recent?.delivered(incidentId, alerts);
+  if (reached.status === 'accepted') recent?.delivered(incidentId, alerts, reached.incidentId);
   return { ...result, ...reached };
 }
 

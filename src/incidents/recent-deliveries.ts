@@ -27,6 +27,8 @@ export const RECENT_DELIVERIES: RecentDeliveriesLimits = {
 };
 
 type Status = Alert['status'];
+/** What was delivered to one incident lately, and where it went when the incident had been merged. */
+type Entry = { since: number; alerts: Map<string, Status>; reached?: string };
 
 /**
  * What this API process delivered to each incident lately, so a notification that repeats it is not sent
@@ -37,7 +39,7 @@ type Status = Alert['status'];
  * process restarting or another replica simply sends what it does not know.
  */
 export class RecentDeliveries {
-  private readonly byIncident = new Map<string, { since: number; alerts: Map<string, Status> }>();
+  private readonly byIncident = new Map<string, Entry>();
   /** Alerts remembered over every incident. */
   private remembered = 0;
 
@@ -63,8 +65,16 @@ export class RecentDeliveries {
     return unsent;
   }
 
-  /** Notes alerts Temporal accepted for the incident. */
-  delivered(incidentId: string, alerts: readonly Alert[]): void {
+  /** The incident the latest delivery for this one reached, when it followed a merge there. */
+  reached(incidentId: string): string | undefined {
+    return this.entry(incidentId)?.reached;
+  }
+
+  /**
+   * Notes alerts Temporal accepted for the incident; `reached` names the incident that took them when it
+   * was not this one (it had been merged), so a repeat is answered as the first delivery was.
+   */
+  delivered(incidentId: string, alerts: readonly Alert[], reached?: string): void {
     let entry = this.entry(incidentId);
     if (!entry) {
       entry = { since: this.now(), alerts: new Map() };
@@ -74,6 +84,8 @@ export class RecentDeliveries {
       this.byIncident.delete(incidentId);
       this.byIncident.set(incidentId, entry);
     }
+    if (reached === undefined) delete entry.reached;
+    else entry.reached = reached;
     for (const a of alerts) {
       const known = entry.alerts.has(a.dedupeKey);
       if (entry.alerts.size >= this.limits.alertsPerIncident && !known) break;
@@ -83,7 +95,7 @@ export class RecentDeliveries {
     this.evict();
   }
 
-  private entry(incidentId: string): { since: number; alerts: Map<string, Status> } | undefined {
+  private entry(incidentId: string): Entry | undefined {
     const entry = this.byIncident.get(incidentId);
     if (entry && this.now() - entry.since >= this.limits.ttlMs) {
       this.forget(incidentId);

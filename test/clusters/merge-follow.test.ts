@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CORRELATION_LABELS } from '../../src/domain/correlation.js';
 import type { Alert } from '../../src/domain/alert.js';
 import { ingestGroup, type IngestConfig } from '../../src/incidents/ingest.js';
+import { RecentDeliveries } from '../../src/incidents/recent-deliveries.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import {
   INCIDENT_WORKFLOW_TYPE,
@@ -54,12 +55,17 @@ afterAll(async () => {
 
 const alertOf = (service: string, instance: string): Alert =>
   makeAlert({ alertName: 'HighLatency', labels: { service, instance } });
-const deliver = (alerts: Alert[]) =>
-  ingestGroup(client, config, {
-    commonLabels: { alertname: 'HighLatency', service: alerts[0]?.labels['service'] ?? '' },
-    identity: 'unused',
-    alerts,
-  });
+const deliver = (alerts: Alert[], recent?: RecentDeliveries) =>
+  ingestGroup(
+    client,
+    config,
+    {
+      commonLabels: { alertname: 'HighLatency', service: alerts[0]?.labels['service'] ?? '' },
+      identity: 'unused',
+      alerts,
+    },
+    recent,
+  );
 const handleOf = (id: string): WorkflowHandle<typeof incidentWorkflow> =>
   client.workflow.getHandle<typeof incidentWorkflow>(id);
 const holds = (alert: Alert) => (s: { alerts: Alert[] }) =>
@@ -97,11 +103,13 @@ describe('alerts that come after a merge', () => {
 
     // Closed: ingestion sends its group's alerts to the target, firing and resolved, and opens nothing.
     const y3 = alertOf(HELD_SERVICE, '3');
-    expect(await deliver([y3])).toMatchObject({
-      incidentId: target.incidentId,
-      mergedFrom: merged.incidentId,
-      status: 'accepted',
-    });
+    let recognised = 0;
+    const recent = new RecentDeliveries((n) => (recognised += n));
+    const followed = { incidentId: target.incidentId, mergedFrom: merged.incidentId, status: 'accepted' };
+    expect(await deliver([y3], recent)).toMatchObject(followed);
+    // Sent again at once, it is recognised and not sent, and the answer names where it went.
+    expect(await deliver([y3], recent)).toMatchObject(followed);
+    expect(recognised).toBe(1);
     await waitForState(targetHandle, holds(y3));
     expect((await mergedHandle.describe()).runId).toBe(description.runId);
 

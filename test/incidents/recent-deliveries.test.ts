@@ -39,6 +39,15 @@ describe('what the API delivered lately, so a notification that repeats it is no
     expect(recognised).toEqual([2]);
   });
 
+  it('remembers where a delivery went when it followed a merge, until a delivery reaches the incident itself', () => {
+    const { recent } = clocked();
+    recent.delivered('a', [alert(1)], 'b');
+    expect(recent.reached('a')).toBe('b');
+    recent.delivered('a', [alert(2)]);
+    expect(recent.reached('a')).toBeUndefined();
+    expect(recent.reached('c')).toBeUndefined();
+  });
+
   it('drops anything about an alert it delivered resolved, as the workflow would', () => {
     const { recent } = clocked();
     recent.delivered('a', [alert(1, 'resolved')]);
