@@ -1,6 +1,6 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { INCIDENT_WORKFLOW_TYPE, MERGED_INTO_MEMO } from '../workflows/messages.js';
+import { INCIDENT_ID, INCIDENT_WORKFLOW_TYPE, MERGED_INTO_MEMO } from '../workflows/messages.js';
 
 /**
  * The most merges one delivery follows. A merge refuses a target that was itself merged away, so a chain
@@ -8,7 +8,7 @@ import { INCIDENT_WORKFLOW_TYPE, MERGED_INTO_MEMO } from '../workflows/messages.
  */
 export const MAX_MERGE_HOPS = 5;
 
-const incidentIdSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/);
+const incidentIdSchema = z.string().regex(INCIDENT_ID);
 
 /** What following a merge needs to know of an incident's latest run. */
 export interface IncidentRecord {

@@ -1,3 +1,5 @@
+import { INCIDENT_ID } from '../workflows/messages.js';
+
 /**
  * The `/steadfast` slash command's text, parsed. Pure: no I/O. Whatever a person types, the result is
  * either one typed command or an error to show them privately, and nothing is done on an error.
@@ -31,8 +33,7 @@ export const USAGE = [
   `\`${SLASH_COMMAND} resume\`: remediation may start again`,
 ].join('\n');
 
-/** As the API takes them (src/api/routes): an incident ID, and a reason of at most 2000 characters. */
-const INCIDENT_ID = /^[A-Za-z0-9._-]{1,255}$/;
+/** A reason is at most 2000 characters, as the API takes it (src/api/routes); an ID is an INCIDENT_ID. */
 const MAX_REASON = 2000;
 
 const fail = (error: string): Parsed => ({ ok: false, error: `${error}\n${USAGE}` });

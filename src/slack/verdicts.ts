@@ -8,8 +8,7 @@ import { VERDICT_ACTIONS } from './verdict-blocks.js';
 export { VERDICT_ACTIONS, verdictBlocks } from './verdict-blocks.js';
 import { IncidentUnknown } from '../verdicts/client.js';
 import { giveVerdict } from '../verdicts/give.js';
-
-const INCIDENT_ID = /^[A-Za-z0-9._-]{1,255}$/;
+import { INCIDENT_ID } from '../workflows/messages.js';
 
 export interface SlackVerdictDeps {
   temporal: Client;

@@ -69,6 +69,12 @@ export const MERGED_INTO_MEMO = 'mergedInto';
 
 export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
 /**
+ * What an incident ID may be: what correlate() makes (incident-<labels>-<digest>) and what any surface
+ * (API, Slack, a workflow's validator, a memo) accepts as one, so an ID never carries quotes or control
+ * characters into a query, a URL or a message.
+ */
+export const INCIDENT_ID = /^[A-Za-z0-9._-]{1,255}$/;
+/**
  * The incident workflow's signature, for clients: declared here so that starting one does not import
  * the workflow, whose activity types reach back to the clients (test/design checks that they agree).
  */

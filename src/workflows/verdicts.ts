@@ -1,5 +1,6 @@
 import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
 import { rollOverWhenLong } from './entity.js';
+import { INCIDENT_ID } from './messages.js';
 import {
   applyEvidence,
   applyPersonVerdict,
@@ -23,8 +24,6 @@ export const ledgerQuery = defineQuery<LedgerState>('ledger');
 export const flaggedQuery = defineQuery<Flagged[], [{ alertName: string; service: string; now: number }]>(
   'flagged',
 );
-
-const INCIDENT_ID = /^[A-Za-z0-9._-]{1,255}$/;
 
 /**
  * People's verdicts on incidents (open or closed: a closed incident's workflow takes no more updates,

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { summarize } from '../../domain/incident-view.js';
 import { sendDecision } from '../../incidents/decisions.js';
 import { incidentFilterSchema, listIncidents } from '../../incidents/list.js';
-import { type DecisionResult, stateQuery } from '../../workflows/messages.js';
+import { type DecisionResult, INCIDENT_ID, stateQuery } from '../../workflows/messages.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { fromTemporal, HttpError, invalidInput } from '../errors.js';
@@ -21,7 +21,7 @@ export const listQuerySchema = incidentFilterSchema
   .pick({ status: true, service: true, severity: true, stage: true })
   .extend({ limit: z.coerce.number().int().min(1).max(500).default(50) })
   .strict();
-export const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'an incident ID');
+export const idSchema = z.string().regex(INCIDENT_ID, 'an incident ID');
 export const decisionSchema = z
   .object({
     reason: z.string().max(2000).optional(),

@@ -5,8 +5,8 @@ import { incidentPostmortem } from '../../incidents/postmortem.js';
 import { incidentReport, type ReportDeps } from '../../incidents/report.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { invalidInput } from '../errors.js';
+import { idSchema } from './incidents.js';
 
-const idSchema = z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, 'an incident ID');
 export const reportQuerySchema = z.object({ download: z.enum(['0', '1']).optional() }).strict();
 
 export interface ReportRoutesDeps extends ReportDeps {

@@ -10,6 +10,7 @@ import {
   absorbedSignal,
   type AbsorbedNotice,
   alertsSignal,
+  INCIDENT_ID,
   MERGED_INTO_MEMO,
   mergeUpdate,
   type MergeRequest,
@@ -28,7 +29,6 @@ export const FORWARD_PATCH = 'merge-forwards';
 
 /** Incidents an incident remembers having absorbed. */
 const ABSORBED_KEPT = 50;
-const ID = /^[A-Za-z0-9._-]{1,255}$/;
 
 export function setMergeHandlers(incident: Incident): void {
   setHandler(mergeUpdate, (m) => merge(incident, m), {
@@ -40,7 +40,7 @@ export function setMergeHandlers(incident: Incident): void {
 /** Requests also arrive raw from the Temporal CLI, so their shape is checked here too. */
 function validateMerge({ state, resolvedBy }: Incident, m: MergeRequest): void {
   const text = (v: unknown, max: number): boolean => typeof v === 'string' && v.length > 0 && v.length <= max;
-  if (!m || typeof m.into !== 'string' || !ID.test(m.into))
+  if (!m || typeof m.into !== 'string' || !INCIDENT_ID.test(m.into))
     throw refusal(REFUSAL.invalid, 'into is an incident ID');
   if (!text(m.actor, 200) || !text(m.via, 50))
     throw refusal(REFUSAL.invalid, 'a merge needs its actor and channel (via)');
@@ -131,7 +131,7 @@ function absorbed(incident: Incident, a: AbsorbedNotice): void {
   const valid =
     a &&
     typeof a.from === 'string' &&
-    ID.test(a.from) &&
+    INCIDENT_ID.test(a.from) &&
     typeof a.actor === 'string' &&
     a.actor.length <= 200;
   if (!valid || !patched(MERGE_PATCH)) return;
