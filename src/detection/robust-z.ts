@@ -5,6 +5,8 @@
 export class RobustZ {
   private mean = Number.NaN;
   private absDev = 0;
+  /** How far the last value was from the running level (NaN for the first). */
+  lastError = Number.NaN;
 
   constructor(private readonly alpha: number) {}
 
@@ -15,6 +17,7 @@ export class RobustZ {
       return 0;
     }
     const deviation = value - this.mean;
+    this.lastError = Math.abs(deviation);
     // Spread never falls below 1% of the level, so a flat series does not make every wobble infinite.
     const scale = Math.max(1.2533 * this.absDev, Math.abs(this.mean) * 0.01, 1e-9);
     const z = Math.abs(deviation) / scale;

@@ -14,6 +14,8 @@ export class SeasonalZ {
   private readonly count: Uint32Array;
   private readonly periods: Uint32Array;
   private readonly lastPeriod: Float64Array;
+  /** How far the last value was from this hour's level (NaN when the hour had none yet). */
+  lastError = Number.NaN;
 
   constructor(
     private readonly alpha: number,
@@ -39,6 +41,7 @@ export class SeasonalZ {
     const n = this.count[hour] ?? 0;
     this.count[hour] = n + 1;
     if (Number.isNaN(mean)) {
+      this.lastError = Number.NaN;
       this.mean[hour] = value;
       return undefined;
     }
@@ -51,6 +54,8 @@ export class SeasonalZ {
     this.mean[hour] = mean + a * deviation;
     this.absDev[hour] = absDev + a * (Math.abs(deviation) - absDev);
     // The current period counts once it is complete: `minPeriods` earlier ones must have been seen.
-    return (this.periods[hour] ?? 0) > this.minPeriods ? z : undefined;
+    const speaks = (this.periods[hour] ?? 0) > this.minPeriods;
+    this.lastError = speaks ? Math.abs(deviation) : Number.NaN;
+    return speaks ? z : undefined;
   }
 }

@@ -13,6 +13,7 @@ import { ContextNovelty } from '../../src/detection/context.js';
 import { looksLikeCounts, stabiliseCount } from '../../src/detection/count-scale.js';
 import { SeasonalZ } from '../../src/detection/seasonal-z.js';
 import { EmpiricalTail } from '../../src/detection/tail.js';
+import { TrackRecord } from '../../src/detection/track-record.js';
 import { BeyondRange } from '../../src/detection/extreme.js';
 import { AnomalyLikelihood } from '../../src/detection/likelihood.js';
 
@@ -274,6 +275,16 @@ describe('the seen range', () => {
     expect(scores[900]).toBe(1);
   });
 
+  it("once a series' daily rhythm is detected, alarms on a value usual for the day but not for its hour", () => {
+    const { values, times } = daily(8);
+    // 18:00 on day 6 is the daily low (about 30); 70, the daily high, lies inside the range seen.
+    const wrongHour = 6 * 288 + 216;
+    values[wrongHour] = 70;
+    expect(scoreSeries(values, times)[wrongHour]).toBeGreaterThanOrEqual(ALARM_THRESHOLD);
+    // Without timestamps nothing tells the detector the hour: the same value is ordinary.
+    expect(scoreSeries(values)[wrongHour]).toBeLessThan(ALARM_THRESHOLD);
+  });
+
   it('leaves no echo bar after that first zero: a later spike still alarms', () => {
     const { values, times } = daily(4);
     values[900] = 0;
@@ -318,5 +329,21 @@ describe('coarse novelty', () => {
     const fineOnly = new OnlineDetector({ ...DEFAULT_DETECTOR_OPTIONS, coarseScales: [] });
     for (const v of before) fineOnly.update(v);
     expect(Math.max(...after.map((v) => calibrated(fineOnly.update(v))))).toBeLessThan(0.5);
+  });
+});
+
+describe('the track record of the baselines', () => {
+  it('detects a seasonal baseline once its error is at most √½ of the level’s, and picks the best one', () => {
+    const record = new TrackRecord(3);
+    expect(record.best()).toBeUndefined();
+    for (let i = 0; i < 10; i++) record.note(0, 10);
+    record.note(1, 7.5);
+    expect(record.best()).toBeUndefined();
+    record.note(1, 6);
+    expect(record.best()).toBe(1); // mean 6.75 ≤ 7.07
+    record.note(2, 5);
+    expect(record.best()).toBe(2);
+    record.note(2, Number.NaN); // no prediction: nothing noted
+    expect(record.best()).toBe(2);
   });
 });
