@@ -178,7 +178,9 @@ export async function main(argv: string[]): Promise<number> {
     });
     const { pid } = product;
     const url = `http://127.0.0.1:${port}`;
-    console.log(`${server.label}; Steadfast (src/main.ts) pid ${pid} at ${url}`);
+    console.log(
+      `${server.label}; Steadfast (src/main.ts compiled, as npm start runs it) pid ${pid} at ${url}`,
+    );
     const idle = await measure(pid, options.settleMs);
     console.log(`idle: ${idle.toFixed(1)} MB RSS; ${await heapLine(url)}`);
     client = new Client({ connection: await Connection.connect({ address: server.address }) });

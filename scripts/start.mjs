@@ -133,7 +133,11 @@ try {
     say(`no Docker engine at /var/run/docker.sock: serving podman's Docker API on ${socket}`);
   }
 
-  const app = startChild('app', process.execPath, ['--import', 'tsx', join(root, 'src', 'main.ts')], {
+  // Compiled, not through tsx: an idle process about 90 MB smaller. Imported here, once node_modules
+  // (esbuild) is installed.
+  const { buildRuntime } = await import('./build.mjs');
+  const dist = await buildRuntime(root);
+  const app = startChild('app', process.execPath, [join(dist, 'src', 'main.js')], {
     env: { ...PROCESS_ENV_DEFAULTS, ...env },
     cwd: root,
   });

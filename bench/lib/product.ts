@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { buildRuntime } from '../../scripts/build.mjs';
 import { PROCESS_ENV_DEFAULTS } from '../../scripts/lib/native-memory.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -20,14 +21,16 @@ const READY: Record<'src/main.ts' | 'worker.ts', string> = {
 };
 
 /**
- * Starts `node --import tsx <script>` configured only through its environment (on top of this
- * process's) and resolves once it logs that it is ready. Its log level must be info or lower.
+ * Starts `<script>` compiled, as `npm start` and the image run it (scripts/build.mjs builds dist/ first),
+ * configured only through its environment (on top of this process's), and resolves once it logs that it
+ * is ready. Its log level must be info or lower.
  */
 export async function startProduct(
   script: 'src/main.ts' | 'worker.ts',
   env: Record<string, string>,
 ): Promise<ProductProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
+  const dist = await buildRuntime(ROOT);
+  const child = spawn(process.execPath, [join(dist, script.replace(/\.ts$/, '.js'))], {
     cwd: ROOT,
     // As npm start runs it: the same environment defaults, then this process's, then the bench's.
     env: {

@@ -6,7 +6,7 @@
  * Like OpenTelemetry's own API, tracing is per process: the entry point (src/main.ts, worker.ts) starts
  * it before it creates clients, workers and servers, which ask activeTracing() for their part.
  */
-import { fileURLToPath } from 'node:url';
+import { siblingModule } from '../lib/modules.js';
 import type { Logger } from '../lib/logger.js';
 import { shownUrl, type TelemetrySettings } from './settings.js';
 import type { Tracing } from './tracing.js';
@@ -21,7 +21,7 @@ export type { Tracing } from './tracing.js';
  * it replay with it, and the other way round (test/telemetry/replay.test.ts).
  */
 export const TRACING_WORKFLOW_MODULES: readonly string[] = [
-  fileURLToPath(new URL('./workflow-interceptors.ts', import.meta.url)),
+  siblingModule(import.meta.url, './workflow-interceptors.ts'),
 ];
 
 let active: Tracing | undefined;

@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nodeArgsFor, siblingModule } from '../lib/modules.js';
 
-const BUNDLER = fileURLToPath(new URL('./bundle-main.ts', import.meta.url));
+const BUNDLER = siblingModule(import.meta.url, './bundle-main.ts');
 
 /**
  * The workflow bundle, built by webpack in a child process. Bundling in the worker's own process
@@ -18,7 +18,7 @@ export async function bundleInChildProcess(
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-bundle-'));
   const out = join(dir, 'workflows.js');
   try {
-    const child = spawn(process.execPath, ['--import', 'tsx', BUNDLER, out, ...workflowInterceptorModules], {
+    const child = spawn(process.execPath, [...nodeArgsFor(BUNDLER), out, ...workflowInterceptorModules], {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';

@@ -1,10 +1,10 @@
-import { fileURLToPath } from 'node:url';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { IncidentActivities } from '../activities/index.js';
 import { activeTracing } from '../telemetry/index.js';
+import { siblingModule } from '../lib/modules.js';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+export const workflowsPath = siblingModule(import.meta.url, '../workflows/index.ts');
 
 /**
  * Our sources import each other as `./x.js` (Node's ESM rule) while the files are `.ts`; webpack, which
@@ -12,7 +12,7 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', impo
  * workflow instead of once per cached workflow (see bundle-preload.ts).
  */
 export const bundlerOptions: WorkerOptions['bundlerOptions'] = {
-  preloadModules: [fileURLToPath(new URL('./bundle-preload.ts', import.meta.url))],
+  preloadModules: [siblingModule(import.meta.url, './bundle-preload.ts')],
   webpackConfigHook: (config) => ({
     ...config,
     resolve: { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } },

@@ -285,7 +285,7 @@ describe('docker-compose.yml', () => {
       expect(env['STEADFAST_API_TOKEN'], name).toMatch(/^\$\{STEADFAST_API_TOKEN:\?/);
     }
     expect(asDict(service('steadfast-api').environment)['STEADFAST_API_HOST']).toBe('0.0.0.0');
-    expect(service('steadfast-worker').command).toEqual(['node', '--import', 'tsx', 'worker.ts']);
+    expect(service('steadfast-worker').command).toEqual(['node', 'dist/worker.js']);
   });
 
   it('runs a Prometheus configuration that promtool accepts, scraping the product, itself and the demo services', () => {

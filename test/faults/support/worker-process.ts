@@ -20,14 +20,16 @@ export interface WorkerProcess {
 
 /**
  * Starts `node --import tsx worker.ts` configured only through its environment, as an operator would
- * run it; its output goes to `<logDir>/<name>.log`.
+ * run it (from the sources: the compiled dist/worker.js is the same code); its output goes to
+ * `<logDir>/<name>.log`.
  */
 export function startWorkerProcess(name: string, env: Record<string, string>, logDir: string): WorkerProcess {
   return startSteadfastProcess({ name, script: 'worker.ts', readyEvent: 'worker.started' }, env, logDir);
 }
 
 /**
- * Starts `node --import tsx src/main.ts`: an API replica as `npm start` runs it, with its own worker.
+ * Starts `node --import tsx src/main.ts`: an API replica with its own worker, as `npm start` runs it
+ * (there compiled to dist/, the same code).
  */
 export function startReplicaProcess(
   name: string,
