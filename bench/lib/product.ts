@@ -5,6 +5,8 @@ import { buildRuntime } from '../../scripts/build.mjs';
 import { PROCESS_ENV_DEFAULTS } from '../../scripts/lib/native-memory.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
+/** dist/, built once per bench process: bench:guard starts two workers at once from the same build. */
+let built: Promise<string> | undefined;
 
 /** A Steadfast process as an operator runs it: `src/main.ts` (API and worker) or `worker.ts`. */
 export interface ProductProcess {
@@ -29,7 +31,7 @@ export async function startProduct(
   script: 'src/main.ts' | 'worker.ts',
   env: Record<string, string>,
 ): Promise<ProductProcess> {
-  const dist = await buildRuntime(ROOT);
+  const dist = await (built ??= buildRuntime(ROOT));
   const child = spawn(process.execPath, [join(dist, script.replace(/\.ts$/, '.js'))], {
     cwd: ROOT,
     // As npm start runs it: the same environment defaults, then this process's, then the bench's.
