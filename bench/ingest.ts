@@ -15,20 +15,22 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import proto from '@temporalio/proto';
 import { destination, pino } from 'pino';
 import { loadSettings, type Settings } from '../src/config/settings.js';
 import { alertsFromAlertmanager, type Alert, type AlertmanagerPayload } from '../src/domain/alert.js';
 import { correlate } from '../src/domain/correlation.js';
-import type { IncidentInput } from '../src/domain/incident.js';
+import { ingestConfigFrom, startOptions } from '../src/incidents/ingest.js';
 import type { Logger } from '../src/lib/logger.js';
 import { installTemporalLogging } from '../src/lib/temporal-logger.js';
 import { createMetrics, startApi, startWorker } from '../src/system.js';
-import type { incidentWorkflow } from '../src/workflows/incident.js';
-import { alertsSignal, INCIDENT_WORKFLOW_TYPE } from '../src/workflows/messages.js';
+import { INCIDENT_WORKFLOW_TYPE, type IncidentWorkflow } from '../src/workflows/messages.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { alertmanagerStorm, stormService } from './lib/am-storm.js';
-import { cpuSpent, sampleCpu, sampleCpuWhenIdle, type CpuSample } from './lib/cpu.js';
+import { cpuSpent, processCpuSeconds, sampleCpu, sampleCpuWhenIdle, type CpuSample } from './lib/cpu.js';
 import { describeError, stormRuns, tallyIncidents } from './lib/incidents.js';
+import { freePort } from './lib/dev-server.js';
+import { startProduct } from './lib/product.js';
 import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
 import {
   percentile,
@@ -64,10 +66,23 @@ Options:
   --temporal <address>     measure on this Temporal server (host:port) instead of a dev server of its own
   --cluster                measure on a Temporal cluster it starts (PostgreSQL and four services, as
                            npm run cluster runs), in a temporary folder
+  --steadfast <shape>      where the worker and the API run: in-process (default), inside this process
+                           beside the load it sends; separate, an API replica (STEADFAST_ROLE=api) and a
+                           worker (worker.ts), each its own process, as scaled out; npm-start, both in one
+                           process of their own, as npm start runs them. Both process shapes run the
+                           compiled dist/ (built first)
   --quick                  small numbers (a smoke run for tests): 30 requests, 200 alerts in 20 groups
   --help                   this text
 
 Environment: STEADFAST_TEMPORAL_CLI names the Temporal CLI binary (otherwise found or built as npm start does).`;
+
+const SHAPES = ['in-process', 'separate', 'npm-start'] as const;
+type SteadfastShape = (typeof SHAPES)[number];
+function steadfastShape(text: string | undefined): SteadfastShape {
+  const shape = SHAPES.find((s) => s === (text ?? 'in-process'));
+  if (!shape) throw new Error(`--steadfast must be ${SHAPES.join(', ')}; got ${JSON.stringify(text)}`);
+  return shape;
+}
 
 function stormVia(text: string | undefined): Options['stormVia'] {
   if (text === undefined || text === 'webhook' || text === 'alertmanager') return text ?? 'webhook';
@@ -92,6 +107,7 @@ interface Options {
   resendShare: number;
   seed: number;
   quick: boolean;
+  steadfast: SteadfastShape;
   /** Where Temporal runs: a dev server of its own, a cluster of its own, or a server it is given. */
   temporal: { kind: 'dev-server' } | { kind: 'cluster' } | { kind: 'external'; address: string };
 }
@@ -113,6 +129,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       quick: { type: 'boolean', default: false },
       temporal: { type: 'string' },
       cluster: { type: 'boolean', default: false },
+      steadfast: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -140,6 +157,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     seed: int('seed', values.seed, 1, 0),
     quick,
     temporal: temporalChoice(values.temporal, values.cluster),
+    steadfast: steadfastShape(values.steadfast),
   };
   if (!(options.resendShare >= 0 && options.resendShare <= 1))
     throw new Error('--resend-share must be in [0, 1]');
@@ -153,6 +171,10 @@ interface Running {
   server?: BenchTemporal;
   worker?: { stop: () => Promise<void> };
   api?: { stop: () => Promise<void>; server: { url: string } };
+  /** The API replica's process, when it has one of its own without a worker (--steadfast separate). */
+  apiPid?: number;
+  /** Re-sent alerts the API recognised as delivered (its steadfast_alerts_already_delivered_total). */
+  recognised?: () => Promise<number>;
   raw?: Client;
   http?: WebhookClient;
   settings?: Settings;
@@ -170,32 +192,26 @@ const LATENCY_HEADER = `  ${''.padEnd(34)}${['p50', 'p90', 'p99', 'max', 'mean']
 interface Prepared {
   body: string;
   workflowId: string;
-  input: IncidentInput;
-  alerts: Alert[];
+  /** The API's own signalWithStart for it (src/incidents/ingest.ts), made straight to Temporal. */
+  start: ReturnType<typeof startOptions>;
 }
 
 /**
- * Prepares the raw client's call exactly as the API's ingestGroup would make it for this payload, so both
- * sides send the same workflow type, ID scheme, input and signal; the raw side's parsing and correlation
- * happen before its clock starts, which is what makes it the floor.
+ * Prepares the raw client's call exactly as the API's ingestGroup makes it for this payload (the same
+ * options, from the same function): the same workflow type, ID, input, signal, ID reuse policy and Web UI
+ * summary. The raw side's parsing and correlation happen before its clock starts: it is the floor.
  */
 function prepare(settings: Settings, payload: AlertmanagerPayload): Prepared {
-  const { key, incidentId } = correlate(
+  const target = correlate(
     payload.commonLabels,
     `${payload.receiver}/${payload.groupKey}`,
     settings.correlationLabels,
   );
+  const config = ingestConfigFrom(settings);
   return {
     body: JSON.stringify(payload),
-    workflowId: incidentId,
-    alerts: alertsFromAlertmanager(payload),
-    input: {
-      incidentId,
-      correlationKey: key,
-      debounceMs: settings.debounceMs,
-      maxHistoryEvents: settings.maxHistoryEvents,
-      dryRun: settings.dryRun,
-    },
+    workflowId: target.incidentId,
+    start: startOptions(config, target, alertsFromAlertmanager(payload), 'unless-closed'),
   };
 }
 
@@ -234,13 +250,7 @@ function makeSides(running: Running, settings: Settings, http: WebhookClient, ra
     raw: async (p) => {
       running.started.add(p.workflowId);
       const started = performance.now();
-      await raw.workflow.signalWithStart<typeof incidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, {
-        workflowId: p.workflowId,
-        taskQueue: settings.temporal.taskQueue,
-        args: [p.input],
-        signal: alertsSignal,
-        signalArgs: [p.alerts],
-      });
+      await raw.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, p.start);
       return performance.now() - started;
     },
     http: async (body) => {
@@ -297,7 +307,12 @@ interface ConcurrentResult {
   raw: number[];
   apiSeconds: number;
   rawSeconds: number;
+  /** CPU seconds of the API replica's process in the API's blocks, and of this process in the raw ones. */
+  cpu?: { api: number; raw: number };
 }
+
+/** Each side's own process's CPU seconds so far, where each side has a process of its own (--steadfast separate). */
+type SideCpu = Record<'api' | 'raw', () => number>;
 
 /** Blocks of requests at a concurrency, alternating sides block by block (and which side opens a round). */
 async function concurrent(
@@ -307,9 +322,19 @@ async function concurrent(
   concurrency: number,
   runId: string,
   abort: AbortSignal,
+  sideCpu?: SideCpu,
 ): Promise<ConcurrentResult> {
-  const out: ConcurrentResult = { api: [], raw: [], apiSeconds: 0, rawSeconds: 0 };
-  const block = concurrency * 8;
+  const out: ConcurrentResult = {
+    api: [],
+    raw: [],
+    apiSeconds: 0,
+    rawSeconds: 0,
+    ...(sideCpu ? { cpu: { api: 0, raw: 0 } } : {}),
+  };
+  // Blocks of about four waves each, and at least two rounds so that each side opens one: what a block
+  // leaves behind (the worker still taking the incidents it opened) then falls on both sides. With 400
+  // requests at 64 in flight a block used to be all of a side's requests, measured in one stretch.
+  const block = Math.ceil(count / Math.max(2, Math.round(count / (concurrency * 4))));
   let done = 0;
   for (let round = 0; done < count; round++) {
     abort.throwIfAborted();
@@ -320,8 +345,10 @@ async function concurrent(
         prepare(settings, latencyPayload(`c${side}`, done + k, runId)),
       );
       const started = performance.now();
+      const cpuBefore = sideCpu?.[side]();
       const samples = await pool(prepared, concurrency, (p) => sides[side](p));
       const seconds = (performance.now() - started) / 1000;
+      if (out.cpu && sideCpu && cpuBefore !== undefined) out.cpu[side] += sideCpu[side]() - cpuBefore;
       out[side].push(...samples);
       if (side === 'api') out.apiSeconds += seconds;
       else out.rawSeconds += seconds;
@@ -734,6 +761,76 @@ async function alertmanagerStormPhase(phase: StormPhase): Promise<StormOutcome> 
 }
 
 /** Logs go to stderr, so stdout holds the report alone and its last line stays the JSON object. */
+const SHAPE_TEXT: Record<SteadfastShape, string> = {
+  'in-process': 'worker and API in the bench process',
+  separate: 'an API replica and a worker, each its own process',
+  'npm-start': 'worker and API in one process of their own, as npm start runs them',
+};
+
+/**
+ * Starts the worker and the API in the shape asked for (see --steadfast) and answers the API's URL. In
+ * this process they share an event loop with the bench's HTTP client, which a deployed API never does;
+ * as processes they run as an operator runs them, configured only through their environment.
+ */
+async function startSteadfast(
+  shape: SteadfastShape,
+  env: Record<string, string>,
+  settings: Settings,
+  running: Running,
+): Promise<string> {
+  if (shape === 'in-process') {
+    const logger = benchLogger();
+    installTemporalLogging(logger);
+    const metrics = createMetrics();
+    running.worker = await startWorker(settings, logger, metrics);
+    const api = await startApi(settings, logger, metrics);
+    running.api = api;
+    running.recognised = async () => (await metrics.alertsAlreadyDelivered.get()).values[0]?.value ?? 0;
+    return api.server.url;
+  }
+  // startProduct needs their info-level lines to see them ready; the worker serves no metrics of its own.
+  const processEnv = { ...env, STEADFAST_LOG_LEVEL: 'info', STEADFAST_API_PORT: String(await freePort()) };
+  if (shape === 'separate') {
+    const worker = await startProduct('worker.ts', { ...processEnv, STEADFAST_WORKER_METRICS_PORT: '0' });
+    running.worker = worker;
+  }
+  const role = shape === 'separate' ? 'api' : 'all';
+  const api = await startProduct('src/main.ts', { ...processEnv, STEADFAST_ROLE: role });
+  if (shape === 'separate') running.apiPid = api.pid;
+  const url = `http://127.0.0.1:${processEnv.STEADFAST_API_PORT}`;
+  running.api = { stop: api.stop, server: { url } };
+  running.recognised = async () => {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const line = text.split('\n').find((l) => l.startsWith('steadfast_alerts_already_delivered_total'));
+    return Number(line?.split(' ')[1] ?? 0);
+  };
+  return url;
+}
+
+/**
+ * The shape --steadfast separate claims: the task queue's workflow pollers are the worker's, none the API
+ * replica's (STEADFAST_ROLE=api). An SDK worker's identity is `<pid>@<host>`.
+ */
+async function checkApiOnly(
+  client: Client,
+  settings: Settings,
+  apiPid: number,
+): Promise<{ api_replica_polls: boolean; worker_pollers: number }> {
+  const { pollers } = await client.workflowService.describeTaskQueue({
+    namespace: settings.temporal.namespace,
+    taskQueue: { name: settings.temporal.taskQueue },
+    taskQueueType: proto.temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+  });
+  const identities = pollers.map((p) => p.identity ?? '');
+  const apiPolls = identities.some((id) => id.startsWith(`${apiPid}@`));
+  if (apiPolls)
+    throw new Error(
+      `the API replica (STEADFAST_ROLE=api) polls for workflow tasks: ${identities.join(', ')}`,
+    );
+  console.log(`task queue pollers: ${identities.join(', ')} (none is the API replica, process ${apiPid})`);
+  return { api_replica_polls: apiPolls, worker_pollers: identities.length };
+}
+
 function benchLogger(): Logger {
   return pino({ level: 'warn', base: { app: 'steadfast-bench' } }, destination(2));
 }
@@ -759,7 +856,7 @@ export async function main(argv: string[]): Promise<number> {
     running.server = await benchTemporal(options.temporal, ALL_SEARCH_ATTRIBUTES);
     report.temporal = running.server.label;
     const token = randomUUID();
-    const settings = loadSettings({
+    const env = {
       TEMPORAL_ADDRESS: running.server.address,
       TEMPORAL_TASK_QUEUE: `bench-ingest-${runId}`,
       STEADFAST_API_HOST: '127.0.0.1',
@@ -773,26 +870,20 @@ export async function main(argv: string[]): Promise<number> {
       ...(process.env.STEADFAST_WORKFLOW_CACHE_SIZE
         ? { STEADFAST_WORKFLOW_CACHE_SIZE: process.env.STEADFAST_WORKFLOW_CACHE_SIZE }
         : {}),
-    });
+    };
+    const settings = loadSettings(env);
     running.settings = settings;
-    const logger = benchLogger();
-    installTemporalLogging(logger);
-    const metrics = createMetrics();
-    running.worker = await startWorker(settings, logger, metrics);
-    running.api = await startApi(settings, logger, metrics);
+    const apiUrl = await startSteadfast(options.steadfast, env, settings, running);
+    report.steadfast = options.steadfast;
     running.raw = new Client({
       connection: await Connection.connect({ address: settings.temporal.address }),
       namespace: settings.temporal.namespace,
     });
-    const http = new WebhookClient(
-      running.api.server.url,
-      token,
-      Math.max(options.concurrency, options.stormConcurrency),
-    );
+    const http = new WebhookClient(apiUrl, token, Math.max(options.concurrency, options.stormConcurrency));
     running.http = http;
     console.log(
       `${running.server.label}, worker on task queue ` +
-        `${settings.temporal.taskQueue}, API ${running.api.server.url}; up in ` +
+        `${settings.temporal.taskQueue}, API ${apiUrl} (${SHAPE_TEXT[options.steadfast]}); up in ` +
         `${((performance.now() - bootStarted) / 1000).toFixed(1)} s`,
     );
     console.log(`incidents debounce ${DEBOUNCE}: they stay in collect, so only ingestion is measured`);
@@ -802,6 +893,7 @@ export async function main(argv: string[]): Promise<number> {
       await sequential(sides, settings, options.warmup, runId, 1_000_000, abort.signal);
       console.log(`warm-up: ${options.warmup} requests per side, not measured`);
     }
+    if (running.apiPid) Object.assign(report, await checkApiOnly(running.raw, settings, running.apiPid));
 
     const seq = await sequential(sides, settings, options.requests, runId, 0, abort.signal);
     const api = summarize(seq.api);
@@ -834,7 +926,19 @@ export async function main(argv: string[]): Promise<number> {
     });
 
     if (options.concurrency > 1) {
-      const c = await concurrent(sides, settings, options.requests, options.concurrency, runId, abort.signal);
+      const apiPid = running.apiPid;
+      const sideCpu: SideCpu | undefined = apiPid
+        ? { api: () => processCpuSeconds(apiPid), raw: () => processCpuSeconds(process.pid) }
+        : undefined;
+      const c = await concurrent(
+        sides,
+        settings,
+        options.requests,
+        options.concurrency,
+        runId,
+        abort.signal,
+        sideCpu,
+      );
       const capi = summarize(c.api);
       const craw = summarize(c.raw);
       const apiRate = c.api.length / c.apiSeconds;
@@ -849,6 +953,16 @@ export async function main(argv: string[]): Promise<number> {
         `  p99 API/raw ${(capi.p99 / craw.p99).toFixed(3)}; throughput API ${apiRate.toFixed(0)}/s, ` +
           `raw ${rawRate.toFixed(0)}/s (${((apiRate / rawRate) * 100).toFixed(0)}% of raw)`,
       );
+      if (c.cpu) {
+        // What each side costs its own process per request: on a saturated machine, the server's share.
+        const apiMs = (c.cpu.api * 1000) / c.api.length;
+        const rawMs = (c.cpu.raw * 1000) / c.raw.length;
+        console.log(
+          `  CPU per request: the API replica's process ${apiMs.toFixed(2)} ms, ` +
+            `the raw client's (this process) ${rawMs.toFixed(2)} ms`,
+        );
+        Object.assign(report, { api_cpu_ms_per_request: round(apiMs), raw_cpu_ms_per_request: round(rawMs) });
+      }
       Object.assign(report, {
         concurrency: options.concurrency,
         concurrent_p50_ms: round(capi.p50),
@@ -866,7 +980,7 @@ export async function main(argv: string[]): Promise<number> {
     correct = outcome.correct;
     Object.assign(report, outcome.report);
     // Re-sent alerts the API knew it had just delivered (src/incidents/recent-deliveries.ts): never sent again.
-    const recognised = (await metrics.alertsAlreadyDelivered.get()).values[0]?.value ?? 0;
+    const recognised = (await running.recognised?.()) ?? 0;
     report['recognised_by_api'] = recognised;
     console.log(`  re-sent alerts the API recognised as delivered and did not send again: ${recognised}`);
   } catch (err) {

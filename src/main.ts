@@ -1,5 +1,6 @@
 /**
- * Runs the worker and the API in one process, sharing one metrics registry, until SIGINT or SIGTERM.
+ * Runs the worker and the API in one process, sharing one metrics registry, until SIGINT or SIGTERM;
+ * with STEADFAST_ROLE=api, the API alone (workers then run as worker.ts).
  * `npm start` runs this after it has a Temporal server; see scripts/start.mjs.
  */
 import { loadSettings, SettingsError, type Settings } from './config/settings.js';
@@ -15,13 +16,13 @@ async function run(settings: Settings, logger: Logger): Promise<void> {
   try {
     const metrics = createMetrics();
     // The worker installs its own SIGINT/SIGTERM handlers and shuts down gracefully on them.
-    const worker = await startWorker(settings, logger, metrics);
+    const worker = settings.role === 'all' ? await startWorker(settings, logger, metrics) : undefined;
     const api = await startApi(settings, logger, metrics);
     process.once('SIGINT', () => void api.stop());
     process.once('SIGTERM', () => void api.stop());
-    await Promise.race([worker.done, api.done]);
+    await Promise.race([api.done, ...(worker ? [worker.done] : [])]);
     await api.stop();
-    await worker.stop();
+    await worker?.stop();
   } finally {
     await tracing?.shutdown();
   }

@@ -64,6 +64,11 @@ function descendants(root: number): { pid: number; name: string; seconds: number
   return all.filter((p) => p.pid !== root && inTree.has(p.pid));
 }
 
+/** A process's CPU seconds so far, all its threads (0 once it is gone). */
+export function processCpuSeconds(pid: number): number {
+  return readStat(`/proc/${pid}/stat`)?.seconds ?? 0;
+}
+
 /** CPU seconds so far, by kind: this process's threads and every process it started. */
 export function sampleCpu(pid = process.pid): CpuSample {
   const sample: CpuSample = new Map();
@@ -74,7 +79,9 @@ export function sampleCpu(pid = process.pid): CpuSample {
     const stat = readStat(`/proc/${pid}/task/${tid}/stat`);
     if (stat) add(threadKind(pid, Number(tid), stat.name), stat.seconds);
   }
-  for (const child of descendants(pid)) add(`server: ${child.name}`, child.seconds);
+  // Node children are Steadfast's own processes (bench:ingest --steadfast separate or npm-start).
+  for (const child of descendants(pid))
+    add(child.name === 'node' ? 'steadfast processes (API, worker)' : `server: ${child.name}`, child.seconds);
   return sample;
 }
 

@@ -62,6 +62,12 @@ const api = {
     .describe(
       "Incidents a worker keeps in memory between their steps (`0`: none, far too slow). One waiting for a person costs about 0.65 MB cached, 0.1–0.3 MB not; an evicted one is rebuilt from its history when it next wakes, in milliseconds. See docs/deploy.md's sizing.",
     ),
+  STEADFAST_ROLE: z
+    .enum(['all', 'api'], { error: 'all or api' })
+    .default('all')
+    .describe(
+      "What `npm start` (src/main.ts) runs: `all`, the API and a worker in one process; `api`, the API alone, for API replicas scaled apart from the workers (`worker.ts`), so that ingestion never waits behind a worker's workflow tasks on one event loop. See docs/deploy.md.",
+    ),
   STEADFAST_WORKER_METRICS_PORT: port
     .default(9464)
     .describe('Where a worker started alone (`worker.ts`) serves `/metrics`; `0` serves none.'),

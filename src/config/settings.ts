@@ -10,6 +10,8 @@ export interface Settings {
   api: { host: string; port: number; maxBodyBytes: number };
   /** The console's address as people reach it (links in Slack), ending in `/`. */
   consoleUrl: string;
+  /** What src/main.ts runs: the API and a worker, or the API alone (STEADFAST_ROLE). */
+  role: 'all' | 'api';
   /** Where a worker started alone (worker.ts) serves /metrics; 0 serves none. */
   workerMetricsPort: number;
   /** Workflows a worker keeps cached (STEADFAST_WORKFLOW_CACHE_SIZE). */
@@ -160,6 +162,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     );
   }
   return {
+    role: e.STEADFAST_ROLE,
     workerMetricsPort: e.STEADFAST_WORKER_METRICS_PORT,
     workflowCacheSize: e.STEADFAST_WORKFLOW_CACHE_SIZE,
     consoleUrl: consoleUrlOf(e),

@@ -1,4 +1,10 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WithWorkflowArgs,
+  type WorkflowSignalWithStartOptions,
+} from '@temporalio/client';
 import type { Settings } from '../config/settings.js';
 import type { Alert } from '../domain/alert.js';
 import { jsonLength } from '../domain/utf8.js';
@@ -115,7 +121,7 @@ export async function ingestGroup(
 }
 
 type Reached = Pick<IngestResult, 'status' | 'mergedFrom'> & { incidentId?: string };
-type Target = { incidentId: string; key: string };
+export type Target = { incidentId: string; key: string };
 
 /**
  * Sends the alerts to their incident while it runs. One merged into another and closed since sends them
@@ -154,12 +160,37 @@ async function signalGroup(
 async function startOrJoin(
   client: Client,
   config: IngestConfig,
-  { incidentId, key }: Target,
+  own: Target,
   batches: Alert[][],
   deadline: number,
   open: 'unless-closed' | 'again',
 ): Promise<boolean> {
   const [first = [], ...rest] = batches;
+  try {
+    await client.withDeadline(deadline, () =>
+      client.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(
+        INCIDENT_WORKFLOW_TYPE,
+        startOptions(config, own, first, open),
+      ),
+    );
+  } catch (err) {
+    if (open === 'unless-closed' && err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    throw err;
+  }
+  await signalAll(client, own.incidentId, rest, deadline);
+  return true;
+}
+
+/**
+ * The signalWithStart that opens or joins an incident with its first batch of alerts (bench:ingest makes
+ * the same call straight to Temporal as its floor).
+ */
+export function startOptions(
+  config: IngestConfig,
+  { incidentId, key }: Target,
+  first: Alert[],
+  open: 'unless-closed' | 'again',
+): WithWorkflowArgs<IncidentWorkflow, WorkflowSignalWithStartOptions<[Alert[]]>> {
   const input: IncidentInput = {
     incidentId,
     correlationKey: key,
@@ -168,25 +199,16 @@ async function startOrJoin(
     dryRun: config.dryRun,
     ...announceOf(config),
   };
-  try {
-    await client.withDeadline(deadline, () =>
-      client.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(INCIDENT_WORKFLOW_TYPE, {
-        workflowId: incidentId,
-        taskQueue: config.taskQueue,
-        args: [input],
-        signal: alertsSignal,
-        signalArgs: [first],
-        workflowIdReusePolicy: open === 'again' ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
-        // What the Temporal Web UI lists the incident by; ignored when the signal joins an open incident.
-        ...webUiMetadata(first),
-      }),
-    );
-  } catch (err) {
-    if (open === 'unless-closed' && err instanceof WorkflowExecutionAlreadyStartedError) return false;
-    throw err;
-  }
-  await signalAll(client, incidentId, rest, deadline);
-  return true;
+  return {
+    workflowId: incidentId,
+    taskQueue: config.taskQueue,
+    args: [input],
+    signal: alertsSignal,
+    signalArgs: [first],
+    workflowIdReusePolicy: open === 'again' ? 'ALLOW_DUPLICATE' : 'REJECT_DUPLICATE',
+    // What the Temporal Web UI lists the incident by; ignored when the signal joins an open incident.
+    ...webUiMetadata(first),
+  };
 }
 
 /** The running incident the group's closed incident was merged into, with the alerts sent there. */

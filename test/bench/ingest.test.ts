@@ -29,6 +29,7 @@ describe('npm run bench:ingest', () => {
       '--storm-alerts',
       '--storm-groups',
       '--storm-via',
+      '--steadfast',
       '--quick',
     ]) {
       expect(usage).toContain(flag);
@@ -91,5 +92,29 @@ describe('npm run bench:ingest', () => {
     expect(report['alerts_delivered']).toBeGreaterThanOrEqual(200);
     expect(report['storm_cpu_ms_per_alert']).toBeGreaterThan(0);
     expect(stdout).toMatch(/server: temporal +\d/);
+  }, 300_000);
+
+  it('as scaled out: an API replica (STEADFAST_ROLE=api) and a worker, each its own compiled process', async () => {
+    const args = ['--quick', '--requests', '5', '--concurrency', '4', '--steadfast', 'separate'];
+    const { stdout, report } = await bench(args);
+    expect(report['error']).toBeUndefined();
+    expect(report).toMatchObject({
+      steadfast: 'separate',
+      api_replica_polls: false,
+      alerts_sent: 200,
+      alerts_held: 200,
+      incidents_opened: 20,
+      lost: 0,
+      duplicated: 0,
+      misplaced: 0,
+      workflows_left_running: 0,
+    });
+    // Only the worker process takes workflow tasks, yet every incident opened and holds its alerts.
+    expect(report['worker_pollers']).toBeGreaterThanOrEqual(1);
+    expect(report['api_cpu_ms_per_request']).toBeGreaterThan(0);
+    expect(report['raw_cpu_ms_per_request']).toBeGreaterThan(0);
+    // Read from the replica's own /metrics: the re-sent alerts it did not send again.
+    expect(report['recognised_by_api']).toEqual(expect.any(Number));
+    expect(stdout).toContain('steadfast processes (API, worker)');
   }, 300_000);
 });

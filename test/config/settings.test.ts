@@ -23,6 +23,7 @@ const other: Record<keyof typeof envShape, string> = {
   STEADFAST_API_IDENTITY: 'root',
   STEADFAST_TOKENS_FILE: '/etc/steadfast/tokens.yaml',
   STEADFAST_MAX_BODY_BYTES: '2048',
+  STEADFAST_ROLE: 'api',
   STEADFAST_WORKER_METRICS_PORT: '0',
   STEADFAST_WORKFLOW_CACHE_SIZE: '0',
   STEADFAST_LOG_LEVEL: 'debug',

@@ -101,7 +101,7 @@ ${verified}
 async function startWorker(): Promise<WorkerProcess> {
   const link = await startCuttableLink(cluster.address);
   const env = { ...workerEnv, TEMPORAL_ADDRESS: link.address };
-  const worker = startWorkerProcess(`worker-${++workerCount}`, env, dir);
+  const worker = await startWorkerProcess(`worker-${++workerCount}`, env, dir);
   workers.push(worker);
   links.set(worker, link);
   return worker;
@@ -370,16 +370,18 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     // Debian's Alertmanager delivering to the balancer. The victim is hung first (SIGSTOP), so that
     // requests are surely in flight to it when it is killed, not already answered.
     const ports = [await freePort(), await freePort()];
-    const replicas = ports.map((port, i) =>
-      startReplicaProcess(
-        `replica-${i + 1}`,
-        {
-          ...workerEnv,
-          STEADFAST_API_PORT: String(port),
-          STEADFAST_API_TOKEN: api.token,
-          STEADFAST_DEBOUNCE: '100ms',
-        },
-        dir,
+    const replicas = await Promise.all(
+      ports.map((port, i) =>
+        startReplicaProcess(
+          `replica-${i + 1}`,
+          {
+            ...workerEnv,
+            STEADFAST_API_PORT: String(port),
+            STEADFAST_API_TOKEN: api.token,
+            STEADFAST_DEBOUNCE: '100ms',
+          },
+          dir,
+        ),
       ),
     );
     await Promise.all(replicas.map((r) => r.ready));

@@ -1,8 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { buildRuntime } from '../../../scripts/build.mjs';
+import { PROCESS_ENV_DEFAULTS } from '../../../scripts/lib/native-memory.mjs';
 
 const root = join(import.meta.dirname, '..', '..', '..');
+/** dist/, built once per test file: the faults are injected into the code `npm start` and the image run. */
+let built: Promise<string> | undefined;
 
 /** A Steadfast process (a worker, or an API replica) as its own OS process, so a test can kill or pause it. */
 export interface WorkerProcess {
@@ -19,36 +23,42 @@ export interface WorkerProcess {
 }
 
 /**
- * Starts `node --import tsx worker.ts` configured only through its environment, as an operator would
- * run it (from the sources: the compiled dist/worker.js is the same code); its output goes to
- * `<logDir>/<name>.log`.
+ * Starts `node dist/worker.js` (built first, as the image does) configured only through its environment,
+ * as an operator would run it; its output goes to `<logDir>/<name>.log`.
  */
-export function startWorkerProcess(name: string, env: Record<string, string>, logDir: string): WorkerProcess {
+export function startWorkerProcess(
+  name: string,
+  env: Record<string, string>,
+  logDir: string,
+): Promise<WorkerProcess> {
   return startSteadfastProcess({ name, script: 'worker.ts', readyEvent: 'worker.started' }, env, logDir);
 }
 
-/**
- * Starts `node --import tsx src/main.ts`: an API replica with its own worker, as `npm start` runs it
- * (there compiled to dist/, the same code).
- */
+/** Starts `node dist/src/main.js`: an API replica with its own worker, as `npm start` runs it. */
 export function startReplicaProcess(
   name: string,
   env: Record<string, string>,
   logDir: string,
-): WorkerProcess {
+): Promise<WorkerProcess> {
   return startSteadfastProcess({ name, script: 'src/main.ts', readyEvent: 'api.started' }, env, logDir);
 }
 
-function startSteadfastProcess(
+async function startSteadfastProcess(
   { name, script, readyEvent }: { name: string; script: string; readyEvent: string },
   env: Record<string, string>,
   logDir: string,
-): WorkerProcess {
+): Promise<WorkerProcess> {
+  const dist = await (built ??= buildRuntime(root));
   const logFile = join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, script)], {
+  const child: ChildProcess = spawn(process.execPath, [join(dist, script.replace(/\.ts$/, '.js'))], {
     cwd: root,
-    env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/root', ...env },
+    env: {
+      PATH: process.env['PATH'] ?? '',
+      HOME: process.env['HOME'] ?? '/root',
+      ...PROCESS_ENV_DEFAULTS,
+      ...env,
+    },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
