@@ -36,7 +36,7 @@ function readStat(path: string): ReturnType<typeof parseStat> {
  * process's) is told apart from them; the SDK core's Rust threads carry their own names.
  */
 function threadKind(pid: number, tid: number, name: string): string {
-  if (tid === pid) return 'bench process: main JS thread (API, HTTP client, activities)';
+  if (tid === pid) return 'bench process: main JS (HTTP client; API, activities in-process)';
   if (name.startsWith('tokio') || name.startsWith('temporal'))
     return 'bench process: SDK core (Rust threads)';
   if (name.startsWith('workflow')) return 'bench process: SDK workflow task threads';
