@@ -18,6 +18,13 @@ async function run(settings: Settings, logger: Logger): Promise<void> {
     // The worker installs its own SIGINT/SIGTERM handlers and shuts down gracefully on them.
     const worker = settings.role === 'all' ? await startWorker(settings, logger, metrics) : undefined;
     const api = await startApi(settings, logger, metrics);
+    if (!worker) {
+      // Nothing else would tell an operator why incidents opened here never move on.
+      logger.info(
+        { event: 'api.only', taskQueue: settings.temporal.taskQueue },
+        `STEADFAST_ROLE=api: no worker in this process; incidents move on while workers (worker.ts) poll task queue ${settings.temporal.taskQueue}`,
+      );
+    }
     process.once('SIGINT', () => void api.stop());
     process.once('SIGTERM', () => void api.stop());
     await Promise.race([api.done, ...(worker ? [worker.done] : [])]);
