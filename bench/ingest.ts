@@ -760,7 +760,6 @@ async function alertmanagerStormPhase(phase: StormPhase): Promise<StormOutcome> 
   };
 }
 
-/** Logs go to stderr, so stdout holds the report alone and its last line stays the JSON object. */
 const SHAPE_TEXT: Record<SteadfastShape, string> = {
   'in-process': 'worker and API in the bench process',
   separate: 'an API replica and a worker, each its own process',
@@ -831,6 +830,7 @@ async function checkApiOnly(
   return { api_replica_polls: apiPolls, worker_pollers: identities.length };
 }
 
+/** Logs go to stderr, so stdout holds the report alone and its last line stays the JSON object. */
 function benchLogger(): Logger {
   return pino({ level: 'warn', base: { app: 'steadfast-bench' } }, destination(2));
 }

@@ -64,6 +64,18 @@ export async function buildRuntime(root = ROOT) {
   return dist;
 }
 
+/** Each root's build, made once per process: callers that start several processes share it. */
+const builds = new Map();
+
+/**
+ * Where a source entry point (`src/main.ts`, `worker.ts`) runs compiled: its `.js` in dist/, brought up to
+ * date by the first call in this process.
+ */
+export async function compiledEntry(script, root = ROOT) {
+  if (!builds.has(root)) builds.set(root, buildRuntime(root));
+  return join(await builds.get(root), script.replace(/\.ts$/, '.js'));
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const dist = await buildRuntime();
   process.stdout.write(`built ${relative(process.cwd(), dist) || dist}\n`);

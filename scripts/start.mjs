@@ -135,9 +135,8 @@ try {
 
   // Compiled, not through tsx: an idle process about 90 MB smaller. Imported here, once node_modules
   // (esbuild) is installed.
-  const { buildRuntime } = await import('./build.mjs');
-  const dist = await buildRuntime(root);
-  const app = startChild('app', process.execPath, [join(dist, 'src', 'main.js')], {
+  const { compiledEntry } = await import('./build.mjs');
+  const app = startChild('app', process.execPath, [await compiledEntry('src/main.ts', root)], {
     env: { ...PROCESS_ENV_DEFAULTS, ...env },
     cwd: root,
   });

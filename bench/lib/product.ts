@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { buildRuntime } from '../../scripts/build.mjs';
+import { resolve } from 'node:path';
+import { compiledEntry } from '../../scripts/build.mjs';
 import { PROCESS_ENV_DEFAULTS } from '../../scripts/lib/native-memory.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-/** dist/, built once per bench process: bench:guard starts two workers at once from the same build. */
-let built: Promise<string> | undefined;
 
 /** A Steadfast process as an operator runs it: `src/main.ts` (API and worker) or `worker.ts`. */
 export interface ProductProcess {
@@ -31,8 +29,8 @@ export async function startProduct(
   script: 'src/main.ts' | 'worker.ts',
   env: Record<string, string>,
 ): Promise<ProductProcess> {
-  const dist = await (built ??= buildRuntime(ROOT));
-  const child = spawn(process.execPath, [join(dist, script.replace(/\.ts$/, '.js'))], {
+  // Built once per bench process: bench:guard starts two workers at once from the same build.
+  const child = spawn(process.execPath, [await compiledEntry(script, ROOT)], {
     cwd: ROOT,
     // As npm start runs it: the same environment defaults, then this process's, then the bench's.
     env: {

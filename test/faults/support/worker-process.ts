@@ -1,12 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildRuntime } from '../../../scripts/build.mjs';
+import { compiledEntry } from '../../../scripts/build.mjs';
 import { PROCESS_ENV_DEFAULTS } from '../../../scripts/lib/native-memory.mjs';
 
 const root = join(import.meta.dirname, '..', '..', '..');
-/** dist/, built once per test file: the faults are injected into the code `npm start` and the image run. */
-let built: Promise<string> | undefined;
 
 /** A Steadfast process (a worker, or an API replica) as its own OS process, so a test can kill or pause it. */
 export interface WorkerProcess {
@@ -48,10 +46,11 @@ async function startSteadfastProcess(
   env: Record<string, string>,
   logDir: string,
 ): Promise<WorkerProcess> {
-  const dist = await (built ??= buildRuntime(root));
+  // Compiled, as `npm start` and the image run it: the faults are injected into that code.
+  const entry = await compiledEntry(script, root);
   const logFile = join(logDir, `${name}.log`);
   const fd = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [join(dist, script.replace(/\.ts$/, '.js'))], {
+  const child: ChildProcess = spawn(process.execPath, [entry], {
     cwd: root,
     env: {
       PATH: process.env['PATH'] ?? '',
