@@ -15,6 +15,15 @@ import { TrackRecord } from './track-record.js';
 export const ALARM_THRESHOLD = 0.221;
 
 /**
+ * The step in which an alarm's aftermath is counted when timestamps are given: five minutes, the spacing
+ * of the series `suppressionDecay` and `refractorySteps` were measured on (NAB). Counted in rows, an
+ * hourly series remembered an alarm twelve times as long as a 5-minute one: a spike six weeks after
+ * another of the same height scored nothing (bench/README.md, sixth round). Without timestamps a step
+ * is a row.
+ */
+export const STEP_MS = 300_000;
+
+/**
  * An online anomaly detector: reads a series point by point and gives each point a score in [0, 1]
  * using only the points before it. The same parameters serve every series.
  */
@@ -41,10 +50,10 @@ export interface DetectorOptions {
    */
   seasonal: { alpha: number; minPeriods: number };
   likelihood: { shortWindow: number; longAlpha: number; minStd: number };
-  /** After a high score, later scores must beat it by this much, decaying at `suppressionDecay` a row. */
+  /** After a high score, later scores must beat it by this much, decaying at `suppressionDecay` a step (STEP_MS). */
   suppressionDecay: number;
-  /** Rows after an alarm (a score at or above ALARM_THRESHOLD) during which nothing scores. */
-  refractoryRows: number;
+  /** Steps (STEP_MS) after an alarm (a score at or above ALARM_THRESHOLD) during which nothing scores. */
+  refractorySteps: number;
   /** The overshoot beyond the seen range (in ranges) that scores 0.5. */
   beyond: { half: number };
   /** Bins of the empirical tails of the coarse novelties, the z score and the raw signal's recent mean. */
@@ -71,7 +80,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   seasonal: { alpha: 0.05, minPeriods: 2 },
   likelihood: { shortWindow: 5, longAlpha: 0.002, minStd: 0.2 },
   suppressionDecay: 0.999,
-  refractoryRows: 30,
+  refractorySteps: 30,
   beyond: { half: 1 },
   tailBins: 128,
   tailCorrection: 3,
@@ -96,7 +105,9 @@ export class OnlineDetector {
   private recentSum = 0;
   private rows = 0;
   private recentPeak = 0;
-  private lastAlarmRow = Number.NEGATIVE_INFINITY;
+  /** Steps (STEP_MS, or rows without timestamps) since the last alarm. */
+  private sinceAlarm = Number.POSITIVE_INFINITY;
+  private lastTimestampMs: number | undefined;
   /** The warm-up's values and timestamps, held until the scale (counts or not) is decided. */
   private warmup: { value: number; timestampMs: number | undefined }[] | undefined = [];
   private scale: (value: number) => number = (value) => value;
@@ -131,6 +142,8 @@ export class OnlineDetector {
    */
   update(value: number, timestampMs?: number): number {
     if (!Number.isFinite(value)) return 0;
+    // A timestamp that is not a finite number is no timestamp: the value is still scored, by its rows.
+    if (timestampMs !== undefined && !Number.isFinite(timestampMs)) timestampMs = undefined;
     const warmup = this.warmup;
     if (warmup === undefined) return this.read(this.scale(value), timestampMs);
     warmup.push({ value, timestampMs });
@@ -178,18 +191,32 @@ export class OnlineDetector {
     // 1,500 rows (ten windows lost over five synthetic seeds; bench/README.md).
     const likely = Number.isFinite(overshoot) ? echoing : 1;
     // Only the first detection of an event counts: its echoes score nothing until they outgrow it
-    // (the remembered peak fades by suppressionDecay a row). Before the empirical tails, NAB's standard
+    // (the remembered peak fades by suppressionDecay a step). Before the empirical tails, NAB's standard
     // score fell from 56.9 to 40.4 without this, and halving echoes instead of silencing them gave 55.8.
     // A rising event outgrows its own peak row after row and would alarm on each; after an alarm the
-    // detector therefore stays silent for refractoryRows, as a pager does not page again for the same
-    // event. NAB's standard score on the development subset: 65.4 without, 67.4-68.8 for 5 to 150 rows
-    // (68.4 at 30, chosen as a round value rather than the subset's best, 60); echoes outside anomaly
-    // windows were the largest single cost before it.
-    const quiet = this.rows - this.lastAlarmRow <= this.options.refractoryRows;
+    // detector therefore stays silent for refractorySteps (two and a half hours), as a pager does not page
+    // again for the same event. NAB's standard score on the development subset: 65.4 without, 67.4-68.8
+    // for 5 to 150 steps (68.4 at 30, chosen as a round value rather than the subset's best, 60); echoes
+    // outside anomaly windows were the largest single cost before it.
+    const steps = this.stepsSinceLast(timestampMs);
+    this.sinceAlarm += steps;
+    const quiet = this.sinceAlarm <= this.options.refractorySteps;
     const score = !quiet && likely > this.recentPeak ? likely : 0;
-    if (score >= ALARM_THRESHOLD) this.lastAlarmRow = this.rows;
-    this.recentPeak = Math.max(this.recentPeak * this.options.suppressionDecay, echoing);
+    if (score >= ALARM_THRESHOLD) this.sinceAlarm = 0;
+    this.recentPeak = Math.max(this.recentPeak * this.options.suppressionDecay ** steps, echoing);
     return score;
+  }
+
+  /**
+   * Time since the previous value in steps of STEP_MS, so an alarm's echoes fade and its pause lasts for
+   * the same time at any spacing; one step (a row) when either value has no timestamp. A timestamp that
+   * goes back counts as no time.
+   */
+  private stepsSinceLast(timestampMs: number | undefined): number {
+    const last = this.lastTimestampMs;
+    this.lastTimestampMs = timestampMs;
+    if (timestampMs === undefined || last === undefined) return 1;
+    return Math.max(0, timestampMs - last) / STEP_MS;
   }
 
   /**

@@ -6,6 +6,7 @@ import {
   logScale,
   OnlineDetector,
   scoreSeries,
+  STEP_MS,
 } from '../../src/detection/detector.js';
 import { normalCdf } from '../../src/domain/series.js';
 import { CoarseNovelty } from '../../src/detection/coarse-novelty.js';
@@ -59,9 +60,9 @@ describe('the online detector', () => {
     expect(scores[spikeAt]).toBeGreaterThan(0.5);
   });
 
-  it('alarms once for an event: silent for refractoryRows after an alarm, then free to alarm again', () => {
-    const run = (refractoryRows: number): number[] => {
-      const detector = new OnlineDetector({ ...DEFAULT_DETECTOR_OPTIONS, refractoryRows });
+  it('alarms once for an event: silent for refractorySteps after an alarm, then free to alarm again', () => {
+    const run = (refractorySteps: number): number[] => {
+      const detector = new OnlineDetector({ ...DEFAULT_DETECTOR_OPTIONS, refractorySteps });
       const steady = (rows: number): void => {
         for (let i = 0; i < rows; i++) detector.update(10 + (i % 5) / 10);
       };
@@ -74,11 +75,49 @@ describe('the online detector', () => {
       const third = calibrated(detector.update(100_000));
       return [first, second, third];
     };
-    const [first, second, third] = run(DEFAULT_DETECTOR_OPTIONS.refractoryRows);
+    const [first, second, third] = run(DEFAULT_DETECTOR_OPTIONS.refractorySteps);
     expect(first).toBeGreaterThan(0.5);
     expect(second).toBe(0);
     expect(third).toBeGreaterThan(0.5);
     expect(run(0)[1]).toBeGreaterThan(0.5);
+  });
+
+  it("counts an alarm's aftermath in time when timestamps are given: hourly and 5-minute series alike", () => {
+    const hour = 3_600_000;
+    // A spike and a second one `gapRows` later in a steady series, `step` ms apart per row (none: no
+    // timestamps); the second as high as the first unless said.
+    const run = (step: number | undefined, gapRows: number, second = 40): [number, number] => {
+      const detector = new OnlineDetector();
+      let row = 0;
+      const next = (value: number): number =>
+        calibrated(detector.update(value, step === undefined ? undefined : row++ * step));
+      const steady = (rows: number): void => {
+        for (let i = 0; i < rows; i++) next(10 + (i % 5) / 10);
+      };
+      steady(2000);
+      const first = next(40);
+      steady(gapRows - 1);
+      return [first, next(second)];
+    };
+    // Ten days apart: 240 hourly rows. Counted in rows the first spike's bar still stood (0.999 ** 240),
+    // so the second scored nothing; in time it has faded as it does after 2,880 five-minute rows.
+    const [hourlyFirst, hourlySecond] = run(hour, 240);
+    expect(hourlyFirst).toBeGreaterThan(0.5);
+    expect(hourlySecond).toBeGreaterThan(0.5);
+    expect(run(undefined, 240)[1]).toBe(0);
+    expect(run(STEP_MS, 2880)[1]).toBeGreaterThan(0.5);
+    // The pause after an alarm is two and a half hours: five hourly rows later a far larger spike alarms,
+    // five 5-minute rows later it is still silenced.
+    expect(run(hour, 5, 4000)[1]).toBeGreaterThan(0.5);
+    expect(run(STEP_MS, 5, 4000)[1]).toBe(0);
+    expect(run(STEP_MS, 31, 4000)[1]).toBeGreaterThan(0.5);
+  });
+
+  it('scores a value whose timestamp is not a finite number by its row', () => {
+    const detector = new OnlineDetector();
+    for (let i = 0; i < 300; i++) detector.update(10 + (i % 3), i * STEP_MS);
+    expect(calibrated(detector.update(1000, Number.NaN))).toBeGreaterThan(0.5);
+    expect(detector.update(10, 301 * STEP_MS)).toBeGreaterThanOrEqual(0);
   });
 
   it('ignores values that are not finite and keeps going', () => {

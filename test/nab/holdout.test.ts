@@ -38,7 +38,7 @@ const corpus = (aJump: number): LabelledSeries[] => [
 
 const candidates: Candidate<DetectorOptions>[] = [
   { name: 'default', params: DEFAULT_DETECTOR_OPTIONS },
-  { name: 'no pause', params: { ...DEFAULT_DETECTOR_OPTIONS, refractoryRows: 0 } },
+  { name: 'no pause', params: { ...DEFAULT_DETECTOR_OPTIONS, refractorySteps: 0 } },
   { name: 'no coarse grains', params: { ...DEFAULT_DETECTOR_OPTIONS, coarseScales: [] } },
 ];
 
