@@ -53,16 +53,20 @@ describe.each(['.', 'overlays/example'])('the manifests rendered from deploy/kub
     }
   });
 
-  it('mount the runbooks and the kubeconfig where the settings say, in every container', () => {
+  it('mount the runbooks where the settings say in every container, and the kubeconfig in the workers only', () => {
     const deployments = rendered.all('Deployment');
     expect(deployments.map((d) => d.metadata?.name).sort()).toEqual(['steadfast-api', 'steadfast-worker']);
     for (const d of deployments) {
-      expect(d.spec?.template.spec?.serviceAccountName).toBe('steadfast');
       for (const container of containersOf(d)) {
         const vars = variables(rendered, container);
         expect(vars.get('STEADFAST_RUNBOOKS_DIR')).toBe(mountPath(d, container, 'steadfast-runbooks'));
-        expect(vars.get('KUBECONFIG')).toBe(`${mountPath(d, container, 'steadfast-kubeconfig')}/config`);
       }
+    }
+    const workers = rendered.one('Deployment', 'steadfast-worker');
+    expect(workers.spec?.template.spec?.serviceAccountName).toBe('steadfast');
+    for (const container of containersOf(workers)) {
+      const kubeconfig = mountPath(workers, container, 'steadfast-kubeconfig');
+      expect(variables(rendered, container).get('KUBECONFIG')).toBe(`${kubeconfig}/config`);
     }
     const api = rendered.one('Deployment', 'steadfast-api');
     expect(api.spec?.replicas).toBe(2);
@@ -79,6 +83,28 @@ describe.each(['.', 'overlays/example'])('the manifests rendered from deploy/kub
     }
     const secrets = worker.spec?.template.spec?.volumes?.map((v) => v.secret?.secretName).filter(Boolean);
     expect(secrets).toEqual([]);
+  });
+
+  it('run the API replicas without a worker, as an identity with no rights, with no token and no kubeconfig', () => {
+    const api = rendered.one('Deployment', 'steadfast-api');
+    const pod = api.spec?.template.spec;
+    expect(pod?.serviceAccountName).toBe('steadfast-api');
+    expect(pod?.automountServiceAccountToken).toBe(false);
+    expect(rendered.one('ServiceAccount', 'steadfast-api', 'steadfast').automountServiceAccountToken).toBe(
+      false,
+    );
+    // No projected token and no kubeconfig among its volumes, and nothing names it in a binding.
+    expect(
+      pod?.volumes?.filter((v) => v.projected || v.configMap?.name?.startsWith('steadfast-kubeconfig-')),
+    ).toEqual([]);
+    for (const binding of [...rendered.all('RoleBinding'), ...rendered.all('ClusterRoleBinding')]) {
+      expect(binding.subjects?.map((s) => s.name)).not.toContain('steadfast-api');
+    }
+    for (const container of containersOf(api)) {
+      const vars = variables(rendered, container);
+      expect(vars.get('STEADFAST_ROLE')).toBe('api');
+      expect(vars.has('KUBECONFIG')).toBe(false);
+    }
   });
 
   it('probe the API on the health endpoints it serves: ready on /api/v1/health, alive on /metrics', () => {

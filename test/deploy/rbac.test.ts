@@ -116,6 +116,8 @@ let dir: string;
 const admin = new KubeConfig();
 /** The ServiceAccount's identity, through the kubeconfig of the rendered steadfast-kubeconfig ConfigMap. */
 const steadfast = new KubeConfig();
+/** The API replicas' identity (steadfast-api), the same way. */
+const apiIdentity = new KubeConfig();
 let base: Rendered;
 
 beforeAll(async () => {
@@ -127,21 +129,26 @@ beforeAll(async () => {
   // A node for the cordon tests: an object only, as no kubelet runs here.
   await admin.makeApiClient(CoreV1Api).createNode({ body: { metadata: { name: 'node-1' } } });
 
-  const issued = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
-    name: 'steadfast',
-    namespace: 'steadfast',
-    body: { spec: { audiences: [], expirationSeconds: 3600 } },
-  });
-  writeFileSync(join(dir, 'token'), issued.status?.token ?? '', { mode: 0o600 });
   // The pods' kubeconfig, with this cluster's address and the files where this test keeps them.
   const shipped = base.one('ConfigMap', 'steadfast-kubeconfig', 'steadfast').data?.config ?? '';
   const caFile = admin.getCurrentCluster()?.caFile ?? '';
-  steadfast.loadFromString(
-    shipped
-      .replace('https://kubernetes.default.svc', cluster.server)
-      .replace(SA_CA, caFile)
-      .replace(SA_TOKEN, join(dir, 'token')),
-  );
+  for (const [name, kc] of [
+    ['steadfast', steadfast],
+    ['steadfast-api', apiIdentity],
+  ] as const) {
+    const issued = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+      name,
+      namespace: 'steadfast',
+      body: { spec: { audiences: [], expirationSeconds: 3600 } },
+    });
+    writeFileSync(join(dir, name), issued.status?.token ?? '', { mode: 0o600 });
+    kc.loadFromString(
+      shipped
+        .replace('https://kubernetes.default.svc', cluster.server)
+        .replace(SA_CA, caFile)
+        .replace(SA_TOKEN, join(dir, name)),
+    );
+  }
 });
 
 afterAll(async () => {
@@ -149,9 +156,9 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** What the API server answers the ServiceAccount itself for each access (SelfSubjectAccessReview). */
-async function allowedOf(accesses: Access[]): Promise<Record<Access, boolean>> {
-  const authz = steadfast.makeApiClient(AuthorizationV1Api);
+/** What the API server answers an identity itself for each access (SelfSubjectAccessReview). */
+async function allowedOf(accesses: Access[], identity = steadfast): Promise<Record<Access, boolean>> {
+  const authz = identity.makeApiClient(AuthorizationV1Api);
   const answers = await Promise.all(
     accesses.map(async (a) => {
       const [verb, path = '', namespace = '*'] = a.split(' ');
@@ -202,9 +209,9 @@ describe('the base applied to a real API server', () => {
     }
     // No kubelet here: the pods stay Pending, but the replica set controller had to get them admitted.
     const core = admin.makeApiClient(CoreV1Api);
-    for (const [app, replicas] of [
-      ['steadfast-api', 2],
-      ['steadfast-worker', 2],
+    for (const [app, replicas, serviceAccount] of [
+      ['steadfast-api', 2, 'steadfast-api'],
+      ['steadfast-worker', 2, 'steadfast'],
     ] as const) {
       const pods = await waitFor(`pods of ${app}`, async () => {
         const list = await core.listNamespacedPod({
@@ -213,7 +220,7 @@ describe('the base applied to a real API server', () => {
         });
         return list.items.length === replicas ? list.items : undefined;
       });
-      for (const pod of pods) expect(pod.spec?.serviceAccountName).toBe('steadfast');
+      for (const pod of pods) expect(pod.spec?.serviceAccountName).toBe(serviceAccount);
     }
     // The namespace does enforce the standard: a pod that says nothing of its security is refused.
     const plain = core.createNamespacedPod({
@@ -234,6 +241,11 @@ describe('the base applied to a real API server', () => {
   it('refuses the ServiceAccount everything else: other verbs, pods, secrets, other namespaces, nodes', async () => {
     const refused = [...UNNEEDED, ...NODE_ACTIONS, 'get apps/deployments shop'];
     expect(await allowedOf(refused)).toEqual(every(refused, false));
+  });
+
+  it("refuses the API replicas' identity everything, the deployment actions too", async () => {
+    const refused = [...DEPLOYMENT_ACTIONS, ...UNNEEDED, ...NODE_ACTIONS];
+    expect(await allowedOf(refused, apiIdentity)).toEqual(every(refused, false));
   });
 
   it('runs each deployment action as the ServiceAccount, and undoes it', async () => {

@@ -4,9 +4,12 @@ import { promisify } from 'node:util';
 import type {
   KubernetesObject,
   V1ClusterRole,
+  V1ClusterRoleBinding,
   V1ConfigMap,
   V1Deployment,
   V1Role,
+  V1RoleBinding,
+  V1ServiceAccount,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { findKustomize } from '../../scripts/lib/kustomize.mjs';
@@ -19,9 +22,12 @@ const hashed = (name: string): RegExp => new RegExp(`^${name}-[a-z0-9]{10}$`);
 
 interface Kinds {
   ClusterRole: V1ClusterRole;
+  ClusterRoleBinding: V1ClusterRoleBinding;
   ConfigMap: V1ConfigMap;
   Deployment: V1Deployment;
   Role: V1Role;
+  RoleBinding: V1RoleBinding;
+  ServiceAccount: V1ServiceAccount;
 }
 
 /** The objects a kustomization renders to, as `kubectl apply -k` would send them. */
@@ -30,7 +36,7 @@ export class Rendered {
 
   /** Every object of a kind: the one place that trusts `kind` to say the object's shape. */
   all<K extends keyof Kinds>(kind: K): Kinds[K][] {
-    return this.objects.filter((o) => o.kind === kind);
+    return this.objects.filter((o) => o.kind === kind) as Kinds[K][];
   }
 
   /** The one object of a kind and name; names of generated ConfigMaps carry kustomize's hash suffix. */
