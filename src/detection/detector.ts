@@ -17,7 +17,7 @@ export const ALARM_THRESHOLD = 0.221;
 /**
  * The step in which an alarm's aftermath is counted when timestamps are given: five minutes, the spacing
  * of the series `suppressionDecay` and `refractorySteps` were measured on (NAB). Counted in rows, an
- * hourly series remembered an alarm twelve times as long as a 5-minute one: a spike six weeks after
+ * hourly series remembered an alarm twelve times as long as a 5-minute one: a spike 17 days after
  * another of the same height scored nothing (bench/README.md, sixth round). Without timestamps a step
  * is a row.
  */
