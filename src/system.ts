@@ -116,6 +116,7 @@ export async function startWorker(
     dataConverter: dataConverterFor(settings.temporal.codecKeys),
     workflowBundle: await bundleInChildProcess(tracingWorkflowModules()),
     cacheSize: settings.workflowCacheSize,
+    drainMs: settings.workerDrainMs,
   });
   const done = worker.run().finally(async () => {
     await connection.close();

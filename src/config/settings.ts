@@ -16,6 +16,8 @@ export interface Settings {
   workerMetricsPort: number;
   /** Workflows a worker keeps cached (STEADFAST_WORKFLOW_CACHE_SIZE). */
   workflowCacheSize: number;
+  /** How long a stopping worker lets its activities in flight finish (STEADFAST_WORKER_DRAIN). */
+  workerDrainMs: number;
   auth: { token?: string; identity: string; tokensFile?: string };
   temporal: {
     address: string;
@@ -165,6 +167,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     role: e.STEADFAST_ROLE,
     workerMetricsPort: e.STEADFAST_WORKER_METRICS_PORT,
     workflowCacheSize: e.STEADFAST_WORKFLOW_CACHE_SIZE,
+    workerDrainMs: e.STEADFAST_WORKER_DRAIN,
     consoleUrl: consoleUrlOf(e),
     api: {
       host: e.STEADFAST_API_HOST,

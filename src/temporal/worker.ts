@@ -30,6 +30,21 @@ export interface IncidentWorkerOptions {
   dataConverter?: DataConverter;
   /** Workflows kept in memory between tasks (STEADFAST_WORKFLOW_CACHE_SIZE); the SDK's own default without. */
   cacheSize?: number;
+  /** How long a stopping worker lets its activities in flight finish (STEADFAST_WORKER_DRAIN); 0 without. */
+  drainMs?: number;
+}
+
+/** How long after the drain a worker that still has not stopped gives up waiting (an activity ignoring its cancellation). */
+const GIVE_UP_AFTER_DRAIN_MS = 15_000;
+
+/**
+ * A stopping worker takes no new work; left to the SDK's default it also cancels its activities at once,
+ * so every rolling deploy cut actions short mid-call and spent one of their three attempts on another
+ * worker. Given the drain, they finish where they started. Past it they are cancelled, and past the
+ * give-up the worker stops waiting for one that ignores its cancellation, instead of hanging for ever.
+ */
+function drainOptions(drainMs: number): Pick<WorkerOptions, 'shutdownGraceTime' | 'shutdownForceTime'> {
+  return { shutdownGraceTime: drainMs, shutdownForceTime: drainMs + GIVE_UP_AFTER_DRAIN_MS };
 }
 
 /**
@@ -47,6 +62,7 @@ export function createIncidentWorker(options: IncidentWorkerOptions): Promise<Wo
     activities: options.activities,
     ...(options.dataConverter ? { dataConverter: options.dataConverter } : {}),
     ...(options.cacheSize !== undefined ? cacheOptions(options.cacheSize) : {}),
+    ...(options.drainMs !== undefined ? drainOptions(options.drainMs) : {}),
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath, bundlerOptions }),

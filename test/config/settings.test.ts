@@ -26,6 +26,7 @@ const other: Record<keyof typeof envShape, string> = {
   STEADFAST_ROLE: 'api',
   STEADFAST_WORKER_METRICS_PORT: '0',
   STEADFAST_WORKFLOW_CACHE_SIZE: '0',
+  STEADFAST_WORKER_DRAIN: '0s',
   STEADFAST_LOG_LEVEL: 'debug',
   STEADFAST_LOG_FORMAT: 'text',
   STEADFAST_CONSOLE_URL: 'https://steadfast.example.com/console',

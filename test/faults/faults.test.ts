@@ -250,6 +250,36 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     );
   }, 180_000);
 
+  it('SIGTERM of a worker during a wait step, as a rolling deploy stops it: the step finishes where it started, and the worker exits', async () => {
+    const sent = await sendIncident(cluster.client, TASK_QUEUE, `drain-${run}`, 'FaultWait');
+    const stopped = workerByIdentity(await workerRunningAction(sent.handle));
+    // Its replacement, as a rollout starts one: the incident goes on there once the wait is over.
+    const replacement = startWorker();
+    const stoppedAt = Date.now();
+    // SIGTERM, then SIGKILL only past the drain (STEADFAST_WORKER_DRAIN, 30 s) and its give-up (15 s).
+    const stopping = stopped.stop(60_000);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const draining = stopped.ended() === undefined;
+    await stopping;
+    const exitedAfter = Date.now() - stoppedAt;
+    await (
+      await replacement
+    ).ready;
+    expect(await outcomeOf(sent)).toMatchObject({ outcome: 'verified', alertKept: true });
+    const elapsed = Date.now() - stoppedAt;
+
+    expect(draining).toBe(true); // still at work 3 s after SIGTERM, not gone
+    expect(stopped.ended()).toBe(0); // it stopped by itself, not by the SIGKILL
+    // The wait (10 s, which a cancellation ends at once) was neither cut short nor run again, and the
+    // call after it reached the target once.
+    expect(await mostAttempts(sent.handle, 'applyAction')).toBe(1);
+    expect(target.countOf(`/after-wait/${sent.id}`)).toEqual({ requests: 1, keys: 1 });
+    table.push({
+      fault: 'SIGTERM the worker while a `wait` step runs (a rolling deploy)',
+      result: `the wait finished on the stopping worker, in its first attempt; the worker exited 0 ${seconds(exitedAfter)} after SIGTERM; verified ${seconds(elapsed)} after it, the call after the wait reaching the target once`,
+    });
+  }, 150_000);
+
   /** An incident whose call is held open while `fault` runs; then its container restart follows. */
   async function midIncident(name: string, fault: () => Promise<void>, isUp: () => boolean): Promise<string> {
     const id = `${name}-${run}`;
