@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FileProblemsError, parseYamlFile, type FileProblem } from './yaml-file.js';
 import type { BlockedPeriod, CalendarOutlook } from './outlook.js';
+import { isTimeZone, offsetAt } from './zone.js';
 
 /**
  * The change calendar (STEADFAST_CALENDAR_FILE): named recurring time intervals, written as
@@ -90,17 +91,9 @@ const clock = z
   .transform((s) => clockMinutes(s) ?? 0);
 
 /** An IANA time zone name that this Node knows; `Local` is refused: the answer must not depend on the host. */
-const location = z.string().refine(
-  (zone) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      return zone !== 'Local';
-    } catch {
-      return false;
-    }
-  },
-  { message: 'an IANA time zone such as Europe/Berlin or UTC' },
-);
+const location = z.string().refine(isTimeZone, {
+  message: 'an IANA time zone such as Europe/Berlin or UTC',
+});
 
 const timeIntervalSchema = z
   .object({
@@ -223,45 +216,15 @@ interface LocalTime {
   minute: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
-function formatter(zone: string): Intl.DateTimeFormat {
-  let format = formatters.get(zone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      weekday: 'short',
-    });
-    formatters.set(zone, format);
-  }
-  return format;
-}
-
-/** The zone's offset from UTC at `ms`, in minutes, from its wall-clock time there (Node's ICU data). */
-function offsetMinutes(ms: number, zone: string): number {
-  const parts: Record<string, string> = {};
-  for (const p of formatter(zone).formatToParts(ms)) parts[p.type] = p.value;
-  const wall = Date.UTC(
-    Number(parts['year']),
-    Number(parts['month']) - 1,
-    Number(parts['day']),
-    Number(parts['hour']),
-    Number(parts['minute']),
-  );
-  return Math.round((wall - Math.floor(ms / MINUTE) * MINUTE) / MINUTE);
-}
+/** The zone's offset from UTC at `ms`, in minutes (rounded: some zones' offsets before 1972 had seconds). */
+const offsetMinutes = (ms: number, zone: string): number => Math.round(offsetAt(ms, zone) / MINUTE);
 
 // Offsets by zone and UTC hour: within an hour whose two ends agree, every minute has that offset (no
 // zone changes its offset twice in an hour), so a scan asks ICU twice an hour instead of every minute.
 const hourOffsets = new Map<string, number | null>();
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 
 function cachedOffset(ms: number, zone: string): number {
   const hour = Math.floor(ms / HOUR) * HOUR;

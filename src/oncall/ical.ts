@@ -1,7 +1,7 @@
 import ICAL from 'ical.js';
 import { OncallFileError, type Person } from './schema.js';
 import type { Shift } from './timeline.js';
-import { instantOf, isTimeZone } from './zone.js';
+import { instantOf, isTimeZone } from '../domain/zone.js';
 
 /**
  * A rotation read from an iCalendar file: each event is a stretch on call for the person it names.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../domain/duration.js';
 import { FileProblemsError, parseYamlFile, type FileProblem } from '../domain/yaml-file.js';
-import { isTimeZone } from './zone.js';
+import { isTimeZone } from '../domain/zone.js';
 
 /**
  * The on-call file (STEADFAST_ONCALL_FILE): the people who can be paged and how to reach them, and the

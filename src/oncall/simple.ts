@@ -1,6 +1,6 @@
 import { shiftMs, type SimpleRotation } from './schema.js';
 import type { Shift } from './timeline.js';
-import { instantOf, offsetAt, wallMs, type WallTime } from './zone.js';
+import { instantOf, offsetAt, wallMs, type WallTime } from '../domain/zone.js';
 
 /** The most shifts one question lists: a year of one-hour shifts. */
 const MAX_SHIFTS = 10_000;

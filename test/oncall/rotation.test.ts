@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { parseIcal } from '../../src/oncall/ical.js';
 import { whoIsOnCall, type LoadedRotation, type Oncall } from '../../src/oncall/resolve.js';
 import { parseOncallFile, type Person, type RotationDefinition } from '../../src/oncall/schema.js';
-import { instantOf, wallTimeAt } from '../../src/oncall/zone.js';
+import { instantOf, wallTimeAt } from '../../src/domain/zone.js';
 
 const PEOPLE: Person[] = [
   { name: 'Alice', slack: 'U0123ALICE', email: 'alice@example.com' },

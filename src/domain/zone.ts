@@ -1,6 +1,7 @@
 /**
  * Wall-clock times in IANA time zones, from Node's ICU data: the conversions a rotation needs to hand over
- * at 09:00 local time on both sides of a DST change. Pure: no clock of its own.
+ * at 09:00 local time on both sides of a DST change, and a calendar's time intervals to hold in their
+ * `location`. Pure: no clock of its own.
  */
 
 const MINUTE = 60_000;
