@@ -12,6 +12,7 @@ import { createLogger } from './src/lib/logger.js';
 import { installTemporalLogging } from './src/lib/temporal-logger.js';
 import { createMetrics, startWorker } from './src/system.js';
 import { startTracing } from './src/telemetry/index.js';
+import { giveUpStalledStop } from './src/temporal/worker.js';
 
 const settings = loadSettings();
 const logger = createLogger(settings.logLevel, settings.logFormat);
@@ -20,13 +21,18 @@ installTemporalLogging(logger);
 const tracing = await startTracing(settings.telemetry, 'steadfast-worker', logger);
 const metrics = createMetrics();
 const worker = await startWorker(settings, logger, metrics);
+giveUpStalledStop(settings.workerDrainMs, logger);
 const server =
   settings.workerMetricsPort > 0
     ? await listen(express().use(metricsRoute(metrics)), settings.api.host, settings.workerMetricsPort)
     : undefined;
 if (server)
   logger.info({ event: 'worker.metrics', url: `${server.url}/metrics` }, `metrics on ${server.url}/metrics`);
-await worker.done;
+// A worker that fails still closes its metrics and sends its spans.
+await worker.done.catch((err: unknown) => {
+  logger.fatal({ event: 'worker.failed', err }, err instanceof Error ? err.message : String(err));
+  process.exitCode = 1;
+});
 await server?.close();
 // Sends the spans still buffered: the last activities' and the workflows' that ended on shutdown.
 await tracing?.shutdown();

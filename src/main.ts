@@ -8,6 +8,7 @@ import { createLogger, type Logger } from './lib/logger.js';
 import { installTemporalLogging } from './lib/temporal-logger.js';
 import { createMetrics, startApi, startWorker } from './system.js';
 import { startTracing } from './telemetry/index.js';
+import { giveUpStalledStop } from './temporal/worker.js';
 
 async function run(settings: Settings, logger: Logger): Promise<void> {
   installTemporalLogging(logger);
@@ -17,6 +18,7 @@ async function run(settings: Settings, logger: Logger): Promise<void> {
     const metrics = createMetrics();
     // The worker installs its own SIGINT/SIGTERM handlers and shuts down gracefully on them.
     const worker = settings.role === 'all' ? await startWorker(settings, logger, metrics) : undefined;
+    if (worker) giveUpStalledStop(settings.workerDrainMs, logger);
     const api = await startApi(settings, logger, metrics);
     if (!worker) {
       // Nothing else would tell an operator why incidents opened here never move on.

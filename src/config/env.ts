@@ -69,7 +69,7 @@ const api = {
       "What `npm start` (src/main.ts) runs: `all`, the API and a worker in one process; `api`, the API alone, for API replicas scaled apart from the workers (`worker.ts`), so that ingestion never waits behind a worker's workflow tasks on one event loop. See docs/deploy.md.",
     ),
   STEADFAST_WORKER_DRAIN: durationMs('30s').describe(
-    'How long a stopping worker (SIGTERM, SIGINT) lets its activities in flight (a `wait` step, an action) finish while it takes no new work; it then cancels them, to be retried on another worker, and gives up waiting 15 s later. Kubernetes must give it longer (the base: terminationGracePeriodSeconds 60).',
+    'How long a stopping worker (SIGTERM, SIGINT) lets its activities in flight (a `wait` step, an action) finish while it takes no new work; it then cancels them, to be retried on another worker, and exits 15 s later if one still runs. Kubernetes must give it longer (the base: terminationGracePeriodSeconds 60).',
   ),
   STEADFAST_WORKER_METRICS_PORT: port
     .default(9464)

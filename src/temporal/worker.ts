@@ -1,6 +1,7 @@
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { IncidentActivities } from '../activities/index.js';
+import type { Logger } from '../lib/logger.js';
 import { activeTracing } from '../telemetry/index.js';
 import { siblingModule } from '../lib/modules.js';
 
@@ -34,17 +35,38 @@ export interface IncidentWorkerOptions {
   drainMs?: number;
 }
 
-/** How long after the drain a worker that still has not stopped gives up waiting (an activity ignoring its cancellation). */
+/** How long after the drain a process whose worker still has not stopped gives up waiting and exits. */
 const GIVE_UP_AFTER_DRAIN_MS = 15_000;
 
 /**
  * A stopping worker takes no new work; left to the SDK's default it also cancels its activities at once,
- * so every rolling deploy cut actions short mid-call and spent one of their three attempts on another
- * worker. Given the drain, they finish where they started. Past it they are cancelled, and past the
- * give-up the worker stops waiting for one that ignores its cancellation, instead of hanging for ever.
+ * so every rolling deploy cut a step short (a `wait`) and spent one of its three attempts on another
+ * worker. Given the drain, they finish where they started; past it they are cancelled.
  */
-function drainOptions(drainMs: number): Pick<WorkerOptions, 'shutdownGraceTime' | 'shutdownForceTime'> {
-  return { shutdownGraceTime: drainMs, shutdownForceTime: drainMs + GIVE_UP_AFTER_DRAIN_MS };
+function drainOptions(drainMs: number): Pick<WorkerOptions, 'shutdownGraceTime'> {
+  return { shutdownGraceTime: drainMs };
+}
+
+/**
+ * Once the process is told to stop (SIGTERM, SIGINT), ends it with exit code 1 if it is still running
+ * `GIVE_UP_AFTER_DRAIN_MS` past the drain: an activity that ignores its cancellation (an HTTP call in
+ * flight) would otherwise hold the stop for ever. The SDK's own `shutdownForceTime`, tried at the same
+ * moment, did not end it: the process still ran 60 s after SIGTERM, its worker waiting for that activity
+ * (test/faults now checks the give-up).
+ */
+export function giveUpStalledStop(drainMs: number, logger: Logger): void {
+  const arm = (): void => {
+    const timer = setTimeout(() => {
+      logger.fatal(
+        { event: 'worker.gave-up', drainMs },
+        'an activity still runs 15 s past the drain (STEADFAST_WORKER_DRAIN): exiting; another worker retries it',
+      );
+      process.exit(1);
+    }, drainMs + GIVE_UP_AFTER_DRAIN_MS);
+    timer.unref();
+  };
+  process.once('SIGTERM', arm);
+  process.once('SIGINT', arm);
 }
 
 /**

@@ -280,6 +280,33 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     });
   }, 150_000);
 
+  it('SIGTERM of a worker whose http.call ignores the cancellation: it gives up 15 s past its drain and exits 1, naming why', async () => {
+    // A worker of its own task queue, so that this incident's call surely runs on it, with a drain of 1 s.
+    const queue = `${TASK_QUEUE}-give-up`;
+    const env = { ...workerEnv, TEMPORAL_TASK_QUEUE: queue, STEADFAST_WORKER_DRAIN: '1s' };
+    const stopped = await startWorkerProcess('give-up', env, dir);
+    workers.push(stopped);
+    await stopped.ready;
+    const id = `give-up-${run}`;
+    target.hold(`/call/${id}`);
+    const sent = await sendIncident(cluster.client, queue, id, 'FaultCall');
+    await target.arrived(`/call/${id}`);
+    const stoppedAt = Date.now();
+    await stopped.stop(60_000);
+    const exitedAfter = Date.now() - stoppedAt;
+    target.release(`/call/${id}`);
+    await sent.handle.terminate('the fault test is over');
+
+    expect(stopped.ended()).toBe(1); // by itself, with an error: not by the SIGKILL 60 s on
+    expect(exitedAfter).toBeGreaterThanOrEqual(15_000);
+    expect(exitedAfter).toBeLessThan(30_000);
+    expect(stopped.log()).toMatch(/"event":"worker.gave-up"/);
+    table.push({
+      fault: 'SIGTERM the worker while an `http.call` (which ignores a cancellation) is held open, drain 1 s',
+      result: `the worker gave up waiting 15 s past its drain and exited 1 (\`worker.gave-up\`) ${seconds(exitedAfter)} after SIGTERM`,
+    });
+  }, 120_000);
+
   /** An incident whose call is held open while `fault` runs; then its container restart follows. */
   async function midIncident(name: string, fault: () => Promise<void>, isUp: () => boolean): Promise<string> {
     const id = `${name}-${run}`;
