@@ -40,8 +40,9 @@ const GIVE_UP_AFTER_DRAIN_MS = 15_000;
 
 /**
  * A stopping worker takes no new work; left to the SDK's default it also cancels its activities at once,
- * so every rolling deploy cut a step short (a `wait`) and spent one of its three attempts on another
- * worker. Given the drain, they finish where they started; past it they are cancelled.
+ * so a rolling deploy cut short any step in flight that heeds a cancellation (a `wait`), which then spent
+ * one of its three attempts on another worker. Given the drain, they finish where they started; past it
+ * they are cancelled.
  */
 function drainOptions(drainMs: number): Pick<WorkerOptions, 'shutdownGraceTime'> {
   return { shutdownGraceTime: drainMs };
