@@ -47,7 +47,8 @@ try {
   process.exit(1);
 }
 const logger = createLogger(settings.logLevel, settings.logFormat);
+// A failure to start, or of a running part (a worker that failed), ends the process with code 1.
 await run(settings, logger).catch((err: unknown) => {
-  logger.fatal({ event: 'start.failed', err }, err instanceof Error ? err.message : String(err));
+  logger.fatal({ event: 'steadfast.failed', err }, err instanceof Error ? err.message : String(err));
   process.exitCode = 1;
 });
