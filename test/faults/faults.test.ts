@@ -262,9 +262,8 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     const draining = stopped.ended() === undefined;
     await stopping;
     const exitedAfter = Date.now() - stoppedAt;
-    await (
-      await replacement
-    ).ready;
+    const fresh = await replacement;
+    await fresh.ready;
     expect(await outcomeOf(sent)).toMatchObject({ outcome: 'verified', alertKept: true });
     const elapsed = Date.now() - stoppedAt;
 
