@@ -60,7 +60,7 @@ export function giveUpStalledStop(drainMs: number, logger: Logger): void {
     const timer = setTimeout(() => {
       logger.fatal(
         { event: 'worker.gave-up', drainMs },
-        'an activity still runs 15 s past the drain (STEADFAST_WORKER_DRAIN): exiting; another worker retries it',
+        `an activity still runs ${GIVE_UP_AFTER_DRAIN_MS / 1000} s past the drain (STEADFAST_WORKER_DRAIN): exiting; another worker retries it`,
       );
       process.exit(1);
     }, drainMs + GIVE_UP_AFTER_DRAIN_MS);
