@@ -1,4 +1,6 @@
 import type { ActionEffect, ActionRequest, ActionStep, TargetSnapshot } from '../actions/steps.js';
+import { describeAction } from '../actions/registry.js';
+import { handedOverOnStop } from '../remediation/cancellation.js';
 import type { ActionRunner } from '../remediation/handler.js';
 
 /**
@@ -8,12 +10,14 @@ import type { ActionRunner } from '../remediation/handler.js';
 export function createRemediationActivities(actions: ActionRunner) {
   return {
     /** Records the target's state before an action; `key` names the step (incident/attempt/index). */
-    snapshotTarget: (step: ActionStep, key: string): Promise<TargetSnapshot> => actions.snapshot(step, key),
+    snapshotTarget: (step: ActionStep, key: string): Promise<TargetSnapshot> =>
+      handedOverOnStop(`the snapshot before ${describeAction(step)}`, () => actions.snapshot(step, key)),
 
-    applyAction: ({ step, snapshot }: ActionRequest): Promise<ActionEffect> => actions.apply(step, snapshot),
+    applyAction: ({ step, snapshot }: ActionRequest): Promise<ActionEffect> =>
+      handedOverOnStop(describeAction(step), () => actions.apply(step, snapshot)),
 
     /** Restores what the snapshot recorded; only reversible actions are ever compensated. */
     compensateAction: ({ step, snapshot }: ActionRequest): Promise<ActionEffect> =>
-      actions.compensate(step, snapshot),
+      handedOverOnStop(`undoing ${describeAction(step)}`, () => actions.compensate(step, snapshot)),
   };
 }

@@ -7,6 +7,7 @@ import { resolveHeaders } from '../secrets/headers.js';
 import type { Redactor } from '../secrets/redact.js';
 import { SecretUnavailableError, type SecretSources } from '../secrets/resolve.js';
 import { readBodyCapped } from '../lib/body.js';
+import { activityCancellation, callSignal } from './cancellation.js';
 import { beating } from './heartbeat.js';
 import { actionRunner, type ActionHandlers, type ActionRunner } from './handler.js';
 
@@ -88,10 +89,13 @@ async function call(
         ...(step.body !== undefined ? { body: step.body } : {}),
         // A redirect would send the call somewhere the runbook did not name.
         redirect: 'manual',
-        signal: AbortSignal.timeout(step.timeoutMs),
+        signal: callSignal(step.timeoutMs),
       }),
     );
   } catch (err) {
+    // Asked to stop: no failure of the call (src/remediation/cancellation.ts says what follows).
+    const cancelled = activityCancellation();
+    if (cancelled) throw cancelled;
     // Unreachable or too slow: worth a retry, the key keeps it from acting twice.
     const reason = err instanceof Error ? err.message : String(err);
     throw new Error(redactor.redact(`${what} failed: ${reason}`));

@@ -16,6 +16,7 @@ import { startCountedContainer, type CountedContainer } from './support/containe
 import {
   mostAttempts,
   outcomeOf,
+  retriedAfter,
   postAlert,
   scheduledCount,
   sendIncident,
@@ -88,6 +89,11 @@ ${verified}
 steps:
   - { action: http.call, url: '${base}/before-verify/{{ labels.incident }}' }
 verify: { promql: 'time() > bool {{ labels.after }}', within: 3m, interval: 2s }
+`,
+    'slow-stop.yaml': `${head('Stop a container that ignores SIGTERM', 'FaultSlowStop')}${scope}
+steps:
+  - { action: docker.stop, container: '{{ labels.container }}', stopTimeout: 45s }
+${verified}
 `,
     'restart.yaml': `${head('Call the service, then restart its container', 'FaultRestart')}${scope}
 steps:
@@ -279,21 +285,64 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     });
   }, 150_000);
 
-  it('SIGTERM of a worker whose http.call ignores the cancellation: it gives up 15 s past its drain and exits 1, naming why', async () => {
-    // A worker of its own task queue, so that this incident's call surely runs on it, with a drain of 1 s.
-    const queue = `${TASK_QUEUE}-give-up`;
-    const env = { ...workerEnv, TEMPORAL_TASK_QUEUE: queue, STEADFAST_WORKER_DRAIN: '1s' };
-    const stopped = await startWorkerProcess('give-up', env, dir);
+  it('SIGTERM of a worker during an http.call that outlasts its drain: the call is cut, the worker exits 0, and another worker retries it at once with the same key', async () => {
+    // Workers of their own task queue, so that the call surely runs on the one stopped, with a drain of 1 s.
+    const env = {
+      ...workerEnv,
+      TEMPORAL_TASK_QUEUE: `${TASK_QUEUE}-hand-over`,
+      STEADFAST_WORKER_DRAIN: '1s',
+    };
+    const stopped = await startWorkerProcess('hand-over', env, dir);
     workers.push(stopped);
     await stopped.ready;
-    const id = `give-up-${run}`;
+    const id = `hand-over-${run}`;
     target.hold(`/call/${id}`);
-    const sent = await sendIncident(cluster.client, queue, id, 'FaultCall');
+    const sent = await sendIncident(cluster.client, env.TEMPORAL_TASK_QUEUE, id, 'FaultCall');
     await target.arrived(`/call/${id}`);
     const stoppedAt = Date.now();
     await stopped.stop(60_000);
     const exitedAfter = Date.now() - stoppedAt;
     target.release(`/call/${id}`);
+    const next = await startWorkerProcess('hand-over-next', env, dir);
+    workers.push(next);
+    const outcome = await outcomeOf(sent);
+
+    expect(stopped.ended()).toBe(0); // by itself, cleanly: nothing was left running
+    expect(exitedAfter).toBeLessThan(10_000); // the drain (1 s), not the give-up (16 s) or the call's 90 s
+    expect(outcome).toMatchObject({ outcome: 'verified', alertKept: true });
+    // The cut call and its retry: two requests, one Idempotency-Key. The retry was asked for by the
+    // stopping worker's report, not by a heartbeat timeout.
+    expect(target.countOf(`/call/${id}`)).toEqual({ requests: 2, keys: 1 });
+    expect(await retriedAfter(sent.handle, 'applyAction')).toEqual(['WorkerStopped']);
+    table.push({
+      fault: 'SIGTERM the worker while an `http.call` is held open past its drain (1 s)',
+      result: `the call was cut at the drain's end and the worker exited 0 ${seconds(exitedAfter)} after SIGTERM; the step failed as \`WorkerStopped\` and another worker's retry, with the same Idempotency-Key, verified the incident ${seconds(outcome.at - stoppedAt)} after SIGTERM`,
+    });
+  }, 120_000);
+
+  it('SIGTERM of a worker whose docker.stop waits out a container that ignores SIGTERM: it gives up 15 s past its drain and exits 1, naming why', async () => {
+    // The engine's call cannot be cut short: the engine waits the stop's 45 s for the container anyway.
+    const env = { ...workerEnv, TEMPORAL_TASK_QUEUE: `${TASK_QUEUE}-give-up`, STEADFAST_WORKER_DRAIN: '1s' };
+    const stopped = await startWorkerProcess('give-up', env, dir);
+    workers.push(stopped);
+    const container = await startCountedContainer(docker, 'steadfast-test-fault-slow-stop', {
+      ignoreTerm: true,
+    });
+    containers.push(container);
+    await stopped.ready;
+    const sent = await sendIncident(
+      cluster.client,
+      env.TEMPORAL_TASK_QUEUE,
+      `give-up-${run}`,
+      'FaultSlowStop',
+      {
+        container: container.name,
+      },
+    );
+    await workerRunningAction(sent.handle);
+    const stoppedAt = Date.now();
+    await stopped.stop(60_000);
+    const exitedAfter = Date.now() - stoppedAt;
     await sent.handle.terminate('the fault test is over');
 
     expect(stopped.ended()).toBe(1); // by itself, with an error: not by the SIGKILL 60 s on
@@ -301,7 +350,8 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
     expect(exitedAfter).toBeLessThan(30_000);
     expect(stopped.log()).toMatch(/"event":"worker.gave-up"/);
     table.push({
-      fault: 'SIGTERM the worker while an `http.call` (which ignores a cancellation) is held open, drain 1 s',
+      fault:
+        'SIGTERM the worker while a `docker.stop` waits out a container that ignores SIGTERM (45 s), drain 1 s',
       result: `the worker gave up waiting 15 s past its drain and exited 1 (\`worker.gave-up\`) ${seconds(exitedAfter)} after SIGTERM`,
     });
   }, 120_000);

@@ -4,12 +4,15 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ActionEffect, OtherStep, TargetSnapshot } from '../../src/actions/steps.js';
+import { createRemediationActivities } from '../../src/activities/remediation.js';
+import { actionRunner } from '../../src/remediation/handler.js';
 import { httpRunner, MAX_BODY_BYTES } from '../../src/remediation/http.js';
+import { waitHandlers } from '../../src/remediation/wait.js';
 
 type HttpCall = Extract<OtherStep, { action: 'http.call' }>;
 
@@ -259,4 +262,66 @@ describe('a slow answer', () => {
     expect(beats).toBeGreaterThanOrEqual(3);
     expect(seen.filter((r) => r.url === '/slow')).toHaveLength(1);
   }, 30_000);
+});
+
+describe('a step whose activity is asked to stop', () => {
+  const activities = createRemediationActivities(httpRunner());
+  // A function: the server's address is known only once beforeAll has run.
+  const request = (step = call('/slow', { timeoutMs: 60_000 })) => ({
+    step,
+    snapshot: { action: 'http.call' as const, idempotencyKey: 'stop' },
+  });
+  /** Runs the apply activity against /slow (11 s), asks it to stop after 300 ms, and times the end. */
+  async function stopped(how: 'incident' | 'worker'): Promise<{ error: unknown; ms: number }> {
+    const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+    const started = Date.now();
+    const running = failureOf(env.run(() => activities.applyAction(request())));
+    await new Promise((r) => setTimeout(r, 300));
+    if (how === 'incident')
+      env.cancel('CANCELLED', new ActivityCancellationDetails({ cancelRequested: true }));
+    else env.cancel('WORKER_SHUTDOWN', new ActivityCancellationDetails({ workerShutdown: true }));
+    const error = await running;
+    return { error, ms: Date.now() - started };
+  }
+
+  it('when the incident cancels it, then the call is abandoned at once and the step ends as cancelled', async () => {
+    const { error, ms } = await stopped('incident');
+    expect(error).toBeInstanceOf(CancelledFailure);
+    expect(ms).toBeLessThan(5_000); // not the service's 11 s, nor the step's 60 s timeout
+    expect(seen.filter((r) => r.url === '/slow')).toHaveLength(1);
+  }, 20_000);
+
+  it('when the worker stops under it, then the step fails as retryable, so that another worker takes it at once', async () => {
+    const { error, ms } = await stopped('worker');
+    expect(error).toBeInstanceOf(ApplicationFailure);
+    expect(error).toMatchObject({ type: 'WorkerStopped', nonRetryable: false });
+    expect((error as Error).message).toContain(`the worker stopped during call POST ${base}/slow`);
+    expect(ms).toBeLessThan(5_000);
+  }, 20_000);
+
+  it('when the worker stops during a wait, then the wait too is handed over, its deadline kept in its heartbeat', async () => {
+    const waits = createRemediationActivities(actionRunner(waitHandlers));
+    const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const running = failureOf(
+      env.run(() =>
+        waits.applyAction({ step: { action: 'wait', ms: 60_000 }, snapshot: { action: 'wait' } }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    env.cancel('WORKER_SHUTDOWN', new ActivityCancellationDetails({ workerShutdown: true }));
+    expect(await running).toMatchObject({ type: 'WorkerStopped', nonRetryable: false });
+    expect(beats.at(-1)).toBeGreaterThan(Date.now() + 50_000);
+  }, 20_000);
+
+  it('when a step fails for its own reason while the worker stops, then that failure stands', async () => {
+    const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+    env.cancel('WORKER_SHUTDOWN', new ActivityCancellationDetails({ workerShutdown: true }));
+    const missing = { Authorization: { secret: { env: 'NOT_SET_ANYWHERE' } } };
+    const error = await failureOf(
+      env.run(() => activities.applyAction(request(call('/slow', { headers: missing })))),
+    );
+    expect(error).toMatchObject({ type: 'SecretUnavailable', nonRetryable: true });
+  });
 });

@@ -44,6 +44,8 @@ export async function createTestContainer(
     start?: boolean;
     /** Shell run before the idle loop, e.g. to record each start. */
     onStart?: string;
+    /** Ignore SIGTERM, as a process that does not stop cleanly: the engine then waits out a stop's timeout. */
+    ignoreTerm?: boolean;
   } = {},
 ): Promise<Docker.Container> {
   await docker
@@ -57,7 +59,7 @@ export async function createTestContainer(
     Cmd: [
       '/bin/sh',
       '-c',
-      `${options.onStart ? `${options.onStart}; ` : ''}trap "exit 0" TERM; while true; do sleep 1; done`,
+      `${options.onStart ? `${options.onStart}; ` : ''}trap ${options.ignoreTerm ? "''" : '"exit 0"'} TERM; while true; do sleep 1; done`,
     ],
     HostConfig: options.hostConfig ?? {},
     NetworkingConfig: options.networkingConfig,

@@ -14,11 +14,16 @@ export interface CountedContainer {
   remove: () => Promise<void>;
 }
 
-export async function startCountedContainer(docker: Docker, name: string): Promise<CountedContainer> {
+export async function startCountedContainer(
+  docker: Docker,
+  name: string,
+  options: { ignoreTerm?: boolean } = {},
+): Promise<CountedContainer> {
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-starts-'));
   const container = await createTestContainer(docker, name, {
     hostConfig: { Binds: [`${dir}:/count`] },
     onStart: 'echo start >> /count/starts',
+    ...options,
   });
   const starts = (): number => {
     try {

@@ -110,6 +110,26 @@ export async function mostAttempts(handle: Handle, activityType: string): Promis
   return Math.max(0, ...attempts);
 }
 
+/**
+ * Why each retried attempt of an activity of this type was needed: the previous attempt's failure as
+ * history records it with the last attempt's start (its application failure's type, or `timeout`).
+ */
+export async function retriedAfter(handle: Handle, activityType: string): Promise<string[]> {
+  const events = (await handle.fetchHistory()).events ?? [];
+  const scheduled = new Set(
+    events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
+      .map((e) => String(e.eventId)),
+  );
+  return events
+    .map((e) => e.activityTaskStartedEventAttributes)
+    .filter((a) => scheduled.has(String(a?.scheduledEventId)) && a?.lastFailure)
+    .map((a) => {
+      const failure = a?.lastFailure;
+      return failure?.applicationFailureInfo?.type ?? (failure?.timeoutFailureInfo ? 'timeout' : 'other');
+    });
+}
+
 /** The incident's end, whether the alert that was sent is among the alerts it holds, and when it ended. */
 export async function outcomeOf(
   sent: SentIncident,
