@@ -25,7 +25,7 @@ import { stateQuery } from '../src/workflows/messages.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { startProduct, type ProductProcess } from './lib/product.js';
 import { percentile, round, summarize } from './lib/stats.js';
-import { runWhenMain } from './lib/cli.js';
+import { runWhenMain, SERVER_BENCH_FLAGS } from './lib/cli.js';
 import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
 
 const USAGE = `Usage: npm run bench:act -- [options]
@@ -60,10 +60,7 @@ function parseOptions(argv: string[]): Options | 'help' {
     options: {
       incidents: { type: 'string' },
       rate: { type: 'string' },
-      temporal: { type: 'string' },
-      cluster: { type: 'boolean', default: false },
-      quick: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...SERVER_BENCH_FLAGS,
     },
     strict: true,
   });

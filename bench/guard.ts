@@ -20,7 +20,7 @@ import { guardWorkflowId } from '../src/workflows/guard.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { startProduct, type ProductProcess } from './lib/product.js';
 import { pool, round, seededRandom, shuffle, summarize } from './lib/stats.js';
-import { intFlag, runWhenMain } from './lib/cli.js';
+import { intFlag, runWhenMain, SERVER_BENCH_FLAGS } from './lib/cli.js';
 import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
 
 const USAGE = `Usage: npm run bench:guard -- [options]
@@ -57,10 +57,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       targets: { type: 'string' },
       concurrency: { type: 'string' },
       'max-per-target': { type: 'string' },
-      temporal: { type: 'string' },
-      cluster: { type: 'boolean', default: false },
-      quick: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...SERVER_BENCH_FLAGS,
     },
     strict: true,
   });

@@ -27,6 +27,7 @@ import { createMetrics, startApi, startWorker } from '../src/system.js';
 import { INCIDENT_WORKFLOW_TYPE, type IncidentWorkflow } from '../src/workflows/messages.js';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { alertmanagerStorm, stormService } from './lib/am-storm.js';
+import { SERVER_BENCH_FLAGS } from './lib/cli.js';
 import { cpuSpent, processCpuSeconds, sampleCpu, sampleCpuWhenIdle, type CpuSample } from './lib/cpu.js';
 import { describeError, stormRuns, tallyIncidents } from './lib/incidents.js';
 import { freePort } from './lib/dev-server.js';
@@ -126,11 +127,8 @@ function parseOptions(argv: string[]): Options | 'help' {
       'group-interval': { type: 'string' },
       'resend-share': { type: 'string' },
       seed: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      temporal: { type: 'string' },
-      cluster: { type: 'boolean', default: false },
       steadfast: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...SERVER_BENCH_FLAGS,
     },
     strict: true,
   });

@@ -15,7 +15,7 @@ import { ALL_SEARCH_ATTRIBUTES } from '../src/workflows/search-attributes.js';
 import { freePort } from './lib/dev-server.js';
 import { rssMb, startProduct, type ProductProcess } from './lib/product.js';
 import { percentile, pool, round } from './lib/stats.js';
-import { intFlag, runWhenMain } from './lib/cli.js';
+import { intFlag, runWhenMain, SERVER_BENCH_FLAGS } from './lib/cli.js';
 import { benchTemporal, temporalChoice, type BenchTemporal } from './lib/temporal.js';
 import { alertmanagerPayload, alertSpec, WebhookClient } from './lib/webhook.js';
 
@@ -56,10 +56,7 @@ function parseOptions(argv: string[]): Options | 'help' {
       incidents: { type: 'string' },
       concurrency: { type: 'string' },
       settle: { type: 'string' },
-      temporal: { type: 'string' },
-      cluster: { type: 'boolean', default: false },
-      quick: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      ...SERVER_BENCH_FLAGS,
     },
     strict: true,
   });

@@ -21,3 +21,11 @@ export function runWhenMain(moduleUrl: string, main: (argv: string[]) => Promise
     },
   );
 }
+
+/** The flags of every bench that measures on a Temporal server: which server, a smoke run, and help. */
+export const SERVER_BENCH_FLAGS = {
+  temporal: { type: 'string' },
+  cluster: { type: 'boolean', default: false },
+  quick: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
