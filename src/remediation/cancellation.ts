@@ -7,9 +7,9 @@ import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
  * - the incident no longer wants the step (its workflow was cancelled or closed): the step ends as
  *   cancelled, and the saga moves on to its rollback without waiting for a call nobody needs;
  * - the worker is stopping and its drain (STEADFAST_WORKER_DRAIN) is over: the step is not finished, so it
- *   fails as retryable and the server hands it to another worker at once. Reported as cancelled, the
- *   server would not take it (nothing asked for a cancellation) and the retry would wait for the
- *   heartbeat timeout.
+ *   fails as retryable and the server hands it to another worker at once. Reported as cancelled (nothing
+ *   had asked for a cancellation), such a step ran again only after its heartbeat timeout: a `wait` cut
+ *   by a stop, before the drain existed, ran again 30 s later (test/faults measures the hand-over).
  */
 
 /** A signal that aborts a call when its own time is up or when the activity is asked to stop. */
