@@ -35,8 +35,7 @@ export async function handedOverOnStop<T>(what: string, work: () => Promise<T>):
   try {
     return await work();
   } catch (err) {
-    const cancelled = err instanceof CancelledFailure ? err : undefined;
-    if (cancelled && stoppingWorker(cancelled)) {
+    if (err instanceof CancelledFailure && stoppingWorker(err)) {
       throw ApplicationFailure.create({
         type: 'WorkerStopped',
         message: `the worker stopped during ${what} after its drain (STEADFAST_WORKER_DRAIN); another worker retries it`,

@@ -94,27 +94,10 @@ export async function scheduledCount(handle: Handle, activityType: string): Prom
 }
 
 /**
- * The most attempts any one activity of this type took (2 or more: it was retried, for instance after
- * its worker died). History records an activity's start once, with its last attempt.
+ * The start of each activity of this type, as history records it: once, with its last attempt (and the
+ * failure of the attempt before it, if it was retried).
  */
-export async function mostAttempts(handle: Handle, activityType: string): Promise<number> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const scheduled = new Set(
-    events
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activityType)
-      .map((e) => String(e.eventId)),
-  );
-  const attempts = events
-    .filter((e) => scheduled.has(String(e.activityTaskStartedEventAttributes?.scheduledEventId)))
-    .map((e) => e.activityTaskStartedEventAttributes?.attempt ?? 1);
-  return Math.max(0, ...attempts);
-}
-
-/**
- * Why each retried attempt of an activity of this type was needed: the previous attempt's failure as
- * history records it with the last attempt's start (its application failure's type, or `timeout`).
- */
-export async function retriedAfter(handle: Handle, activityType: string): Promise<string[]> {
+async function startsOf(handle: Handle, activityType: string) {
   const events = (await handle.fetchHistory()).events ?? [];
   const scheduled = new Set(
     events
@@ -123,11 +106,30 @@ export async function retriedAfter(handle: Handle, activityType: string): Promis
   );
   return events
     .map((e) => e.activityTaskStartedEventAttributes)
-    .filter((a) => scheduled.has(String(a?.scheduledEventId)) && a?.lastFailure)
-    .map((a) => {
-      const failure = a?.lastFailure;
-      return failure?.applicationFailureInfo?.type ?? (failure?.timeoutFailureInfo ? 'timeout' : 'other');
-    });
+    .filter((a) => a && scheduled.has(String(a.scheduledEventId)));
+}
+
+/**
+ * The most attempts any one activity of this type took (2 or more: it was retried, for instance after
+ * its worker died).
+ */
+export async function mostAttempts(handle: Handle, activityType: string): Promise<number> {
+  const attempts = (await startsOf(handle, activityType)).map((a) => a?.attempt ?? 1);
+  return Math.max(0, ...attempts);
+}
+
+/**
+ * Why each retried attempt of an activity of this type was needed: the previous attempt's failure (its
+ * application failure's type, or `timeout`).
+ */
+export async function retriedAfter(handle: Handle, activityType: string): Promise<string[]> {
+  return (await startsOf(handle, activityType))
+    .map((a) => a?.lastFailure)
+    .filter((failure) => failure)
+    .map(
+      (failure) =>
+        failure?.applicationFailureInfo?.type ?? (failure?.timeoutFailureInfo ? 'timeout' : 'other'),
+    );
 }
 
 /** The incident's end, whether the alert that was sent is among the alerts it holds, and when it ended. */
