@@ -48,6 +48,7 @@ export function holdoutFigures<P extends object = DetectorOptions>(
           {
             score: round(f.heldOutScore),
             threshold: f.threshold,
+            windows_found: f.windowsDetected,
             false_alarms: f.falseAlarms,
             ...(candidates.length > 1 ? { candidate: candidates[f.candidate]?.name } : {}),
           },

@@ -62,6 +62,10 @@ describe('npm run bench:nab', () => {
     const holdout = last['holdout'] as Record<string, { worst: number; categories: Record<string, unknown> }>;
     expect(Object.keys(holdout['standard']?.categories ?? {})).toEqual(['made', 'other']);
     expect(holdout['standard']?.worst).toBeGreaterThan(90);
+    // The JSON line carries what the printed table does: windows found and false alarms per category.
+    for (const category of ['made', 'other']) {
+      expect(holdout['standard']?.categories[category]).toMatchObject({ windows_found: 1, false_alarms: 0 });
+    }
     const written = readFileSync(join(out, 'made', 'one.csv'), 'utf8')
       .trim()
       .split('\n');
