@@ -35,9 +35,10 @@ export interface DetectorOptions {
   warmupRows: number;
   context: Omit<ContextOptions, 'calibrationRows'>;
   /**
-   * Coarser grains (rows per block mean) at which contextual novelty is also asked: a pyramid in steps
-   * of four. On NAB's development subset [4, 16, 64] raised the standard score from 62.8 to 65.4; other
-   * pyramids measured 64.7 ([4, 16]; [2 .. 64] in steps of two) to 66.1 ([16, 32]).
+   * Coarser grains (rows per block mean) at which novelty is also asked, as a block mean at a level never
+   * seen (src/detection/coarse-novelty.ts): a pyramid in steps of four. On NAB's development subset
+   * [4, 16, 64] raised the standard score from 62.8 to 65.4 (when the grains still asked for new sequences
+   * of block means); other pyramids measured 64.7 ([4, 16]; [2 .. 64] in steps of two) to 66.1 ([16, 32]).
    */
   coarseScales: readonly number[];
   /** Weight of the newest value in the running level and spread. */

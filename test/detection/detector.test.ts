@@ -358,9 +358,20 @@ describe('coarse novelty', () => {
   });
 
   it('answers only when a block completes', () => {
-    const coarse = new CoarseNovelty(4, { calibrationRows: 8, levels: 4, lengths: [1] });
+    const coarse = new CoarseNovelty(4, { calibrationRows: 8, levels: 4 });
     const out = [1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 9, 9, 9, 9].map((v) => coarse.update(v));
     expect(out.slice(12)).toEqual([0, 0, 0, 1]);
+  });
+
+  it('counts a block mean at a new level as new, not a new order of levels already seen', () => {
+    // Blocks of 4 rows at levels 0, 10 and 20, always rising; then the same levels falling, then 40.
+    const coarse = new CoarseNovelty(4, { calibrationRows: 48, levels: 4 });
+    const blocks = (levels: number[]): number[] => levels.flatMap((level) => [level, level, level, level]);
+    const answers = (values: number[]): number[] =>
+      values.map((v) => coarse.update(v)).filter((_, i) => i % 4 === 3);
+    answers(blocks([0, 10, 20, 0, 10, 20, 0, 10, 20, 0, 10, 20]));
+    expect(answers(blocks([20, 10, 0, 20, 10, 0]))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(answers(blocks([40]))).toEqual([1]);
   });
 
   it('makes the detector alarm on a change of proportions that the finest grain misses', () => {
