@@ -106,7 +106,7 @@ async function startsOf(handle: Handle, activityType: string) {
   );
   return events
     .map((e) => e.activityTaskStartedEventAttributes)
-    .filter((a) => a && scheduled.has(String(a.scheduledEventId)));
+    .filter((a): a is NonNullable<typeof a> => !!a && scheduled.has(String(a.scheduledEventId)));
 }
 
 /**
@@ -114,7 +114,7 @@ async function startsOf(handle: Handle, activityType: string) {
  * its worker died).
  */
 export async function mostAttempts(handle: Handle, activityType: string): Promise<number> {
-  const attempts = (await startsOf(handle, activityType)).map((a) => a?.attempt ?? 1);
+  const attempts = (await startsOf(handle, activityType)).map((a) => a.attempt ?? 1);
   return Math.max(0, ...attempts);
 }
 
@@ -124,11 +124,10 @@ export async function mostAttempts(handle: Handle, activityType: string): Promis
  */
 export async function retriedAfter(handle: Handle, activityType: string): Promise<string[]> {
   return (await startsOf(handle, activityType))
-    .map((a) => a?.lastFailure)
-    .filter((failure) => failure)
+    .map((a) => a.lastFailure)
+    .filter((failure): failure is NonNullable<typeof failure> => !!failure)
     .map(
-      (failure) =>
-        failure?.applicationFailureInfo?.type ?? (failure?.timeoutFailureInfo ? 'timeout' : 'other'),
+      (failure) => failure.applicationFailureInfo?.type ?? (failure.timeoutFailureInfo ? 'timeout' : 'other'),
     );
 }
 
