@@ -129,6 +129,94 @@ function announceWebhooksOf(e: Env): AnnounceWebhook[] {
   });
 }
 
+/** STEADFAST_CODEC_KEYS parsed, or undefined when unset. */
+function codecKeysOf(e: Env): CodecKey[] | undefined {
+  try {
+    return e.STEADFAST_CODEC_KEYS ? parseCodecKeys(e.STEADFAST_CODEC_KEYS) : undefined;
+  } catch (err) {
+    if (err instanceof CodecKeyError)
+      throw new SettingsError(`invalid configuration:\n  STEADFAST_CODEC_KEYS: ${err.message}`);
+    throw err;
+  }
+}
+
+function temporalOf(e: Env): Settings['temporal'] {
+  const codecKeys = codecKeysOf(e);
+  return {
+    address: e.TEMPORAL_ADDRESS,
+    namespace: e.TEMPORAL_NAMESPACE,
+    taskQueue: e.TEMPORAL_TASK_QUEUE,
+    tls: e.TEMPORAL_TLS || e.TEMPORAL_API_KEY !== undefined,
+    tlsCert: e.TEMPORAL_TLS_CERT,
+    tlsKey: e.TEMPORAL_TLS_KEY,
+    tlsCa: e.TEMPORAL_TLS_CA,
+    apiKey: e.TEMPORAL_API_KEY,
+    uiUrl: e.TEMPORAL_UI_URL,
+    ...(codecKeys ? { codecKeys } : {}),
+  };
+}
+
+/** The default escalation webhook, named by its variable or file, never by its URL. */
+function escalationWebhookOf(e: Env): SecretRef | undefined {
+  if (e.STEADFAST_ESCALATION_WEBHOOK_URL && e.STEADFAST_ESCALATION_WEBHOOK_URL_FILE) {
+    throw new SettingsError(
+      'invalid configuration:\n  STEADFAST_ESCALATION_WEBHOOK_URL_FILE: set it or STEADFAST_ESCALATION_WEBHOOK_URL, not both',
+    );
+  }
+  if (e.STEADFAST_ESCALATION_WEBHOOK_URL_FILE)
+    return { secret: { file: e.STEADFAST_ESCALATION_WEBHOOK_URL_FILE } };
+  return e.STEADFAST_ESCALATION_WEBHOOK_URL ? envSecret('STEADFAST_ESCALATION_WEBHOOK_URL') : undefined;
+}
+
+/** Slack approvals, when the bot token and a way to receive (Socket Mode or signed requests) are both set. */
+function slackOf(e: Env): Settings['slack'] {
+  const receiver = e.SLACK_APP_TOKEN ?? e.SLACK_SIGNING_SECRET;
+  if ((receiver === undefined) !== (e.SLACK_BOT_TOKEN === undefined)) {
+    throw new SettingsError(
+      'invalid configuration:\n  Slack needs SLACK_BOT_TOKEN and either SLACK_APP_TOKEN (Socket Mode) or ' +
+        'SLACK_SIGNING_SECRET (requests to /slack/events)',
+    );
+  }
+  if (!receiver || !e.SLACK_BOT_TOKEN) return undefined;
+  return {
+    ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),
+    ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}),
+    botToken: e.SLACK_BOT_TOKEN,
+    ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
+    approverGroups: e.SLACK_APPROVER_GROUPS,
+    ...(e.SLACK_CHANNEL ? { channel: e.SLACK_CHANNEL } : {}),
+  };
+}
+
+/** The settings read as given, each optional file or URL present only when set. */
+function optionalOf(
+  e: Env,
+): Pick<
+  Settings,
+  | 'escalationWebhook'
+  | 'alertmanagerUrl'
+  | 'calendarFile'
+  | 'oncallFile'
+  | 'kubeconfig'
+  | 'slack'
+  | 'logFormat'
+  | 'telemetry'
+> {
+  const escalationWebhook = escalationWebhookOf(e);
+  const slack = slackOf(e);
+  const telemetry = telemetrySettingsFrom(e);
+  return {
+    ...(escalationWebhook ? { escalationWebhook } : {}),
+    ...(e.STEADFAST_ALERTMANAGER_URL ? { alertmanagerUrl: e.STEADFAST_ALERTMANAGER_URL } : {}),
+    ...(e.STEADFAST_CALENDAR_FILE ? { calendarFile: e.STEADFAST_CALENDAR_FILE } : {}),
+    ...(e.STEADFAST_ONCALL_FILE ? { oncallFile: e.STEADFAST_ONCALL_FILE } : {}),
+    ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
+    ...(slack ? { slack } : {}),
+    ...(e.STEADFAST_LOG_FORMAT ? { logFormat: e.STEADFAST_LOG_FORMAT } : {}),
+    ...(telemetry ? { telemetry } : {}),
+  };
+}
+
 /** Reads and checks the environment; throws a SettingsError naming each bad variable. */
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const parsed = envSchema.safeParse(env);
@@ -137,60 +225,19 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
   const e = parsed.data;
-  let codecKeys: CodecKey[] | undefined;
-  try {
-    codecKeys = e.STEADFAST_CODEC_KEYS ? parseCodecKeys(e.STEADFAST_CODEC_KEYS) : undefined;
-  } catch (err) {
-    if (err instanceof CodecKeyError)
-      throw new SettingsError(`invalid configuration:\n  STEADFAST_CODEC_KEYS: ${err.message}`);
-    throw err;
-  }
-  if (e.STEADFAST_ESCALATION_WEBHOOK_URL && e.STEADFAST_ESCALATION_WEBHOOK_URL_FILE) {
-    throw new SettingsError(
-      'invalid configuration:\n  STEADFAST_ESCALATION_WEBHOOK_URL_FILE: set it or STEADFAST_ESCALATION_WEBHOOK_URL, not both',
-    );
-  }
-  const escalationWebhook: SecretRef | undefined = e.STEADFAST_ESCALATION_WEBHOOK_URL_FILE
-    ? { secret: { file: e.STEADFAST_ESCALATION_WEBHOOK_URL_FILE } }
-    : e.STEADFAST_ESCALATION_WEBHOOK_URL
-      ? envSecret('STEADFAST_ESCALATION_WEBHOOK_URL')
-      : undefined;
-  const telemetry = telemetrySettingsFrom(e);
-  const receiver = e.SLACK_APP_TOKEN ?? e.SLACK_SIGNING_SECRET;
-  if ((receiver === undefined) !== (e.SLACK_BOT_TOKEN === undefined)) {
-    throw new SettingsError(
-      'invalid configuration:\n  Slack needs SLACK_BOT_TOKEN and either SLACK_APP_TOKEN (Socket Mode) or ' +
-        'SLACK_SIGNING_SECRET (requests to /slack/events)',
-    );
-  }
   return {
     role: e.STEADFAST_ROLE,
     workerMetricsPort: e.STEADFAST_WORKER_METRICS_PORT,
     workflowCacheSize: e.STEADFAST_WORKFLOW_CACHE_SIZE,
     workerDrainMs: e.STEADFAST_WORKER_DRAIN,
     consoleUrl: consoleUrlOf(e),
-    api: {
-      host: e.STEADFAST_API_HOST,
-      port: e.STEADFAST_API_PORT,
-      maxBodyBytes: e.STEADFAST_MAX_BODY_BYTES,
-    },
+    api: { host: e.STEADFAST_API_HOST, port: e.STEADFAST_API_PORT, maxBodyBytes: e.STEADFAST_MAX_BODY_BYTES },
     auth: {
       token: e.STEADFAST_API_TOKEN,
       identity: e.STEADFAST_API_IDENTITY,
       tokensFile: e.STEADFAST_TOKENS_FILE,
     },
-    temporal: {
-      address: e.TEMPORAL_ADDRESS,
-      namespace: e.TEMPORAL_NAMESPACE,
-      taskQueue: e.TEMPORAL_TASK_QUEUE,
-      tls: e.TEMPORAL_TLS || e.TEMPORAL_API_KEY !== undefined,
-      tlsCert: e.TEMPORAL_TLS_CERT,
-      tlsKey: e.TEMPORAL_TLS_KEY,
-      tlsCa: e.TEMPORAL_TLS_CA,
-      apiKey: e.TEMPORAL_API_KEY,
-      uiUrl: e.TEMPORAL_UI_URL,
-      ...(codecKeys ? { codecKeys } : {}),
-    },
+    temporal: temporalOf(e),
     prometheusUrl: e.PROMETHEUS_URL,
     prometheusUrls: e.STEADFAST_PROMETHEUS_URLS,
     runbooksDir: e.STEADFAST_RUNBOOKS_DIR,
@@ -202,11 +249,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     detectStepMs: e.STEADFAST_DETECT_STEP,
     detectRecentMs: e.STEADFAST_DETECT_RECENT,
     seasonalOffsetsMs: e.STEADFAST_SEASONAL_OFFSETS,
-    ...(escalationWebhook ? { escalationWebhook } : {}),
     dryRun: e.STEADFAST_DRY_RUN,
-    ...(e.STEADFAST_ALERTMANAGER_URL ? { alertmanagerUrl: e.STEADFAST_ALERTMANAGER_URL } : {}),
-    ...(e.STEADFAST_CALENDAR_FILE ? { calendarFile: e.STEADFAST_CALENDAR_FILE } : {}),
-    ...(e.STEADFAST_ONCALL_FILE ? { oncallFile: e.STEADFAST_ONCALL_FILE } : {}),
     autoApproveLowRisk: e.STEADFAST_AUTO_APPROVE_LOW_RISK,
     guards: {
       cooldownMs: e.STEADFAST_GUARD_COOLDOWN,
@@ -218,25 +261,11 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     dockerSocket: e.STEADFAST_DOCKER_SOCKET.replace(/^unix:\/\//, ''),
     fleetSelector: fleetSelectorOf(e.STEADFAST_FLEET_LABEL),
     fleetSampleIntervalMs: e.STEADFAST_FLEET_SAMPLE_INTERVAL,
-    ...(e.KUBECONFIG ? { kubeconfig: e.KUBECONFIG } : {}),
-    ...(receiver && e.SLACK_BOT_TOKEN
-      ? {
-          slack: {
-            ...(e.SLACK_SIGNING_SECRET ? { signingSecret: e.SLACK_SIGNING_SECRET } : {}),
-            ...(e.SLACK_APP_TOKEN ? { appToken: e.SLACK_APP_TOKEN } : {}),
-            botToken: e.SLACK_BOT_TOKEN,
-            ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
-            approverGroups: e.SLACK_APPROVER_GROUPS,
-            ...(e.SLACK_CHANNEL ? { channel: e.SLACK_CHANNEL } : {}),
-          },
-        }
-      : {}),
     notify: notifyChannelsFrom(e),
     announceWebhooks: announceWebhooksOf(e),
     watchFile: e.STEADFAST_WATCH_FILE,
     watchIntervalMs: e.STEADFAST_WATCH_INTERVAL,
     logLevel: e.STEADFAST_LOG_LEVEL,
-    ...(e.STEADFAST_LOG_FORMAT ? { logFormat: e.STEADFAST_LOG_FORMAT } : {}),
-    ...(telemetry ? { telemetry } : {}),
+    ...optionalOf(e),
   };
 }
