@@ -101,19 +101,54 @@ const alertmanagerAlert = z.object({
 });
 
 /** Alertmanager's webhook body, payload version 4. */
-export const alertmanagerPayloadSchema = z.object({
-  version: z.literal('4', { message: 'only Alertmanager webhook payload version "4" is understood' }),
-  groupKey: bytesAtMost(4096, 'groupKey'),
-  truncatedAlerts: z.number().int().nonnegative().optional(),
-  status: z.enum(['firing', 'resolved']),
-  receiver: bytesAtMost(1024, 'receiver'),
-  groupLabels: labelSet,
-  commonLabels: labelSet,
-  commonAnnotations: annotationSet.default({}),
-  externalURL: bytesAtMost(4096, 'externalURL').default(''),
-  alerts: z.array(alertmanagerAlert).min(1, 'the payload has no alerts').max(1000),
-});
+export const alertmanagerPayloadSchema = z
+  .object({
+    version: z.literal('4', { message: 'only Alertmanager webhook payload version "4" is understood' }),
+    groupKey: bytesAtMost(4096, 'groupKey'),
+    truncatedAlerts: z.number().int().nonnegative().optional(),
+    status: z.enum(['firing', 'resolved']),
+    receiver: bytesAtMost(1024, 'receiver'),
+    groupLabels: labelSet,
+    commonLabels: labelSet,
+    commonAnnotations: annotationSet.default({}),
+    externalURL: bytesAtMost(4096, 'externalURL').default(''),
+    alerts: z.array(alertmanagerAlert).min(1, 'the payload has no alerts').max(1000),
+  })
+  .superRefine(checkCommonLabels);
 export type AlertmanagerPayload = z.infer<typeof alertmanagerPayloadSchema>;
+
+/**
+ * Alertmanager's commonLabels are the labels every alert of the group shares, and its groupLabels a part
+ * of them. The incident is named and joined by them, so a body whose alerts do not carry them is refused:
+ * otherwise a sender could open `ServiceDown` on `prod-web` with an alert of another name, and the real
+ * alert would later join an incident planned for something else.
+ */
+function checkCommonLabels(
+  payload: {
+    groupLabels: Record<string, string>;
+    commonLabels: Record<string, string>;
+    alerts: { labels: Record<string, string> }[];
+  },
+  ctx: z.RefinementCtx,
+): void {
+  for (const [name, value] of Object.entries(payload.groupLabels)) {
+    if (payload.commonLabels[name] !== value)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['groupLabels', name],
+        message: 'a group label must also be in commonLabels, with the same value',
+      });
+  }
+  for (const [name, value] of Object.entries(payload.commonLabels)) {
+    const i = payload.alerts.findIndex((a) => a.labels[name] !== value);
+    if (i >= 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['alerts', i, 'labels', name],
+        message: `every alert must carry the common label ${name}="${value}"`,
+      });
+  }
+}
 
 /** A generic alert for sources other than Alertmanager. */
 export const genericAlertSchema = z.object({
@@ -174,7 +209,8 @@ export function alertsFromAlertmanager(payload: AlertmanagerPayload): Alert[] {
  * alert's identity is its dedupKey (or label set) alone, so a client that re-posts the same alert joins it.
  */
 export function alertFromGeneric(input: GenericAlert, receivedAt: Date): Alert {
-  const alertName = input.labels['alertname'] ?? input.title.replace(/[^A-Za-z0-9_]+/g, '_').slice(0, 128);
+  // An empty alertname names nothing (Alertmanager's path refuses one), so the title names it instead.
+  const alertName = input.labels['alertname'] || input.title.replace(/[^A-Za-z0-9_]+/g, '_').slice(0, 128);
   const labels = { ...input.labels, alertname: alertName, service: input.service, severity: input.severity };
   const fingerprint = input.dedupKey ?? hash(stableLabels(labels));
   return {

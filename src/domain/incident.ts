@@ -228,6 +228,11 @@ export interface IncidentState {
   alertLedger?: Record<string, 0 | 1>;
   /** Ledger entries forgotten past its own bound (resolved ones first). */
   alertsUntracked?: number;
+  /**
+   * Of those, entries forgotten while their alert fired: while any is, the incident never counts as all
+   * resolved (src/workflows/alerts.ts).
+   */
+  firingUntracked?: number;
   /** Timeline entries left out between the first and the latest of their kind, by kind. */
   notesDropped?: Record<string, number>;
   detection?: DetectionResult;

@@ -46,8 +46,13 @@ function ledgerOf(state: IncidentState): Ledger {
   return new Map(state.alerts.map((a) => [ledgerKey(a.dedupeKey), a.status === 'firing' ? 1 : 0]));
 }
 
-/** Forgets ledger entries past its bound, the oldest resolved ones first, else the oldest. */
-function boundLedger(state: IncidentState, ledger: Ledger): void {
+/**
+ * Forgets ledger entries past its bound, the oldest resolved ones first, else the oldest. A firing entry
+ * forgotten is counted (`firingUntracked`): whether it resolves can no longer be known, so the incident
+ * never again counts as all resolved. Otherwise a sender could push a real alert out of the ledger with
+ * thousands of its own, resolve those, and close the incident while the real alert still fires.
+ */
+function boundLedger(state: IncidentState, ledger: Ledger, countsFiring: () => boolean): void {
   let excess = ledger.size - ALERT_BOUNDS.tracked;
   if (excess <= 0) return;
   state.alertsUntracked = (state.alertsUntracked ?? 0) + excess;
@@ -58,6 +63,7 @@ function boundLedger(state: IncidentState, ledger: Ledger): void {
       excess--;
     }
   }
+  if (countsFiring()) state.firingUntracked = (state.firingUntracked ?? 0) + excess;
   for (const key of ledger.keys()) {
     if (excess-- === 0) return;
     ledger.delete(key);
@@ -88,9 +94,14 @@ function boundKept(state: IncidentState): void {
  * Merges delivered alerts into the incident. Alertmanager delivers at least once, so an alert the
  * incident already has (same fingerprint and startsAt, same status, or already resolved) is counted and
  * dropped, whether or not it is still held whole. Returns the alerts that changed something, for the
- * timeline.
+ * timeline. `countsFiring` says whether forgotten firing entries are counted (the workflow asks its
+ * patch, so runs from before it replay as they ran).
  */
-export function absorbAlerts(state: IncidentState, delivered: readonly Alert[]): Alert[] {
+export function absorbAlerts(
+  state: IncidentState,
+  delivered: readonly Alert[],
+  countsFiring: () => boolean = () => true,
+): Alert[] {
   const ledger = ledgerOf(state);
   const changed: Alert[] = [];
   for (const alert of delivered) {
@@ -111,16 +122,18 @@ export function absorbAlerts(state: IncidentState, delivered: readonly Alert[]):
     changed.push(alert);
   }
   boundKept(state);
-  boundLedger(state, ledger);
+  boundLedger(state, ledger, countsFiring);
   state.alertLedger = Object.fromEntries(ledger);
   return changed;
 }
 
 /**
  * True once every alert the incident has had is resolved: the ledger's word, since an alert no longer
- * held whole may still fire. State from before the ledger decides by the alerts it holds.
+ * held whole may still fire. Never, once a firing alert was forgotten: a person resolves that incident.
+ * State from before the ledger decides by the alerts it holds.
  */
 export function allResolved(state: IncidentState): boolean {
+  if ((state.firingUntracked ?? 0) > 0) return false;
   if (state.alertLedger) {
     const marks = Object.values(state.alertLedger);
     return marks.length > 0 && !marks.includes(1);

@@ -69,6 +69,27 @@ describe('alertmanagerPayloadSchema and alertsFromAlertmanager', () => {
     expect(alerts[0]?.annotations['summary']).toBe('checkout is down');
   });
 
+  it('when commonLabels name labels an alert does not carry, then the payload is refused', () => {
+    // A sender could otherwise open the ServiceDown incident of prod-web with an alert of another name.
+    const body = alertmanagerPayload();
+    body.commonLabels = { alertname: 'ServiceDown', job: 'prod-web' };
+
+    const parsed = alertmanagerPayloadSchema.safeParse(body);
+
+    expect(parsed.success).toBe(false);
+    const issues = parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+    expect(issues).toEqual(['alerts.0.labels.job: every alert must carry the common label job="prod-web"']);
+  });
+
+  it('when a group label is not among the common labels, then the payload is refused', () => {
+    const body = alertmanagerPayload();
+    body.groupLabels = { alertname: 'ServiceDown', job: 'checkout' };
+
+    const parsed = alertmanagerPayloadSchema.safeParse(body);
+
+    expect(parsed.error?.issues.map((i) => i.path.join('.'))).toEqual(['groupLabels.job']);
+  });
+
   it('when endsAt is the zero time of a firing alert, then it is dropped', () => {
     const payload = alertmanagerPayloadSchema.parse(alertmanagerPayload());
 
@@ -203,6 +224,20 @@ describe('genericAlertSchema and alertFromGeneric', () => {
     expect(alert.annotations).toEqual({ summary: 'Disk almost full! (sda1)' });
     expect(alert.source).toBe('api');
     expect(alert.status).toBe('firing');
+  });
+
+  it('when a generic alert has an empty alertname label, then its alertname comes from the title', () => {
+    const input = genericAlertSchema.parse({
+      title: 'Disk full',
+      severity: 'warning',
+      service: 'storage',
+      labels: { alertname: '' },
+    });
+
+    const alert = alertFromGeneric(input, receivedAt);
+
+    expect(alert.alertName).toBe('Disk_full');
+    expect(alert.labels['alertname']).toBe('Disk_full');
   });
 
   it('when a generic alert has an alertname label, then that label wins over the title', () => {

@@ -267,6 +267,39 @@ describe('absorbAlerts within its bounds', () => {
     expect(state.alertsReceived).toBe(ALERT_BOUNDS.tracked + 100);
   });
 
+  it('when a firing alert is pushed out of the ledger by others sent and resolved, then the incident does not count as all resolved', () => {
+    const state = newState();
+    absorbAlerts(state, [alert({ fingerprint: 'real' })]);
+    const flood = (status: Alert['status']): Alert[] =>
+      Array.from({ length: ALERT_BOUNDS.tracked + 1000 }, (_, i) =>
+        alert({ fingerprint: `attack-${i}`, status }),
+      );
+
+    absorbAlerts(state, flood('firing'));
+    absorbAlerts(state, flood('resolved'));
+
+    expect(state.firingUntracked).toBeGreaterThan(0);
+    expect(Object.values(state.alertLedger ?? {})).not.toContain(1);
+    expect(allResolved(state)).toBe(false);
+    // The patch off (a run from before it, replayed): the ledger alone decides, as it did then.
+    const before = newState();
+    absorbAlerts(before, [alert({ fingerprint: 'real' })], () => false);
+    absorbAlerts(before, flood('firing'), () => false);
+    absorbAlerts(before, flood('resolved'), () => false);
+    expect(before.firingUntracked).toBeUndefined();
+    expect(allResolved(before)).toBe(true);
+  });
+
+  it('when only resolved entries are forgotten, then the incident still closes once its alerts resolve', () => {
+    const state = newState();
+    absorbAlerts(state, many(ALERT_BOUNDS.tracked, 0, 'resolved'));
+    absorbAlerts(state, many(10, ALERT_BOUNDS.tracked));
+    expect(state.firingUntracked).toBeUndefined();
+    expect(allResolved(state)).toBe(false);
+    absorbAlerts(state, many(10, ALERT_BOUNDS.tracked, 'resolved'));
+    expect(allResolved(state)).toBe(true);
+  });
+
   it('when 10,000 alerts of 8 KiB arrive, then the state stays far below the 2 MB payload limit', () => {
     const state = newState();
     const sent = Array.from({ length: 10_000 }, (_, i) =>

@@ -273,4 +273,55 @@ describe('an incident cannot be killed with size', () => {
     expect(final.outcome).toBe('resolved');
     expect((await handle.describe()).status.name).toBe('COMPLETED');
   }, 120_000);
+
+  it('when thousands of alerts push a firing one out of the ledger and then resolve, then the incident stays open for a person', async () => {
+    const id = `bounded-ledger-${run}`;
+    const handle = await startIncident(client, TASK_QUEUE, id, [
+      makeAlert({ alertName: 'LedgerFlood', labels: { service: 'ledger' }, fingerprint: 'real-alert' }),
+    ]);
+    await waitForState(handle, (s) => s.stage !== 'collect' && s.stage !== 'detect', 60_000);
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const batch = (from: number, status: 'firing' | 'resolved') =>
+      Array.from({ length: 1000 }, (_, i) => ({
+        ...makeAlert({
+          alertName: 'LedgerFlood',
+          labels: { service: 'ledger' },
+          fingerprint: `attack-${from + i}`,
+          startsAt,
+        }),
+        status,
+      }));
+    const attackers = ALERT_BOUNDS.tracked + 1000;
+    for (const status of ['firing', 'resolved'] as const)
+      for (let from = 0; from < attackers; from += 1000)
+        await handle.signal(alertsSignal, batch(from, status));
+
+    const after = await waitForState(handle, (s) => (s.alertsReceived ?? 0) > attackers, 60_000);
+    expect(after.firingUntracked).toBeGreaterThan(0);
+    expect(after.outcome).toBeUndefined();
+    expect((await handle.describe()).status.name).toBe('RUNNING');
+    const resolved = await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    expect(resolved).toEqual(expect.objectContaining({ incidentId: id, decision: 'resolved' }));
+    expect((await handle.result()).outcome).toBe('resolved');
+  }, 180_000);
+
+  it('when an alert says its fault began at a time no Date can hold, then the incident ignores it and still closes', async () => {
+    // Unix seconds past year 275760: finite, yet `toISOString` threw inside the workflow, so every
+    // workflow task failed and the incident could be neither read nor resolved.
+    const id = `bounded-fault-${run}`;
+    const handle = await startIncident(client, TASK_QUEUE, id, [
+      makeAlert({
+        alertName: 'FaultTime',
+        labels: { service: 'fault-time' },
+        annotations: { summary: 'fault time', fault_started_at: '99999999999999' },
+      }),
+    ]);
+
+    const waiting = await waitForState(handle, (s) => s.stage !== 'collect' && s.stage !== 'detect', 60_000);
+    expect(waiting.alertName).toBe('FaultTime');
+    expect(waiting.milestones.fault).toBeUndefined();
+    const resolved = await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    expect(resolved).toEqual(expect.objectContaining({ incidentId: id, decision: 'resolved' }));
+    expect((await handle.result()).outcome).toBe('resolved');
+  }, 120_000);
 });

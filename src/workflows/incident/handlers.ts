@@ -1,4 +1,4 @@
-import { ApplicationFailure, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Decision, IncidentState, Recommendation } from '../../domain/incident.js';
 import { currentDecision, serviceOf } from '../../domain/incident-view.js';
 import { absorbAlerts, alertNote } from '../alerts.js';
@@ -14,6 +14,7 @@ import {
   resolveUpdate,
   stateQuery,
 } from '../messages.js';
+import { faultStartOf } from '../../domain/fault-start.js';
 import { describeBlock } from '../../domain/outlook.js';
 import { keywordValue, SA } from '../search-attributes.js';
 import { calendarBlock } from './calendar.js';
@@ -24,12 +25,15 @@ import { forwardAfterMerge, setMergeHandlers } from './merge.js';
  * What the incident answers while it runs: alerts, the state query, and decisions, each update with a
  * validator that refuses (and so keeps out of history) whatever the incident cannot take now.
  */
+/** Past the ledger's bound a forgotten firing alert keeps the incident open (src/workflows/alerts.ts). */
+export const LEDGER_FIRING_PATCH = 'ledger-counts-forgotten-firing';
+
 export function setIncidentHandlers(incident: Incident): void {
   const { state } = incident;
   setHandler(alertsSignal, (alerts) => {
     const wasEmpty = state.alerts.length === 0;
     const severity = state.severity;
-    const changed = absorbAlerts(state, alerts);
+    const changed = absorbAlerts(state, alerts, () => patched(LEDGER_FIRING_PATCH));
     for (const alert of changed) {
       const { event, message } = alertNote(alert);
       note(incident, event, message);
@@ -204,10 +208,8 @@ function describeIncident(state: IncidentState): void {
   state.service = serviceOf(alert.labels);
   state.title = alert.annotations['summary'] ?? `${alert.alertName} on ${state.service}`;
   state.milestones.alertFiring ??= alert.startsAt;
-  // RFC 3339, or Unix seconds as a Prometheus rule's template can print them.
-  const fault = alert.annotations['fault_started_at'] ?? '';
-  const faultMs = /^\d+(\.\d+)?$/.test(fault) ? Number(fault) * 1000 : Date.parse(fault);
-  if (Number.isFinite(faultMs) && faultMs > 0) state.milestones.fault ??= new Date(faultMs).toISOString();
+  const fault = faultStartOf(alert.annotations);
+  if (fault !== undefined) state.milestones.fault ??= fault;
   // Alert text: cut to the server's limit, which would otherwise terminate the workflow.
   upsertSearchAttributes([
     { key: SA.service, value: keywordValue(state.service) },
