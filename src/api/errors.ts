@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ZodError } from 'zod';
+import { IncidentBusyError } from '../incidents/ingest.js';
 import type { Logger } from '../lib/logger.js';
 import { REFUSAL } from '../workflows/messages.js';
 
@@ -55,6 +56,7 @@ function grpcCode(err: unknown): number | undefined {
 export function fromTemporal(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof WorkflowNotFoundError) return new HttpError(404, 'IncidentNotFound', 'no such incident');
+  if (err instanceof IncidentBusyError) return new HttpError(503, 'IncidentBusy', err.message);
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     const type = err.cause.type ?? '';
     return new HttpError(REFUSAL_STATUS[type] ?? 409, type || 'Refused', err.cause.message);
@@ -68,6 +70,15 @@ export function fromTemporal(err: unknown): HttpError | undefined {
     );
   }
   if (code === 5) return new HttpError(404, 'IncidentNotFound', 'no such incident');
+  // FAILED_PRECONDITION: the workflow's last task failed and the worker retries it (a bug or a bad
+  // deploy, not the request), so it answers no query or update until then.
+  if (code === 9) {
+    return new HttpError(
+      503,
+      'IncidentUnavailable',
+      "the incident's workflow cannot answer now (its last workflow task failed and is being retried); retry later",
+    );
+  }
   return undefined;
 }
 

@@ -118,6 +118,14 @@ const temporal = {
     .min(100)
     .default(5000)
     .describe("An incident's history length at which its workflow continues as new."),
+  STEADFAST_MAX_HISTORY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_048_576)
+    .default(20 * 1_048_576)
+    .describe(
+      "An incident's history size in bytes past which a delivery of more than 64 KiB of alerts to it gets 503 (Alertmanager retries) until the workflow continues as new; Temporal terminates a run at 50 MB.",
+    ),
 };
 
 const detection = {

@@ -65,6 +65,8 @@ export interface Settings {
   /** Guards for runbooks that set none of their own. */
   guards: GuardPolicy;
   maxHistoryEvents: number;
+  /** History bytes past which large deliveries to an incident wait (src/incidents/ingest.ts). */
+  maxHistoryBytes: number;
   dockerSocket: string;
   /** The containers the fleet view reads (STEADFAST_FLEET_LABEL). */
   fleetSelector: FleetSelector;
@@ -258,6 +260,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxTargets: e.STEADFAST_GUARD_MAX_TARGETS,
     },
     maxHistoryEvents: e.STEADFAST_MAX_HISTORY_EVENTS,
+    maxHistoryBytes: e.STEADFAST_MAX_HISTORY_BYTES,
     dockerSocket: e.STEADFAST_DOCKER_SOCKET.replace(/^unix:\/\//, ''),
     fleetSelector: fleetSelectorOf(e.STEADFAST_FLEET_LABEL),
     fleetSampleIntervalMs: e.STEADFAST_FLEET_SAMPLE_INTERVAL,

@@ -20,6 +20,8 @@ export interface IngestConfig {
   correlationLabels: CorrelationLabels;
   debounceMs: number;
   maxHistoryEvents: number;
+  /** History bytes past which a large delivery waits (see roomFor). */
+  maxHistoryBytes: number;
   dryRun: boolean;
   /** Bound on each call to Temporal, so a webhook fails fast (503) instead of hanging. */
   temporalTimeoutMs: number;
@@ -36,6 +38,7 @@ export function ingestConfigFrom(settings: Settings, temporalTimeoutMs = 5000): 
     correlationLabels: settings.correlationLabels,
     debounceMs: settings.debounceMs,
     maxHistoryEvents: settings.maxHistoryEvents,
+    maxHistoryBytes: settings.maxHistoryBytes,
     dryRun: settings.dryRun,
     temporalTimeoutMs,
     ...(settings.slack?.channel ? { announceChannel: settings.slack.channel } : {}),
@@ -77,6 +80,17 @@ export function signalBatches(alerts: readonly Alert[], maxBytes = SIGNAL_BATCH_
   }
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+/** Alert JSON past which a delivery first asks how large its incident's history is (see roomFor). */
+export const LARGE_DELIVERY_BYTES = 64 * 1024;
+
+/** Large deliveries one API process sends to one incident at once (see roomFor). */
+export const LARGE_DELIVERIES_IN_FLIGHT = 4;
+
+/** The incident cannot take this delivery now; nothing was sent. Retrying later succeeds. */
+export class IncidentBusyError extends Error {
+  override name = 'IncidentBusyError';
 }
 
 export interface IngestResult {
@@ -140,6 +154,72 @@ async function signalGroup(
 ): Promise<Reached> {
   const deadline = Date.now() + config.temporalTimeoutMs;
   const batches = signalBatches(alerts);
+  const bytes = alerts.reduce((n, a) => n + jsonLength(a), 0);
+  if (bytes <= LARGE_DELIVERY_BYTES) return sendGroup(client, config, own, batches, deadline);
+  const release = await roomFor(client, config, own.incidentId, bytes, deadline);
+  try {
+    return await sendGroup(client, config, own, batches, deadline);
+  } finally {
+    release();
+  }
+}
+
+/** Large deliveries in flight from this process, by incident. */
+const inFlight = new Map<string, number>();
+
+/**
+ * Every signal stays in the incident's history until its workflow continues as new, which it does only
+ * between steps, and Temporal terminates a run whose history passes 50 MB. A sender could otherwise
+ * kill an incident by sending large webhooks faster than it rolls over (while a step runs, it does not
+ * at all). So a large delivery first reads the history's size: past the budget it is refused with
+ * IncidentBusyError, before anything is sent, and Alertmanager retries it once the workflow rolled over.
+ * Small deliveries are not asked about: they are most, and grow the history slowly. Returns the release
+ * of this delivery's place among those in flight (a few at once per incident, so parallel senders cannot
+ * all pass the check before any of them is counted).
+ */
+async function roomFor(
+  client: Client,
+  config: IngestConfig,
+  incidentId: string,
+  bytes: number,
+  deadline: number,
+): Promise<() => void> {
+  const busy = (why: string): IncidentBusyError =>
+    new IncidentBusyError(`incident ${incidentId} ${why}; retry later (nothing was recorded)`);
+  const now = inFlight.get(incidentId) ?? 0;
+  if (now >= LARGE_DELIVERIES_IN_FLIGHT) throw busy(`is taking ${now} large deliveries already`);
+  inFlight.set(incidentId, now + 1);
+  const release = (): void => {
+    const left = (inFlight.get(incidentId) ?? 1) - 1;
+    if (left > 0) inFlight.set(incidentId, left);
+    else inFlight.delete(incidentId);
+  };
+  try {
+    const run = await client
+      .withDeadline(deadline, () => client.workflow.getHandle(incidentId).describe())
+      .catch((err: unknown) => {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      });
+    const size = run?.status.name === 'RUNNING' ? (run.historySize ?? 0) : 0;
+    if (size + bytes > config.maxHistoryBytes) {
+      throw busy(`holds ${(size / 1_048_576).toFixed(1)} MB of history until its workflow continues as new`);
+    }
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return release;
+}
+
+/** signalGroup's sending, once a large delivery has its place. */
+async function sendGroup(
+  client: Client,
+  config: IngestConfig,
+  own: Target,
+  batches: Alert[][],
+  deadline: number,
+): Promise<Reached> {
   const firing = (batches[0] ?? []).some((a) => a.status === 'firing');
   const reached = firing
     ? await startOrJoin(client, config, own, batches, deadline, 'unless-closed')

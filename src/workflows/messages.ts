@@ -62,6 +62,22 @@ export interface AbsorbedNotice {
 }
 export const absorbedSignal = defineSignal<[AbsorbedNotice]>('absorbed');
 /**
+ * Before it sends anything, an incident merging into another asks it (`mergeAsk`) and waits for its
+ * answer (`mergeAnswer`): an incident that is itself merging away says no. Two incidents merged into each
+ * other at once both hear no and both stay open, instead of each closing into the other.
+ */
+export interface MergeAsk {
+  from: string;
+}
+export const mergeAskSignal = defineSignal<[MergeAsk]>('mergeAsk');
+export interface MergeAnswer {
+  from: string;
+  absorbs: boolean;
+  /** Why not, when it does not. */
+  why?: string;
+}
+export const mergeAnswerSignal = defineSignal<[MergeAnswer]>('mergeAnswer');
+/**
  * The memo field a merged incident names its target in: ingestion reads it (describe) when alerts find
  * the incident closed, and sends them to the target instead of opening the incident again.
  */

@@ -1,6 +1,7 @@
 import { ServiceError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
 import { fromTemporal } from '../../src/api/errors.js';
+import { IncidentBusyError } from '../../src/incidents/ingest.js';
 
 /** What the Temporal client throws for a failed call: a ServiceError caused by the gRPC error. */
 function grpcFailure(code: number, details: string): ServiceError {
@@ -18,6 +19,18 @@ describe("Temporal's failures as HTTP answers", () => {
       status: 503,
       code: 'TemporalUnavailable',
     });
+  });
+
+  it('answers 503 (retry) when the workflow cannot answer because its last task failed', () => {
+    expect(fromTemporal(grpcFailure(9, 'Workflow Task in failed state'))).toMatchObject({
+      status: 503,
+      code: 'IncidentUnavailable',
+    });
+  });
+
+  it('answers 503 (retry) when the incident cannot take a large delivery now', () => {
+    const busy = new IncidentBusyError('incident x holds 20.0 MB of history; retry later');
+    expect(fromTemporal(busy)).toMatchObject({ status: 503, code: 'IncidentBusy', message: busy.message });
   });
 
   it('leaves other failures to the caller (a 500 that is logged)', () => {

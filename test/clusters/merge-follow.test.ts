@@ -22,6 +22,7 @@ const config: IngestConfig = {
   correlationLabels: DEFAULT_CORRELATION_LABELS,
   debounceMs: 100,
   maxHistoryEvents: 5000,
+  maxHistoryBytes: 20 * 1_048_576,
   dryRun: false,
   temporalTimeoutMs: 10_000,
 };

@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   alertsSignal,
   mergeUpdate,
@@ -77,8 +77,60 @@ describe('merging one incident into another', () => {
     await target.signal(alertsSignal, [resolvedAlert(second)]);
     await target.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
     expect((await target.result()).outcome).toBe('resolved');
-    await recordHistory(client, absorbedId, 'incident-merged-absorbed');
-    await recordHistory(client, targetId, 'incident-merged-target');
+    // incident-merged-absorbed and -target hold the same scenario from before the handshake.
+    await recordHistory(client, absorbedId, 'incident-merged-handshake-absorbed');
+    await recordHistory(client, targetId, 'incident-merged-handshake-target');
+  }, 90_000);
+
+  it('into each other at once: at most one goes through, and an open incident holds every alert', async () => {
+    // Each closed into the other before the handshake, and no open incident held either's alerts.
+    const leftId = uniqueId('merge-cycle-left');
+    const rightId = uniqueId('merge-cycle-right');
+    const leftAlert = makeAlert({ alertName: 'CycleLeft', labels: { service: 'cycle', instance: 'l' } });
+    const rightAlert = makeAlert({ alertName: 'CycleRight', labels: { service: 'cycle', instance: 'r' } });
+    const left = await startIncident(client, TASK_QUEUE, leftId, [leftAlert], GATHERING);
+    const right = await startIncident(client, TASK_QUEUE, rightId, [rightAlert], GATHERING);
+    await waitForState(left, (s) => s.alerts.length === 1);
+    await waitForState(right, (s) => s.alerts.length === 1);
+
+    const outcome = (p: Promise<unknown>): Promise<string> =>
+      p.then(
+        () => 'merged',
+        (e: unknown) => {
+          const cause = e instanceof WorkflowUpdateFailedError ? e.cause : undefined;
+          return cause instanceof ApplicationFailure ? (cause.type ?? 'failed') : String(e);
+        },
+      );
+    const outcomes = await Promise.all([
+      outcome(left.executeUpdate(mergeUpdate, { args: [{ into: rightId, actor: 'alice', via: 'api' }] })),
+      outcome(right.executeUpdate(mergeUpdate, { args: [{ into: leftId, actor: 'bob', via: 'api' }] })),
+    ]);
+
+    // Both refused (each asked while the other was merging away), or one merged and the other refused.
+    expect(outcomes.filter((o) => o === 'merged').length).toBeLessThanOrEqual(1);
+    expect(outcomes.every((o) => o === 'merged' || o === REFUSAL.merge)).toBe(true);
+    const states = await Promise.all([left, right].map((h) => h.query(stateQuery).catch(() => undefined)));
+    const open = states.filter((s) => s !== undefined && !s.mergedInto && s.stage !== 'closed');
+    expect(open.length).toBeGreaterThanOrEqual(1);
+    await vi.waitFor(
+      async () => {
+        const now = await Promise.all(
+          open.map((s) => client.workflow.getHandle(s?.incidentId ?? '').query(stateQuery)),
+        );
+        expect(now.flatMap((s) => s.alerts.map((a) => a.fingerprint)).sort()).toEqual(
+          [leftAlert.fingerprint, rightAlert.fingerprint].sort(),
+        );
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    for (const s of open) {
+      await client.workflow
+        .getHandle(s?.incidentId ?? '')
+        .executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    }
+    expect((await left.result()).stage).toBe('closed');
+    expect((await right.result()).stage).toBe('closed');
+    await recordHistory(client, leftId, 'incident-merge-cycle-left');
   }, 90_000);
 
   it('into an incident that does not exist: refused, noted, and the incident stays open', async () => {

@@ -41,6 +41,7 @@ const other: Record<keyof typeof envShape, string> = {
   TEMPORAL_UI_URL: 'http://temporal-ui:8080',
   STEADFAST_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
   STEADFAST_MAX_HISTORY_EVENTS: '1000',
+  STEADFAST_MAX_HISTORY_BYTES: '4194304',
   PROMETHEUS_URL: 'http://prometheus:9090',
   STEADFAST_PROMETHEUS_URLS: 'http://p2:9090',
   STEADFAST_CORRELATION_LABELS: 'alertname',

@@ -65,6 +65,8 @@ export async function startApiHarness(options: {
   runbooks: Record<string, string>;
   /** The Prometheus triage may ask (alerts naming any other are not read). */
   prometheusUrl?: string;
+  /** Further settings, over the harness's own. */
+  env?: Record<string, string>;
 }): Promise<ApiHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-api-'));
   const tokensFile = join(dir, 'tokens.yaml');
@@ -85,6 +87,7 @@ export async function startApiHarness(options: {
     STEADFAST_DEBOUNCE: '100ms',
     STEADFAST_API_PORT: '0',
     STEADFAST_REPORTS_DIR: reportsDir,
+    ...options.env,
   });
   const docker = testDocker();
   const metrics = createMetrics();

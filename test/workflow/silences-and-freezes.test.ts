@@ -111,6 +111,7 @@ async function ingest(taskQueue: string, alerts: Alert[]): Promise<WorkflowHandl
     correlationLabels: DEFAULT_CORRELATION_LABELS,
     debounceMs: 100,
     maxHistoryEvents: 5000,
+    maxHistoryBytes: 20 * 1_048_576,
     dryRun: false,
     temporalTimeoutMs: 10_000,
   };

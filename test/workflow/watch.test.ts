@@ -71,6 +71,7 @@ beforeAll(async () => {
           correlationLabels: ['alertname', 'service|job', 'namespace'],
           debounceMs: 200,
           maxHistoryEvents: 5000,
+          maxHistoryBytes: 20 * 1_048_576,
           dryRun: false,
           temporalTimeoutMs: 5000,
         },

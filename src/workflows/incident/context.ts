@@ -9,6 +9,7 @@ import type { Decision, IncidentInput, IncidentState, Stage } from '../../domain
 import { webUiCurrentDetails } from '../../domain/incident-view.js';
 import { incidentView } from '../../slack/blocks.js';
 import { allResolved } from '../alerts.js';
+import type { MergeAnswer } from '../messages.js';
 import { SA } from '../search-attributes.js';
 import { appendNote } from '../timeline.js';
 import { ANNOUNCEMENTS } from './activities.js';
@@ -26,6 +27,8 @@ export interface Incident {
   resolvedBy: Decision | undefined;
   /** Alerts on their way to the incident this one was merged into; the workflow waits for them. */
   forwarding?: Promise<void>;
+  /** The answer of the incident this one asked to merge into (src/workflows/incident/merge.ts). */
+  mergeAnswer?: MergeAnswer;
 }
 
 export const nowIso = (): string => new Date().toISOString();

@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  condition,
   getExternalWorkflowHandle,
   patched,
   setHandler,
@@ -11,6 +12,10 @@ import {
   type AbsorbedNotice,
   alertsSignal,
   INCIDENT_ID,
+  type MergeAnswer,
+  mergeAnswerSignal,
+  mergeAskSignal,
+  type MergeAsk,
   MERGED_INTO_MEMO,
   mergeUpdate,
   type MergeRequest,
@@ -27,6 +32,15 @@ export const MERGE_PATCH = 'incident-merge';
  */
 export const FORWARD_PATCH = 'merge-forwards';
 
+/**
+ * A merge asks its target first (mergeAsk, mergeAnswer in src/workflows/messages.ts): two incidents merged
+ * into each other at once each closed into the other, and neither held the alerts any more.
+ */
+export const HANDSHAKE_PATCH = 'merge-handshake';
+
+/** How long a merge waits for its target's answer; past it the merge is refused and undone. */
+const ANSWER_WAIT = '10 seconds';
+
 /** Incidents an incident remembers having absorbed. */
 const ABSORBED_KEPT = 50;
 
@@ -35,6 +49,43 @@ export function setMergeHandlers(incident: Incident): void {
     validator: (m: MergeRequest) => validateMerge(incident, m),
   });
   setHandler(absorbedSignal, (a) => absorbed(incident, a));
+  setHandler(mergeAskSignal, (a) => answerMerge(incident, a));
+  setHandler(mergeAnswerSignal, (a) => {
+    if (a && typeof a.from === 'string' && a.from === incident.state.mergedInto) incident.mergeAnswer = a;
+  });
+}
+
+/** Whether this incident can take another's alerts: not when it is closing or merging away itself. */
+function answerMerge({ state, resolvedBy }: Incident, a: MergeAsk): void {
+  if (!a || typeof a.from !== 'string' || !INCIDENT_ID.test(a.from)) return;
+  const why = state.mergedInto
+    ? `it is itself merging into ${state.mergedInto}`
+    : state.stage === 'closed' || resolvedBy
+      ? 'it is closing'
+      : undefined;
+  const answer: MergeAnswer = { from: state.incidentId, absorbs: why === undefined, ...(why ? { why } : {}) };
+  // An asker that is gone needs no answer: its merge is refused when none comes.
+  getExternalWorkflowHandle(a.from)
+    .signal(mergeAnswerSignal, answer)
+    .catch(() => undefined);
+}
+
+/**
+ * Asks the target whether it takes this incident's alerts: the reason it does not, or undefined. Rejects
+ * when the target cannot be signalled (closed or unknown).
+ */
+async function refusedByTarget(incident: Incident, into: string): Promise<string | undefined> {
+  incident.mergeAnswer = undefined;
+  await getExternalWorkflowHandle(into).signal(mergeAskSignal, { from: incident.state.incidentId });
+  const answer = await answerFrom(incident);
+  incident.mergeAnswer = undefined;
+  if (!answer) return `incident ${into} did not answer`;
+  return answer.absorbs ? undefined : `incident ${into} cannot take alerts: ${answer.why ?? 'it refused'}`;
+}
+
+async function answerFrom(incident: Incident): Promise<MergeAnswer | undefined> {
+  await condition(() => incident.mergeAnswer !== undefined, ANSWER_WAIT);
+  return incident.mergeAnswer;
 }
 
 /** Requests also arrive raw from the Temporal CLI, so their shape is checked here too. */
@@ -66,6 +117,20 @@ async function merge(incident: Incident, m: MergeRequest): Promise<MergeResult> 
   const { state } = incident;
   if (!patched(MERGE_PATCH)) throw refusal(REFUSAL.merge, 'this incident started before merges existed');
   state.mergedInto = m.into;
+  if (patched(HANDSHAKE_PATCH)) {
+    const why = await refusedByTarget(incident, m.into).catch(() => null);
+    if (why !== undefined) {
+      delete state.mergedInto;
+      const what = why ?? `incident ${m.into} cannot take alerts (closed or unknown)`;
+      note(
+        incident,
+        'merge-failed',
+        `${m.actor} could not merge this incident into ${m.into}: ${what}`,
+        m.actor,
+      );
+      throw refusal(why === null ? REFUSAL.closed : REFUSAL.merge, what);
+    }
+  }
   const alerts = [...state.alerts];
   try {
     const target = getExternalWorkflowHandle(m.into);

@@ -1,0 +1,90 @@
+/**
+ * Killing an incident with history: every signal stays in a run's history until the workflow continues as
+ * new, which it does only between steps, and Temporal terminates a run past 50 MB. A black-box probe sent
+ * 100 webhooks of 1 MB to one incident while it could not roll over, and the server terminated it, its
+ * alerts lost. Large deliveries now first read the history's size (STEADFAST_MAX_HISTORY_BYTES, set low
+ * here so that a few webhooks reach it), on a real Temporal server behind the real API.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IncidentState } from '../../src/domain/incident.js';
+import { stateQuery } from '../../src/workflows/messages.js';
+import { startApiHarness, TOKENS, type ApiHarness } from '../support/api-harness.js';
+
+const BUDGET = 1_048_576;
+let api: ApiHarness;
+
+beforeAll(async () => {
+  // No runbook matches: the incident waits for people, as a flood would find it.
+  api = await startApiHarness({
+    taskQueue: 'security-history-budget',
+    runbooks: {},
+    env: { STEADFAST_MAX_HISTORY_BYTES: String(BUDGET) },
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await api?.stop();
+});
+
+const run = Date.now().toString(36);
+const service = `budget-${run}`;
+
+/** A webhook of `count` distinct alerts from `from` on, each with 32 KiB of annotations. */
+function webhook(from: number, count: number, annotationBytes = 8000) {
+  const common = { alertname: 'HistoryBudget', service };
+  return {
+    version: '4',
+    groupKey: `{}:{alertname="HistoryBudget",service="${service}"}`,
+    status: 'firing',
+    receiver: 'steadfast',
+    groupLabels: common,
+    commonLabels: common,
+    commonAnnotations: {},
+    externalURL: '',
+    alerts: Array.from({ length: count }, (_, k) => ({
+      status: 'firing',
+      labels: { ...common, instance: `host-${from + k}` },
+      annotations: Object.fromEntries(['a', 'b', 'c', 'd'].map((n) => [n, n.repeat(annotationBytes)])),
+      startsAt: new Date(Date.now() - 60_000).toISOString(),
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: '',
+      fingerprint: `budget-${run}-${from + k}`,
+    })),
+  };
+}
+
+const post = (body: unknown) => api.call('POST', '/api/v1/alertmanager', { token: TOKENS.alice, body });
+
+describe('an incident cannot be killed with history', () => {
+  it('when large webhooks would take its history past the budget, then the next is refused with 503 and nothing of it is recorded, while small ones still reach it', async () => {
+    const sent: number[] = [];
+    let refused: Awaited<ReturnType<typeof post>> | undefined;
+    let incidentId = '';
+    for (let i = 0; i < 8 && !refused; i++) {
+      const r = await post(webhook(i * 10, 10)); // about 320 KiB of alerts
+      if (r.status === 202) {
+        incidentId = (r.json['incidents'] as { incidentId: string }[])[0]?.incidentId ?? incidentId;
+        sent.push(i);
+      } else refused = r;
+    }
+
+    expect(sent.length).toBeGreaterThanOrEqual(2);
+    expect(refused?.status).toBe(503);
+    expect(refused?.json['error']).toBe('IncidentBusy');
+    expect(String(refused?.json['message'])).toMatch(/MB of history until its workflow continues as new/);
+    expect(refused?.headers.get('retry-after')).toBe('5');
+    const handle = api.client.workflow.getHandle(incidentId);
+    const described = await handle.describe();
+    expect(described.status.name).toBe('RUNNING');
+    // The check adds the delivery's JSON to the size last read; encoding and the workflow's own events
+    // come on top, so the budget is a bound within one delivery, not to the byte.
+    expect(described.historySize ?? 0).toBeLessThan(2 * BUDGET);
+    const state: IncidentState = await handle.query(stateQuery);
+    expect(state.alertsReceived).toBe(sent.length * 10);
+
+    const small = await post(webhook(1000, 1, 100));
+    expect(small.status).toBe(202);
+    const after = await api.waitFor(incidentId, (s) => (s.alertsReceived ?? 0) === sent.length * 10 + 1);
+    expect(after.stage).not.toBe('closed');
+  }, 120_000);
+});
