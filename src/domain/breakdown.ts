@@ -23,8 +23,28 @@ export interface Breakdown {
 const between = (from?: string, to?: string): number | undefined =>
   from && to ? Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000) : undefined;
 
+/**
+ * How long before the incident opened an alert may say its trouble began and still be believed. The
+ * alert's startsAt and fault_started_at are the sender's words: Alertmanager's zero time (year 1) added 64
+ * billion seconds to the time-to-repair histogram. Further back than this, the milestone is left out.
+ */
+export const SENDER_TIME_MAX_AGE_MS = 90 * 24 * 3600 * 1000;
+
+/** The milestones, without a time the sender gave that lies too far before the incident opened. */
+function believable(m: IncidentState['milestones']): IncidentState['milestones'] {
+  const opened = m.opened ? Date.parse(m.opened) : Number.NaN;
+  const plausible = (t?: string): boolean =>
+    t !== undefined && !(Date.parse(t) < opened - SENDER_TIME_MAX_AGE_MS) && !Number.isNaN(Date.parse(t));
+  const { fault, alertFiring, ...rest } = m;
+  return {
+    ...rest,
+    ...(plausible(fault) ? { fault } : {}),
+    ...(plausible(alertFiring) ? { alertFiring } : {}),
+  };
+}
+
 export function breakdown(state: Pick<IncidentState, 'milestones'>): Breakdown {
-  const m = state.milestones;
+  const m = believable(state.milestones);
   const phases: Partial<Record<Phase, number>> = {};
   for (const { phase, from, to } of PHASES) {
     const secs = between(m[from], m[to]);
