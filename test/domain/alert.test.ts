@@ -226,31 +226,21 @@ describe('genericAlertSchema and alertFromGeneric', () => {
     expect(alert.status).toBe('firing');
   });
 
-  it('when a generic alert has an empty alertname label, then its alertname comes from the title', () => {
+  it.each([
+    ['an alertname label, then that label wins over the title', 'CheckoutErrors', 'CheckoutErrors'],
+    ['an empty alertname label, then the title names it (an empty name names nothing)', '', 'Disk_full'],
+  ])('when a generic alert has %s', (_, alertname, expected) => {
     const input = genericAlertSchema.parse({
       title: 'Disk full',
-      severity: 'warning',
-      service: 'storage',
-      labels: { alertname: '' },
-    });
-
-    const alert = alertFromGeneric(input, receivedAt);
-
-    expect(alert.alertName).toBe('Disk_full');
-    expect(alert.labels['alertname']).toBe('Disk_full');
-  });
-
-  it('when a generic alert has an alertname label, then that label wins over the title', () => {
-    const input = genericAlertSchema.parse({
-      title: 'Anything',
       severity: 'critical',
       service: 'checkout',
-      labels: { alertname: 'CheckoutErrors' },
+      labels: { alertname },
     });
 
     const alert = alertFromGeneric(input, receivedAt);
 
-    expect(alert.alertName).toBe('CheckoutErrors');
+    expect(alert.alertName).toBe(expected);
+    expect(alert.labels['alertname']).toBe(expected);
   });
 
   it('when two posts carry the same dedupKey, then they get the same fingerprint', () => {
