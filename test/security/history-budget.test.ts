@@ -27,10 +27,9 @@ afterAll(async () => {
 });
 
 const run = Date.now().toString(36);
-const service = `budget-${run}`;
 
 /** A webhook of `count` distinct alerts from `from` on, each with 32 KiB of annotations. */
-function webhook(from: number, count: number, annotationBytes = 8000) {
+function webhook(from: number, count: number, annotationBytes = 8000, service = `budget-${run}`) {
   const common = { alertname: 'HistoryBudget', service };
   return {
     version: '4',
@@ -48,7 +47,7 @@ function webhook(from: number, count: number, annotationBytes = 8000) {
       startsAt: new Date(Date.now() - 60_000).toISOString(),
       endsAt: '0001-01-01T00:00:00Z',
       generatorURL: '',
-      fingerprint: `budget-${run}-${from + k}`,
+      fingerprint: `${service}-${from + k}`,
     })),
   };
 }
@@ -86,5 +85,23 @@ describe('an incident cannot be killed with history', () => {
     expect(small.status).toBe(202);
     const after = await api.waitFor(incidentId, (s) => (s.alertsReceived ?? 0) === sent.length * 10 + 1);
     expect(after.stage).not.toBe('closed');
+  }, 120_000);
+
+  it('when twelve large webhooks arrive at once, then each is recorded whole (202) or not at all (503)', async () => {
+    const service = `budget-parallel-${run}`;
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => post(webhook(i * 10, 10, 8000, service))),
+    );
+
+    const accepted = answers.filter((r) => r.status === 202);
+    const refused = answers.filter((r) => r.status !== 202);
+    expect(accepted.length).toBeGreaterThanOrEqual(1);
+    expect(refused.every((r) => r.status === 503 && r.json['error'] === 'IncidentBusy')).toBe(true);
+    const [first] = accepted[0]?.json['incidents'] as { incidentId: string }[];
+    const state = await api.waitFor(
+      first?.incidentId ?? '',
+      (s) => (s.alertsReceived ?? 0) >= accepted.length * 10,
+    );
+    expect(state.alertsReceived).toBe(accepted.length * 10);
   }, 120_000);
 });
