@@ -52,6 +52,13 @@ function grpcCode(err: unknown): number | undefined {
   return undefined;
 }
 
+/** The messages of an error and its causes, joined: the gRPC details sit on the cause. */
+function messageOf(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err; e instanceof Error; e = e.cause) parts.push(e.message);
+  return parts.join(': ');
+}
+
 /** Maps Temporal's errors to the HTTP answer a client can act on. */
 export function fromTemporal(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
@@ -70,6 +77,15 @@ export function fromTemporal(err: unknown): HttpError | undefined {
     );
   }
   if (code === 5) return new HttpError(404, 'IncidentNotFound', 'no such incident');
+  // The server refuses a signal to a run whose history is past its limit (and terminates that run); the
+  // next delivery opens the incident again, so this one is worth a retry.
+  if (code === 3 && /history (size|count) exceeds limit/i.test(messageOf(err))) {
+    return new HttpError(
+      503,
+      'IncidentBusy',
+      "the incident's history is full; retry later (nothing was recorded)",
+    );
+  }
   // FAILED_PRECONDITION: the workflow's last task failed and the worker retries it (a bug or a bad
   // deploy, not the request), so it answers no query or update until then.
   if (code === 9) {

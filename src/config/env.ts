@@ -124,7 +124,7 @@ const temporal = {
     .min(1_048_576)
     .default(20 * 1_048_576)
     .describe(
-      "An incident's history size in bytes past which a delivery of more than 64 KiB of alerts to it gets 503 (Alertmanager retries) until the workflow continues as new; Temporal terminates a run at 50 MB.",
+      "An incident's history size in bytes past which webhooks to it get 503 (Alertmanager retries) until its workflow continues as new; read every 64 KiB of alerts sent. Temporal terminates a run at 50 MB.",
     ),
 };
 

@@ -82,10 +82,13 @@ export function signalBatches(alerts: readonly Alert[], maxBytes = SIGNAL_BATCH_
   return batches;
 }
 
-/** Alert JSON past which a delivery first asks how large its incident's history is (see roomFor). */
+/**
+ * Alert JSON one API process sends to an incident without asking how large its history is: past it (in
+ * one delivery, or in several since the last look) the delivery first reads the history's size (roomFor).
+ */
 export const LARGE_DELIVERY_BYTES = 64 * 1024;
 
-/** Large deliveries one API process sends to one incident at once (see roomFor). */
+/** Deliveries one API process sends to one incident at once after reading its size (see roomFor). */
 export const LARGE_DELIVERIES_IN_FLIGHT = 4;
 
 /** The incident cannot take this delivery now; nothing was sent. Retrying later succeeds. */
@@ -155,7 +158,11 @@ async function signalGroup(
   const deadline = Date.now() + config.temporalTimeoutMs;
   const batches = signalBatches(alerts);
   const bytes = alerts.reduce((n, a) => n + jsonLength(a), 0);
-  if (bytes <= LARGE_DELIVERY_BYTES) return sendGroup(client, config, own, batches, deadline);
+  const since = (unchecked.get(own.incidentId) ?? 0) + bytes;
+  if (since <= LARGE_DELIVERY_BYTES) {
+    countUnchecked(own.incidentId, since);
+    return sendGroup(client, config, own, batches, deadline);
+  }
   const release = await roomFor(client, config, own.incidentId, bytes, deadline);
   try {
     return await sendGroup(client, config, own, batches, deadline);
@@ -164,18 +171,30 @@ async function signalGroup(
   }
 }
 
-/** Large deliveries in flight from this process, by incident. */
+/** Deliveries in flight from this process after reading the history's size, by incident. */
 const inFlight = new Map<string, number>();
+/**
+ * Alert JSON sent to each incident since its history's size was last read. Forgotten wholesale when it
+ * names too many incidents: a forgotten count only delays the next look by one LARGE_DELIVERY_BYTES.
+ */
+const unchecked = new Map<string, number>();
+const UNCHECKED_KEPT = 10_000;
+
+function countUnchecked(incidentId: string, bytes: number): void {
+  if (unchecked.size >= UNCHECKED_KEPT && !unchecked.has(incidentId)) unchecked.clear();
+  unchecked.set(incidentId, bytes);
+}
 
 /**
  * Every signal stays in the incident's history until its workflow continues as new, which it does only
  * between steps, and Temporal terminates a run whose history passes 50 MB. A sender could otherwise
- * kill an incident by sending large webhooks faster than it rolls over (while a step runs, it does not
- * at all). So a large delivery first reads the history's size: past the budget it is refused with
- * IncidentBusyError, before anything is sent, and Alertmanager retries it once the workflow rolled over.
- * Small deliveries are not asked about: they are most, and grow the history slowly. Returns the release
- * of this delivery's place among those in flight (a few at once per incident, so parallel senders cannot
- * all pass the check before any of them is counted).
+ * kill an incident by sending webhooks faster than it rolls over (while a step runs, it does not at all).
+ * So once a delivery, or the deliveries since the last look, bring more than LARGE_DELIVERY_BYTES, the
+ * history's size is read first: past the budget the delivery is refused with IncidentBusyError, before
+ * anything is sent, and Alertmanager retries it once the workflow rolled over. Most deliveries are small
+ * and are not asked about, so an ordinary webhook costs no extra call (many small ones in a burst cost
+ * one look per 64 KiB). Returns the release of this delivery's place among those in flight (a few at once
+ * per incident, so parallel senders cannot all pass the check before any of them is counted).
  */
 async function roomFor(
   client: Client,
@@ -205,6 +224,9 @@ async function roomFor(
     if (size + bytes > config.maxHistoryBytes) {
       throw busy(`holds ${(size / 1_048_576).toFixed(1)} MB of history until its workflow continues as new`);
     }
+    // Only a look that lets the delivery through starts the count again: while the history is full, every
+    // delivery to it is looked at, however small.
+    countUnchecked(incidentId, 0);
   } catch (err) {
     release();
     throw err;

@@ -33,6 +33,13 @@ describe("Temporal's failures as HTTP answers", () => {
     expect(fromTemporal(busy)).toMatchObject({ status: 503, code: 'IncidentBusy', message: busy.message });
   });
 
+  it('answers 503 (retry) when the server refuses a signal to a run whose history is full', () => {
+    expect(fromTemporal(grpcFailure(3, 'Workflow history size exceeds limit.'))).toMatchObject({
+      status: 503,
+      code: 'IncidentBusy',
+    });
+  });
+
   it('leaves other failures to the caller (a 500 that is logged)', () => {
     expect(fromTemporal(grpcFailure(3, 'invalid argument'))).toBeUndefined();
   });

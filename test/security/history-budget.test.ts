@@ -87,6 +87,29 @@ describe('an incident cannot be killed with history', () => {
     expect(after.stage).not.toBe('closed');
   }, 120_000);
 
+  it('when many webhooks each under 64 KiB arrive, then the history is read every 64 KiB and they are refused past the budget too', async () => {
+    // The probe's second attack: bodies of 58 KB, just under the size that was asked about.
+    const service = `budget-small-${run}`;
+    let incidentId = '';
+    let accepted = 0;
+    let refused: Awaited<ReturnType<typeof post>> | undefined;
+    for (let i = 0; i < 60 && !refused; i++) {
+      const r = await post(webhook(i * 7, 7, 2000, service)); // 7 alerts of 8 KB: about 58 KB
+      if (r.status === 202) {
+        accepted++;
+        incidentId = (r.json['incidents'] as { incidentId: string }[])[0]?.incidentId ?? incidentId;
+      } else refused = r;
+    }
+
+    expect(refused?.status).toBe(503);
+    expect(refused?.json['error']).toBe('IncidentBusy');
+    const described = await api.client.workflow.getHandle(incidentId).describe();
+    expect(described.status.name).toBe('RUNNING');
+    expect(described.historySize ?? 0).toBeLessThan(2 * BUDGET);
+    const state = await api.waitFor(incidentId, (s) => (s.alertsReceived ?? 0) >= accepted * 7);
+    expect(state.alertsReceived).toBe(accepted * 7);
+  }, 120_000);
+
   it('when twelve large webhooks arrive at once, then each is recorded whole (202) or not at all (503)', async () => {
     const service = `budget-parallel-${run}`;
     const answers = await Promise.all(
