@@ -233,6 +233,8 @@ export interface IncidentState {
    * resolved (src/workflows/alerts.ts).
    */
   firingUntracked?: number;
+  /** The dedupe key of the firing alert that opened the incident: held whole while it fires. */
+  openedBy?: string;
   /** Timeline entries left out between the first and the latest of their kind, by kind. */
   notesDropped?: Record<string, number>;
   detection?: DetectionResult;

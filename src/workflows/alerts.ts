@@ -70,17 +70,38 @@ function boundLedger(state: IncidentState, ledger: Ledger, countsFiring: () => b
   }
 }
 
-/** Index of the held alert to let go first: the oldest resolved one, else the oldest; never the newest. */
-function leavingFirst(alerts: readonly Alert[]): number {
+/**
+ * What the workflow's patches decide here, asked only where the answer changes what happens (so runs
+ * from before a patch replay as they ran). Both on outside a workflow.
+ */
+export interface AlertPatches {
+  /** A firing entry forgotten by the ledger keeps the incident open (LEDGER_FIRING_PATCH). */
+  countsFiring: () => boolean;
+  /** The alert that opened the incident is named, and held while it fires (OPENING_ALERT_PATCH). */
+  keepsOpening: () => boolean;
+}
+
+const ALL_PATCHES: AlertPatches = { countsFiring: () => true, keepsOpening: () => true };
+
+/**
+ * Index of the held alert to let go first: the oldest resolved one, else the oldest; never the newest.
+ * The alert that opened the incident stays while it fires: its labels fill the plan (firstFiring), and
+ * 50 alerts sent after it must not choose the container a runbook restarts.
+ */
+function leavingFirst(state: IncidentState): number {
+  const alerts = state.alerts;
   const resolved = alerts.findIndex((a) => a.status === 'resolved');
-  return resolved >= 0 && resolved < alerts.length - 1 ? resolved : 0;
+  if (resolved >= 0 && resolved < alerts.length - 1) return resolved;
+  const opening = alerts[0];
+  const held = opening?.status === 'firing' && opening.dedupeKey === state.openedBy && alerts.length > 2;
+  return held ? 1 : 0;
 }
 
 /** Lets held alerts go past the bounds, first by count (cheap), then by bytes; the newest always stays. */
 function boundKept(state: IncidentState): void {
   const drop = (): Alert | undefined => {
     state.alertsDropped = (state.alertsDropped ?? 0) + 1;
-    return state.alerts.splice(leavingFirst(state.alerts), 1)[0];
+    return state.alerts.splice(leavingFirst(state), 1)[0];
   };
   while (state.alerts.length > ALERT_BOUNDS.kept) drop();
   let bytes = state.alerts.reduce((n, a) => n + jsonLength(a), 0);
@@ -94,14 +115,14 @@ function boundKept(state: IncidentState): void {
  * Merges delivered alerts into the incident. Alertmanager delivers at least once, so an alert the
  * incident already has (same fingerprint and startsAt, same status, or already resolved) is counted and
  * dropped, whether or not it is still held whole. Returns the alerts that changed something, for the
- * timeline. `countsFiring` says whether forgotten firing entries are counted (the workflow asks its
- * patch, so runs from before it replay as they ran).
+ * timeline.
  */
 export function absorbAlerts(
   state: IncidentState,
   delivered: readonly Alert[],
-  countsFiring: () => boolean = () => true,
+  patches: AlertPatches = ALL_PATCHES,
 ): Alert[] {
+  const fresh = state.alerts.length === 0 && (state.alertsReceived ?? 0) === 0;
   const ledger = ledgerOf(state);
   const changed: Alert[] = [];
   for (const alert of delivered) {
@@ -121,8 +142,11 @@ export function absorbAlerts(
     if (alert.status === 'firing') state.severity = moreSevere(state.severity, alert.severity);
     changed.push(alert);
   }
+  // Named only under its patch: the state is an activity argument, which replay compares.
+  const opening = fresh ? state.alerts.find((a) => a.status === 'firing') : undefined;
+  if (opening && patches.keepsOpening()) state.openedBy = opening.dedupeKey;
   boundKept(state);
-  boundLedger(state, ledger, countsFiring);
+  boundLedger(state, ledger, patches.countsFiring);
   state.alertLedger = Object.fromEntries(ledger);
   return changed;
 }

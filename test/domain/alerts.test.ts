@@ -168,14 +168,15 @@ describe('absorbAlerts within its bounds', () => {
   const consistent = (s: IncidentState): boolean =>
     s.alerts.length + (s.alertsDropped ?? 0) === s.alertsReceived;
 
-  it('when 200 alerts arrive, then the latest 50 are held and every one is counted', () => {
+  it('when 200 alerts arrive, then the one that opened the incident and the latest 49 are held, and every one is counted', () => {
     const state = newState();
 
     const changed = absorbAlerts(state, many(200));
 
     expect(changed).toHaveLength(200);
     expect(state.alerts).toHaveLength(ALERT_BOUNDS.kept);
-    expect(state.alerts[0]?.fingerprint).toBe('fp-150');
+    expect(state.alerts[0]?.fingerprint).toBe('fp-0');
+    expect(state.alerts[1]?.fingerprint).toBe('fp-151');
     expect(state.alerts.at(-1)?.fingerprint).toBe('fp-199');
     expect(state.alertsReceived).toBe(200);
     expect(state.alertsDropped).toBe(150);
@@ -198,14 +199,45 @@ describe('absorbAlerts within its bounds', () => {
     const state = newState();
     absorbAlerts(state, many(200));
 
-    absorbAlerts(state, many(199, 1, 'resolved'));
+    absorbAlerts(state, [...many(1, 0, 'resolved'), ...many(198, 2, 'resolved')]);
 
-    expect(state.alerts.some((a) => a.fingerprint === 'fp-0')).toBe(false);
+    expect(state.alerts.some((a) => a.fingerprint === 'fp-1')).toBe(false);
     expect(allResolved(state)).toBe(false);
-    absorbAlerts(state, many(1, 0, 'resolved'));
+    absorbAlerts(state, many(1, 1, 'resolved'));
     expect(allResolved(state)).toBe(true);
     expect(state.alertsReceived).toBe(200);
     expect(consistent(state)).toBe(true);
+  });
+
+  it('when 50 alerts arrive after the one that opened the incident, then it stays held while it fires, and the plan reads it', () => {
+    // A second probe chose the container a runbook restarts this way: the plan reads the first firing alert.
+    const state = newState();
+    absorbAlerts(state, [
+      alert({ fingerprint: 'real', labels: { alertname: 'ServiceDown', container: 'web-1' } }),
+    ]);
+
+    absorbAlerts(
+      state,
+      Array.from({ length: 50 }, (_, i) =>
+        alert({ fingerprint: `evil-${i}`, labels: { alertname: 'ServiceDown', container: 'evil-db' } }),
+      ),
+    );
+
+    expect(state.alerts).toHaveLength(ALERT_BOUNDS.kept);
+    expect(firstFiring(state)?.labels['container']).toBe('web-1');
+    absorbAlerts(state, [alert({ fingerprint: 'real', status: 'resolved' })]);
+    absorbAlerts(state, [alert({ fingerprint: 'evil-50' })]);
+    expect(state.alerts.some((a) => a.fingerprint === 'real')).toBe(false);
+    // The patch off (a run from before it, replayed): the oldest leaves, as it did then.
+    const before = newState();
+    const off = { countsFiring: () => true, keepsOpening: () => false };
+    absorbAlerts(before, [alert({ fingerprint: 'real', labels: { container: 'web-1' } })], off);
+    absorbAlerts(
+      before,
+      Array.from({ length: 50 }, (_, i) => alert({ fingerprint: `evil-${i}` })),
+      off,
+    );
+    expect(before.alerts.some((a) => a.fingerprint === 'real')).toBe(false);
   });
 
   it('when the held alerts are over the count, then resolved ones leave before firing ones', () => {
@@ -283,9 +315,10 @@ describe('absorbAlerts within its bounds', () => {
     expect(allResolved(state)).toBe(false);
     // The patch off (a run from before it, replayed): the ledger alone decides, as it did then.
     const before = newState();
-    absorbAlerts(before, [alert({ fingerprint: 'real' })], () => false);
-    absorbAlerts(before, flood('firing'), () => false);
-    absorbAlerts(before, flood('resolved'), () => false);
+    const off = { countsFiring: () => false, keepsOpening: () => true };
+    absorbAlerts(before, [alert({ fingerprint: 'real' })], off);
+    absorbAlerts(before, flood('firing'), off);
+    absorbAlerts(before, flood('resolved'), off);
     expect(before.firingUntracked).toBeUndefined();
     expect(allResolved(before)).toBe(true);
   });

@@ -21,7 +21,7 @@ import {
 import { ALERT_BOUNDS } from '../../src/workflows/alerts.js';
 import { SA, SEARCH_ATTRIBUTE_VALUE_BYTES } from '../../src/workflows/search-attributes.js';
 import { startApiHarness, TOKENS, type ApiHarness } from '../support/api-harness.js';
-import { makeAlert, startIncident, waitForState } from '../support/scenario.js';
+import { makeAlert, recordHistory, startIncident, waitForState } from '../support/scenario.js';
 
 const TASK_QUEUE = 'security-bounded';
 const MAX_BODY = 1_048_576; // STEADFAST_MAX_BODY_BYTES's default, which the harness keeps
@@ -170,20 +170,21 @@ describe('an incident cannot be killed with size', () => {
     ]);
     expect(ack.text.length).toBeLessThan(400);
 
-    // Every alert resolves but the first, which the incident no longer holds whole: it must stay open.
+    // Every alert resolves but the second, which the incident no longer holds whole (the first, which
+    // opened it, is held while it fires): it must stay open.
     const resolved = (from: number, to: number) =>
       webhooks(
         service,
         Array.from({ length: to - from }, (_, k) => floodAlert(service, from + k, 'resolved', startsAt)),
       );
-    for (const body of resolved(1, received)) await deliver(body);
+    for (const body of [...resolved(0, 1), ...resolved(2, received)]) await deliver(body);
     await waitForState(handle, (s) => s.alerts.every((a) => a.status === 'resolved'), 60_000);
     await new Promise((r) => setTimeout(r, 1500));
     const waiting = await handle.query(stateQuery);
-    expect(waiting.alerts.some((a) => a.fingerprint === `flood-${run}-0`)).toBe(false);
+    expect(waiting.alerts.some((a) => a.fingerprint === `flood-${run}-1`)).toBe(false);
     expect(waiting.stage).not.toBe('closed');
 
-    for (const body of resolved(0, 1)) await deliver(body);
+    for (const body of resolved(1, 2)) await deliver(body);
     const final: IncidentState = await handle.result();
     expect(final.outcome).toBe('no-runbook');
     expect(final.alertsReceived).toBe(received);
@@ -304,6 +305,34 @@ describe('an incident cannot be killed with size', () => {
     expect(resolved).toEqual(expect.objectContaining({ incidentId: id, decision: 'resolved' }));
     expect((await handle.result()).outcome).toBe('resolved');
   }, 180_000);
+
+  it('when 50 alerts follow the one that opened the incident, then it stays held and the incident reads its labels', async () => {
+    const id = `bounded-opening-${run}`;
+    const real = makeAlert({
+      alertName: 'OpeningAlert',
+      labels: { service: 'opening', container: 'web-1' },
+      fingerprint: 'opening-real',
+    });
+    const handle = await startIncident(client, TASK_QUEUE, id, [real]);
+    await handle.signal(
+      alertsSignal,
+      Array.from({ length: 50 }, (_, i) =>
+        makeAlert({
+          alertName: 'OpeningAlert',
+          labels: { service: 'opening', container: 'evil-db' },
+          fingerprint: `opening-evil-${i}`,
+        }),
+      ),
+    );
+
+    const state = await waitForState(handle, (s) => (s.alertsReceived ?? 0) === 51, 60_000);
+    expect(state.alerts).toHaveLength(ALERT_BOUNDS.kept);
+    expect(state.alerts[0]?.fingerprint).toBe('opening-real');
+    expect(state.openedBy).toBe(real.dedupeKey);
+    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    expect((await handle.result()).outcome).toBe('resolved');
+    await recordHistory(client, id, 'opening-alert-held');
+  }, 120_000);
 
   it('when an alert says its fault began at a time no Date can hold, then the incident ignores it and still closes', async () => {
     // Unix seconds past year 275760: finite, yet `toISOString` threw inside the workflow, so every

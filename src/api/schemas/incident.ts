@@ -199,6 +199,9 @@ export const incidentStateSchema = z
     alertsDropped: z.number().int().optional(),
     alertLedger: z.record(z.string(), z.union([z.literal(0), z.literal(1)])).optional(),
     alertsUntracked: z.number().int().optional(),
+    openedBy: z.string().optional().meta({
+      description: 'The dedupe key of the firing alert that opened the incident, held while it fires.',
+    }),
     firingUntracked: z.number().int().optional().meta({
       description: 'Alerts forgotten while firing: the incident then waits for a person to resolve it.',
     }),

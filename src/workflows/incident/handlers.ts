@@ -27,13 +27,18 @@ import { forwardAfterMerge, setMergeHandlers } from './merge.js';
  */
 /** Past the ledger's bound a forgotten firing alert keeps the incident open (src/workflows/alerts.ts). */
 export const LEDGER_FIRING_PATCH = 'ledger-counts-forgotten-firing';
+/** The alert that opened an incident is held while it fires (src/workflows/alerts.ts). */
+export const OPENING_ALERT_PATCH = 'hold-opening-alert';
 
 export function setIncidentHandlers(incident: Incident): void {
   const { state } = incident;
   setHandler(alertsSignal, (alerts) => {
     const wasEmpty = state.alerts.length === 0;
     const severity = state.severity;
-    const changed = absorbAlerts(state, alerts, () => patched(LEDGER_FIRING_PATCH));
+    const changed = absorbAlerts(state, alerts, {
+      countsFiring: () => patched(LEDGER_FIRING_PATCH),
+      keepsOpening: () => patched(OPENING_ALERT_PATCH),
+    });
     for (const alert of changed) {
       const { event, message } = alertNote(alert);
       note(incident, event, message);
