@@ -45,18 +45,12 @@ const REFUSAL_STATUS: Record<string, number> = {
 // error" instead of the 503 that tells Alertmanager to retry.
 const UNREACHABLE_CODES = new Set([1, 4, 14]);
 
-function grpcCode(err: unknown): number | undefined {
+/** The gRPC error behind a Temporal client error (its cause, or further down), with its code and details. */
+function grpcError(err: unknown): { code: number; details: string } | undefined {
   for (let e: unknown = err; e instanceof Error; e = e.cause) {
-    if (isGrpcServiceError(e)) return e.code;
+    if (isGrpcServiceError(e)) return { code: e.code, details: e.details };
   }
   return undefined;
-}
-
-/** The messages of an error and its causes, joined: the gRPC details sit on the cause. */
-function messageOf(err: unknown): string {
-  const parts: string[] = [];
-  for (let e: unknown = err; e instanceof Error; e = e.cause) parts.push(e.message);
-  return parts.join(': ');
 }
 
 /** Maps Temporal's errors to the HTTP answer a client can act on. */
@@ -68,7 +62,8 @@ export function fromTemporal(err: unknown): HttpError | undefined {
     const type = err.cause.type ?? '';
     return new HttpError(REFUSAL_STATUS[type] ?? 409, type || 'Refused', err.cause.message);
   }
-  const code = grpcCode(err);
+  const grpc = grpcError(err);
+  const code = grpc?.code;
   if (code !== undefined && UNREACHABLE_CODES.has(code)) {
     return new HttpError(
       503,
@@ -79,7 +74,7 @@ export function fromTemporal(err: unknown): HttpError | undefined {
   if (code === 5) return new HttpError(404, 'IncidentNotFound', 'no such incident');
   // The server refuses a signal to a run whose history is past its limit (and terminates that run); the
   // next delivery opens the incident again, so this one is worth a retry.
-  if (code === 3 && /history (size|count) exceeds limit/i.test(messageOf(err))) {
+  if (code === 3 && /history (size|count) exceeds limit/i.test(grpc?.details ?? '')) {
     return new HttpError(
       503,
       'IncidentBusy',

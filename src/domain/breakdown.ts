@@ -33,8 +33,10 @@ export const SENDER_TIME_MAX_AGE_MS = 90 * 24 * 3600 * 1000;
 /** The milestones, without a time the sender gave that lies too far before the incident opened. */
 function believable(m: IncidentState['milestones']): IncidentState['milestones'] {
   const opened = m.opened ? Date.parse(m.opened) : Number.NaN;
-  const plausible = (t?: string): boolean =>
-    t !== undefined && !(Date.parse(t) < opened - SENDER_TIME_MAX_AGE_MS) && !Number.isNaN(Date.parse(t));
+  const plausible = (t?: string): boolean => {
+    const ms = t === undefined ? Number.NaN : Date.parse(t);
+    return !Number.isNaN(ms) && !(ms < opened - SENDER_TIME_MAX_AGE_MS);
+  };
   const { fault, alertFiring, ...rest } = m;
   return {
     ...rest,

@@ -61,6 +61,11 @@ export const SIGNAL_BATCH_BYTES = 512 * 1024;
 
 /** The alerts in order, firing ones first (so the signal that may open the incident has one), in batches. */
 export function signalBatches(alerts: readonly Alert[], maxBytes = SIGNAL_BATCH_BYTES): Alert[][] {
+  return batched(alerts, maxBytes).batches;
+}
+
+/** signalBatches, with the alerts' JSON bytes in all, measured once for both. */
+function batched(alerts: readonly Alert[], maxBytes: number): { batches: Alert[][]; bytes: number } {
   const ordered = [
     ...alerts.filter((a) => a.status === 'firing'),
     ...alerts.filter((a) => a.status !== 'firing'),
@@ -68,8 +73,10 @@ export function signalBatches(alerts: readonly Alert[], maxBytes = SIGNAL_BATCH_
   const batches: Alert[][] = [];
   let current: Alert[] = [];
   let bytes = 0;
+  let total = 0;
   for (const alert of ordered) {
     const size = jsonLength(alert);
+    total += size;
     if (current.length > 0 && bytes + size > maxBytes) {
       batches.push(current);
       current = [];
@@ -79,7 +86,7 @@ export function signalBatches(alerts: readonly Alert[], maxBytes = SIGNAL_BATCH_
     bytes += size;
   }
   if (current.length > 0) batches.push(current);
-  return batches;
+  return { batches, bytes: total };
 }
 
 /**
@@ -156,8 +163,7 @@ async function signalGroup(
   alerts: Alert[],
 ): Promise<Reached> {
   const deadline = Date.now() + config.temporalTimeoutMs;
-  const batches = signalBatches(alerts);
-  const bytes = alerts.reduce((n, a) => n + jsonLength(a), 0);
+  const { batches, bytes } = batched(alerts, SIGNAL_BATCH_BYTES);
   const since = (unchecked.get(own.incidentId) ?? 0) + bytes;
   if (since <= LARGE_DELIVERY_BYTES) {
     countUnchecked(own.incidentId, since);

@@ -120,14 +120,8 @@ async function merge(incident: Incident, m: MergeRequest): Promise<MergeResult> 
   if (patched(HANDSHAKE_PATCH)) {
     const why = await refusedByTarget(incident, m.into).catch(() => null);
     if (why !== undefined) {
-      delete state.mergedInto;
       const what = why ?? `incident ${m.into} cannot take alerts (closed or unknown)`;
-      note(
-        incident,
-        'merge-failed',
-        `${m.actor} could not merge this incident into ${m.into}: ${what}`,
-        m.actor,
-      );
+      undoMerge(incident, m, what);
       throw refusal(why === null ? REFUSAL.closed : REFUSAL.merge, what);
     }
   }
@@ -137,13 +131,7 @@ async function merge(incident: Incident, m: MergeRequest): Promise<MergeResult> 
     if (alerts.length > 0) await target.signal(alertsSignal, alerts);
     await target.signal(absorbedSignal, { from: state.incidentId, actor: m.actor, alerts: alerts.length });
   } catch (err) {
-    delete state.mergedInto;
-    note(
-      incident,
-      'merge-failed',
-      `${m.actor} could not merge this incident into ${m.into}: ${errorMessage(err)}`,
-      m.actor,
-    );
+    undoMerge(incident, m, errorMessage(err));
     throw refusal(REFUSAL.closed, `incident ${m.into} cannot take alerts (closed or unknown)`);
   }
   const why = m.reason ? `: ${m.reason}` : '';
@@ -156,6 +144,12 @@ async function merge(incident: Incident, m: MergeRequest): Promise<MergeResult> 
   incident.resolvedBy = { actor: m.actor, via: m.via, reason: `merged into ${m.into}${why}` };
   if (patched(FORWARD_PATCH)) upsertMemo({ [MERGED_INTO_MEMO]: m.into });
   return { incidentId: state.incidentId, into: m.into, alertsSent: alerts.length, at: nowIso() };
+}
+
+/** A merge that cannot go through: the incident is not merging any more, and its timeline says why. */
+function undoMerge(incident: Incident, m: MergeRequest, why: string): void {
+  delete incident.state.mergedInto;
+  note(incident, 'merge-failed', `${m.actor} could not merge this incident into ${m.into}: ${why}`, m.actor);
 }
 
 /**
