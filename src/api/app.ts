@@ -8,6 +8,7 @@ import { ingestConfigFrom } from '../incidents/ingest.js';
 import { workflowUiUrl } from '../temporal/connection.js';
 import type { TokenStore } from './auth.js';
 import { errorHandler, HttpError } from './errors.js';
+import { jsonBody } from './json-body.js';
 import { codecFor } from '../temporal/codec.js';
 import { createOncallReader } from '../oncall/load.js';
 import { alertRoutes } from './routes/alerts.js';
@@ -58,7 +59,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(metricsRoute(metrics));
   if (deps.slack) app.use(deps.slack);
   const api = express.Router();
-  const json = express.json({ limit: settings.api.maxBodyBytes, strict: false, type: () => true });
+  const json = jsonBody(settings.api.maxBodyBytes);
   api.use(healthRoutes({ client, temporalTimeoutMs, tokens }));
   api.use(
     ingestRoutes({

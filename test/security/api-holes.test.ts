@@ -183,3 +183,41 @@ describe('POST /api/v1/alerts fan-out', () => {
     ]);
   });
 });
+
+describe('a key "__proto__" in a body', () => {
+  const run = Date.now().toString(36);
+
+  it('when an alert carries a label "__proto__", then the request is refused with 400 naming where, and no incident starts', async () => {
+    const body = `[{"title":"Proto","severity":"warning","service":"proto-${run}","labels":{"__proto__":"x"}}]`;
+    const response = await fetch(`${server.url}/api/v1/alerts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ingester}` },
+      body,
+    });
+    const json = (await response.json()) as Record<string, unknown>;
+    expect(response.status).toBe(400);
+    expect(json).toMatchObject({ error: 'InvalidInput' });
+    expect(String(json['message'])).toContain('0.labels: the key "__proto__" is not accepted');
+    // The same alert without the key would open this incident: it was never started.
+    const alert = alertFromGeneric(
+      genericAlertSchema.parse({ title: 'Proto', severity: 'warning', service: `proto-${run}` }),
+      new Date(),
+    );
+    expect(
+      await exists(correlate(alert.labels, alert.fingerprint, settings.correlationLabels).incidentId),
+    ).toBe(false);
+  });
+
+  it('when an Alertmanager webhook carries it in an annotation, then it is refused with 400 too', async () => {
+    const body = `{"version":"4","status":"firing","receiver":"r","groupKey":"{}","groupLabels":{},"commonLabels":{},"commonAnnotations":{},"externalURL":"","alerts":[{"status":"firing","labels":{"alertname":"Proto${run}"},"annotations":{"__proto__":{"polluted":true}},"startsAt":"2026-12-01T00:00:00Z","fingerprint":"fp-proto-${run}"}]}`;
+    const response = await fetch(`${server.url}/api/v1/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ingester}` },
+      body,
+    });
+    expect(response.status).toBe(400);
+    expect(String(((await response.json()) as Record<string, unknown>)['message'])).toContain(
+      'alerts.0.annotations: the key "__proto__"',
+    );
+  });
+});
