@@ -204,6 +204,18 @@ export function alertsFromAlertmanager(payload: AlertmanagerPayload): Alert[] {
   });
 }
 
+/** Stands for the startsAt in the dedupeKey of a generic alert sent without one. */
+const NO_START = 'unspecified';
+
+/**
+ * Whether the alert's dedupeKey names one firing of it (its sender said when it started), so that once
+ * that firing resolved, a delivery of it firing is late, not new. A generic alert without a startsAt names
+ * only the alert: it may fire again under the same key.
+ */
+export function namesOneFiring(alert: Alert): boolean {
+  return !alert.dedupeKey.endsWith(`@${NO_START}`);
+}
+
 /**
  * A generic alert becomes an alert named after its `alertname` label or its title. Without a startsAt the
  * alert's identity is its dedupKey (or label set) alone, so a client that re-posts the same alert joins it.
@@ -215,7 +227,7 @@ export function alertFromGeneric(input: GenericAlert, receivedAt: Date): Alert {
   const fingerprint = input.dedupKey ?? hash(stableLabels(labels));
   return {
     fingerprint,
-    dedupeKey: `${fingerprint}@${input.startsAt ?? 'unspecified'}`,
+    dedupeKey: `${fingerprint}@${input.startsAt ?? NO_START}`,
     status: input.status,
     alertName,
     severity: input.severity,

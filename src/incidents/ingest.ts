@@ -13,6 +13,7 @@ import type { AnnounceWebhook, IncidentInput } from '../domain/incident.js';
 import { webUiDetails, webUiSummary } from '../domain/incident-view.js';
 import { alertsSignal, INCIDENT_WORKFLOW_TYPE, type IncidentWorkflow } from '../workflows/messages.js';
 import { incidentRecord, MAX_MERGE_HOPS } from './merged.js';
+import { notResolvedBefore } from './resolved-before.js';
 import type { RecentDeliveries } from './recent-deliveries.js';
 
 export interface IngestConfig {
@@ -107,8 +108,12 @@ export interface IngestResult {
   /** The incident that holds the alerts now: the group's own, or the one it was merged into. */
   incidentId: string;
   correlationKey: string;
-  /** accepted: the incident was opened or joined; no-open-incident: only resolved alerts, nothing open. */
-  status: 'accepted' | 'no-open-incident';
+  /**
+   * accepted: the incident was opened or joined; no-open-incident: only resolved alerts, nothing open;
+   * already-resolved: its firing alerts were resolved in the incident's last run, which closed (late
+   * deliveries), so it was not opened again.
+   */
+  status: 'accepted' | 'no-open-incident' | 'already-resolved';
   alerts: number;
   /** The group's own incident, when it had been merged into incidentId and the alerts followed. */
   mergedFrom?: string;
@@ -253,10 +258,16 @@ async function sendGroup(
     ? await startOrJoin(client, config, own, batches, deadline, 'unless-closed')
     : await signalOpen(client, own.incidentId, batches, deadline);
   if (reached) return { status: 'accepted' };
-  const target = await followMerges(client, own.incidentId, batches, deadline);
-  if (target) return { status: 'accepted', incidentId: target, mergedFrom: own.incidentId };
+  const { into, closedRun } = await followMerges(client, own.incidentId, batches, deadline);
+  if (into) return { status: 'accepted', incidentId: into, mergedFrom: own.incidentId };
   if (!firing) return { status: 'no-open-incident' };
-  await startOrJoin(client, config, own, batches, deadline, 'again');
+  const alerts = batches.flat();
+  const late = closedRun
+    ? await notResolvedBefore(client, own.incidentId, closedRun, alerts, deadline)
+    : alerts;
+  if (!late.some((a) => a.status === 'firing')) return { status: 'already-resolved' };
+  const again = late.length === alerts.length ? batches : batched(late, SIGNAL_BATCH_BYTES).batches;
+  await startOrJoin(client, config, own, again, deadline, 'again');
   return { status: 'accepted' };
 }
 
@@ -319,21 +330,25 @@ export function startOptions(
   };
 }
 
-/** The running incident the group's closed incident was merged into, with the alerts sent there. */
+/**
+ * The running incident the group's closed incident was merged into, with the alerts sent there; else the
+ * group's own last run, when it closed.
+ */
 async function followMerges(
   client: Client,
   incidentId: string,
   batches: Alert[][],
   deadline: number,
-): Promise<string | undefined> {
-  let at = await incidentRecord(client, incidentId, deadline);
+): Promise<{ into?: string; closedRun?: string }> {
+  const own = await incidentRecord(client, incidentId, deadline);
+  let at = own;
   for (let hop = 0; hop < MAX_MERGE_HOPS && at?.mergedInto; hop++) {
     const into: string = at.mergedInto;
     at = await incidentRecord(client, into, deadline);
     // A target that closes meanwhile is told nothing: its own merge, if any, is read on the next delivery.
-    if (at?.running && (await signalOpen(client, into, batches, deadline))) return into;
+    if (at?.running && (await signalOpen(client, into, batches, deadline))) return { into };
   }
-  return undefined;
+  return own && !own.running ? { closedRun: own.runId } : {};
 }
 
 /** False when the incident is not running (closed or never opened): then the first batch reached nothing. */

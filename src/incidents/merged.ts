@@ -15,6 +15,8 @@ export interface IncidentRecord {
   running: boolean;
   /** The incident it was merged into, once closed (see MERGED_INTO_MEMO). */
   mergedInto?: string;
+  /** The run described: once it closed, its result is final (src/incidents/resolved-before.ts reads it). */
+  runId: string;
 }
 
 /**
@@ -32,11 +34,12 @@ export async function incidentRecord(
       client.workflow.getHandle(incidentId).describe(),
     );
     if (described.type !== INCIDENT_WORKFLOW_TYPE) return undefined;
-    if (described.status.name === 'RUNNING') return { running: true };
+    const runId = described.runId;
+    if (described.status.name === 'RUNNING') return { running: true, runId };
     const into = incidentIdSchema.safeParse(described.memo?.[MERGED_INTO_MEMO]);
     return into.success && into.data !== incidentId
-      ? { running: false, mergedInto: into.data }
-      : { running: false };
+      ? { running: false, mergedInto: into.data, runId }
+      : { running: false, runId };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;

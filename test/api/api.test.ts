@@ -7,7 +7,7 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { testActivities } from '../support/activities.js';
-import { alertPayload, startOfflineApi } from '../support/api-harness.js';
+import { alertPayload, startOfflineApi, testApp } from '../support/api-harness.js';
 import { createApp } from '../../src/api/app.js';
 import { TokenStore } from '../../src/api/auth.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
@@ -269,6 +269,90 @@ describe('the API', () => {
     const [result] = r.json['incidents'] as { status: string; incidentId: string }[];
     expect(result?.status).toBe('no-open-incident');
     expect(await exists(result?.incidentId ?? '')).toBe(false);
+  });
+
+  it('when a firing arrives after the same firing resolved and closed its incident, then it is late and opens nothing; a new firing opens it again', async () => {
+    // With Alertmanager in a cluster each peer notifies: one peer's "firing" may come after another's "resolved".
+    const svc = service('late');
+    const firing = payload('ApiTestDown', svc, 'firing', { container: 'steadfast-test-api-absent' });
+    const id = await incidentIdOf(
+      await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: firing }),
+    );
+    await waitFor(id, (s) => s.alerts.length === 1);
+    await call('POST', '/api/v1/alertmanager', {
+      token: TOKENS.alertmanager,
+      body: payload('ApiTestDown', svc, 'resolved', { container: 'steadfast-test-api-absent' }),
+    });
+    // Closed, and its workflow ended: a late delivery to a run still ending would only join it.
+    await client.workflow.getHandle(id).result();
+    const closedRun = (await client.workflow.getHandle(id).describe()).runId;
+
+    // Sent through a second API process, as another replica would take it: this one remembers the firing
+    // it delivered a moment ago and would not send it to Temporal at all.
+    const replica = await listen(await testApp(settings), '127.0.0.1', 0);
+    const late = await call('POST', '/api/v1/alertmanager', {
+      token: TOKENS.alertmanager,
+      body: firing,
+      base: replica.url,
+    }).finally(() => replica.close());
+    expect(late.status).toBe(202);
+    expect(late.json['incidents']).toEqual([
+      expect.objectContaining({ incidentId: id, status: 'already-resolved' }),
+    ]);
+    const after = await client.workflow.getHandle(id).describe();
+    expect(after.runId).toBe(closedRun);
+    expect(after.status.name).toBe('COMPLETED');
+
+    // The same alert firing again, from a new start, is a new problem: the incident opens again.
+    const refired = alertPayload({
+      alertname: 'ApiTestDown',
+      labels: { service: svc, severity: 'critical', container: 'steadfast-test-api-absent' },
+      summary: `ApiTestDown on ${svc}`,
+      status: 'firing',
+      startsAt: '2026-11-24T07:00:00Z',
+    });
+    const again = await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: refired });
+    expect(again.json['incidents']).toEqual([
+      expect.objectContaining({ incidentId: id, status: 'accepted' }),
+    ]);
+    const reopened = await client.workflow.getHandle(id).describe();
+    expect(reopened.runId).not.toBe(closedRun);
+    await waitFor(id, (s) => s.alerts.length === 1 && s.alerts[0]?.startsAt === '2026-11-24T07:00:00Z');
+    await call('POST', `/api/v1/incidents/${id}/resolve`, {
+      token: TOKENS.alice,
+      body: { reason: 'test done' },
+    });
+  });
+
+  it('when a generic alert without a startsAt fires again after its incident closed, then it opens it again: it names no one firing', async () => {
+    const svc = service('generic-again');
+    const alert = (status: 'firing' | 'resolved') => ({
+      title: 'Generic again',
+      severity: 'warning',
+      service: svc,
+      status,
+    });
+    const id = await incidentIdOf(
+      await call('POST', '/api/v1/alerts', { token: TOKENS.alertmanager, body: alert('firing') }),
+    );
+    await waitFor(id, (s) => s.alerts.length === 1);
+    await call('POST', '/api/v1/alerts', { token: TOKENS.alertmanager, body: alert('resolved') });
+    await client.workflow.getHandle(id).result();
+    const closedRun = (await client.workflow.getHandle(id).describe()).runId;
+    const replica = await listen(await testApp(settings), '127.0.0.1', 0);
+    const again = await call('POST', '/api/v1/alerts', {
+      token: TOKENS.alertmanager,
+      body: alert('firing'),
+      base: replica.url,
+    }).finally(() => replica.close());
+    expect(again.json['incidents']).toEqual([
+      expect.objectContaining({ incidentId: id, status: 'accepted' }),
+    ]);
+    expect((await client.workflow.getHandle(id).describe()).runId).not.toBe(closedRun);
+    await call('POST', `/api/v1/incidents/${id}/resolve`, {
+      token: TOKENS.alice,
+      body: { reason: 'test done' },
+    });
   });
 
   it('when an approver approves through the API, then the recorded approver is the token identity and a real restart runs', async () => {

@@ -11,8 +11,9 @@ export const ingestResponseSchema = z.object({
         description: "The incident that holds the alerts: the group's own, or the one it was merged into.",
       }),
       correlationKey: z.string(),
-      status: z.enum(['accepted', 'no-open-incident']).meta({
-        description: 'accepted: opened or joined; no-open-incident: only resolved alerts and nothing open.',
+      status: z.enum(['accepted', 'no-open-incident', 'already-resolved']).meta({
+        description:
+          "accepted: opened or joined; no-open-incident: only resolved alerts and nothing open; already-resolved: its firing alerts were resolved in the incident's last run (late deliveries), so it was not opened again.",
       }),
       alerts: z.number().int(),
       mergedFrom: z.string().optional().meta({
