@@ -87,7 +87,12 @@ export function createActivities(deps: ActivityDeps) {
     ...(deps.kubernetes ? { kubernetes: deps.kubernetes } : {}),
   });
   return {
-    ...createTriageActivities(deps.triage, deps.now, deps.temporal ? triageAdvisors(deps.temporal) : {}),
+    ...createTriageActivities(
+      // A watch's predicted incidents carry the watch's own expression, which triage then reads.
+      { ...deps.triage, ...(deps.watch?.file ? { watchFile: deps.watch.file } : {}) },
+      deps.now,
+      deps.temporal ? triageAdvisors(deps.temporal) : {},
+    ),
     ...createRecommendActivities(
       deps.recommend,
       deps.logger,

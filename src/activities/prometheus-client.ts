@@ -58,6 +58,23 @@ const responseSchema = z.discriminatedUnion('status', [
   z.object({ status: z.literal('error'), errorType: z.string(), error: z.string() }),
 ]);
 type ResponseData = Extract<z.infer<typeof responseSchema>, { status: 'success' }>['data'];
+/** The rules API's answer, as much of it as is read: each rule's type, name and expression. */
+const rulesSchema = z.object({
+  status: z.string(),
+  data: z.object({
+    groups: z.array(
+      z.object({ rules: z.array(z.object({ type: z.string(), name: z.string(), query: z.string() })) }),
+    ),
+  }),
+});
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface RangeSeries {
   labels: Record<string, string>;
@@ -173,7 +190,36 @@ export class PrometheusClient {
     return labels;
   }
 
+  /**
+   * The expressions of the alerting rules named `name` that this server evaluates (its rules API; the
+   * filter by name is asked for, and applied here too, since servers before 2.54 ignore it).
+   */
+  async alertingRuleQueries(name: string): Promise<string[]> {
+    const params = new URLSearchParams({ type: 'alert' });
+    params.append('rule_name[]', name);
+    const { status, text } = await this.fetchText(`rules?${params}`, undefined);
+    const parsed = rulesSchema.safeParse(parseJson(text));
+    if (!parsed.success || parsed.data.status !== 'success') {
+      throw new PrometheusError(
+        'bad-response',
+        `Prometheus at ${this.baseUrl} answered HTTP ${status} to its rules API without a valid list of rules`,
+      );
+    }
+    return parsed.data.data.groups.flatMap((g) =>
+      g.rules.filter((r) => r.type === 'alerting' && r.name === name).map((r) => r.query),
+    );
+  }
+
   private async call(endpoint: string, params: Record<string, string>): Promise<ResponseData> {
+    const { status, text } = await this.fetchText(endpoint, new URLSearchParams(params));
+    return this.parse(status, text);
+  }
+
+  /** POSTs `form` to the API endpoint (GET without one), and reads the answer within the limits. */
+  private async fetchText(
+    endpoint: string,
+    form: URLSearchParams | undefined,
+  ): Promise<{ status: number; text: string }> {
     const url = `${this.baseUrl.replace(/\/$/, '')}/api/v1/${endpoint}`;
     const signal = AbortSignal.timeout(this.limits.timeoutMs);
     let response: Response;
@@ -181,8 +227,8 @@ export class PrometheusClient {
     try {
       // Redirects are not followed: a query goes to the configured server and nowhere else.
       response = await fetch(url, {
-        method: 'POST',
-        body: new URLSearchParams(params),
+        method: form ? 'POST' : 'GET',
+        ...(form ? { body: form } : {}),
         signal,
         redirect: 'manual',
       });
@@ -199,7 +245,7 @@ export class PrometheusClient {
         `Prometheus at ${this.baseUrl} answered with a redirect (HTTP ${response.status}), which is not followed`,
       );
     }
-    return this.parse(response.status, text);
+    return { status: response.status, text };
   }
 
   /** The body as text, read as a stream and dropped as soon as it passes `maxBytes`. */
@@ -224,13 +270,7 @@ export class PrometheusClient {
   }
 
   private parse(status: number, text: string): ResponseData {
-    let body: unknown;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = undefined;
-    }
-    const parsed = responseSchema.safeParse(body);
+    const parsed = responseSchema.safeParse(parseJson(text));
     if (!parsed.success) {
       throw new PrometheusError(
         'bad-response',

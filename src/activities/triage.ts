@@ -6,6 +6,8 @@ import type { Suggestion as SeveritySuggestion } from '../severity/model.js';
 import { alertExpression, originOf, PrometheusServers } from '../domain/metrics-source.js';
 import { parseAlertCondition } from '../domain/promql.js';
 import { formatValue } from '../domain/series.js';
+import { watchComparison } from '../domain/watch.js';
+import { readWatches } from './watch.js';
 import {
   PrometheusClient,
   PrometheusError,
@@ -27,6 +29,8 @@ export interface TriageConfig {
   detectRecentMs: number;
   /** How far back to look for the same time of day (e.g. 1d, 2d, 7d): the seasonal baseline. */
   seasonalOffsetsMs: number[];
+  /** The watches (STEADFAST_WATCH_FILE), whose predicted incidents carry their own expressions. */
+  watchFile?: string;
 }
 
 /** The series of a result that belongs to the alert: its labels are all among the alert's labels. */
@@ -131,8 +135,10 @@ async function advise<T>(
 async function detectAnomaly(triage: Triage, { alert }: { alert: Alert | null }): Promise<DetectionResult> {
   const source = alertExpression(alert, triage.servers);
   if (!source.ok) return { status: 'no-metrics-source', message: source.message };
-  const condition = parseAlertCondition(source.expression);
   const client = triage.clientOf(source.prometheusUrl);
+  const unconfirmed = await unconfirmedRule(triage, client, alert?.alertName ?? '', source.rule);
+  if (unconfirmed) return { prometheusUrl: source.prometheusUrl, ...unconfirmed };
+  const condition = parseAlertCondition(source.expression);
   const base = {
     query: condition.series,
     prometheusUrl: source.prometheusUrl,
@@ -148,6 +154,42 @@ async function detectAnomaly(triage: Triage, { alert }: { alert: Alert | null })
     return { ...base, status: 'unreachable', message };
   }
   return score(triage, { client, alert, base, answer, endSec, notes: [source.note] });
+}
+
+/**
+ * Why the generatorURL's expression is not read, or undefined when it may be. Its sender wrote it, so it
+ * could be any PromQL (`count_over_time({password!=""}[30d])`), and what it reads reaches the incident
+ * and Slack: it is read only when the server it names has an alerting rule of the alert's name with
+ * exactly that expression (Prometheus writes both from the same text), or when it is a configured
+ * watch's own (src/activities/watch.ts opens those incidents).
+ */
+async function unconfirmedRule(
+  triage: Triage,
+  client: PrometheusClient,
+  alertName: string,
+  rule: string,
+): Promise<Pick<DetectionResult, 'status' | 'message'> | undefined> {
+  if (await isWatchExpression(triage.config.watchFile, alertName, rule)) return undefined;
+  let rules: string[];
+  try {
+    rules = await client.alertingRuleQueries(alertName);
+  } catch (err) {
+    if (!(err instanceof PrometheusError)) throw err;
+    return { status: 'unreachable', message: `no anomaly score: ${err.message}` };
+  }
+  if (rules.includes(rule)) return undefined;
+  return {
+    status: 'no-metrics-source',
+    message:
+      `no anomaly score: Prometheus at ${client.baseUrl} has no alerting rule ${JSON.stringify(alertName)} ` +
+      "with the expression the alert's generatorURL carries; the expression was not read",
+  };
+}
+
+async function isWatchExpression(watchFile: string | undefined, alertName: string, rule: string) {
+  if (!watchFile) return false;
+  const watches = await readWatches(watchFile).catch(() => []);
+  return watches.some((w) => w.name === alertName && watchComparison(w) === rule);
 }
 
 /**

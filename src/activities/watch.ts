@@ -5,7 +5,13 @@ import type { Client } from '@temporalio/client';
 import { alertFromGeneric } from '../domain/alert.js';
 import { scoreAnomaly, DEFAULT_ANOMALY_OPTIONS } from '../domain/anomaly.js';
 import { DEFAULT_FORECAST_OPTIONS, forecastThreshold } from '../domain/forecast.js';
-import { judgeWatch, parseWatchFile, type Watch, type WatchReport } from '../domain/watch.js';
+import {
+  judgeWatch,
+  parseWatchFile,
+  watchComparison,
+  type Watch,
+  type WatchReport,
+} from '../domain/watch.js';
 import { ingestGroup, type IngestConfig } from '../incidents/ingest.js';
 import type { Logger } from '../lib/logger.js';
 import { PrometheusClient, PrometheusError } from './prometheus-client.js';
@@ -72,7 +78,7 @@ export function createWatchActivities(deps: WatchDeps) {
   };
 }
 
-async function readWatches(watchFile: string): Promise<Watch[]> {
+export async function readWatches(watchFile: string): Promise<Watch[]> {
   try {
     return parseWatchFile(watchFile, await readFile(watchFile, 'utf8'));
   } catch (err) {
@@ -128,7 +134,7 @@ async function warn(
     );
     return;
   }
-  const comparison = `${watch.query} ${watch.threshold.direction === 'above' ? '>' : '<'} ${watch.threshold.value}`;
+  const comparison = watchComparison(watch);
   const alert = alertFromGeneric(
     {
       title: `${watch.name} predicted on ${service}`,

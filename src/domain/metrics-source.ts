@@ -1,5 +1,5 @@
 import type { Alert } from './alert.js';
-import { exprFromGeneratorURL, readsOnlySeriesOf } from './promql.js';
+import { exprFromGeneratorURL, looksBackNoFurther, readsOnlySeriesOf, RESHAPE_LIMITS } from './promql.js';
 
 /**
  * The Prometheus servers Steadfast may ask: those configured (PROMETHEUS_URL first, then
@@ -52,6 +52,12 @@ export type AlertExpression =
       /** The configured server to ask (never the alert's own URL). */
       prometheusUrl: string;
       expression: string;
+      /**
+       * The generatorURL's expression, which `expression` is or reads only the series of. The alert's
+       * sender wrote it too: it is read only once the server confirms it is its rule's (src/activities/
+       * triage.ts).
+       */
+      rule: string;
       /** What was not used, and why, for the detection's message. */
       note?: string;
     }
@@ -64,7 +70,8 @@ const SETTINGS = 'PROMETHEUS_URL, STEADFAST_PROMETHEUS_URLS';
  *
  * The expression is the alert rule's own, from a generatorURL whose origin is a configured server's:
  * that server evaluated the rule, and the expression is its text. From any other origin nothing is read
- * and nothing is asked of that host.
+ * and nothing is asked of that host. Its text is the sender's too, so it is only a claim until that
+ * server's rules API confirms it (`rule`, checked by the triage activity).
  *
  * The `query` annotation is untrusted: annotations are templated, often from label values that a
  * scraped target chooses, so it may carry any PromQL (`count({__name__=~".+"})`). It is read only when
@@ -106,17 +113,22 @@ export function alertExpression(alert: Alert | null, servers: PrometheusServers)
       message: "no anomaly score: the alert's generatorURL carries no expression (g0.expr)",
     };
   }
-  if (annotation && readsOnlySeriesOf(annotation, rule)) {
-    return { ok: true, prometheusUrl: server, expression: annotation };
-  }
+  const ignored = annotation ? whyNotRead(annotation, rule) : undefined;
+  if (annotation && !ignored) return { ok: true, prometheusUrl: server, expression: annotation, rule };
   return {
     ok: true,
     prometheusUrl: server,
     expression: rule,
-    ...(annotation
-      ? {
-          note: "the alert's query annotation was ignored: it reads series that its rule's expression does not",
-        }
-      : {}),
+    rule,
+    ...(ignored ? { note: `the alert's query annotation was ignored: ${ignored}` } : {}),
   };
+}
+
+/** Why a query annotation is not read beside its rule's expression, or undefined when it is. */
+function whyNotRead(annotation: string, rule: string): string | undefined {
+  if (!readsOnlySeriesOf(annotation, rule)) return "it reads series that its rule's expression does not";
+  if (!looksBackNoFurther(annotation, rule)) {
+    return `it looks back further than its rule's expression or an hour, or asks a subquery for more than ${RESHAPE_LIMITS.maxSubqueryPoints.toLocaleString('en-US')} points`;
+  }
+  return undefined;
 }

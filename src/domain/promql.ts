@@ -106,7 +106,7 @@ const matcher = (label: string, op: string, value: string): string => JSON.strin
 type Token =
   | { kind: 'ident'; text: string }
   | { kind: 'string'; text: string }
-  | { kind: 'number' }
+  | { kind: 'number'; text: string }
   | { kind: 'punct'; text: string };
 
 const IDENT = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
@@ -139,7 +139,7 @@ function tokenize(expr: string): Token[] | undefined {
       if (!match) return undefined;
       const text = match[0];
       if (IDENT.test(ch)) tokens.push({ kind: 'ident', text });
-      else if (/[\d.]/.test(ch)) tokens.push({ kind: 'number' });
+      else if (/[\d.]/.test(ch)) tokens.push({ kind: 'number', text });
       else tokens.push({ kind: 'punct', text });
       i += text.length;
     }
@@ -246,4 +246,69 @@ export function readsOnlySeriesOf(query: string, rule: string): boolean {
   const allowed = vectorSelectors(rule)?.filter((s) => s.length > 0);
   if (!asked || !allowed) return false;
   return asked.every((q) => allowed.some((r) => r.every((m) => q.includes(m))));
+}
+
+const DURATION_UNITS: Record<string, number> = {
+  ms: 0.001,
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86_400,
+  w: 604_800,
+  y: 31_536_000,
+};
+
+/** Seconds of a PromQL duration (`5m`, `1h30m`, `500ms`, or plain seconds), or undefined. */
+function durationSeconds(text: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text);
+  const parts = [...text.matchAll(/(\d+)(ms|[smhdwy])/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (DURATION_UNITS[p[2] ?? ''] ?? 0), 0);
+}
+
+/**
+ * Every range (`[5m]`) and subquery (`[1h:10s]`) of an expression: its span and, for a subquery that
+ * gives one, its resolution, in seconds; undefined when a bracket holds anything else.
+ */
+export function rangesOf(expr: string): { spanSec: number; stepSec?: number }[] | undefined {
+  const tokens = tokenize(expr);
+  if (!tokens) return undefined;
+  const ranges: { spanSec: number; stepSec?: number }[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (!isPunct(tokens[i], '[')) continue;
+    const end = skipGroup(tokens, i);
+    if (end === undefined) return undefined;
+    // The tokenizer reads `:10s` as one identifier (metric names may hold colons): the subquery's step.
+    const [span, step, ...more] = tokens.slice(i + 1, end - 1);
+    const stepText = step?.kind === 'ident' && step.text.startsWith(':') ? step.text.slice(1) : undefined;
+    const spanSec = span?.kind === 'number' ? durationSeconds(span.text) : undefined;
+    if (spanSec === undefined || more.length > 0 || (step && stepText === undefined)) return undefined;
+    const stepSec = stepText ? durationSeconds(stepText) : undefined;
+    if (stepText && stepSec === undefined) return undefined;
+    ranges.push({ spanSec, ...(stepSec !== undefined ? { stepSec } : {}) });
+    i = end - 1;
+  }
+  return ranges;
+}
+
+/**
+ * How far back a reshaping of an alert's expression may look: the rule's own longest range, or an hour
+ * if that is longer; and a subquery at most Prometheus's 11,000 points a series. Reading only the rule's
+ * series is not enough on its own: `max_over_time(x[3650d:1s])` reads only `x`, and costs the server ten
+ * years of it at every step.
+ */
+export const RESHAPE_LIMITS = { minSpanSec: 3600, maxSubqueryPoints: 11_000 } as const;
+
+/** Whether `query` looks back no further than RESHAPE_LIMITS allow beside `rule`. Unreadable is no. */
+export function looksBackNoFurther(query: string, rule: string): boolean {
+  const asked = rangesOf(query);
+  const allowed = rangesOf(rule);
+  if (!asked || !allowed) return false;
+  const span = Math.max(RESHAPE_LIMITS.minSpanSec, ...allowed.map((r) => r.spanSec));
+  return asked.every(
+    (r) =>
+      r.spanSec <= span &&
+      (r.stepSec === undefined ||
+        (r.stepSec > 0 && r.spanSec / r.stepSec <= RESHAPE_LIMITS.maxSubqueryPoints)),
+  );
 }

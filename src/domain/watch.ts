@@ -31,6 +31,14 @@ const watchSchema = z
 export const watchFileSchema = z.object({ watches: z.array(watchSchema).max(500) }).strict();
 export type Watch = z.infer<typeof watchSchema>;
 
+/**
+ * The expression a watch's predicted incidents carry as their rule (`query > value`): what triage reads
+ * for them, and what it accepts as theirs, since the watch file is Steadfast's own configuration.
+ */
+export function watchComparison(watch: Pick<Watch, 'query' | 'threshold'>): string {
+  return `${watch.query} ${watch.threshold.direction === 'above' ? '>' : '<'} ${watch.threshold.value}`;
+}
+
 export function parseWatchFile(file: string, text: string): Watch[] {
   const parsed = watchFileSchema.safeParse(parse(text));
   if (!parsed.success) {

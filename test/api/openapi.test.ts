@@ -101,7 +101,7 @@ const viewer = { token: TOKENS.viewer };
 const alice = { token: TOKENS.alice };
 
 beforeAll(async () => {
-  metric = await startRisingMetric('openapi_test_ratio', 'openapi');
+  metric = await startRisingMetric('openapi_test_ratio', 'openapi', ['OpenapiWait']);
   api = await startApiHarness({
     taskQueue: 'openapi-tests',
     runbooks: { 'wait.yaml': RUNBOOK, 'broken.yaml': 'title: [' },

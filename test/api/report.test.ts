@@ -52,7 +52,7 @@ const postmortem = (incidentId: string, token = TOKENS.viewer, query = '') =>
   api.call('GET', `/api/v1/incidents/${incidentId}/postmortem${query}`, { token });
 
 beforeAll(async () => {
-  metric = await startRisingMetric('report_test_ratio', 'report');
+  metric = await startRisingMetric('report_test_ratio', 'report', ['ReportTestLeak']);
   api = await startApiHarness({
     taskQueue: TASK_QUEUE,
     runbooks: { 'memory.yaml': RUNBOOK },

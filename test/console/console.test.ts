@@ -55,7 +55,7 @@ async function signOut(): Promise<void> {
 const text = (selector: string): Promise<string> => page.locator(selector).innerText();
 
 beforeAll(async () => {
-  metric = await startRisingMetric('console_test_ratio', 'checkout');
+  metric = await startRisingMetric('console_test_ratio', 'checkout', ['ConsoleTestErrors']);
   api = await startApiHarness({
     taskQueue: TASK_QUEUE,
     runbooks: { 'restart.yaml': RUNBOOK },

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
+  looksBackNoFurther,
+  rangesOf,
   exprFromGeneratorURL,
   parseAlertCondition,
   readsOnlySeriesOf,
@@ -249,5 +251,45 @@ describe('readsOnlySeriesOf', () => {
 
   it('when the rule cannot be read, then no query is accepted', () => {
     expect(readsOnlySeriesOf('up', 'up{')).toBe(false);
+  });
+});
+
+describe('rangesOf', () => {
+  it("when an expression has ranges and subqueries, then each one's span and resolution are read in seconds", () => {
+    expect(rangesOf('max_over_time(rate(x[5m])[1h30m:10s]) > avg_over_time(y[500ms]) + z[2d:]')).toEqual([
+      { spanSec: 300 },
+      { spanSec: 5400, stepSec: 10 },
+      { spanSec: 0.5 },
+      { spanSec: 172_800 },
+    ]);
+    expect(rangesOf('up == 0')).toEqual([]);
+  });
+
+  it('when a bracket holds anything but durations, then the expression cannot be read', () => {
+    expect(rangesOf('x[5m] > 1')).toEqual([{ spanSec: 300 }]);
+    expect(rangesOf('x[$window]')).toBeUndefined();
+    expect(rangesOf('x[5 m]')).toBeUndefined();
+    expect(rangesOf('x[5mm]')).toBeUndefined();
+  });
+});
+
+describe('looksBackNoFurther', () => {
+  it.each([
+    ['no range at all', 'x{job="a"}', 'x > 1'],
+    ['a range of an hour beside a rule without one', 'avg_over_time(x[1h])', 'x > 1'],
+    ["the rule's own longer range", 'rate(x[1d])', 'rate(x[1d]) > 1'],
+    ['a subquery of 360 points', 'max_over_time(x[1h:10s])', 'x > 1'],
+  ])('when the query has %s, then it is accepted', (_label, query, rule) => {
+    expect(looksBackNoFurther(query, rule)).toBe(true);
+  });
+
+  it.each([
+    ['ten years at a step of a second', 'max_over_time(x[3650d:1s])', 'x > 1'],
+    ["a range longer than the rule's and an hour", 'avg_over_time(x[2h])', 'rate(x[5m]) > 1'],
+    ['a subquery of 36,000 points', 'max_over_time(x[1h:100ms])', 'x > 1'],
+    ['a subquery step of zero', 'max_over_time(x[1h:0s])', 'x > 1'],
+    ['a bracket that cannot be read', 'x[$w]', 'x > 1'],
+  ])('when the query has %s, then it is refused', (_label, query, rule) => {
+    expect(looksBackNoFurther(query, rule)).toBe(false);
   });
 });

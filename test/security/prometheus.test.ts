@@ -6,6 +6,7 @@ import { alertExpression, PrometheusServers, type AlertExpression } from '../../
 import { approveUpdate } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import {
+  alertRules,
   startMetricsTarget,
   startPrometheus,
   waitForSamples,
@@ -24,6 +25,8 @@ import {
 
 const TRIAGE = { detectWindowMs: 60_000, detectStepMs: 1000, detectRecentMs: 5000, seasonalOffsetsMs: [] };
 const RULE = 'attack_ratio{job="web"} > 0.05';
+/** The rule a configured server evaluates, whose alerts these tests send. */
+const RULES = [{ alert: 'AttackRatioHigh', expr: RULE }];
 
 const graph = (base: string, expr = RULE): string =>
   `${base}/graph?g0.expr=${encodeURIComponent(expr)}&g0.tab=1`;
@@ -79,11 +82,12 @@ describe('which Prometheus an alert can make Steadfast ask', () => {
     const source = alertExpression(alertFrom(graph('HTTP://127.0.0.1:9090/elsewhere')), servers);
     const prefixed = alertExpression(alertFrom(graph('https://metrics.example:8443/prom')), servers);
 
-    expect(source).toEqual({ ok: true, prometheusUrl: CONFIGURED, expression: RULE });
+    expect(source).toEqual({ ok: true, prometheusUrl: CONFIGURED, expression: RULE, rule: RULE });
     expect(prefixed).toEqual({
       ok: true,
       prometheusUrl: 'https://metrics.example:8443/prom',
       expression: RULE,
+      rule: RULE,
     });
   });
 
@@ -114,17 +118,32 @@ describe('which Prometheus an alert can make Steadfast ask', () => {
         ok: true,
         prometheusUrl: CONFIGURED,
         expression: RULE,
+        rule: RULE,
         note: "the alert's query annotation was ignored: it reads series that its rule's expression does not",
       });
     },
   );
+
+  it("when the query annotation reads only the rule's series but ten years of it, then the rule's own expression is used and the incident says so", () => {
+    const query = 'max_over_time(attack_ratio{job="web"}[3650d:1s]) > 0.05';
+
+    const source = alertExpression(alertFrom(graph(CONFIGURED), { query }), servers);
+
+    expect(source).toEqual({
+      ok: true,
+      prometheusUrl: CONFIGURED,
+      expression: RULE,
+      rule: RULE,
+      note: "the alert's query annotation was ignored: it looks back further than its rule's expression or an hour, or asks a subquery for more than 11,000 points",
+    });
+  });
 
   it("when the query annotation reads only the rule's series, then it is used", () => {
     const query = 'avg_over_time(attack_ratio{job="web", n="1"}[1m])';
 
     const source = alertExpression(alertFrom(graph(CONFIGURED), { query }), servers);
 
-    expect(source).toEqual({ ok: true, prometheusUrl: CONFIGURED, expression: query });
+    expect(source).toEqual({ ok: true, prometheusUrl: CONFIGURED, expression: query, rule: RULE });
   });
 });
 
@@ -142,13 +161,15 @@ describe("an attacker's Prometheus, named by an alert", () => {
           : matrixAnswer(1, 200_000, () => 0.9),
       ),
     );
-    configured = await startPrometheusStandIn((q, res) =>
-      json(
-        res,
-        q.path.endsWith('query')
-          ? '{"status":"success","data":{"resultType":"vector","result":[]}}'
-          : matrixAnswer(1, 61),
-      ),
+    configured = await startPrometheusStandIn(
+      (q, res) =>
+        json(
+          res,
+          q.path.endsWith('query')
+            ? '{"status":"success","data":{"resultType":"vector","result":[]}}'
+            : matrixAnswer(1, 61),
+        ),
+      RULES,
     );
   });
 
@@ -212,8 +233,9 @@ describe("an attacker's Prometheus, named by an alert", () => {
   });
 
   it('when a configured server redirects a query to it, then the redirect is not followed', async () => {
-    const redirecting = await startPrometheusStandIn((_q, res) =>
-      res.writeHead(307, { location: `${attacker.url}/api/v1/query_range` }).end(),
+    const redirecting = await startPrometheusStandIn(
+      (_q, res) => res.writeHead(307, { location: `${attacker.url}/api/v1/query_range` }).end(),
+      RULES,
     );
     try {
       const t = triage({ prometheusUrl: redirecting.url });
@@ -247,7 +269,7 @@ describe("an attacker's Prometheus, named by an alert", () => {
 describe('answers too big to take whole, from a configured server', () => {
   let standIns: PrometheusStandIn[] = [];
   const serve = async (answer: Parameters<typeof startPrometheusStandIn>[0]) => {
-    const s = await startPrometheusStandIn(answer);
+    const s = await startPrometheusStandIn(answer, RULES);
     standIns.push(s);
     return s;
   };
@@ -369,7 +391,13 @@ describe('a configured Prometheus (Debian prometheus) still works', () => {
     target = await startMetricsTarget();
     const gauge = target.gauge('sec_error_ratio');
     gauge.set(0.01);
-    prometheus = await startPrometheus([{ job: 'sec', port: target.port }]);
+    prometheus = await startPrometheus(
+      [{ job: 'sec', port: target.port }],
+      alertRules([
+        { alert: 'AttackRatioHigh', expr: 'sec_error_ratio > 0.05' },
+        { alert: 'SecErrorRatio', expr: 'sec_error_ratio > 0.05' },
+      ]),
+    );
     attacker = await startPrometheusStandIn((_q, res) =>
       json(res, '{"status":"success","data":{"resultType":"vector","result":[]}}'),
     );
@@ -420,6 +448,27 @@ verify: { promql: 'up{job="sec"} == 1', within: 20s, interval: 1s }
     expect(['scored', 'insufficient-history']).toContain(detection.status);
     expect(check).toEqual({ holds: true, message: 'up{job="sec"} == 1 holds (1 series, first 1)' });
   });
+
+  it.each([
+    ['any PromQL', 'count_over_time({__name__=~".+"}[30d]) > 0'],
+    ["another rule's expression", 'up{job="sec"} == 1'],
+    ['the rule with a matcher more', 'sec_error_ratio{job="sec"} > 0.05'],
+  ])(
+    "when the generatorURL's origin is the configured one but its expression is %s, then nothing of it is read",
+    async (_what, expr) => {
+      const t = triage({ prometheusUrl: prometheus.url });
+
+      const detection = await t.detectAnomaly({
+        alert: alertFrom(graph(prometheus.url, expr), { query: 'sec_error_ratio' }),
+      });
+
+      expect(detection).toEqual({
+        status: 'no-metrics-source',
+        prometheusUrl: prometheus.url,
+        message: `no anomaly score: Prometheus at ${prometheus.url} has no alerting rule "AttackRatioHigh" with the expression the alert's generatorURL carries; the expression was not read`,
+      });
+    },
+  );
 
   it('when a whole incident is sent by an alert naming an attacker, then the attacker is never asked and the fix is verified on the configured Prometheus', async () => {
     const id = `sec-prometheus-${Date.now().toString(36)}`;

@@ -15,7 +15,7 @@ import { createMetrics } from '../../src/lib/metrics.js';
 import { createClient } from '../../src/temporal/connection.js';
 import { testActivities } from './activities.js';
 import { testDocker } from './docker.js';
-import { startMetricsTarget, startPrometheus, waitForSamples } from './prometheus.js';
+import { alertRules, startMetricsTarget, startPrometheus, waitForSamples } from './prometheus.js';
 import { startTestWorker, testClient, type TestWorker } from './temporal.js';
 
 /**
@@ -213,7 +213,12 @@ export async function incidentIdOf(response: { json: Record<string, unknown> }):
  * A gauge scraped every second by a real Prometheus: a noisy baseline until `rise()`, then a steady
  * climb towards the alert's threshold (0.05), so detection has a finding and the forecast a crossing.
  */
-export async function startRisingMetric(name: string, job: string) {
+export async function startRisingMetric(
+  name: string,
+  job: string,
+  /** The alerts whose rule is `name > 0.05` on this Prometheus, as the tests' alerts name it. */
+  alertnames: readonly string[],
+) {
   const target = await startMetricsTarget();
   const gauge = target.gauge(name);
   let risingSince: number | undefined;
@@ -221,10 +226,14 @@ export async function startRisingMetric(name: string, job: string) {
     const base = risingSince === undefined ? 0.01 : 0.015 + 0.0012 * ((Date.now() - risingSince) / 1000);
     gauge.set(base * (0.9 + Math.random() * 0.2));
   }, 250);
-  const prometheus = await startPrometheus([{ job, port: target.port }]);
+  const expr = `${name} > 0.05`;
+  const prometheus = await startPrometheus(
+    [{ job, port: target.port }],
+    alertRules(alertnames.map((alert) => ({ alert, expr }))),
+  );
   return {
     prometheus,
-    expr: `${name} > 0.05`,
+    expr,
     /** Waits for a baseline of samples, then starts the climb; returns when it started (the alert's startsAt). */
     rise: async (): Promise<string> => {
       await waitForSamples(prometheus.url, name, 15);

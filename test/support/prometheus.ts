@@ -35,6 +35,19 @@ export async function startMetricsTarget(): Promise<MetricsTarget> {
 
 export type RunningPrometheus = RunningDaemon;
 
+/**
+ * A rules file with one alerting rule per entry: what an alert's generatorURL must match for triage to
+ * read its expression (src/activities/triage.ts asks the rules API).
+ */
+export function alertRules(rules: readonly { alert: string; expr: string }[]): string {
+  return [
+    'groups:',
+    '  - name: steadfast-tests',
+    '    rules:',
+    ...rules.flatMap((r) => [`      - alert: ${r.alert}`, `        expr: ${JSON.stringify(r.expr)}`]),
+  ].join('\n');
+}
+
 /** Runs Debian's prometheus on loopback, scraping the given targets every second. */
 export async function startPrometheus(
   /** `labels`: target labels, as the demo's and Compose's scrape configurations give their services. */

@@ -17,7 +17,12 @@ import { stateQuery } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { alertPayload, testApp } from '../support/api-harness.js';
 import { workflowBundle } from '../support/temporal.js';
-import { startMetricsTarget, startPrometheus, type MetricsTarget } from '../support/prometheus.js';
+import {
+  alertRules,
+  startMetricsTarget,
+  startPrometheus,
+  type MetricsTarget,
+} from '../support/prometheus.js';
 import type { RunningPrometheus } from '../support/prometheus.js';
 import { CLIENT, SERVER, startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 
@@ -100,7 +105,10 @@ beforeAll(async () => {
   cacheUrl = `127.0.0.1:${(cache.address() as AddressInfo).port}`;
   target = await startMetricsTarget();
   target.gauge('trace_test_ratio').set(0.01);
-  prometheus = await startPrometheus([{ job: 'trace', port: target.port }]);
+  prometheus = await startPrometheus(
+    [{ job: 'trace', port: target.port }],
+    alertRules([{ alert: ALERT, expr: 'trace_test_ratio > 0.05' }]),
+  );
 
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-trace-'));
   writeFileSync(

@@ -19,6 +19,7 @@ import {
 import { liveMemoryLimit, startTestContainer, testDocker } from '../support/docker.js';
 import {
   startMetricsTarget,
+  alertRules,
   startPrometheus,
   waitForSamples,
   type MetricsTarget,
@@ -132,7 +133,14 @@ beforeAll(async () => {
   const gauge = target.gauge('test_error_ratio');
   // A realistic baseline wobbles; a flat one would make every change look infinitely unusual.
   jitter = setInterval(() => gauge.set(errorRatio * (0.8 + Math.random() * 0.4)), 250);
-  prometheus = await startPrometheus([{ job: 'web', port: target.port }]);
+  const down = 'up{job="web"} == 0';
+  prometheus = await startPrometheus(
+    [{ job: 'web', port: target.port }],
+    alertRules([
+      { alert: 'TestServiceDown', expr: ERROR_EXPR },
+      ...['TestEscalation', 'TestMemoryPressure', 'TestLearning'].map((alert) => ({ alert, expr: down })),
+    ]),
+  );
   sink = await startWebhookSink();
   metrics = createMetrics();
   const activities = testActivities({

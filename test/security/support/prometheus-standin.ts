@@ -20,8 +20,26 @@ export interface PrometheusStandIn {
 
 export type StandInAnswer = (query: ReceivedQuery, res: ServerResponse) => void;
 
-export async function startPrometheusStandIn(answer: StandInAnswer): Promise<PrometheusStandIn> {
+/**
+ * `rules`: the alerting rules its rules API lists (triage reads an alert's expression only when it is
+ * one of them). That API's requests are answered apart and not among `received`, which holds queries.
+ */
+export async function startPrometheusStandIn(
+  answer: StandInAnswer,
+  rules: readonly { alert: string; expr: string }[] = [],
+): Promise<PrometheusStandIn> {
   const received: ReceivedQuery[] = [];
+  const listed = JSON.stringify({
+    status: 'success',
+    data: {
+      groups: [
+        {
+          name: 'stand-in',
+          rules: rules.map((r) => ({ type: 'alerting', name: r.alert, query: r.expr })),
+        },
+      ],
+    },
+  });
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -30,6 +48,10 @@ export async function startPrometheusStandIn(answer: StandInAnswer): Promise<Pro
       const params = new URLSearchParams(body);
       for (const [k, v] of url.searchParams) params.append(k, v);
       const query = { path: url.pathname, params };
+      if (req.method === 'GET' && url.pathname === '/api/v1/rules') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end(listed);
+        return;
+      }
       received.push(query);
       answer(query, res);
     });
