@@ -197,7 +197,7 @@ export class PrometheusClient {
   async alertingRuleQueries(name: string): Promise<string[]> {
     const params = new URLSearchParams({ type: 'alert' });
     params.append('rule_name[]', name);
-    const { status, text } = await this.fetchText(`rules?${params}`, undefined);
+    const { status, text } = await this.fetchText(`rules?${params.toString()}`, undefined);
     const parsed = rulesSchema.safeParse(parseJson(text));
     if (!parsed.success || parsed.data.status !== 'success') {
       throw new PrometheusError(
