@@ -30,13 +30,29 @@ const between = (from?: string, to?: string): number | undefined =>
  */
 export const SENDER_TIME_MAX_AGE_MS = 90 * 24 * 3600 * 1000;
 
-/** The milestones, without a time the sender gave that lies too far before the incident opened. */
-function believable(m: IncidentState['milestones']): IncidentState['milestones'] {
-  const opened = m.opened ? Date.parse(m.opened) : Number.NaN;
-  const plausible = (t?: string): boolean => {
-    const ms = t === undefined ? Number.NaN : Date.parse(t);
-    return !Number.isNaN(ms) && !(ms < opened - SENDER_TIME_MAX_AGE_MS);
-  };
+/**
+ * How long after the incident opened an alert may say its trouble began: clocks differ by seconds, not
+ * more. A startsAt of year 9999 made a postmortem say the incident opened 69 million hours before its
+ * alert fired, and a verdict call an incident that lasted hours self-resolving noise.
+ */
+export const SENDER_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
+/**
+ * Whether a time the sender gave can be believed of an incident opened at `opened`: a date, no further
+ * back than SENDER_TIME_MAX_AGE_MS and no later than SENDER_CLOCK_SKEW_MS after it.
+ */
+export function believableSenderTime(t: string | undefined, opened: string | undefined): t is string {
+  const ms = t === undefined ? Number.NaN : Date.parse(t);
+  const at = opened === undefined ? Number.NaN : Date.parse(opened);
+  return !Number.isNaN(ms) && !(ms < at - SENDER_TIME_MAX_AGE_MS) && !(ms > at + SENDER_CLOCK_SKEW_MS);
+}
+
+/**
+ * The milestones without a time the sender gave that cannot be believed (see believableSenderTime): what
+ * every surface reads (the breakdown, the postmortem, the verdict, the chart).
+ */
+export function believableMilestones(m: IncidentState['milestones']): IncidentState['milestones'] {
+  const plausible = (t?: string): boolean => believableSenderTime(t, m.opened);
   const { fault, alertFiring, ...rest } = m;
   return {
     ...rest,
@@ -46,7 +62,7 @@ function believable(m: IncidentState['milestones']): IncidentState['milestones']
 }
 
 export function breakdown(state: Pick<IncidentState, 'milestones'>): Breakdown {
-  const m = believable(state.milestones);
+  const m = believableMilestones(state.milestones);
   const phases: Partial<Record<Phase, number>> = {};
   for (const { phase, from, to } of PHASES) {
     const secs = between(m[from], m[to]);

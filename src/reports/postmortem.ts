@@ -1,4 +1,4 @@
-import { breakdown, PHASES } from '../domain/breakdown.js';
+import { believableMilestones, believableSenderTime, breakdown, PHASES } from '../domain/breakdown.js';
 import type { IncidentState, TimelineEntry } from '../domain/incident.js';
 import { markdownCode, markdownText } from '../notify/escape.js';
 import { exactDuration, exactTime } from './render.js';
@@ -60,7 +60,7 @@ function summary(input: PostmortemInput): string {
 }
 
 function impact(s: IncidentState): string {
-  const m = s.milestones;
+  const m = believableMilestones(s.milestones);
   const start = m.fault ?? m.alertFiring ?? m.opened ?? s.openedAt;
   const startedBy = m.fault
     ? 'the fault began (the alert says so)'
@@ -87,11 +87,14 @@ function impact(s: IncidentState): string {
 }
 
 function detection(s: IncidentState): string {
-  const m = s.milestones;
-  const first = s.alerts.reduce<string | undefined>(
-    (min, a) => (min === undefined || Date.parse(a.startsAt) < Date.parse(min) ? a.startsAt : min),
-    undefined,
-  );
+  const m = believableMilestones(s.milestones);
+  const first = s.alerts
+    .map((a) => a.startsAt)
+    .filter((t) => believableSenderTime(t, m.opened ?? s.openedAt))
+    .reduce<string | undefined>(
+      (min, t) => (min === undefined || Date.parse(t) < Date.parse(min) ? t : min),
+      undefined,
+    );
   const f = s.detection?.finding;
   const lines = [
     `- **Alert:** ${text(s.alertName)} first fired ${when(m.alertFiring ?? first)}; the incident opened ${when(m.opened ?? s.openedAt)} (${took(m.alertFiring ?? first, m.opened ?? s.openedAt)} later)`,
@@ -187,14 +190,15 @@ const MINUTE = 60;
 /** Questions the facts raise, then the ones every postmortem asks. Steadfast's own words only. */
 export function followUps(s: IncidentState): string[] {
   const times = breakdown(s);
+  const said = believableMilestones(s.milestones);
   const wait = times.phases.approval_wait;
   const prompts = [
     s.recommendation === null ? 'No runbook matched this alert: should one be written for it?' : '',
     s.detection && s.detection.status !== 'scored'
       ? `Detection could not score the alert's series (${s.detection.status}): does its rule expose a query Prometheus can answer?`
       : '',
-    s.milestones.fault && s.milestones.alertFiring
-      ? `The alert fired ${took(s.milestones.fault, s.milestones.alertFiring)} after the fault: could it fire sooner?`
+    said.fault && said.alertFiring
+      ? `The alert fired ${took(said.fault, said.alertFiring)} after the fault: could it fire sooner?`
       : '',
     wait !== undefined && wait > 5 * MINUTE
       ? `The plan waited ${exactDuration(wait * 1000)} for approval: does the escalation plan reach the right people?`

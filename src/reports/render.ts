@@ -1,6 +1,7 @@
 import { describeAction } from '../actions/registry.js';
 import type { ActionRecord, IncidentState, TimelineEntry } from '../domain/incident.js';
 import { formatValue } from '../domain/series.js';
+import { believableMilestones } from '../domain/breakdown.js';
 import { htmlText } from '../notify/escape.js';
 import type { ReportAssets } from './assets.js';
 import type { AuditHistory } from './history.js';
@@ -313,7 +314,7 @@ function historySection(input: ReportInput): string {
 function chartData(s: IncidentState): unknown {
   return {
     openedAt: s.openedAt,
-    milestones: { alertFiring: s.milestones.alertFiring },
+    milestones: { alertFiring: believableMilestones(s.milestones).alertFiring },
     detection: s.detection
       ? {
           query: s.detection.query,

@@ -1,4 +1,5 @@
 import type { IncidentState } from '../domain/incident.js';
+import { believableMilestones } from '../domain/breakdown.js';
 
 /**
  * Whether an incident was real. The one rule every surface (API, Slack, console, metrics, the noisy-rule
@@ -70,7 +71,7 @@ export function evidenceVerdict(
   const selfResolved = facts.outcome === 'resolved' || facts.outcome === 'no-runbook';
   const decided = facts.approvals.some((a) => a.decision === 'approved' || a.decision === 'rejected');
   if (!selfResolved || ran || decided) return { verdict: null, reason: `closed ${facts.outcome}` };
-  const firing = facts.milestones.alertFiring ?? facts.openedAt;
+  const firing = believableMilestones(facts.milestones).alertFiring ?? facts.openedAt;
   const lastedMs = Date.parse(facts.closedAt) - Date.parse(firing);
   const minutes = Math.round(options.selfResolveMs / 60_000);
   if (Number.isFinite(lastedMs) && lastedMs <= options.selfResolveMs) {

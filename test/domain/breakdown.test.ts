@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { breakdown, SENDER_TIME_MAX_AGE_MS } from '../../src/domain/breakdown.js';
+import { breakdown, SENDER_CLOCK_SKEW_MS, SENDER_TIME_MAX_AGE_MS } from '../../src/domain/breakdown.js';
 
 const opened = '2026-11-24T06:20:05.000Z';
 const milestones = {
@@ -38,6 +38,17 @@ describe('breakdown', () => {
 
     expect(times.phases.open).toBeUndefined();
     expect(times.totalSeconds).toBe(123); // from the opening
+  });
+
+  it('leaves out a time the sender gave that lies after the incident opened by more than clocks differ', () => {
+    const times = breakdown({
+      milestones: { ...milestones, alertFiring: '9999-12-31T23:59:59Z', fault: '2026-11-24T07:20:05.000Z' },
+    });
+
+    expect(times.phases.open).toBeUndefined();
+    expect(times.totalSeconds).toBe(123); // from the opening
+    const skewed = new Date(Date.parse(opened) + SENDER_CLOCK_SKEW_MS - 1000).toISOString();
+    expect(breakdown({ milestones: { ...milestones, alertFiring: skewed } }).phases.open).toBe(0);
   });
 
   it('believes an alert that fired for weeks before the incident opened', () => {

@@ -76,6 +76,20 @@ function closedIncident(overrides: Partial<IncidentState> = {}): IncidentState {
 }
 
 describe('the postmortem draft', () => {
+  it('when the alert says it started in year 9999, then the draft does not believe it: the incident began when it opened', () => {
+    const state = closedIncident();
+    const md = renderPostmortem({
+      state: {
+        ...state,
+        alerts: state.alerts.map((a) => ({ ...a, startsAt: '9999-12-31T23:59:59Z' })),
+        milestones: { ...state.milestones, alertFiring: '9999-12-31T23:59:59Z' },
+      },
+      workflowUrl: WORKFLOW_URL,
+    });
+    expect(md).not.toContain('9999');
+    expect(md).toContain('- **Began:** 2026-11-30T03:00:10.000Z, when the incident opened');
+  });
+
   it('tells summary, impact window, detection, timeline, phases, changes and decisions, then asks what the facts raise', () => {
     const md = renderPostmortem({ state: closedIncident(), workflowUrl: WORKFLOW_URL });
     const headings = [...md.matchAll(/^## (.+)$/gm)].map((m) => m[1]);

@@ -31,6 +31,14 @@ describe('the evidence', () => {
     });
   });
 
+  it('an alert that says it started in year 9999 is not believed: forty minutes open are no self-resolving noise', () => {
+    const future = closed(40, {
+      openedAt: opened,
+      milestones: { opened, alertFiring: '9999-12-31T23:59:59Z' },
+    });
+    expect(evidenceVerdict(future).verdict).toBeNull();
+  });
+
   it('remediated and verified, or approved by a person and run: actionable', () => {
     expect(evidenceVerdict(closed(3, { outcome: 'verified', actions: [done] })).verdict).toBe('actionable');
     const approved = { decision: 'approved' as const, actor: 'alice', via: 'api', at: opened };
