@@ -239,6 +239,28 @@ describe('docker.scale', () => {
     expect((await compensate(step, snap)).acted).toBe(false);
   });
 
+  it('when a replica is stopped by someone else after a scale-up, then the undo removes its copies and leaves that replica stopped', async () => {
+    const { service: name, ids } = await service('up-other', [true]);
+    const step: DockerStep = {
+      action: 'docker.scale',
+      label: serviceLabel,
+      service: name,
+      replicas: { absolute: 2, min: 1, max: 5 },
+    };
+    const snap = await snapshot(step);
+    await apply(step, snap);
+    expect((await replicas(name)).map((r) => r.Name)).toEqual([`/${name}-1`, `/${name}-scaled-1`]);
+    // Another incident, or a person, stops the original meanwhile: that was not this action's doing.
+    await docker.getContainer(ids[0] ?? '').stop({ t: 1 });
+
+    const undo = await compensate(step, snap);
+
+    expect(undo.summary).toContain(`removed ${name}-scaled-1`);
+    const after = await replicas(name);
+    expect(after.map((r) => r.Id)).toEqual(ids);
+    expect(runningNames(after)).toEqual([]);
+  });
+
   it('scales down by stopping the newest replicas, never removing them, and starts them again on undo', async () => {
     const { service: name, ids } = await service('down', [true, true, true]);
     const step: DockerStep = {

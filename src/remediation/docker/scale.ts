@@ -226,31 +226,57 @@ async function compensateScale(
 ): Promise<ActionEffect> {
   const live = await engine.replicasOf(step);
   const recorded = new Map(snapshot.replicas.map((r) => [r.id, r]));
-  const toStart = live.filter((r) => recorded.get(r.Id)?.running === true && !r.State.Running);
-  const toStop = live.filter((r) => recorded.get(r.Id)?.running === false && r.State.Running);
+  // Only what this action did is undone. Scaling up it only started replicas and made copies; scaling
+  // down it only stopped some. A replica someone else stopped or started since is theirs: starting again
+  // one that another incident stopped undid that incident's decision.
+  const scaledUp = snapshot.wanted > snapshot.replicas.filter((r) => r.running).length;
+  const toStart = scaledUp
+    ? []
+    : live.filter((r) => recorded.get(r.Id)?.running === true && !r.State.Running);
+  const toStop = scaledUp ? live.filter((r) => recorded.get(r.Id)?.running === false && r.State.Running) : [];
   // Only copies this action made go: a container someone else added since is not ours to remove.
   const toRemove = live.filter(
     (r) => !recorded.has(r.Id) && r.Config.Labels?.[REPLICA_OF_LABEL] === step.service,
   );
   const changes: string[] = [];
+  const failures: string[] = [];
+  // Each replica on its own: one the engine cannot move (wedged in "Stopping") must not leave the
+  // copies running. What failed is said, and the compensation fails after doing the rest.
+  const attempt = async (
+    what: string,
+    replica: Docker.ContainerInspectInfo,
+    change: () => Promise<boolean>,
+  ) => {
+    heartbeat();
+    try {
+      if (await change()) changes.push(`${what} ${containerName(replica)}`);
+    } catch (err) {
+      failures.push(
+        `${containerName(replica)} could not be ${what}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  };
   // Capacity first: start before stopping and removing.
   for (const replica of toStart) {
-    heartbeat();
-    if (await engine.setRunning(replica.Id, true, DEFAULT_STOP_SECONDS))
-      changes.push(`started ${containerName(replica)}`);
+    await attempt('started', replica, () => engine.setRunning(replica.Id, true, DEFAULT_STOP_SECONDS));
   }
   for (const replica of toStop) {
-    heartbeat();
-    if (await engine.setRunning(replica.Id, false, DEFAULT_STOP_SECONDS))
-      changes.push(`stopped ${containerName(replica)}`);
+    await attempt('stopped', replica, () => engine.setRunning(replica.Id, false, DEFAULT_STOP_SECONDS));
   }
   for (const replica of toRemove) {
-    try {
-      await beating(engine.docker.getContainer(replica.Id).remove({ force: true }));
-      changes.push(`removed ${containerName(replica)}`);
-    } catch (err) {
-      if (!isDockerError(err) || err.statusCode !== 404) throw err;
-    }
+    await attempt('removed', replica, async () => {
+      try {
+        await beating(engine.docker.getContainer(replica.Id).remove({ force: true }));
+        return true;
+      } catch (err) {
+        if (!isDockerError(err) || err.statusCode !== 404) throw err;
+        return false;
+      }
+    });
+  }
+  if (failures.length > 0) {
+    const done = changes.length > 0 ? ` (done: ${changes.join(', ')})` : '';
+    throw new Error(`service ${step.service} was not fully restored: ${failures.join('; ')}${done}`);
   }
   const liveIds = new Set(live.map((r) => r.Id));
   const gone = snapshot.replicas.filter((r) => !liveIds.has(r.id)).map((r) => r.name);
