@@ -221,3 +221,21 @@ describe('a key "__proto__" in a body', () => {
     );
   });
 });
+
+describe('numbers in query strings', () => {
+  it.each(['0x10', '1e2', '', ' 16', '16.0', '-1'])(
+    'when limit is %j, then the list is refused with 400 instead of reading it as a number some other way',
+    async (limit) => {
+      const r = await call(server.url, 'GET', `/api/v1/incidents?limit=${encodeURIComponent(limit)}`, {
+        token: TOKENS.reader,
+      });
+      expect(r.status).toBe(400);
+      expect(String(r.json['message'])).toContain('limit');
+    },
+  );
+
+  it('when limit is written in decimal digits, then it is read', async () => {
+    const r = await call(server.url, 'GET', '/api/v1/incidents?limit=16', { token: TOKENS.reader });
+    expect(r.status).toBe(200);
+  });
+});

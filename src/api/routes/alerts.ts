@@ -12,13 +12,14 @@ import {
 import { requireRole, type TokenStore } from '../auth.js';
 import { HttpError, invalidInput } from '../errors.js';
 import type { alertListResponseSchema, alertResponseSchema } from '../schemas/alerts.js';
+import { queryInt } from '../query-params.js';
 
 /** gRPC's INVALID_ARGUMENT: how Temporal refuses a page token it did not make. */
 const INVALID_ARGUMENT = 3;
 
 export const alertListQuerySchema = alertFilterSchema
   .extend({
-    limit: z.coerce.number().int().min(1).max(500).default(100),
+    limit: queryInt(1, 500, 100),
     cursor: z.string().max(12_000).optional(),
   })
   .strict();

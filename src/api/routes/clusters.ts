@@ -14,11 +14,12 @@ import { fromTemporal, HttpError, invalidInput } from '../errors.js';
 import type { clusterListResponseSchema, clusterSchema, mergeResponseSchema } from '../schemas/clusters.js';
 import type { Body } from '../schemas/common.js';
 import { idSchema } from './incidents.js';
+import { queryInt } from '../query-params.js';
 
 export const clusterQuerySchema = z
   .object({
     service: filterValue.optional(),
-    limit: z.coerce.number().int().min(1).max(200).default(100),
+    limit: queryInt(1, 200, 100),
   })
   .strict();
 

@@ -15,11 +15,12 @@ import type {
   incidentListResponseSchema,
   incidentResponseSchema,
 } from '../schemas/incident.js';
+import { queryInt } from '../query-params.js';
 
 // The API offers the filters people look incidents up by; the values follow the one rule in list.ts.
 export const listQuerySchema = incidentFilterSchema
   .pick({ status: true, service: true, severity: true, stage: true })
-  .extend({ limit: z.coerce.number().int().min(1).max(500).default(50) })
+  .extend({ limit: queryInt(1, 500, 50) })
   .strict();
 export const idSchema = z.string().regex(INCIDENT_ID, 'an incident ID');
 export const decisionSchema = z

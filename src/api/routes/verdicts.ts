@@ -15,6 +15,7 @@ import { HttpError, invalidInput } from '../errors.js';
 import type { Body } from '../schemas/common.js';
 import type { incidentVerdictResponseSchema, verdictSummarySchema } from '../schemas/verdicts.js';
 import { idSchema } from './incidents.js';
+import { queryInt, queryDecimal } from '../query-params.js';
 
 export const verdictBodySchema = z
   .object({
@@ -36,15 +37,15 @@ export const verdictBodySchema = z
 
 export const verdictSummaryQuerySchema = z
   .object({
-    days: z.coerce.number().int().min(1).max(30).default(7),
+    days: queryInt(1, 30, 7),
     timeZone: z
       .string()
       .max(64)
       .refine(knownTimeZone, 'an IANA time zone such as Europe/Paris')
       .default('UTC'),
-    minVerdicts: z.coerce.number().int().min(1).max(1000).default(DEFAULT_SUMMARY.noisy.minVerdicts),
-    noiseShare: z.coerce.number().min(0).max(1).default(DEFAULT_SUMMARY.noisy.noiseShare),
-    limit: z.coerce.number().int().min(0).max(500).default(100),
+    minVerdicts: queryInt(1, 1000, DEFAULT_SUMMARY.noisy.minVerdicts),
+    noiseShare: queryDecimal(0, 1, DEFAULT_SUMMARY.noisy.noiseShare),
+    limit: queryInt(0, 500, 100),
   })
   .strict();
 
