@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { NextFunction, Request, Response } from 'express';
 import { parse } from 'yaml';
@@ -67,6 +67,18 @@ export class TokenStore {
       throw new Error('no API token is configured: set STEADFAST_API_TOKEN or STEADFAST_TOKENS_FILE');
     }
     return new TokenStore(entries);
+  }
+
+  /**
+   * A key for `purpose` that every API process with these tokens derives alike (so a cursor one replica
+   * seals, another opens), and that nobody without the tokens' digests can: they are secret as the tokens
+   * are. A change of tokens changes it.
+   */
+  derivedKey(purpose: string): Buffer {
+    const material = this.entries.map((e) => e.digest.toString('hex')).sort();
+    return createHmac('sha256', Buffer.from(material.join(':')))
+      .update(purpose)
+      .digest();
   }
 
   /** Finds the token's principal; every stored digest is compared, in constant time each. */

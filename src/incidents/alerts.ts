@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import proto from '@temporalio/proto';
 import { z } from 'zod';
@@ -59,12 +60,24 @@ export class InvalidCursor extends Error {
   }
 }
 
-const encodeCursor = (c: Cursor): string => Buffer.from(JSON.stringify(c)).toString('base64url');
+const seal = (key: Buffer, body: string): Buffer =>
+  createHmac('sha256', key).update(body).digest().subarray(0, 16);
 
-function decodeCursor(text: string | undefined): Cursor {
+function encodeCursor(c: Cursor, key: Buffer): string {
+  const body = Buffer.from(JSON.stringify(c)).toString('base64url');
+  return `${body}.${seal(key, body).toString('base64url')}`;
+}
+
+function decodeCursor(text: string | undefined, key: Buffer): Cursor {
   if (text === undefined) return { page: '', incident: 0, alert: 0 };
+  const [body = '', mac = '', ...rest] = text.split('.');
+  const presented = Buffer.from(mac, 'base64url');
+  const expected = seal(key, body);
+  if (rest.length > 0 || presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+    throw new InvalidCursor();
+  }
   try {
-    return cursorSchema.parse(JSON.parse(Buffer.from(text, 'base64url').toString('utf8')));
+    return cursorSchema.parse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));
   } catch {
     throw new InvalidCursor();
   }
@@ -109,6 +122,11 @@ export interface AlertSource {
    * answers for; the cursor says where to go on.
    */
   budgetMs: number;
+  /**
+   * Seals the cursors it gives out (an HMAC), so one it did not give is refused before Temporal is asked:
+   * a forged page token made the server answer UNKNOWN, which the client retries until its deadline.
+   */
+  cursorKey: Buffer;
 }
 
 interface VisibilityPage {
@@ -232,8 +250,8 @@ export async function listAlerts(
     alerts.push(...wanted.slice(0, room));
     return wanted.length > room ? skip + room : 'all';
   };
-  const next = await walk(source, filter, decodeCursor(page.cursor), take, unanswered);
-  return { alerts, nextCursor: next ? encodeCursor(next) : null, unanswered };
+  const next = await walk(source, filter, decodeCursor(page.cursor, source.cursorKey), take, unanswered);
+  return { alerts, nextCursor: next ? encodeCursor(next, source.cursorKey) : null, unanswered };
 }
 
 /**
@@ -254,6 +272,6 @@ export async function findAlert(
     alerts.push(...held.filter((a) => a.fingerprint === fingerprint));
     return 'all';
   };
-  const next = await walk(source, filter, decodeCursor(undefined), take, unanswered);
+  const next = await walk(source, filter, decodeCursor(undefined, source.cursorKey), take, unanswered);
   return { alerts, complete: next === undefined && unanswered.length === 0, read, unanswered };
 }

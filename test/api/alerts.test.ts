@@ -163,6 +163,27 @@ describe('GET /api/v1/alerts', () => {
     expect((await list('cursor=not-a-cursor')).json['error']).toBe('InvalidCursor');
     expect((await list('', '')).status).toBe(401);
   });
+
+  it('when a cursor was not given out by the API (forged or altered), then it is refused at once, before Temporal is asked', async () => {
+    const b64 = (o: unknown): string => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const given = (await list(`service=${svcA}&limit=1`)).next;
+    if (!given) throw new Error('no cursor given');
+    const [, mac] = given.split('.');
+    const forged = [
+      b64({ page: 'AAAA', incident: 0, alert: 0 }),
+      `${b64({ page: 'AAAA', incident: 0, alert: 0 })}.${mac}`,
+      `${b64({ page: '', incident: 1, alert: 0 })}.${'A'.repeat(22)}`,
+    ];
+    for (const cursor of forged) {
+      const began = Date.now();
+      const r = await list(`service=${svcA}&cursor=${cursor}`);
+      expect(r.status, cursor).toBe(400);
+      expect(r.json['error']).toBe('InvalidCursor');
+      // A forged page token once reached Temporal, which answered UNKNOWN until the 5 s deadline.
+      expect(Date.now() - began).toBeLessThan(1000);
+    }
+    expect((await list(`service=${svcA}&limit=1&cursor=${given}`)).status).toBe(200);
+  });
 });
 
 describe('GET /api/v1/alerts/:fingerprint', () => {

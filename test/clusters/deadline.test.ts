@@ -16,6 +16,8 @@ import { listAlerts, type AlertSource } from '../../src/incidents/alerts.js';
 import { INCIDENT_WORKFLOW_TYPE } from '../../src/workflows/messages.js';
 import { ALL_SEARCH_ATTRIBUTES, SA } from '../../src/workflows/search-attributes.js';
 
+const KEY = Buffer.from('deadline-test-cursor-key');
+
 const TIMEOUT_MS = 2000;
 /** Three batches of five: a deadline per query takes at least three timeouts. */
 const INCIDENTS = 15;
@@ -90,12 +92,17 @@ it('when no worker answers for the incidents, then each page of alerts ends at i
   };
 
   // Without a budget one answer waits a timeout for every batch of five.
-  const unbudgeted = await walkAll({ client, bounded: perCall, budgetMs: Number.POSITIVE_INFINITY });
+  const unbudgeted = await walkAll({
+    client,
+    bounded: perCall,
+    budgetMs: Number.POSITIVE_INFINITY,
+    cursorKey: KEY,
+  });
   expect(unbudgeted).toHaveLength(1);
   expect(unbudgeted[0]?.ms).toBeGreaterThanOrEqual((INCIDENTS / 5) * TIMEOUT_MS);
 
   // With one, each answer takes its budget and one call's bound at most, and the cursor reaches them all.
-  const budgeted = await walkAll({ client, bounded: perCall, budgetMs: TIMEOUT_MS });
+  const budgeted = await walkAll({ client, bounded: perCall, budgetMs: TIMEOUT_MS, cursorKey: KEY });
   expect(budgeted.length).toBeGreaterThan(1);
   for (const answer of budgeted) expect(answer.ms).toBeLessThan(2.5 * TIMEOUT_MS);
 }, 90_000);

@@ -49,6 +49,7 @@ export function alertRoutes(deps: AlertRoutesDeps): Router {
     client: deps.client,
     bounded: (fn) => deps.client.withDeadline(Date.now() + deps.temporalTimeoutMs, fn),
     budgetMs: deps.temporalTimeoutMs,
+    cursorKey: deps.tokens.derivedKey('steadfast alert-list cursor'),
   };
   const linked = (a: HeldAlert) => ({ ...a, temporalUrl: deps.workflowUrl(a.incidentId) });
 
