@@ -116,6 +116,16 @@ describe('GET /api/v1/oncall', () => {
     expect((await get(configured, '?who=me')).status).toBe(400);
   });
 
+  it('when the instant is more than a year from now, then it is refused at once: the calendar is never walked that far', async () => {
+    for (const at of ['9999-12-31T23:59:59Z', '1970-01-01T00:00:00Z']) {
+      const began = Date.now();
+      const far = await get(configured, `?rotation=secondary&at=${at}`);
+      expect(far.status, at).toBe(400);
+      expect(far.json['message']).toContain('at: within a year of now');
+      expect(Date.now() - began).toBeLessThan(1000);
+    }
+  });
+
   it('when the caller has no token, then it is refused', async () => {
     expect((await get(configured, '', '')).status).toBe(401);
   });

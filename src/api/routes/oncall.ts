@@ -13,9 +13,16 @@ export const oncallQuerySchema = z
     at: z.iso
       .datetime({ offset: true, error: 'an RFC 3339 time such as 2026-12-24T09:00:00Z' })
       .optional()
-      .meta({ description: 'The instant to ask about; now when absent.' }),
+      .meta({ description: 'The instant to ask about, within a year of now; now when absent.' }),
   })
   .strict();
+
+/**
+ * How far from now `at` may ask. A calendar's repeating events are walked from their start to the
+ * instant asked, synchronously: `at=9999-12-31` walked 50,000 occurrences of each and held the process
+ * (API and worker alike) for seconds per request.
+ */
+export const ONCALL_REACH_MS = 366 * 24 * 3600 * 1000;
 
 export interface OncallRoutesDeps {
   tokens: TokenStore;
@@ -65,7 +72,11 @@ export function oncallRoutes(deps: OncallRoutesDeps): Router {
   router.get('/oncall', requireRole(deps.tokens, 'read'), (req, res) => {
     const query = oncallQuerySchema.safeParse(req.query);
     if (!query.success) throw invalidInput('query', query.error);
-    const at = query.data.at !== undefined ? Date.parse(query.data.at) : (deps.now ?? Date.now)();
+    const now = (deps.now ?? Date.now)();
+    const at = query.data.at !== undefined ? Date.parse(query.data.at) : now;
+    if (Math.abs(at - now) > ONCALL_REACH_MS) {
+      throw new HttpError(400, 'InvalidInput', 'invalid query: at: within a year of now');
+    }
     if (!deps.oncall) {
       if (query.data.rotation !== undefined) {
         throw new HttpError(404, 'UnknownRotation', 'no on-call file is configured (STEADFAST_ONCALL_FILE)');
