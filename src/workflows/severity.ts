@@ -1,4 +1,5 @@
 import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
+import { jsonLength } from '../domain/utf8.js';
 import { rollOverWhenLong } from './entity.js';
 import type { Lesson } from '../severity/lessons.js';
 import { emptyModel, suggest, teach, type SeverityModel, type Suggestion } from '../severity/model.js';
@@ -46,6 +47,29 @@ export const summaryQuery = defineQuery<SeveritySummary>('summary');
  */
 const MAX_LESSONS = 2_000;
 const MAX_CORRECTIONS = 200;
+/**
+ * The state travels whole into each new run, a payload Temporal refuses past 2 MB (and terminates the
+ * workflow, which then started again empty: everything learned was lost). Counts alone did not bound it:
+ * an ingest token's 460 incidents of 24 long labels and 60 words each taught lessons of 5 KB, 2.8 MB in
+ * all. So the newest lessons and corrections are kept within these bytes (the model's own features are
+ * bounded by MAX_FEATURES).
+ */
+export const SEVERITY_STATE_BYTES = { lessons: 640 * 1024, corrections: 192 * 1024 } as const;
+
+/**
+ * The newest items whose JSON fits in `budget` bytes, measured from the newest back (so only what is kept
+ * is measured); the newest is always kept.
+ */
+function newestWithin<T>(items: T[], budget: number): T[] {
+  let left = budget;
+  let from = items.length;
+  while (from > 0) {
+    left -= jsonLength(items[from - 1]);
+    if (left < 0 && from < items.length) break;
+    from--;
+  }
+  return from === 0 ? items : items.slice(from);
+}
 const SEVERITY = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** Applies one lesson: the lesson it replaces (same key) is taken back first; the same lesson again changes nothing. */
@@ -57,13 +81,17 @@ export function applyLesson(state: SeverityState, request: LearnRequest): Severi
   if (!repeated) {
     if (prior) teach(state.model, { ...prior, weight: -prior.weight });
     teach(state.model, lesson);
-    state.lessons = [...state.lessons.filter((l) => l.key !== lesson.key), lesson].slice(-MAX_LESSONS);
+    const lessons = [...state.lessons.filter((l) => l.key !== lesson.key), lesson].slice(-MAX_LESSONS);
+    state.lessons = newestWithin(lessons, SEVERITY_STATE_BYTES.lessons);
   }
   // The same person saying the same thing again (a retried request) is one correction in the audit.
   const { correction } = request;
   const last = state.corrections.filter((c) => c.incidentId === correction?.incidentId).at(-1);
   const again = repeated && last?.actor === correction?.actor && last?.reason === correction?.reason;
-  if (correction && !again) state.corrections = [...state.corrections, correction].slice(-MAX_CORRECTIONS);
+  if (correction && !again) {
+    const corrections = [...state.corrections, correction].slice(-MAX_CORRECTIONS);
+    state.corrections = newestWithin(corrections, SEVERITY_STATE_BYTES.corrections);
+  }
   return summarise(state);
 }
 

@@ -9,7 +9,8 @@ import {
   teach,
   type SeverityModel,
 } from '../../src/severity/model.js';
-import { applyLesson, type SeverityState } from '../../src/workflows/severity.js';
+import { applyLesson, SEVERITY_STATE_BYTES, type SeverityState } from '../../src/workflows/severity.js';
+import { jsonLength } from '../../src/domain/utf8.js';
 import type { IncidentClosed } from '../../src/workflows/records.js';
 
 const alert = (alertName: string, service: string, summary: string, labels: Record<string, string> = {}) => ({
@@ -185,5 +186,36 @@ describe('lessons', () => {
     expect(state.model.classes.map((c) => [c.severity, c.weight])).toEqual([['info', 3]]);
     expect(state.lessons).toHaveLength(1);
     expect(state.corrections).toHaveLength(2);
+  });
+
+  it('when thousands of lessons carry the most features a sender can give, then the state stays far below what Temporal carries into a new run', () => {
+    const state: SeverityState = { model: emptyModel(), lessons: [], corrections: [] };
+    const long = (i: number, k: number): string => `label_${k}=${'v'.repeat(50)}${i}`;
+    for (let i = 0; i < 2_500; i++) {
+      applyLesson(state, {
+        lesson: {
+          key: `outcome:${i}`,
+          source: 'outcome',
+          incidentId: `incident-${i}`,
+          features: Array.from({ length: 74 }, (_, k) => long(i, k)),
+          severity: 'info',
+          weight: 1,
+        },
+        correction: {
+          incidentId: `incident-${i}`,
+          actor: 'alice',
+          severity: 'info',
+          label: 'warning',
+          reason: 'é'.repeat(2000),
+          at: 't',
+        },
+      });
+    }
+    // Before the byte budget: 2,000 lessons of 5 KB, 2.8 MB with the model, and the run was terminated.
+    expect(jsonLength(state)).toBeLessThan(1_500_000);
+    expect(state.lessons.at(-1)?.key).toBe('outcome:2499');
+    expect(state.corrections.at(-1)?.incidentId).toBe('incident-2499');
+    expect(jsonLength(state.lessons)).toBeLessThanOrEqual(SEVERITY_STATE_BYTES.lessons);
+    expect(jsonLength(state.corrections)).toBeLessThanOrEqual(SEVERITY_STATE_BYTES.corrections);
   });
 });
