@@ -1,3 +1,4 @@
+import { jsonLength } from '../domain/utf8.js';
 import type { EvidenceVerdict, PersonVerdict, VerdictKind } from './verdict.js';
 
 /**
@@ -63,6 +64,14 @@ export const LEDGER_LIMITS = {
   /** Entries untouched this long are dropped: the summary looks back a week by default. */
   keepMs: 30 * 86_400_000,
   replaced: 5,
+  /** A replaced verdict's note is kept to this many characters: the history says who changed what. */
+  replacedNoteChars: 200,
+  /**
+   * The entries' JSON, past which the least recently touched go. The state travels whole into each new
+   * run, which Temporal refuses past 2 MB (it terminated the ledger, and a new one started empty): 200
+   * incidents with six verdicts of 2,000-character notes each were enough, within the count bounds.
+   */
+  bytes: 1024 * 1024,
 } as const;
 
 const entryFor = (state: LedgerState, facts: IncidentFacts, now: number): LedgerEntry => {
@@ -89,7 +98,11 @@ export function applyPersonVerdict(
     return { entry: state.entries[request.facts.incidentId] as LedgerEntry, changed: false };
   }
   const entry = entryFor(state, request.facts, now);
-  if (current) entry.replaced = [...(entry.replaced ?? []), current].slice(-LEDGER_LIMITS.replaced);
+  if (current) {
+    const note = current.note?.slice(0, LEDGER_LIMITS.replacedNoteChars);
+    const kept = { ...current, ...(note !== undefined ? { note } : {}) };
+    entry.replaced = [...(entry.replaced ?? []), kept].slice(-LEDGER_LIMITS.replaced);
+  }
   entry.person = {
     verdict: request.verdict,
     ...(request.duplicateOf ? { duplicateOf: request.duplicateOf } : {}),
@@ -123,5 +136,20 @@ export function prune(state: LedgerState, now: number): void {
     let oldest: LedgerEntry | undefined;
     for (const e of Object.values(state.entries)) if (!oldest || e.touched < oldest.touched) oldest = e;
     if (oldest) delete state.entries[oldest.incidentId];
+  }
+  withinBytes(state);
+}
+
+/** Drops the least recently touched entries (never the one touched last) until the JSON fits its bytes. */
+function withinBytes(state: LedgerState): void {
+  const sized = Object.values(state.entries).map((e) => ({ e, bytes: jsonLength(e) }));
+  let total = sized.reduce((n, s) => n + s.bytes, 0);
+  if (total <= LEDGER_LIMITS.bytes) return;
+  // Ties fall to the ID, so every replay of the workflow drops the same entries.
+  sized.sort((a, b) => a.e.touched - b.e.touched || (a.e.incidentId < b.e.incidentId ? -1 : 1));
+  for (const { e, bytes } of sized.slice(0, -1)) {
+    if (total <= LEDGER_LIMITS.bytes) return;
+    delete state.entries[e.incidentId];
+    total -= bytes;
   }
 }

@@ -6,6 +6,7 @@ import {
   LEDGER_LIMITS,
   type LedgerState,
 } from '../../src/verdicts/ledger.js';
+import { jsonLength } from '../../src/domain/utf8.js';
 import { fatigueOf, pageBand, summarizeVerdicts } from '../../src/verdicts/summary.js';
 import { evidenceVerdict, verdictOf } from '../../src/verdicts/verdict.js';
 import { incidentState } from '../support/incident.js';
@@ -94,6 +95,27 @@ describe('the ledger', () => {
     }
     expect(state.entries['x']?.replaced).toHaveLength(LEDGER_LIMITS.replaced);
     expect(state.entries['x']?.person?.actor).toBe(`p${LEDGER_LIMITS.replaced + 2}`);
+  });
+
+  it('when hundreds of incidents get six verdicts with the longest notes, then the ledger stays within its bytes, newest kept', () => {
+    const state: LedgerState = { entries: {} };
+    const note = 'ü'.repeat(2000);
+    let now = Date.parse(opened);
+    for (let i = 0; i < 400; i++) {
+      for (let k = 0; k < 6; k++) {
+        const verdict = k % 2 ? 'noise' : 'actionable';
+        applyPersonVerdict(
+          state,
+          { facts: facts(`i-${i}`), verdict, actor: 'alice', via: 'api', note },
+          now++,
+        );
+      }
+    }
+    // Before the bound: 400 entries of about 24 KB, 9.6 MB, which Temporal refuses to carry into a new run.
+    expect(jsonLength(state)).toBeLessThanOrEqual(LEDGER_LIMITS.bytes + 1_000);
+    expect(state.entries['i-399']?.person?.note).toBe(note);
+    expect(state.entries['i-399']?.replaced?.[0]?.note).toHaveLength(LEDGER_LIMITS.replacedNoteChars);
+    expect(state.entries['i-0']).toBeUndefined();
   });
 });
 
