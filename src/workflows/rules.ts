@@ -1,4 +1,5 @@
 import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
+import { jsonLength } from '../domain/utf8.js';
 import { rollOverWhenLong } from './entity.js';
 import { checkRule, RULE_LIMITS, type RuleDefinition, type StoredRule } from '../rules/rule.js';
 
@@ -44,6 +45,18 @@ export const RULE_REFUSAL = {
 
 const AUDIT_KEPT = 1_000;
 
+/**
+ * Bytes of JSON the rules, and the audit, may hold. The state travels whole into each new run, which
+ * Temporal refuses past its payload limit; the counts alone allowed 200 rules of 100 KB and 1,000 audit
+ * entries each holding a definition, and about 20 rules at the per-field limits jammed the workflow for
+ * good (every task failed with "message too large"). A rule that would pass the first is refused; the
+ * audit lets its oldest entries go.
+ */
+export const RULES_STATE_BYTES = { rules: 512 * 1024, audit: 512 * 1024 } as const;
+
+const sameDefinition = (a: RuleDefinition, b: RuleDefinition): boolean =>
+  JSON.stringify([a.name, a.condition, a.escalation]) === JSON.stringify([b.name, b.condition, b.escalation]);
+
 /** Applies a checked rule: replaced in place when its name exists, else added. Pure. */
 export function putRule(
   state: RulesState,
@@ -62,6 +75,8 @@ export function putRule(
   };
   const index = state.rules.findIndex((r) => r.name === rule.name);
   const before = state.rules[index];
+  // The same rule sent again (a retried request) changes nothing and is not audited again.
+  if (before && sameDefinition(before, definition)) return { rule: before, action: 'replaced' };
   const stored: StoredRule = before
     ? {
         ...definition,
@@ -81,6 +96,15 @@ export function putRule(
 function audit(state: RulesState, entry: RuleAudit): void {
   state.audit.push(entry);
   if (state.audit.length > AUDIT_KEPT) state.audit.splice(0, state.audit.length - AUDIT_KEPT);
+  let total = state.audit.reduce((n, e) => n + jsonLength(e), 0);
+  while (state.audit.length > 1 && total > RULES_STATE_BYTES.audit) total -= jsonLength(state.audit.shift());
+}
+
+/** The rules' JSON once `rule` is put: the one it replaces no longer counts. */
+function rulesBytesWith(state: RulesState, rule: RuleDefinition): number {
+  const others = state.rules.filter((r) => r.name !== rule.name);
+  // A stored rule adds who and when to its definition: a few hundred bytes at most.
+  return jsonLength(others) + jsonLength(rule) + 512;
 }
 
 /**
@@ -107,6 +131,12 @@ export async function escalationRulesWorkflow(carried?: RulesState): Promise<voi
       const known = state.rules.some((r) => r.name === (rule as RuleDefinition).name);
       if (!known && state.rules.length >= RULE_LIMITS.rules)
         throw refusal(RULE_REFUSAL.tooMany, `at most ${RULE_LIMITS.rules} rules; delete one first`);
+      const bytes = rulesBytesWith(state, rule as RuleDefinition);
+      if (bytes > RULES_STATE_BYTES.rules)
+        throw refusal(
+          RULE_REFUSAL.tooMany,
+          `the rules would hold ${Math.ceil(bytes / 1024)} KiB, more than ${RULES_STATE_BYTES.rules / 1024} KiB; delete or shorten one first`,
+        );
     },
   });
   setHandler(

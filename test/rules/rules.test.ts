@@ -154,6 +154,38 @@ describe('the rules API', () => {
     expect(after.audit[0]).toMatchObject({ action: 'deleted', rule: 'Throwaway', actor: 'alice' });
     await recordHistory(api.client, rulesWorkflowId(TASK_QUEUE), 'rule-workflow');
   });
+
+  it('when rules at every field limit pile up, then the one that would outgrow what a run carries is refused, the rules stay readable, and a repeat is no change', async () => {
+    // About 100 KB each: 20 of them once jammed the workflow for good ("message too large").
+    const big = (i: number) => ({
+      name: `Big ${i}`,
+      condition: Array.from({ length: 12 }, (_, k) => `service == "${'s'.repeat(120)}${k}"`).join(' OR '),
+      escalation: {
+        delay: 60,
+        channels: ['webhook'],
+        recipients: Array.from({ length: 50 }, (_, k) => `${other.url}/${'p'.repeat(1900)}/${i}/${k}`),
+      },
+    });
+    const answers: number[] = [];
+    for (let i = 0; i < 12 && !answers.includes(409); i++) {
+      answers.push((await api.call('POST', '/api/v1/rules', { ...alice, body: big(i) })).status);
+    }
+    expect(answers.slice(0, -1).every((s) => s === 201)).toBe(true);
+    const refused = await api.call('POST', '/api/v1/rules', { ...alice, body: big(99) });
+    expect(refused.status).toBe(409);
+    expect(refused.json).toMatchObject({ error: 'TooManyRules', message: /more than 512 KiB/ });
+
+    const before = (await rules()).audit.length;
+    const again = await api.call('POST', '/api/v1/rules', { ...alice, body: big(0) });
+    expect(again.status).toBe(200);
+    expect((await rules()).audit.length).toBe(before);
+
+    for (let i = 0; i < answers.length - 1; i++) {
+      expect(
+        (await api.call('DELETE', `/api/v1/rules/${encodeURIComponent(`Big ${i}`)}`, alice)).status,
+      ).toBe(200);
+    }
+  });
 });
 
 async function open(alertname: string): Promise<string> {
