@@ -79,6 +79,21 @@ export function jsonLength(value: unknown): number {
   return utf8Length(JSON.stringify(value) ?? '');
 }
 
+const measured = new WeakMap<object, number>();
+
+/**
+ * jsonLength of an object that is never changed in place, measured once: the bounded states (lessons,
+ * ledger entries) are measured at every change, and most of their items are the same objects as before.
+ */
+export function jsonLengthOnce(value: object): number {
+  let bytes = measured.get(value);
+  if (bytes === undefined) {
+    bytes = jsonLength(value);
+    measured.set(value, bytes);
+  }
+  return bytes;
+}
+
 /** The longest prefix of `text`, whole characters only, whose size by `bytesOf` is at most `max`. */
 function prefixWithin(text: string, max: number, bytesOf: (codePoint: number) => number): string {
   let total = 0;

@@ -1,4 +1,4 @@
-import { jsonLength } from '../domain/utf8.js';
+import { jsonLengthOnce } from '../domain/utf8.js';
 import type { EvidenceVerdict, PersonVerdict, VerdictKind } from './verdict.js';
 
 /**
@@ -142,7 +142,8 @@ export function prune(state: LedgerState, now: number): void {
 
 /** Drops the least recently touched entries (never the one touched last) until the JSON fits its bytes. */
 function withinBytes(state: LedgerState): void {
-  const sized = Object.values(state.entries).map((e) => ({ e, bytes: jsonLength(e) }));
+  // An entry is replaced, never changed in place, when it changes (entryFor): most are measured once.
+  const sized = Object.values(state.entries).map((e) => ({ e, bytes: jsonLengthOnce(e) }));
   let total = sized.reduce((n, s) => n + s.bytes, 0);
   if (total <= LEDGER_LIMITS.bytes) return;
   // Ties fall to the ID, so every replay of the workflow drops the same entries.

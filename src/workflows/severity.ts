@@ -1,5 +1,5 @@
 import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
-import { jsonLength } from '../domain/utf8.js';
+import { jsonLengthOnce } from '../domain/utf8.js';
 import { rollOverWhenLong } from './entity.js';
 import type { Lesson } from '../severity/lessons.js';
 import { emptyModel, suggest, teach, type SeverityModel, type Suggestion } from '../severity/model.js';
@@ -60,11 +60,12 @@ export const SEVERITY_STATE_BYTES = { lessons: 640 * 1024, corrections: 192 * 10
  * The newest items whose JSON fits in `budget` bytes, measured from the newest back (so only what is kept
  * is measured); the newest is always kept.
  */
-function newestWithin<T>(items: T[], budget: number): T[] {
+function newestWithin<T extends object>(items: T[], budget: number): T[] {
   let left = budget;
   let from = items.length;
   while (from > 0) {
-    left -= jsonLength(items[from - 1]);
+    const item = items[from - 1];
+    left -= item === undefined ? 0 : jsonLengthOnce(item);
     if (left < 0 && from < items.length) break;
     from--;
   }
