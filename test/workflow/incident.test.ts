@@ -403,10 +403,13 @@ describe('incident workflow on a real Temporal server', () => {
       labels: { job: 'web', container: 'steadfast-test-none' },
     });
     const handle = await open(id, [alert, alert]);
-    await waitForState(handle, atStage('approve'));
+    const waiting = await waitForState(handle, atStage('approve'));
+    expect(waiting.nextEscalationAt).toBeDefined();
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     const final = await handle.result();
     expect(final.outcome).toBe('resolved');
+    // Closed, it escalates no more, and does not say it will.
+    expect(final.nextEscalationAt).toBeUndefined();
     expect(final.alerts).toHaveLength(1);
     expect(final.alerts[0]?.status).toBe('resolved');
     expect(final.duplicatesDropped).toBe(1);

@@ -20,10 +20,18 @@ import { expireSilences } from './silence.js';
 
 const records = proxyActivities<Pick<IncidentActivities, 'recordIncidentClosed'>>(RECORDS);
 
+/** Closing clears the planned next escalation (see close). */
+export const CLOSED_ESCALATES_NO_MORE_PATCH = 'closed-escalates-no-more';
+
 /** Records the outcome everywhere (state, search attributes, timeline, Slack, report) and ends the run. */
 export async function close(incident: Incident, outcome: Outcome, message: string): Promise<IncidentState> {
   const { state } = incident;
   state.outcome = outcome;
+  // A closed incident escalates no more: its planned next level read as still due. Asked only when one
+  // was planned, so runs closed before the patch replay as they ran.
+  if (state.nextEscalationAt !== undefined && patched(CLOSED_ESCALATES_NO_MORE_PATCH)) {
+    delete state.nextEscalationAt;
+  }
   enter(incident, 'closed');
   await expireSilences(incident);
   state.closedAt = nowIso();
