@@ -415,6 +415,8 @@ describe('incident workflow on a real Temporal server', () => {
     expect(final.duplicatesDropped).toBe(1);
     expect(final.actions).toEqual([]);
     await recordHistory(client, id, 'resolved-alert');
+    // The same run since closing clears the planned escalation (CLOSED_ESCALATES_NO_MORE_PATCH).
+    await recordHistory(client, id, 'resolved-alert-escalation-cleared');
   });
 
   it('when a label tries to smuggle in a command, then the runbook is refused, nothing runs, and a human can resolve', async () => {
