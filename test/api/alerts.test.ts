@@ -81,13 +81,19 @@ beforeAll(async () => {
   await post(alert('AlertsTestB', svcA, 'b1', 'resolved'));
   const b: IncidentState = await api.waitFor(ids.b, (s) => s.alerts[0]?.status === 'resolved');
   resolvedAt = b.alerts[0]?.endsAt ?? '';
+  // B closes once its only alert resolved. Listings put open incidents first, so B closing while a test
+  // pages would move it under the cursor: wait for it to have closed, in visibility too.
+  await api.client.workflow.getHandle(ids.b).result();
   // Visibility knows each incident's service once its search attributes are written.
-  for (const [service, count] of [
-    [svcA, 2],
-    [svcB, 1],
+  for (const [service, count, status] of [
+    [svcA, 2, ''],
+    [svcB, 1, ''],
+    [svcA, 1, '&status=closed'],
   ] as const) {
     for (let i = 0; ; i++) {
-      const r = await api.call('GET', `/api/v1/incidents?service=${service}`, { token: TOKENS.viewer });
+      const r = await api.call('GET', `/api/v1/incidents?service=${service}${status}`, {
+        token: TOKENS.viewer,
+      });
       if ((r.json['incidents'] as unknown[]).length === count) break;
       if (i > 100) throw new Error(`visibility never listed ${count} incidents of ${service}`);
       await new Promise((r) => setTimeout(r, 100));
