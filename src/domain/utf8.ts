@@ -94,6 +94,23 @@ export function jsonLengthOnce(value: object): number {
   return bytes;
 }
 
+/**
+ * The newest items (the end of the list) whose JSON fits in `budget` bytes, measured from the newest back
+ * so only what is kept is measured; the newest is always kept. Items must never change in place (see
+ * jsonLengthOnce).
+ */
+export function newestWithin<T extends object>(items: T[], budget: number): T[] {
+  let left = budget;
+  let from = items.length;
+  while (from > 0) {
+    const item = items[from - 1];
+    left -= item === undefined ? 0 : jsonLengthOnce(item);
+    if (left < 0 && from < items.length) break;
+    from--;
+  }
+  return from === 0 ? items : items.slice(from);
+}
+
 /** The longest prefix of `text`, whole characters only, whose size by `bytesOf` is at most `max`. */
 function prefixWithin(text: string, max: number, bytesOf: (codePoint: number) => number): string {
   let total = 0;

@@ -1,5 +1,5 @@
 import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
-import { jsonLength } from '../domain/utf8.js';
+import { jsonLength, newestWithin } from '../domain/utf8.js';
 import { rollOverWhenLong } from './entity.js';
 import { checkRule, RULE_LIMITS, type RuleDefinition, type StoredRule } from '../rules/rule.js';
 
@@ -94,10 +94,7 @@ export function putRule(
 }
 
 function audit(state: RulesState, entry: RuleAudit): void {
-  state.audit.push(entry);
-  if (state.audit.length > AUDIT_KEPT) state.audit.splice(0, state.audit.length - AUDIT_KEPT);
-  let total = state.audit.reduce((n, e) => n + jsonLength(e), 0);
-  while (state.audit.length > 1 && total > RULES_STATE_BYTES.audit) total -= jsonLength(state.audit.shift());
+  state.audit = newestWithin([...state.audit, entry].slice(-AUDIT_KEPT), RULES_STATE_BYTES.audit);
 }
 
 /** The rules' JSON once `rule` is put: the one it replaces no longer counts. */

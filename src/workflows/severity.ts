@@ -1,5 +1,5 @@
 import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
-import { jsonLengthOnce } from '../domain/utf8.js';
+import { newestWithin } from '../domain/utf8.js';
 import { rollOverWhenLong } from './entity.js';
 import type { Lesson } from '../severity/lessons.js';
 import { emptyModel, suggest, teach, type SeverityModel, type Suggestion } from '../severity/model.js';
@@ -56,21 +56,6 @@ const MAX_CORRECTIONS = 200;
  */
 export const SEVERITY_STATE_BYTES = { lessons: 640 * 1024, corrections: 192 * 1024 } as const;
 
-/**
- * The newest items whose JSON fits in `budget` bytes, measured from the newest back (so only what is kept
- * is measured); the newest is always kept.
- */
-function newestWithin<T extends object>(items: T[], budget: number): T[] {
-  let left = budget;
-  let from = items.length;
-  while (from > 0) {
-    const item = items[from - 1];
-    left -= item === undefined ? 0 : jsonLengthOnce(item);
-    if (left < 0 && from < items.length) break;
-    from--;
-  }
-  return from === 0 ? items : items.slice(from);
-}
 const SEVERITY = /^[a-z][a-z0-9_-]{0,31}$/;
 
 /** Applies one lesson: the lesson it replaces (same key) is taken back first; the same lesson again changes nothing. */
