@@ -68,8 +68,11 @@ function encodeCursor(c: Cursor, key: Buffer): string {
   return `${body}.${seal(key, body).toString('base64url')}`;
 }
 
+/** Where a walk without a cursor starts: the first incident of the first visibility page. */
+const FIRST_PAGE: Cursor = { page: '', incident: 0, alert: 0 };
+
 function decodeCursor(text: string | undefined, key: Buffer): Cursor {
-  if (text === undefined) return { page: '', incident: 0, alert: 0 };
+  if (text === undefined) return FIRST_PAGE;
   const [body = '', mac = '', ...rest] = text.split('.');
   const presented = Buffer.from(mac, 'base64url');
   const expected = seal(key, body);
@@ -272,6 +275,6 @@ export async function findAlert(
     alerts.push(...held.filter((a) => a.fingerprint === fingerprint));
     return 'all';
   };
-  const next = await walk(source, filter, decodeCursor(undefined, source.cursorKey), take, unanswered);
+  const next = await walk(source, filter, FIRST_PAGE, take, unanswered);
   return { alerts, complete: next === undefined && unanswered.length === 0, read, unanswered };
 }
