@@ -311,6 +311,11 @@ export interface IncidentInput {
    */
   announce?: { channel?: string; webhooks?: AnnounceWebhook[] };
   carried?: IncidentState;
+  /**
+   * Alerts that fired as the run before closed (src/workflows/incident/lifecycle.ts, openAgain): this run
+   * is a new incident opened with them.
+   */
+  firedAsClosed?: Alert[];
 }
 
 const SEVERITY_ORDER = ['critical', 'high', 'error', 'warning', 'predicted', 'info'];

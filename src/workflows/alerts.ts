@@ -165,6 +165,22 @@ export function allResolved(state: IncidentState): boolean {
   return state.alerts.length > 0 && state.alerts.every((a) => a.status === 'resolved');
 }
 
+/** The ledger keys of the alerts firing now (from the held alerts in state from before the ledger). */
+export function firingNow(state: IncidentState): Set<string> {
+  if (!state.alertLedger)
+    return new Set(state.alerts.filter((a) => a.status === 'firing').map((a) => ledgerKey(a.dedupeKey)));
+  return new Set(Object.entries(state.alertLedger).flatMap(([key, mark]) => (mark === 1 ? [key] : [])));
+}
+
+/** The held alerts firing now that were not firing when `before` (firingNow) was taken. */
+export function firedSince(state: IncidentState, before: ReadonlySet<string>): Alert[] {
+  const now = firingNow(state);
+  return state.alerts.filter((a) => {
+    const key = ledgerKey(a.dedupeKey);
+    return a.status === 'firing' && now.has(key) && !before.has(key);
+  });
+}
+
 export function firstFiring(state: IncidentState): Alert | undefined {
   return state.alerts.find((a) => a.status === 'firing') ?? state.alerts[0];
 }

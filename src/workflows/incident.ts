@@ -4,7 +4,13 @@ import { ANNOUNCE_PATCH, announceUnmatched } from './incident/announce.js';
 import { awaitDecision, handBackToPeople } from './incident/approval.js';
 import { enter, type Incident, nowIso, openIncident, settled } from './incident/context.js';
 import { setIncidentHandlers } from './incident/handlers.js';
-import { close, closeSettled, waitForPeople } from './incident/lifecycle.js';
+import {
+  close,
+  closeSettled,
+  openAgain,
+  openAgainIfFiredAsClosed,
+  waitForPeople,
+} from './incident/lifecycle.js';
 import { forwardsSent } from './incident/merge.js';
 import { dryRun, remediate, type RemediationResult } from './incident/saga.js';
 import { SILENCE_BESIDE_PATCH, silenceWhileFixing } from './incident/silence.js';
@@ -19,9 +25,11 @@ import { verifyRemediation } from './incident/verification.js';
 export async function incidentWorkflow(input: IncidentInput): Promise<IncidentState> {
   const incident = openIncident(input);
   setIncidentHandlers(incident);
+  if (input.firedAsClosed) openAgain(incident, input.firedAsClosed);
   const closed = await run(incident);
   // A merged incident's last alerts are still on their way to the target: they are sent before it ends.
   await forwardsSent(incident);
+  await openAgainIfFiredAsClosed(incident);
   return closed;
 }
 

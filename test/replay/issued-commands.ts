@@ -25,12 +25,19 @@ export interface IssuedCommandSinks extends Sinks {
 
 const { commands } = proxySinks<IssuedCommandSinks>();
 
+/**
+ * The arguments as they are when the command is issued: the sink reads them only when the activation
+ * ends, by which time a signal may have changed the state they share (an alert that reaches a closing
+ * incident after its report was scheduled). JSON, as the payload converter sends them.
+ */
+const asIssued = (args: unknown[]): unknown[] => JSON.parse(JSON.stringify(args)) as unknown[];
+
 export const interceptors: WorkflowInterceptorsFactory = () => ({
   outbound: [
     {
       scheduleActivity(input, next) {
         const { activityType, args, options, seq } = input;
-        commands.issued({ kind: 'activity', seq, activityType, args, options });
+        commands.issued({ kind: 'activity', seq, activityType, args: asIssued(args), options });
         return next(input);
       },
       startTimer(input, next) {
@@ -43,7 +50,11 @@ export const interceptors: WorkflowInterceptorsFactory = () => ({
       },
       continueAsNew(input, next) {
         const { args, options } = input;
-        commands.issued({ kind: 'continue-as-new', workflowType: options.workflowType, args });
+        commands.issued({
+          kind: 'continue-as-new',
+          workflowType: options.workflowType,
+          args: asIssued(args),
+        });
         return next(input);
       },
     },

@@ -29,6 +29,8 @@ export interface Incident {
   forwarding?: Promise<void>;
   /** The answer of the incident this one asked to merge into (src/workflows/incident/merge.ts). */
   mergeAnswer?: MergeAnswer;
+  /** The alerts firing when the run decided to close (see openAgain in lifecycle.ts). */
+  firingAtClose?: ReadonlySet<string>;
 }
 
 export const nowIso = (): string => new Date().toISOString();

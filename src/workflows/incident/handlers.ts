@@ -1,4 +1,5 @@
 import { ApplicationFailure, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import type { Alert } from '../../domain/alert.js';
 import type { Decision, IncidentState, Recommendation } from '../../domain/incident.js';
 import { currentDecision, serviceOf } from '../../domain/incident-view.js';
 import { absorbAlerts, alertNote } from '../alerts.js';
@@ -32,22 +33,7 @@ export const OPENING_ALERT_PATCH = 'hold-opening-alert';
 
 export function setIncidentHandlers(incident: Incident): void {
   const { state } = incident;
-  setHandler(alertsSignal, (alerts) => {
-    const wasEmpty = state.alerts.length === 0;
-    const severity = state.severity;
-    const changed = absorbAlerts(state, alerts, {
-      countsFiring: () => patched(LEDGER_FIRING_PATCH),
-      keepsOpening: () => patched(OPENING_ALERT_PATCH),
-    });
-    for (const alert of changed) {
-      const { event, message } = alertNote(alert);
-      note(incident, event, message);
-    }
-    if (wasEmpty && state.alerts.length > 0) describeIncident(state);
-    else if (state.severity !== severity)
-      upsertSearchAttributes([{ key: SA.severity, value: keywordValue(state.severity) }]);
-    forwardAfterMerge(incident, changed);
-  });
+  setHandler(alertsSignal, (alerts) => receiveAlerts(incident, alerts));
   setHandler(stateQuery, () => state);
   setHandler(refusedDecisionSignal, (r) => {
     note(
@@ -73,6 +59,25 @@ export function setIncidentHandlers(incident: Incident): void {
     validator: (d: Decision) => validateResolution(incident, d),
   });
   setMergeHandlers(incident);
+}
+
+/** Takes delivered alerts into the incident: the `alerts` signal, and a run opened again with some. */
+export function receiveAlerts(incident: Incident, alerts: Alert[]): void {
+  const { state } = incident;
+  const wasEmpty = state.alerts.length === 0;
+  const severity = state.severity;
+  const changed = absorbAlerts(state, alerts, {
+    countsFiring: () => patched(LEDGER_FIRING_PATCH),
+    keepsOpening: () => patched(OPENING_ALERT_PATCH),
+  });
+  for (const alert of changed) {
+    const { event, message } = alertNote(alert);
+    note(incident, event, message);
+  }
+  if (wasEmpty && state.alerts.length > 0) describeIncident(state);
+  else if (state.severity !== severity)
+    upsertSearchAttributes([{ key: SA.severity, value: keywordValue(state.severity) }]);
+  forwardAfterMerge(incident, changed);
 }
 
 /** Records an approval or rejection of the current round's plan (from a person, or from policy). */

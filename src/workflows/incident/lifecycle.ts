@@ -8,13 +8,16 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
-import type { ApprovalRecord, IncidentState, Outcome } from '../../domain/incident.js';
+import type { Alert } from '../../domain/alert.js';
+import type { ApprovalRecord, IncidentInput, IncidentState, Outcome } from '../../domain/incident.js';
+import { firedSince, firingNow } from '../alerts.js';
 import type { IncidentWorkflow } from '../messages.js';
 import { incidentClosed } from '../records.js';
 import { SA } from '../search-attributes.js';
 import { RECORDS } from './activities.js';
 import { ANNOUNCE_PATCH } from './announce.js';
 import { enter, historyTooLong, note, nowIso, settled, tell, type Incident } from './context.js';
+import { receiveAlerts } from './handlers.js';
 import { escalateByRule, nextRuleDue, readRuleEscalation, RULES_PATCH } from './rules.js';
 import { expireSilences } from './silence.js';
 
@@ -26,6 +29,7 @@ export const CLOSED_ESCALATES_NO_MORE_PATCH = 'closed-escalates-no-more';
 /** Records the outcome everywhere (state, search attributes, timeline, Slack, report) and ends the run. */
 export async function close(incident: Incident, outcome: Outcome, message: string): Promise<IncidentState> {
   const { state } = incident;
+  incident.firingAtClose = firingNow(state);
   state.outcome = outcome;
   // A closed incident escalates no more: its planned next level read as still due. Asked only when one
   // was planned, so runs closed before the patch replay as they ran.
@@ -42,6 +46,55 @@ export async function close(incident: Incident, outcome: Outcome, message: strin
   await records.recordIncidentClosed(incidentClosed(state));
   await condition(allHandlersFinished);
   return state;
+}
+
+/** Alerts that fire as an incident closes open it again, as a new run (see openAgainIfFiredAsClosed). */
+export const FIRED_AS_CLOSED_PATCH = 'fired-as-closed-opens-again';
+
+/**
+ * Ends the run by opening the incident again, as a new run of its workflow, when alerts fired after it
+ * decided to close: while it expired its silences, told Slack or wrote its report. The API had answered
+ * them 202, yet no decision covered them, and Alertmanager sends an unchanged group again only after its
+ * repeat_interval (hours). A moment later they would have opened the incident again through the API; so
+ * they do here. An incident merged into another is left alone: its late alerts were sent there.
+ */
+export async function openAgainIfFiredAsClosed(incident: Incident): Promise<void> {
+  const before = incident.firingAtClose;
+  if (!before || incident.state.mergedInto) return;
+  const late = firedSince(incident.state, before);
+  if (late.length === 0 || !patched(FIRED_AS_CLOSED_PATCH)) return;
+  note(
+    incident,
+    'opened-again',
+    `${alertCount(late)} fired as the incident closed: it opens again, as a new run`,
+  );
+  // close() waited for the handlers already, and they take alerts synchronously: `late` is all of them.
+  return continueAsNew<IncidentWorkflow>({ ...freshInput(incident.input), firedAsClosed: late });
+}
+
+const alertCount = (alerts: readonly Alert[]): string =>
+  alerts.length === 1 ? '1 alert' : `${alerts.length} alerts`;
+
+/** The input of a new incident in the same workflow: nothing carried, nothing handed over. */
+function freshInput(input: IncidentInput): IncidentInput {
+  const fresh = { ...input };
+  delete fresh.carried;
+  delete fresh.firedAsClosed;
+  return fresh;
+}
+
+/**
+ * Starts a run opened again by alerts that fired as the run before closed. Continue-as-new carries the
+ * search attributes over, so the closed run's outcome, runbook and stage are cleared first.
+ */
+export function openAgain(incident: Incident, alerts: Alert[]): void {
+  upsertSearchAttributes([
+    { key: SA.stage, value: incident.state.stage },
+    { key: SA.outcome, value: null },
+    { key: SA.runbook, value: null },
+  ]);
+  note(incident, 'opened-again', `opened again by ${alertCount(alerts)} that fired as the run before closed`);
+  receiveAlerts(incident, alerts);
 }
 
 const acknowledgements = ({ state }: Incident): ApprovalRecord[] =>
