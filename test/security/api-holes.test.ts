@@ -184,6 +184,40 @@ describe('POST /api/v1/alerts fan-out', () => {
   });
 });
 
+describe('POST /api/v1/alerts grouping', () => {
+  it('when correlation labels name one the request does not group by, then alerts of different incidents are not carried into one', async () => {
+    const run = Date.now().toString(36);
+    const byCluster = loadSettings({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: 'api-holes-no-worker',
+      STEADFAST_TOKENS_FILE: tokensFile,
+      STEADFAST_API_PORT: '0',
+      STEADFAST_CORRELATION_LABELS: 'alertname,service,cluster',
+    });
+    const own = await listen(await testApp(byCluster), '127.0.0.1', 0);
+    try {
+      const body = ['a', 'b'].map((cluster) => ({
+        title: 'Grouped',
+        severity: 'warning',
+        service: `group-${run}`,
+        labels: { cluster },
+      }));
+      const r = await call(own.url, 'POST', '/api/v1/alerts', { token: TOKENS.ingester, body });
+      expect(r.status).toBe(202);
+      const expected = body.map((input) => {
+        const alert = alertFromGeneric(genericAlertSchema.parse(input), new Date());
+        return correlate(alert.labels, alert.fingerprint, byCluster.correlationLabels).incidentId;
+      });
+      expect(new Set(expected).size).toBe(2);
+      const answered = r.json['incidents'] as { incidentId: string; alerts: number }[];
+      expect(answered.map((i) => [i.incidentId, i.alerts])).toEqual(expected.map((id) => [id, 1]));
+      for (const id of expected) expect(await exists(id), id).toBe(true);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
 describe('a key "__proto__" in a body', () => {
   const run = Date.now().toString(36);
 

@@ -6,6 +6,7 @@ import {
   alertsFromAlertmanager,
   genericAlertSchema,
 } from '../../domain/alert.js';
+import { correlate } from '../../domain/correlation.js';
 import { ingestGroup, type IngestConfig } from '../../incidents/ingest.js';
 import { RecentDeliveries } from '../../incidents/recent-deliveries.js';
 import type { Metrics } from '../../lib/metrics.js';
@@ -76,17 +77,19 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
       .safeParse(Array.isArray(body) ? body : [body]);
     if (!parsed.success) throw invalidInput('alert', parsed.error);
     const receivedAt = new Date();
+    // Grouped by the incident each alert correlates to, as ingestGroup will compute it from the group's
+    // first alert: grouped by anything else, one alert could carry another of a different incident along.
     const groups = new Map<string, ReturnType<typeof alertFromGeneric>[]>();
     for (const input of parsed.data) {
       const alert = alertFromGeneric(input, receivedAt);
-      const key = JSON.stringify([alert.alertName, input.service, alert.labels['namespace'] ?? '']);
+      const { key } = correlate(alert.labels, alert.fingerprint, deps.config.correlationLabels);
       groups.set(key, [...(groups.get(key) ?? []), alert]);
     }
     if (groups.size > MAX_GROUPS_PER_REQUEST) {
       throw new HttpError(
         413,
         'TooManyIncidents',
-        `these alerts belong to ${groups.size} incidents (alert name, service and namespace); one request may ` +
+        `these alerts belong to ${groups.size} incidents (by their correlation labels); one request may ` +
           `reach at most ${MAX_GROUPS_PER_REQUEST}: send them in several requests. Nothing was recorded.`,
       );
     }
