@@ -184,6 +184,25 @@ describe('POST /api/v1/alerts fan-out', () => {
   });
 });
 
+describe('a 400 for a body with many problems', () => {
+  it('when 1,000 alerts each have two problems, then the answer lists 50 of them and counts the rest', async () => {
+    const body = Array.from({ length: 1000 }, () => ({
+      severity: 'warning',
+      service: 'x',
+      status: 'on fire',
+    }));
+    const r = await call(server.url, 'POST', '/api/v1/alerts', { token: TOKENS.ingester, body });
+    expect(r.status).toBe(400);
+    expect(r.json['error']).toBe('InvalidInput');
+    const details = r.json['details'] as { path: string; message: string }[];
+    expect(details).toHaveLength(51);
+    expect(details[0]?.path).toBe('0.title');
+    expect(details.at(-1)).toEqual({ path: '', message: 'and 1950 more problems in the same request' });
+    // The request is about 60 KB; the answer stays a few KB instead of growing with every problem.
+    expect(r.text.length).toBeLessThan(20_000);
+  });
+});
+
 describe('POST /api/v1/alerts grouping', () => {
   it('when correlation labels name one the request does not group by, then alerts of different incidents are not carried into one', async () => {
     const run = Date.now().toString(36);
