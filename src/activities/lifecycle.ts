@@ -91,7 +91,7 @@ async function recordEvidence(
   }
 }
 
-/** Writes the incident's report file (the same name every time, so a retry replaces it). */
+/** Writes the incident's report files (the same names every time, so a retry replaces them). */
 async function writeReport(deps: LifecycleDeps, state: IncidentClosed, reports: ReportDeps): Promise<void> {
   const { info } = Context.current();
   try {
@@ -101,10 +101,10 @@ async function writeReport(deps: LifecycleDeps, state: IncidentClosed, reports: 
       runId: info.workflowExecution?.runId,
       workflowUrl: reports.workflowUrl(state.incidentId),
     });
-    const file = await saveReport(reports.dir, state.incidentId, html);
+    const file = await saveReport(reports.dir, state.incidentId, html, 'html', state.openedAt);
     // Beside the report, from the same state: the draft people start the postmortem from.
     const markdown = renderPostmortem({ state, workflowUrl: reports.workflowUrl(state.incidentId) });
-    const draft = await saveReport(reports.dir, state.incidentId, markdown, 'md');
+    const draft = await saveReport(reports.dir, state.incidentId, markdown, 'md', state.openedAt);
     deps.logger.info(
       {
         event: 'report.written',

@@ -5,7 +5,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../src/domain/incident.js';
 import { exactDuration } from '../../src/reports/render.js';
-import { loadReport, saveReport } from '../../src/reports/store.js';
+import { loadReport, openedStamp, saveReport } from '../../src/reports/store.js';
 import {
   alertPayload,
   incidentIdOf,
@@ -170,17 +170,28 @@ describe('the incident report', () => {
     const saved = readFileSync(file, 'utf8');
     // Built from the workflow's state and history alone: the API, asked later, renders the very same page.
     expect(saved).toBe((await report(id)).text);
-    expect(readdirSync(api.reportsDir).filter((f) => f.startsWith(id) || f.endsWith('.tmp'))).toEqual([
-      `${id}.html`,
-      `${id}.md`,
-    ]);
-    // Writing again (an activity retry) replaces the one file and leaves no temporary file behind.
-    await saveReport(api.reportsDir, id, saved);
-    expect(readdirSync(api.reportsDir).filter((f) => f.startsWith(id) || f.endsWith('.tmp'))).toEqual([
-      `${id}.html`,
-      `${id}.md`,
-    ]);
+    const own = `${id}.${openedStamp(closed.openedAt) ?? '?'}`;
+    const files = () => readdirSync(api.reportsDir).filter((f) => f.startsWith(id) || f.endsWith('.tmp'));
+    expect(files().sort()).toEqual([`${id}.html`, `${id}.md`, `${own}.html`, `${own}.md`].sort());
+    expect(readFileSync(join(api.reportsDir, `${own}.html`), 'utf8')).toBe(saved);
+    // Writing again (an activity retry) replaces the same files and leaves no temporary file behind.
+    await saveReport(api.reportsDir, id, saved, 'html', closed.openedAt);
+    expect(files().sort()).toEqual([`${id}.html`, `${id}.md`, `${own}.html`, `${own}.md`].sort());
     await expect(saveReport(api.reportsDir, '../escape', 'x')).rejects.toThrow(/not a safe file name/);
+  });
+
+  it('when the next incident of the same ID closes, then the report of the one before is kept beside it', async () => {
+    const next = '2031-01-02T03:04:05.678Z';
+    await saveReport(api.reportsDir, id, '<p>the next incident</p>', 'html', next);
+    const earlier = join(api.reportsDir, `${id}.${openedStamp(closed.openedAt) ?? '?'}.html`);
+    expect(readFileSync(earlier, 'utf8')).toContain(id);
+    expect(readFileSync(join(api.reportsDir, `${id}.20310102T030405678Z.html`), 'utf8')).toBe(
+      '<p>the next incident</p>',
+    );
+    // The plain name is the latest, which the API falls back on.
+    expect(await loadReport(api.reportsDir, id)).toBe('<p>the next incident</p>');
+    // Put back for the tests after this one, which compare the saved report with this incident's.
+    await saveReport(api.reportsDir, id, readFileSync(earlier, 'utf8'), 'html', closed.openedAt);
   });
 
   it('downloads as an attachment, and only with a token that may read', async () => {
