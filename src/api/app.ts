@@ -120,7 +120,7 @@ export function createApp(deps: AppDeps): Express {
   return app;
 }
 
-/** Logs each request at debug level and counts it by route and status. */
+/** Logs each request at debug level, with its token's identity, and counts it by route and status. */
 function requestLog(metrics: Metrics, logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
@@ -132,6 +132,8 @@ function requestLog(metrics: Metrics, logger: Logger): RequestHandler {
         method: req.method,
         path: req.path,
         status: res.statusCode,
+        // Whose token it was: a sender flooding the API is found by it (docs/security.md).
+        identity: res.locals.principal?.identity,
         ms: Number(process.hrtime.bigint() - started) / 1e6,
       });
     });

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { MAX_GROUPS_PER_REQUEST } from '../../src/api/routes/ingest.js';
@@ -181,6 +182,31 @@ describe('POST /api/v1/alerts fan-out', () => {
     expect(many.json['incidents']).toEqual([
       expect.objectContaining({ alerts: 500, status: 'no-open-incident' }),
     ]);
+  });
+});
+
+describe('the request log', () => {
+  it("names the identity of each request's token, so a flooding sender can be told from the others", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = pino(
+      { level: 'debug' },
+      { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    );
+    const own = await listen(await testApp(settings, { logger }), '127.0.0.1', 0);
+    try {
+      const body = { title: 'Logged', severity: 'warning', service: 'logged', status: 'resolved' };
+      expect((await call(own.url, 'POST', '/api/v1/alerts', { token: TOKENS.ingester, body })).status).toBe(
+        202,
+      );
+      expect((await call(own.url, 'POST', '/api/v1/alerts', { body })).status).toBe(401);
+      await expect.poll(() => lines.filter((l) => l['event'] === 'api.request').length).toBe(2);
+      expect(lines.filter((l) => l['event'] === 'api.request')).toEqual([
+        expect.objectContaining({ path: '/alerts', status: 202, identity: 'ingester' }),
+        expect.not.objectContaining({ identity: expect.anything() as unknown }),
+      ]);
+    } finally {
+      await own.close();
+    }
   });
 });
 
