@@ -3,6 +3,7 @@ import { isGrpcServiceError, WorkflowNotFoundError, WorkflowUpdateFailedError } 
 import { ApplicationFailure } from '@temporalio/common';
 import type { ZodError } from 'zod';
 import { cutUtf8 } from '../domain/utf8.js';
+import { DecisionUnanswered } from '../incidents/decisions.js';
 import { IncidentBusyError } from '../incidents/ingest.js';
 import type { Logger } from '../lib/logger.js';
 import { REFUSAL } from '../workflows/messages.js';
@@ -48,6 +49,8 @@ const REFUSAL_STATUS: Record<string, number> = {
   [REFUSAL.closed]: 409,
   [REFUSAL.invalid]: 400,
   [REFUSAL.frozen]: 409,
+  // The API answered 503 already when this refusal is made; a later reader of it retries too.
+  [REFUSAL.expired]: 503,
 };
 
 // gRPC codes: 1 CANCELLED, 4 DEADLINE_EXCEEDED, 14 UNAVAILABLE. A call past the deadline the API puts on
@@ -68,6 +71,7 @@ export function fromTemporal(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
   if (err instanceof WorkflowNotFoundError) return new HttpError(404, 'IncidentNotFound', 'no such incident');
   if (err instanceof IncidentBusyError) return new HttpError(503, 'IncidentBusy', err.message);
+  if (err instanceof DecisionUnanswered) return new HttpError(503, 'DecisionUnanswered', err.message);
   if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
     const type = err.cause.type ?? '';
     return new HttpError(REFUSAL_STATUS[type] ?? 409, type || 'Refused', err.cause.message);

@@ -172,6 +172,12 @@ export interface Decision {
    * the calendar blocks is refused. Needs a reason.
    */
   override?: boolean;
+  /**
+   * When the sender stops waiting for the answer (ISO time, set by the API): the incident refuses the
+   * decision after it, so a sender told "nothing was recorded" is never overruled by a decision applied
+   * later, when a worker comes back. Not kept in the record.
+   */
+  expiresAt?: string;
 }
 
 /** A decision that was refused (not an approver, too late, twice): kept in the timeline for the audit. */

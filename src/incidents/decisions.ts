@@ -1,4 +1,8 @@
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import {
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Decision, RefusedDecision } from '../domain/incident.js';
 import {
@@ -27,19 +31,51 @@ export function refusalOf(err: unknown): ApplicationFailure | undefined {
 }
 
 /**
+ * How long before the sender's deadline a decision expires: the time an accepted decision's answer has to
+ * reach the sender. Clocks of the API and the Temporal server are assumed to agree within it.
+ */
+export const DECISION_ANSWER_MS = 1000;
+
+/** The incident did not take the decision up before the deadline (its worker may be down). */
+export class DecisionUnanswered extends Error {
+  constructor(incidentId: string, waitedMs: number) {
+    super(
+      `incident ${incidentId} did not take the decision up within ${Math.round(waitedMs / 1000)}s ` +
+        '(Temporal or its worker may be down); nothing was recorded, and the incident will refuse it ' +
+        'if it arrives later: retry',
+    );
+    this.name = 'DecisionUnanswered';
+  }
+}
+
+/**
  * Sends a person's decision to an incident, whichever way it came (API, Slack). A refusal (not an
  * approver, too late, twice) is recorded in the incident's timeline before it is passed on, so the
  * audit trail holds every attempt, not only the ones that were let through.
+ *
+ * With a deadline (epoch ms) the decision expires DECISION_ANSWER_MS before it: Temporal keeps an update
+ * it was sent while no worker runs and delivers it when one comes back, so without the expiry an
+ * approval answered "nothing was recorded" would still be carried out minutes later.
  */
 export async function sendDecision(
   client: Client,
   incidentId: string,
   verb: DecisionVerb,
   decision: Decision,
+  deadlineMs?: number,
 ): Promise<DecisionResult> {
   const handle = client.workflow.getHandle(incidentId);
   try {
-    return await handle.executeUpdate(UPDATES[verb], { args: [decision] });
+    if (deadlineMs === undefined) return await handle.executeUpdate(UPDATES[verb], { args: [decision] });
+    const expiring = { ...decision, expiresAt: new Date(deadlineMs - DECISION_ANSWER_MS).toISOString() };
+    const started = Date.now();
+    return await client
+      .withDeadline(deadlineMs, () => handle.executeUpdate(UPDATES[verb], { args: [expiring] }))
+      .catch((err: unknown) => {
+        const unanswered =
+          err instanceof WorkflowUpdateRPCTimeoutOrCancelledError || Date.now() >= deadlineMs;
+        throw unanswered ? new DecisionUnanswered(incidentId, Date.now() - started) : err;
+      });
   } catch (err) {
     const refusal = refusalOf(err);
     if (refusal && refusal.type !== REFUSAL.closed) {

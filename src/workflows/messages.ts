@@ -107,4 +107,6 @@ export const REFUSAL = {
   frozen: 'ChangeFrozen',
   /** A merge the incident cannot take: already merged, or into itself. */
   merge: 'MergeRefused',
+  /** The decision reached the incident after its sender stopped waiting (Decision.expiresAt). */
+  expired: 'DecisionExpired',
 } as const;

@@ -93,7 +93,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
         };
         let result: DecisionResult;
         try {
-          result = await bounded(() => sendDecision(client, id.data, verb, decision));
+          result = await sendDecision(client, id.data, verb, decision, Date.now() + deps.temporalTimeoutMs);
         } catch (err) {
           const handle = client.workflow.getHandle(id.data);
           throw await closedOr(err, () => bounded(() => handle.describe()));

@@ -85,7 +85,7 @@ export function decide(incident: Incident, kind: 'approved' | 'rejected', d: Dec
   const { state } = incident;
   const at = nowIso();
   const r = round(incident);
-  state.approvals.push({ ...d, decision: kind, at, ...(r > 0 ? { round: r } : {}) });
+  state.approvals.push({ ...recorded(d), decision: kind, at, ...(r > 0 ? { round: r } : {}) });
   if (kind === 'approved') state.milestones.approved = nowIso();
   delete state.hold;
   const block = d.override ? calendarBlock(incident) : undefined;
@@ -131,7 +131,7 @@ function validateAgainstCalendar(incident: Incident, d: Decision): void {
 function acknowledge(incident: Incident, d: Decision): DecisionResult {
   const { state } = incident;
   const at = nowIso();
-  state.approvals.push({ ...d, decision: 'acknowledged', at });
+  state.approvals.push({ ...recorded(d), decision: 'acknowledged', at });
   delete state.nextEscalationAt;
   note(
     incident,
@@ -151,7 +151,7 @@ function validateAcknowledgement(state: IncidentState, d: Decision): void {
 }
 
 function resolve(incident: Incident, d: Decision): DecisionResult {
-  incident.resolvedBy = d;
+  incident.resolvedBy = recorded(d);
   note(
     incident,
     'resolved-by-human',
@@ -204,6 +204,24 @@ function validateActor(d: Decision): void {
   if (d.override === true && !(typeof d.reason === 'string' && d.reason.trim().length > 0)) {
     throw refusal(REFUSAL.invalid, 'an override needs a reason');
   }
+  if (d.expiresAt !== undefined) {
+    const expires = typeof d.expiresAt === 'string' ? Date.parse(d.expiresAt) : Number.NaN;
+    if (Number.isNaN(expires)) throw refusal(REFUSAL.invalid, 'expiresAt is an ISO time');
+    // The workflow task's time: the server's, when the incident took the decision up.
+    if (Date.now() > expires) {
+      throw refusal(
+        REFUSAL.expired,
+        `the decision reached the incident after ${d.expiresAt}, when its sender had stopped waiting: nothing was recorded`,
+      );
+    }
+  }
+}
+
+/** A decision as the incident keeps it: when its sender stopped waiting is no part of it. */
+function recorded(d: Decision): Decision {
+  const kept = { ...d };
+  delete kept.expiresAt;
+  return kept;
 }
 
 function refusal(type: string, message: string): ApplicationFailure {
