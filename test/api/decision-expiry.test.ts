@@ -7,14 +7,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listen, type RunningServer } from '../../src/api/server.js';
 import { loadSettings } from '../../src/config/settings.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import { alertsSignal, approveUpdate } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { testApp, TOKENS } from '../support/api-harness.js';
-import { atStage, makeAlert, startIncident, waitForState } from '../support/scenario.js';
+import { atStage, makeAlert, resolvedAlert, startIncident, waitForState } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'decision-expiry';
@@ -98,5 +99,32 @@ describe('a decision sent while no worker runs', () => {
     ]);
     expect(final.actions).toEqual([]);
     expect(final.approvals.every((a) => !('expiresAt' in a))).toBe(true);
+  });
+
+  it('when its alert resolved before the worker came back, then an approval waiting for it is refused and nothing runs', async () => {
+    const id = `decision-resolved-${Date.now().toString(36)}`;
+    const alert = makeAlert({ alertName: 'TestDecisionExpiry', labels: { job: 'resolved' } });
+    const handle = await startIncident(client, TASK_QUEUE, id, [alert]);
+    await waitForState(handle, atStage('approve'));
+
+    await worker?.stop();
+    worker = undefined;
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    // Sent as the Temporal CLI or Slack send it: no deadline, so it waits for the worker.
+    const approval = handle
+      .executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'cli' }] })
+      .catch((err: unknown) => err);
+    worker = await startWorker();
+
+    const refused = await approval;
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({
+      type: 'IncidentClosed',
+      message: 'every alert has resolved: the incident is closing and nothing will run',
+    });
+    const final = await handle.result();
+    expect(final.outcome).toBe('resolved');
+    expect(final.approvals).toEqual([]);
+    expect(final.actions).toEqual([]);
   });
 });

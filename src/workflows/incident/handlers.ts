@@ -19,7 +19,7 @@ import { faultStartOf } from '../../domain/fault-start.js';
 import { describeBlock } from '../../domain/outlook.js';
 import { keywordValue, SA } from '../search-attributes.js';
 import { calendarBlock } from './calendar.js';
-import { note, nowIso, round, type Incident } from './context.js';
+import { note, nowIso, round, settled, type Incident } from './context.js';
 import { forwardAfterMerge, setMergeHandlers } from './merge.js';
 
 /**
@@ -99,9 +99,15 @@ export function decide(incident: Incident, kind: 'approved' | 'rejected', d: Dec
   return decisionResult(state, kind, d.actor, at);
 }
 
-function validateDecision({ state }: Incident, d: Decision): void {
+function validateDecision(incident: Incident, d: Decision): void {
+  const { state } = incident;
   validateActor(d);
   if (state.stage === 'closed') throw refusal(REFUSAL.closed, 'the incident is closed');
+  // Its alerts resolved in this very task (a worker that was down gets both at once): the incident closes
+  // next, so an approval must not send it on to act on a problem that is gone.
+  if (settled(incident)) {
+    throw refusal(REFUSAL.closed, 'every alert has resolved: the incident is closing and nothing will run');
+  }
   const prior = currentDecision(state);
   if (prior) throw refusal(REFUSAL.alreadyDecided, `already ${prior.decision} by ${prior.actor}`);
   const plan = state.recommendation;
