@@ -117,6 +117,7 @@ async function writeReport(deps: LifecycleDeps, state: IncidentClosed, reports: 
     );
   } catch (err) {
     if (info.attempt < REPORT_ATTEMPTS) throw err;
+    deps.metrics.reportsFailed.inc();
     deps.logger.error(
       { event: 'report.failed', incidentId: state.incidentId, attempt: info.attempt, err },
       `incident ${state.incidentId}: the report could not be written`,

@@ -32,6 +32,8 @@ export interface Metrics {
   fleetMemoryShare: Gauge<'container' | 'service'>;
   fleetCpuCores: Gauge<'container' | 'service'>;
   fleetRisk: Gauge<'container' | 'service'>;
+  /** Closed incidents whose report or postmortem draft could not be written after every attempt. */
+  reportsFailed: Counter;
 }
 
 /** The longest label value a metric takes from an incident: each distinct value is a series kept forever. */
@@ -127,6 +129,7 @@ export function createMetrics(): Metrics {
     }),
     ...noiseMetrics(r, () => metrics.refreshVerdictGauges?.()),
     ...fleetGauges(r),
+    reportsFailed: reportsFailedCounter(r),
   };
   // Known label values start at zero, so rate() and increase() count their first event too.
   for (const outcome of OUTCOMES) {
@@ -138,6 +141,17 @@ export function createMetrics(): Metrics {
     metrics.falsePositives.inc({ source, incident_service: '' }, 0);
   for (const { phase } of PHASES) metrics.incidentPhase.zero({ phase });
   return metrics;
+}
+
+/** Starts at zero, so an alert on its increase fires on the first record lost. */
+function reportsFailedCounter(r: Registry[]): Counter {
+  const counter = new Counter({
+    name: 'steadfast_reports_failed_total',
+    help: "Closed incidents whose audit report or postmortem draft could not be written to STEADFAST_REPORTS_DIR after every attempt (the worker's log says why).",
+    registers: r,
+  });
+  counter.inc(0);
+  return counter;
 }
 
 /** Alert fatigue and false positives (docs/verdicts.md); `refresh` reads the two gauges' values. */
