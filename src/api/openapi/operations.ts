@@ -66,7 +66,10 @@ const decisions: Operation[] = Object.entries(VERBS).map(([verb, summary]) => ({
     200: { description: 'Accepted.', schema: decisionResponseSchema },
     403: refused('Not an approver of this plan, or the token lacks the approve role.'),
     404: refused('No such incident.'),
-    409: refused('Wrong stage, already decided, or the incident is closed.'),
+    409: refused('Wrong stage, already decided, or the incident is closed (or every alert resolved).'),
+    503: refused(
+      'Temporal cannot be reached, or the incident did not take the decision up in time (DecisionUnanswered): nothing was recorded, and the incident refuses the decision if it arrives later; retry.',
+    ),
   },
 }));
 
