@@ -144,7 +144,10 @@ export async function ingestGroup(
     const into = recent?.reached(incidentId);
     return { ...result, status: 'accepted', ...(into ? { incidentId: into, mergedFrom: incidentId } : {}) };
   }
-  const reached = await signalGroup(client, config, { incidentId, key }, alerts);
+  // What this process remembers delivering went to the incident's run then; should that run have closed
+  // since, the run opened now never had it.
+  const held = alerts.length < group.alerts.length ? group.alerts.filter((a) => !alerts.includes(a)) : [];
+  const reached = await signalGroup(client, config, { incidentId, key }, alerts, held);
   if (reached.status === 'accepted') recent?.delivered(incidentId, alerts, reached.incidentId);
   return { ...result, ...reached };
 }
@@ -166,17 +169,18 @@ async function signalGroup(
   config: IngestConfig,
   own: Target,
   alerts: Alert[],
+  held: Alert[],
 ): Promise<Reached> {
   const deadline = Date.now() + config.temporalTimeoutMs;
   const { batches, bytes } = batched(alerts, SIGNAL_BATCH_BYTES);
   const since = (unchecked.get(own.incidentId) ?? 0) + bytes;
   if (since <= LARGE_DELIVERY_BYTES) {
     countUnchecked(own.incidentId, since);
-    return sendGroup(client, config, own, batches, deadline);
+    return sendGroup(client, config, own, { batches, held }, deadline);
   }
   const release = await roomFor(client, config, own.incidentId, bytes, deadline);
   try {
-    return await sendGroup(client, config, own, batches, deadline);
+    return await sendGroup(client, config, own, { batches, held }, deadline);
   } finally {
     release();
   }
@@ -245,12 +249,15 @@ async function roomFor(
   return release;
 }
 
-/** signalGroup's sending, once a large delivery has its place. */
+/**
+ * signalGroup's sending, once a large delivery has its place. `held` are the group's alerts this process
+ * delivered before and leaves out: they go along only when the incident opens again, to its new run.
+ */
 async function sendGroup(
   client: Client,
   config: IngestConfig,
   own: Target,
-  batches: Alert[][],
+  { batches, held }: { batches: Alert[][]; held: Alert[] },
   deadline: number,
 ): Promise<Reached> {
   const firing = (batches[0] ?? []).some((a) => a.status === 'firing');
@@ -260,13 +267,14 @@ async function sendGroup(
   if (reached) return { status: 'accepted' };
   const { into, closedRun } = await followMerges(client, own.incidentId, batches, deadline);
   if (into) return { status: 'accepted', incidentId: into, mergedFrom: own.incidentId };
-  if (!firing) return { status: 'no-open-incident' };
-  const alerts = batches.flat();
+  if (!firing && !held.some((a) => a.status === 'firing')) return { status: 'no-open-incident' };
+  const alerts = [...batches.flat(), ...held];
   const late = closedRun
     ? await notResolvedBefore(client, own.incidentId, closedRun, alerts, deadline)
     : alerts;
   if (!late.some((a) => a.status === 'firing')) return { status: 'already-resolved' };
-  const again = late.length === alerts.length ? batches : batched(late, SIGNAL_BATCH_BYTES).batches;
+  const again =
+    late.length === alerts.length && held.length === 0 ? batches : batched(late, SIGNAL_BATCH_BYTES).batches;
   await startOrJoin(client, config, own, again, deadline, 'again');
   return { status: 'accepted' };
 }

@@ -324,6 +324,45 @@ describe('the API', () => {
     });
   });
 
+  it('when a person resolved an incident whose alert still fires, then the group sent again opens it again with that alert too, though this API process had delivered it', async () => {
+    const svc = service('kept');
+    const alert = (container: string) =>
+      payload('ApiTestDown', svc, 'firing', { container }).alerts[0] as Record<string, unknown>;
+    const first = payload('ApiTestDown', svc, 'firing', { container: 'steadfast-test-api-kept-a' });
+    const id = await incidentIdOf(
+      await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: first }),
+    );
+    await waitFor(id, (s) => s.alerts.length === 1);
+    const resolved = await call('POST', `/api/v1/incidents/${id}/resolve`, {
+      token: TOKENS.alice,
+      body: { reason: 'looking into it by hand' },
+    });
+    expect(resolved.status).toBe(200);
+    await client.workflow.getHandle(id).result();
+    const closedRun = (await client.workflow.getHandle(id).describe()).runId;
+
+    // Within the minute this process remembers what it delivered: the first alert, still firing, and a new one.
+    const both = {
+      ...first,
+      commonLabels: { alertname: 'ApiTestDown', service: svc, severity: 'critical' },
+      alerts: [alert('steadfast-test-api-kept-a'), alert('steadfast-test-api-kept-b')],
+    };
+    const again = await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: both });
+    expect(again.json['incidents']).toEqual([
+      expect.objectContaining({ incidentId: id, status: 'accepted' }),
+    ]);
+    expect((await client.workflow.getHandle(id).describe()).runId).not.toBe(closedRun);
+    const reopened = await waitFor(id, (s) => s.alerts.length === 2);
+    expect(reopened.alerts.map((a) => a.labels['container']).sort()).toEqual([
+      'steadfast-test-api-kept-a',
+      'steadfast-test-api-kept-b',
+    ]);
+    await call('POST', `/api/v1/incidents/${id}/resolve`, {
+      token: TOKENS.alice,
+      body: { reason: 'test done' },
+    });
+  });
+
   it('when a generic alert without a startsAt fires again after its incident closed, then it opens it again: it names no one firing', async () => {
     const svc = service('generic-again');
     const alert = (status: 'firing' | 'resolved') => ({
