@@ -146,7 +146,8 @@ export async function ingestGroup(
   }
   // What this process remembers delivering went to the incident's run then; should that run have closed
   // since, the run opened now never had it.
-  const held = alerts.length < group.alerts.length ? group.alerts.filter((a) => !alerts.includes(a)) : [];
+  const sent = new Set(alerts);
+  const held = alerts.length < group.alerts.length ? group.alerts.filter((a) => !sent.has(a)) : [];
   const reached = await signalGroup(client, config, { incidentId, key }, alerts, held);
   if (reached.status === 'accepted') recent?.delivered(incidentId, alerts, reached.incidentId);
   return { ...result, ...reached };
