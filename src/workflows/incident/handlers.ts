@@ -2,7 +2,7 @@ import { ApplicationFailure, patched, setHandler, upsertSearchAttributes } from 
 import type { Alert } from '../../domain/alert.js';
 import type { Decision, IncidentState, Recommendation } from '../../domain/incident.js';
 import { currentDecision, serviceOf } from '../../domain/incident-view.js';
-import { absorbAlerts, alertNote } from '../alerts.js';
+import { absorbAlerts, alertNote, allResolved } from '../alerts.js';
 import {
   acknowledgeUpdate,
   alertsSignal,
@@ -19,7 +19,7 @@ import { faultStartOf } from '../../domain/fault-start.js';
 import { describeBlock } from '../../domain/outlook.js';
 import { keywordValue, SA } from '../search-attributes.js';
 import { calendarBlock } from './calendar.js';
-import { note, nowIso, round, settled, type Incident } from './context.js';
+import { note, nowIso, round, type Incident } from './context.js';
 import { forwardAfterMerge, setMergeHandlers } from './merge.js';
 
 /**
@@ -103,9 +103,15 @@ function validateDecision(incident: Incident, d: Decision): void {
   const { state } = incident;
   validateActor(d);
   if (state.stage === 'closed') throw refusal(REFUSAL.closed, 'the incident is closed');
-  // Its alerts resolved in this very task (a worker that was down gets both at once): the incident closes
-  // next, so an approval must not send it on to act on a problem that is gone.
-  if (settled(incident)) {
+  // Resolved in this very task (a worker that was down gets both at once): the incident closes next, so
+  // an approval must not send it on to act on a problem that is gone.
+  if (incident.resolvedBy) {
+    throw refusal(
+      REFUSAL.closed,
+      `${incident.resolvedBy.actor} resolved the incident: it is closing and nothing will run`,
+    );
+  }
+  if (allResolved(state)) {
     throw refusal(REFUSAL.closed, 'every alert has resolved: the incident is closing and nothing will run');
   }
   const prior = currentDecision(state);
