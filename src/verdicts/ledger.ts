@@ -1,4 +1,4 @@
-import { jsonLengthOnce } from '../domain/utf8.js';
+import { jsonLengthOnce, newestWithin } from '../domain/utf8.js';
 import type { EvidenceVerdict, PersonVerdict, VerdictKind } from './verdict.js';
 
 /**
@@ -143,14 +143,10 @@ export function prune(state: LedgerState, now: number): void {
 /** Drops the least recently touched entries (never the one touched last) until the JSON fits its bytes. */
 function withinBytes(state: LedgerState): void {
   // An entry is replaced, never changed in place, when it changes (entryFor): most are measured once.
-  const sized = Object.values(state.entries).map((e) => ({ e, bytes: jsonLengthOnce(e) }));
-  let total = sized.reduce((n, s) => n + s.bytes, 0);
-  if (total <= LEDGER_LIMITS.bytes) return;
+  const entries = Object.values(state.entries);
+  if (entries.reduce((n, e) => n + jsonLengthOnce(e), 0) <= LEDGER_LIMITS.bytes) return;
   // Ties fall to the ID, so every replay of the workflow drops the same entries.
-  sized.sort((a, b) => a.e.touched - b.e.touched || (a.e.incidentId < b.e.incidentId ? -1 : 1));
-  for (const { e, bytes } of sized.slice(0, -1)) {
-    if (total <= LEDGER_LIMITS.bytes) return;
-    delete state.entries[e.incidentId];
-    total -= bytes;
-  }
+  entries.sort((a, b) => a.touched - b.touched || (a.incidentId < b.incidentId ? -1 : 1));
+  const kept = new Set(newestWithin(entries, LEDGER_LIMITS.bytes));
+  for (const e of entries) if (!kept.has(e)) delete state.entries[e.incidentId];
 }
