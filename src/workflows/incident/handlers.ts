@@ -2,7 +2,7 @@ import { ApplicationFailure, patched, setHandler, upsertSearchAttributes } from 
 import type { Alert } from '../../domain/alert.js';
 import type { Decision, IncidentState, Recommendation } from '../../domain/incident.js';
 import { currentDecision, serviceOf } from '../../domain/incident-view.js';
-import { absorbAlerts, alertNote, allResolved } from '../alerts.js';
+import { absorbAlerts, alertNote } from '../alerts.js';
 import {
   acknowledgeUpdate,
   alertsSignal,
@@ -19,7 +19,7 @@ import { faultStartOf } from '../../domain/fault-start.js';
 import { describeBlock } from '../../domain/outlook.js';
 import { keywordValue, SA } from '../search-attributes.js';
 import { calendarBlock } from './calendar.js';
-import { note, nowIso, round, type Incident } from './context.js';
+import { note, nowIso, round, settled, type Incident } from './context.js';
 import { forwardAfterMerge, setMergeHandlers } from './merge.js';
 
 /**
@@ -105,14 +105,11 @@ function validateDecision(incident: Incident, d: Decision): void {
   if (state.stage === 'closed') throw refusal(REFUSAL.closed, 'the incident is closed');
   // Resolved in this very task (a worker that was down gets both at once): the incident closes next, so
   // an approval must not send it on to act on a problem that is gone.
-  if (incident.resolvedBy) {
-    throw refusal(
-      REFUSAL.closed,
-      `${incident.resolvedBy.actor} resolved the incident: it is closing and nothing will run`,
-    );
-  }
-  if (allResolved(state)) {
-    throw refusal(REFUSAL.closed, 'every alert has resolved: the incident is closing and nothing will run');
+  if (settled(incident)) {
+    const by = incident.resolvedBy
+      ? `${incident.resolvedBy.actor} resolved the incident`
+      : 'every alert has resolved';
+    throw refusal(REFUSAL.closed, `${by}: the incident is closing and nothing will run`);
   }
   const prior = currentDecision(state);
   if (prior) throw refusal(REFUSAL.alreadyDecided, `already ${prior.decision} by ${prior.actor}`);
