@@ -146,11 +146,16 @@ export async function ingestGroup(
   }
   // What this process remembers delivering went to the incident's run then; should that run have closed
   // since, the run opened now never had it.
-  const sent = new Set(alerts);
-  const held = alerts.length < group.alerts.length ? group.alerts.filter((a) => !sent.has(a)) : [];
+  const held = alerts.length < group.alerts.length ? leftOut(group.alerts, alerts) : [];
   const reached = await signalGroup(client, config, { incidentId, key }, alerts, held);
   if (reached.status === 'accepted') recent?.delivered(incidentId, alerts, reached.incidentId);
   return { ...result, ...reached };
+}
+
+/** The alerts of `all` not in `sent`, through a set: a storm's webhook holds thousands. */
+function leftOut(all: readonly Alert[], sent: readonly Alert[]): Alert[] {
+  const given = new Set(sent);
+  return all.filter((a) => !given.has(a));
 }
 
 type Reached = Pick<IngestResult, 'status' | 'mergedFrom'> & { incidentId?: string };
