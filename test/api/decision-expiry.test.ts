@@ -15,28 +15,27 @@ import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { alertsSignal, approveUpdate } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { testApp, TOKENS } from '../support/api-harness.js';
-import { atStage, makeAlert, resolvedAlert, startIncident, waitForState } from '../support/scenario.js';
+import {
+  atStage,
+  makeAlert,
+  resolvedAlert,
+  startIncident,
+  waitForState,
+  waitRunbook,
+} from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'decision-expiry';
-const RUNBOOK = `
-title: Wait it out
-match: { alertnames: [TestDecisionExpiry] }
-risk: medium
-approvers: [alice]
-approval: { timeout: 10m }
-steps:
-  - action: wait
-    duration: 1s
-verify: { within: 3s, interval: 1s }
-`;
 
 const dir = mkdtempSync(join(tmpdir(), 'steadfast-decision-expiry-'));
 let client: Client;
 let server: RunningServer;
 let worker: TestWorker | undefined;
 const startWorker = async (): Promise<TestWorker> =>
-  startTestWorker(testActivities({ runbooks: { 'wait.yaml': RUNBOOK } }), TASK_QUEUE);
+  startTestWorker(
+    testActivities({ runbooks: { 'wait.yaml': waitRunbook('TestDecisionExpiry') } }),
+    TASK_QUEUE,
+  );
 
 beforeAll(async () => {
   const tokensFile = join(dir, 'tokens.yaml');
@@ -70,15 +69,20 @@ const decide = async (id: string, verb: string, reason: string) => {
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 };
 
+/** An incident waiting for approval of its plan, then no worker to take anything up. */
+async function waitingWithoutWorker(name: string, job: string) {
+  const id = `${name}-${Date.now().toString(36)}`;
+  const alert = makeAlert({ alertName: 'TestDecisionExpiry', labels: { job } });
+  const handle = await startIncident(client, TASK_QUEUE, id, [alert]);
+  await waitForState(handle, atStage('approve'));
+  await worker?.stop();
+  worker = undefined;
+  return { id, alert, handle };
+}
+
 describe('a decision sent while no worker runs', () => {
   it('when the API answers 503, then the decision is not carried out once the worker is back', async () => {
-    const id = `decision-expiry-${Date.now().toString(36)}`;
-    const alert = makeAlert({ alertName: 'TestDecisionExpiry', labels: { job: 'expiry' } });
-    const handle = await startIncident(client, TASK_QUEUE, id, [alert]);
-    await waitForState(handle, atStage('approve'));
-
-    await worker?.stop();
-    worker = undefined;
+    const { id, handle } = await waitingWithoutWorker('decision-expiry', 'expiry');
     const unanswered = await decide(id, 'approve', 'restart it');
     expect(unanswered.status).toBe(503);
     expect(unanswered.json['error']).toBe('DecisionUnanswered');
@@ -106,13 +110,7 @@ describe('a decision sent while no worker runs', () => {
   });
 
   it('when its alert resolved before the worker came back, then an approval waiting for it is refused and nothing runs', async () => {
-    const id = `decision-resolved-${Date.now().toString(36)}`;
-    const alert = makeAlert({ alertName: 'TestDecisionExpiry', labels: { job: 'resolved' } });
-    const handle = await startIncident(client, TASK_QUEUE, id, [alert]);
-    await waitForState(handle, atStage('approve'));
-
-    await worker?.stop();
-    worker = undefined;
+    const { alert, handle } = await waitingWithoutWorker('decision-resolved', 'resolved');
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     // Sent as the Temporal CLI or Slack send it: no deadline, so it waits for the worker.
     const approval = handle

@@ -4,7 +4,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import type { ActionEffect, DockerStep, TargetSnapshot } from '../../src/actions/steps.js';
+import type { ActionEffect, DockerStep, ReplicaTarget, TargetSnapshot } from '../../src/actions/steps.js';
 import { dockerRunner } from '../../src/remediation/docker/actions.js';
 import { REPLICA_OF_LABEL } from '../../src/remediation/docker/scale.js';
 import { createTestContainer, startTestContainer, testDocker } from '../support/docker.js';
@@ -157,6 +157,14 @@ describe('docker.stop and docker.start', () => {
 });
 
 describe('docker.scale', () => {
+  /** A scale of the test service `service` to `replicas`. */
+  const scaleStep = (service: string, replicas: ReplicaTarget): DockerStep => ({
+    action: 'docker.scale',
+    label: serviceLabel,
+    service,
+    replicas,
+  });
+
   /** A service of replicas (running or not) on the test network, with the service's name as their alias. */
   async function service(
     suffix: string,
@@ -180,12 +188,7 @@ describe('docker.scale', () => {
 
   it('scales up by starting stopped replicas, then creating copies of the newest, and undoes it', async () => {
     const { service: name, ids } = await service('up', [true, false], { Memory: 64 * 1024 * 1024 });
-    const step: DockerStep = {
-      action: 'docker.scale',
-      label: serviceLabel,
-      service: name,
-      replicas: { absolute: 3, min: 1, max: 5 },
-    };
+    const step = scaleStep(name, { absolute: 3, min: 1, max: 5 });
 
     const snap = await snapshot(step);
     expect(snap).toEqual({
@@ -241,12 +244,7 @@ describe('docker.scale', () => {
 
   it('when a replica is stopped by someone else after a scale-up, then the undo removes its copies and leaves that replica stopped', async () => {
     const { service: name, ids } = await service('up-other', [true]);
-    const step: DockerStep = {
-      action: 'docker.scale',
-      label: serviceLabel,
-      service: name,
-      replicas: { absolute: 2, min: 1, max: 5 },
-    };
+    const step = scaleStep(name, { absolute: 2, min: 1, max: 5 });
     const snap = await snapshot(step);
     await apply(step, snap);
     expect((await replicas(name)).map((r) => r.Name)).toEqual([`/${name}-1`, `/${name}-scaled-1`]);
@@ -263,12 +261,7 @@ describe('docker.scale', () => {
 
   it('scales down by stopping the newest replicas, never removing them, and starts them again on undo', async () => {
     const { service: name, ids } = await service('down', [true, true, true]);
-    const step: DockerStep = {
-      action: 'docker.scale',
-      label: serviceLabel,
-      service: name,
-      replicas: { delta: -2, min: 1, max: 5 },
-    };
+    const step = scaleStep(name, { delta: -2, min: 1, max: 5 });
 
     const snap = await snapshot(step);
     expect(snap).toMatchObject({ action: 'docker.scale', wanted: 1 });
@@ -298,12 +291,7 @@ describe('docker.scale', () => {
     await docker.getNetwork('podman').connect({ Container: ids[0] });
     // Not labelled as a replica: the scale must neither use nor remove it.
     const squatter = await createTestContainer(docker, `${name}-scaled-1`);
-    const step: DockerStep = {
-      action: 'docker.scale',
-      label: serviceLabel,
-      service: name,
-      replicas: { delta: 1, min: 1, max: 3 },
-    };
+    const step = scaleStep(name, { delta: 1, min: 1, max: 3 });
 
     const snap = await snapshot(step);
     expect((await apply(step, snap)).acted).toBe(true);
@@ -321,12 +309,7 @@ describe('docker.scale', () => {
 
   it('keeps within the bounds: a delta below the minimum stops nothing', async () => {
     const { service: name } = await service('bounded', [true]);
-    const step: DockerStep = {
-      action: 'docker.scale',
-      label: serviceLabel,
-      service: name,
-      replicas: { delta: -1, min: 1, max: 3 },
-    };
+    const step = scaleStep(name, { delta: -1, min: 1, max: 3 });
     const snap = await snapshot(step);
     expect(snap).toMatchObject({ wanted: 1 });
     expect((await apply(step, snap)).acted).toBe(false);
@@ -334,14 +317,7 @@ describe('docker.scale', () => {
   });
 
   it('reports a service without containers as ContainerNotFound, not to be retried', async () => {
-    const err = await failure(
-      snapshot({
-        action: 'docker.scale',
-        label: serviceLabel,
-        service: `${prefix}-nothing`,
-        replicas: { delta: 1, min: 1, max: 3 },
-      }),
-    );
+    const err = await failure(snapshot(scaleStep(`${prefix}-nothing`, { delta: 1, min: 1, max: 3 })));
     expect(err.type).toBe('ContainerNotFound');
     expect(err.nonRetryable).toBe(true);
     expect(err.message).toContain(`${serviceLabel}=${prefix}-nothing`);

@@ -23,24 +23,13 @@ import {
   startIncident,
   startWebhookSink,
   waitForState,
+  waitRunbook,
 } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'rules-api';
 const run = Date.now().toString(36);
 const service = `checkout-${run}`;
-
-const RUNBOOK = `
-title: Wait for a person
-match: { alertnames: [RulesWithPlan] }
-risk: medium
-approvers: [alice]
-approval: { timeout: 10m }
-steps:
-  - action: wait
-    duration: 1s
-verify: { within: 3s, interval: 1s }
-`;
 
 type Sink = Awaited<ReturnType<typeof startWebhookSink>>;
 let api: ApiHarness;
@@ -62,7 +51,10 @@ const checkoutRule = {
 beforeAll(async () => {
   [matching, other] = await Promise.all([startWebhookSink(), startWebhookSink()]);
   checkoutRule.escalation.recipients = [matching.url];
-  api = await startApiHarness({ taskQueue: TASK_QUEUE, runbooks: { 'wait.yaml': RUNBOOK } });
+  api = await startApiHarness({
+    taskQueue: TASK_QUEUE,
+    runbooks: { 'wait.yaml': waitRunbook('RulesWithPlan') },
+  });
 });
 
 afterAll(async () => {

@@ -15,6 +15,22 @@ import { incidentWorkflow } from '../../src/workflows/incident.js';
  * A runbook scope (one line of YAML) for this run's test containers, which all carry the label
  * steadfast.test (see createTestContainer): a test runbook acts on nothing else.
  */
+/**
+ * A medium-risk runbook for `alertname` whose one step waits a second: a plan that waits for alice's
+ * decision and touches nothing.
+ */
+export const waitRunbook = (alertname: string): string => `
+title: Wait for a person
+match: { alertnames: [${alertname}] }
+risk: medium
+approvers: [alice]
+approval: { timeout: 10m }
+steps:
+  - action: wait
+    duration: 1s
+verify: { within: 3s, interval: 1s }
+`;
+
 export const testDockerScope = (): string =>
   `scope: { docker: { labels: { steadfast.test: '${inject('testRunId')}' } } }`;
 
