@@ -191,8 +191,8 @@ export function createRecommendActivities(
       // The labels chose the targets; what they resolve to decides whether the plan may be offered.
       const resolved = await resolveTargets(planned.steps, best.scope);
       if (!resolved.ok) return refuse(best, 'targets', resolved.reason);
-      // A plan approved at once never escalates, so rules have nothing to add to it.
-      const ruled = planned.approval === 'people' ? await matchRules(facts) : { levels: [] };
+      // Rules add to every plan's chain: one approved at once follows it after a guard's refusal.
+      const ruled = await matchRules(facts);
       const recommendation: Recommendation = {
         ...planned,
         steps: resolved.steps,

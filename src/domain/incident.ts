@@ -142,6 +142,10 @@ export interface Recommendation {
    * someone decides or its final policy does. Set by planFromRunbook, the one place that decides it.
    */
   approval: 'immediate' | 'people';
+  /**
+   * The chain people follow: the runbook's levels with the escalation rules' among them. A plan approved
+   * at once follows it too once a guard has refused an action (see escalationFor).
+   */
   escalation: EscalationPlan;
   /** Asked before every step that has a target (see guards/policy.ts). */
   guards: GuardPolicy;
@@ -327,6 +331,22 @@ export interface IncidentInput {
 const SEVERITY_ORDER = ['critical', 'high', 'error', 'warning', 'predicted', 'info'];
 
 /** The most severe of two severities; unknown words rank below the known ones. */
+/** The escalation of a plan approved at once: no wait, no levels, and a final policy that agrees. */
+const APPROVED_AT_ONCE: EscalationPlan = { timeoutMs: 0, levels: [], finalPolicy: 'auto-approve' };
+
+/**
+ * The escalation the plan follows in a round of approval. A plan approved at once never escalates in its
+ * first round (during a freeze its final policy holds it until the calendar allows it); once a guard has
+ * refused an action (a later round) it is people's, with the runbook's chain, as any other plan's.
+ * Plans made before plans carried their chain have the one above as `escalation`, so they read as before.
+ */
+export function escalationFor(
+  plan: Pick<Recommendation, 'approval' | 'escalation'>,
+  round: number,
+): EscalationPlan {
+  return plan.approval === 'immediate' && round === 0 ? APPROVED_AT_ONCE : plan.escalation;
+}
+
 export function moreSevere(a: string, b: string): string {
   const rank = (s: string): number => {
     const i = SEVERITY_ORDER.indexOf(s);

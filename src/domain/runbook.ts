@@ -328,12 +328,9 @@ export function planFromRunbook(
   };
   const approval: Recommendation['approval'] =
     defaults.autoApproveLowRisk && runbook.risk === 'low' ? 'immediate' : 'people';
-  // A plan approved at once never escalates: no wait, no levels, and a final policy that agrees.
-  if (approval === 'immediate') {
-    escalation.timeoutMs = 0;
-    escalation.levels = [];
-    escalation.finalPolicy = 'auto-approve';
-  } else if (escalation.levels.length === 0 && defaults.escalationWebhookUrl) {
+  // A plan approved at once keeps the runbook's chain: a guard's refusal hands it to people, who follow
+  // it as they would any plan's (escalationFor, in src/domain/incident.ts).
+  if (escalation.levels.length === 0 && defaults.escalationWebhookUrl) {
     escalation.levels.push({
       notify: [{ type: 'log' }, { type: 'webhook', url: defaults.escalationWebhookUrl }],
       waitMs: escalation.timeoutMs,

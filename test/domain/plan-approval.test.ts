@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { escalationFor } from '../../src/domain/incident.js';
 import { parseRunbook, planFromRunbook, type PlanDefaults } from '../../src/domain/runbook.js';
 
 const FACTS = { alertName: 'Down', labels: { alertname: 'Down' } };
@@ -11,7 +12,7 @@ const runbook = (risk: 'low' | 'medium' | 'high', approval = '{ timeout: 5m }') 
   );
 
 describe('how a plan is approved (Recommendation.approval)', () => {
-  it('when auto-approval is configured and the runbook is low risk, then the plan is approved at once and never escalates', () => {
+  it("when auto-approval is configured and the runbook is low risk, then the plan is approved at once, and escalates only after a guard refused, on the runbook's chain", () => {
     const plan = planFromRunbook(
       runbook('low', `{ timeout: 5m, escalation: [{ notify: [{ type: log }], wait: 1m }] }`),
       FACTS,
@@ -19,7 +20,24 @@ describe('how a plan is approved (Recommendation.approval)', () => {
     );
 
     expect(plan.approval).toBe('immediate');
-    expect(plan.escalation).toEqual({ timeoutMs: 0, levels: [], finalPolicy: 'auto-approve' });
+    expect(escalationFor(plan, 0)).toEqual({ timeoutMs: 0, levels: [], finalPolicy: 'auto-approve' });
+    expect(escalationFor(plan, 1)).toEqual({
+      timeoutMs: 300_000,
+      levels: [{ notify: [{ type: 'log' }], waitMs: 60_000 }],
+      finalPolicy: 'abort',
+    });
+  });
+
+  it('when a plan approved at once has no levels of its own, then after a guard refused it the escalation webhook is told', () => {
+    const plan = planFromRunbook(runbook('low'), FACTS, {
+      ...DEFAULTS,
+      autoApproveLowRisk: true,
+      escalationWebhookUrl: 'https://hooks.example/x',
+    });
+
+    expect(escalationFor(plan, 1).levels).toEqual([
+      { notify: [{ type: 'log' }, { type: 'webhook', url: 'https://hooks.example/x' }], waitMs: 300_000 },
+    ]);
   });
 
   it('when auto-approval is configured but the runbook is medium or high risk, then people approve it', () => {

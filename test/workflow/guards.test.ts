@@ -182,6 +182,56 @@ describe('remediation guards on a real Temporal server and real containers', () 
     await recordHistory(client, ids[refusedIndex] as string, 'guard-cooldown-refused');
   });
 
+  it("when a plan approved at once by policy is refused by a guard, then it waits for people on the runbook's chain instead of aborting", async () => {
+    const queue = `${TASK_QUEUE}-auto`;
+    const auto = await startTestWorker(
+      testActivities({ runbooks: runbooks(sink.url), docker, recommend: { autoApproveLowRisk: true } }),
+      queue,
+    );
+    try {
+      const container = await startTestContainer(docker, 'steadfast-test-guard-auto');
+      const alerts = [0, 1].map((n) =>
+        makeAlert({
+          alertName: 'GuardRestart',
+          labels: { container: 'steadfast-test-guard-auto', replica: `${n}` },
+        }),
+      );
+      const ids = [uniqueId('auto-a'), uniqueId('auto-b')];
+      const handles = await Promise.all(
+        ids.map((id, n) => startIncident(client, queue, id, [alerts[n] as Alert])),
+      );
+      const states = await Promise.all(
+        handles.map((h) => waitForState(h, (s) => s.stage === 'verify' || handedBack(s))),
+      );
+      const refusedIndex = states.findIndex((s) => handedBack(s));
+      expect(refusedIndex).toBeGreaterThanOrEqual(0);
+      const refused = handles[refusedIndex] as (typeof handles)[number];
+
+      // The chain starts at once after a refusal: its first level is the runbook's webhook.
+      const waiting = await waitForState(refused, (s) => s.escalationLevel === 1);
+      expect(waiting.stage).toBe('approve');
+      expect(waiting.outcome).toBeUndefined();
+      const noticeFor = (): string | undefined =>
+        sink.received
+          .map((b) => JSON.stringify(b))
+          .find((text) => text.includes(ids[refusedIndex] as string));
+      for (let i = 0; i < 100 && !noticeFor(); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(noticeFor()).toContain('A guard stopped the remediation');
+      // Nobody answered, and the incident still waits: the policy never approves, nor aborts, past a guard.
+      await new Promise((r) => setTimeout(r, 2000));
+      expect((await refused.describe()).status.name).toBe('RUNNING');
+
+      const acting = handles[1 - refusedIndex];
+      await acting?.signal(alertsSignal, [resolvedAlert(alerts[1 - refusedIndex] as Alert)]);
+      expect((await acting?.result())?.outcome).toBe('verified');
+      await refused.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api', reason: 'fixed' }] });
+      expect((await refused.result()).outcome).toBe('resolved');
+      expect((await container.inspect()).State.Running).toBe(true);
+    } finally {
+      await auto.stop();
+    }
+  });
+
   it('when a step would exceed the rate limit, then it is refused, the step before it is undone on the real container, and approving again is refused too', async () => {
     const container = await startTestContainer(docker, 'steadfast-test-guard-rate', { Memory: 64 * MiB });
     const id = uniqueId('rate');

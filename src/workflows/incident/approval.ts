@@ -1,5 +1,5 @@
 import { condition, patched } from '@temporalio/workflow';
-import type { EscalationPlan, Recommendation } from '../../domain/incident.js';
+import { escalationFor, type EscalationPlan, type Recommendation } from '../../domain/incident.js';
 import { currentDecision, type Decided } from '../../domain/incident-view.js';
 import { ANNOUNCE_PATCH, announceToWebhooks, postAnnouncement } from './announce.js';
 import {
@@ -70,7 +70,8 @@ async function openApproval(incident: Incident, plan: Recommendation): Promise<v
   // Someone who acknowledged early owns the incident: no escalation clock for them.
   if (!state.approvals.some((a) => a.decision === 'acknowledged')) {
     // After a refusal the chain starts at once: people must hear that the automation stopped.
-    const wait = round(incident) > 0 && plan.escalation.levels.length > 0 ? 0 : plan.escalation.timeoutMs;
+    const escalation = escalationFor(plan, round(incident));
+    const wait = round(incident) > 0 && escalation.levels.length > 0 ? 0 : escalation.timeoutMs;
     state.nextEscalationAt = new Date(Date.now() + wait).toISOString();
   }
   note(
@@ -94,6 +95,7 @@ async function escalateUntilAnswered(
 ): Promise<Extract<DecisionWait, { kind: 'aborted' }> | undefined> {
   const { state } = incident;
   for (;;) {
+    const escalation = escalationFor(plan, round(incident));
     const planned = state.nextEscalationAt;
     const deadline = planned ? Date.parse(planned) - Date.now() : undefined;
     // An acknowledgement changes the plan (no more escalation), so it wakes the wait too.
@@ -107,13 +109,13 @@ async function escalateUntilAnswered(
     if (currentDecision(state) || settled(incident)) return undefined;
     if (answered && historyTooLong(incident)) await rollOver(incident);
     if (answered) continue;
-    const level = plan.escalation.levels[state.escalationLevel];
+    const level = escalation.levels[state.escalationLevel];
     if (level) {
       await escalate(incident, plan, level);
       continue;
     }
     // A refusal by a guard is never approved by policy: only a person may retry past a guard.
-    if (plan.escalation.finalPolicy === 'auto-approve' && plan.risk === 'low' && round(incident) === 0) {
+    if (escalation.finalPolicy === 'auto-approve' && plan.risk === 'low' && round(incident) === 0) {
       // The calendar is read again: a freeze declared while the incident waited counts.
       const block = patched(CALENDAR_PATCH) ? await readCalendar(incident, plan) : undefined;
       if (block) {
