@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { dedupeKeyOf } from './dedupe-key.js';
 import { z } from 'zod';
 import { CUT_MARKER, cutUtf8, utf8Length } from './utf8.js';
 
@@ -6,8 +7,16 @@ import { CUT_MARKER, cutUtf8, utf8Length } from './utf8.js';
 export interface Alert {
   /** Identity of the alert's label set (Alertmanager's fingerprint, or a hash for other sources). */
   fingerprint: string;
-  /** What makes a delivery a duplicate: the same fingerprint and the same firing (startsAt). */
+  /**
+   * What makes a delivery a duplicate: the same sender, the same fingerprint and the same firing
+   * (startsAt). With the sender in it, only the sender that fired an alert can resolve it.
+   */
   dedupeKey: string;
+  /**
+   * The identity of the ingest token that delivered it (absent in alerts recorded before senders were
+   * kept, whose dedupeKey names no sender).
+   */
+  sender?: string;
   status: 'firing' | 'resolved';
   alertName: string;
   severity: string;
@@ -185,12 +194,14 @@ function realTime(value: string | undefined): string | undefined {
   return Number.isNaN(Date.parse(value)) ? undefined : value;
 }
 
-export function alertsFromAlertmanager(payload: AlertmanagerPayload): Alert[] {
+/** `sender`: the identity of the token that posted the webhook. */
+export function alertsFromAlertmanager(payload: AlertmanagerPayload, sender?: string): Alert[] {
   return payload.alerts.map((a) => {
     const endsAt = realTime(a.endsAt);
     return {
       fingerprint: a.fingerprint,
-      dedupeKey: `${a.fingerprint}@${a.startsAt}`,
+      dedupeKey: dedupeKeyOf(sender, `${a.fingerprint}@${a.startsAt}`),
+      ...(sender !== undefined ? { sender } : {}),
       status: a.status,
       alertName: a.labels['alertname'] ?? '',
       severity: a.labels['severity'] ?? 'warning',
@@ -220,14 +231,15 @@ export function namesOneFiring(alert: Alert): boolean {
  * A generic alert becomes an alert named after its `alertname` label or its title. Without a startsAt the
  * alert's identity is its dedupKey (or label set) alone, so a client that re-posts the same alert joins it.
  */
-export function alertFromGeneric(input: GenericAlert, receivedAt: Date): Alert {
+export function alertFromGeneric(input: GenericAlert, receivedAt: Date, sender?: string): Alert {
   // An empty alertname names nothing (Alertmanager's path refuses one), so the title names it instead.
   const alertName = input.labels['alertname'] || input.title.replace(/[^A-Za-z0-9_]+/g, '_').slice(0, 128);
   const labels = { ...input.labels, alertname: alertName, service: input.service, severity: input.severity };
   const fingerprint = input.dedupKey ?? hash(stableLabels(labels));
   return {
     fingerprint,
-    dedupeKey: `${fingerprint}@${input.startsAt ?? NO_START}`,
+    dedupeKey: dedupeKeyOf(sender, `${fingerprint}@${input.startsAt ?? NO_START}`),
+    ...(sender !== undefined ? { sender } : {}),
     status: input.status,
     alertName,
     severity: input.severity,

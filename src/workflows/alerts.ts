@@ -1,4 +1,5 @@
 import type { Alert } from '../domain/alert.js';
+import { keyWithoutSender } from '../domain/dedupe-key.js';
 import { moreSevere, type IncidentState } from '../domain/incident.js';
 import { cutUtf8, jsonLength } from '../domain/utf8.js';
 
@@ -34,6 +35,18 @@ export function ledgerKey(dedupeKey: string): string {
 }
 
 type Ledger = Map<string, 0 | 1>;
+
+/**
+ * The alert as a ledger knows it. An incident that recorded an alert before senders were kept knows it
+ * by its key without the sender, and so does its ledger after it: such an entry is matched (and may be
+ * resolved) as before, by any sender. Every entry recorded since names its sender, and is never matched
+ * this way, since a key without a sender is then never recorded.
+ */
+export function asRecorded(alert: Alert, known: (ledgerKey: string) => boolean): Alert {
+  if (alert.sender === undefined || known(ledgerKey(alert.dedupeKey))) return alert;
+  const before = keyWithoutSender(alert);
+  return known(ledgerKey(before)) ? { ...alert, dedupeKey: before } : alert;
+}
 
 /**
  * The ledger as a Map for one delivery (the state holds it as an object, which is JSON). State carried
@@ -125,7 +138,8 @@ export function absorbAlerts(
   const fresh = state.alerts.length === 0 && (state.alertsReceived ?? 0) === 0;
   const ledger = ledgerOf(state);
   const changed: Alert[] = [];
-  for (const alert of delivered) {
+  for (const sent of delivered) {
+    const alert = asRecorded(sent, (key) => ledger.has(key));
     const key = ledgerKey(alert.dedupeKey);
     const known = ledger.get(key);
     const firing = alert.status === 'firing' ? 1 : 0;
@@ -190,6 +204,6 @@ export function alertNote(alert: Alert): { event: string; message: string } {
   const summary = alert.annotations['summary'];
   return {
     event: alert.status === 'firing' ? 'alert-firing' : 'alert-resolved',
-    message: `${alert.alertName} ${alert.status}${summary ? `: ${cutUtf8(summary, 512)}` : ''}`,
+    message: `${alert.alertName} ${alert.status}${alert.sender !== undefined ? ` (from ${alert.sender})` : ''}${summary ? `: ${cutUtf8(summary, 512)}` : ''}`,
   };
 }

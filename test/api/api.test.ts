@@ -394,6 +394,40 @@ describe('the API', () => {
     });
   });
 
+  it("when another ingest token sends the resolution of an alert it did not fire, then the incident stays open, and the sender's own resolution closes it", async () => {
+    const svc = service('not-yours');
+    const alert = (status: 'firing' | 'resolved') => ({
+      title: 'Checkout 5xx rate high',
+      severity: 'critical',
+      service: svc,
+      labels: { alertname: 'Checkout5xx', team: 'pay' },
+      status,
+    });
+    const id = await incidentIdOf(
+      await call('POST', '/api/v1/alerts', { token: TOKENS.alertmanager, body: alert('firing') }),
+    );
+    await waitFor(id, (s) => s.alerts.length === 1);
+
+    const forged = await call('POST', '/api/v1/alerts', { token: TOKENS.alice, body: alert('resolved') });
+    expect(forged.status).toBe(202);
+    const after = await waitFor(id, (s) => s.alerts.length === 2);
+    // The resolution is on the record, by who sent it, as an alert of its own: the fired one still fires.
+    expect(after.alerts.map((a) => [a.sender, a.status])).toEqual([
+      ['alertmanager', 'firing'],
+      ['alice', 'resolved'],
+    ]);
+    expect(after.timeline.map((t) => t.message)).toContain(
+      'Checkout5xx resolved (from alice): Checkout 5xx rate high',
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await client.workflow.getHandle(id).describe()).status.name).toBe('RUNNING');
+    expect((await state(id)).stage).not.toBe('closed');
+
+    await call('POST', '/api/v1/alerts', { token: TOKENS.alertmanager, body: alert('resolved') });
+    await client.workflow.getHandle(id).result();
+    expect((await state(id)).outcome).toBe('no-runbook');
+  });
+
   it('when an approver approves through the API, then the recorded approver is the token identity and a real restart runs', async () => {
     const container = await startTestContainer(docker, 'steadfast-test-api');
     const before = (await container.inspect()).State.StartedAt;

@@ -30,6 +30,58 @@ function alert(overrides: Partial<Alert> = {}): Alert {
   };
 }
 
+/** The alert as the API makes it for a sender: the sender is part of its dedupeKey. */
+function sentBy(sender: string, overrides: Partial<Alert> = {}): Alert {
+  const base = alert(overrides);
+  return { ...base, sender, dedupeKey: `${sender}/${base.dedupeKey}` };
+}
+
+describe('absorbAlerts, by sender', () => {
+  it('when another sender sends the resolution of a firing alert, then it does not resolve it', () => {
+    const state = newState();
+    absorbAlerts(state, [sentBy('alertmanager')]);
+
+    absorbAlerts(state, [sentBy('mallory', { status: 'resolved' })]);
+
+    expect(allResolved(state)).toBe(false);
+    expect(state.alerts.map((a) => [a.sender, a.status])).toEqual([
+      ['alertmanager', 'firing'],
+      ['mallory', 'resolved'],
+    ]);
+    absorbAlerts(state, [sentBy('alertmanager', { status: 'resolved' })]);
+    expect(allResolved(state)).toBe(true);
+  });
+
+  it('when an incident recorded an alert before senders were kept, then a sender matches it as before', () => {
+    const state = newState();
+    absorbAlerts(state, [alert()]);
+
+    const again = absorbAlerts(state, [sentBy('alertmanager')]);
+    expect(again).toEqual([]);
+    expect(state.duplicatesDropped).toBe(1);
+
+    absorbAlerts(state, [sentBy('alertmanager', { status: 'resolved' })]);
+    expect(state.alerts).toHaveLength(1);
+    expect(state.alerts[0]?.dedupeKey).toBe(alert().dedupeKey);
+    expect(allResolved(state)).toBe(true);
+  });
+
+  it('when an alert was recorded with its sender, then a key without a sender never matches it', () => {
+    const state = newState();
+    absorbAlerts(state, [sentBy('alertmanager')]);
+
+    absorbAlerts(state, [alert({ status: 'resolved' })]);
+
+    expect(allResolved(state)).toBe(false);
+  });
+
+  it('names the sender in the timeline', () => {
+    expect(alertNote(sentBy('alertmanager', { annotations: { summary: 'down' } })).message).toBe(
+      'ServiceDown firing (from alertmanager): down',
+    );
+  });
+});
+
 describe('absorbAlerts', () => {
   it('when new alerts arrive, then they are added and returned as changed', () => {
     const state = newState();

@@ -10,7 +10,7 @@ import { correlate } from '../../domain/correlation.js';
 import { ingestGroup, type IngestConfig } from '../../incidents/ingest.js';
 import { RecentDeliveries } from '../../incidents/recent-deliveries.js';
 import type { Metrics } from '../../lib/metrics.js';
-import { requireRole, type TokenStore } from '../auth.js';
+import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { HttpError, invalidInput } from '../errors.js';
 import type { Body } from '../schemas/common.js';
 import type { ingestResponseSchema } from '../schemas/operations.js';
@@ -50,7 +50,7 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
   router.post('/alertmanager', ...guard, async (req, res) => {
     const parsed = alertmanagerPayloadSchema.safeParse(req.body);
     if (!parsed.success) throw invalidInput('Alertmanager payload', parsed.error);
-    const alerts = alertsFromAlertmanager(parsed.data);
+    const alerts = alertsFromAlertmanager(parsed.data, principalOf(res).identity);
     const result = await ingestGroup(
       deps.client,
       deps.config,
@@ -81,7 +81,7 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
     // first alert: grouped by anything else, one alert could carry another of a different incident along.
     const groups = new Map<string, ReturnType<typeof alertFromGeneric>[]>();
     for (const input of parsed.data) {
-      const alert = alertFromGeneric(input, receivedAt);
+      const alert = alertFromGeneric(input, receivedAt, principalOf(res).identity);
       const { key } = correlate(alert.labels, alert.fingerprint, deps.config.correlationLabels);
       groups.set(key, [...(groups.get(key) ?? []), alert]);
     }

@@ -26,7 +26,13 @@ const measured = z.number().nullable();
 export const alertSchema = z
   .object({
     fingerprint: z.string(),
-    dedupeKey: z.string(),
+    dedupeKey: z.string().meta({
+      description: 'The sender, fingerprint and firing (startsAt) that make a delivery a duplicate',
+    }),
+    sender: z
+      .string()
+      .optional()
+      .meta({ description: 'The identity of the ingest token that sent it; only it can resolve the alert' }),
     status: z.enum(['firing', 'resolved']),
     alertName: z.string(),
     severity: z.string(),
