@@ -138,11 +138,11 @@ export async function ingestGroup(
 ): Promise<IngestResult> {
   const { key, incidentId } = correlate(group.commonLabels, group.identity, config.correlationLabels);
   const result = { incidentId, correlationKey: key, alerts: group.alerts.length };
-  const alerts = recent ? recent.unsent(incidentId, group.alerts) : group.alerts;
-  // Everything in it was delivered moments ago: Temporal has it, where the first delivery took it.
-  if (alerts.length === 0) {
-    const into = recent?.reached(incidentId);
-    return { ...result, status: 'accepted', ...(into ? { incidentId: into, mergedFrom: incidentId } : {}) };
+  let alerts = recent ? recent.unsent(incidentId, group.alerts) : group.alerts;
+  if (alerts.length === 0 && recent) {
+    const taken = await deliveredBefore(client, config, recent, incidentId, group.alerts);
+    if (taken) return { ...result, ...taken };
+    alerts = group.alerts;
   }
   // What this process remembers delivering went to the incident's run then; should that run have closed
   // since, the run opened now never had it.
@@ -150,6 +150,31 @@ export async function ingestGroup(
   const reached = await signalGroup(client, config, { incidentId, key }, alerts, held);
   if (reached.status === 'accepted') recent?.delivered(incidentId, alerts, reached.incidentId);
   return { ...result, ...reached };
+}
+
+/**
+ * The answer to a delivery this process made whole moments ago: accepted, where the first took it, while
+ * that run still runs. Undefined once it closed (a person resolved it while its alert fired): the alerts
+ * then go to Temporal as if never delivered, since Alertmanager would not send them again for hours
+ * (repeat_interval). Only resolved alerts need no look: a closed run has nothing to resolve.
+ */
+async function deliveredBefore(
+  client: Client,
+  config: IngestConfig,
+  recent: RecentDeliveries,
+  incidentId: string,
+  alerts: readonly Alert[],
+): Promise<Reached | undefined> {
+  const into = recent.reached(incidentId);
+  const taken: Reached = {
+    status: 'accepted',
+    ...(into ? { incidentId: into, mergedFrom: incidentId } : {}),
+  };
+  if (!alerts.some((a) => a.status === 'firing')) return taken;
+  const run = await incidentRecord(client, into ?? incidentId, Date.now() + config.temporalTimeoutMs);
+  if (run?.running) return taken;
+  recent.forget(incidentId);
+  return undefined;
 }
 
 /** The alerts of `all` not in `sent`, through a set: a storm's webhook holds thousands. */

@@ -112,7 +112,8 @@ export class RecentDeliveries {
     }
   }
 
-  private forget(incidentId: string): void {
+  /** Forgets what was delivered to the incident: its run closed, and the next run never had it. */
+  forget(incidentId: string): void {
     this.remembered -= this.byIncident.get(incidentId)?.alerts.size ?? 0;
     this.byIncident.delete(incidentId);
   }

@@ -363,6 +363,40 @@ describe('the API', () => {
     });
   });
 
+  it('when a person resolved an incident whose alert still fires, then the same webhook sent again within the minute opens it again', async () => {
+    const svc = service('same-again');
+    const webhook = payload('ApiTestDown', svc, 'firing', { container: 'steadfast-test-api-same' });
+    const id = await incidentIdOf(
+      await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: webhook }),
+    );
+    await waitFor(id, (s) => s.alerts.length === 1);
+    await call('POST', `/api/v1/incidents/${id}/resolve`, {
+      token: TOKENS.alice,
+      body: { reason: 'by hand' },
+    });
+    await client.workflow.getHandle(id).result();
+    const closedRun = (await client.workflow.getHandle(id).describe()).runId;
+
+    // This API process delivered every alert in it moments ago, to the run that closed since.
+    const again = await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: webhook });
+    expect(again.json['incidents']).toEqual([
+      expect.objectContaining({ incidentId: id, status: 'accepted' }),
+    ]);
+    expect((await client.workflow.getHandle(id).describe()).runId).not.toBe(closedRun);
+    await waitFor(id, (s) => s.alerts.length === 1 && s.stage !== 'closed');
+    // While the new run runs, a third copy is recognised without a signal.
+    const before = (await client.workflow.getHandle(id).fetchHistory()).events?.length ?? 0;
+    await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: webhook });
+    const signals = (await client.workflow.getHandle(id).fetchHistory()).events
+      ?.slice(before)
+      .filter((e) => e.workflowExecutionSignaledEventAttributes);
+    expect(signals).toEqual([]);
+    await call('POST', `/api/v1/incidents/${id}/resolve`, {
+      token: TOKENS.alice,
+      body: { reason: 'test done' },
+    });
+  });
+
   it('when a generic alert without a startsAt fires again after its incident closed, then it opens it again: it names no one firing', async () => {
     const svc = service('generic-again');
     const alert = (status: 'firing' | 'resolved') => ({
