@@ -12,6 +12,21 @@ export type RiskLight = 'low' | 'medium' | 'critical';
 
 const MEDIUM_SEVERITIES = new Set(['high', 'error', 'warning']);
 
+/**
+ * Why the incident has no plan to run, in the words the recommend stage noted, and whether a runbook
+ * matched but its plan was refused (its parameters or targets); undefined while it has a plan, or before
+ * triage recommended anything.
+ */
+export function withoutPlan(
+  state: Pick<IncidentState, 'recommendation' | 'timeline'>,
+): { reason: string; refused: boolean } | undefined {
+  if (state.recommendation !== null) return undefined;
+  const noted = [...state.timeline]
+    .reverse()
+    .find((t) => t.event === 'recommended' || t.event === 'plan-refused');
+  return { reason: noted?.message ?? 'no runbook matches', refused: noted?.event === 'plan-refused' };
+}
+
 /** The incident's risk light: the worse of its severity and its recommended runbook's risk. */
 export function riskOf(state: Pick<IncidentState, 'severity' | 'recommendation'>): RiskLight {
   const runbook = state.recommendation?.risk;

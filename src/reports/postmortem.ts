@@ -1,5 +1,6 @@
 import { believableMilestones, believableSenderTime, breakdown, PHASES } from '../domain/breakdown.js';
 import type { IncidentState, TimelineEntry } from '../domain/incident.js';
+import { withoutPlan } from '../domain/incident-view.js';
 import { markdownCode, markdownText } from '../notify/escape.js';
 import { exactDuration, exactTime } from './render.js';
 
@@ -40,6 +41,13 @@ function table(head: string[], rows: string[][], empty: string): string {
 
 const section = (title: string, ...body: string[]): string => `## ${title}\n\n${body.join('\n\n')}`;
 
+/** The summary's runbook line for an incident without a plan. */
+function noPlan(s: IncidentState): string {
+  const why = withoutPlan(s);
+  if (!why) return 'no recommendation was made';
+  return why.refused ? `one matched, but its plan was refused: ${text(why.reason)}` : 'none matched';
+}
+
 function summary(input: PostmortemInput): string {
   const s = input.state;
   const plan = s.recommendation;
@@ -50,7 +58,7 @@ function summary(input: PostmortemInput): string {
     `- **Outcome:** ${outcome}${s.verification ? `: ${text(s.verification.message)}` : ''}`,
     plan
       ? `- **Runbook:** ${text(plan.title)} (${code(plan.runbookId)}, ${plan.risk} risk${plan.dryRun ? ', dry run' : ''})`
-      : `- **Runbook:** ${plan === null ? 'none matched' : 'no recommendation was made'}`,
+      : `- **Runbook:** ${noPlan(s)}`,
     `- **Alerts:** ${s.alertsReceived ?? s.alerts.length} received, ${s.duplicatesDropped} duplicate deliveries dropped`,
     `- **Opened** ${when(s.openedAt)}, **closed** ${when(s.closedAt)} (${took(s.openedAt, s.closedAt)})`,
   ];
@@ -187,13 +195,22 @@ function decisions(s: IncidentState): string {
 
 const MINUTE = 60;
 
+/** What an incident without a plan asks of its runbooks. */
+function planFollowUp(s: IncidentState): string {
+  const why = withoutPlan(s);
+  if (!why) return '';
+  return why.refused
+    ? "A runbook matched, but its plan was refused: should its scope, or the alert's labels, change?"
+    : 'No runbook matched this alert: should one be written for it?';
+}
+
 /** Questions the facts raise, then the ones every postmortem asks. Steadfast's own words only. */
 export function followUps(s: IncidentState): string[] {
   const times = breakdown(s);
   const said = believableMilestones(s.milestones);
   const wait = times.phases.approval_wait;
   const prompts = [
-    s.recommendation === null ? 'No runbook matched this alert: should one be written for it?' : '',
+    planFollowUp(s),
     s.detection && s.detection.status !== 'scored'
       ? `Detection could not score the alert's series (${s.detection.status}): does its rule expose a query Prometheus can answer?`
       : '',

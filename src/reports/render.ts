@@ -5,7 +5,7 @@ import { believableMilestones } from '../domain/breakdown.js';
 import { htmlText } from '../notify/escape.js';
 import type { ReportAssets } from './assets.js';
 import type { AuditHistory } from './history.js';
-import { riskOf } from '../domain/incident-view.js';
+import { riskOf, withoutPlan } from '../domain/incident-view.js';
 
 export interface ReportInput {
   state: IncidentState;
@@ -149,7 +149,12 @@ function findingsSection(s: IncidentState): string {
 function recommendationSection(s: IncidentState): string {
   const r = s.recommendation;
   if (!r) {
-    const why = r === null ? 'No runbook matched this incident.' : 'No recommendation was made.';
+    const without = withoutPlan(s);
+    const why = !without
+      ? 'No recommendation was made.'
+      : without.refused
+        ? `A runbook matched, but its plan was refused: ${without.reason}`
+        : 'No runbook matched this incident.';
     return section('recommendation', 'Recommendation', `<p class="empty">${escapeHtml(why)}</p>`);
   }
   const steps = `<ol>${r.steps.map((st) => `<li>${escapeHtml(describeAction(st))}</li>`).join('')}</ol>`;

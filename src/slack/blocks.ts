@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { verdictBlocks } from './verdict-blocks.js';
 import type { IncidentState, Outcome, Stage } from '../domain/incident.js';
-import { currentDecision } from '../domain/incident-view.js';
+import { currentDecision, withoutPlan } from '../domain/incident-view.js';
 import { blockAt, describeBlock } from '../domain/outlook.js';
 import { clipEscaped, slackActor, slackMrkdwn, slackPlain, slackVerbatim } from '../notify/escape.js';
 import { APPROVE_ACTION, APPROVE_OVERRIDE_ACTION, REJECT_ACTION } from './actions.js';
@@ -71,15 +71,13 @@ export function incidentView(state: IncidentState, nowMs: number = Date.now()): 
   };
 }
 
-/** Why no plan runs, in the words the recommend stage noted. */
+/** Why no plan runs (withoutPlan), and who owns the incident meanwhile. */
 function unmatchedOf(state: IncidentState): NonNullable<IncidentView['unmatched']> {
-  const noted = [...state.timeline]
-    .reverse()
-    .find((t) => t.event === 'recommended' || t.event === 'plan-refused');
+  const why = withoutPlan(state) ?? { reason: 'no runbook matches', refused: false };
   const owner = state.approvals.find((a) => a.decision === 'acknowledged')?.actor;
   return {
-    reason: cut(noted?.message ?? 'no runbook matches', 1000),
-    refused: noted?.event === 'plan-refused',
+    reason: cut(why.reason, 1000),
+    refused: why.refused,
     ...(owner ? { acknowledgedBy: cut(owner, 200) } : {}),
   };
 }

@@ -177,4 +177,23 @@ describe('the postmortem draft', () => {
     expect(md).toContain('_Nothing was changed._');
     expect(followUps(state)[0]).toBe('No runbook matched this alert: should one be written for it?');
   });
+
+  it('when a runbook matched but its plan was refused, then it says so with the reason, not that none matched', () => {
+    const state = incidentState({
+      recommendation: null,
+      timeline: [
+        {
+          at: '2026-11-24T06:20:05.000Z',
+          event: 'plan-refused',
+          message: 'runbook "restart" matched, but its target `web-9` is outside its scope',
+        },
+      ],
+    });
+    const md = renderPostmortem({ state, workflowUrl: WORKFLOW_URL });
+    expect(md).toContain('- **Runbook:** one matched, but its plan was refused: runbook "restart" matched');
+    expect(md).not.toContain('none matched');
+    expect(followUps(state)[0]).toBe(
+      "A runbook matched, but its plan was refused: should its scope, or the alert's labels, change?",
+    );
+  });
 });
