@@ -513,7 +513,12 @@ async function checkStorm(
     check.extraIncidents += ids.size - 1;
     if (!expectedIds.has(id)) check.extraIncidents++;
   }
-  const tally = await tallyIncidents(raw, result.groupIds, (g) => plan.expected[g] ?? new Set<string>());
+  const tally = await tallyIncidents(
+    raw,
+    result.groupIds,
+    (g) => plan.expected[g] ?? new Set<string>(),
+    settings.auth.identity,
+  );
   check.alertsHeld = tally.held;
   check.lost = tally.lost;
   check.duplicatedAlerts = tally.duplicated;
@@ -724,7 +729,12 @@ async function alertmanagerStormPhase(phase: StormPhase): Promise<StormOutcome> 
   for (const id of groupIds) running.started.add(id);
   const runs = await stormRuns(running.raw, settings.temporal.taskQueue, groupIds.length, abort);
   const opened = [...runs.values()].reduce((n, r) => n + r.size, 0);
-  const counted = await tallyIncidents(running.raw, groupIds, (g) => s.accepted[g] ?? new Set<string>());
+  const counted = await tallyIncidents(
+    running.raw,
+    groupIds,
+    (g) => s.accepted[g] ?? new Set<string>(),
+    settings.auth.identity,
+  );
   const tally = { ...counted, duplicated: counted.duplicated + opened - runs.size };
   console.log(
     `  in Temporal: ${opened} incidents for ${options.stormGroups} groups, ${tally.held} alerts held of ` +

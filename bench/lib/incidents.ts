@@ -1,6 +1,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { pool } from './stats.js';
 import type { IncidentState } from '../../src/domain/incident.js';
+import { dedupeKeyOf } from '../../src/domain/dedupe-key.js';
 import { ledgerKey } from '../../src/workflows/alerts.js';
 import { INCIDENT_WORKFLOW_TYPE, stateQuery } from '../../src/workflows/messages.js';
 
@@ -86,15 +87,19 @@ export function tallyAlerts(
   return { held, lost: want.size - held, duplicated, unexpected };
 }
 
-/** tallyAlerts over every group's incident (by index), with the re-sent alerts the workflows dropped. */
+/**
+ * tallyAlerts over every group's incident (by index), with the re-sent alerts the workflows dropped.
+ * `wanted` gives each group's alerts as fingerprint@startsAt; the API keys them by `sender` too.
+ */
 export async function tallyIncidents(
   raw: Client,
   incidentIds: readonly string[],
   wanted: (group: number) => ReadonlySet<string>,
+  sender: string,
 ): Promise<{ held: number; lost: number; duplicated: number; unexpected: number; dropped: number }> {
   const total = { held: 0, lost: 0, duplicated: 0, unexpected: 0, dropped: 0 };
   await pool([...incidentIds], 8, async (id, g) => {
-    const want = wanted(g);
+    const want = new Set([...wanted(g)].map((key) => dedupeKeyOf(sender, key)));
     const state = await queryState(raw, id);
     if (!state) return void (total.lost += want.size);
     const t = tallyAlerts(state, want);

@@ -184,6 +184,7 @@ describe('the postmortem draft', () => {
       timeline: [
         {
           at: '2026-11-24T06:20:05.000Z',
+          stage: 'recommend',
           event: 'plan-refused',
           message: 'runbook "restart" matched, but its target `web-9` is outside its scope',
         },

@@ -1,4 +1,4 @@
-import { CancellationScope, proxyActivities } from '@temporalio/workflow';
+import { CancellationScope, patched, proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import { actionTarget, describeAction, isReversible, previewAction } from '../../actions/registry.js';
 import type { ActionStep, TargetSnapshot } from '../../actions/steps.js';
@@ -12,6 +12,9 @@ const remediation =
     REMEDIATION,
   );
 const records = proxyActivities<Pick<IncidentActivities, 'reserveAction'>>(RECORDS);
+
+/** A step that failed after its snapshot is undone too (runs from before it replay as they ran). */
+export const UNDO_FAILED_STEP_PATCH = 'undo-failed-step';
 
 /** Undoes every reversible action that ran, newest first; `why` goes to the timeline. */
 export type Rollback = (why: string) => Promise<void>;
@@ -67,6 +70,7 @@ async function runStep(incident: Incident, run: StepRun): Promise<RemediationRes
   state.actions.push(record);
   state.milestones.firstAction ??= record.startedAt;
   const stepKey = `${state.incidentId}/${round(incident)}/${index}`;
+  let snapshot: TargetSnapshot | undefined;
   try {
     if (target) {
       const grant = await records.reserveAction({
@@ -84,7 +88,7 @@ async function runStep(incident: Incident, run: StepRun): Promise<RemediationRes
       }
     }
     await ready;
-    const snapshot = await remediation.snapshotTarget(step, stepKey);
+    snapshot = await remediation.snapshotTarget(step, stepKey);
     const effect = await remediation.applyAction({ step, snapshot });
     if (isReversible(step)) undo.push({ step, snapshot, record });
     Object.assign(record, { status: 'done', finishedAt: nowIso(), effect: effect.summary });
@@ -93,7 +97,16 @@ async function runStep(incident: Incident, run: StepRun): Promise<RemediationRes
   } catch (err) {
     Object.assign(record, { status: 'failed', finishedAt: nowIso(), error: errorMessage(err) });
     note(incident, 'action-failed', `${record.description} failed: ${errorMessage(err)}`);
-    await rollback('an action failed; undoing the actions before it');
+    // Past its snapshot a step may have acted though no answer came back (the engine went away mid-call,
+    // or a scale-up made one copy of two): it is undone with the steps before it. A compensation restores
+    // the snapshot from the target as it is now, so undoing a change that never landed changes nothing.
+    const partly = snapshot !== undefined && isReversible(step) && patched(UNDO_FAILED_STEP_PATCH);
+    if (partly && snapshot) undo.push({ step, snapshot, record });
+    await rollback(
+      partly
+        ? 'an action failed; undoing whatever it did and the actions before it'
+        : 'an action failed; undoing the actions before it',
+    );
     return { kind: 'failed', message: `remediation failed at step ${index + 1}: ${errorMessage(err)}` };
   }
   return undefined;
