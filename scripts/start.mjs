@@ -5,13 +5,23 @@
  * With TEMPORAL_ADDRESS set it connects there and starts no dev server.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 import { which } from './lib/exec.mjs';
 import { ensureNodeModules } from './lib/install.mjs';
 import { cacheDir, dataDir, root, say } from './lib/paths.mjs';
 import { PROCESS_ENV_DEFAULTS } from './lib/native-memory.mjs';
-import { startChild, stopChild, waitForPort } from './lib/processes.mjs';
+import { ensurePortFree, startChild, stopChild, waitForPort } from './lib/processes.mjs';
 import { DEV_SERVER_ARGS, ensureTemporalCli } from './lib/temporal-cli.mjs';
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
@@ -28,10 +38,32 @@ See docs/configuration.md for all of them.
   process.exit(0);
 }
 
-/** A token in `file`, made once (readable by this user only), and its value. */
+/**
+ * A token in `file`, made once (readable by this user only), and its value. It is written whole or not at
+ * all (a temporary file, flushed, then renamed): a file left empty by a crash would make a start whose
+ * every request is refused while its health says ok. For the same reason a file that holds less than a
+ * token (emptied, or cut by hand) stops the start instead of being used.
+ */
 function tokenIn(file) {
-  if (!existsSync(file)) writeFileSync(file, `${randomBytes(24).toString('base64url')}\n`, { mode: 0o600 });
-  return readFileSync(file, 'utf8').trim();
+  if (!existsSync(file)) {
+    const partial = `${file}.${process.pid}.tmp`;
+    const fd = openSync(partial, 'w', 0o600);
+    try {
+      writeSync(fd, `${randomBytes(24).toString('base64url')}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(partial, file);
+  }
+  const token = readFileSync(file, 'utf8').trim();
+  if (token.length < 16) {
+    throw new Error(
+      `${file} holds ${token.length === 0 ? 'no token' : 'a token shorter than 16 characters'}: ` +
+        'delete it to have a new one made (and give the new one to whoever used the old), or write one of at least 16 characters',
+    );
+  }
+  return token;
 }
 
 /**
@@ -101,6 +133,8 @@ try {
     const cli = ensureTemporalCli();
     const port = Number(env.TEMPORAL_PORT ?? 7233);
     const uiPort = Number(env.TEMPORAL_UI_PORT ?? 8233);
+    await ensurePortFree('127.0.0.1', port, 'TEMPORAL_PORT');
+    await ensurePortFree('127.0.0.1', uiPort, 'TEMPORAL_UI_PORT');
     const temporal = startChild('temporal', cli, [
       'server',
       'start-dev',
@@ -136,13 +170,14 @@ try {
   // Compiled, not through tsx: an idle process about 90 MB smaller. Imported here, once node_modules
   // (esbuild) is installed.
   const { compiledEntry } = await import('./build.mjs');
+  const host = env.STEADFAST_API_HOST ?? '127.0.0.1';
+  const apiPort = Number(env.STEADFAST_API_PORT ?? 8080);
+  await ensurePortFree(host === '0.0.0.0' ? '127.0.0.1' : host, apiPort, 'STEADFAST_API_PORT');
   const app = startChild('app', process.execPath, [await compiledEntry('src/main.ts', root)], {
     env: { ...PROCESS_ENV_DEFAULTS, ...env },
     cwd: root,
   });
   children.push(app);
-  const host = env.STEADFAST_API_HOST ?? '127.0.0.1';
-  const apiPort = Number(env.STEADFAST_API_PORT ?? 8080);
   await waitForPort(host === '0.0.0.0' ? '127.0.0.1' : host, apiPort, 120_000, () => !app.exited);
   const api = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${apiPort}`;
   process.stdout.write(

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,11 +33,30 @@ async function start(ports: { temporal: number; ui: number; api: number }): Prom
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const deadline = Date.now() + 120_000;
   while (!output.includes('Press Ctrl-C to stop.')) {
-    if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    if (child.exitCode !== null)
+      throw new Error(`npm start exited early (exit ${child.exitCode}):\n${output}`);
     if (Date.now() > deadline) throw new Error(`npm start did not come up:\n${output}`);
     await new Promise((r) => setTimeout(r, 200));
   }
   return { child, output: () => output, exited };
+}
+
+/** A start expected to give up: its exit code and output. */
+async function startAndExit(ports: {
+  temporal: number;
+  ui: number;
+  api: number;
+}): Promise<{ code: number | null; output: string }> {
+  try {
+    const started = await start(ports);
+    await stop(started);
+    return { code: 0, output: started.output() };
+  } catch (err) {
+    const output = err instanceof Error ? err.message : String(err);
+    const code = /exited early \(exit (\d+)\)/.exec(output)?.[1];
+    if (code === undefined) throw err;
+    return { code: Number(code), output };
+  }
 }
 
 async function stop(started: Started): Promise<number | null> {
@@ -85,15 +105,57 @@ describe('npm start', () => {
     expect(await portOpen(ports.ui)).toBe(false);
 
     const second = await start(ports);
-    try {
-      const again = await fetch(`${api}/api/v1/incidents/${id}`, { headers: auth });
-      expect(again.status).toBe(200);
-      const { incident } = (await again.json()) as { incident: { service: string; stage: string } };
-      expect(incident.service).toBe('start-test');
-      const list = await fetch(`${api}/api/v1/incidents?service=start-test&status=open`, { headers: auth });
-      expect(((await list.json()) as { incidents: unknown[] }).incidents).toHaveLength(1);
-    } finally {
-      expect(await stop(second)).toBe(0);
+    const again = await fetch(`${api}/api/v1/incidents/${id}`, { headers: auth });
+    expect(again.status).toBe(200);
+    const { incident } = (await again.json()) as { incident: { service: string; stage: string } };
+    expect(incident.service).toBe('start-test');
+    const list = await fetch(`${api}/api/v1/incidents?service=start-test&status=open`, { headers: auth });
+    expect(((await list.json()) as { incidents: unknown[] }).incidents).toHaveLength(1);
+
+    // Killed outright, it leaves nothing running: its children stop with it and free the ports.
+    second.child.kill('SIGKILL');
+    await second.exited;
+    const freed = Date.now() + 30_000;
+    while ((await portOpen(ports.api)) || (await portOpen(ports.ui))) {
+      if (Date.now() > freed)
+        throw new Error(`children of a killed npm start still serve:\n${second.output()}`);
+      await new Promise((r) => setTimeout(r, 200));
     }
-  }, 240_000);
+    const third = await start(ports);
+    try {
+      expect((await fetch(`${api}/api/v1/incidents/${id}`, { headers: auth })).status).toBe(200);
+    } finally {
+      expect(await stop(third)).toBe(0);
+    }
+  }, 300_000);
+
+  it('when a port it needs is taken, then it says which and how to move it, and starts nothing', async () => {
+    const ports = { temporal: await freePort(), ui: await freePort(), api: await freePort() };
+    const squatter = createServer().listen(ports.api, '127.0.0.1');
+    try {
+      const { code, output } = await startAndExit(ports);
+      expect(code).toBe(1);
+      expect(output).toContain(`127.0.0.1:${ports.api} is in use already`);
+      expect(output).toContain('STEADFAST_API_PORT');
+      expect(output).not.toContain('Steadfast is running');
+      expect(await portOpen(ports.ui)).toBe(false);
+    } finally {
+      squatter.close();
+    }
+  }, 120_000);
+
+  it('when a token file is empty, then it refuses to start instead of refusing every request', async () => {
+    const tokenFile = join(dataDir, 'alertmanager-token');
+    const kept = readFileSync(tokenFile, 'utf8');
+    writeFileSync(tokenFile, '');
+    try {
+      const ports = { temporal: await freePort(), ui: await freePort(), api: await freePort() };
+      const { code, output } = await startAndExit(ports);
+      expect(code).toBe(1);
+      expect(output).toContain(`${tokenFile} holds no token`);
+      expect(output).not.toContain('Steadfast is running');
+    } finally {
+      writeFileSync(tokenFile, kept);
+    }
+  }, 120_000);
 });
