@@ -294,7 +294,7 @@ async function forecastTrend({ detection }: { detection: DetectionResult }): Pro
 async function checkCondition(
   triage: Triage,
   { promql, prometheusUrl }: { promql: string; prometheusUrl?: string },
-): Promise<{ holds: boolean; message: string }> {
+): Promise<ConditionCheck> {
   const { servers } = triage;
   const url = servers.serverFor(prometheusUrl) ?? servers.default;
   const ignored =
@@ -306,13 +306,20 @@ async function checkCondition(
     return { holds: false, message: withNotes(message, [ignored]) };
   }
   const result = await evaluate(triage.clientOf(url), promql);
-  return { holds: result.holds, message: withNotes(result.message, [ignored]) };
+  return { ...result, message: withNotes(result.message, [ignored]) };
 }
 
-async function evaluate(
-  client: PrometheusClient,
-  promql: string,
-): Promise<{ holds: boolean; message: string }> {
+/**
+ * A verification check. `unanswered`: Prometheus could not be reached, so the check says nothing about
+ * the condition (the workflow waits longer for an answer rather than rolling back on it).
+ */
+export interface ConditionCheck {
+  holds: boolean;
+  message: string;
+  unanswered?: true;
+}
+
+async function evaluate(client: PrometheusClient, promql: string): Promise<ConditionCheck> {
   try {
     const result = await client.query(promql);
     if (result.kind === 'scalar') {
@@ -326,7 +333,13 @@ async function evaluate(
         }
       : { holds: false, message: `${promql} returned no series` };
   } catch (err) {
-    if (err instanceof PrometheusError) return { holds: false, message: err.message };
+    if (err instanceof PrometheusError) {
+      return {
+        holds: false,
+        message: err.message,
+        ...(err.kind === 'unreachable' ? { unanswered: true } : {}),
+      };
+    }
     throw err;
   }
 }

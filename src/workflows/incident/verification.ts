@@ -47,12 +47,20 @@ async function verify(
       : { holds: false, message: `alerts still firing after ${Math.round(withinMs / 1000)}s` };
   }
   let last = 'not checked';
-  while (Date.now() < deadline) {
+  // No answer is no evidence that the fix failed: once Prometheus could not answer a check, the window
+  // is extended once by its own length, and past the first window the first answer decides. Checks
+  // that all were answered run as they always did (recorded histories replay unchanged).
+  let end = deadline;
+  while (Date.now() < end) {
     const prometheusUrl = state.detection?.prometheusUrl;
     const check = await triage.checkCondition({ promql, ...(prometheusUrl ? { prometheusUrl } : {}) });
     if (check.holds) return { holds: true, message: check.message };
     last = check.message;
-    await sleep(Math.min(intervalMs, Math.max(deadline - Date.now(), 1)));
+    if (end !== deadline && !check.unanswered && Date.now() >= deadline) break;
+    if (check.unanswered && end === deadline) end = deadline + withinMs;
+    await sleep(Math.min(intervalMs, Math.max(end - Date.now(), 1)));
   }
-  return { holds: false, message: `${promql} did not hold within ${Math.round(withinMs / 1000)}s (${last})` };
+  const waited = Math.round((end - deadline + withinMs) / 1000);
+  const extended = end === deadline ? '' : ', extended once because Prometheus could not answer';
+  return { holds: false, message: `${promql} did not hold within ${waited}s${extended} (${last})` };
 }
