@@ -138,17 +138,22 @@ export async function ingestGroup(
 ): Promise<IngestResult> {
   const { key, incidentId } = correlate(group.commonLabels, group.identity, config.correlationLabels);
   const result = { incidentId, correlationKey: key, alerts: group.alerts.length };
-  let alerts = recent ? recent.unsent(incidentId, group.alerts) : group.alerts;
+  const current = recent ? recent.notResolvedNowhere(group.alerts) : group.alerts;
+  if (current.length < group.alerts.length && !current.some((a) => a.status === 'firing')) {
+    return { ...result, status: 'already-resolved' };
+  }
+  let alerts = recent ? recent.unsent(incidentId, current) : current;
   if (alerts.length === 0 && recent) {
-    const taken = await deliveredBefore(client, config, recent, incidentId, group.alerts);
+    const taken = await deliveredBefore(client, config, recent, incidentId, current);
     if (taken) return { ...result, ...taken };
-    alerts = group.alerts;
+    alerts = current;
   }
   // What this process remembers delivering went to the incident's run then; should that run have closed
   // since, the run opened now never had it.
-  const held = alerts.length < group.alerts.length ? leftOut(group.alerts, alerts) : [];
+  const held = alerts.length < current.length ? leftOut(current, alerts) : [];
   const reached = await signalGroup(client, config, { incidentId, key }, alerts, held);
   if (reached.status === 'accepted') recent?.delivered(incidentId, alerts, reached.incidentId);
+  if (reached.status === 'no-open-incident') recent?.resolvedNowhere(alerts);
   return { ...result, ...reached };
 }
 

@@ -1,4 +1,4 @@
-import type { Alert } from '../domain/alert.js';
+import { namesOneFiring, type Alert } from '../domain/alert.js';
 
 export interface RecentDeliveriesLimits {
   /** How long what was delivered to an incident is remembered, from its first delivery. */
@@ -12,6 +12,10 @@ export interface RecentDeliveriesLimits {
    * token could fill over hours (an entry past its minute is only dropped when asked about again).
    */
   alerts: number;
+  /** How long a resolution that reached no incident is remembered (see resolvedNowhere). */
+  unopenedTtlMs: number;
+  /** Such resolutions remembered; past it the oldest is forgotten. */
+  unopened: number;
 }
 
 /**
@@ -24,6 +28,9 @@ export const RECENT_DELIVERIES: RecentDeliveriesLimits = {
   incidents: 10_000,
   alertsPerIncident: 5_000,
   alerts: 200_000,
+  // Longer than Alertmanager spends retrying one notification, or than its peers lag each other.
+  unopenedTtlMs: 15 * 60_000,
+  unopened: 100_000,
 };
 
 type Status = Alert['status'];
@@ -40,6 +47,8 @@ type Entry = { since: number; alerts: Map<string, Status>; reached?: string };
  */
 export class RecentDeliveries {
   private readonly byIncident = new Map<string, Entry>();
+  /** Resolutions that reached no open incident: when each came, by dedupeKey, oldest first. */
+  private readonly unopened = new Map<string, number>();
   /** Alerts remembered over every incident. */
   private remembered = 0;
 
@@ -63,6 +72,36 @@ export class RecentDeliveries {
     });
     if (unsent.length < alerts.length) this.onRecognised(alerts.length - unsent.length);
     return unsent;
+  }
+
+  /**
+   * Notes resolved alerts that found no open incident. Their firing may still come after them: an
+   * Alertmanager peer's notification, or one retried after a 503, can arrive after another's "resolved",
+   * and an incident opened by it would wait for a resolution already spent.
+   */
+  resolvedNowhere(alerts: readonly Alert[]): void {
+    for (const a of alerts) {
+      if (a.status !== 'resolved' || !namesOneFiring(a)) continue;
+      this.unopened.delete(a.dedupeKey);
+      this.unopened.set(a.dedupeKey, this.now());
+    }
+    for (const key of this.unopened.keys()) {
+      if (this.unopened.size <= this.limits.unopened) break;
+      this.unopened.delete(key);
+    }
+  }
+
+  /** The alerts but the firing ones this process saw resolved, with no incident open, moments ago. */
+  notResolvedNowhere(alerts: readonly Alert[]): Alert[] {
+    if (this.unopened.size === 0) return [...alerts];
+    return alerts.filter((a) => {
+      if (a.status !== 'firing') return true;
+      const at = this.unopened.get(a.dedupeKey);
+      if (at === undefined) return true;
+      if (this.now() - at < this.limits.unopenedTtlMs) return false;
+      this.unopened.delete(a.dedupeKey);
+      return true;
+    });
   }
 
   /** The incident the latest delivery for this one reached, when it followed a merge there. */

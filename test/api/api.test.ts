@@ -397,6 +397,39 @@ describe('the API', () => {
     });
   });
 
+  it("when an alert's resolution arrives before its firing, then the late firing opens no incident that nothing would resolve", async () => {
+    const svc = service('resolved-first');
+    const resolved = await call('POST', '/api/v1/alertmanager', {
+      token: TOKENS.alertmanager,
+      body: payload('ApiTestDown', svc, 'resolved'),
+    });
+    expect(resolved.json['incidents']).toEqual([expect.objectContaining({ status: 'no-open-incident' })]);
+    const id = await incidentIdOf(resolved);
+
+    const late = await call('POST', '/api/v1/alertmanager', {
+      token: TOKENS.alertmanager,
+      body: payload('ApiTestDown', svc, 'firing'),
+    });
+    expect(late.status).toBe(202);
+    expect(late.json['incidents']).toEqual([
+      expect.objectContaining({ incidentId: id, status: 'already-resolved' }),
+    ]);
+    expect(await exists(id)).toBe(false);
+
+    // A new firing of it (another startsAt) is news, and opens it.
+    const anew = payload('ApiTestDown', svc, 'firing');
+    const again = { ...anew, alerts: anew.alerts.map((a) => ({ ...a, startsAt: '2026-11-24T07:00:00Z' })) };
+    const opened = await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: again });
+    expect(opened.json['incidents']).toEqual([
+      expect.objectContaining({ incidentId: id, status: 'accepted' }),
+    ]);
+    expect(await exists(id)).toBe(true);
+    await call('POST', `/api/v1/incidents/${id}/resolve`, {
+      token: TOKENS.alice,
+      body: { reason: 'test done' },
+    });
+  });
+
   it('when a generic alert without a startsAt fires again after its incident closed, then it opens it again: it names no one firing', async () => {
     const svc = service('generic-again');
     const alert = (status: 'firing' | 'resolved') => ({

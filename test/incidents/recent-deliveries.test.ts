@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/domain/alert.js';
-import { RecentDeliveries } from '../../src/incidents/recent-deliveries.js';
+import { RECENT_DELIVERIES, RecentDeliveries } from '../../src/incidents/recent-deliveries.js';
 
 function alert(n: number, status: Alert['status'] = 'firing'): Alert {
   const fingerprint = `fp${n}`;
@@ -18,7 +18,16 @@ function alert(n: number, status: Alert['status'] = 'firing'): Alert {
   };
 }
 
-function clocked(limits = { ttlMs: 60_000, incidents: 3, alertsPerIncident: 4, alerts: 100 }) {
+function clocked(
+  limits = {
+    ttlMs: 60_000,
+    incidents: 3,
+    alertsPerIncident: 4,
+    alerts: 100,
+    unopenedTtlMs: 900_000,
+    unopened: 2,
+  },
+) {
   const clock = { now: 0 };
   const recognised: number[] = [];
   const recent = new RecentDeliveries(
@@ -46,6 +55,19 @@ describe('what the API delivered lately, so a notification that repeats it is no
     recent.delivered('a', [alert(2)]);
     expect(recent.reached('a')).toBeUndefined();
     expect(recent.reached('c')).toBeUndefined();
+  });
+
+  it('when a resolution reached no incident, then its firing arriving later is left out, for a while and a bounded number', () => {
+    const { recent, clock } = clocked();
+    recent.resolvedNowhere([alert(1, 'resolved'), alert(2, 'resolved')]);
+    expect(recent.notResolvedNowhere([alert(1), alert(3), alert(2, 'resolved')])).toEqual([
+      alert(3),
+      alert(2, 'resolved'),
+    ]);
+    recent.resolvedNowhere([alert(3, 'resolved')]); // the oldest, alert 1, is forgotten past two
+    expect(recent.notResolvedNowhere([alert(1), alert(2), alert(3)])).toEqual([alert(1)]);
+    clock.now = 900_000;
+    expect(recent.notResolvedNowhere([alert(2), alert(3)])).toEqual([alert(2), alert(3)]);
   });
 
   it('drops anything about an alert it delivered resolved, as the workflow would', () => {
@@ -79,7 +101,13 @@ describe('what the API delivered lately, so a notification that repeats it is no
   });
 
   it('bounds the alerts remembered in all: a sender filling many incidents pushes out the oldest, not memory', () => {
-    const { recent } = clocked({ ttlMs: 60_000, incidents: 100, alertsPerIncident: 4, alerts: 6 });
+    const { recent } = clocked({
+      ...RECENT_DELIVERIES,
+      ttlMs: 60_000,
+      incidents: 100,
+      alertsPerIncident: 4,
+      alerts: 6,
+    });
     recent.delivered(
       'a',
       [1, 2, 3, 4].map((n) => alert(n)),
