@@ -17,9 +17,9 @@ import { incidentWorkflow } from '../../src/workflows/incident.js';
  */
 /**
  * A medium-risk runbook for `alertname` whose one step waits a second: a plan that waits for alice's
- * decision and touches nothing.
+ * decision and touches nothing; `verify` is its check (by default, its alerts resolve within 3 s).
  */
-export const waitRunbook = (alertname: string): string => `
+export const waitRunbook = (alertname: string, verify = '{ within: 3s, interval: 1s }'): string => `
 title: Wait for a person
 match: { alertnames: [${alertname}] }
 risk: medium
@@ -28,7 +28,7 @@ approval: { timeout: 10m }
 steps:
   - action: wait
     duration: 1s
-verify: { within: 3s, interval: 1s }
+verify: ${verify}
 `;
 
 export const testDockerScope = (): string =>

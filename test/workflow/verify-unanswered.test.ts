@@ -15,22 +15,15 @@ import {
   type MetricsTarget,
   type RunningPrometheus,
 } from '../support/prometheus.js';
-import { makeAlert, startIncident, waitForState } from '../support/scenario.js';
+import { makeAlert, startIncident, waitForState, waitRunbook } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'verify-unanswered';
 
-const RUNBOOK = `
-title: Wait, then check the service is up
-match: { alertnames: [UnansweredCheck] }
-risk: medium
-approvers: [alice]
-approval: { timeout: 10m }
-steps:
-  - action: wait
-    duration: 1s
-verify: { promql: 'up{job="unanswered"} == 1', within: 6s, interval: 1s }
-`;
+const RUNBOOK = waitRunbook(
+  'UnansweredCheck',
+  `{ promql: 'up{job="unanswered"} == 1', within: 6s, interval: 1s }`,
+);
 
 let client: Client;
 let worker: TestWorker;
