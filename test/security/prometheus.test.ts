@@ -342,7 +342,7 @@ describe('answers too big to take whole, from a configured server', () => {
     });
   });
 
-  it('when it never answers, then the call gives up after its timeout', async () => {
+  it('when it never answers, then the call gives up after its timeout, and the check says it was not answered', async () => {
     const server = await serve(() => undefined);
     const t = triage({ prometheusUrl: server.url, prometheusLimits: { timeoutMs: 300 } });
 
@@ -353,6 +353,7 @@ describe('answers too big to take whole, from a configured server', () => {
     expect(check).toEqual({
       holds: false,
       message: `Prometheus at ${server.url} could not be reached (no answer within 300 ms)`,
+      unanswered: true,
     });
   });
 
