@@ -136,7 +136,10 @@ describe('an incident cannot be killed with size', () => {
     // another replica, which never saw it, sends it on: the workflow's ledger counts only duplicates.
     await deliver(bodies[0]);
     const handle = client.workflow.getHandle<typeof incidentWorkflow>(incidentId);
-    await handle.signal(alertsSignal, alertsFromAlertmanager(alertmanagerPayloadSchema.parse(bodies[0])));
+    await handle.signal(
+      alertsSignal,
+      alertsFromAlertmanager(alertmanagerPayloadSchema.parse(bodies[0]), 'alice'),
+    );
 
     const received = alerts + 1;
     const open = await waitForState(
