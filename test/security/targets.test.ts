@@ -64,13 +64,18 @@ const uniqueId = (name: string): string =>
   `${name}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
 const startedAt = async (c: Docker.Container): Promise<string> => (await c.inspect()).State.StartedAt;
 const refused = (s: IncidentState): boolean => s.timeline.some((t) => t.event === 'plan-refused');
+/** A guard refused an action of the plan approved at once: the incident waits for a person again. */
+const handedBack = (s: IncidentState): boolean => s.stage === 'approve' && (s.round ?? 0) > 0;
 
-/** Opens an incident for one alert and waits until its plan was refused (or offered). */
+/** Opens an incident for one alert and waits until its plan was refused, or run (or turned back). */
 async function attack(alertName: string, labels: Record<string, string>) {
   const id = uniqueId(alertName.toLowerCase());
   const alert = makeAlert({ alertName, labels });
   const handle = await startIncident(client, TASK_QUEUE, id, [alert]);
-  const state = await waitForState(handle, (s) => refused(s) || s.stage === 'verify' || s.stage === 'closed');
+  const state = await waitForState(
+    handle,
+    (s) => refused(s) || s.stage === 'verify' || s.stage === 'closed' || handedBack(s),
+  );
   return { id, alert, handle, state };
 }
 
@@ -137,16 +142,14 @@ describe('an alert cannot aim a runbook outside its scope', () => {
     for (const { state } of incidents) {
       expect(state.recommendation?.steps[0]).toMatchObject({ container: id });
     }
-    // The first restart runs; each later one is refused by the cooldown on the same ID. With nobody
-    // answering (auto-approval never retries past a guard), those incidents close as aborted.
+    // The first restart runs; each later one is refused by the cooldown on the same ID, and goes to
+    // people (auto-approval never retries past a guard): it waits for a person on the runbook's chain.
     const settled = await Promise.all(
-      incidents.map(({ handle }) =>
-        waitForState(handle, (s) => s.stage === 'verify' || s.stage === 'closed'),
-      ),
+      incidents.map(({ handle }) => waitForState(handle, (s) => s.stage === 'verify' || handedBack(s))),
     );
     expect(settled.filter((s) => s.stage === 'verify')).toHaveLength(1);
-    const turnedBack = settled.filter((s) => s.stage === 'closed');
-    expect(turnedBack.map((s) => s.outcome)).toEqual(['aborted', 'aborted', 'aborted']);
+    const turnedBack = settled.filter(handedBack);
+    expect(turnedBack).toHaveLength(3);
     for (const s of turnedBack) {
       expect(s.guardRefusal).toContain(`docker/container/${id} was changed by incident`);
     }
@@ -160,6 +163,10 @@ describe('an alert cannot aim a runbook outside its scope', () => {
     await acting?.handle.signal(alertsSignal, [resolvedAlert(acting.alert)]);
     expect((await acting?.handle.result())?.outcome).toBe('verified');
     if (acting) await recordHistory(client, acting.handle.workflowId, 'resolved-target-restart');
+    for (const { handle } of incidents.filter((_, i) => handedBack(settled[i] as IncidentState))) {
+      await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+      expect((await handle.result()).outcome).toBe('resolved');
+    }
     expect(await startedAt(target)).toBe(after);
   });
 
