@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { dedupeKeyOf } from './dedupe-key.js';
 import { z } from 'zod';
+import { dedupeKeyOf } from './dedupe-key.js';
 import { CUT_MARKER, cutUtf8, utf8Length } from './utf8.js';
 
 /** An alert as the incident workflow sees it, whatever its source. */

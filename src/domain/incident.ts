@@ -330,7 +330,6 @@ export interface IncidentInput {
 
 const SEVERITY_ORDER = ['critical', 'high', 'error', 'warning', 'predicted', 'info'];
 
-/** The most severe of two severities; unknown words rank below the known ones. */
 /** The escalation of a plan approved at once: no wait, no levels, and a final policy that agrees. */
 const APPROVED_AT_ONCE: EscalationPlan = { timeoutMs: 0, levels: [], finalPolicy: 'auto-approve' };
 
@@ -347,6 +346,7 @@ export function escalationFor(
   return plan.approval === 'immediate' && round === 0 ? APPROVED_AT_ONCE : plan.escalation;
 }
 
+/** The most severe of two severities; unknown words rank below the known ones. */
 export function moreSevere(a: string, b: string): string {
   const rank = (s: string): number => {
     const i = SEVERITY_ORDER.indexOf(s);

@@ -138,10 +138,9 @@ export async function ingestGroup(
 ): Promise<IngestResult> {
   const { key, incidentId } = correlate(group.commonLabels, group.identity, config.correlationLabels);
   const result = { incidentId, correlationKey: key, alerts: group.alerts.length };
+  // A firing whose resolution found no incident moments ago is late; resolutions beside it still go.
   const current = recent ? recent.notResolvedNowhere(group.alerts) : group.alerts;
-  if (current.length < group.alerts.length && !current.some((a) => a.status === 'firing')) {
-    return { ...result, status: 'already-resolved' };
-  }
+  if (current.length === 0) return { ...result, status: 'already-resolved' };
   let alerts = recent ? recent.unsent(incidentId, current) : current;
   if (alerts.length === 0 && recent) {
     const taken = await deliveredBefore(client, config, recent, incidentId, current);
