@@ -1,7 +1,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { namesOneFiring, type Alert } from '../domain/alert.js';
-import { asRecorded, ledgerKey } from '../workflows/alerts.js';
+import { asRecorded } from '../workflows/alerts.js';
 import type { IncidentWorkflow } from '../workflows/messages.js';
 
 /** The part of a closed run's result read here: its ledger (src/workflows/alerts.ts), 0 for resolved. */
@@ -38,7 +38,6 @@ export async function notResolvedBefore(
   const ledger = parsed.data.alertLedger;
   const seen = (key: string): boolean => ledger[key] !== undefined;
   return alerts.filter(
-    (a) =>
-      a.status !== 'firing' || !namesOneFiring(a) || ledger[ledgerKey(asRecorded(a, seen).dedupeKey)] !== 0,
+    (a) => a.status !== 'firing' || !namesOneFiring(a) || ledger[asRecorded(a, seen).key] !== 0,
   );
 }

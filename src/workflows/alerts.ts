@@ -42,10 +42,15 @@ type Ledger = Map<string, 0 | 1>;
  * resolved) as before, by any sender. Every entry recorded since names its sender, and is never matched
  * this way, since a key without a sender is then never recorded.
  */
-export function asRecorded(alert: Alert, known: (ledgerKey: string) => boolean): Alert {
-  if (alert.sender === undefined || known(ledgerKey(alert.dedupeKey))) return alert;
+export function asRecorded(
+  alert: Alert,
+  known: (ledgerKey: string) => boolean,
+): { alert: Alert; key: string } {
+  const key = ledgerKey(alert.dedupeKey);
+  if (alert.sender === undefined || known(key)) return { alert, key };
   const before = keyWithoutSender(alert);
-  return known(ledgerKey(before)) ? { ...alert, dedupeKey: before } : alert;
+  const keyBefore = ledgerKey(before);
+  return known(keyBefore) ? { alert: { ...alert, dedupeKey: before }, key: keyBefore } : { alert, key };
 }
 
 /**
@@ -139,8 +144,7 @@ export function absorbAlerts(
   const ledger = ledgerOf(state);
   const changed: Alert[] = [];
   for (const sent of delivered) {
-    const alert = asRecorded(sent, (key) => ledger.has(key));
-    const key = ledgerKey(alert.dedupeKey);
+    const { alert, key } = asRecorded(sent, (k) => ledger.has(k));
     const known = ledger.get(key);
     const firing = alert.status === 'firing' ? 1 : 0;
     if (known === 0 || known === firing) {
