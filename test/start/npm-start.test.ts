@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,19 @@ const portOpen = (port: number): Promise<boolean> =>
     () => false,
   );
 
+/** Whether a process still runs with this test's data folder on its command line (the dev server). */
+function holdsDataDir(): boolean {
+  return readdirSync('/proc')
+    .filter((pid) => /^\d+$/.test(pid))
+    .some((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dataDir);
+      } catch {
+        return false; // it exited while we looked
+      }
+    });
+}
+
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('npm start', () => {
@@ -115,8 +128,10 @@ describe('npm start', () => {
     // Killed outright, it leaves nothing running: its children stop with it and free the ports.
     second.child.kill('SIGKILL');
     await second.exited;
+    // Freed means exited, not only unbound: the dev server closes its ports before it lets go of
+    // temporal.db, and a start in between finds the database locked.
     const freed = Date.now() + 30_000;
-    while ((await portOpen(ports.api)) || (await portOpen(ports.ui))) {
+    while ((await portOpen(ports.api)) || (await portOpen(ports.ui)) || holdsDataDir()) {
       if (Date.now() > freed)
         throw new Error(`children of a killed npm start still serve:\n${second.output()}`);
       await new Promise((r) => setTimeout(r, 200));
