@@ -141,16 +141,19 @@ export async function ingestGroup(
   // A firing whose resolution found no incident moments ago is late; resolutions beside it still go.
   const current = recent ? recent.notResolvedNowhere(group.alerts) : group.alerts;
   if (current.length === 0) return { ...result, status: 'already-resolved' };
+  // One deadline for the whole group: with Temporal down, a re-sent webhook's look and its delivery
+  // would otherwise wait it out one after the other before the 503.
+  const deadline = Date.now() + config.temporalTimeoutMs;
   let alerts = recent ? recent.unsent(incidentId, current) : current;
   if (alerts.length === 0 && recent) {
-    const taken = await deliveredBefore(client, config, recent, incidentId, current);
+    const taken = await deliveredBefore(client, { recent, deadline }, incidentId, current);
     if (taken) return { ...result, ...taken };
     alerts = current;
   }
   // What this process remembers delivering went to the incident's run then; should that run have closed
   // since, the run opened now never had it.
   const held = alerts.length < current.length ? leftOut(current, alerts) : [];
-  const reached = await signalGroup(client, config, { incidentId, key }, alerts, held);
+  const reached = await signalGroup(client, config, { incidentId, key }, { alerts, held }, deadline);
   if (reached.status === 'accepted') recent?.delivered(incidentId, alerts, reached.incidentId);
   if (reached.status === 'no-open-incident') recent?.resolvedNowhere(alerts);
   return { ...result, ...reached };
@@ -164,8 +167,7 @@ export async function ingestGroup(
  */
 async function deliveredBefore(
   client: Client,
-  config: IngestConfig,
-  recent: RecentDeliveries,
+  { recent, deadline }: { recent: RecentDeliveries; deadline: number },
   incidentId: string,
   alerts: readonly Alert[],
 ): Promise<Reached | undefined> {
@@ -175,7 +177,7 @@ async function deliveredBefore(
     ...(into ? { incidentId: into, mergedFrom: incidentId } : {}),
   };
   if (!alerts.some((a) => a.status === 'firing')) return taken;
-  const run = await incidentRecord(client, into ?? incidentId, Date.now() + config.temporalTimeoutMs);
+  const run = await incidentRecord(client, into ?? incidentId, deadline);
   if (run?.running) return taken;
   recent.forget(incidentId);
   return undefined;
@@ -203,10 +205,9 @@ async function signalGroup(
   client: Client,
   config: IngestConfig,
   own: Target,
-  alerts: Alert[],
-  held: Alert[],
+  { alerts, held }: { alerts: Alert[]; held: Alert[] },
+  deadline: number,
 ): Promise<Reached> {
-  const deadline = Date.now() + config.temporalTimeoutMs;
   const { batches, bytes } = batched(alerts, SIGNAL_BATCH_BYTES);
   const since = (unchecked.get(own.incidentId) ?? 0) + bytes;
   if (since <= LARGE_DELIVERY_BYTES) {
