@@ -5,6 +5,7 @@ import type { KubernetesStep } from '../actions/steps.js';
 import { dockerHandlers } from './docker/actions.js';
 import { actionRunner, type ActionHandlers, type ActionRunner } from './handler.js';
 import { httpHandlers, type HttpExecutorOptions } from './http.js';
+import { outlasting } from './outage.js';
 import { waitHandlers } from './wait.js';
 
 export type KubernetesHandlers = ActionHandlers<KubernetesStep['action']>;
@@ -38,11 +39,14 @@ const withoutCluster = Object.fromEntries(
   ]),
 ) as unknown as KubernetesHandlers;
 
-/** Every action's handler, wired to the engines this worker has. */
+/**
+ * Every action's handler, wired to the engines this worker has. A step on Docker or Kubernetes waits out
+ * its engine's restart (src/remediation/outage.ts); an HTTP target's outage is the target's answer.
+ */
 export function createActionHandlers(deps: ActionDeps): ActionHandlers {
   return {
-    ...dockerHandlers(deps.docker),
-    ...(deps.kubernetes ?? withoutCluster),
+    ...outlasting(dockerHandlers(deps.docker)),
+    ...(deps.kubernetes ? outlasting(deps.kubernetes) : withoutCluster),
     ...httpHandlers(deps.http),
     ...waitHandlers,
   };
