@@ -40,6 +40,24 @@ const tokensFileSchema = z.object({
 
 const digest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
 
+/**
+ * An alert's dedupeKey is `<sender>/<fingerprint>@<startsAt>` (src/domain/dedupe-key.ts), so identities
+ * `a` and `a/b` would let one sender's alert spell the other's key, and resolve its incident.
+ */
+function refuseNestedIdentities(identities: string[]): void {
+  const known = new Set(identities);
+  for (const identity of identities) {
+    for (let at = identity.indexOf('/'); at >= 0; at = identity.indexOf('/', at + 1)) {
+      const outer = identity.slice(0, at);
+      if (known.has(outer)) {
+        throw new Error(
+          `token identities "${outer}" and "${identity}": one is the other followed by "/", so their alerts could be taken for each other's; rename one`,
+        );
+      }
+    }
+  }
+}
+
 /** Bearer tokens, each with an identity and roles. Tokens are kept and compared only as digests. */
 export class TokenStore {
   private constructor(private readonly entries: TokenEntry[]) {}
@@ -66,6 +84,7 @@ export class TokenStore {
     if (entries.length === 0) {
       throw new Error('no API token is configured: set STEADFAST_API_TOKEN or STEADFAST_TOKENS_FILE');
     }
+    refuseNestedIdentities(entries.map((e) => e.identity));
     return new TokenStore(entries);
   }
 

@@ -1,3 +1,5 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { utf8ToBytes } from '@noble/hashes/utils.js';
 import type { Alert } from '../domain/alert.js';
 import { keyWithoutSender } from '../domain/dedupe-key.js';
 import { moreSevere, type IncidentState } from '../domain/incident.js';
@@ -18,8 +20,10 @@ export const ALERT_BOUNDS = {
 } as const;
 
 /**
- * 64 bits of hash (two FNV-1a-style 32-bit lanes) in base 36: ledger keys, not a security measure (a
- * sender who could forge a collision could as well resolve the alert outright).
+ * The ledger's first keys: 64 bits of two FNV-1a-style 32-bit lanes. Cheap, but a sender can forge a
+ * collision (each step is invertible, so a meet in the middle takes about 2^32 work), and with keys
+ * scoped to their sender a collision is a way to resolve another sender's alert. Kept to read the entries
+ * incidents recorded with it; entries are recorded with strongLedgerKey since STRONG_LEDGER_PATCH.
  */
 export function ledgerKey(dedupeKey: string): string {
   let a = 0x811c9dc5;
@@ -34,23 +38,52 @@ export function ledgerKey(dedupeKey: string): string {
   return `k${lane(a)}${lane(b)}`;
 }
 
+/**
+ * 96 bits of SHA-256 in base64url, after an `h` (never an array index, never an FNV key): no sender can
+ * find another key with the same entry. A library hash, since the workflow cannot use Node's crypto.
+ */
+export function strongLedgerKey(dedupeKey: string): string {
+  const digest = sha256(utf8ToBytes(dedupeKey)).subarray(0, 12);
+  let text = '';
+  for (let i = 0; i < digest.length; i += 3) {
+    const n = ((digest[i] ?? 0) << 16) | ((digest[i + 1] ?? 0) << 8) | (digest[i + 2] ?? 0);
+    for (const shift of [18, 12, 6, 0]) text += BASE64URL[(n >>> shift) & 63];
+  }
+  return `h${text}`;
+}
+
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
 type Ledger = Map<string, 0 | 1>;
 
 /**
- * The alert as a ledger knows it. An incident that recorded an alert before senders were kept knows it
- * by its key without the sender, and so does its ledger after it: such an entry is matched (and may be
- * resolved) as before, by any sender. Every entry recorded since names its sender, and is never matched
- * this way, since a key without a sender is then never recorded.
+ * The keys under which a ledger may hold the alert, in the order they are asked: its strong key, its FNV
+ * key (an entry recorded before STRONG_LEDGER_PATCH), then, for an entry recorded before senders were
+ * kept, its FNV key without the sender. That last one is matched (and may be resolved) as before, by any
+ * sender; never for a fingerprint holding a '/', which could spell another sender's key
+ * (`alertmanager/<fp>@…` sent by a stranger as its fingerprint).
+ */
+function* recordedKeys(alert: Alert): Generator<{ key: string; before?: string }> {
+  yield { key: strongLedgerKey(alert.dedupeKey) };
+  yield { key: ledgerKey(alert.dedupeKey) };
+  if (alert.sender === undefined) return;
+  const before = keyWithoutSender(alert);
+  if (!before.includes('/')) yield { key: ledgerKey(before), before };
+}
+
+/**
+ * The alert as a ledger knows it, with the key of its entry; an alert the ledger does not know gets the
+ * key it will be recorded under (`strong`: STRONG_LEDGER_PATCH).
  */
 export function asRecorded(
   alert: Alert,
   known: (ledgerKey: string) => boolean,
+  strong: () => boolean = () => true,
 ): { alert: Alert; key: string } {
-  const key = ledgerKey(alert.dedupeKey);
-  if (alert.sender === undefined || known(key)) return { alert, key };
-  const before = keyWithoutSender(alert);
-  const keyBefore = ledgerKey(before);
-  return known(keyBefore) ? { alert: { ...alert, dedupeKey: before }, key: keyBefore } : { alert, key };
+  for (const { key, before } of recordedKeys(alert)) {
+    if (known(key)) return { alert: before === undefined ? alert : { ...alert, dedupeKey: before }, key };
+  }
+  return { alert, key: strong() ? strongLedgerKey(alert.dedupeKey) : ledgerKey(alert.dedupeKey) };
 }
 
 /**
@@ -97,9 +130,15 @@ export interface AlertPatches {
   countsFiring: () => boolean;
   /** The alert that opened the incident is named, and held while it fires (OPENING_ALERT_PATCH). */
   keepsOpening: () => boolean;
+  /** New ledger entries are keyed by strongLedgerKey (STRONG_LEDGER_PATCH). */
+  strongKeys: () => boolean;
 }
 
-const ALL_PATCHES: AlertPatches = { countsFiring: () => true, keepsOpening: () => true };
+const ALL_PATCHES: AlertPatches = {
+  countsFiring: () => true,
+  keepsOpening: () => true,
+  strongKeys: () => true,
+};
 
 /**
  * Index of the held alert to let go first: the oldest resolved one, else the oldest; never the newest.
@@ -144,7 +183,7 @@ export function absorbAlerts(
   const ledger = ledgerOf(state);
   const changed: Alert[] = [];
   for (const sent of delivered) {
-    const { alert, key } = asRecorded(sent, (k) => ledger.has(k));
+    const { alert, key } = asRecorded(sent, (k) => ledger.has(k), patches.strongKeys);
     const known = ledger.get(key);
     const firing = alert.status === 'firing' ? 1 : 0;
     if (known === 0 || known === firing) {
@@ -194,8 +233,9 @@ export function firingNow(state: IncidentState): Set<string> {
 export function firedSince(state: IncidentState, before: ReadonlySet<string>): Alert[] {
   const now = firingNow(state);
   return state.alerts.filter((a) => {
-    const key = ledgerKey(a.dedupeKey);
-    return a.status === 'firing' && now.has(key) && !before.has(key);
+    if (a.status !== 'firing') return false;
+    const { key } = asRecorded(a, (k) => now.has(k) || before.has(k));
+    return now.has(key) && !before.has(key);
   });
 }
 

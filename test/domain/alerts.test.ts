@@ -54,7 +54,12 @@ describe('absorbAlerts, by sender', () => {
 
   it('when an incident recorded an alert before senders were kept, then a sender matches it as before', () => {
     const state = newState();
-    absorbAlerts(state, [alert()]);
+    // Recorded as it was then: before senders, and before strong ledger keys.
+    absorbAlerts(state, [alert()], {
+      countsFiring: () => true,
+      keepsOpening: () => true,
+      strongKeys: () => false,
+    });
 
     const again = absorbAlerts(state, [sentBy('alertmanager')]);
     expect(again).toEqual([]);
@@ -63,6 +68,43 @@ describe('absorbAlerts, by sender', () => {
     absorbAlerts(state, [sentBy('alertmanager', { status: 'resolved' })]);
     expect(state.alerts).toHaveLength(1);
     expect(state.alerts[0]?.dedupeKey).toBe(alert().dedupeKey);
+    expect(allResolved(state)).toBe(true);
+  });
+
+  it("when another sender puts the first sender's name in its fingerprint, then its resolution does not resolve the first's alert", () => {
+    for (const strongKeys of [true, false]) {
+      const state = newState();
+      const patches = { countsFiring: () => true, keepsOpening: () => true, strongKeys: () => strongKeys };
+      absorbAlerts(state, [sentBy('alertmanager', { fingerprint: 'sc1' })], patches);
+
+      absorbAlerts(
+        state,
+        [sentBy('mallory', { fingerprint: 'alertmanager/sc1', status: 'resolved' })],
+        patches,
+      );
+
+      expect(allResolved(state)).toBe(false);
+      expect(state.alerts.find((a) => a.sender === 'alertmanager')?.status).toBe('firing');
+    }
+  });
+
+  it('when the strong-key patch is on, then entries are recorded under a SHA-256 key, and entries recorded before it still match', () => {
+    const state = newState();
+    const weak = { countsFiring: () => true, keepsOpening: () => true, strongKeys: () => false };
+    absorbAlerts(state, [sentBy('alertmanager', { fingerprint: 'old' })], weak);
+    absorbAlerts(state, [sentBy('alertmanager', { fingerprint: 'new' })]);
+    const keys = Object.keys(state.alertLedger ?? {});
+    expect(keys).toEqual([
+      ledgerKey('alertmanager/old@2024-05-01T10:00:00Z'),
+      expect.stringMatching(/^h[\w-]{16}$/),
+    ]);
+
+    expect(absorbAlerts(state, [sentBy('alertmanager', { fingerprint: 'old' })])).toEqual([]);
+    absorbAlerts(state, [
+      sentBy('alertmanager', { fingerprint: 'old', status: 'resolved' }),
+      sentBy('alertmanager', { fingerprint: 'new', status: 'resolved' }),
+    ]);
+    expect(Object.keys(state.alertLedger ?? {})).toHaveLength(2);
     expect(allResolved(state)).toBe(true);
   });
 
@@ -282,7 +324,7 @@ describe('absorbAlerts within its bounds', () => {
     expect(state.alerts.some((a) => a.fingerprint === 'real')).toBe(false);
     // The patch off (a run from before it, replayed): the oldest leaves, as it did then.
     const before = newState();
-    const off = { countsFiring: () => true, keepsOpening: () => false };
+    const off = { countsFiring: () => true, keepsOpening: () => false, strongKeys: () => true };
     absorbAlerts(before, [alert({ fingerprint: 'real', labels: { container: 'web-1' } })], off);
     absorbAlerts(
       before,
@@ -367,7 +409,7 @@ describe('absorbAlerts within its bounds', () => {
     expect(allResolved(state)).toBe(false);
     // The patch off (a run from before it, replayed): the ledger alone decides, as it did then.
     const before = newState();
-    const off = { countsFiring: () => false, keepsOpening: () => true };
+    const off = { countsFiring: () => false, keepsOpening: () => true, strongKeys: () => true };
     absorbAlerts(before, [alert({ fingerprint: 'real' })], off);
     absorbAlerts(before, flood('firing'), off);
     absorbAlerts(before, flood('resolved'), off);

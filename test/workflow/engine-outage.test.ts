@@ -15,6 +15,7 @@ import { testActivities } from '../support/activities.js';
 import { testDocker } from '../support/docker.js';
 import {
   makeAlert,
+  recordHistory,
   resolvedAlert,
   startIncident,
   testDockerScope,
@@ -118,5 +119,6 @@ describe('a Docker engine that restarts during a fix', () => {
     expect(result.outcome).toBe('verified');
     expect(result.actions[0]?.status).toBe('done');
     expect(container.starts()).toBe(2);
+    await recordHistory(client, id, 'engine-outage-waited');
   }, 120_000);
 });

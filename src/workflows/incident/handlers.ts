@@ -30,6 +30,8 @@ import { forwardAfterMerge, setMergeHandlers } from './merge.js';
 export const LEDGER_FIRING_PATCH = 'ledger-counts-forgotten-firing';
 /** The alert that opened an incident is held while it fires (src/workflows/alerts.ts). */
 export const OPENING_ALERT_PATCH = 'hold-opening-alert';
+/** New ledger entries are keyed by a hash no sender can collide with (src/workflows/alerts.ts). */
+export const STRONG_LEDGER_PATCH = 'ledger-strong-keys';
 
 export function setIncidentHandlers(incident: Incident): void {
   const { state } = incident;
@@ -69,6 +71,7 @@ export function receiveAlerts(incident: Incident, alerts: Alert[]): void {
   const changed = absorbAlerts(state, alerts, {
     countsFiring: () => patched(LEDGER_FIRING_PATCH),
     keepsOpening: () => patched(OPENING_ALERT_PATCH),
+    strongKeys: () => patched(STRONG_LEDGER_PATCH),
   });
   for (const alert of changed) {
     const { event, message } = alertNote(alert);
