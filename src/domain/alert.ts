@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { dedupeKeyOf } from './dedupe-key.js';
-import { CUT_MARKER, cutUtf8, utf8Length } from './utf8.js';
+import { CUT_MARKER, cutJsonString, jsonLength, jsonStringLength, utf8Length } from './utf8.js';
 
 /** An alert as the incident workflow sees it, whatever its source. */
 export interface Alert {
@@ -44,8 +44,12 @@ export const ALERT_LIMITS = {
   annotationNameBytes: 256,
   /** One annotation's value; longer ones are cut. */
   annotationValueBytes: 8 * 1024,
-  /** All annotation values of one alert; past it, later values are cut further. */
+  /** All annotation values of one alert, as JSON; past it, later values are cut further. */
   annotationSetBytes: 32 * 1024,
+  /** All annotation names of one alert, as JSON. */
+  annotationNamesJsonBytes: 8 * 1024,
+  /** The label set as JSON: the bounds above keep one alert's JSON well within half of what an incident holds. */
+  labelSetJsonBytes: 24 * 1024,
   generatorUrlBytes: 8 * 1024,
   idBytes: 128,
 } as const;
@@ -71,28 +75,41 @@ const labelSet = z
     {
       message: `labels are at most ${ALERT_LIMITS.labelSetBytes} bytes of UTF-8 together`,
     },
-  );
+  )
+  .refine((l) => jsonLength(l) <= ALERT_LIMITS.labelSetJsonBytes, {
+    message: `labels are at most ${ALERT_LIMITS.labelSetJsonBytes} bytes of JSON together (a control character counts six)`,
+  });
 
-/** Each value cut to its own limit, then, in the sender's order, to what is left of the alert's budget. */
+/**
+ * Each value cut to its own limit, then, in the sender's order, to what is left of the alert's budget.
+ * Measured as the alert is kept, in JSON: a control character is one byte of UTF-8 but six of JSON
+ * (`\u0001`), and measured in UTF-8 one alert held six times its budget, enough to push the alert that
+ * opened its incident out of what the incident holds (src/workflows/alerts.ts, keptBytes).
+ */
 export function cutAnnotations(annotations: Record<string, string>): Record<string, string> {
   let left = ALERT_LIMITS.annotationSetBytes;
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(annotations)) {
     // Past the budget a value is only the marker (a few bytes over it, at most one per annotation).
-    const cut = cutUtf8(
-      value,
-      Math.max(Math.min(ALERT_LIMITS.annotationValueBytes, left), utf8Length(CUT_MARKER)),
-    );
+    const room = Math.max(Math.min(ALERT_LIMITS.annotationValueBytes, left), utf8Length(CUT_MARKER));
+    const cut = cutJsonString(value, room + 2, CUT_MARKER);
     out[name] = cut;
-    left = Math.max(left - utf8Length(cut), 0);
+    left = Math.max(left - (jsonStringLength(cut) - 2), 0);
   }
   return out;
 }
+
+/** The JSON of an annotation set's names, or a label set's names and values, together. */
+const jsonOfKeys = (record: Record<string, string>): number =>
+  Object.keys(record).reduce((n, k) => n + jsonStringLength(k), 0);
 
 const annotationSet = z
   .record(bytesAtMost(ALERT_LIMITS.annotationNameBytes, 'an annotation name'), z.string())
   .refine((a) => Object.keys(a).length <= ALERT_LIMITS.annotations, {
     message: `at most ${ALERT_LIMITS.annotations} annotations`,
+  })
+  .refine((a) => jsonOfKeys(a) <= ALERT_LIMITS.annotationNamesJsonBytes, {
+    message: `annotation names are at most ${ALERT_LIMITS.annotationNamesJsonBytes} bytes of JSON together (a control character counts six)`,
   })
   .transform(cutAnnotations);
 const timestamp = z.iso.datetime({ offset: true, message: 'an RFC 3339 timestamp' });

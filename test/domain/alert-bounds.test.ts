@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Alert } from '../../src/domain/alert.js';
+import { alertmanagerPayloadSchema, alertsFromAlertmanager, type Alert } from '../../src/domain/alert.js';
+import { absorbAlerts, ALERT_BOUNDS } from '../../src/workflows/alerts.js';
 import type { IncidentState, TimelineEntry } from '../../src/domain/incident.js';
 import { cutJsonString, cutUtf8, jsonLength, jsonStringLength, utf8Length } from '../../src/domain/utf8.js';
 import { signalBatches } from '../../src/incidents/ingest.js';
@@ -182,5 +183,49 @@ describe('incidentOpened and incidentClosed', () => {
     expect(incidentClosed(s)).not.toHaveProperty('alertLedger');
     expect(incidentClosed(s).alerts).toEqual(s.alerts);
     expect(s.alertLedger).toEqual({ kabc: 1 });
+  });
+});
+
+describe('one alert within the limits, as JSON', () => {
+  it('when a sender fills every label and annotation with control characters, then the alert is refused or cut to well under half of what an incident holds, so the opening alert stays', () => {
+    const c = '\u0001';
+    const payload = (labels: Record<string, string>, annotations: Record<string, string>) => ({
+      version: '4',
+      groupKey: 'g',
+      status: 'firing',
+      receiver: 'r',
+      groupLabels: {},
+      commonLabels: { alertname: 'ServiceDown', service: 'web' },
+      commonAnnotations: {},
+      externalURL: '',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'ServiceDown', service: 'web', ...labels },
+          annotations,
+          startsAt: '2026-12-01T10:00:00Z',
+          fingerprint: `fp-${Object.keys(labels).length}`,
+        },
+      ],
+    });
+    const names = Array.from({ length: 64 }, (_, i) => c.repeat(250 - String(i).length) + String(i));
+    const bloated = Object.fromEntries(names.map((n) => [n, c.repeat(512)]));
+    expect(alertmanagerPayloadSchema.safeParse(payload({}, bloated)).success).toBe(false); // names: 96 KiB of JSON
+
+    const pads = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`pad${i}`, c.repeat(1000)]));
+    expect(alertmanagerPayloadSchema.safeParse(payload(pads, {})).success).toBe(false); // labels: 90 KiB of JSON
+
+    const values = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`a${i}`, c.repeat(8000)]));
+    const cut = alertsFromAlertmanager(alertmanagerPayloadSchema.parse(payload({}, values)), 'stranger')[0];
+    expect(jsonLength(cut)).toBeLessThan(ALERT_BOUNDS.keptBytes / 2);
+
+    const state = incidentState();
+    const opener = alertsFromAlertmanager(
+      alertmanagerPayloadSchema.parse(payload({ container: 'web-1' }, { summary: 'down' })),
+      'alertmanager',
+    )[0];
+    absorbAlerts(state, opener ? [opener] : []);
+    absorbAlerts(state, cut ? [cut] : []);
+    expect(state.alerts[0]?.labels['container']).toBe('web-1');
   });
 });
