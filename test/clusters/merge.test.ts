@@ -151,4 +151,57 @@ describe('merging one incident into another', () => {
     await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
     expect((await handle.result()).outcome).toBe('resolved');
   }, 60_000);
+
+  it('while alerts keep arriving: every alert the merged incident took reaches the target, however late in its closing', async () => {
+    const lost: string[] = [];
+    for (let pair = 0; pair < 3; pair++) {
+      const targetId = uniqueId(`merge-stream-target-${pair}`);
+      const absorbedId = uniqueId(`merge-stream-absorbed-${pair}`);
+      const label = (instance: string) => ({ service: 'stream', instance });
+      const target = await startIncident(
+        client,
+        TASK_QUEUE,
+        targetId,
+        [makeAlert({ alertName: 'StreamTarget', labels: label('t') })],
+        GATHERING,
+      );
+      const absorbed = await startIncident(
+        client,
+        TASK_QUEUE,
+        absorbedId,
+        [makeAlert({ alertName: 'StreamAbsorbed', labels: label('a') })],
+        GATHERING,
+      );
+      await waitForState(absorbed, (s) => s.alerts.length === 1);
+
+      // Alerts every 400 ms until the merged run refuses them (the API then follows the merge itself), on
+      // through its closing; fewer than the 50 an incident holds whole, all of which a merge sends.
+      const taken: string[] = [];
+      const stream = (async () => {
+        for (let n = 0; n < 45; n++) {
+          const alert = makeAlert({ alertName: 'StreamAbsorbed', labels: label(`n${n}`) });
+          const ok = await absorbed.signal(alertsSignal, [alert]).then(
+            () => true,
+            () => false,
+          );
+          if (!ok) return;
+          taken.push(alert.fingerprint);
+          await new Promise((r) => setTimeout(r, 400));
+        }
+      })();
+      await absorbed.executeUpdate(mergeUpdate, { args: [{ into: targetId, actor: 'alice', via: 'api' }] });
+      await stream;
+      await absorbed.result();
+      // The target holds the latest 50 alerts whole; its count of distinct alerts received says the rest.
+      const expected = 2 + taken.length;
+      const received = async (): Promise<number> => (await target.query(stateQuery)).alertsReceived ?? 0;
+      await vi
+        .waitFor(async () => expect(await received()).toBe(expected), { timeout: 10_000 })
+        .catch(() => {});
+      const got = await received();
+      if (got !== expected) lost.push(`pair ${pair}: ${expected - got} of ${taken.length}`);
+      await target.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    }
+    expect(lost).toEqual([]);
+  }, 120_000);
 });

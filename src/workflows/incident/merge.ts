@@ -30,6 +30,8 @@ export const MERGE_PATCH = 'incident-merge';
  * A merged incident names its target in its memo, where ingestion finds it once the incident closed, and
  * forwards the alerts that reach it between the merge and its close.
  */
+/** A merged run waits for the forwards started while it waited for the others (forwardsSent). */
+export const FORWARD_ALL_PATCH = 'forward-all-before-closing';
 export const FORWARD_PATCH = 'merge-forwards';
 
 /**
@@ -180,9 +182,19 @@ export function forwardAfterMerge(incident: Incident, alerts: Alert[]): void {
   incident.forwarding = (incident.forwarding ?? Promise.resolve()).then(send);
 }
 
-/** Resolves once every forward started by forwardAfterMerge has been sent or noted as failed. */
+/**
+ * Resolves once every forward started by forwardAfterMerge has been sent or noted as failed, those started
+ * while it waits included: alerts that kept arriving as the merged run closed were forwarded by a signal
+ * the run started in the task that completed it, and a closed run's signals are never delivered, so they
+ * were lost (FORWARD_ALL_PATCH).
+ */
 export async function forwardsSent(incident: Incident): Promise<void> {
-  await incident.forwarding;
+  let sent = incident.forwarding;
+  await sent;
+  while (incident.forwarding !== sent && patched(FORWARD_ALL_PATCH)) {
+    sent = incident.forwarding;
+    await sent;
+  }
 }
 
 function absorbed(incident: Incident, a: AbsorbedNotice): void {
