@@ -1,8 +1,17 @@
-import type { Client } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INCIDENT_MESSAGE } from '../../src/activities/announce.js';
 import { consoleIncidentUrl } from '../../src/slack/links.js';
-import { alertsSignal, approveUpdate, rejectUpdate, stateQuery } from '../../src/workflows/messages.js';
+import {
+  alertsSignal,
+  approveUpdate,
+  mergeUpdate,
+  REFUSAL,
+  rejectUpdate,
+  resolveUpdate,
+  stateQuery,
+} from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { waitForState } from '../support/scenario.js';
 import { openIncident, startSlackStandIn, type SlackStandIn } from '../support/slack.js';
@@ -165,5 +174,36 @@ describe('posting the incident message once', () => {
       slack.calls.filter((c) => c.method === 'conversations.replies' && c.args['ts'] === ts).length,
     ).toBeGreaterThan(0);
     expect(incidentMessages(id)).toHaveLength(1);
+  });
+
+  it('when a person resolves or merges the incident while its approval is told in Slack, then that is refused and the approved fix runs', async () => {
+    const { handle } = await openIncident(client, TASK_QUEUE, 'decided-race', {
+      alertName: 'NoChannel',
+      announce: { channel: 'CINCIDENTS' },
+    });
+    const ts = (await announced(handle)).announcement?.ts;
+    const approvedText = 'slack:UALICE approved the remediation via slack';
+    // The reply's first try never arrives: the incident is still telling Slack when the others ask.
+    slack.dropNext((c) => c.args['thread_ts'] === ts && c.args['text'] === approvedText, { acted: false });
+    await handle.executeUpdate(approveUpdate, { args: [{ actor: 'slack:UALICE', via: 'slack' }] });
+    const refused = async (p: Promise<unknown>): Promise<string | undefined> => {
+      const err = await p.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+      return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : 'accepted';
+    };
+    const bob = { actor: 'bob', via: 'api' };
+    expect(await refused(handle.executeUpdate(resolveUpdate, { args: [bob] }))).toBe(REFUSAL.wrongStage);
+    expect(
+      await refused(handle.executeUpdate(mergeUpdate, { args: [{ ...bob, into: 'incident-elsewhere' }] })),
+    ).toBe(REFUSAL.wrongStage);
+    const state = await handle.query(stateQuery);
+    expect(state.stage).not.toBe('closed');
+    await handle.signal(alertsSignal, [{ ...state.alerts[0]!, status: 'resolved' }]);
+    const closed = await handle.result();
+    expect(closed.outcome).toBe('verified');
+    expect(closed.timeline.map((t) => t.event)).not.toContain('resolved-by-human');
   });
 });

@@ -14,6 +14,9 @@ import { decide } from './handlers.js';
 import { rollOver } from './lifecycle.js';
 import { notifyLevel } from './notify-level.js';
 
+/** The final policy does not decide when a person did while it read the calendar. */
+export const DECIDED_MEANWHILE_PATCH = 'policy-yields-to-person';
+
 /** How waiting for a decision on the plan ended. */
 export type DecisionWait =
   /** Approved or rejected, by a person or by the final policy. */
@@ -118,6 +121,9 @@ async function escalateUntilAnswered(
     if (escalation.finalPolicy === 'auto-approve' && plan.risk === 'low' && round(incident) === 0) {
       // The calendar is read again: a freeze declared while the incident waited counts.
       const block = patched(CALENDAR_PATCH) ? await readCalendar(incident, plan) : undefined;
+      // A person may have decided, or resolved the incident, while the calendar was read: theirs is the
+      // answer, and the policy records nothing beside it.
+      if ((currentDecision(state) || settled(incident)) && patched(DECIDED_MEANWHILE_PATCH)) return undefined;
       if (block) {
         holdAutoApproval(incident, block);
         continue;

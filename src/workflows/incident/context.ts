@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -6,10 +7,10 @@ import {
 } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import type { Decision, IncidentInput, IncidentState, Stage } from '../../domain/incident.js';
-import { webUiCurrentDetails } from '../../domain/incident-view.js';
+import { currentDecision, webUiCurrentDetails } from '../../domain/incident-view.js';
 import { incidentView } from '../../slack/blocks.js';
 import { allResolved } from '../alerts.js';
-import type { MergeAnswer } from '../messages.js';
+import { REFUSAL, type MergeAnswer } from '../messages.js';
 import { SA } from '../search-attributes.js';
 import { appendNote } from '../timeline.js';
 import { ANNOUNCEMENTS } from './activities.js';
@@ -115,4 +116,22 @@ export async function tell(incident: Incident, event: string): Promise<void> {
 export function errorMessage(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   return err.cause instanceof Error ? err.cause.message : err.message;
+}
+
+/**
+ * A resolution or a merge once remediation is under way: its stages, and the moment between an approval
+ * and the first step (the approval is told in Slack first). Accepted then, it was recorded and the
+ * approved fix ran anyway; a merge even sent the alerts to another incident that could fix them again.
+ */
+export function refuseDuringRemediation(state: IncidentState): void {
+  const approved = state.stage === 'approve' && currentDecision(state)?.decision === 'approved';
+  if (state.stage === 'remediate' || state.stage === 'verify' || approved) {
+    throw ApplicationFailure.create({
+      type: REFUSAL.wrongStage,
+      nonRetryable: true,
+      message: approved
+        ? `${currentDecision(state)?.actor ?? 'someone'} approved the remediation, which is starting; wait for its verification`
+        : `remediation is in progress (stage ${state.stage}); wait for its verification`,
+    });
+  }
 }

@@ -19,7 +19,7 @@ import { faultStartOf } from '../../domain/fault-start.js';
 import { describeBlock } from '../../domain/outlook.js';
 import { keywordValue, SA } from '../search-attributes.js';
 import { calendarBlock } from './calendar.js';
-import { note, nowIso, round, settled, type Incident } from './context.js';
+import { note, nowIso, refuseDuringRemediation, round, settled, type Incident } from './context.js';
 import { forwardAfterMerge, setMergeHandlers } from './merge.js';
 
 /**
@@ -176,12 +176,7 @@ function resolve(incident: Incident, d: Decision): DecisionResult {
 function validateResolution({ state, resolvedBy }: Incident, d: Decision): void {
   validateActor(d);
   if (state.stage === 'closed' || resolvedBy) throw refusal(REFUSAL.closed, 'the incident is already closed');
-  if (state.stage === 'remediate' || state.stage === 'verify') {
-    throw refusal(
-      REFUSAL.wrongStage,
-      `remediation is in progress (stage ${state.stage}); wait for its verification`,
-    );
-  }
+  refuseDuringRemediation(state);
 }
 
 /**

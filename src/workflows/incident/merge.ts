@@ -22,7 +22,7 @@ import {
   type MergeResult,
   REFUSAL,
 } from '../messages.js';
-import { errorMessage, note, nowIso, type Incident } from './context.js';
+import { errorMessage, note, nowIso, refuseDuringRemediation, type Incident } from './context.js';
 
 /** Incidents that merge: one absorbs another's alerts, the other closes (see mergeUpdate). */
 export const MERGE_PATCH = 'incident-merge';
@@ -102,12 +102,7 @@ function validateMerge({ state, resolvedBy }: Incident, m: MergeRequest): void {
   if (m.into === state.incidentId) throw refusal(REFUSAL.invalid, 'an incident cannot be merged into itself');
   if (state.mergedInto) throw refusal(REFUSAL.merge, `already merged into ${state.mergedInto}`);
   if (state.stage === 'closed' || resolvedBy) throw refusal(REFUSAL.closed, 'the incident is closed');
-  if (state.stage === 'remediate' || state.stage === 'verify') {
-    throw refusal(
-      REFUSAL.wrongStage,
-      `remediation is in progress (stage ${state.stage}); wait for its verification`,
-    );
-  }
+  refuseDuringRemediation(state);
 }
 
 /**
