@@ -244,8 +244,49 @@ export function vectorSelectors(expr: string): Selector[] | undefined {
 export function readsOnlySeriesOf(query: string, rule: string): boolean {
   const asked = vectorSelectors(query);
   const allowed = vectorSelectors(rule)?.filter((s) => s.length > 0);
-  if (!asked || !allowed) return false;
+  if (!asked || !allowed || asked.length === 0) return false;
+  if (!madeOnlyAsRuleMakes(query, rule)) return false;
   return asked.every((q) => allowed.some((r) => r.every((m) => q.includes(m))));
+}
+
+/**
+ * Functions whose values come from the clock or from nothing rather than from the series read:
+ * `time()` alone makes a perfect rising trend, and `up or vector(1)` a series that never was.
+ */
+const MAKES_VALUES = new Set([
+  'vector',
+  'time',
+  'timestamp',
+  'pi',
+  'absent',
+  'absent_over_time',
+  'minute',
+  'hour',
+  'day_of_month',
+  'day_of_week',
+  'day_of_year',
+  'days_in_month',
+  'month',
+  'year',
+]);
+
+/** The value-making functions an expression calls, or undefined when it cannot be read. */
+function valueMakers(expr: string): Set<string> | undefined {
+  const tokens = tokenize(expr);
+  if (!tokens) return undefined;
+  const called = tokens.flatMap((t, i) =>
+    t.kind === 'ident' && isPunct(tokens[i + 1], '(') && MAKES_VALUES.has(t.text.toLowerCase())
+      ? [t.text.toLowerCase()]
+      : [],
+  );
+  return new Set(called);
+}
+
+/** Whether `query` calls no value-making function that `rule` does not (an `absent` rule may keep it). */
+function madeOnlyAsRuleMakes(query: string, rule: string): boolean {
+  const asked = valueMakers(query);
+  const allowed = valueMakers(rule);
+  return asked !== undefined && allowed !== undefined && [...asked].every((f) => allowed.has(f));
 }
 
 const DURATION_UNITS: Record<string, number> = {
@@ -299,12 +340,39 @@ export function rangesOf(expr: string): { spanSec: number; stepSec?: number }[] 
  */
 export const RESHAPE_LIMITS = { minSpanSec: 3600, maxSubqueryPoints: 11_000 } as const;
 
+/**
+ * The seconds of every `offset` in an expression (a negative one counts as far as a positive one), or
+ * undefined when one cannot be read or the expression pins a time with `@`, which may be any time at all.
+ */
+function offsetsOf(expr: string): number[] | undefined {
+  const tokens = tokenize(expr);
+  if (!tokens || tokens.some((t) => isPunct(t, '@'))) return undefined;
+  const shifts: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t?.kind !== 'ident' || t.text.toLowerCase() !== 'offset') continue;
+    const signed = isPunct(tokens[i + 1], '-') || isPunct(tokens[i + 1], '+');
+    const value = tokens[i + (signed ? 2 : 1)];
+    const seconds = value?.kind === 'number' ? durationSeconds(value.text) : undefined;
+    if (seconds === undefined) return undefined;
+    shifts.push(seconds);
+  }
+  return shifts;
+}
+
 /** Whether `query` looks back no further than RESHAPE_LIMITS allow beside `rule`. Unreadable is no. */
 export function looksBackNoFurther(query: string, rule: string): boolean {
   const asked = rangesOf(query);
   const allowed = rangesOf(rule);
-  if (!asked || !allowed) return false;
-  const span = Math.max(RESHAPE_LIMITS.minSpanSec, ...allowed.map((r) => r.spanSec));
+  const shifts = offsetsOf(query);
+  const ruleShifts = offsetsOf(rule);
+  if (!asked || !allowed || !shifts || !ruleShifts) return false;
+  // A rule that compares with last week (`offset 1w`) lets its reshaping look as far back as it does.
+  const ruleLongest = Math.max(0, ...allowed.map((r) => r.spanSec));
+  const span = Math.max(RESHAPE_LIMITS.minSpanSec, ruleLongest, ...ruleShifts.map((s) => s + ruleLongest));
+  // An offset moves every range it follows back by itself: `x[1h] offset 5y` reads five years ago.
+  const longest = Math.max(0, ...asked.map((r) => r.spanSec));
+  if (shifts.some((shift) => shift + longest > span)) return false;
   return asked.every(
     (r) =>
       r.spanSec <= span &&

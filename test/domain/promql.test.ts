@@ -245,12 +245,21 @@ describe('readsOnlySeriesOf', () => {
     ['the same metric with the matcher changed', 'http_errors{job=~".+"}'],
     ['one of its series and another', 'http_errors{job="api"} or secrets_total'],
     ['something that cannot be read', 'http_errors{job="api"'],
+    ['no series at all, only the clock', 'time()'],
+    ['no series at all, only a constant', 'vector(1)'],
+    ['one of its series or a made-up one', 'http_errors{job="api"} or vector(1)'],
+    ["the samples' timestamps instead of their values", 'timestamp(http_errors{job="api"})'],
   ])('when the query reads %s, then it is refused', (_label, query) => {
     expect(readsOnlySeriesOf(query, RULE)).toBe(false);
   });
 
   it('when the rule cannot be read, then no query is accepted', () => {
     expect(readsOnlySeriesOf('up', 'up{')).toBe(false);
+  });
+
+  it('when the rule itself asks whether a series is absent, then its reshaping may too', () => {
+    expect(readsOnlySeriesOf('absent(up{job="api"})', 'absent(up{job="api"}) == 1')).toBe(true);
+    expect(readsOnlySeriesOf('absent(up{job="api"})', 'up{job="api"} == 0')).toBe(false);
   });
 });
 
@@ -279,6 +288,12 @@ describe('looksBackNoFurther', () => {
     ['a range of an hour beside a rule without one', 'avg_over_time(x[1h])', 'x > 1'],
     ["the rule's own longer range", 'rate(x[1d])', 'rate(x[1d]) > 1'],
     ['a subquery of 360 points', 'max_over_time(x[1h:10s])', 'x > 1'],
+    ['an offset within an hour', 'x offset 30m', 'x > 1'],
+    [
+      "the rule's own comparison with last week",
+      'rate(x[5m] offset 1w)',
+      'rate(x[5m]) > rate(x[5m] offset 1w)',
+    ],
   ])('when the query has %s, then it is accepted', (_label, query, rule) => {
     expect(looksBackNoFurther(query, rule)).toBe(true);
   });
@@ -289,6 +304,10 @@ describe('looksBackNoFurther', () => {
     ['a subquery of 36,000 points', 'max_over_time(x[1h:100ms])', 'x > 1'],
     ['a subquery step of zero', 'max_over_time(x[1h:0s])', 'x > 1'],
     ['a bracket that cannot be read', 'x[$w]', 'x > 1'],
+    ['an offset of ten years', 'x offset 10y', 'x > 1'],
+    ['a range moved back by an offset', 'max_over_time(x[1h] offset 5y)', 'x > 1'],
+    ['a negative offset', 'x offset -10y', 'x > 1'],
+    ['a time pinned with @', 'x @ 0', 'x > 1'],
   ])('when the query has %s, then it is refused', (_label, query, rule) => {
     expect(looksBackNoFurther(query, rule)).toBe(false);
   });
