@@ -23,6 +23,11 @@ describe('cleanText: what no destination receives', () => {
     ['NUL, BEL, ESC and DEL go', 'a\u0000b\u0007c\u001bd\u007f', 'abcd'],
     ['C1 controls (NEL among them) go', 'a\u0085b\u009bc', 'abc'],
     ['bidi overrides and isolates go', 'a\u202eevil\u202cb\u2066c\u2069', 'aevilbc'],
+    [
+      'bidi marks go (left-to-right, right-to-left, Arabic letter mark)',
+      'pay\u200fments\u200e\u061c',
+      'payments',
+    ],
     ['tab and newline stay', 'a\tb\nc', 'a\tb\nc'],
     ['ordinary Unicode stays', 'Größe € 漢字 🚨', 'Größe € 漢字 🚨'],
   ])('%s', (_, input, expected) => {
