@@ -193,6 +193,22 @@ describe('POST /api/v1/runbooks/validate', () => {
     expect((list.json['runbooks'] as { id: string }[]).map((x) => x.id)).toEqual(['cache']);
   });
 
+  it('when a draft nests deeper than any runbook does, then it is refused before it is parsed', async () => {
+    const deep = 'title: ' + '['.repeat(120_000) + ']'.repeat(120_000) + '\n';
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        call('POST', '/api/v1/runbooks/validate', { token: TOKEN, body: deep, type: 'text/plain' }),
+      ),
+    );
+    for (const r of answers) {
+      expect(r.status).toBe(422);
+      // Parsed, each held the event loop for over a second and ended in a stack overflow.
+      const problems = r.json['problems'] as { line: number; field: string; message: string }[];
+      expect(problems.map((p) => [p.line, p.field])).toEqual([[1, '(yaml)']]);
+      expect(problems[0]?.message).toMatch(/nested more than 64/);
+    }
+  });
+
   it('reports YAML that does not parse at its line', async () => {
     const r = await call('POST', '/api/v1/runbooks/validate', { token: TOKEN, body: 'title: x\nmatch: [\n' });
     expect(r.status).toBe(422);
