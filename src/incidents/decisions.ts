@@ -41,8 +41,9 @@ export class DecisionUnanswered extends Error {
   constructor(incidentId: string, waitedMs: number) {
     super(
       `incident ${incidentId} did not take the decision up within ${Math.round(waitedMs / 1000)}s ` +
-        '(Temporal or its worker may be down); nothing was recorded, and the incident will refuse it ' +
-        'if it arrives later: retry',
+        '(Temporal or its worker may be down or stalled). A worker that takes it up later refuses it, ' +
+        'unless that worker had been handed it in time and was stalled since: look at the incident ' +
+        '(its approvals) before you send it again',
     );
     this.name = 'DecisionUnanswered';
   }

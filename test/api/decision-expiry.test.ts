@@ -1,5 +1,5 @@
 /**
- * A decision the API answered "nothing was recorded" stays unrecorded: Temporal keeps an update it was
+ * A decision the API answered 503 for stays unrecorded when no worker had it: Temporal keeps an update it was
  * sent while no worker runs and delivers it once one comes back, so the incident itself refuses a
  * decision that arrives after its sender stopped waiting. Real API, real Temporal server, a real worker
  * stopped and started again.
@@ -86,7 +86,7 @@ describe('a decision sent while no worker runs', () => {
     const unanswered = await decide(id, 'approve', 'restart it');
     expect(unanswered.status).toBe(503);
     expect(unanswered.json['error']).toBe('DecisionUnanswered');
-    expect(String(unanswered.json['message'])).toContain('nothing was recorded');
+    expect(String(unanswered.json['message'])).toContain('A worker that takes it up later refuses it');
 
     worker = await startWorker();
     // The incident answers again once the new worker has its workflow (after the old sticky queue times out).
