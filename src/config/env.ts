@@ -117,7 +117,9 @@ const temporal = {
     .int()
     .min(100)
     .default(5000)
-    .describe("An incident's history length at which its workflow continues as new."),
+    .describe(
+      "An incident's history length at which its workflow continues as new; past eight times it, webhooks to it get 503 until it does (Temporal terminates a run at 51,200 events).",
+    ),
   STEADFAST_MAX_HISTORY_BYTES: z.coerce
     .number()
     .int()

@@ -222,6 +222,14 @@ async function signalGroup(
   }
 }
 
+/**
+ * History events past which deliveries wait: eight times the length at which a workflow continues as new
+ * (40,000 by default), short of the 51,200 at which Temporal terminates a run. A step or verification
+ * does not roll over while it runs, and 46,000 signals of one small alert each stay under the size budget.
+ */
+export const eventBudget = (config: Pick<IngestConfig, 'maxHistoryEvents'>): number =>
+  config.maxHistoryEvents * 8;
+
 /** Deliveries in flight from this process after reading the history's size, by incident. */
 const inFlight = new Map<string, number>();
 /**
@@ -271,9 +279,15 @@ async function roomFor(
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;
       });
-    const size = run?.status.name === 'RUNNING' ? (run.historySize ?? 0) : 0;
+    const running = run?.status.name === 'RUNNING';
+    const size = running ? (run.historySize ?? 0) : 0;
     if (size + bytes > config.maxHistoryBytes) {
       throw busy(`holds ${(size / 1_048_576).toFixed(1)} MB of history until its workflow continues as new`);
+    }
+    // Small signals reach Temporal's event limit (51,200) long before its size limit.
+    const events = running ? run.historyLength : 0;
+    if (events > eventBudget(config)) {
+      throw busy(`holds ${events} history events until its workflow continues as new`);
     }
     // Only a look that lets the delivery through starts the count again: while the history is full, every
     // delivery to it is looked at, however small.
