@@ -107,6 +107,25 @@ export function createSilenceActivities(config: SilenceConfig, logger: Logger) {
     return listed.filter((s) => s.createdBy === SILENCE_CREATOR && s.comment.includes(mark) && live(s));
   }
 
+  /**
+   * Whether Alertmanager holds an alert with exactly these labels. An alert's sender may send Steadfast
+   * labels that no alert in Alertmanager has (`{alertname, service}` alone): its silence would mute only
+   * other people's alerts, those whose labels include these.
+   */
+  async function heldByAlertmanager(matchers: SilenceMatcher[]): Promise<boolean> {
+    const filters = matchers.map(
+      (m) => `filter=${encodeURIComponent(`${m.name}=${JSON.stringify(m.value)}`)}`,
+    );
+    const held = z
+      .array(z.object({ labels: z.record(z.string(), z.string()) }))
+      .parse(await call('GET', `/api/v2/alerts?${filters.join('&')}`));
+    return held.some(
+      (a) =>
+        Object.keys(a.labels).length === matchers.length &&
+        matchers.every((m) => a.labels[m.name] === m.value),
+    );
+  }
+
   return {
     /** Silences each of the incident's alerts (reusing its own silences); `off` when Alertmanager is not configured. */
     async silenceIncident(request: SilenceRequest): Promise<SilenceResult> {
@@ -134,6 +153,10 @@ export function createSilenceActivities(config: SilenceConfig, logger: Logger) {
         );
         if (mine) {
           silences.push({ id: mine.id, alert: alertLabel(alert.labels), reused: true });
+          continue;
+        }
+        if (!(await heldByAlertmanager(planned.matchers))) {
+          skipped.push(`${alertLabel(alert.labels)}: Alertmanager holds no alert with exactly these labels`);
           continue;
         }
         const created = z.object({ silenceID: z.string() }).parse(

@@ -263,6 +263,7 @@ describe('silence while fixing, on a real Alertmanager', () => {
       alerts: [{ labels: { alertname: 'Retried', job: incidentId, severity: 'page' } }],
       durationMs: 60_000,
     };
+    await alertmanager.fire([{ labels: { alertname: 'Retried', job: incidentId, severity: 'page' } }]);
     const first = await silences.silenceIncident(request);
     const second = await silences.silenceIncident(request);
     expect(first.status === 'silenced' && first.silences[0]?.reused).toBe(false);
@@ -274,6 +275,27 @@ describe('silence while fixing, on a real Alertmanager', () => {
     // Expiring twice is as safe: the second finds nothing left to expire.
     expect(await silences.expireSilences({ incidentId })).toEqual({ expired: ids });
     expect(await silences.expireSilences({ incidentId })).toEqual({ expired: [] });
+  });
+
+  it("when an incident's alert has labels no alert in Alertmanager has exactly, then it gets no silence: it would mute only others' alerts", async () => {
+    const silences = createSilenceActivities({ alertmanagerUrl: alertmanager.url }, createLogger('silent'));
+    const service = unique('bare');
+    // The real alert, in Alertmanager, with labels of its own; a sender's bare one only in the incident.
+    const real = { alertname: 'BareSilence', service, namespace: 'prod', instance: 'prod-1' };
+    await alertmanager.fire([{ labels: real }]);
+    const result = await silences.silenceIncident({
+      incidentId: unique('incident-bare'),
+      runbookId: 'restart',
+      approvedBy: 'alice',
+      alerts: [{ labels: { alertname: 'BareSilence', service } }],
+      durationMs: 60_000,
+    });
+    expect(result).toMatchObject({ status: 'silenced', silences: [] });
+    expect(result.status === 'silenced' && result.skipped.join()).toMatch(
+      /Alertmanager holds no alert with exactly these labels/,
+    );
+    const held = (await alertmanagerAlerts('BareSilence')).find((a) => a.labels['service'] === service);
+    expect(held?.status).toMatchObject({ state: 'active', silencedBy: [] });
   });
 
   it('when the runbook says silence: false, then nothing is silenced', async () => {
