@@ -73,16 +73,8 @@ function alertLabel(labels: Record<string, string>): string {
 
 const live = (s: Silence): boolean => s.status.state === 'active' || s.status.state === 'pending';
 
-/**
- * Silences in Alertmanager (API v2) while Steadfast fixes an incident, so that the alerts its own fix
- * raises or keeps firing do not page people who already know. Each call first looks for the silences
- * it made before (by the marker in their comment), so a retried activity never makes two.
- */
-export function createSilenceActivities(config: SilenceConfig, logger: Logger) {
-  const base = config.alertmanagerUrl?.replace(/\/+$/, '');
-  const timeoutMs = config.timeoutMs ?? 5000;
-  const now = config.now ?? Date.now;
-
+/** Alertmanager's API v2 at `base`: each call bounded by `timeoutMs`, each answer capped. */
+function alertmanagerApi(base: string, timeoutMs: number) {
   async function call(method: string, path: string, body?: unknown): Promise<unknown> {
     const response = await fetch(`${base}${path}`, {
       method,
@@ -112,7 +104,7 @@ export function createSilenceActivities(config: SilenceConfig, logger: Logger) {
    * labels that no alert in Alertmanager has (`{alertname, service}` alone): its silence would mute only
    * other people's alerts, those whose labels include these.
    */
-  async function heldByAlertmanager(matchers: SilenceMatcher[]): Promise<boolean> {
+  async function holds(matchers: SilenceMatcher[]): Promise<boolean> {
     const filters = matchers.map(
       (m) => `filter=${encodeURIComponent(`${m.name}=${JSON.stringify(m.value)}`)}`,
     );
@@ -126,11 +118,24 @@ export function createSilenceActivities(config: SilenceConfig, logger: Logger) {
     );
   }
 
+  return { call, ownSilences, holds };
+}
+
+/**
+ * Silences in Alertmanager (API v2) while Steadfast fixes an incident, so that the alerts its own fix
+ * raises or keeps firing do not page people who already know. Each call first looks for the silences
+ * it made before (by the marker in their comment), so a retried activity never makes two.
+ */
+export function createSilenceActivities(config: SilenceConfig, logger: Logger) {
+  const base = config.alertmanagerUrl?.replace(/\/+$/, '');
+  const api = base ? alertmanagerApi(base, config.timeoutMs ?? 5000) : undefined;
+  const now = config.now ?? Date.now;
+
   return {
     /** Silences each of the incident's alerts (reusing its own silences); `off` when Alertmanager is not configured. */
     async silenceIncident(request: SilenceRequest): Promise<SilenceResult> {
-      if (!base) return { status: 'off' };
-      const existing = await ownSilences(request.incidentId);
+      if (!api) return { status: 'off' };
+      const existing = await api.ownSilences(request.incidentId);
       const startsAt = new Date(now());
       const endsAt = new Date(startsAt.getTime() + request.durationMs);
       const silences: { id: string; alert: string; reused: boolean }[] = [];
@@ -155,12 +160,12 @@ export function createSilenceActivities(config: SilenceConfig, logger: Logger) {
           silences.push({ id: mine.id, alert: alertLabel(alert.labels), reused: true });
           continue;
         }
-        if (!(await heldByAlertmanager(planned.matchers))) {
+        if (!(await api.holds(planned.matchers))) {
           skipped.push(`${alertLabel(alert.labels)}: Alertmanager holds no alert with exactly these labels`);
           continue;
         }
         const created = z.object({ silenceID: z.string() }).parse(
-          await call('POST', '/api/v2/silences', {
+          await api.call('POST', '/api/v2/silences', {
             matchers: planned.matchers,
             startsAt: startsAt.toISOString(),
             endsAt: endsAt.toISOString(),
@@ -182,10 +187,10 @@ export function createSilenceActivities(config: SilenceConfig, logger: Logger) {
      * by an attempt whose answer was lost is expired too. Answers the IDs it expired.
      */
     async expireSilences(request: { incidentId: string }): Promise<{ expired: string[] }> {
-      if (!base) return { expired: [] };
+      if (!api) return { expired: [] };
       const expired: string[] = [];
-      for (const silence of await ownSilences(request.incidentId)) {
-        await call('DELETE', `/api/v2/silence/${encodeURIComponent(silence.id)}`);
+      for (const silence of await api.ownSilences(request.incidentId)) {
+        await api.call('DELETE', `/api/v2/silence/${encodeURIComponent(silence.id)}`);
         expired.push(silence.id);
         logger.info(
           { event: 'silence.expired', incidentId: request.incidentId, silenceId: silence.id },

@@ -15,8 +15,8 @@
 
 // C0 and C1 control characters other than tab and newline, and the Unicode bidirectional marks, embeddings,
 // overrides and isolates, which make text read differently from what it says ("Trojan Source").
-// eslint-disable-next-line no-control-regex
 const INVISIBLE =
+  // eslint-disable-next-line no-control-regex
   /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
 /** The first step of every function here: one newline convention, no control or direction characters. */
