@@ -35,6 +35,15 @@ export function riskOf(state: Pick<IncidentState, 'severity' | 'recommendation'>
   return 'low';
 }
 
+/**
+ * The ingest identities (senders) of the alerts the incident holds. Alerts of several senders share an
+ * incident by their correlation labels alone, and the first one fills the plan: another sender's alert
+ * may have chosen its target. Such a plan is for a person to approve, never a policy.
+ */
+export function sendersOf(state: Pick<IncidentState, 'alerts'>): string[] {
+  return [...new Set(state.alerts.flatMap((a) => (a.sender !== undefined ? [a.sender] : [])))];
+}
+
 export type Decided = ApprovalRecord & { decision: 'approved' | 'rejected' };
 
 /**

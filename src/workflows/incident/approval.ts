@@ -1,6 +1,6 @@
 import { condition, patched } from '@temporalio/workflow';
 import { escalationFor, type EscalationPlan, type Recommendation } from '../../domain/incident.js';
-import { currentDecision, type Decided } from '../../domain/incident-view.js';
+import { currentDecision, sendersOf, type Decided } from '../../domain/incident-view.js';
 import { ANNOUNCE_PATCH, announceToWebhooks, postAnnouncement } from './announce.js';
 import {
   CALENDAR_PATCH,
@@ -16,6 +16,9 @@ import { notifyLevel } from './notify-level.js';
 
 /** The final policy does not decide when a person did while it read the calendar. */
 export const DECIDED_MEANWHILE_PATCH = 'policy-yields-to-person';
+
+/** A plan of an incident holding alerts of several senders is never approved by a policy. */
+export const MIXED_SENDERS_PATCH = 'policy-one-sender';
 
 /** How waiting for a decision on the plan ended. */
 export type DecisionWait =
@@ -40,7 +43,7 @@ export async function awaitDecision(incident: Incident, plan: Recommendation): P
   // During a freeze the plan waits: the final policy below holds it until the calendar allows it.
   const immediate = round(incident) === 0 && plan.approval === 'immediate';
   const frozen = patched(CALENDAR_PATCH) && calendarBlock(incident) !== undefined;
-  if (immediate && !frozen && !currentDecision(state) && !settled(incident)) {
+  if (immediate && !frozen && !currentDecision(state) && !settled(incident) && policyMayApprove(incident)) {
     decide(incident, 'approved', {
       actor: 'policy:auto-approve',
       via: 'policy',
@@ -119,6 +122,11 @@ async function escalateUntilAnswered(
     }
     // A refusal by a guard is never approved by policy: only a person may retry past a guard.
     if (escalation.finalPolicy === 'auto-approve' && plan.risk === 'low' && round(incident) === 0) {
+      // The incident stays open for people: a sender that joins it cannot make it abort either.
+      if (!policyMayApprove(incident)) {
+        delete state.nextEscalationAt;
+        continue;
+      }
       // The calendar is read again: a freeze declared while the incident waited counts.
       const block = patched(CALENDAR_PATCH) ? await readCalendar(incident, plan) : undefined;
       // A person may have decided, or resolved the incident, while the calendar was read: theirs is the
@@ -185,4 +193,22 @@ export async function handBackToPeople(incident: Incident, reason: string): Prom
     `a guard refused an action, so the incident waits for a person: ${reason}`,
   );
   await tell(incident, `A guard refused an action: ${reason}. Approve again to retry, or resolve.`);
+}
+
+/**
+ * Whether a policy may approve the plan: not when the incident holds alerts of several senders (see
+ * sendersOf), as when a stranger's alert opened it first and named another container. The timeline says
+ * so once; the plan then waits for a person, who sees each alert's sender.
+ */
+function policyMayApprove(incident: Incident): boolean {
+  const senders = sendersOf(incident.state);
+  if (senders.length <= 1 || !patched(MIXED_SENDERS_PATCH)) return true;
+  if (!incident.state.timeline.some((t) => t.event === 'policy-withheld')) {
+    note(
+      incident,
+      'policy-withheld',
+      `alerts from ${senders.length} senders (${senders.join(', ')}) share this incident, and its plan reads the first alert: a person must approve it, no policy will`,
+    );
+  }
+  return false;
 }
