@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { dedupeKeyOf } from './dedupe-key.js';
+import { dedupeKeyOf, NO_START } from './dedupe-key.js';
+export { namesOneFiring } from './dedupe-key.js';
 import { CUT_MARKER, cutJsonString, jsonLength, jsonStringLength, utf8Length } from './utf8.js';
 
 /** An alert as the incident workflow sees it, whatever its source. */
@@ -232,17 +233,6 @@ export function alertsFromAlertmanager(payload: AlertmanagerPayload, sender?: st
   });
 }
 
-/** Stands for the startsAt in the dedupeKey of a generic alert sent without one. */
-const NO_START = 'unspecified';
-
-/**
- * Whether the alert's dedupeKey names one firing of it (its sender said when it started), so that once
- * that firing resolved, a delivery of it firing is late, not new. A generic alert without a startsAt names
- * only the alert: it may fire again under the same key.
- */
-export function namesOneFiring(alert: Alert): boolean {
-  return !alert.dedupeKey.endsWith(`@${NO_START}`);
-}
 
 /**
  * A generic alert becomes an alert named after its `alertname` label or its title. Without a startsAt the

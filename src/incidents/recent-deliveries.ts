@@ -68,7 +68,9 @@ export class RecentDeliveries {
     if (!known) return [...alerts];
     const unsent = alerts.filter((a) => {
       const status = known.get(a.dedupeKey);
-      return status === undefined || (status === 'firing' && a.status === 'resolved');
+      // An alert sent without its start may fire again after it resolved (namesOneFiring).
+      const refires = status === 'resolved' && a.status === 'firing' && !namesOneFiring(a);
+      return status === undefined || (status === 'firing' && a.status === 'resolved') || refires;
     });
     if (unsent.length < alerts.length) this.onRecognised(alerts.length - unsent.length);
     return unsent;

@@ -1,7 +1,7 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8ToBytes } from '@noble/hashes/utils.js';
 import type { Alert } from '../domain/alert.js';
-import { keyWithoutSender } from '../domain/dedupe-key.js';
+import { keyWithoutSender, namesOneFiring } from '../domain/dedupe-key.js';
 import { moreSevere, type IncidentState } from '../domain/incident.js';
 import { cutUtf8, jsonLength } from '../domain/utf8.js';
 
@@ -132,12 +132,15 @@ export interface AlertPatches {
   keepsOpening: () => boolean;
   /** New ledger entries are keyed by strongLedgerKey (STRONG_LEDGER_PATCH). */
   strongKeys: () => boolean;
+  /** An alert sent without its start fires again after it resolved (REFIRE_PATCH). */
+  refires: () => boolean;
 }
 
 const ALL_PATCHES: AlertPatches = {
   countsFiring: () => true,
   keepsOpening: () => true,
   strongKeys: () => true,
+  refires: () => true,
 };
 
 /**
@@ -186,7 +189,10 @@ export function absorbAlerts(
     const { alert, key } = asRecorded(sent, (k) => ledger.has(k), patches.strongKeys);
     const known = ledger.get(key);
     const firing = alert.status === 'firing' ? 1 : 0;
-    if (known === 0 || known === firing) {
+    // A resolved firing stays resolved, but an alert sent without its start names no one firing: firing
+    // under the same key again, it fires again (REFIRE_PATCH).
+    const refires = known === 0 && firing === 1 && !namesOneFiring(alert) && patches.refires();
+    if ((known === 0 && !refires) || known === firing) {
       state.duplicatesDropped++;
       continue;
     }

@@ -59,6 +59,7 @@ describe('absorbAlerts, by sender', () => {
       countsFiring: () => true,
       keepsOpening: () => true,
       strongKeys: () => false,
+      refires: () => true,
     });
 
     const again = absorbAlerts(state, [sentBy('alertmanager')]);
@@ -74,7 +75,12 @@ describe('absorbAlerts, by sender', () => {
   it("when another sender puts the first sender's name in its fingerprint, then its resolution does not resolve the first's alert", () => {
     for (const strongKeys of [true, false]) {
       const state = newState();
-      const patches = { countsFiring: () => true, keepsOpening: () => true, strongKeys: () => strongKeys };
+      const patches = {
+        countsFiring: () => true,
+        keepsOpening: () => true,
+        strongKeys: () => strongKeys,
+        refires: () => true,
+      };
       absorbAlerts(state, [sentBy('alertmanager', { fingerprint: 'sc1' })], patches);
 
       absorbAlerts(
@@ -90,7 +96,12 @@ describe('absorbAlerts, by sender', () => {
 
   it('when the strong-key patch is on, then entries are recorded under a SHA-256 key, and entries recorded before it still match', () => {
     const state = newState();
-    const weak = { countsFiring: () => true, keepsOpening: () => true, strongKeys: () => false };
+    const weak = {
+      countsFiring: () => true,
+      keepsOpening: () => true,
+      strongKeys: () => false,
+      refires: () => true,
+    };
     absorbAlerts(state, [sentBy('alertmanager', { fingerprint: 'old' })], weak);
     absorbAlerts(state, [sentBy('alertmanager', { fingerprint: 'new' })]);
     const keys = Object.keys(state.alertLedger ?? {});
@@ -115,6 +126,31 @@ describe('absorbAlerts, by sender', () => {
     absorbAlerts(state, [alert({ status: 'resolved' })]);
 
     expect(allResolved(state)).toBe(false);
+  });
+
+  it('when an alert sent without its start fires again after it resolved, then it fires again; one that named its start stays resolved', () => {
+    const state = newState();
+    const generic = (status: Alert['status']) =>
+      sentBy('api', { fingerprint: 'pay-1', startsAt: 'unspecified', status });
+    absorbAlerts(state, [generic('firing'), sentBy('api', { fingerprint: 'other' })]);
+    absorbAlerts(state, [generic('resolved')]);
+    expect(absorbAlerts(state, [generic('firing')]).map((a) => a.status)).toEqual(['firing']);
+    expect(state.alerts.find((a) => a.fingerprint === 'pay-1')?.status).toBe('firing');
+
+    absorbAlerts(state, [sentBy('api', { fingerprint: 'other', status: 'resolved' })]);
+    expect(absorbAlerts(state, [sentBy('api', { fingerprint: 'other' })])).toEqual([]);
+
+    // The patch off (a run from before it, replayed): the re-fire is dropped, as it was then.
+    const before = newState();
+    const off = {
+      countsFiring: () => true,
+      keepsOpening: () => true,
+      strongKeys: () => true,
+      refires: () => false,
+    };
+    absorbAlerts(before, [generic('firing')], off);
+    absorbAlerts(before, [generic('resolved')], off);
+    expect(absorbAlerts(before, [generic('firing')], off)).toEqual([]);
   });
 
   it('names the sender in the timeline', () => {
@@ -324,7 +360,12 @@ describe('absorbAlerts within its bounds', () => {
     expect(state.alerts.some((a) => a.fingerprint === 'real')).toBe(false);
     // The patch off (a run from before it, replayed): the oldest leaves, as it did then.
     const before = newState();
-    const off = { countsFiring: () => true, keepsOpening: () => false, strongKeys: () => true };
+    const off = {
+      countsFiring: () => true,
+      keepsOpening: () => false,
+      strongKeys: () => true,
+      refires: () => true,
+    };
     absorbAlerts(before, [alert({ fingerprint: 'real', labels: { container: 'web-1' } })], off);
     absorbAlerts(
       before,
@@ -409,7 +450,12 @@ describe('absorbAlerts within its bounds', () => {
     expect(allResolved(state)).toBe(false);
     // The patch off (a run from before it, replayed): the ledger alone decides, as it did then.
     const before = newState();
-    const off = { countsFiring: () => false, keepsOpening: () => true, strongKeys: () => true };
+    const off = {
+      countsFiring: () => false,
+      keepsOpening: () => true,
+      strongKeys: () => true,
+      refires: () => true,
+    };
     absorbAlerts(before, [alert({ fingerprint: 'real' })], off);
     absorbAlerts(before, flood('firing'), off);
     absorbAlerts(before, flood('resolved'), off);

@@ -76,6 +76,22 @@ describe('what the API delivered lately, so a notification that repeats it is no
     expect(recent.unsent('a', [alert(1), alert(1, 'resolved')])).toEqual([]);
   });
 
+  it('when an alert sent without its start fires again after it resolved, then the new firing is sent', () => {
+    const { recent } = clocked();
+    const generic = (status: Alert['status']): Alert => ({
+      ...alert(9, status),
+      dedupeKey: 'api/pay-1@unspecified',
+      source: 'api',
+    });
+    recent.delivered('i1', [generic('firing')]);
+    recent.delivered('i1', [generic('resolved')]);
+    expect(recent.unsent('i1', [generic('firing')])).toHaveLength(1);
+    // One that named its start stays resolved: its firing again is a late copy.
+    recent.delivered('i1', [alert(1, 'firing')]);
+    recent.delivered('i1', [alert(1, 'resolved')]);
+    expect(recent.unsent('i1', [alert(1, 'firing')])).toEqual([]);
+  });
+
   it('forgets an incident a minute after its first delivery, so a re-sent group reaches Temporal again', () => {
     const { recent, clock } = clocked();
     recent.delivered('a', [alert(1)]);

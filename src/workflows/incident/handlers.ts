@@ -32,6 +32,8 @@ export const LEDGER_FIRING_PATCH = 'ledger-counts-forgotten-firing';
 export const OPENING_ALERT_PATCH = 'hold-opening-alert';
 /** New ledger entries are keyed by a hash no sender can collide with (src/workflows/alerts.ts). */
 export const STRONG_LEDGER_PATCH = 'ledger-strong-keys';
+/** An alert sent without its start that resolved fires again under the same key (src/workflows/alerts.ts). */
+export const REFIRE_PATCH = 'alert-without-start-refires';
 
 export function setIncidentHandlers(incident: Incident): void {
   const { state } = incident;
@@ -72,6 +74,7 @@ export function receiveAlerts(incident: Incident, alerts: Alert[]): void {
     countsFiring: () => patched(LEDGER_FIRING_PATCH),
     keepsOpening: () => patched(OPENING_ALERT_PATCH),
     strongKeys: () => patched(STRONG_LEDGER_PATCH),
+    refires: () => patched(REFIRE_PATCH),
   });
   for (const alert of changed) {
     const { event, message } = alertNote(alert);
