@@ -233,7 +233,6 @@ export function alertsFromAlertmanager(payload: AlertmanagerPayload, sender?: st
   });
 }
 
-
 /**
  * A generic alert becomes an alert named after its `alertname` label or its title. Without a startsAt the
  * alert's identity is its dedupKey (or label set) alone, so a client that re-posts the same alert joins it.
