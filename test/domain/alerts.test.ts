@@ -8,8 +8,18 @@ import {
   allResolved,
   firstFiring,
   ledgerKey,
+  type AlertPatches,
 } from '../../src/workflows/alerts.js';
 import { incidentState } from '../support/incident.js';
+
+/** Every patch on, but those given. */
+const patches = (off: Partial<AlertPatches> = {}): AlertPatches => ({
+  countsFiring: () => true,
+  keepsOpening: () => true,
+  strongKeys: () => true,
+  refires: () => true,
+  ...off,
+});
 
 const newState = incidentState;
 
@@ -55,12 +65,7 @@ describe('absorbAlerts, by sender', () => {
   it('when an incident recorded an alert before senders were kept, then a sender matches it as before', () => {
     const state = newState();
     // Recorded as it was then: before senders, and before strong ledger keys.
-    absorbAlerts(state, [alert()], {
-      countsFiring: () => true,
-      keepsOpening: () => true,
-      strongKeys: () => false,
-      refires: () => true,
-    });
+    absorbAlerts(state, [alert()], patches({ strongKeys: () => false }));
 
     const again = absorbAlerts(state, [sentBy('alertmanager')]);
     expect(again).toEqual([]);
@@ -75,18 +80,13 @@ describe('absorbAlerts, by sender', () => {
   it("when another sender puts the first sender's name in its fingerprint, then its resolution does not resolve the first's alert", () => {
     for (const strongKeys of [true, false]) {
       const state = newState();
-      const patches = {
-        countsFiring: () => true,
-        keepsOpening: () => true,
-        strongKeys: () => strongKeys,
-        refires: () => true,
-      };
-      absorbAlerts(state, [sentBy('alertmanager', { fingerprint: 'sc1' })], patches);
+      const keyed = patches({ strongKeys: () => strongKeys });
+      absorbAlerts(state, [sentBy('alertmanager', { fingerprint: 'sc1' })], keyed);
 
       absorbAlerts(
         state,
         [sentBy('mallory', { fingerprint: 'alertmanager/sc1', status: 'resolved' })],
-        patches,
+        keyed,
       );
 
       expect(allResolved(state)).toBe(false);
@@ -96,12 +96,7 @@ describe('absorbAlerts, by sender', () => {
 
   it('when the strong-key patch is on, then entries are recorded under a SHA-256 key, and entries recorded before it still match', () => {
     const state = newState();
-    const weak = {
-      countsFiring: () => true,
-      keepsOpening: () => true,
-      strongKeys: () => false,
-      refires: () => true,
-    };
+    const weak = patches({ strongKeys: () => false });
     absorbAlerts(state, [sentBy('alertmanager', { fingerprint: 'old' })], weak);
     absorbAlerts(state, [sentBy('alertmanager', { fingerprint: 'new' })]);
     const keys = Object.keys(state.alertLedger ?? {});
@@ -142,12 +137,7 @@ describe('absorbAlerts, by sender', () => {
 
     // The patch off (a run from before it, replayed): the re-fire is dropped, as it was then.
     const before = newState();
-    const off = {
-      countsFiring: () => true,
-      keepsOpening: () => true,
-      strongKeys: () => true,
-      refires: () => false,
-    };
+    const off = patches({ refires: () => false });
     absorbAlerts(before, [generic('firing')], off);
     absorbAlerts(before, [generic('resolved')], off);
     expect(absorbAlerts(before, [generic('firing')], off)).toEqual([]);
@@ -360,12 +350,7 @@ describe('absorbAlerts within its bounds', () => {
     expect(state.alerts.some((a) => a.fingerprint === 'real')).toBe(false);
     // The patch off (a run from before it, replayed): the oldest leaves, as it did then.
     const before = newState();
-    const off = {
-      countsFiring: () => true,
-      keepsOpening: () => false,
-      strongKeys: () => true,
-      refires: () => true,
-    };
+    const off = patches({ keepsOpening: () => false });
     absorbAlerts(before, [alert({ fingerprint: 'real', labels: { container: 'web-1' } })], off);
     absorbAlerts(
       before,
@@ -450,12 +435,7 @@ describe('absorbAlerts within its bounds', () => {
     expect(allResolved(state)).toBe(false);
     // The patch off (a run from before it, replayed): the ledger alone decides, as it did then.
     const before = newState();
-    const off = {
-      countsFiring: () => false,
-      keepsOpening: () => true,
-      strongKeys: () => true,
-      refires: () => true,
-    };
+    const off = patches({ countsFiring: () => false });
     absorbAlerts(before, [alert({ fingerprint: 'real' })], off);
     absorbAlerts(before, flood('firing'), off);
     absorbAlerts(before, flood('resolved'), off);
