@@ -287,10 +287,15 @@ describe('silence while fixing, on a real Alertmanager', () => {
       incidentId: unique('incident-bare'),
       runbookId: 'restart',
       approvedBy: 'alice',
-      alerts: [{ labels: { alertname: 'BareSilence', service } }],
+      alerts: [
+        { labels: { alertname: 'BareSilence', service } },
+        // A control character in a value: Alertmanager reads the filter, holds no such alert; skipped.
+        { labels: { alertname: 'BareSilence', service, instance: 'x\u0001y' } },
+      ],
       durationMs: 60_000,
     });
     expect(result).toMatchObject({ status: 'silenced', silences: [] });
+    expect(result.status === 'silenced' && result.skipped).toHaveLength(2);
     expect(result.status === 'silenced' && result.skipped.join()).toMatch(
       /Alertmanager holds no alert with exactly these labels/,
     );
