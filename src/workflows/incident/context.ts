@@ -124,13 +124,14 @@ export function errorMessage(err: unknown): string {
  * approved fix ran anyway; a merge even sent the alerts to another incident that could fix them again.
  */
 export function refuseDuringRemediation(state: IncidentState): void {
-  const approved = state.stage === 'approve' && currentDecision(state)?.decision === 'approved';
+  const decided = state.stage === 'approve' ? currentDecision(state) : undefined;
+  const approved = decided?.decision === 'approved' ? decided : undefined;
   if (state.stage === 'remediate' || state.stage === 'verify' || approved) {
     throw ApplicationFailure.create({
       type: REFUSAL.wrongStage,
       nonRetryable: true,
       message: approved
-        ? `${currentDecision(state)?.actor ?? 'someone'} approved the remediation, which is starting; wait for its verification`
+        ? `${approved.actor} approved the remediation, which is starting; wait for its verification`
         : `remediation is in progress (stage ${state.stage}); wait for its verification`,
     });
   }

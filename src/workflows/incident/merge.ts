@@ -30,9 +30,9 @@ export const MERGE_PATCH = 'incident-merge';
  * A merged incident names its target in its memo, where ingestion finds it once the incident closed, and
  * forwards the alerts that reach it between the merge and its close.
  */
+export const FORWARD_PATCH = 'merge-forwards';
 /** A merged run waits for the forwards started while it waited for the others (forwardsSent). */
 export const FORWARD_ALL_PATCH = 'forward-all-before-closing';
-export const FORWARD_PATCH = 'merge-forwards';
 
 /**
  * A merge asks its target first (mergeAsk, mergeAnswer in src/workflows/messages.ts): two incidents merged
