@@ -9,7 +9,14 @@ import {
   stateQuery,
 } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
-import { makeAlert, recordHistory, resolvedAlert, startIncident, waitForState } from '../support/scenario.js';
+import {
+  makeAlert,
+  recordHistory,
+  resolvedAlert,
+  startIncident,
+  updateAnswer,
+  waitForState,
+} from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'incident-merge';
@@ -29,17 +36,6 @@ afterAll(async () => {
   await worker?.stop();
 });
 
-/** The refusal's type, from a merge the workflow's validator or handler refused. */
-async function refusal(promise: Promise<unknown>): Promise<string | undefined> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(WorkflowUpdateFailedError);
-  const cause = (err as WorkflowUpdateFailedError).cause;
-  return cause instanceof ApplicationFailure ? (cause.type ?? undefined) : undefined;
-}
-
 describe('merging one incident into another', () => {
   it('sends its alerts to the target, records both sides, and closes; a second merge or one into itself is refused', async () => {
     const targetId = uniqueId('merge-target');
@@ -51,14 +47,14 @@ describe('merging one incident into another', () => {
     await waitForState(absorbed, (s) => s.alerts.length === 1);
 
     const self = { into: absorbedId, actor: 'alice', via: 'api' };
-    expect(await refusal(absorbed.executeUpdate(mergeUpdate, { args: [self] }))).toBe(REFUSAL.invalid);
+    expect(await updateAnswer(absorbed.executeUpdate(mergeUpdate, { args: [self] }))).toBe(REFUSAL.invalid);
 
     const result = await absorbed.executeUpdate(mergeUpdate, {
       args: [{ into: targetId, actor: 'alice', via: 'api', reason: 'one latency problem' }],
     });
     expect(result).toMatchObject({ incidentId: absorbedId, into: targetId, alertsSent: 1 });
     const again = { into: targetId, actor: 'bob', via: 'api' };
-    expect(await refusal(absorbed.executeUpdate(mergeUpdate, { args: [again] }))).toBe(REFUSAL.merge);
+    expect(await updateAnswer(absorbed.executeUpdate(mergeUpdate, { args: [again] }))).toBe(REFUSAL.merge);
 
     const closed = await absorbed.result();
     expect(closed).toMatchObject({ outcome: 'resolved', mergedInto: targetId, stage: 'closed' });
@@ -144,7 +140,7 @@ describe('merging one incident into another', () => {
     );
     await waitForState(handle, (s) => s.alerts.length === 1);
     const nowhere = { into: `${id}-nowhere`, actor: 'alice', via: 'api' };
-    expect(await refusal(handle.executeUpdate(mergeUpdate, { args: [nowhere] }))).toBe(REFUSAL.closed);
+    expect(await updateAnswer(handle.executeUpdate(mergeUpdate, { args: [nowhere] }))).toBe(REFUSAL.closed);
     const state = await handle.query(stateQuery);
     expect(state.mergedInto).toBeUndefined();
     expect(state.timeline.at(-1)).toMatchObject({ event: 'merge-failed', actor: 'alice' });

@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { inject } from 'vitest';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import type { Alert } from '../../src/domain/alert.js';
@@ -205,5 +206,19 @@ export async function historyWhen(
     if (done(events)) return events;
     if (Date.now() > deadline) throw new Error(`timed out waiting on the history of ${handle.workflowId}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * How an update was answered: `accepted`, or the type of the refusal its validator or handler threw. Any
+ * other failure (the update never reached the incident) fails the test.
+ */
+export async function updateAnswer(update: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await update;
+    return 'accepted';
+  } catch (err) {
+    if (!(err instanceof WorkflowUpdateFailedError)) throw err;
+    return err.cause instanceof ApplicationFailure ? (err.cause.type ?? undefined) : undefined;
   }
 }
