@@ -55,9 +55,12 @@ export interface DetectorOptions {
   suppressionDecay: number;
   /** Steps (STEP_MS) after an alarm (a score at or above ALARM_THRESHOLD) during which nothing scores. */
   refractorySteps: number;
-  /** The overshoot beyond the seen range (in ranges) that scores 0.5. */
-  beyond: { half: number };
-  /** Bins of the empirical tails of the coarse novelties, the z score and the raw signal's recent mean. */
+  /**
+   * The overshoot beyond the seen range (in ranges) that scores 0.5, and the overshoot from which a value
+   * past the range is also judged by how rarely this series has overshot it that far (an empirical tail).
+   */
+  beyond: { half: number; tailFrom: number };
+  /** Bins of the empirical tails: the coarse novelties, the z score, the raw signal's recent mean, the overshoot. */
   tailBins: number;
   /**
    * Multiplier on the smallest tail probability, for asking several tails at once. Three, not one per
@@ -82,7 +85,7 @@ export const DEFAULT_DETECTOR_OPTIONS: DetectorOptions = {
   likelihood: { shortWindow: 5, longAlpha: 0.002, minStd: 0.2 },
   suppressionDecay: 0.999,
   refractorySteps: 30,
-  beyond: { half: 1 },
+  beyond: { half: 1, tailFrom: 0.1 },
   tailBins: 128,
   tailCorrection: 3,
   tailHistoryRows: 8640,
@@ -101,6 +104,8 @@ export class OnlineDetector {
   private readonly likelihood: AnomalyLikelihood;
   private readonly zTail: EmpiricalTail;
   private readonly meanTail: EmpiricalTail;
+  /** How far past its seen range this series has gone (0 on most rows): a record judged by its own past. */
+  private readonly beyondTail: EmpiricalTail;
   /** The last `likelihood.shortWindow` raw signals (a ring) and their sum. */
   private readonly recent: Float64Array;
   private recentSum = 0;
@@ -132,6 +137,7 @@ export class OnlineDetector {
     );
     this.zTail = new EmpiricalTail(options.tailBins, options.tailHistoryRows);
     this.meanTail = new EmpiricalTail(options.tailBins, options.tailHistoryRows);
+    this.beyondTail = new EmpiricalTail(options.tailBins, options.tailHistoryRows);
     this.recent = new Float64Array(options.likelihood.shortWindow);
   }
 
@@ -177,6 +183,16 @@ export class OnlineDetector {
     const recentMean = this.recentSum / Math.min(this.rows, this.recent.length);
     let tailP = Math.min(this.zTail.update(zScore), this.meanTail.update(recentMean));
     for (const grain of this.coarse) tailP = Math.min(tailP, grain.tail.update(grain.novelty.update(value)));
+    const beyondScore = Number.isFinite(overshoot) ? overshoot / (overshoot + this.options.beyond.half) : 1;
+    // A value past everything seen is scored by its distance in ranges, which is small when the range is
+    // wide with noise: a record a fifth of the range up scored 0.16 however long the series had kept
+    // inside it. Asked also how rarely the series has overshot this far, a stationary series' first such
+    // record in thousands of rows alarms, while one whose range keeps growing (a trend, the first weeks of
+    // a rhythm) has overshot often and does not. Overshoots under a tenth of the range count in its past
+    // but are not asked: records of plain noise are mostly that small, and asking them too added a fifth
+    // more false alarms on the synthetic series (bench/README.md).
+    const beyondP = this.beyondTail.update(beyondScore);
+    if (overshoot >= this.options.beyond.tailFrom) tailP = Math.min(tailP, beyondP);
     const tail =
       this.rows < this.options.warmupRows
         ? 0
@@ -185,7 +201,7 @@ export class OnlineDetector {
     const echoing = Math.max(
       logScale(this.likelihood.update(raw)),
       tail,
-      Number.isFinite(overshoot) ? overshoot / (overshoot + this.options.beyond.half) : 0,
+      Number.isFinite(overshoot) ? beyondScore : 0,
     );
     // A positive series' first zero (an infinite overshoot, src/detection/extreme.ts) scores 1 but sets
     // no bar: it happens once a series, so it has no echoes to silence, and a bar of 1 silenced the next

@@ -327,6 +327,46 @@ describe('the seen range', () => {
     expect(scoreSeries(values)[wrongHour]).toBeLessThan(ALARM_THRESHOLD);
   });
 
+  describe('a record judged by how often the series has overshot its range', () => {
+    /** 3,000 rows of noise between 140 and 160, with a routine dip to about 110 every 47 rows. */
+    function noisy(): number[] {
+      let state = 7;
+      const random = (): number => (state = (state * 1_664_525 + 1_013_904_223) >>> 0) / 2 ** 32;
+      return Array.from({ length: 3000 }, (_, i) =>
+        i % 47 === 0 ? 110 + 5 * random() : 140 + 20 * random(),
+      );
+    }
+    /** Puts a record at row `i`, `ranges` of the range seen so far past its top (or bottom). */
+    function record(values: number[], i: number, ranges: number, below = false): void {
+      const past = values.slice(0, i);
+      const [max, min] = [Math.max(...past), Math.min(...past)];
+      values[i] = below ? min - ranges * (max - min) : max + ranges * (max - min);
+    }
+    const at = 2500;
+
+    it('alarms on the first record a fifth of the range up in thousands of rows, which its distance alone does not', () => {
+      const values = noisy();
+      record(values, at, 0.2);
+      // The routine dips have a larger z than this record, so the z tail does not see it either.
+      const byDistance = { ...DEFAULT_DETECTOR_OPTIONS, beyond: { half: 1, tailFrom: Infinity } };
+      expect(scoreSeries(values, undefined, byDistance)[at]).toBeLessThan(ALARM_THRESHOLD);
+      expect(scoreSeries(values)[at]).toBeGreaterThanOrEqual(ALARM_THRESHOLD);
+    });
+
+    it('does not alarm on the same record in a series that has often gone that far past its range', () => {
+      const values = noisy();
+      for (const i of [700, 1000, 1300, 1600, 1900, 2200]) record(values, i, 0.2, true);
+      record(values, at, 0.2);
+      expect(scoreSeries(values)[at]).toBeLessThan(ALARM_THRESHOLD);
+    });
+
+    it('does not ask it of a record under a tenth of the range, as records of noise mostly are', () => {
+      const values = noisy();
+      record(values, at, 0.05);
+      expect(scoreSeries(values)[at]).toBeLessThan(ALARM_THRESHOLD);
+    });
+  });
+
   it('leaves no echo bar after that first zero: a later spike still alarms', () => {
     const { values, times } = daily(4);
     values[900] = 0;
