@@ -51,6 +51,7 @@ const REFUSAL_STATUS: Record<string, number> = {
   [REFUSAL.frozen]: 409,
   // The API answered 503 already when this refusal is made; a later reader of it retries too.
   [REFUSAL.expired]: 503,
+  [REFUSAL.stale]: 409,
 };
 
 // gRPC codes: 1 CANCELLED, 4 DEADLINE_EXCEEDED, 14 UNAVAILABLE. A call past the deadline the API puts on

@@ -601,9 +601,12 @@ function showIncident(id) {
   const result = h('p', { class: 'result', role: 'status', id: 'decision-result' });
   // Set from the summary at each poll: during a change freeze an approval must say it overrides it.
   let overrideNeeded = false;
+  // The approval round of the plan on screen: if a guard hands the plan back before the click arrives,
+  // the incident refuses it (409 StaleDecision) instead of counting it for a plan not yet seen.
+  let shownRound = 0;
   const decisionBody = (verb) => {
     const text = reason.value.trim();
-    const body = text ? { reason: text } : {};
+    const body = { round: shownRound, ...(text ? { reason: text } : {}) };
     return verb === 'approve' && overrideNeeded ? { ...body, override: true } : body;
   };
   const decide = async (verb, button) => {
@@ -751,6 +754,7 @@ function showIncident(id) {
     const canApprove = me.roles.includes('approve');
     const calendar = summary.waiting;
     overrideNeeded = Boolean(calendar && calendar.overrideNeeded);
+    shownRound = incident.round ?? 0;
     reason.placeholder = overrideNeeded ? 'Reason (required to override the freeze)' : 'Reason (optional)';
     decisionBox.hidden = !waiting && !result.textContent;
     decisionTitle.replaceChildren(

@@ -182,6 +182,13 @@ export interface Decision {
    * later, when a worker comes back. Not kept in the record.
    */
   expiresAt?: string;
+  /**
+   * The approval round the sender saw (IncidentState.round; 0 for the first): an approval or rejection
+   * of an earlier round's plan is refused, so a click or request in flight when a guard handed the plan
+   * back to people never counts as the new round's decision. Absent: the current round, whichever it is
+   * (the Temporal CLI, the slash command). Not kept in the record, which has its own round.
+   */
+  round?: number;
 }
 
 /** A decision that was refused (not an approver, too late, twice): kept in the timeline for the audit. */

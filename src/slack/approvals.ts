@@ -8,7 +8,7 @@ import { sendDecision } from '../incidents/decisions.js';
 import { slackMrkdwn } from '../notify/escape.js';
 import { REFUSAL } from '../workflows/messages.js';
 
-import { APPROVE_ACTION, REJECT_ACTION } from './actions.js';
+import { APPROVE_ACTION, parseDecisionValue, REJECT_ACTION } from './actions.js';
 import { registerSlashCommand } from './chatops.js';
 import { registerOverride } from './override.js';
 import { registerVerdictButtons } from './verdicts.js';
@@ -49,6 +49,8 @@ export function refusalText(err: unknown): string {
         return 'Nothing changed: this incident is closed.';
       case REFUSAL.wrongStage:
         return `Not now: ${cause.message}.`;
+      case REFUSAL.stale:
+        return `Not counted: ${cause.message}.`;
       default:
         return `Refused: ${cause.message}.`;
     }
@@ -112,11 +114,13 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
   ] as const) {
     app.action(actionId, async ({ ack, body, action, respond }) => {
       await ack();
-      const incidentId = 'value' in action && typeof action.value === 'string' ? action.value : '';
+      const value = 'value' in action && typeof action.value === 'string' ? action.value : '';
+      const { incidentId, round } = parseDecisionValue(value);
       const decision: Decision = {
         actor: actorOf(body.user.id),
         via: 'slack',
         groups: await groupsOf(body.user.id),
+        ...(round !== undefined ? { round } : {}),
       };
       try {
         await sendDecision(options.temporal, incidentId, verb, decision);

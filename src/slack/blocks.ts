@@ -4,7 +4,7 @@ import type { IncidentState, Outcome, Stage } from '../domain/incident.js';
 import { currentDecision, withoutPlan } from '../domain/incident-view.js';
 import { blockAt, describeBlock } from '../domain/outlook.js';
 import { clipEscaped, slackActor, slackMrkdwn, slackPlain, slackVerbatim } from '../notify/escape.js';
-import { APPROVE_ACTION, APPROVE_OVERRIDE_ACTION, REJECT_ACTION } from './actions.js';
+import { APPROVE_ACTION, APPROVE_OVERRIDE_ACTION, decisionValue, REJECT_ACTION } from './actions.js';
 
 /**
  * What the incident's Slack message shows, and no more: the announce activities take this instead of
@@ -33,6 +33,8 @@ export interface IncidentView {
   unmatched?: { reason: string; refused: boolean; acknowledgedBy?: string };
   /** While a decision is open, the change calendar's block in force: approving needs an override. */
   freeze?: string;
+  /** The approval round the plan belongs to, which the buttons send back (absent in older messages). */
+  round?: number;
 }
 
 const cut = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max));
@@ -90,14 +92,14 @@ function decisionButtons(view: IncidentView) {
       action_id: view.freeze ? APPROVE_OVERRIDE_ACTION : APPROVE_ACTION,
       style: 'primary' as const,
       text: { type: 'plain_text' as const, text: view.freeze ? 'Approve with override' : 'Approve' },
-      value: view.incidentId,
+      value: decisionValue(view.incidentId, view.round),
     },
     {
       type: 'button' as const,
       action_id: REJECT_ACTION,
       style: 'danger' as const,
       text: { type: 'plain_text' as const, text: 'Reject' },
-      value: view.incidentId,
+      value: decisionValue(view.incidentId, view.round),
     },
   ];
 }

@@ -5,7 +5,7 @@ import type { Decision } from '../domain/incident.js';
 import { sendDecision } from '../incidents/decisions.js';
 import type { Logger } from '../lib/logger.js';
 import { slackMrkdwn, slackPlain } from '../notify/escape.js';
-import { APPROVE_OVERRIDE_ACTION, OVERRIDE_MODAL } from './actions.js';
+import { APPROVE_OVERRIDE_ACTION, OVERRIDE_MODAL, parseDecisionValue } from './actions.js';
 
 /**
  * "Approve with override" during a change freeze: the button opens a modal asking for the reason, and
@@ -28,12 +28,16 @@ export interface OverrideOptions {
   refusalText: (err: unknown) => string;
 }
 
-/** The modal: the incident travels as its private metadata, the reason is a required input. Pure. */
-export function overrideModal(incidentId: string): ModalView {
+/**
+ * The modal: the button's value (the incident, and the round shown) travels as its private metadata, the
+ * reason is a required input. Pure.
+ */
+export function overrideModal(value: string): ModalView {
+  const { incidentId } = parseDecisionValue(value);
   return {
     type: 'modal',
     callback_id: OVERRIDE_MODAL,
-    private_metadata: incidentId,
+    private_metadata: value,
     title: { type: 'plain_text', text: 'Approve with override' },
     submit: { type: 'plain_text', text: 'Approve' },
     close: { type: 'plain_text', text: 'Cancel' },
@@ -63,7 +67,8 @@ export function overrideModal(incidentId: string): ModalView {
 }
 
 type StateValues = Record<string, Record<string, { value?: string | null }>>;
-export type Submission = { ok: true; incidentId: string; reason: string } | { ok: false; error: string };
+export type Submission =
+  { ok: true; incidentId: string; round?: number; reason: string } | { ok: false; error: string };
 
 /** The submission's incident and reason, or what is wrong with it (shown under the reason). Pure. */
 export function parseSubmission(privateMetadata: string, values: StateValues): Submission {
@@ -72,7 +77,7 @@ export function parseSubmission(privateMetadata: string, values: StateValues): S
     return { ok: false, error: 'This form lost its incident; open it again from the message.' };
   if (!reason) return { ok: false, error: 'Say why the remediation cannot wait for the freeze to end.' };
   if (reason.length > MAX_REASON) return { ok: false, error: `At most ${MAX_REASON} characters.` };
-  return { ok: true, incidentId: privateMetadata, reason };
+  return { ok: true, ...parseDecisionValue(privateMetadata), reason };
 }
 
 const errors = (text: string): ViewResponseAction => ({
@@ -94,11 +99,12 @@ const doneView = (text: string): ViewResponseAction => ({
 export function registerOverride(app: App, options: OverrideOptions): void {
   app.action(APPROVE_OVERRIDE_ACTION, async ({ ack, body, action, client, respond }) => {
     await ack();
-    const incidentId = 'value' in action && typeof action.value === 'string' ? action.value : '';
+    const value = 'value' in action && typeof action.value === 'string' ? action.value : '';
+    const { incidentId } = parseDecisionValue(value);
     const trigger = 'trigger_id' in body ? body.trigger_id : undefined;
     if (!trigger || !incidentId) return;
     try {
-      await client.views.open({ trigger_id: trigger, view: overrideModal(incidentId) });
+      await client.views.open({ trigger_id: trigger, view: overrideModal(value) });
     } catch (err) {
       // A trigger lives 3 seconds: a slow answer from Slack leaves the form unopened.
       options.logger.warn(
@@ -121,7 +127,7 @@ export function registerOverride(app: App, options: OverrideOptions): void {
 /** Sends the approval; answers the modal with the refusal, or with what was done. */
 async function approveWithOverride(
   options: OverrideOptions,
-  { incidentId, reason }: { incidentId: string; reason: string },
+  { incidentId, round, reason }: { incidentId: string; round?: number; reason: string },
   userId: string,
 ): Promise<ViewResponseAction> {
   const decision: Decision = {
@@ -130,6 +136,7 @@ async function approveWithOverride(
     groups: await options.groupsOf(userId),
     reason,
     override: true,
+    ...(round !== undefined ? { round } : {}),
   };
   const log = { event: 'slack.approve', incidentId, actor: decision.actor, override: true };
   const sent = sendDecision(options.temporal, incidentId, 'approve', decision).then(

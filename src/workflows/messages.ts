@@ -109,4 +109,6 @@ export const REFUSAL = {
   merge: 'MergeRefused',
   /** The decision reached the incident after its sender stopped waiting (Decision.expiresAt). */
   expired: 'DecisionExpired',
+  /** The decision was made on an earlier approval round's plan (Decision.round). */
+  stale: 'StaleDecision',
 } as const;

@@ -519,10 +519,26 @@ describe('the API', () => {
     expect(mallory.status).toBe(403);
     expect(mallory.json['error']).toBe('NotAuthorized');
     expect((await state(id)).approvals).toEqual([]);
+    // A decision names the approval round of the plan it was made on: another round's is refused.
+    const otherRound = await call('POST', `/api/v1/incidents/${id}/approve`, {
+      token: TOKENS.alice,
+      body: { round: 1 },
+    });
+    expect(otherRound.status).toBe(409);
+    expect(otherRound.json['error']).toBe('StaleDecision');
+    expect(String(otherRound.json['message'])).toMatch(
+      /made on approval round 1, but the incident is in round 0/,
+    );
+    const badRound = await call('POST', `/api/v1/incidents/${id}/approve`, {
+      token: TOKENS.alice,
+      body: { round: -1 },
+    });
+    expect(badRound.status).toBe(400);
+    expect((await state(id)).approvals).toEqual([]);
 
     const ok = await call('POST', `/api/v1/incidents/${id}/approve`, {
       token: TOKENS.alice,
-      body: { reason: 'restart it' },
+      body: { reason: 'restart it', round: 0 },
     });
     expect(ok.status).toBe(200);
     expect(ok.json['actor']).toBe('alice');

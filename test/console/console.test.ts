@@ -205,8 +205,11 @@ describe('the web console in a real browser', () => {
     await page.locator('#decision').getByText('Run “Restart the checkout container” (low risk)?').waitFor();
     await page.screenshot({ path: screenshotPath('incident.png'), fullPage: true });
     await page.locator('#reason').fill('error ratio climbing; restart it');
+    const sent = page.waitForRequest((r) => r.method() === 'POST' && r.url().endsWith(`/${id}/approve`));
     await page.locator('#approve').click();
     await page.getByText('Approved by alice.').waitFor();
+    // The approval names the round of the plan on screen, so one a guard has since handed back is refused.
+    expect((await sent).postDataJSON()).toEqual({ round: 0, reason: 'error ratio climbing; restart it' });
     // The page follows the workflow on its own: remediate, verify, closed.
     await page.locator('.chip.outcome-verified').first().waitFor({ timeout: 45_000 });
     await page.locator('.stage.done[data-stage="closed"]').waitFor();

@@ -156,6 +156,26 @@ describe('approvals from Slack', () => {
     expect((await handle.result()).outcome).toBe('verified');
   });
 
+  it("refuses a click on another approval round's plan, and takes a message's click without a round as before", async () => {
+    const { id, handle } = await openIncident('slack-round');
+    const stale = await click(APPROVE_ACTION, `${id}#1`, 'UALICE');
+    expect(await answerTo(slack, stale.respondPath)).toMatch(
+      /^Not counted: this decision was made on approval round 1, but the incident is in round 0: look at the plan again/,
+    );
+    const refused = await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'decision-refused'));
+    expect(refused.approvals).toEqual([]);
+    const current = await click(APPROVE_ACTION, `${id}#0`, 'UALICE');
+    expect(await answerTo(slack, current.respondPath)).toBe(`Done: you approved incident ${id}.`);
+    const state = await handle.query(stateQuery);
+    // The record's round is the incident's; the round the click named is not kept twice.
+    expect(state.approvals).toEqual([
+      expect.objectContaining({ decision: 'approved', actor: 'slack:UALICE', via: 'slack' }),
+    ]);
+    expect(state.approvals[0]).not.toHaveProperty('round');
+    await handle.signal(alertsSignal, [{ ...state.alerts[0]!, status: 'resolved' }]);
+    expect((await handle.result()).outcome).toBe('verified');
+  });
+
   it('answers a click on a closed incident plainly', async () => {
     const { id, handle } = await openIncident('slack-closed');
     const reject = await click(REJECT_ACTION, id, 'UALICE');
@@ -176,7 +196,8 @@ describe('approvals from Slack', () => {
     const blocks = JSON.stringify(posted.args['blocks']);
     expect(blocks).toContain('"action_id":"incident_approve"');
     expect(blocks).toContain('"action_id":"incident_reject"');
-    expect(blocks).toContain(`"value":"${id}"`);
+    // The buttons name the approval round they were shown for.
+    expect(blocks).toContain(`"value":"${id}#0"`);
     expect(blocks).toContain('Awaiting approval');
     expect(blocks).toContain('*Recommended:* Wait it out (low risk)');
     expect(blocks).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/${id}`);

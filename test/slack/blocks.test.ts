@@ -2,7 +2,13 @@ import type { KnownBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import type { ApprovalRecord, IncidentState } from '../../src/domain/incident.js';
 import { DEFAULT_GUARDS } from '../../src/domain/runbook.js';
-import { APPROVE_ACTION, APPROVE_OVERRIDE_ACTION, REJECT_ACTION } from '../../src/slack/actions.js';
+import {
+  APPROVE_ACTION,
+  APPROVE_OVERRIDE_ACTION,
+  decisionValue,
+  parseDecisionValue,
+  REJECT_ACTION,
+} from '../../src/slack/actions.js';
 import { fallbackText, incidentBlocks, incidentView, statusLine } from '../../src/slack/blocks.js';
 import { incidentState } from '../support/incident.js';
 
@@ -233,5 +239,38 @@ describe('a change freeze in the message (issue 16)', () => {
       buttons(incidentBlocks(incidentView(frozen, Date.parse('2025-01-03T00:00:00.000Z')), 'u')),
     ).toEqual([APPROVE_ACTION, REJECT_ACTION, 'incident_open']);
     expect(incidentView(state({ ...frozen, approvals: [approved()] }), at).freeze).toBeUndefined();
+  });
+});
+
+describe('the decision buttons name the approval round', () => {
+  const values = (blocks: KnownBlock[]): string[] =>
+    blocks.flatMap((b) =>
+      b.type === 'actions'
+        ? b.elements.flatMap((e) =>
+            'action_id' in e && e.action_id !== 'incident_open' && 'value' in e && e.value ? [e.value] : [],
+          )
+        : [],
+    );
+
+  it('in their value, which reads back as the incident and the round', () => {
+    const view = { ...incidentView(state({ incidentId: 'web-checkout.down_1' })), round: 2 };
+    expect(values(incidentBlocks(view, 'u'))).toEqual(['web-checkout.down_1#2', 'web-checkout.down_1#2']);
+    expect(parseDecisionValue('web-checkout.down_1#2')).toEqual({
+      incidentId: 'web-checkout.down_1',
+      round: 2,
+    });
+    expect(parseDecisionValue(decisionValue('x', 0))).toEqual({ incidentId: 'x', round: 0 });
+  });
+
+  it('a message posted before rounds were named carries the incident alone, read as no round', () => {
+    const view = incidentView(state({ incidentId: 'web-1' }));
+    expect(values(incidentBlocks(view, 'u'))).toEqual(['web-1', 'web-1']);
+    expect(parseDecisionValue('web-1')).toEqual({ incidentId: 'web-1' });
+  });
+
+  it('a value no message of ours carries is read as an incident ID, which names no incident', () => {
+    for (const value of ['web-1#', 'web-1#-1', 'web-1#1e3', 'web-1#99999999', 'web-1#2#']) {
+      expect(parseDecisionValue(value)).toEqual({ incidentId: value });
+    }
   });
 });

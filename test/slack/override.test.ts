@@ -110,16 +110,23 @@ describe('Approve with override, from Slack, during a change freeze', () => {
     expect(buttons).toContain('Approve with override');
     expect(buttons).not.toContain(`"action_id":"${APPROVE_ACTION}"`);
     expect(buttons).toContain('*Change calendar:* change freeze \\"launch\\": Launch week');
+    // The button names the round its plan belongs to; the modal carries it to the approval.
+    const value = `${id}#0`;
+    expect(buttons).toContain(`"value":"${value}"`);
 
     const click = await slack.socket.deliver(
-      blockActions(APPROVE_OVERRIDE_ACTION, id, 'UALICE', `${slack.url}/respond/override-1`),
+      blockActions(APPROVE_OVERRIDE_ACTION, value, 'UALICE', `${slack.url}/respond/override-1`),
     );
     expect(click.ms).toBeLessThan(3000);
     const opened = await waitFor(() => slack.calls.find((c) => c.method === 'views.open'));
     expect(opened.args['trigger_id']).toBe('1.2.3');
-    expect(opened.args['view']).toMatchObject({ callback_id: OVERRIDE_MODAL, private_metadata: id });
+    expect(opened.args['view']).toMatchObject({ callback_id: OVERRIDE_MODAL, private_metadata: value });
 
-    const answer = await submit(id, 'UALICE', 'customers are down');
+    // A form opened for another round's plan is not this round's approval.
+    const stale = await submit(`${id}#1`, 'UALICE', 'customers are down');
+    expect(JSON.stringify(stale)).toContain('made on approval round 1, but the incident is in round 0');
+    expect((await state(id)).approvals).toEqual([]);
+    const answer = await submit(value, 'UALICE', 'customers are down');
     expect(answer).toMatchObject({ response_action: 'update' });
     expect(JSON.stringify(answer)).toContain(`Done: you approved incident ${id} with an override.`);
     const fixing = await waitForState(handle, atStage('verify'));

@@ -12,7 +12,13 @@ import {
   remediationGuardWorkflow,
   resumeUpdate,
 } from '../../src/workflows/guard.js';
-import { alertsSignal, approveUpdate, resolveUpdate } from '../../src/workflows/messages.js';
+import {
+  alertsSignal,
+  approveUpdate,
+  REFUSAL,
+  resolveUpdate,
+  stateQuery,
+} from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { liveMemoryLimit, startTestContainer, testDocker } from '../support/docker.js';
 import {
@@ -284,7 +290,14 @@ describe('remediation guards on a real Temporal server and real containers', () 
         startWorkflowOperation: withGuard(),
       });
     }
-    await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api', reason: 'resumed' }] });
+    // A click made on the first round's plan that arrives now is not the second round's approval.
+    await expect(
+      handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'slack', round: 0 }] }),
+    ).rejects.toMatchObject({ cause: { type: REFUSAL.stale } });
+    expect((await handle.query(stateQuery)).stage).toBe('approve');
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ actor: 'alice', via: 'api', reason: 'resumed', round: 1 }],
+    });
     await waitForState(handle, (s) => s.stage === 'verify');
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     const final = await handle.result();
@@ -292,6 +305,8 @@ describe('remediation guards on a real Temporal server and real containers', () 
     expect(final.approvals.filter((a) => a.decision === 'approved').map((a) => a.round ?? 0)).toEqual([0, 1]);
     expect((await container.inspect()).State.StartedAt).not.toBe(before);
     await recordHistory(client, id, 'guard-paused-then-approved');
+    // The same run with the round named in its Slack view (ROUND_VIEW_PATCH) and decisions.
+    await recordHistory(client, id, 'guard-round-named');
     // The guard itself, still running: the reservations, refusals, pause and resume of these scenarios.
     await recordHistory(client, guardWorkflowId(TASK_QUEUE), 'guard-workflow');
   });

@@ -97,7 +97,12 @@ describe('incident runs recorded for replay', () => {
     const handle = await startIncident(client, TASK_QUEUE, id, [alert]);
     const waiting = await waitForState(handle, (s) => s.stage === 'approve' && s.announcement !== undefined);
     expect(waiting.announcement?.channel).toBe('CPAYMENTS01');
-    await handle.executeUpdate(approveUpdate, { args: [{ actor: 'slack:UALICE', via: 'slack' }] });
+    // Its buttons name the approval round they decide on (ROUND_VIEW_PATCH), as the click then does.
+    const posted = slack.calls.find(
+      (c) => c.method === 'chat.postMessage' && JSON.stringify(c.args['blocks']).includes(id),
+    );
+    expect(JSON.stringify(posted?.args['blocks'])).toContain(`"value":"${id}#0"`);
+    await handle.executeUpdate(approveUpdate, { args: [{ actor: 'slack:UALICE', via: 'slack', round: 0 }] });
     await waitForState(handle, atStage('verify'));
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     const final = await handle.result();
@@ -107,6 +112,7 @@ describe('incident runs recorded for replay', () => {
       expect.arrayContaining(['waited 1s', 'remediation verified: all alerts resolved']),
     );
     await recordHistory(client, id, 'slack-runbook-channel');
+    await recordHistory(client, id, 'slack-round-named');
   });
 
   it('when a step fails, then the step before it is undone on the real container and the incident closes as failed', async () => {

@@ -28,6 +28,9 @@ export const decisionSchema = z
     reason: z.string().max(2000).optional(),
     // An approval during a change freeze (or outside the runbook's hours) must say it overrides it.
     override: z.boolean().optional(),
+    // The approval round of the plan the sender looked at (the incident's `round`, 0 for the first): an
+    // approval or rejection sent for an earlier round's plan is refused (409 StaleDecision).
+    round: z.number().int().min(0).max(1_000_000).optional(),
   })
   .strict()
   .default({});
@@ -80,7 +83,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
         const body = decisionSchema.safeParse(req.body ?? {});
         if (!body.success) {
           throw invalidInput(
-            'decision (the actor is always the token identity; send only an optional reason, and override: true to approve during a change freeze)',
+            'decision (the actor is always the token identity; send only an optional reason, override: true to approve during a change freeze, and the round of the plan you decide on)',
             body.error,
           );
         }
@@ -90,6 +93,9 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
           via: 'api',
           ...(body.data.reason ? { reason: body.data.reason } : {}),
           ...(verb === 'approve' && body.data.override ? { override: true } : {}),
+          ...((verb === 'approve' || verb === 'reject') && body.data.round !== undefined
+            ? { round: body.data.round }
+            : {}),
         };
         let result: DecisionResult;
         try {

@@ -4,7 +4,7 @@ import type { WebhookAnnouncement } from '../../activities/announce-webhooks.js'
 import type { IncidentState } from '../../domain/incident.js';
 import { incidentView } from '../../slack/blocks.js';
 import { ANNOUNCEMENTS } from './activities.js';
-import { errorMessage, note, type Incident } from './context.js';
+import { errorMessage, messageView, note, type Incident } from './context.js';
 
 /**
  * Patch: every incident is announced once triage is done, with or without a runbook: its Slack
@@ -21,7 +21,7 @@ export async function postAnnouncement(incident: Incident, channel: string | und
   const { state } = incident;
   if (!channel || state.announcement) return;
   try {
-    state.announcement = await announcements.announceIncident({ view: incidentView(state), channel });
+    state.announcement = await announcements.announceIncident({ view: messageView(incident), channel });
   } catch (err) {
     note(incident, 'announcement-failed', `the Slack message could not be posted: ${errorMessage(err)}`);
   }

@@ -1,5 +1,6 @@
 import {
   ApplicationFailure,
+  patched,
   proxyActivities,
   setCurrentDetails,
   upsertSearchAttributes,
@@ -8,7 +9,7 @@ import {
 import type { IncidentActivities } from '../../activities/index.js';
 import type { Decision, IncidentInput, IncidentState, Stage } from '../../domain/incident.js';
 import { currentDecision, webUiCurrentDetails } from '../../domain/incident-view.js';
-import { incidentView } from '../../slack/blocks.js';
+import { incidentView, type IncidentView } from '../../slack/blocks.js';
 import { allResolved } from '../alerts.js';
 import { REFUSAL, type MergeAnswer } from '../messages.js';
 import { SA } from '../search-attributes.js';
@@ -97,13 +98,22 @@ export const settled = (incident: Incident): boolean =>
 export const historyTooLong = ({ input }: Incident): boolean =>
   workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= input.maxHistoryEvents;
 
+/** The Slack message's view names the approval round, which its buttons send back (Decision.round). */
+export const ROUND_VIEW_PATCH = 'view-names-round';
+
+/** What the incident's Slack message shows (incidentView), with the round its buttons decide on. */
+export function messageView(incident: Incident): IncidentView {
+  const view = incidentView(incident.state);
+  return patched(ROUND_VIEW_PATCH) ? { ...view, round: round(incident) } : view;
+}
+
 /** Updates the incident's Slack message, if it has one; a failure is noted and never stops the incident. */
 export async function tell(incident: Incident, event: string): Promise<void> {
   const { state } = incident;
   if (!state.announcement) return;
   try {
     await announcements.updateAnnouncement({
-      view: incidentView(state),
+      view: messageView(incident),
       announcement: state.announcement,
       event,
     });

@@ -117,6 +117,16 @@ function validateDecision(incident: Incident, d: Decision): void {
       : 'every alert has resolved';
     throw refusal(REFUSAL.closed, `${by}: the incident is closing and nothing will run`);
   }
+  // A click or request made on the plan before a guard handed it back: the person has not seen this
+  // round's plan (or its guard's refusal), so it must not count as their decision on it.
+  if (d.round !== undefined && d.round !== round(incident)) {
+    throw refusal(
+      REFUSAL.stale,
+      `this decision was made on approval round ${d.round}, but the incident is in round ${round(incident)}` +
+        (state.guardRefusal ? ` since a guard refused an action (${state.guardRefusal})` : '') +
+        ': look at the plan again and decide on it',
+    );
+  }
   const prior = currentDecision(state);
   if (prior) throw refusal(REFUSAL.alreadyDecided, `already ${prior.decision} by ${prior.actor}`);
   const plan = state.recommendation;
@@ -214,6 +224,9 @@ function validateActor(d: Decision): void {
   if (d.override === true && !(typeof d.reason === 'string' && d.reason.trim().length > 0)) {
     throw refusal(REFUSAL.invalid, 'an override needs a reason');
   }
+  if (d.round !== undefined && !(Number.isSafeInteger(d.round) && d.round >= 0)) {
+    throw refusal(REFUSAL.invalid, 'round is a whole number from 0');
+  }
   if (d.expiresAt !== undefined) {
     const expires = typeof d.expiresAt === 'string' ? Date.parse(d.expiresAt) : Number.NaN;
     if (Number.isNaN(expires)) throw refusal(REFUSAL.invalid, 'expiresAt is an ISO time');
@@ -227,10 +240,14 @@ function validateActor(d: Decision): void {
   }
 }
 
-/** A decision as the incident keeps it: when its sender stopped waiting is no part of it. */
+/**
+ * A decision as the incident keeps it: when its sender stopped waiting is no part of it, nor the round
+ * the sender saw (the record's round is the incident's).
+ */
 function recorded(d: Decision): Decision {
   const kept = { ...d };
   delete kept.expiresAt;
+  delete kept.round;
   return kept;
 }
 
