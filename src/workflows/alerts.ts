@@ -216,6 +216,48 @@ export function absorbAlerts(
   return changed;
 }
 
+/** What a ledger key looks like: ledgerKey's or strongLedgerKey's. */
+export const LEDGER_KEY = /^(k[0-9a-z]{14}|h[A-Za-z0-9_-]{16})$/;
+
+/**
+ * The ledger keys of alerts firing now that the incident does not hold whole (past ALERT_BOUNDS.kept):
+ * a merge sends them beside the alerts it holds, so the incident it merges into knows they still fire.
+ */
+export function firingNotHeld(state: IncidentState): string[] {
+  const firing = firingNow(state);
+  for (const alert of state.alerts) {
+    if (alert.status === 'firing') firing.delete(asRecorded(alert, (k) => firing.has(k)).key);
+  }
+  return [...firing];
+}
+
+/**
+ * Takes over another incident's firing alerts that it knew only by their ledger keys (firingNotHeld) and
+ * those it had forgotten firing (`firingUntracked`), when it merged into this one. Their resolutions
+ * reach this incident from then on and close the entries here; until then it does not count as all
+ * resolved. A key this ledger knows already keeps its mark. Returns how many keys were new here.
+ */
+export function takeOverFiring(
+  state: IncidentState,
+  keys: readonly string[],
+  untracked: number,
+  countsFiring: () => boolean,
+): number {
+  const ledger = ledgerOf(state);
+  let fresh = 0;
+  for (const key of keys) {
+    if (ledger.has(key)) continue;
+    ledger.set(key, 1);
+    fresh++;
+  }
+  state.alertsReceived = (state.alertsReceived ?? 0) + fresh;
+  state.alertsDropped = (state.alertsDropped ?? 0) + fresh;
+  if (untracked > 0) state.firingUntracked = (state.firingUntracked ?? 0) + untracked;
+  boundLedger(state, ledger, countsFiring);
+  state.alertLedger = Object.fromEntries(ledger);
+  return fresh;
+}
+
 /**
  * True once every alert the incident has had is resolved: the ledger's word, since an alert no longer
  * held whole may still fire. Never, once a firing alert was forgotten: a person resolves that incident.

@@ -59,6 +59,12 @@ export interface AbsorbedNotice {
   from: string;
   actor: string;
   alerts: number;
+  /**
+   * Ledger keys of the merged incident's firing alerts that it did not hold whole (so did not send), and
+   * how many firing alerts it had forgotten: the target keeps them firing until they resolve there.
+   */
+  firingKeys?: string[];
+  firingUntracked?: number;
 }
 export const absorbedSignal = defineSignal<[AbsorbedNotice]>('absorbed');
 /**

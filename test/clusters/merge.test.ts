@@ -200,4 +200,37 @@ describe('merging one incident into another', () => {
     }
     expect(lost).toEqual([]);
   }, 120_000);
+
+  it('holding more firing alerts than it keeps whole: the target keeps those it was not sent firing until they resolve there', async () => {
+    const targetId = uniqueId('merge-many-target');
+    const absorbedId = uniqueId('merge-many-absorbed');
+    const own = makeAlert({ alertName: 'ManyTarget', labels: { service: 'many', instance: 't' } });
+    const many = Array.from({ length: 52 }, (_, n) =>
+      makeAlert({ alertName: 'ManyAbsorbed', labels: { service: 'many', instance: `a${n}` } }),
+    );
+    const target = await startIncident(client, TASK_QUEUE, targetId, [own], GATHERING);
+    const absorbed = await startIncident(client, TASK_QUEUE, absorbedId, many, GATHERING);
+    // It holds the latest 50 whole; the ledger alone knows the first two still fire.
+    await waitForState(absorbed, (s) => s.alerts.length === 50 && s.alertsReceived === 52);
+    const result = await absorbed.executeUpdate(mergeUpdate, {
+      args: [{ into: targetId, actor: 'alice', via: 'api' }],
+    });
+    expect(result.alertsSent).toBe(50);
+    const held = await waitForState(target, (s) => (s.absorbed ?? []).includes(absorbedId));
+    expect(held.alertsReceived).toBe(53);
+    expect(held.timeline.find((t) => t.event === 'absorbed-firing')?.message).toBe(
+      `2 firing alerts of ${absorbedId} that it did not hold whole count here until they resolve`,
+    );
+
+    // Every alert the target holds resolves; the two it was never sent still fire, so it stays open.
+    await target.signal(alertsSignal, [own, ...many.slice(2)].map(resolvedAlert));
+    const open = await waitForState(target, (s) => s.alerts.every((a) => a.status === 'resolved'));
+    expect(Object.values(open.alertLedger ?? {}).filter((mark) => mark === 1)).toHaveLength(2);
+    expect((await target.describe()).status.name).toBe('RUNNING');
+    // Their resolutions reach the target (ingestion follows the merge) and close them there.
+    await target.signal(alertsSignal, many.slice(0, 2).map(resolvedAlert));
+    expect((await target.result()).outcome).toBe('resolved');
+    await recordHistory(client, absorbedId, 'incident-merged-many-absorbed');
+    await recordHistory(client, targetId, 'incident-merged-many-target');
+  }, 90_000);
 });

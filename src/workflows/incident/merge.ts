@@ -7,6 +7,7 @@ import {
   upsertMemo,
 } from '@temporalio/workflow';
 import type { Alert } from '../../domain/alert.js';
+import { ALERT_BOUNDS, firingNotHeld, LEDGER_KEY, takeOverFiring } from '../alerts.js';
 import {
   absorbedSignal,
   type AbsorbedNotice,
@@ -39,6 +40,12 @@ export const FORWARD_ALL_PATCH = 'forward-all-before-closing';
  * into each other at once each closed into the other, and neither held the alerts any more.
  */
 export const HANDSHAKE_PATCH = 'merge-handshake';
+
+/**
+ * A merge also sends the ledger keys of the firing alerts it does not hold whole (past the 50 it keeps),
+ * and how many firing alerts it forgot: the target counted as all resolved while one still fired.
+ */
+export const FIRING_KEYS_PATCH = 'merge-sends-firing-keys';
 
 /** How long a merge waits for its target's answer; past it the merge is refused and undone. */
 const ANSWER_WAIT = '10 seconds';
@@ -123,10 +130,16 @@ async function merge(incident: Incident, m: MergeRequest): Promise<MergeResult> 
     }
   }
   const alerts = [...state.alerts];
+  const notice: AbsorbedNotice = { from: state.incidentId, actor: m.actor, alerts: alerts.length };
+  const firingKeys = firingNotHeld(state);
+  const untracked = state.firingUntracked ?? 0;
+  if ((firingKeys.length > 0 || untracked > 0) && patched(FIRING_KEYS_PATCH)) {
+    Object.assign(notice, { firingKeys, firingUntracked: untracked });
+  }
   try {
     const target = getExternalWorkflowHandle(m.into);
     if (alerts.length > 0) await target.signal(alertsSignal, alerts);
-    await target.signal(absorbedSignal, { from: state.incidentId, actor: m.actor, alerts: alerts.length });
+    await target.signal(absorbedSignal, notice);
   } catch (err) {
     undoMerge(incident, m, errorMessage(err));
     throw refusal(REFUSAL.closed, `incident ${m.into} cannot take alerts (closed or unknown)`);
@@ -208,6 +221,27 @@ function absorbed(incident: Incident, a: AbsorbedNotice): void {
     'absorbed',
     `absorbed incident ${a.from} (merged by ${a.actor}); its ${count} alerts are held here now`,
     a.actor,
+  );
+  takeOverFiringOf(incident, a);
+}
+
+/** The absorbed incident's firing alerts it knew only by key (AbsorbedNotice.firingKeys), kept firing here. */
+function takeOverFiringOf(incident: Incident, a: AbsorbedNotice): void {
+  const keys = Array.isArray(a.firingKeys)
+    ? a.firingKeys
+        .slice(0, ALERT_BOUNDS.tracked)
+        .filter((k): k is string => typeof k === 'string' && LEDGER_KEY.test(k))
+    : [];
+  const untracked =
+    Number.isSafeInteger(a.firingUntracked) && (a.firingUntracked ?? 0) > 0 ? (a.firingUntracked ?? 0) : 0;
+  if (keys.length === 0 && untracked === 0) return;
+  // Runs that predate the ledger's count of forgotten firing alerts never receive these keys.
+  const fresh = takeOverFiring(incident.state, keys, untracked, () => true);
+  const forgotten = untracked > 0 ? ` and ${untracked} it had forgotten firing` : '';
+  note(
+    incident,
+    'absorbed-firing',
+    `${fresh} firing alerts of ${a.from} that it did not hold whole${forgotten} count here until they resolve`,
   );
 }
 
