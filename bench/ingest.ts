@@ -871,6 +871,8 @@ export async function main(argv: string[]): Promise<number> {
       STEADFAST_API_PORT: '0',
       STEADFAST_API_TOKEN: token,
       STEADFAST_API_IDENTITY: 'bench',
+      // One sender opening incidents as fast as it can is what this measures, not what a limit refuses.
+      STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE: '0',
       STEADFAST_DEBOUNCE: DEBOUNCE,
       STEADFAST_RUNBOOKS_DIR: resolve(import.meta.dirname, '..', 'runbooks'),
       STEADFAST_LOG_LEVEL: 'warn',

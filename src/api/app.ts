@@ -69,6 +69,7 @@ export function createApp(deps: AppDeps): Express {
       json,
       incidentUrl: workflowUrl,
       config: ingestConfigFrom(settings, temporalTimeoutMs),
+      newIncidentsPerMinute: settings.maxNewIncidentsPerMinute,
     }),
   );
   api.use(incidentRoutes({ client, tokens, metrics, json, temporalTimeoutMs, workflowUrl }));

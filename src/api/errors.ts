@@ -132,7 +132,7 @@ export function errorHandler(logger: Logger) {
       logger.error({ event: 'api.error', method: req.method, path: req.path, err }, 'unexpected error');
       http = new HttpError(500, 'InternalError', 'unexpected error; nothing was recorded, retry');
     }
-    if (http.status === 503) res.set('Retry-After', '5');
+    if (http.status === 503 && !res.get('Retry-After')) res.set('Retry-After', '5');
     res
       .status(http.status)
       .json({ error: http.code, message: http.message, ...(http.details ? { details: http.details } : {}) });

@@ -112,6 +112,14 @@ const temporal = {
   STEADFAST_CODEC_KEYS: optional.describe(
     '`id:base64key,…` (32-byte keys): every payload sealed with AES-256-GCM before it reaches Temporal, the first key encrypting; give every process the same keys.',
   ),
+  STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(600)
+    .describe(
+      'Incidents one sender (token identity) may open a minute, per API process (0: no limit); past it its webhooks get 503 with Retry-After, which Alertmanager retries. Groups it reached in the last hour do not count.',
+    ),
   STEADFAST_MAX_HISTORY_EVENTS: z.coerce
     .number()
     .int()

@@ -65,6 +65,8 @@ export interface Settings {
   /** Guards for runbooks that set none of their own. */
   guards: GuardPolicy;
   maxHistoryEvents: number;
+  /** Incidents one sender may open a minute in one API process; 0: no limit (NewIncidentLimit). */
+  maxNewIncidentsPerMinute: number;
   /** History bytes past which large deliveries to an incident wait (src/incidents/ingest.ts). */
   maxHistoryBytes: number;
   dockerSocket: string;
@@ -260,6 +262,7 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       maxTargets: e.STEADFAST_GUARD_MAX_TARGETS,
     },
     maxHistoryEvents: e.STEADFAST_MAX_HISTORY_EVENTS,
+    maxNewIncidentsPerMinute: e.STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE,
     maxHistoryBytes: e.STEADFAST_MAX_HISTORY_BYTES,
     dockerSocket: e.STEADFAST_DOCKER_SOCKET.replace(/^unix:\/\//, ''),
     fleetSelector: fleetSelectorOf(e.STEADFAST_FLEET_LABEL),

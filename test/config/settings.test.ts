@@ -40,6 +40,7 @@ const other: Record<keyof typeof envShape, string> = {
   TEMPORAL_API_KEY: 'key',
   TEMPORAL_UI_URL: 'http://temporal-ui:8080',
   STEADFAST_CODEC_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}`,
+  STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE: '120',
   STEADFAST_MAX_HISTORY_EVENTS: '1000',
   STEADFAST_MAX_HISTORY_BYTES: '4194304',
   PROMETHEUS_URL: 'http://prometheus:9090',

@@ -15,12 +15,13 @@ import { listen, type RunningServer } from '../../src/api/server.js';
 import { loadSettings, type Settings } from '../../src/config/settings.js';
 import { alertFromGeneric, genericAlertSchema } from '../../src/domain/alert.js';
 import { correlate } from '../../src/domain/correlation.js';
-import { startOfflineApi, testApp } from '../support/api-harness.js';
+import { alertPayload, startOfflineApi, testApp } from '../support/api-harness.js';
 import { testClient, workflowExists } from '../support/temporal.js';
 
 const TOKENS = {
   reader: 'reader-token-0123456789abcdef',
   ingester: 'ingester-token-0123456789abcdef',
+  other: 'other-ingester-token-0123456789ab',
 };
 const dir = mkdtempSync(join(tmpdir(), 'steadfast-api-holes-'));
 const tokensFile = join(dir, 'tokens.yaml');
@@ -30,6 +31,7 @@ writeFileSync(
     'tokens:',
     `  - { identity: reader, roles: [read], token: ${TOKENS.reader} }`,
     `  - { identity: ingester, roles: [ingest], token: ${TOKENS.ingester} }`,
+    `  - { identity: other, roles: [ingest], token: ${TOKENS.other} }`,
   ].join('\n'),
 );
 
@@ -257,6 +259,72 @@ describe('POST /api/v1/alerts grouping', () => {
       const answered = r.json['incidents'] as { incidentId: string; alerts: number }[];
       expect(answered.map((i) => [i.incidentId, i.alerts])).toEqual(expected.map((id) => [id, 1]));
       for (const id of expected) expect(await exists(id), id).toBe(true);
+    } finally {
+      await own.close();
+    }
+  });
+});
+
+describe('incidents one sender may open a minute', () => {
+  it('when a sender opens more than its limit, then the rest get 503 with Retry-After and start nothing, while its known groups, its resolutions and other senders go through', async () => {
+    const run = Date.now().toString(36);
+    const limited = loadSettings({
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: 'api-holes-no-worker',
+      STEADFAST_TOKENS_FILE: tokensFile,
+      STEADFAST_API_PORT: '0',
+      STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE: '3',
+    });
+    const own = await listen(await testApp(limited), '127.0.0.1', 0);
+    const alert = (service: string, status: 'firing' | 'resolved' = 'firing') => ({
+      title: 'Flood',
+      severity: 'warning',
+      service: `flood-${run}-${service}`,
+      status,
+    });
+    const idOf = (input: ReturnType<typeof alert>): string => {
+      const parsed = alertFromGeneric(genericAlertSchema.parse(input), new Date());
+      return correlate(parsed.labels, parsed.fingerprint, limited.correlationLabels).incidentId;
+    };
+    const send = (token: string, body: unknown) => call(own.url, 'POST', '/api/v1/alerts', { token, body });
+    try {
+      const first = [alert('a'), alert('b'), alert('c')];
+      expect((await send(TOKENS.ingester, first)).status).toBe(202);
+
+      // A fourth incident, alone or beside a known one: the whole request is refused, nothing starts.
+      for (const body of [[alert('d')], [alert('a'), alert('e')]]) {
+        const response = await fetch(`${own.url}/api/v1/alerts`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.ingester}` },
+          body: JSON.stringify(body),
+        });
+        const json = (await response.json()) as Record<string, unknown>;
+        expect(response.status).toBe(503);
+        expect(json['error']).toBe('TooManyNewIncidents');
+        expect(String(json['message'])).toMatch(/^ingester opened 3 incidents in the last minute/);
+        const wait = Number(response.headers.get('retry-after'));
+        expect(wait).toBeGreaterThanOrEqual(1);
+        expect(wait).toBeLessThanOrEqual(60);
+      }
+      for (const service of ['d', 'e']) expect(await exists(idOf(alert(service)))).toBe(false);
+
+      // The Alertmanager webhook counts the same way.
+      const webhook = alertPayload({
+        alertname: 'Flood',
+        labels: { service: `flood-${run}-am` },
+        summary: 'flood',
+      });
+      const refused = await call(own.url, 'POST', '/api/v1/alertmanager', {
+        token: TOKENS.ingester,
+        body: webhook,
+      });
+      expect(refused.status).toBe(503);
+
+      // Its own groups again, a resolution, and another sender's new incident are not held back.
+      expect((await send(TOKENS.ingester, [alert('a'), alert('c')])).status).toBe(202);
+      expect((await send(TOKENS.ingester, [alert('f', 'resolved')])).status).toBe(202);
+      expect((await send(TOKENS.other, [alert('g')])).status).toBe(202);
+      for (const service of ['a', 'b', 'c', 'g']) expect(await exists(idOf(alert(service)))).toBe(true);
     } finally {
       await own.close();
     }

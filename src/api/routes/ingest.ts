@@ -1,4 +1,4 @@
-import { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler, type Response } from 'express';
 import type { Client } from '@temporalio/client';
 import {
   alertFromGeneric,
@@ -8,6 +8,7 @@ import {
 } from '../../domain/alert.js';
 import { correlate } from '../../domain/correlation.js';
 import { ingestGroup, type IngestConfig } from '../../incidents/ingest.js';
+import { NewIncidentLimit } from '../../incidents/new-incident-limit.js';
 import { RecentDeliveries } from '../../incidents/recent-deliveries.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
@@ -36,6 +37,8 @@ export interface IngestRoutesDeps {
   /** Body parsing, placed after authentication so an unauthenticated sender's body is never read. */
   json: RequestHandler;
   incidentUrl: (id: string) => string;
+  /** Incidents one sender may open a minute (NewIncidentLimit); 0 or absent: no limit. */
+  newIncidentsPerMinute?: number;
 }
 
 export function ingestRoutes(deps: IngestRoutesDeps): Router {
@@ -45,22 +48,34 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
   const count = (source: string, alerts: { status: string }[]): void => {
     for (const a of alerts) deps.metrics.alertsReceived.inc({ source, status: a.status });
   };
+  const limit = new NewIncidentLimit(deps.newIncidentsPerMinute ?? 0);
+  /** Refuses the whole request, before anything is sent, when its firing groups would pass the limit. */
+  const admit = (res: Response, groups: [key: string, alerts: { status: string }[]][]): void => {
+    const { identity } = principalOf(res);
+    const keys = groups.flatMap(([key, alerts]) => (alerts.some((a) => a.status === 'firing') ? [key] : []));
+    const answer = limit.admit(identity, keys);
+    if (answer.ok) return;
+    res.set('Retry-After', String(answer.retryAfterS));
+    throw new HttpError(
+      503,
+      'TooManyNewIncidents',
+      `${identity} opened ${deps.newIncidentsPerMinute} incidents in the last minute, the most one sender may ` +
+        `(STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE); nothing was recorded: retry in ${answer.retryAfterS}s`,
+    );
+  };
 
   /** Alertmanager's webhook (payload version 4): one alert group, one incident. */
   router.post('/alertmanager', ...guard, async (req, res) => {
     const parsed = alertmanagerPayloadSchema.safeParse(req.body);
     if (!parsed.success) throw invalidInput('Alertmanager payload', parsed.error);
     const alerts = alertsFromAlertmanager(parsed.data, principalOf(res).identity);
-    const result = await ingestGroup(
-      deps.client,
-      deps.config,
-      {
-        commonLabels: parsed.data.commonLabels,
-        identity: `${parsed.data.receiver}/${parsed.data.groupKey}`,
-        alerts,
-      },
-      recent,
-    );
+    const group = {
+      commonLabels: parsed.data.commonLabels,
+      identity: `${parsed.data.receiver}/${parsed.data.groupKey}`,
+      alerts,
+    };
+    admit(res, [[correlate(group.commonLabels, group.identity, deps.config.correlationLabels).key, alerts]]);
+    const result = await ingestGroup(deps.client, deps.config, group, recent);
     count('alertmanager', alerts);
     res.status(202).json({
       incidents: [{ ...result, url: deps.incidentUrl(result.incidentId) }],
@@ -93,6 +108,7 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
           `reach at most ${MAX_GROUPS_PER_REQUEST}: send them in several requests. Nothing was recorded.`,
       );
     }
+    admit(res, [...groups]);
     const incidents = [];
     for (const alerts of groups.values()) {
       const first = alerts[0];
