@@ -301,7 +301,9 @@ describe('incidents one sender may open a minute', () => {
         const json = (await response.json()) as Record<string, unknown>;
         expect(response.status).toBe(503);
         expect(json['error']).toBe('TooManyNewIncidents');
-        expect(String(json['message'])).toMatch(/^ingester opened 3 incidents in the last minute/);
+        expect(String(json['message'])).toMatch(
+          /^ingester may open 3 incidents a minute \(STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE\) and this request would open more; nothing was recorded: retry in \d+s$/,
+        );
         const wait = Number(response.headers.get('retry-after'));
         expect(wait).toBeGreaterThanOrEqual(1);
         expect(wait).toBeLessThanOrEqual(60);

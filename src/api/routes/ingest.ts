@@ -59,8 +59,8 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
     throw new HttpError(
       503,
       'TooManyNewIncidents',
-      `${identity} opened ${deps.newIncidentsPerMinute} incidents in the last minute, the most one sender may ` +
-        `(STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE); nothing was recorded: retry in ${answer.retryAfterS}s`,
+      `${identity} may open ${deps.newIncidentsPerMinute} incidents a minute (STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE) ` +
+        `and this request would open more; nothing was recorded: retry in ${answer.retryAfterS}s`,
     );
   };
 
