@@ -58,14 +58,19 @@ async function call(
 
 const exists = (id: string): Promise<boolean> => workflowExists(client, id);
 
-beforeAll(async () => {
-  // No worker: nothing here may start an incident, and what would start one stays visible in Temporal.
-  settings = loadSettings({
+/** The API's settings here (the test's Temporal, a task queue no worker polls, these tokens), with `env` on top. */
+const settingsWith = (env: Record<string, string>): Settings =>
+  loadSettings({
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: 'api-holes-no-worker',
     STEADFAST_TOKENS_FILE: tokensFile,
     STEADFAST_API_PORT: '0',
+    ...env,
   });
+
+beforeAll(async () => {
+  // No worker: nothing here may start an incident, and what would start one stays visible in Temporal.
+  settings = settingsWith({});
   client = await testClient();
   server = await listen(await testApp(settings), '127.0.0.1', 0);
 });
@@ -234,13 +239,7 @@ describe('a 400 for a body with many problems', () => {
 describe('POST /api/v1/alerts grouping', () => {
   it('when correlation labels name one the request does not group by, then alerts of different incidents are not carried into one', async () => {
     const run = Date.now().toString(36);
-    const byCluster = loadSettings({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: 'api-holes-no-worker',
-      STEADFAST_TOKENS_FILE: tokensFile,
-      STEADFAST_API_PORT: '0',
-      STEADFAST_CORRELATION_LABELS: 'alertname,service,cluster',
-    });
+    const byCluster = settingsWith({ STEADFAST_CORRELATION_LABELS: 'alertname,service,cluster' });
     const own = await listen(await testApp(byCluster), '127.0.0.1', 0);
     try {
       const body = ['a', 'b'].map((cluster) => ({
@@ -268,13 +267,7 @@ describe('POST /api/v1/alerts grouping', () => {
 describe('incidents one sender may open a minute', () => {
   it('when a sender opens more than its limit, then the rest get 503 with Retry-After and start nothing, while its known groups, its resolutions and other senders go through', async () => {
     const run = Date.now().toString(36);
-    const limited = loadSettings({
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: 'api-holes-no-worker',
-      STEADFAST_TOKENS_FILE: tokensFile,
-      STEADFAST_API_PORT: '0',
-      STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE: '3',
-    });
+    const limited = settingsWith({ STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE: '3' });
     const own = await listen(await testApp(limited), '127.0.0.1', 0);
     const alert = (service: string, status: 'firing' | 'resolved' = 'firing') => ({
       title: 'Flood',
