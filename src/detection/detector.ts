@@ -189,8 +189,9 @@ export class OnlineDetector {
     // inside it. Asked also how rarely the series has overshot this far, a stationary series' first such
     // record in thousands of rows alarms, while one whose range keeps growing (a trend, the first weeks of
     // a rhythm) has overshot often and does not. Overshoots under a tenth of the range count in its past
-    // but are not asked: records of plain noise are mostly that small, and asking them too added a fifth
-    // more false alarms on the synthetic series (bench/README.md).
+    // but are not asked: records of plain noise are mostly that small, and asking them too (from a
+    // twentieth of the range, or from 0) added 15% to 55% more false alarms on the synthetic series
+    // (bench/README.md, twelfth round).
     const beyondP = this.beyondTail.update(beyondScore);
     if (overshoot >= this.options.beyond.tailFrom) tailP = Math.min(tailP, beyondP);
     const tail =
