@@ -1,4 +1,5 @@
-import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
+import { defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
+import { refusal } from './refusal.js';
 import { jsonLength, newestWithin } from '../domain/utf8.js';
 import { rollOverWhenLong } from './entity.js';
 import { checkRule, RULE_LIMITS, type RuleDefinition, type StoredRule } from '../rules/rule.js';
@@ -162,8 +163,4 @@ export async function escalationRulesWorkflow(carried?: RulesState): Promise<voi
 function validateActor(actor: unknown): void {
   if (typeof actor !== 'string' || actor.length === 0 || actor.length > 200)
     throw refusal(RULE_REFUSAL.invalid, 'actor must be text of 1 to 200 characters');
-}
-
-function refusal(type: string, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
 }

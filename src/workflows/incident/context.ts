@@ -1,5 +1,4 @@
 import {
-  ApplicationFailure,
   patched,
   proxyActivities,
   setCurrentDetails,
@@ -12,6 +11,7 @@ import { currentDecision, webUiCurrentDetails } from '../../domain/incident-view
 import { incidentView, type IncidentView } from '../../slack/blocks.js';
 import { allResolved } from '../alerts.js';
 import { REFUSAL, type MergeAnswer } from '../messages.js';
+import { refusal } from '../refusal.js';
 import { SA } from '../search-attributes.js';
 import { appendNote } from '../timeline.js';
 import { ANNOUNCEMENTS } from './activities.js';
@@ -137,12 +137,11 @@ export function refuseDuringRemediation(state: IncidentState): void {
   const decided = state.stage === 'approve' ? currentDecision(state) : undefined;
   const approved = decided?.decision === 'approved' ? decided : undefined;
   if (state.stage === 'remediate' || state.stage === 'verify' || approved) {
-    throw ApplicationFailure.create({
-      type: REFUSAL.wrongStage,
-      nonRetryable: true,
-      message: approved
+    throw refusal(
+      REFUSAL.wrongStage,
+      approved
         ? `${approved.actor} approved the remediation, which is starting; wait for its verification`
         : `remediation is in progress (stage ${state.stage}); wait for its verification`,
-    });
+    );
   }
 }

@@ -1,4 +1,4 @@
-import { ApplicationFailure, patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
+import { patched, setHandler, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Alert } from '../../domain/alert.js';
 import type { Decision, IncidentState, Recommendation } from '../../domain/incident.js';
 import { currentDecision, serviceOf } from '../../domain/incident-view.js';
@@ -17,6 +17,7 @@ import {
 } from '../messages.js';
 import { faultStartOf } from '../../domain/fault-start.js';
 import { describeBlock } from '../../domain/outlook.js';
+import { refusal } from '../refusal.js';
 import { keywordValue, SA } from '../search-attributes.js';
 import { calendarBlock } from './calendar.js';
 import { note, nowIso, refuseDuringRemediation, round, settled, type Incident } from './context.js';
@@ -249,10 +250,6 @@ function recorded(d: Decision): Decision {
   delete kept.expiresAt;
   delete kept.round;
   return kept;
-}
-
-function refusal(type: string, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
 
 /** The incident's name, service and milestones, from its first alert. */

@@ -1,11 +1,4 @@
-import {
-  ApplicationFailure,
-  condition,
-  getExternalWorkflowHandle,
-  patched,
-  setHandler,
-  upsertMemo,
-} from '@temporalio/workflow';
+import { condition, getExternalWorkflowHandle, patched, setHandler, upsertMemo } from '@temporalio/workflow';
 import type { Alert } from '../../domain/alert.js';
 import { ALERT_BOUNDS, firingNotHeld, LEDGER_KEY, takeOverFiring } from '../alerts.js';
 import {
@@ -23,6 +16,7 @@ import {
   type MergeResult,
   REFUSAL,
 } from '../messages.js';
+import { refusal } from '../refusal.js';
 import { errorMessage, note, nowIso, refuseDuringRemediation, type Incident } from './context.js';
 
 /** Incidents that merge: one absorbs another's alerts, the other closes (see mergeUpdate). */
@@ -243,8 +237,4 @@ function takeOverFiringOf(incident: Incident, a: AbsorbedNotice): void {
     'absorbed-firing',
     `${fresh} firing alerts of ${a.from} that it did not hold whole${forgotten} count here until they resolve`,
   );
-}
-
-function refusal(type: string, message: string): ApplicationFailure {
-  return ApplicationFailure.create({ type, message, nonRetryable: true });
 }
