@@ -21,9 +21,8 @@ export function decisionValue(incidentId: string, round: number | undefined): st
 /** The incident and round a button's value names; a value without a round names none. Pure. */
 export function parseDecisionValue(value: string): { incidentId: string; round?: number } {
   const at = value.lastIndexOf(ROUND_MARK);
-  if (at < 0) return { incidentId: value };
-  const round = Number(value.slice(at + 1));
-  // A value no message of ours carries: the incident ID as sent, which the workflow refuses as unknown.
-  if (!/^\d{1,7}$/.test(value.slice(at + 1)) || !Number.isSafeInteger(round)) return { incidentId: value };
-  return { incidentId: value.slice(0, at), round };
+  const round = value.slice(at + 1);
+  // No round, or one no message of ours carries: the value as the incident ID, which names no incident.
+  if (at < 0 || !/^\d{1,7}$/.test(round)) return { incidentId: value };
+  return { incidentId: value.slice(0, at), round: Number(round) };
 }
