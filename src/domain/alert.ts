@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { dedupeKeyOf, NO_START } from './dedupe-key.js';
-export { namesOneFiring } from './dedupe-key.js';
 import { CUT_MARKER, cutJsonString, jsonLength, jsonStringLength, utf8Length } from './utf8.js';
 
 /** An alert as the incident workflow sees it, whatever its source. */

@@ -1,4 +1,5 @@
-import { namesOneFiring, type Alert } from '../domain/alert.js';
+import type { Alert } from '../domain/alert.js';
+import { namesOneFiring } from '../domain/dedupe-key.js';
 
 export interface RecentDeliveriesLimits {
   /** How long what was delivered to an incident is remembered, from its first delivery. */

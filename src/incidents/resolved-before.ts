@@ -1,6 +1,7 @@
 import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { namesOneFiring, type Alert } from '../domain/alert.js';
+import type { Alert } from '../domain/alert.js';
+import { namesOneFiring } from '../domain/dedupe-key.js';
 import { asRecorded } from '../workflows/alerts.js';
 import type { IncidentWorkflow } from '../workflows/messages.js';
 
