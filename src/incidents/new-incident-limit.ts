@@ -7,7 +7,10 @@
  * Alertmanager retries (not every version retries a 429), so no alert is lost, only delayed.
  */
 export class NewIncidentLimit {
-  /** Per sender: the correlation keys it reached, with when (ms), oldest first (a Map keeps order). */
+  /**
+   * Per sender: the incidents (IDs, at most 255 characters each) it reached, with when (ms), oldest first
+   * (a Map keeps order).
+   */
   private readonly known = new Map<string, Map<string, number>>();
   /** Per sender: when each new key of the last minute was first reached. */
   private readonly opened = new Map<string, number[]>();
@@ -21,8 +24,8 @@ export class NewIncidentLimit {
   ) {}
 
   /**
-   * Whether `sender` may reach all of `keys` now. All or none: a request that would pass the limit
-   * counts nothing and changes nothing; one that may is counted at once.
+   * Whether `sender` may reach all of the incidents `keys` names now. All or none: a request that would
+   * pass the limit counts nothing and changes nothing; one that may is counted at once.
    */
   admit(sender: string, keys: readonly string[]): { ok: true } | { ok: false; retryAfterS: number } {
     if (this.perMinute <= 0 || keys.length === 0) return { ok: true };

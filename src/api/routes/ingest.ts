@@ -49,10 +49,14 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
     for (const a of alerts) deps.metrics.alertsReceived.inc({ source, status: a.status });
   };
   const limit = new NewIncidentLimit(deps.newIncidentsPerMinute ?? 0);
-  /** Refuses the whole request, before anything is sent, when its firing groups would pass the limit. */
-  const admit = (res: Response, groups: [key: string, alerts: { status: string }[]][]): void => {
+  /**
+   * Refuses the whole request, before anything is sent, when its firing groups would pass the limit.
+   * Counted by incident ID, which INCIDENT_ID bounds, not by correlation key, which holds label values
+   * of kilobytes: the limit remembers thousands of them per sender.
+   */
+  const admit = (res: Response, groups: [incidentId: string, alerts: { status: string }[]][]): void => {
     const { identity } = principalOf(res);
-    const keys = groups.flatMap(([key, alerts]) => (alerts.some((a) => a.status === 'firing') ? [key] : []));
+    const keys = groups.flatMap(([id, alerts]) => (alerts.some((a) => a.status === 'firing') ? [id] : []));
     const answer = limit.admit(identity, keys);
     if (answer.ok) return;
     res.set('Retry-After', String(answer.retryAfterS));
@@ -74,7 +78,8 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
       identity: `${parsed.data.receiver}/${parsed.data.groupKey}`,
       alerts,
     };
-    admit(res, [[correlate(group.commonLabels, group.identity, deps.config.correlationLabels).key, alerts]]);
+    const { incidentId } = correlate(group.commonLabels, group.identity, deps.config.correlationLabels);
+    admit(res, [[incidentId, alerts]]);
     const result = await ingestGroup(deps.client, deps.config, group, recent);
     count('alertmanager', alerts);
     res.status(202).json({
@@ -97,8 +102,8 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
     const groups = new Map<string, ReturnType<typeof alertFromGeneric>[]>();
     for (const input of parsed.data) {
       const alert = alertFromGeneric(input, receivedAt, principalOf(res).identity);
-      const { key } = correlate(alert.labels, alert.fingerprint, deps.config.correlationLabels);
-      groups.set(key, [...(groups.get(key) ?? []), alert]);
+      const { incidentId } = correlate(alert.labels, alert.fingerprint, deps.config.correlationLabels);
+      groups.set(incidentId, [...(groups.get(incidentId) ?? []), alert]);
     }
     if (groups.size > MAX_GROUPS_PER_REQUEST) {
       throw new HttpError(
