@@ -589,9 +589,12 @@ interface StormPhase {
   abort: AbortSignal;
 }
 
+/** The JSON report's fields, printed as the last line. */
+type Report = Record<string, number | boolean | string>;
+
 interface StormOutcome {
   correct: boolean;
-  report: Record<string, number | boolean | string>;
+  report: Report;
 }
 
 /** Prints where the storm's CPU went (see cpu.ts) and returns the total, in seconds. */
@@ -843,6 +846,193 @@ function benchLogger(): Logger {
   return pino({ level: 'warn', base: { app: 'steadfast-bench' } }, destination(2));
 }
 
+/** What the phases share once Temporal, the worker and the API are up. */
+interface Booted {
+  settings: Settings;
+  http: WebhookClient;
+  raw: Client;
+  token: string;
+}
+
+/** Starts Temporal, the worker and the API on loopback (recorded in `running`, so cleanup finds them). */
+async function boot(options: Options, running: Running, report: Report, runId: string): Promise<Booted> {
+  const bootStarted = performance.now();
+  running.server = await benchTemporal(options.temporal, ALL_SEARCH_ATTRIBUTES);
+  report.temporal = running.server.label;
+  const token = randomUUID();
+  const env = {
+    TEMPORAL_ADDRESS: running.server.address,
+    TEMPORAL_TASK_QUEUE: `bench-ingest-${runId}`,
+    STEADFAST_API_HOST: '127.0.0.1',
+    STEADFAST_API_PORT: '0',
+    STEADFAST_API_TOKEN: token,
+    STEADFAST_API_IDENTITY: 'bench',
+    // One sender opening incidents as fast as it can is what this measures, not what a limit refuses.
+    STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE: '0',
+    STEADFAST_DEBOUNCE: DEBOUNCE,
+    STEADFAST_RUNBOOKS_DIR: resolve(import.meta.dirname, '..', 'runbooks'),
+    STEADFAST_LOG_LEVEL: 'warn',
+    // The worker's cache is the one product setting the storm is sensitive to: it may be measured at others.
+    ...(process.env.STEADFAST_WORKFLOW_CACHE_SIZE
+      ? { STEADFAST_WORKFLOW_CACHE_SIZE: process.env.STEADFAST_WORKFLOW_CACHE_SIZE }
+      : {}),
+  };
+  const settings = loadSettings(env);
+  running.settings = settings;
+  const apiUrl = await startSteadfast(options.steadfast, env, settings, running);
+  report.steadfast = options.steadfast;
+  const raw = new Client({
+    connection: await Connection.connect({ address: settings.temporal.address }),
+    namespace: settings.temporal.namespace,
+  });
+  running.raw = raw;
+  const http = new WebhookClient(apiUrl, token, Math.max(options.concurrency, options.stormConcurrency));
+  running.http = http;
+  console.log(
+    `${running.server.label}, worker on task queue ` +
+      `${settings.temporal.taskQueue}, API ${apiUrl} (${SHAPE_TEXT[options.steadfast]}); up in ` +
+      `${((performance.now() - bootStarted) / 1000).toFixed(1)} s`,
+  );
+  console.log(`incidents debounce ${DEBOUNCE}: they stay in collect, so only ingestion is measured`);
+  return { settings, http, raw, token };
+}
+
+/** Latency one request at a time, the API's webhook against the raw client, interleaved. */
+async function sequentialPhase(
+  options: Options,
+  sides: Sides,
+  settings: Settings,
+  runId: string,
+  signal: AbortSignal,
+): Promise<Report> {
+  const seq = await sequential(sides, settings, options.requests, runId, 0, signal);
+  const api = summarize(seq.api);
+  const raw = summarize(seq.raw);
+  const own = summarize(seq.http);
+  const ratio = api.p99 / raw.p99;
+  console.log(`\nlatency, one request at a time, ${options.requests} per side, interleaved:`);
+  console.log(LATENCY_HEADER);
+  console.log(latencyLine('API webhook → 202', api));
+  console.log(latencyLine('raw client signalWithStart', raw));
+  console.log(latencyLine('API alone (same body refused, 400)', own));
+  console.log(
+    `  p99 API/raw ${ratio.toFixed(3)} (goal ≤ ${P99_GOAL_RATIO}: ${ratio <= P99_GOAL_RATIO ? 'met' : 'NOT met'}); ` +
+      `p50 API/raw ${(api.p50 / raw.p50).toFixed(3)}; API over raw at p50 +${(api.p50 - raw.p50).toFixed(2)} ms`,
+  );
+  return {
+    requests: options.requests,
+    p50_ms: round(api.p50),
+    p90_ms: round(api.p90),
+    p99_ms: round(api.p99),
+    raw_p50_ms: round(raw.p50),
+    raw_p90_ms: round(raw.p90),
+    raw_p99_ms: round(raw.p99),
+    p99_ratio: round(ratio, 3),
+    p50_ratio: round(api.p50 / raw.p50, 3),
+    p99_goal_ratio: P99_GOAL_RATIO,
+    p99_goal_met: ratio <= P99_GOAL_RATIO,
+    api_alone_p50_ms: round(own.p50),
+    api_alone_p99_ms: round(own.p99),
+  };
+}
+
+/** Latency and throughput with `--concurrency` requests in flight, and each side's CPU per request. */
+async function concurrentPhase(
+  options: Options,
+  sides: Sides,
+  settings: Settings,
+  running: Running,
+  runId: string,
+  signal: AbortSignal,
+): Promise<Report> {
+  const apiPid = running.apiPid;
+  const sideCpu: SideCpu | undefined = apiPid
+    ? { api: () => processCpuSeconds(apiPid), raw: () => processCpuSeconds(process.pid) }
+    : undefined;
+  const c = await concurrent(sides, settings, options.requests, options.concurrency, runId, signal, sideCpu);
+  const capi = summarize(c.api);
+  const craw = summarize(c.raw);
+  const apiRate = c.api.length / c.apiSeconds;
+  const rawRate = c.raw.length / c.rawSeconds;
+  console.log(
+    `\nlatency, ${options.concurrency} in flight, ${options.requests} per side, alternating blocks:`,
+  );
+  console.log(LATENCY_HEADER);
+  console.log(latencyLine('API webhook → 202', capi));
+  console.log(latencyLine('raw client signalWithStart', craw));
+  console.log(
+    `  p99 API/raw ${(capi.p99 / craw.p99).toFixed(3)}; throughput API ${apiRate.toFixed(0)}/s, ` +
+      `raw ${rawRate.toFixed(0)}/s (${((apiRate / rawRate) * 100).toFixed(0)}% of raw)`,
+  );
+  const report: Report = {
+    concurrency: options.concurrency,
+    concurrent_p50_ms: round(capi.p50),
+    concurrent_p99_ms: round(capi.p99),
+    concurrent_raw_p50_ms: round(craw.p50),
+    concurrent_raw_p99_ms: round(craw.p99),
+    concurrent_p99_ratio: round(capi.p99 / craw.p99, 3),
+    concurrent_requests_per_s: round(apiRate, 1),
+    concurrent_raw_requests_per_s: round(rawRate, 1),
+  };
+  if (c.cpu) {
+    // What each side costs its own process per request: on a saturated machine, the server's share.
+    const apiMs = (c.cpu.api * 1000) / c.api.length;
+    const rawMs = (c.cpu.raw * 1000) / c.raw.length;
+    console.log(
+      `  CPU per request: the API replica's process ${apiMs.toFixed(2)} ms, ` +
+        `the raw client's (this process) ${rawMs.toFixed(2)} ms`,
+    );
+    Object.assign(report, { api_cpu_ms_per_request: round(apiMs), raw_cpu_ms_per_request: round(rawMs) });
+  }
+  return report;
+}
+
+/** Terminates every workflow the run may have started and stops what it started; says how it went. */
+async function cleanUp(running: Running, report: Report): Promise<void> {
+  // Requests re-sent after the keep-alive race (see WebhookClient): counted, so none hides.
+  if (running.http) report['http_reconnects'] = running.http.reconnects;
+  let cleanup = '';
+  try {
+    const { terminated, leftRunning } = await terminateAll(running);
+    report['workflows_terminated'] = terminated;
+    report['workflows_left_running'] = leftRunning;
+    cleanup = `terminated ${terminated} workflows (${leftRunning} left running)`;
+  } catch (err) {
+    cleanup = `could not terminate the workflows: ${describeError(err)}`;
+  }
+  const problems = await stopAll(running);
+  cleanup += problems.length === 0 ? '; worker, API and Temporal server stopped' : `; ${problems.join('; ')}`;
+  console.log(`\ncleanup: ${cleanup}`);
+}
+
+/** Every phase in turn; whether the storm was held correctly. */
+async function runPhases(
+  options: Options,
+  running: Running,
+  report: Report,
+  runId: string,
+  signal: AbortSignal,
+): Promise<boolean> {
+  const { settings, http, raw, token } = await boot(options, running, report, runId);
+  const sides = makeSides(running, settings, http, raw);
+  if (options.warmup > 0) {
+    await sequential(sides, settings, options.warmup, runId, 1_000_000, signal);
+    console.log(`warm-up: ${options.warmup} requests per side, not measured`);
+  }
+  if (running.apiPid) Object.assign(report, await checkApiOnly(raw, settings, running.apiPid));
+  Object.assign(report, await sequentialPhase(options, sides, settings, runId, signal));
+  if (options.concurrency > 1)
+    Object.assign(report, await concurrentPhase(options, sides, settings, running, runId, signal));
+  const phase = options.stormVia === 'alertmanager' ? alertmanagerStormPhase : webhookStormPhase;
+  const outcome = await phase({ options, settings, http, running, token, runId, abort: signal });
+  Object.assign(report, outcome.report);
+  // Re-sent alerts the API knew it had just delivered (src/incidents/recent-deliveries.ts): never sent again.
+  const recognised = (await running.recognised?.()) ?? 0;
+  report['recognised_by_api'] = recognised;
+  console.log(`  re-sent alerts the API recognised as delivered and did not send again: ${recognised}`);
+  return outcome.correct;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   if (options === 'help') {
@@ -853,166 +1043,19 @@ export async function main(argv: string[]): Promise<number> {
   const onSignal = (): void => abort.abort(new Error('interrupted'));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-
   const runId = randomBytes(3).toString('hex');
   const running: Running = { started: new Set() };
-  const report: Record<string, number | boolean | string> = {};
+  const report: Report = {};
   let failure: Error | undefined;
   let correct = false;
   try {
-    const bootStarted = performance.now();
-    running.server = await benchTemporal(options.temporal, ALL_SEARCH_ATTRIBUTES);
-    report.temporal = running.server.label;
-    const token = randomUUID();
-    const env = {
-      TEMPORAL_ADDRESS: running.server.address,
-      TEMPORAL_TASK_QUEUE: `bench-ingest-${runId}`,
-      STEADFAST_API_HOST: '127.0.0.1',
-      STEADFAST_API_PORT: '0',
-      STEADFAST_API_TOKEN: token,
-      STEADFAST_API_IDENTITY: 'bench',
-      // One sender opening incidents as fast as it can is what this measures, not what a limit refuses.
-      STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE: '0',
-      STEADFAST_DEBOUNCE: DEBOUNCE,
-      STEADFAST_RUNBOOKS_DIR: resolve(import.meta.dirname, '..', 'runbooks'),
-      STEADFAST_LOG_LEVEL: 'warn',
-      // The worker's cache is the one product setting the storm is sensitive to: it may be measured at others.
-      ...(process.env.STEADFAST_WORKFLOW_CACHE_SIZE
-        ? { STEADFAST_WORKFLOW_CACHE_SIZE: process.env.STEADFAST_WORKFLOW_CACHE_SIZE }
-        : {}),
-    };
-    const settings = loadSettings(env);
-    running.settings = settings;
-    const apiUrl = await startSteadfast(options.steadfast, env, settings, running);
-    report.steadfast = options.steadfast;
-    running.raw = new Client({
-      connection: await Connection.connect({ address: settings.temporal.address }),
-      namespace: settings.temporal.namespace,
-    });
-    const http = new WebhookClient(apiUrl, token, Math.max(options.concurrency, options.stormConcurrency));
-    running.http = http;
-    console.log(
-      `${running.server.label}, worker on task queue ` +
-        `${settings.temporal.taskQueue}, API ${apiUrl} (${SHAPE_TEXT[options.steadfast]}); up in ` +
-        `${((performance.now() - bootStarted) / 1000).toFixed(1)} s`,
-    );
-    console.log(`incidents debounce ${DEBOUNCE}: they stay in collect, so only ingestion is measured`);
-
-    const sides = makeSides(running, settings, http, running.raw);
-    if (options.warmup > 0) {
-      await sequential(sides, settings, options.warmup, runId, 1_000_000, abort.signal);
-      console.log(`warm-up: ${options.warmup} requests per side, not measured`);
-    }
-    if (running.apiPid) Object.assign(report, await checkApiOnly(running.raw, settings, running.apiPid));
-
-    const seq = await sequential(sides, settings, options.requests, runId, 0, abort.signal);
-    const api = summarize(seq.api);
-    const raw = summarize(seq.raw);
-    const own = summarize(seq.http);
-    const ratio = api.p99 / raw.p99;
-    console.log(`\nlatency, one request at a time, ${options.requests} per side, interleaved:`);
-    console.log(LATENCY_HEADER);
-    console.log(latencyLine('API webhook → 202', api));
-    console.log(latencyLine('raw client signalWithStart', raw));
-    console.log(latencyLine('API alone (same body refused, 400)', own));
-    console.log(
-      `  p99 API/raw ${ratio.toFixed(3)} (goal ≤ ${P99_GOAL_RATIO}: ${ratio <= P99_GOAL_RATIO ? 'met' : 'NOT met'}); ` +
-        `p50 API/raw ${(api.p50 / raw.p50).toFixed(3)}; API over raw at p50 +${(api.p50 - raw.p50).toFixed(2)} ms`,
-    );
-    Object.assign(report, {
-      requests: options.requests,
-      p50_ms: round(api.p50),
-      p90_ms: round(api.p90),
-      p99_ms: round(api.p99),
-      raw_p50_ms: round(raw.p50),
-      raw_p90_ms: round(raw.p90),
-      raw_p99_ms: round(raw.p99),
-      p99_ratio: round(ratio, 3),
-      p50_ratio: round(api.p50 / raw.p50, 3),
-      p99_goal_ratio: P99_GOAL_RATIO,
-      p99_goal_met: ratio <= P99_GOAL_RATIO,
-      api_alone_p50_ms: round(own.p50),
-      api_alone_p99_ms: round(own.p99),
-    });
-
-    if (options.concurrency > 1) {
-      const apiPid = running.apiPid;
-      const sideCpu: SideCpu | undefined = apiPid
-        ? { api: () => processCpuSeconds(apiPid), raw: () => processCpuSeconds(process.pid) }
-        : undefined;
-      const c = await concurrent(
-        sides,
-        settings,
-        options.requests,
-        options.concurrency,
-        runId,
-        abort.signal,
-        sideCpu,
-      );
-      const capi = summarize(c.api);
-      const craw = summarize(c.raw);
-      const apiRate = c.api.length / c.apiSeconds;
-      const rawRate = c.raw.length / c.rawSeconds;
-      console.log(
-        `\nlatency, ${options.concurrency} in flight, ${options.requests} per side, alternating blocks:`,
-      );
-      console.log(LATENCY_HEADER);
-      console.log(latencyLine('API webhook → 202', capi));
-      console.log(latencyLine('raw client signalWithStart', craw));
-      console.log(
-        `  p99 API/raw ${(capi.p99 / craw.p99).toFixed(3)}; throughput API ${apiRate.toFixed(0)}/s, ` +
-          `raw ${rawRate.toFixed(0)}/s (${((apiRate / rawRate) * 100).toFixed(0)}% of raw)`,
-      );
-      if (c.cpu) {
-        // What each side costs its own process per request: on a saturated machine, the server's share.
-        const apiMs = (c.cpu.api * 1000) / c.api.length;
-        const rawMs = (c.cpu.raw * 1000) / c.raw.length;
-        console.log(
-          `  CPU per request: the API replica's process ${apiMs.toFixed(2)} ms, ` +
-            `the raw client's (this process) ${rawMs.toFixed(2)} ms`,
-        );
-        Object.assign(report, { api_cpu_ms_per_request: round(apiMs), raw_cpu_ms_per_request: round(rawMs) });
-      }
-      Object.assign(report, {
-        concurrency: options.concurrency,
-        concurrent_p50_ms: round(capi.p50),
-        concurrent_p99_ms: round(capi.p99),
-        concurrent_raw_p50_ms: round(craw.p50),
-        concurrent_raw_p99_ms: round(craw.p99),
-        concurrent_p99_ratio: round(capi.p99 / craw.p99, 3),
-        concurrent_requests_per_s: round(apiRate, 1),
-        concurrent_raw_requests_per_s: round(rawRate, 1),
-      });
-    }
-
-    const phase = options.stormVia === 'alertmanager' ? alertmanagerStormPhase : webhookStormPhase;
-    const outcome = await phase({ options, settings, http, running, token, runId, abort: abort.signal });
-    correct = outcome.correct;
-    Object.assign(report, outcome.report);
-    // Re-sent alerts the API knew it had just delivered (src/incidents/recent-deliveries.ts): never sent again.
-    const recognised = (await running.recognised?.()) ?? 0;
-    report['recognised_by_api'] = recognised;
-    console.log(`  re-sent alerts the API recognised as delivered and did not send again: ${recognised}`);
+    correct = await runPhases(options, running, report, runId, abort.signal);
   } catch (err) {
     failure = err instanceof Error ? err : new Error(String(err));
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    // Requests re-sent after the keep-alive race (see WebhookClient): counted, so none hides.
-    if (running.http) report['http_reconnects'] = running.http.reconnects;
-    let cleanup = '';
-    try {
-      const { terminated, leftRunning } = await terminateAll(running);
-      report['workflows_terminated'] = terminated;
-      report['workflows_left_running'] = leftRunning;
-      cleanup = `terminated ${terminated} workflows (${leftRunning} left running)`;
-    } catch (err) {
-      cleanup = `could not terminate the workflows: ${describeError(err)}`;
-    }
-    const problems = await stopAll(running);
-    cleanup +=
-      problems.length === 0 ? '; worker, API and Temporal server stopped' : `; ${problems.join('; ')}`;
-    console.log(`\ncleanup: ${cleanup}`);
+    await cleanUp(running, report);
   }
   if (failure !== undefined) {
     console.error(failure.stack ?? failure.message);
