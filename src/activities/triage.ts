@@ -137,7 +137,10 @@ async function detectAnomaly(triage: Triage, { alert }: { alert: Alert | null })
   if (!source.ok) return { status: 'no-metrics-source', message: source.message };
   const client = triage.clientOf(source.prometheusUrl);
   const unconfirmed = await unconfirmedRule(triage, client, alert?.alertName ?? '', source.rule);
-  if (unconfirmed) return { prometheusUrl: source.prometheusUrl, ...unconfirmed };
+  // Not recorded: the detection's server is the one verification asks (verification.ts), and an alert
+  // whose rule that server does not confirm could otherwise pick, among the configured servers, one where
+  // the runbook's check holds (or fails) whatever the fix did. Verification then asks PROMETHEUS_URL.
+  if (unconfirmed) return unconfirmed;
   const condition = parseAlertCondition(source.expression);
   const base = {
     query: condition.series,

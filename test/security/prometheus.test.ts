@@ -459,11 +459,33 @@ verify: { promql: 'up{job="sec"} == 1', within: 20s, interval: 1s }
 
       expect(detection).toEqual({
         status: 'no-metrics-source',
-        prometheusUrl: prometheus.url,
         message: `no anomaly score: Prometheus at ${prometheus.url} has no alerting rule "AttackRatioHigh" with the expression the alert's generatorURL carries; the expression was not read`,
       });
     },
   );
+
+  it('when the generatorURL names another configured server that has no such rule, then that server is not recorded and verification asks PROMETHEUS_URL', async () => {
+    // The second server is configured (STEADFAST_PROMETHEUS_URLS) but lists no rule of the alert's: a
+    // sender naming it would pick where the runbook's check runs, and there the check returns nothing.
+    const t = triage({ prometheusUrl: prometheus.url, prometheusUrls: [attacker.url] });
+    const before = attacker.received.length;
+
+    const detection = await t.detectAnomaly({
+      alert: alertFrom(graph(attacker.url, 'anything_at_all > 0')),
+    });
+    const check = await t.checkCondition({
+      promql: 'up{job="sec"} == 1',
+      ...(detection.prometheusUrl ? { prometheusUrl: detection.prometheusUrl } : {}),
+    });
+
+    expect(detection.status).toBe('no-metrics-source');
+    expect(detection.prometheusUrl).toBeUndefined();
+    expect(detection.message).toContain(
+      `Prometheus at ${attacker.url} has no alerting rule "AttackRatioHigh"`,
+    );
+    expect(attacker.received.slice(before)).toEqual([]);
+    expect(check).toEqual({ holds: true, message: 'up{job="sec"} == 1 holds (1 series, first 1)' });
+  });
 
   it('when a whole incident is sent by an alert naming an attacker, then the attacker is never asked and the fix is verified on the configured Prometheus', async () => {
     const id = `sec-prometheus-${Date.now().toString(36)}`;
