@@ -54,9 +54,10 @@ const KINDS: Record<ValueKind, { pattern: RegExp; description: string }> = {
     pattern: /^(?!\.{1,2}$)[A-Za-z0-9._~:-]{1,253}$/,
     description: 'a URL segment of letters, digits and . _ ~ : - (not . or ..)',
   },
-  // Values spliced into PromQL string literals: no quotes, backslashes or braces can get through.
+  // Values spliced into PromQL string literals: no quotes, backslashes or braces can get through. Not
+  // empty: `job=""` matches every series without the label, so a check would read what no one named.
   'promql-label-value': {
-    pattern: /^[A-Za-z0-9_.:/-]{0,256}$/,
+    pattern: /^[A-Za-z0-9_.:/-]{1,256}$/,
     description: 'a label value of letters, digits and _ . : / -',
   },
 };

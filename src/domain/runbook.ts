@@ -4,7 +4,7 @@ import { actionTarget, describeAction, fillStep, stepSchema } from '../actions/r
 import { parseDuration } from './duration.js';
 import type { EscalationPlan, GuardPolicy, Recommendation, WebhookUrl } from './incident.js';
 import { runbookSecretRefSchema } from '../secrets/reference.js';
-import { fillPromQL } from './placeholder.js';
+import { fillPromQL, placeholdersIn } from './placeholder.js';
 import { scopeSchema, type RunbookScope } from './scope.js';
 import { rotationNameSchema } from '../oncall/schema.js';
 
@@ -267,6 +267,24 @@ export function matchRunbooks(runbooks: readonly Runbook[], facts: IncidentFacts
 export function unapprovableReason(runbook: Runbook, globalApprovers: readonly string[]): string | undefined {
   if (runbook.risk === 'low' || runbook.approvers.length > 0 || globalApprovers.length > 0) return undefined;
   return `runbook ${runbook.id} is ${runbook.risk} risk and names no approvers, and STEADFAST_APPROVERS is empty: its plans can never be approved`;
+}
+
+/**
+ * Why the runbook's check may not be about what its steps act on, or undefined: its `verify.promql` reads
+ * alert labels that no step reads. The sender of an alert chooses every label, so with `container` for
+ * the restart and `job` for the check it can have the check look at a healthy service (a failed fix
+ * closes as verified) or at nothing (a working fix fails and is undone).
+ */
+export function verifyApartReason(runbook: Runbook): string | undefined {
+  if (!runbook.verify.promql) return undefined;
+  const acted = new Set(placeholdersIn(JSON.stringify(runbook.steps)));
+  const apart = [...new Set(placeholdersIn(runbook.verify.promql))].filter((name) => !acted.has(name));
+  if (apart.length === 0) return undefined;
+  const names = apart.map((name) => `labels.${name}`).join(', ');
+  return (
+    `runbook ${runbook.id}: verify.promql reads ${names}, which no step reads: an alert's sender can aim ` +
+    'the check at another object than the fix acts on; select the series by the labels the steps use'
+  );
 }
 
 /** A plan that would touch more targets than its runbook allows; nothing of it runs. */

@@ -188,6 +188,17 @@ describe('POST /api/v1/runbooks/validate', () => {
     });
     // Medium risk with nobody to approve it: the same warning runbooks:check gives.
     expect((r.json['warnings'] as string[]).join()).toMatch(/approver/);
+    expect((r.json['warnings'] as string[]).join()).not.toMatch(/no step reads/);
+    const apart = await call('POST', '/api/v1/runbooks/validate', {
+      token: TOKEN,
+      body: `${draft}verify: { promql: 'up{job="{{ labels.job }}"} == 1' }\n`,
+      type: 'text/plain',
+    });
+    // A check reading a label the steps do not: the same warning runbooks:check and npm start give.
+    expect(apart.json['warnings']).toContain(
+      "runbook brand-new: verify.promql reads labels.job, which no step reads: an alert's sender can aim the " +
+        'check at another object than the fix acts on; select the series by the labels the steps use',
+    );
     expect(r.text).not.toContain(HOOK_SECRET);
     const list = await call('GET', '/api/v1/runbooks', { token: TOKEN });
     expect((list.json['runbooks'] as { id: string }[]).map((x) => x.id)).toEqual(['cache']);

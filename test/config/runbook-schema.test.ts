@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,23 +69,30 @@ describe('the published runbook schema', () => {
 });
 
 describe('npm run runbooks:check', () => {
+  // Both streams: problems and warnings go to stderr, the summary to stdout.
   const run = (dir: string): { code: number; out: string } => {
-    try {
-      const out = execFileSync('npx', ['tsx', 'src/cli/runbooks-check.ts', dir], {
-        cwd: root,
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      return { code: 0, out };
-    } catch (err) {
-      const e = err as { status: number; stdout: string; stderr: string };
-      return { code: e.status, out: `${e.stdout}${e.stderr}` };
-    }
+    const r = spawnSync('npx', ['tsx', 'src/cli/runbooks-check.ts', dir], { cwd: root, encoding: 'utf8' });
+    return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
   };
 
-  it('passes on the shipped runbooks', () => {
+  it('passes on the shipped runbooks, whose checks read only the labels their steps act on', () => {
     const result = run('runbooks');
     expect(result.out).toContain(`${shipped.length} runbook(s) valid, 0 invalid`);
+    expect(result.out).not.toContain('which no step reads');
+    expect(result.code).toBe(0);
+  });
+
+  it('warns, and passes, when a check reads a label no step reads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'steadfast-runbooks-'));
+    writeFileSync(
+      join(dir, 'apart.yaml'),
+      "title: Apart\nmatch: { alertnames: [X] }\nrisk: low\nsteps:\n  - action: docker.restart\n    container: '{{ labels.container }}'\n" +
+        "scope: { docker: { names: ['web-*'] } }\nverify: { promql: 'up{job=\"{{ labels.job }}\"} == 1' }\n",
+    );
+    const result = run(dir);
+    expect(result.out).toContain(
+      `${join(dir, 'apart.yaml')}: warning: runbook apart: verify.promql reads labels.job, which no step reads`,
+    );
     expect(result.code).toBe(0);
   });
 

@@ -6,6 +6,7 @@ import {
   planFromRunbook,
   RunbookError,
   BlastRadiusError,
+  verifyApartReason,
   type PlanDefaults,
   type Runbook,
   type RunbookProblem,
@@ -337,6 +338,13 @@ describe('planFromRunbook', () => {
     });
   });
 
+  it('when a label in the verify query is empty, then no plan is made: an empty matcher selects series without the label', () => {
+    const plan = (): unknown =>
+      planFromRunbook(runbook, { ...FACTS, labels: { ...FACTS.labels, container: '' } }, DEFAULTS);
+
+    expect(plan).toThrow(PlaceholderError);
+  });
+
   it('when the runbook escalates, then the levels carry their targets and waits in ms', () => {
     const plan = planFromRunbook(runbook, FACTS, {
       ...DEFAULTS,
@@ -525,5 +533,27 @@ scope: { docker: { names: [web] } }
       });
       expect(matched.map((r) => r.id)).toEqual(['restart']);
     }
+  });
+});
+
+describe('verifyApartReason', () => {
+  it('when the check reads only labels the steps read, then there is nothing to say', () => {
+    expect(verifyApartReason(parseRunbook('runbooks/memory-high.yaml', VALID))).toBeUndefined();
+  });
+
+  it('when the check reads a label no step reads, then it names it: the sender could aim the check elsewhere', () => {
+    const apart = VALID.replace(
+      '{name="{{ labels.container }}"}',
+      '{job="{{ labels.job }}",env="{{ labels.env }}"}',
+    );
+
+    expect(verifyApartReason(parseRunbook('runbooks/memory-high.yaml', apart))).toBe(
+      "runbook memory-high: verify.promql reads labels.job, labels.env, which no step reads: an alert's " +
+        'sender can aim the check at another object than the fix acts on; select the series by the labels the steps use',
+    );
+  });
+
+  it('when there is no verify query, then the alerts decide and there is nothing to say', () => {
+    expect(verifyApartReason(minimal('waits', 'low', '{ alertnames: [X] }'))).toBeUndefined();
   });
 });

@@ -3,7 +3,13 @@ import express, { Router } from 'express';
 import type { z } from 'zod';
 import { loadRunbooks } from '../../activities/recommend.js';
 import type { EscalationTarget } from '../../domain/incident.js';
-import { parseRunbook, RunbookError, unapprovableReason, type Runbook } from '../../domain/runbook.js';
+import {
+  parseRunbook,
+  RunbookError,
+  unapprovableReason,
+  verifyApartReason,
+  type Runbook,
+} from '../../domain/runbook.js';
 import { REDACTED } from '../../secrets/plan.js';
 import { isSecretRef } from '../../secrets/reference.js';
 import { requireRole, type TokenStore } from '../auth.js';
@@ -87,8 +93,13 @@ export function runbookRoutes(deps: RunbookRoutesDeps): Router {
     let body: z.input<typeof runbookValidationSchema>;
     try {
       const runbook = parseRunbook(DRAFT, draft);
-      const why = unapprovableReason(runbook, deps.approvers);
-      body = { valid: true, runbook: view(runbook), problems: [], warnings: why ? [why] : [] };
+      const warnings = [unapprovableReason(runbook, deps.approvers), verifyApartReason(runbook)];
+      body = {
+        valid: true,
+        runbook: view(runbook),
+        problems: [],
+        warnings: warnings.filter((w): w is string => w !== undefined),
+      };
     } catch (err) {
       // Whatever stops the parse is the draft's problem (the YAML library's limits, such as aliases, too).
       const problems =
