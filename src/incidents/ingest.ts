@@ -153,10 +153,13 @@ export async function ingestGroup(
   // What this process remembers delivering went to the incident's run then; should that run have closed
   // since, the run opened now never had it.
   const held = alerts.length < current.length ? leftOut(current, alerts) : [];
-  const reached = await signalGroup(client, config, { incidentId, key }, { alerts, held }, deadline);
-  if (reached.status === 'accepted') recent?.delivered(incidentId, alerts, reached.incidentId);
+  const heldBy = recent?.run(incidentId);
+  const reached = await signalGroup(client, config, { incidentId, key }, { alerts, held, heldBy }, deadline);
+  const { run, sentHeld, ...answer } = reached;
+  if (reached.status === 'accepted')
+    recent?.delivered(incidentId, sentHeld ? current : alerts, reached.incidentId, run);
   if (reached.status === 'no-open-incident') recent?.resolvedNowhere(alerts);
-  return { ...result, ...reached };
+  return { ...result, ...answer };
 }
 
 /**
@@ -178,7 +181,10 @@ async function deliveredBefore(
   };
   if (!alerts.some((a) => a.status === 'firing')) return taken;
   const run = await incidentRecord(client, into ?? incidentId, deadline);
-  if (run?.running) return taken;
+  // Another run than the one that took them (the incident closed and another sender's alert opened it
+  // again, or it continued as new: then the workflow's ledger drops the repeat) may not have them.
+  const took = recent.run(incidentId);
+  if (run?.running && (took === undefined || took === run.runId)) return taken;
   recent.forget(incidentId);
   return undefined;
 }
@@ -189,7 +195,17 @@ function leftOut(all: readonly Alert[], sent: readonly Alert[]): Alert[] {
   return all.filter((a) => !given.has(a));
 }
 
-type Reached = Pick<IngestResult, 'status' | 'mergedFrom'> & { incidentId?: string };
+/**
+ * Where a delivery went. `run`: the run that took it, when Temporal named it; `sentHeld`: the alerts
+ * this process remembered delivering went along too, to a run that may not have had them.
+ */
+type Reached = Pick<IngestResult, 'status' | 'mergedFrom'> & {
+  incidentId?: string;
+  run?: string;
+  sentHeld?: boolean;
+};
+/** A group's alerts to send, and those this process delivered before to run `heldBy` and leaves out. */
+type Delivery = { alerts: Alert[]; held: Alert[]; heldBy?: string | undefined };
 export type Target = { incidentId: string; key: string };
 
 /**
@@ -205,18 +221,18 @@ async function signalGroup(
   client: Client,
   config: IngestConfig,
   own: Target,
-  { alerts, held }: { alerts: Alert[]; held: Alert[] },
+  { alerts, held, heldBy }: Delivery,
   deadline: number,
 ): Promise<Reached> {
   const { batches, bytes } = batched(alerts, SIGNAL_BATCH_BYTES);
   const since = (unchecked.get(own.incidentId) ?? 0) + bytes;
   if (since <= LARGE_DELIVERY_BYTES) {
     countUnchecked(own.incidentId, since);
-    return sendGroup(client, config, own, { batches, held }, deadline);
+    return sendGroup(client, config, own, { batches, held, heldBy }, deadline);
   }
   const release = await roomFor(client, config, own.incidentId, bytes, deadline);
   try {
-    return await sendGroup(client, config, own, { batches, held }, deadline);
+    return await sendGroup(client, config, own, { batches, held, heldBy }, deadline);
   } finally {
     release();
   }
@@ -301,20 +317,26 @@ async function roomFor(
 
 /**
  * signalGroup's sending, once a large delivery has its place. `held` are the group's alerts this process
- * delivered before and leaves out: they go along only when the incident opens again, to its new run.
+ * delivered before and leaves out: they go along only to a run other than `heldBy`, the one that took
+ * them, such as a new run when the incident opens again.
  */
 async function sendGroup(
   client: Client,
   config: IngestConfig,
   own: Target,
-  { batches, held }: { batches: Alert[][]; held: Alert[] },
+  { batches, held, heldBy }: Omit<Delivery, 'alerts'> & { batches: Alert[][] },
   deadline: number,
 ): Promise<Reached> {
   const firing = (batches[0] ?? []).some((a) => a.status === 'firing');
-  const reached = firing
-    ? await startOrJoin(client, config, own, batches, deadline, 'unless-closed')
-    : await signalOpen(client, own.incidentId, batches, deadline);
-  if (reached) return { status: 'accepted' };
+  if (firing) {
+    const run = await startOrJoin(client, config, own, batches, deadline, 'unless-closed');
+    if (run !== undefined) {
+      const sentHeld = held.length > 0 && heldBy !== undefined && heldBy !== run;
+      if (sentHeld)
+        await signalAll(client, own.incidentId, batched(held, SIGNAL_BATCH_BYTES).batches, deadline);
+      return { status: 'accepted', run, ...(sentHeld ? { sentHeld } : {}) };
+    }
+  } else if (await signalOpen(client, own.incidentId, batches, deadline)) return { status: 'accepted' };
   const { into, closedRun } = await followMerges(client, own.incidentId, batches, deadline);
   if (into) return { status: 'accepted', incidentId: into, mergedFrom: own.incidentId };
   if (!firing && !held.some((a) => a.status === 'firing')) return { status: 'no-open-incident' };
@@ -325,14 +347,18 @@ async function sendGroup(
   if (!late.some((a) => a.status === 'firing')) return { status: 'already-resolved' };
   const again =
     late.length === alerts.length && held.length === 0 ? batches : batched(late, SIGNAL_BATCH_BYTES).batches;
-  await startOrJoin(client, config, own, again, deadline, 'again');
-  return { status: 'accepted' };
+  const run = await startOrJoin(client, config, own, again, deadline, 'again');
+  return {
+    status: 'accepted',
+    ...(run !== undefined ? { run } : {}),
+    ...(held.length > 0 ? { sentHeld: true } : {}),
+  };
 }
 
 /**
  * Joins the running incident or opens it (signalWithStart, atomic: a re-sent webhook never opens a
- * second). `unless-closed` refuses to open an ID that ran before, answering false: its last run may have
- * been merged. `again` opens it whatever ran before.
+ * second), answering the run it signalled. `unless-closed` refuses to open an ID that ran before,
+ * answering undefined: its last run may have been merged. `again` opens it whatever ran before.
  */
 async function startOrJoin(
   client: Client,
@@ -341,21 +367,23 @@ async function startOrJoin(
   batches: Alert[][],
   deadline: number,
   open: 'unless-closed' | 'again',
-): Promise<boolean> {
+): Promise<string | undefined> {
   const [first = [], ...rest] = batches;
+  let run: string;
   try {
-    await client.withDeadline(deadline, () =>
+    const handle = await client.withDeadline(deadline, () =>
       client.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(
         INCIDENT_WORKFLOW_TYPE,
         startOptions(config, own, first, open),
       ),
     );
+    run = handle.signaledRunId;
   } catch (err) {
-    if (open === 'unless-closed' && err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    if (open === 'unless-closed' && err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
     throw err;
   }
   await signalAll(client, own.incidentId, rest, deadline);
-  return true;
+  return run;
 }
 
 /**
