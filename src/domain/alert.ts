@@ -54,6 +54,14 @@ export const ALERT_LIMITS = {
   idBytes: 128,
 } as const;
 
+/**
+ * At most `max` bytes as JSON, which is what the incident holds: a control character counts six, so
+ * 8 KiB of them are 48 KiB held.
+ */
+const fitsJson = (max: number) => (s: string) => s.length <= max && jsonStringLength(s) - 2 <= max;
+const jsonMessage = (max: number, what: string) =>
+  `${what} is at most ${max} bytes of JSON (a control character counts six)`;
+
 /** A string of at most `max` bytes of UTF-8 (never fewer bytes than UTF-16 units, so length checks first). */
 const bytesAtMost = (max: number, what: string) =>
   z.string().refine((s) => s.length <= max && utf8Length(s) <= max, {
@@ -112,7 +120,13 @@ const annotationSet = z
     message: `annotation names are at most ${ALERT_LIMITS.annotationNamesJsonBytes} bytes of JSON together (a control character counts six)`,
   })
   .transform(cutAnnotations);
-const timestamp = z.iso.datetime({ offset: true, message: 'an RFC 3339 timestamp' });
+// The format allows any number of fractional digits, and the value goes into the alert's dedupeKey and
+// the incident's milestones: a megabyte of zeros would make one alert push the others out of what an
+// incident holds. Alertmanager writes at most nanoseconds. (The format's pattern is linear: a 1 MiB body
+// is checked in milliseconds before its length is.)
+const timestamp = z.iso
+  .datetime({ offset: true, message: 'an RFC 3339 timestamp' })
+  .max(64, 'an RFC 3339 timestamp of at most 64 characters');
 
 const alertmanagerAlert = z.object({
   status: z.enum(['firing', 'resolved']),
@@ -122,7 +136,13 @@ const alertmanagerAlert = z.object({
   annotations: annotationSet.default({}),
   startsAt: timestamp,
   endsAt: z.string().max(64).optional(),
-  generatorURL: bytesAtMost(ALERT_LIMITS.generatorUrlBytes, 'generatorURL').optional(),
+  generatorURL: z
+    .string()
+    .refine(
+      fitsJson(ALERT_LIMITS.generatorUrlBytes),
+      jsonMessage(ALERT_LIMITS.generatorUrlBytes, 'generatorURL'),
+    )
+    .optional(),
   fingerprint: bytesAtMost(ALERT_LIMITS.idBytes, 'a fingerprint').min(1),
 });
 
@@ -190,9 +210,10 @@ export const genericAlertSchema = z.object({
   dedupKey: bytesAtMost(ALERT_LIMITS.idBytes, 'dedupKey').min(1).optional(),
   generatorURL: z
     .url()
-    .refine((u) => utf8Length(u) <= ALERT_LIMITS.generatorUrlBytes, {
-      message: `generatorURL is at most ${ALERT_LIMITS.generatorUrlBytes} bytes of UTF-8`,
-    })
+    .refine(
+      fitsJson(ALERT_LIMITS.generatorUrlBytes),
+      jsonMessage(ALERT_LIMITS.generatorUrlBytes, 'generatorURL'),
+    )
     .optional(),
 });
 export type GenericAlert = z.infer<typeof genericAlertSchema>;

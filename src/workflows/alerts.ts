@@ -148,28 +148,33 @@ const ALL_PATCHES: AlertPatches = {
 /**
  * Index of the held alert to let go first: the oldest resolved one, else the oldest; never the newest.
  * The alert that opened the incident stays while it fires: its labels fill the plan (firstFiring), and
- * 50 alerts sent after it must not choose the container a runbook restarts.
+ * alerts sent after it must not choose the container a runbook restarts. Undefined when only it and the
+ * newest are left: both stay, however large (an alert's limits keep two well within what a state holds).
  */
-function leavingFirst(state: IncidentState): number {
+function leavingFirst(state: IncidentState): number | undefined {
   const alerts = state.alerts;
   const resolved = alerts.findIndex((a) => a.status === 'resolved');
   if (resolved >= 0 && resolved < alerts.length - 1) return resolved;
   const opening = alerts[0];
-  const held = opening?.status === 'firing' && opening.dedupeKey === state.openedBy && alerts.length > 2;
-  return held ? 1 : 0;
+  const held = opening?.status === 'firing' && opening.dedupeKey === state.openedBy;
+  if (!held) return alerts.length > 1 ? 0 : undefined;
+  return alerts.length > 2 ? 1 : undefined;
 }
 
 /** Lets held alerts go past the bounds, first by count (cheap), then by bytes; the newest always stays. */
 function boundKept(state: IncidentState): void {
   const drop = (): Alert | undefined => {
+    const index = leavingFirst(state);
+    if (index === undefined) return undefined;
     state.alertsDropped = (state.alertsDropped ?? 0) + 1;
-    return state.alerts.splice(leavingFirst(state), 1)[0];
+    return state.alerts.splice(index, 1)[0];
   };
-  while (state.alerts.length > ALERT_BOUNDS.kept) drop();
+  while (state.alerts.length > ALERT_BOUNDS.kept && drop());
   let bytes = state.alerts.reduce((n, a) => n + jsonLength(a), 0);
-  while (state.alerts.length > 1 && bytes > ALERT_BOUNDS.keptBytes) {
+  while (bytes > ALERT_BOUNDS.keptBytes) {
     const gone = drop();
-    bytes -= gone ? jsonLength(gone) : 0;
+    if (!gone) return;
+    bytes -= jsonLength(gone);
   }
 }
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { alertmanagerPayloadSchema, alertsFromAlertmanager, type Alert } from '../../src/domain/alert.js';
+import {
+  alertmanagerPayloadSchema,
+  alertsFromAlertmanager,
+  genericAlertSchema,
+  type Alert,
+} from '../../src/domain/alert.js';
 import { absorbAlerts, ALERT_BOUNDS } from '../../src/workflows/alerts.js';
 import type { IncidentState, TimelineEntry } from '../../src/domain/incident.js';
 import { cutJsonString, cutUtf8, jsonLength, jsonStringLength, utf8Length } from '../../src/domain/utf8.js';
@@ -8,6 +13,7 @@ import { incidentClosed, incidentOpened } from '../../src/workflows/records.js';
 import { keywordValue, SEARCH_ATTRIBUTE_VALUE_BYTES } from '../../src/workflows/search-attributes.js';
 import { appendNote, TIMELINE_BOUNDS } from '../../src/workflows/timeline.js';
 import { incidentState } from '../support/incident.js';
+import { makeAlert } from '../support/scenario.js';
 
 /** Texts where characters, UTF-16 units and bytes all differ: accents, €, emoji, control characters, lone surrogates. */
 const SAMPLES = [
@@ -227,5 +233,61 @@ describe('one alert within the limits, as JSON', () => {
     absorbAlerts(state, opener ? [opener] : []);
     absorbAlerts(state, cut ? [cut] : []);
     expect(state.alerts[0]?.labels['container']).toBe('web-1');
+  });
+
+  it('when a startsAt carries a megabyte of fractional digits or a generatorURL 8 KiB of control characters, then the payload is refused', () => {
+    const alert = (fields: Record<string, string>) => ({
+      version: '4',
+      groupKey: 'g',
+      status: 'firing',
+      receiver: 'r',
+      groupLabels: {},
+      commonLabels: { alertname: 'ServiceDown' },
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'ServiceDown' },
+          startsAt: '2026-12-01T10:00:00Z',
+          fingerprint: 'fp',
+          ...fields,
+        },
+      ],
+    });
+    const digits = `2026-12-01T10:00:00.${'0'.repeat(1_000_000)}Z`;
+    const parsed = alertmanagerPayloadSchema.safeParse(alert({ startsAt: digits }));
+    expect(parsed.error?.issues[0]?.message).toBe('an RFC 3339 timestamp of at most 64 characters');
+    const url = `http://127.0.0.1:9090/graph?g0.expr=${'\u0001'.repeat(8000)}`;
+    expect(alertmanagerPayloadSchema.safeParse(alert({ generatorURL: url })).error?.issues[0]?.message).toBe(
+      'generatorURL is at most 8192 bytes of JSON (a control character counts six)',
+    );
+    const generic = genericAlertSchema.safeParse({
+      title: 't',
+      severity: 'critical',
+      service: 'web',
+      startsAt: digits,
+      generatorURL: url,
+    });
+    expect(generic.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['generatorURL', 'startsAt']);
+    // Alertmanager's own, to the nanosecond, still passes.
+    expect(
+      alertmanagerPayloadSchema.safeParse(alert({ startsAt: '2026-12-01T10:00:00.123456789+01:00' })).success,
+    ).toBe(true);
+  });
+
+  it('when an alert after the opening one is larger than half of what an incident holds, then the opening alert stays beside it', () => {
+    const state = incidentState();
+    const opener = makeAlert({ alertName: 'ServiceDown', labels: { container: 'web-1' } });
+    const huge = makeAlert({
+      alertName: 'ServiceDown',
+      fingerprint: 'huge',
+      labels: { container: 'victim-db' },
+      annotations: { summary: 'x'.repeat(ALERT_BOUNDS.keptBytes) },
+    });
+
+    absorbAlerts(state, [opener]);
+    absorbAlerts(state, [huge]);
+
+    expect(state.alerts.map((a) => a.labels['container'])).toEqual(['web-1', 'victim-db']);
+    expect(state.alertsDropped).toBe(0);
   });
 });

@@ -372,7 +372,7 @@ describe('absorbAlerts within its bounds', () => {
     expect(state.alertsDropped).toBe(1);
   });
 
-  it('when large alerts arrive, then what is held stays within its bytes and the newest is always held', () => {
+  it('when large alerts arrive, then what is held stays within its bytes, and the newest and the firing opening alert are always held', () => {
     const state = newState();
     const big = (i: number, bytes: number): Alert =>
       alert({ fingerprint: `big-${i}`, annotations: { description: 'x'.repeat(bytes) } });
@@ -384,8 +384,9 @@ describe('absorbAlerts within its bounds', () => {
     expect(Buffer.byteLength(JSON.stringify(state.alerts))).toBeLessThanOrEqual(ALERT_BOUNDS.keptBytes);
     expect(state.alerts.at(-1)?.fingerprint).toBe('big-39');
 
+    // Past every limit an alert can reach at the edge: only it and the alert whose labels fill the plan stay.
     absorbAlerts(state, [big(99, ALERT_BOUNDS.keptBytes + 1)]);
-    expect(state.alerts.map((a) => a.fingerprint)).toEqual(['big-99']);
+    expect(state.alerts.map((a) => a.fingerprint)).toEqual(['big-0', 'big-99']);
     expect(consistent(state)).toBe(true);
   });
 
