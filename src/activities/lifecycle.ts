@@ -45,6 +45,13 @@ export interface ReportDeps {
 const REPORT_ATTEMPTS = 4;
 
 /**
+ * How long the report may spend reading the workflow's history: well inside the activity's 15 s, which
+ * the evidence and the lesson share, so a history too large or too slow to read leaves the report without
+ * it instead of timing the activity out on every attempt (and the workflow with it).
+ */
+const REPORT_HISTORY_MS = 5000;
+
+/**
  * The ledger's update and the model's lesson are each bounded well inside the activity's 15 s, so a retry
  * still has time (see callFromActivity).
  */
@@ -100,6 +107,7 @@ async function writeReport(deps: LifecycleDeps, state: IncidentClosed, reports: 
       ...(reports.temporal ? { temporal: reports.temporal } : {}),
       runId: info.workflowExecution?.runId,
       workflowUrl: reports.workflowUrl(state.incidentId),
+      historyWithinMs: REPORT_HISTORY_MS,
     });
     const file = await saveReport(reports.dir, state.incidentId, html, 'html', state.openedAt);
     // Beside the report, from the same state: the draft people start the postmortem from.

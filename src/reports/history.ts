@@ -21,6 +21,8 @@ export interface AuditHistory {
   /** Events in the history up to the report's cut (see auditHistory). */
   eventCount: number;
   events: AuditEvent[];
+  /** Why the history could not be read, when it could not (see buildReport). */
+  unavailable?: string;
 }
 
 /** The activity that writes the report: the history is cut at its scheduling (see auditHistory). */

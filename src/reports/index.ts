@@ -17,16 +17,33 @@ export async function buildReport(options: {
   temporal?: Client;
   runId?: string;
   workflowUrl: string;
+  /**
+   * With it, the history is read within this time, and a history that cannot be read (too large for a
+   * page, Temporal slow) leaves the report without it, saying why, rather than failing: the report
+   * written when an incident closes must never keep the incident from closing. Without it, Temporal's
+   * error is passed on.
+   */
+  historyWithinMs?: number;
 }): Promise<string> {
   const { state, temporal } = options;
-  const history = temporal
-    ? auditHistory(
-        // The server keeps payloads as the codec sealed them; the report reads them opened.
+  let history = NO_HISTORY;
+  if (temporal) {
+    const read = async (): Promise<AuditHistory> =>
+      // The server keeps payloads as the codec sealed them; the report reads them opened.
+      auditHistory(
         await decodeHistory(
           temporal,
           await temporal.workflow.getHandle(state.incidentId, options.runId).fetchHistory(),
         ),
-      )
-    : NO_HISTORY;
+      );
+    const within = options.historyWithinMs;
+    history =
+      within === undefined
+        ? await read()
+        : await temporal.withDeadline(Date.now() + within, read).catch((err: unknown) => ({
+            ...NO_HISTORY,
+            unavailable: (err instanceof Error ? err.message : String(err)).slice(0, 500),
+          }));
+  }
   return renderReport({ state, history, workflowUrl: options.workflowUrl }, await reportAssets());
 }

@@ -301,7 +301,7 @@ function historySection(input: ReportInput): string {
   const intro = `<p>${escapeHtml(
     h.events.length
       ? `Run ${h.runId ?? '?'}: ${h.eventCount} events up to the incident's close, of which these record who and what acted.`
-      : 'The workflow history was not available when this report was made.',
+      : `The workflow history was not available when this report was made${h.unavailable ? `: ${h.unavailable}` : ''}.`,
   )}</p>`;
   return section(
     'history',

@@ -2,6 +2,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  isCancellation,
   patched,
   proxyActivities,
   upsertSearchAttributes,
@@ -16,7 +17,16 @@ import { incidentClosed } from '../records.js';
 import { SA } from '../search-attributes.js';
 import { RECORDS } from './activities.js';
 import { ANNOUNCE_PATCH } from './announce.js';
-import { enter, historyTooLong, note, nowIso, settled, tell, type Incident } from './context.js';
+import {
+  enter,
+  errorMessage,
+  historyTooLong,
+  note,
+  nowIso,
+  settled,
+  tell,
+  type Incident,
+} from './context.js';
 import { receiveAlerts } from './handlers.js';
 import { escalateByRule, nextRuleDue, readRuleEscalation, RULES_PATCH } from './rules.js';
 import { expireSilences } from './silence.js';
@@ -43,7 +53,14 @@ export async function close(incident: Incident, outcome: Outcome, message: strin
   upsertSearchAttributes([{ key: SA.outcome, value: outcome }]);
   note(incident, 'closed', message);
   await tell(incident, message);
-  await records.recordIncidentClosed(incidentClosed(state));
+  // The incident has decided; its record (report, metrics, evidence) failing after every attempt must
+  // not fail the run, and the decision with it: the timeline says what was not written.
+  try {
+    await records.recordIncidentClosed(incidentClosed(state));
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    note(incident, 'record-failed', `the closing record could not be written: ${errorMessage(err)}`);
+  }
   await condition(allHandlersFinished);
   return state;
 }
