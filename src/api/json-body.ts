@@ -5,28 +5,74 @@ import { HttpError } from './errors.js';
  * Where in a parsed JSON body a key `__proto__` sits (such as `alerts.0.labels`), or undefined. JSON.parse
  * keeps it as an own key, but any object built from it by assignment (zod's records among them) drops
  * it without a word: a label named so vanished from the alert, and two alerts differing only in it became
- * one. Walked with a stack, not recursion, so no nesting depth overflows it.
+ * one. Walked with a stack, not recursion, so no nesting depth overflows it; each entry names its parent
+ * and key, and the path is spelled only for the key found (spelled at every level, a deep body cost time
+ * quadratic in its depth).
  */
 export function protoKeyPath(body: unknown): string | undefined {
-  const stack: { value: unknown; path: string }[] = [{ value: body, path: '' }];
+  const stack: Walked[] = [{ value: body, key: '' }];
   for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const { value, path } = item;
+    const { value } = item;
     if (typeof value !== 'object' || value === null) continue;
-    if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return path || '(body)';
+    if (!Array.isArray(value) && Object.hasOwn(value, '__proto__')) return pathOf(item) || '(body)';
     for (const [key, child] of Object.entries(value)) {
-      if (typeof child === 'object' && child !== null)
-        stack.push({ value: child, path: path ? `${path}.${key}` : key });
+      if (typeof child === 'object' && child !== null) stack.push({ value: child, key, parent: item });
     }
   }
   return undefined;
 }
 
+/** A value met in the walk, with the key it sits under and what holds it (none at the top). */
+type Walked = { value: unknown; key: string; parent?: Walked };
+
+function pathOf(item: Walked): string {
+  const keys: string[] = [];
+  for (let at: Walked = item; at.parent !== undefined; at = at.parent) keys.push(at.key);
+  return keys.reverse().join('.');
+}
+
+/** Deeper than any body the API takes (an alert's labels sit at depth 4). */
+export const MAX_JSON_DEPTH = 32;
+
 /**
- * The API's JSON body parser: any content type, any JSON value at the top, at most `limit` bytes, and
- * refused (400 InvalidInput) when an object holds a key `__proto__`, which nothing here could keep.
+ * Whether the raw JSON text nests arrays and objects deeper than `max`, read before it is parsed: 1 MiB
+ * of `[` took JSON.parse half a second, the API's one thread held for each such request. Brackets inside
+ * strings do not count; the text need not be valid JSON (the parser says so afterwards).
+ */
+export function nestsDeeperThan(text: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash: the next byte is escaped
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > max) return true;
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+  return false;
+}
+
+/**
+ * The API's JSON body parser: any content type, any JSON value at the top, at most `limit` bytes and
+ * MAX_JSON_DEPTH levels, and refused (400 InvalidInput) when an object holds a key `__proto__`, which
+ * nothing here could keep.
  */
 export function jsonBody(limit: number): RequestHandler {
-  const parse = express.json({ limit, strict: false, type: () => true });
+  const parse = express.json({
+    limit,
+    strict: false,
+    type: () => true,
+    // Thrown here, the HttpError reaches the error handler as it is (body-parser keeps its status).
+    verify: (_req, _res, buffer) => {
+      if (!nestsDeeperThan(buffer, MAX_JSON_DEPTH)) return;
+      const message = `the body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`;
+      throw new HttpError(400, 'InvalidInput', `invalid body: ${message}`, [{ path: '(body)', message }]);
+    },
+  });
   return (req, res, next) => {
     parse(req, res, (err?: unknown) => {
       if (err !== undefined) return next(err);
