@@ -96,6 +96,13 @@ export interface ProtectedTargets {
   containerIds: string[];
   /** host:port of Steadfast's own services: its API, its Temporal frontend, its metrics. */
   hostPorts: string[];
+  /**
+   * This machine's own addresses (its interfaces'): a service of Steadfast's listening on every address
+   * (`0.0.0.0`) answers on each of them.
+   */
+  localAddresses?: string[];
+  /** What the host names among `hostPorts` resolve to (by name), filled in as targets are checked. */
+  resolved?: Record<string, string[]>;
 }
 
 /** The label that marks an object Steadfast must never touch (its own containers, its database). */
@@ -107,12 +114,26 @@ const SELF_LABELS: Record<string, string> = {
 };
 
 // Link-local addresses carry cloud metadata services (169.254.169.254, fd00:ec2::254): the credentials
-// of the machine itself. No scope can name them.
+// of the machine itself. No scope can name them, nor Alibaba Cloud's (100.100.100.200), nor the
+// link-local range through the well-known NAT64 prefix (64:ff9b::a9fe:a9fe reaches 169.254.169.254).
 const FORBIDDEN_ADDRESSES = new BlockList();
 FORBIDDEN_ADDRESSES.addSubnet('169.254.0.0', 16, 'ipv4');
 FORBIDDEN_ADDRESSES.addSubnet('fe80::', 10, 'ipv6');
 FORBIDDEN_ADDRESSES.addAddress('fd00:ec2::254', 'ipv6');
 FORBIDDEN_ADDRESSES.addSubnet('0.0.0.0', 8, 'ipv4');
+FORBIDDEN_ADDRESSES.addAddress('100.100.100.200', 'ipv4');
+FORBIDDEN_ADDRESSES.addSubnet('64:ff9b::a9fe:0', 112, 'ipv6');
+
+// Every address that reaches this machine's loopback: all of 127.0.0.0/8, not only 127.0.0.1, and the
+// same through IPv4-mapped IPv6 and NAT64.
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+LOOPBACK.addSubnet('64:ff9b::7f00:0', 104, 'ipv6');
+
+const familyOf = (address: string): 'ipv4' | 'ipv6' => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
+const isLoopback = (address: string): boolean =>
+  isIP(address) !== 0 && LOOPBACK.check(address, familyOf(address));
 
 // Only `*` is special: a glob library's braces, classes and extglobs would be surprises in a security
 // boundary, where a pattern must mean exactly what it looks like.
@@ -178,12 +199,9 @@ function checkHttp(
   protect: ProtectedTargets,
 ): string | undefined {
   const where = `${t.hostname}:${t.port}`;
-  const forbidden = t.addresses.find((a) => {
-    const family = isIP(a) === 6 ? 'ipv6' : 'ipv4';
-    return FORBIDDEN_ADDRESSES.check(a, family);
-  });
+  const forbidden = t.addresses.find((a) => FORBIDDEN_ADDRESSES.check(a, familyOf(a)));
   if (forbidden) return `${where} resolves to ${forbidden}, a link-local or metadata address`;
-  const own = protect.hostPorts.find((hp) => sameHostPort(hp, t));
+  const own = protect.hostPorts.find((hp) => sameHostPort(hp, t, protect));
   if (own) return `${where} is one of Steadfast's own services (${own})`;
   if (!scope) return `${where}: the runbook's scope names no HTTP hosts`;
   if (!scope.hosts.some((p) => hostMatches(p, t.hostname, t.port, t.schemePort))) {
@@ -192,18 +210,32 @@ function checkHttp(
   return undefined;
 }
 
-function sameHostPort(hostPort: string, t: { hostname: string; port: string; addresses: string[] }): boolean {
+/**
+ * Whether the target is the service at `hostPort`: the same name, or an address it has or resolves to
+ * (`protect.resolved`), or, for a service listening on every address, loopback or one of this machine's.
+ */
+function sameHostPort(
+  hostPort: string,
+  t: { hostname: string; port: string; addresses: string[] },
+  protect: ProtectedTargets,
+): boolean {
   const m = /^\[?(.*?)\]?:(\d+)$/.exec(hostPort);
   if (!m) return false;
   const [, host = '', port = ''] = m;
   if (port !== t.port) return false;
-  const local = (h: string): boolean => h === 'localhost' || h === '0.0.0.0' || h === '::';
-  return (
-    host.toLowerCase() === t.hostname.toLowerCase() ||
-    t.addresses.includes(host) ||
-    // A service listening on every address answers on loopback too.
-    (local(host) && t.addresses.some((a) => a === '127.0.0.1' || a === '::1'))
-  );
+  const name = host.toLowerCase();
+  if (name === t.hostname.toLowerCase()) return true;
+  const its = new Set([host, ...(protect.resolved?.[host] ?? [])].map(normalAddress));
+  if (t.addresses.some((a) => its.has(normalAddress(a)))) return true;
+  const everywhere = name === 'localhost' || name === '0.0.0.0' || name === '::' || isLoopback(host);
+  const local = new Set((protect.localAddresses ?? []).map(normalAddress));
+  return everywhere && t.addresses.some((a) => isLoopback(a) || local.has(normalAddress(a)));
+}
+
+/** An address as one spelling: `::ffff:10.0.0.5` is 10.0.0.5, and IPv6 in lower case. */
+function normalAddress(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return mapped?.[1] ?? address.toLowerCase();
 }
 
 /** Why the target may not be acted on, or undefined when it may. */

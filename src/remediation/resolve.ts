@@ -1,4 +1,5 @@
 import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
 import { ApplicationFailure } from '@temporalio/common';
 import { bindStep, describeAction } from '../actions/registry.js';
 import type { ActionStep } from '../actions/steps.js';
@@ -54,8 +55,24 @@ export function createTargetResolver(deps: ResolverDeps): TargetResolver {
     if (refusal) return { refusal };
     if (identity.kind !== 'http' || identity.addresses.length > 0) return { identity };
     const resolved = { ...identity, addresses: await resolveHost(identity.hostname) };
-    const late = scopeRefusal(resolved, scope, deps.protect);
+    const protect = { ...deps.protect, resolved: await ownResolved() };
+    const late = scopeRefusal(resolved, scope, protect);
     return late ? { refusal: late } : { identity: resolved };
+  };
+
+  /**
+   * What the host names of Steadfast's own services resolve to now, so a name in scope that resolves to
+   * the same address (`temporal.svc.shop.internal` and `temporal`) is known as that service. A name that
+   * does not resolve is left out: nothing can reach it by its address.
+   */
+  const ownResolved = async (): Promise<Record<string, string[]>> => {
+    const names = [
+      ...new Set(deps.protect.hostPorts.map((hp) => /^\[?(.*?)\]?:\d+$/.exec(hp)?.[1] ?? '')),
+    ].filter((name) => name !== '' && isIP(name) === 0);
+    const entries = await Promise.all(
+      names.map(async (name) => [name, await resolveHost(name).catch(() => [])] as const),
+    );
+    return Object.fromEntries(entries);
   };
 
   return async (steps, scope) => {

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import type { ProtectedTargets } from '../domain/scope.js';
 
 /**
@@ -15,7 +15,12 @@ export function ownTargets(parts: {
   const local = (port: number): string[] => [`127.0.0.1:${port}`, `localhost:${port}`];
   // Docker names a container's host after its short ID unless told otherwise.
   const host = hostname();
+  // A service listening on every address answers on each of this machine's (its container's) too.
+  const localAddresses = Object.values(networkInterfaces()).flatMap((list) =>
+    (list ?? []).map((i) => i.address),
+  );
   return {
+    localAddresses,
     containerIds: /^[a-f0-9]{12}$/.test(host) ? [host] : [],
     hostPorts: [
       parts.temporalAddress,

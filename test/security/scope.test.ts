@@ -115,6 +115,43 @@ describe('a resolved target against its runbook scope', () => {
     );
   });
 
+  it.each([
+    ['another loopback address', '127.0.0.2'],
+    ['loopback as IPv4-mapped IPv6', '::ffff:127.0.0.1'],
+    ['loopback through NAT64', '64:ff9b::7f00:1'],
+    ["one of this machine's own addresses", '172.18.0.5'],
+  ])(
+    "refuses a name in scope that reaches a service of Steadfast's listening on every address through %s",
+    (_what, address) => {
+      const everything: RunbookScope = { http: { hosts: ['*.svc.shop.internal:8080'] } };
+      const self = { containerIds: [], hostPorts: ['0.0.0.0:8080'], localAddresses: ['172.18.0.5'] };
+      expect(scopeRefusal(http('api.svc.shop.internal', '8080', [address]), everything, self)).toContain(
+        "Steadfast's own services (0.0.0.0:8080)",
+      );
+    },
+  );
+
+  it("refuses a name in scope that resolves to where a service of Steadfast's own name does", () => {
+    const everything: RunbookScope = { http: { hosts: ['*.svc.shop.internal:7233'] } };
+    const self = { containerIds: [], hostPorts: ['temporal:7233'], resolved: { temporal: ['172.18.0.9'] } };
+    expect(
+      scopeRefusal(http('temporal.svc.shop.internal', '7233', ['172.18.0.9']), everything, self),
+    ).toContain("Steadfast's own services (temporal:7233)");
+    expect(
+      scopeRefusal(http('cache.svc.shop.internal', '7233', ['172.18.0.10']), everything, self),
+    ).toBeUndefined();
+  });
+
+  it.each([
+    ["Alibaba Cloud's metadata address", '100.100.100.200'],
+    ['the metadata address through NAT64', '64:ff9b::a9fe:a9fe'],
+    ['the metadata address as IPv4-mapped IPv6', '::ffff:169.254.169.254'],
+  ])('refuses a listed host that resolves to %s', (_what, address) => {
+    expect(scopeRefusal(http('cache.shop.internal', '8080', [address]), shop, NOTHING_PROTECTED)).toContain(
+      'link-local or metadata',
+    );
+  });
+
   it('checks every replica of a service: one outside the scope refuses the whole step', () => {
     const replicas = [
       { id: ID, name: 'shop-web-1', labels: shopLabels },
@@ -226,6 +263,24 @@ describe('an HTTP target is looked up only once its name is in scope', () => {
     const result = await resolve(call('http://cache.shop.internal:8080/flush'), scope);
     expect(result.ok ? '' : result.reason).toContain('link-local or metadata');
     expect(lookups).toEqual(['cache.shop.internal']);
+  });
+
+  it("refuses a listed name that resolves to the address of a service of Steadfast's, named otherwise", async () => {
+    const guarded = createTargetResolver({
+      actions: httpRunner(),
+      protect: { containerIds: [], hostPorts: ['temporal:7233'] },
+      resolveHost: (name) =>
+        Promise.resolve(
+          ['temporal', 'temporal.svc.shop.internal'].includes(name) ? ['10.9.9.9'] : ['10.0.0.7'],
+        ),
+    });
+    const internal: RunbookScope = { http: { hosts: ['*.svc.shop.internal:7233'] } };
+
+    const refused = await guarded(call('http://temporal.svc.shop.internal:7233/x'), internal);
+    const allowed = await guarded(call('http://cache.svc.shop.internal:7233/x'), internal);
+
+    expect(refused.ok ? '' : refused.reason).toContain("Steadfast's own services (temporal:7233)");
+    expect(allowed.ok).toBe(true);
   });
 
   it('accepts a listed name on its scheme port', async () => {
