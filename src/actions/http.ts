@@ -3,7 +3,7 @@ import { parseDuration } from '../domain/duration.js';
 import { fillEach, PlaceholderError } from '../domain/placeholder.js';
 import { headerValueSchema, isSecretRef, plainHeaderProblem } from '../secrets/reference.js';
 import { duration, template } from './fields.js';
-import { defineAction, unbound } from './spec.js';
+import { defineAction } from './spec.js';
 
 const headerName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name');
 // A credential written as text would sit in every plan and history: such headers name a secret.
@@ -66,7 +66,12 @@ const call = defineAction({
     const url = new URL(step.url);
     return `http/${url.host}${url.pathname}`;
   },
-  bind: unbound,
+  bind: (step, identity) =>
+    // An address written as such resolves to itself: nothing to pin. (No node:net here: workflows
+    // import the action specs.)
+    identity.kind === 'http' && identity.addresses.some((a) => a !== identity.hostname)
+      ? { ...step, addresses: identity.addresses }
+      : step,
   reversible: false,
 });
 

@@ -70,6 +70,12 @@ export type OtherStep =
       body?: string;
       expectStatus: number[];
       timeoutMs: number;
+      /**
+       * What its host name resolved to when the plan was checked against its scope: the call connects to
+       * these only, so a name whose DNS answer changes after the check (rebinding) cannot move it
+       * elsewhere. Absent in plans made before, and for an address written as such.
+       */
+      addresses?: string[];
     }
   | { action: 'wait'; ms: number };
 

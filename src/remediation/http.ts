@@ -1,6 +1,8 @@
 import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { isIP } from 'node:net';
+import type { LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { Agent, fetch } from 'undici';
 import type { ActionEffect, StepOf } from '../actions/steps.js';
 import type { TargetIdentity } from '../domain/scope.js';
 import { resolveHeaders } from '../secrets/headers.js';
@@ -46,6 +48,21 @@ export function httpTarget(url: string): Extract<TargetIdentity, { kind: 'http' 
 }
 
 /**
+ * A DNS lookup that answers only the addresses the plan was checked with, whatever the name resolves to
+ * now. The URL keeps its name, so the Host header and TLS's server name and certificate check are the
+ * name's. Undici's own fetch and Agent: Node's bundled fetch takes no lookup of its own.
+ */
+function lookupOnly(addresses: readonly string[]): LookupFunction {
+  const entries = addresses.map((address) => ({ address, family: isIP(address) === 6 ? 6 : 4 }));
+  return (_hostname, options, callback) => {
+    const first = entries[0];
+    if (options.all) return (callback as (e: null, a: LookupAddress[]) => void)(null, entries);
+    if (first) return callback(null, first.address, first.family);
+    callback(Object.assign(new Error('no address to connect to'), { code: 'ENOTFOUND' }), '', 0);
+  };
+}
+
+/**
  * A call to a service's own maintenance endpoint (flush a cache, rotate a log). Such a call cannot be
  * undone, so it carries an Idempotency-Key that stays the same across retries: a service that honours
  * it runs the maintenance once however often the activity is retried. Headers that name a secret are
@@ -79,18 +96,36 @@ async function call(
     throw err;
   }
   const { headers, redactor } = resolved;
+  const pinned = step.addresses?.length
+    ? new Agent({ connect: { lookup: lookupOnly(step.addresses) } })
+    : undefined;
+  try {
+    return await send(step, { ...headers, 'Idempotency-Key': idempotencyKey }, redactor, pinned);
+  } finally {
+    // Its connection serves this call only.
+    await pinned?.destroy();
+  }
+}
+
+async function send(
+  step: HttpCall,
+  headers: Record<string, string>,
+  redactor: Redactor,
+  pinned: Agent | undefined,
+): Promise<ActionEffect> {
   const what = `${step.method} ${step.url}`;
   let response: Response;
   try {
     response = await beating(
       fetch(step.url, {
         method: step.method,
-        headers: { ...headers, 'Idempotency-Key': idempotencyKey },
+        headers,
         ...(step.body !== undefined ? { body: step.body } : {}),
         // A redirect would send the call somewhere the runbook did not name.
         redirect: 'manual',
         signal: callSignal(step.timeoutMs),
-      }),
+        ...(pinned ? { dispatcher: pinned } : {}),
+      }) as Promise<Response>,
     );
   } catch (err) {
     // Asked to stop: no failure of the call (src/remediation/cancellation.ts says what follows).

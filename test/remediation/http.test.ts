@@ -150,6 +150,28 @@ describe('http.call on a real HTTP server', () => {
     expect(seen.map((s) => s.url)).toEqual(['/redirect']);
   });
 
+  it('when the plan pinned its host to the addresses it was checked with, then the call connects there, whatever DNS answers now', async () => {
+    const port = (server.address() as AddressInfo).port;
+    // A name no DNS here knows: reached only through the pinned address, with the name as its Host.
+    const pinned = call('/maintenance/flush', {
+      url: `http://cache.steadfast-test.invalid:${port}/maintenance/flush`,
+      addresses: ['127.0.0.1'],
+    });
+    const effect = await apply(pinned, await snapshot(pinned, 'pinned-1'));
+    expect(effect.summary).toContain('answered 202');
+    expect(seen.map((s) => s.url)).toEqual(['/maintenance/flush']);
+
+    // localhost resolves to where the server listens, but the plan was checked with another address:
+    // the call goes there (nothing listens on 127.0.0.2) and never to what the name resolves to now.
+    const moved = call('/maintenance/flush', {
+      url: `http://localhost:${port}/maintenance/flush`,
+      addresses: ['127.0.0.2'],
+    });
+    const err = await failureOf(apply(moved, await snapshot(moved, 'pinned-2')));
+    expect((err as Error).message).toContain(`POST http://localhost:${port}/maintenance/flush failed`);
+    expect(seen).toHaveLength(1);
+  });
+
   it('when nothing listens, then the failure is retryable and names the URL', async () => {
     const step = call('/x', { url: 'http://127.0.0.1:1/x' });
     const err = await failureOf(apply(step, await snapshot(step, 'k')));

@@ -286,5 +286,7 @@ describe('an HTTP target is looked up only once its name is in scope', () => {
   it('accepts a listed name on its scheme port', async () => {
     const result = await resolve(call('http://ok.shop.internal/flush'), scope);
     expect(result).toMatchObject({ ok: true, targets: ['ok.shop.internal:80 (10.0.0.7)'] });
+    // The step is bound to the address checked: the call connects there, not where DNS answers later.
+    expect(result.ok ? result.steps[0] : undefined).toMatchObject({ addresses: ['10.0.0.7'] });
   });
 });
