@@ -186,8 +186,10 @@ function checkKubernetes(
 /** Whether `hostname:port` matches a scope host pattern (`*.` for any subdomain, never the bare domain). */
 function hostMatches(pattern: string, hostname: string, port: string, defaultPort: string): boolean {
   const m = /^(.*?)(?::(\d+))?$/.exec(pattern.toLowerCase());
-  const [host = '', wantedPort = defaultPort] = [m?.[1], m?.[2]];
+  const [written = '', wantedPort = defaultPort] = [m?.[1], m?.[2]];
   if (wantedPort !== port) return false;
+  // An IPv6 address is written in brackets (`[fd00::5]:8080`); the URL's hostname has none.
+  const host = written.replace(/^\[(.*)\]$/, '$1');
   const name = hostname.toLowerCase();
   if (host.startsWith('*.')) return name.endsWith(host.slice(1)) && name.length > host.length - 1;
   return host === name;

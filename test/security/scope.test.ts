@@ -30,7 +30,7 @@ describe('a resolved target against its runbook scope', () => {
   const shop: RunbookScope = {
     docker: { labels: { 'com.docker.compose.project': 'shop' }, names: ['shop-*'] },
     kubernetes: { namespaces: ['shop'], labels: { team: 'shop' }, nodes: { pool: 'spare' } },
-    http: { hosts: ['cache.shop.internal:8080', '*.svc.shop.internal'] },
+    http: { hosts: ['cache.shop.internal:8080', '*.svc.shop.internal', '[fd00::5]:8080'] },
   };
   const shopLabels = { 'com.docker.compose.project': 'shop' };
 
@@ -71,6 +71,8 @@ describe('a resolved target against its runbook scope', () => {
       'lacks pool=spare',
     ],
     ['a listed host and port', http('cache.shop.internal', '8080'), undefined],
+    ['a listed IPv6 address and port', http('fd00::5', '8080', ['fd00::5']), undefined],
+    ['another IPv6 address', http('fd00::6', '8080', ['fd00::6']), 'outside the runbook'],
     ['a listed host on another port', http('cache.shop.internal', '80'), 'outside the runbook'],
     ['a subdomain of a wildcard host', http('a.svc.shop.internal', '80'), undefined],
     ['the bare domain of a wildcard host', http('svc.shop.internal', '80'), 'outside the runbook'],
