@@ -142,7 +142,9 @@ export class RecentDeliveries {
     }
     if (reached === undefined) delete entry.reached;
     else entry.reached = reached;
+    // A delivery that followed a merge went to the target's run, which this incident's run is not.
     if (run !== undefined) entry.run = run;
+    else if (reached !== undefined) delete entry.run;
     for (const a of alerts) {
       const known = entry.alerts.has(a.dedupeKey);
       if (entry.alerts.size >= this.limits.alertsPerIncident && !known) break;

@@ -104,6 +104,22 @@ async function state(id: string): Promise<IncidentState> {
   return r.json['incident'] as IncidentState;
 }
 
+/**
+ * An incident opened by Alertmanager's webhook for one container, then resolved by a person while its
+ * alert still fires (as this API process remembers delivering it): its ID, the webhook and the service.
+ */
+async function resolvedByHand(name: string, container: string) {
+  const svc = service(name);
+  const webhook = payload('ApiTestDown', svc, 'firing', { container });
+  const id = await incidentIdOf(
+    await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: webhook }),
+  );
+  await waitFor(id, (s) => s.alerts.length === 1);
+  await call('POST', `/api/v1/incidents/${id}/resolve`, { token: TOKENS.alice, body: { reason: 'by hand' } });
+  await client.workflow.getHandle(id).result();
+  return { id, webhook, svc };
+}
+
 async function waitFor(
   id: string,
   done: (s: IncidentState) => boolean,
@@ -364,17 +380,7 @@ describe('the API', () => {
   });
 
   it('when a person resolved an incident whose alert still fires, then the same webhook sent again within the minute opens it again', async () => {
-    const svc = service('same-again');
-    const webhook = payload('ApiTestDown', svc, 'firing', { container: 'steadfast-test-api-same' });
-    const id = await incidentIdOf(
-      await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: webhook }),
-    );
-    await waitFor(id, (s) => s.alerts.length === 1);
-    await call('POST', `/api/v1/incidents/${id}/resolve`, {
-      token: TOKENS.alice,
-      body: { reason: 'by hand' },
-    });
-    await client.workflow.getHandle(id).result();
+    const { id, webhook } = await resolvedByHand('same-again', 'steadfast-test-api-same');
     const closedRun = (await client.workflow.getHandle(id).describe()).runId;
 
     // This API process delivered every alert in it moments ago, to the run that closed since.
@@ -398,17 +404,7 @@ describe('the API', () => {
   });
 
   it("when another sender's alert opened the incident again after a person resolved it, then an alert this API process had delivered to the closed run reaches the new one", async () => {
-    const svc = service('other-run');
-    const webhook = payload('ApiTestDown', svc, 'firing', { container: 'steadfast-test-api-run-a' });
-    const id = await incidentIdOf(
-      await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: webhook }),
-    );
-    await waitFor(id, (s) => s.alerts.length === 1);
-    await call('POST', `/api/v1/incidents/${id}/resolve`, {
-      token: TOKENS.alice,
-      body: { reason: 'by hand' },
-    });
-    await client.workflow.getHandle(id).result();
+    const { id, webhook, svc } = await resolvedByHand('other-run', 'steadfast-test-api-run-a');
 
     // Another sender's alert of the same incident opens a new run, which never had the first alert.
     const other = payload('ApiTestDown', svc, 'firing', { container: 'steadfast-test-api-run-b' });

@@ -67,6 +67,10 @@ describe('what the API delivered lately, so a notification that repeats it is no
 
     expect(recent.run('a')).toBe('run-2');
     expect(recent.unsent('a', [alert(1), alert(2)])).toEqual([alert(1)]);
+
+    // Followed to a merge target, a delivery took no run of this incident's.
+    recent.delivered('a', [alert(3)], 'b');
+    expect(recent.run('a')).toBeUndefined();
   });
 
   it('when a resolution reached no incident, then its firing arriving later is left out, for a while and a bounded number', () => {
