@@ -54,6 +54,8 @@ export interface MergeResult {
   at: string;
 }
 export const mergeUpdate = defineUpdate<MergeResult, [MergeRequest]>('merge');
+/** How long a merge waits for its target's answer; past it the merge is refused and undone. */
+export const MERGE_ANSWER_WAIT_MS = 10_000;
 /** Told to the incident that absorbed another, after that one's alerts (on the alerts signal). */
 export interface AbsorbedNotice {
   from: string;

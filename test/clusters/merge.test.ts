@@ -37,6 +37,45 @@ afterAll(async () => {
 });
 
 describe('merging one incident into another', () => {
+  it("while a merge waits for its target's answer, a resolution is refused; once the merge is undone, it is taken", async () => {
+    const id = uniqueId('merge-pending');
+    const silentId = uniqueId('merge-silent');
+    const incident = await startIncident(
+      client,
+      TASK_QUEUE,
+      id,
+      [makeAlert({ alertName: 'HighLatency', labels: { service: 'pending', instance: 'a' } })],
+      GATHERING,
+    );
+    // A target no worker serves: the merge's question to it is never answered.
+    const silent = await startIncident(
+      client,
+      'no-worker-polls-this-queue',
+      silentId,
+      [makeAlert({ alertName: 'HighLatency', labels: { service: 'silent', instance: 'b' } })],
+      GATHERING,
+    );
+    await waitForState(incident, (s) => s.alerts.length === 1);
+
+    const merging = updateAnswer(
+      incident.executeUpdate(mergeUpdate, { args: [{ into: silentId, actor: 'alice', via: 'api' }] }),
+    );
+    await waitForState(incident, (s) => s.mergedInto === silentId);
+    const resolving = incident
+      .executeUpdate(resolveUpdate, { args: [{ actor: 'bob', via: 'api' }] })
+      .catch((e: unknown) => e);
+    const refused = (await resolving) as WorkflowUpdateFailedError;
+    expect((refused.cause as ApplicationFailure).message).toBe(
+      `the incident is being merged into ${silentId} and closes: decide on ${silentId}`,
+    );
+
+    // Unanswered, the merge is refused and undone (after its 10 s), and the incident takes decisions again.
+    expect([REFUSAL.merge, REFUSAL.closed]).toContain(await merging);
+    await incident.executeUpdate(resolveUpdate, { args: [{ actor: 'bob', via: 'api' }] });
+    expect(await incident.result()).toMatchObject({ outcome: 'resolved' });
+    await silent.terminate('test done');
+  }, 60_000);
+
   it('sends its alerts to the target, records both sides, and closes; a second merge or one into itself is refused', async () => {
     const targetId = uniqueId('merge-target');
     const absorbedId = uniqueId('merge-absorbed');

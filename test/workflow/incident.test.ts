@@ -303,11 +303,19 @@ describe('incident workflow on a real Temporal server', () => {
     // The stage is entered before the clock is set (the calendar is read in between): an acknowledgement
     // in that gap means no clock at all, which the next test covers. This one acknowledges a running clock.
     await historyWhen(handle, (events) => escalationClocks(events).length > 0);
-    const acked = await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob', via: 'api' }] });
-    expect(acked).toEqual(expect.objectContaining({ decision: 'acknowledged', actor: 'bob' }));
+    // Someone who may not decide on the plan cannot stop its escalation (nor so its final policy).
+    const stranger = await handle
+      .executeUpdate(acknowledgeUpdate, { args: [{ actor: 'mallory', via: 'slack' }] })
+      .catch((e: unknown) => e);
+    expect(((stranger as WorkflowUpdateFailedError).cause as ApplicationFailure).message).toBe(
+      'mallory is not an approver for runbook ack, so may not stop its escalation',
+    );
+    expect((await handle.query(stateQuery)).nextEscalationAt).toBeDefined();
+    const acked = await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    expect(acked).toEqual(expect.objectContaining({ decision: 'acknowledged', actor: 'alice' }));
     expect((await handle.query(stateQuery)).nextEscalationAt).toBeUndefined();
     const again = await handle
-      .executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob', via: 'api' }] })
+      .executeUpdate(acknowledgeUpdate, { args: [{ actor: 'alice', via: 'api' }] })
       .catch((e: unknown) => e);
     expect(((again as WorkflowUpdateFailedError).cause as ApplicationFailure).type).toBe(
       REFUSAL.alreadyDecided,
@@ -316,12 +324,12 @@ describe('incident workflow on a real Temporal server', () => {
     const stopped = await historyWhen(handle, (events) => escalationClocks(events).some((t) => t.canceled));
     expect(escalationClocks(stopped)).toEqual([{ ms: 600_000, canceled: true }]);
     await handle.executeUpdate(rejectUpdate, {
-      args: [{ actor: 'alice', via: 'api', reason: 'bob has it' }],
+      args: [{ actor: 'alice', via: 'api', reason: 'handled by hand' }],
     });
     const final = await handle.result();
     expect(final.outcome).toBe('rejected');
     expect(final.approvals.map((a) => [a.decision, a.actor])).toEqual([
-      ['acknowledged', 'bob'],
+      ['acknowledged', 'alice'],
       ['rejected', 'alice'],
     ]);
     expect(final.timeline.filter((t) => t.event === 'escalated')).toEqual([]);
@@ -336,7 +344,7 @@ describe('incident workflow on a real Temporal server', () => {
     const id = uniqueId('early-ack');
     // Opened without alerts, the incident waits to collect one: the acknowledgement surely comes first.
     const handle = await open(id, []);
-    await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'bob', via: 'api' }] });
+    await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'alice', via: 'api' }] });
     await handle.signal(alertsSignal, [
       makeAlert({
         alertName: 'TestAcknowledged',
@@ -353,6 +361,24 @@ describe('incident workflow on a real Temporal server', () => {
     const events = (await handle.fetchHistory()).events ?? [];
     expect(startedTimers(events)).toEqual([{ ms: 200, canceled: false }]);
     expect(scheduledActivities(events)).not.toContain('notifyEscalation');
+  });
+
+  it('when someone who may not decide on the plan acknowledged before it was made, then its escalation starts all the same', async () => {
+    await startTestContainer(docker, 'steadfast-test-early-stranger');
+    const id = uniqueId('early-stranger');
+    const handle = await open(id, []);
+    // Before there is a plan, anyone may acknowledge: there is nothing to decide on yet.
+    await handle.executeUpdate(acknowledgeUpdate, { args: [{ actor: 'mallory', via: 'slack' }] });
+    await handle.signal(alertsSignal, [
+      makeAlert({
+        alertName: 'TestAcknowledged',
+        labels: { job: 'web', container: 'steadfast-test-early-stranger' },
+      }),
+    ]);
+    const waiting = await waitForState(handle, atStage('approve'));
+    expect(waiting.nextEscalationAt).toBeDefined();
+    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    expect((await handle.result()).outcome).toBe('resolved');
   });
 
   it('when an escalation channel is not set up, then the failure is noted and the chain still ends in its policy', async () => {

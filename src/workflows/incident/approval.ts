@@ -10,7 +10,7 @@ import {
   readCalendar,
 } from './calendar.js';
 import { enter, historyTooLong, note, round, settled, tell, type Incident } from './context.js';
-import { decide } from './handlers.js';
+import { approvalRefusal, decide } from './handlers.js';
 import { rollOver } from './lifecycle.js';
 import { notifyLevel } from './notify-level.js';
 
@@ -58,6 +58,9 @@ export async function awaitDecision(incident: Incident, plan: Recommendation): P
   return decision ? decided(incident, decision) : { kind: 'settled' };
 }
 
+/** An acknowledgement made before the plan stops its escalation only if its author may decide on it. */
+export const ACK_BY_DECIDER_PATCH = 'ack-by-decider';
+
 /** The decision goes to Slack, in the words of its timeline entry. */
 async function decided(incident: Incident, decision: Decided): Promise<DecisionWait> {
   const entry = incident.state.timeline.find((t) => t.event === decision.decision);
@@ -73,8 +76,15 @@ async function openApproval(incident: Incident, plan: Recommendation): Promise<v
     const block = await readCalendar(incident, plan);
     if (block) noteBlockForPeople(incident, block);
   }
-  // Someone who acknowledged early owns the incident: no escalation clock for them.
-  if (!state.approvals.some((a) => a.decision === 'acknowledged')) {
+  // Someone who acknowledged early owns the incident: no escalation clock for them. Since the patch, only
+  // someone who may decide on this plan: anyone could acknowledge before there was one, and an
+  // acknowledgement without a clock leaves neither escalation nor the final policy.
+  const acks = state.approvals.filter((a) => a.decision === 'acknowledged');
+  const owned =
+    acks.length > 0 && patched(ACK_BY_DECIDER_PATCH)
+      ? acks.some((a) => approvalRefusal(plan, a) === undefined)
+      : acks.length > 0;
+  if (!owned) {
     // After a refusal the chain starts at once: people must hear that the automation stopped.
     const escalation = escalationFor(plan, round(incident));
     const wait = round(incident) > 0 && escalation.levels.length > 0 ? 0 : escalation.timeoutMs;

@@ -118,6 +118,7 @@ function validateDecision(incident: Incident, d: Decision): void {
       : 'every alert has resolved';
     throw refusal(REFUSAL.closed, `${by}: the incident is closing and nothing will run`);
   }
+  refuseWhileMerging(state);
   // A click or request made on the plan before a guard handed it back: the person has not seen this
   // round's plan (or its guard's refusal), so it must not count as their decision on it.
   if (d.round !== undefined && d.round !== round(incident)) {
@@ -171,6 +172,11 @@ function acknowledge(incident: Incident, d: Decision): DecisionResult {
 function validateAcknowledgement(state: IncidentState, d: Decision): void {
   validateActor(d);
   if (state.stage === 'closed') throw refusal(REFUSAL.closed, 'the incident is closed');
+  // An acknowledgement stops the plan's escalation and so its final policy: only someone who may decide
+  // on the plan may stop them (anyone may acknowledge an incident with no plan, as before).
+  const plan = state.recommendation;
+  const why = plan && state.stage === 'approve' ? approvalRefusal(plan, d) : undefined;
+  if (why) throw refusal(REFUSAL.notAuthorized, `${why}, so may not stop its escalation`);
   if (state.approvals.some((a) => a.decision === 'acknowledged' && a.actor === d.actor)) {
     throw refusal(REFUSAL.alreadyDecided, `${d.actor} already acknowledged this incident`);
   }
@@ -190,7 +196,22 @@ function resolve(incident: Incident, d: Decision): DecisionResult {
 function validateResolution({ state, resolvedBy }: Incident, d: Decision): void {
   validateActor(d);
   if (state.stage === 'closed' || resolvedBy) throw refusal(REFUSAL.closed, 'the incident is already closed');
+  refuseWhileMerging(state);
   refuseDuringRemediation(state);
+}
+
+/**
+ * A merge sets `mergedInto` and then waits for its target's answer (src/workflows/incident/merge.ts).
+ * Meanwhile an approval would send the incident on to act while its alerts go to the target, which could
+ * plan the same fix again, and a resolution would be overwritten by the merge: both are refused. A merge
+ * the target refused is undone, and the incident takes decisions again.
+ */
+function refuseWhileMerging(state: IncidentState): void {
+  if (state.mergedInto === undefined) return;
+  throw refusal(
+    REFUSAL.closed,
+    `the incident is being merged into ${state.mergedInto} and closes: decide on ${state.mergedInto}`,
+  );
 }
 
 /**

@@ -125,14 +125,23 @@ export function closeSettled(incident: Incident, when: string): Promise<Incident
     : close(incident, 'resolved', `all alerts resolved ${when}; nothing was run`);
 }
 
-/** Continues as a new run carrying the state, once the handlers in flight have finished. */
-export async function rollOver(incident: Incident): Promise<never> {
+/** A resolution or merge that finished while a run waited to roll over closes that run (see rollOver). */
+export const SETTLED_BEFORE_ROLLOVER_PATCH = 'settled-before-rollover';
+
+/**
+ * Continues as a new run carrying the state, once the handlers in flight have finished. A person's
+ * resolution or merge lives beside the state, not in it, so one that finished during that wait would be
+ * lost to the new run (a merged incident went on waiting and escalating, and its final policy could
+ * act): then the run returns instead, and its caller, seeing it settled, closes it.
+ */
+export async function rollOver(incident: Incident): Promise<void> {
+  await condition(allHandlersFinished);
+  if (incident.resolvedBy && patched(SETTLED_BEFORE_ROLLOVER_PATCH)) return;
   note(
     incident,
     'continued-as-new',
     `history reached ${workflowInfo().historyLength} events; continuing as a new run`,
   );
-  await condition(allHandlersFinished);
   return continueAsNew<IncidentWorkflow>({ ...incident.input, carried: incident.state });
 }
 

@@ -2,6 +2,7 @@ import { condition, getExternalWorkflowHandle, patched, setHandler, upsertMemo }
 import type { Alert } from '../../domain/alert.js';
 import { ALERT_BOUNDS, firingNotHeld, LEDGER_KEY, takeOverFiring } from '../alerts.js';
 import {
+  MERGE_ANSWER_WAIT_MS,
   absorbedSignal,
   type AbsorbedNotice,
   alertsSignal,
@@ -40,9 +41,6 @@ export const HANDSHAKE_PATCH = 'merge-handshake';
  * and how many firing alerts it forgot: the target counted as all resolved while one still fired.
  */
 export const FIRING_KEYS_PATCH = 'merge-sends-firing-keys';
-
-/** How long a merge waits for its target's answer; past it the merge is refused and undone. */
-const ANSWER_WAIT = '10 seconds';
 
 /** Incidents an incident remembers having absorbed. */
 const ABSORBED_KEPT = 50;
@@ -87,7 +85,7 @@ async function refusedByTarget(incident: Incident, into: string): Promise<string
 }
 
 async function answerFrom(incident: Incident): Promise<MergeAnswer | undefined> {
-  await condition(() => incident.mergeAnswer !== undefined, ANSWER_WAIT);
+  await condition(() => incident.mergeAnswer !== undefined, MERGE_ANSWER_WAIT_MS);
   return incident.mergeAnswer;
 }
 
