@@ -24,6 +24,8 @@ const UPDATES = {
   resolve: resolveUpdate,
 } as const;
 
+const NOTED_REFUSALS: ReadonlySet<string> = new Set(Object.values(REFUSAL));
+
 /** The workflow's reason for refusing a decision, when it refused one (as opposed to being gone). */
 export function refusalOf(err: unknown): ApplicationFailure | undefined {
   const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
@@ -35,6 +37,13 @@ export function refusalOf(err: unknown): ApplicationFailure | undefined {
  * reach the sender. Clocks of the API and the Temporal server are assumed to agree within it.
  */
 export const DECISION_ANSWER_MS = 1000;
+
+/**
+ * How long a decision made in Slack waits for its incident. The click is acknowledged at once and answered
+ * later, so it may wait longer than the API's request, but not without end: a click made while the worker
+ * is down must not be carried out when it returns, hours later, by someone who has moved on.
+ */
+export const CHAT_DECISION_WAIT_MS = 10_000;
 
 /** The incident did not take the decision up before the deadline (its worker may be down). */
 export class DecisionUnanswered extends Error {
@@ -79,7 +88,9 @@ export async function sendDecision(
       });
   } catch (err) {
     const refusal = refusalOf(err);
-    if (refusal && refusal.type !== REFUSAL.closed) {
+    // Only an incident's own refusals are noted in its timeline: another workflow's ID (the remediation
+    // guard's matches the pattern) answers an unknown update, and must not be signalled.
+    if (refusal && refusal.type !== REFUSAL.closed && NOTED_REFUSALS.has(refusal.type ?? '')) {
       const refused: RefusedDecision = { ...decision, decision: verb, why: refusal.message };
       await handle.signal(refusedDecisionSignal, refused).catch(() => undefined);
     }

@@ -4,7 +4,7 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Decision } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
-import { sendDecision } from '../incidents/decisions.js';
+import { CHAT_DECISION_WAIT_MS, DecisionUnanswered, sendDecision } from '../incidents/decisions.js';
 import { slackMrkdwn } from '../notify/escape.js';
 import { REFUSAL } from '../workflows/messages.js';
 
@@ -38,6 +38,7 @@ const actorOf = (userId: string): string => `slack:${userId}`;
 
 /** Plain words for a refusal, shown only to the person who clicked (or typed the command). */
 export function refusalText(err: unknown): string {
+  if (err instanceof DecisionUnanswered) return `Not taken: ${err.message}.`;
   const cause = err instanceof WorkflowUpdateFailedError ? err.cause : err;
   if (cause instanceof ApplicationFailure) {
     switch (cause.type) {
@@ -123,7 +124,7 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
         ...(round !== undefined ? { round } : {}),
       };
       try {
-        await sendDecision(options.temporal, incidentId, verb, decision);
+        await sendDecision(options.temporal, incidentId, verb, decision, Date.now() + CHAT_DECISION_WAIT_MS);
         options.logger.info(
           { event: `slack.${verb}`, incidentId, actor: decision.actor },
           `${decision.actor} ${done} ${incidentId}`,

@@ -1,7 +1,7 @@
 import type { App, RespondFn } from '@slack/bolt';
 import type { Client } from '@temporalio/client';
 import type { Decision } from '../domain/incident.js';
-import { sendDecision } from '../incidents/decisions.js';
+import { CHAT_DECISION_WAIT_MS, sendDecision } from '../incidents/decisions.js';
 import { guardClient } from '../incidents/guard.js';
 import { listIncidents } from '../incidents/list.js';
 import type { Logger } from '../lib/logger.js';
@@ -68,7 +68,7 @@ async function decide(
   };
   const { verb, incidentId } = command;
   try {
-    await sendDecision(options.temporal, incidentId, verb, decision);
+    await sendDecision(options.temporal, incidentId, verb, decision, Date.now() + CHAT_DECISION_WAIT_MS);
   } catch (err) {
     const why = options.refusalText(err);
     options.logger.warn(

@@ -2,7 +2,7 @@ import type { App, ViewResponseAction } from '@slack/bolt';
 import type { ModalView } from '@slack/types';
 import type { Client } from '@temporalio/client';
 import type { Decision } from '../domain/incident.js';
-import { sendDecision } from '../incidents/decisions.js';
+import { CHAT_DECISION_WAIT_MS, sendDecision } from '../incidents/decisions.js';
 import type { Logger } from '../lib/logger.js';
 import { slackMrkdwn, slackPlain } from '../notify/escape.js';
 import { APPROVE_OVERRIDE_ACTION, OVERRIDE_MODAL, parseDecisionValue } from './actions.js';
@@ -139,7 +139,8 @@ async function approveWithOverride(
     ...(round !== undefined ? { round } : {}),
   };
   const log = { event: 'slack.approve', incidentId, actor: decision.actor, override: true };
-  const sent = sendDecision(options.temporal, incidentId, 'approve', decision).then(
+  const deadline = Date.now() + CHAT_DECISION_WAIT_MS;
+  const sent = sendDecision(options.temporal, incidentId, 'approve', decision, deadline).then(
     (): undefined => {
       options.logger.info(log, `${decision.actor} approved ${incidentId} with an override`);
     },

@@ -7,7 +7,7 @@ import { readRecentIncidents, type ReadIncident } from '../../clusters/read.js';
 import type { IncidentState } from '../../domain/incident.js';
 import { filterValue } from '../../incidents/list.js';
 import type { Metrics } from '../../lib/metrics.js';
-import { mergeUpdate, type MergeResult, stateQuery } from '../../workflows/messages.js';
+import { MERGE_ANSWER_WAIT_MS, mergeUpdate, type MergeResult, stateQuery } from '../../workflows/messages.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { requestDeadline } from '../deadline.js';
 import { fromTemporal, HttpError, invalidInput } from '../errors.js';
@@ -89,7 +89,9 @@ export function clusterRoutes(deps: ClusterRoutesDeps): Router {
     const { identity } = principalOf(res);
     let result: MergeResult;
     try {
-      result = await bounded(() =>
+      // Longer than the merge waits for its target's answer (MERGE_ANSWER_WAIT_MS): cut off before it, the
+      // answer said nothing was recorded while the merge went on.
+      result = await client.withDeadline(Date.now() + deps.temporalTimeoutMs + MERGE_ANSWER_WAIT_MS, () =>
         client.workflow.getHandle(id.data).executeUpdate(mergeUpdate, {
           args: [{ into, actor: identity, via: 'api', ...(reason ? { reason } : {}) }],
         }),
