@@ -156,8 +156,11 @@ export async function ingestGroup(
   const heldBy = recent?.run(incidentId);
   const reached = await signalGroup(client, config, { incidentId, key }, { alerts, held, heldBy }, deadline);
   const { run, sentHeld, ...answer } = reached;
+  // Sent to another run than the one that took the held alerts, they are that run's now too: sent along
+  // to a new run, or carried to it by continue-as-new.
+  const moved = run !== undefined && heldBy !== undefined && run !== heldBy;
   if (reached.status === 'accepted')
-    recent?.delivered(incidentId, sentHeld ? current : alerts, reached.incidentId, run);
+    recent?.delivered(incidentId, sentHeld || moved ? current : alerts, reached.incidentId, run);
   if (reached.status === 'no-open-incident') recent?.resolvedNowhere(alerts);
   return { ...result, ...answer };
 }
@@ -184,9 +187,39 @@ async function deliveredBefore(
   // Another run than the one that took them (the incident closed and another sender's alert opened it
   // again, or it continued as new: then the workflow's ledger drops the repeat) may not have them.
   const took = recent.run(incidentId);
-  if (run?.running && (took === undefined || took === run.runId)) return taken;
+  const chained =
+    took === undefined || (run?.running && (await sameChain(client, incidentId, took, run.runId, deadline)));
+  if (run?.running && chained) {
+    // The chain continued as new since: its current run has them, and is the one to compare with next.
+    if (took !== undefined) recent.continued(incidentId, run.runId);
+    return taken;
+  }
   recent.forget(incidentId);
   return undefined;
+}
+
+/**
+ * Whether two runs of an incident are one chain of continue-as-new (the same incident, its state carried)
+ * rather than a run opened after the other closed. Asked only when the runs differ; unknown is no.
+ */
+async function sameChain(
+  client: Client,
+  incidentId: string,
+  one: string,
+  other: string,
+  deadline: number,
+): Promise<boolean> {
+  if (one === other) return true;
+  const first = (runId: string): Promise<string | undefined> =>
+    client
+      .withDeadline(deadline, () => client.workflow.getHandle(incidentId, runId).describe())
+      .then((d) => d.raw.workflowExecutionInfo?.firstRunId || undefined);
+  try {
+    const [a, b] = await Promise.all([first(one), first(other)]);
+    return a !== undefined && a === b;
+  } catch {
+    return false;
+  }
 }
 
 /** The alerts of `all` not in `sent`, through a set: a storm's webhook holds thousands. */
@@ -331,7 +364,10 @@ async function sendGroup(
   if (firing) {
     const run = await startOrJoin(client, config, own, batches, deadline, 'unless-closed');
     if (run !== undefined) {
-      const sentHeld = held.length > 0 && heldBy !== undefined && heldBy !== run;
+      const sentHeld =
+        held.length > 0 &&
+        heldBy !== undefined &&
+        !(await sameChain(client, own.incidentId, heldBy, run, deadline));
       if (sentHeld)
         await signalAll(client, own.incidentId, batched(held, SIGNAL_BATCH_BYTES).batches, deadline);
       return { status: 'accepted', run, ...(sentHeld ? { sentHeld } : {}) };

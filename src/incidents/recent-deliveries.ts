@@ -120,6 +120,12 @@ export class RecentDeliveries {
     return this.entry(incidentId)?.run;
   }
 
+  /** The run that took what is remembered continued as new: `run` holds it all now. */
+  continued(incidentId: string, run: string): void {
+    const entry = this.entry(incidentId);
+    if (entry) entry.run = run;
+  }
+
   /**
    * Notes alerts Temporal accepted for the incident; `reached` names the incident that took them when it
    * was not this one (it had been merged), so a repeat is answered as the first delivery was. `run`, the

@@ -68,6 +68,11 @@ describe('what the API delivered lately, so a notification that repeats it is no
     expect(recent.run('a')).toBe('run-2');
     expect(recent.unsent('a', [alert(1), alert(2)])).toEqual([alert(1)]);
 
+    // Continued as new, the chain's new run holds what the old one took: nothing is forgotten.
+    recent.continued('a', 'run-3');
+    expect(recent.run('a')).toBe('run-3');
+    expect(recent.unsent('a', [alert(2)])).toEqual([]);
+
     // Followed to a merge target, a delivery took no run of this incident's.
     recent.delivered('a', [alert(3)], 'b');
     expect(recent.run('a')).toBeUndefined();
