@@ -184,8 +184,8 @@ async function deliveredBefore(
   };
   if (!alerts.some((a) => a.status === 'firing')) return taken;
   const run = await incidentRecord(client, into ?? incidentId, deadline);
-  // Another run than the one that took them (the incident closed and another sender's alert opened it
-  // again, or it continued as new: then the workflow's ledger drops the repeat) may not have them.
+  // A run of another chain than the one that took them (the incident closed, and another sender's alert
+  // opened it again) does not have them; a run the same chain continued as into does.
   const took = recent.run(incidentId);
   const chained =
     took === undefined || (run?.running && (await sameChain(client, incidentId, took, run.runId, deadline)));
