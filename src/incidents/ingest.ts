@@ -153,16 +153,10 @@ export async function ingestGroup(
   // What this process remembers delivering went to the incident's run then; should that run have closed
   // since, the run opened now never had it.
   const held = alerts.length < current.length ? leftOut(current, alerts) : [];
-  const heldBy = recent?.run(incidentId);
-  const reached = await signalGroup(client, config, { incidentId, key }, { alerts, held, heldBy }, deadline);
-  const { run, sentHeld, ...answer } = reached;
-  // Sent to another run than the one that took the held alerts, they are that run's now too: sent along
-  // to a new run, or carried to it by continue-as-new.
-  const moved = run !== undefined && heldBy !== undefined && run !== heldBy;
-  if (reached.status === 'accepted')
-    recent?.delivered(incidentId, sentHeld || moved ? current : alerts, reached.incidentId, run);
+  const reached = await signalGroup(client, config, { incidentId, key }, { alerts, held }, deadline);
+  if (reached.status === 'accepted') recent?.delivered(incidentId, alerts, reached.incidentId);
   if (reached.status === 'no-open-incident') recent?.resolvedNowhere(alerts);
-  return { ...result, ...answer };
+  return { ...result, ...reached };
 }
 
 /**
@@ -184,42 +178,9 @@ async function deliveredBefore(
   };
   if (!alerts.some((a) => a.status === 'firing')) return taken;
   const run = await incidentRecord(client, into ?? incidentId, deadline);
-  // A run of another chain than the one that took them (the incident closed, and another sender's alert
-  // opened it again) does not have them; a run the same chain continued as into does.
-  const took = recent.run(incidentId);
-  const chained =
-    took === undefined || (run?.running && (await sameChain(client, incidentId, took, run.runId, deadline)));
-  if (run?.running && chained) {
-    // The chain continued as new since: its current run has them, and is the one to compare with next.
-    if (took !== undefined) recent.continued(incidentId, run.runId);
-    return taken;
-  }
+  if (run?.running) return taken;
   recent.forget(incidentId);
   return undefined;
-}
-
-/**
- * Whether two runs of an incident are one chain of continue-as-new (the same incident, its state carried)
- * rather than a run opened after the other closed. Asked only when the runs differ; unknown is no.
- */
-async function sameChain(
-  client: Client,
-  incidentId: string,
-  one: string,
-  other: string,
-  deadline: number,
-): Promise<boolean> {
-  if (one === other) return true;
-  const first = (runId: string): Promise<string | undefined> =>
-    client
-      .withDeadline(deadline, () => client.workflow.getHandle(incidentId, runId).describe())
-      .then((d) => d.raw.workflowExecutionInfo?.firstRunId || undefined);
-  try {
-    const [a, b] = await Promise.all([first(one), first(other)]);
-    return a !== undefined && a === b;
-  } catch {
-    return false;
-  }
 }
 
 /** The alerts of `all` not in `sent`, through a set: a storm's webhook holds thousands. */
@@ -228,17 +189,7 @@ function leftOut(all: readonly Alert[], sent: readonly Alert[]): Alert[] {
   return all.filter((a) => !given.has(a));
 }
 
-/**
- * Where a delivery went. `run`: the run that took it, when Temporal named it; `sentHeld`: the alerts
- * this process remembered delivering went along too, to a run that may not have had them.
- */
-type Reached = Pick<IngestResult, 'status' | 'mergedFrom'> & {
-  incidentId?: string;
-  run?: string;
-  sentHeld?: boolean;
-};
-/** A group's alerts to send, and those this process delivered before to run `heldBy` and leaves out. */
-type Delivery = { alerts: Alert[]; held: Alert[]; heldBy?: string | undefined };
+type Reached = Pick<IngestResult, 'status' | 'mergedFrom'> & { incidentId?: string };
 export type Target = { incidentId: string; key: string };
 
 /**
@@ -254,18 +205,18 @@ async function signalGroup(
   client: Client,
   config: IngestConfig,
   own: Target,
-  { alerts, held, heldBy }: Delivery,
+  { alerts, held }: { alerts: Alert[]; held: Alert[] },
   deadline: number,
 ): Promise<Reached> {
   const { batches, bytes } = batched(alerts, SIGNAL_BATCH_BYTES);
   const since = (unchecked.get(own.incidentId) ?? 0) + bytes;
   if (since <= LARGE_DELIVERY_BYTES) {
     countUnchecked(own.incidentId, since);
-    return sendGroup(client, config, own, { batches, held, heldBy }, deadline);
+    return sendGroup(client, config, own, { batches, held }, deadline);
   }
   const release = await roomFor(client, config, own.incidentId, bytes, deadline);
   try {
-    return await sendGroup(client, config, own, { batches, held, heldBy }, deadline);
+    return await sendGroup(client, config, own, { batches, held }, deadline);
   } finally {
     release();
   }
@@ -350,29 +301,20 @@ async function roomFor(
 
 /**
  * signalGroup's sending, once a large delivery has its place. `held` are the group's alerts this process
- * delivered before and leaves out: they go along only to a run other than `heldBy`, the one that took
- * them, such as a new run when the incident opens again.
+ * delivered before and leaves out: they go along only when the incident opens again, to its new run.
  */
 async function sendGroup(
   client: Client,
   config: IngestConfig,
   own: Target,
-  { batches, held, heldBy }: Omit<Delivery, 'alerts'> & { batches: Alert[][] },
+  { batches, held }: { batches: Alert[][]; held: Alert[] },
   deadline: number,
 ): Promise<Reached> {
   const firing = (batches[0] ?? []).some((a) => a.status === 'firing');
-  if (firing) {
-    const run = await startOrJoin(client, config, own, batches, deadline, 'unless-closed');
-    if (run !== undefined) {
-      const sentHeld =
-        held.length > 0 &&
-        heldBy !== undefined &&
-        !(await sameChain(client, own.incidentId, heldBy, run, deadline));
-      if (sentHeld)
-        await signalAll(client, own.incidentId, batched(held, SIGNAL_BATCH_BYTES).batches, deadline);
-      return { status: 'accepted', run, ...(sentHeld ? { sentHeld } : {}) };
-    }
-  } else if (await signalOpen(client, own.incidentId, batches, deadline)) return { status: 'accepted' };
+  const reached = firing
+    ? await startOrJoin(client, config, own, batches, deadline, 'unless-closed')
+    : await signalOpen(client, own.incidentId, batches, deadline);
+  if (reached) return { status: 'accepted' };
   const { into, closedRun } = await followMerges(client, own.incidentId, batches, deadline);
   if (into) return { status: 'accepted', incidentId: into, mergedFrom: own.incidentId };
   if (!firing && !held.some((a) => a.status === 'firing')) return { status: 'no-open-incident' };
@@ -383,18 +325,14 @@ async function sendGroup(
   if (!late.some((a) => a.status === 'firing')) return { status: 'already-resolved' };
   const again =
     late.length === alerts.length && held.length === 0 ? batches : batched(late, SIGNAL_BATCH_BYTES).batches;
-  const run = await startOrJoin(client, config, own, again, deadline, 'again');
-  return {
-    status: 'accepted',
-    ...(run !== undefined ? { run } : {}),
-    ...(held.length > 0 ? { sentHeld: true } : {}),
-  };
+  await startOrJoin(client, config, own, again, deadline, 'again');
+  return { status: 'accepted' };
 }
 
 /**
  * Joins the running incident or opens it (signalWithStart, atomic: a re-sent webhook never opens a
- * second), answering the run it signalled. `unless-closed` refuses to open an ID that ran before,
- * answering undefined: its last run may have been merged. `again` opens it whatever ran before.
+ * second). `unless-closed` refuses to open an ID that ran before, answering false: its last run may have
+ * been merged. `again` opens it whatever ran before.
  */
 async function startOrJoin(
   client: Client,
@@ -403,23 +341,21 @@ async function startOrJoin(
   batches: Alert[][],
   deadline: number,
   open: 'unless-closed' | 'again',
-): Promise<string | undefined> {
+): Promise<boolean> {
   const [first = [], ...rest] = batches;
-  let run: string;
   try {
-    const handle = await client.withDeadline(deadline, () =>
+    await client.withDeadline(deadline, () =>
       client.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(
         INCIDENT_WORKFLOW_TYPE,
         startOptions(config, own, first, open),
       ),
     );
-    run = handle.signaledRunId;
   } catch (err) {
-    if (open === 'unless-closed' && err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
+    if (open === 'unless-closed' && err instanceof WorkflowExecutionAlreadyStartedError) return false;
     throw err;
   }
   await signalAll(client, own.incidentId, rest, deadline);
-  return run;
+  return true;
 }
 
 /**

@@ -35,11 +35,8 @@ export const RECENT_DELIVERIES: RecentDeliveriesLimits = {
 };
 
 type Status = Alert['status'];
-/**
- * What was delivered to one incident lately, where it went when the incident had been merged, and the
- * run that took it when Temporal said (signalWithStart names the run it signalled).
- */
-type Entry = { since: number; alerts: Map<string, Status>; reached?: string; run?: string };
+/** What was delivered to one incident lately, and where it went when the incident had been merged. */
+type Entry = { since: number; alerts: Map<string, Status>; reached?: string };
 
 /**
  * What this API process delivered to each incident lately, so a notification that repeats it is not sent
@@ -115,29 +112,12 @@ export class RecentDeliveries {
     return this.entry(incidentId)?.reached;
   }
 
-  /** The run that took what is remembered for this incident, when Temporal named it. */
-  run(incidentId: string): string | undefined {
-    return this.entry(incidentId)?.run;
-  }
-
-  /** The run that took what is remembered continued as new: `run` holds it all now. */
-  continued(incidentId: string, run: string): void {
-    const entry = this.entry(incidentId);
-    if (entry) entry.run = run;
-  }
-
   /**
    * Notes alerts Temporal accepted for the incident; `reached` names the incident that took them when it
-   * was not this one (it had been merged), so a repeat is answered as the first delivery was. `run`, the
-   * run that took them: what was remembered for another run is forgotten first, since a run opened
-   * after the one that had them (another sender's alert reopened the incident) never had them.
+   * was not this one (it had been merged), so a repeat is answered as the first delivery was.
    */
-  delivered(incidentId: string, alerts: readonly Alert[], reached?: string, run?: string): void {
+  delivered(incidentId: string, alerts: readonly Alert[], reached?: string): void {
     let entry = this.entry(incidentId);
-    if (entry && run !== undefined && entry.run !== undefined && entry.run !== run) {
-      this.forget(incidentId);
-      entry = undefined;
-    }
     if (!entry) {
       entry = { since: this.now(), alerts: new Map() };
       this.byIncident.set(incidentId, entry);
@@ -148,9 +128,6 @@ export class RecentDeliveries {
     }
     if (reached === undefined) delete entry.reached;
     else entry.reached = reached;
-    // A delivery that followed a merge went to the target's run, which this incident's run is not.
-    if (run !== undefined) entry.run = run;
-    else if (reached !== undefined) delete entry.run;
     for (const a of alerts) {
       const known = entry.alerts.has(a.dedupeKey);
       if (entry.alerts.size >= this.limits.alertsPerIncident && !known) break;

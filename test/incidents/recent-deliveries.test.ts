@@ -57,27 +57,6 @@ describe('what the API delivered lately, so a notification that repeats it is no
     expect(recent.reached('c')).toBeUndefined();
   });
 
-  it('remembers the run that took a delivery, and forgets what another run took once a new run takes one', () => {
-    const { recent } = clocked();
-    recent.delivered('a', [alert(1)], undefined, 'run-1');
-    recent.delivered('a', [alert(1, 'resolved')]);
-    expect(recent.run('a')).toBe('run-1');
-
-    recent.delivered('a', [alert(2)], undefined, 'run-2');
-
-    expect(recent.run('a')).toBe('run-2');
-    expect(recent.unsent('a', [alert(1), alert(2)])).toEqual([alert(1)]);
-
-    // Continued as new, the chain's new run holds what the old one took: nothing is forgotten.
-    recent.continued('a', 'run-3');
-    expect(recent.run('a')).toBe('run-3');
-    expect(recent.unsent('a', [alert(2)])).toEqual([]);
-
-    // Followed to a merge target, a delivery took no run of this incident's.
-    recent.delivered('a', [alert(3)], 'b');
-    expect(recent.run('a')).toBeUndefined();
-  });
-
   it('when a resolution reached no incident, then its firing arriving later is left out, for a while and a bounded number', () => {
     const { recent, clock } = clocked();
     recent.resolvedNowhere([alert(1, 'resolved'), alert(2, 'resolved')]);
