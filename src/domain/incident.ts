@@ -189,6 +189,13 @@ export interface Decision {
    * (the Temporal CLI, the slash command). Not kept in the record, which has its own round.
    */
   round?: number;
+  /**
+   * The incident's run the sender saw (its first run's ID, the same across continue-as-new): an incident
+   * ID is used again when the incident opens again after it closed, and a decision on the plan of the run
+   * that closed (a Slack message whose buttons stayed) is refused by the new one. Absent: whichever run
+   * is open. Not kept in the record.
+   */
+  run?: string;
 }
 
 /** A decision that was refused (not an approver, too late, twice): kept in the timeline for the audit. */

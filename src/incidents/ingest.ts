@@ -154,9 +154,41 @@ export async function ingestGroup(
   // since, the run opened now never had it.
   const held = alerts.length < current.length ? leftOut(current, alerts) : [];
   const reached = await signalGroup(client, config, { incidentId, key }, { alerts, held }, deadline);
-  if (reached.status === 'accepted') recent?.delivered(incidentId, alerts, reached.incidentId);
+  if (reached.status === 'accepted' && recent) {
+    await remember(client, recent, { incidentId, deadline }, reached, { alerts, held, current });
+  }
   if (reached.status === 'no-open-incident') recent?.resolvedNowhere(alerts);
-  return { ...result, ...reached };
+  return { ...result, ...answerOf(reached) };
+}
+
+/** What the webhook's caller is told of a delivery: not which run took it. */
+function answerOf({ status, incidentId, mergedFrom }: Reached): Answer {
+  return { status, ...(incidentId ? { incidentId } : {}), ...(mergedFrom ? { mergedFrom } : {}) };
+}
+
+/**
+ * Notes what the run that took a delivery holds of the group, first making sure it holds what this
+ * process left out as delivered before (`held`). A run this delivery opened again was given them
+ * (`sentHeld`); a run the remembered one continued as carries them; a run of another chain (another
+ * sender's alert opened the incident again after it closed) never had them, and is sent them now.
+ */
+async function remember(
+  client: Client,
+  recent: RecentDeliveries,
+  { incidentId, deadline }: { incidentId: string; deadline: number },
+  { run, sentHeld, incidentId: reached }: Reached,
+  { alerts, held, current }: { alerts: Alert[]; held: Alert[]; current: Alert[] },
+): Promise<void> {
+  let holds = alerts;
+  if (sentHeld) {
+    recent.forget(incidentId);
+    holds = current;
+  } else if (run !== undefined && !(await sameChain(client, recent, incidentId, run, deadline))) {
+    if (held.length > 0)
+      await signalAll(client, incidentId, batched(held, SIGNAL_BATCH_BYTES).batches, deadline);
+    holds = current;
+  }
+  recent.delivered(incidentId, holds, reached, run);
 }
 
 /**
@@ -178,9 +210,68 @@ async function deliveredBefore(
   };
   if (!alerts.some((a) => a.status === 'firing')) return taken;
   const run = await incidentRecord(client, into ?? incidentId, deadline);
-  if (run?.running) return taken;
+  // A run of another chain than the one that took them (the incident closed and another sender's alert
+  // opened it again) never had them; one the remembered run continued as carries them.
+  if (
+    run?.running &&
+    (into !== undefined || (await sameChain(client, recent, incidentId, run.runId, deadline)))
+  )
+    return taken;
   recent.forget(incidentId);
   return undefined;
+}
+
+/** Comparisons of two runs' chains under way, so concurrent deliveries to one incident ask once. */
+const comparing = new Map<string, Promise<boolean>>();
+
+/**
+ * Whether `run` is the run that took what this process remembers for the incident, or one it continued
+ * as (one chain of continue-as-new, the incident's state carried), rather than a run opened after it
+ * closed. Settled once per change of run for every delivery to the incident: the memory then names `run`
+ * (the same chain) or is forgotten (another), so one group's delivery never makes the memory forget what
+ * other groups delivered to the same chain. Unknown is "another": the alerts are sent again, and the
+ * workflow's ledger drops those it has.
+ */
+async function sameChain(
+  client: Client,
+  recent: RecentDeliveries,
+  incidentId: string,
+  run: string,
+  deadline: number,
+): Promise<boolean> {
+  const took = recent.run(incidentId);
+  if (took === undefined || took === run) return true;
+  const key = `${incidentId} ${took} ${run}`;
+  let same = comparing.get(key);
+  if (!same) {
+    same = chainOf(client, incidentId, took, deadline)
+      .then(
+        async (chain) => chain !== undefined && chain === (await chainOf(client, incidentId, run, deadline)),
+      )
+      .catch(() => false)
+      .finally(() => comparing.delete(key));
+    comparing.set(key, same);
+  }
+  const answer = await same;
+  // Another delivery may have settled it meanwhile: only the run compared is moved on or forgotten.
+  if (recent.run(incidentId) === took) {
+    if (answer) recent.continued(incidentId, took, run);
+    else recent.forget(incidentId);
+  }
+  return answer;
+}
+
+/** The first run of the chain a run belongs to (Temporal's firstRunId), or undefined when not said. */
+async function chainOf(
+  client: Client,
+  incidentId: string,
+  runId: string,
+  deadline: number,
+): Promise<string | undefined> {
+  const described = await client.withDeadline(deadline, () =>
+    client.workflow.getHandle(incidentId, runId).describe(),
+  );
+  return described.raw.workflowExecutionInfo?.firstRunId || undefined;
 }
 
 /** The alerts of `all` not in `sent`, through a set: a storm's webhook holds thousands. */
@@ -189,7 +280,12 @@ function leftOut(all: readonly Alert[], sent: readonly Alert[]): Alert[] {
   return all.filter((a) => !given.has(a));
 }
 
-type Reached = Pick<IngestResult, 'status' | 'mergedFrom'> & { incidentId?: string };
+type Answer = Pick<IngestResult, 'status' | 'mergedFrom'> & { incidentId?: string };
+/**
+ * Where a delivery went. `run`: the run of the group's own incident that took it, when Temporal named it;
+ * `sentHeld`: the alerts this process remembered delivering went along, to a run opened again.
+ */
+type Reached = Answer & { run?: string; sentHeld?: boolean };
 export type Target = { incidentId: string; key: string };
 
 /**
@@ -301,7 +397,8 @@ async function roomFor(
 
 /**
  * signalGroup's sending, once a large delivery has its place. `held` are the group's alerts this process
- * delivered before and leaves out: they go along only when the incident opens again, to its new run.
+ * delivered before and leaves out: they go along when the incident opens again, to its new run (and to
+ * another sender's new run, see heldSent).
  */
 async function sendGroup(
   client: Client,
@@ -310,14 +407,16 @@ async function sendGroup(
   { batches, held }: { batches: Alert[][]; held: Alert[] },
   deadline: number,
 ): Promise<Reached> {
-  const firing = (batches[0] ?? []).some((a) => a.status === 'firing');
-  const reached = firing
-    ? await startOrJoin(client, config, own, batches, deadline, 'unless-closed')
-    : await signalOpen(client, own.incidentId, batches, deadline);
-  if (reached) return { status: 'accepted' };
+  // A group whose firing alerts were all delivered before still fires: it joins through signalWithStart,
+  // which names the run it reached (an ID that ran before is never opened by `unless-closed`).
+  const fires = [...(batches[0] ?? []), ...held].some((a) => a.status === 'firing');
+  if (fires) {
+    const run = await startOrJoin(client, config, own, batches, deadline, 'unless-closed');
+    if (run !== undefined) return { status: 'accepted', run };
+  } else if (await signalOpen(client, own.incidentId, batches, deadline)) return { status: 'accepted' };
   const { into, closedRun } = await followMerges(client, own.incidentId, batches, deadline);
   if (into) return { status: 'accepted', incidentId: into, mergedFrom: own.incidentId };
-  if (!firing && !held.some((a) => a.status === 'firing')) return { status: 'no-open-incident' };
+  if (!fires) return { status: 'no-open-incident' };
   const alerts = [...batches.flat(), ...held];
   const late = closedRun
     ? await notResolvedBefore(client, own.incidentId, closedRun, alerts, deadline)
@@ -325,14 +424,18 @@ async function sendGroup(
   if (!late.some((a) => a.status === 'firing')) return { status: 'already-resolved' };
   const again =
     late.length === alerts.length && held.length === 0 ? batches : batched(late, SIGNAL_BATCH_BYTES).batches;
-  await startOrJoin(client, config, own, again, deadline, 'again');
-  return { status: 'accepted' };
+  const run = await startOrJoin(client, config, own, again, deadline, 'again');
+  return {
+    status: 'accepted',
+    ...(run !== undefined ? { run } : {}),
+    ...(held.length > 0 ? { sentHeld: true } : {}),
+  };
 }
 
 /**
  * Joins the running incident or opens it (signalWithStart, atomic: a re-sent webhook never opens a
- * second). `unless-closed` refuses to open an ID that ran before, answering false: its last run may have
- * been merged. `again` opens it whatever ran before.
+ * second), answering the run it signalled. `unless-closed` refuses to open an ID that ran before,
+ * answering undefined: its last run may have been merged. `again` opens it whatever ran before.
  */
 async function startOrJoin(
   client: Client,
@@ -341,21 +444,23 @@ async function startOrJoin(
   batches: Alert[][],
   deadline: number,
   open: 'unless-closed' | 'again',
-): Promise<boolean> {
+): Promise<string | undefined> {
   const [first = [], ...rest] = batches;
+  let run: string;
   try {
-    await client.withDeadline(deadline, () =>
+    const handle = await client.withDeadline(deadline, () =>
       client.workflow.signalWithStart<IncidentWorkflow, [Alert[]]>(
         INCIDENT_WORKFLOW_TYPE,
         startOptions(config, own, first, open),
       ),
     );
+    run = handle.signaledRunId;
   } catch (err) {
-    if (open === 'unless-closed' && err instanceof WorkflowExecutionAlreadyStartedError) return false;
+    if (open === 'unless-closed' && err instanceof WorkflowExecutionAlreadyStartedError) return undefined;
     throw err;
   }
   await signalAll(client, own.incidentId, rest, deadline);
-  return true;
+  return run;
 }
 
 /**

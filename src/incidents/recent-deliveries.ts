@@ -35,8 +35,11 @@ export const RECENT_DELIVERIES: RecentDeliveriesLimits = {
 };
 
 type Status = Alert['status'];
-/** What was delivered to one incident lately, and where it went when the incident had been merged. */
-type Entry = { since: number; alerts: Map<string, Status>; reached?: string };
+/**
+ * What was delivered to one incident lately, where it went when the incident had been merged, and the
+ * run that took it, when Temporal named it (signalWithStart answers the run it signalled).
+ */
+type Entry = { since: number; alerts: Map<string, Status>; reached?: string; run?: string };
 
 /**
  * What this API process delivered to each incident lately, so a notification that repeats it is not sent
@@ -113,10 +116,26 @@ export class RecentDeliveries {
   }
 
   /**
-   * Notes alerts Temporal accepted for the incident; `reached` names the incident that took them when it
-   * was not this one (it had been merged), so a repeat is answered as the first delivery was.
+   * The run that took what is remembered for this incident, when Temporal named it. A run opened after it
+   * closed never had those alerts; one it continued as carries them (see ingest's sameChain).
    */
-  delivered(incidentId: string, alerts: readonly Alert[], reached?: string): void {
+  run(incidentId: string): string | undefined {
+    return this.entry(incidentId)?.run;
+  }
+
+  /** Run `from`, which took what is remembered, continued as `to`: `to` holds it all now. */
+  continued(incidentId: string, from: string, to: string): void {
+    const entry = this.entry(incidentId);
+    if (entry?.run === from) entry.run = to;
+  }
+
+  /**
+   * Notes alerts Temporal accepted for the incident; `reached` names the incident that took them when it
+   * was not this one (it had been merged), so a repeat is answered as the first delivery was. `run` is the
+   * run of this incident that took them, when known: the caller has settled, before, that it is the
+   * remembered run's chain (continued) or that the memory is forgotten.
+   */
+  delivered(incidentId: string, alerts: readonly Alert[], reached?: string, run?: string): void {
     let entry = this.entry(incidentId);
     if (!entry) {
       entry = { since: this.now(), alerts: new Map() };
@@ -128,6 +147,9 @@ export class RecentDeliveries {
     }
     if (reached === undefined) delete entry.reached;
     else entry.reached = reached;
+    // A delivery that followed a merge went to the target's run, not to one of this incident's.
+    if (run !== undefined) entry.run = run;
+    else if (reached !== undefined) delete entry.run;
     for (const a of alerts) {
       const known = entry.alerts.has(a.dedupeKey);
       if (entry.alerts.size >= this.limits.alertsPerIncident && !known) break;

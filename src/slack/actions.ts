@@ -6,23 +6,27 @@ export const APPROVE_OVERRIDE_ACTION = 'incident_approve_override';
 /** The override modal's callback ID; its private_metadata is the button's value. */
 export const OVERRIDE_MODAL = 'incident_override';
 
-/** Incident IDs never hold it (INCIDENT_ID), so the value splits at its last one. */
-const ROUND_MARK = '#';
+/** Incident IDs never hold it (INCIDENT_ID), nor do round numbers and run IDs: it separates them. */
+const MARK = '#';
+/** The incident, its round and (in messages since runs were named) its run, as decisionValue writes them. */
+const VALUE = /^([^#]+)#(\d{1,7})(?:#([A-Za-z0-9-]{1,64}))?$/;
 
 /**
- * A decision button's value: the incident, and the approval round whose plan the message shows, so that
- * a click on a plan a guard has since handed back is refused (Decision.round). Messages posted before
- * rounds were named carry the incident ID alone.
+ * A decision button's value: the incident, the approval round whose plan the message shows, so that a
+ * click on a plan a guard has since handed back is refused (Decision.round), and the incident's run (its
+ * first run's ID), so that a click on a message of an incident that closed is refused by the incident
+ * opened again under its ID (Decision.run). Messages posted before rounds were named carry the incident
+ * ID alone, and those posted before runs were named carry no run.
  */
-export function decisionValue(incidentId: string, round: number | undefined): string {
-  return round === undefined ? incidentId : `${incidentId}${ROUND_MARK}${round}`;
+export function decisionValue(incidentId: string, round: number | undefined, run?: string): string {
+  if (round === undefined) return incidentId;
+  return [incidentId, round, ...(run !== undefined ? [run] : [])].join(MARK);
 }
 
-/** The incident and round a button's value names; a value without a round names none. Pure. */
-export function parseDecisionValue(value: string): { incidentId: string; round?: number } {
-  const at = value.lastIndexOf(ROUND_MARK);
-  const round = value.slice(at + 1);
+/** The incident, round and run a button's value names; a value without a round names neither. Pure. */
+export function parseDecisionValue(value: string): { incidentId: string; round?: number; run?: string } {
+  const parts = VALUE.exec(value);
   // No round, or one no message of ours carries: the value as the incident ID, which names no incident.
-  if (at < 0 || !/^\d{1,7}$/.test(round)) return { incidentId: value };
-  return { incidentId: value.slice(0, at), round: Number(round) };
+  if (!parts?.[1] || !parts[2]) return { incidentId: value };
+  return { incidentId: parts[1], round: Number(parts[2]), ...(parts[3] ? { run: parts[3] } : {}) };
 }

@@ -403,6 +403,32 @@ describe('the API', () => {
     });
   });
 
+  it("when another sender's alert opened the incident again after a person resolved it, then an alert this API process had delivered to the closed run reaches the new one", async () => {
+    const { id, webhook, svc } = await resolvedByHand('other-run', 'steadfast-test-api-run-a');
+
+    // Another sender's alert of the same incident opens a new run, which never had the first alert.
+    const other = payload('ApiTestDown', svc, 'firing', { container: 'steadfast-test-api-run-b' });
+    expect(
+      await incidentIdOf(await call('POST', '/api/v1/alertmanager', { token: TOKENS.alice, body: other })),
+    ).toBe(id);
+    await waitFor(id, (s) => s.alerts.length === 1 && s.stage !== 'closed');
+    // The first sender's webhook again, within the minute this process remembers delivering it.
+    const again = await call('POST', '/api/v1/alertmanager', { token: TOKENS.alertmanager, body: webhook });
+    expect(again.json['incidents']).toEqual([
+      expect.objectContaining({ incidentId: id, status: 'accepted' }),
+    ]);
+
+    const both = await waitFor(id, (s) => s.alerts.length === 2);
+    expect(both.alerts.map((a) => `${a.sender}:${a.labels['container']}`).sort()).toEqual([
+      'alertmanager:steadfast-test-api-run-a',
+      'alice:steadfast-test-api-run-b',
+    ]);
+    await call('POST', `/api/v1/incidents/${id}/resolve`, {
+      token: TOKENS.alice,
+      body: { reason: 'test done' },
+    });
+  });
+
   it("when an alert's resolution arrives before its firing, then the late firing opens no incident that nothing would resolve", async () => {
     const svc = service('resolved-first');
     const resolved = await call('POST', '/api/v1/alertmanager', {

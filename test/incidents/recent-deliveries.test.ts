@@ -57,6 +57,26 @@ describe('what the API delivered lately, so a notification that repeats it is no
     expect(recent.reached('c')).toBeUndefined();
   });
 
+  it('remembers the run that took a delivery; a run it continued as takes its place, and only from that run', () => {
+    const { recent } = clocked();
+    recent.delivered('a', [alert(1)], undefined, 'run-1');
+    // A delivery that names no run (a resolution reaching the open incident) keeps the run known.
+    recent.delivered('a', [alert(2, 'resolved')]);
+    expect(recent.run('a')).toBe('run-1');
+
+    recent.continued('a', 'run-1', 'run-2');
+    expect(recent.run('a')).toBe('run-2');
+    expect(recent.unsent('a', [alert(1)])).toEqual([]);
+    // Settled already by another delivery: a comparison with the older run moves nothing.
+    recent.continued('a', 'run-1', 'run-9');
+    expect(recent.run('a')).toBe('run-2');
+
+    // Followed to a merge target, a delivery took no run of this incident's.
+    recent.delivered('a', [alert(3)], 'b');
+    expect(recent.run('a')).toBeUndefined();
+    expect(recent.run('c')).toBeUndefined();
+  });
+
   it('when a resolution reached no incident, then its firing arriving later is left out, for a while and a bounded number', () => {
     const { recent, clock } = clocked();
     recent.resolvedNowhere([alert(1, 'resolved'), alert(2, 'resolved')]);

@@ -176,6 +176,29 @@ describe('approvals from Slack', () => {
     expect((await handle.result()).outcome).toBe('verified');
   });
 
+  it('refuses a click on a message of an earlier opening of the incident, whose buttons stayed when it closed', async () => {
+    const { id, handle } = await openIncident('slack-run');
+    const run = (await handle.describe()).runId;
+    // The incident ID is used again when an incident opens again: the run the message showed tells them apart.
+    const earlier = await click(APPROVE_ACTION, `${id}#0#0195f3b2-7c1e-7a43-9d2b-3c5e8f1a2b4c`, 'UALICE');
+    expect(await answerTo(slack, earlier.respondPath)).toMatch(
+      new RegExp(
+        `^Not counted: this decision was made on an earlier opening of incident ${id}, which closed`,
+      ),
+    );
+    expect((await handle.query(stateQuery)).approvals).toEqual([]);
+    const current = await click(APPROVE_ACTION, `${id}#0#${run}`, 'UALICE');
+    expect(await answerTo(slack, current.respondPath)).toBe(`Done: you approved incident ${id}.`);
+    const state = await handle.query(stateQuery);
+    expect(state.approvals).toEqual([
+      expect.objectContaining({ decision: 'approved', actor: 'slack:UALICE' }),
+    ]);
+    // The run the click named is not kept in the record.
+    expect(state.approvals[0]).not.toHaveProperty('run');
+    await handle.signal(alertsSignal, [{ ...state.alerts[0]!, status: 'resolved' }]);
+    expect((await handle.result()).outcome).toBe('verified');
+  });
+
   it('answers a click on a closed incident plainly', async () => {
     const { id, handle } = await openIncident('slack-closed');
     const reject = await click(REJECT_ACTION, id, 'UALICE');
@@ -196,8 +219,8 @@ describe('approvals from Slack', () => {
     const blocks = JSON.stringify(posted.args['blocks']);
     expect(blocks).toContain('"action_id":"incident_approve"');
     expect(blocks).toContain('"action_id":"incident_reject"');
-    // The buttons name the approval round they were shown for.
-    expect(blocks).toContain(`"value":"${id}#0"`);
+    // The buttons name the approval round and the run they were shown for.
+    expect(blocks).toContain(`"value":"${id}#0#${(await handle.describe()).runId}"`);
     expect(blocks).toContain('Awaiting approval');
     expect(blocks).toContain('*Recommended:* Wait it out (low risk)');
     expect(blocks).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/${id}`);

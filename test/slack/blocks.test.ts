@@ -262,6 +262,13 @@ describe('the decision buttons name the approval round', () => {
     expect(parseDecisionValue(decisionValue('x', 0))).toEqual({ incidentId: 'x', round: 0 });
   });
 
+  it('in their value, the run too once the view names it, which reads back', () => {
+    const run = '0195f3b2-7c1e-7a43-9d2b-3c5e8f1a2b4c';
+    const view = { ...incidentView(state({ incidentId: 'web-1' })), round: 0, run };
+    expect(values(incidentBlocks(view, 'u'))).toEqual([`web-1#0#${run}`, `web-1#0#${run}`]);
+    expect(parseDecisionValue(`web-1#0#${run}`)).toEqual({ incidentId: 'web-1', round: 0, run });
+  });
+
   it('a message posted before rounds were named carries the incident alone, read as no round', () => {
     const view = incidentView(state({ incidentId: 'web-1' }));
     expect(values(incidentBlocks(view, 'u'))).toEqual(['web-1', 'web-1']);
@@ -269,7 +276,15 @@ describe('the decision buttons name the approval round', () => {
   });
 
   it('a value no message of ours carries is read as an incident ID, which names no incident', () => {
-    for (const value of ['web-1#', 'web-1#-1', 'web-1#1e3', 'web-1#99999999', 'web-1#2#']) {
+    for (const value of [
+      'web-1#',
+      'web-1#-1',
+      'web-1#1e3',
+      'web-1#99999999',
+      'web-1#2#',
+      'web-1#2#a b',
+      'web-1#2#a#b',
+    ]) {
       expect(parseDecisionValue(value)).toEqual({ incidentId: value });
     }
   });

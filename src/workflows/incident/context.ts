@@ -98,13 +98,19 @@ export const settled = (incident: Incident): boolean =>
 export const historyTooLong = ({ input }: Incident): boolean =>
   workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= input.maxHistoryEvents;
 
-/** The Slack message's view names the approval round, which its buttons send back (Decision.round). */
+/**
+ * The Slack message's view names the approval round and the run, which its buttons send back
+ * (Decision.round, Decision.run). The run is only in the activity's input, which replay does not compare.
+ */
 export const ROUND_VIEW_PATCH = 'view-names-round';
 
-/** What the incident's Slack message shows (incidentView), with the round its buttons decide on. */
+/** The incident's run as its decisions name it: the first run's ID, which continue-as-new keeps. */
+export const runOf = (): string => workflowInfo().firstExecutionRunId;
+
+/** What the incident's Slack message shows (incidentView), with the round and run its buttons decide on. */
 export function messageView(incident: Incident): IncidentView {
   const view = incidentView(incident.state);
-  return patched(ROUND_VIEW_PATCH) ? { ...view, round: round(incident) } : view;
+  return patched(ROUND_VIEW_PATCH) ? { ...view, round: round(incident), run: runOf() } : view;
 }
 
 /** Updates the incident's Slack message, if it has one; a failure is noted and never stops the incident. */

@@ -20,7 +20,7 @@ import { describeBlock } from '../../domain/outlook.js';
 import { refusal } from '../refusal.js';
 import { keywordValue, SA } from '../search-attributes.js';
 import { calendarBlock } from './calendar.js';
-import { note, nowIso, refuseDuringRemediation, round, settled, type Incident } from './context.js';
+import { note, nowIso, refuseDuringRemediation, round, runOf, settled, type Incident } from './context.js';
 import { forwardAfterMerge, setMergeHandlers } from './merge.js';
 
 /**
@@ -127,6 +127,13 @@ function validateDecision(incident: Incident, d: Decision): void {
       `this decision was made on approval round ${d.round}, but the incident is in round ${round(incident)}` +
         (state.guardRefusal ? ` since a guard refused an action (${state.guardRefusal})` : '') +
         ': look at the plan again and decide on it',
+    );
+  }
+  // A message of an earlier opening of this incident ID, whose buttons stayed when it closed.
+  if (d.run !== undefined && d.run !== runOf()) {
+    throw refusal(
+      REFUSAL.stale,
+      `this decision was made on an earlier opening of incident ${state.incidentId}, which closed; it opened again at ${state.openedAt}: look at its plan and decide on it`,
     );
   }
   const prior = currentDecision(state);
@@ -249,6 +256,7 @@ function validateActor(d: Decision): void {
   if (d.round !== undefined && !(Number.isSafeInteger(d.round) && d.round >= 0)) {
     throw refusal(REFUSAL.invalid, 'round is a whole number from 0');
   }
+  if (d.run !== undefined && !text(d.run, 64)) throw refusal(REFUSAL.invalid, 'run is a run ID');
   if (d.expiresAt !== undefined) {
     const expires = typeof d.expiresAt === 'string' ? Date.parse(d.expiresAt) : Number.NaN;
     if (Number.isNaN(expires)) throw refusal(REFUSAL.invalid, 'expiresAt is an ISO time');
@@ -270,6 +278,7 @@ function recorded(d: Decision): Decision {
   const kept = { ...d };
   delete kept.expiresAt;
   delete kept.round;
+  delete kept.run;
   return kept;
 }
 

@@ -1,0 +1,147 @@
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_CORRELATION_LABELS } from '../../src/domain/correlation.js';
+import type { Alert } from '../../src/domain/alert.js';
+import { ingestGroup, type IngestConfig } from '../../src/incidents/ingest.js';
+import { RecentDeliveries } from '../../src/incidents/recent-deliveries.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
+import { resolveUpdate } from '../../src/workflows/messages.js';
+import { testActivities } from '../support/activities.js';
+import { makeAlert, waitForState } from '../support/scenario.js';
+import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+
+const TASK_QUEUE = 'incident-run-chain';
+const unique = Date.now().toString(36);
+// A short history, so an incident continues as new after a few deliveries.
+const config: IngestConfig = {
+  taskQueue: TASK_QUEUE,
+  correlationLabels: DEFAULT_CORRELATION_LABELS,
+  debounceMs: 100,
+  maxHistoryEvents: 60,
+  maxHistoryBytes: 20 * 1_048_576,
+  dryRun: false,
+  temporalTimeoutMs: 10_000,
+};
+
+let client: Client;
+let worker: TestWorker;
+
+beforeAll(async () => {
+  client = await testClient();
+  worker = await startTestWorker(testActivities({ runbooks: {} }), TASK_QUEUE);
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop();
+});
+
+const alertOf = (service: string, instance: string): Alert =>
+  makeAlert({ alertName: 'QueueBacklog', labels: { service, instance } });
+const deliver = (alerts: Alert[], recent?: RecentDeliveries) =>
+  ingestGroup(
+    client,
+    config,
+    {
+      commonLabels: { alertname: 'QueueBacklog', service: alerts[0]?.labels['service'] ?? '' },
+      identity: 'unused',
+      alerts,
+    },
+    recent,
+  );
+const handleOf = (id: string): WorkflowHandle<typeof incidentWorkflow> =>
+  client.workflow.getHandle<typeof incidentWorkflow>(id);
+const holds =
+  (...alerts: Alert[]) =>
+  (s: { alerts: Alert[] }) =>
+    alerts.every((alert) => s.alerts.some((a) => a.dedupeKey === alert.dedupeKey));
+
+/** A process's memory, with the count of alerts it recognised as delivered before. */
+function memory() {
+  const seen = { recognised: 0 };
+  return { recent: new RecentDeliveries((n) => (seen.recognised += n)), seen };
+}
+
+/** An incident opened by `first` through `recent`, then resolved by a person while `first` still fires. */
+async function resolvedByHand(first: Alert, recent: RecentDeliveries): Promise<string> {
+  const { incidentId } = await deliver([first], recent);
+  await waitForState(handleOf(incidentId), holds(first));
+  await handleOf(incidentId).executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+  await handleOf(incidentId).result();
+  return incidentId;
+}
+
+describe('what an API process remembers delivering, across runs of an incident', () => {
+  it('when the incident continued as new between deliveries, then a repeat is still recognised and not sent again', async () => {
+    const service = `chain-continued-${unique}`;
+    const { recent, seen } = memory();
+    const first = alertOf(service, 'first');
+    const { incidentId } = await deliver([first], recent);
+    const handle = handleOf(incidentId);
+    const firstRun = (await handle.describe()).runId;
+
+    // Other groups' new alerts, one delivery each, until the run has continued as new.
+    const others: Alert[] = [];
+    for (let i = 0; i < 80 && (await handle.describe()).runId === firstRun; i++) {
+      const next = alertOf(service, `other-${i}`);
+      others.push(next);
+      await deliver([next], recent);
+      await waitForState(handle, holds(next));
+    }
+    expect((await handle.describe()).runId).not.toBe(firstRun);
+    const last = alertOf(service, 'last');
+    await deliver([last], recent);
+
+    // The first group's webhook again: the run it went to continued as this one, which carries it.
+    expect(await deliver([first], recent)).toMatchObject({ incidentId, status: 'accepted' });
+    expect(seen.recognised).toBe(1);
+    const marker = alertOf(service, 'marker');
+    await deliver([marker], recent);
+    const state = await waitForState(handle, holds(marker));
+    expect(state.timeline.some((t) => t.event === 'continued-as-new')).toBe(true);
+    expect(state.duplicatesDropped).toBe(0);
+    expect(state.alertsReceived).toBe(others.length + 3);
+    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+  }, 120_000);
+
+  it("when another sender's alert opened the incident again after a person resolved it, then a repeat of what this process delivered to the closed run reaches the new run", async () => {
+    const service = `chain-reopened-${unique}`;
+    const { recent, seen } = memory();
+    const first = alertOf(service, 'first');
+    const incidentId = await resolvedByHand(first, recent);
+    const closedRun = (await handleOf(incidentId).describe()).runId;
+
+    // Another API process (it remembers nothing) delivers another sender's alert: a new run opens.
+    const other = alertOf(service, 'other');
+    expect(await deliver([other])).toMatchObject({ incidentId, status: 'accepted' });
+    expect((await handleOf(incidentId).describe()).runId).not.toBe(closedRun);
+
+    expect(await deliver([first], recent)).toMatchObject({ incidentId, status: 'accepted' });
+    expect(seen.recognised).toBe(1);
+    const state = await waitForState(handleOf(incidentId), holds(first, other));
+    expect(state.alerts.filter((a) => a.status === 'firing')).toHaveLength(2);
+
+    // Remembered for the new run now: sent again, it is recognised and not sent.
+    expect(await deliver([first], recent)).toMatchObject({ incidentId, status: 'accepted' });
+    expect(seen.recognised).toBe(2);
+    const marker = alertOf(service, 'marker');
+    await deliver([marker], recent);
+    expect((await waitForState(handleOf(incidentId), holds(marker))).duplicatesDropped).toBe(0);
+    await handleOf(incidentId).executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+  }, 60_000);
+
+  it('when a webhook holds both a new alert and one delivered to a run that closed since, then the new run gets both', async () => {
+    const service = `chain-held-${unique}`;
+    const { recent } = memory();
+    const first = alertOf(service, 'first');
+    const incidentId = await resolvedByHand(first, recent);
+    const other = alertOf(service, 'other');
+    await deliver([other]);
+
+    // The new alert joins the new run; the remembered one must not be left behind.
+    const added = alertOf(service, 'added');
+    expect(await deliver([first, added], recent)).toMatchObject({ incidentId, status: 'accepted' });
+    const state = await waitForState(handleOf(incidentId), holds(first, other, added));
+    expect(state.alerts.map((a) => a.labels['instance']).sort()).toEqual(['added', 'first', 'other']);
+    await handleOf(incidentId).executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+  }, 60_000);
+});
