@@ -9,6 +9,7 @@ import { installTemporalLogging } from './lib/temporal-logger.js';
 import { createMetrics, startApi, startWorker } from './system.js';
 import { startTracing } from './telemetry/index.js';
 import { giveUpStalledStop } from './temporal/worker.js';
+import { messageOf } from './lib/message-of.js';
 
 async function run(settings: Settings, logger: Logger): Promise<void> {
   installTemporalLogging(logger);
@@ -49,6 +50,6 @@ try {
 const logger = createLogger(settings.logLevel, settings.logFormat);
 // A failure to start, or of a running part (a worker that failed), ends the process with code 1.
 await run(settings, logger).catch((err: unknown) => {
-  logger.fatal({ event: 'steadfast.failed', err }, err instanceof Error ? err.message : String(err));
+  logger.fatal({ event: 'steadfast.failed', err }, messageOf(err));
   process.exitCode = 1;
 });

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { CalendarError, outlookOf, parseCalendar, type Calendar } from '../domain/calendar.js';
 import type { CalendarOutlook } from '../domain/outlook.js';
 import type { Logger } from '../lib/logger.js';
+import { messageOf } from '../lib/message-of.js';
 
 /** The change calendar (STEADFAST_CALENDAR_FILE); without it nothing is frozen. */
 export interface CalendarConfig {
@@ -15,7 +16,7 @@ export function loadCalendar(file: string): Calendar {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = messageOf(err);
     throw new CalendarError([{ file, line: 1, field: '(file)', message: `cannot be read: ${why}` }]);
   }
   return parseCalendar(file, text);
@@ -37,7 +38,7 @@ export function createCalendarActivities(config: CalendarConfig, logger: Logger)
       if (loaded?.mtimeMs !== mtimeMs) loaded = { mtimeMs, calendar: loadCalendar(file) };
     } catch (err) {
       logger.error(
-        { event: 'calendar.invalid', file, err: err instanceof Error ? err.message : String(err) },
+        { event: 'calendar.invalid', file, err: messageOf(err) },
         loaded ? 'the calendar file is invalid; keeping the last valid one' : 'the calendar file is invalid',
       );
       if (!loaded) throw err;

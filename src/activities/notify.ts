@@ -18,6 +18,7 @@ import type { NotifyChannels } from '../notify/settings.js';
 import { createSlackSender, type SlackSender } from '../notify/slack.js';
 import { pagedChannels, resolveRotation, type PagedPerson } from '../notify/oncall.js';
 import type { Oncall } from '../oncall/resolve.js';
+import { messageOf } from '../lib/message-of.js';
 
 /** What the workflow sends: the notice without its URL (the worker knows where incidents are seen). */
 export type EscalationNotice = Omit<Notice, 'url'> & { targets: EscalationTarget[] };
@@ -205,7 +206,7 @@ function deliveriesOf(
         resolved = resolveRotation(oncall, target.rotation, at);
       } catch (err) {
         // Checked at start; a file that has never been valid since needs its mistakes fixed, not a retry.
-        const reason = `the on-call file cannot be read: ${err instanceof Error ? err.message : String(err)}`;
+        const reason = `the on-call file cannot be read: ${messageOf(err)}`;
         return [{ label, status: 'unconfigured', reason }];
       }
       if (resolved.status !== 'paged') {
@@ -284,7 +285,7 @@ async function tryTarget(
   } catch (err) {
     // A secret that is not there needs the configuration changed, not a retry.
     if (err instanceof SecretUnavailableError) return { label, status: 'unconfigured', reason: err.message };
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = messageOf(err);
     deps.logger.warn(
       {
         event: 'notify.failed',

@@ -20,6 +20,7 @@ import { activityInfo } from '@temporalio/activity';
 import { formatDuration } from '../domain/duration.js';
 import { mergeRuleLevels } from '../rules/escalation.js';
 import { matchingLevels, type RuleDefinition, type RuleLevel } from '../rules/rule.js';
+import { messageOf } from '../lib/message-of.js';
 
 /** The escalation rules of a task queue (the rules workflow's); it throws when they cannot be read. */
 export type RulesReader = (taskQueue: string) => Promise<readonly RuleDefinition[]>;
@@ -133,7 +134,7 @@ export function createRecommendActivities(
     try {
       return { levels: matchingLevels(await rules(taskQueue), ruleLabels(facts)) };
     } catch (err) {
-      const why = err instanceof Error ? err.message : String(err);
+      const why = messageOf(err);
       logger.warn(
         { event: 'rules.unavailable', err },
         'escalation rules unavailable; escalating without them',

@@ -15,6 +15,7 @@ import {
 import { ingestGroup, type IngestConfig } from '../incidents/ingest.js';
 import type { Logger } from '../lib/logger.js';
 import { PrometheusClient, PrometheusError } from './prometheus-client.js';
+import { messageOf } from '../lib/message-of.js';
 
 export interface WatchDeps {
   watchFile?: string;
@@ -84,7 +85,7 @@ export async function readWatches(watchFile: string): Promise<Watch[]> {
   } catch (err) {
     throw ApplicationFailure.create({
       type: 'InvalidWatchFile',
-      message: err instanceof Error ? err.message : String(err),
+      message: messageOf(err),
       nonRetryable: true,
     });
   }

@@ -3,6 +3,7 @@ import { inspectSchema, statsSchema, type EngineInspect } from './engine.js';
 import { interventionsOn, type InterventionCounts } from './interventions.js';
 import { cpuSampleOf, fleetRow, measuresOf, type CpuSample, type FleetRow } from './row.js';
 import { listOptions, type FleetSelector } from './selector.js';
+import { messageOf } from '../lib/message-of.js';
 
 /** The most containers one answer reads: each costs two engine calls. */
 export const MAX_FLEET_CONTAINERS = 200;
@@ -43,7 +44,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return out;
 }
 
-const why = (err: unknown): string => (err instanceof Error ? err.message : String(err)).slice(0, 200);
+const why = (err: unknown): string => messageOf(err).slice(0, 200);
 
 /** What reading one container needs: the engine, the bound on each call, the counts, the CPU samples. */
 interface ReadContext {

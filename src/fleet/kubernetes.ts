@@ -3,6 +3,7 @@ import { MAX_FLEET_CONTAINERS } from './collect.js';
 import { NO_METRICS_API, podMetricsListSchema, podRow, type PodMetrics } from './kubernetes-row.js';
 import type { FleetRow } from './row.js';
 import type { FleetSelector } from './selector.js';
+import { messageOf } from '../lib/message-of.js';
 
 /**
  * The pods of the fleet view, read from the cluster of a kubeconfig (its current context's namespace,
@@ -31,9 +32,7 @@ export class ClusterUnreachableError extends Error {
 }
 
 const why = (err: unknown): string =>
-  err instanceof ApiException
-    ? `HTTP ${err.code}`
-    : (err instanceof Error ? err.message : String(err)).slice(0, 200);
+  err instanceof ApiException ? `HTTP ${err.code}` : messageOf(err).slice(0, 200);
 
 /** The client's calls take no abort signal: the answer is given up on, the request left to end alone. */
 function bounded<T>(call: Promise<T>, ms: number, what: string): Promise<T> {

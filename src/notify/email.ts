@@ -2,6 +2,7 @@ import { createTransport } from 'nodemailer';
 import { emailHeader } from './escape.js';
 import type { EmailMessage } from './formats.js';
 import type { SmtpSettings } from './settings.js';
+import { messageOf } from '../lib/message-of.js';
 
 export const SMTP_TIMEOUT_MS = 10_000;
 
@@ -43,7 +44,7 @@ export function createEmailSender(settings: SmtpSettings): EmailSender {
         })
         .catch((err: unknown) => {
           throw new Error(
-            `SMTP ${settings.host}:${settings.port} did not take the e-mail: ${err instanceof Error ? err.message : String(err)}`,
+            `SMTP ${settings.host}:${settings.port} did not take the e-mail: ${messageOf(err)}`,
           );
         });
       return { messageId: info.messageId, accepted: info.accepted, rejected: info.rejected };

@@ -2,6 +2,7 @@ import { LogLevel, WebClient } from '@slack/web-api';
 import { SLACK_LITERAL } from './escape.js';
 import type { SlackMessage } from './formats.js';
 import type { SlackSettings } from './settings.js';
+import { messageOf } from '../lib/message-of.js';
 
 export const SLACK_TIMEOUT_MS = 10_000;
 
@@ -34,9 +35,7 @@ export function createSlackSender(settings: SlackSettings): SlackSender {
         // Whatever built the message, Slack adds no links or mentions of its own to it.
         answer = await client.chat.postMessage({ ...message, ...SLACK_LITERAL });
       } catch (err) {
-        throw new Error(
-          `Slack chat.postMessage to ${message.channel} failed: ${err instanceof Error ? err.message : String(err)}`,
-        );
+        throw new Error(`Slack chat.postMessage to ${message.channel} failed: ${messageOf(err)}`);
       }
       return { channel: answer.channel ?? message.channel, ts: answer.ts ?? '' };
     },

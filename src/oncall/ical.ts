@@ -2,6 +2,7 @@ import ICAL from 'ical.js';
 import { OncallFileError, type Person } from './schema.js';
 import type { Shift } from './timeline.js';
 import { instantOf, isTimeZone } from '../domain/zone.js';
+import { messageOf } from '../lib/message-of.js';
 
 /**
  * A rotation read from an iCalendar file: each event is a stretch on call for the person it names.
@@ -57,7 +58,7 @@ export function parseIcal(file: string, content: string, people: Person[], timez
   try {
     root = new ICAL.Component(ICAL.parse(content) as unknown[]);
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = messageOf(err);
     throw new OncallFileError([{ file, line: 1, field: '(ical)', message: `not an iCalendar file: ${why}` }]);
   }
   if (root.name !== 'vcalendar') {

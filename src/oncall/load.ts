@@ -4,12 +4,13 @@ import type { Logger } from '../lib/logger.js';
 import { parseIcal } from './ical.js';
 import type { Oncall } from './resolve.js';
 import { OncallFileError, parseOncallFile } from './schema.js';
+import { messageOf } from '../lib/message-of.js';
 
 function read(file: string, field: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
+    const why = messageOf(err);
     throw new OncallFileError([{ file, line: 1, field, message: `cannot be read: ${why}` }]);
   }
 }
@@ -55,7 +56,7 @@ export function createOncallReader(file: string, logger: Logger): () => Oncall {
       loaded = { stamp: stamp(file, oncall), oncall };
     } catch (err) {
       logger.error(
-        { event: 'oncall.invalid', file, err: err instanceof Error ? err.message : String(err) },
+        { event: 'oncall.invalid', file, err: messageOf(err) },
         loaded ? 'the on-call file is invalid; keeping the last valid one' : 'the on-call file is invalid',
       );
       if (!loaded) throw err;

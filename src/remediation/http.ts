@@ -12,6 +12,7 @@ import { readBodyCapped } from '../lib/body.js';
 import { activityCancellation, callSignal } from './cancellation.js';
 import { beating } from './heartbeat.js';
 import { actionRunner, type ActionHandlers, type ActionRunner } from './handler.js';
+import { messageOf } from '../lib/message-of.js';
 
 type HttpCall = StepOf<'http.call'>;
 
@@ -132,7 +133,7 @@ async function send(
     const cancelled = activityCancellation();
     if (cancelled) throw cancelled;
     // Unreachable or too slow: worth a retry, the key keeps it from acting twice.
-    const reason = err instanceof Error ? err.message : String(err);
+    const reason = messageOf(err);
     throw new Error(redactor.redact(`${what} failed: ${reason}`));
   }
   const body = bodyExcerpt(await beating(readBodyPrefix(response)), redactor);

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import type { ActionHandler, ActionHandlers } from './handler.js';
 import type { ActionName } from '../actions/steps.js';
+import { messageOf } from '../lib/message-of.js';
 
 /**
  * Socket errors of an engine that is not there: restarting (its socket gone or refusing), or gone mid-call.
@@ -48,7 +49,7 @@ export async function outlastingOutage<T>(work: () => Promise<T>, budgetMs = OUT
     } catch (err) {
       const context = activityContext();
       if (!context || !engineUnreachable(err) || Date.now() + pause > giveUpAt) throw err;
-      context.heartbeat({ waitingForEngine: err instanceof Error ? err.message : String(err) });
+      context.heartbeat({ waitingForEngine: messageOf(err) });
       await context.sleep(pause);
     }
   }

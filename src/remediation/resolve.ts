@@ -11,6 +11,7 @@ import {
   type TargetIdentity,
 } from '../domain/scope.js';
 import type { ActionRunner } from './handler.js';
+import { messageOf } from '../lib/message-of.js';
 
 export interface ResolverDeps {
   /** Reads each step's target; a step whose engine is not configured is refused before approval. */
@@ -34,7 +35,7 @@ const systemResolve = async (hostname: string): Promise<string[]> =>
 /** The message of a failure that is about the target, in words an approver can act on. */
 function reasonOf(err: unknown): string {
   if (err instanceof ApplicationFailure && err.message) return err.message;
-  return err instanceof Error ? err.message : String(err);
+  return messageOf(err);
 }
 
 /**

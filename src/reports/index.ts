@@ -4,6 +4,7 @@ import { decodeHistory } from '../temporal/codec.js';
 import { reportAssets } from './assets.js';
 import { auditHistory, type AuditHistory } from './history.js';
 import { renderReport } from './render.js';
+import { messageOf } from '../lib/message-of.js';
 
 export { loadReport, saveReport, type RecordKind } from './store.js';
 export { renderPostmortem } from './postmortem.js';
@@ -42,7 +43,7 @@ export async function buildReport(options: {
         ? await read()
         : await temporal.withDeadline(Date.now() + within, read).catch((err: unknown) => ({
             ...NO_HISTORY,
-            unavailable: (err instanceof Error ? err.message : String(err)).slice(0, 500),
+            unavailable: messageOf(err).slice(0, 500),
           }));
   }
   return renderReport({ state, history, workflowUrl: options.workflowUrl }, await reportAssets());

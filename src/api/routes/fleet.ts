@@ -11,6 +11,7 @@ import { requireRole, type TokenStore } from '../auth.js';
 import { HttpError } from '../errors.js';
 import type { Body } from '../schemas/common.js';
 import type { fleetResponseSchema } from '../schemas/fleet.js';
+import { messageOf } from '../../lib/message-of.js';
 
 export interface FleetRoutesDeps {
   tokens: TokenStore;
@@ -43,8 +44,6 @@ const settle = <T>(p: Promise<T>): Promise<PromiseSettledResult<T>> =>
     (value) => ({ status: 'fulfilled', value }),
     (reason: unknown) => ({ status: 'rejected', reason }),
   );
-
-const why = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /**
  * The pods' reader, made on first use: @kubernetes/client-node costs ~130 MB, loaded only when a
@@ -84,14 +83,14 @@ function merged(
     );
     matched += docker.value.matched;
     truncated ||= docker.value.truncated;
-  } else unavailable.push({ source: 'docker', reason: why(docker.reason) });
+  } else unavailable.push({ source: 'docker', reason: messageOf(docker.reason) });
   if (pods?.status === 'fulfilled') {
     containers.push(
       ...pods.value.pods.map((r) => ({ ...r, source: 'kubernetes' as const, risk: PODS_NOT_SAMPLED })),
     );
     matched += pods.value.matched;
     truncated ||= pods.value.truncated;
-  } else if (pods) unavailable.push({ source: 'kubernetes', reason: why(pods.reason) });
+  } else if (pods) unavailable.push({ source: 'kubernetes', reason: messageOf(pods.reason) });
   return {
     at: new Date().toISOString(),
     matched,
@@ -119,7 +118,7 @@ export function fleetRoutes(deps: FleetRoutesDeps): Router {
       if (!(err instanceof EngineUnreachableError)) throw err;
       if (!pods) throw new HttpError(503, 'DockerUnreachable', err.message);
       if (pods.status === 'rejected') {
-        throw new HttpError(503, 'FleetUnreachable', `${err.message}; ${why(pods.reason)}`);
+        throw new HttpError(503, 'FleetUnreachable', `${err.message}; ${messageOf(pods.reason)}`);
       }
     }
     const answer = merged(docker, pods, rowRisk);

@@ -20,6 +20,7 @@ import type {
   runbookValidationSchema,
   runbookViewSchema,
 } from '../schemas/runbooks.js';
+import { messageOf } from '../../lib/message-of.js';
 
 /** A draft runbook's largest size: the shipped ones are 1–2 KiB. */
 export const RUNBOOK_DRAFT_MAX_BYTES = 256 * 1024;
@@ -110,7 +111,7 @@ export function runbookRoutes(deps: RunbookRoutesDeps): Router {
                 file: DRAFT,
                 line: 1,
                 field: '(yaml)',
-                message: err instanceof Error ? err.message : String(err),
+                message: messageOf(err),
               },
             ];
       body = { valid: false, problems, warnings: [] };

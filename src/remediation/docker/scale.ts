@@ -13,6 +13,7 @@ import {
   type DockerEngine,
 } from './engine.js';
 import { beating } from '../heartbeat.js';
+import { messageOf } from '../../lib/message-of.js';
 
 /**
  * docker.scale: a service's replicas are its containers; scaling up starts stopped ones or creates copies
@@ -251,9 +252,7 @@ async function compensateScale(
     try {
       if (await change()) changes.push(`${what} ${containerName(replica)}`);
     } catch (err) {
-      failures.push(
-        `${containerName(replica)} could not be ${what}: ${err instanceof Error ? err.message : String(err)}`,
-      );
+      failures.push(`${containerName(replica)} could not be ${what}: ${messageOf(err)}`);
     }
   };
   // Capacity first: start before stopping and removing.
