@@ -602,11 +602,12 @@ function showIncident(id) {
   // Set from the summary at each poll: during a change freeze an approval must say it overrides it.
   let overrideNeeded = false;
   // The approval round of the plan on screen: if a guard hands the plan back before the click arrives,
-  // the incident refuses it (409 StaleDecision) instead of counting it for a plan not yet seen.
-  let shownRound = 0;
+  // the incident refuses it (409 StaleDecision) instead of counting it for a plan not yet seen. Undefined
+  // until the first poll.
+  let shownRound;
   const decisionBody = (verb) => {
     const text = reason.value.trim();
-    const body = { round: shownRound, ...(text ? { reason: text } : {}) };
+    const body = { round: shownRound ?? 0, ...(text ? { reason: text } : {}) };
     return verb === 'approve' && overrideNeeded ? { ...body, override: true } : body;
   };
   const decide = async (verb, button) => {
@@ -754,13 +755,27 @@ function showIncident(id) {
     const canApprove = me.roles.includes('approve');
     const calendar = summary.waiting;
     overrideNeeded = Boolean(calendar && calendar.overrideNeeded);
-    shownRound = incident.round ?? 0;
+    const round = incident.round ?? 0;
+    // The same runbook's plan comes back in the new round: without a word, the card would look unchanged.
+    if (shownRound !== undefined && round !== shownRound && waiting) {
+      result.className = 'result refused';
+      result.textContent = 'A guard handed the plan back to people: read why below, then decide again.';
+    }
+    shownRound = round;
+    const refusal = waiting && round > 0 && incident.guardRefusal;
     reason.placeholder = overrideNeeded ? 'Reason (required to override the freeze)' : 'Reason (optional)';
     decisionBox.hidden = !waiting && !result.textContent;
     decisionTitle.replaceChildren(
       waiting
         ? `Run “${incident.recommendation.title}” (${incident.recommendation.risk} risk)?`
         : 'The decision was made.',
+      refusal
+        ? h(
+            'span',
+            { class: 'muted', id: 'guard-refusal' },
+            ` A guard refused the approved plan: ${refusal}. Decide on it again.`,
+          )
+        : '',
       calendar
         ? h(
             'span',

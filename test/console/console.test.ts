@@ -198,9 +198,28 @@ describe('the web console in a real browser', () => {
     expect((await container.inspect()).State.StartedAt).toBe(startedBefore);
   });
 
-  it('when an authorised approver clicks Approve, then the workflow moves on: a real restart, verified, closed', async () => {
+  it('when a guard hands the plan on screen back to people, then the card says so and why', async () => {
     await signOut();
     await signIn(TOKENS.alice);
+    await page.locator('#approve').waitFor();
+    // Remediation paused everywhere, then an approval from elsewhere: the guard refuses the restart.
+    const pause = { token: TOKENS.alice, body: { reason: 'storage maintenance' } };
+    expect((await api.call('POST', '/api/v1/remediation/pause', pause)).status).toBe(200);
+    try {
+      const elsewhere = { token: TOKENS.alice, body: { round: 0, reason: 'from the CLI' } };
+      expect((await api.call('POST', `/api/v1/incidents/${id}/approve`, elsewhere)).status).toBe(200);
+      await api.waitFor(id, (s) => s.stage === 'approve' && s.round === 1);
+      await page.getByText('A guard handed the plan back to people').waitFor();
+      expect(await text('#guard-refusal')).toMatch(
+        /A guard refused the approved plan: remediation is paused by alice since .*: storage maintenance\. Decide on it again\./,
+      );
+      expect((await container.inspect()).State.StartedAt).toBe(startedBefore);
+    } finally {
+      await api.call('POST', '/api/v1/remediation/resume', { token: TOKENS.alice, body: {} });
+    }
+  });
+
+  it('when an authorised approver clicks Approve, then the workflow moves on: a real restart, verified, closed', async () => {
     await page.locator('#approve').waitFor();
     await page.locator('#decision').getByText('Run “Restart the checkout container” (low risk)?').waitFor();
     await page.screenshot({ path: screenshotPath('incident.png'), fullPage: true });
@@ -209,7 +228,7 @@ describe('the web console in a real browser', () => {
     await page.locator('#approve').click();
     await page.getByText('Approved by alice.').waitFor();
     // The approval names the round of the plan on screen, so one a guard has since handed back is refused.
-    expect((await sent).postDataJSON()).toEqual({ round: 0, reason: 'error ratio climbing; restart it' });
+    expect((await sent).postDataJSON()).toEqual({ round: 1, reason: 'error ratio climbing; restart it' });
     // The page follows the workflow on its own: remediate, verify, closed.
     await page.locator('.chip.outcome-verified').first().waitFor({ timeout: 45_000 });
     await page.locator('.stage.done[data-stage="closed"]').waitFor();
@@ -226,7 +245,8 @@ describe('the web console in a real browser', () => {
     const s = await api.state(id);
     expect(s.outcome).toBe('verified');
     expect(s.approvals).toEqual([
-      expect.objectContaining({ actor: 'alice', via: 'api', decision: 'approved' }),
+      expect.objectContaining({ actor: 'alice', via: 'api', decision: 'approved', reason: 'from the CLI' }),
+      expect.objectContaining({ actor: 'alice', via: 'api', decision: 'approved', round: 1 }),
     ]);
   }, 90_000);
 
