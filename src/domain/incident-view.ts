@@ -1,6 +1,7 @@
 import type { Alert } from './alert.js';
 import { STAGES, type ApprovalRecord, type IncidentState, type Stage } from './incident.js';
 import { blockAt, describeBlock } from './outlook.js';
+import { cleanText, markdownText as commonMarkLine } from '../notify/escape.js';
 
 /**
  * Facts derived from an incident's state, each worked out here once for every surface: the workflow,
@@ -138,17 +139,14 @@ export const serviceOf = (labels: Record<string, string>): string =>
   labels['service'] ?? labels['job'] ?? labels['container'] ?? 'unknown';
 
 /**
- * Alert text as plain text in Temporal's markdown (the Web UI renders summaries and details): one
- * line, cut, and every character markdown gives a meaning escaped, so a label cannot become a link.
+ * Alert text as plain text in Temporal's markdown (the Web UI renders summaries and details, as
+ * CommonMark): one line, cut, then escaped as the postmortem's prose is (no link, autolink, list, rule or
+ * heading; no control or direction characters), and braces too, which the Web UI's templates read.
  */
 export function markdownText(text: string, maxChars = 200): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = cleanText(text).replace(/\s+/g, ' ').trim();
   const cut = line.length > maxChars ? `${line.slice(0, maxChars - 1)}…` : line;
-  // Autolinks too: a URL or www. name in plain text would still become a link.
-  return cut
-    .replace(/[\\`*_{}[\]()#!|<>~]/g, (c) => `\\${c}`)
-    .replace(/:\/\//g, '\\://')
-    .replace(/\bwww\./gi, (w) => `${w.slice(0, 3)}\\.`);
+  return commonMarkLine(cut).replace(/[{}]/g, (c) => `\\${c}`);
 }
 
 /** The workflow's static summary in the Temporal Web UI: alert, service and severity, set at start. */
@@ -161,7 +159,8 @@ export function webUiDetails(alert: Pick<Alert, 'labels' | 'annotations' | 'star
   const summary = alert.annotations['summary'];
   const labels = Object.entries(alert.labels)
     .slice(0, 20)
-    .map(([name, value]) => `${markdownText(name, 60)}=${markdownText(value, 120)}`);
+    // Quoted, as correlation keys are: a value holding `, name=value` cannot pass for another label.
+    .map(([name, value]) => `${markdownText(name, 60)}=${markdownText(JSON.stringify(value), 122)}`);
   return [
     ...(summary ? [markdownText(summary, 300)] : []),
     `Labels: ${labels.join(', ')}`,

@@ -102,7 +102,7 @@ export function teamsMarkdown(text: string): string {
     backslash(cleanText(text), '\\`*_~[]<>&|')
       .replace(SCHEME, '$1\\:')
       .replace(/\b(www)\./gi, '$1\\.'),
-    /#{1,6}|=+|[-+]/,
+    /#{1,6}|=+|-+|\++/,
   );
 }
 
@@ -118,7 +118,7 @@ export function discordMarkdown(text: string): string {
     backslash(cleanText(text), '\\`*_~[]<>|')
       .replace(SCHEME, '$1\\:')
       .replace(/@(everyone|here)/gi, '@\u200b$1'),
-    /#{1,3}|-#|[-+]/,
+    /#{1,3}|-#|-+|\++/,
   );
 }
 
@@ -126,16 +126,18 @@ export function discordMarkdown(text: string): string {
  * For a Markdown document (the postmortem draft: CommonMark with GitHub's tables), as one line of
  * prose or a table cell. Newlines become spaces; every character that starts inline markup is escaped
  * (emphasis, code, strike-through, links and images, raw HTML and entities, a table's `|`), as are
- * block markers at the start (#, >, -, +, *, =, `1.`) and `scheme:` and `www.`, so no link or
- * autolink is made and nothing the alert says becomes a heading, list or quote.
+ * block markers at the start (#, >, -, +, *, =, `1.`) and `scheme:`, `www.`, `//` and `@`, so no link or
+ * autolink is made (linkify also links `//host/path` and e-mail addresses) and nothing the alert says
+ * becomes a heading, list or quote.
  */
 export function markdownText(text: string): string {
   const line = cleanText(text).replace(/\s*\n\s*/g, ' ');
   return blockMarkers(
-    backslash(line, '\\`*_~[]<>&|')
+    backslash(line, '\\`*_~[]<>&|@')
       .replace(SCHEME, '$1\\:')
+      .replace(/\/\//g, '/\\/')
       .replace(/\b(www)\./gi, '$1\\.'),
-    /#{1,6}|=+|[-+]/,
+    /#{1,6}|=+|-+|\++/,
   );
 }
 
@@ -185,7 +187,11 @@ export function clipEscaped(text: string, max: number): string {
   return `${cut}…`;
 }
 
-/** For e-mail's plain-text part: plain text has no markup, so only the invisible characters go. */
+/**
+ * For a line of e-mail's plain-text part: plain text has no markup, but it has lines. The alert's text
+ * stays on the line it is given, so it cannot add lines that pass for the message's own (an "Open the
+ * incident:" link of its choosing above the real one, pushed out of sight by blank lines).
+ */
 export function emailText(text: string): string {
-  return cleanText(text);
+  return emailHeader(text);
 }

@@ -12,11 +12,13 @@ export interface PostmortemInput {
 
 /**
  * Everything from the incident goes through one of these on its way into the Markdown: `text` for
- * prose and cells, `code` for IDs, labels and queries. Steadfast's own words and numbers are written
- * as they are.
+ * prose and cells, `code` for IDs, labels and queries in prose and `cell` for them in a table row (its
+ * `|` escaped, which only a table undoes: a query copied from prose would read `\|`). Steadfast's own
+ * words and numbers are written as they are.
  */
 const text = markdownText;
-const code = (value: string): string => markdownCode(value, 'cell');
+const code = (value: string): string => markdownCode(value, 'inline');
+const cell = (value: string): string => markdownCode(value, 'cell');
 const when = (at: string | undefined): string => (at ? exactTime(at) : '—');
 const ms = (from?: string, to?: string): number | undefined =>
   from && to ? Date.parse(to) - Date.parse(from) : undefined;
@@ -121,7 +123,7 @@ function timeline(entries: TimelineEntry[]): string {
     'Timeline',
     table(
       ['When (UTC)', 'Stage', 'Who', 'What'],
-      entries.map((t) => [when(t.at), t.stage, t.actor ? code(t.actor) : 'Steadfast', text(t.message)]),
+      entries.map((t) => [when(t.at), t.stage, t.actor ? cell(t.actor) : 'Steadfast', text(t.message)]),
       'The timeline is empty.',
     ),
   );
@@ -154,7 +156,7 @@ function changes(s: IncidentState): string {
     s.actions.map((a) => [
       String(a.index + 1),
       text(a.description),
-      a.target ? code(a.target) : '',
+      a.target ? cell(a.target) : '',
       a.status,
       when(a.startedAt),
       took(a.startedAt, a.finishedAt),
@@ -180,7 +182,7 @@ function decisions(s: IncidentState): string {
     s.approvals.map((a) => [
       when(a.at),
       a.decision,
-      code(a.actor),
+      cell(a.actor),
       text(a.via),
       a.reason ? text(a.reason) : '',
     ]),

@@ -287,7 +287,8 @@ function alertsSection(s: IncidentState): string {
         code(a.fingerprint),
         code(
           Object.entries(a.labels)
-            .map(([k, v]) => `${k}="${v}"`)
+            // Quoted as JSON: a value holding `", team="payments` cannot pass for more labels.
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
             .join(', '),
         ),
       ]),

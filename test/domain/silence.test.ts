@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { sameMatchers, silenceComment, silenceMarker, silenceMatchers } from '../../src/domain/silence.js';
-import { markdownText, webUiCurrentDetails, webUiSummary } from '../../src/domain/incident-view.js';
+import {
+  markdownText,
+  webUiCurrentDetails,
+  webUiDetails,
+  webUiSummary,
+} from '../../src/domain/incident-view.js';
 import { incidentState } from '../support/incident.js';
 
 describe('silence matchers: one alert, never more', () => {
@@ -62,10 +67,25 @@ describe('the Temporal Web UI texts', () => {
       'Down on web (critical)',
     );
     expect(markdownText('[click](http://evil.example) *now* www.evil.example')).toBe(
-      '\\[click\\]\\(http\\://evil.example\\) \\*now\\* www\\.evil.example',
+      '\\[click\\](http\\:/\\/evil.example) \\*now\\* www\\.evil.example',
     );
     expect(markdownText('a\nb', 3)).toBe('a b');
     expect(markdownText('abcdef', 4)).toBe('abc…');
+    // Block markup at the start of a paragraph: a rule, a list, a task list; and no direction marks.
+    expect(markdownText('---')).toBe('\\---');
+    expect(markdownText('1. Approve now')).toBe('1\\. Approve now');
+    expect(markdownText('- [ ] x')).toBe('\\- \\[ \\] x');
+    expect(markdownText('pay\u202emoc.live {{x}}')).toBe('paymoc.live \\{\\{x\\}\\}');
+    expect(markdownText('ops@evil.example //evil.example/a')).toBe('ops\\@evil.example /\\/evil.example/a');
+  });
+
+  it('shows label values quoted, so one cannot pass for more labels', () => {
+    const details = webUiDetails({
+      labels: { instance: 'db-1, namespace=prod' },
+      annotations: {},
+      startsAt: '2026-11-30T00:00:00Z',
+    });
+    expect(details).toContain('Labels: instance="db-1, namespace=prod"');
   });
 
   it("shows the stage, the plan's decision and why it waits", () => {
@@ -85,7 +105,7 @@ describe('the Temporal Web UI texts', () => {
     expect(details).toContain('**Stage:** approve');
     expect(details).toContain('**Runbook:** Restart (low risk)');
     expect(details).toContain(
-      '**Waiting:** change freeze "launch": launch week \\(until 2026-12-01T00:00:00.000Z\\)',
+      '**Waiting:** change freeze "launch": launch week (until 2026-12-01T00:00:00.000Z)',
     );
   });
 });

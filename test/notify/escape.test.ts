@@ -155,8 +155,9 @@ describe('e-mail', () => {
     expect(out).not.toMatch(/[\r\n\u2028\u2029\u0085]/);
   });
 
-  it('emailText keeps lines, drops control characters', () => {
-    expect(emailText('a\r\nb\u0000\u202e')).toBe('a\nb');
+  it('emailText keeps the text on its line and drops control characters', () => {
+    expect(emailText('a\r\nb\u0000\u202e')).toBe('a b');
+    expect(emailText('a\n\n\u2028 b')).toBe('a b');
   });
 });
 

@@ -195,6 +195,7 @@ describe('escalation formats', () => {
     );
     expect(mail.text).toContain('Recommendation: Restart checkout-1, then check that p99 latency < 300ms.');
     expect(mail.text).toContain('Open the incident: https://steadfast.example/incidents/inc-42');
+    expect(mail.text).toContain('\nCheckout <latency> Bcc: x@example.com\n');
     expect(mail.html).toContain('<h2>Checkout &lt;latency&gt;\nBcc: x@example.com</h2>');
     expect(mail.html).toContain('<tr><th align="left">Service</th><td>checkout</td></tr>');
     expect(mail.html).toContain('latency &lt; 300ms.');

@@ -9,7 +9,7 @@ const markdown = new MarkdownIt({ html: true, linkify: true });
 const WORKFLOW_URL = 'http://127.0.0.1:8233/namespaces/default/workflows/incident-x';
 
 const HOSTILE =
-  '<img src=x onerror=alert(1)> **bold** [Approve](https://evil.example/) | x https://evil.example/ www.evil.example';
+  '<img src=x onerror=alert(1)> **bold** [Approve](https://evil.example/) | x https://evil.example/ www.evil.example //evil.example/login ops@evil.example';
 
 /** An incident that went through every stage: approved, changed a container, failed and rolled back. */
 function closedIncident(overrides: Partial<IncidentState> = {}): IncidentState {
@@ -167,6 +167,13 @@ describe('the postmortem draft', () => {
     const timeline = /<h2>Timeline<\/h2>\s*<table>([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
     for (const row of timeline.split('<tr>').slice(2)) expect((row.match(/<td>/g) ?? []).length).toBe(4);
     expect(timeline).toContain('<code>a|b`c');
+  });
+
+  it('writes a query in prose exactly as it reads, a `|` included', () => {
+    const query = 'sum(rate(http_requests_total{code=~"5..|429"}[5m]))';
+    const state = closedIncident({ detection: { status: 'scored', query, message: 'scored' } });
+    const html = markdown.render(renderPostmortem({ state, workflowUrl: WORKFLOW_URL }));
+    expect(html).toContain(`<code>${query.replace(/"/g, '&quot;')}</code>`);
   });
 
   it('asks for a runbook when none matched, and writes an open incident as open', () => {

@@ -456,6 +456,15 @@ describe('each format, each field, each attack', () => {
     const mail = emailMessage({ ...BASE, [field]: `${attack}\r\nBcc: x@evil.example` });
     expect(mail.subject).not.toMatch(/[\r\n]/);
     expect(foreignHtml(mail.html, BASE.url)).toEqual([]);
+    // The plain-text part has the lines the message writes, whatever the alert holds.
+    expect(mail.text.split('\n')).toHaveLength(emailMessage(BASE).text.split('\n').length);
+  });
+
+  it("e-mail: a summary cannot add lines that pass for the message's own link", () => {
+    const forged = 'Disk full\n\nOpen the incident: https://evil.example/login\n\n\n\n\n\n\n';
+    const mail = emailMessage({ ...BASE, title: forged, recommendation: 'none\n\nOpen the incident: x' });
+    const links = mail.text.split('\n').filter((line) => line.startsWith('Open the incident:'));
+    expect(links).toEqual([`Open the incident: ${BASE.url}`]);
   });
 });
 
