@@ -1,11 +1,12 @@
 import type { KnownBlock } from '@slack/types';
 import type { AnnounceWebhook } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
-import { clipEscaped, slackMrkdwn, slackPlain } from '../notify/escape.js';
+import { clipEscaped, SLACK_LITERAL, slackMrkdwn, slackPlain } from '../notify/escape.js';
 import {
   discordPayload,
   slackMessage,
   teamsPayload,
+  type SlackMessage,
   type DiscordPayload,
   type Notice,
   type TeamsMessageCard,
@@ -43,14 +44,16 @@ function noticeOf(a: WebhookAnnouncement, url: string): Notice {
 }
 
 /** A Slack incoming webhook takes text and blocks; it posts to the channel it was made for. */
-export function slackAnnouncement(notice: Notice): { text: string; blocks: KnownBlock[] } {
+export function slackAnnouncement(notice: Notice): Omit<SlackMessage, 'channel'> {
   const [, ...rest] = slackMessage(notice, '').blocks;
   const header: KnownBlock = {
     type: 'header',
     text: { type: 'plain_text', text: slackPlain(notice.title).slice(0, 150) || ' ' },
   };
   const text = clipEscaped(`${OPENED}: ${slackMrkdwn(notice.title)} (${slackMrkdwn(notice.service)})`, 3000);
-  return { text, blocks: [header, ...rest.map(withoutLevel)] };
+  // As literal as the bot's posts: no unfurled link or media, no names or links parsed from the text.
+  const blocks = [header, ...rest.map(withoutLevel)];
+  return { text, blocks, unfurl_links: false, unfurl_media: false, ...SLACK_LITERAL };
 }
 
 /** The escalation level is not a fact of an announcement. */

@@ -3,7 +3,7 @@ import type { Client } from '@temporalio/client';
 import { breakdown } from '../domain/breakdown.js';
 import type { Stage } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
-import { boundedLabel, type Metrics } from '../lib/metrics.js';
+import { labelBudget, type Metrics } from '../lib/metrics.js';
 import { buildReport, renderPostmortem, saveReport } from '../reports/index.js';
 import { severityClient } from '../severity/client.js';
 import { outcomeLesson } from '../severity/lessons.js';
@@ -176,7 +176,7 @@ function countClosed(
       action: a.action ?? a.description.split(' ')[0] ?? 'unknown',
       result: a.status,
       // Empty when the action has no target (a wait): Prometheus reads it as no label.
-      target: boundedLabel(a.target ?? ''),
+      target: a.target ? targetLabel(a.target) : '',
     });
   const firstAction = seconds(state.milestones.opened, state.milestones.firstAction);
   if (firstAction !== undefined) metrics.timeToFirstAction.observe(firstAction);
@@ -186,6 +186,10 @@ function countClosed(
   for (const [phase, secs] of Object.entries(breakdown(state).phases))
     metrics.incidentPhase.observe({ phase }, secs);
 }
+
+/** The most action targets steadfast_remediation_actions_total tells apart in one process. */
+export const MAX_TARGETS = 1000;
+const targetLabel = labelBudget(MAX_TARGETS);
 
 export function createLifecycleActivities(deps: LifecycleDeps) {
   return {

@@ -13,7 +13,7 @@ export interface Metrics {
   incidentsClosed: Counter<'outcome'>;
   stageDuration: Histogram<'stage'>;
   approvals: Counter<'decision' | 'via'>;
-  /** `target` is the guards' key of what the action changed (actionTarget), cut by boundedLabel. */
+  /** `target` is the guards' key of what the action changed (actionTarget), bounded by labelBudget. */
   remediationActions: Counter<'action' | 'result' | 'target'>;
   timeToFirstAction: Histogram;
   timeToClose: Histogram<'outcome'>;
@@ -41,6 +41,20 @@ export const MAX_LABEL_CHARS = 128;
 
 /** A label value from outside (an alert, a runbook's filled step), cut to MAX_LABEL_CHARS characters. */
 export const boundedLabel = (value: string): string => Array.from(value).slice(0, MAX_LABEL_CHARS).join('');
+
+/**
+ * Label values from outside, bounded in number too: each is cut (boundedLabel), and past `max` distinct
+ * ones in this process a new one is counted as `other`. Every value is a series Prometheus keeps, and an
+ * alert's sender chooses the labels a service name or a step's target is filled from.
+ */
+export function labelBudget(max: number): (value: string) => string {
+  const seen = new Set<string>();
+  return (value) => {
+    const label = boundedLabel(value);
+    if (!seen.has(label) && seen.size < max) seen.add(label);
+    return seen.has(label) ? label : 'other';
+  };
+}
 
 const STAGE_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600];
 

@@ -1,9 +1,9 @@
-import { boundedLabel, type Metrics } from '../lib/metrics.js';
+import { labelBudget, type Metrics } from '../lib/metrics.js';
 
 /** The most services steadfast_false_positive_total tells apart in one process; later ones are `other`. */
 export const MAX_SERVICES = 100;
 
-const seen = new Set<string>();
+const serviceLabel = labelBudget(MAX_SERVICES);
 
 /**
  * Counts one incident judged noise. The service comes from an alert's labels, so the label's values
@@ -14,7 +14,5 @@ export function countFalsePositive(
   source: 'person' | 'evidence',
   service: string,
 ): void {
-  const label = boundedLabel(service);
-  if (!seen.has(label) && seen.size < MAX_SERVICES) seen.add(label);
-  metrics.falsePositives.inc({ source, incident_service: seen.has(label) ? label : 'other' });
+  metrics.falsePositives.inc({ source, incident_service: serviceLabel(service) });
 }

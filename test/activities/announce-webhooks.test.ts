@@ -20,7 +20,9 @@ const notice: Notice = {
 
 describe('announcements in the escalation formats, in their own words', () => {
   it('Slack: the header is plain text, the text escaped, and no escalation level among the facts', () => {
-    const { text, blocks } = slackAnnouncement(notice);
+    const { text, blocks, ...flags } = slackAnnouncement(notice);
+    // As literal as the bot's posts: nothing unfurled, no names or links parsed.
+    expect(flags).toEqual({ unfurl_links: false, unfurl_media: false, parse: 'none', link_names: false });
     expect(text).toBe(
       'Steadfast: new incident: Disk full &lt;!channel&gt; &lt;https://evil.example|Approve&gt; @everyone [x](https://evil.example) (billing)',
     );
