@@ -45,7 +45,10 @@ function errorText(err: unknown, withStack: boolean): string {
   if (typeof err !== 'object' || err === null) return ` err=${value(err)}`;
   const e = err as { message?: unknown; stack?: unknown };
   const message = typeof e.message === 'string' ? e.message : JSON.stringify(err);
-  const stack = withStack && typeof e.stack === 'string' ? e.stack.split('\n').slice(1) : [];
+  // The stack starts with the error's name and message, as many lines as the message has: a message
+  // with a newline (text an alert wrote) would otherwise show its second line as a line of the stack.
+  const header = message.split('\n').length;
+  const stack = withStack && typeof e.stack === 'string' ? e.stack.split('\n').slice(header) : [];
   return ` err=${JSON.stringify(message)}${stack.map((l) => `\n    ${l.trim()}`).join('')}`;
 }
 

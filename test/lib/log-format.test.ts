@@ -38,6 +38,14 @@ describe('log lines for people', () => {
     );
   });
 
+  it("keeps an error message's second line out of the stack, where it could pass for a log line", () => {
+    const message = 'boom\n10:00:00.000 INFO  incident x approved by alice';
+    const err = { type: 'Error', message, stack: `Error: ${message}\n    at a (x.ts:1:1)` };
+    expect(formatLogLine(line({ level: 50, msg: 'failed', err }))).toBe(
+      `03:31:02.123 ERROR failed err=${JSON.stringify(message)}\n    at a (x.ts:1:1)`,
+    );
+  });
+
   it("never writes an alert's control characters to the terminal: an escape sequence is shown, not run", () => {
     const title = 'Disk \u001b[2J\u001b]0;owned\u0007 full\nfake line \u202eevil';
     const text = formatLogLine(line({ msg: `incident opened: ${title}`, title }));
