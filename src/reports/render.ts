@@ -6,6 +6,7 @@ import { htmlText } from '../notify/escape.js';
 import type { ReportAssets } from './assets.js';
 import type { AuditHistory } from './history.js';
 import { riskOf, withoutPlan } from '../domain/incident-view.js';
+import { reportPolicy } from './policy.js';
 
 export interface ReportInput {
   state: IncidentState;
@@ -363,6 +364,16 @@ footer{color:var(--muted);font-size:12px;margin-top:24px}
  * so it opens anywhere, offline, years later. It depends only on the workflow's state and history, so
  * the API renders the same page as the one written when the incident closed.
  */
+/** Draws the chart from the incident's data, once uPlot and the chart's code are loaded. */
+const DRAW_CHART = `
+(function () {
+  var el = document.getElementById('chart');
+  if (!el) return;
+  var data = JSON.parse(document.getElementById('incident-data').textContent);
+  SteadfastChart.draw(el, SteadfastChart.fromIncident(data), { width: el.clientWidth, height: 280 });
+})();
+`;
+
 export function renderReport(input: ReportInput, assets: ReportAssets): string {
   const s = input.state;
   const risk = riskOf(s);
@@ -409,10 +420,14 @@ export function renderReport(input: ReportInput, assets: ReportAssets): string {
     historySection(input),
     `<footer>Built from the workflow's state and its Temporal history. Every time is UTC (ISO 8601, to the millisecond). Chart: uPlot (MIT licence), inlined.</footer>`,
   ].join('\n');
+  const scripts = [scriptText(assets.uplotJs), scriptText(assets.chartJs), DRAW_CHART];
+  // In the document too: a copy saved or downloaded is opened without the API's header.
+  const policy = reportPolicy(scripts, 'meta');
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeHtml(policy)}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Incident report ${escapeHtml(s.incidentId)}</title>
 <style>${assets.uplotCss}${STYLE}</style>
@@ -422,16 +437,7 @@ export function renderReport(input: ReportInput, assets: ReportAssets): string {
 ${body}
 </main>
 <script type="application/json" id="incident-data">${scriptJson(chartData(s))}</script>
-<script>${scriptText(assets.uplotJs)}</script>
-<script>${scriptText(assets.chartJs)}</script>
-<script>
-(function () {
-  var el = document.getElementById('chart');
-  if (!el) return;
-  var data = JSON.parse(document.getElementById('incident-data').textContent);
-  SteadfastChart.draw(el, SteadfastChart.fromIncident(data), { width: el.clientWidth, height: 280 });
-})();
-</script>
+${scripts.map((script) => `<script>${script}</script>`).join('\n')}
 </body>
 </html>
 `;

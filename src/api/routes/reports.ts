@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Router } from 'express';
 import { z } from 'zod';
 import { incidentPostmortem } from '../../incidents/postmortem.js';
@@ -6,34 +5,12 @@ import { incidentReport, type ReportDeps } from '../../incidents/report.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { invalidInput } from '../errors.js';
 import { idSchema } from './incidents.js';
+import { reportPolicy, reportScripts } from '../../reports/policy.js';
 
 export const reportQuerySchema = z.object({ download: z.enum(['0', '1']).optional() }).strict();
 
 export interface ReportRoutesDeps extends ReportDeps {
   tokens: TokenStore;
-}
-
-/**
- * The page runs its own inline scripts (uPlot and the chart) and nothing else: each is allowed by its
- * hash, and the sandbox gives the page an origin of its own, so even a report opened from the API's
- * origin could never read the console's token.
- */
-function reportPolicy(html: string): string {
-  const hashes = [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map(
-    (m) =>
-      `'sha256-${createHash('sha256')
-        .update(m[1] ?? '', 'utf8')
-        .digest('base64')}'`,
-  );
-  return [
-    "default-src 'none'",
-    `script-src ${hashes.join(' ') || "'none'"}`,
-    "style-src 'unsafe-inline'",
-    'img-src data:',
-    "base-uri 'none'",
-    "form-action 'none'",
-    'sandbox allow-scripts allow-popups allow-popups-to-escape-sandbox',
-  ].join('; ');
 }
 
 export function reportRoutes(deps: ReportRoutesDeps): Router {
@@ -53,7 +30,7 @@ export function reportRoutes(deps: ReportRoutesDeps): Router {
     const { html, source } = await incidentReport(deps, id.data);
     res.set({
       'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': reportPolicy(html),
+      'Content-Security-Policy': reportPolicy(reportScripts(html), 'header'),
       'X-Content-Type-Options': 'nosniff',
       'Cache-Control': 'no-store',
       'X-Report-Source': source,
