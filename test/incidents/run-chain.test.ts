@@ -1,27 +1,17 @@
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CORRELATION_LABELS } from '../../src/domain/correlation.js';
 import type { Alert } from '../../src/domain/alert.js';
-import { ingestGroup, type IngestConfig } from '../../src/incidents/ingest.js';
 import { RecentDeliveries } from '../../src/incidents/recent-deliveries.js';
-import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { resolveUpdate } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
-import { makeAlert, waitForState } from '../support/scenario.js';
+import { waitForState } from '../support/scenario.js';
+import { groupIngest, testIngestConfig } from '../support/ingest.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'incident-run-chain';
 const unique = Date.now().toString(36);
 // A short history, so an incident continues as new after a few deliveries.
-const config: IngestConfig = {
-  taskQueue: TASK_QUEUE,
-  correlationLabels: DEFAULT_CORRELATION_LABELS,
-  debounceMs: 100,
-  maxHistoryEvents: 60,
-  maxHistoryBytes: 20 * 1_048_576,
-  dryRun: false,
-  temporalTimeoutMs: 10_000,
-};
+const config = testIngestConfig(TASK_QUEUE, 60);
 
 let client: Client;
 let worker: TestWorker;
@@ -35,21 +25,7 @@ afterAll(async () => {
   await worker?.stop();
 });
 
-const alertOf = (service: string, instance: string): Alert =>
-  makeAlert({ alertName: 'QueueBacklog', labels: { service, instance } });
-const deliver = (alerts: Alert[], recent?: RecentDeliveries) =>
-  ingestGroup(
-    client,
-    config,
-    {
-      commonLabels: { alertname: 'QueueBacklog', service: alerts[0]?.labels['service'] ?? '' },
-      identity: 'unused',
-      alerts,
-    },
-    recent,
-  );
-const handleOf = (id: string): WorkflowHandle<typeof incidentWorkflow> =>
-  client.workflow.getHandle<typeof incidentWorkflow>(id);
+const { alertOf, deliver, handleOf } = groupIngest(() => client, config, 'QueueBacklog');
 const holds =
   (...alerts: Alert[]) =>
   (s: { alerts: Alert[] }) =>
