@@ -184,7 +184,7 @@ describe('silence while fixing, on a real Alertmanager', () => {
     // The Web UI reads the incident by its alert, service and severity.
     const description = await handle.describe();
     expect(await description.staticSummary()).toBe('SilenceWhileFixing on ' + job + ' (critical)');
-    expect(await description.staticDetails()).toContain('instance=web-1:8080');
+    expect(await description.staticDetails()).toContain('instance="web-1:8080"');
 
     await waitForState(handle, atStage('approve'));
     await sendDecision(client, id, 'approve', { actor: 'alice', via: 'api', reason: 'restart it' });
