@@ -603,11 +603,17 @@ function showIncident(id) {
   let overrideNeeded = false;
   // The approval round of the plan on screen: if a guard hands the plan back before the click arrives,
   // the incident refuses it (409 StaleDecision) instead of counting it for a plan not yet seen. Undefined
-  // until the first poll.
+  // until the first poll. With it, when the incident on screen opened: one that closed and opened again
+  // under its ID refuses a click made on the old one's plan.
   let shownRound;
+  let shownOpened;
   const decisionBody = (verb) => {
     const text = reason.value.trim();
-    const body = { round: shownRound ?? 0, ...(text ? { reason: text } : {}) };
+    const body = {
+      round: shownRound ?? 0,
+      ...(shownOpened ? { opened: shownOpened } : {}),
+      ...(text ? { reason: text } : {}),
+    };
     return verb === 'approve' && overrideNeeded ? { ...body, override: true } : body;
   };
   const decide = async (verb, button) => {
@@ -762,6 +768,7 @@ function showIncident(id) {
       result.textContent = 'A guard handed the plan back to people: read why below, then decide again.';
     }
     shownRound = round;
+    shownOpened = incident.openedAt;
     const refusal = waiting && round > 0 && incident.guardRefusal;
     reason.placeholder = overrideNeeded ? 'Reason (required to override the freeze)' : 'Reason (optional)';
     decisionBox.hidden = !waiting && !result.textContent;

@@ -190,12 +190,12 @@ export interface Decision {
    */
   round?: number;
   /**
-   * The incident's run the sender saw (its first run's ID, the same across continue-as-new): an incident
-   * ID is used again when the incident opens again after it closed, and a decision on the plan of the run
-   * that closed (a Slack message whose buttons stayed) is refused by the new one. Absent: whichever run
+   * When the incident the sender saw opened (IncidentState.openedAt): an incident ID is used again when
+   * the incident opens again after it closed, and a decision on the plan of the one that closed (a Slack
+   * message whose buttons stayed, a console page left open) is refused by the new one. Absent: whichever
    * is open. Not kept in the record.
    */
-  run?: string;
+  opened?: string;
 }
 
 /** A decision that was refused (not an approver, too late, twice): kept in the timeline for the audit. */

@@ -6,27 +6,27 @@ export const APPROVE_OVERRIDE_ACTION = 'incident_approve_override';
 /** The override modal's callback ID; its private_metadata is the button's value. */
 export const OVERRIDE_MODAL = 'incident_override';
 
-/** Incident IDs never hold it (INCIDENT_ID), nor do round numbers and run IDs: it separates them. */
+/** Incident IDs never hold it (INCIDENT_ID), nor do round numbers and ISO times: it separates them. */
 const MARK = '#';
-/** The incident, its round and (in messages since runs were named) its run, as decisionValue writes them. */
-const VALUE = /^([^#]+)#(\d{1,7})(?:#([A-Za-z0-9-]{1,64}))?$/;
+/** The incident, its round and (in messages since it was named) when it opened, as decisionValue writes them. */
+const VALUE = /^([^#]+)#(\d{1,7})(?:#([0-9T:.Z+-]{1,40}))?$/;
 
 /**
  * A decision button's value: the incident, the approval round whose plan the message shows, so that a
- * click on a plan a guard has since handed back is refused (Decision.round), and the incident's run (its
- * first run's ID), so that a click on a message of an incident that closed is refused by the incident
- * opened again under its ID (Decision.run). Messages posted before rounds were named carry the incident
- * ID alone, and those posted before runs were named carry no run.
+ * click on a plan a guard has since handed back is refused (Decision.round), and when the incident
+ * opened, so that a click on a message of an incident that closed is refused by the incident opened
+ * again under its ID (Decision.opened). Messages posted before rounds were named carry the incident ID
+ * alone, and those posted before the opening was named carry no opening.
  */
-export function decisionValue(incidentId: string, round: number | undefined, run?: string): string {
+export function decisionValue(incidentId: string, round: number | undefined, opened?: string): string {
   if (round === undefined) return incidentId;
-  return [incidentId, round, ...(run !== undefined ? [run] : [])].join(MARK);
+  return [incidentId, round, ...(opened !== undefined ? [opened] : [])].join(MARK);
 }
 
-/** The incident, round and run a button's value names; a value without a round names neither. Pure. */
-export function parseDecisionValue(value: string): { incidentId: string; round?: number; run?: string } {
+/** The incident, round and opening a button's value names; a value without a round names neither. Pure. */
+export function parseDecisionValue(value: string): { incidentId: string; round?: number; opened?: string } {
   const parts = VALUE.exec(value);
   // No round, or one no message of ours carries: the value as the incident ID, which names no incident.
   if (!parts?.[1] || !parts[2]) return { incidentId: value };
-  return { incidentId: parts[1], round: Number(parts[2]), ...(parts[3] ? { run: parts[3] } : {}) };
+  return { incidentId: parts[1], round: Number(parts[2]), ...(parts[3] ? { opened: parts[3] } : {}) };
 }

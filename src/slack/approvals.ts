@@ -116,13 +116,13 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
     app.action(actionId, async ({ ack, body, action, respond }) => {
       await ack();
       const value = 'value' in action && typeof action.value === 'string' ? action.value : '';
-      const { incidentId, round, run } = parseDecisionValue(value);
+      const { incidentId, round, opened } = parseDecisionValue(value);
       const decision: Decision = {
         actor: actorOf(body.user.id),
         via: 'slack',
         groups: await groupsOf(body.user.id),
         ...(round !== undefined ? { round } : {}),
-        ...(run !== undefined ? { run } : {}),
+        ...(opened !== undefined ? { opened } : {}),
       };
       try {
         await sendDecision(options.temporal, incidentId, verb, decision, Date.now() + CHAT_DECISION_WAIT_MS);

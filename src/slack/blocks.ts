@@ -35,8 +35,6 @@ export interface IncidentView {
   freeze?: string;
   /** The approval round the plan belongs to, which the buttons send back (absent in older messages). */
   round?: number;
-  /** The incident's run (its first run's ID), which the buttons send back (absent in older messages). */
-  run?: string;
 }
 
 const cut = (text: string, max: number): string => (text.length <= max ? text : text.slice(0, max));
@@ -94,14 +92,14 @@ function decisionButtons(view: IncidentView) {
       action_id: view.freeze ? APPROVE_OVERRIDE_ACTION : APPROVE_ACTION,
       style: 'primary' as const,
       text: { type: 'plain_text' as const, text: view.freeze ? 'Approve with override' : 'Approve' },
-      value: decisionValue(view.incidentId, view.round, view.run),
+      value: decisionValue(view.incidentId, view.round, view.openedAt),
     },
     {
       type: 'button' as const,
       action_id: REJECT_ACTION,
       style: 'danger' as const,
       text: { type: 'plain_text' as const, text: 'Reject' },
-      value: decisionValue(view.incidentId, view.round, view.run),
+      value: decisionValue(view.incidentId, view.round, view.openedAt),
     },
   ];
 }

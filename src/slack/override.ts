@@ -29,7 +29,7 @@ export interface OverrideOptions {
 }
 
 /**
- * The modal: the button's value (the incident, the round and run shown) travels as its private metadata, the
+ * The modal: the button's value (the incident, the round shown and when it opened) travels as its private metadata, the
  * reason is a required input. Pure.
  */
 export function overrideModal(value: string): ModalView {
@@ -68,7 +68,7 @@ export function overrideModal(value: string): ModalView {
 
 type StateValues = Record<string, Record<string, { value?: string | null }>>;
 export type Submission =
-  | { ok: true; incidentId: string; round?: number; run?: string; reason: string }
+  | { ok: true; incidentId: string; round?: number; opened?: string; reason: string }
   | { ok: false; error: string };
 
 /** The submission's incident and reason, or what is wrong with it (shown under the reason). Pure. */
@@ -128,7 +128,12 @@ export function registerOverride(app: App, options: OverrideOptions): void {
 /** Sends the approval; answers the modal with the refusal, or with what was done. */
 async function approveWithOverride(
   options: OverrideOptions,
-  { incidentId, round, run, reason }: { incidentId: string; round?: number; run?: string; reason: string },
+  {
+    incidentId,
+    round,
+    opened,
+    reason,
+  }: { incidentId: string; round?: number; opened?: string; reason: string },
   userId: string,
 ): Promise<ViewResponseAction> {
   const decision: Decision = {
@@ -138,7 +143,7 @@ async function approveWithOverride(
     reason,
     override: true,
     ...(round !== undefined ? { round } : {}),
-    ...(run !== undefined ? { run } : {}),
+    ...(opened !== undefined ? { opened } : {}),
   };
   const log = { event: 'slack.approve', incidentId, actor: decision.actor, override: true };
   const deadline = Date.now() + CHAT_DECISION_WAIT_MS;

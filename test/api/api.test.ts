@@ -566,11 +566,24 @@ describe('the API', () => {
       body: { round: -1 },
     });
     expect(badRound.status).toBe(400);
+    // And when the incident it was made on opened: an earlier opening of this ID (it closed since) is refused.
+    const earlier = await call('POST', `/api/v1/incidents/${id}/approve`, {
+      token: TOKENS.alice,
+      body: { round: 0, opened: '2026-01-01T00:00:00.000Z' },
+    });
+    expect(earlier.status).toBe(409);
+    expect(earlier.json['error']).toBe('StaleDecision');
+    expect(String(earlier.json['message'])).toMatch(/made on an earlier opening of incident/);
+    const notATime = await call('POST', `/api/v1/incidents/${id}/approve`, {
+      token: TOKENS.alice,
+      body: { opened: 'yesterday' },
+    });
+    expect(notATime.status).toBe(400);
     expect((await state(id)).approvals).toEqual([]);
 
     const ok = await call('POST', `/api/v1/incidents/${id}/approve`, {
       token: TOKENS.alice,
-      body: { reason: 'restart it', round: 0 },
+      body: { reason: 'restart it', round: 0, opened: (await state(id)).openedAt },
     });
     expect(ok.status).toBe(200);
     expect(ok.json['actor']).toBe('alice');

@@ -228,7 +228,13 @@ describe('the web console in a real browser', () => {
     await page.locator('#approve').click();
     await page.getByText('Approved by alice.').waitFor();
     // The approval names the round of the plan on screen, so one a guard has since handed back is refused.
-    expect((await sent).postDataJSON()).toEqual({ round: 1, reason: 'error ratio climbing; restart it' });
+    // With it, when the incident opened, so one opened again under its ID since refuses it.
+    const { openedAt } = await api.state(id);
+    expect((await sent).postDataJSON()).toEqual({
+      round: 1,
+      opened: openedAt,
+      reason: 'error ratio climbing; restart it',
+    });
     // The page follows the workflow on its own: remediate, verify, closed.
     await page.locator('.chip.outcome-verified').first().waitFor({ timeout: 45_000 });
     await page.locator('.stage.done[data-stage="closed"]').waitFor();

@@ -177,24 +177,25 @@ describe('approvals from Slack', () => {
   });
 
   it('refuses a click on a message of an earlier opening of the incident, whose buttons stayed when it closed', async () => {
-    const { id, handle } = await openIncident('slack-run');
-    const run = (await handle.describe()).runId;
-    // The incident ID is used again when an incident opens again: the run the message showed tells them apart.
-    const earlier = await click(APPROVE_ACTION, `${id}#0#0195f3b2-7c1e-7a43-9d2b-3c5e8f1a2b4c`, 'UALICE');
+    const { id, handle } = await openIncident('slack-opened');
+    const opened = (await handle.query(stateQuery)).openedAt;
+    // The incident ID is used again when an incident opens again: when the message's incident opened tells
+    // them apart.
+    const earlier = await click(APPROVE_ACTION, `${id}#0#2026-01-01T00:00:00.000Z`, 'UALICE');
     expect(await answerTo(slack, earlier.respondPath)).toMatch(
       new RegExp(
         `^Not counted: this decision was made on an earlier opening of incident ${id}, which closed`,
       ),
     );
     expect((await handle.query(stateQuery)).approvals).toEqual([]);
-    const current = await click(APPROVE_ACTION, `${id}#0#${run}`, 'UALICE');
+    const current = await click(APPROVE_ACTION, `${id}#0#${opened}`, 'UALICE');
     expect(await answerTo(slack, current.respondPath)).toBe(`Done: you approved incident ${id}.`);
     const state = await handle.query(stateQuery);
     expect(state.approvals).toEqual([
       expect.objectContaining({ decision: 'approved', actor: 'slack:UALICE' }),
     ]);
-    // The run the click named is not kept in the record.
-    expect(state.approvals[0]).not.toHaveProperty('run');
+    // The opening the click named is not kept in the record.
+    expect(state.approvals[0]).not.toHaveProperty('opened');
     await handle.signal(alertsSignal, [{ ...state.alerts[0]!, status: 'resolved' }]);
     expect((await handle.result()).outcome).toBe('verified');
   });
@@ -219,8 +220,9 @@ describe('approvals from Slack', () => {
     const blocks = JSON.stringify(posted.args['blocks']);
     expect(blocks).toContain('"action_id":"incident_approve"');
     expect(blocks).toContain('"action_id":"incident_reject"');
-    // The buttons name the approval round and the run they were shown for.
-    expect(blocks).toContain(`"value":"${id}#0#${(await handle.describe()).runId}"`);
+    // The buttons name the approval round they were shown for, and when the incident opened.
+    const { openedAt } = await handle.query(stateQuery);
+    expect(blocks).toContain(`"value":"${id}#0#${openedAt}"`);
     expect(blocks).toContain('Awaiting approval');
     expect(blocks).toContain('*Recommended:* Wait it out (low risk)');
     expect(blocks).toContain(`http://127.0.0.1:8233/namespaces/default/workflows/${id}`);

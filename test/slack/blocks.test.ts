@@ -252,21 +252,21 @@ describe('the decision buttons name the approval round', () => {
         : [],
     );
 
-  it('in their value, which reads back as the incident and the round', () => {
+  it('in their value, which reads back as the incident, the round and when it opened', () => {
     const view = { ...incidentView(state({ incidentId: 'web-checkout.down_1' })), round: 2 };
-    expect(values(incidentBlocks(view, 'u'))).toEqual(['web-checkout.down_1#2', 'web-checkout.down_1#2']);
+    const value = `web-checkout.down_1#2#${view.openedAt}`;
+    expect(values(incidentBlocks(view, 'u'))).toEqual([value, value]);
+    expect(parseDecisionValue(value)).toEqual({
+      incidentId: 'web-checkout.down_1',
+      round: 2,
+      opened: view.openedAt,
+    });
+    // A message posted before the opening was named.
     expect(parseDecisionValue('web-checkout.down_1#2')).toEqual({
       incidentId: 'web-checkout.down_1',
       round: 2,
     });
     expect(parseDecisionValue(decisionValue('x', 0))).toEqual({ incidentId: 'x', round: 0 });
-  });
-
-  it('in their value, the run too once the view names it, which reads back', () => {
-    const run = '0195f3b2-7c1e-7a43-9d2b-3c5e8f1a2b4c';
-    const view = { ...incidentView(state({ incidentId: 'web-1' })), round: 0, run };
-    expect(values(incidentBlocks(view, 'u'))).toEqual([`web-1#0#${run}`, `web-1#0#${run}`]);
-    expect(parseDecisionValue(`web-1#0#${run}`)).toEqual({ incidentId: 'web-1', round: 0, run });
   });
 
   it('a message posted before rounds were named carries the incident alone, read as no round', () => {

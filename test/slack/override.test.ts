@@ -110,8 +110,9 @@ describe('Approve with override, from Slack, during a change freeze', () => {
     expect(buttons).toContain('Approve with override');
     expect(buttons).not.toContain(`"action_id":"${APPROVE_ACTION}"`);
     expect(buttons).toContain('*Change calendar:* change freeze \\"launch\\": Launch week');
-    // The button names the round and run its plan belongs to; the modal carries them to the approval.
-    const value = `${id}#0#${(await handle.describe()).runId}`;
+    // The button names the round its plan belongs to and when the incident opened; the modal carries them
+    // to the approval.
+    const value = `${id}#0#${(await state(id)).openedAt}`;
     expect(buttons).toContain(`"value":"${value}"`);
 
     const click = await slack.socket.deliver(

@@ -97,13 +97,12 @@ describe('incident runs recorded for replay', () => {
     const handle = await startIncident(client, TASK_QUEUE, id, [alert]);
     const waiting = await waitForState(handle, (s) => s.stage === 'approve' && s.announcement !== undefined);
     expect(waiting.announcement?.channel).toBe('CPAYMENTS01');
-    // Its buttons name the approval round and the run they decide on (ROUND_VIEW_PATCH), as the click
-    // then does.
+    // Its buttons name the approval round they decide on (ROUND_VIEW_PATCH) and when the incident
+    // opened, as the click then does.
     const posted = slack.calls.find(
       (c) => c.method === 'chat.postMessage' && JSON.stringify(c.args['blocks']).includes(id),
     );
-    const run = (await handle.describe()).runId;
-    expect(JSON.stringify(posted?.args['blocks'])).toContain(`"value":"${id}#0#${run}"`);
+    expect(JSON.stringify(posted?.args['blocks'])).toContain(`"value":"${id}#0#${waiting.openedAt}"`);
     await handle.executeUpdate(approveUpdate, { args: [{ actor: 'slack:UALICE', via: 'slack', round: 0 }] });
     await waitForState(handle, atStage('verify'));
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);

@@ -31,6 +31,9 @@ export const decisionSchema = z
     // The approval round of the plan the sender looked at (the incident's `round`, 0 for the first): an
     // approval or rejection sent for an earlier round's plan is refused (409 StaleDecision).
     round: z.number().int().min(0).max(1_000_000).optional(),
+    // When the incident the sender looked at opened (its `openedAt`): a decision sent for an incident that
+    // closed since is refused by the one opened again under its ID (409 StaleDecision).
+    opened: z.iso.datetime({ offset: true }).max(64).optional(),
   })
   .strict()
   .default({});
@@ -83,7 +86,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
         const body = decisionSchema.safeParse(req.body ?? {});
         if (!body.success) {
           throw invalidInput(
-            'decision (the actor is always the token identity; send only an optional reason, override: true to approve during a change freeze, and the round of the plan you decide on)',
+            'decision (the actor is always the token identity; send only an optional reason, override: true to approve during a change freeze, and the round and opening of the plan you decide on)',
             body.error,
           );
         }
@@ -95,6 +98,9 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
           ...(verb === 'approve' && body.data.override ? { override: true } : {}),
           ...((verb === 'approve' || verb === 'reject') && body.data.round !== undefined
             ? { round: body.data.round }
+            : {}),
+          ...((verb === 'approve' || verb === 'reject') && body.data.opened !== undefined
+            ? { opened: body.data.opened }
             : {}),
         };
         let result: DecisionResult;

@@ -100,17 +100,11 @@ export const historyTooLong = ({ input }: Incident): boolean =>
 
 /** The Slack message's view names the approval round, which its buttons send back (Decision.round). */
 export const ROUND_VIEW_PATCH = 'view-names-round';
-/** The view names the run too, which the buttons send back (Decision.run). */
-export const RUN_VIEW_PATCH = 'view-names-run';
 
-/** The incident's run as its decisions name it: the first run's ID, which continue-as-new keeps. */
-export const runOf = (): string => workflowInfo().firstExecutionRunId;
-
-/** What the incident's Slack message shows (incidentView), with the round and run its buttons decide on. */
+/** What the incident's Slack message shows (incidentView), with the round its buttons decide on. */
 export function messageView(incident: Incident): IncidentView {
   const view = incidentView(incident.state);
-  if (!patched(ROUND_VIEW_PATCH)) return view;
-  return { ...view, round: round(incident), ...(patched(RUN_VIEW_PATCH) ? { run: runOf() } : {}) };
+  return patched(ROUND_VIEW_PATCH) ? { ...view, round: round(incident) } : view;
 }
 
 /** Updates the incident's Slack message, if it has one; a failure is noted and never stops the incident. */

@@ -20,7 +20,7 @@ import { describeBlock } from '../../domain/outlook.js';
 import { refusal } from '../refusal.js';
 import { keywordValue, SA } from '../search-attributes.js';
 import { calendarBlock } from './calendar.js';
-import { note, nowIso, refuseDuringRemediation, round, runOf, settled, type Incident } from './context.js';
+import { note, nowIso, refuseDuringRemediation, round, settled, type Incident } from './context.js';
 import { forwardAfterMerge, setMergeHandlers } from './merge.js';
 
 /**
@@ -129,8 +129,8 @@ function validateDecision(incident: Incident, d: Decision): void {
         ': look at the plan again and decide on it',
     );
   }
-  // A message of an earlier opening of this incident ID, whose buttons stayed when it closed.
-  if (d.run !== undefined && d.run !== runOf()) {
+  // A message or page of an earlier opening of this incident ID, whose buttons stayed when it closed.
+  if (d.opened !== undefined && d.opened !== state.openedAt) {
     throw refusal(
       REFUSAL.stale,
       `this decision was made on an earlier opening of incident ${state.incidentId}, which closed; it opened again at ${state.openedAt}: look at its plan and decide on it`,
@@ -256,7 +256,7 @@ function validateActor(d: Decision): void {
   if (d.round !== undefined && !(Number.isSafeInteger(d.round) && d.round >= 0)) {
     throw refusal(REFUSAL.invalid, 'round is a whole number from 0');
   }
-  if (d.run !== undefined && !text(d.run, 64)) throw refusal(REFUSAL.invalid, 'run is a run ID');
+  if (d.opened !== undefined && !text(d.opened, 64)) throw refusal(REFUSAL.invalid, 'opened is an ISO time');
   if (d.expiresAt !== undefined) {
     const expires = typeof d.expiresAt === 'string' ? Date.parse(d.expiresAt) : Number.NaN;
     if (Number.isNaN(expires)) throw refusal(REFUSAL.invalid, 'expiresAt is an ISO time');
@@ -278,7 +278,7 @@ function recorded(d: Decision): Decision {
   const kept = { ...d };
   delete kept.expiresAt;
   delete kept.round;
-  delete kept.run;
+  delete kept.opened;
   return kept;
 }
 
