@@ -398,7 +398,7 @@ async function roomFor(
 /**
  * signalGroup's sending, once a large delivery has its place. `held` are the group's alerts this process
  * delivered before and leaves out: they go along when the incident opens again, to its new run (and to
- * another sender's new run, see heldSent).
+ * another sender's new run, see remember).
  */
 async function sendGroup(
   client: Client,
