@@ -1,9 +1,10 @@
 import type { KnownBlock } from '@slack/types';
 import type { AnnounceWebhook } from '../domain/incident.js';
 import type { Logger } from '../lib/logger.js';
-import { clipEscaped, SLACK_LITERAL, slackMrkdwn, slackPlain } from '../notify/escape.js';
+import { clipEscaped, slackMrkdwn, slackPlain } from '../notify/escape.js';
 import {
   discordPayload,
+  SLACK_POST_FLAGS,
   slackMessage,
   teamsPayload,
   type SlackMessage,
@@ -51,9 +52,8 @@ export function slackAnnouncement(notice: Notice): Omit<SlackMessage, 'channel'>
     text: { type: 'plain_text', text: slackPlain(notice.title).slice(0, 150) || ' ' },
   };
   const text = clipEscaped(`${OPENED}: ${slackMrkdwn(notice.title)} (${slackMrkdwn(notice.service)})`, 3000);
-  // As literal as the bot's posts: no unfurled link or media, no names or links parsed from the text.
-  const blocks = [header, ...rest.map(withoutLevel)];
-  return { text, blocks, unfurl_links: false, unfurl_media: false, ...SLACK_LITERAL };
+  // As literal as the bot's posts.
+  return { text, blocks: [header, ...rest.map(withoutLevel)], ...SLACK_POST_FLAGS };
 }
 
 /** The escalation level is not a fact of an announcement. */

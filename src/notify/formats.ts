@@ -259,17 +259,19 @@ export function discordPayload(notice: Notice): DiscordPayload {
 
 // --- Slack ------------------------------------------------------------------------------------------------
 
+/**
+ * How every message built here is posted: no link or media unfurled, no names or links parsed from the
+ * text (SLACK_LITERAL), whether by the bot or to an incoming webhook.
+ */
+export const SLACK_POST_FLAGS = { unfurl_links: false, unfurl_media: false, ...SLACK_LITERAL } as const;
+
 /** The arguments of Slack's `chat.postMessage`. */
-export interface SlackMessage {
+export type SlackMessage = {
   channel: string;
   /** The notification and fallback text. */
   text: string;
   blocks: KnownBlock[];
-  unfurl_links: false;
-  unfurl_media: false;
-  parse: typeof SLACK_LITERAL.parse;
-  link_names: typeof SLACK_LITERAL.link_names;
-}
+} & typeof SLACK_POST_FLAGS;
 
 /**
  * `chat.postMessage` arguments: a header, the facts, the recommendation and a button to the incident.
@@ -314,9 +316,7 @@ export function slackMessage(notice: Notice, channel: string, usergroup?: string
         ],
       },
     ],
-    unfurl_links: false,
-    unfurl_media: false,
-    ...SLACK_LITERAL,
+    ...SLACK_POST_FLAGS,
   };
 }
 
