@@ -328,8 +328,10 @@ steps:
     try {
       const id = `oncall-page-${Date.now()}`;
       const alert = makeAlert({ alertName: 'TestOnCallPage', labels: { service: 'checkout' } });
-      const handle = await startIncident(await testClient(), taskQueue, id, [alert]);
-      const final = await handle.result();
+      const client = await testClient();
+      const final = await startIncident(client, taskQueue, id, [alert])
+        .then((handle) => handle.result())
+        .finally(() => client.connection.close());
 
       expect(final.outcome).toBe('aborted');
       const paged = final.timeline.filter((t) => t.event === 'escalation-paged').map((t) => t.message);

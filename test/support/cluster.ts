@@ -6,7 +6,7 @@ import { freeClusterPorts, startCluster, type RunningCluster } from '../../scrip
 import type { IncidentActivities } from '../../src/activities/index.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes-setup.js';
-import { startTestWorker, type TestWorker } from './temporal.js';
+import { CONNECT_TIMEOUT, startTestWorker, type TestWorker } from './temporal.js';
 
 export interface TestCluster extends RunningCluster {
   client: Client;
@@ -21,7 +21,9 @@ export interface TestCluster extends RunningCluster {
 export async function startTestCluster(): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'steadfast-cluster-'));
   const cluster = await startCluster({ dir, ...(await freeClusterPorts()), durable: false });
-  const client = new Client({ connection: await Connection.connect({ address: cluster.address }) });
+  const client = new Client({
+    connection: await Connection.connect({ address: cluster.address, connectTimeout: CONNECT_TIMEOUT }),
+  });
   await ensureSearchAttributes(client, cluster.namespace, createLogger('silent'));
   return {
     ...cluster,

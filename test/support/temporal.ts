@@ -15,8 +15,17 @@ export function workflowBundle(): Promise<{ code: string }> {
 const noop = (): void => undefined;
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: console.error, log: noop };
 
+/**
+ * The SDK's 10 s to connect is not enough on a CI machine whose two cores also run a cluster and a
+ * browser: a connect once failed there while the server was up. A minute still fails a dead server.
+ */
+export const CONNECT_TIMEOUT = '60s';
+
 export async function testClient(): Promise<Client> {
-  const connection = await Connection.connect({ address: inject('temporalAddress') });
+  const connection = await Connection.connect({
+    address: inject('temporalAddress'),
+    connectTimeout: CONNECT_TIMEOUT,
+  });
   return new Client({ connection });
 }
 
