@@ -599,6 +599,7 @@ function showIncident(id) {
     placeholder: 'Reason (optional)',
   });
   const result = h('p', { class: 'result', role: 'status', id: 'decision-result' });
+  const reopenedNote = h('p', { class: 'result refused', role: 'status', id: 'reopened', hidden: true });
   // Set from the summary at each poll: during a change freeze an approval must say it overrides it.
   let overrideNeeded = false;
   // The approval round of the plan on screen: if a guard hands the plan back before the click arrives,
@@ -698,6 +699,7 @@ function showIncident(id) {
       { class: 'card' },
       h('div', { class: 'card-head' }, head, status),
       h('div', { class: 'links' }, temporalLink, reportButton, postmortemButton, linksNote),
+      reopenedNote,
     ),
     decisionBox,
     verdictCard(id),
@@ -762,8 +764,19 @@ function showIncident(id) {
     const calendar = summary.waiting;
     overrideNeeded = Boolean(calendar && calendar.overrideNeeded);
     const round = incident.round ?? 0;
-    // The same runbook's plan comes back in the new round: without a word, the card would look unchanged.
-    if (shownRound !== undefined && round !== shownRound && waiting) {
+    // An incident that closed and opened again under its ID looks the same from afar: a click made on
+    // the old opening is refused, so say why before it is made. Its round starts again, so this comes
+    // first: the guard's notice below would misread the change of round.
+    if (shownOpened !== undefined && incident.openedAt !== shownOpened) {
+      reopenedNote.textContent =
+        `This incident closed and opened again at ${exactTime(incident.openedAt)} UTC: ` +
+        'what you see now is the new opening. Read it before you decide.';
+      reopenedNote.hidden = false;
+      // What was said of the old opening's decision is not said of this one.
+      result.className = 'result';
+      result.textContent = '';
+    } else if (shownRound !== undefined && round !== shownRound && waiting) {
+      // The same runbook's plan comes back in the new round: without a word, the card would look unchanged.
       result.className = 'result refused';
       result.textContent = 'A guard handed the plan back to people: read why below, then decide again.';
     }

@@ -12,7 +12,7 @@ import { correlate, type CorrelationLabels } from '../domain/correlation.js';
 import type { AnnounceWebhook, IncidentInput } from '../domain/incident.js';
 import { webUiDetails, webUiSummary } from '../domain/incident-view.js';
 import { alertsSignal, INCIDENT_WORKFLOW_TYPE, type IncidentWorkflow } from '../workflows/messages.js';
-import { incidentRecord, MAX_MERGE_HOPS } from './merged.js';
+import { incidentRecord, MAX_MERGE_HOPS, type IncidentRecord } from './merged.js';
 import { notResolvedBefore } from './resolved-before.js';
 import type { RecentDeliveries } from './recent-deliveries.js';
 
@@ -183,7 +183,7 @@ async function remember(
   if (sentHeld) {
     recent.forget(incidentId);
     holds = current;
-  } else if (run !== undefined && !(await sameChain(client, recent, incidentId, run, deadline))) {
+  } else if (run !== undefined && !(await sameChain(client, recent, incidentId, { runId: run }, deadline))) {
     if (held.length > 0)
       await signalAll(client, incidentId, batched(held, SIGNAL_BATCH_BYTES).batches, deadline);
     holds = current;
@@ -212,10 +212,7 @@ async function deliveredBefore(
   const run = await incidentRecord(client, into ?? incidentId, deadline);
   // A run of another chain than the one that took them (the incident closed and another sender's alert
   // opened it again) never had them; one the remembered run continued as carries them.
-  if (
-    run?.running &&
-    (into !== undefined || (await sameChain(client, recent, incidentId, run.runId, deadline)))
-  )
+  if (run?.running && (into !== undefined || (await sameChain(client, recent, incidentId, run, deadline))))
     return taken;
   recent.forget(incidentId);
   return undefined;
@@ -225,28 +222,32 @@ async function deliveredBefore(
 const comparing = new Map<string, Promise<boolean>>();
 
 /**
- * Whether `run` is the run that took what this process remembers for the incident, or one it continued
- * as (one chain of continue-as-new, the incident's state carried), rather than a run opened after it
- * closed. Settled once per change of run for every delivery to the incident: the memory then names `run`
- * (the same chain) or is forgotten (another), so one group's delivery never makes the memory forget what
- * other groups delivered to the same chain. Unknown is "another": the alerts are sent again, and the
- * workflow's ledger drops those it has.
+ * Whether `current` is the run that took what this process remembers for the incident, or one it
+ * continued as (one chain of continue-as-new, the incident's state carried), rather than a run opened
+ * after it closed. Settled once per change of run for every delivery to the incident: the memory then
+ * names `current` (the same chain) or is forgotten (another), so one group's delivery never makes the
+ * memory forget what other groups delivered to the same chain. Unknown is "another": the alerts are sent
+ * again, and the workflow's ledger drops those it has. A `current` already described brings its chain
+ * along, so only the remembered run is asked.
  */
 async function sameChain(
   client: Client,
   recent: RecentDeliveries,
   incidentId: string,
-  run: string,
+  current: Pick<IncidentRecord, 'runId' | 'firstRunId'>,
   deadline: number,
 ): Promise<boolean> {
   const took = recent.run(incidentId);
+  const run = current.runId;
   if (took === undefined || took === run) return true;
   const key = `${incidentId} ${took} ${run}`;
   let same = comparing.get(key);
   if (!same) {
     same = chainOf(client, incidentId, took, deadline)
       .then(
-        async (chain) => chain !== undefined && chain === (await chainOf(client, incidentId, run, deadline)),
+        async (chain) =>
+          chain !== undefined &&
+          chain === (current.firstRunId ?? (await chainOf(client, incidentId, run, deadline))),
       )
       .catch(() => false)
       .finally(() => comparing.delete(key));

@@ -17,6 +17,8 @@ export interface IncidentRecord {
   mergedInto?: string;
   /** The run described: once it closed, its result is final (src/incidents/resolved-before.ts reads it). */
   runId: string;
+  /** The first run of its chain of continue-as-new (Temporal's firstRunId), when Temporal says it. */
+  firstRunId?: string;
 }
 
 /**
@@ -34,12 +36,13 @@ export async function incidentRecord(
       client.workflow.getHandle(incidentId).describe(),
     );
     if (described.type !== INCIDENT_WORKFLOW_TYPE) return undefined;
-    const runId = described.runId;
-    if (described.status.name === 'RUNNING') return { running: true, runId };
+    const firstRunId = described.raw.workflowExecutionInfo?.firstRunId;
+    const run = { runId: described.runId, ...(firstRunId ? { firstRunId } : {}) };
+    if (described.status.name === 'RUNNING') return { running: true, ...run };
     const into = incidentIdSchema.safeParse(described.memo?.[MERGED_INTO_MEMO]);
     return into.success && into.data !== incidentId
-      ? { running: false, mergedInto: into.data, runId }
-      : { running: false, runId };
+      ? { running: false, mergedInto: into.data, ...run }
+      : { running: false, ...run };
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return undefined;
     throw err;

@@ -307,4 +307,39 @@ describe('the web console in a real browser', () => {
     await page.screenshot({ path: screenshotPath('console.png'), fullPage: true });
     expect(problems).toEqual([]);
   });
+
+  it('when the incident on screen closes and opens again under its ID, then the page says so', async () => {
+    const other = others[0] ?? '';
+    const queueAlert = (startsAt: string) =>
+      alertPayload({
+        alertname: 'ConsoleTestQueue',
+        labels: { service: `queue-${service}`, severity: 'warning' },
+        summary: 'Order queue backlog growing',
+        startsAt,
+      });
+    await page.locator(`a[href="#/incidents/${other}"]`).click();
+    await page.locator('.id', { hasText: other }).waitFor();
+    const { openedAt } = await api.state(other);
+    await page.getByText(`Opened ${openedAt.replace('T', ' ').slice(0, 19)}`).waitFor();
+    expect(await page.locator('#reopened').isHidden()).toBe(true);
+
+    const resolve = { token: TOKENS.alice, body: { reason: 'backlog drained' } };
+    expect((await api.call('POST', `/api/v1/incidents/${other}/resolve`, resolve)).status).toBe(200);
+    await api.waitFor(other, (s) => s.stage === 'closed');
+    const again = await api.call('POST', '/api/v1/alertmanager', {
+      token: TOKENS.alice,
+      body: queueAlert(new Date().toISOString()),
+    });
+    expect(again.json['incidents']).toEqual([
+      expect.objectContaining({ incidentId: other, status: 'accepted' }),
+    ]);
+    const reopened = await api.waitFor(other, (s) => s.openedAt !== openedAt && s.stage !== 'closed');
+
+    await page.locator('#reopened').waitFor();
+    expect(await text('#reopened')).toMatch(
+      /^This incident closed and opened again at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC: what you see now is the new opening\. Read it before you decide\.$/,
+    );
+    await page.getByText(`Opened ${reopened.openedAt.replace('T', ' ').slice(0, 19)}`).waitFor();
+    expect(problems).toEqual([]);
+  });
 });
