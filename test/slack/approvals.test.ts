@@ -1,14 +1,9 @@
-import { createHmac } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testActivities } from '../support/activities.js';
-import { createApp } from '../../src/api/app.js';
-import { TokenStore } from '../../src/api/auth.js';
-import { listen, type RunningServer } from '../../src/api/server.js';
-import { loadSettings } from '../../src/config/settings.js';
+import type { RunningServer } from '../../src/api/server.js';
 import type { IncidentState } from '../../src/domain/incident.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { createMetrics } from '../../src/lib/metrics.js';
 import { APPROVE_ACTION, createSlackApprovals, REJECT_ACTION } from '../../src/slack/approvals.js';
 import { alertsSignal, stateQuery } from '../../src/workflows/messages.js';
 import { waitForState } from '../support/scenario.js';
@@ -16,6 +11,8 @@ import {
   answerTo,
   blockActions,
   openIncident as openSlackIncident,
+  postAsSlack,
+  startSlackApi,
   startSlackStandIn,
   waitFor,
   type SlackStandIn,
@@ -42,10 +39,6 @@ steps:
 verify: { within: 30s, interval: 1s }
 `;
 
-function sign(body: string, timestamp: number, secret = SIGNING_SECRET): string {
-  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-}
-
 /** Posts a button click exactly as Slack does: form-encoded payload, signed with the signing secret. */
 async function click(
   actionId: string,
@@ -57,18 +50,8 @@ async function click(
   const payload = blockActions(actionId, incidentId, userId, `${slack.url}${respondPath}`);
   const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
   const timestamp = Math.floor(Date.now() / 1000) - (options.ageSeconds ?? 0);
-  const started = Date.now();
-  const response = await fetch(`${server.url}/slack/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(timestamp),
-      'x-slack-signature': sign(body, timestamp, options.secret),
-    },
-    body,
-  });
-  await response.text();
-  return { status: response.status, ms: Date.now() - started, respondPath };
+  const posted = await postAsSlack(server.url, body, options.secret ?? SIGNING_SECRET, timestamp);
+  return { ...posted, respondPath };
 }
 
 const openIncident = (name: string, announce?: { channel: string }) =>
@@ -84,7 +67,6 @@ beforeAll(async () => {
     }),
     TASK_QUEUE,
   );
-  const settings = loadSettings({ STEADFAST_API_TOKEN: 'slack-test-token-0123456789' });
   const approvals = createSlackApprovals({
     signingSecret: SIGNING_SECRET,
     botToken: 'xoxb-test',
@@ -93,15 +75,7 @@ beforeAll(async () => {
     logger: createLogger('silent'),
     approverGroups: ['SONCALL'],
   });
-  const app = createApp({
-    settings,
-    client,
-    tokens: await TokenStore.load(settings.auth),
-    metrics: createMetrics(),
-    logger: createLogger('silent'),
-    slack: approvals.router,
-  });
-  server = await listen(app, '127.0.0.1', 0);
+  server = await startSlackApi(client, approvals.router, { apiToken: 'slack-test-token-0123456789' });
 }, 120_000);
 
 afterAll(async () => {

@@ -1,13 +1,8 @@
-import { createHmac } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/app.js';
-import { TokenStore } from '../../src/api/auth.js';
-import { listen, type RunningServer } from '../../src/api/server.js';
-import { loadSettings } from '../../src/config/settings.js';
+import type { RunningServer } from '../../src/api/server.js';
 import { guardClient } from '../../src/incidents/guard.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { createMetrics } from '../../src/lib/metrics.js';
 import { createSlackApprovals, type SlackApprovals } from '../../src/slack/approvals.js';
 import { guardWorkflowId } from '../../src/workflows/guard.js';
 import { stateQuery } from '../../src/workflows/messages.js';
@@ -16,7 +11,9 @@ import { waitForState } from '../support/scenario.js';
 import {
   answerTo,
   openIncident as openSlackIncident,
+  postAsSlack,
   slashCommand,
+  startSlackApi,
   startSlackStandIn,
   waitFor,
   type SlackStandIn,
@@ -51,19 +48,8 @@ const chatops = { taskQueue: TASK_QUEUE, approvers: ['slack:UALICE', 'slack-grou
 async function type(text: string, userId: string): Promise<{ status: number; respondPath: string }> {
   const respondPath = `/respond/command-${++commands}`;
   const body = new URLSearchParams(slashCommand(text, userId, `${slack.url}${respondPath}`)).toString();
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signature = `v0=${createHmac('sha256', SIGNING_SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-  const response = await fetch(`${server.url}/slack/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(timestamp),
-      'x-slack-signature': signature,
-    },
-    body,
-  });
-  await response.text();
-  return { status: response.status, respondPath };
+  const { status } = await postAsSlack(server.url, body, SIGNING_SECRET);
+  return { status, respondPath };
 }
 
 const answer = async (text: string, userId: string): Promise<string> => {
@@ -88,16 +74,7 @@ beforeAll(async () => {
     chatops,
   };
   const http = createSlackApprovals({ ...options, signingSecret: SIGNING_SECRET });
-  const settings = loadSettings({ STEADFAST_API_TOKEN: 'chatops-test-token-0123456789' });
-  const app = createApp({
-    settings,
-    client,
-    tokens: await TokenStore.load(settings.auth),
-    metrics: createMetrics(),
-    logger: createLogger('silent'),
-    ...(http.router ? { slack: http.router } : {}),
-  });
-  server = await listen(app, '127.0.0.1', 0);
+  server = await startSlackApi(client, http.router, { apiToken: 'chatops-test-token-0123456789' });
   socketMode = createSlackApprovals({ ...options, appToken: APP_TOKEN });
   await socketMode.start();
 }, 120_000);

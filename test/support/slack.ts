@@ -1,8 +1,15 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
+import type { Router } from 'express';
 import { WebSocket, WebSocketServer } from 'ws';
+import { createApp } from '../../src/api/app.js';
+import { TokenStore } from '../../src/api/auth.js';
+import { listen, type RunningServer } from '../../src/api/server.js';
+import { loadSettings } from '../../src/config/settings.js';
+import { createLogger } from '../../src/lib/logger.js';
+import { createMetrics, type Metrics } from '../../src/lib/metrics.js';
 import { makeAlert, startIncident, waitForState } from './scenario.js';
 
 /** One call to the Web API, as the stand-in received it. */
@@ -385,4 +392,51 @@ export function slashCommand(text: string, userId: string, responseUrl: string):
     response_url: responseUrl,
     trigger_id: '1.2.3',
   };
+}
+
+/**
+ * Posts a form body to a Steadfast API's `/slack/events` exactly as Slack does: signed with the signing
+ * secret at `timestamp` (epoch seconds, now unless said). Resolves with the status and how long the API
+ * took to answer, which Slack gives three seconds.
+ */
+export async function postAsSlack(
+  apiUrl: string,
+  body: string,
+  secret: string,
+  timestamp = Math.floor(Date.now() / 1000),
+): Promise<{ status: number; ms: number }> {
+  const signature = `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+  const started = Date.now();
+  const response = await fetch(`${apiUrl}/slack/events`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-slack-request-timestamp': String(timestamp),
+      'x-slack-signature': signature,
+    },
+    body,
+  });
+  await response.text();
+  return { status: response.status, ms: Date.now() - started };
+}
+
+/**
+ * A real API on loopback serving Slack's HTTP endpoint with `slack` (a Bolt receiver's router) beside
+ * the rest, as src/system.ts wires it; `apiToken` is its one token.
+ */
+export async function startSlackApi(
+  client: Client,
+  slack: Router | undefined,
+  { apiToken, metrics = createMetrics() }: { apiToken: string; metrics?: Metrics },
+): Promise<RunningServer> {
+  const settings = loadSettings({ STEADFAST_API_TOKEN: apiToken });
+  const app = createApp({
+    settings,
+    client,
+    tokens: await TokenStore.load(settings.auth),
+    metrics,
+    logger: createLogger('silent'),
+    ...(slack ? { slack } : {}),
+  });
+  return listen(app, '127.0.0.1', 0);
 }

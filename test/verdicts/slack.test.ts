@@ -2,13 +2,9 @@
  * Verdict buttons clicked in Slack: signed clicks to the real API's /slack/events (Bolt verifies them),
  * filed in the verdict ledger on a real Temporal worker, answered on a stand-in of Slack's servers.
  */
-import { createHmac } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../src/api/app.js';
-import { TokenStore } from '../../src/api/auth.js';
-import { listen, type RunningServer } from '../../src/api/server.js';
-import { loadSettings } from '../../src/config/settings.js';
+import type { RunningServer } from '../../src/api/server.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { createSlackApprovals } from '../../src/slack/approvals.js';
@@ -16,7 +12,14 @@ import { VERDICT_ACTIONS, verdictBlocks } from '../../src/slack/verdicts.js';
 import { verdictLedger } from '../../src/verdicts/client.js';
 import { testActivities } from '../support/activities.js';
 import { makeAlert, startIncident } from '../support/scenario.js';
-import { answerTo, blockActions, startSlackStandIn, type SlackStandIn } from '../support/slack.js';
+import {
+  answerTo,
+  blockActions,
+  postAsSlack,
+  startSlackApi,
+  startSlackStandIn,
+  type SlackStandIn,
+} from '../support/slack.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'verdict-slack-tests';
@@ -33,18 +36,7 @@ async function click(actionId: string, incidentId: string, userId: string): Prom
   const respondPath = `/respond/${++clicks}`;
   const payload = blockActions(actionId, incidentId, userId, `${slack.url}${respondPath}`);
   const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
-  const timestamp = Math.floor(Date.now() / 1000);
-  const signature = `v0=${createHmac('sha256', SECRET).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-  const response = await fetch(`${server.url}/slack/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(timestamp),
-      'x-slack-signature': signature,
-    },
-    body,
-  });
-  expect(response.status).toBe(200);
+  expect((await postAsSlack(server.url, body, SECRET)).status).toBe(200);
   return answerTo(slack, respondPath);
 }
 
@@ -64,13 +56,10 @@ beforeAll(async () => {
     chatops: { taskQueue: TASK_QUEUE, approvers: [] },
     metrics,
   });
-  const settings = loadSettings({ STEADFAST_API_TOKEN: 'verdict-slack-token-0123456789' });
-  const tokens = await TokenStore.load(settings.auth);
-  server = await listen(
-    createApp({ settings, client, tokens, metrics, logger, slack: approvals.router }),
-    '127.0.0.1',
-    0,
-  );
+  server = await startSlackApi(client, approvals.router, {
+    apiToken: 'verdict-slack-token-0123456789',
+    metrics,
+  });
 }, 60_000);
 
 afterAll(async () => {
