@@ -5,7 +5,6 @@ import { Writable } from 'node:stream';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { pino } from 'pino';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   createNotifyActivities,
@@ -16,6 +15,7 @@ import type { EscalationTarget } from '../../src/domain/incident.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { postJson } from '../../src/notify/http.js';
 import type { NotifyChannels } from '../../src/notify/settings.js';
+import { startSmtpStandIn } from '../support/smtp.js';
 
 // --- an HTTP server that records every request: webhooks, Teams, Discord and the Slack Web API ------------
 
@@ -87,41 +87,6 @@ class HttpRecorder {
 }
 
 // --- a real SMTP server --------------------------------------------------------------------------------
-
-interface ReceivedMail {
-  from: string;
-  to: string[];
-  user?: string;
-  raw: string;
-}
-
-async function startSmtp(
-  options: Partial<SMTPServerOptions> = {},
-): Promise<{ port: number; mails: ReceivedMail[]; stop: () => Promise<void> }> {
-  const mails: ReceivedMail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    ...options,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          ...(typeof session.user === 'string' ? { user: session.user } : {}),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, mails, stop: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 /** The message as a reader sees it: headers unfolded, quoted-printable soft breaks and escapes decoded. */
 function readable(raw: string): string {
@@ -309,7 +274,7 @@ describe('escalation delivery', () => {
   });
 
   it('when the level has an e-mail target, then a real SMTP server receives the message', async () => {
-    const smtp = await startSmtp();
+    const smtp = await startSmtpStandIn();
     try {
       const result = await activities({
         smtp: {
@@ -340,7 +305,7 @@ describe('escalation delivery', () => {
   });
 
   it('when the SMTP server wants a login, then the configured user and password are used', async () => {
-    const smtp = await startSmtp({
+    const smtp = await startSmtpStandIn({
       authOptional: false,
       allowInsecureAuth: true,
       onAuth(auth, _session, callback) {

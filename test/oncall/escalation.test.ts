@@ -5,12 +5,10 @@
  * and its iCalendar file are real files read by the same reader the worker uses.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createNotifyActivities,
@@ -23,6 +21,7 @@ import { NOBODY_ON_CALL, UNKNOWN_ROTATION } from '../../src/notify/oncall.js';
 import type { NotifyChannels } from '../../src/notify/settings.js';
 import { createOncallReader } from '../../src/oncall/load.js';
 import { startSlackStandIn, type SlackStandIn } from '../support/slack.js';
+import { startSmtpStandIn, type SmtpStandIn } from '../support/smtp.js';
 import { testActivities } from '../support/activities.js';
 import { makeAlert, startIncident } from '../support/scenario.js';
 import { startTestWorker, testClient } from '../support/temporal.js';
@@ -66,13 +65,8 @@ const ALICE_WEEK = Date.parse('2026-11-04T12:00:00Z');
 const BOB_WEEK = Date.parse('2026-11-11T12:00:00Z');
 const CAROL_WEEK = Date.parse('2026-11-18T12:00:00Z');
 
-interface Mail {
-  to: string[];
-  raw: string;
-}
-
 let slack: SlackStandIn;
-let smtp: { server: SMTPServer; port: number; mails: Mail[] };
+let smtp: SmtpStandIn;
 let oncallFile = '';
 
 beforeAll(async () => {
@@ -81,30 +75,12 @@ beforeAll(async () => {
   writeFileSync(oncallFile, ONCALL);
   writeFileSync(join(dir, 'secondary.ics'), SECONDARY);
   slack = await startSlackStandIn();
-  const mails: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  smtp = { server, port: (server.server.address() as AddressInfo).port, mails };
+  smtp = await startSmtpStandIn();
 });
 
 afterAll(async () => {
   await slack?.close();
-  await new Promise<void>((resolve) => (smtp ? smtp.server.close(() => resolve()) : resolve()));
+  await smtp?.stop();
 });
 
 beforeEach(() => {

@@ -13,7 +13,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   discordPayload,
@@ -28,6 +27,7 @@ import { alertsSignal, approveUpdate, stateQuery } from '../../src/workflows/mes
 import { testActivities } from '../support/activities.js';
 import { makeAlert, resolvedAlert, startIncident, waitForState } from '../support/scenario.js';
 import { startSlackStandIn, waitFor, type SlackStandIn } from '../support/slack.js';
+import { startSmtpStandIn, type SmtpStandIn } from '../support/smtp.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 /** The attack of issue 12: a channel-wide ping, a link labelled Approve, and Discord's ping. */
@@ -162,37 +162,6 @@ async function startHttpSink(answers: Record<string, string>): Promise<{
   };
 }
 
-interface Mail {
-  to: string[];
-  raw: string;
-}
-
-async function startSmtp(): Promise<{ port: number; mails: Mail[]; stop: () => Promise<void> }> {
-  const mails: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        mails.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  return {
-    port: (server.server.address() as AddressInfo).port,
-    mails,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
-
 /** One RFC 2047 Q-encoded word's bytes, as UTF-8. */
 const qDecode = (q: string): string => {
   const bytes: number[] = [];
@@ -228,7 +197,7 @@ let client: Client;
 let worker: TestWorker;
 let slack: SlackStandIn;
 let sink: Awaited<ReturnType<typeof startHttpSink>>;
-let smtp: Awaited<ReturnType<typeof startSmtp>>;
+let smtp: SmtpStandIn;
 let reportsDir: string;
 
 const runbook = (base: string): string => `
@@ -264,7 +233,7 @@ describe('an alert whose text is markup, through a real incident to every destin
   beforeAll(async () => {
     slack = await startSlackStandIn();
     sink = await startHttpSink({ '/maintenance': ANSWER });
-    smtp = await startSmtp();
+    smtp = await startSmtpStandIn();
     reportsDir = mkdtempSync(join(tmpdir(), 'steadfast-escaping-reports-'));
     client = await testClient();
     worker = await startTestWorker(
