@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createLifecycleActivities } from '../../src/activities/lifecycle.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
@@ -21,9 +21,6 @@ import { testClient } from '../support/temporal.js';
 let client: Client;
 beforeAll(async () => {
   client = await testClient();
-});
-afterAll(async () => {
-  await client?.connection.close();
 });
 
 /** An incident that acted and was verified: closing it files evidence and teaches the severity model. */

@@ -140,7 +140,6 @@ describe('listing and counting against Temporal visibility', () => {
 
   afterAll(async () => {
     await client?.workflow.getHandle(workflowId).terminate('test over');
-    await client?.connection.close();
   });
 
   it('when a value has spaces and punctuation, then the server accepts the query and finds the incident', async () => {

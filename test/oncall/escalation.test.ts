@@ -305,9 +305,7 @@ steps:
       const id = `oncall-page-${Date.now()}`;
       const alert = makeAlert({ alertName: 'TestOnCallPage', labels: { service: 'checkout' } });
       const client = await testClient();
-      const final = await startIncident(client, taskQueue, id, [alert])
-        .then((handle) => handle.result())
-        .finally(() => client.connection.close());
+      const final = await startIncident(client, taskQueue, id, [alert]).then((handle) => handle.result());
 
       expect(final.outcome).toBe('aborted');
       const paged = final.timeline.filter((t) => t.event === 'escalation-paged').map((t) => t.message);

@@ -11,10 +11,8 @@ import {
   resolveUpdate,
   stateQuery,
 } from '../../src/workflows/messages.js';
-import { testActivities } from '../support/activities.js';
 import { updateAnswer, waitForState } from '../support/scenario.js';
-import { openIncident, startSlackStandIn, type SlackStandIn } from '../support/slack.js';
-import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+import { openIncident, startSlackHarness, type SlackHarness, type SlackStandIn } from '../support/slack.js';
 
 const TASK_QUEUE = 'slack-announce-tests';
 const CONSOLE = 'http://127.0.0.1:8080/';
@@ -32,7 +30,7 @@ verify: { within: 30s, interval: 1s }
 `;
 
 let client: Client;
-let worker: TestWorker;
+let harness: SlackHarness;
 let slack: SlackStandIn;
 
 const incidentMessages = (id: string) =>
@@ -45,24 +43,18 @@ const announced = (handle: Parameters<typeof waitForState>[0]) =>
   waitForState(handle, (s) => s.announcement !== undefined);
 
 beforeAll(async () => {
-  slack = await startSlackStandIn();
-  client = await testClient();
-  worker = await startTestWorker(
-    testActivities({
-      runbooks: {
-        'team.yaml': runbook('TeamChannel', "slack: { channel: '#payments' }"),
-        'plain.yaml': runbook('NoChannel'),
-      },
-      notify: { slack: { token: 'xoxb-test', apiUrl: slack.apiUrl } },
-      postmortemUrl: (id) => consoleIncidentUrl(CONSOLE, id),
-    }),
-    TASK_QUEUE,
-  );
+  harness = await startSlackHarness(TASK_QUEUE, {
+    runbooks: {
+      'team.yaml': runbook('TeamChannel', "slack: { channel: '#payments' }"),
+      'plain.yaml': runbook('NoChannel'),
+    },
+    postmortemUrl: (id) => consoleIncidentUrl(CONSOLE, id),
+  });
+  ({ client, slack } = harness);
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await slack?.close();
+  await harness?.stop();
 });
 
 describe("the incident's Slack channel", () => {

@@ -1,9 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testActivities } from '../support/activities.js';
 import type { RunningServer } from '../../src/api/server.js';
 import type { IncidentState } from '../../src/domain/incident.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { APPROVE_ACTION, createSlackApprovals, REJECT_ACTION } from '../../src/slack/approvals.js';
 import { alertsSignal, stateQuery } from '../../src/workflows/messages.js';
 import { waitForState } from '../support/scenario.js';
@@ -12,18 +10,19 @@ import {
   blockActions,
   openIncident as openSlackIncident,
   postAsSlack,
+  slackAppOptions,
   startSlackApi,
-  startSlackStandIn,
+  startSlackHarness,
   waitFor,
+  type SlackHarness,
   type SlackStandIn,
 } from '../support/slack.js';
-import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'slack-tests';
 const SIGNING_SECRET = 'test-signing-secret-0123456789';
 
 let client: Client;
-let worker: TestWorker;
+let harness: SlackHarness;
 let server: RunningServer;
 let slack: SlackStandIn;
 let clicks = 0;
@@ -58,21 +57,11 @@ const openIncident = (name: string, announce?: { channel: string }) =>
   openSlackIncident(client, TASK_QUEUE, name, { alertName: 'SlackTest', ...(announce ? { announce } : {}) });
 
 beforeAll(async () => {
-  slack = await startSlackStandIn();
-  client = await testClient();
-  worker = await startTestWorker(
-    testActivities({
-      runbooks: { 'wait.yaml': RUNBOOK },
-      notify: { slack: { token: 'xoxb-test', apiUrl: slack.apiUrl } },
-    }),
-    TASK_QUEUE,
-  );
+  harness = await startSlackHarness(TASK_QUEUE, { runbooks: { 'wait.yaml': RUNBOOK } });
+  ({ client, slack } = harness);
   const approvals = createSlackApprovals({
+    ...slackAppOptions(harness),
     signingSecret: SIGNING_SECRET,
-    botToken: 'xoxb-test',
-    apiUrl: slack.apiUrl,
-    temporal: client,
-    logger: createLogger('silent'),
     approverGroups: ['SONCALL'],
   });
   server = await startSlackApi(client, approvals.router, { apiToken: 'slack-test-token-0123456789' });
@@ -80,8 +69,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await worker?.stop();
-  await slack?.close();
+  await harness?.stop();
 });
 
 describe('approvals from Slack', () => {

@@ -2,23 +2,22 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/server.js';
 import { guardClient } from '../../src/incidents/guard.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { createSlackApprovals, type SlackApprovals } from '../../src/slack/approvals.js';
 import { guardWorkflowId } from '../../src/workflows/guard.js';
 import { stateQuery } from '../../src/workflows/messages.js';
-import { testActivities } from '../support/activities.js';
 import { waitForState } from '../support/scenario.js';
 import {
   answerTo,
   openIncident as openSlackIncident,
   postAsSlack,
+  slackAppOptions,
   slashCommand,
   startSlackApi,
-  startSlackStandIn,
+  startSlackHarness,
   waitFor,
+  type SlackHarness,
   type SlackStandIn,
 } from '../support/slack.js';
-import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'slack-chatops-tests';
 const SIGNING_SECRET = 'chatops-signing-secret-0123456789';
@@ -36,7 +35,7 @@ verify: { within: 30s, interval: 1s }
 `;
 
 let client: Client;
-let worker: TestWorker;
+let harness: SlackHarness;
 let server: RunningServer;
 let slack: SlackStandIn;
 let socketMode: SlackApprovals;
@@ -62,17 +61,9 @@ const openIncident = (name: string) =>
   openSlackIncident(client, TASK_QUEUE, name, { alertName: 'ChatOpsTest' });
 
 beforeAll(async () => {
-  slack = await startSlackStandIn();
-  client = await testClient();
-  worker = await startTestWorker(testActivities({ runbooks: { 'wait.yaml': RUNBOOK } }), TASK_QUEUE);
-  const options = {
-    botToken: 'xoxb-test',
-    apiUrl: slack.apiUrl,
-    temporal: client,
-    logger: createLogger('silent'),
-    approverGroups: ['SONCALL'],
-    chatops,
-  };
+  harness = await startSlackHarness(TASK_QUEUE, { runbooks: { 'wait.yaml': RUNBOOK } }, { notify: false });
+  ({ client, slack } = harness);
+  const options = { ...slackAppOptions(harness), approverGroups: ['SONCALL'], chatops };
   const http = createSlackApprovals({ ...options, signingSecret: SIGNING_SECRET });
   server = await startSlackApi(client, http.router, { apiToken: 'chatops-test-token-0123456789' });
   socketMode = createSlackApprovals({ ...options, appToken: APP_TOKEN });
@@ -86,8 +77,7 @@ afterAll(async () => {
     .getHandle(guardWorkflowId(TASK_QUEUE))
     .terminate('tests done')
     .catch(() => undefined);
-  await worker?.stop();
-  await slack?.close();
+  await harness?.stop();
 });
 
 describe('/steadfast from Slack', () => {

@@ -4,23 +4,22 @@ import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../src/domain/incident.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { APPROVE_ACTION, createSlackApprovals, type SlackApprovals } from '../../src/slack/approvals.js';
 import { APPROVE_OVERRIDE_ACTION, OVERRIDE_MODAL } from '../../src/slack/actions.js';
 import { REASON_BLOCK } from '../../src/slack/override.js';
 import { alertsSignal, stateQuery } from '../../src/workflows/messages.js';
-import { testActivities } from '../support/activities.js';
 import { atStage, waitForState } from '../support/scenario.js';
 import {
   answerTo,
   blockActions,
   openIncident,
-  startSlackStandIn,
+  slackAppOptions,
+  startSlackHarness,
   viewSubmission,
   waitFor,
+  type SlackHarness,
   type SlackStandIn,
 } from '../support/slack.js';
-import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 /**
  * "Approve with override" from Slack during a change freeze, end to end: a real calendar file with a
@@ -43,7 +42,7 @@ verify: { within: 30s, interval: 1s }
 `;
 
 let client: Client;
-let worker: TestWorker;
+let harness: SlackHarness;
 let slack: SlackStandIn;
 let approvals: SlackApprovals;
 
@@ -69,30 +68,18 @@ beforeAll(async () => {
       `    end: ${new Date(Date.now() + 3_600_000).toISOString()}`,
     ].join('\n'),
   );
-  slack = await startSlackStandIn();
-  client = await testClient();
-  worker = await startTestWorker(
-    testActivities({
-      runbooks: { 'wait.yaml': RUNBOOK },
-      calendar: { file: calendar },
-      notify: { slack: { token: 'xoxb-test', apiUrl: slack.apiUrl } },
-    }),
-    TASK_QUEUE,
-  );
-  approvals = createSlackApprovals({
-    appToken: APP_TOKEN,
-    botToken: 'xoxb-test',
-    apiUrl: slack.apiUrl,
-    temporal: client,
-    logger: createLogger('silent'),
+  harness = await startSlackHarness(TASK_QUEUE, {
+    runbooks: { 'wait.yaml': RUNBOOK },
+    calendar: { file: calendar },
   });
+  ({ client, slack } = harness);
+  approvals = createSlackApprovals({ ...slackAppOptions(harness), appToken: APP_TOKEN });
   await approvals.start();
 }, 120_000);
 
 afterAll(async () => {
   await approvals?.stop();
-  await worker?.stop();
-  await slack?.close();
+  await harness?.stop();
 });
 
 describe('Approve with override, from Slack, during a change freeze', () => {

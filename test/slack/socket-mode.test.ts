@@ -6,17 +6,17 @@ import { createMetrics } from '../../src/lib/metrics.js';
 import { APPROVE_ACTION, createSlackApprovals, type SlackApprovals } from '../../src/slack/approvals.js';
 import { startApi } from '../../src/system.js';
 import { alertsSignal } from '../../src/workflows/messages.js';
-import { testActivities } from '../support/activities.js';
 import { waitForState } from '../support/scenario.js';
 import {
   answerTo,
   blockActions,
   openIncident,
-  startSlackStandIn,
+  slackAppOptions,
+  startSlackHarness,
   waitFor,
+  type SlackHarness,
   type SlackStandIn,
 } from '../support/slack.js';
-import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'slack-socket-tests';
 const APP_TOKEN = 'xapp-1-A1-1234-socketmodetest';
@@ -33,7 +33,7 @@ verify: { within: 30s, interval: 1s }
 `;
 
 let client: Client;
-let worker: TestWorker;
+let harness: SlackHarness;
 let slack: SlackStandIn;
 let approvals: SlackApprovals;
 let clicks = 0;
@@ -48,29 +48,15 @@ async function click(actionId: string, incidentId: string, userId: string) {
 }
 
 beforeAll(async () => {
-  slack = await startSlackStandIn();
-  client = await testClient();
-  worker = await startTestWorker(
-    testActivities({
-      runbooks: { 'wait.yaml': RUNBOOK },
-      notify: { slack: { token: 'xoxb-test', apiUrl: slack.apiUrl } },
-    }),
-    TASK_QUEUE,
-  );
-  approvals = createSlackApprovals({
-    appToken: APP_TOKEN,
-    botToken: 'xoxb-test',
-    apiUrl: slack.apiUrl,
-    temporal: client,
-    logger: createLogger('silent'),
-  });
+  harness = await startSlackHarness(TASK_QUEUE, { runbooks: { 'wait.yaml': RUNBOOK } });
+  ({ client, slack } = harness);
+  approvals = createSlackApprovals({ ...slackAppOptions(harness), appToken: APP_TOKEN });
   await approvals.start();
 }, 120_000);
 
 afterAll(async () => {
   await approvals?.stop();
-  await worker?.stop();
-  await slack?.close();
+  await harness?.stop();
 });
 
 describe('approvals from Slack in Socket Mode', () => {

@@ -5,6 +5,7 @@ import type { RecommendConfig } from '../../src/activities/recommend.js';
 import type { TriageConfig } from '../../src/activities/triage.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
+import { closeWithFile } from './connections.js';
 import { testDocker } from './docker.js';
 import { writeRunbooks } from './scenario.js';
 
@@ -26,7 +27,9 @@ export function testActivities(
     metrics: createMetrics(),
     incidentUrl: (id) => `http://127.0.0.1:8233/namespaces/default/workflows/${id}`,
     // The remediation guard is a workflow on the test server, reached through this client.
-    temporal: new Client({ connection: Connection.lazy({ address: inject('temporalAddress') }) }),
+    temporal: new Client({
+      connection: closeWithFile(Connection.lazy({ address: inject('temporalAddress') })),
+    }),
     ...rest,
     triage: {
       detectWindowMs: 60_000,

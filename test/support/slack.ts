@@ -10,7 +10,10 @@ import { listen, type RunningServer } from '../../src/api/server.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics, type Metrics } from '../../src/lib/metrics.js';
+import type { SlackApprovalsOptions } from '../../src/slack/approvals.js';
+import { testActivities } from './activities.js';
 import { makeAlert, startIncident, waitForState } from './scenario.js';
+import { startTestWorker, testClient, type TestWorker } from './temporal.js';
 
 /** One call to the Web API, as the stand-in received it. */
 export interface WebApiCall {
@@ -439,4 +442,50 @@ export async function startSlackApi(
     ...(slack ? { slack } : {}),
   });
   return listen(app, '127.0.0.1', 0);
+}
+
+/** What every Slack test starts with: the stand-in, the suite's client and a worker on its own queue. */
+export interface SlackHarness {
+  slack: SlackStandIn;
+  client: Client;
+  worker: TestWorker;
+  /** Stops the worker, then the stand-in; the client closes with the test file. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts Slack's stand-in and a worker on `taskQueue` with the real activities; unless `notify` is
+ * false, the worker posts incidents' messages to the stand-in as it would to Slack.
+ */
+export async function startSlackHarness(
+  taskQueue: string,
+  activities: Parameters<typeof testActivities>[0],
+  { notify = true }: { notify?: boolean } = {},
+): Promise<SlackHarness> {
+  const slack = await startSlackStandIn();
+  const client = await testClient();
+  const worker = await startTestWorker(
+    testActivities({
+      ...(notify ? { notify: { slack: { token: 'xoxb-test', apiUrl: slack.apiUrl } } } : {}),
+      ...activities,
+    }),
+    taskQueue,
+  );
+  return {
+    slack,
+    client,
+    worker,
+    stop: async () => {
+      await worker.stop();
+      await slack.close();
+    },
+  };
+}
+
+/** The options every test's Slack app shares: the stand-in's Web API, the harness's client, no logs. */
+export function slackAppOptions({
+  slack,
+  client,
+}: Pick<SlackHarness, 'slack' | 'client'>): SlackApprovalsOptions {
+  return { botToken: 'xoxb-test', apiUrl: slack.apiUrl, temporal: client, logger: createLogger('silent') };
 }

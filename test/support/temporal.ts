@@ -3,6 +3,7 @@ import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/w
 import { inject } from 'vitest';
 import { bundlerOptions, createIncidentWorker, workflowsPath } from '../../src/temporal/worker.js';
 import type { IncidentActivities } from '../../src/activities/index.js';
+import { closeWithFile } from './connections.js';
 
 let bundle: Promise<{ code: string }> | undefined;
 
@@ -21,12 +22,13 @@ const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: c
  */
 export const CONNECT_TIMEOUT = '60s';
 
+/** A client of the suite's dev server, closed with the test file (test/support/connections.ts). */
 export async function testClient(): Promise<Client> {
   const connection = await Connection.connect({
     address: inject('temporalAddress'),
     connectTimeout: CONNECT_TIMEOUT,
   });
-  return new Client({ connection });
+  return new Client({ connection: closeWithFile(connection) });
 }
 
 export interface TestWorker {

@@ -5,28 +5,27 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningServer } from '../../src/api/server.js';
-import { createLogger } from '../../src/lib/logger.js';
 import { createMetrics } from '../../src/lib/metrics.js';
 import { createSlackApprovals } from '../../src/slack/approvals.js';
 import { VERDICT_ACTIONS, verdictBlocks } from '../../src/slack/verdicts.js';
 import { verdictLedger } from '../../src/verdicts/client.js';
-import { testActivities } from '../support/activities.js';
 import { makeAlert, startIncident } from '../support/scenario.js';
 import {
   answerTo,
   blockActions,
   postAsSlack,
+  slackAppOptions,
   startSlackApi,
-  startSlackStandIn,
+  startSlackHarness,
+  type SlackHarness,
   type SlackStandIn,
 } from '../support/slack.js';
-import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'verdict-slack-tests';
 const SECRET = 'verdict-signing-secret-0123456789';
 
 let client: Client;
-let worker: TestWorker;
+let harness: SlackHarness;
 let server: RunningServer;
 let slack: SlackStandIn;
 let clicks = 0;
@@ -41,17 +40,12 @@ async function click(actionId: string, incidentId: string, userId: string): Prom
 }
 
 beforeAll(async () => {
-  slack = await startSlackStandIn();
-  client = await testClient();
-  worker = await startTestWorker(testActivities({ runbooks: {} }), TASK_QUEUE);
-  const logger = createLogger('silent');
+  harness = await startSlackHarness(TASK_QUEUE, { runbooks: {} }, { notify: false });
+  ({ client, slack } = harness);
   const metrics = createMetrics();
   const approvals = createSlackApprovals({
+    ...slackAppOptions(harness),
     signingSecret: SECRET,
-    botToken: 'xoxb-test',
-    apiUrl: slack.apiUrl,
-    temporal: client,
-    logger,
     // As src/system.ts wires it: the buttons are served with the incidents' task queue and the metrics.
     chatops: { taskQueue: TASK_QUEUE, approvers: [] },
     metrics,
@@ -64,8 +58,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await worker?.stop();
-  await slack?.close();
+  await harness?.stop();
 });
 
 describe('verdict buttons in Slack', () => {

@@ -6,7 +6,6 @@ import { loadSettings } from '../../src/config/settings.js';
 import { ingestConfigFrom, ingestGroup } from '../../src/incidents/ingest.js';
 import { acknowledgeUpdate, alertsSignal, approveUpdate } from '../../src/workflows/messages.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
-import { testActivities } from '../support/activities.js';
 import {
   atStage,
   historyWhen,
@@ -18,8 +17,7 @@ import {
   startWebhookSink,
   waitForState,
 } from '../support/scenario.js';
-import { startSlackStandIn, type SlackStandIn } from '../support/slack.js';
-import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
+import { startSlackHarness, type SlackHarness, type SlackStandIn } from '../support/slack.js';
 
 /**
  * Every incident is announced once triage is done: on its Slack channel (SLACK_CHANNEL) whether or not
@@ -31,7 +29,7 @@ import { startTestWorker, testClient, type TestWorker } from '../support/tempora
 const TASK_QUEUE = 'announce-scenarios';
 
 let client: Client;
-let worker: TestWorker;
+let harness: SlackHarness;
 let slack: SlackStandIn;
 type Sink = Awaited<ReturnType<typeof startWebhookSink>>;
 let sinks: Record<AnnounceWebhook['type'], Sink>;
@@ -64,7 +62,6 @@ const received = (type: AnnounceWebhook['type'], id: string): unknown[] =>
   sinks[type].received.filter((body) => JSON.stringify(body).includes(id));
 
 beforeAll(async () => {
-  slack = await startSlackStandIn();
   // Teams is down for the first POST: its retry must not post to the others again.
   sinks = {
     slack: await startWebhookSink(),
@@ -74,19 +71,12 @@ beforeAll(async () => {
   process.env['TEST_ANNOUNCE_SLACK_WEBHOOK'] = sinks.slack.url;
   process.env['TEST_ANNOUNCE_TEAMS_WEBHOOK'] = sinks.teams.url;
   process.env['TEST_ANNOUNCE_DISCORD_WEBHOOK'] = sinks.discord.url;
-  client = await testClient();
-  worker = await startTestWorker(
-    testActivities({
-      runbooks: { 'plan.yaml': RUNBOOK },
-      notify: { slack: { token: 'xoxb-test', apiUrl: slack.apiUrl } },
-    }),
-    TASK_QUEUE,
-  );
+  harness = await startSlackHarness(TASK_QUEUE, { runbooks: { 'plan.yaml': RUNBOOK } });
+  ({ client, slack } = harness);
 }, 120_000);
 
 afterAll(async () => {
-  await worker?.stop();
-  await slack?.close();
+  await harness?.stop();
   await Promise.all(Object.values(sinks ?? {}).map((s) => s.close()));
 });
 
