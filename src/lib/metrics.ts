@@ -64,6 +64,32 @@ export function createMetrics(): Metrics {
   const r = [registry];
   const metrics: Metrics = {
     registry,
+    ...ingestMetrics(r),
+    ...incidentMetrics(r),
+    ...noiseMetrics(r, () => metrics.refreshVerdictGauges?.()),
+    ...fleetGauges(r),
+    reportsFailed: reportsFailedCounter(r),
+  };
+  // Known label values start at zero, so rate() and increase() count their first event too.
+  for (const outcome of OUTCOMES) {
+    metrics.incidentsClosed.inc({ outcome }, 0);
+    metrics.timeToClose.zero({ outcome });
+  }
+  for (const stage of STAGES) metrics.stageDuration.zero({ stage });
+  for (const source of ['person', 'evidence'])
+    metrics.falsePositives.inc({ source, incident_service: '' }, 0);
+  for (const { phase } of PHASES) metrics.incidentPhase.zero({ phase });
+  return metrics;
+}
+
+/** What reaches the API: alerts, requests, re-deliveries and clusters. */
+function ingestMetrics(
+  r: Registry[],
+): Pick<
+  Metrics,
+  'alertsReceived' | 'alertsAlreadyDelivered' | 'requests' | 'duplicatesDropped' | 'alertsClustered'
+> {
+  return {
     alertsReceived: new Counter({
       name: 'steadfast_alerts_received_total',
       help: 'Alerts received, by source and status.',
@@ -81,6 +107,34 @@ export function createMetrics(): Metrics {
       labelNames: ['route', 'code'],
       registers: r,
     }),
+    duplicatesDropped: new Counter({
+      name: 'steadfast_duplicate_alerts_dropped_total',
+      help: 'Re-delivered alerts an incident already had.',
+      registers: r,
+    }),
+    alertsClustered: new Counter({
+      name: 'steadfast_alerts_clustered_total',
+      help: 'Alerts held by incidents the first time this process found each in a similar-alert cluster of 2 or more incidents (GET /api/v1/clusters).',
+      registers: r,
+    }),
+  };
+}
+
+/** An incident's course: opened, its stages and phases, decisions, actions and close. */
+function incidentMetrics(
+  r: Registry[],
+): Pick<
+  Metrics,
+  | 'incidentsStarted'
+  | 'incidentsClosed'
+  | 'stageDuration'
+  | 'approvals'
+  | 'remediationActions'
+  | 'timeToFirstAction'
+  | 'incidentPhase'
+  | 'timeToClose'
+> {
+  return {
     incidentsStarted: new Counter({
       name: 'steadfast_incidents_started_total',
       help: 'Incidents opened.',
@@ -131,30 +185,7 @@ export function createMetrics(): Metrics {
       buckets: STAGE_BUCKETS,
       registers: r,
     }),
-    duplicatesDropped: new Counter({
-      name: 'steadfast_duplicate_alerts_dropped_total',
-      help: 'Re-delivered alerts an incident already had.',
-      registers: r,
-    }),
-    alertsClustered: new Counter({
-      name: 'steadfast_alerts_clustered_total',
-      help: 'Alerts held by incidents the first time this process found each in a similar-alert cluster of 2 or more incidents (GET /api/v1/clusters).',
-      registers: r,
-    }),
-    ...noiseMetrics(r, () => metrics.refreshVerdictGauges?.()),
-    ...fleetGauges(r),
-    reportsFailed: reportsFailedCounter(r),
   };
-  // Known label values start at zero, so rate() and increase() count their first event too.
-  for (const outcome of OUTCOMES) {
-    metrics.incidentsClosed.inc({ outcome }, 0);
-    metrics.timeToClose.zero({ outcome });
-  }
-  for (const stage of STAGES) metrics.stageDuration.zero({ stage });
-  for (const source of ['person', 'evidence'])
-    metrics.falsePositives.inc({ source, incident_service: '' }, 0);
-  for (const { phase } of PHASES) metrics.incidentPhase.zero({ phase });
-  return metrics;
 }
 
 /** Starts at zero, so an alert on its increase fires on the first record lost. */
