@@ -120,15 +120,12 @@ async function pastRecords(
   );
 }
 
-export function createRecommendActivities(
-  config: RecommendConfig,
+/** Never throws: unreadable rules leave the escalation as the runbook has it, and say so. */
+function rulesMatcher(
   logger: Logger,
-  resolveTargets: TargetResolver,
-  history: OutcomeHistory = NO_HISTORY,
-  rules?: RulesReader,
-) {
-  /** Never throws: unreadable rules leave the escalation as the runbook has it, and say so. */
-  const matchRules = async (facts: IncidentFacts & { service?: string }): Promise<RuleMatch> => {
+  rules: RulesReader | undefined,
+): (facts: IncidentFacts & { service?: string }) => Promise<RuleMatch> {
+  return async (facts) => {
     const taskQueue = taskQueueHere();
     if (!rules || !taskQueue) return { levels: [] };
     try {
@@ -142,22 +139,35 @@ export function createRecommendActivities(
       return { levels: [], unavailable: why.slice(0, 200) };
     }
   };
+}
 
-  const refuse = (runbook: Runbook, what: 'parameters' | 'targets', why: string) => {
-    logger.warn(
-      {
-        event: what === 'parameters' ? 'runbook.unsafe-parameter' : 'runbook.out-of-scope',
-        runbook: runbook.id,
-        error: why,
-      },
-      `refused a runbook's ${what}`,
-    );
-    return {
-      recommendation: null,
-      refused: true,
-      message: `runbook "${runbook.id}" matched but its ${what} were refused, so nothing will run: ${why}`,
-    };
+/** The answer when a matched runbook's parameters or targets are refused: nothing runs, and it says why. */
+function refusal(logger: Logger, runbook: Runbook, what: 'parameters' | 'targets', why: string) {
+  logger.warn(
+    {
+      event: what === 'parameters' ? 'runbook.unsafe-parameter' : 'runbook.out-of-scope',
+      runbook: runbook.id,
+      error: why,
+    },
+    `refused a runbook's ${what}`,
+  );
+  return {
+    recommendation: null,
+    refused: true,
+    message: `runbook "${runbook.id}" matched but its ${what} were refused, so nothing will run: ${why}`,
   };
+}
+
+export function createRecommendActivities(
+  config: RecommendConfig,
+  logger: Logger,
+  resolveTargets: TargetResolver,
+  history: OutcomeHistory = NO_HISTORY,
+  rules?: RulesReader,
+) {
+  const matchRules = rulesMatcher(logger, rules);
+  const refuse = (runbook: Runbook, what: 'parameters' | 'targets', why: string) =>
+    refusal(logger, runbook, what, why);
 
   return {
     /**
