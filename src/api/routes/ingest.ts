@@ -5,6 +5,7 @@ import {
   alertmanagerPayloadSchema,
   alertsFromAlertmanager,
   genericAlertSchema,
+  type Alert,
 } from '../../domain/alert.js';
 import { correlate } from '../../domain/correlation.js';
 import { ingestGroup, type IngestConfig } from '../../incidents/ingest.js';
@@ -48,25 +49,7 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
   const count = (source: string, alerts: { status: string }[]): void => {
     for (const a of alerts) deps.metrics.alertsReceived.inc({ source, status: a.status });
   };
-  const limit = new NewIncidentLimit(deps.newIncidentsPerMinute ?? 0);
-  /**
-   * Refuses the whole request, before anything is sent, when its firing groups would pass the limit.
-   * Counted by incident ID, which INCIDENT_ID bounds, not by correlation key, which holds label values
-   * of kilobytes: the limit remembers thousands of them per sender.
-   */
-  const admit = (res: Response, groups: [incidentId: string, alerts: { status: string }[]][]): void => {
-    const { identity } = principalOf(res);
-    const keys = groups.flatMap(([id, alerts]) => (alerts.some((a) => a.status === 'firing') ? [id] : []));
-    const answer = limit.admit(identity, keys);
-    if (answer.ok) return;
-    res.set('Retry-After', String(answer.retryAfterS));
-    throw new HttpError(
-      503,
-      'TooManyNewIncidents',
-      `${identity} may open ${deps.newIncidentsPerMinute} incidents a minute (STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE) ` +
-        `and this request would open more; nothing was recorded: retry in ${answer.retryAfterS}s`,
-    );
-  };
+  const admit = newIncidentAdmission(deps.newIncidentsPerMinute ?? 0);
 
   /** Alertmanager's webhook (payload version 4): one alert group, one incident. */
   router.post('/alertmanager', ...guard, async (req, res) => {
@@ -97,14 +80,9 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
       .safeParse(Array.isArray(body) ? body : [body]);
     if (!parsed.success) throw invalidInput('alert', parsed.error);
     const receivedAt = new Date();
-    // Grouped by the incident each alert correlates to, as ingestGroup will compute it from the group's
-    // first alert: grouped by anything else, one alert could carry another of a different incident along.
-    const groups = new Map<string, ReturnType<typeof alertFromGeneric>[]>();
-    for (const input of parsed.data) {
-      const alert = alertFromGeneric(input, receivedAt, principalOf(res).identity);
-      const { incidentId } = correlate(alert.labels, alert.fingerprint, deps.config.correlationLabels);
-      groups.set(incidentId, [...(groups.get(incidentId) ?? []), alert]);
-    }
+    const { identity } = principalOf(res);
+    const alerts = parsed.data.map((input) => alertFromGeneric(input, receivedAt, identity));
+    const groups = groupByIncident(alerts, deps.config.correlationLabels);
     if (groups.size > MAX_GROUPS_PER_REQUEST) {
       throw new HttpError(
         413,
@@ -135,4 +113,46 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
   });
 
   return router;
+}
+
+/**
+ * Alerts grouped by the incident each correlates to, as ingestGroup will compute it from the group's
+ * first alert: grouped by anything else, one alert could carry another of a different incident along.
+ */
+function groupByIncident(
+  alerts: Alert[],
+  correlationLabels: IngestConfig['correlationLabels'],
+): Map<string, Alert[]> {
+  const groups = new Map<string, Alert[]>();
+  for (const alert of alerts) {
+    const { incidentId } = correlate(alert.labels, alert.fingerprint, correlationLabels);
+    const group = groups.get(incidentId);
+    if (group) group.push(alert);
+    else groups.set(incidentId, [alert]);
+  }
+  return groups;
+}
+
+/**
+ * Refuses a whole request, before anything is sent, when its firing groups would take its sender past
+ * `perMinute` new incidents (0: no limit). Counted by incident ID, which INCIDENT_ID bounds, not by
+ * correlation key, which holds label values of kilobytes: the limit remembers thousands per sender.
+ */
+function newIncidentAdmission(
+  perMinute: number,
+): (res: Response, groups: [incidentId: string, alerts: { status: string }[]][]) => void {
+  const limit = new NewIncidentLimit(perMinute);
+  return (res, groups) => {
+    const { identity } = principalOf(res);
+    const keys = groups.flatMap(([id, alerts]) => (alerts.some((a) => a.status === 'firing') ? [id] : []));
+    const answer = limit.admit(identity, keys);
+    if (answer.ok) return;
+    res.set('Retry-After', String(answer.retryAfterS));
+    throw new HttpError(
+      503,
+      'TooManyNewIncidents',
+      `${identity} may open ${perMinute} incidents a minute (STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE) ` +
+        `and this request would open more; nothing was recorded: retry in ${answer.retryAfterS}s`,
+    );
+  };
 }
