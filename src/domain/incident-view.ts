@@ -37,12 +37,15 @@ export function riskOf(state: Pick<IncidentState, 'severity' | 'recommendation'>
 }
 
 /**
- * The ingest identities (senders) of the alerts the incident holds. Alerts of several senders share an
+ * The ingest identities (senders) of the alerts the incident took. Alerts of several senders share an
  * incident by their correlation labels alone, and the first one fills the plan: another sender's alert
- * may have chosen its target. Such a plan is for a person to approve, never a policy.
+ * may have chosen its target. Such a plan is for a person to approve, never a policy. Every sender
+ * noted counts (`sendersSeen`), not only those of the alerts still held: a sender that sends enough
+ * alerts of its own pushes the others' out of what the incident holds whole.
  */
-export function sendersOf(state: Pick<IncidentState, 'alerts'>): string[] {
-  return [...new Set(state.alerts.flatMap((a) => (a.sender !== undefined ? [a.sender] : [])))];
+export function sendersOf(state: Pick<IncidentState, 'alerts' | 'sendersSeen'>): string[] {
+  const held = state.alerts.flatMap((a) => (a.sender !== undefined ? [a.sender] : []));
+  return [...new Set([...(state.sendersSeen ?? []), ...held])];
 }
 
 export type Decided = ApprovalRecord & { decision: 'approved' | 'rejected' };

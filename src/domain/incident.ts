@@ -259,6 +259,11 @@ export interface IncidentState {
   firingUntracked?: number;
   /** The dedupe key of the firing alert that opened the incident: held whole while it fires. */
   openedBy?: string;
+  /**
+   * The senders of every alert the incident took, held whole or not, in order of arrival (at most
+   * MAX_SENDERS_SEEN): that senders shared it outlives the alerts that showed it (sendersOf).
+   */
+  sendersSeen?: string[];
   /** Timeline entries left out between the first and the latest of their kind, by kind. */
   notesDropped?: Record<string, number>;
   detection?: DetectionResult;

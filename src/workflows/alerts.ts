@@ -136,6 +136,8 @@ export interface AlertPatches {
   strongKeys: () => boolean;
   /** An alert sent without its start fires again after it resolved (REFIRE_PATCH). */
   refires: () => boolean;
+  /** Each sender is noted in `sendersSeen` (SENDERS_SEEN_PATCH). */
+  notesSenders: () => boolean;
 }
 
 const ALL_PATCHES: AlertPatches = {
@@ -143,7 +145,22 @@ const ALL_PATCHES: AlertPatches = {
   keepsOpening: () => true,
   strongKeys: () => true,
   refires: () => true,
+  notesSenders: () => true,
 };
+
+/**
+ * Senders an incident notes: two are enough to withhold a policy's approval, and a few more name them in
+ * its timeline, while a sender minting identities cannot grow the state.
+ */
+export const MAX_SENDERS_SEEN = 8;
+
+/** Notes the sender of an alert the incident took, once (the state is an activity argument: only under its patch). */
+function noteSender(state: IncidentState, sender: string | undefined, patches: AlertPatches): void {
+  const seen = state.sendersSeen ?? [];
+  if (sender === undefined || seen.includes(sender) || seen.length >= MAX_SENDERS_SEEN) return;
+  if (!patches.notesSenders()) return;
+  state.sendersSeen = [...seen, sender];
+}
 
 /**
  * Index of the held alert to let go first: the oldest resolved one, else the oldest; never the newest.
@@ -210,6 +227,7 @@ export function absorbAlerts(
     if (known === undefined) state.alertsReceived = (state.alertsReceived ?? 0) + 1;
     else if (held < 0) state.alertsDropped = Math.max((state.alertsDropped ?? 0) - 1, 0); // held again
     if (alert.status === 'firing') state.severity = moreSevere(state.severity, alert.severity);
+    noteSender(state, alert.sender, patches);
     changed.push(alert);
   }
   // Named only under its patch: the state is an activity argument, which replay compares.

@@ -8,8 +8,10 @@ import {
   allResolved,
   firstFiring,
   ledgerKey,
+  MAX_SENDERS_SEEN,
   type AlertPatches,
 } from '../../src/workflows/alerts.js';
+import { sendersOf } from '../../src/domain/incident-view.js';
 import { incidentState } from '../support/incident.js';
 
 /** Every patch on, but those given. */
@@ -18,6 +20,7 @@ const patches = (off: Partial<AlertPatches> = {}): AlertPatches => ({
   keepsOpening: () => true,
   strongKeys: () => true,
   refires: () => true,
+  notesSenders: () => true,
   ...off,
 });
 
@@ -47,6 +50,41 @@ function sentBy(sender: string, overrides: Partial<Alert> = {}): Alert {
 }
 
 describe('absorbAlerts, by sender', () => {
+  it("when one sender's own alerts push another sender's alert out of what the incident holds, then both senders still count", () => {
+    const state = newState();
+    const flood = Array.from({ length: ALERT_BOUNDS.kept - 1 }, (_, i) =>
+      sentBy('mallory', { fingerprint: `f${i}` }),
+    );
+    absorbAlerts(
+      state,
+      [sentBy('mallory', { fingerprint: 'decoy' }), sentBy('alertmanager', { fingerprint: 'real' })],
+      patches(),
+    );
+    absorbAlerts(state, flood, patches());
+
+    expect(state.alerts.some((a) => a.sender === 'alertmanager')).toBe(false);
+    expect(sendersOf(state)).toEqual(['mallory', 'alertmanager']);
+  });
+
+  it('when the incident runs from before senders were noted, then only the held alerts name them, as then', () => {
+    const state = newState();
+    absorbAlerts(state, [sentBy('mallory'), sentBy('alertmanager')], patches({ notesSenders: () => false }));
+    expect(state.sendersSeen).toBeUndefined();
+    expect(sendersOf(state)).toEqual(['mallory', 'alertmanager']);
+  });
+
+  it('when a sender mints identities, then the senders noted stay bounded, and a duplicate notes none', () => {
+    const state = newState();
+    const many = Array.from({ length: 3 * MAX_SENDERS_SEEN }, (_, i) => sentBy(`sender-${i}`));
+    absorbAlerts(state, many, patches());
+    expect(state.sendersSeen).toEqual(many.slice(0, MAX_SENDERS_SEEN).map((a) => a.sender));
+
+    const other = newState();
+    absorbAlerts(other, [sentBy('alertmanager')], patches());
+    absorbAlerts(other, [sentBy('alertmanager')], patches());
+    expect(other.sendersSeen).toEqual(['alertmanager']);
+  });
+
   it('when another sender sends the resolution of a firing alert, then it does not resolve it', () => {
     const state = newState();
     absorbAlerts(state, [sentBy('alertmanager')]);

@@ -67,6 +67,24 @@ describe('an incident with alerts of several senders', () => {
     await recordHistory(client, id, 'policy-withheld-mixed-senders');
   }, 60_000);
 
+  it("when one sender floods the incident until the other's alert is no longer held, then still no policy approves", async () => {
+    const id = `flooded-${Date.now().toString(36)}`;
+    const flood = Array.from({ length: 49 }, (_, i) => from('stranger', `flood-${i}`));
+    const handle = await startIncident(client, TASK_QUEUE, id, [
+      from('stranger', 'decoy'),
+      from('alertmanager', 'real'),
+      ...flood,
+    ]);
+    const withheld = await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'policy-withheld'));
+    expect(withheld.alerts.some((a) => a.sender === 'alertmanager')).toBe(false);
+    expect(withheld.sendersSeen).toEqual(['stranger', 'alertmanager']);
+    await new Promise((r) => setTimeout(r, 3000));
+    const still = await waitForState(handle, () => true);
+    expect(still.stage).toBe('approve');
+    expect(still.approvals).toEqual([]);
+    await handle.terminate('test done');
+  }, 60_000);
+
   it('when all its alerts come from one sender, then the final policy approves as before', async () => {
     const id = `single-${Date.now().toString(36)}`;
     const handle = await startIncident(client, TASK_QUEUE, id, [

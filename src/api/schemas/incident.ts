@@ -208,6 +208,10 @@ export const incidentStateSchema = z
     openedBy: z.string().optional().meta({
       description: 'The dedupe key of the firing alert that opened the incident, held while it fires.',
     }),
+    sendersSeen: z.array(z.string()).optional().meta({
+      description:
+        'The senders (ingest identities) of every alert the incident took, held or not, at most 8: with two or more, no policy approves its plan.',
+    }),
     firingUntracked: z.number().int().optional().meta({
       description: 'Alerts forgotten while firing: the incident then waits for a person to resolve it.',
     }),

@@ -35,6 +35,8 @@ export const OPENING_ALERT_PATCH = 'hold-opening-alert';
 export const STRONG_LEDGER_PATCH = 'ledger-strong-keys';
 /** An alert sent without its start that resolved fires again under the same key (src/workflows/alerts.ts). */
 export const REFIRE_PATCH = 'alert-without-start-refires';
+/** Every sender an incident took an alert from is noted, held or not (src/workflows/alerts.ts). */
+export const SENDERS_SEEN_PATCH = 'senders-seen';
 
 export function setIncidentHandlers(incident: Incident): void {
   const { state } = incident;
@@ -76,6 +78,7 @@ export function receiveAlerts(incident: Incident, alerts: Alert[]): void {
     keepsOpening: () => patched(OPENING_ALERT_PATCH),
     strongKeys: () => patched(STRONG_LEDGER_PATCH),
     refires: () => patched(REFIRE_PATCH),
+    notesSenders: () => patched(SENDERS_SEEN_PATCH),
   });
   for (const alert of changed) {
     const { event, message } = alertNote(alert);
