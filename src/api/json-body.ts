@@ -57,9 +57,20 @@ export function nestsDeeperThan(text: Uint8Array, max: number): boolean {
 }
 
 /**
+ * The charset a Content-Type names, lower-cased, or undefined. Only this one parameter is read, so a
+ * regular expression does; a library would parse the whole header only to be asked the same.
+ */
+export function charsetOf(contentType: string | undefined): string | undefined {
+  const match = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(contentType ?? '');
+  return match?.[1] ? match[1].toLowerCase() : undefined;
+}
+
+/**
  * The API's JSON body parser: any content type, any JSON value at the top, at most `limit` bytes and
  * MAX_JSON_DEPTH levels, and refused (400 InvalidInput) when an object holds a key `__proto__`, which
- * nothing here could keep.
+ * nothing here could keep. UTF-8 only (RFC 8259 asks no other of JSON between systems; 415 otherwise):
+ * the depth is read from the raw bytes before they are decoded, and in UTF-7 a bracket is not its byte,
+ * so a megabyte of nesting in UTF-7 passed the check and held the API's thread for half a second.
  */
 export function jsonBody(limit: number): RequestHandler {
   const parse = express.json({
@@ -74,6 +85,11 @@ export function jsonBody(limit: number): RequestHandler {
     },
   });
   return (req, res, next) => {
+    const charset = charsetOf(req.headers['content-type']);
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      const message = `the body's charset is ${JSON.stringify(charset.slice(0, 40))}: JSON is read as UTF-8 only (send charset=utf-8, or none)`;
+      return next(new HttpError(415, 'UnsupportedCharset', message, [{ path: '(body)', message }]));
+    }
     parse(req, res, (err?: unknown) => {
       if (err !== undefined) return next(err);
       const path = protoKeyPath(req.body);

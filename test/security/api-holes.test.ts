@@ -380,6 +380,40 @@ describe('a body nested deeper than any alert', () => {
     });
   });
 
+  it('when the nesting is hidden in UTF-7, where a bracket is not its byte, then the body is refused with 415 before it is read', async () => {
+    // "[" is "+AFs-" in UTF-7: the raw bytes hold no bracket for the depth check to count.
+    const depth = 100_000;
+    const response = await fetch(`${server.url}/api/v1/alerts`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json; charset=utf-7',
+        authorization: `Bearer ${TOKENS.ingester}`,
+      },
+      body: `${'+AFs-'.repeat(depth)}${'+AF0-'.repeat(depth)}`,
+    });
+    const json = (await response.json()) as Record<string, unknown>;
+    expect(response.status).toBe(415);
+    expect(json).toMatchObject({ error: 'UnsupportedCharset' });
+    expect(String(json['message'])).toContain('"utf-7"');
+  });
+
+  it.each(['utf-16le', 'UTF-16', 'iso-8859-1', ''])(
+    'when a JSON alert is sent with charset %j, then only UTF-8 (or no charset) is read',
+    async (charset) => {
+      const body = JSON.stringify([{ title: 'Charset', severity: 'warning', service: 'x'.repeat(300) }]);
+      const response = await fetch(`${server.url}/api/v1/alerts`, {
+        method: 'POST',
+        headers: {
+          'content-type': `application/json; charset=${charset}`,
+          authorization: `Bearer ${TOKENS.ingester}`,
+        },
+        body,
+      });
+      // Read (and refused for its service's length) when no charset is named; 415 for any other.
+      expect(response.status).toBe(charset === '' ? 400 : 415);
+    },
+  );
+
   it('when brackets sit inside strings, then they are text and do not count', async () => {
     const title = `${'['.repeat(40)}${'{'.repeat(40)}`;
     const body = JSON.stringify([{ title, severity: 'warning', service: 'x'.repeat(300) }]);
