@@ -121,6 +121,8 @@ FORBIDDEN_ADDRESSES.addSubnet('169.254.0.0', 16, 'ipv4');
 FORBIDDEN_ADDRESSES.addSubnet('fe80::', 10, 'ipv6');
 FORBIDDEN_ADDRESSES.addAddress('fd00:ec2::254', 'ipv6');
 FORBIDDEN_ADDRESSES.addSubnet('0.0.0.0', 8, 'ipv4');
+// The unspecified address names no host: connected to, Linux reaches this one, as with 0.0.0.0.
+FORBIDDEN_ADDRESSES.addAddress('::', 'ipv6');
 FORBIDDEN_ADDRESSES.addAddress('100.100.100.200', 'ipv4');
 FORBIDDEN_ADDRESSES.addSubnet('64:ff9b::a9fe:0', 112, 'ipv6');
 
@@ -202,7 +204,7 @@ function checkHttp(
 ): string | undefined {
   const where = `${t.hostname}:${t.port}`;
   const forbidden = t.addresses.find((a) => FORBIDDEN_ADDRESSES.check(a, familyOf(a)));
-  if (forbidden) return `${where} resolves to ${forbidden}, a link-local or metadata address`;
+  if (forbidden) return `${where} resolves to ${forbidden}, a link-local, metadata or unspecified address`;
   const own = protect.hostPorts.find((hp) => sameHostPort(hp, t, protect));
   if (own) return `${where} is one of Steadfast's own services (${own})`;
   if (!scope) return `${where}: the runbook's scope names no HTTP hosts`;

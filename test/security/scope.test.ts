@@ -81,12 +81,12 @@ describe('a resolved target against its runbook scope', () => {
     [
       'a listed host that resolves to the metadata address',
       http('cache.shop.internal', '8080', ['169.254.169.254']),
-      'link-local or metadata',
+      'link-local, metadata or unspecified',
     ],
     [
       'a listed host that resolves to an IPv6 link-local address',
       http('cache.shop.internal', '8080', ['fe80::1']),
-      'link-local or metadata',
+      'link-local, metadata or unspecified',
     ],
   ])('%s', (_, target, refusal) => {
     const why = scopeRefusal(target, shop, NOTHING_PROTECTED);
@@ -148,9 +148,11 @@ describe('a resolved target against its runbook scope', () => {
     ["Alibaba Cloud's metadata address", '100.100.100.200'],
     ['the metadata address through NAT64', '64:ff9b::a9fe:a9fe'],
     ['the metadata address as IPv4-mapped IPv6', '::ffff:169.254.169.254'],
+    ['the unspecified IPv4 address, which reaches this machine', '0.0.0.0'],
+    ['the unspecified IPv6 address, which reaches this machine', '::'],
   ])('refuses a listed host that resolves to %s', (_what, address) => {
     expect(scopeRefusal(http('cache.shop.internal', '8080', [address]), shop, NOTHING_PROTECTED)).toContain(
-      'link-local or metadata',
+      'link-local, metadata or unspecified',
     );
   });
 
@@ -263,7 +265,7 @@ describe('an HTTP target is looked up only once its name is in scope', () => {
 
   it('looks up a listed name and still refuses it when it resolves to the metadata address', async () => {
     const result = await resolve(call('http://cache.shop.internal:8080/flush'), scope);
-    expect(result.ok ? '' : result.reason).toContain('link-local or metadata');
+    expect(result.ok ? '' : result.reason).toContain('link-local, metadata or unspecified');
     expect(lookups).toEqual(['cache.shop.internal']);
   });
 

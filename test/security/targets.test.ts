@@ -172,7 +172,7 @@ describe('an alert cannot aim a runbook outside its scope', () => {
 
   it.each([
     ['an attacker host', () => `127.0.0.1:${attacker.port}`, "is outside the runbook's scope"],
-    ['the cloud metadata address', () => '169.254.169.254', 'link-local or metadata address'],
+    ['the cloud metadata address', () => '169.254.169.254', 'link-local, metadata or unspecified address'],
   ])('an HTTP call to %s is refused and never made', async (_, instance, why) => {
     const { handle, state } = await attack('CachePressure', { instance: instance() });
     expect(state.timeline.find((t) => t.event === 'plan-refused')?.message).toContain(why);
