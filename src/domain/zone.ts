@@ -16,11 +16,18 @@ export interface WallTime {
   second?: number;
 }
 
+/**
+ * Formatters by zone name as given. A zone has many spellings (`europe/paris`, `EUROPE/PARIS`), and names
+ * come from API queries and iCal feeds, so the cache is bounded: past it, it starts again. The IANA
+ * database has about 600 names, so a process that sees only real ones never gets there.
+ */
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const MAX_FORMATTERS = 1_000;
 
 function formatter(zone: string): Intl.DateTimeFormat {
   let format = formatters.get(zone);
   if (!format) {
+    if (formatters.size >= MAX_FORMATTERS) formatters.clear();
     format = new Intl.DateTimeFormat('en-US', {
       timeZone: zone,
       hourCycle: 'h23',

@@ -1,3 +1,4 @@
+import { wallMs, wallTimeAt } from '../domain/zone.js';
 import type { LedgerEntry } from './ledger.js';
 import { verdictOf, type EffectiveVerdict, type VerdictKind } from './verdict.js';
 
@@ -75,36 +76,13 @@ export interface VerdictSummary {
   incidents: JudgedIncident[];
 }
 
-const hourFormats = new Map<string, Intl.DateTimeFormat>();
-
 /** The band a moment falls in on `timeZone`'s clock: night 22–07, working Mon–Fri 09–18, else off hours. */
 export function pageBand(at: Date, timeZone: string): PageBand {
-  let format = hourFormats.get(timeZone);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hour: 'numeric',
-      hourCycle: 'h23',
-      weekday: 'short',
-    });
-    hourFormats.set(timeZone, format);
-  }
-  const parts = format.formatToParts(at);
-  const hour = Number(parts.find((p) => p.type === 'hour')?.value ?? 0);
-  const weekday = parts.find((p) => p.type === 'weekday')?.value ?? '';
-  if (hour >= 22 || hour < 7) return 'night';
-  if (hour >= 9 && hour < 18 && !['Sat', 'Sun'].includes(weekday)) return 'working';
+  const wall = wallTimeAt(at.getTime(), timeZone);
+  const weekday = new Date(wallMs(wall)).getUTCDay();
+  if (wall.hour >= 22 || wall.hour < 7) return 'night';
+  if (wall.hour >= 9 && wall.hour < 18 && weekday !== 0 && weekday !== 6) return 'working';
   return 'offHours';
-}
-
-/** Whether `timeZone` is a time zone this runtime knows. */
-export function knownTimeZone(timeZone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function fatigueOf(pages: Page[], fromMs: number, toMs: number, timeZone: string): Fatigue {

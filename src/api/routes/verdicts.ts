@@ -8,7 +8,8 @@ import { incidentFacts, IncidentUnknown, verdictLedger } from '../../verdicts/cl
 import { watchVerdictGauges } from '../../verdicts/gauges.js';
 import { DuplicateOfUnknown, giveVerdict, readSummary } from '../../verdicts/give.js';
 import type { LedgerEntry } from '../../verdicts/ledger.js';
-import { DEFAULT_SUMMARY, knownTimeZone, type SummaryOptions } from '../../verdicts/summary.js';
+import { DEFAULT_SUMMARY, type SummaryOptions } from '../../verdicts/summary.js';
+import { isTimeZone } from '../../domain/zone.js';
 import { VERDICTS, verdictOf } from '../../verdicts/verdict.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { HttpError, invalidInput } from '../errors.js';
@@ -38,11 +39,7 @@ export const verdictBodySchema = z
 export const verdictSummaryQuerySchema = z
   .object({
     days: queryInt(1, 30, 7),
-    timeZone: z
-      .string()
-      .max(64)
-      .refine(knownTimeZone, 'an IANA time zone such as Europe/Paris')
-      .default('UTC'),
+    timeZone: z.string().max(64).refine(isTimeZone, 'an IANA time zone such as Europe/Paris').default('UTC'),
     minVerdicts: queryInt(1, 1000, DEFAULT_SUMMARY.noisy.minVerdicts),
     noiseShare: queryDecimal(0, 1, DEFAULT_SUMMARY.noisy.noiseShare),
     limit: queryInt(0, 500, 100),
