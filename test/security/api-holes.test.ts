@@ -414,6 +414,16 @@ describe('a body nested deeper than any alert', () => {
     },
   );
 
+  it('when the payload codec is off, then its endpoint refuses without reading the body at all', async () => {
+    const response = await fetch(`${server.url}/api/v1/codec/decode`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKENS.reader}` },
+      body: `not JSON ${'['.repeat(100_000)}`,
+    });
+    expect(response.status).toBe(404);
+    expect(await response.json()).toMatchObject({ error: 'CodecOff' });
+  });
+
   it('when brackets sit inside strings, then they are text and do not count', async () => {
     const title = `${'['.repeat(40)}${'{'.repeat(40)}`;
     const body = JSON.stringify([{ title, severity: 'warning', service: 'x'.repeat(300) }]);

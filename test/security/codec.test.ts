@@ -342,6 +342,18 @@ verify: { within: 20s, interval: 1s }
       expect(bad.status).toBe(400);
     });
 
+    it('refuses a body nested deeper than any payload before parsing it, as the rest of the API does', async () => {
+      const depth = 500_000;
+      const res = await call('decode', {
+        token: READ,
+        body: `{"payloads":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      });
+      expect(res.status).toBe(400);
+      expect(String(((await res.json()) as Record<string, unknown>)['message'])).toContain(
+        'deeper than 32 levels',
+      );
+    });
+
     it('encodes, so payloads the UI sends are sealed like the workers’', async () => {
       const res = await call('encode', {
         token: READ,

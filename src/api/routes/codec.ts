@@ -1,9 +1,10 @@
-import express, { Router, type RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import { z } from 'zod';
 import { CodecDecodeError } from '../../temporal/codec.js';
 import { requireRole, type TokenStore } from '../auth.js';
 import { HttpError, invalidInput } from '../errors.js';
+import { jsonBody } from '../json-body.js';
 
 /** Payloads of one history field fit Temporal's 2 MB blob limit; base64 and JSON make them larger. */
 export const CODEC_MAX_BODY_BYTES = 8 * 1024 * 1024;
@@ -49,7 +50,8 @@ export interface CodecRoutesDeps {
 export function codecRoutes(deps: CodecRoutesDeps): Router {
   const router = Router();
   const uiOrigin = new URL(deps.uiUrl).origin;
-  const json = express.json({ limit: CODEC_MAX_BODY_BYTES, type: () => true });
+  // The API's own parser (depth, `__proto__` and charset checks), at the codec's larger limit.
+  const json = jsonBody(CODEC_MAX_BODY_BYTES);
 
   // Only the Web UI's origin may read the answers from a browser; the headers also go on refusals,
   // so the UI can tell a missing token from an unreachable server.
@@ -78,6 +80,15 @@ export function codecRoutes(deps: CodecRoutesDeps): Router {
     res.status(204).end();
   });
 
+  const codec = deps.codec;
+  if (!codec) {
+    // Refused before the body is read: with the codec off, nobody's body is worth parsing.
+    router.post('/codec/:operation', operation, cors, requireRole(deps.tokens, 'read'), () => {
+      throw new HttpError(404, 'CodecOff', 'the payload codec is off: set STEADFAST_CODEC_KEYS');
+    });
+    return router;
+  }
+
   router.post(
     '/codec/:operation',
     operation,
@@ -85,9 +96,6 @@ export function codecRoutes(deps: CodecRoutesDeps): Router {
     requireRole(deps.tokens, 'read'),
     json,
     async (req, res) => {
-      if (!deps.codec) {
-        throw new HttpError(404, 'CodecOff', 'the payload codec is off: set STEADFAST_CODEC_KEYS');
-      }
       // The CLI sends an empty X-Namespace when none is configured on its side.
       const namespace = req.get('x-namespace');
       if (namespace && namespace !== deps.namespace) {
@@ -99,9 +107,7 @@ export function codecRoutes(deps: CodecRoutesDeps): Router {
       let out: Payload[];
       try {
         out =
-          req.params['operation'] === 'decode'
-            ? await deps.codec.decode(payloads)
-            : await deps.codec.encode(payloads);
+          req.params['operation'] === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
       } catch (err) {
         if (err instanceof CodecDecodeError) throw new HttpError(400, 'UndecodablePayload', err.message);
         throw err;
