@@ -377,6 +377,27 @@ describe('size limits at the edge (bytes of UTF-8)', () => {
     );
   });
 
+  it('when alerts carry a thousand bad label or annotation names each, then each set is refused by its count alone', () => {
+    const bad = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [String(i), 'v']));
+    const alerts = Array.from({ length: 100 }, () => ({
+      title: 't',
+      severity: 'warning',
+      service: 's',
+      labels: bad,
+    }));
+    const annotated = withAlert((a) => (a['annotations'] = bad));
+
+    const generic = genericAlertSchema.array().safeParse(alerts);
+
+    // One issue an alert, none of the 1,000 names behind it.
+    expect(generic.error?.issues.map((i) => i.message)).toEqual(
+      Array.from({ length: 100 }, () => 'at most 64 labels'),
+    );
+    expect(messages(alertmanagerPayloadSchema.safeParse(annotated))).toEqual([
+      'alerts.0.annotations: at most 64 annotations',
+    ]);
+  });
+
   it('when a label name is longer than 128 bytes, or a fingerprint than 128, then the payload is refused', () => {
     const name = withAlert((a) => (labelsOf(a)['n'.repeat(129)] = 'x'));
     const fingerprint = withAlert((a) => (a['fingerprint'] = 'ü'.repeat(65)));
