@@ -1,5 +1,11 @@
 import type { Alert } from './alert.js';
-import { exprFromGeneratorURL, looksBackNoFurther, readsOnlySeriesOf, RESHAPE_LIMITS } from './promql.js';
+import {
+  exprFromGeneratorURL,
+  looksBackNoFurther,
+  onlyReshapes,
+  readsOnlySeriesOf,
+  RESHAPE_LIMITS,
+} from './promql.js';
 
 /**
  * The Prometheus servers Steadfast may ask: those configured (PROMETHEUS_URL first, then
@@ -127,6 +133,9 @@ export function alertExpression(alert: Alert | null, servers: PrometheusServers)
 /** Why a query annotation is not read beside its rule's expression, or undefined when it is. */
 function whyNotRead(annotation: string, rule: string): string | undefined {
   if (!readsOnlySeriesOf(annotation, rule)) return "it reads series that its rule's expression does not";
+  if (annotation.trim() !== rule.trim() && !onlyReshapes(annotation)) {
+    return 'it makes values of its own (arithmetic, a comparison, or a function beyond rates, windows and aggregations)';
+  }
   if (!looksBackNoFurther(annotation, rule)) {
     return `it looks back further than its rule's expression or an hour, or asks a subquery for more than ${RESHAPE_LIMITS.maxSubqueryPoints.toLocaleString('en-US')} points`;
   }

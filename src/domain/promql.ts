@@ -270,6 +270,85 @@ const MAKES_VALUES = new Set([
   'year',
 ]);
 
+/**
+ * What a query annotation may do to its rule's series beyond asking for them: rates and windows over
+ * time, and aggregations across series. Each keeps the series' own values and their sense (a rise stays
+ * a rise). Arithmetic, comparisons and other functions make values of their own: `-x` turns a rise into
+ * a fall, `x * 0 + 42` or `exp(x)` any score wanted, `count` a number of series.
+ */
+const RESHAPES = new Set([
+  'rate',
+  'irate',
+  'increase',
+  'delta',
+  'idelta',
+  'deriv',
+  'avg_over_time',
+  'min_over_time',
+  'max_over_time',
+  'sum_over_time',
+  'quantile_over_time',
+  'last_over_time',
+  'histogram_quantile',
+  'sum',
+  'avg',
+  'min',
+  'max',
+  'quantile',
+]);
+/** Reshapes whose first argument is a number (the quantile asked for). */
+const TAKES_QUANTILE = new Set(['quantile', 'quantile_over_time', 'histogram_quantile']);
+
+/** The index after the `}` closing the matchers opened at tokens[start], or undefined. */
+function afterMatchers(tokens: Token[], start: number): number | undefined {
+  for (let i = start + 1; i < tokens.length; i++) if (isPunct(tokens[i], '}')) return i + 1;
+  return undefined;
+}
+
+/**
+ * Whether `query` only reshapes the series it reads (see RESHAPES): selectors, ranges and offsets,
+ * reshaping functions and aggregations with their groupings, and a quantile's number. Nothing else:
+ * no operator, no other function, no string, no other number. Unreadable is no.
+ */
+export function onlyReshapes(query: string): boolean {
+  const tokens = tokenize(query);
+  if (!tokens) return false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    const next = tokens[i + 1];
+    let skipTo: number | undefined;
+    if (isPunct(t, '{')) skipTo = afterMatchers(tokens, i);
+    else if (isPunct(t, '[')) skipTo = skipGroup(tokens, i);
+    else if (t?.kind === 'ident' && aggregatesBy(t) && isPunct(next, '(')) skipTo = skipGroup(tokens, i + 1);
+    if (skipTo !== undefined) {
+      i = skipTo - 1;
+      continue;
+    }
+    if (isPunct(t, '{') || isPunct(t, '[') || !t) return false;
+    if (!reshapes(tokens, i)) return false;
+  }
+  return true;
+}
+
+/** Whether tokens[i] (not a matcher list, range or grouping) is something a reshape may hold. */
+function reshapes(tokens: Token[], i: number): boolean {
+  const t = tokens[i];
+  const prev = tokens[i - 1];
+  const next = tokens[i + 1];
+  if (t?.kind === 'ident') {
+    const name = t.text.toLowerCase();
+    if (isPunct(next, '(') || aggregatesBy(next)) return RESHAPES.has(name);
+    // A metric name, or `offset` before its duration (looksBackNoFurther bounds it).
+    return name === 'offset' || !NOT_SELECTORS.has(name);
+  }
+  if (t?.kind === 'number') {
+    if (prev?.kind === 'ident' && prev.text.toLowerCase() === 'offset') return true;
+    const fn = tokens[i - 2];
+    return isPunct(prev, '(') && fn?.kind === 'ident' && TAKES_QUANTILE.has(fn.text.toLowerCase());
+  }
+  return isPunct(t, '(') || isPunct(t, ')') || isPunct(t, ',');
+}
+
 /** The value-making functions an expression calls, or undefined when it cannot be read. */
 function valueMakers(expr: string): Set<string> | undefined {
   const tokens = tokenize(expr);

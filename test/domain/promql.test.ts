@@ -4,6 +4,7 @@ import {
   rangesOf,
   exprFromGeneratorURL,
   parseAlertCondition,
+  onlyReshapes,
   readsOnlySeriesOf,
   vectorSelectors,
 } from '../../src/domain/promql.js';
@@ -260,6 +261,45 @@ describe('readsOnlySeriesOf', () => {
   it('when the rule itself asks whether a series is absent, then its reshaping may too', () => {
     expect(readsOnlySeriesOf('absent(up{job="api"})', 'absent(up{job="api"}) == 1')).toBe(true);
     expect(readsOnlySeriesOf('absent(up{job="api"})', 'up{job="api"} == 0')).toBe(false);
+  });
+});
+
+describe('onlyReshapes', () => {
+  it.each([
+    ['a series', 'http_errors{job="api"}'],
+    ['a rate, summed', 'sum(rate(http_errors{job="api"}[1m]))'],
+    ['a window', 'max_over_time(x[1h])'],
+    ['a quantile of a histogram', 'histogram_quantile(0.99, sum by (le) (rate(h_bucket[5m])))'],
+    ['a quantile over time', 'quantile_over_time(0.9, x[10m])'],
+    ['an offset', 'x offset 30m'],
+    ['an aggregation by a label', 'sum by (job) (rate(x[5m]))'],
+    ['an aggregation without a label, written after it', 'avg(x) without (instance)'],
+  ])('when the query is %s, then it only reshapes', (_label, query) => {
+    expect(onlyReshapes(query)).toBe(true);
+  });
+
+  it('when an aggregation by a label has nothing after it, then it only reshapes', () => {
+    expect(onlyReshapes('avg(x) without (instance)')).toBe(true);
+    expect(onlyReshapes('sum by (job) (rate(x[5m]))')).toBe(true);
+  });
+
+  it.each([
+    ['the series negated (a rise becomes a fall)', '-rate(x[5m])'],
+    ['a constant made from it', 'rate(x[5m]) * 0 + 42'],
+    ['a power of it', 'rate(x[5m]) ^ 40'],
+    ['an exponential of it', 'exp(rate(x[5m]) * 1000)'],
+    ['a count of series', 'count by (job) (x)'],
+    ['a comparison', 'x > 0.5'],
+    ['a set operation', 'x and y'],
+    ['a function that changes values', 'abs(x)'],
+    ['a relabelling', 'label_replace(x, "a", "b", "c", "d")'],
+    ['a time pinned with @', 'x @ 0'],
+    ['a clamp', 'clamp_min(x, 5)'],
+    ['a number beside an aggregation', 'sum(x) + 1'],
+    ['a ranking', 'topk(5, x)'],
+    ['something that cannot be read', 'x{a="1"'],
+  ])('when the query holds %s, then it does more than reshape', (_label, query) => {
+    expect(onlyReshapes(query)).toBe(false);
   });
 });
 

@@ -108,6 +108,8 @@ describe('which Prometheus an alert can make Steadfast ask', () => {
   const OTHER_SERIES = "it reads series that its rule's expression does not";
   const TOO_FAR =
     "it looks back further than its rule's expression or an hour, or asks a subquery for more than 11,000 points";
+  const MADE =
+    'it makes values of its own (arithmetic, a comparison, or a function beyond rates, windows and aggregations)';
   it.each([
     ['every series there is', 'count({__name__=~".+"})', OTHER_SERIES],
     ['another metric', 'node_memory_MemFree_bytes', OTHER_SERIES],
@@ -117,6 +119,9 @@ describe('which Prometheus an alert can make Steadfast ask', () => {
       'max_over_time(attack_ratio{job="web"}[3650d:1s])',
       TOO_FAR,
     ],
+    ["the rule's series negated, so that a rise reads as a fall", '-attack_ratio{job="web"}', MADE],
+    ["a constant made from the rule's series", 'attack_ratio{job="web"} * 0 + 42', MADE],
+    ["the rule's series raised to a power", 'attack_ratio{job="web"} ^ 40', MADE],
   ])(
     "when the query annotation reads %s, then the rule's own expression is used and the incident says why",
     (_l, query, why) => {
@@ -131,6 +136,12 @@ describe('which Prometheus an alert can make Steadfast ask', () => {
       });
     },
   );
+
+  it('when the query annotation is the rule itself, comparison and all, then it is used', () => {
+    const source = alertExpression(alertFrom(graph(CONFIGURED), { query: RULE }), servers);
+
+    expect(source).toEqual({ ok: true, prometheusUrl: CONFIGURED, expression: RULE, rule: RULE });
+  });
 
   it("when the query annotation reads only the rule's series, then it is used", () => {
     const query = 'avg_over_time(attack_ratio{job="web", n="1"}[1m])';
