@@ -25,8 +25,11 @@ export interface SilenceRequest {
   runbookId: string;
   /** Who approved the remediation (a person, or the auto-approval policy). */
   approvedBy: string;
-  /** The incident's firing alerts from Alertmanager: one silence each. */
-  alerts: { labels: Record<string, string> }[];
+  /**
+   * The incident's firing alerts from Alertmanager: one silence each. With `startsAt`, Alertmanager must
+   * hold the alert with that start too (to the millisecond), not only with its labels.
+   */
+  alerts: { labels: Record<string, string>; startsAt?: string }[];
   /** How long the silences last at most: the remediation and its verification, with a margin. */
   durationMs: number;
 }
@@ -100,21 +103,26 @@ function alertmanagerApi(base: string, timeoutMs: number) {
   }
 
   /**
-   * Whether Alertmanager holds an alert with exactly these labels. An alert's sender may send Steadfast
-   * labels that no alert in Alertmanager has (`{alertname, service}` alone): its silence would mute only
-   * other people's alerts, those whose labels include these.
+   * Whether Alertmanager holds an alert with exactly these labels (and, when given, this start). An
+   * alert's sender may send Steadfast labels that no alert in Alertmanager has (`{alertname, service}`
+   * alone): its silence would mute only other people's alerts, those whose labels include these. And any
+   * ingest token may post to the Alertmanager webhook: with another team's labels copied whole, its
+   * incident's silence muted that team's real alert. The start it cannot copy without having read
+   * Alertmanager, where it could silence the alert itself.
    */
-  async function holds(matchers: SilenceMatcher[]): Promise<boolean> {
+  async function holds(matchers: SilenceMatcher[], startsAt: string | undefined): Promise<boolean> {
     const filters = matchers.map(
       (m) => `filter=${encodeURIComponent(`${m.name}=${JSON.stringify(m.value)}`)}`,
     );
     const held = z
-      .array(z.object({ labels: z.record(z.string(), z.string()) }))
+      .array(z.object({ labels: z.record(z.string(), z.string()), startsAt: z.string().optional() }))
       .parse(await call('GET', `/api/v2/alerts?${filters.join('&')}`));
+    const start = startsAt === undefined ? undefined : Date.parse(startsAt);
     return held.some(
       (a) =>
         Object.keys(a.labels).length === matchers.length &&
-        matchers.every((m) => a.labels[m.name] === m.value),
+        matchers.every((m) => a.labels[m.name] === m.value) &&
+        (start === undefined || (a.startsAt !== undefined && Date.parse(a.startsAt) === start)),
     );
   }
 
@@ -160,8 +168,10 @@ export function createSilenceActivities(config: SilenceConfig, logger: Logger) {
           silences.push({ id: mine.id, alert: alertLabel(alert.labels), reused: true });
           continue;
         }
-        if (!(await api.holds(planned.matchers))) {
-          skipped.push(`${alertLabel(alert.labels)}: Alertmanager holds no alert with exactly these labels`);
+        if (!(await api.holds(planned.matchers, alert.startsAt))) {
+          const what =
+            alert.startsAt === undefined ? 'these labels' : `these labels, started at ${alert.startsAt}`;
+          skipped.push(`${alertLabel(alert.labels)}: Alertmanager holds no alert with exactly ${what}`);
           continue;
         }
         const created = z.object({ silenceID: z.string() }).parse(

@@ -7,7 +7,12 @@ export interface RunningAlertmanager {
   url: string;
   /** Posts alerts to Alertmanager's own API, as Prometheus does. */
   fire: (
-    alerts: { labels: Record<string, string>; annotations?: Record<string, string>; endsAt?: string }[],
+    alerts: {
+      labels: Record<string, string>;
+      annotations?: Record<string, string>;
+      startsAt?: string;
+      endsAt?: string;
+    }[],
   ) => Promise<void>;
   /** Webhook requests that failed (each is sent again until one succeeds), from Alertmanager's /metrics. */
   failedRequests: () => Promise<number>;

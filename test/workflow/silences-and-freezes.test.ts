@@ -166,12 +166,12 @@ describe('silence while fixing, on a real Alertmanager', () => {
     const job = unique('web');
     const labels = { job, instance: 'web-1:8080', severity: 'critical' };
     const neighbour = { job, instance: 'web-2:8080', severity: 'critical' };
-    // Both alerts fire in Alertmanager; only the first is the incident's.
+    // Both alerts fire in Alertmanager; only the first is the incident's, sent as Alertmanager holds it.
+    const alert = makeAlert({ alertName: 'SilenceWhileFixing', labels });
     await alertmanager.fire([
-      { labels: { alertname: 'SilenceWhileFixing', ...labels } },
+      { labels: { alertname: 'SilenceWhileFixing', ...labels }, startsAt: alert.startsAt },
       { labels: { alertname: 'SilenceWhileFixing', ...neighbour } },
     ]);
-    const alert = makeAlert({ alertName: 'SilenceWhileFixing', labels });
     // One more alert in the incident whose labels name no alert in particular: it must not be silenced.
     const vague = makeAlert({
       alertName: 'SilenceWhileFixing',
@@ -275,6 +275,37 @@ describe('silence while fixing, on a real Alertmanager', () => {
     // Expiring twice is as safe: the second finds nothing left to expire.
     expect(await silences.expireSilences({ incidentId })).toEqual({ expired: ids });
     expect(await silences.expireSilences({ incidentId })).toEqual({ expired: [] });
+  });
+
+  it("when a sender copies another team's alert whole but for its start, then it gets no silence: only the alert Alertmanager sent is silenced", async () => {
+    const silences = createSilenceActivities({ alertmanagerUrl: alertmanager.url }, createLogger('silent'));
+    const service = unique('copied');
+    const labels = { alertname: 'CopiedSilence', service, severity: 'page' };
+    const startsAt = new Date(Date.now() - 120_000).toISOString();
+    await alertmanager.fire([{ labels, startsAt }]);
+    const request = { runbookId: 'restart', approvedBy: 'policy:auto-approve', durationMs: 60_000 };
+
+    const copied = await silences.silenceIncident({
+      ...request,
+      incidentId: unique('incident-copied'),
+      alerts: [{ labels, startsAt: new Date(Date.parse(startsAt) + 1000).toISOString() }],
+    });
+    expect(copied).toMatchObject({ status: 'silenced', silences: [] });
+    expect(copied.status === 'silenced' && copied.skipped.join()).toContain(
+      `Alertmanager holds no alert with exactly these labels, started at`,
+    );
+    const held = (await alertmanagerAlerts('CopiedSilence')).find((a) => a.labels['service'] === service);
+    expect(held?.status).toMatchObject({ state: 'active', silencedBy: [] });
+
+    // The same labels with Alertmanager's own start, written to the nanosecond as its webhook does.
+    const own = await silences.silenceIncident({
+      ...request,
+      incidentId: unique('incident-own'),
+      alerts: [{ labels, startsAt: startsAt.replace('Z', '456789Z') }],
+    });
+    expect(own.status === 'silenced' && own.silences).toHaveLength(1);
+    const ids = own.status === 'silenced' ? own.silences.map((s) => s.id) : [];
+    for (const id of ids) await fetch(`${alertmanager.url}/api/v2/silence/${id}`, { method: 'DELETE' });
   });
 
   it("when an incident's alert has labels no alert in Alertmanager has exactly, then it gets no silence: it would mute only others' alerts", async () => {

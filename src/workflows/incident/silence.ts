@@ -11,6 +11,8 @@ export const SILENCE_PATCH = 'alertmanager-silence';
  * the server fewer on the way to the first action; every action still waits for the silence.
  */
 export const SILENCE_BESIDE_PATCH = 'silence-beside-reservation';
+/** Patch: an alert is silenced only if Alertmanager holds it with its start too (src/activities/silences.ts). */
+export const SILENCE_SAME_START_PATCH = 'silence-same-start';
 
 const silences = proxyActivities<Pick<IncidentActivities, 'silenceIncident' | 'expireSilences'>>(SILENCES);
 
@@ -32,12 +34,15 @@ export async function silenceWhileFixing(
   if (!patched(SILENCE_PATCH) || plan.silence === false) return;
   const current = state.silence;
   if (current?.status === 'active' && current.until && Date.parse(current.until) > Date.now()) return;
+  const firing = state.alerts.filter((a) => a.status === 'firing' && a.source === 'alertmanager');
+  if (firing.length === 0) return;
+  const sameStart = patched(SILENCE_SAME_START_PATCH);
   const byFingerprint = new Map(
-    state.alerts
-      .filter((a) => a.status === 'firing' && a.source === 'alertmanager')
-      .map((a) => [a.fingerprint, { labels: a.labels }]),
+    firing.map((a) => [
+      a.fingerprint,
+      sameStart ? { labels: a.labels, startsAt: a.startsAt } : { labels: a.labels },
+    ]),
   );
-  if (byFingerprint.size === 0) return;
   try {
     const result = await silences.silenceIncident({
       incidentId: state.incidentId,
