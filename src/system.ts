@@ -6,7 +6,7 @@ import type { Calendar } from './domain/calendar.js';
 import { unknownRotations } from './oncall/check.js';
 import { createOncallReader } from './oncall/load.js';
 import type { Oncall } from './oncall/resolve.js';
-import { unapprovableReason, verifyApartReason } from './domain/runbook.js';
+import { runbookWarnings } from './domain/runbook.js';
 import { ownTargets } from './remediation/self.js';
 import type { ActionHandlers } from './remediation/handler.js';
 import type { KubernetesStep } from './actions/steps.js';
@@ -234,10 +234,9 @@ async function warnUnapprovable(
 ): Promise<void> {
   const { runbooks } = await loadRunbooks(settings.runbooksDir, logger);
   for (const runbook of runbooks) {
-    const why = unapprovableReason(runbook, settings.approvers);
-    if (why) logger.warn({ event: 'runbook.unapprovable', runbook: runbook.id }, why);
-    const apart = verifyApartReason(runbook);
-    if (apart) logger.warn({ event: 'runbook.verify-apart', runbook: runbook.id }, apart);
+    for (const { event, message } of runbookWarnings(runbook, settings.approvers)) {
+      logger.warn({ event, runbook: runbook.id }, message);
+    }
     const hours = runbook.hours;
     if (hours !== undefined && !calendar?.time_intervals.some((t) => t.name === hours)) {
       logger.warn(

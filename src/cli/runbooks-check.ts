@@ -10,7 +10,7 @@ import { loadRunbooks } from '../activities/recommend.js';
 import { CalendarError, type Calendar } from '../domain/calendar.js';
 import { envShape } from '../config/env.js';
 import { runbookJsonSchemaText } from '../domain/runbook-json-schema.js';
-import { unapprovableReason, verifyApartReason } from '../domain/runbook.js';
+import { runbookWarnings } from '../domain/runbook.js';
 import { unknownRotations } from '../oncall/check.js';
 import { loadOncall } from '../oncall/load.js';
 import type { Oncall } from '../oncall/resolve.js';
@@ -42,8 +42,8 @@ if (published !== undefined && published !== runbookJsonSchemaText()) {
 // A warning, not a failure: a deployment may set STEADFAST_APPROVERS where this check does not see it.
 const approvers = envShape.STEADFAST_APPROVERS.parse(process.env['STEADFAST_APPROVERS']);
 for (const runbook of runbooks) {
-  for (const why of [unapprovableReason(runbook, approvers), verifyApartReason(runbook)]) {
-    if (why) process.stderr.write(`${runbook.file}: warning: ${why}\n`);
+  for (const { message } of runbookWarnings(runbook, approvers)) {
+    process.stderr.write(`${runbook.file}: warning: ${message}\n`);
   }
 }
 // The change calendar is checked with the runbooks that name its hours, when it is set here.

@@ -115,6 +115,25 @@ export function fillPromQL(template: string, labels: Record<string, string>, fie
   return fillEach(template, labels, 'promql-label-value', field);
 }
 
+/**
+ * The labels a PromQL template splices anywhere but inside a quoted label value matched with `=` or `!=`
+ * (`up{container="{{ labels.container }}"}`). fillPromQL keeps quotes, backslashes and braces out, which
+ * is safe only there: after `=~` a value's `.` is a regular expression (`.........` matches any nine
+ * characters), and outside quotes a value is PromQL itself (a metric name, a number).
+ */
+export function promqlPlaceholdersMisplaced(template: string): string[] {
+  const misplaced: string[] = [];
+  for (const m of template.matchAll(PLACEHOLDER)) {
+    const before = template.slice(0, m.index);
+    const after = template.slice(m.index + m[0].length);
+    // An opening quote after = or != (not =~, !~, ==, <= or >=), with no quote since, and its closing quote.
+    const open = /(?:^|[^=!~<>])!?=\s*(["'])[^"'\\]*$/.exec(before);
+    const closes = open?.[1] !== undefined && new RegExp(`^[^"'\\\\]*${open[1]}`).test(after);
+    if (!closes) misplaced.push(m[1] ?? '');
+  }
+  return [...new Set(misplaced)];
+}
+
 export function placeholdersIn(template: string): string[] {
   return [...template.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '');
 }

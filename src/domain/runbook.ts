@@ -4,7 +4,7 @@ import { actionTarget, describeAction, fillStep, stepSchema } from '../actions/r
 import { parseDuration } from './duration.js';
 import type { EscalationPlan, GuardPolicy, Recommendation, WebhookUrl } from './incident.js';
 import { runbookSecretRefSchema } from '../secrets/reference.js';
-import { fillPromQL, placeholdersIn } from './placeholder.js';
+import { fillPromQL, placeholdersIn, promqlPlaceholdersMisplaced } from './placeholder.js';
 import { scopeSchema, type RunbookScope } from './scope.js';
 import { rotationNameSchema } from '../oncall/schema.js';
 
@@ -285,6 +285,37 @@ export function verifyApartReason(runbook: Runbook): string | undefined {
     `runbook ${runbook.id}: verify.promql reads ${names}, which no step reads: an alert's sender can aim ` +
     'the check at another object than the fix acts on; select the series by the labels the steps use'
   );
+}
+
+/**
+ * Why the runbook's check splices a label where its value is not a quoted label value matched with `=`
+ * or `!=` (promqlPlaceholdersMisplaced), or undefined.
+ */
+export function verifyPlacementReason(runbook: Runbook): string | undefined {
+  const misplaced = runbook.verify.promql ? promqlPlaceholdersMisplaced(runbook.verify.promql) : [];
+  if (misplaced.length === 0) return undefined;
+  const names = misplaced.map((name) => `labels.${name}`).join(', ');
+  return (
+    `runbook ${runbook.id}: verify.promql puts ${names} outside a quoted label value matched with = or !=: ` +
+    "there an alert's sender writes PromQL (a metric, a number) or, after =~, a regular expression; " +
+    'write it as up{container="{{ labels.container }}"}'
+  );
+}
+
+/**
+ * What a person should know about a runbook that still loads: every surface (the start's log, the CLI's
+ * check, the API's validation) says the same, each with an event name for the log.
+ */
+export function runbookWarnings(
+  runbook: Runbook,
+  globalApprovers: readonly string[],
+): { event: string; message: string }[] {
+  const found = [
+    { event: 'runbook.unapprovable', message: unapprovableReason(runbook, globalApprovers) },
+    { event: 'runbook.verify-apart', message: verifyApartReason(runbook) },
+    { event: 'runbook.verify-placement', message: verifyPlacementReason(runbook) },
+  ];
+  return found.flatMap(({ event, message }) => (message === undefined ? [] : [{ event, message }]));
 }
 
 /** A plan that would touch more targets than its runbook allows; nothing of it runs. */

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { PlaceholderError } from '../../src/domain/placeholder.js';
+import { PlaceholderError, promqlPlaceholdersMisplaced } from '../../src/domain/placeholder.js';
 import {
   matchRunbooks,
   parseRunbook,
   planFromRunbook,
   RunbookError,
   BlastRadiusError,
+  runbookWarnings,
   verifyApartReason,
   type PlanDefaults,
   type Runbook,
@@ -555,5 +556,43 @@ describe('verifyApartReason', () => {
 
   it('when there is no verify query, then the alerts decide and there is nothing to say', () => {
     expect(verifyApartReason(minimal('waits', 'low', '{ alertnames: [X] }'))).toBeUndefined();
+  });
+});
+
+describe('where a check splices a label', () => {
+  it.each([
+    ['a label value matched with =', 'up{container="{{ labels.container }}"} == 1'],
+    ['one matched with !=, in single quotes', "up{container!='{{ labels.container }}'}"],
+    [
+      'two labels in one value, beside another matcher',
+      'up{job="a",name="{{ labels.ns }}-{{ labels.pod }}"}',
+    ],
+  ])('when it is %s, then it is in place', (_label, promql) => {
+    expect(promqlPlaceholdersMisplaced(promql)).toEqual([]);
+  });
+
+  it.each([
+    ['a regular expression', 'up{container=~"{{ labels.container }}"}', ['container']],
+    ['a number', 'time() > bool {{ labels.after }}', ['after']],
+    ['a metric name', '{{ labels.metric }} < 1', ['metric']],
+    ['a string that does not close', 'up{container="{{ labels.container }}', ['container']],
+    ['a quoted string compared with ==', 'x == "{{ labels.v }}"', ['v']],
+  ])('when it is %s, then the label is named', (_label, promql, names) => {
+    expect(promqlPlaceholdersMisplaced(promql)).toEqual(names);
+  });
+
+  it('when a runbook splices a label outside a quoted value, then its warnings say so, with the shipped ones silent', () => {
+    const regex = VALID.replace('{name="{{ labels.container }}"}', '{name=~"{{ labels.container }}"}');
+
+    expect(runbookWarnings(parseRunbook('runbooks/memory-high.yaml', VALID), ['alice'])).toEqual([]);
+    expect(runbookWarnings(parseRunbook('runbooks/memory-high.yaml', regex), ['alice'])).toEqual([
+      {
+        event: 'runbook.verify-placement',
+        message:
+          'runbook memory-high: verify.promql puts labels.container outside a quoted label value matched with = or !=: ' +
+          "there an alert's sender writes PromQL (a metric, a number) or, after =~, a regular expression; " +
+          'write it as up{container="{{ labels.container }}"}',
+      },
+    ]);
   });
 });

@@ -3,13 +3,7 @@ import express, { Router } from 'express';
 import type { z } from 'zod';
 import { loadRunbooks } from '../../activities/recommend.js';
 import type { EscalationTarget } from '../../domain/incident.js';
-import {
-  parseRunbook,
-  RunbookError,
-  unapprovableReason,
-  verifyApartReason,
-  type Runbook,
-} from '../../domain/runbook.js';
+import { parseRunbook, RunbookError, runbookWarnings, type Runbook } from '../../domain/runbook.js';
 import { REDACTED } from '../../secrets/plan.js';
 import { isSecretRef } from '../../secrets/reference.js';
 import { requireRole, type TokenStore } from '../auth.js';
@@ -94,12 +88,12 @@ export function runbookRoutes(deps: RunbookRoutesDeps): Router {
     let body: z.input<typeof runbookValidationSchema>;
     try {
       const runbook = parseRunbook(DRAFT, draft);
-      const warnings = [unapprovableReason(runbook, deps.approvers), verifyApartReason(runbook)];
+      const warnings = runbookWarnings(runbook, deps.approvers).map((w) => w.message);
       body = {
         valid: true,
         runbook: view(runbook),
         problems: [],
-        warnings: warnings.filter((w): w is string => w !== undefined),
+        warnings,
       };
     } catch (err) {
       // Whatever stops the parse is the draft's problem (the YAML library's limits, such as aliases, too).
