@@ -39,6 +39,21 @@ function reasonOf(err: unknown): string {
 }
 
 /**
+ * Why a step that names its container by ID (or an ID prefix) rather than by name may not run. The engine
+ * finds the container either way, but the runbook's check reads the name the alert gave
+ * (`up{container="3f2a…"}` has no series), so a working fix would fail its check and be undone.
+ */
+function namedById(step: ActionStep, identity: TargetIdentity): string | undefined {
+  if (identity.kind !== 'docker-container' || !('container' in step)) return undefined;
+  const named = step.container.replace(/^\//, '');
+  if (named === identity.container.name) return undefined;
+  return (
+    `container ${JSON.stringify(named.slice(0, 80))} is the ID of ${identity.container.name}, not its name: ` +
+    'a step names its container by name, which its check reads'
+  );
+}
+
+/**
  * Resolves every step's target and checks it against the runbook's scope and against what Steadfast
  * never touches. Nothing is changed: this runs before a plan is offered for approval, so that a plan
  * that reaches a person (or auto-approval) can only act on objects its runbook owns.
@@ -52,7 +67,7 @@ export function createTargetResolver(deps: ResolverDeps): TargetResolver {
     scope: RunbookScope,
   ): Promise<{ identity: TargetIdentity } | { refusal: string }> => {
     const identity = await deps.actions.identify(step);
-    const refusal = scopeRefusal(identity, scope, deps.protect);
+    const refusal = namedById(step, identity) ?? scopeRefusal(identity, scope, deps.protect);
     if (refusal) return { refusal };
     if (identity.kind !== 'http' || identity.addresses.length > 0) return { identity };
     const resolved = { ...identity, addresses: await resolveHost(identity.hostname) };
