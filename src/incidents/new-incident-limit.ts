@@ -25,10 +25,14 @@ export class NewIncidentLimit {
 
   /**
    * Whether `sender` may reach all of the incidents `keys` names now. All or none: a request that would
-   * pass the limit counts nothing and changes nothing; one that may is counted at once.
+   * pass the limit counts nothing and changes nothing; one that may is counted at once, and `counted`
+   * names the keys that were new (for release).
    */
-  admit(sender: string, keys: readonly string[]): { ok: true } | { ok: false; retryAfterS: number } {
-    if (this.perMinute <= 0 || keys.length === 0) return { ok: true };
+  admit(
+    sender: string,
+    keys: readonly string[],
+  ): { ok: true; counted: string[] } | { ok: false; retryAfterS: number } {
+    if (this.perMinute <= 0 || keys.length === 0) return { ok: true, counted: [] };
     const now = this.now();
     const known = this.known.get(sender) ?? new Map<string, number>();
     const fresh = [...new Set(keys)].filter((k) => (known.get(k) ?? -Infinity) <= now - HOUR_MS);
@@ -47,7 +51,24 @@ export class NewIncidentLimit {
     }
     this.known.set(sender, known);
     this.opened.set(sender, [...opened, ...fresh.map(() => now)]);
-    return { ok: true };
+    return { ok: true, counted: fresh };
+  }
+
+  /**
+   * Gives back what admit counted for `keys` (among its `counted`) when they opened nothing after all: the
+   * request failed before them (Temporal down), answered that nothing was recorded, and its retry must
+   * not find the sender's minute used up by incidents that were never opened.
+   */
+  release(sender: string, keys: readonly string[]): void {
+    const known = this.known.get(sender);
+    const opened = this.opened.get(sender);
+    for (const key of new Set(keys)) {
+      const at = known?.get(key);
+      if (at === undefined) continue;
+      known?.delete(key);
+      const index = opened?.lastIndexOf(at) ?? -1;
+      if (index >= 0) opened?.splice(index, 1);
+    }
   }
 }
 

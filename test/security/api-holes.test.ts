@@ -324,6 +324,25 @@ describe('incidents one sender may open a minute', () => {
       await own.close();
     }
   });
+
+  it('when Temporal is down, then the requests that recorded nothing do not use up the minute: each says Temporal is down', async () => {
+    const offline = await startOfflineApi({
+      STEADFAST_TOKENS_FILE: tokensFile,
+      STEADFAST_MAX_NEW_INCIDENTS_PER_MINUTE: '2',
+    });
+    try {
+      for (const service of ['a', 'b', 'c']) {
+        const body = [
+          { title: 'Down', severity: 'warning', service: `down-${Date.now().toString(36)}-${service}` },
+        ];
+        const answer = await call(offline.url, 'POST', '/api/v1/alerts', { token: TOKENS.ingester, body });
+        expect(answer.status).toBe(503);
+        expect(answer.json).toMatchObject({ error: 'TemporalUnavailable' });
+      }
+    } finally {
+      await offline.close();
+    }
+  });
 });
 
 describe('a key "__proto__" in a body', () => {

@@ -62,8 +62,11 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
       alerts,
     };
     const { incidentId } = correlate(group.commonLabels, group.identity, deps.config.correlationLabels);
-    admit(res, [[incidentId, alerts]]);
-    const result = await ingestGroup(deps.client, deps.config, group, recent);
+    const release = admit(res, [[incidentId, alerts]]);
+    const result = await ingestGroup(deps.client, deps.config, group, recent).catch((err: unknown) => {
+      release([incidentId]);
+      throw err;
+    });
     count('alertmanager', alerts);
     res.status(202).json({
       incidents: [{ ...result, url: deps.incidentUrl(result.incidentId) }],
@@ -91,21 +94,19 @@ export function ingestRoutes(deps: IngestRoutesDeps): Router {
           `reach at most ${MAX_GROUPS_PER_REQUEST}: send them in several requests. Nothing was recorded.`,
       );
     }
-    admit(res, [...groups]);
+    const release = admit(res, [...groups]);
     const incidents = [];
+    // The groups not yet recorded: on a failure they are given back to the sender's limit.
+    const pending = [...groups.keys()];
     for (const alerts of groups.values()) {
       const first = alerts[0];
       if (!first) continue;
-      const result = await ingestGroup(
-        deps.client,
-        deps.config,
-        {
-          commonLabels: first.labels,
-          identity: first.fingerprint,
-          alerts,
-        },
-        recent,
-      );
+      const group = { commonLabels: first.labels, identity: first.fingerprint, alerts };
+      const result = await ingestGroup(deps.client, deps.config, group, recent).catch((err: unknown) => {
+        release(pending);
+        throw err;
+      });
+      pending.shift();
       count('api', alerts);
       incidents.push({ ...result, url: deps.incidentUrl(result.incidentId) });
     }
@@ -137,16 +138,27 @@ function groupByIncident(
  * Refuses a whole request, before anything is sent, when its firing groups would take its sender past
  * `perMinute` new incidents (0: no limit). Counted by incident ID, which INCIDENT_ID bounds, not by
  * correlation key, which holds label values of kilobytes: the limit remembers thousands per sender.
+ * Admitted, it answers how to give back the incidents the request then did not open.
  */
 function newIncidentAdmission(
   perMinute: number,
-): (res: Response, groups: [incidentId: string, alerts: { status: string }[]][]) => void {
+): (
+  res: Response,
+  groups: [incidentId: string, alerts: { status: string }[]][],
+) => (notOpened: readonly string[]) => void {
   const limit = new NewIncidentLimit(perMinute);
   return (res, groups) => {
     const { identity } = principalOf(res);
     const keys = groups.flatMap(([id, alerts]) => (alerts.some((a) => a.status === 'firing') ? [id] : []));
     const answer = limit.admit(identity, keys);
-    if (answer.ok) return;
+    if (answer.ok) {
+      const counted = new Set(answer.counted);
+      return (notOpened) =>
+        limit.release(
+          identity,
+          notOpened.filter((id) => counted.has(id)),
+        );
+    }
     res.set('Retry-After', String(answer.retryAfterS));
     throw new HttpError(
       503,
