@@ -119,4 +119,13 @@ export const REFUSAL = {
   expired: 'DecisionExpired',
   /** The decision was made on an earlier approval round's plan (Decision.round). */
   stale: 'StaleDecision',
+  /** The guards handed the plan back MAX_ROUNDS times: it is not approved again. */
+  rounds: 'TooManyRounds',
 } as const;
+
+/**
+ * Approval rounds an incident takes: each guard refusal starts one, adds an approval, an action and
+ * timeline entries to its state, and pages its escalation again, so a plan a guard keeps refusing would
+ * grow the state past what Temporal keeps. Twenty is far more than a person retries a cooldown.
+ */
+export const MAX_ROUNDS = 20;

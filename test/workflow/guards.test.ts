@@ -15,6 +15,7 @@ import {
 import {
   alertsSignal,
   approveUpdate,
+  MAX_ROUNDS,
   REFUSAL,
   resolveUpdate,
   stateQuery,
@@ -310,6 +311,38 @@ describe('remediation guards on a real Temporal server and real containers', () 
     // The guard itself, still running: the reservations, refusals, pause and resume of these scenarios.
     await recordHistory(client, guardWorkflowId(TASK_QUEUE), 'guard-workflow');
   });
+
+  it('when a guard keeps refusing, then after 20 rounds the plan is not approved again: the incident is resolved instead', async () => {
+    await startTestContainer(docker, 'steadfast-test-guard-rounds');
+    const alert = makeAlert({
+      alertName: 'GuardPaused',
+      labels: { container: 'steadfast-test-guard-rounds' },
+    });
+    const handle = await startIncident(client, TASK_QUEUE, uniqueId('rounds'), [alert]);
+    await waitForState(handle, (s) => s.stage === 'approve');
+    await client.workflow.executeUpdateWithStart(pauseUpdate, {
+      args: [{ actor: 'bob', reason: 'a long maintenance' }],
+      startWorkflowOperation: withGuard(),
+    });
+    try {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api', round }] });
+        await waitForState(handle, (s) => handedBack(s) && s.round === round + 1);
+      }
+      await expect(
+        handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api', round: MAX_ROUNDS }] }),
+      ).rejects.toMatchObject({ cause: { type: REFUSAL.rounds } });
+    } finally {
+      await client.workflow.executeUpdateWithStart(resumeUpdate, {
+        args: [{ actor: 'bob' }],
+        startWorkflowOperation: withGuard(),
+      });
+    }
+    const state = await handle.query(stateQuery);
+    expect(state.approvals.filter((a) => a.decision === 'approved')).toHaveLength(MAX_ROUNDS);
+    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    expect((await handle.result()).outcome).toBe('resolved');
+  }, 120_000);
 
   it('when 40 steps ask at once, then they are decided in a few batched updates, no target over its limit, a retry answered as before, and one bad request alone refused', async () => {
     const run = uniqueId('batch');

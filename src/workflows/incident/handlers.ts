@@ -9,6 +9,7 @@ import {
   approveUpdate,
   decisionResult,
   type DecisionResult,
+  MAX_ROUNDS,
   REFUSAL,
   refusedDecisionSignal,
   rejectUpdate,
@@ -150,6 +151,13 @@ function validateDecision(incident: Incident, d: Decision): void {
   }
   const why = approvalRefusal(plan, d);
   if (why) throw refusal(REFUSAL.notAuthorized, why);
+  if (round(incident) >= MAX_ROUNDS) {
+    throw refusal(
+      REFUSAL.rounds,
+      `the guards handed this plan back ${round(incident)} times (last: ${state.guardRefusal ?? 'a refusal'}); ` +
+        'it is not approved again: resolve the incident, or let its alerts resolve',
+    );
+  }
 }
 
 /**
