@@ -26,6 +26,30 @@ const UPDATES = {
 
 const NOTED_REFUSALS: ReadonlySet<string> = new Set(Object.values(REFUSAL));
 
+/**
+ * Refusals this process signals into one incident's timeline in an hour. A refused update leaves no
+ * history, but the signal that notes it does (four events, up to 2 KiB), and an incident that is
+ * remediating or verifying does not continue as new: refusals sent without end would push its run past
+ * Temporal's history limit, which terminates it before it rolls back or closes. The timeline shows the
+ * first and the latest 20 anyway; past this many, a refusal is still answered, only not noted. By the
+ * hour, so an incident ID that opens again days later has its refusals noted again.
+ */
+export const REFUSALS_NOTED_PER_INCIDENT = 100;
+const REFUSAL_WINDOW_MS = 60 * 60_000;
+/** Incidents whose noted refusals are counted; past it the counts start again (a cheap bound on memory). */
+const INCIDENTS_COUNTED = 10_000;
+const refusalsNoted = new Map<string, { count: number; since: number }>();
+
+/** Whether one more refusal may be noted in `incidentId`'s timeline by this process, counting it. */
+function mayNoteRefusal(incidentId: string, now = Date.now()): boolean {
+  const known = refusalsNoted.get(incidentId);
+  const current = known && now - known.since < REFUSAL_WINDOW_MS ? known : { count: 0, since: now };
+  if (current.count >= REFUSALS_NOTED_PER_INCIDENT) return false;
+  if (!known && refusalsNoted.size >= INCIDENTS_COUNTED) refusalsNoted.clear();
+  refusalsNoted.set(incidentId, { count: current.count + 1, since: current.since });
+  return true;
+}
+
 /** The workflow's reason for refusing a decision, when it refused one (as opposed to being gone). */
 export function refusalOf(err: unknown): ApplicationFailure | undefined {
   const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
@@ -90,7 +114,8 @@ export async function sendDecision(
     const refusal = refusalOf(err);
     // Only an incident's own refusals are noted in its timeline: another workflow's ID (the remediation
     // guard's matches the pattern) answers an unknown update, and must not be signalled.
-    if (refusal && refusal.type !== REFUSAL.closed && NOTED_REFUSALS.has(refusal.type ?? '')) {
+    const noted = refusal && refusal.type !== REFUSAL.closed && NOTED_REFUSALS.has(refusal.type ?? '');
+    if (noted && mayNoteRefusal(incidentId)) {
       const refused: RefusedDecision = { ...decision, decision: verb, why: refusal.message };
       await handle.signal(refusedDecisionSignal, refused).catch(() => undefined);
     }

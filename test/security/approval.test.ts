@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../src/domain/incident.js';
+import { REFUSALS_NOTED_PER_INCIDENT } from '../../src/incidents/decisions.js';
 import {
   alertPayload,
   incidentIdOf,
@@ -41,10 +42,14 @@ afterAll(async () => {
   await api?.stop();
 });
 
-async function openIncident(alertname: string, container: string): Promise<IncidentState> {
+async function openIncident(
+  alertname: string,
+  container: string,
+  labels: Record<string, string> = {},
+): Promise<IncidentState> {
   const sent = await api.call('POST', '/api/v1/alertmanager', {
     token: TOKENS.alice,
-    body: alertPayload({ alertname, labels: { container }, summary: `${alertname} in a test` }),
+    body: alertPayload({ alertname, labels: { container, ...labels }, summary: `${alertname} in a test` }),
   });
   expect(sent.status).toBe(202);
   const id = await incidentIdOf(sent);
@@ -74,6 +79,33 @@ describe('approval fails closed', () => {
       'mallory',
     ]);
     expect((await container.inspect()).HostConfig.Memory).toBe(64 << 20);
+    const resolved = await api.call('POST', `/api/v1/incidents/${waiting.incidentId}/resolve`, {
+      token: TOKENS.alice,
+      body: { reason: 'done by hand' },
+    });
+    expect(resolved.status).toBe(200);
+  });
+
+  it('refusals sent without end are answered every time, but only the first 100 are noted in the history', async () => {
+    await startTestContainer(api.docker, 'steadfast-test-sec-flood', { Memory: 64 << 20 });
+    // An incident of its own (the other tests' incidents share the alert name, so their ID).
+    const waiting = await openIncident('SecNobodyNamed', 'steadfast-test-sec-flood', { service: 'flood' });
+    const sent = REFUSALS_NOTED_PER_INCIDENT + 20;
+    for (let i = 0; i < sent; i++) {
+      const r = await api.call('POST', `/api/v1/incidents/${waiting.incidentId}/reject`, {
+        token: TOKENS.mallory,
+        body: { reason: `attempt ${i}` },
+      });
+      expect(r.status).toBe(403);
+    }
+    const noted = (s: IncidentState): number =>
+      s.timeline.filter((t) => t.event === 'decision-refused').length +
+      (s.notesDropped?.['refused decision'] ?? 0);
+    const after = await api.waitFor(waiting.incidentId, (s) => noted(s) >= REFUSALS_NOTED_PER_INCIDENT);
+    expect(noted(after)).toBe(REFUSALS_NOTED_PER_INCIDENT);
+    // Every signal was delivered before its request was answered: a second look finds no more.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(noted(await api.waitFor(waiting.incidentId, () => true))).toBe(REFUSALS_NOTED_PER_INCIDENT);
     const resolved = await api.call('POST', `/api/v1/incidents/${waiting.incidentId}/resolve`, {
       token: TOKENS.alice,
       body: { reason: 'done by hand' },
