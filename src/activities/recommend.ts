@@ -166,8 +166,6 @@ export function createRecommendActivities(
   rules?: RulesReader,
 ) {
   const matchRules = rulesMatcher(logger, rules);
-  const refuse = (runbook: Runbook, what: 'parameters' | 'targets', why: string) =>
-    refusal(logger, runbook, what, why);
 
   return {
     /**
@@ -197,11 +195,11 @@ export function createRecommendActivities(
         planned = planFromRunbook(best, facts, config);
       } catch (err) {
         if (!(err instanceof PlaceholderError || err instanceof BlastRadiusError)) throw err;
-        return refuse(best, 'parameters', err.message);
+        return refusal(logger, best, 'parameters', err.message);
       }
       // The labels chose the targets; what they resolve to decides whether the plan may be offered.
       const resolved = await resolveTargets(planned.steps, best.scope);
-      if (!resolved.ok) return refuse(best, 'targets', resolved.reason);
+      if (!resolved.ok) return refusal(logger, best, 'targets', resolved.reason);
       // Rules add to every plan's chain: one approved at once follows it after a guard's refusal.
       const ruled = await matchRules(facts);
       const recommendation: Recommendation = {

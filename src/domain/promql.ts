@@ -299,12 +299,6 @@ const RESHAPES = new Set([
 /** Reshapes whose first argument is a number (the quantile asked for). */
 const TAKES_QUANTILE = new Set(['quantile', 'quantile_over_time', 'histogram_quantile']);
 
-/** The index after the `}` closing the matchers opened at tokens[start], or undefined. */
-function afterMatchers(tokens: Token[], start: number): number | undefined {
-  for (let i = start + 1; i < tokens.length; i++) if (isPunct(tokens[i], '}')) return i + 1;
-  return undefined;
-}
-
 /**
  * Whether `query` only reshapes the series it reads (see RESHAPES): selectors, ranges and offsets,
  * reshaping functions and aggregations with their groupings, and a quantile's number. Nothing else:
@@ -317,15 +311,15 @@ export function onlyReshapes(query: string): boolean {
     const t = tokens[i];
     const next = tokens[i + 1];
     let skipTo: number | undefined;
-    if (isPunct(t, '{')) skipTo = afterMatchers(tokens, i);
+    if (isPunct(t, '{')) skipTo = readMatchers(tokens, i)?.next;
     else if (isPunct(t, '[')) skipTo = skipGroup(tokens, i);
     else if (t?.kind === 'ident' && aggregatesBy(t) && isPunct(next, '(')) skipTo = skipGroup(tokens, i + 1);
     if (skipTo !== undefined) {
       i = skipTo - 1;
       continue;
     }
-    if (isPunct(t, '{') || isPunct(t, '[') || !t) return false;
-    if (!reshapes(tokens, i)) return false;
+    // A matcher list or range that could not be read is no reshape either.
+    if (isPunct(t, '{') || isPunct(t, '[') || !reshapes(tokens, i)) return false;
   }
   return true;
 }
