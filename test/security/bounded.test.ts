@@ -6,8 +6,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { alertmanagerPayloadSchema, alertsFromAlertmanager } from '../../src/domain/alert.js';
 import { correlate } from '../../src/domain/correlation.js';
 import type { IncidentState } from '../../src/domain/incident.js';
@@ -201,7 +201,16 @@ describe('an incident cannot be killed with size', () => {
 
     // The payloads of the last run, each far below the 2 MB limit: the result (the state), and what the
     // closing activity was given.
-    const history = await client.workflow.getHandle(incidentId, description.runId).fetchHistory();
+    // Read with room for a page past gRPC's default 4 MiB: the last run's history holds webhooks of a
+    // megabyte each, and how many of them share a page depends on when the run continued as new.
+    const wide = await Connection.connect({
+      address: inject('temporalAddress'),
+      channelArgs: { 'grpc.max_receive_message_length': 64 * 1024 * 1024 },
+    });
+    const history = await new Client({ connection: wide }).workflow
+      .getHandle(incidentId, description.runId)
+      .fetchHistory()
+      .finally(() => wide.close());
     const closing = history.events?.find(
       (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordIncidentClosed',
     );
