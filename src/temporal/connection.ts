@@ -21,6 +21,14 @@ async function tlsOptions(s: TemporalSettings): Promise<ConnectionOptions['tls']
 }
 
 /**
+ * The largest reply the client accepts. gRPC's default, 4 MiB, is smaller than one page of an incident's
+ * history when a few webhooks of a megabyte each share it (Temporal pages by event count, not bytes): the
+ * report, which reads the whole history, then failed with RESOURCE_EXHAUSTED. Temporal ends a run whose
+ * history passes 50 MB (its default limit), so no page of a live run is larger than 64 MiB.
+ */
+export const MAX_RECEIVE_BYTES = 64 * 1024 * 1024;
+
+/**
  * A client whose connection is made on first use, so the API starts (and answers 503) while Temporal
  * is down, and recovers by itself when it comes back. With codec keys, it seals what it sends and
  * opens what it reads, like the worker. With tracing on, its calls carry the caller's trace.
@@ -31,6 +39,7 @@ export async function createClient(s: TemporalSettings): Promise<Client> {
     address: s.address,
     ...(tls ? { tls } : {}),
     ...(s.apiKey ? { apiKey: s.apiKey } : {}),
+    channelArgs: { 'grpc.max_receive_message_length': MAX_RECEIVE_BYTES },
   });
   const dataConverter = dataConverterFor(s.codecKeys);
   const tracing = activeTracing();

@@ -1,7 +1,10 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadSettings } from '../../src/config/settings.js';
 import { buildReport } from '../../src/reports/index.js';
+import { createClient } from '../../src/temporal/connection.js';
 import { resolveUpdate } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { incidentState } from '../support/incident.js';
@@ -70,4 +73,41 @@ describe('the record written as an incident closes', () => {
       /not found/i,
     );
   });
+
+  it("when a page of the run's history passes gRPC's default 4 MiB, then the product's client still reads it for the report", async () => {
+    // Six signals of a megabyte each, on a queue no worker polls: one page of about 6 MiB, as a run that
+    // took a few large webhooks between two continues-as-new holds.
+    const id = `close-record-wide-${Date.now().toString(36)}`;
+    const handle = await client.workflow.start('nobodyRunsThis', {
+      taskQueue: `${TASK_QUEUE}-idle`,
+      workflowId: id,
+    });
+    const megabyte = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 6; i++) await handle.signal('bulk', `${i}${megabyte}`);
+    const product = await createClient(
+      loadSettings({ TEMPORAL_ADDRESS: inject('temporalAddress') }).temporal,
+    );
+    try {
+      // The case is real: the first page alone is past what gRPC's default lets a client receive.
+      const page = await product.workflowService.getWorkflowExecutionHistory({
+        namespace: 'default',
+        execution: { workflowId: id },
+      });
+      const pageBytes =
+        temporal.api.workflowservice.v1.GetWorkflowExecutionHistoryResponse.encode(page).finish().length;
+      expect(pageBytes).toBeGreaterThan(4 * 1024 * 1024);
+      const html = await buildReport({
+        state: incidentState({ incidentId: id, stage: 'closed' }),
+        temporal: product,
+        runId: handle.firstExecutionRunId,
+        workflowUrl: 'http://ui',
+        historyWithinMs: 30_000,
+      });
+      expect(html).not.toContain('was not available');
+      expect(html).toMatch(/Run [^:]+: \d+ events up to the incident/);
+    } finally {
+      await product.connection.close();
+      await handle.terminate('test over');
+    }
+  }, 60_000);
 });
