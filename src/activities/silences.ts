@@ -44,8 +44,14 @@ export type SilenceResult =
       endsAt: string;
     };
 
+/**
+ * Alertmanager names a silence by a UUID. An ID is kept in the incident's state and put in a later URL,
+ * so an answer that is not one (a proxy's page, a misbehaving server) is refused here, not stored.
+ */
+const silenceIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'not a silence ID');
+
 const silenceSchema = z.object({
-  id: z.string(),
+  id: silenceIdSchema,
   status: z.object({ state: z.string() }),
   comment: z.string().default(''),
   createdBy: z.string().default(''),
@@ -174,7 +180,7 @@ export function createSilenceActivities(config: SilenceConfig, logger: Logger) {
           skipped.push(`${alertLabel(alert.labels)}: Alertmanager holds no alert with exactly ${what}`);
           continue;
         }
-        const created = z.object({ silenceID: z.string() }).parse(
+        const created = z.object({ silenceID: silenceIdSchema }).parse(
           await api.call('POST', '/api/v2/silences', {
             matchers: planned.matchers,
             startsAt: startsAt.toISOString(),

@@ -58,6 +58,28 @@ const metadataSchema = z.object({
   event_payload: z.record(z.string(), z.unknown()),
 });
 
+/**
+ * A posted message as the incident keeps it (its state holds the reference for later updates): what
+ * Slack answers is bounded here, so an answer that is not a channel ID and a message timestamp cannot
+ * grow the state or reach later calls' URLs. Slack's IDs are a dozen characters and its timestamps
+ * `seconds.micros`.
+ */
+const messageRefSchema = z.object({
+  channel: z.string().regex(/^[A-Z0-9]{1,32}$/),
+  ts: z.string().regex(/^\d{1,12}\.\d{1,12}$/),
+});
+
+function messageRef(channel: unknown, ts: unknown): { channel: string; ts: string } {
+  const parsed = messageRefSchema.safeParse({ channel, ts });
+  if (parsed.success) return parsed.data;
+  // Posted, or found, but not a message anyone can refer to: asking again gives the same answer.
+  throw ApplicationFailure.create({
+    type: 'SlackAnswerInvalid',
+    message: `Slack answered with a message reference that is not one (channel ${JSON.stringify(String(channel)).slice(0, 40)}, ts ${JSON.stringify(String(ts)).slice(0, 40)})`,
+    nonRetryable: true,
+  });
+}
+
 const isOurs = (metadata: unknown, key: MessageKey): boolean => {
   const parsed = metadataSchema.safeParse(metadata);
   return (
@@ -159,7 +181,7 @@ export async function postOnce(
   if (options.retry) {
     const channel = await channelIdOf(api, message.channel);
     const ts = await findPosted(api, channel, message.threadTs, key, options.since);
-    if (ts) return { channel, ts };
+    if (ts) return messageRef(channel, ts);
   }
   const posted = await api.chat.postMessage({
     channel: message.channel,
@@ -172,5 +194,5 @@ export async function postOnce(
     metadata: { event_type: key.eventType, event_payload: key.payload },
   });
   if (!posted.ts || !posted.channel) throw new Error('Slack did not return the message it posted');
-  return { channel: posted.channel, ts: posted.ts };
+  return messageRef(posted.channel, posted.ts);
 }

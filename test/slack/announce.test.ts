@@ -119,6 +119,29 @@ describe('posting the incident message once', () => {
     await handle.terminate('test done');
   });
 
+  it('when Slack answers the post with a reference that is not one, then the state keeps nothing of it and the timeline says so', async () => {
+    // A megabyte `ts`: kept, it would ride in the state and in every later chat.update.
+    slack.alterNext(
+      (c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes('odd-answer-'),
+      (answer) => ({ ...answer, ts: `1.${'9'.repeat(1024 * 1024)}` }),
+    );
+    const { id, handle } = await openIncident(client, TASK_QUEUE, 'odd-answer', {
+      alertName: 'NoChannel',
+      announce: { channel: 'CINCIDENTS' },
+    });
+    const state = await waitForState(handle, (s) =>
+      s.timeline.some((t) => t.event === 'announcement-failed'),
+    );
+    expect(state.announcement).toBeUndefined();
+    expect(state.timeline.find((t) => t.event === 'announcement-failed')?.message).toMatch(
+      /^the Slack message could not be posted: Slack answered with a message reference that is not one/,
+    );
+    expect(JSON.stringify(state).length).toBeLessThan(64 * 1024);
+    // Refused for good: asking again would get the same answer, so the post is not repeated.
+    expect(incidentPosts(id)).toHaveLength(1);
+    await handle.terminate('test done');
+  });
+
   it('when the post never reached Slack, then the retry looks, finds nothing and posts', async () => {
     slack.dropNext(
       (c) => c.method === 'chat.postMessage' && JSON.stringify(c.args).includes('not-arrived-'),

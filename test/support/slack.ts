@@ -44,6 +44,8 @@ export interface SlackStandIn {
    * what was asked first (the answer is lost on its way back); without, the request never arrives.
    */
   dropNext(matches: (call: WebApiCall) => boolean, options: { acted: boolean }): void;
+  /** The next call that `matches` is done, and its answer rewritten by `change`: a misbehaving Slack. */
+  alterNext(matches: (call: WebApiCall) => boolean, change: (answer: object) => object): void;
   /** Socket Mode: the WebSocket side of Slack. */
   socket: {
     /** The tickets of the connections opened so far (from apps.connections.open's URLs). */
@@ -97,6 +99,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   const messages: PostedMessage[] = [];
   const responses: SlackStandIn['responses'] = [];
   const drops: { matches: (call: WebApiCall) => boolean; acted: boolean }[] = [];
+  const alters: { matches: (call: WebApiCall) => boolean; change: (answer: object) => object }[] = [];
   const connections: string[] = [];
   const open: WebSocket[] = [];
   const acks = new Map<string, (ack: Record<string, unknown>) => void>();
@@ -187,7 +190,10 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
           req.socket.destroy();
           return;
         }
-        res.end(JSON.stringify(answer(method, args, raw)));
+        const alter = alters.find((a) => a.matches(call));
+        if (alter) alters.splice(alters.indexOf(alter), 1);
+        const answered = answer(method, args, raw);
+        res.end(JSON.stringify(alter ? alter.change(answered) : answered));
       } else if (path.startsWith('/respond/')) {
         responses.push({ path, body: JSON.parse(raw) as SlackStandIn['responses'][number]['body'] });
         res.end('{"ok":true}');
@@ -231,6 +237,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
     messages,
     responses,
     dropNext: (matches, { acted }) => void drops.push({ matches, acted }),
+    alterNext: (matches, change) => void alters.push({ matches, change }),
     socket: {
       connections,
       open: () => open.length,

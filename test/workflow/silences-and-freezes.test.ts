@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -275,6 +277,48 @@ describe('silence while fixing, on a real Alertmanager', () => {
     // Expiring twice is as safe: the second finds nothing left to expire.
     expect(await silences.expireSilences({ incidentId })).toEqual({ expired: ids });
     expect(await silences.expireSilences({ incidentId })).toEqual({ expired: [] });
+  });
+
+  it('when Alertmanager answers a new silence with an ID that is not one, then the activity fails and stores nothing of it', async () => {
+    // A misbehaving server in front of the real Alertmanager: it makes the silence, then answers with a
+    // megabyte path instead of its UUID (kept, it would ride in the state and in the expiring URL).
+    const front = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        void fetch(`${alertmanager.url}${req.url ?? ''}`, {
+          method: req.method ?? 'GET',
+          headers: { 'content-type': 'application/json' },
+          ...(chunks.length > 0 ? { body: Buffer.concat(chunks) } : {}),
+        }).then(async (answer) => {
+          const text = await answer.text();
+          const odd = req.method === 'POST' && req.url === '/api/v2/silences';
+          res.statusCode = answer.status;
+          res.end(odd ? JSON.stringify({ silenceID: `../${'x'.repeat(1024 * 1024)}` }) : text);
+        });
+      });
+    });
+    await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+    const { port } = front.address() as AddressInfo;
+    try {
+      const silences = createSilenceActivities(
+        { alertmanagerUrl: `http://127.0.0.1:${port}` },
+        createLogger('silent'),
+      );
+      const incidentId = unique('incident-odd-id');
+      const labels = { alertname: 'OddSilenceId', job: incidentId, severity: 'page' };
+      await alertmanager.fire([{ labels }]);
+      const request = {
+        incidentId,
+        runbookId: 'wait',
+        approvedBy: 'alice',
+        alerts: [{ labels }],
+        durationMs: 60_000,
+      };
+      await expect(silences.silenceIncident(request)).rejects.toThrow(/not a silence ID/);
+    } finally {
+      await new Promise((r) => front.close(r));
+    }
   });
 
   it("when a sender copies another team's alert whole but for its start, then it gets no silence: only the alert Alertmanager sent is silenced", async () => {
