@@ -23,16 +23,34 @@ const NOISY: Record<string, string> = {
   'continued-as-new': 'continue-as-new',
 };
 
+/**
+ * Kinds bounded only in runs that have the patch TIMELINE_CAPS_PATCH: a person's acts, each needing a
+ * token or a Slack user, but not bounded by the incident: every merge into it adds an entry (about 7,000
+ * passed the state's 2 MB), every Slack user may acknowledge.
+ */
+export const NOISY_SINCE_PATCH: Record<string, string> = {
+  absorbed: 'merge',
+  'merge-failed': 'merge',
+  acknowledged: 'acknowledgement',
+};
+
+/** Patch: the kinds in NOISY_SINCE_PATCH are bounded like the others. */
+export const TIMELINE_CAPS_PATCH = 'timeline-caps-merges';
+
 const droppedEvent = (kind: string): string => `${kind.replace(/ /g, '-')}-notes-dropped`;
 
-/** Adds an entry to the incident's timeline within the bounds above. */
-export function appendNote(state: IncidentState, entry: TimelineEntry): void {
+/**
+ * Adds an entry to the incident's timeline within the bounds above; `capsMore` bounds the kinds of
+ * NOISY_SINCE_PATCH too (the workflow says whether its run has the patch).
+ */
+export function appendNote(state: IncidentState, entry: TimelineEntry, capsMore = false): void {
   const bounded = { ...entry, message: cutUtf8(entry.message, TIMELINE_BOUNDS.messageBytes) };
-  const kind = NOISY[entry.event];
+  const noisy = capsMore ? { ...NOISY, ...NOISY_SINCE_PATCH } : NOISY;
+  const kind = noisy[entry.event];
   const timeline = state.timeline;
   timeline.push(bounded);
   if (!kind) return;
-  const same = timeline.flatMap((t, i) => (NOISY[t.event] === kind ? [i] : []));
+  const same = timeline.flatMap((t, i) => (noisy[t.event] === kind ? [i] : []));
   if (same.length <= TIMELINE_BOUNDS.first + TIMELINE_BOUNDS.latest) return;
   // The oldest entry past the first ones leaves; the line in its place (or before it) counts them.
   const leaving = same[TIMELINE_BOUNDS.first];

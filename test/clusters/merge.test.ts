@@ -1,7 +1,10 @@
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TIMELINE_BOUNDS } from '../../src/workflows/timeline.js';
 import {
+  absorbedSignal,
+  acknowledgeUpdate,
   alertsSignal,
   mergeUpdate,
   REFUSAL,
@@ -272,4 +275,34 @@ describe('merging one incident into another', () => {
     await recordHistory(client, absorbedId, 'incident-merged-many-absorbed');
     await recordHistory(client, targetId, 'incident-merged-many-target');
   }, 90_000);
+});
+
+describe('an incident that merges without end', () => {
+  it('when 60 incidents are merged into it and 60 people acknowledge it, then its timeline keeps the first and the latest of each', async () => {
+    const id = uniqueId('merge-without-end');
+    const incident = await startIncident(
+      client,
+      TASK_QUEUE,
+      id,
+      [makeAlert({ alertName: 'HighLatency', labels: { service: 'merged-into-often' } })],
+      GATHERING,
+    );
+    for (let i = 0; i < 60; i++) {
+      // What each merged incident tells its target; here sent as anyone who may signal in Temporal can.
+      await incident.signal(absorbedSignal, { from: `${id}-from-${i}`, actor: 'alice', alerts: 0 });
+      await incident.executeUpdate(acknowledgeUpdate, { args: [{ actor: `person-${i}`, via: 'api' }] });
+    }
+    const kept = TIMELINE_BOUNDS.first + TIMELINE_BOUNDS.latest;
+    const state = await waitForState(incident, (s) => s.notesDropped?.['merge'] === 60 - kept);
+
+    const absorbed = state.timeline.filter((t) => t.event === 'absorbed');
+    expect(absorbed).toHaveLength(kept);
+    expect(absorbed.at(-1)?.message).toContain(`${id}-from-59`);
+    expect(state.timeline.filter((t) => t.event === 'acknowledged')).toHaveLength(kept);
+    expect(state.notesDropped).toMatchObject({ merge: 20, acknowledgement: 20 });
+    // Who acknowledged is still known whole: the approvals list is what decisions read.
+    expect(state.approvals.filter((a) => a.decision === 'acknowledged')).toHaveLength(60);
+    await recordHistory(client, id, 'incident-timeline-caps-merges');
+    await incident.terminate('test done');
+  }, 120_000);
 });

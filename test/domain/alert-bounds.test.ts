@@ -130,6 +130,33 @@ describe('appendNote', () => {
     expect(s.notesDropped).toEqual({ 'refused decision': 60 });
   });
 
+  it.each([
+    [true, 40, { merge: 20, acknowledgement: 20 }],
+    // Runs that began before the patch keep them whole, as they did when their history was written.
+    [false, 60, undefined],
+  ])(
+    'when merges and acknowledgements pile up (bounded: %s), then each kind keeps %i',
+    (caps, kept, dropped) => {
+      const s = state();
+      for (let i = 0; i < 60; i++) {
+        const kind = i % 2 === 0 ? 'absorbed' : 'merge-failed';
+        appendNote(s, entry(kind, `merge ${i}`), caps);
+        appendNote(s, entry('acknowledged', `person ${i} acknowledged`), caps);
+      }
+
+      const merges = s.timeline.filter((t) => t.event === 'absorbed' || t.event === 'merge-failed');
+      expect(merges).toHaveLength(kept);
+      expect(s.timeline.filter((t) => t.event === 'acknowledged')).toHaveLength(kept);
+      expect(s.notesDropped).toEqual(dropped);
+      if (caps) {
+        expect(merges.at(-1)?.message).toBe('merge 59');
+        expect(s.timeline.find((t) => t.event === 'merge-notes-dropped')?.message).toMatch(
+          /^20 merge entries left out/,
+        );
+      }
+    },
+  );
+
   it('when a message is 100 KB, then it is cut to 2 KiB', () => {
     const s = state();
 

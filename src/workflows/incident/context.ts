@@ -13,7 +13,7 @@ import { allResolved } from '../alerts.js';
 import { REFUSAL, type MergeAnswer } from '../messages.js';
 import { refusal } from '../refusal.js';
 import { SA } from '../search-attributes.js';
-import { appendNote } from '../timeline.js';
+import { appendNote, NOISY_SINCE_PATCH, TIMELINE_CAPS_PATCH } from '../timeline.js';
 import { ANNOUNCEMENTS } from './activities.js';
 
 const announcements = proxyActivities<Pick<IncidentActivities, 'updateAnnouncement'>>(ANNOUNCEMENTS);
@@ -70,7 +70,13 @@ function initialState(input: IncidentInput): IncidentState {
 
 /** Adds an entry to the timeline, in the current stage. */
 export function note({ state }: Incident, event: string, message: string, actor?: string): void {
-  appendNote(state, { at: nowIso(), stage: state.stage, event, message, ...(actor ? { actor } : {}) });
+  // Asked only for the kinds it bounds, so other runs' histories carry no marker.
+  const capsMore = Object.hasOwn(NOISY_SINCE_PATCH, event) && patched(TIMELINE_CAPS_PATCH);
+  appendNote(
+    state,
+    { at: nowIso(), stage: state.stage, event, message, ...(actor ? { actor } : {}) },
+    capsMore,
+  );
   showDetails(state);
 }
 
