@@ -4,6 +4,7 @@ import {
   type Client,
 } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { LRUCache } from 'lru-cache';
 import type { Decision, RefusedDecision } from '../domain/incident.js';
 import {
   acknowledgeUpdate,
@@ -36,16 +37,17 @@ const NOTED_REFUSALS: ReadonlySet<string> = new Set(Object.values(REFUSAL));
  */
 export const REFUSALS_NOTED_PER_INCIDENT = 100;
 const REFUSAL_WINDOW_MS = 60 * 60_000;
-/** Incidents whose noted refusals are counted; past it the counts start again (a cheap bound on memory). */
-const INCIDENTS_COUNTED = 10_000;
-const refusalsNoted = new Map<string, { count: number; since: number }>();
+/**
+ * Incidents whose noted refusals are counted, the least recently refused leaving first: an incident
+ * refused without end stays counted however many others are refused beside it.
+ */
+const refusalsNoted = new LRUCache<string, { count: number; since: number }>({ max: 10_000 });
 
 /** Whether one more refusal may be noted in `incidentId`'s timeline by this process, counting it. */
-function mayNoteRefusal(incidentId: string, now = Date.now()): boolean {
+export function mayNoteRefusal(incidentId: string, now = Date.now()): boolean {
   const known = refusalsNoted.get(incidentId);
   const current = known && now - known.since < REFUSAL_WINDOW_MS ? known : { count: 0, since: now };
   if (current.count >= REFUSALS_NOTED_PER_INCIDENT) return false;
-  if (!known && refusalsNoted.size >= INCIDENTS_COUNTED) refusalsNoted.clear();
   refusalsNoted.set(incidentId, { count: current.count + 1, since: current.since });
   return true;
 }
@@ -69,11 +71,14 @@ export const DECISION_ANSWER_MS = 1000;
  */
 export const CHAT_DECISION_WAIT_MS = 10_000;
 
+/** A wait as a person reads it: 1.5s, not 2s; whole seconds from 10s. */
+const seconds = (ms: number): string => `${ms < 10_000 ? (ms / 1000).toFixed(1) : Math.round(ms / 1000)}s`;
+
 /** The incident did not take the decision up before the deadline (its worker may be down). */
 export class DecisionUnanswered extends Error {
   constructor(incidentId: string, waitedMs: number) {
     super(
-      `incident ${incidentId} did not take the decision up within ${Math.round(waitedMs / 1000)}s ` +
+      `incident ${incidentId} did not take the decision up within ${seconds(waitedMs)} ` +
         '(Temporal or its worker may be down or stalled). A worker that takes it up later refuses it, ' +
         'unless that worker had been handed it in time and was stalled since: look at the incident ' +
         '(its approvals) before you send it again',

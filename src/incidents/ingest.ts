@@ -5,6 +5,7 @@ import {
   type WithWorkflowArgs,
   type WorkflowSignalWithStartOptions,
 } from '@temporalio/client';
+import { LRUCache } from 'lru-cache';
 import type { Settings } from '../config/settings.js';
 import type { Alert } from '../domain/alert.js';
 import { jsonLength } from '../domain/utf8.js';
@@ -330,14 +331,13 @@ export const eventBudget = (config: Pick<IngestConfig, 'maxHistoryEvents'>): num
 /** Deliveries in flight from this process after reading the history's size, by incident. */
 const inFlight = new Map<string, number>();
 /**
- * Alert JSON sent to each incident since its history's size was last read. Forgotten wholesale when it
- * names too many incidents: a forgotten count only delays the next look by one LARGE_DELIVERY_BYTES.
+ * Alert JSON sent to each incident since its history's size was last read. Past 10,000 incidents the
+ * one sent to least recently is forgotten (a forgotten count only delays its next look by one
+ * LARGE_DELIVERY_BYTES), so a sender that opens many groups cannot make the busy ones forgotten.
  */
-const unchecked = new Map<string, number>();
-const UNCHECKED_KEPT = 10_000;
+const unchecked = new LRUCache<string, number>({ max: 10_000 });
 
 function countUnchecked(incidentId: string, bytes: number): void {
-  if (unchecked.size >= UNCHECKED_KEPT && !unchecked.has(incidentId)) unchecked.clear();
   unchecked.set(incidentId, bytes);
 }
 
