@@ -73,7 +73,11 @@ export function slackActor(actor: string): string {
 // --- Markdown destinations (Microsoft Teams, Discord) ---------------------------------------------------
 
 // A URL scheme: Teams and Discord link `https://…` by themselves. `\:` renders as `:` and stops it.
-const SCHEME = /\b([A-Za-z][A-Za-z0-9+.-]*):(?=\/\/)/g;
+// Every `:` before `//`, not only one after a word boundary: in `_https://` or `1https://` there is
+// none (`_` and digits are word characters), and linkifiers still found the URL there.
+const SCHEME = /:(?=\/\/)/g;
+// `www.` starts a link for GFM's autolinks even after `_` (no word boundary either): escaped wherever it is.
+const WWW = /(www)\./gi;
 
 /** Backslash before each character of `chars`; a backslash itself first, so none of ours is undone. */
 const backslash = (text: string, chars: string): string =>
@@ -99,9 +103,7 @@ function blockMarkers(text: string, markers: RegExp): string {
  */
 export function teamsMarkdown(text: string): string {
   return blockMarkers(
-    backslash(cleanText(text), '\\`*_~[]<>&|')
-      .replace(SCHEME, '$1\\:')
-      .replace(/\b(www)\./gi, '$1\\.'),
+    backslash(cleanText(text), '\\`*_~[]<>&|').replace(SCHEME, '\\:').replace(WWW, '$1\\.'),
     /#{1,6}|=+|-+|\++/,
   );
 }
@@ -116,7 +118,7 @@ export function teamsMarkdown(text: string): string {
 export function discordMarkdown(text: string): string {
   return blockMarkers(
     backslash(cleanText(text), '\\`*_~[]<>|')
-      .replace(SCHEME, '$1\\:')
+      .replace(SCHEME, '\\:')
       .replace(/@(everyone|here)/gi, '@\u200b$1'),
     /#{1,3}|-#|-+|\++/,
   );
@@ -133,10 +135,7 @@ export function discordMarkdown(text: string): string {
 export function markdownText(text: string): string {
   const line = cleanText(text).replace(/\s*\n\s*/g, ' ');
   return blockMarkers(
-    backslash(line, '\\`*_~[]<>&|@')
-      .replace(SCHEME, '$1\\:')
-      .replace(/\/\//g, '/\\/')
-      .replace(/\b(www)\./gi, '$1\\.'),
+    backslash(line, '\\`*_~[]<>&|@').replace(SCHEME, '\\:').replace(/\/\//g, '/\\/').replace(WWW, '$1\\.'),
     /#{1,6}|=+|-+|\++/,
   );
 }
@@ -171,6 +170,15 @@ export function htmlText(text: string): string {
  */
 export function emailHeader(text: string): string {
   return cleanText(text).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * The first `max` UTF-16 units of `text`, never half a character: a cut between an emoji's two halves
+ * leaves a lone surrogate, which strict JSON parsers (Slack's among them, possibly) refuse, and with it
+ * the whole message.
+ */
+export function cutText(text: string, max: number): string {
+  return text.length <= max ? text : text.slice(0, max).replace(/[\ud800-\udbff]$/, '');
 }
 
 /**

@@ -2,6 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import {
   clipEscaped,
   cleanText,
+  cutText,
   discordMarkdown,
   emailHeader,
   emailText,
@@ -46,7 +47,7 @@ export function headline(notice: Notice): string {
 }
 
 function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  return text.length <= max ? text : `${cutText(text, max - 1)}…`;
 }
 
 // --- generic webhook -------------------------------------------------------------------------------

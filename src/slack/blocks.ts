@@ -3,7 +3,14 @@ import { verdictBlocks } from './verdict-blocks.js';
 import type { IncidentState, Outcome, Stage } from '../domain/incident.js';
 import { currentDecision, withoutPlan } from '../domain/incident-view.js';
 import { blockAt, describeBlock } from '../domain/outlook.js';
-import { clipEscaped, slackActor, slackMrkdwn, slackPlain, slackVerbatim } from '../notify/escape.js';
+import {
+  clipEscaped,
+  cutText,
+  slackActor,
+  slackMrkdwn,
+  slackPlain,
+  slackVerbatim,
+} from '../notify/escape.js';
 import { APPROVE_ACTION, APPROVE_OVERRIDE_ACTION, decisionValue, REJECT_ACTION } from './actions.js';
 
 /**
@@ -155,7 +162,7 @@ export function incidentBlocks(view: IncidentView, workflowUrl: string): KnownBl
   const blocks: KnownBlock[] = [
     {
       type: 'header',
-      text: { type: 'plain_text', text: slackPlain(view.title || view.alertName).slice(0, 150) || ' ' },
+      text: { type: 'plain_text', text: cutText(slackPlain(view.title || view.alertName), 150) || ' ' },
     },
     {
       type: 'section',

@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { Decision } from '../domain/incident.js';
 import { CHAT_DECISION_WAIT_MS, sendDecision } from '../incidents/decisions.js';
 import type { Logger } from '../lib/logger.js';
-import { slackMrkdwn, slackPlain } from '../notify/escape.js';
+import { cutText, slackMrkdwn, slackPlain } from '../notify/escape.js';
 import { APPROVE_OVERRIDE_ACTION, OVERRIDE_MODAL, parseDecisionValue } from './actions.js';
 
 /**
@@ -46,9 +46,12 @@ export function overrideModal(value: string): ModalView {
         type: 'section',
         text: {
           type: 'plain_text',
-          text: slackPlain(
-            `The change calendar blocks incident ${incidentId}. Approving runs its remediation anyway; the reason is kept with the approval.`,
-          ).slice(0, 3000),
+          text: cutText(
+            slackPlain(
+              `The change calendar blocks incident ${incidentId}. Approving runs its remediation anyway; the reason is kept with the approval.`,
+            ),
+            3000,
+          ),
         },
       },
       {
@@ -83,7 +86,7 @@ export function parseSubmission(privateMetadata: string, values: StateValues): S
 
 const errors = (text: string): ViewResponseAction => ({
   response_action: 'errors',
-  errors: { [REASON_BLOCK]: text.slice(0, 2000) },
+  errors: { [REASON_BLOCK]: cutText(text, 2000) },
 });
 
 /** The modal once the approval went through (or is still on its way). */
@@ -93,7 +96,7 @@ const doneView = (text: string): ViewResponseAction => ({
     type: 'modal',
     title: { type: 'plain_text', text: 'Approve with override' },
     close: { type: 'plain_text', text: 'Close' },
-    blocks: [{ type: 'section', text: { type: 'plain_text', text: slackPlain(text).slice(0, 3000) } }],
+    blocks: [{ type: 'section', text: { type: 'plain_text', text: cutText(slackPlain(text), 3000) } }],
   },
 });
 

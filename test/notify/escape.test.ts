@@ -74,8 +74,8 @@ describe('slackMrkdwn: no control sequence of the sender survives', () => {
 
 /** Markdown links and images not broken by a backslash before their brackets. */
 const unescapedLink = /(?<!\\)\[[^\]]*(?<!\\)\]\(/;
-/** A URL scheme whose colon is not escaped: Teams and Discord would link it. */
-const linkableUrl = /\b[a-z][a-z0-9+.-]*:\/\//i;
+/** A URL scheme whose colon is not escaped, after anything (`_https://` too): Teams and Discord would link it. */
+const linkableUrl = /(?<!\\):\/\//;
 
 describe('teamsMarkdown: no link, HTML or formatting from the sender', () => {
   it.each([
@@ -92,6 +92,9 @@ describe('teamsMarkdown: no link, HTML or formatting from the sender', () => {
     ['a backslash of the sender cannot undo an escape', '\\[x](y)', '\\\\\\[x\\](y)'],
     ['a bare URL', 'see https://evil.example/approve', 'see https\\://evil.example/approve'],
     ['a www address', 'see www.evil.example', 'see www\\.evil.example'],
+    ['a URL after an underscore', 'ok:_https://evil.example', 'ok:\\_https\\://evil.example'],
+    ['a URL after a digit', '1https://evil.example', '1https\\://evil.example'],
+    ['a www address after an underscore', '_www.evil.example', '\\_www\\.evil.example'],
     ['a heading', '# Approved', '\\# Approved'],
     ['a bullet', '- restart\n+ more', '\\- restart\n\\+ more'],
     ['a numbered list', '1. then\n2) after', '1\\. then\n2\\) after'],
@@ -115,6 +118,8 @@ describe('discordMarkdown: no mention, link or formatting from the sender', () =
     ['a channel', '<#42>', '\\<#42\\>'],
     ['a masked link', '[Approve](https://evil.example)', '\\[Approve\\](https\\://evil.example)'],
     ['a spoiler', '||secret||', '\\|\\|secret\\|\\|'],
+    ['a URL after an underscore', 'ok:_https://evil.example', 'ok:\\_https\\://evil.example'],
+    ['a URL after a digit', '1https://evil.example', '1https\\://evil.example'],
     ['a heading and subtext', '# Big\n-# small', '\\# Big\n\\-# small'],
     ['emphasis and code', '**b** __u__ ~~s~~ `c`', '\\*\\*b\\*\\* \\_\\_u\\_\\_ \\~\\~s\\~\\~ \\`c\\`'],
     ['plain text is unchanged', 'checkout-1 on node 3.5', 'checkout-1 on node 3.5'],

@@ -107,6 +107,17 @@ describe('escalation formats', () => {
     expect(severityColour(severity)).toBe(colour);
   });
 
+  it('when a title ends in an emoji cut by the header limit, then no half of it is left', () => {
+    // 'Escalation level 2: ' is 20 units; the emoji's halves sit at 148 and 149, across the cut.
+    const title = `${'A'.repeat(128)}😀 more`;
+    const header = slackMessage({ ...NOTICE, title }, 'C0123ABCD').blocks?.[0] as {
+      text: { text: string };
+    };
+
+    expect(header.text.text).toBe(`Escalation level 2: ${'A'.repeat(128)}…`);
+    expect(header.text.text).not.toMatch(/[\ud800-\udfff]/);
+  });
+
   it('when building a Slack message, then it has a fallback text, a header, the facts and a link button', () => {
     const message = slackMessage(NOTICE, 'C0123ABCD');
 

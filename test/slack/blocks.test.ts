@@ -72,6 +72,19 @@ function texts(blocks: KnownBlock[]): { type: string; text: string; verbatim?: b
   return found;
 }
 
+describe("the incident message's header", () => {
+  it('when the title is cut at 150 units inside an emoji, then no half of it is left', () => {
+    const blocks = incidentBlocks(
+      incidentView(state({ title: `${'A'.repeat(149)}😀 and more` })),
+      'https://temporal.example/wf',
+    );
+    const header = texts(blocks)[0]?.text ?? '';
+
+    expect(header).toBe('A'.repeat(149));
+    expect(header).not.toMatch(/[\ud800-\udfff]/);
+  });
+});
+
 describe('whether a decision is pending (issue 13): the same rule as the workflow', () => {
   it.each([
     ['nobody has decided', [], undefined, true, 'Awaiting approval'],
