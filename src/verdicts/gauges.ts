@@ -6,8 +6,17 @@ import type { VerdictSummary } from './summary.js';
 export const GAUGE_TTL_MS = 30_000;
 
 /**
+ * How long a scrape waits for a reading once the gauges have values. Past it the scrape is answered with
+ * the last values and the reading goes on: while Temporal is down, each scrape of the unauthenticated
+ * /metrics otherwise waited for Temporal's timeout, and a scraper's own timeout could drop every other
+ * metric with it. Before the first values a scrape waits for the reading (within Temporal's timeout).
+ */
+export const GAUGE_WAIT_MS = 1000;
+
+/**
  * Keeps steadfast_alert_fatigue_score and steadfast_noisy_source current: read when /metrics is, from
- * the default summary, at most once per GAUGE_TTL_MS. A failed reading leaves the last values and logs.
+ * the default summary, at most once per GAUGE_TTL_MS, failed readings included (they are logged and
+ * leave the last values).
  */
 export function watchVerdictGauges(
   metrics: Pick<Metrics, 'alertFatigue' | 'noisySources' | 'refreshVerdictGauges'>,
@@ -17,20 +26,24 @@ export function watchVerdictGauges(
 ): void {
   let readAt = -Infinity;
   let reading: Promise<void> | undefined;
+  let read = false;
   metrics.refreshVerdictGauges = () => {
     if (now() - readAt < GAUGE_TTL_MS) return Promise.resolve();
     reading ??= summarize()
       .then((summary) => {
-        readAt = now();
         setVerdictGauges(metrics, summary);
+        read = true;
       })
       .catch((err: unknown) =>
         logger.warn({ event: 'verdicts.gauges-failed', err }, 'verdict gauges not read'),
       )
       .finally(() => {
+        readAt = now();
         reading = undefined;
       });
-    return reading;
+    if (!read) return reading;
+    const waited = new Promise<void>((resolve) => setTimeout(resolve, GAUGE_WAIT_MS).unref());
+    return Promise.race([reading, waited]);
   };
 }
 
