@@ -8,6 +8,7 @@ import express from 'express';
 import { metricsRoute } from './src/api/routes/health.js';
 import { listen } from './src/api/server.js';
 import { loadSettings } from './src/config/settings.js';
+import { logCrashes } from './src/lib/crash-log.js';
 import { createLogger } from './src/lib/logger.js';
 import { installTemporalLogging } from './src/lib/temporal-logger.js';
 import { createMetrics, startWorker } from './src/system.js';
@@ -16,6 +17,7 @@ import { giveUpStalledStop } from './src/temporal/worker.js';
 
 const settings = loadSettings();
 const logger = createLogger(settings.logLevel, settings.logFormat);
+logCrashes(logger);
 installTemporalLogging(logger);
 // Before the worker and its clients are made: they take their part of tracing when created.
 const tracing = await startTracing(settings.telemetry, 'steadfast-worker', logger);

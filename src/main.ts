@@ -4,6 +4,7 @@
  * `npm start` runs this after it has a Temporal server; see scripts/start.mjs.
  */
 import { loadSettings, SettingsError, type Settings } from './config/settings.js';
+import { logCrashes } from './lib/crash-log.js';
 import { createLogger, type Logger } from './lib/logger.js';
 import { installTemporalLogging } from './lib/temporal-logger.js';
 import { createMetrics, startApi, startWorker } from './system.js';
@@ -48,6 +49,7 @@ try {
   process.exit(1);
 }
 const logger = createLogger(settings.logLevel, settings.logFormat);
+logCrashes(logger);
 // A failure to start, or of a running part (a worker that failed), ends the process with code 1.
 await run(settings, logger).catch((err: unknown) => {
   logger.fatal({ event: 'steadfast.failed', err }, messageOf(err));
