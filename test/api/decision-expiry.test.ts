@@ -87,6 +87,8 @@ describe('a decision sent while no worker runs', () => {
     expect(unanswered.status).toBe(503);
     expect(unanswered.json['error']).toBe('DecisionUnanswered');
     expect(String(unanswered.json['message'])).toContain('A worker that takes it up later refuses it');
+    // The wait as it was: a request's few seconds are not rounded to a whole second.
+    expect(String(unanswered.json['message'])).toMatch(/did not take the decision up within \d+\.\ds /);
 
     worker = await startWorker();
     // The incident answers again once the new worker has its workflow (after the old sticky queue times out).
