@@ -7,6 +7,7 @@ import { unknownRotations } from './oncall/check.js';
 import { createOncallReader } from './oncall/load.js';
 import type { Oncall } from './oncall/resolve.js';
 import { runbookWarnings } from './domain/runbook.js';
+import { configuredPrometheus } from './domain/metrics-source.js';
 import { ownTargets } from './remediation/self.js';
 import type { ActionHandlers } from './remediation/handler.js';
 import type { KubernetesStep } from './actions/steps.js';
@@ -234,7 +235,10 @@ async function warnUnapprovable(
 ): Promise<void> {
   const { runbooks } = await loadRunbooks(settings.runbooksDir, logger);
   for (const runbook of runbooks) {
-    for (const { event, message } of runbookWarnings(runbook, settings.approvers)) {
+    for (const { event, message } of runbookWarnings(runbook, {
+      approvers: settings.approvers,
+      prometheus: configuredPrometheus(settings).urls,
+    })) {
       logger.warn({ event, runbook: runbook.id }, message);
     }
     const hours = runbook.hours;

@@ -3,7 +3,12 @@ import { DEFAULT_ANOMALY_OPTIONS, scoreAnomaly } from '../domain/anomaly.js';
 import { forecastThreshold } from '../domain/forecast.js';
 import type { DetectionResult, PredictionResult } from '../domain/incident.js';
 import type { Suggestion as SeveritySuggestion } from '../severity/model.js';
-import { alertExpression, originOf, PrometheusServers } from '../domain/metrics-source.js';
+import {
+  alertExpression,
+  configuredPrometheus,
+  originOf,
+  type PrometheusServers,
+} from '../domain/metrics-source.js';
 import { parseAlertCondition } from '../domain/promql.js';
 import { formatValue } from '../domain/series.js';
 import { watchComparison } from '../domain/watch.js';
@@ -78,7 +83,7 @@ export function createTriageActivities(
 ) {
   const triage: Triage = {
     config,
-    servers: new PrometheusServers([config.prometheusUrl, ...(config.prometheusUrls ?? [])]),
+    servers: configuredPrometheus(config),
     windowSec: Math.round(config.detectWindowMs / 1000),
     stepSec: Math.max(1, Math.round(config.detectStepMs / 1000)),
     now,

@@ -28,6 +28,7 @@ import { reportRoutes } from './routes/reports.js';
 import { runbookRoutes } from './routes/runbooks.js';
 import { verdictRoutes } from './routes/verdicts.js';
 import { ruleRoutes } from './routes/rules.js';
+import { configuredPrometheus } from '../domain/metrics-source.js';
 
 export interface AppDeps {
   settings: Settings;
@@ -75,7 +76,14 @@ export function createApp(deps: AppDeps): Express {
   api.use(incidentRoutes({ client, tokens, metrics, json, temporalTimeoutMs, workflowUrl }));
   api.use(alertRoutes({ client, tokens, temporalTimeoutMs, workflowUrl }));
   api.use(clusterRoutes({ client, tokens, metrics, json, temporalTimeoutMs, workflowUrl }));
-  api.use(runbookRoutes({ tokens, runbooksDir: settings.runbooksDir, approvers: settings.approvers }));
+  api.use(
+    runbookRoutes({
+      tokens,
+      runbooksDir: settings.runbooksDir,
+      approvers: settings.approvers,
+      prometheus: configuredPrometheus(settings).urls,
+    }),
+  );
   const oncall = settings.oncallFile ? createOncallReader(settings.oncallFile, logger) : undefined;
   api.use(oncallRoutes({ tokens, ...(oncall ? { oncall } : {}) }));
   api.use(openApiRoutes());

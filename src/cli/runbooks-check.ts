@@ -9,6 +9,7 @@ import { loadCalendar } from '../activities/calendar.js';
 import { loadRunbooks } from '../activities/recommend.js';
 import { CalendarError, type Calendar } from '../domain/calendar.js';
 import { envShape } from '../config/env.js';
+import { configuredPrometheus } from '../domain/metrics-source.js';
 import { runbookJsonSchemaText } from '../domain/runbook-json-schema.js';
 import { runbookWarnings } from '../domain/runbook.js';
 import { unknownRotations } from '../oncall/check.js';
@@ -41,8 +42,12 @@ if (published !== undefined && published !== runbookJsonSchemaText()) {
 }
 // A warning, not a failure: a deployment may set STEADFAST_APPROVERS where this check does not see it.
 const approvers = envShape.STEADFAST_APPROVERS.parse(process.env['STEADFAST_APPROVERS']);
+const prometheus = configuredPrometheus({
+  prometheusUrl: envShape.PROMETHEUS_URL.parse(process.env['PROMETHEUS_URL']),
+  prometheusUrls: envShape.STEADFAST_PROMETHEUS_URLS.parse(process.env['STEADFAST_PROMETHEUS_URLS']),
+}).urls;
 for (const runbook of runbooks) {
-  for (const { message } of runbookWarnings(runbook, approvers)) {
+  for (const { message } of runbookWarnings(runbook, { approvers, prometheus })) {
     process.stderr.write(`${runbook.file}: warning: ${message}\n`);
   }
 }

@@ -149,7 +149,8 @@ export interface Recommendation {
   escalation: EscalationPlan;
   /** Asked before every step that has a target (see guards/policy.ts). */
   guards: GuardPolicy;
-  verification: { promql?: string; withinMs: number; intervalMs: number };
+  /** `prometheusUrl`: the runbook's `verify.prometheus`, which checks `promql` (else detection's server). */
+  verification: { promql?: string; prometheusUrl?: string; withinMs: number; intervalMs: number };
   dryRun: boolean;
   /** The runbook's own Slack channel for the incident's message, in preference to SLACK_CHANNEL. */
   slack?: { channel: string };

@@ -41,6 +41,14 @@ export class PrometheusServers {
   }
 }
 
+/** The configured servers as settings give them (PROMETHEUS_URL first, then STEADFAST_PROMETHEUS_URLS). */
+export function configuredPrometheus(s: {
+  prometheusUrl?: string | undefined;
+  prometheusUrls?: readonly string[] | undefined;
+}): PrometheusServers {
+  return new PrometheusServers([s.prometheusUrl, ...(s.prometheusUrls ?? [])]);
+}
+
 /** `scheme://host:port` of an http(s) URL, or undefined for anything else. */
 export function originOf(url: string | undefined): string | undefined {
   if (!url) return undefined;

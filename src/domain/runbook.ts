@@ -4,6 +4,7 @@ import { actionTarget, describeAction, fillStep, stepSchema } from '../actions/r
 import { parseDuration } from './duration.js';
 import type { EscalationPlan, GuardPolicy, Recommendation, WebhookUrl } from './incident.js';
 import { runbookSecretRefSchema } from '../secrets/reference.js';
+import { PrometheusServers } from './metrics-source.js';
 import { fillPromQL, placeholdersIn, promqlPlaceholdersMisplaced } from './placeholder.js';
 import { scopeSchema, type RunbookScope } from './scope.js';
 import { rotationNameSchema } from '../oncall/schema.js';
@@ -133,6 +134,16 @@ export const runbookSchema = z
     verify: z
       .object({
         promql: template.optional(),
+        /**
+         * The Prometheus (a configured one) that checks `promql`. Without it the check asks the server
+         * whose rule detection confirmed, which the alert's generatorURL names: with several servers
+         * configured that all load the rule, the alert's sender chooses where the fix is checked.
+         */
+        prometheus: z
+          .string()
+          .url()
+          .regex(/^https?:\/\//, 'an http(s) URL')
+          .optional(),
         within: duration.default('5m'),
         interval: duration.default('10s'),
       })
@@ -303,17 +314,44 @@ export function verifyPlacementReason(runbook: Runbook): string | undefined {
 }
 
 /**
+ * Why the runbook's check may be asked of a Prometheus the runbook's author did not mean, or undefined:
+ * its `verify.prometheus` is not one of `servers` (the configured ones; the check would ask
+ * PROMETHEUS_URL), or several are configured and it names none (the alert's generatorURL chooses).
+ */
+export function verifyServerReason(runbook: Runbook, servers: readonly string[]): string | undefined {
+  const { promql, prometheus } = runbook.verify;
+  if (!promql) return undefined;
+  if (prometheus !== undefined) {
+    return new PrometheusServers(servers).serverFor(prometheus) === undefined
+      ? `runbook ${runbook.id}: verify.prometheus ${prometheus} is not a configured Prometheus (PROMETHEUS_URL, STEADFAST_PROMETHEUS_URLS); the check asks PROMETHEUS_URL instead`
+      : undefined;
+  }
+  return servers.length > 1
+    ? `runbook ${runbook.id}: ${servers.length} Prometheus servers are configured and verify.prometheus names none: ` +
+        "the alert's generatorURL chooses which one checks the fix, so its sender may pick one where the check holds whatever the fix did; name the server"
+    : undefined;
+}
+
+/** What the warnings are judged against: the deployment's settings, as far as the surface knows them. */
+export interface RunbookContext {
+  approvers: readonly string[];
+  /** The configured Prometheus servers (PROMETHEUS_URL first). */
+  prometheus: readonly string[];
+}
+
+/**
  * What a person should know about a runbook that still loads: every surface (the start's log, the CLI's
  * check, the API's validation) says the same, each with an event name for the log.
  */
 export function runbookWarnings(
   runbook: Runbook,
-  globalApprovers: readonly string[],
+  context: RunbookContext,
 ): { event: string; message: string }[] {
   const found = [
-    { event: 'runbook.unapprovable', message: unapprovableReason(runbook, globalApprovers) },
+    { event: 'runbook.unapprovable', message: unapprovableReason(runbook, context.approvers) },
     { event: 'runbook.verify-apart', message: verifyApartReason(runbook) },
     { event: 'runbook.verify-placement', message: verifyPlacementReason(runbook) },
+    { event: 'runbook.verify-server', message: verifyServerReason(runbook, context.prometheus) },
   ];
   return found.flatMap(({ event, message }) => (message === undefined ? [] : [{ event, message }]));
 }
@@ -412,6 +450,7 @@ export function planFromRunbook(
     guards,
     verification: {
       ...(promql ? { promql } : {}),
+      ...(promql && runbook.verify.prometheus ? { prometheusUrl: runbook.verify.prometheus } : {}),
       withinMs,
       intervalMs: parseDuration(runbook.verify.interval) ?? 10_000,
     },

@@ -8,10 +8,14 @@ import {
   BlastRadiusError,
   runbookWarnings,
   verifyApartReason,
+  verifyServerReason,
   type PlanDefaults,
   type Runbook,
   type RunbookProblem,
 } from '../../src/domain/runbook.js';
+
+/** A deployment with one Prometheus: no check can be asked of another. */
+const ONE_SERVER = { approvers: ['alice'], prometheus: ['http://prometheus:9090'] };
 
 const VALID = `# Memory pressure: give the container more room, restart it, then check.
 title: Raise memory and restart
@@ -577,15 +581,46 @@ describe('where a check splices a label', () => {
     ['a metric name', '{{ labels.metric }} < 1', ['metric']],
     ['a string that does not close', 'up{container="{{ labels.container }}', ['container']],
     ['a quoted string compared with ==', 'x == "{{ labels.v }}"', ['v']],
+    // A quote before it that belongs to a string already closed: the value is bare PromQL.
+    ['after a string that holds =', 'up{job="a="} * {{ labels.c }} + up{x="b"}', ['c']],
+    ['a string argument of a function', 'label_replace(up, "dst", "{{ labels.v }}", "src", "(.*)")', ['v']],
   ])('when it is %s, then the label is named', (_label, promql, names) => {
     expect(promqlPlaceholdersMisplaced(promql)).toEqual(names);
   });
 
+  it.each([
+    ['one server, none named', undefined, ['http://p1:9090'], undefined],
+    [
+      'two servers, none named',
+      undefined,
+      ['http://p1:9090', 'http://p2:9090'],
+      /2 Prometheus servers are configured and verify\.prometheus names none/,
+    ],
+    ['two servers, one named', 'http://p2:9090', ['http://p1:9090', 'http://p2:9090'], undefined],
+    [
+      'a server that is not configured',
+      'http://p3:9090',
+      ['http://p1:9090'],
+      /verify\.prometheus http:\/\/p3:9090 is not a configured Prometheus/,
+    ],
+  ])(
+    'when a runbook checks with %s, then verifyServerReason says so or not',
+    (_what, named, servers, reason) => {
+      const text = VALID.replace('verify:\n', `verify:\n${named ? `  prometheus: ${named}\n` : ''}`);
+      const runbook = parseRunbook('runbooks/memory-high.yaml', text);
+      const said = verifyServerReason(runbook, servers);
+
+      if (reason) expect(said).toMatch(reason);
+      else expect(said).toBeUndefined();
+      expect(runbook.verify.prometheus).toBe(named);
+    },
+  );
+
   it('when a runbook splices a label outside a quoted value, then its warnings say so, with the shipped ones silent', () => {
     const regex = VALID.replace('{name="{{ labels.container }}"}', '{name=~"{{ labels.container }}"}');
 
-    expect(runbookWarnings(parseRunbook('runbooks/memory-high.yaml', VALID), ['alice'])).toEqual([]);
-    expect(runbookWarnings(parseRunbook('runbooks/memory-high.yaml', regex), ['alice'])).toEqual([
+    expect(runbookWarnings(parseRunbook('runbooks/memory-high.yaml', VALID), ONE_SERVER)).toEqual([]);
+    expect(runbookWarnings(parseRunbook('runbooks/memory-high.yaml', regex), ONE_SERVER)).toEqual([
       {
         event: 'runbook.verify-placement',
         message:

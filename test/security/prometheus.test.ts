@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTriageActivities, type TriageConfig } from '../../src/activities/triage.js';
 import type { Alert } from '../../src/domain/alert.js';
 import { alertExpression, PrometheusServers, type AlertExpression } from '../../src/domain/metrics-source.js';
+import { parseRunbook, runbookWarnings } from '../../src/domain/runbook.js';
 import { approveUpdate } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import {
@@ -497,6 +498,78 @@ verify: { promql: 'up{job="sec"} == 1', within: 20s, interval: 1s }
     expect(attacker.received.slice(before)).toEqual([]);
     expect(check).toEqual({ holds: true, message: 'up{job="sec"} == 1 holds (1 series, first 1)' });
   });
+
+  it('when another configured server loads the same rule, then an alert naming it chooses where the fix is checked, unless the runbook names its Prometheus', async () => {
+    // A second configured Prometheus (another cluster's, say) that loads the same rule and where every
+    // check holds: the alert's generatorURL names it, and detection confirms the rule there.
+    const mirror = await startPrometheusStandIn(
+      (q, res) =>
+        q.path.endsWith('/query_range')
+          ? json(res, matrixAnswer(1, 60))
+          : json(
+              res,
+              `{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[${Date.now() / 1000},"1"]}]}}`,
+            ),
+      [
+        { alert: 'SecCheckedWhere', expr: 'sec_error_ratio > 0.05' },
+        { alert: 'SecCheckedPinned', expr: 'sec_error_ratio > 0.05' },
+      ],
+    );
+    // The check fails on the real server (the target is up): only the mirror says it holds.
+    const runbook = (alert: string, pinned: string) => `
+title: Wait, then check ${alert}
+match: { alertnames: [${alert}] }
+risk: low
+approvers: [alice]
+steps:
+  - action: wait
+    duration: 1s
+verify: { promql: 'up{job="sec"} == 0', ${pinned} within: 4s, interval: 1s }
+`;
+    const queue = `${TASK_QUEUE}-where`;
+    const pinnedWorker = await startTestWorker(
+      testActivities({
+        runbooks: {
+          'where.yaml': runbook('SecCheckedWhere', ''),
+          'pinned.yaml': runbook('SecCheckedPinned', `prometheus: '${prometheus.url}',`),
+        },
+        triage: { prometheusUrl: prometheus.url, prometheusUrls: [mirror.url] },
+      }),
+      queue,
+    );
+    const outcome = async (alertName: string) => {
+      const handle = await startIncident(client, queue, `sec-where-${alertName}-${Date.now().toString(36)}`, [
+        makeAlert({
+          alertName,
+          labels: { job: 'sec' },
+          generatorURL: graph(mirror.url, 'sec_error_ratio > 0.05'),
+        }),
+      ]);
+      await waitForState(handle, atStage('approve'));
+      await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+      return handle.result();
+    };
+    try {
+      const chosen = await outcome('SecCheckedWhere');
+      expect(chosen.detection?.prometheusUrl).toBe(mirror.url);
+      expect(chosen.outcome).toBe('verified');
+
+      const pinned = await outcome('SecCheckedPinned');
+      expect(pinned.detection?.prometheusUrl).toBe(mirror.url);
+      expect(pinned.recommendation?.verification.prometheusUrl).toBe(prometheus.url);
+      expect(pinned.outcome).toBe('failed');
+      expect(pinned.verification?.message).toContain('up{job="sec"} == 0 did not hold');
+      // Starting with both servers configured, the unpinned runbook is warned about.
+      const warnings = runbookWarnings(parseRunbook('where.yaml', runbook('SecCheckedWhere', '')), {
+        approvers: ['alice'],
+        prometheus: [prometheus.url, mirror.url],
+      });
+      expect(warnings.map((w) => w.event)).toEqual(['runbook.verify-server']);
+    } finally {
+      await pinnedWorker.stop();
+      await mirror.close();
+    }
+  }, 120_000);
 
   it('when a whole incident is sent by an alert naming an attacker, then the attacker is never asked and the fix is verified on the configured Prometheus', async () => {
     const id = `sec-prometheus-${Date.now().toString(36)}`;

@@ -26,6 +26,8 @@ export interface RunbookRoutesDeps {
   runbooksDir: string;
   /** STEADFAST_APPROVERS: a medium or high-risk runbook nobody may approve is warned about. */
   approvers: readonly string[];
+  /** The configured Prometheus servers, for the warnings. */
+  prometheus: readonly string[];
 }
 
 type RunbookView = z.input<typeof runbookViewSchema>;
@@ -88,7 +90,7 @@ export function runbookRoutes(deps: RunbookRoutesDeps): Router {
     let body: z.input<typeof runbookValidationSchema>;
     try {
       const runbook = parseRunbook(DRAFT, draft);
-      const warnings = runbookWarnings(runbook, deps.approvers).map((w) => w.message);
+      const warnings = runbookWarnings(runbook, deps).map((w) => w.message);
       body = {
         valid: true,
         runbook: view(runbook),

@@ -154,7 +154,12 @@ const recommendationSchema = z.object({
     windowMs: z.number(),
     maxTargets: z.number(),
   }),
-  verification: z.object({ promql: z.string().optional(), withinMs: z.number(), intervalMs: z.number() }),
+  verification: z.object({
+    promql: z.string().optional(),
+    prometheusUrl: z.string().optional(),
+    withinMs: z.number(),
+    intervalMs: z.number(),
+  }),
   dryRun: z.boolean(),
   slack: z.object({ channel: z.string() }).optional(),
   targets: z.array(z.string()).optional(),

@@ -52,7 +52,8 @@ async function verify(
   // that all were answered run as they always did (recorded histories replay unchanged).
   let end = deadline;
   while (Date.now() < end) {
-    const prometheusUrl = state.detection?.prometheusUrl;
+    // The runbook's own server first: the alert's generatorURL named detection's.
+    const prometheusUrl = plan.verification.prometheusUrl ?? state.detection?.prometheusUrl;
     const check = await triage.checkCondition({ promql, ...(prometheusUrl ? { prometheusUrl } : {}) });
     if (check.holds) return { holds: true, message: check.message };
     last = check.message;
