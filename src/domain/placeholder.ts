@@ -1,3 +1,4 @@
+import { exactMatcherValues } from './promql.js';
 /**
  * Typed placeholders: `{{ labels.container }}` in a runbook field is replaced by the alert's label, and
  * the whole result must then satisfy the field's kind. A label that tries to carry anything else fails
@@ -122,15 +123,21 @@ export function fillPromQL(template: string, labels: Record<string, string>, fie
  * characters), and outside quotes a value is PromQL itself (a metric name, a number).
  */
 export function promqlPlaceholdersMisplaced(template: string): string[] {
-  const misplaced: string[] = [];
-  for (const m of template.matchAll(PLACEHOLDER)) {
-    const before = template.slice(0, m.index);
-    const after = template.slice(m.index + m[0].length);
-    // An opening quote after = or != (not =~, !~, ==, <= or >=), with no quote since, and its closing quote.
-    const open = /(?:^|[^=!~<>])!?=\s*(["'])[^"'\\]*$/.exec(before);
-    const closes = open?.[1] !== undefined && new RegExp(`^[^"'\\\\]*${open[1]}`).test(after);
-    if (!closes) misplaced.push(m[1] ?? '');
-  }
+  // Each placeholder becomes a marker that reads as a name outside quotes and as text inside them, and
+  // the template is read as PromQL: a marker is in place only inside an exact matcher's value. Read as
+  // tokens, not by the nearest quote: `up{job="a="} * {{ labels.c }}` has a quote before the placeholder,
+  // inside a string that already closed.
+  const names = placeholdersIn(template);
+  const marker = (i: number): string => `steadfast_placeholder_${i}_`;
+  let index = 0;
+  const marked = template.replace(PLACEHOLDER, () => marker(index++));
+  const read = exactMatcherValues(marked);
+  const misplaced = names.filter(
+    (_, i) =>
+      !read ||
+      read.elsewhere.some((text) => text.includes(marker(i))) ||
+      !read.exact.some((text) => text.includes(marker(i))),
+  );
   return [...new Set(misplaced)];
 }
 

@@ -174,6 +174,32 @@ function readMatchers(tokens: Token[], start: number): { matchers: string[]; nex
   }
 }
 
+/**
+ * The text of `expr`'s tokens in two lists: string literals that are a label matcher's value matched with
+ * `=` or `!=` inside a selector (`{a="x"}`), and every other token (names, numbers, other strings); or
+ * undefined when the expression cannot be read. What a spliced value may become depends on which.
+ */
+export function exactMatcherValues(expr: string): { exact: string[]; elsewhere: string[] } | undefined {
+  const tokens = tokenize(expr);
+  if (!tokens) return undefined;
+  const exact: string[] = [];
+  const elsewhere: string[] = [];
+  let depth = 0;
+  tokens.forEach((t, i) => {
+    if (isPunct(t, '{')) depth++;
+    if (isPunct(t, '}')) depth--;
+    const op = tokens[i - 1];
+    const name = tokens[i - 2];
+    const isExact =
+      t.kind === 'string' &&
+      depth > 0 &&
+      (isPunct(op, '=') || isPunct(op, '!=')) &&
+      (name?.kind === 'ident' || name?.kind === 'string');
+    (isExact ? exact : elsewhere).push(t.text);
+  });
+  return { exact, elsewhere };
+}
+
 /** The index after the bracket group opened at tokens[start], or undefined when it never closes. */
 function skipGroup(tokens: Token[], start: number): number | undefined {
   const open = tokens[start];
