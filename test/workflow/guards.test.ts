@@ -77,6 +77,20 @@ steps:
 ${testDockerScope()}
 verify: { within: 20s }
 `,
+    'reopen.yaml': `
+title: Restart, at most once an hour
+match: { alertnames: [GuardReopen] }
+risk: low
+approvers: [alice]
+approval: { timeout: 10m }
+guards: { cooldown: 10m, maxActionsPerTarget: 1, window: 1h }
+steps:
+  - action: docker.restart
+    container: '{{ labels.container }}'
+    stopTimeout: 2s
+${testDockerScope()}
+verify: { within: 20s }
+`,
     'paused.yaml': `
 title: Restart while paused
 match: { alertnames: [GuardPaused] }
@@ -262,6 +276,37 @@ describe('remediation guards on a real Temporal server and real containers', () 
     await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
     expect((await handle.result()).outcome).toBe('resolved');
     await recordHistory(client, id, 'guard-rate-limit-rollback');
+  });
+
+  it('when an incident opens again under its ID within the cooldown, then its first step is a new action, and the guard refuses it', async () => {
+    const container = await startTestContainer(docker, 'steadfast-test-guard-reopen');
+    const alert = makeAlert({
+      alertName: 'GuardReopen',
+      labels: { container: 'steadfast-test-guard-reopen' },
+    });
+    const id = uniqueId('reopen');
+    const fixOnce = async () => {
+      const handle = await startIncident(client, TASK_QUEUE, id, [alert]);
+      await waitForState(handle, (s) => s.stage === 'approve');
+      await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+      return handle;
+    };
+    const first = await fixOnce();
+    await waitForState(first, (s) => s.stage === 'verify');
+    const restarted = (await container.inspect()).State.StartedAt;
+    await first.signal(alertsSignal, [resolvedAlert(alert)]);
+    expect((await first.result()).outcome).toBe('verified');
+
+    // The same ID, round 0 and step 0 again: before the key named the opening, the guard handed back the
+    // first opening's reservation, and the container restarted a second time within its cooldown.
+    const again = await fixOnce();
+    const back = await waitForState(again, handedBack);
+    expect(back.guardRefusal).toMatch(/cooldown|at most 1/);
+    expect((await container.inspect()).State.StartedAt).toBe(restarted);
+    expect(back.actions).toHaveLength(1);
+    expect(back.actions[0]?.status).toBe('refused');
+    await recordHistory(client, id, 'guard-step-key-per-opening');
+    await again.terminate('test done');
   });
 
   it('when remediation is paused, then nothing runs until it is resumed and someone approves again', async () => {

@@ -16,6 +16,21 @@ const records = proxyActivities<Pick<IncidentActivities, 'reserveAction'>>(RECOR
 /** A step that failed after its snapshot is undone too (runs from before it replay as they ran). */
 export const UNDO_FAILED_STEP_PATCH = 'undo-failed-step';
 
+/**
+ * Patch: a step's key names the incident's opening (when it opened), not only its ID and round. An
+ * incident that opens again keeps its ID and starts at round 0, so its first step had the key of the
+ * first opening's: the guard handed back that opening's reservation (past a pause, a cooldown and the
+ * actions-an-hour limit), and an http.call sent the same Idempotency-Key, which a service that honours
+ * it answers from its cache without acting again.
+ */
+export const STEP_KEY_PATCH = 'step-key-per-opening';
+
+/** What names a step across retries and continues-as-new, and nothing else: its opening, round and index. */
+function stepKeyOf(state: IncidentState, round: number, index: number): string {
+  const opening = patched(STEP_KEY_PATCH) ? `@${state.openedAt}` : '';
+  return `${state.incidentId}${opening}/${round}/${index}`;
+}
+
 /** Undoes every reversible action that ran, newest first; `why` goes to the timeline. */
 export type Rollback = (why: string) => Promise<void>;
 
@@ -69,7 +84,7 @@ async function runStep(incident: Incident, run: StepRun): Promise<RemediationRes
   };
   state.actions.push(record);
   state.milestones.firstAction ??= record.startedAt;
-  const stepKey = `${state.incidentId}/${round(incident)}/${index}`;
+  const stepKey = stepKeyOf(state, round(incident), index);
   let snapshot: TargetSnapshot | undefined;
   try {
     if (target) {
