@@ -212,12 +212,13 @@ export function createLifecycleActivities(deps: LifecycleDeps) {
     },
 
     async recordIncidentClosed(state: IncidentClosed): Promise<void> {
-      // First, so that a failed write retried by Temporal has not counted the metrics below yet.
+      // Every call that waits comes before the counts: an attempt that fails or outlasts its timeout
+      // while writing, recording or teaching is retried by Temporal, and must not have counted yet.
       if (deps.reports) await writeReport(deps, state, deps.reports);
       const evidence = evidenceVerdict(state);
       const entry = await recordEvidence(deps, state, evidence);
-      countClosed(deps.metrics, state, evidence, entry);
       await learnSeverity(deps, state);
+      countClosed(deps.metrics, state, evidence, entry);
       const outcome = state.outcome ?? 'unknown';
       const times = breakdown(state);
       deps.logger.info(

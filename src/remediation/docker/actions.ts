@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import { containerOf, describeLimits, dockerActions } from '../../actions/docker.js';
 import type { ActionEffect, DockerStep, SnapshotOf, StepOf } from '../../actions/steps.js';
 import { actionRunner, type ActionHandler, type ActionHandlers, type ActionRunner } from '../handler.js';
+import { beating } from '../heartbeat.js';
 import { aliasesOf, DEFAULT_STOP_SECONDS, endpointOn, identityOf, DockerEngine } from './engine.js';
 import { scaleHandler } from './scale.js';
 
@@ -37,14 +38,16 @@ function restart(engine: DockerEngine): ActionHandler<'docker.restart'> {
         };
       }
       const container = engine.docker.getContainer(snapshot.containerId);
+      // The engine waits up to the stop timeout, which may outlast the heartbeat timeout: without beats a
+      // live attempt was taken for a dead one, and its retry, still seeing the old start, restarted again.
       try {
-        await container.restart({ t: step.stopTimeoutSeconds });
+        await beating(container.restart({ t: step.stopTimeoutSeconds }));
       } catch (err) {
         // A process that exits just as the stop timeout ends can make the engine's kill fail; the
         // container is then merely stopped, and starting it finishes the restart.
         const now = await engine.inspect(snapshot.containerId);
         if (now.State.Running) throw err;
-        await container.start();
+        await beating(container.start());
       }
       const after = await engine.inspect(snapshot.containerId);
       return {
