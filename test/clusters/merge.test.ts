@@ -64,6 +64,10 @@ describe('merging one incident into another', () => {
       incident.executeUpdate(mergeUpdate, { args: [{ into: silentId, actor: 'alice', via: 'api' }] }),
     );
     await waitForState(incident, (s) => s.mergedInto === silentId);
+    // An alert that arrives while the target is asked is held here, not sent to a target that may refuse.
+    const during = makeAlert({ alertName: 'HighLatency', labels: { service: 'pending', instance: 'c' } });
+    await incident.signal(alertsSignal, [during]);
+    await waitForState(incident, (s) => s.alerts.length === 2);
     const resolving = incident
       .executeUpdate(resolveUpdate, { args: [{ actor: 'bob', via: 'api' }] })
       .catch((e: unknown) => e);
@@ -74,8 +78,15 @@ describe('merging one incident into another', () => {
 
     // Unanswered, the merge is refused and undone (after its 10 s), and the incident takes decisions again.
     expect([REFUSAL.merge, REFUSAL.closed]).toContain(await merging);
+    const sentToSilent = (await silent.fetchHistory()).events?.filter(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'alerts',
+    );
+    // Only the alert it was started with: none of the merging incident's.
+    expect(sentToSilent).toHaveLength(1);
+    expect((await incident.query(stateQuery)).alerts).toHaveLength(2);
     await incident.executeUpdate(resolveUpdate, { args: [{ actor: 'bob', via: 'api' }] });
     expect(await incident.result()).toMatchObject({ outcome: 'resolved' });
+    await recordHistory(client, id, 'incident-merge-held-while-asking');
     await silent.terminate('test done');
   }, 60_000);
 

@@ -29,6 +29,11 @@ export interface Incident {
   resolvedBy: Decision | undefined;
   /** Alerts on their way to the incident this one was merged into; the workflow waits for them. */
   forwarding?: Promise<void>;
+  /**
+   * Set while a merge asks its target: alerts that arrive meanwhile are held, and sent with the others if
+   * the target agrees; later ones are forwarded (src/workflows/incident/merge.ts).
+   */
+  mergeAsking?: boolean;
   /** The answer of the incident this one asked to merge into (src/workflows/incident/merge.ts). */
   mergeAnswer?: MergeAnswer;
   /** The alerts firing when the run decided to close (see openAgain in lifecycle.ts). */

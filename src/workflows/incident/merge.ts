@@ -42,6 +42,13 @@ export const HANDSHAKE_PATCH = 'merge-handshake';
  */
 export const FIRING_KEYS_PATCH = 'merge-sends-firing-keys';
 
+/**
+ * Alerts that arrive while a merge still asks its target are not forwarded at once: they are held here,
+ * and sent with the others once the target agrees. Forwarded at once, they reached a target that then
+ * refused (it was closing, or merging itself), and the alert was in two open incidents.
+ */
+export const HOLD_WHILE_ASKING_PATCH = 'merge-holds-while-asking';
+
 /** Incidents an incident remembers having absorbed. */
 const ABSORBED_KEPT = 50;
 
@@ -114,7 +121,14 @@ async function merge(incident: Incident, m: MergeRequest): Promise<MergeResult> 
   if (!patched(MERGE_PATCH)) throw refusal(REFUSAL.merge, 'this incident started before merges existed');
   state.mergedInto = m.into;
   if (patched(HANDSHAKE_PATCH)) {
-    const why = await refusedByTarget(incident, m.into).catch(() => null);
+    // Cleared as the answer is read, with no extra step: runs recorded before the patch replay as they ran.
+    incident.mergeAsking = true;
+    let why: string | null | undefined;
+    try {
+      why = await refusedByTarget(incident, m.into).catch(() => null);
+    } finally {
+      delete incident.mergeAsking;
+    }
     if (why !== undefined) {
       const what = why ?? `incident ${m.into} cannot take alerts (closed or unknown)`;
       undoMerge(incident, m, what);
@@ -162,6 +176,8 @@ function undoMerge(incident: Incident, m: MergeRequest, why: string): void {
 export function forwardAfterMerge(incident: Incident, alerts: Alert[]): void {
   const into = incident.state.mergedInto;
   if (!into || alerts.length === 0 || !patched(FORWARD_PATCH)) return;
+  // Still asking the target: these alerts are held, and go with the others if it agrees.
+  if (incident.mergeAsking && patched(HOLD_WHILE_ASKING_PATCH)) return;
   const send = async (): Promise<void> => {
     try {
       await getExternalWorkflowHandle(into).signal(alertsSignal, alerts);
