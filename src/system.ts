@@ -234,11 +234,9 @@ async function warnUnapprovable(
   oncall?: Oncall,
 ): Promise<void> {
   const { runbooks } = await loadRunbooks(settings.runbooksDir, logger);
+  const context = { approvers: settings.approvers, prometheus: configuredPrometheus(settings).urls };
   for (const runbook of runbooks) {
-    for (const { event, message } of runbookWarnings(runbook, {
-      approvers: settings.approvers,
-      prometheus: configuredPrometheus(settings).urls,
-    })) {
+    for (const { event, message } of runbookWarnings(runbook, context)) {
       logger.warn({ event, runbook: runbook.id }, message);
     }
     const hours = runbook.hours;

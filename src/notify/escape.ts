@@ -187,10 +187,7 @@ export function cutText(text: string, max: number): string {
  */
 export function clipEscaped(text: string, max: number): string {
   if (text.length <= max) return text;
-  let cut = text
-    .slice(0, max - 1)
-    .replace(/[\ud800-\udbff]$/, '')
-    .replace(/&[#A-Za-z0-9]*$/, '');
+  let cut = cutText(text, max - 1).replace(/&[#A-Za-z0-9]*$/, '');
   if (/(?:^|[^\\])(?:\\\\)*\\$/.test(cut)) cut = cut.slice(0, -1);
   return `${cut}…`;
 }

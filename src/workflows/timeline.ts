@@ -34,6 +34,8 @@ export const NOISY_SINCE_PATCH: Record<string, string> = {
   acknowledged: 'acknowledgement',
 };
 
+const NOISY_CAPPED: Record<string, string> = { ...NOISY, ...NOISY_SINCE_PATCH };
+
 /** Patch: the kinds in NOISY_SINCE_PATCH are bounded like the others. */
 export const TIMELINE_CAPS_PATCH = 'timeline-caps-merges';
 
@@ -45,7 +47,7 @@ const droppedEvent = (kind: string): string => `${kind.replace(/ /g, '-')}-notes
  */
 export function appendNote(state: IncidentState, entry: TimelineEntry, capsMore = false): void {
   const bounded = { ...entry, message: cutUtf8(entry.message, TIMELINE_BOUNDS.messageBytes) };
-  const noisy = capsMore ? { ...NOISY, ...NOISY_SINCE_PATCH } : NOISY;
+  const noisy = capsMore ? NOISY_CAPPED : NOISY;
   const kind = noisy[entry.event];
   const timeline = state.timeline;
   timeline.push(bounded);
