@@ -48,6 +48,14 @@ function threadReply(event: string, link?: string): { text: string; blocks: Know
   return { text, blocks: [{ type: 'section', text: slackVerbatim(text) }] };
 }
 
+// The server starts an attempt's clock when it hands the task out, a little before the worker begins it.
+const DISPATCH_MARGIN_MS = 1000;
+
+/** When the current attempt times out, by this process's clock (postOnce's `deadline`). */
+function attemptDeadline(): number {
+  return Date.now() + Context.current().info.startToCloseTimeoutMs - DISPATCH_MARGIN_MS;
+}
+
 /** Posting and updating the incident's Slack message; stage details go into its thread. */
 export function createAnnounceActivities(deps: AnnounceDeps) {
   const client = deps.slack ? createSlackClient(deps.slack) : undefined;
@@ -63,6 +71,7 @@ export function createAnnounceActivities(deps: AnnounceDeps) {
   };
   return {
     async announceIncident(input: IncidentOf & { channel: string }): Promise<Announcement> {
+      const deadline = attemptDeadline();
       const view = viewOf(input);
       const { attempt, scheduledTimestampMs } = Context.current().info;
       return postOnce(
@@ -74,7 +83,7 @@ export function createAnnounceActivities(deps: AnnounceDeps) {
           unfurlLinks: false,
         },
         { eventType: INCIDENT_MESSAGE, payload: { incident_id: view.incidentId } },
-        { retry: attempt > 1, since: scheduledTimestampMs },
+        { retry: attempt > 1, since: scheduledTimestampMs, deadline },
       );
     },
 
@@ -82,6 +91,7 @@ export function createAnnounceActivities(deps: AnnounceDeps) {
     async updateAnnouncement(
       input: IncidentOf & { announcement: Announcement; event: string },
     ): Promise<void> {
+      const deadline = attemptDeadline();
       const { announcement, event } = input;
       const view = viewOf(input);
       const api = slack();
@@ -106,7 +116,7 @@ export function createAnnounceActivities(deps: AnnounceDeps) {
         api,
         { channel: announcement.channel, threadTs: announcement.ts, ...threadReply(event, postmortem) },
         { eventType: INCIDENT_UPDATE, payload: { incident_id: view.incidentId, update } },
-        { retry: attempt > 1, since: scheduledTimestampMs },
+        { retry: attempt > 1, since: scheduledTimestampMs, deadline },
       );
     },
   };

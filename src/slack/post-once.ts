@@ -3,6 +3,7 @@ import { WebAPIPlatformError, type WebClient } from '@slack/web-api';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { SLACK_LITERAL } from '../notify/escape.js';
+import { SLACK_TIMEOUT_MS } from '../notify/slack.js';
 
 /**
  * What marks a message as ours, as Slack message metadata (`event_type` and `event_payload`). Slack
@@ -28,6 +29,12 @@ export interface PostOnceOptions {
   retry: boolean;
   /** When the first attempt was scheduled (ms since the epoch); no earlier message can be one of ours. */
   since: number;
+  /**
+   * When this attempt's time is up (ms since the epoch, by this process's clock). A post that could
+   * still be on its way then is not started: the retry that follows the timeout would look before it
+   * lands, find nothing and post again.
+   */
+  deadline?: number;
 }
 
 // The first attempt's time comes from Temporal's clock and message timestamps from Slack's: look a
@@ -163,14 +170,23 @@ async function findPosted(
   throw new Error(`${method} kept returning pages; cannot tell whether the message was posted`);
 }
 
+/** Refuses to start a post that could outlast the attempt (see postOnce). */
+function checkTimeLeft(deadline: number | undefined): void {
+  if (deadline === undefined || Date.now() + SLACK_TIMEOUT_MS <= deadline) return;
+  throw ApplicationFailure.create({
+    type: 'SlackPostDeferred',
+    message: `too little of this attempt is left to post to Slack safely (a post may take ${SLACK_TIMEOUT_MS / 1000}s); the retry posts`,
+  });
+}
+
 /**
  * chat.postMessage at most once per key. Slack has no idempotency key, and an answer lost on the way
  * back (a timeout, a reset connection) leaves the message posted while the attempt fails; so every
  * message carries its key as metadata, and a retry first looks for it in the channel (or thread) and
  * returns the message it finds instead of posting again. That relies on no earlier request still being
- * on its way when the retry looks: the Web API client gives up on a request after SLACK_TIMEOUT_MS, no
- * longer than the activity's start-to-close timeout, and Temporal waits out that timeout and a backoff
- * before it retries.
+ * on its way when the retry looks: the Web API client gives up on a request after SLACK_TIMEOUT_MS, a
+ * post starts only while that much of the attempt is left (`deadline`), and Temporal retries only once
+ * the attempt has timed out and a backoff has passed.
  */
 export async function postOnce(
   api: WebClient,
@@ -183,6 +199,7 @@ export async function postOnce(
     const ts = await findPosted(api, channel, message.threadTs, key, options.since);
     if (ts) return messageRef(channel, ts);
   }
+  checkTimeLeft(options.deadline);
   const posted = await api.chat.postMessage({
     channel: message.channel,
     text: message.text,

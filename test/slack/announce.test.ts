@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { INCIDENT_MESSAGE } from '../../src/activities/announce.js';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createAnnounceActivities, INCIDENT_MESSAGE } from '../../src/activities/announce.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { consoleIncidentUrl } from '../../src/slack/links.js';
 import {
   alertsSignal,
@@ -188,6 +190,32 @@ describe('posting the incident message once', () => {
       slack.calls.filter((c) => c.method === 'conversations.replies' && c.args['ts'] === ts).length,
     ).toBeGreaterThan(0);
     expect(incidentMessages(id)).toHaveLength(1);
+  });
+
+  it('when too little of an attempt is left for a post to end within it, then it is not started: the retry would look before it lands', async () => {
+    const { handle } = await openIncident(client, TASK_QUEUE, 'late-reply', {
+      alertName: 'NoChannel',
+      announce: { channel: 'CINCIDENTS' },
+    });
+    const state = await announced(handle);
+    const announcement = state.announcement!;
+    const activities = createAnnounceActivities({
+      slack: { token: 'xoxb-test', apiUrl: slack.apiUrl },
+      workflowUrl: () => 'http://127.0.0.1:8233/',
+      logger: createLogger('silent'),
+    });
+    const update = (startToCloseTimeoutMs: number, event: string) =>
+      new MockActivityEnvironment({ attempt: 1, startToCloseTimeoutMs }).run(() =>
+        activities.updateAnnouncement({ state, announcement, event }),
+      );
+    const replies = () => slack.messages.filter((m) => m.threadTs === announcement.ts).map((m) => m.text);
+    const before = replies();
+    // A Slack call may take SLACK_TIMEOUT_MS (10 s): in a 10 s attempt a reply could outlast it.
+    await expect(update(10_000, 'too late')).rejects.toMatchObject({ type: 'SlackPostDeferred' });
+    expect(replies()).toEqual(before);
+    await update(30_000, 'in time');
+    expect(replies()).toEqual([...before, 'in time']);
+    await handle.terminate('test done');
   });
 
   it('when a person resolves or merges the incident while its approval is told in Slack, then that is refused and the approved fix runs', async () => {

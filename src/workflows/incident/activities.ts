@@ -17,9 +17,14 @@ export const RECORDS: ActivityOptions = {
   retry: { initialInterval: '1s', maximumAttempts: 5 },
 };
 
-/** The Slack message follows the incident, but a Slack outage must never hold the incident up. */
+/**
+ * The Slack message follows the incident, but a Slack outage must never hold the incident up: each
+ * Slack call gives up after 10 s (SLACK_TIMEOUT_MS), so an unanswering Slack fails an attempt in 10 s.
+ * An attempt may make a few calls that each answer slowly (an update, a look for an earlier attempt's
+ * reply, the reply), and a post starts only while a whole call's time is left (src/slack/post-once.ts).
+ */
 export const ANNOUNCEMENTS: ActivityOptions = {
-  startToCloseTimeout: '10s',
+  startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['NotificationNotConfigured'] },
 };
 
