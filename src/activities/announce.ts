@@ -82,7 +82,8 @@ export function createAnnounceActivities(deps: AnnounceDeps) {
           blocks: incidentBlocks(view, deps.workflowUrl(view.incidentId)),
           unfurlLinks: false,
         },
-        { eventType: INCIDENT_MESSAGE, payload: { incident_id: view.incidentId } },
+        // The opening too: a retry soon after the incident opened again must not adopt the last one's message.
+        { eventType: INCIDENT_MESSAGE, payload: { incident_id: view.incidentId, opened_at: view.openedAt } },
         { retry: attempt > 1, since: scheduledTimestampMs, deadline },
       );
     },

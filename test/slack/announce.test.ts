@@ -1,8 +1,13 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { createAnnounceActivities, INCIDENT_MESSAGE } from '../../src/activities/announce.js';
+import {
+  type Announcement,
+  createAnnounceActivities,
+  INCIDENT_MESSAGE,
+} from '../../src/activities/announce.js';
 import { createLogger } from '../../src/lib/logger.js';
+import { incidentView } from '../../src/slack/blocks.js';
 import { consoleIncidentUrl } from '../../src/slack/links.js';
 import {
   alertsSignal,
@@ -109,7 +114,10 @@ describe('posting the incident message once', () => {
     const state = await announced(handle);
     expect(incidentPosts(id)).toHaveLength(1);
     const [message] = incidentMessages(id);
-    expect(message?.metadata).toEqual({ event_type: INCIDENT_MESSAGE, event_payload: { incident_id: id } });
+    expect(message?.metadata).toEqual({
+      event_type: INCIDENT_MESSAGE,
+      event_payload: { incident_id: id, opened_at: state.openedAt },
+    });
     expect(state.announcement).toEqual({ channel: 'CPAYMENTS01', ts: message?.ts });
     // The retry looked the #name up, then the channel's history, before deciding not to post.
     const looked = slack.calls.filter(
@@ -119,6 +127,40 @@ describe('posting the incident message once', () => {
     expect(slack.calls.some((c) => c.method === 'conversations.list')).toBe(true);
     expect(state.timeline.map((t) => t.event)).not.toContain('announcement-failed');
     await handle.terminate('test done');
+  });
+
+  it('when the incident opened again, then a retry does not take the message of the opening before for its own', async () => {
+    const { handle } = await openIncident(client, TASK_QUEUE, 'opened-twice', {
+      alertName: 'NoChannel',
+      announce: { channel: 'CINCIDENTS' },
+    });
+    const state = await announced(handle);
+    await handle.terminate('test done');
+    const activities = createAnnounceActivities({
+      slack: { token: 'xoxb-test', apiUrl: slack.apiUrl },
+      workflowUrl: () => 'http://127.0.0.1:8233/',
+      logger: createLogger('silent'),
+    });
+    // The next opening's first attempt failed after Slack had it, or before: its retry looks.
+    const again = {
+      ...incidentView(state),
+      openedAt: new Date(Date.parse(state.openedAt) + 60_000).toISOString(),
+    };
+    const retry = new MockActivityEnvironment({
+      attempt: 2,
+      scheduledTimestampMs: Date.now(),
+      startToCloseTimeoutMs: 30_000,
+    });
+    const posted = await retry.run<[], Announcement, () => Promise<Announcement>>(() =>
+      activities.announceIncident({ view: again, channel: 'CINCIDENTS' }),
+    );
+    expect(posted.ts).not.toBe(state.announcement?.ts);
+    expect(slack.messages.filter((m) => m.ts === posted.ts).map((m) => m.metadata)).toEqual([
+      {
+        event_type: INCIDENT_MESSAGE,
+        event_payload: { incident_id: state.incidentId, opened_at: again.openedAt },
+      },
+    ]);
   });
 
   it('when Slack answers the post with a reference that is not one, then the state keeps nothing of it and the timeline says so', async () => {
