@@ -64,7 +64,10 @@ const call = defineAction({
   preview: (step) => [`${step.method} ${step.url}${step.body !== undefined ? ` ${step.body}` : ''}`],
   target(step) {
     const url = new URL(step.url);
-    return `http/${url.host}${url.pathname}`;
+    // The guards count what a label can vary but the service may not tell apart as one target: a host's
+    // trailing dot, a path's case. Paths that differ only in case then count together, which makes a
+    // guard stricter, never looser.
+    return `http/${url.host.replace(/\.(?=:\d+$|$)/, '')}${url.pathname.toLowerCase()}`;
   },
   bind: (step, identity) =>
     // An address written as such resolves to itself: nothing to pin. (No node:net here: workflows

@@ -494,6 +494,38 @@ scope: { docker: { names: ['web-*'] } }
   });
 });
 
+describe("an http.call's target, as the guards count it", () => {
+  const flushTwice = parseRunbook(
+    'flush.yaml',
+    `
+title: Flush twice
+match: { alertnames: [Flush] }
+risk: low
+guards: { maxTargets: 1 }
+steps:
+  - { action: http.call, url: 'http://{{ labels.host }}/tenants/{{ labels.tenant }}/flush' }
+  - { action: http.call, url: 'http://{{ labels.peer }}/tenants/{{ labels.other }}/flush?now=1' }
+scope: { http: { hosts: ['cache.internal', 'cache.internal.'] } }
+`,
+  );
+  const plan = (labels: Record<string, string>) => () =>
+    planFromRunbook(flushTwice, { alertName: 'Flush', labels }, DEFAULTS);
+
+  it("when two steps call one endpoint spelt apart by a label's case or a host's trailing dot, then that is one target", () => {
+    expect(
+      plan({ host: 'cache.internal', peer: 'CACHE.internal.', tenant: 'Checkout', other: 'checkout' }),
+    ).not.toThrow();
+  });
+
+  it('when they call two endpoints, then they are two targets', () => {
+    expect(
+      plan({ host: 'cache.internal', peer: 'cache.internal', tenant: 'checkout', other: 'payments' }),
+    ).toThrow(
+      'the plan would touch 2 targets (http/cache.internal/tenants/checkout/flush, http/cache.internal/tenants/payments/flush)',
+    );
+  });
+});
+
 describe('matching on findings', () => {
   const rollback = parseRunbook(
     'rollback.yaml',
