@@ -339,6 +339,10 @@ export interface RunbookContext {
   prometheus: readonly string[];
 }
 
+/** The warning of a check an alert's sender can aim also says what planFromRunbook does about it. */
+const unapproved = (reason: string | undefined): string | undefined =>
+  reason && `${reason} (until then no policy approves its plans: people decide)`;
+
 /**
  * What a person should know about a runbook that still loads: every surface (the start's log, the CLI's
  * check, the API's validation) says the same, each with an event name for the log.
@@ -349,8 +353,8 @@ export function runbookWarnings(
 ): { event: string; message: string }[] {
   const found = [
     { event: 'runbook.unapprovable', message: unapprovableReason(runbook, context.approvers) },
-    { event: 'runbook.verify-apart', message: verifyApartReason(runbook) },
-    { event: 'runbook.verify-placement', message: verifyPlacementReason(runbook) },
+    { event: 'runbook.verify-apart', message: unapproved(verifyApartReason(runbook)) },
+    { event: 'runbook.verify-placement', message: unapproved(verifyPlacementReason(runbook)) },
     { event: 'runbook.verify-server', message: verifyServerReason(runbook, context.prometheus) },
   ];
   return found.flatMap(({ event, message }) => (message === undefined ? [] : [{ event, message }]));
@@ -405,16 +409,19 @@ export function planFromRunbook(
       `the plan would touch ${targets.size} targets (${[...targets].join(', ')}), more than this runbook's limit of ${guards.maxTargets}`,
     );
   }
+  // A check an alert's sender can aim is for people to judge, so no policy approves such a plan: neither
+  // auto-approval nor, when nobody answers, the final policy. The warnings say so at start.
+  const steerable = verifyApartReason(runbook) ?? verifyPlacementReason(runbook);
   const escalation: EscalationPlan = {
     timeoutMs: parseDuration(runbook.approval.timeout) ?? 900_000,
     levels: runbook.approval.escalation.map((level) => ({
       notify: level.notify,
       waitMs: parseDuration(level.wait) ?? 0,
     })),
-    finalPolicy: runbook.approval.finalPolicy,
+    finalPolicy: steerable ? 'abort' : runbook.approval.finalPolicy,
   };
   const approval: Recommendation['approval'] =
-    defaults.autoApproveLowRisk && runbook.risk === 'low' ? 'immediate' : 'people';
+    defaults.autoApproveLowRisk && runbook.risk === 'low' && !steerable ? 'immediate' : 'people';
   // A plan approved at once keeps the runbook's chain: a guard's refusal hands it to people, who follow
   // it as they would any plan's (escalationFor, in src/domain/incident.ts).
   if (escalation.levels.length === 0 && defaults.escalationWebhookUrl) {
@@ -442,7 +449,8 @@ export function planFromRunbook(
     risk: runbook.risk,
     explanation:
       `Runbook "${runbook.id}" fits ${matched.join(', ')}: it will ${steps.map(describeAction).join(', then ')}, ` +
-      `and ${check} within ${runbook.verify.within} (${runbook.risk} risk).`,
+      `and ${check} within ${runbook.verify.within} (${runbook.risk} risk).` +
+      (steerable ? ` No policy approves it: ${steerable}.` : ''),
     steps,
     approvers: [...new Set([...runbook.approvers, ...defaults.approvers])],
     approval,

@@ -658,8 +658,25 @@ describe('where a check splices a label', () => {
         message:
           'runbook memory-high: verify.promql puts labels.container outside a quoted label value matched with = or !=: ' +
           "there an alert's sender writes PromQL (a metric, a number) or, after =~, a regular expression; " +
-          'write it as up{container="{{ labels.container }}"}',
+          'write it as up{container="{{ labels.container }}"} (until then no policy approves its plans: people decide)',
       },
     ]);
+  });
+
+  it("when a low-risk runbook's check can be aimed by the alert's sender, then no policy approves its plan", () => {
+    const low = VALID.replace('risk: medium', 'risk: low').replace(
+      'finalPolicy: abort',
+      'finalPolicy: auto-approve',
+    );
+    const aimed = low.replace('{name="{{ labels.container }}"}', '{name=~"{{ labels.container }}"}');
+    const policy = { ...DEFAULTS, autoApproveLowRisk: true };
+
+    const fine = planFromRunbook(parseRunbook('runbooks/memory-high.yaml', low), FACTS, policy);
+    expect([fine.approval, fine.escalation.finalPolicy]).toEqual(['immediate', 'auto-approve']);
+    const plan = planFromRunbook(parseRunbook('runbooks/memory-high.yaml', aimed), FACTS, policy);
+    expect([plan.approval, plan.escalation.finalPolicy]).toEqual(['people', 'abort']);
+    expect(plan.explanation).toContain(
+      'No policy approves it: runbook memory-high: verify.promql puts labels.container outside a quoted label value',
+    );
   });
 });
