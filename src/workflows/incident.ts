@@ -9,6 +9,7 @@ import {
   closeSettled,
   openAgain,
   openAgainIfFiredAsClosed,
+  REOPEN_ONCE_PATCH,
   waitForPeople,
 } from './incident/lifecycle.js';
 import { forwardsSent } from './incident/merge.js';
@@ -25,7 +26,9 @@ import { verifyRemediation } from './incident/verification.js';
 export async function incidentWorkflow(input: IncidentInput): Promise<IncidentState> {
   const incident = openIncident(input);
   setIncidentHandlers(incident);
-  if (input.firedAsClosed) openAgain(incident, input.firedAsClosed);
+  if (input.firedAsClosed && (!input.carried || !patched(REOPEN_ONCE_PATCH))) {
+    openAgain(incident, input.firedAsClosed);
+  }
   const closed = await run(incident);
   // A merged incident's last alerts are still on their way to the target: they are sent before it ends.
   await forwardsSent(incident);

@@ -18,7 +18,7 @@ import {
   resolveUpdate,
   stateQuery,
 } from '../../src/workflows/messages.js';
-import { updateAnswer, waitForState } from '../support/scenario.js';
+import { recordHistory, updateAnswer, waitForState } from '../support/scenario.js';
 import { openIncident, startSlackHarness, type SlackHarness, type SlackStandIn } from '../support/slack.js';
 
 const TASK_QUEUE = 'slack-announce-tests';
@@ -232,6 +232,7 @@ describe('posting the incident message once', () => {
       slack.calls.filter((c) => c.method === 'conversations.replies' && c.args['ts'] === ts).length,
     ).toBeGreaterThan(0);
     expect(incidentMessages(id)).toHaveLength(1);
+    await recordHistory(client, id, 'slack-attempt-30s');
   });
 
   it('when too little of an attempt is left for a post to end within it, then it is not started: the retry would look before it lands', async () => {

@@ -93,6 +93,37 @@ describe('an incident that is closing', () => {
     await recordHistory(client, id, 'fired-as-closed-opens-again', firstRun);
   });
 
+  it('when an incident opened again rolls over, then the next run does not take the late alerts again', async () => {
+    const id = `closing-rolled-${Date.now().toString(36)}`;
+    const a = makeAlert({ alertName: 'TestClosingRolled', labels: { job: 'rolled', instance: 'a' } });
+    const b = makeAlert({ alertName: 'TestClosingRolled', labels: { job: 'rolled', instance: 'b' } });
+    // Opened again by a and b, as openAgainIfFiredAsClosed continues a run; then a resolves.
+    const handle = await startIncident(client, TASK_QUEUE, id, [], {
+      firedAsClosed: [a, b],
+      maxHistoryEvents: 100,
+    });
+    await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'recommended'));
+    await handle.signal(alertsSignal, [resolvedAlert(a)]);
+    await waitForState(
+      handle,
+      (s) => s.alerts.find((x) => x.dedupeKey === a.dedupeKey)?.status === 'resolved',
+    );
+    const firstRun = (await handle.describe()).runId;
+
+    // Re-sent duplicates grow the history past its bound: the run rolls over, carrying its state.
+    for (let i = 0; i < 40; i++) await handle.signal(alertsSignal, [b]);
+    const next = client.workflow.getHandle<typeof incidentWorkflow>(id);
+    await expect.poll(async () => (await next.describe()).runId, { timeout: 20_000 }).not.toBe(firstRun);
+    const rolled = await waitForState(next, (s) => s.timeline.some((t) => t.event === 'continued-as-new'));
+    expect(rolled.timeline.filter((t) => t.event === 'opened-again')).toHaveLength(1);
+    expect(rolled.alerts.find((x) => x.dedupeKey === a.dedupeKey)?.status).toBe('resolved');
+
+    // b resolves, the last one firing: the incident settles.
+    await next.signal(alertsSignal, [resolvedAlert(b)]);
+    expect((await next.result()).outcome).toBe('no-runbook');
+    await recordHistory(client, id, 'reopened-rolls-over-once');
+  });
+
   it('when an alert that was already firing resolves while the incident closes, then the run simply ends', async () => {
     const id = `closing-quiet-${Date.now().toString(36)}`;
     const a = makeAlert({ alertName: 'TestClosingQuiet', labels: { job: 'quiet', instance: 'a' } });

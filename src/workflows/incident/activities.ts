@@ -1,4 +1,10 @@
-import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  patched,
+  proxyActivities,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { IncidentActivities } from '../../activities/index.js';
 
 /**
  * How each kind of activity is called. Every file proxies only the activities it calls, with one of
@@ -17,16 +23,30 @@ export const RECORDS: ActivityOptions = {
   retry: { initialInterval: '1s', maximumAttempts: 5 },
 };
 
-/**
- * The Slack message follows the incident, but a Slack outage must never hold the incident up: each
- * Slack call gives up after 10 s (SLACK_TIMEOUT_MS), so an unanswering Slack fails an attempt in 10 s.
- * An attempt may make a few calls that each answer slowly (an update, a look for an earlier attempt's
- * reply, the reply), and a post starts only while a whole call's time is left (src/slack/post-once.ts).
- */
+/** Webhook announcements (one POST each) must never hold the incident up. */
 export const ANNOUNCEMENTS: ActivityOptions = {
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: ['NotificationNotConfigured'] },
 };
+
+/**
+ * Patch: the incident's Slack message is posted and updated in attempts of 30 s. Each Slack call gives
+ * up after 10 s (SLACK_TIMEOUT_MS), so an unanswering Slack still fails an attempt in 10 s; but an
+ * attempt may make a few calls that each answer slowly (an update, a look for an earlier attempt's reply,
+ * the reply), and a post starts only while a whole call's time is left (src/slack/post-once.ts). In 10 s
+ * a reply could outlast its attempt, and the retry looked before it landed and posted it again.
+ */
+export const SLACK_ATTEMPT_PATCH = 'slack-attempt-30s';
+
+const SLACK_ANNOUNCEMENTS: ActivityOptions = { ...ANNOUNCEMENTS, startToCloseTimeout: '30s' };
+
+type SlackAnnouncements = Pick<IncidentActivities, 'announceIncident' | 'updateAnnouncement'>;
+const slackBefore = proxyActivities<SlackAnnouncements>(ANNOUNCEMENTS);
+const slackNow = proxyActivities<SlackAnnouncements>(SLACK_ANNOUNCEMENTS);
+
+/** The Slack message's activities, with the attempt this run's code version gives them. */
+export const slackAnnouncements = (): SlackAnnouncements =>
+  patched(SLACK_ATTEMPT_PATCH) ? slackNow : slackBefore;
 
 /**
  * Remediation changes production: bounded attempts (the default is unlimited), heartbeats, and a

@@ -3,7 +3,7 @@ import type { IncidentActivities } from '../../activities/index.js';
 import type { WebhookAnnouncement } from '../../activities/announce-webhooks.js';
 import type { IncidentState } from '../../domain/incident.js';
 import { incidentView } from '../../slack/blocks.js';
-import { ANNOUNCEMENTS } from './activities.js';
+import { ANNOUNCEMENTS, slackAnnouncements } from './activities.js';
 import { errorMessage, messageView, note, type Incident } from './context.js';
 
 /**
@@ -13,15 +13,17 @@ import { errorMessage, messageView, note, type Incident } from './context.js';
  */
 export const ANNOUNCE_PATCH = 'announce-every-incident';
 
-const announcements =
-  proxyActivities<Pick<IncidentActivities, 'announceIncident' | 'announceToWebhook'>>(ANNOUNCEMENTS);
+const announcements = proxyActivities<Pick<IncidentActivities, 'announceToWebhook'>>(ANNOUNCEMENTS);
 
 /** Posts the incident's Slack message to `channel`, once; a failure is noted and never stops the incident. */
 export async function postAnnouncement(incident: Incident, channel: string | undefined): Promise<void> {
   const { state } = incident;
   if (!channel || state.announcement) return;
   try {
-    state.announcement = await announcements.announceIncident({ view: messageView(incident), channel });
+    state.announcement = await slackAnnouncements().announceIncident({
+      view: messageView(incident),
+      channel,
+    });
   } catch (err) {
     note(incident, 'announcement-failed', `the Slack message could not be posted: ${errorMessage(err)}`);
   }

@@ -1,11 +1,4 @@
-import {
-  patched,
-  proxyActivities,
-  setCurrentDetails,
-  upsertSearchAttributes,
-  workflowInfo,
-} from '@temporalio/workflow';
-import type { IncidentActivities } from '../../activities/index.js';
+import { patched, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Decision, IncidentInput, IncidentState, Stage } from '../../domain/incident.js';
 import { currentDecision, webUiCurrentDetails } from '../../domain/incident-view.js';
 import { incidentView, type IncidentView } from '../../slack/blocks.js';
@@ -14,9 +7,7 @@ import { REFUSAL, type MergeAnswer } from '../messages.js';
 import { refusal } from '../refusal.js';
 import { SA } from '../search-attributes.js';
 import { appendNote, NOISY_SINCE_PATCH, TIMELINE_CAPS_PATCH } from '../timeline.js';
-import { ANNOUNCEMENTS } from './activities.js';
-
-const announcements = proxyActivities<Pick<IncidentActivities, 'updateAnnouncement'>>(ANNOUNCEMENTS);
+import { slackAnnouncements } from './activities.js';
 
 /**
  * One run of the incident workflow: its input, the state it carries (and answers queries with), and
@@ -123,7 +114,7 @@ export async function tell(incident: Incident, event: string): Promise<void> {
   const { state } = incident;
   if (!state.announcement) return;
   try {
-    await announcements.updateAnnouncement({
+    await slackAnnouncements().updateAnnouncement({
       view: messageView(incident),
       announcement: state.announcement,
       event,

@@ -69,6 +69,13 @@ export async function close(incident: Incident, outcome: Outcome, message: strin
 export const FIRED_AS_CLOSED_PATCH = 'fired-as-closed-opens-again';
 
 /**
+ * Patch: a run opened again takes the late alerts once. Its input names them, and a rollover carries the
+ * input on: each later run took them again, marking an alert that had since resolved firing once more
+ * (the incident then never settled, and a check that all alerts resolve failed a working fix).
+ */
+export const REOPEN_ONCE_PATCH = 'reopen-once';
+
+/**
  * Ends the run by opening the incident again, as a new run of its workflow, when alerts fired after it
  * decided to close: while it expired its silences, told Slack or wrote its report. The API had answered
  * them 202, yet no decision covered them, and Alertmanager sends an unchanged group again only after its
