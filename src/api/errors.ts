@@ -89,7 +89,8 @@ export function fromTemporal(err: unknown): HttpError | undefined {
   if (code === 5) return new HttpError(404, 'IncidentNotFound', 'no such incident');
   // The server refuses a signal to a run whose history is past its limit (and terminates that run); the
   // next delivery opens the incident again, so this one is worth a retry.
-  if (code === 3 && /history (size|count) exceeds limit/i.test(grpc?.details ?? '')) {
+  // The same for a run that has taken as many signals as the server allows one run (10,000 by default).
+  if (code === 3 && /history (size|count) exceeds limit|limit for signal/i.test(grpc?.details ?? '')) {
     return new HttpError(
       503,
       'IncidentBusy',

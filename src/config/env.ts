@@ -124,9 +124,10 @@ const temporal = {
     .number()
     .int()
     .min(100)
+    .max(8000)
     .default(5000)
     .describe(
-      "An incident's history length at which its workflow continues as new; past eight times it, webhooks to it get 503 until it does (Temporal terminates a run at 51,200 events).",
+      "An incident's history length at which its workflow continues as new; past eight times it or 9,000 events, whichever is less, webhooks to it get 503 until it does (Temporal refuses a run's signals past 10,000 and terminates it at 51,200 events).",
     ),
   STEADFAST_MAX_HISTORY_BYTES: z.coerce
     .number()

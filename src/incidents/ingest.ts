@@ -321,12 +321,19 @@ async function signalGroup(
 }
 
 /**
- * History events past which deliveries wait: eight times the length at which a workflow continues as new
- * (40,000 by default), short of the 51,200 at which Temporal terminates a run. A step or verification
- * does not roll over while it runs, and 46,000 signals of one small alert each stay under the size budget.
+ * Signals Temporal takes in one run before it refuses more (history.maximumSignalsPerExecution, 10,000
+ * unless the cluster sets it). Each signal adds at least one history event, so a run whose history is
+ * shorter than this has taken fewer signals.
+ */
+export const SIGNALS_PER_RUN = 10_000;
+
+/**
+ * History events past which deliveries wait: eight times the length at which a workflow continues as new,
+ * but short of SIGNALS_PER_RUN (9,000 by default): a step or verification does not roll over while it
+ * runs, and thousands of small signals stay far under the size budget and Temporal's 51,200 events.
  */
 export const eventBudget = (config: Pick<IngestConfig, 'maxHistoryEvents'>): number =>
-  config.maxHistoryEvents * 8;
+  Math.min(config.maxHistoryEvents * 8, SIGNALS_PER_RUN * 0.9);
 
 /** Deliveries in flight from this process after reading the history's size, by incident. */
 const inFlight = new Map<string, number>();

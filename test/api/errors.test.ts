@@ -40,6 +40,12 @@ describe("Temporal's failures as HTTP answers", () => {
     });
   });
 
+  it('answers 503 (retry) when the server refuses a signal to a run that has taken as many as it allows', () => {
+    expect(fromTemporal(grpcFailure(3, 'exceeded workflow execution limit for signal events'))).toMatchObject(
+      { status: 503, code: 'IncidentBusy' },
+    );
+  });
+
   it('leaves other failures to the caller (a 500 that is logged)', () => {
     expect(fromTemporal(grpcFailure(3, 'invalid argument'))).toBeUndefined();
   });

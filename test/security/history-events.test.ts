@@ -5,7 +5,7 @@
  * set low here), on a real Temporal server behind the real API.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventBudget } from '../../src/incidents/ingest.js';
+import { eventBudget, SIGNALS_PER_RUN } from '../../src/incidents/ingest.js';
 import { startApiHarness, TOKENS, type ApiHarness } from '../support/api-harness.js';
 
 const MAX_EVENTS = 100;
@@ -94,4 +94,10 @@ describe('an incident cannot be killed with history events', () => {
     const state = await api.waitFor(incidentId, (s) => (s.alertsReceived ?? 0) === accepted);
     expect(state.stage).toBe('remediate');
   }, 180_000);
+
+  it("when the bound to roll over at is large, then the budget still stops short of Temporal's signals per run", () => {
+    // Each signal is at least one event: under the budget, a run has taken fewer signals than the server allows.
+    expect(eventBudget({ maxHistoryEvents: 8000 })).toBeLessThan(SIGNALS_PER_RUN);
+    expect(eventBudget({ maxHistoryEvents: MAX_EVENTS })).toBe(8 * MAX_EVENTS);
+  });
 });
