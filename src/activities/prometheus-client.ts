@@ -96,6 +96,8 @@ export type InstantResult =
       /** At most `maxSeries` of them; `count` is how many Prometheus answered. */
       samples: { labels: Record<string, string>; value: number }[];
       count: number;
+      /** Set when a sample's labels were cut to the bounds: what, in words. */
+      cut?: string;
     }
   | { kind: 'scalar'; value: number };
 
@@ -135,15 +137,19 @@ export class PrometheusClient {
   async query(query: string): Promise<InstantResult> {
     const data = await this.call('query', { query });
     switch (data.resultType) {
-      case 'vector':
+      case 'vector': {
+        const samples = data.result.slice(0, this.limits.maxSeries).map((s) => {
+          const bounded = this.boundedLabels(s.metric);
+          return { labels: bounded.labels, value: Number(s.value[1]), cut: bounded.cut };
+        });
+        const cut = samples.find((s) => s.cut !== undefined)?.cut;
         return {
           kind: 'vector',
-          samples: data.result.slice(0, this.limits.maxSeries).map((s) => ({
-            labels: this.checkedLabels(s.metric),
-            value: Number(s.value[1]),
-          })),
+          samples: samples.map(({ labels, value }) => ({ labels, value })),
           count: data.result.length,
+          ...(cut ? { cut } : {}),
         };
+      }
       case 'scalar':
         return { kind: 'scalar', value: Number(data.result[1]) };
       default:
@@ -160,17 +166,19 @@ export class PrometheusClient {
       ? points
       : [...points].sort((a, b) => a[0] - b[0]);
     const kept = ordered.slice(-maxPoints);
+    const bounded = this.boundedLabels(labels);
+    const cut = [
+      bounded.cut,
+      points.length > kept.length
+        ? `Prometheus at ${this.baseUrl} answered more than ${count(maxPoints)} points ` +
+          `(${count(points.length)}); the series was cut to the most recent ${count(maxPoints)}`
+        : undefined,
+    ].filter((c) => c !== undefined);
     return {
-      labels: this.checkedLabels(labels),
+      labels: bounded.labels,
       times: kept.map(([t]) => t),
       values: kept.map(([, v]) => Number(v)),
-      ...(points.length > kept.length
-        ? {
-            cut:
-              `Prometheus at ${this.baseUrl} answered more than ${count(maxPoints)} points ` +
-              `(${count(points.length)}); the series was cut to the most recent ${count(maxPoints)}`,
-          }
-        : {}),
+      ...(cut.length > 0 ? { cut: cut.join('; ') } : {}),
     };
   }
 
@@ -179,15 +187,24 @@ export class PrometheusClient {
     return `Prometheus at ${this.baseUrl} answered more than ${count(max)} series (${count(answered)}); only the first ${count(max)} were read`;
   }
 
-  private checkedLabels(labels: Record<string, string>): Record<string, string> {
+  /**
+   * The series' labels within the bounds, and what was cut, if anything. A series is kept with its labels
+   * cut rather than the answer dropped: whoever exports one oversized series (a label is anyone's to set
+   * in a scraped target) must not blind a check, a watch or detection to every other series, nor make a
+   * check that holds look failed.
+   */
+  private boundedLabels(labels: Record<string, string>): { labels: Record<string, string>; cut?: string } {
     const entries = Object.entries(labels);
-    if (entries.length > MAX_LABELS || entries.some(([k, v]) => k.length + v.length > MAX_LABEL_CHARS)) {
-      throw new PrometheusError(
-        'bad-response',
-        `Prometheus at ${this.baseUrl} answered a series with more than ${MAX_LABELS} labels or a label over ${count(MAX_LABEL_CHARS)} characters; the answer was dropped`,
-      );
-    }
-    return labels;
+    const over = (k: string, v: string): boolean => k.length + v.length > MAX_LABEL_CHARS;
+    if (entries.length <= MAX_LABELS && !entries.some(([k, v]) => over(k, v))) return { labels };
+    const kept = entries.slice(0, MAX_LABELS).map(([k, v]): [string, string] => {
+      const key = k.slice(0, MAX_LABEL_CHARS / 4);
+      return [key, v.slice(0, MAX_LABEL_CHARS - key.length)];
+    });
+    return {
+      labels: Object.fromEntries(kept),
+      cut: `Prometheus at ${this.baseUrl} answered a series with more than ${MAX_LABELS} labels or a label over ${count(MAX_LABEL_CHARS)} characters; its labels were cut`,
+    };
   }
 
   /**

@@ -1,14 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { heartbeat } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import { alertFromGeneric } from '../domain/alert.js';
+import { z } from 'zod';
+import { alertFromGeneric, genericAlertSchema } from '../domain/alert.js';
 import { scoreAnomaly, DEFAULT_ANOMALY_OPTIONS } from '../domain/anomaly.js';
 import { DEFAULT_FORECAST_OPTIONS, forecastThreshold } from '../domain/forecast.js';
 import {
   judgeWatch,
   parseWatchFile,
   watchComparison,
+  watchDedupKey,
   type Watch,
   type WatchReport,
 } from '../domain/watch.js';
@@ -115,7 +117,15 @@ async function evaluate(watching: Watching, watch: Watch, report: WatchReport): 
       recentSeconds: Math.min(300, watch.window / 4000),
     });
     const verdict = judgeWatch(watch, forecast, finding);
-    if (verdict.warn) await warn(watching, watch, series.labels, verdict, report);
+    if (!verdict.warn) continue;
+    // One warning that cannot be sent (its series' labels are more than an alert may carry, or its
+    // incident is busy) must not cost every later series and watch theirs: the next run sends it again.
+    await warn(watching, watch, series.labels, verdict, report).catch((err: unknown) => {
+      if (err instanceof CancelledFailure) throw err;
+      report.problems.push(
+        `${watch.name}: the warning of ${JSON.stringify(series.labels).slice(0, 200)} was not sent: ${messageOf(err)}`,
+      );
+    });
   }
 }
 
@@ -136,20 +146,23 @@ async function warn(
     return;
   }
   const comparison = watchComparison(watch);
-  const alert = alertFromGeneric(
-    {
-      title: `${watch.name} predicted on ${service}`,
-      description: verdict.reason,
-      severity: 'predicted',
-      service,
-      labels: { ...watch.labels, ...labels, alertname: watch.name },
-      status: 'firing',
-      dedupKey: `watch:${watch.name}:${JSON.stringify(labels)}`.slice(0, 128),
-      // As a rule on the configured Prometheus would name itself: triage reads no other server's.
-      generatorURL: `${watching.prometheus.baseUrl.replace(/\/$/, '')}/graph?g0.expr=${encodeURIComponent(comparison)}`,
-    },
-    new Date(watching.now()),
-  );
+  // The series' labels are Prometheus's answer, anyone's to set in a scraped target: the alert made of
+  // them is held to the bounds of any alert the API takes.
+  const generic = genericAlertSchema.safeParse({
+    title: `${watch.name} predicted on ${service}`,
+    description: verdict.reason,
+    severity: 'predicted',
+    service,
+    labels: { ...watch.labels, ...labels, alertname: watch.name },
+    status: 'firing',
+    dedupKey: watchDedupKey(watch.name, labels),
+    // As a rule on the configured Prometheus would name itself: triage reads no other server's.
+    generatorURL: `${watching.prometheus.baseUrl.replace(/\/$/, '')}/graph?g0.expr=${encodeURIComponent(comparison)}`,
+  });
+  if (!generic.success) {
+    throw new Error(`its series cannot be an alert: ${z.prettifyError(generic.error).replace(/\s+/g, ' ')}`);
+  }
+  const alert = alertFromGeneric(generic.data, new Date(watching.now()));
   // The incident's own detection and forecast read the same query, with its threshold (the annotation
   // reads only the series of the generatorURL's expression, so triage accepts it).
   const predicted = { ...alert, annotations: { ...alert.annotations, query: comparison } };

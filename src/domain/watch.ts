@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { durationMs } from './schemas.js';
@@ -37,6 +38,20 @@ export type Watch = z.infer<typeof watchSchema>;
  */
 export function watchComparison(watch: Pick<Watch, 'query' | 'threshold'>): string {
   return `${watch.query} ${watch.threshold.direction === 'above' ? '>' : '<'} ${watch.threshold.value}`;
+}
+
+/**
+ * The predicted alert's dedupKey for one watch and series: the same series keeps its alert, and no two
+ * series share one. A digest of the whole label set, since a prefix of it (the key has 128 bytes) is the
+ * same for series that differ only in a later label, such as two pods with long Kubernetes labels.
+ */
+export function watchDedupKey(name: string, labels: Record<string, string>): string {
+  const sorted = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const digest = createHash('sha256')
+    .update(JSON.stringify([name, sorted]))
+    .digest('hex')
+    .slice(0, 32);
+  return `watch:${name.slice(0, 80)}:${digest}`;
 }
 
 export function parseWatchFile(file: string, text: string): Watch[] {

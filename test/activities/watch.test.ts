@@ -21,7 +21,10 @@ import {
   type MetricsTarget,
   type RunningPrometheus,
 } from '../support/prometheus.js';
-import { testClient } from '../support/temporal.js';
+import { startTestWorker, testClient } from '../support/temporal.js';
+import { testActivities } from '../support/activities.js';
+import { waitForState } from '../support/scenario.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
 
 const service = `watched-${Date.now().toString(36)}`;
 let target: MetricsTarget;
@@ -35,7 +38,14 @@ beforeAll(async () => {
   const gauge = target.gauge('watch_test_level');
   const started = Date.now();
   // Half-way to the threshold and climbing a hundredth a second: a crossing within the minute.
-  climb = setInterval(() => gauge.set(0.5 + ((Date.now() - started) / 1000) * 0.01), 200);
+  // Two pods whose label sets share their first few hundred characters, climbing alike.
+  const pods = target.gauge('watch_test_pod_level', ['aaa_deployment', 'pod']);
+  const shared = 'd'.repeat(300);
+  climb = setInterval(() => {
+    const level = 0.5 + ((Date.now() - started) / 1000) * 0.01;
+    gauge.set(level);
+    for (const pod of ['pod-1', 'pod-2']) pods.set({ aaa_deployment: shared, pod }, level);
+  }, 200);
   prometheus = await startPrometheus([{ job: 'watch-test', port: target.port, labels: { service } }]);
   await waitForSamples(prometheus.url, 'watch_test_level', 12);
   client = await testClient();
@@ -86,4 +96,62 @@ it("when a watch names no service, then the predicted incident is the series' ow
   expect(warning?.incidentId).toContain(`WatchServiceTest.${service}`);
   const described = await client.workflow.getHandle(warning?.incidentId ?? '').describe();
   expect(described.status.name).toBe('RUNNING');
+});
+
+it('when one warning cannot be sent, then the other watches still warn; two series whose labels begin alike are two alerts', async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'steadfast-watch-')), 'watches.yml');
+  const watch = (name: string, query: string) => [
+    `  - name: ${name}`,
+    `    query: ${query}`,
+    '    threshold: { value: 0.9, direction: above }',
+    '    within: 10m',
+    '    window: 1m',
+    '    step: 1s',
+  ];
+  writeFileSync(
+    file,
+    [
+      'watches:',
+      ...watch(
+        'WatchLongServiceTest',
+        // A series whose service label is longer than an alert's may be (253 characters).
+        `label_replace(watch_test_level, "service", "${'s'.repeat(300)}", "", "")`,
+      ),
+      ...watch('WatchPodsTest', 'watch_test_pod_level'),
+    ].join('\n'),
+  );
+  await waitForSamples(prometheus.url, 'watch_test_pod_level', 12);
+  const settings = loadSettings({
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: 'watch-service-tests',
+    STEADFAST_API_TOKEN: 'watch-token-0123456789abcdef',
+  });
+  const activities = createWatchActivities({
+    watchFile: file,
+    prometheusUrl: prometheus.url,
+    temporal: client,
+    ingest: ingestConfigFrom(settings),
+    logger: createLogger('silent'),
+  });
+  const report: WatchReport = await new MockActivityEnvironment().run(() => activities.evaluateWatches());
+  opened.push(...report.warnings.map((w) => w.incidentId));
+
+  expect(report.problems).toEqual([
+    expect.stringMatching(/^WatchLongServiceTest: the warning of .* was not sent: /) as unknown,
+  ]);
+  expect(report.warnings.map((w) => [w.watch, w.series['pod']])).toEqual([
+    ['WatchPodsTest', 'pod-1'],
+    ['WatchPodsTest', 'pod-2'],
+  ]);
+  const [first, second] = report.warnings;
+  expect(second?.incidentId).toBe(first?.incidentId);
+  // The incident holds both pods' alerts: neither was taken for a duplicate of the other.
+  const worker = await startTestWorker(testActivities({ runbooks: {} }), 'watch-service-tests');
+  try {
+    const handle = client.workflow.getHandle<typeof incidentWorkflow>(first?.incidentId ?? '');
+    const state = await waitForState(handle, (s) => s.alerts.length >= 2);
+    expect(state.alerts.map((a) => a.labels['pod']).sort()).toEqual(['pod-1', 'pod-2']);
+  } finally {
+    await worker.stop();
+  }
 });

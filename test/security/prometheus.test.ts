@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTriageActivities, type TriageConfig } from '../../src/activities/triage.js';
+import { PrometheusClient } from '../../src/activities/prometheus-client.js';
 import type { Alert } from '../../src/domain/alert.js';
 import { alertExpression, PrometheusServers, type AlertExpression } from '../../src/domain/metrics-source.js';
 import { parseRunbook, runbookWarnings } from '../../src/domain/runbook.js';
@@ -369,7 +370,7 @@ describe('answers too big to take whole, from a configured server', () => {
     });
   });
 
-  it('when a series carries megabytes of labels, then the answer is dropped', async () => {
+  it('when a series carries megabytes of labels, then its labels are cut and the check still reads its value', async () => {
     const label = 'x'.repeat(2 * 1024 * 1024);
     const server = await serve((_q, res) =>
       json(
@@ -381,8 +382,13 @@ describe('answers too big to take whole, from a configured server', () => {
 
     const check = await t.checkCondition({ promql: 'up == 1' });
 
-    expect(check.holds).toBe(false);
-    expect(check.message).toContain('a label over 1,024 characters; the answer was dropped');
+    expect(check).toEqual({ holds: true, message: 'up == 1 holds (1 series, first 1)' });
+    const answer = await new PrometheusClient(server.url).query('up == 1');
+    expect(answer).toMatchObject({
+      kind: 'vector',
+      samples: [{ labels: { a: 'x'.repeat(1023) }, value: 1 }],
+      cut: expect.stringContaining('a label over 1,024 characters; its labels were cut') as unknown,
+    });
   });
 });
 
