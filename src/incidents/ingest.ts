@@ -529,8 +529,11 @@ async function signalOpen(
   batches: Alert[][],
   deadline: number,
 ): Promise<boolean> {
+  const handle = client.workflow.getHandle(incidentId);
   try {
-    await signalAll(client, incidentId, batches.slice(0, 1), deadline);
+    for (const first of batches.slice(0, 1)) {
+      await client.withDeadline(deadline, () => handle.signal(alertsSignal, first));
+    }
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
     throw err;
@@ -539,7 +542,10 @@ async function signalOpen(
   return true;
 }
 
-/** A re-sent webhook after a partial failure is harmless: the workflow drops alerts it already has. */
+/**
+ * Sends batches to a run that took the delivery's first. A re-sent webhook after a partial failure is
+ * harmless: the workflow drops alerts it already has.
+ */
 async function signalAll(
   client: Client,
   incidentId: string,
@@ -547,5 +553,15 @@ async function signalAll(
   deadline: number,
 ): Promise<void> {
   const handle = client.workflow.getHandle(incidentId);
-  for (const batch of batches) await client.withDeadline(deadline, () => handle.signal(alertsSignal, batch));
+  try {
+    for (const batch of batches)
+      await client.withDeadline(deadline, () => handle.signal(alertsSignal, batch));
+  } catch (err) {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+    // The run closed between two signals of one delivery. A 404 would end Alertmanager's retries and lose
+    // the alerts not yet sent; the retry sends the group again, and they open the incident again.
+    throw new IncidentBusyError(
+      `incident ${incidentId} closed while this delivery's alerts were being sent; retry the delivery (what reached it is kept)`,
+    );
+  }
 }
