@@ -339,7 +339,7 @@ export interface RunbookContext {
   prometheus: readonly string[];
 }
 
-/** The warning of a check an alert's sender can aim also says what planFromRunbook does about it. */
+/** The warning of a check an alert's sender writes in part also says what planFromRunbook does about it. */
 const unapproved = (reason: string | undefined): string | undefined =>
   reason && `${reason} (until then no policy approves its plans: people decide)`;
 
@@ -353,7 +353,7 @@ export function runbookWarnings(
 ): { event: string; message: string }[] {
   const found = [
     { event: 'runbook.unapprovable', message: unapprovableReason(runbook, context.approvers) },
-    { event: 'runbook.verify-apart', message: unapproved(verifyApartReason(runbook)) },
+    { event: 'runbook.verify-apart', message: verifyApartReason(runbook) },
     { event: 'runbook.verify-placement', message: unapproved(verifyPlacementReason(runbook)) },
     { event: 'runbook.verify-server', message: verifyServerReason(runbook, context.prometheus) },
   ];
@@ -409,9 +409,10 @@ export function planFromRunbook(
       `the plan would touch ${targets.size} targets (${[...targets].join(', ')}), more than this runbook's limit of ${guards.maxTargets}`,
     );
   }
-  // A check an alert's sender can aim is for people to judge, so no policy approves such a plan: neither
-  // auto-approval nor, when nobody answers, the final policy. The warnings say so at start.
-  const steerable = verifyApartReason(runbook) ?? verifyPlacementReason(runbook);
+  // A check whose PromQL an alert's sender writes in part is for people to judge, so no policy approves
+  // such a plan: neither auto-approval nor, when nobody answers, the final policy. (A check that reads a
+  // label no step reads is only warned about: the sender picks among series, but writes no PromQL.)
+  const steerable = verifyPlacementReason(runbook);
   const escalation: EscalationPlan = {
     timeoutMs: parseDuration(runbook.approval.timeout) ?? 900_000,
     levels: runbook.approval.escalation.map((level) => ({

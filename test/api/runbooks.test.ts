@@ -197,8 +197,7 @@ describe('POST /api/v1/runbooks/validate', () => {
     // A check reading a label the steps do not: the same warning runbooks:check and npm start give.
     expect(apart.json['warnings']).toContain(
       "runbook brand-new: verify.promql reads labels.job, which no step reads: an alert's sender can aim the " +
-        'check at another object than the fix acts on; select the series by the labels the steps use ' +
-        '(until then no policy approves its plans: people decide)',
+        'check at another object than the fix acts on; select the series by the labels the steps use',
     );
     expect(r.text).not.toContain(HOOK_SECRET);
     const list = await call('GET', '/api/v1/runbooks', { token: TOKEN });

@@ -663,7 +663,7 @@ describe('where a check splices a label', () => {
     ]);
   });
 
-  it("when a low-risk runbook's check can be aimed by the alert's sender, then no policy approves its plan", () => {
+  it("when a low-risk runbook's check is written in part by the alert's sender, then no policy approves its plan", () => {
     const low = VALID.replace('risk: medium', 'risk: low').replace(
       'finalPolicy: abort',
       'finalPolicy: auto-approve',
