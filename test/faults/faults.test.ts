@@ -9,6 +9,7 @@ import { startTestCluster, type TestCluster } from '../support/cluster.js';
 import { testDocker } from '../support/docker.js';
 import { freePort, startPrometheus, type RunningPrometheus } from '../support/prometheus.js';
 import { atStage, waitForState } from '../support/scenario.js';
+import { approveUpdate } from '../../src/workflows/messages.js';
 import { listen, type RunningServer } from '../../src/api/server.js';
 import { loadSettings } from '../../src/config/settings.js';
 import { testApp } from '../support/api-harness.js';
@@ -85,7 +86,9 @@ steps:
   - { action: http.call, url: '${base}/after-wait/{{ labels.incident }}' }
 ${verified}
 `,
-    'verify.yaml': `${head('Call, then verify until a time', 'FaultVerify')}${scope}
+    // Its check splices a label outside a quoted matcher (the test sets the time it turns true), so no
+    // policy approves it: a person does.
+    'verify.yaml': `${head('Call, then verify until a time', 'FaultVerify').replace('approvers: []', 'approvers: [alice]')}${scope}
 steps:
   - { action: http.call, url: '${base}/before-verify/{{ labels.incident }}' }
 verify: { promql: 'time() > bool {{ labels.after }}', within: 3m, interval: 2s }
@@ -211,6 +214,8 @@ describe('faults on a Temporal cluster with Steadfast workers as processes', () 
       sendIncident(cluster.client, TASK_QUEUE, ids.wait, 'FaultWait'),
       sendIncident(cluster.client, TASK_QUEUE, ids.verify, 'FaultVerify', { after: String(after) }),
     ]);
+    await waitForState(verify.handle, atStage('approve'), 60_000);
+    await verify.handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
     // All three in flight on the only worker: the call held open, the wait sleeping, verification polling.
     await target.arrived(`/call/${ids.call}`);
     await workerRunningAction(wait.handle);
