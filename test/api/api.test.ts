@@ -574,6 +574,14 @@ describe('the API', () => {
     expect(earlier.status).toBe(409);
     expect(earlier.json['error']).toBe('StaleDecision');
     expect(String(earlier.json['message'])).toMatch(/made on an earlier opening of incident/);
+    // The same for a resolution or an acknowledgement made on the earlier opening.
+    for (const verb of ['resolve', 'acknowledge']) {
+      const stale = await call('POST', `/api/v1/incidents/${id}/${verb}`, {
+        token: TOKENS.alice,
+        body: { opened: '2026-01-01T00:00:00.000Z' },
+      });
+      expect([verb, stale.status, stale.json['error']]).toEqual([verb, 409, 'StaleDecision']);
+    }
     const notATime = await call('POST', `/api/v1/incidents/${id}/approve`, {
       token: TOKENS.alice,
       body: { opened: 'yesterday' },

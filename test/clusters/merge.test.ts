@@ -27,16 +27,33 @@ const uniqueId = (name: string): string => `${name}-${Date.now().toString(36)}`;
 // Both incidents are merged while they still gather alerts, so the scenario never reaches triage.
 const GATHERING = { debounceMs: 15_000 };
 
+const PLAN_QUEUE = 'incident-merge-plan';
+// A low-risk plan the final policy approves 2 s after approval opens, when nobody answers.
+const waitItOut = `
+title: Wait it out
+match: { alertnames: [MergeWhilePolicy] }
+risk: low
+approvers: [alice]
+approval: { timeout: 2s, finalPolicy: auto-approve }
+steps:
+  - action: wait
+    duration: 1s
+verify: { within: 30s, interval: 1s }
+`;
+
 let client: Client;
 let worker: TestWorker;
+let planWorker: TestWorker;
 
 beforeAll(async () => {
   client = await testClient();
   worker = await startTestWorker(testActivities({ runbooks: {} }), TASK_QUEUE);
+  planWorker = await startTestWorker(testActivities({ runbooks: { 'wait.yaml': waitItOut } }), PLAN_QUEUE);
 }, 120_000);
 
 afterAll(async () => {
   await worker?.stop();
+  await planWorker?.stop();
 });
 
 describe('merging one incident into another', () => {
@@ -87,6 +104,36 @@ describe('merging one incident into another', () => {
     await incident.executeUpdate(resolveUpdate, { args: [{ actor: 'bob', via: 'api' }] });
     expect(await incident.result()).toMatchObject({ outcome: 'resolved' });
     await recordHistory(client, id, 'incident-merge-held-while-asking');
+    await silent.terminate('test done');
+  }, 60_000);
+
+  it('while a merge waits for its target, the final policy does not approve: it waits for the answer, and approves once the merge is undone', async () => {
+    const id = uniqueId('merge-policy');
+    const silentId = uniqueId('merge-policy-silent');
+    const alert = makeAlert({ alertName: 'MergeWhilePolicy', labels: { service: 'policy', instance: 'a' } });
+    const incident = await startIncident(client, PLAN_QUEUE, id, [alert]);
+    const silent = await startIncident(
+      client,
+      'no-worker-polls-this-queue',
+      silentId,
+      [makeAlert({ alertName: 'MergeWhilePolicy', labels: { service: 'silent', instance: 'b' } })],
+      GATHERING,
+    );
+    await waitForState(incident, (s) => s.stage === 'approve');
+    // Asked of a target that never answers, the merge holds for its 10 s: past the policy's 2 s.
+    const merging = updateAnswer(
+      incident.executeUpdate(mergeUpdate, { args: [{ into: silentId, actor: 'alice', via: 'api' }] }),
+    );
+    expect([REFUSAL.merge, REFUSAL.closed]).toContain(await merging);
+    await waitForState(incident, (s) => s.stage === 'verify');
+    await incident.signal(alertsSignal, [resolvedAlert(alert)]);
+    const done = await incident.result();
+    const events = done.timeline.map((t) => t.event);
+    expect(events.indexOf('merge-failed')).toBeGreaterThan(-1);
+    expect(events.indexOf('approved')).toBeGreaterThan(events.indexOf('merge-failed'));
+    expect(done.approvals.map((a) => a.actor)).toEqual(['policy:auto-approve']);
+    expect(done.outcome).toBe('verified');
+    await recordHistory(client, id, 'policy-waits-for-merge');
     await silent.terminate('test done');
   }, 60_000);
 

@@ -31,6 +31,7 @@ import {
   waitForState,
   testDockerScope,
 } from '../support/scenario.js';
+import { startSlackStandIn, type SlackStandIn } from '../support/slack.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
 
 const TASK_QUEUE = 'guard-scenarios';
@@ -40,6 +41,7 @@ let client: Client;
 let worker: TestWorker;
 let docker: Docker;
 let sink: Awaited<ReturnType<typeof startWebhookSink>>;
+let slack: SlackStandIn;
 
 function runbooks(webhook: string): Record<string, string> {
   return {
@@ -125,12 +127,21 @@ beforeAll(async () => {
   docker = testDocker();
   sink = await startWebhookSink();
   client = await testClient();
-  worker = await startTestWorker(testActivities({ runbooks: runbooks(sink.url), docker }), TASK_QUEUE);
+  slack = await startSlackStandIn();
+  worker = await startTestWorker(
+    testActivities({
+      runbooks: runbooks(sink.url),
+      docker,
+      notify: { slack: { token: 'xoxb-test', apiUrl: slack.apiUrl } },
+    }),
+    TASK_QUEUE,
+  );
 }, 60_000);
 
 afterAll(async () => {
   await worker?.stop();
   await sink?.close();
+  await slack?.close();
 });
 
 describe('remediation guards on a real Temporal server and real containers', () => {
@@ -317,8 +328,11 @@ describe('remediation guards on a real Temporal server and real containers', () 
       labels: { container: 'steadfast-test-guard-pause' },
     });
     const id = uniqueId('pause');
-    const handle = await startIncident(client, TASK_QUEUE, id, [alert]);
-    await waitForState(handle, (s) => s.stage === 'approve');
+    // Announced in Slack, whose thread is told each decision.
+    const handle = await startIncident(client, TASK_QUEUE, id, [alert], {
+      announce: { channel: 'CINCIDENTS' },
+    });
+    const opened = await waitForState(handle, (s) => s.stage === 'approve' && s.announcement !== undefined);
 
     const paused = await client.workflow.executeUpdateWithStart(pauseUpdate, {
       args: [{ actor: 'bob', reason: 'storage maintenance' }],
@@ -349,10 +363,18 @@ describe('remediation guards on a real Temporal server and real containers', () 
     const final = await handle.result();
     expect(final.outcome).toBe('verified');
     expect(final.approvals.filter((a) => a.decision === 'approved').map((a) => a.round ?? 0)).toEqual([0, 1]);
+    // Each round's approval is told in its own words, not in the first round's.
+    const thread = slack.messages.filter((m) => m.threadTs === opened.announcement?.ts).map((m) => m.text);
+    expect(thread.filter((t) => t.startsWith('alice approved'))).toEqual([
+      'alice approved the remediation via api',
+      'alice approved the remediation via api: resumed',
+    ]);
     expect((await container.inspect()).State.StartedAt).not.toBe(before);
     await recordHistory(client, id, 'guard-paused-then-approved');
     // The same run with the round named in its Slack view (ROUND_VIEW_PATCH) and decisions.
     await recordHistory(client, id, 'guard-round-named');
+    // With each round's decision told in Slack in its own words (DECISION_TOLD_LATEST_PATCH).
+    await recordHistory(client, id, 'guard-decision-told-latest');
     // The guard itself, still running: the reservations, refusals, pause and resume of these scenarios.
     await recordHistory(client, guardWorkflowId(TASK_QUEUE), 'guard-workflow');
   });

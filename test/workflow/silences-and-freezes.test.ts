@@ -18,7 +18,7 @@ import { summarize } from '../../src/domain/incident-view.js';
 import { sendDecision } from '../../src/incidents/decisions.js';
 import { ingestGroup, type IngestConfig } from '../../src/incidents/ingest.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { alertsSignal, REFUSAL } from '../../src/workflows/messages.js';
+import { alertsSignal, REFUSAL, stateQuery } from '../../src/workflows/messages.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { testActivities } from '../support/activities.js';
 import { startAlertmanager, type RunningAlertmanager } from '../support/alertmanager.js';
@@ -77,7 +77,11 @@ const QUEUES = {
   silence: 'silence-scenarios',
   deadAlertmanager: 'silence-am-down',
   calendar: 'freeze-scenarios',
+  slowCalendar: 'freeze-slow-read',
 };
+
+/** While set, the slow-calendar worker's reads wait for `release`; `entered` says one got there. */
+let calendarGate: { entered: () => void; release: Promise<void> } | undefined;
 
 beforeAll(async () => {
   sink = await startWebhookSink();
@@ -96,6 +100,16 @@ beforeAll(async () => {
     ),
     await startTestWorker(testActivities({ runbooks, calendar: { file: calendarFile } }), QUEUES.calendar),
   );
+  const slow = testActivities({ runbooks, calendar: { file: calendarFile } });
+  const read = slow.checkCalendar.bind(slow);
+  slow.checkCalendar = async (input) => {
+    if (calendarGate) {
+      calendarGate.entered();
+      await calendarGate.release;
+    }
+    return read(input);
+  };
+  workers.push(await startTestWorker(slow, QUEUES.slowCalendar));
 }, 120_000);
 
 afterAll(async () => {
@@ -480,6 +494,43 @@ describe('change freezes from a real calendar file', () => {
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     expect((await handle.result()).outcome).toBe('verified');
     await recordHistory(client, id, 'freeze-refused-then-override');
+    // The same with approval opening once the calendar was read (CALENDAR_BEFORE_APPROVE_PATCH).
+    await recordHistory(client, id, 'freeze-read-before-approve');
+  });
+
+  it('when someone approves while the calendar is still being read, then it is refused: approval opens once the answer is in', async () => {
+    freezeFor('read-gap', 'Nothing until the calendar is read', 3_600_000);
+    let release = (): void => undefined;
+    const entered = new Promise<void>((entered) => {
+      calendarGate = { entered, release: new Promise<void>((r) => (release = r)) };
+    });
+    const alert = makeAlert({
+      alertName: 'FrozenChange',
+      labels: { job: unique('gap'), severity: 'warning' },
+    });
+    const handle = await startIncident(client, QUEUES.slowCalendar, unique('freeze-gap'), [alert]);
+    await entered;
+    // The plan is made; approval opens only once the calendar has answered.
+    const planned = await waitForState(handle, (s) => s.recommendation !== undefined);
+    expect(planned.stage).not.toBe('approve');
+    const early = await sendDecision(client, handle.workflowId, 'approve', {
+      actor: 'alice',
+      via: 'api',
+    }).catch((err: unknown) => (err as { cause?: unknown }).cause);
+    expect(early).toBeInstanceOf(ApplicationFailure);
+    expect((early as ApplicationFailure).type).toBe(REFUSAL.wrongStage);
+
+    calendarGate = undefined;
+    release();
+    // Once read, the freeze it found holds the approval as it holds any.
+    await waitForState(handle, (s) => events(s).includes('change-freeze'));
+    const late = await sendDecision(client, handle.workflowId, 'approve', {
+      actor: 'alice',
+      via: 'api',
+    }).catch((err: unknown) => (err as { cause?: unknown }).cause);
+    expect((late as ApplicationFailure).type).toBe(REFUSAL.frozen);
+    expect((await handle.query(stateQuery)).approvals).toEqual([]);
+    await handle.terminate('test done');
   });
 
   it('when the freeze ends while the plan waits, then the calendar is read again and the final policy approves', async () => {

@@ -31,8 +31,8 @@ export const decisionSchema = z
     // The approval round of the plan the sender looked at (the incident's `round`, 0 for the first): an
     // approval or rejection sent for an earlier round's plan is refused (409 StaleDecision).
     round: z.number().int().min(0).max(1_000_000).optional(),
-    // When the incident the sender looked at opened (its `openedAt`): a decision sent for an incident that
-    // closed since is refused by the one opened again under its ID (409 StaleDecision).
+    // When the incident the sender looked at opened (its `openedAt`): any decision sent for an incident
+    // that closed since is refused by the one opened again under its ID (409 StaleDecision).
     opened: z.iso.datetime({ offset: true }).max(64).optional(),
   })
   .strict()
@@ -99,9 +99,7 @@ export function incidentRoutes(deps: IncidentRoutesDeps): Router {
           ...((verb === 'approve' || verb === 'reject') && body.data.round !== undefined
             ? { round: body.data.round }
             : {}),
-          ...((verb === 'approve' || verb === 'reject') && body.data.opened !== undefined
-            ? { opened: body.data.opened }
-            : {}),
+          ...(body.data.opened !== undefined ? { opened: body.data.opened } : {}),
         };
         let result: DecisionResult;
         try {

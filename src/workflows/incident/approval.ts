@@ -20,6 +20,29 @@ export const DECIDED_MEANWHILE_PATCH = 'policy-yields-to-person';
 /** A plan of an incident holding alerts of several senders is never approved by a policy. */
 export const MIXED_SENDERS_PATCH = 'policy-one-sender';
 
+/**
+ * Patch: no policy approves while a merge asks its target. The merge waits up to 10 s for the answer;
+ * a policy that approved meanwhile sent the incident on to act while its alerts went to the target,
+ * which could plan the same fix, and the merge then marked it resolved mid-remediation.
+ */
+export const POLICY_AFTER_MERGE_PATCH = 'policy-waits-for-merge';
+
+/** Patch: approval opens once the change calendar has been read (see openApproval). */
+export const CALENDAR_BEFORE_APPROVE_PATCH = 'calendar-before-approve';
+
+/** Patch: Slack is told the decision in the words of the latest such entry, not the first round's. */
+export const DECISION_TOLD_LATEST_PATCH = 'decision-told-latest';
+
+/**
+ * Waits, when a merge is asking its target, until it went through (settled) or was undone; answers
+ * whether it waited (a person may have decided meanwhile too).
+ */
+async function mergeAnswered(incident: Incident): Promise<boolean> {
+  if (incident.state.mergedInto === undefined || !patched(POLICY_AFTER_MERGE_PATCH)) return false;
+  await condition(() => incident.state.mergedInto === undefined || settled(incident));
+  return true;
+}
+
 /** How waiting for a decision on the plan ended. */
 export type DecisionWait =
   /** Approved or rejected, by a person or by the final policy. */
@@ -42,6 +65,7 @@ export async function awaitDecision(incident: Incident, plan: Recommendation): P
   // second would be most of the time to act. A guard's refusal always goes back to people.
   // During a freeze the plan waits: the final policy below holds it until the calendar allows it.
   const immediate = round(incident) === 0 && plan.approval === 'immediate';
+  if (immediate) await mergeAnswered(incident);
   const frozen = patched(CALENDAR_PATCH) && calendarBlock(incident) !== undefined;
   if (immediate && !frozen && !currentDecision(state) && !settled(incident) && policyMayApprove(incident)) {
     decide(incident, 'approved', {
@@ -63,7 +87,11 @@ export const ACK_BY_DECIDER_PATCH = 'ack-by-decider';
 
 /** The decision goes to Slack, in the words of its timeline entry. */
 async function decided(incident: Incident, decision: Decided): Promise<DecisionWait> {
-  const entry = incident.state.timeline.find((t) => t.event === decision.decision);
+  const { timeline } = incident.state;
+  // After a guard handed the plan back, the first such entry is an earlier round's (another actor's).
+  const entry = patched(DECISION_TOLD_LATEST_PATCH)
+    ? [...timeline].reverse().find((t) => t.event === decision.decision)
+    : timeline.find((t) => t.event === decision.decision);
   await tell(incident, entry?.message ?? decision.decision);
   return { kind: 'decided', decision };
 }
@@ -71,9 +99,14 @@ async function decided(incident: Incident, decision: Decided): Promise<DecisionW
 /** Enters the stage, sets the escalation clock and posts the incident's Slack message. */
 async function openApproval(incident: Incident, plan: Recommendation): Promise<void> {
   const { input, state } = incident;
-  enter(incident, 'approve');
+  // Since the patch the calendar is read before the stage opens: an approval sent the moment the stage
+  // showed was checked against no outlook at all, and passed a freeze.
+  // (Asked first: runs without it ask CALENDAR_PATCH after entering the stage, and replay in that order.)
+  const readFirst = patched(CALENDAR_BEFORE_APPROVE_PATCH) && patched(CALENDAR_PATCH);
+  if (!readFirst) enter(incident, 'approve');
   if (patched(CALENDAR_PATCH)) {
     const block = await readCalendar(incident, plan);
+    if (readFirst) enter(incident, 'approve');
     if (block) noteBlockForPeople(incident, block);
   }
   // Someone who acknowledged early owns the incident: no escalation clock for them. Since the patch, only
@@ -137,6 +170,7 @@ async function escalateUntilAnswered(
         delete state.nextEscalationAt;
         continue;
       }
+      if ((await mergeAnswered(incident)) && (currentDecision(state) || settled(incident))) return undefined;
       // The calendar is read again: a freeze declared while the incident waited counts.
       const block = patched(CALENDAR_PATCH) ? await readCalendar(incident, plan) : undefined;
       // A person may have decided, or resolved the incident, while the calendar was read: theirs is the

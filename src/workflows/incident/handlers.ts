@@ -133,13 +133,7 @@ function validateDecision(incident: Incident, d: Decision): void {
         ': look at the plan again and decide on it',
     );
   }
-  // A message or page of an earlier opening of this incident ID, whose buttons stayed when it closed.
-  if (d.opened !== undefined && d.opened !== state.openedAt) {
-    throw refusal(
-      REFUSAL.stale,
-      `this decision was made on an earlier opening of incident ${state.incidentId}, which closed; it opened again at ${state.openedAt}: look at its plan and decide on it`,
-    );
-  }
+  refuseEarlierOpening(state, d);
   const prior = currentDecision(state);
   if (prior) throw refusal(REFUSAL.alreadyDecided, `already ${prior.decision} by ${prior.actor}`);
   const plan = state.recommendation;
@@ -160,11 +154,28 @@ function validateDecision(incident: Incident, d: Decision): void {
   }
 }
 
+/** A message or page of an earlier opening of this incident ID, whose buttons stayed when it closed. */
+function refuseEarlierOpening(state: IncidentState, d: Decision): void {
+  if (d.opened === undefined || d.opened === state.openedAt) return;
+  throw refusal(
+    REFUSAL.stale,
+    `this decision was made on an earlier opening of incident ${state.incidentId}, which closed; it opened again at ${state.openedAt}: look at it again and decide`,
+  );
+}
+
 /**
  * While the change calendar blocks (a freeze, or outside the runbook's hours), a person may approve only
- * with an explicit override and a reason, which the approval record and the timeline keep.
+ * with an explicit override and a reason, which the approval record and the timeline keep. While the
+ * calendar is read again (before the final policy decides), a freeze declared meanwhile may be in its
+ * answer: approvals wait for it. (Approval opens only once the first read answered.)
  */
 function validateAgainstCalendar(incident: Incident, d: Decision): void {
+  if (incident.readingCalendar) {
+    throw refusal(
+      REFUSAL.wrongStage,
+      'the change calendar is being read again, and the approval must be checked against its answer; decide again in a moment',
+    );
+  }
   const block = calendarBlock(incident);
   if (!block || d.override === true) return;
   throw refusal(
@@ -190,6 +201,7 @@ function acknowledge(incident: Incident, d: Decision): DecisionResult {
 function validateAcknowledgement(state: IncidentState, d: Decision): void {
   validateActor(d);
   if (state.stage === 'closed') throw refusal(REFUSAL.closed, 'the incident is closed');
+  refuseEarlierOpening(state, d);
   // An acknowledgement stops the plan's escalation and so its final policy: only someone who may decide
   // on the plan may stop them (anyone may acknowledge an incident with no plan, as before).
   const plan = state.recommendation;
@@ -214,6 +226,7 @@ function resolve(incident: Incident, d: Decision): DecisionResult {
 function validateResolution({ state, resolvedBy }: Incident, d: Decision): void {
   validateActor(d);
   if (state.stage === 'closed' || resolvedBy) throw refusal(REFUSAL.closed, 'the incident is already closed');
+  refuseEarlierOpening(state, d);
   refuseWhileMerging(state);
   refuseDuringRemediation(state);
 }
