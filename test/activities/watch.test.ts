@@ -62,20 +62,20 @@ afterAll(async () => {
   await target?.close();
 });
 
-it("when a watch names no service, then the predicted incident is the series' own service's", async () => {
+/** A watch of the file's list: climbing past 0.9 within 10 minutes, read over the last minute. */
+const watchLines = (name: string, query: string): string[] => [
+  `  - name: ${name}`,
+  `    query: ${query}`,
+  '    threshold: { value: 0.9, direction: above }',
+  '    within: 10m',
+  '    window: 1m',
+  '    step: 1s',
+];
+
+/** Evaluates the watches once, as the watch workflow's activity does, and remembers what it opened. */
+async function evaluateOnce(watches: string[]): Promise<WatchReport> {
   const file = join(mkdtempSync(join(tmpdir(), 'steadfast-watch-')), 'watches.yml');
-  writeFileSync(
-    file,
-    [
-      'watches:',
-      '  - name: WatchServiceTest',
-      '    query: watch_test_level',
-      '    threshold: { value: 0.9, direction: above }',
-      '    within: 10m',
-      '    window: 1m',
-      '    step: 1s',
-    ].join('\n'),
-  );
+  writeFileSync(file, ['watches:', ...watches].join('\n'));
   const settings = loadSettings({
     TEMPORAL_ADDRESS: inject('temporalAddress'),
     TEMPORAL_TASK_QUEUE: 'watch-service-tests',
@@ -90,6 +90,11 @@ it("when a watch names no service, then the predicted incident is the series' ow
   });
   const report: WatchReport = await new MockActivityEnvironment().run(() => activities.evaluateWatches());
   opened.push(...report.warnings.map((w) => w.incidentId));
+  return report;
+}
+
+it("when a watch names no service, then the predicted incident is the series' own service's", async () => {
+  const report = await evaluateOnce(watchLines('WatchServiceTest', 'watch_test_level'));
   expect(report.problems).toEqual([]);
   expect(report.warnings.map((w) => w.series['service'])).toEqual([service]);
   const [warning] = report.warnings;
@@ -99,42 +104,15 @@ it("when a watch names no service, then the predicted incident is the series' ow
 });
 
 it('when one warning cannot be sent, then the other watches still warn; two series whose labels begin alike are two alerts', async () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'steadfast-watch-')), 'watches.yml');
-  const watch = (name: string, query: string) => [
-    `  - name: ${name}`,
-    `    query: ${query}`,
-    '    threshold: { value: 0.9, direction: above }',
-    '    within: 10m',
-    '    window: 1m',
-    '    step: 1s',
-  ];
-  writeFileSync(
-    file,
-    [
-      'watches:',
-      ...watch(
-        'WatchLongServiceTest',
-        // A series whose service label is longer than an alert's may be (253 characters).
-        `label_replace(watch_test_level, "service", "${'s'.repeat(300)}", "", "")`,
-      ),
-      ...watch('WatchPodsTest', 'watch_test_pod_level'),
-    ].join('\n'),
-  );
   await waitForSamples(prometheus.url, 'watch_test_pod_level', 12);
-  const settings = loadSettings({
-    TEMPORAL_ADDRESS: inject('temporalAddress'),
-    TEMPORAL_TASK_QUEUE: 'watch-service-tests',
-    STEADFAST_API_TOKEN: 'watch-token-0123456789abcdef',
-  });
-  const activities = createWatchActivities({
-    watchFile: file,
-    prometheusUrl: prometheus.url,
-    temporal: client,
-    ingest: ingestConfigFrom(settings),
-    logger: createLogger('silent'),
-  });
-  const report: WatchReport = await new MockActivityEnvironment().run(() => activities.evaluateWatches());
-  opened.push(...report.warnings.map((w) => w.incidentId));
+  const report = await evaluateOnce([
+    ...watchLines(
+      'WatchLongServiceTest',
+      // A series whose service label is longer than an alert's may be (253 characters).
+      `label_replace(watch_test_level, "service", "${'s'.repeat(300)}", "", "")`,
+    ),
+    ...watchLines('WatchPodsTest', 'watch_test_pod_level'),
+  ]);
 
   expect(report.problems).toEqual([
     expect.stringMatching(/^WatchLongServiceTest: the warning of .* was not sent: /) as unknown,
