@@ -23,18 +23,12 @@ export async function readCalendar(incident: Incident, plan: Recommendation): Pr
   const { state } = incident;
   const early = ahead.get(incident);
   ahead.delete(incident);
-  // Until the answer is in, an approval cannot be checked against it (the validator refuses it for now).
-  incident.readingCalendar = true;
-  try {
-    if (early && plan.hours === undefined) {
-      state.calendar = await early;
-    } else {
-      state.calendar = await calendar
-        .checkCalendar(plan.hours !== undefined ? { hours: plan.hours } : {})
-        .catch((err: unknown) => unreadable(errorMessage(err)));
-    }
-  } finally {
-    incident.readingCalendar = false;
+  if (early && plan.hours === undefined) {
+    state.calendar = await early;
+  } else {
+    state.calendar = await calendar
+      .checkCalendar(plan.hours !== undefined ? { hours: plan.hours } : {})
+      .catch((err: unknown) => unreadable(errorMessage(err)));
   }
   return blockAt(state.calendar, Date.now());
 }

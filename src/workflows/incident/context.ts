@@ -27,8 +27,6 @@ export interface Incident {
   mergeAsking?: boolean;
   /** The answer of the incident this one asked to merge into (src/workflows/incident/merge.ts). */
   mergeAnswer?: MergeAnswer;
-  /** Set while approval opens and reads the change calendar: approvals wait for its answer. */
-  readingCalendar?: boolean;
   /** The alerts firing when the run decided to close (see openAgain in lifecycle.ts). */
   firingAtClose?: ReadonlySet<string>;
 }

@@ -165,17 +165,10 @@ function refuseEarlierOpening(state: IncidentState, d: Decision): void {
 
 /**
  * While the change calendar blocks (a freeze, or outside the runbook's hours), a person may approve only
- * with an explicit override and a reason, which the approval record and the timeline keep. While the
- * calendar is read again (before the final policy decides), a freeze declared meanwhile may be in its
- * answer: approvals wait for it. (Approval opens only once the first read answered.)
+ * with an explicit override and a reason, which the approval record and the timeline keep. (Approval
+ * opens only once the calendar has answered: see openApproval.)
  */
 function validateAgainstCalendar(incident: Incident, d: Decision): void {
-  if (incident.readingCalendar) {
-    throw refusal(
-      REFUSAL.wrongStage,
-      'the change calendar is being read again, and the approval must be checked against its answer; decide again in a moment',
-    );
-  }
   const block = calendarBlock(incident);
   if (!block || d.override === true) return;
   throw refusal(
