@@ -1,6 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
 import { CalendarError, outlookOf, parseCalendar, type Calendar } from '../domain/calendar.js';
-import type { CalendarOutlook } from '../domain/outlook.js';
+import { READ_AGAIN_MS, type CalendarOutlook } from '../domain/outlook.js';
 import type { Logger } from '../lib/logger.js';
 import { messageOf } from '../lib/message-of.js';
 
@@ -8,6 +8,8 @@ import { messageOf } from '../lib/message-of.js';
 export interface CalendarConfig {
   file?: string;
   now?: () => number;
+  /** How long an answer read from the file stays current while a plan waits (default 5 minutes). */
+  readAgainMs?: number;
 }
 
 /** Reads and checks the calendar file; throws a CalendarError (file, line, field) when it is wrong. */
@@ -30,6 +32,7 @@ export function loadCalendar(file: string): Calendar {
  */
 export function createCalendarActivities(config: CalendarConfig, logger: Logger) {
   const now = config.now ?? Date.now;
+  const readAgainMs = config.readAgainMs ?? READ_AGAIN_MS;
   let loaded: { mtimeMs: number; calendar: Calendar } | undefined;
 
   function current(file: string): Calendar | undefined {
@@ -51,7 +54,13 @@ export function createCalendarActivities(config: CalendarConfig, logger: Logger)
     checkCalendar(request: { hours?: string }): Promise<CalendarOutlook> {
       const calendar = config.file ? current(config.file) : undefined;
       const hours = request.hours !== undefined ? { hours: request.hours } : {};
-      return Promise.resolve(outlookOf(calendar, hours, now()));
+      const at = now();
+      const outlook = outlookOf(calendar, hours, at);
+      // A file can gain a freeze while a plan waits, so the workflow reads it again this often; without a
+      // file nothing can change before the horizon.
+      const again = config.file ? Math.min(at + readAgainMs, Date.parse(outlook.horizon)) : undefined;
+      const readAgainAt = again !== undefined ? new Date(again).toISOString() : outlook.horizon;
+      return Promise.resolve({ ...outlook, readAgainAt });
     },
   };
 }

@@ -49,6 +49,8 @@ const REFUSAL_STATUS: Record<string, number> = {
   [REFUSAL.closed]: 409,
   [REFUSAL.invalid]: 400,
   [REFUSAL.frozen]: 409,
+  // The calendar's read is late: the same approval succeeds once it is in.
+  [REFUSAL.calendarUnread]: 503,
   // The API answered 503 already when this refusal is made; a later reader of it retries too.
   [REFUSAL.expired]: 503,
   [REFUSAL.stale]: 409,

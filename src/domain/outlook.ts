@@ -23,7 +23,24 @@ export interface CalendarOutlook {
   checkedAt: string;
   /** How far ahead the periods are known; past it, the calendar must be read again. */
   horizon: string;
+  /**
+   * When the calendar must be read again for this outlook to stay current (at most the horizon): a
+   * calendar file can change while a plan waits. Absent on outlooks read before it existed.
+   */
+  readAgainAt?: string;
   periods: BlockedPeriod[];
+}
+
+/** How long an outlook without `readAgainAt` counts as current after its read. */
+export const READ_AGAIN_MS = 5 * 60_000;
+
+/** When the outlook must be read again (epoch ms): its `readAgainAt`, and never past its horizon. */
+export function readAgainAtMs(outlook: CalendarOutlook): number {
+  const asked =
+    outlook.readAgainAt !== undefined
+      ? Date.parse(outlook.readAgainAt)
+      : Date.parse(outlook.checkedAt) + READ_AGAIN_MS;
+  return Math.min(asked, Date.parse(outlook.horizon));
 }
 
 /** Whether, and why, automatic approval is blocked at one moment. */

@@ -49,6 +49,7 @@ export function refusalText(err: unknown): string {
       case REFUSAL.closed:
         return 'Nothing changed: this incident is closed.';
       case REFUSAL.wrongStage:
+      case REFUSAL.calendarUnread:
         return `Not now: ${cause.message}.`;
       case REFUSAL.stale:
         return `Not counted: ${cause.message}.`;

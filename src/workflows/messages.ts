@@ -113,6 +113,8 @@ export const REFUSAL = {
   invalid: 'InvalidDecision',
   /** A change freeze (or the runbook's hours) is in force, and the approval did not override it. */
   frozen: 'ChangeFrozen',
+  /** The change calendar is due to be read again and has not been (a worker is down): try again soon. */
+  calendarUnread: 'CalendarUnread',
   /** A merge the incident cannot take: already merged, or into itself. */
   merge: 'MergeRefused',
   /** The decision reached the incident after its sender stopped waiting (Decision.expiresAt). */

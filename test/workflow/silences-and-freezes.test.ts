@@ -64,6 +64,10 @@ const runbooks = {
     'approval: { timeout: 10m }',
   ),
   'freeze.yaml': runbook('FrozenChange'),
+  'declared.yaml': runbook('FreezeDeclared').replace(
+    'approval: { timeout: 1s, finalPolicy: auto-approve }',
+    'approval: { timeout: 10m }',
+  ),
 };
 
 let client: Client;
@@ -71,6 +75,8 @@ let alertmanager: RunningAlertmanager;
 let sink: Awaited<ReturnType<typeof startWebhookSink>>;
 let calendarFile: string;
 const workers: TestWorker[] = [];
+/** The worker of QUEUES.rereading, which a test stops and starts again. */
+let rereading: TestWorker | undefined;
 
 /** One worker per setup: a real Alertmanager, one that does not answer, and a change calendar. */
 const QUEUES = {
@@ -78,7 +84,11 @@ const QUEUES = {
   deadAlertmanager: 'silence-am-down',
   calendar: 'freeze-scenarios',
   slowCalendar: 'freeze-slow-read',
+  /** The calendar's answers stay current for a second here, not 5 minutes. */
+  rereading: 'freeze-reread',
 };
+
+const REREAD = { file: '', readAgainMs: 1000 };
 
 /** While set, the slow-calendar worker's reads wait for `release`; `entered` says one got there. */
 let calendarGate: { entered: () => void; release: Promise<void> } | undefined;
@@ -110,10 +120,13 @@ beforeAll(async () => {
     return read(input);
   };
   workers.push(await startTestWorker(slow, QUEUES.slowCalendar));
+  REREAD.file = calendarFile;
+  rereading = await startTestWorker(testActivities({ runbooks, calendar: REREAD }), QUEUES.rereading);
 }, 120_000);
 
 afterAll(async () => {
   for (const w of workers) await w.stop();
+  await rereading?.stop();
   await alertmanager?.close();
   await sink?.close();
 });
@@ -554,5 +567,84 @@ describe('change freezes from a real calendar file', () => {
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     expect((await handle.result()).outcome).toBe('verified');
     await recordHistory(client, handle.workflowId, 'freeze-held-then-auto-approved');
+  });
+  it('when a freeze is declared while a plan waits for people, then the calendar is read again and an approval needs an override', async () => {
+    writeFileSync(calendarFile, '');
+    const alert = makeAlert({
+      alertName: 'FreezeDeclared',
+      labels: { job: unique('declared'), severity: 'warning' },
+    });
+    const handle = await startIncident(client, QUEUES.rereading, unique('freeze-declared'), [alert]);
+    const waiting = await waitForState(handle, atStage('approve'));
+    expect(events(waiting)).not.toContain('change-freeze');
+    freezeFor('incident-review', 'Declared while the plan waited', 3_600_000);
+    // Read again within a second or two, the freeze is noted for people.
+    const frozen = await waitForState(handle, (s) => events(s).includes('change-freeze'), 30_000);
+    expect(noteOf(frozen, 'change-freeze')).toMatch(/^change freeze "incident-review": Declared while/);
+    const refused = await sendDecision(client, handle.workflowId, 'approve', {
+      actor: 'alice',
+      via: 'api',
+    }).catch((err: unknown) => (err as { cause?: unknown }).cause);
+    expect((refused as ApplicationFailure).type).toBe(REFUSAL.frozen);
+    await sendDecision(client, handle.workflowId, 'approve', {
+      actor: 'alice',
+      via: 'api',
+      override: true,
+      reason: 'the review can wait',
+    });
+    await waitForState(handle, atStage('verify'));
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    expect((await handle.result()).outcome).toBe('verified');
+    await recordHistory(client, handle.workflowId, 'freeze-declared-while-waiting');
+  });
+
+  it('when a freeze is lifted before its end, then the plan it held is approved once the calendar is read again', async () => {
+    freezeFor('lifted', 'Lifted early', 3_600_000);
+    const alert = makeAlert({
+      alertName: 'FrozenChange',
+      labels: { job: unique('lifted'), severity: 'warning' },
+    });
+    const handle = await startIncident(client, QUEUES.rereading, unique('freeze-lifted'), [alert]);
+    const held = await waitForState(handle, (s) => events(s).includes('auto-approval-held'));
+    expect(Date.parse(held.hold?.until ?? '')).toBeGreaterThan(Date.now() + 3_000_000);
+    writeFileSync(calendarFile, '');
+    // Not at the freeze's old end, an hour away: at the next read.
+    const fixing = await waitForState(handle, atStage('verify'), 30_000);
+    expect(fixing.approvals.map((a) => a.actor)).toEqual(['policy:auto-approve']);
+    expect(fixing.approvals[0]?.reason).toMatch(/^the change calendar allows it again/);
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    expect((await handle.result()).outcome).toBe('verified');
+  });
+
+  it('when the calendar is due to be read again and no worker reads it, then an approval waits for the read, and counts once it is in', async () => {
+    writeFileSync(calendarFile, '');
+    const alert = makeAlert({
+      alertName: 'FreezeDeclared',
+      labels: { job: unique('unread'), severity: 'warning' },
+    });
+    const handle = await startIncident(client, QUEUES.rereading, unique('freeze-unread'), [alert]);
+    await waitForState(handle, atStage('approve'));
+    await rereading?.stop();
+    // A freeze declared while no worker runs, and an outlook twice its interval old.
+    freezeFor('unseen', 'Declared while the workers were down', 3_600_000);
+    await new Promise((r) => setTimeout(r, 2500));
+    const approving = sendDecision(client, handle.workflowId, 'approve', {
+      actor: 'alice',
+      via: 'api',
+    }).catch((err: unknown) => (err as { cause?: unknown }).cause);
+    rereading = await startTestWorker(testActivities({ runbooks, calendar: REREAD }), QUEUES.rereading);
+    const unread = await approving;
+    expect(unread).toBeInstanceOf(ApplicationFailure);
+    expect((unread as ApplicationFailure).type).toBe(REFUSAL.calendarUnread);
+    expect((unread as ApplicationFailure).message).toMatch(/is due to be read again and has not been/);
+    // Once read, the freeze is seen.
+    await waitForState(handle, (s) => events(s).includes('change-freeze'), 30_000);
+    const frozen = await sendDecision(client, handle.workflowId, 'approve', {
+      actor: 'alice',
+      via: 'api',
+    }).catch((err: unknown) => (err as { cause?: unknown }).cause);
+    expect((frozen as ApplicationFailure).type).toBe(REFUSAL.frozen);
+    expect((await handle.query(stateQuery)).approvals).toEqual([]);
+    await handle.terminate('test done');
   });
 });

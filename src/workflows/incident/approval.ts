@@ -5,9 +5,11 @@ import { ANNOUNCE_PATCH, announceToWebhooks, postAnnouncement } from './announce
 import {
   CALENDAR_PATCH,
   calendarBlock,
+  calendarReadDue,
   holdAutoApproval,
   noteBlockForPeople,
   readCalendar,
+  refreshCalendar,
 } from './calendar.js';
 import { enter, historyTooLong, note, round, settled, tell, type Incident } from './context.js';
 import { approvalRefusal, decide } from './handlers.js';
@@ -146,7 +148,11 @@ async function escalateUntilAnswered(
   for (;;) {
     const escalation = escalationFor(plan, round(incident));
     const planned = state.nextEscalationAt;
-    const deadline = planned ? Date.parse(planned) - Date.now() : undefined;
+    const escalateAt = planned ? Date.parse(planned) : undefined;
+    const readAt = calendarReadDue(incident);
+    const wakeAt =
+      readAt === undefined || (escalateAt !== undefined && escalateAt <= readAt) ? escalateAt : readAt;
+    const deadline = wakeAt !== undefined ? wakeAt - Date.now() : undefined;
     // An acknowledgement changes the plan (no more escalation), so it wakes the wait too.
     const ready = (): boolean =>
       currentDecision(state) !== undefined ||
@@ -158,6 +164,15 @@ async function escalateUntilAnswered(
     if (currentDecision(state) || settled(incident)) return undefined;
     if (answered && historyTooLong(incident)) await rollOver(incident);
     if (answered) continue;
+    // Woken to read the calendar, not to escalate (which, when both are due, goes first).
+    if (
+      readAt !== undefined &&
+      Date.now() >= readAt &&
+      (escalateAt === undefined || Date.now() < escalateAt)
+    ) {
+      await refreshCalendar(incident, plan);
+      continue;
+    }
     const level = escalation.levels[state.escalationLevel];
     if (level) {
       await escalate(incident, plan, level);

@@ -1,12 +1,25 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
 import type { Recommendation } from '../../domain/incident.js';
-import { blockAt, describeBlock, type Block, type CalendarOutlook } from '../../domain/outlook.js';
+import {
+  blockAt,
+  describeBlock,
+  readAgainAtMs,
+  type Block,
+  type CalendarOutlook,
+} from '../../domain/outlook.js';
 import { TRIAGE } from './activities.js';
 import { errorMessage, note, nowIso, type Incident } from './context.js';
 
 /** Patch: the change calendar is read when approval opens and before every automatic approval. */
 export const CALENDAR_PATCH = 'change-calendar';
+
+/**
+ * Patch: while a plan waits for a decision the calendar is read again whenever its outlook says
+ * (`readAgainAt`). People's approvals were checked against the read made when approval opened, so a
+ * freeze declared while the plan waited was not seen, and past the outlook's horizon none was.
+ */
+export const CALENDAR_REREAD_PATCH = 'calendar-reread-while-waiting';
 
 const calendar = proxyActivities<Pick<IncidentActivities, 'checkCalendar'>>(TRIAGE);
 
@@ -54,6 +67,7 @@ function unreadable(why: string): CalendarOutlook {
   return {
     checkedAt: from,
     horizon: until,
+    readAgainAt: until,
     periods: [
       {
         from,
@@ -64,6 +78,43 @@ function unreadable(why: string): CalendarOutlook {
       },
     ],
   };
+}
+
+/**
+ * When the waiting plan's calendar is to be read again (epoch ms), or undefined in runs that do not
+ * (before the patch, or with no outlook). Notes on the incident whether this run reads it again, for
+ * the approval validator, which cannot ask a patch itself.
+ */
+export function calendarReadDue(incident: Incident): number | undefined {
+  const outlook = incident.state.calendar;
+  incident.rereadsCalendar = outlook !== undefined && patched(CALENDAR_REREAD_PATCH);
+  return incident.rereadsCalendar && outlook ? readAgainAtMs(outlook) : undefined;
+}
+
+/**
+ * Reads the calendar again while the plan waits: a block it did not show before is noted for people, and
+ * a plan the final policy holds for a block that has lifted is looked at again now rather than at the
+ * block's old end.
+ */
+export async function refreshCalendar(incident: Incident, plan: Recommendation): Promise<void> {
+  const before = calendarBlock(incident);
+  const block = await readCalendar(incident, plan);
+  if (block && block.reason !== before?.reason) noteBlockForPeople(incident, block);
+  if (!block && incident.state.hold) incident.state.nextEscalationAt = nowIso();
+}
+
+/**
+ * Whether the outlook is too old to judge a person's approval by: this run reads the calendar again, and
+ * the read due has not come back within another of the outlook's own intervals (5 minutes, far more than
+ * a read's retries take), so none is happening: a worker is down. Past its horizon an outlook knows
+ * nothing (an unreadable calendar's, 5 minutes), and an approval must not pass a freeze it cannot see.
+ */
+export function calendarOutdated(incident: Incident): boolean {
+  const outlook = incident.state.calendar;
+  if (!incident.rereadsCalendar || !outlook) return false;
+  const readAt = readAgainAtMs(outlook);
+  const now = Date.now();
+  return now >= Date.parse(outlook.horizon) || now >= readAt + (readAt - Date.parse(outlook.checkedAt));
 }
 
 /** The block in force now, from the outlook last read. */

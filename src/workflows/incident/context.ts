@@ -29,6 +29,8 @@ export interface Incident {
   mergeAnswer?: MergeAnswer;
   /** The alerts firing when the run decided to close (see openAgain in lifecycle.ts). */
   firingAtClose?: ReadonlySet<string>;
+  /** This run reads the change calendar again while a plan waits (see calendarReadDue). */
+  rereadsCalendar?: boolean;
 }
 
 export const nowIso = (): string => new Date().toISOString();

@@ -20,7 +20,7 @@ import { faultStartOf } from '../../domain/fault-start.js';
 import { describeBlock } from '../../domain/outlook.js';
 import { refusal } from '../refusal.js';
 import { keywordValue, SA } from '../search-attributes.js';
-import { calendarBlock } from './calendar.js';
+import { calendarBlock, calendarOutdated } from './calendar.js';
 import { note, nowIso, refuseDuringRemediation, round, settled, type Incident } from './context.js';
 import { forwardAfterMerge, setMergeHandlers } from './merge.js';
 
@@ -169,8 +169,15 @@ function refuseEarlierOpening(state: IncidentState, d: Decision): void {
  * opens only once the calendar has answered: see openApproval.)
  */
 function validateAgainstCalendar(incident: Incident, d: Decision): void {
+  if (d.override === true) return;
+  if (calendarOutdated(incident)) {
+    throw refusal(
+      REFUSAL.calendarUnread,
+      `the change calendar, last read at ${incident.state.calendar?.checkedAt ?? '?'}, is due to be read again and has not been: try again in a minute, or approve with an override and a reason`,
+    );
+  }
   const block = calendarBlock(incident);
-  if (!block || d.override === true) return;
+  if (!block) return;
   throw refusal(
     REFUSAL.frozen,
     `${describeBlock(block)}; to approve anyway, approve with an override and a reason`,
