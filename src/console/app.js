@@ -941,7 +941,7 @@ function showFleet() {
 const CLUSTERS_POLL_MS = 10000;
 
 /** Merges one incident into its cluster's first; the answer goes in `result`, the view refreshes itself. */
-async function mergeInto(id, into, result, button) {
+async function mergeInto(id, into, opened, result, button) {
   button.disabled = true;
   result.className = 'result';
   result.textContent = `Merging ${id} into ${into}…`;
@@ -949,7 +949,8 @@ async function mergeInto(id, into, result, button) {
     const response = await api(`/api/v1/incidents/${encodeURIComponent(id)}/merge`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ into }),
+      // The openings shown: an ID that closed and opened again since this page was read is refused.
+      body: JSON.stringify({ into, ...opened }),
     });
     const body = await response.json().catch(() => ({}));
     result.className = response.ok ? 'result ok' : 'result refused';
@@ -986,7 +987,14 @@ function clusterCard(c, result) {
             type: 'button',
             class: 'quiet',
             title: `Merge ${i.incidentId} into ${c.id}: its alerts go there, and it closes`,
-            onclick: (e) => mergeInto(i.incidentId, c.id, result, e.currentTarget),
+            onclick: (e) =>
+              mergeInto(
+                i.incidentId,
+                c.id,
+                { opened: i.openedAt, intoOpened: c.incidents[0].openedAt },
+                result,
+                e.currentTarget,
+              ),
           },
           'Merge into the first',
         )

@@ -45,6 +45,12 @@ export interface MergeRequest {
   actor: string;
   via: string;
   reason?: string;
+  /** When the incident merged opened, as its sender saw it: a later opening of the ID refuses. */
+  opened?: string;
+  /** When the target opened, as its sender saw it: a target that opened again since refuses. */
+  intoOpened?: string;
+  /** When the sender stops waiting: a merge taken up later is refused, as a decision is (expiresAt). */
+  expiresAt?: string;
 }
 export interface MergeResult {
   incidentId: string;
@@ -76,6 +82,8 @@ export const absorbedSignal = defineSignal<[AbsorbedNotice]>('absorbed');
  */
 export interface MergeAsk {
   from: string;
+  /** The opening of the target the merge was asked for (MergeRequest.intoOpened). */
+  opened?: string;
 }
 export const mergeAskSignal = defineSignal<[MergeAsk]>('mergeAsk');
 export interface MergeAnswer {

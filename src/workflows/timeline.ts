@@ -32,6 +32,10 @@ export const NOISY_SINCE_PATCH: Record<string, string> = {
   absorbed: 'merge',
   'merge-failed': 'merge',
   acknowledged: 'acknowledgement',
+  // Each alerts signal that reaches a merged incident before it closes is forwarded with a note. Bounding
+  // them changes no command, only which notes a run keeps, so runs that have the patch take them too.
+  'alerts-forwarded': 'forward',
+  'forward-failed': 'forward',
 };
 
 const NOISY_CAPPED: Record<string, string> = { ...NOISY, ...NOISY_SINCE_PATCH };

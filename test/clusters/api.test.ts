@@ -125,6 +125,13 @@ describe('POST /api/v1/incidents/:id/merge', () => {
     expect([unknown.status, unknown.json['error']]).toEqual([404, 'IncidentNotFound']);
     expect((await merge(ids.b, {})).status).toBe(400);
     expect((await merge(ids.b, { into: ids.a, extra: 1 })).status).toBe(400);
+    expect((await merge(ids.b, { into: ids.a, opened: 'yesterday' })).status).toBe(400);
+    // Asked for on a page read before either ID closed and opened again.
+    const stale = await merge(ids.b, { into: ids.a, opened: '2020-01-01T00:00:00.000Z' });
+    expect([stale.status, stale.json['error']]).toEqual([409, 'StaleDecision']);
+    const staleTarget = await merge(ids.b, { into: ids.a, intoOpened: '2020-01-01T00:00:00.000Z' });
+    expect([staleTarget.status, staleTarget.json['error']]).toEqual([409, 'MergeRefused']);
+    expect(staleTarget.json['message']).toMatch(/it opened again at .*, after the merge was asked for/);
     expect((await api.state(ids.b)).stage).not.toBe('closed');
   });
 

@@ -56,6 +56,19 @@ afterAll(async () => {
   await planWorker?.stop();
 });
 
+/** The type and message an update was refused with; fails the test if it was not refused. */
+async function updateMessage(
+  update: Promise<unknown>,
+): Promise<{ type: string | null | undefined; message: string }> {
+  const err = await update.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  const cause = err instanceof WorkflowUpdateFailedError ? err.cause : undefined;
+  if (!(cause instanceof ApplicationFailure)) throw new Error(`the update was not refused: ${String(err)}`);
+  return { type: cause.type, message: cause.message };
+}
+
 describe('merging one incident into another', () => {
   it("while a merge waits for its target's answer, a resolution is refused; once the merge is undone, it is taken", async () => {
     const id = uniqueId('merge-pending');
@@ -228,6 +241,54 @@ describe('merging one incident into another', () => {
     expect((await right.result()).stage).toBe('closed');
     await recordHistory(client, leftId, 'incident-merge-cycle-left');
   }, 90_000);
+
+  it('asked for on openings that are gone, or after its sender stopped waiting: refused, and both incidents stay as they were', async () => {
+    const targetId = uniqueId('merge-opened-target');
+    const absorbedId = uniqueId('merge-opened-absorbed');
+    const first = makeAlert({ alertName: 'HighLatency', labels: { service: 'opened', instance: 'a' } });
+    const second = makeAlert({ alertName: 'LatencyP99High', labels: { service: 'opened', instance: 'b' } });
+    const target = await startIncident(client, TASK_QUEUE, targetId, [first], GATHERING);
+    const absorbed = await startIncident(client, TASK_QUEUE, absorbedId, [second], GATHERING);
+    const [targetState, absorbedState] = await Promise.all([
+      waitForState(target, (s) => s.alerts.length === 1),
+      waitForState(absorbed, (s) => s.alerts.length === 1),
+    ]);
+    const earlier = new Date(Date.parse(absorbedState.openedAt) - 3_600_000).toISOString();
+    const base = { into: targetId, actor: 'alice', via: 'api' };
+
+    // A page read before the merged incident's ID closed and opened again.
+    const stale = await updateMessage(
+      absorbed.executeUpdate(mergeUpdate, { args: [{ ...base, opened: earlier }] }),
+    );
+    expect(stale).toEqual({
+      type: REFUSAL.stale,
+      message: `this merge was made on an earlier opening of incident ${absorbedId}, which closed; it opened again at ${absorbedState.openedAt}: look at it again and decide`,
+    });
+    // A page read before the target's ID closed and opened again: the target refuses.
+    const intoOpened = new Date(Date.parse(targetState.openedAt) - 3_600_000).toISOString();
+    const reopened = await updateMessage(
+      absorbed.executeUpdate(mergeUpdate, { args: [{ ...base, intoOpened }] }),
+    );
+    expect(reopened).toEqual({
+      type: REFUSAL.merge,
+      message: `incident ${targetId} cannot take alerts: it opened again at ${targetState.openedAt}, after the merge was asked for on an earlier opening`,
+    });
+    // Taken up after its sender stopped waiting (the API answered 503): nothing is recorded.
+    const expiresAt = new Date(Date.now() - 1000).toISOString();
+    const late = await updateMessage(absorbed.executeUpdate(mergeUpdate, { args: [{ ...base, expiresAt }] }));
+    expect(late.type).toBe(REFUSAL.expired);
+
+    const after = await absorbed.query(stateQuery);
+    expect(after.mergedInto).toBeUndefined();
+    expect((await target.query(stateQuery)).alerts).toHaveLength(1);
+    // The openings as they are: the merge goes through.
+    const result = await absorbed.executeUpdate(mergeUpdate, {
+      args: [{ ...base, opened: absorbedState.openedAt, intoOpened: targetState.openedAt }],
+    });
+    expect(result).toMatchObject({ into: targetId, alertsSent: 1 });
+    await waitForState(target, (s) => s.alerts.length === 2);
+    await target.terminate('test done');
+  });
 
   it('into an incident that does not exist: refused, noted, and the incident stays open', async () => {
     const id = uniqueId('merge-nowhere');

@@ -131,22 +131,27 @@ describe('appendNote', () => {
   });
 
   it.each([
-    [true, 40, { merge: 20, acknowledgement: 20 }],
+    [true, 40, { merge: 20, acknowledgement: 20, forward: 20 }],
     // Runs that began before the patch keep them whole, as they did when their history was written.
     [false, 60, undefined],
   ])(
-    'when merges and acknowledgements pile up (bounded: %s), then each kind keeps %i',
+    'when merges, acknowledgements and forwards pile up (bounded: %s), then each kind keeps %i',
     (caps, kept, dropped) => {
       const s = state();
       for (let i = 0; i < 60; i++) {
         const kind = i % 2 === 0 ? 'absorbed' : 'merge-failed';
         appendNote(s, entry(kind, `merge ${i}`), caps);
         appendNote(s, entry('acknowledged', `person ${i} acknowledged`), caps);
+        appendNote(s, entry(i % 2 === 0 ? 'alerts-forwarded' : 'forward-failed', `forward ${i}`), caps);
       }
 
       const merges = s.timeline.filter((t) => t.event === 'absorbed' || t.event === 'merge-failed');
       expect(merges).toHaveLength(kept);
       expect(s.timeline.filter((t) => t.event === 'acknowledged')).toHaveLength(kept);
+      const forwards = s.timeline.filter(
+        (t) => t.event === 'alerts-forwarded' || t.event === 'forward-failed',
+      );
+      expect(forwards).toHaveLength(kept);
       expect(s.notesDropped).toEqual(dropped);
       if (caps) {
         expect(merges.at(-1)?.message).toBe('merge 59');

@@ -7,7 +7,14 @@ import { readRecentIncidents, type ReadIncident } from '../../clusters/read.js';
 import type { IncidentState } from '../../domain/incident.js';
 import { filterValue } from '../../incidents/list.js';
 import type { Metrics } from '../../lib/metrics.js';
-import { MERGE_ANSWER_WAIT_MS, mergeUpdate, type MergeResult, stateQuery } from '../../workflows/messages.js';
+import { DECISION_ANSWER_MS } from '../../incidents/decisions.js';
+import {
+  MERGE_ANSWER_WAIT_MS,
+  type MergeRequest,
+  mergeUpdate,
+  type MergeResult,
+  stateQuery,
+} from '../../workflows/messages.js';
 import { principalOf, requireRole, type TokenStore } from '../auth.js';
 import { requestDeadline } from '../deadline.js';
 import { fromTemporal, HttpError, invalidInput } from '../errors.js';
@@ -27,6 +34,10 @@ export const mergeBodySchema = z
   .object({
     into: idSchema,
     reason: z.string().max(2000).optional(),
+    // When the incident merged, and the one merged into, opened as the sender saw them (their `openedAt`):
+    // either ID may have closed and opened again since the page was read (409 StaleDecision, MergeRefused).
+    opened: z.iso.datetime({ offset: true }).max(64).optional(),
+    intoOpened: z.iso.datetime({ offset: true }).max(64).optional(),
   })
   .strict();
 
@@ -82,7 +93,7 @@ export function clusterRoutes(deps: ClusterRoutesDeps): Router {
     const body = mergeBodySchema.safeParse(req.body ?? {});
     if (!body.success)
       throw invalidInput('merge (send { "into": "<incident ID>" } and an optional reason)', body.error);
-    const { into, reason } = body.data;
+    const { into, reason, opened, intoOpened } = body.data;
     if (into === id.data)
       throw new HttpError(400, 'InvalidInput', 'an incident cannot be merged into itself');
     await openTarget(into, (x) => bounded(() => client.workflow.getHandle(x).query(stateQuery)));
@@ -91,10 +102,19 @@ export function clusterRoutes(deps: ClusterRoutesDeps): Router {
     try {
       // Longer than the merge waits for its target's answer (MERGE_ANSWER_WAIT_MS): cut off before it, the
       // answer said nothing was recorded while the merge went on.
+      // Taken up later than that, the merge is refused: this answer may already have said it was not made.
+      const expiresAt = new Date(Date.now() + deps.temporalTimeoutMs - DECISION_ANSWER_MS).toISOString();
+      const request: MergeRequest = {
+        into,
+        actor: identity,
+        via: 'api',
+        expiresAt,
+        ...(reason ? { reason } : {}),
+        ...(opened ? { opened } : {}),
+        ...(intoOpened ? { intoOpened } : {}),
+      };
       result = await client.withDeadline(Date.now() + deps.temporalTimeoutMs + MERGE_ANSWER_WAIT_MS, () =>
-        client.workflow.getHandle(id.data).executeUpdate(mergeUpdate, {
-          args: [{ into, actor: identity, via: 'api', ...(reason ? { reason } : {}) }],
-        }),
+        client.workflow.getHandle(id.data).executeUpdate(mergeUpdate, { args: [request] }),
       );
     } catch (err) {
       throw closedOrNot(err);

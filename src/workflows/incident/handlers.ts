@@ -22,6 +22,7 @@ import { refusal } from '../refusal.js';
 import { keywordValue, SA } from '../search-attributes.js';
 import { calendarBlock, calendarOutdated } from './calendar.js';
 import { note, nowIso, refuseDuringRemediation, round, settled, type Incident } from './context.js';
+import { refuseEarlierOpening, refuseExpired } from './freshness.js';
 import { forwardAfterMerge, setMergeHandlers } from './merge.js';
 
 /**
@@ -133,7 +134,7 @@ function validateDecision(incident: Incident, d: Decision): void {
         ': look at the plan again and decide on it',
     );
   }
-  refuseEarlierOpening(state, d);
+  refuseEarlierOpening(state, d.opened, 'decision');
   const prior = currentDecision(state);
   if (prior) throw refusal(REFUSAL.alreadyDecided, `already ${prior.decision} by ${prior.actor}`);
   const plan = state.recommendation;
@@ -152,15 +153,6 @@ function validateDecision(incident: Incident, d: Decision): void {
         'it is not approved again: resolve the incident, or let its alerts resolve',
     );
   }
-}
-
-/** A message or page of an earlier opening of this incident ID, whose buttons stayed when it closed. */
-function refuseEarlierOpening(state: IncidentState, d: Decision): void {
-  if (d.opened === undefined || d.opened === state.openedAt) return;
-  throw refusal(
-    REFUSAL.stale,
-    `this decision was made on an earlier opening of incident ${state.incidentId}, which closed; it opened again at ${state.openedAt}: look at it again and decide`,
-  );
 }
 
 /**
@@ -201,7 +193,7 @@ function acknowledge(incident: Incident, d: Decision): DecisionResult {
 function validateAcknowledgement(state: IncidentState, d: Decision): void {
   validateActor(d);
   if (state.stage === 'closed') throw refusal(REFUSAL.closed, 'the incident is closed');
-  refuseEarlierOpening(state, d);
+  refuseEarlierOpening(state, d.opened, 'decision');
   // An acknowledgement stops the plan's escalation and so its final policy: only someone who may decide
   // on the plan may stop them (anyone may acknowledge an incident with no plan, as before).
   const plan = state.recommendation;
@@ -226,7 +218,7 @@ function resolve(incident: Incident, d: Decision): DecisionResult {
 function validateResolution({ state, resolvedBy }: Incident, d: Decision): void {
   validateActor(d);
   if (state.stage === 'closed' || resolvedBy) throw refusal(REFUSAL.closed, 'the incident is already closed');
-  refuseEarlierOpening(state, d);
+  refuseEarlierOpening(state, d.opened, 'decision');
   refuseWhileMerging(state);
   refuseDuringRemediation(state);
 }
@@ -281,17 +273,7 @@ function validateActor(d: Decision): void {
     throw refusal(REFUSAL.invalid, 'round is a whole number from 0');
   }
   if (d.opened !== undefined && !text(d.opened, 64)) throw refusal(REFUSAL.invalid, 'opened is an ISO time');
-  if (d.expiresAt !== undefined) {
-    const expires = typeof d.expiresAt === 'string' ? Date.parse(d.expiresAt) : Number.NaN;
-    if (Number.isNaN(expires)) throw refusal(REFUSAL.invalid, 'expiresAt is an ISO time');
-    // The workflow task's time: the server's, when the incident took the decision up.
-    if (Date.now() > expires) {
-      throw refusal(
-        REFUSAL.expired,
-        `the decision reached the incident after ${d.expiresAt}, when its sender had stopped waiting: nothing was recorded`,
-      );
-    }
-  }
+  refuseExpired(d.expiresAt, 'decision');
 }
 
 /**

@@ -19,6 +19,7 @@ import {
 } from '../messages.js';
 import { refusal } from '../refusal.js';
 import { errorMessage, note, nowIso, refuseDuringRemediation, type Incident } from './context.js';
+import { refuseEarlierOpening, refuseExpired } from './freshness.js';
 
 /** Incidents that merge: one absorbs another's alerts, the other closes (see mergeUpdate). */
 export const MERGE_PATCH = 'incident-merge';
@@ -66,11 +67,15 @@ export function setMergeHandlers(incident: Incident): void {
 /** Whether this incident can take another's alerts: not when it is closing or merging away itself. */
 function answerMerge({ state, resolvedBy }: Incident, a: MergeAsk): void {
   if (!a || typeof a.from !== 'string' || !INCIDENT_ID.test(a.from)) return;
+  // A page read before the target closed and opened again under its ID must not merge into the new one.
+  const reopened = a.opened !== undefined && a.opened !== state.openedAt;
   const why = state.mergedInto
     ? `it is itself merging into ${state.mergedInto}`
     : state.stage === 'closed' || resolvedBy
       ? 'it is closing'
-      : undefined;
+      : reopened
+        ? `it opened again at ${state.openedAt}, after the merge was asked for on an earlier opening`
+        : undefined;
   const answer: MergeAnswer = { from: state.incidentId, absorbs: why === undefined, ...(why ? { why } : {}) };
   // An asker that is gone needs no answer: its merge is refused when none comes.
   getExternalWorkflowHandle(a.from)
@@ -82,9 +87,14 @@ function answerMerge({ state, resolvedBy }: Incident, a: MergeAsk): void {
  * Asks the target whether it takes this incident's alerts: the reason it does not, or undefined. Rejects
  * when the target cannot be signalled (closed or unknown).
  */
-async function refusedByTarget(incident: Incident, into: string): Promise<string | undefined> {
+async function refusedByTarget(incident: Incident, m: MergeRequest): Promise<string | undefined> {
+  const into = m.into;
   incident.mergeAnswer = undefined;
-  await getExternalWorkflowHandle(into).signal(mergeAskSignal, { from: incident.state.incidentId });
+  const ask: MergeAsk = {
+    from: incident.state.incidentId,
+    ...(m.intoOpened ? { opened: m.intoOpened } : {}),
+  };
+  await getExternalWorkflowHandle(into).signal(mergeAskSignal, ask);
   const answer = await answerFrom(incident);
   incident.mergeAnswer = undefined;
   if (!answer) return `incident ${into} did not answer`;
@@ -105,6 +115,13 @@ function validateMerge({ state, resolvedBy }: Incident, m: MergeRequest): void {
     throw refusal(REFUSAL.invalid, 'a merge needs its actor and channel (via)');
   if (m.reason !== undefined && !text(m.reason, 2000))
     throw refusal(REFUSAL.invalid, 'a reason is text of at most 2000 characters');
+  if (
+    (m.opened !== undefined && !text(m.opened, 64)) ||
+    (m.intoOpened !== undefined && !text(m.intoOpened, 64))
+  )
+    throw refusal(REFUSAL.invalid, 'opened and intoOpened are ISO times');
+  refuseExpired(m.expiresAt, 'merge');
+  refuseEarlierOpening(state, m.opened, 'merge');
   if (m.into === state.incidentId) throw refusal(REFUSAL.invalid, 'an incident cannot be merged into itself');
   if (state.mergedInto) throw refusal(REFUSAL.merge, `already merged into ${state.mergedInto}`);
   if (state.stage === 'closed' || resolvedBy) throw refusal(REFUSAL.closed, 'the incident is closed');
@@ -125,7 +142,7 @@ async function merge(incident: Incident, m: MergeRequest): Promise<MergeResult> 
     incident.mergeAsking = true;
     let why: string | null | undefined;
     try {
-      why = await refusedByTarget(incident, m.into).catch(() => null);
+      why = await refusedByTarget(incident, m).catch(() => null);
     } finally {
       delete incident.mergeAsking;
     }
