@@ -13,7 +13,7 @@ import { correlate, type CorrelationLabels } from '../domain/correlation.js';
 import type { AnnounceWebhook, IncidentInput } from '../domain/incident.js';
 import { webUiDetails, webUiSummary } from '../domain/incident-view.js';
 import { alertsSignal, INCIDENT_WORKFLOW_TYPE, type IncidentWorkflow } from '../workflows/messages.js';
-import { incidentRecord, MAX_MERGE_HOPS, type IncidentRecord } from './merged.js';
+import { incidentRecord, MAX_MERGE_HOPS, openingOf, type IncidentRecord } from './merged.js';
 import { notResolvedBefore } from './resolved-before.js';
 import type { RecentDeliveries } from './recent-deliveries.js';
 
@@ -235,7 +235,7 @@ async function sameChain(
   client: Client,
   recent: RecentDeliveries,
   incidentId: string,
-  current: Pick<IncidentRecord, 'runId' | 'firstRunId'>,
+  current: Pick<IncidentRecord, 'runId' | 'firstRunId' | 'opening'>,
   deadline: number,
 ): Promise<boolean> {
   const took = recent.run(incidentId);
@@ -244,11 +244,11 @@ async function sameChain(
   const key = `${incidentId} ${took} ${run}`;
   let same = comparing.get(key);
   if (!same) {
+    const known = current.firstRunId !== undefined ? lineOf(current.firstRunId, current.opening) : undefined;
     same = chainOf(client, incidentId, took, deadline)
       .then(
         async (chain) =>
-          chain !== undefined &&
-          chain === (current.firstRunId ?? (await chainOf(client, incidentId, run, deadline))),
+          chain !== undefined && chain === (known ?? (await chainOf(client, incidentId, run, deadline))),
       )
       .catch(() => false)
       .finally(() => comparing.delete(key));
@@ -263,7 +263,11 @@ async function sameChain(
   return answer;
 }
 
-/** The first run of the chain a run belongs to (Temporal's firstRunId), or undefined when not said. */
+/**
+ * The chain a run belongs to and its opening in it, or undefined when Temporal does not say the chain:
+ * a run opened again (by alerts that fired as the run before closed) continues the chain of the run that
+ * closed, yet holds none of what that run took, so the opening is part of what makes two runs one.
+ */
 async function chainOf(
   client: Client,
   incidentId: string,
@@ -273,8 +277,11 @@ async function chainOf(
   const described = await client.withDeadline(deadline, () =>
     client.workflow.getHandle(incidentId, runId).describe(),
   );
-  return described.raw.workflowExecutionInfo?.firstRunId || undefined;
+  const first = described.raw.workflowExecutionInfo?.firstRunId;
+  return first ? lineOf(first, openingOf(described.memo)) : undefined;
 }
+
+const lineOf = (firstRunId: string, opening: string | undefined): string => `${firstRunId} ${opening ?? ''}`;
 
 /** The alerts of `all` not in `sent`, through a set: a storm's webhook holds thousands. */
 function leftOut(all: readonly Alert[], sent: readonly Alert[]): Alert[] {

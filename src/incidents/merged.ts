@@ -1,6 +1,11 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { INCIDENT_ID, INCIDENT_WORKFLOW_TYPE, MERGED_INTO_MEMO } from '../workflows/messages.js';
+import {
+  INCIDENT_ID,
+  INCIDENT_WORKFLOW_TYPE,
+  MERGED_INTO_MEMO,
+  OPENING_MEMO,
+} from '../workflows/messages.js';
 
 /**
  * The most merges one delivery follows. A merge refuses a target that was itself merged away, so a chain
@@ -19,6 +24,17 @@ export interface IncidentRecord {
   runId: string;
   /** The first run of its chain of continue-as-new (Temporal's firstRunId), when Temporal says it. */
   firstRunId?: string;
+  /** Which opening of the incident the run belongs to, past the first (see OPENING_MEMO). */
+  opening?: string;
+}
+
+/**
+ * The opening a described run belongs to: its memo's OPENING_MEMO, when it is a short text (a memo is
+ * only ever set by the workflow, but a hand-made one must not make ingestion misread a run).
+ */
+export function openingOf(memo: Record<string, unknown> | undefined): string | undefined {
+  const opening = memo?.[OPENING_MEMO];
+  return typeof opening === 'string' && opening.length <= 64 ? opening : undefined;
 }
 
 /**
@@ -37,7 +53,12 @@ export async function incidentRecord(
     );
     if (described.type !== INCIDENT_WORKFLOW_TYPE) return undefined;
     const firstRunId = described.raw.workflowExecutionInfo?.firstRunId;
-    const run = { runId: described.runId, ...(firstRunId ? { firstRunId } : {}) };
+    const opening = openingOf(described.memo);
+    const run = {
+      runId: described.runId,
+      ...(firstRunId ? { firstRunId } : {}),
+      ...(opening ? { opening } : {}),
+    };
     if (described.status.name === 'RUNNING') return { running: true, ...run };
     const into = incidentIdSchema.safeParse(described.memo?.[MERGED_INTO_MEMO]);
     return into.success && into.data !== incidentId

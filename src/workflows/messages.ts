@@ -98,6 +98,13 @@ export const mergeAnswerSignal = defineSignal<[MergeAnswer]>('mergeAnswer');
  * the incident closed, and sends them to the target instead of opening the incident again.
  */
 export const MERGED_INTO_MEMO = 'mergedInto';
+/**
+ * The memo field naming an opening of an incident after its first: when a run opened again, by alerts
+ * that fired as the run before closed, started. The runs it rolls over into carry it on (Temporal carries
+ * no memo across continue-as-new by itself). Ingestion tells by it a rollover, which holds what the runs
+ * before it took, from a new opening in the same chain, which does not.
+ */
+export const OPENING_MEMO = 'opening';
 
 export const INCIDENT_WORKFLOW_TYPE = 'incidentWorkflow';
 /**

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/domain/alert.js';
 import { RecentDeliveries } from '../../src/incidents/recent-deliveries.js';
-import { resolveUpdate } from '../../src/workflows/messages.js';
+import { OPENING_MEMO, resolveUpdate } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { waitForState } from '../support/scenario.js';
 import { groupIngest, testIngestConfig } from '../support/ingest.js';
@@ -16,9 +16,23 @@ const config = testIngestConfig(TASK_QUEUE, 60);
 let client: Client;
 let worker: TestWorker;
 
+/** While set, that incident's closing record waits for `release`: the run stays closing. */
+let closingHold: { incidentId: string; entered: () => void; release: Promise<void> } | undefined;
+
 beforeAll(async () => {
   client = await testClient();
-  worker = await startTestWorker(testActivities({ runbooks: {} }), TASK_QUEUE);
+  const activities = testActivities({ runbooks: {} });
+  const record = activities.recordIncidentClosed.bind(activities);
+  activities.recordIncidentClosed = async (closed) => {
+    const hold = closingHold;
+    // Other tests' incidents close in the background: only the one named is held.
+    if (hold?.incidentId === closed.incidentId) {
+      hold.entered();
+      await hold.release;
+    }
+    return record(closed);
+  };
+  worker = await startTestWorker(activities, TASK_QUEUE);
 }, 120_000);
 
 afterAll(async () => {
@@ -103,6 +117,55 @@ describe('what an API process remembers delivering, across runs of an incident',
     await deliver([marker], recent);
     expect((await waitForState(handleOf(incidentId), holds(marker))).duplicatesDropped).toBe(0);
     await handleOf(incidentId).executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+  }, 60_000);
+
+  it('when an alert fired as the incident closed and opened it again, then a repeat of what the closed run had reaches the new opening', async () => {
+    const service = `chain-fired-as-closed-${unique}`;
+    const { recent, seen } = memory();
+    const first = alertOf(service, 'first');
+    const { incidentId } = await deliver([first], recent);
+    const handle = handleOf(incidentId);
+    await waitForState(handle, holds(first));
+    const closedRun = (await handle.describe()).runId;
+
+    // A person resolves it while \`first\` still fires; as it closes, \`late\` fires and opens it again.
+    let release = (): void => undefined;
+    const entered = new Promise<void>((entered) => {
+      closingHold = { incidentId, entered, release: new Promise<void>((r) => (release = r)) };
+    });
+    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    await entered;
+    const late = alertOf(service, 'late');
+    expect(await deliver([late], recent)).toMatchObject({ incidentId, status: 'accepted' });
+    closingHold = undefined;
+    release();
+    const reopened = await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'opened-again'));
+    expect((await handle.describe()).runId).not.toBe(closedRun);
+    expect(reopened.alerts.map((a) => a.labels['instance'])).toEqual(['late']);
+
+    // Alertmanager sends the group again: the new opening never had \`first\`, though it is one chain.
+    expect(await deliver([first, late], recent)).toMatchObject({ incidentId, status: 'accepted' });
+    const state = await waitForState(handle, holds(first, late));
+    expect(state.alerts.filter((a) => a.status === 'firing')).toHaveLength(2);
+
+    // The new opening's rollovers carry its name on: there a repeat is recognised, and not sent again.
+    const { runId: reopenedRun, memo } = await handle.describe();
+    for (let i = 0; i < 80 && (await handle.describe()).runId === reopenedRun; i++) {
+      const next = alertOf(service, `other-${i}`);
+      await deliver([next], recent);
+      await waitForState(handle, holds(next));
+    }
+    const rolled = await handle.describe();
+    expect(rolled.runId).not.toBe(reopenedRun);
+    expect(rolled.memo?.[OPENING_MEMO]).toBe(memo?.[OPENING_MEMO]);
+    const recognised = seen.recognised;
+    expect(await deliver([first], recent)).toMatchObject({ incidentId, status: 'accepted' });
+    expect(seen.recognised).toBe(recognised + 1);
+    const marker = alertOf(service, 'marker');
+    await deliver([marker], recent);
+    // Only `late`, sent again with `first` to the new opening, was ever a duplicate there.
+    expect((await waitForState(handle, holds(marker))).duplicatesDropped).toBe(state.duplicatesDropped);
+    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
   }, 60_000);
 
   it('when a webhook holds both a new alert and one delivered to a run that closed since, then the new run gets both', async () => {

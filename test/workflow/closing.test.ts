@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentActivities } from '../../src/activities/index.js';
 import type { incidentWorkflow } from '../../src/workflows/incident.js';
-import { alertsSignal, stateQuery } from '../../src/workflows/messages.js';
+import { alertsSignal, OPENING_MEMO, stateQuery } from '../../src/workflows/messages.js';
 import { testActivities } from '../support/activities.js';
 import { makeAlert, recordHistory, resolvedAlert, startIncident, waitForState } from '../support/scenario.js';
 import { startTestWorker, testClient, type TestWorker } from '../support/temporal.js';
@@ -86,11 +86,15 @@ describe('an incident that is closing', () => {
     ]);
     const described = await again.describe();
     expect(described.typedSearchAttributes.getAll().map((p) => p.key.name)).not.toContain('IncidentOutcome');
+    // The new opening is named, so ingestion does not take it for a rollover of the run that closed.
+    expect(described.memo?.[OPENING_MEMO]).toEqual(expect.stringMatching(/^\d{4}-\d\d-\d\dT/));
 
     await again.signal(alertsSignal, [resolvedAlert(b)]);
     const done = await again.result();
     expect(done.outcome).toBe('no-runbook');
     await recordHistory(client, id, 'fired-as-closed-opens-again', firstRun);
+    // The same with the opening named in the memo (OPENING_MEMO_PATCH).
+    await recordHistory(client, id, 'fired-as-closed-names-opening', firstRun);
   });
 
   it('when an incident opened again rolls over, then the next run does not take the late alerts again', async () => {

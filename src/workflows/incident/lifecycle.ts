@@ -3,6 +3,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  makeContinueAsNewFunc,
   patched,
   proxyActivities,
   upsertSearchAttributes,
@@ -12,7 +13,7 @@ import type { IncidentActivities } from '../../activities/index.js';
 import type { Alert } from '../../domain/alert.js';
 import type { ApprovalRecord, IncidentInput, IncidentState, Outcome } from '../../domain/incident.js';
 import { firedSince, firingNow } from '../alerts.js';
-import type { IncidentWorkflow } from '../messages.js';
+import { OPENING_MEMO, type IncidentWorkflow } from '../messages.js';
 import { incidentClosed } from '../records.js';
 import { SA } from '../search-attributes.js';
 import { RECORDS } from './activities.js';
@@ -93,8 +94,17 @@ export async function openAgainIfFiredAsClosed(incident: Incident): Promise<void
     `${alertCount(late)} fired as the incident closed: it opens again, as a new run`,
   );
   // close() waited for the handlers already, and they take alerts synchronously: `late` is all of them.
-  return continueAsNew<IncidentWorkflow>({ ...freshInput(incident.input), firedAsClosed: late });
+  const input = { ...freshInput(incident.input), firedAsClosed: late };
+  if (!patched(OPENING_MEMO_PATCH)) return continueAsNew<IncidentWorkflow>(input);
+  return makeContinueAsNewFunc<IncidentWorkflow>({ memo: { [OPENING_MEMO]: nowIso() } })(input);
 }
+
+/**
+ * Patch: a run opened again names its opening in its memo (OPENING_MEMO), and its rollovers carry it on.
+ * Without it an API process took the new opening for a rollover of the closed run, which carries what
+ * that run held, and left out of a re-sent group the alerts it had delivered to the closed run.
+ */
+export const OPENING_MEMO_PATCH = 'opening-memo';
 
 const alertCount = (alerts: readonly Alert[]): string =>
   alerts.length === 1 ? '1 alert' : `${alerts.length} alerts`;
@@ -149,7 +159,11 @@ export async function rollOver(incident: Incident): Promise<void> {
     'continued-as-new',
     `history reached ${workflowInfo().historyLength} events; continuing as a new run`,
   );
-  return continueAsNew<IncidentWorkflow>({ ...incident.input, carried: incident.state });
+  const input = { ...incident.input, carried: incident.state };
+  const opening = workflowInfo().memo?.[OPENING_MEMO];
+  // Asked only of runs opened again: the others roll over as they always did.
+  if (opening === undefined || !patched(OPENING_MEMO_PATCH)) return continueAsNew<IncidentWorkflow>(input);
+  return makeContinueAsNewFunc<IncidentWorkflow>({ memo: { [OPENING_MEMO]: opening } })(input);
 }
 
 /**
