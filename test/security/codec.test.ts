@@ -245,12 +245,19 @@ verify: { within: 20s, interval: 1s }
   it("the server's stored history holds every payload sealed, and none of the incident's text", () => {
     // A marker's details other than its `result` are the SDK's own bookkeeping, written plain by its core:
     // a patch's name, a local activity's type, sequence number and time. The result is ours, and sealed.
+    // The search attribute TemporalChangeVersion is the SDK's bookkeeping too: the names of the patches a
+    // run took, upserted by each workflow task that took a new one.
     const bookkeeping = new Set(
-      (rawHistory.events ?? []).flatMap((e) =>
-        Object.entries(e.markerRecordedEventAttributes?.details ?? {})
+      (rawHistory.events ?? []).flatMap((e) => [
+        ...Object.entries(e.markerRecordedEventAttributes?.details ?? {})
           .filter(([key]) => key !== 'result')
           .flatMap(([, value]) => value.payloads ?? []),
-      ),
+        ...Object.entries(
+          e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {},
+        )
+          .filter(([key]) => key === 'TemporalChangeVersion')
+          .map(([, value]) => value),
+      ]),
     );
     const payloads = payloadsIn(rawHistory.events).filter((p) => !bookkeeping.has(p));
     expect(payloads.length).toBeGreaterThan(10);

@@ -262,6 +262,7 @@ export const incidentStateSchema = z
       .object({
         checkedAt: timestamp,
         horizon: timestamp,
+        readAgainAt: timestamp.optional(),
         periods: z.array(
           z.object({
             kind: z.enum(['freeze', 'hours']),
