@@ -15,6 +15,7 @@ import {
   type WatchReport,
 } from '../domain/watch.js';
 import { ingestGroup, type IngestConfig } from '../incidents/ingest.js';
+import { cutText } from '../notify/escape.js';
 import type { Logger } from '../lib/logger.js';
 import { PrometheusClient, PrometheusError } from './prometheus-client.js';
 import { messageOf } from '../lib/message-of.js';
@@ -123,7 +124,7 @@ async function evaluate(watching: Watching, watch: Watch, report: WatchReport): 
     await warn(watching, watch, series.labels, verdict, report).catch((err: unknown) => {
       if (err instanceof CancelledFailure) throw err;
       report.problems.push(
-        `${watch.name}: the warning of ${JSON.stringify(series.labels).slice(0, 200)} was not sent: ${messageOf(err)}`,
+        `${watch.name}: the warning of ${cutText(JSON.stringify(series.labels), 200)} was not sent: ${messageOf(err)}`,
       );
     });
   }

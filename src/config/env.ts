@@ -275,6 +275,13 @@ const escalation = {
   SLACK_APPROVER_GROUPS: commaList().describe(
     'Comma-separated Slack user group IDs approvers may be named by; membership is looked up at each click.',
   ),
+  SLACK_TEAM_IDS: commaList()
+    .refine((ids) => ids.every((id) => /^[TE][A-Z0-9]{1,31}$/.test(id)), {
+      message: 'Slack workspace (T…) or Enterprise Grid organisation (E…) IDs, comma-separated',
+    })
+    .describe(
+      "Comma-separated Slack workspace (T…) or Grid organisation (E…) IDs whose users may act from Slack (Slack Connect guests are refused); unset, the bot token's own (from auth.test).",
+    ),
   SLACK_CHANNEL: optional.describe(
     "The channel each incident's message is posted to (with Slack approvals), with or without a runbook; a runbook's `slack.channel` takes its place.",
   ),

@@ -87,6 +87,8 @@ export interface Settings {
     botToken: string;
     apiUrl?: string;
     approverGroups: string[];
+    /** The workspaces whose users may act from Slack; empty: the bot token's own (src/slack/workspace.ts). */
+    teams: string[];
     channel?: string;
   };
   /** Where escalations can go besides logs and webhooks: Slack, SMTP. */
@@ -188,6 +190,7 @@ function slackOf(e: Env): Settings['slack'] {
     botToken: e.SLACK_BOT_TOKEN,
     ...(e.SLACK_API_URL ? { apiUrl: e.SLACK_API_URL } : {}),
     approverGroups: e.SLACK_APPROVER_GROUPS,
+    teams: e.SLACK_TEAM_IDS,
     ...(e.SLACK_CHANNEL ? { channel: e.SLACK_CHANNEL } : {}),
   };
 }

@@ -10,6 +10,8 @@ import {
   acknowledgeUpdate,
   approveUpdate,
   type DecisionResult,
+  INCIDENT_ID,
+  INCIDENT_WORKFLOW_TYPE,
   REFUSAL,
   refusedDecisionSignal,
   rejectUpdate,
@@ -126,4 +128,22 @@ export async function sendDecision(
     }
     throw err;
   }
+}
+
+/**
+ * Notes in an incident's timeline a decision an edge refused before sending it (a Slack user of another
+ * workspace), as sendDecision notes the ones the incident refused, within the same count. Only a running
+ * incident is signalled: a typed ID may name another workflow (the remediation guard's matches the
+ * pattern), which must not be sent signals it never reads.
+ */
+export async function noteEdgeRefusal(
+  client: Client,
+  incidentId: string,
+  refused: RefusedDecision,
+): Promise<void> {
+  if (!INCIDENT_ID.test(incidentId)) return;
+  const handle = client.workflow.getHandle(incidentId);
+  const described = await handle.describe().catch(() => undefined);
+  if (described?.type !== INCIDENT_WORKFLOW_TYPE || described.status.name !== 'RUNNING') return;
+  if (mayNoteRefusal(incidentId)) await handle.signal(refusedDecisionSignal, refused).catch(() => undefined);
 }

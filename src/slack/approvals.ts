@@ -1,4 +1,5 @@
 import { App, ExpressReceiver, LogLevel } from '@slack/bolt';
+import { LogLevel as WebLogLevel, WebClient } from '@slack/web-api';
 import type { Router } from 'express';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -13,6 +14,7 @@ import { registerSlashCommand } from './chatops.js';
 import { registerOverride } from './override.js';
 import { registerVerdictButtons } from './verdicts.js';
 import type { Metrics } from '../lib/metrics.js';
+import { slackWorkspaces, teamOf, type SlackWorkspaces } from './workspace.js';
 
 export { APPROVE_ACTION, REJECT_ACTION };
 
@@ -32,6 +34,8 @@ export interface SlackApprovalsOptions {
   chatops?: { taskQueue: string; approvers: string[] };
   /** Where verdicts given with the closed message's buttons are counted; without it they are not served. */
   metrics?: Pick<Metrics, 'falsePositives'>;
+  /** SLACK_TEAM_IDS: the workspaces whose users may act; unset or empty, the bot token's own. */
+  teams?: string[];
 }
 
 const actorOf = (userId: string): string => `slack:${userId}`;
@@ -84,13 +88,72 @@ function boltApp(options: SlackApprovalsOptions): { app: App; router?: Router } 
   return { app: new App({ ...common, receiver }), router: receiver.router };
 }
 
+const DONE = { approve: 'approved', reject: 'rejected' } as const;
+
+/** A click on Approve or Reject: the incident, round and opening its button names, and who clicked. */
+interface Click {
+  incidentId: string;
+  round?: number;
+  opened?: string;
+  userId: string;
+  team: string | undefined;
+}
+
+/** Sends a click's decision, unless its user is of another workspace; the answer for the clicker alone. */
+async function decideOnClick(
+  options: SlackApprovalsOptions & {
+    workspaces: SlackWorkspaces;
+    groupsOf: (userId: string) => Promise<string[]>;
+  },
+  verb: 'approve' | 'reject',
+  { incidentId, round, opened, userId, team }: Click,
+): Promise<string> {
+  const actor = actorOf(userId);
+  const attempt = { actor, via: 'button', decision: { incidentId, verb } };
+  const refused = await options.workspaces.refuse(team, attempt);
+  if (refused) return refused;
+  const decision: Decision = {
+    actor,
+    via: 'slack',
+    groups: await options.groupsOf(userId),
+    ...(round !== undefined ? { round } : {}),
+    ...(opened !== undefined ? { opened } : {}),
+  };
+  try {
+    await sendDecision(options.temporal, incidentId, verb, decision, Date.now() + CHAT_DECISION_WAIT_MS);
+    options.logger.info(
+      { event: `slack.${verb}`, incidentId, actor },
+      `${actor} ${DONE[verb]} ${incidentId}`,
+    );
+    return `Done: you ${DONE[verb]} incident ${incidentId}.`;
+  } catch (err) {
+    const why = refusalText(err);
+    options.logger.warn({ event: 'slack.refused', incidentId, actor, why }, 'refused a Slack decision');
+    return why;
+  }
+}
+
+/**
+ * A Web API client that gives up within seconds: Bolt's own retries a failed call for about half an hour,
+ * and a click waits for what this one asks.
+ */
+function quickClient(options: SlackApprovalsOptions): WebClient {
+  return new WebClient(options.botToken, {
+    ...(options.apiUrl ? { slackApiUrl: options.apiUrl } : {}),
+    logLevel: WebLogLevel.ERROR,
+    retryConfig: { retries: 1 },
+    timeout: 5000,
+  });
+}
+
 /**
  * Approve and Reject clicks from Slack, delivered either to the interactivity endpoint (POST
  * /slack/events, Bolt's default path, where Bolt verifies every request's signature and timestamp)
  * or, with an app-level token, over a Socket Mode WebSocket the app opens to Slack (no public URL).
  * Either way a click is acknowledged at once (Slack waits 3 seconds at most) and becomes a Workflow
  * Update with the clicker as actor (`slack:<user ID>`). A refused click gets an ephemeral answer and is
- * recorded in the incident's timeline.
+ * recorded in the incident's timeline; so is one by a user of another workspace (src/slack/workspace.ts),
+ * refused before it is sent.
  */
 export function createSlackApprovals(options: SlackApprovalsOptions): SlackApprovals {
   const { app, router } = boltApp(options);
@@ -110,43 +173,31 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
     return groups;
   };
 
-  for (const [actionId, verb, done] of [
-    [APPROVE_ACTION, 'approve', 'approved'],
-    [REJECT_ACTION, 'reject', 'rejected'],
+  const workspaces = slackWorkspaces({
+    teams: options.teams ?? [],
+    client: quickClient(options),
+    temporal: options.temporal,
+    logger: options.logger,
+  });
+  for (const [actionId, verb] of [
+    [APPROVE_ACTION, 'approve'],
+    [REJECT_ACTION, 'reject'],
   ] as const) {
     app.action(actionId, async ({ ack, body, action, respond }) => {
       await ack();
       const value = 'value' in action && typeof action.value === 'string' ? action.value : '';
-      const { incidentId, round, opened } = parseDecisionValue(value);
-      const decision: Decision = {
-        actor: actorOf(body.user.id),
-        via: 'slack',
-        groups: await groupsOf(body.user.id),
-        ...(round !== undefined ? { round } : {}),
-        ...(opened !== undefined ? { opened } : {}),
-      };
-      try {
-        await sendDecision(options.temporal, incidentId, verb, decision, Date.now() + CHAT_DECISION_WAIT_MS);
-        options.logger.info(
-          { event: `slack.${verb}`, incidentId, actor: decision.actor },
-          `${decision.actor} ${done} ${incidentId}`,
-        );
-        await respond({
-          response_type: 'ephemeral',
-          replace_original: false,
-          text: slackMrkdwn(`Done: you ${done} incident ${incidentId}.`),
-        });
-      } catch (err) {
-        const why = refusalText(err);
-        await respond({ response_type: 'ephemeral', replace_original: false, text: slackMrkdwn(why) });
-        options.logger.warn(
-          { event: 'slack.refused', incidentId, actor: decision.actor, why },
-          'refused a Slack decision',
-        );
-      }
+      const click = { ...parseDecisionValue(value), userId: body.user.id, team: teamOf(body) };
+      const text = await decideOnClick({ ...options, workspaces, groupsOf }, verb, click);
+      await respond({ response_type: 'ephemeral', replace_original: false, text: slackMrkdwn(text) });
     });
   }
-  registerOverride(app, { temporal: options.temporal, logger: options.logger, groupsOf, refusalText });
+  registerOverride(app, {
+    temporal: options.temporal,
+    logger: options.logger,
+    groupsOf,
+    refusalText,
+    workspaces,
+  });
   if (options.chatops) {
     registerSlashCommand(app, {
       ...options.chatops,
@@ -154,6 +205,7 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
       logger: options.logger,
       groupsOf,
       refusalText,
+      workspaces,
     });
   }
   if (options.chatops && options.metrics) {
@@ -162,6 +214,7 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
       taskQueue: options.chatops.taskQueue,
       metrics: options.metrics,
       logger: options.logger,
+      workspaces,
     });
   }
   if (router) return { app, router, start: async () => undefined, stop: async () => undefined };

@@ -7,7 +7,15 @@ import { listIncidents } from '../incidents/list.js';
 import type { Logger } from '../lib/logger.js';
 import { clipEscaped, slackActor, slackMrkdwn, slackVerbatim } from '../notify/escape.js';
 import type { GuardState } from '../workflows/guard.js';
-import { mayPauseRemediation, parseCommand, SLASH_COMMAND, USAGE, type SlashCommand } from './command.js';
+import {
+  mayPauseRemediation,
+  parseCommand,
+  SLASH_COMMAND,
+  USAGE,
+  type Parsed,
+  type SlashCommand,
+} from './command.js';
+import type { Attempt, SlackWorkspaces } from './workspace.js';
 
 export interface ChatOpsOptions {
   temporal: Client;
@@ -20,6 +28,7 @@ export interface ChatOpsOptions {
   groupsOf: (userId: string) => Promise<string[]>;
   /** Plain words for a decision the workflow refused (the buttons' own). */
   refusalText: (err: unknown) => string;
+  workspaces: SlackWorkspaces;
 }
 
 /** What a command answers: private to whoever typed it, unless it changed something everyone shares. */
@@ -152,6 +161,9 @@ export function registerSlashCommand(app: App, options: ChatOpsOptions): void {
   app.command(SLASH_COMMAND, async ({ command, ack, respond }) => {
     await ack();
     const parsed = parseCommand(command.text);
+    // A command names no workspace of its user's own, only the one it was typed in.
+    const refused = await options.workspaces.refuse(command.team_id, attemptOf(parsed, command.user_id));
+    if (refused) return void (await reply(respond, { text: slackMrkdwn(refused) }));
     const answer: Answer = parsed.ok
       ? await run(options, parsed.command, command.user_id).catch((err: unknown) => {
           options.logger.error({ event: 'slack.command-failed', err }, 'a Slack command failed');
@@ -162,6 +174,14 @@ export function registerSlashCommand(app: App, options: ChatOpsOptions): void {
       : { text: slackMrkdwn(parsed.error) };
     await reply(respond, answer);
   });
+}
+
+/** What a command tried, for the record of its refusal: a decision names its incident. */
+function attemptOf(parsed: Parsed, userId: string): Attempt {
+  const attempt = { actor: `slack:${userId}`, via: SLASH_COMMAND };
+  if (!parsed.ok || parsed.command.kind !== 'decide') return attempt;
+  const { incidentId, verb } = parsed.command;
+  return { ...attempt, decision: { incidentId, verb } };
 }
 
 /** The answer as a verbatim section too, so Slack neither links nor mentions anything an alert wrote. */

@@ -6,6 +6,7 @@ import { CHAT_DECISION_WAIT_MS, sendDecision } from '../incidents/decisions.js';
 import type { Logger } from '../lib/logger.js';
 import { cutText, slackMrkdwn, slackPlain } from '../notify/escape.js';
 import { APPROVE_OVERRIDE_ACTION, OVERRIDE_MODAL, parseDecisionValue } from './actions.js';
+import { teamOf, type SlackWorkspaces } from './workspace.js';
 
 /**
  * "Approve with override" during a change freeze: the button opens a modal asking for the reason, and
@@ -26,6 +27,7 @@ export interface OverrideOptions {
   logger: Logger;
   groupsOf: (userId: string) => Promise<string[]>;
   refusalText: (err: unknown) => string;
+  workspaces: SlackWorkspaces;
 }
 
 /**
@@ -107,6 +109,17 @@ export function registerOverride(app: App, options: OverrideOptions): void {
     const { incidentId } = parseDecisionValue(value);
     const trigger = 'trigger_id' in body ? body.trigger_id : undefined;
     if (!trigger || !incidentId) return;
+    // Refused before the form opens: a user of another workspace would only be refused at its end.
+    const attempt = {
+      actor: `slack:${body.user.id}`,
+      via: 'override',
+      decision: { incidentId, verb: 'approve' as const },
+    };
+    const refused = await options.workspaces.refuse(teamOf(body), attempt);
+    if (refused) {
+      await respond({ response_type: 'ephemeral', replace_original: false, text: slackMrkdwn(refused) });
+      return;
+    }
     try {
       await client.views.open({ trigger_id: trigger, view: overrideModal(value) });
     } catch (err) {
@@ -124,7 +137,10 @@ export function registerOverride(app: App, options: OverrideOptions): void {
   app.view(OVERRIDE_MODAL, async ({ ack, body, view }) => {
     const parsed = parseSubmission(view.private_metadata, view.state.values);
     if (!parsed.ok) return ack(errors(parsed.error));
-    await ack(await approveWithOverride(options, parsed, body.user.id));
+    const decision = { incidentId: parsed.incidentId, verb: 'approve' as const };
+    const attempt = { actor: `slack:${body.user.id}`, via: 'override', decision };
+    const refused = await options.workspaces.refuse(teamOf(body), attempt);
+    await ack(refused ? errors(refused) : await approveWithOverride(options, parsed, body.user.id));
   });
 }
 

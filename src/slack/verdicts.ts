@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import { slackMrkdwn } from '../notify/escape.js';
 import { VERDICT_ACTIONS } from './verdict-blocks.js';
+import { teamOf, type SlackWorkspaces } from './workspace.js';
 
 export { VERDICT_ACTIONS, verdictBlocks } from './verdict-blocks.js';
 import { IncidentUnknown } from '../verdicts/client.js';
@@ -16,6 +17,7 @@ export interface SlackVerdictDeps {
   taskQueue: string;
   metrics: Pick<Metrics, 'falsePositives'>;
   logger: Logger;
+  workspaces: SlackWorkspaces;
 }
 
 /**
@@ -31,6 +33,8 @@ export function registerVerdictButtons(app: App, deps: SlackVerdictDeps): void {
       const actor = `slack:${body.user.id}`;
       const answer = (text: string) =>
         respond({ response_type: 'ephemeral', replace_original: false, text: slackMrkdwn(text) });
+      const refused = await deps.workspaces.refuse(teamOf(body), { actor, via: 'verdict' });
+      if (refused) return void (await answer(refused));
       if (!INCIDENT_ID.test(incidentId)) return void (await answer('That button names no incident.'));
       try {
         const result = await giveVerdict(

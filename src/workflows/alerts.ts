@@ -15,6 +15,11 @@ export const ALERT_BOUNDS = {
   kept: 50,
   /** ...and at most this much JSON together; the newest alert is always held. */
   keptBytes: 256 * 1024,
+  /**
+   * One delivered alert's JSON: the edge's limits keep every alert within it (half of keptBytes), and the
+   * workflow drops a signalled one past it (src/workflows/signal-checks.ts).
+   */
+  alertBytes: 128 * 1024,
   /** Distinct alerts the ledger tracks (about 20 bytes of JSON each); past it, resolved entries go first. */
   tracked: 5000,
 } as const;

@@ -21,6 +21,8 @@ const NOISY: Record<string, string> = {
   'decision-refused': 'refused decision',
   'announcement-failed': 'Slack failure',
   'continued-as-new': 'continue-as-new',
+  // No run noted it before malformed signals were dropped (SIGNAL_CHECK_PATCH), so no patch of its own.
+  'signal-dropped': 'dropped signal',
 };
 
 /**

@@ -133,3 +133,21 @@ it('when one warning cannot be sent, then the other watches still warn; two seri
     await worker.stop();
   }
 });
+
+it("when a warning that cannot be sent names labels with emoji, then the report's cut of them never ends in half of one", async () => {
+  // The service label is longer than an alert's may be, so neither warning is sent. One of the two
+  // emoji runs, a UTF-16 unit apart, puts a pair across the cut at 200 units whatever comes before it.
+  const emoji = '\u{1F600}'.repeat(150);
+  const query = (run: string): string =>
+    `label_replace(label_replace(watch_test_level, "service", "${'s'.repeat(300)}", "", ""), "aaa", "${run}", "", "")`;
+  const report = await evaluateOnce([
+    ...watchLines('WatchEmojiEvenTest', query(emoji)),
+    ...watchLines('WatchEmojiOddTest', query(`x${emoji}`)),
+  ]);
+
+  expect(report.problems).toHaveLength(2);
+  for (const problem of report.problems) {
+    expect(problem).toMatch(/ was not sent: /);
+    expect(problem).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+  }
+});

@@ -76,6 +76,7 @@ const other: Record<keyof typeof envShape, string> = {
   SLACK_SIGNING_SECRET: 'secret-b',
   SLACK_API_URL: 'http://127.0.0.1:9/api/',
   SLACK_APPROVER_GROUPS: 'S1',
+  SLACK_TEAM_IDS: 'T0123ABCD,E0123ABCD',
   SLACK_CHANNEL: '#incidents',
   SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T1/B1/x',
   SLACK_WEBHOOK_URL_FILE: '/run/secrets/slack-webhook',

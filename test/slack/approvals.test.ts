@@ -38,15 +38,29 @@ steps:
 verify: { within: 30s, interval: 1s }
 `;
 
-/** Posts a button click exactly as Slack does: form-encoded payload, signed with the signing secret. */
+/** A plan anyone of the workspace may decide: low risk, and no approvers named. */
+const ANYONE_RUNBOOK = `
+title: Wait it out, anyone may say so
+match: { alertnames: [SlackAnyoneTest] }
+risk: low
+steps:
+  - action: wait
+    duration: 1s
+verify: { within: 30s, interval: 1s }
+`;
+
+/**
+ * Posts a button click exactly as Slack does: form-encoded payload, signed with the signing secret;
+ * `team` is the clicker's workspace (the bot token's is T1).
+ */
 async function click(
   actionId: string,
   incidentId: string,
   userId: string,
-  options: { secret?: string; ageSeconds?: number } = {},
+  options: { secret?: string; ageSeconds?: number; team?: string } = {},
 ): Promise<{ status: number; ms: number; respondPath: string }> {
   const respondPath = `/respond/${++clicks}`;
-  const payload = blockActions(actionId, incidentId, userId, `${slack.url}${respondPath}`);
+  const payload = blockActions(actionId, incidentId, userId, `${slack.url}${respondPath}`, options.team);
   const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
   const timestamp = Math.floor(Date.now() / 1000) - (options.ageSeconds ?? 0);
   const posted = await postAsSlack(server.url, body, options.secret ?? SIGNING_SECRET, timestamp);
@@ -57,7 +71,9 @@ const openIncident = (name: string, announce?: { channel: string }) =>
   openSlackIncident(client, TASK_QUEUE, name, { alertName: 'SlackTest', ...(announce ? { announce } : {}) });
 
 beforeAll(async () => {
-  harness = await startSlackHarness(TASK_QUEUE, { runbooks: { 'wait.yaml': RUNBOOK } });
+  harness = await startSlackHarness(TASK_QUEUE, {
+    runbooks: { 'wait.yaml': RUNBOOK, 'anyone.yaml': ANYONE_RUNBOOK },
+  });
   ({ client, slack } = harness);
   const approvals = createSlackApprovals({
     ...slackAppOptions(harness),
@@ -160,6 +176,29 @@ describe('approvals from Slack', () => {
     expect(state.approvals[0]).not.toHaveProperty('opened');
     await handle.signal(alertsSignal, [{ ...state.alerts[0]!, status: 'resolved' }]);
     expect((await handle.result()).outcome).toBe('verified');
+  });
+
+  it('when a user of another workspace (a Slack Connect guest) clicks Approve on a plan anyone may decide, then it is refused privately, the attempt is on the timeline, and a user of the workspace still decides', async () => {
+    const { id, handle } = await openSlackIncident(client, TASK_QUEUE, 'slack-guest', {
+      alertName: 'SlackAnyoneTest',
+    });
+    const guest = await click(APPROVE_ACTION, id, 'UGUEST', { team: 'T2' });
+    expect(guest.status).toBe(200);
+    expect(await answerTo(slack, guest.respondPath)).toBe(
+      "Refused: slack:UGUEST is a user of another Slack workspace (T2) than Steadfast's, whose users alone may act on its incidents from Slack; nothing changed.",
+    );
+    const refused = await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'decision-refused'));
+    expect(refused.approvals).toEqual([]);
+    expect(refused.timeline.at(-1)).toMatchObject({ actor: 'slack:UGUEST' });
+    expect(refused.timeline.at(-1)?.message).toBe(
+      "slack:UGUEST tried to approve via slack and was refused: slack:UGUEST is a user of another Slack workspace (T2) than Steadfast's, whose users alone may act on its incidents from Slack",
+    );
+
+    const member = await click(REJECT_ACTION, id, 'UBOB');
+    expect(await answerTo(slack, member.respondPath)).toBe(`Done: you rejected incident ${id}.`);
+    expect((await handle.result()).approvals).toEqual([
+      expect.objectContaining({ decision: 'rejected', actor: 'slack:UBOB' }),
+    ]);
   });
 
   it('answers a click on a closed incident plainly', async () => {

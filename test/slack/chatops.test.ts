@@ -43,16 +43,23 @@ let commands = 0;
 
 const chatops = { taskQueue: TASK_QUEUE, approvers: ['slack:UALICE', 'slack-group:SONCALL'] };
 
-/** Types `/steadfast <text>` as Slack posts it: a form body signed with the signing secret. */
-async function type(text: string, userId: string): Promise<{ status: number; respondPath: string }> {
+/**
+ * Types `/steadfast <text>` as Slack posts it: a form body signed with the signing secret, from a user
+ * of `team` (the bot token's workspace is T1).
+ */
+async function type(
+  text: string,
+  userId: string,
+  team?: string,
+): Promise<{ status: number; respondPath: string }> {
   const respondPath = `/respond/command-${++commands}`;
-  const body = new URLSearchParams(slashCommand(text, userId, `${slack.url}${respondPath}`)).toString();
-  const { status } = await postAsSlack(server.url, body, SIGNING_SECRET);
+  const command = slashCommand(text, userId, `${slack.url}${respondPath}`, team);
+  const { status } = await postAsSlack(server.url, new URLSearchParams(command).toString(), SIGNING_SECRET);
   return { status, respondPath };
 }
 
-const answer = async (text: string, userId: string): Promise<string> => {
-  const typed = await type(text, userId);
+const answer = async (text: string, userId: string, team?: string): Promise<string> => {
+  const typed = await type(text, userId, team);
   expect(typed.status).toBe(200);
   return answerTo(slack, typed.respondPath);
 };
@@ -169,6 +176,31 @@ describe('/steadfast from Slack', () => {
     const resumed = await type('resume', 'UALICE');
     await waitFor(() => slack.responses.find((r) => r.path === resumed.respondPath));
     expect((await guard.state()).paused).toBeUndefined();
+    await handle.terminate('test done');
+  });
+
+  it('when a user of another workspace types a command, then it is refused privately, a decision is on the timeline, and no other workflow is signalled', async () => {
+    const { id, handle } = await openIncident('chatops-guest');
+    const refusal =
+      "Refused: slack:UGUEST is a user of another Slack workspace (T2) than Steadfast's, whose users alone may act on its incidents from Slack; nothing changed.";
+    expect(await answer(`ack ${id}`, 'UGUEST', 'T2')).toBe(refusal);
+    const state = await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'decision-refused'));
+    expect(state.approvals).toEqual([]);
+    expect(state.timeline.at(-1)?.message).toMatch(
+      /^slack:UGUEST tried to acknowledge via slack and was refused: slack:UGUEST is a user of another Slack workspace \(T2\)/,
+    );
+    expect(await answer('status', 'UGUEST', 'T2')).toBe(refusal);
+
+    // An ID typed for another workflow, the remediation guard's, is refused without a signal to it.
+    const guard = guardClient(client, TASK_QUEUE);
+    await guard.pause({ actor: 'slack:UALICE', reason: 'so the guard runs' });
+    await guard.resume('slack:UALICE');
+    expect(await answer(`ack ${guardWorkflowId(TASK_QUEUE)}`, 'UGUEST', 'T2')).toBe(refusal);
+    const events = (await client.workflow.getHandle(guardWorkflowId(TASK_QUEUE)).fetchHistory()).events;
+    const signals = (events ?? []).flatMap(
+      (e) => e.workflowExecutionSignaledEventAttributes?.signalName ?? [],
+    );
+    expect(signals).not.toContain('refusedDecision');
     await handle.terminate('test done');
   });
 

@@ -46,9 +46,18 @@ let harness: SlackHarness;
 let slack: SlackStandIn;
 let approvals: SlackApprovals;
 
-/** The modal's submission, delivered the Socket Mode way; resolves with Slack's answer (the ack's payload). */
-async function submit(incidentId: string, userId: string, reason: string): Promise<Record<string, unknown>> {
-  const payload = viewSubmission(OVERRIDE_MODAL, incidentId, userId, { [REASON_BLOCK]: { reason } });
+/**
+ * The modal's submission, delivered the Socket Mode way, by a user of `team` (the bot token's is T1);
+ * resolves with Slack's answer (the ack's payload).
+ */
+async function submit(
+  incidentId: string,
+  userId: string,
+  reason: string,
+  team?: string,
+): Promise<Record<string, unknown>> {
+  const inputs = { [REASON_BLOCK]: { reason } };
+  const payload = viewSubmission(OVERRIDE_MODAL, incidentId, userId, inputs, team);
   const { ack, ms } = await slack.socket.deliver(payload);
   expect(ms).toBeLessThan(3000);
   return (ack['payload'] ?? {}) as Record<string, unknown>;
@@ -179,6 +188,33 @@ describe('Approve with override, from Slack, during a change freeze', () => {
     expect(refused.timeline.at(-1)).toMatchObject({ actor: 'slack:UMALLORY' });
     expect(refused.timeline.at(-1)?.message).toMatch(
       /^slack:UMALLORY tried to approve via slack and was refused/,
+    );
+    await handle.terminate('test done');
+  });
+
+  it('when a user of another workspace clicks Approve with override, then the form does not open, and a submission of it is refused too; both are on the timeline', async () => {
+    const { id, handle } = await openIncident(client, TASK_QUEUE, 'slack-override-guest', {
+      alertName: 'FrozenOverride',
+    });
+    const opened = slack.calls.filter((c) => c.method === 'views.open').length;
+    const respondPath = '/respond/override-guest';
+    await slack.socket.deliver(
+      blockActions(APPROVE_OVERRIDE_ACTION, id, 'UGUEST', `${slack.url}${respondPath}`, 'T2'),
+    );
+    const refusal = /^Refused: slack:UGUEST is a user of another Slack workspace \(T2\) than Steadfast's/;
+    expect(await answerTo(slack, respondPath)).toMatch(refusal);
+    expect(slack.calls.filter((c) => c.method === 'views.open')).toHaveLength(opened);
+
+    const answer = await submit(id, 'UGUEST', 'trust me', 'T2');
+    expect(answer).toMatchObject({ response_action: 'errors' });
+    expect((answer['errors'] as Record<string, string>)[REASON_BLOCK]).toMatch(refusal);
+    const refused = await waitForState(
+      handle,
+      (s) => s.timeline.filter((t) => t.event === 'decision-refused').length === 2,
+    );
+    expect(refused.approvals).toEqual([]);
+    expect(refused.timeline.at(-1)?.message).toMatch(
+      /^slack:UGUEST tried to approve via slack and was refused/,
     );
     await handle.terminate('test done');
   });

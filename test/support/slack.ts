@@ -274,21 +274,25 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   };
 }
 
-/** A button click as Slack describes it (block_actions), with the response_url to answer at. */
+/**
+ * A button click as Slack describes it (block_actions), with the response_url to answer at; `team` is the
+ * clicker's workspace (the stand-in's bot token is of T1), and in a Slack Connect channel another's.
+ */
 export function blockActions(
   actionId: string,
   incidentId: string,
   userId: string,
   responseUrl: string,
+  team = 'T1',
 ): Record<string, unknown> {
   return {
     type: 'block_actions',
-    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T1' },
+    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: team },
     api_app_id: 'A1',
     token: 'legacy-verification-token',
     container: { type: 'message', message_ts: '1.2', channel_id: 'C1', is_ephemeral: false },
     trigger_id: '1.2.3',
-    team: { id: 'T1', domain: 'example' },
+    team: { id: team, domain: 'example' },
     channel: { id: 'C1', name: 'incidents' },
     response_url: responseUrl,
     actions: [
@@ -310,6 +314,7 @@ export function viewSubmission(
   privateMetadata: string,
   userId: string,
   inputs: Record<string, Record<string, string>>,
+  team = 'T1',
 ): Record<string, unknown> {
   const values = Object.fromEntries(
     Object.entries(inputs).map(([block, actions]) => [
@@ -321,8 +326,8 @@ export function viewSubmission(
   );
   return {
     type: 'view_submission',
-    team: { id: 'T1', domain: 'example' },
-    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: 'T1' },
+    team: { id: team, domain: 'example' },
+    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: team },
     api_app_id: 'A1',
     token: 'legacy-verification-token',
     trigger_id: '4.5.6',
@@ -386,10 +391,15 @@ export async function openIncident(
 }
 
 /** A slash command as Slack sends it (the fields of its form body), with the response_url to answer at. */
-export function slashCommand(text: string, userId: string, responseUrl: string): Record<string, string> {
+export function slashCommand(
+  text: string,
+  userId: string,
+  responseUrl: string,
+  team = 'T1',
+): Record<string, string> {
   return {
     token: 'legacy-verification-token',
-    team_id: 'T1',
+    team_id: team,
     team_domain: 'example',
     channel_id: 'C1',
     channel_name: 'incidents',

@@ -30,10 +30,10 @@ let server: RunningServer;
 let slack: SlackStandIn;
 let clicks = 0;
 
-/** A click exactly as Slack posts it: form-encoded, signed with the signing secret. */
-async function click(actionId: string, incidentId: string, userId: string): Promise<string> {
+/** A click exactly as Slack posts it: form-encoded, signed with the signing secret; `team` is the clicker's. */
+async function click(actionId: string, incidentId: string, userId: string, team?: string): Promise<string> {
   const respondPath = `/respond/${++clicks}`;
-  const payload = blockActions(actionId, incidentId, userId, `${slack.url}${respondPath}`);
+  const payload = blockActions(actionId, incidentId, userId, `${slack.url}${respondPath}`, team);
   const body = `payload=${encodeURIComponent(JSON.stringify(payload))}`;
   expect((await postAsSlack(server.url, body, SECRET)).status).toBe(200);
   return answerTo(slack, respondPath);
@@ -100,5 +100,17 @@ describe('verdict buttons in Slack', () => {
       'That button names no incident.',
     );
     expect(await verdictLedger(client, TASK_QUEUE).read()).toEqual(before);
+  });
+
+  it('a click from a user of another workspace (a Slack Connect guest) files nothing, and says why', async () => {
+    const id = `verdict-slack-guest-${Date.now().toString(36)}`;
+    await startIncident(client, TASK_QUEUE, id, [
+      makeAlert({ alertName: 'VerdictSlack', labels: { service: 'web' } }),
+    ]);
+    expect(await click(VERDICT_ACTIONS.noise, id, 'UGUEST', 'T2')).toBe(
+      "Refused: slack:UGUEST is a user of another Slack workspace (T2) than Steadfast's, whose users alone may act on its incidents from Slack; nothing changed.",
+    );
+    expect((await verdictLedger(client, TASK_QUEUE).read()).entries[id]).toBeUndefined();
+    await client.workflow.getHandle(id).terminate('test done');
   });
 });

@@ -78,6 +78,20 @@ export function note({ state }: Incident, event: string, message: string, actor?
   showDetails(state);
 }
 
+/**
+ * Malformed signal payloads (src/workflows/signal-checks.ts) are dropped, with a note, since this patch.
+ * Asked only for a malformed one, so the histories of well-formed signals carry no marker; a run recorded
+ * before it took what it was sent, or failed its task on it, as it did then.
+ */
+export const SIGNAL_CHECK_PATCH = 'malformed-signals-dropped';
+
+/** Whether to drop a signal that `why` calls malformed; the timeline says so, never quoting the payload. */
+export function dropsMalformed(incident: Incident, message: string, why: string | undefined): boolean {
+  if (why === undefined || !patched(SIGNAL_CHECK_PATCH)) return false;
+  note(incident, 'signal-dropped', `${message}: ${why}`);
+  return true;
+}
+
 export function enter({ state }: Incident, stage: Stage): void {
   state.stage = stage;
   upsertSearchAttributes([{ key: SA.stage, value: stage }]);

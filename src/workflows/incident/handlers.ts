@@ -20,8 +20,17 @@ import { faultStartOf } from '../../domain/fault-start.js';
 import { describeBlock } from '../../domain/outlook.js';
 import { refusal } from '../refusal.js';
 import { keywordValue, SA } from '../search-attributes.js';
+import { DECISION_BOUNDS, malformedAlert, malformedRefusal } from '../signal-checks.js';
 import { calendarBlock, calendarOutdated } from './calendar.js';
-import { note, nowIso, refuseDuringRemediation, round, settled, type Incident } from './context.js';
+import {
+  dropsMalformed,
+  note,
+  nowIso,
+  refuseDuringRemediation,
+  round,
+  settled,
+  type Incident,
+} from './context.js';
 import { refuseEarlierOpening, refuseExpired } from './freshness.js';
 import { forwardAfterMerge, setMergeHandlers } from './merge.js';
 
@@ -42,9 +51,11 @@ export const SENDERS_SEEN_PATCH = 'senders-seen';
 
 export function setIncidentHandlers(incident: Incident): void {
   const { state } = incident;
-  setHandler(alertsSignal, (alerts) => receiveAlerts(incident, alerts));
+  setHandler(alertsSignal, (alerts) => receiveAlerts(incident, wellFormed(incident, alerts)));
   setHandler(stateQuery, () => state);
   setHandler(refusedDecisionSignal, (r) => {
+    if (dropsMalformed(incident, 'a malformed refusedDecision signal was dropped', malformedRefusal(r)))
+      return;
     note(
       incident,
       'decision-refused',
@@ -90,6 +101,28 @@ export function receiveAlerts(incident: Incident, alerts: Alert[]): void {
   else if (state.severity !== severity)
     upsertSearchAttributes([{ key: SA.severity, value: keywordValue(state.severity) }]);
   forwardAfterMerge(incident, changed);
+}
+
+/**
+ * The signalled alerts the incident can take: malformed ones are dropped, and noted; the others are taken.
+ * A run recorded before SIGNAL_CHECK_PATCH takes the payload whole, as it did.
+ */
+function wellFormed(incident: Incident, alerts: Alert[]): Alert[] {
+  if (!Array.isArray(alerts)) {
+    const dropped = dropsMalformed(
+      incident,
+      'a malformed alerts signal was dropped',
+      'it is not a list of alerts',
+    );
+    return dropped ? [] : alerts;
+  }
+  const problems = alerts.map(malformedAlert);
+  const first = problems.find((p) => p !== undefined);
+  const bad = problems.filter((p) => p !== undefined).length;
+  const message = `${bad} malformed ${bad === 1 ? 'alert' : 'alerts'} of ${alerts.length} in an alerts signal dropped (the first)`;
+  return dropsMalformed(incident, message, first)
+    ? alerts.filter((_, i) => problems[i] === undefined)
+    : alerts;
 }
 
 /** Records an approval or rejection of the current round's plan (from a person, or from policy). */
@@ -255,8 +288,10 @@ export function approvalRefusal(plan: Recommendation, d: Decision): string | und
 /** Decisions also arrive raw from the Temporal CLI, so their shape is checked here too. */
 function validateActor(d: Decision): void {
   const text = (v: unknown, max: number): boolean => typeof v === 'string' && v.length > 0 && v.length <= max;
-  if (!d || !text(d.actor, 200)) throw refusal(REFUSAL.invalid, 'a decision needs the actor who made it');
-  if (!text(d.via, 50)) throw refusal(REFUSAL.invalid, 'a decision needs the channel it came through (via)');
+  if (!d || !text(d.actor, DECISION_BOUNDS.actor))
+    throw refusal(REFUSAL.invalid, 'a decision needs the actor who made it');
+  if (!text(d.via, DECISION_BOUNDS.via))
+    throw refusal(REFUSAL.invalid, 'a decision needs the channel it came through (via)');
   if (d.reason !== undefined && (typeof d.reason !== 'string' || d.reason.length > 2000)) {
     throw refusal(REFUSAL.invalid, 'a reason is text of at most 2000 characters');
   }

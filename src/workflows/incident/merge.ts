@@ -18,7 +18,15 @@ import {
   REFUSAL,
 } from '../messages.js';
 import { refusal } from '../refusal.js';
-import { errorMessage, note, nowIso, refuseDuringRemediation, type Incident } from './context.js';
+import { malformedAbsorbed, malformedMergeAnswer, malformedMergeAsk } from '../signal-checks.js';
+import {
+  dropsMalformed,
+  errorMessage,
+  note,
+  nowIso,
+  refuseDuringRemediation,
+  type Incident,
+} from './context.js';
 import { refuseEarlierOpening, refuseExpired } from './freshness.js';
 
 /** Incidents that merge: one absorbs another's alerts, the other closes (see mergeUpdate). */
@@ -57,9 +65,17 @@ export function setMergeHandlers(incident: Incident): void {
   setHandler(mergeUpdate, (m) => merge(incident, m), {
     validator: (m: MergeRequest) => validateMerge(incident, m),
   });
-  setHandler(absorbedSignal, (a) => absorbed(incident, a));
-  setHandler(mergeAskSignal, (a) => answerMerge(incident, a));
+  setHandler(absorbedSignal, (a) => {
+    if (!dropsMalformed(incident, 'a malformed absorbed signal was dropped', malformedAbsorbed(a)))
+      absorbed(incident, a);
+  });
+  setHandler(mergeAskSignal, (a) => {
+    if (!dropsMalformed(incident, 'a malformed mergeAsk signal was dropped', malformedMergeAsk(a)))
+      answerMerge(incident, a);
+  });
   setHandler(mergeAnswerSignal, (a) => {
+    if (dropsMalformed(incident, 'a malformed mergeAnswer signal was dropped', malformedMergeAnswer(a)))
+      return;
     if (a && typeof a.from === 'string' && a.from === incident.state.mergedInto) incident.mergeAnswer = a;
   });
 }
