@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { readBodyCapped } from '../lib/body.js';
+import { cutText } from '../domain/utf8.js';
 
 /** Why a Prometheus call gave no answer: the server was not there, refused the query, or said too much. */
 export class PrometheusError extends Error {
@@ -198,8 +199,8 @@ export class PrometheusClient {
     const over = (k: string, v: string): boolean => k.length + v.length > MAX_LABEL_CHARS;
     if (entries.length <= MAX_LABELS && !entries.some(([k, v]) => over(k, v))) return { labels };
     const kept = entries.slice(0, MAX_LABELS).map(([k, v]): [string, string] => {
-      const key = k.slice(0, MAX_LABEL_CHARS / 4);
-      return [key, v.slice(0, MAX_LABEL_CHARS - key.length)];
+      const key = cutText(k, MAX_LABEL_CHARS / 4);
+      return [key, cutText(v, MAX_LABEL_CHARS - key.length)];
     });
     return {
       labels: Object.fromEntries(kept),
@@ -297,7 +298,7 @@ export class PrometheusClient {
     if (parsed.data.status === 'error') {
       throw new PrometheusError(
         'bad-query',
-        `Prometheus refused the query: ${parsed.data.error.slice(0, 500)}`,
+        `Prometheus refused the query: ${cutText(parsed.data.error, 500)}`,
       );
     }
     return parsed.data.data;

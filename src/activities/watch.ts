@@ -15,7 +15,7 @@ import {
   type WatchReport,
 } from '../domain/watch.js';
 import { ingestGroup, type IngestConfig } from '../incidents/ingest.js';
-import { cutText } from '../notify/escape.js';
+import { cutText } from '../domain/utf8.js';
 import type { Logger } from '../lib/logger.js';
 import { PrometheusClient, PrometheusError } from './prometheus-client.js';
 import { messageOf } from '../lib/message-of.js';

@@ -146,3 +146,12 @@ export function cutJsonString(text: string, maxBytes: number, marker = '…'): s
   if (markerBytes > room) return prefixWithin(text, Math.max(room, 0), jsonBytes);
   return prefixWithin(text, room - markerBytes, jsonBytes) + marker;
 }
+
+/**
+ * The first `max` UTF-16 units of `text`, never half a character: a cut between an emoji's two halves
+ * leaves a lone surrogate, which strict JSON parsers (Slack's among them, possibly) refuse, and with it
+ * the whole message.
+ */
+export function cutText(text: string, max: number): string {
+  return text.length <= max ? text : text.slice(0, max).replace(/[\ud800-\udbff]$/, '');
+}

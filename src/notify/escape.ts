@@ -1,3 +1,5 @@
+import { cutText } from '../domain/utf8.js';
+
 /**
  * Text from alerts, made inert for each place it is shown. Whoever can fire an alert writes its labels
  * and annotations, and through them titles, summaries, service names, verification messages and the
@@ -170,15 +172,6 @@ export function htmlText(text: string): string {
  */
 export function emailHeader(text: string): string {
   return cleanText(text).replace(/\s+/g, ' ').trim();
-}
-
-/**
- * The first `max` UTF-16 units of `text`, never half a character: a cut between an emoji's two halves
- * leaves a lone surrogate, which strict JSON parsers (Slack's among them, possibly) refuse, and with it
- * the whole message.
- */
-export function cutText(text: string, max: number): string {
-  return text.length <= max ? text : text.slice(0, max).replace(/[\ud800-\udbff]$/, '');
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { KnownBlock } from '@slack/types';
+import { cutText } from '../domain/utf8.js';
 import {
   clipEscaped,
   cleanText,
-  cutText,
   discordMarkdown,
   emailHeader,
   emailText,

@@ -1,16 +1,10 @@
 import type { KnownBlock } from '@slack/types';
+import { cutText } from '../domain/utf8.js';
 import { verdictBlocks } from './verdict-blocks.js';
 import type { IncidentState, Outcome, Stage } from '../domain/incident.js';
 import { currentDecision, withoutPlan } from '../domain/incident-view.js';
 import { blockAt, describeBlock } from '../domain/outlook.js';
-import {
-  clipEscaped,
-  cutText,
-  slackActor,
-  slackMrkdwn,
-  slackPlain,
-  slackVerbatim,
-} from '../notify/escape.js';
+import { clipEscaped, slackActor, slackMrkdwn, slackPlain, slackVerbatim } from '../notify/escape.js';
 import { APPROVE_ACTION, APPROVE_OVERRIDE_ACTION, decisionValue, REJECT_ACTION } from './actions.js';
 
 /**

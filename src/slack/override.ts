@@ -4,7 +4,8 @@ import type { Client } from '@temporalio/client';
 import type { Decision } from '../domain/incident.js';
 import { CHAT_DECISION_WAIT_MS, sendDecision } from '../incidents/decisions.js';
 import type { Logger } from '../lib/logger.js';
-import { cutText, slackMrkdwn, slackPlain } from '../notify/escape.js';
+import { cutText } from '../domain/utf8.js';
+import { slackMrkdwn, slackPlain } from '../notify/escape.js';
 import { APPROVE_OVERRIDE_ACTION, OVERRIDE_MODAL, parseDecisionValue } from './actions.js';
 import { teamOf, type SlackWorkspaces } from './workspace.js';
 

@@ -390,6 +390,18 @@ describe('answers too big to take whole, from a configured server', () => {
       cut: expect.stringContaining('a label over 1,024 characters; its labels were cut') as unknown,
     });
   });
+
+  it('when a cut falls inside a character, then the whole character goes: no half of an emoji is left', async () => {
+    // 1,023 units left for the value end inside the 512th emoji, two units each.
+    const server = await serve((_q, res) =>
+      json(
+        res,
+        `{"status":"success","data":{"resultType":"vector","result":[{"metric":{"a":"${'😀'.repeat(600)}"},"value":[0,"1"]}]}}`,
+      ),
+    );
+    const answer = await new PrometheusClient(server.url).query('up == 1');
+    expect(answer).toMatchObject({ kind: 'vector', samples: [{ labels: { a: '😀'.repeat(511) } }] });
+  });
 });
 
 describe('a configured Prometheus (Debian prometheus) still works', () => {
