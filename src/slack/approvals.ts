@@ -157,11 +157,13 @@ function quickClient(options: SlackApprovalsOptions): WebClient {
  */
 export function createSlackApprovals(options: SlackApprovalsOptions): SlackApprovals {
   const { app, router } = boltApp(options);
+  const quick = quickClient(options);
 
+  // A click's decision waits for these reads, so they give up within seconds (quickClient).
   const groupsOf = async (userId: string): Promise<string[]> => {
     const groups: string[] = [];
     for (const usergroup of options.approverGroups ?? []) {
-      const members = await app.client.usergroups.users.list({ usergroup }).catch((err: unknown) => {
+      const members = await quick.usergroups.users.list({ usergroup }).catch((err: unknown) => {
         options.logger.warn(
           { event: 'slack.usergroup-unavailable', usergroup, err },
           'could not read a user group',
@@ -175,7 +177,7 @@ export function createSlackApprovals(options: SlackApprovalsOptions): SlackAppro
 
   const workspaces = slackWorkspaces({
     teams: options.teams ?? [],
-    client: quickClient(options),
+    client: quick,
     temporal: options.temporal,
     logger: options.logger,
   });
