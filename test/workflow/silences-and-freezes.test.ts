@@ -86,7 +86,12 @@ const QUEUES = {
   slowCalendar: 'freeze-slow-read',
   /** The calendar's answers stay current for a second here, not 5 minutes. */
   rereading: 'freeze-reread',
+  /** The same, on a worker whose clock is 20 minutes behind the server's. */
+  skewed: 'freeze-reread-skewed',
 };
+
+/** The skewed worker's calendar reads, counted. */
+let skewedReads = 0;
 
 const REREAD = { file: '', readAgainMs: 1000 };
 
@@ -122,6 +127,13 @@ beforeAll(async () => {
   workers.push(await startTestWorker(slow, QUEUES.slowCalendar));
   REREAD.file = calendarFile;
   rereading = await startTestWorker(testActivities({ runbooks, calendar: REREAD }), QUEUES.rereading);
+  const skewed = testActivities({ runbooks, calendar: { ...REREAD, now: () => Date.now() - 20 * 60_000 } });
+  const readSkewed = skewed.checkCalendar.bind(skewed);
+  skewed.checkCalendar = async (input) => {
+    skewedReads++;
+    return readSkewed(input);
+  };
+  workers.push(await startTestWorker(skewed, QUEUES.skewed));
 }, 120_000);
 
 afterAll(async () => {
@@ -612,6 +624,25 @@ describe('change freezes from a real calendar file', () => {
     const fixing = await waitForState(handle, atStage('verify'), 30_000);
     expect(fixing.approvals.map((a) => a.actor)).toEqual(['policy:auto-approve']);
     expect(fixing.approvals[0]?.reason).toMatch(/^the change calendar allows it again/);
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    expect((await handle.result()).outcome).toBe('verified');
+  });
+
+  it("when a worker's clock is 20 minutes behind the server's, then the calendar is read again at its interval, not at once and for ever, and a person's approval counts", async () => {
+    writeFileSync(calendarFile, '');
+    const alert = makeAlert({
+      alertName: 'FreezeDeclared',
+      labels: { job: unique('skewed'), severity: 'warning' },
+    });
+    const handle = await startIncident(client, QUEUES.skewed, unique('freeze-skewed'), [alert]);
+    await waitForState(handle, atStage('approve'));
+    const before = skewedReads;
+    await new Promise((r) => setTimeout(r, 3000));
+    // About one read a second (the interval here); read on the outlook's own times, hundreds.
+    expect(skewedReads - before).toBeGreaterThanOrEqual(1);
+    expect(skewedReads - before).toBeLessThanOrEqual(6);
+    await sendDecision(client, handle.workflowId, 'approve', { actor: 'alice', via: 'api' });
+    await waitForState(handle, atStage('verify'));
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);
     expect((await handle.result()).outcome).toBe('verified');
   });

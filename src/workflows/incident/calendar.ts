@@ -43,6 +43,7 @@ export async function readCalendar(incident: Incident, plan: Recommendation): Pr
       .checkCalendar(plan.hours !== undefined ? { hours: plan.hours } : {})
       .catch((err: unknown) => unreadable(errorMessage(err)));
   }
+  incident.calendarReadAt = Date.now();
   return blockAt(state.calendar, Date.now());
 }
 
@@ -88,8 +89,24 @@ function unreadable(why: string): CalendarOutlook {
 export function calendarReadDue(incident: Incident): number | undefined {
   const outlook = incident.state.calendar;
   incident.rereadsCalendar = outlook !== undefined && patched(CALENDAR_REREAD_PATCH);
-  return incident.rereadsCalendar && outlook ? readAgainAtMs(outlook) : undefined;
+  return incident.rereadsCalendar && outlook ? nextRead(incident, outlook) : undefined;
 }
+
+/**
+ * When the outlook is due again, by the workflow's clock. The outlook's times are the worker's, whose
+ * clock may be minutes off the server's: taken as they are, a worker behind would have the plan read the
+ * calendar again as soon as it answered, for ever. So a read this run made is read again the outlook's
+ * own interval (readAgainAt − checkedAt, both the worker's) after it came back; an outlook carried over
+ * from the run before is taken at its word once.
+ */
+function nextRead(incident: Incident, outlook: CalendarOutlook): number {
+  const at = readAgainAtMs(outlook);
+  const readAt = incident.calendarReadAt;
+  return readAt === undefined ? at : readAt + Math.max(at - Date.parse(outlook.checkedAt), MIN_READ_GAP_MS);
+}
+
+/** However an outlook is written, the calendar is not read again sooner than this after a read. */
+const MIN_READ_GAP_MS = 1000;
 
 /**
  * Reads the calendar again while the plan waits: a block it did not show before is noted for people, and
@@ -112,9 +129,10 @@ export async function refreshCalendar(incident: Incident, plan: Recommendation):
 export function calendarOutdated(incident: Incident): boolean {
   const outlook = incident.state.calendar;
   if (!incident.rereadsCalendar || !outlook) return false;
-  const readAt = readAgainAtMs(outlook);
+  const due = nextRead(incident, outlook);
+  const interval = Math.max(readAgainAtMs(outlook) - Date.parse(outlook.checkedAt), MIN_READ_GAP_MS);
   const now = Date.now();
-  return now >= Date.parse(outlook.horizon) || now >= readAt + (readAt - Date.parse(outlook.checkedAt));
+  return now >= Date.parse(outlook.horizon) || now >= due + interval;
 }
 
 /** The block in force now, from the outlook last read. */

@@ -31,6 +31,8 @@ export interface Incident {
   firingAtClose?: ReadonlySet<string>;
   /** This run reads the change calendar again while a plan waits (see calendarReadDue). */
   rereadsCalendar?: boolean;
+  /** When (the workflow's clock) this run last had the calendar's answer (see nextRead in calendar.ts). */
+  calendarReadAt?: number;
 }
 
 export const nowIso = (): string => new Date().toISOString();
