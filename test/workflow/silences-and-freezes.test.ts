@@ -14,6 +14,7 @@ import { createSilenceActivities } from '../../src/activities/silences.js';
 import type { Alert } from '../../src/domain/alert.js';
 import { DEFAULT_CORRELATION_LABELS } from '../../src/domain/correlation.js';
 import type { IncidentState } from '../../src/domain/incident.js';
+import type { CalendarOutlook } from '../../src/domain/outlook.js';
 import { summarize } from '../../src/domain/incident-view.js';
 import { sendDecision } from '../../src/incidents/decisions.js';
 import { ingestGroup, type IngestConfig } from '../../src/incidents/ingest.js';
@@ -88,7 +89,12 @@ const QUEUES = {
   rereading: 'freeze-reread',
   /** The same, on a worker whose clock is 20 minutes behind the server's. */
   skewed: 'freeze-reread-skewed',
+  /** A worker whose calendar answers are made by the test (as `temporal activity complete` can). */
+  handmade: 'freeze-handmade',
 };
+
+/** While set, the handmade worker answers this instead of reading the calendar. */
+let handmade: (() => CalendarOutlook) | undefined;
 
 /** The skewed worker's calendar reads, counted. */
 let skewedReads = 0;
@@ -134,6 +140,10 @@ beforeAll(async () => {
     return readSkewed(input);
   };
   workers.push(await startTestWorker(skewed, QUEUES.skewed));
+  const made = testActivities({ runbooks, calendar: REREAD });
+  const readMade = made.checkCalendar.bind(made);
+  made.checkCalendar = async (input) => (handmade ? handmade() : readMade(input));
+  workers.push(await startTestWorker(made, QUEUES.handmade));
 }, 120_000);
 
 afterAll(async () => {
@@ -641,6 +651,64 @@ describe('change freezes from a real calendar file', () => {
     // About one read a second (the interval here); read on the outlook's own times, hundreds.
     expect(skewedReads - before).toBeGreaterThanOrEqual(1);
     expect(skewedReads - before).toBeLessThanOrEqual(6);
+    await sendDecision(client, handle.workflowId, 'approve', { actor: 'alice', via: 'api' });
+    await waitForState(handle, atStage('verify'));
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    expect((await handle.result()).outcome).toBe('verified');
+  });
+
+  it('when someone acknowledged a plan a freeze held, then the freeze lifting does not let the final policy approve it', async () => {
+    freezeFor('acked', 'Held, then acknowledged', 3_600_000);
+    const alert = makeAlert({
+      alertName: 'FrozenChange',
+      labels: { job: unique('acked'), severity: 'warning' },
+    });
+    const handle = await startIncident(client, QUEUES.rereading, unique('freeze-acked'), [alert]);
+    await waitForState(handle, (s) => events(s).includes('auto-approval-held'));
+    await sendDecision(client, handle.workflowId, 'acknowledge', { actor: 'alice', via: 'api' });
+    writeFileSync(calendarFile, '');
+    // Read again every second: the lifted freeze is seen, and alice still owns the decision.
+    await new Promise((r) => setTimeout(r, 4000));
+    const state = await handle.query(stateQuery);
+    expect(state.approvals.map((a) => [a.actor, a.decision])).toEqual([['alice', 'acknowledged']]);
+    expect(state.stage).toBe('approve');
+    await handle.terminate('test done');
+  });
+
+  it('when the calendar keeps failing, then its freeze is noted once, not at every read', async () => {
+    const reason = 'the change calendar could not be read: no such file';
+    handmade = () => {
+      const now = Date.now();
+      const until = new Date(now + 1000).toISOString();
+      const from = new Date(now).toISOString();
+      return {
+        checkedAt: from,
+        horizon: until,
+        readAgainAt: until,
+        periods: [{ from, until, kind: 'freeze', name: 'calendar', reason }],
+      };
+    };
+    const alert = makeAlert({
+      alertName: 'FreezeDeclared',
+      labels: { job: unique('failing'), severity: 'warning' },
+    });
+    const handle = await startIncident(client, QUEUES.handmade, unique('freeze-failing'), [alert]);
+    await waitForState(handle, atStage('approve'));
+    await new Promise((r) => setTimeout(r, 5000));
+    const state = await handle.query(stateQuery);
+    expect(state.timeline.filter((t) => t.event === 'change-freeze')).toHaveLength(1);
+    await handle.terminate('test done');
+  });
+
+  it('when a calendar answer holds times that are not times, then the plan still waits, reads again and takes an approval', async () => {
+    handmade = () => ({ checkedAt: 'now', horizon: 'later', readAgainAt: 'not a time', periods: [] });
+    const alert = makeAlert({
+      alertName: 'FreezeDeclared',
+      labels: { job: unique('not-a-time'), severity: 'warning' },
+    });
+    const handle = await startIncident(client, QUEUES.handmade, unique('freeze-not-a-time'), [alert]);
+    await waitForState(handle, atStage('approve'));
+    handmade = undefined;
     await sendDecision(client, handle.workflowId, 'approve', { actor: 'alice', via: 'api' });
     await waitForState(handle, atStage('verify'));
     await handle.signal(alertsSignal, [resolvedAlert(alert)]);

@@ -97,27 +97,52 @@ export function calendarReadDue(incident: Incident): number | undefined {
  * clock may be minutes off the server's: taken as they are, a worker behind would have the plan read the
  * calendar again as soon as it answered, for ever. So a read this run made is read again the outlook's
  * own interval (readAgainAt − checkedAt, both the worker's) after it came back; an outlook carried over
- * from the run before is taken at its word once.
+ * from the run before is taken at its word once, and one whose times are not times is read again now
+ * (a hand-completed activity: NaN would fail every workflow task at its timer).
  */
 function nextRead(incident: Incident, outlook: CalendarOutlook): number {
-  const at = readAgainAtMs(outlook);
   const readAt = incident.calendarReadAt;
-  return readAt === undefined ? at : readAt + Math.max(at - Date.parse(outlook.checkedAt), MIN_READ_GAP_MS);
+  if (readAt !== undefined) return readAt + intervalOf(outlook);
+  const at = readAgainAtMs(outlook);
+  return Number.isFinite(at) ? at : Date.now();
+}
+
+/** The outlook's own time between a read and the next (at least MIN_READ_GAP_MS). */
+function intervalOf(outlook: CalendarOutlook): number {
+  const interval = readAgainAtMs(outlook) - Date.parse(outlook.checkedAt);
+  return Number.isFinite(interval) ? Math.max(interval, MIN_READ_GAP_MS) : MIN_READ_GAP_MS;
 }
 
 /** However an outlook is written, the calendar is not read again sooner than this after a read. */
 const MIN_READ_GAP_MS = 1000;
 
+/** The outlook's horizon by the workflow's clock, as nextRead reads its read-again time. */
+function horizonOf(incident: Incident, outlook: CalendarOutlook): number {
+  const horizon = Date.parse(outlook.horizon);
+  const readAt = incident.calendarReadAt;
+  return readAt === undefined ? horizon : readAt + (horizon - Date.parse(outlook.checkedAt));
+}
+
 /**
- * Reads the calendar again while the plan waits: a block it did not show before is noted for people, and
- * a plan the final policy holds for a block that has lifted is looked at again now rather than at the
- * block's old end.
+ * Reads the calendar again while the plan waits: a block not noted yet is noted for people, and a plan
+ * the final policy holds for a block that has lifted is looked at again now rather than at the block's
+ * old end, unless someone acknowledged it, which stopped the final policy.
  */
 export async function refreshCalendar(incident: Incident, plan: Recommendation): Promise<void> {
-  const before = calendarBlock(incident);
+  const { state } = incident;
   const block = await readCalendar(incident, plan);
-  if (block && block.reason !== before?.reason) noteBlockForPeople(incident, block);
-  if (!block && incident.state.hold) incident.state.nextEscalationAt = nowIso();
+  if (block && !noted(incident, block)) noteBlockForPeople(incident, block);
+  if (!block && state.hold && state.nextEscalationAt !== undefined) state.nextEscalationAt = nowIso();
+}
+
+/**
+ * Whether the latest freeze note is this block's already. Asked of the timeline, not of the outlook
+ * before: an unreadable calendar's stand-in outlook has ended by the next read, and each failed read
+ * then looked like a new block, one note every 5 minutes for as long as the file stayed unreadable.
+ */
+function noted({ state }: Incident, block: Block): boolean {
+  const last = [...state.timeline].reverse().find((t) => t.event === 'change-freeze');
+  return last?.message.startsWith(`${block.reason} (until `) === true;
 }
 
 /**
@@ -129,10 +154,8 @@ export async function refreshCalendar(incident: Incident, plan: Recommendation):
 export function calendarOutdated(incident: Incident): boolean {
   const outlook = incident.state.calendar;
   if (!incident.rereadsCalendar || !outlook) return false;
-  const due = nextRead(incident, outlook);
-  const interval = Math.max(readAgainAtMs(outlook) - Date.parse(outlook.checkedAt), MIN_READ_GAP_MS);
   const now = Date.now();
-  return now >= Date.parse(outlook.horizon) || now >= due + interval;
+  return now >= horizonOf(incident, outlook) || now >= nextRead(incident, outlook) + intervalOf(outlook);
 }
 
 /** The block in force now, from the outlook last read. */
