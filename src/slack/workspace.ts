@@ -96,7 +96,7 @@ async function record(options: WorkspacesOptions, attempt: Attempt, why: string)
   const { actor, via, decision } = attempt;
   options.logger.warn(
     { event: 'slack.refused', actor, via, why, ...(decision ?? {}) },
-    'refused a Slack user of another workspace',
+    'refused a Slack action: its user is not known to be of a workspace that may act',
   );
   if (!decision) return;
   await noteEdgeRefusal(options.temporal, decision.incidentId, {

@@ -96,7 +96,7 @@ export function clusterRoutes(deps: ClusterRoutesDeps): Router {
     const { into, reason, opened, intoOpened } = body.data;
     if (into === id.data)
       throw new HttpError(400, 'InvalidInput', 'an incident cannot be merged into itself');
-    await openTarget(into, (x) => bounded(() => client.workflow.getHandle(x).query(stateQuery)));
+    await openTarget(into, intoOpened, (x) => bounded(() => client.workflow.getHandle(x).query(stateQuery)));
     const { identity } = principalOf(res);
     let result: MergeResult;
     try {
@@ -131,7 +131,11 @@ export function clusterRoutes(deps: ClusterRoutesDeps): Router {
 }
 
 /** The target must be a known, open incident not itself merged away: checked before anything is sent. */
-async function openTarget(into: string, state: (id: string) => Promise<IncidentState>): Promise<void> {
+async function openTarget(
+  into: string,
+  intoOpened: string | undefined,
+  state: (id: string) => Promise<IncidentState>,
+): Promise<void> {
   const target = await state(into).catch((err: unknown) => {
     const http = fromTemporal(err);
     if (http?.status === 404)
@@ -141,6 +145,14 @@ async function openTarget(into: string, state: (id: string) => Promise<IncidentS
   if (target.stage === 'closed') throw new HttpError(409, 'IncidentClosed', `incident ${into} is closed`);
   if (target.mergedInto) {
     throw new HttpError(409, 'MergeRefused', `incident ${into} was itself merged into ${target.mergedInto}`);
+  }
+  // The target says so too when asked (answerMerge), but a worker older than that check would agree.
+  if (intoOpened !== undefined && target.openedAt !== intoOpened) {
+    throw new HttpError(
+      409,
+      'MergeRefused',
+      `incident ${into} cannot take alerts: it opened again at ${target.openedAt}, after the merge was asked for on an earlier opening`,
+    );
   }
 }
 
