@@ -1,6 +1,7 @@
 import { ApplicationFailure, defineQuery, defineUpdate, setHandler } from '@temporalio/workflow';
 import { newestWithin } from '../domain/utf8.js';
 import { rollOverWhenLong } from './entity.js';
+import { isText } from './signal-checks.js';
 import type { Lesson } from '../severity/lessons.js';
 import { emptyModel, suggest, teach, type SeverityModel, type Suggestion } from '../severity/model.js';
 
@@ -103,8 +104,7 @@ export async function severityModelWorkflow(carried?: SeverityState): Promise<vo
 }
 
 function validateLearn({ lesson, correction }: LearnRequest): void {
-  const text = (v: unknown, max: number): boolean => typeof v === 'string' && v.length > 0 && v.length <= max;
-  if (!lesson || !text(lesson.key, 600) || !text(lesson.incidentId, 512))
+  if (!lesson || !isText(lesson.key, 600) || !isText(lesson.incidentId, 512))
     throw invalid('a lesson needs a key and an incident');
   if (typeof lesson.severity !== 'string' || !SEVERITY.test(lesson.severity))
     throw invalid('severity must be a lower-case word such as critical or warning');
@@ -113,10 +113,10 @@ function validateLearn({ lesson, correction }: LearnRequest): void {
   if (
     !Array.isArray(lesson.features) ||
     lesson.features.length > 128 ||
-    !lesson.features.every((f) => text(f, 200))
+    !lesson.features.every((f) => isText(f, 200))
   )
     throw invalid('features must be at most 128 strings of at most 200 characters');
-  if (correction && (!text(correction.actor, 256) || (correction.reason ?? '').length > 2000))
+  if (correction && (!isText(correction.actor, 256) || (correction.reason ?? '').length > 2000))
     throw invalid('a correction needs an actor and a reason of at most 2000 characters');
 }
 

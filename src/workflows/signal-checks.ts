@@ -20,7 +20,9 @@ export const MERGE_ANSWER_WHY_MAX = 512;
 type Fields = Record<string, unknown>;
 
 const isFields = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
-const text = (v: unknown, max: number): boolean => typeof v === 'string' && v.length > 0 && v.length <= max;
+/** Text of 1 to `max` characters: what every message of the workflows checks a name or reason to be. */
+export const isText = (v: unknown, max: number): boolean =>
+  typeof v === 'string' && v.length > 0 && v.length <= max;
 const filled = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
 const optionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
 const count = (v: unknown): boolean => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
@@ -62,7 +64,7 @@ export function malformedAlert(a: unknown): string | undefined {
 /** The `refusedDecision` signal: what its timeline entry names. Its `why` may be long; the note cuts it. */
 export function malformedRefusal(r: unknown): string | undefined {
   if (!isFields(r)) return 'a refused decision is an object';
-  if (!text(r['actor'], DECISION_BOUNDS.actor) || !text(r['via'], DECISION_BOUNDS.via))
+  if (!isText(r['actor'], DECISION_BOUNDS.actor) || !isText(r['via'], DECISION_BOUNDS.via))
     return `a refused decision names its actor (at most ${DECISION_BOUNDS.actor} characters) and channel (via, at most ${DECISION_BOUNDS.via})`;
   if (!oneOf(VERBS, r['decision']) || typeof r['why'] !== 'string')
     return 'a refused decision names what was tried (approve, reject, acknowledge, resolve) and why it was refused';
@@ -72,7 +74,7 @@ export function malformedRefusal(r: unknown): string | undefined {
 /** The `absorbed` signal, as a merge sends it (src/workflows/incident/merge.ts). */
 export function malformedAbsorbed(a: unknown): string | undefined {
   if (!isFields(a)) return 'an absorbed notice is an object';
-  if (!incidentId(a['from']) || !text(a['actor'], DECISION_BOUNDS.actor))
+  if (!incidentId(a['from']) || !isText(a['actor'], DECISION_BOUNDS.actor))
     return 'an absorbed notice names the incident merged (from) and who merged it (actor)';
   const keys = a['firingKeys'];
   const keysOk =
@@ -99,7 +101,7 @@ export function malformedMergeAnswer(a: unknown): string | undefined {
   if (!isFields(a) || !incidentId(a['from']) || typeof a['absorbs'] !== 'boolean')
     return 'a merge answer names the incident answering (from) and whether it absorbs (true or false)';
   const why = a['why'];
-  if (!(why === undefined || text(why, MERGE_ANSWER_WHY_MAX)))
+  if (!(why === undefined || isText(why, MERGE_ANSWER_WHY_MAX)))
     return `a merge answer's reason is text of at most ${MERGE_ANSWER_WHY_MAX} characters`;
   return undefined;
 }

@@ -20,7 +20,7 @@ import { faultStartOf } from '../../domain/fault-start.js';
 import { describeBlock } from '../../domain/outlook.js';
 import { refusal } from '../refusal.js';
 import { keywordValue, SA } from '../search-attributes.js';
-import { DECISION_BOUNDS, malformedAlert, malformedRefusal } from '../signal-checks.js';
+import { DECISION_BOUNDS, isText, malformedAlert, malformedRefusal } from '../signal-checks.js';
 import { calendarBlock, calendarOutdated } from './calendar.js';
 import {
   dropsMalformed,
@@ -287,15 +287,14 @@ export function approvalRefusal(plan: Recommendation, d: Decision): string | und
 
 /** Decisions also arrive raw from the Temporal CLI, so their shape is checked here too. */
 function validateActor(d: Decision): void {
-  const text = (v: unknown, max: number): boolean => typeof v === 'string' && v.length > 0 && v.length <= max;
-  if (!d || !text(d.actor, DECISION_BOUNDS.actor))
+  if (!d || !isText(d.actor, DECISION_BOUNDS.actor))
     throw refusal(REFUSAL.invalid, 'a decision needs the actor who made it');
-  if (!text(d.via, DECISION_BOUNDS.via))
+  if (!isText(d.via, DECISION_BOUNDS.via))
     throw refusal(REFUSAL.invalid, 'a decision needs the channel it came through (via)');
   if (d.reason !== undefined && (typeof d.reason !== 'string' || d.reason.length > 2000)) {
     throw refusal(REFUSAL.invalid, 'a reason is text of at most 2000 characters');
   }
-  if (d.groups !== undefined && !(Array.isArray(d.groups) && d.groups.every((g) => text(g, 200)))) {
+  if (d.groups !== undefined && !(Array.isArray(d.groups) && d.groups.every((g) => isText(g, 200)))) {
     throw refusal(REFUSAL.invalid, 'groups is a list of group names');
   }
   if (d.override !== undefined && typeof d.override !== 'boolean') {
@@ -307,7 +306,8 @@ function validateActor(d: Decision): void {
   if (d.round !== undefined && !(Number.isSafeInteger(d.round) && d.round >= 0)) {
     throw refusal(REFUSAL.invalid, 'round is a whole number from 0');
   }
-  if (d.opened !== undefined && !text(d.opened, 64)) throw refusal(REFUSAL.invalid, 'opened is an ISO time');
+  if (d.opened !== undefined && !isText(d.opened, 64))
+    throw refusal(REFUSAL.invalid, 'opened is an ISO time');
   refuseExpired(d.expiresAt, 'decision');
 }
 

@@ -94,9 +94,7 @@ export async function openAgainIfFiredAsClosed(incident: Incident): Promise<void
     `${alertCount(late)} fired as the incident closed: it opens again, as a new run`,
   );
   // close() waited for the handlers already, and they take alerts synchronously: `late` is all of them.
-  const input = { ...freshInput(incident.input), firedAsClosed: late };
-  if (!patched(OPENING_MEMO_PATCH)) return continueAsNew<IncidentWorkflow>(input);
-  return makeContinueAsNewFunc<IncidentWorkflow>({ memo: { [OPENING_MEMO]: nowIso() } })(input);
+  return continueNaming({ ...freshInput(incident.input), firedAsClosed: late }, nowIso());
 }
 
 /**
@@ -105,6 +103,15 @@ export async function openAgainIfFiredAsClosed(incident: Incident): Promise<void
  * that run held, and left out of a re-sent group the alerts it had delivered to the closed run.
  */
 export const OPENING_MEMO_PATCH = 'opening-memo';
+
+/**
+ * Continues as a new run that names `opening` in its memo (Temporal carries no memo over by itself); the
+ * patch is asked only when there is an opening to name, so other runs continue as they always did.
+ */
+function continueNaming(input: IncidentInput, opening: unknown): Promise<never> {
+  if (opening === undefined || !patched(OPENING_MEMO_PATCH)) return continueAsNew<IncidentWorkflow>(input);
+  return makeContinueAsNewFunc<IncidentWorkflow>({ memo: { [OPENING_MEMO]: opening } })(input);
+}
 
 const alertCount = (alerts: readonly Alert[]): string =>
   alerts.length === 1 ? '1 alert' : `${alerts.length} alerts`;
@@ -159,11 +166,8 @@ export async function rollOver(incident: Incident): Promise<void> {
     'continued-as-new',
     `history reached ${workflowInfo().historyLength} events; continuing as a new run`,
   );
-  const input = { ...incident.input, carried: incident.state };
-  const opening = workflowInfo().memo?.[OPENING_MEMO];
-  // Asked only of runs opened again: the others roll over as they always did.
-  if (opening === undefined || !patched(OPENING_MEMO_PATCH)) return continueAsNew<IncidentWorkflow>(input);
-  return makeContinueAsNewFunc<IncidentWorkflow>({ memo: { [OPENING_MEMO]: opening } })(input);
+  // A run opened again carries its opening on.
+  return continueNaming({ ...incident.input, carried: incident.state }, workflowInfo().memo?.[OPENING_MEMO]);
 }
 
 /**

@@ -18,7 +18,13 @@ import {
   REFUSAL,
 } from '../messages.js';
 import { refusal } from '../refusal.js';
-import { malformedAbsorbed, malformedMergeAnswer, malformedMergeAsk } from '../signal-checks.js';
+import {
+  DECISION_BOUNDS,
+  isText,
+  malformedAbsorbed,
+  malformedMergeAnswer,
+  malformedMergeAsk,
+} from '../signal-checks.js';
 import {
   dropsMalformed,
   errorMessage,
@@ -124,16 +130,15 @@ async function answerFrom(incident: Incident): Promise<MergeAnswer | undefined> 
 
 /** Requests also arrive raw from the Temporal CLI, so their shape is checked here too. */
 function validateMerge({ state, resolvedBy }: Incident, m: MergeRequest): void {
-  const text = (v: unknown, max: number): boolean => typeof v === 'string' && v.length > 0 && v.length <= max;
   if (!m || typeof m.into !== 'string' || !INCIDENT_ID.test(m.into))
     throw refusal(REFUSAL.invalid, 'into is an incident ID');
-  if (!text(m.actor, 200) || !text(m.via, 50))
+  if (!isText(m.actor, DECISION_BOUNDS.actor) || !isText(m.via, DECISION_BOUNDS.via))
     throw refusal(REFUSAL.invalid, 'a merge needs its actor and channel (via)');
-  if (m.reason !== undefined && !text(m.reason, 2000))
+  if (m.reason !== undefined && !isText(m.reason, 2000))
     throw refusal(REFUSAL.invalid, 'a reason is text of at most 2000 characters');
   if (
-    (m.opened !== undefined && !text(m.opened, 64)) ||
-    (m.intoOpened !== undefined && !text(m.intoOpened, 64))
+    (m.opened !== undefined && !isText(m.opened, 64)) ||
+    (m.intoOpened !== undefined && !isText(m.intoOpened, 64))
   )
     throw refusal(REFUSAL.invalid, 'opened and intoOpened are ISO times');
   refuseExpired(m.expiresAt, 'merge');
