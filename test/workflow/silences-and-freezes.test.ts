@@ -461,6 +461,11 @@ describe('silence while fixing, on a real Alertmanager', () => {
 });
 
 describe('change freezes from a real calendar file', () => {
+  /** An incident of `alertName` opened on `queue`: its alert's job and its ID are named after `name`. */
+  const openOn = async (queue: string, alertName: string, name: string) => {
+    const alert = makeAlert({ alertName, labels: { job: unique(name), severity: 'warning' } });
+    return { alert, handle: await startIncident(client, queue, unique(`freeze-${name}`), [alert]) };
+  };
   const freezeFor = (name: string, reason: string, endsInMs: number): void =>
     writeFileSync(
       calendarFile,
@@ -539,11 +544,7 @@ describe('change freezes from a real calendar file', () => {
     const entered = new Promise<void>((entered) => {
       calendarGate = { entered, release: new Promise<void>((r) => (release = r)) };
     });
-    const alert = makeAlert({
-      alertName: 'FrozenChange',
-      labels: { job: unique('gap'), severity: 'warning' },
-    });
-    const handle = await startIncident(client, QUEUES.slowCalendar, unique('freeze-gap'), [alert]);
+    const { handle } = await openOn(QUEUES.slowCalendar, 'FrozenChange', 'gap');
     await entered;
     // The plan is made; approval opens only once the calendar has answered.
     const planned = await waitForState(handle, (s) => s.recommendation !== undefined);
@@ -570,11 +571,7 @@ describe('change freezes from a real calendar file', () => {
 
   it('when the freeze ends while the plan waits, then the calendar is read again and the final policy approves', async () => {
     freezeFor('deploy-window', 'Deploys in progress', 6000);
-    const alert = makeAlert({
-      alertName: 'FrozenChange',
-      labels: { job: unique('thaw'), severity: 'warning' },
-    });
-    const handle = await startIncident(client, QUEUES.calendar, unique('freeze-thaw'), [alert]);
+    const { alert, handle } = await openOn(QUEUES.calendar, 'FrozenChange', 'thaw');
     const held = await waitForState(handle, (s) => events(s).includes('auto-approval-held'));
     expect(held.hold?.reason).toMatch(/^change freeze "deploy-window": Deploys in progress/);
     const fixing = await waitForState(handle, atStage('verify'), 60_000);
@@ -592,11 +589,7 @@ describe('change freezes from a real calendar file', () => {
   });
   it('when a freeze is declared while a plan waits for people, then the calendar is read again and an approval needs an override', async () => {
     writeFileSync(calendarFile, '');
-    const alert = makeAlert({
-      alertName: 'FreezeDeclared',
-      labels: { job: unique('declared'), severity: 'warning' },
-    });
-    const handle = await startIncident(client, QUEUES.rereading, unique('freeze-declared'), [alert]);
+    const { alert, handle } = await openOn(QUEUES.rereading, 'FreezeDeclared', 'declared');
     const waiting = await waitForState(handle, atStage('approve'));
     expect(events(waiting)).not.toContain('change-freeze');
     freezeFor('incident-review', 'Declared while the plan waited', 3_600_000);
@@ -622,11 +615,7 @@ describe('change freezes from a real calendar file', () => {
 
   it('when a freeze is lifted before its end, then the plan it held is approved once the calendar is read again', async () => {
     freezeFor('lifted', 'Lifted early', 3_600_000);
-    const alert = makeAlert({
-      alertName: 'FrozenChange',
-      labels: { job: unique('lifted'), severity: 'warning' },
-    });
-    const handle = await startIncident(client, QUEUES.rereading, unique('freeze-lifted'), [alert]);
+    const { alert, handle } = await openOn(QUEUES.rereading, 'FrozenChange', 'lifted');
     const held = await waitForState(handle, (s) => events(s).includes('auto-approval-held'));
     expect(Date.parse(held.hold?.until ?? '')).toBeGreaterThan(Date.now() + 3_000_000);
     writeFileSync(calendarFile, '');
@@ -640,11 +629,7 @@ describe('change freezes from a real calendar file', () => {
 
   it("when a worker's clock is 20 minutes behind the server's, then the calendar is read again at its interval, not at once and for ever, and a person's approval counts", async () => {
     writeFileSync(calendarFile, '');
-    const alert = makeAlert({
-      alertName: 'FreezeDeclared',
-      labels: { job: unique('skewed'), severity: 'warning' },
-    });
-    const handle = await startIncident(client, QUEUES.skewed, unique('freeze-skewed'), [alert]);
+    const { alert, handle } = await openOn(QUEUES.skewed, 'FreezeDeclared', 'skewed');
     await waitForState(handle, atStage('approve'));
     const before = skewedReads;
     await new Promise((r) => setTimeout(r, 3000));
@@ -659,11 +644,7 @@ describe('change freezes from a real calendar file', () => {
 
   it('when someone acknowledged a plan a freeze held, then the freeze lifting does not let the final policy approve it', async () => {
     freezeFor('acked', 'Held, then acknowledged', 3_600_000);
-    const alert = makeAlert({
-      alertName: 'FrozenChange',
-      labels: { job: unique('acked'), severity: 'warning' },
-    });
-    const handle = await startIncident(client, QUEUES.rereading, unique('freeze-acked'), [alert]);
+    const { handle } = await openOn(QUEUES.rereading, 'FrozenChange', 'acked');
     await waitForState(handle, (s) => events(s).includes('auto-approval-held'));
     await sendDecision(client, handle.workflowId, 'acknowledge', { actor: 'alice', via: 'api' });
     writeFileSync(calendarFile, '');
@@ -688,11 +669,7 @@ describe('change freezes from a real calendar file', () => {
         periods: [{ from, until, kind: 'freeze', name: 'calendar', reason }],
       };
     };
-    const alert = makeAlert({
-      alertName: 'FreezeDeclared',
-      labels: { job: unique('failing'), severity: 'warning' },
-    });
-    const handle = await startIncident(client, QUEUES.handmade, unique('freeze-failing'), [alert]);
+    const { handle } = await openOn(QUEUES.handmade, 'FreezeDeclared', 'failing');
     await waitForState(handle, atStage('approve'));
     await new Promise((r) => setTimeout(r, 5000));
     const state = await handle.query(stateQuery);
@@ -702,11 +679,7 @@ describe('change freezes from a real calendar file', () => {
 
   it('when a calendar answer holds times that are not times, then the plan still waits, reads again and takes an approval', async () => {
     handmade = () => ({ checkedAt: 'now', horizon: 'later', readAgainAt: 'not a time', periods: [] });
-    const alert = makeAlert({
-      alertName: 'FreezeDeclared',
-      labels: { job: unique('not-a-time'), severity: 'warning' },
-    });
-    const handle = await startIncident(client, QUEUES.handmade, unique('freeze-not-a-time'), [alert]);
+    const { alert, handle } = await openOn(QUEUES.handmade, 'FreezeDeclared', 'not-a-time');
     await waitForState(handle, atStage('approve'));
     handmade = undefined;
     await sendDecision(client, handle.workflowId, 'approve', { actor: 'alice', via: 'api' });
@@ -717,11 +690,7 @@ describe('change freezes from a real calendar file', () => {
 
   it('when the calendar is due to be read again and no worker reads it, then an approval waits for the read, and counts once it is in', async () => {
     writeFileSync(calendarFile, '');
-    const alert = makeAlert({
-      alertName: 'FreezeDeclared',
-      labels: { job: unique('unread'), severity: 'warning' },
-    });
-    const handle = await startIncident(client, QUEUES.rereading, unique('freeze-unread'), [alert]);
+    const { handle } = await openOn(QUEUES.rereading, 'FreezeDeclared', 'unread');
     await waitForState(handle, atStage('approve'));
     await rereading?.stop();
     // A freeze declared while no worker runs, and an outlook twice its interval old.
