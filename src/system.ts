@@ -44,22 +44,15 @@ async function kubernetesFrom(kubeconfig: string): Promise<ActionHandlers<Kubern
   return kubernetesHandlersFromFile(kubeconfig);
 }
 
-/** The worker: runs incident workflows and their activities on the configured task queue. */
-export async function startWorker(
+/** The activities' dependencies, from the settings: every outside part a workflow's activity may call. */
+async function activitiesFor(
   settings: Settings,
   logger: Logger,
   metrics: Metrics,
-): Promise<RunningPart> {
-  // A calendar with a mistake fails the start, naming file and line: a freeze must never be misread.
-  const calendar = settings.calendarFile ? loadCalendar(settings.calendarFile) : undefined;
-  // So does an on-call file with a mistake: an escalation must not be the first to find it.
-  const oncall = settings.oncallFile ? createOncallReader(settings.oncallFile, logger) : undefined;
-  const rotations = oncall?.();
-  const client = await createClient(settings.temporal);
-  await ensureSearchAttributes(client, settings.temporal.namespace, logger);
-  await warnUnapprovable(settings, logger, calendar, rotations);
-  const connection = await connectWorker(settings.temporal);
-  const activities = createActivities({
+  client: Awaited<ReturnType<typeof createClient>>,
+  oncall: (() => Oncall) | undefined,
+): Promise<ReturnType<typeof createActivities>> {
+  return createActivities({
     docker: new Docker({ socketPath: settings.dockerSocket }),
     ...(settings.kubeconfig ? { kubernetes: await kubernetesFrom(settings.kubeconfig) } : {}),
     protect: ownTargets({
@@ -99,6 +92,24 @@ export async function startWorker(
       ingest: ingestConfigFrom(settings),
     },
   });
+}
+
+/** The worker: runs incident workflows and their activities on the configured task queue. */
+export async function startWorker(
+  settings: Settings,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<RunningPart> {
+  // A calendar with a mistake fails the start, naming file and line: a freeze must never be misread.
+  const calendar = settings.calendarFile ? loadCalendar(settings.calendarFile) : undefined;
+  // So does an on-call file with a mistake: an escalation must not be the first to find it.
+  const oncall = settings.oncallFile ? createOncallReader(settings.oncallFile, logger) : undefined;
+  const rotations = oncall?.();
+  const client = await createClient(settings.temporal);
+  await ensureSearchAttributes(client, settings.temporal.namespace, logger);
+  await warnUnapprovable(settings, logger, calendar, rotations);
+  const connection = await connectWorker(settings.temporal);
+  const activities = await activitiesFor(settings, logger, metrics, client, oncall);
   if (settings.watchFile) {
     await ensureWatchSchedule(client, {
       taskQueue: settings.temporal.taskQueue,
