@@ -796,6 +796,9 @@ function showIncident(id) {
             ` A guard refused the approved plan: ${refusal}. Decide on it again.`,
           )
         : '',
+      waiting && summary.runsAgain
+        ? h('span', { class: 'muted', id: 'runs-again' }, ` ${summary.runsAgain}`)
+        : '',
       calendar
         ? h(
             'span',

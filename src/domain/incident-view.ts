@@ -1,5 +1,11 @@
 import type { Alert } from './alert.js';
-import { STAGES, type ApprovalRecord, type IncidentState, type Stage } from './incident.js';
+import {
+  STAGES,
+  type ActionRecord,
+  type ApprovalRecord,
+  type IncidentState,
+  type Stage,
+} from './incident.js';
 import { blockAt, describeBlock } from './outlook.js';
 import { cleanText, markdownText as commonMarkLine } from '../notify/escape.js';
 
@@ -58,6 +64,31 @@ export function currentDecision(state: Pick<IncidentState, 'approvals' | 'round'
   const round = state.round ?? 0;
   return state.approvals.find(
     (a): a is Decided => (a.round ?? 0) === round && (a.decision === 'approved' || a.decision === 'rejected'),
+  );
+}
+
+/**
+ * The steps of the latest remediation run whose change still stands: done and not undone (a restart or an
+ * http.call cannot be undone; a compensation that failed left its change). A guard's refusal hands the
+ * whole plan back, and approving it again runs it from its first step, these steps included: people are
+ * told so before they decide. Runs start at step 0, so the latest is the records from the last step 0.
+ */
+export function stillInEffect(state: Pick<IncidentState, 'actions'>): ActionRecord[] {
+  let start = -1;
+  state.actions.forEach((a, i) => {
+    if (a.index === 0) start = i;
+  });
+  if (start < 0) return [];
+  return state.actions.slice(start).filter((a) => a.status === 'done' || a.status === 'rollback-failed');
+}
+
+/** The sentence that says which of those steps approving again would run a second time, or ''. */
+export function runsAgainSentence(state: Pick<IncidentState, 'actions'>): string {
+  const standing = stillInEffect(state).map((a) => a.description);
+  if (standing.length === 0) return '';
+  return (
+    `Already done and not undone: ${standing.join('; ')}. ` +
+    'Approving again runs the whole plan from its first step, these steps too.'
   );
 }
 
@@ -122,17 +153,24 @@ export interface IncidentSummary {
   decision?: { decision: 'approved' | 'rejected'; actor: string; at: string };
   /** Why the plan waits on the change calendar, when it does. */
   waiting?: Waiting;
+  /**
+   * While a plan a guard handed back waits, what approving it again would run a second time
+   * (runsAgainSentence); absent when nothing of the last run still stands.
+   */
+  runsAgain?: string;
   stages: ReturnType<typeof stageStrip>;
 }
 
 export function summarize(state: IncidentState, nowMs: number = Date.now()): IncidentSummary {
   const decided = currentDecision(state);
   const waiting = waitingOnCalendar(state, nowMs);
+  const runsAgain = awaitingDecision(state) && (state.round ?? 0) > 0 ? runsAgainSentence(state) : '';
   return {
     risk: riskOf(state),
     awaitingDecision: awaitingDecision(state),
     ...(decided ? { decision: { decision: decided.decision, actor: decided.actor, at: decided.at } } : {}),
     ...(waiting ? { waiting } : {}),
+    ...(runsAgain ? { runsAgain } : {}),
     stages: stageStrip(state),
   };
 }

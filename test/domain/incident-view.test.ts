@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { ApprovalRecord, IncidentState, Recommendation } from '../../src/domain/incident.js';
+import type {
+  ActionRecord,
+  ApprovalRecord,
+  IncidentState,
+  Recommendation,
+} from '../../src/domain/incident.js';
 import {
   awaitingDecision,
   currentDecision,
   riskOf,
   stageStrip,
+  stillInEffect,
   summarize,
 } from '../../src/domain/incident-view.js';
 import { incidentState } from '../support/incident.js';
@@ -35,6 +41,41 @@ describe('the incident view every surface reads', () => {
     expect(summarize(back).decision).toBeUndefined();
     const again = state({ approvals: [approved, { ...approved, actor: 'bob', round: 1 }], round: 1 });
     expect(currentDecision(again)?.actor).toBe('bob');
+  });
+
+  it('after a guard refusal, it names the steps of the last run that still stand, which approving again runs again', () => {
+    const step = (index: number, description: string, status: ActionRecord['status']): ActionRecord => ({
+      index,
+      description,
+      status,
+      startedAt: '2026-11-30T00:00:02Z',
+    });
+    const actions = [
+      // Round 0: the restart stood, the resize was undone, the second resize was refused.
+      step(0, 'restart container web', 'done'),
+      step(1, 'set memory of web to 96Mi', 'rolled-back'),
+      step(2, 'set memory of web to 128Mi', 'refused'),
+    ];
+    const back = state({ approvals: [approved], round: 1, actions });
+    expect(stillInEffect(back).map((a) => a.description)).toEqual(['restart container web']);
+    expect(summarize(back).runsAgain).toBe(
+      'Already done and not undone: restart container web. ' +
+        'Approving again runs the whole plan from its first step, these steps too.',
+    );
+    // A failed undo left its change standing too.
+    const stuck = state({
+      round: 1,
+      actions: [step(0, 'restart container web', 'done'), step(1, 'resize', 'rollback-failed')],
+    });
+    expect(stillInEffect(stuck).map((a) => a.description)).toEqual(['restart container web', 'resize']);
+    // Round 1 was refused at its first step: nothing of it stands, whatever round 0 left.
+    const twice = state({ round: 2, actions: [...actions, step(0, 'restart container web', 'refused')] });
+    expect(stillInEffect(twice)).toEqual([]);
+    expect(summarize(twice).runsAgain).toBeUndefined();
+    // Said only while the handed-back plan waits: not in round 0, nor once decided.
+    expect(summarize(state({ actions })).runsAgain).toBeUndefined();
+    const decided = state({ round: 1, actions, approvals: [{ ...approved, round: 1 }] });
+    expect(summarize(decided).runsAgain).toBeUndefined();
   });
 
   it('nothing waits outside the approval stage or without a plan', () => {

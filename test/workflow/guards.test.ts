@@ -93,6 +93,23 @@ steps:
 ${testDockerScope()}
 verify: { within: 20s }
 `,
+    'standing.yaml': `
+title: Restart, then raise the memory limit
+match: { alertnames: [GuardStanding] }
+risk: medium
+approvers: [alice]
+approval: { timeout: 10m }
+guards: { maxActionsPerTarget: 1, window: 1h }
+steps:
+  - action: docker.restart
+    container: '{{ labels.container }}'
+    stopTimeout: 2s
+  - action: docker.update-resources
+    container: '{{ labels.container }}'
+    memory: 96Mi
+${testDockerScope()}
+verify: { within: 20s }
+`,
     'paused.yaml': `
 title: Restart while paused
 match: { alertnames: [GuardPaused] }
@@ -287,6 +304,38 @@ describe('remediation guards on a real Temporal server and real containers', () 
     await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
     expect((await handle.result()).outcome).toBe('resolved');
     await recordHistory(client, id, 'guard-rate-limit-rollback');
+  });
+
+  it('when a guard refuses a step after one that cannot be undone, then people are told it stands and that approving again runs it again', async () => {
+    const container = await startTestContainer(docker, 'steadfast-test-guard-standing');
+    const id = uniqueId('standing');
+    const alert = makeAlert({
+      alertName: 'GuardStanding',
+      labels: { container: 'steadfast-test-guard-standing' },
+    });
+    const handle = await startIncident(client, TASK_QUEUE, id, [alert], {
+      announce: { channel: 'CINCIDENTS' },
+    });
+    const opened = await waitForState(handle, (s) => s.stage === 'approve' && s.announcement !== undefined);
+    const before = (await container.inspect()).State.StartedAt;
+    await handle.executeUpdate(approveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    const back = await waitForState(handle, handedBack);
+    expect(back.actions.map((a) => a.status)).toEqual(['done', 'refused']);
+    expect((await container.inspect()).State.StartedAt).not.toBe(before);
+    const sentence =
+      'Already done and not undone: restart container steadfast-test-guard-standing. ' +
+      'Approving again runs the whole plan from its first step, these steps too.';
+    const handedNote = back.timeline.find((t) => t.event === 'handed-to-people');
+    expect(handedNote?.message).toContain(sentence);
+    const toldInSlack = async (): Promise<string | undefined> =>
+      slack.messages
+        .filter((m) => m.threadTs === opened.announcement?.ts)
+        .map((m) => m.text)
+        .find((t) => t.startsWith('A guard refused an action'));
+    for (let i = 0; i < 100 && !(await toldInSlack()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await toldInSlack()).toContain(`${sentence} Approve again to retry, or resolve.`);
+    await handle.executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
+    expect((await handle.result()).outcome).toBe('resolved');
   });
 
   it('when an incident opens again under its ID within the cooldown, then its first step is a new action, and the guard refuses it', async () => {

@@ -304,6 +304,24 @@ export const incidentSummarySchema = z
     decision: z
       .object({ decision: z.enum(['approved', 'rejected']), actor: z.string(), at: timestamp })
       .optional(),
+    waiting: z
+      .object({
+        reason: z.string(),
+        until: timestamp,
+        overrideNeeded: z.boolean().meta({
+          description: "A person's approval needs `override: true` and a reason.",
+        }),
+      })
+      .optional()
+      .meta({ description: 'Why the plan waits on the change calendar, when it does.' }),
+    runsAgain: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'While a plan a guard handed back waits: the steps of the last run that still stand (done and not ' +
+          'undone), which approving again runs a second time, as a sentence. Absent when none does.',
+      }),
     stages: z.array(
       z.object({
         stage: z.enum(STAGES),
@@ -368,6 +386,7 @@ export type ServedShapesFit = [
   Described<IncidentState['approvals'][number], z.output<typeof approvalSchema>>,
   Described<IncidentState['actions'][number], z.output<typeof actionRecordSchema>>,
   Described<Alert, z.output<typeof alertSchema>>,
+  Described<IncidentSummary, z.output<typeof incidentSummarySchema>>,
   Fits<Alert, z.output<typeof alertSchema>>,
   Fits<IncidentState, z.output<typeof incidentStateSchema>>,
   Fits<IncidentSummary, z.output<typeof incidentSummarySchema>>,

@@ -1,6 +1,6 @@
 import { condition, patched } from '@temporalio/workflow';
 import { escalationFor, type EscalationPlan, type Recommendation } from '../../domain/incident.js';
-import { currentDecision, sendersOf, type Decided } from '../../domain/incident-view.js';
+import { currentDecision, runsAgainSentence, sendersOf, type Decided } from '../../domain/incident-view.js';
 import { ANNOUNCE_PATCH, announceToWebhooks, postAnnouncement } from './announce.js';
 import {
   CALENDAR_PATCH,
@@ -246,12 +246,16 @@ export async function handBackToPeople(incident: Incident, reason: string): Prom
   state.round = round(incident) + 1;
   state.guardRefusal = reason;
   state.escalationLevel = 0;
+  const again = runsAgainSentence(state);
   note(
     incident,
     'handed-to-people',
-    `a guard refused an action, so the incident waits for a person: ${reason}`,
+    `a guard refused an action, so the incident waits for a person: ${reason}` + (again ? `. ${again}` : ''),
   );
-  await tell(incident, `A guard refused an action: ${reason}. Approve again to retry, or resolve.`);
+  await tell(
+    incident,
+    `A guard refused an action: ${reason}. ${again ? `${again} ` : ''}Approve again to retry, or resolve.`,
+  );
 }
 
 /**
