@@ -14,7 +14,7 @@ import { optimizeThreshold, type ScoredFile } from '../src/nab/scorer.js';
 import { holdoutFigures, printHoldout, referenceScorer } from './lib/holdout.js';
 import { syntheticFigures } from './lib/synthetic.js';
 
-const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--holdout] [--synthetic] [--seed <n>]
+const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--holdout] [--synthetic] [--seed <n>] [--glitch]
 
   --corpus <dir>  a NAB-layout folder (data/<category>/<file>.csv, combined_windows.json, profiles.json);
                   default: ../shared/benchmarks/nab beside the repository
@@ -24,9 +24,13 @@ const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--hold
   --synthetic     also score generated series with known anomalies (src/nab/synthetic.ts) at the
                   corpus's threshold, per category, at their own optimum, and leaving a category out
   --seed <n>      the synthetic corpus's seed (default 1)
+  --glitch        with --synthetic: one absurd value (1.8e19, an exporter's uint64 "unlimited") in each
+                  generated series before its first window; its own alarm counts as a false one
 `;
 
 const root = resolve(import.meta.dirname, '..');
+/** The value --glitch puts into each synthetic series: 2^64 - 1, as an exporter's "unlimited" reads. */
+const GLITCH = 2 ** 64 - 1;
 const { values: args } = parseArgs({
   options: {
     corpus: { type: 'string' },
@@ -34,6 +38,7 @@ const { values: args } = parseArgs({
     holdout: { type: 'boolean' },
     synthetic: { type: 'boolean' },
     seed: { type: 'string', default: '1' },
+    glitch: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -123,7 +128,7 @@ if (holdout !== undefined && existsSync(join(htmDir, 'numenta'))) {
 }
 const synthetic =
   args.synthetic && standardThreshold !== undefined
-    ? syntheticFigures(seed, profiles, standardThreshold)
+    ? syntheticFigures(seed, profiles, standardThreshold, process.stdout, args.glitch ? GLITCH : undefined)
     : undefined;
 process.stdout.write(
   `${JSON.stringify({

@@ -19,16 +19,18 @@ export function syntheticFigures(
   profiles: readonly NamedProfile[],
   subsetThreshold: number,
   out: NodeJS.WritableStream = process.stdout,
+  glitch?: number,
 ): Record<string, unknown> {
   const standard = profiles.find((p) => p.name === 'standard');
   if (standard === undefined) throw new Error('profiles.json has no standard profile');
-  const series = syntheticCorpus(seed);
+  const series = syntheticCorpus(seed, glitch);
   const scored = series.map((s): ScoredFile => ({
     ...s,
     scores: detectorScorer(s, DEFAULT_DETECTOR_OPTIONS),
   }));
   const points = series.reduce((n, s) => n + s.rowCount, 0);
-  out.write(`\nsynthetic corpus (seed ${seed}): ${series.length} series, ${points} points\n`);
+  const glitched = glitch === undefined ? '' : `, one value of ${glitch} in each series`;
+  out.write(`\nsynthetic corpus (seed ${seed}${glitched}): ${series.length} series, ${points} points\n`);
   out.write(
     `${'category'.padEnd(24)} ${'windows'.padStart(7)} ${'found'.padStart(5)} ${'false'.padStart(5)} ${'at subset t'.padStart(11)}\n`,
   );
@@ -64,6 +66,7 @@ export function syntheticFigures(
   );
   return {
     seed,
+    ...(glitch === undefined ? {} : { glitch }),
     series: series.length,
     points,
     at_subset_threshold: round(atSubset.normalized),

@@ -15,20 +15,36 @@ export class BeyondRange {
 
   constructor(private readonly warmup: number) {}
 
-  /** Distance past the seen range divided by its width (0 inside it; +Infinity as above); 0 during warm-up. */
-  update(value: number): number {
+  private range(): number {
+    // A flat history has no range; "far beyond" then means a tenth of the level at least.
+    return Math.max(this.max - this.min, Math.abs(this.max) * 0.1, 1e-9);
+  }
+
+  /**
+   * What the detector may learn from a value: the value itself, or, past `reach` seen ranges beyond the
+   * seen range, the edge of that reach (as it is during warm-up, before there is a range).
+   */
+  learnable(value: number, reach: number): number {
+    if (this.seen < this.warmup) return value;
+    const edge = reach * this.range();
+    return Math.min(this.max + edge, Math.max(this.min - edge, value));
+  }
+
+  /**
+   * Distance past the seen range divided by its width (0 inside it; +Infinity as above); 0 during
+   * warm-up. The range then grows by `learned` (the value, or what learnable made of it).
+   */
+  update(value: number, learned: number = value): number {
     let beyond = 0;
     if (this.seen >= this.warmup) {
-      // A flat history has no range; "far beyond" then means a tenth of the level at least.
-      const range = Math.max(this.max - this.min, Math.abs(this.max) * 0.1, 1e-9);
       beyond =
         this.min > 0 && value <= 0
           ? Number.POSITIVE_INFINITY
-          : Math.max(0, value - this.max, this.min - value) / range;
+          : Math.max(0, value - this.max, this.min - value) / this.range();
     }
     this.seen++;
-    this.min = Math.min(this.min, value);
-    this.max = Math.max(this.max, value);
+    this.min = Math.min(this.min, learned);
+    this.max = Math.max(this.max, learned);
     return beyond;
   }
 }

@@ -217,15 +217,29 @@ function generate(recipe: Recipe, name: string, rand: Random, count: number): Sy
   };
 }
 
+/** Where a glitch goes: a fifth of the way in, if that is before every window (else nowhere). */
+export function glitchRow(series: Pick<SyntheticSeries, 'rowCount' | 'windows'>): number | undefined {
+  const at = Math.floor(0.2 * series.rowCount);
+  return series.windows.every(([l]) => l > at) ? at : undefined;
+}
+
 /**
  * The synthetic corpus for `seed`: per category seven series with one to three anomalies (thirteen in all) and two
- * without, in key order.
+ * without, in key order. With `glitch`, each series also holds that one value at its glitchRow (an
+ * exporter's uint64 "unlimited", 1.8e19, read as a value), the rest bit for bit as without: whether one
+ * absurd value blinds the detector to what comes after it.
  */
-export function syntheticCorpus(seed = 1): SyntheticSeries[] {
+export function syntheticCorpus(seed = 1, glitch?: number): SyntheticSeries[] {
   const rand = randomSource(seed);
-  return RECIPES.flatMap((recipe) =>
+  const corpus = RECIPES.flatMap((recipe) =>
     [1, 2, 3, 1, 2, 3, 1, 0, 0].map((count, k) =>
       generate(recipe, `${recipe.category.slice(5).toLowerCase()}_${k}`, rand, count),
     ),
   ).sort((a, b) => (a.key < b.key ? -1 : 1));
+  if (glitch === undefined) return corpus;
+  for (const series of corpus) {
+    const at = glitchRow(series);
+    if (at !== undefined) series.values[at] = glitch;
+  }
+  return corpus;
 }

@@ -100,12 +100,14 @@ describe('the online detector', () => {
       return [first, next(second)];
     };
     // Ten days apart: 240 hourly rows. Counted in rows the first spike's bar still stood (0.999 ** 240),
-    // so the second scored nothing; in time it has faded as it does after 2,880 five-minute rows.
-    const [hourlyFirst, hourlySecond] = run(hour, 240);
+    // so the second scored nothing; in time it has faded as it does after 2,880 five-minute rows. The
+    // second is lower than the first (15, not 40), beyond the range the first taught (learnReach) but not
+    // so far that it outgrows the bar on its own.
+    const [hourlyFirst, hourlySecond] = run(hour, 240, 15);
     expect(hourlyFirst).toBeGreaterThan(0.5);
     expect(hourlySecond).toBeGreaterThan(0.5);
-    expect(run(undefined, 240)[1]).toBe(0);
-    expect(run(STEP_MS, 2880)[1]).toBeGreaterThan(0.5);
+    expect(run(undefined, 240, 15)[1]).toBe(0);
+    expect(run(STEP_MS, 2880, 15)[1]).toBeGreaterThan(0.5);
     // The pause after an alarm is two and a half hours: five hourly rows later a far larger spike alarms,
     // five 5-minute rows later it is still silenced.
     expect(run(hour, 5, 4000)[1]).toBeGreaterThan(0.5);
@@ -348,7 +350,10 @@ describe('the seen range', () => {
       const values = noisy();
       record(values, at, 0.2);
       // The routine dips have a larger z than this record, so the z tail does not see it either.
-      const byDistance = { ...DEFAULT_DETECTOR_OPTIONS, beyond: { half: 1, tailFrom: Infinity } };
+      const byDistance = {
+        ...DEFAULT_DETECTOR_OPTIONS,
+        beyond: { ...DEFAULT_DETECTOR_OPTIONS.beyond, tailFrom: Infinity },
+      };
       expect(scoreSeries(values, undefined, byDistance)[at]).toBeLessThan(ALARM_THRESHOLD);
       expect(scoreSeries(values)[at]).toBeGreaterThanOrEqual(ALARM_THRESHOLD);
     });
@@ -365,6 +370,36 @@ describe('the seen range', () => {
       record(values, at, 0.05);
       expect(scoreSeries(values)[at]).toBeLessThan(ALARM_THRESHOLD);
     });
+  });
+
+  it('learns a value at most learnReach ranges past the seen range, and scores it as it is', () => {
+    const beyond = warmed();
+    // The range is 20..100: two ranges reach from -140 to 260.
+    expect(beyond.learnable(60, 2)).toBe(60);
+    expect(beyond.learnable(1.8e19, 2)).toBe(260);
+    expect(beyond.learnable(-1.8e19, 2)).toBe(-140);
+    expect(beyond.update(1.8e19, beyond.learnable(1.8e19, 2))).toBeCloseTo(1.8e19 / 80, -5);
+    // The range grew to 20..260, not to 1.8e19: 500 is one range above it.
+    expect(beyond.update(500)).toBeCloseTo(1, 9);
+    const early = new BeyondRange(10);
+    expect(early.learnable(1.8e19, 2)).toBe(1.8e19);
+  });
+
+  it('is not blinded by one absurd value: a spike days later still alarms', () => {
+    const unbounded = {
+      ...DEFAULT_DETECTOR_OPTIONS,
+      beyond: { ...DEFAULT_DETECTOR_OPTIONS.beyond, learnReach: Number.POSITIVE_INFINITY },
+    };
+    for (const glitch of [1.8e19, -1.8e19]) {
+      const { values, times } = daily(12);
+      values[4 * 288 + 50] = glitch; // an exporter's "unlimited", read as a value
+      const spike = 10 * 288 + 100;
+      values[spike] = 150;
+      expect(scoreSeries(values, times)[4 * 288 + 50]).toBe(1);
+      expect(scoreSeries(values, times)[spike]).toBeGreaterThanOrEqual(ALARM_THRESHOLD);
+      // Learned whole, it stretched the range and the spreads so far that the spike was nothing.
+      expect(scoreSeries(values, times, unbounded)[spike]).toBeLessThan(ALARM_THRESHOLD);
+    }
   });
 
   it('leaves no echo bar after that first zero: a later spike still alarms', () => {
