@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { categoryOf } from '../../src/nab/holdout.js';
 import { probationLength, rowWeights } from '../../src/nab/scorer.js';
-import { syntheticCorpus, type SyntheticSeries } from '../../src/nab/synthetic.js';
+import { glitchRow, syntheticCorpus, type SyntheticSeries } from '../../src/nab/synthetic.js';
 
 const corpus = syntheticCorpus(1);
 const of = (category: string): SyntheticSeries[] => corpus.filter((s) => categoryOf(s.key) === category);
@@ -29,6 +29,19 @@ describe('the synthetic corpus', () => {
       expect(s.windows).toEqual(corpus[i]?.windows);
     });
     expect(same(syntheticCorpus(2)[0]?.values ?? new Float64Array(), corpus[0]?.values)).toBe(false);
+  });
+
+  it('with a glitch, holds that one value before the first window of most series, every other value as without', () => {
+    const glitched = syntheticCorpus(1, 2 ** 64 - 1);
+    let placed = 0;
+    glitched.forEach((s, i) => {
+      const clean = corpus[i] as SyntheticSeries;
+      const at = glitchRow(s);
+      if (at !== undefined) placed++;
+      s.values.forEach((v, row) => expect(v).toBe(row === at ? 2 ** 64 - 1 : clean.values[row]));
+      if (at !== undefined) for (const [l] of s.windows) expect(l).toBeGreaterThan(at);
+    });
+    expect(placed).toBeGreaterThan(glitched.length / 2);
   });
 
   it('has valid NAB windows centred on anomalies past probation, and series without any', () => {
