@@ -93,6 +93,7 @@ const CLIENT_ERRORS: Record<string, [status: number, error: string, message: str
  * a JSON error: the socket is written to directly, since there is no response object.
  */
 function answerClientError(err: Error & { code?: string; reason?: unknown }, socket: Duplex): void {
+  if (answeringWholeRequest(socket)) return;
   // Nothing is written after an answer began (a pipelined request's): the client would read it as part of it.
   const inFlight = socket as { _httpMessage?: ServerResponse | null };
   if (err.code !== 'ECONNRESET' && socket.writable && !inFlight._httpMessage?.headersSent) {
@@ -105,6 +106,27 @@ function answerClientError(err: Error & { code?: string; reason?: unknown }, soc
   }
   socket.destroy(err);
 }
+
+/**
+ * When the bad bytes come after a whole request (data past its Content-Length, a second request that is
+ * not HTTP), that request is being handled and may have acted: a 400 written over it told the client
+ * nothing was done when a rule had been deleted. Its own answer is given, and the connection closes
+ * after it, nothing more read. A request cut off mid-body is refused as before: every route that acts
+ * reads its body first, so it has not.
+ */
+function answeringWholeRequest(socket: Duplex): boolean {
+  const res = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (!res || res.writableFinished || !res.req.complete) return false;
+  socket.pause();
+  res.shouldKeepAlive = false;
+  if (!closing.has(socket)) {
+    closing.add(socket);
+    res.once('close', () => socket.destroy());
+  }
+  return true;
+}
+
+const closing = new WeakSet<Duplex>();
 
 /** An answer written on the socket itself, where Node gives no response object; the connection ends with it. */
 function writeError(socket: Duplex, status: number, error: string, message: string): void {

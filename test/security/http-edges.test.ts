@@ -88,4 +88,12 @@ describe("Node's own refusals", () => {
     const r = await answer('GET /api/v1/openapi.json HTTP/1.0\r\n\r\n');
     expect(r.status).toBe(200);
   });
+
+  it('when bytes that are not HTTP follow a whole request, then it gets its own answer (503 here: no Temporal), not a 400 over it', async () => {
+    const r = await answer(
+      `DELETE /api/v1/rules/x HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\n\r\nGARBAGE\r\n\r\n`,
+    );
+    expect(r.status).toBe(503);
+    expect(r.json).toMatchObject({ error: 'TemporalUnavailable' });
+  });
 });
