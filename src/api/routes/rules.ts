@@ -106,6 +106,11 @@ export function ruleRoutes(deps: RuleRoutesDeps): Router {
   router.delete('/rules/:name', requireRole(deps.tokens, 'approve'), deps.json, async (req, res) => {
     const name = ruleNameParamSchema.safeParse(req.params['name']);
     if (!name.success) throw invalidInput('rule name', name.error);
+    // Asked first, as a query: a delete is an update-with-start, so one refused for a name no rule has
+    // started the rules workflow where none ran yet.
+    const { rules: stored } = await bounded(() => rules.state());
+    if (!stored.some((r) => r.name === name.data))
+      throw new HttpError(404, RULE_REFUSAL.notFound, `no rule is named ${JSON.stringify(name.data)}`);
     const actor = principalOf(res).identity;
     res.json(await bounded(() => rules.delete(actor, name.data)).catch(refused));
   });
