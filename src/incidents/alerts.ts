@@ -23,12 +23,24 @@ export const MAX_INCIDENTS_PER_CALL = 50;
 const VISIBILITY_PAGE = 20;
 const QUERIES_AT_ONCE = 5;
 
+/**
+ * The instants `since` may name: the visibility query writes it in UTC as Date does, and Temporal reads
+ * four-digit years only. `0000-01-01T00:00:00+23:59` is a valid RFC 3339 time of the year -1, and
+ * `-000001-12-31T00:01:00.000Z` in the query made Temporal refuse it, a 500 for a 400.
+ */
+const SINCE_RANGE = [Date.parse('0000-01-01T00:00:00Z'), Date.parse('9999-12-31T23:59:59.999Z')] as const;
+const inQueryRange = (time: string): boolean => {
+  const at = Date.parse(time);
+  return at >= SINCE_RANGE[0] && at <= SINCE_RANGE[1];
+};
+
 export const alertFilterSchema = z
   .object({
     status: z.enum(['firing', 'resolved']).optional(),
     service: filterValue.optional(),
     since: z.iso
       .datetime({ offset: true, message: 'an RFC 3339 time such as 2026-11-30T08:00:00Z' })
+      .refine(inQueryRange, 'a time from the year 0000 to 9999 in UTC')
       .optional(),
   })
   .strict();

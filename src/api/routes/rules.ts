@@ -101,9 +101,16 @@ export function ruleRoutes(deps: RuleRoutesDeps): Router {
     res.status(result.action === 'created' ? 201 : 200).json(body);
   });
 
-  router.delete('/rules/:name', requireRole(deps.tokens, 'approve'), async (req, res) => {
+  // The body, which a delete does not take, is read all the same: a delete whose request never arrives
+  // whole (a body cut off, bad chunks) is refused before it acts, not answered 400 after it has.
+  router.delete('/rules/:name', requireRole(deps.tokens, 'approve'), deps.json, async (req, res) => {
     const name = ruleNameParamSchema.safeParse(req.params['name']);
     if (!name.success) throw invalidInput('rule name', name.error);
+    // Asked first, as a query: a delete is an update-with-start, so one refused for a name no rule has
+    // started the rules workflow where none ran yet.
+    const { rules: stored } = await bounded(() => rules.state());
+    if (!stored.some((r) => r.name === name.data))
+      throw new HttpError(404, RULE_REFUSAL.notFound, `no rule is named ${JSON.stringify(name.data)}`);
     const actor = principalOf(res).identity;
     res.json(await bounded(() => rules.delete(actor, name.data)).catch(refused));
   });
