@@ -27,7 +27,10 @@ export class BeyondRange {
   learnable(value: number, reach: number): number {
     if (this.seen < this.warmup) return value;
     const edge = reach * this.range();
-    return Math.min(this.max + edge, Math.max(this.min - edge, value));
+    // Zero stays within reach of a series that has only been positive: its first zero is scored once
+    // (above), and from then on only the range counts, as it did before the reach.
+    const low = this.min > 0 ? Math.min(0, this.min - edge) : this.min - edge;
+    return Math.min(this.max + edge, Math.max(low, value));
   }
 
   /**

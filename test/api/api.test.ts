@@ -743,6 +743,18 @@ describe('the API', () => {
       paused: { actor: 'alice', reason: 'database failover in progress' },
     });
 
+    // A resume takes nothing: a reason sent with it is refused, not dropped, and the pause stays.
+    const withReason = await call('POST', '/api/v1/remediation/resume', {
+      token: TOKENS.alice,
+      body: { reason: 'failover done' },
+    });
+    expect(withReason.status).toBe(400);
+    expect(String(withReason.json['message'])).toMatch(/resume request/);
+    expect(
+      (await call('GET', '/api/v1/remediation/guard', { token: TOKENS.viewer })).json['guard'],
+    ).toMatchObject({
+      paused: { actor: 'alice' },
+    });
     const resumed = await call('POST', '/api/v1/remediation/resume', { token: TOKENS.alice, body: {} });
     expect(resumed.status).toBe(200);
     expect(resumed.json['guard']).toMatchObject({ paused: null });

@@ -381,6 +381,9 @@ describe('the seen range', () => {
     expect(beyond.update(1.8e19, beyond.learnable(1.8e19, 2))).toBeCloseTo(1.8e19 / 80, -5);
     // The range grew to 20..260, not to 1.8e19: 500 is one range above it.
     expect(beyond.update(500)).toBeCloseTo(1, 9);
+    // Zero is always within reach of a series that has only been positive, and nothing below it is.
+    expect(warmed().learnable(0, 0.01)).toBe(0);
+    expect(warmed().learnable(-1.8e19, 0.01)).toBe(0);
     const early = new BeyondRange(10);
     expect(early.learnable(1.8e19, 2)).toBe(1.8e19);
   });

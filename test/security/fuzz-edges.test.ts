@@ -164,6 +164,7 @@ const BODIES: Record<string, () => unknown> = {
   giveVerdict: () => ({ verdict: 'duplicate', duplicateOf: NO_INCIDENT, note: 'n', via: 'api' }),
   correctSeverity: () => ({ severity: 'critical', reason: 'fuzz' }),
   pauseRemediation: () => ({ reason: 'fuzz' }),
+  resumeRemediation: () => ({}),
   // A payload the codec sealed and one it did not: decode opens the first and passes the second.
   codec: () => ({ payloads: [sealed, plainPayload] }),
 };

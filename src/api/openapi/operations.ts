@@ -3,7 +3,7 @@ import { alertmanagerPayloadSchema, genericAlertSchema } from '../../domain/aler
 import { alertListQuerySchema, alertLookupQuerySchema, fingerprintSchema } from '../routes/alerts.js';
 import { payloadsSchema } from '../routes/codec.js';
 import { decisionSchema, idSchema, listQuerySchema } from '../routes/incidents.js';
-import { pauseSchema } from '../routes/remediation.js';
+import { pauseSchema, resumeSchema } from '../routes/remediation.js';
 import { reportQuerySchema } from '../routes/reports.js';
 import { alertListResponseSchema, alertResponseSchema } from '../schemas/alerts.js';
 import { clusterQuerySchema, mergeBodySchema } from '../routes/clusters.js';
@@ -416,6 +416,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'remediation',
     summary: 'Let actions run again.',
     access: 'approve',
+    body: { schema: resumeSchema, contentType: 'application/json', optional: true },
     temporal: true,
     responses: { 200: { description: 'Resumed.', schema: guardResponseSchema } },
   },

@@ -9,6 +9,8 @@ import type { Body } from '../schemas/common.js';
 import type { guardResponseSchema } from '../schemas/operations.js';
 
 export const pauseSchema = z.object({ reason: z.string().trim().min(1).max(2000) }).strict();
+/** A resume takes nothing: a field sent with it (a reason, say) is refused rather than silently dropped. */
+export const resumeSchema = z.object({}).strict();
 
 export interface RemediationRoutesDeps {
   client: Client;
@@ -57,7 +59,9 @@ export function remediationRoutes(deps: RemediationRoutesDeps): Router {
     res.json({ guard: view(state) });
   });
 
-  router.post('/remediation/resume', requireRole(deps.tokens, 'approve'), deps.json, async (_req, res) => {
+  router.post('/remediation/resume', requireRole(deps.tokens, 'approve'), deps.json, async (req, res) => {
+    const body = resumeSchema.safeParse(req.body ?? {});
+    if (!body.success) throw invalidInput('resume request', body.error);
     const actor = principalOf(res).identity;
     res.json({ guard: view(await bounded(() => guard.resume(actor))) });
   });
