@@ -164,10 +164,11 @@ export interface IncidentSummary {
 export function summarize(state: IncidentState, nowMs: number = Date.now()): IncidentSummary {
   const decided = currentDecision(state);
   const waiting = waitingOnCalendar(state, nowMs);
-  const runsAgain = awaitingDecision(state) && (state.round ?? 0) > 0 ? runsAgainSentence(state) : '';
+  const awaiting = awaitingDecision(state);
+  const runsAgain = awaiting && (state.round ?? 0) > 0 ? runsAgainSentence(state) : '';
   return {
     risk: riskOf(state),
-    awaitingDecision: awaitingDecision(state),
+    awaitingDecision: awaiting,
     ...(decided ? { decision: { decision: decided.decision, actor: decided.actor, at: decided.at } } : {}),
     ...(waiting ? { waiting } : {}),
     ...(runsAgain ? { runsAgain } : {}),
