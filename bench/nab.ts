@@ -13,8 +13,9 @@ import { loadCorpus, loadDetectorResults, loadProfiles } from '../src/nab/corpus
 import { optimizeThreshold, type ScoredFile } from '../src/nab/scorer.js';
 import { holdoutFigures, printHoldout, referenceScorer } from './lib/holdout.js';
 import { syntheticFigures } from './lib/synthetic.js';
+import { unitFigures } from './lib/units.js';
 
-const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--holdout] [--synthetic] [--seed <n>] [--glitch]
+const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--holdout] [--synthetic] [--seed <n>] [--glitch] [--units]
 
   --corpus <dir>  a NAB-layout folder (data/<category>/<file>.csv, combined_windows.json, profiles.json);
                   default: ../shared/benchmarks/nab beside the repository
@@ -26,6 +27,8 @@ const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--hold
   --seed <n>      the synthetic corpus's seed (default 1)
   --glitch        with --synthetic: one absurd value (1.8e19, an exporter's uint64 "unlimited") in each
                   generated series before its first window; its own alarm counts as a false one
+  --units         also score the corpus in other units (x 1000, / 1000, + 273.15, + 10000, negated) at
+                  the standard threshold the corpus as given chose: found windows and false alarms
 `;
 
 const root = resolve(import.meta.dirname, '..');
@@ -39,6 +42,7 @@ const { values: args } = parseArgs({
     synthetic: { type: 'boolean' },
     seed: { type: 'string', default: '1' },
     glitch: { type: 'boolean' },
+    units: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -130,6 +134,11 @@ const synthetic =
   args.synthetic && standardThreshold !== undefined
     ? syntheticFigures(seed, profiles, standardThreshold, process.stdout, args.glitch ? GLITCH : undefined)
     : undefined;
+const standardProfile = profiles.find((p) => p.name === 'standard');
+const units =
+  args.units && standardThreshold !== undefined && standardProfile !== undefined
+    ? unitFigures(files, standardProfile, standardThreshold)
+    : undefined;
 process.stdout.write(
   `${JSON.stringify({
     corpus: corpusDir,
@@ -142,5 +151,6 @@ process.stdout.write(
     points_per_second: pointsPerSecond,
     ...(holdout === undefined ? {} : { holdout: holdout.json }),
     ...(synthetic === undefined ? {} : { synthetic }),
+    ...(units === undefined ? {} : { units }),
   })}\n`,
 );

@@ -73,4 +73,32 @@ describe('npm run bench:nab', () => {
     expect(written).toHaveLength(2001);
     expect(written[1]).toMatch(/^2026-01-01 00:00:00,0(\.\d+)?$/);
   });
+
+  it('with --units, scores the corpus again in other units at the threshold the corpus as given chose', () => {
+    const stdout = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', 'bench/nab.ts', '--corpus', makeCorpus(), '--units'],
+      { cwd: root, encoding: 'utf8' },
+    );
+    const last = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+      standard: number;
+      units: { change: string; score: number; windows_found: number; false_alarms: number }[];
+    };
+    expect(last.units.map((u) => u.change)).toEqual([
+      'as given',
+      'x 1000',
+      '/ 1000',
+      '+ 273.15',
+      '+ 10000',
+      'negated',
+    ]);
+    // Unchanged values at the standard profile's own threshold: the standard score itself.
+    expect(last.units[0]).toMatchObject({ score: last.standard, windows_found: 2, false_alarms: 0 });
+    for (const unit of last.units) {
+      expect(unit.windows_found).toBeGreaterThanOrEqual(0);
+      expect(unit.windows_found).toBeLessThanOrEqual(2);
+      expect(Number.isInteger(unit.false_alarms)).toBe(true);
+    }
+    expect(stdout).toContain('the same series in other units');
+  });
 });
