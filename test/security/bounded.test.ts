@@ -22,6 +22,7 @@ import { ALERT_BOUNDS } from '../../src/workflows/alerts.js';
 import { SA, SEARCH_ATTRIBUTE_VALUE_BYTES } from '../../src/workflows/search-attributes.js';
 import { startApiHarness, TOKENS, type ApiHarness } from '../support/api-harness.js';
 import { makeAlert, recordHistory, startIncident, waitForState } from '../support/scenario.js';
+import { webhookBody, type WebhookAlert } from '../support/webhook.js';
 
 const TASK_QUEUE = 'security-bounded';
 const MAX_BODY = 1_048_576; // STEADFAST_MAX_BODY_BYTES's default, which the harness keeps
@@ -56,31 +57,14 @@ function floodAlert(service: string, i: number, status: 'firing' | 'resolved', s
           details: 'ä'.repeat(4000),
         }
       : {};
-  return {
-    status,
-    labels,
-    annotations,
-    startsAt,
-    endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
-    generatorURL: '',
-    fingerprint: `flood-${run}-${i}`,
-  };
+  return { status, labels, annotations, startsAt, fingerprint: `flood-${run}-${i}` } satisfies WebhookAlert;
 }
 
 function webhook(service: string, alerts: ReturnType<typeof floodAlert>[]) {
-  const common = { alertname: 'BoundedFlood', service };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="BoundedFlood",service="${service}"}`,
-    truncatedAlerts: 0,
-    status: alerts.some((a) => a.status === 'firing') ? 'firing' : 'resolved',
-    receiver: 'steadfast',
-    groupLabels: common,
-    commonLabels: common,
-    commonAnnotations: {},
-    externalURL: 'http://127.0.0.1:9093',
+  return webhookBody(
+    { groupLabels: { alertname: 'BoundedFlood', service }, externalURL: 'http://127.0.0.1:9093' },
     alerts,
-  };
+  );
 }
 
 /** The alerts in webhooks each as close to the body limit as whole alerts allow. */

@@ -56,6 +56,7 @@ import {
   type Answer,
   type Tree,
 } from './support/fuzz-http.js';
+import { webhookBody } from '../support/webhook.js';
 
 const SEED = Number(process.env['FUZZ_SEED'] ?? 20_261_201);
 const RUNS = Number(process.env['FUZZ_RUNS'] ?? 12);
@@ -623,7 +624,7 @@ async function openIncident(service: string): Promise<{ id: string; fingerprint:
   // Two alerts, so a listing of one a page gives a cursor.
   body.alerts.push({
     ...first,
-    labels: { ...first.labels, instance: 'b' } as typeof first.labels,
+    labels: { ...first.labels, instance: 'b' },
     fingerprint: `${first.fingerprint}-b`,
   });
   const r = await api.call('POST', '/api/v1/alertmanager', { token: TOKENS.alice, body });
@@ -862,26 +863,9 @@ const hostileAlert: fc.Arbitrary<HostileAlert> = fc
         generatorURL,
       };
     }
-    const alert = {
-      status: 'firing',
-      labels,
-      annotations: g.annotations,
-      startsAt,
-      generatorURL: g.generatorURL,
-      fingerprint,
-    };
-    const common = { alertname: 'FuzzHostile', service };
-    const body = {
-      version: '4',
-      groupKey: `{}:{service=${JSON.stringify(service)}}`,
-      status: 'firing',
-      receiver: 'steadfast',
-      groupLabels: common,
-      commonLabels: common,
-      commonAnnotations: {},
-      externalURL: '',
-      alerts: [alert],
-    };
+    const body = webhookBody({ groupLabels: { alertname: 'FuzzHostile', service } }, [
+      { labels, annotations: g.annotations, startsAt, generatorURL: g.generatorURL, fingerprint },
+    ]);
     return {
       path: '/api/v1/alertmanager',
       body,

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IncidentState } from '../../src/domain/incident.js';
 import { stateQuery } from '../../src/workflows/messages.js';
 import { startApiHarness, TOKENS, type ApiHarness } from '../support/api-harness.js';
+import { webhookBody } from '../support/webhook.js';
 
 const BUDGET = 1_048_576;
 let api: ApiHarness;
@@ -31,25 +32,14 @@ const run = Date.now().toString(36);
 /** A webhook of `count` distinct alerts from `from` on, each with 32 KiB of annotations. */
 function webhook(from: number, count: number, annotationBytes = 8000, service = `budget-${run}`) {
   const common = { alertname: 'HistoryBudget', service };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="HistoryBudget",service="${service}"}`,
-    status: 'firing',
-    receiver: 'steadfast',
-    groupLabels: common,
-    commonLabels: common,
-    commonAnnotations: {},
-    externalURL: '',
-    alerts: Array.from({ length: count }, (_, k) => ({
-      status: 'firing',
+  return webhookBody(
+    { groupLabels: common },
+    Array.from({ length: count }, (_, k) => ({
       labels: { ...common, instance: `host-${from + k}` },
       annotations: Object.fromEntries(['a', 'b', 'c', 'd'].map((n) => [n, n.repeat(annotationBytes)])),
-      startsAt: new Date(Date.now() - 60_000).toISOString(),
-      endsAt: '0001-01-01T00:00:00Z',
-      generatorURL: '',
       fingerprint: `${service}-${from + k}`,
     })),
-  };
+  );
 }
 
 const post = (body: unknown) => api.call('POST', '/api/v1/alertmanager', { token: TOKENS.alice, body });

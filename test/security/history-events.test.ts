@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventBudget, SIGNALS_PER_RUN } from '../../src/incidents/ingest.js';
 import { startApiHarness, TOKENS, type ApiHarness } from '../support/api-harness.js';
+import { webhookBody } from '../support/webhook.js';
 
 const MAX_EVENTS = 100;
 let api: ApiHarness;
@@ -42,27 +43,13 @@ const service = `events-${run}`;
 /** One webhook of one small alert, numbered. */
 function webhook(n: number) {
   const common = { alertname: 'HistoryEvents', service };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="HistoryEvents",service="${service}"}`,
-    status: 'firing',
-    receiver: 'steadfast',
-    groupLabels: common,
-    commonLabels: common,
-    commonAnnotations: {},
-    externalURL: '',
-    alerts: [
-      {
-        status: 'firing',
-        labels: { ...common, instance: `host-${n}` },
-        annotations: { summary: 'x'.repeat(300) },
-        startsAt: new Date(Date.now() - 60_000).toISOString(),
-        endsAt: '0001-01-01T00:00:00Z',
-        generatorURL: '',
-        fingerprint: `${service}-${n}`,
-      },
-    ],
-  };
+  return webhookBody({ groupLabels: common }, [
+    {
+      labels: { ...common, instance: `host-${n}` },
+      annotations: { summary: 'x'.repeat(300) },
+      fingerprint: `${service}-${n}`,
+    },
+  ]);
 }
 
 describe('an incident cannot be killed with history events', () => {

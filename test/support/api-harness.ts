@@ -17,6 +17,7 @@ import { testActivities } from './activities.js';
 import { testDocker } from './docker.js';
 import { alertRules, startMetricsTarget, startPrometheus, waitForSamples } from './prometheus.js';
 import { startTestWorker, testClient, type TestWorker } from './temporal.js';
+import { webhookBody } from './webhook.js';
 
 /**
  * The real API app for these settings, wired as src/system.ts wires it (its own Temporal client, the
@@ -175,32 +176,27 @@ export function alertPayload(options: {
   prometheus?: { url: string; expr: string };
   startsAt?: string;
 }) {
-  const status = options.status ?? 'firing';
   const labels = { alertname: options.alertname, ...options.labels };
-  return {
-    version: '4',
-    groupKey: `{}:{alertname="${options.alertname}"}`,
-    truncatedAlerts: 0,
-    status,
-    receiver: 'steadfast',
-    groupLabels: { alertname: options.alertname },
-    commonLabels: labels,
-    commonAnnotations: { summary: options.summary },
-    externalURL: 'http://127.0.0.1:9093',
-    alerts: [
+  return webhookBody(
+    {
+      groupLabels: { alertname: options.alertname },
+      commonLabels: labels,
+      commonAnnotations: { summary: options.summary },
+      externalURL: 'http://127.0.0.1:9093',
+    },
+    [
       {
-        status,
+        status: options.status ?? 'firing',
         labels,
         annotations: { summary: options.summary },
         startsAt: options.startsAt ?? new Date(Date.now() - 20_000).toISOString(),
-        endsAt: status === 'resolved' ? new Date().toISOString() : '0001-01-01T00:00:00Z',
         generatorURL: options.prometheus
           ? `${options.prometheus.url}/graph?g0.expr=${encodeURIComponent(options.prometheus.expr)}&g0.tab=1`
           : '',
         fingerprint: `fp-${Object.values(labels).join('-')}`.slice(0, 128),
       },
     ],
-  };
+  );
 }
 
 export async function incidentIdOf(response: { json: Record<string, unknown> }): Promise<string> {
