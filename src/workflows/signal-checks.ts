@@ -86,11 +86,13 @@ export function malformedAbsorbed(a: unknown): string | undefined {
   return undefined;
 }
 
-/** The `mergeAsk` signal: who asks. */
+/** The `mergeAsk` signal: who asks, and which opening of this incident it saw (a time, when named). */
 export function malformedMergeAsk(a: unknown): string | undefined {
-  return isFields(a) && incidentId(a['from'])
+  if (!isFields(a) || !incidentId(a['from'])) return 'a merge question names the asking incident (from)';
+  const opened = a['opened'];
+  return opened === undefined || (isText(opened, 64) && Number.isFinite(Date.parse(opened as string)))
     ? undefined
-    : 'a merge question names the asking incident (from)';
+    : "a merge question's opening (opened) is a time";
 }
 
 /**

@@ -103,6 +103,10 @@ describe('the checks of signal payloads', () => {
       /ledger keys/,
     );
     expect(malformedMergeAsk({ from: 'a b' })).toMatch(/asking incident/);
+    expect(malformedMergeAsk({ from: 'incident-a', opened: '2026-12-03T10:00:00.000Z' })).toBeUndefined();
+    for (const opened of [1, '', 'yesterday', `2026-12-03T10:00:00.${'0'.repeat(100)}Z`]) {
+      expect(malformedMergeAsk({ from: 'incident-a', opened })).toMatch(/opening \(opened\) is a time/);
+    }
     expect(
       malformedMergeAnswer({ from: 'incident-a', absorbs: false, why: 'it is closing' }),
     ).toBeUndefined();
