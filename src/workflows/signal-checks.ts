@@ -21,7 +21,7 @@ type Fields = Record<string, unknown>;
 
 const isFields = (v: unknown): v is Fields => typeof v === 'object' && v !== null && !Array.isArray(v);
 /** Text of 1 to `max` characters: what every message of the workflows checks a name or reason to be. */
-export const isText = (v: unknown, max: number): boolean =>
+export const isText = (v: unknown, max: number): v is string =>
   typeof v === 'string' && v.length > 0 && v.length <= max;
 const filled = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
 const optionalString = (v: unknown): boolean => v === undefined || typeof v === 'string';
@@ -90,7 +90,7 @@ export function malformedAbsorbed(a: unknown): string | undefined {
 export function malformedMergeAsk(a: unknown): string | undefined {
   if (!isFields(a) || !incidentId(a['from'])) return 'a merge question names the asking incident (from)';
   const opened = a['opened'];
-  return opened === undefined || (isText(opened, 64) && Number.isFinite(Date.parse(opened as string)))
+  return opened === undefined || (isText(opened, 64) && Number.isFinite(Date.parse(opened)))
     ? undefined
     : "a merge question's opening (opened) is a time";
 }
