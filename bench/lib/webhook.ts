@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Agent, request } from 'node:http';
+import { text as readText } from 'node:stream/consumers';
 import type { AlertmanagerPayload } from '../../src/domain/alert.js';
 
 /** One alert of a group, as Alertmanager would carry it. */
@@ -124,16 +125,10 @@ export class WebhookClient {
           },
         },
         (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              body: Buffer.concat(chunks).toString('utf8'),
-              ms: performance.now() - started,
-            }),
+          readText(res).then(
+            (text) => resolve({ status: res.statusCode ?? 0, body: text, ms: performance.now() - started }),
+            reject,
           );
-          res.on('error', reject);
         },
       );
       req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
+import { text as readText } from 'node:stream/consumers';
 import { join } from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils.js';
@@ -57,13 +58,10 @@ function post(path: string, body: unknown): Promise<{ status: number; json: Reco
         headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       },
       (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>,
-          }),
+        readText(res).then(
+          (answer) =>
+            resolve({ status: res.statusCode ?? 0, json: JSON.parse(answer) as Record<string, unknown> }),
+          reject,
         );
       },
     );

@@ -5,6 +5,7 @@
  */
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
+import { text as readText } from 'node:stream/consumers';
 import { gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 
@@ -524,16 +525,10 @@ export function send(base: string, r: FuzzRequest, timeoutMs = 20_000): Promise<
         timeout: timeoutMs,
       },
       (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            text: Buffer.concat(chunks).toString('utf8'),
-          }),
+        readText(res).then(
+          (text) => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }),
+          reject,
         );
-        res.on('error', reject);
       },
     );
     req.on('timeout', () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
