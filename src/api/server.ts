@@ -1,6 +1,7 @@
 import {
   createServer,
   maxHeaderSize,
+  type IncomingMessage,
   STATUS_CODES,
   type RequestListener,
   type Server,
@@ -22,7 +23,7 @@ export interface RunningServer {
  */
 export function listen(app: Express, host: string, port: number): Promise<RunningServer> {
   const tracing = activeTracing();
-  const handler = requireHost(tracing ? tracing.traceRequests(app) : app);
+  const handler = trackResponses(requireHost(tracing ? tracing.traceRequests(app) : app));
   return new Promise((resolve, reject) => {
     // Node's own refusals (no Host, an Expect it does not know, a request that is not HTTP) have no body;
     // the API answers them as it answers every refusal, with a JSON error.
@@ -33,9 +34,10 @@ export function listen(app: Express, host: string, port: number): Promise<Runnin
       writeError(socket, 405, 'MethodNotAllowed', 'the API serves no CONNECT');
       socket.destroy();
     });
-    server.on('checkExpectation', (_req, res: ServerResponse) =>
-      sendError(res, 417, 'ExpectationFailed', 'the only expectation served is Expect: 100-continue'),
-    );
+    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+      track(req, res);
+      sendError(res, 417, 'ExpectationFailed', 'the only expectation served is Expect: 100-continue');
+    });
     server.once('error', reject);
     server.once('listening', () => {
       const address = server.address();
@@ -77,6 +79,36 @@ function requireHost(handler: RequestListener): RequestListener {
   };
 }
 
+/**
+ * Each connection's unfinished responses, oldest first. Node writes a connection's responses in the order
+ * of its requests and keeps no public link from a socket to the one it is writing, so the server keeps
+ * its own.
+ */
+const responses = new WeakMap<Duplex, Set<ServerResponse>>();
+
+function track(req: IncomingMessage, res: ServerResponse): void {
+  let open = responses.get(req.socket);
+  if (!open) responses.set(req.socket, (open = new Set()));
+  open.add(res);
+  // Node lets go of a response once it has finished (its own listener runs first), or when the connection closes.
+  const done = (): boolean => open.delete(res);
+  res.once('finish', done).once('close', done);
+}
+
+/** Every response Node hands the server goes through track: here the requests', and the refused expectations'. */
+function trackResponses(handler: RequestListener): RequestListener {
+  return (req, res) => {
+    track(req, res);
+    handler(req, res);
+  };
+}
+
+/** The response the connection is answering now: its oldest unfinished one. */
+function answering(socket: Duplex): ServerResponse | undefined {
+  const [oldest] = responses.get(socket) ?? [];
+  return oldest;
+}
+
 /** The answers Node gives a request it could not parse, by its error code; others are a 400. */
 const CLIENT_ERRORS: Record<string, [status: number, error: string, message: string]> = {
   HPE_HEADER_OVERFLOW: [
@@ -95,8 +127,7 @@ const CLIENT_ERRORS: Record<string, [status: number, error: string, message: str
 function answerClientError(err: Error & { code?: string; reason?: unknown }, socket: Duplex): void {
   if (answeringWholeRequest(socket)) return;
   // Nothing is written after an answer began (a pipelined request's): the client would read it as part of it.
-  const inFlight = socket as { _httpMessage?: ServerResponse | null };
-  if (err.code !== 'ECONNRESET' && socket.writable && !inFlight._httpMessage?.headersSent) {
+  if (err.code !== 'ECONNRESET' && socket.writable && !answering(socket)?.headersSent) {
     const [status, error, message] = CLIENT_ERRORS[err.code ?? ''] ?? [
       400,
       'BadRequest',
@@ -115,7 +146,7 @@ function answerClientError(err: Error & { code?: string; reason?: unknown }, soc
  * reads its body first, so it has not.
  */
 function answeringWholeRequest(socket: Duplex): boolean {
-  const res = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+  const res = answering(socket);
   if (!res || res.writableFinished || !res.req.complete) return false;
   socket.pause();
   res.shouldKeepAlive = false;

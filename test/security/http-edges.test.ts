@@ -96,4 +96,10 @@ describe("Node's own refusals", () => {
     expect(r.status).toBe(503);
     expect(r.json).toMatchObject({ error: 'TemporalUnavailable' });
   });
+
+  it('when bytes that are not HTTP follow a refused expectation, then its 417 is the one answer', async () => {
+    const r = await answer('GET /api/v1/health HTTP/1.1\r\nHost: x\r\nExpect: evil\r\n\r\nGARBAGE\r\n\r\n');
+    expect(r.status).toBe(417);
+    expect(r.json).toMatchObject({ error: 'ExpectationFailed' });
+  });
 });
