@@ -9,7 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ALARM_THRESHOLD, scoreSeries } from '../src/detection/detector.js';
-import { loadCorpus, loadDetectorResults, loadProfiles } from '../src/nab/corpus.js';
+import { loadCorpus, loadDetectorResults, loadProfiles, standardProfile } from '../src/nab/corpus.js';
 import { optimizeThreshold, type ScoredFile } from '../src/nab/scorer.js';
 import { holdoutFigures, printHoldout, referenceScorer } from './lib/holdout.js';
 import { syntheticFigures } from './lib/synthetic.js';
@@ -134,10 +134,9 @@ const synthetic =
   args.synthetic && standardThreshold !== undefined
     ? syntheticFigures(seed, profiles, standardThreshold, process.stdout, args.glitch ? GLITCH : undefined)
     : undefined;
-const standardProfile = profiles.find((p) => p.name === 'standard');
 const units =
-  args.units && standardThreshold !== undefined && standardProfile !== undefined
-    ? unitFigures(files, standardProfile, standardThreshold)
+  args.units && standardThreshold !== undefined
+    ? unitFigures(files, standardProfile(profiles), standardThreshold)
     : undefined;
 process.stdout.write(
   `${JSON.stringify({

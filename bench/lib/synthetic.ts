@@ -1,5 +1,5 @@
 /** The synthetic part of `npm run bench:nab -- --synthetic`: scores the generated corpus (src/nab/synthetic.ts). */
-import type { NamedProfile } from '../../src/nab/corpus.js';
+import { standardProfile, type NamedProfile } from '../../src/nab/corpus.js';
 import { categoriesOf, categoryOf, leaveOneCategoryOut, scoreHeldOut } from '../../src/nab/holdout.js';
 import { optimizeThreshold, probationLength, type ScoredFile } from '../../src/nab/scorer.js';
 import { syntheticCorpus, type SyntheticSeries } from '../../src/nab/synthetic.js';
@@ -21,8 +21,7 @@ export function syntheticFigures(
   out: NodeJS.WritableStream = process.stdout,
   glitch?: number,
 ): Record<string, unknown> {
-  const standard = profiles.find((p) => p.name === 'standard');
-  if (standard === undefined) throw new Error('profiles.json has no standard profile');
+  const standard = standardProfile(profiles);
   const series = syntheticCorpus(seed, glitch);
   const scored = series.map((s): ScoredFile => ({
     ...s,

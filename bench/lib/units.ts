@@ -7,6 +7,7 @@
 import { scoreSeries } from '../../src/detection/detector.js';
 import type { CorpusFile, NamedProfile } from '../../src/nab/corpus.js';
 import { scoreHeldOut } from '../../src/nab/holdout.js';
+import { round } from './stats.js';
 
 /** A change of unit: a name and what it does to one value. */
 export interface UnitChange {
@@ -54,7 +55,7 @@ export function unitFigures(
     );
     return {
       change: name,
-      score: Number(held.normalized.toFixed(2)),
+      score: round(held.normalized),
       windows_found: held.windowsDetected,
       false_alarms: held.falseAlarms,
     };

@@ -220,6 +220,13 @@ export async function loadProfiles(dir: string): Promise<NamedProfile[]> {
   });
 }
 
+/** The profile named `standard`, which every single-profile figure is judged by; throws if there is none. */
+export function standardProfile(profiles: readonly NamedProfile[]): NamedProfile {
+  const standard = profiles.find((p) => p.name === 'standard');
+  if (standard === undefined) throw new Error('profiles.json has no standard profile');
+  return standard;
+}
+
 /**
  * Loads every series under `dir` (see the module comment for the layout) with its windows from
  * `<dir>/combined_windows.json`, sorted by key. A series absent from the windows file is an error;
