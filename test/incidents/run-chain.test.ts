@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Alert } from '../../src/domain/alert.js';
 import { RecentDeliveries } from '../../src/incidents/recent-deliveries.js';
 import { OPENING_MEMO, resolveUpdate } from '../../src/workflows/messages.js';
+import type { incidentWorkflow } from '../../src/workflows/incident.js';
 import { testActivities } from '../support/activities.js';
 import { waitForState } from '../support/scenario.js';
 import { groupIngest, testIngestConfig } from '../support/ingest.js';
@@ -58,6 +59,16 @@ async function resolvedByHand(first: Alert, recent: RecentDeliveries): Promise<s
   await handleOf(incidentId).executeUpdate(resolveUpdate, { args: [{ actor: 'alice', via: 'api' }] });
   await handleOf(incidentId).result();
   return incidentId;
+}
+
+/** The incident's run after `closedRun`, by its run ID: a query by incident ID alone may reach the old one. */
+async function runAfter(incidentId: string, closedRun: string) {
+  for (let i = 0; i < 100; i++) {
+    const { runId } = await handleOf(incidentId).describe();
+    if (runId !== closedRun) return client.workflow.getHandle<typeof incidentWorkflow>(incidentId, runId);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`incident ${incidentId} stayed on run ${closedRun} for 10 s`);
 }
 
 describe('what an API process remembers delivering, across runs of an incident', () => {
@@ -139,8 +150,10 @@ describe('what an API process remembers delivering, across runs of an incident',
     expect(await deliver([late], recent)).toMatchObject({ incidentId, status: 'accepted' });
     closingHold = undefined;
     release();
-    const reopened = await waitForState(handle, (s) => s.timeline.some((t) => t.event === 'opened-again'));
-    expect((await handle.describe()).runId).not.toBe(closedRun);
+    // The closing run notes 'opened-again' too, just before it continues as new: ask the new run itself.
+    const reopened = await waitForState(await runAfter(incidentId, closedRun), (s) =>
+      s.timeline.some((t) => t.event === 'opened-again'),
+    );
     expect(reopened.alerts.map((a) => a.labels['instance'])).toEqual(['late']);
 
     // Alertmanager sends the group again: the new opening never had \`first\`, though it is one chain.
