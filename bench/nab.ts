@@ -1,7 +1,8 @@
 /**
  * `npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--holdout]`: runs the online detector over every
  * series of a NAB-layout corpus, optimises the threshold per profile, and prints the normalised scores
- * and the detector's speed; with `--holdout`, also the leave-one-category-out scores (src/nab/holdout.ts).
+ * and the detector's speed; with `--holdout`, also the leave-one-category-out scores (src/nab/holdout.ts),
+ * and with `--starts`, those again for each series started later (bench/lib/starts.ts).
  * The last line is one JSON object with the figures.
  */
 import { existsSync } from 'node:fs';
@@ -12,10 +13,12 @@ import { ALARM_THRESHOLD, scoreSeries } from '../src/detection/detector.js';
 import { loadCorpus, loadDetectorResults, loadProfiles, standardProfile } from '../src/nab/corpus.js';
 import { optimizeThreshold, type ScoredFile } from '../src/nab/scorer.js';
 import { holdoutFigures, printHoldout, referenceScorer } from './lib/holdout.js';
+import { parseStarts, startFigures } from './lib/starts.js';
 import { syntheticFigures } from './lib/synthetic.js';
 import { unitFigures } from './lib/units.js';
 
 const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--holdout] [--synthetic] [--seed <n>] [--glitch] [--units]
+                          [--starts <rows,...>]
 
   --corpus <dir>  a NAB-layout folder (data/<category>/<file>.csv, combined_windows.json, profiles.json);
                   default: ../shared/benchmarks/nab beside the repository
@@ -29,6 +32,9 @@ const HELP = `Usage: npm run bench:nab -- [--corpus <dir>] [--out <dir>] [--hold
                   generated series before its first window; its own alarm counts as a false one
   --units         also score the corpus in other units (x 1000, / 1000, + 273.15, + 10000, negated) at
                   the standard threshold the corpus as given chose: found windows and false alarms
+  --starts <rows,...>  also leave one category out with each series' first rows left out, once per
+                  count given (e.g. 0,10,25,50,100,150): where a detector starts watching moves what it
+                  learns first; prints the held-out figures per start, their mean and the lowest
 `;
 
 const root = resolve(import.meta.dirname, '..');
@@ -43,6 +49,7 @@ const { values: args } = parseArgs({
     seed: { type: 'string', default: '1' },
     glitch: { type: 'boolean' },
     units: { type: 'boolean' },
+    starts: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -67,6 +74,11 @@ const files = await loadCorpus(corpusDir);
 const profiles = await loadProfiles(corpusDir);
 if (files.length === 0) {
   process.stderr.write(`no series found under ${corpusDir}\n${HELP}`);
+  process.exit(1);
+}
+const starts = args.starts === undefined ? undefined : parseStarts(args.starts, files);
+if (typeof starts === 'string') {
+  process.stderr.write(`${starts}\n${HELP}`);
   process.exit(1);
 }
 
@@ -130,6 +142,7 @@ if (holdout !== undefined && existsSync(join(htmDir, 'numenta'))) {
     'Numenta HTM (reference)',
   );
 }
+const byStart = starts === undefined ? undefined : startFigures(files, profiles, starts);
 const synthetic =
   args.synthetic && standardThreshold !== undefined
     ? syntheticFigures(seed, profiles, standardThreshold, process.stdout, args.glitch ? GLITCH : undefined)
@@ -151,5 +164,6 @@ process.stdout.write(
     ...(holdout === undefined ? {} : { holdout: holdout.json }),
     ...(synthetic === undefined ? {} : { synthetic }),
     ...(units === undefined ? {} : { units }),
+    ...(byStart === undefined ? {} : { starts: byStart }),
   })}\n`,
 );

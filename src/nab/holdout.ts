@@ -17,6 +17,7 @@ import {
   type CostProfile,
   type FileLabels,
   type ScoredFile,
+  type WindowRange,
 } from './scorer.js';
 
 /** A labelled series: enough for a detector to score it and for the scorer to judge the scores. */
@@ -26,6 +27,30 @@ export interface LabelledSeries extends FileLabels {
   readonly values: ArrayLike<number>;
   /** Epoch ms per row. */
   readonly timestamps: ArrayLike<number>;
+}
+
+/**
+ * The series as a detector that began watching `rows` rows later sees it: those rows are gone, a window
+ * that ended within them goes too, and one under way is cut to the new first row. Why: an online
+ * detector learns its levels, spreads and the bars of its tails from the rows it reads first, and a
+ * service's metric is first read wherever it stands when someone starts watching it; the held-out
+ * figures at one start say little of that.
+ */
+export function startingAt(series: LabelledSeries, rows: number): LabelledSeries {
+  if (!Number.isSafeInteger(rows) || rows < 0 || rows >= series.rowCount) {
+    throw new RangeError(`${series.key}: cannot start at row ${rows} of ${series.rowCount}`);
+  }
+  const later = (a: ArrayLike<number>): Float64Array =>
+    Float64Array.from({ length: series.rowCount - rows }, (_, i) => a[i + rows] ?? Number.NaN);
+  return {
+    key: series.key,
+    rowCount: series.rowCount - rows,
+    values: later(series.values),
+    timestamps: later(series.timestamps),
+    windows: series.windows
+      .filter(([, end]) => end >= rows)
+      .map(([start, end]): WindowRange => [Math.max(0, start - rows), end - rows]),
+  };
 }
 
 /** One parameter set the protocol may choose, named for the report. */

@@ -101,4 +101,40 @@ describe('npm run bench:nab', () => {
     }
     expect(stdout).toContain('the same series in other units');
   });
+
+  it('with --starts, holds categories out again with each series started later, and refuses a start it cannot make', () => {
+    const corpus = makeCorpus();
+    const run = (starts: string) =>
+      execFileSync(
+        process.execPath,
+        ['--import', 'tsx', 'bench/nab.ts', '--corpus', corpus, '--starts', starts],
+        {
+          cwd: root,
+          encoding: 'utf8',
+          stdio: 'pipe',
+        },
+      );
+    const stdout = run('0,100,1600');
+    const last = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as {
+      starts: {
+        rows: number[];
+        standard: Record<'worst' | 'pooled', { each: (number | null)[]; lowest: number }>;
+      };
+    };
+    expect(last.starts.rows).toEqual([0, 100, 1600]);
+    const worst = last.starts.standard.worst.each;
+    expect(worst.slice(0, 2).every((w) => w !== null && w > 90)).toBe(true);
+    // From row 1,600 the first series' window (rows 1,480 to 1,520) is gone: its category has none to
+    // score, and as the other's only training category it can choose no threshold that finds anything.
+    expect(worst[2]).toBe(0);
+    expect(last.starts.standard.pooled.each).toHaveLength(3);
+    expect(stdout).toMatch(/^1600 .* n\/a/m);
+    for (const [starts, error] of [
+      ['10,ten', '"ten" is not one'],
+      ['10,-5', '"-5" is not one'],
+      ['2000', '--starts 2000: the shortest series has 2000 rows'],
+    ]) {
+      expect(() => run(starts ?? '')).toThrow(error);
+    }
+  });
 });

@@ -6,6 +6,7 @@ import {
   chooseOnTrain,
   leaveOneCategoryOut,
   memoised,
+  startingAt,
   type Candidate,
   type LabelledSeries,
   type SeriesScorer,
@@ -112,5 +113,50 @@ describe('leave one category out', () => {
     expect(d?.falseAlarms).toBeGreaterThan(0);
     const judged = report.folds.filter((f) => f.windows > 0).map((f) => f.heldOutScore);
     expect(report.worst).toBe(Math.min(...judged));
+  });
+});
+
+describe('a series started later', () => {
+  const full: LabelledSeries = {
+    key: 'a/one.csv',
+    rowCount: 10,
+    values: Array.from({ length: 10 }, (_, i) => i * 10),
+    timestamps: Array.from({ length: 10 }, (_, i) => i * FIVE_MIN),
+    windows: [
+      [1, 2],
+      [4, 6],
+      [8, 9],
+    ],
+  };
+
+  it('when it starts within a window, then that window is cut to the first row and later ones move with it', () => {
+    const later = startingAt(full, 5);
+    expect(later.rowCount).toBe(5);
+    expect(Array.from(later.values)).toEqual([50, 60, 70, 80, 90]);
+    expect(Array.from(later.timestamps)).toEqual([5, 6, 7, 8, 9].map((i) => i * FIVE_MIN));
+    expect(later.windows).toEqual([
+      [0, 1],
+      [3, 4],
+    ]);
+  });
+
+  it('when a window ended before the start, then it is gone; a window ending on the first row stays', () => {
+    expect(startingAt(full, 3).windows).toEqual([
+      [1, 3],
+      [5, 6],
+    ]);
+    expect(startingAt(full, 6).windows).toEqual([
+      [0, 0],
+      [2, 3],
+    ]);
+  });
+
+  it('when it starts at row 0, then it is the same series; at or past its end, or at a fraction, it is an error', () => {
+    const same = startingAt(full, 0);
+    expect(Array.from(same.values)).toEqual(Array.from(full.values));
+    expect(same.windows).toEqual(full.windows);
+    expect(() => startingAt(full, 10)).toThrow('a/one.csv: cannot start at row 10 of 10');
+    expect(() => startingAt(full, 2.5)).toThrow(RangeError);
+    expect(() => startingAt(full, -1)).toThrow(RangeError);
   });
 });
