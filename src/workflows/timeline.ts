@@ -23,6 +23,10 @@ const NOISY: Record<string, string> = {
   'continued-as-new': 'continue-as-new',
   // No run noted it before malformed signals were dropped (SIGNAL_CHECK_PATCH), so no patch of its own.
   'signal-dropped': 'dropped signal',
+  // A calendar that fails every other read, or a freeze switched on and off, notes a block and its end
+  // each time. Bounding them changes no command, only which notes a run keeps.
+  'change-freeze': 'calendar',
+  'change-freeze-over': 'calendar',
 };
 
 /**

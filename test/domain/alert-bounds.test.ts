@@ -130,6 +130,19 @@ describe('appendNote', () => {
     expect(s.notesDropped).toEqual({ 'refused decision': 60 });
   });
 
+  it('when a flapping calendar notes a block and its end at every read, then both are bounded together and the latest stays', () => {
+    const s = state();
+    for (let i = 0; i < 100; i++) {
+      appendNote(s, entry('change-freeze', `the change calendar could not be read: ${i} (until later)`));
+      appendNote(s, entry('change-freeze-over', `the change calendar blocks nothing now (${i})`));
+    }
+
+    const calendar = s.timeline.filter((t) => t.event.startsWith('change-freeze'));
+    expect(calendar).toHaveLength(40);
+    expect(calendar.at(-1)?.message).toBe('the change calendar blocks nothing now (99)');
+    expect(s.notesDropped).toEqual({ calendar: 160 });
+  });
+
   it.each([
     [true, 40, { merge: 20, acknowledgement: 20, forward: 20 }],
     // Runs that began before the patch keep them whole, as they did when their history was written.

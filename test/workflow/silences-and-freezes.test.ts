@@ -627,6 +627,45 @@ describe('change freezes from a real calendar file', () => {
     expect((await handle.result()).outcome).toBe('verified');
   });
 
+  it('when a freeze ends and comes back for the same reason while a plan waits for people, then its end and its return are noted', async () => {
+    writeFileSync(calendarFile, '');
+    const { alert, handle } = await openOn(QUEUES.rereading, 'FreezeDeclared', 'nightly');
+    await waitForState(handle, atStage('approve'));
+    freezeFor('nightly', 'Nightly batch', 3_600_000);
+    await waitForState(handle, (s) => events(s).includes('change-freeze'), 30_000);
+    writeFileSync(calendarFile, '');
+    const over = await waitForState(handle, (s) => events(s).includes('change-freeze-over'), 30_000);
+    expect(noteOf(over, 'change-freeze-over')).toBe(
+      `the change calendar blocks nothing now (it noted: change freeze "nightly": Nightly batch); a person's approval needs no override`,
+    );
+    // The same freeze the next night: before, it looked noted already, and people were not told.
+    freezeFor('nightly', 'Nightly batch', 3_600_000);
+    const calendarNotes = (s: IncidentState) => events(s).filter((e) => e.startsWith('change-freeze'));
+    await waitForState(handle, (s) => calendarNotes(s).length === 3, 30_000);
+    // Read again every second meanwhile: each change is noted once.
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(calendarNotes(await handle.query(stateQuery))).toEqual([
+      'change-freeze',
+      'change-freeze-over',
+      'change-freeze',
+    ]);
+    const refused = await sendDecision(client, handle.workflowId, 'approve', {
+      actor: 'alice',
+      via: 'api',
+    }).catch((err: unknown) => (err as { cause?: unknown }).cause);
+    expect((refused as ApplicationFailure).type).toBe(REFUSAL.frozen);
+    await sendDecision(client, handle.workflowId, 'approve', {
+      actor: 'alice',
+      via: 'api',
+      override: true,
+      reason: 'the batch can wait',
+    });
+    await waitForState(handle, atStage('verify'));
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    expect((await handle.result()).outcome).toBe('verified');
+    await recordHistory(client, handle.workflowId, 'freeze-over-and-back');
+  });
+
   it("when a worker's clock is 20 minutes behind the server's, then the calendar is read again at its interval, not at once and for ever, and a person's approval counts", async () => {
     writeFileSync(calendarFile, '');
     const { alert, handle } = await openOn(QUEUES.skewed, 'FreezeDeclared', 'skewed');
@@ -674,6 +713,7 @@ describe('change freezes from a real calendar file', () => {
     await new Promise((r) => setTimeout(r, 5000));
     const state = await handle.query(stateQuery);
     expect(state.timeline.filter((t) => t.event === 'change-freeze')).toHaveLength(1);
+    expect(events(state)).not.toContain('change-freeze-over');
     await handle.terminate('test done');
   });
 

@@ -1,6 +1,6 @@
 import { patched, proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/index.js';
-import type { Recommendation } from '../../domain/incident.js';
+import type { Recommendation, TimelineEntry } from '../../domain/incident.js';
 import {
   blockAt,
   describeBlock,
@@ -124,25 +124,48 @@ function horizonOf(incident: Incident, outlook: CalendarOutlook): number {
 }
 
 /**
- * Reads the calendar again while the plan waits: a block not noted yet is noted for people, and a plan
- * the final policy holds for a block that has lifted is looked at again now rather than at the block's
- * old end, unless someone acknowledged it, which stopped the final policy.
+ * Reads the calendar again while the plan waits: a block not noted yet is noted for people, the end of
+ * the one noted is noted too, and a plan the final policy holds for a block that has lifted is looked at
+ * again now rather than at the block's old end, unless someone acknowledged it, which stopped the final
+ * policy.
  */
 export async function refreshCalendar(incident: Incident, plan: Recommendation): Promise<void> {
   const { state } = incident;
   const block = await readCalendar(incident, plan);
   if (block && !noted(incident, block)) noteBlockForPeople(incident, block);
+  if (!block) noteBlockOver(incident);
   if (!block && state.hold && state.nextEscalationAt !== undefined) state.nextEscalationAt = nowIso();
 }
+
+/** The latest note of a block for people, or of its end. */
+const lastBlockNote = ({ state }: Incident): TimelineEntry | undefined =>
+  [...state.timeline].reverse().find((t) => t.event === 'change-freeze' || t.event === 'change-freeze-over');
 
 /**
  * Whether the latest freeze note is this block's already. Asked of the timeline, not of the outlook
  * before: an unreadable calendar's stand-in outlook has ended by the next read, and each failed read
  * then looked like a new block, one note every 5 minutes for as long as the file stayed unreadable.
  */
-function noted({ state }: Incident, block: Block): boolean {
-  const last = [...state.timeline].reverse().find((t) => t.event === 'change-freeze');
-  return last?.message.startsWith(`${block.reason} (until `) === true;
+function noted(incident: Incident, block: Block): boolean {
+  const last = lastBlockNote(incident);
+  return last?.event === 'change-freeze' && last.message.startsWith(`${block.reason} (until `);
+}
+
+/**
+ * Notes that the block last noted for people is over, once, when a read finds none. Without it a block
+ * for the same reason later (a nightly freeze, a runbook's hours the next evening) looked noted already,
+ * and people waiting on the plan were told of the first only.
+ */
+function noteBlockOver(incident: Incident): void {
+  const last = lastBlockNote(incident);
+  if (last?.event !== 'change-freeze') return;
+  const until = last.message.indexOf(' (until ');
+  const what = until > 0 ? last.message.slice(0, until) : last.message;
+  note(
+    incident,
+    'change-freeze-over',
+    `the change calendar blocks nothing now (it noted: ${what}); a person's approval needs no override`,
+  );
 }
 
 /**
