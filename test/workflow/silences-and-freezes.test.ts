@@ -466,6 +466,29 @@ describe('change freezes from a real calendar file', () => {
     const alert = makeAlert({ alertName, labels: { job: unique(name), severity: 'warning' } });
     return { alert, handle: await startIncident(client, queue, unique(`freeze-${name}`), [alert]) };
   };
+  /** During a freeze a plain approval is refused; one with an override runs the plan to a verified fix. */
+  async function overriddenToFix(
+    handle: WorkflowHandle<typeof incidentWorkflow>,
+    alert: Alert,
+    reason: string,
+    history: string,
+  ): Promise<void> {
+    const refused = await sendDecision(client, handle.workflowId, 'approve', {
+      actor: 'alice',
+      via: 'api',
+    }).catch((err: unknown) => (err as { cause?: unknown }).cause);
+    expect((refused as ApplicationFailure).type).toBe(REFUSAL.frozen);
+    await sendDecision(client, handle.workflowId, 'approve', {
+      actor: 'alice',
+      via: 'api',
+      override: true,
+      reason,
+    });
+    await waitForState(handle, atStage('verify'));
+    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
+    expect((await handle.result()).outcome).toBe('verified');
+    await recordHistory(client, handle.workflowId, history);
+  }
   const freezeFor = (name: string, reason: string, endsInMs: number): void =>
     writeFileSync(
       calendarFile,
@@ -596,21 +619,7 @@ describe('change freezes from a real calendar file', () => {
     // Read again within a second or two, the freeze is noted for people.
     const frozen = await waitForState(handle, (s) => events(s).includes('change-freeze'), 30_000);
     expect(noteOf(frozen, 'change-freeze')).toMatch(/^change freeze "incident-review": Declared while/);
-    const refused = await sendDecision(client, handle.workflowId, 'approve', {
-      actor: 'alice',
-      via: 'api',
-    }).catch((err: unknown) => (err as { cause?: unknown }).cause);
-    expect((refused as ApplicationFailure).type).toBe(REFUSAL.frozen);
-    await sendDecision(client, handle.workflowId, 'approve', {
-      actor: 'alice',
-      via: 'api',
-      override: true,
-      reason: 'the review can wait',
-    });
-    await waitForState(handle, atStage('verify'));
-    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
-    expect((await handle.result()).outcome).toBe('verified');
-    await recordHistory(client, handle.workflowId, 'freeze-declared-while-waiting');
+    await overriddenToFix(handle, alert, 'the review can wait', 'freeze-declared-while-waiting');
   });
 
   it('when a freeze is lifted before its end, then the plan it held is approved once the calendar is read again', async () => {
@@ -649,21 +658,7 @@ describe('change freezes from a real calendar file', () => {
       'change-freeze-over',
       'change-freeze',
     ]);
-    const refused = await sendDecision(client, handle.workflowId, 'approve', {
-      actor: 'alice',
-      via: 'api',
-    }).catch((err: unknown) => (err as { cause?: unknown }).cause);
-    expect((refused as ApplicationFailure).type).toBe(REFUSAL.frozen);
-    await sendDecision(client, handle.workflowId, 'approve', {
-      actor: 'alice',
-      via: 'api',
-      override: true,
-      reason: 'the batch can wait',
-    });
-    await waitForState(handle, atStage('verify'));
-    await handle.signal(alertsSignal, [resolvedAlert(alert)]);
-    expect((await handle.result()).outcome).toBe('verified');
-    await recordHistory(client, handle.workflowId, 'freeze-over-and-back');
+    await overriddenToFix(handle, alert, 'the batch can wait', 'freeze-over-and-back');
   });
 
   it("when a worker's clock is 20 minutes behind the server's, then the calendar is read again at its interval, not at once and for ever, and a person's approval counts", async () => {
