@@ -4,7 +4,7 @@
  * the held-out figures over those starts.
  */
 import type { NamedProfile } from '../../src/nab/corpus.js';
-import { categoriesOf, startingAt, type LabelledSeries } from '../../src/nab/holdout.js';
+import { categoriesOf, startingAt, type HoldoutReport, type LabelledSeries } from '../../src/nab/holdout.js';
 import { holdoutFigures } from './holdout.js';
 import { round } from './stats.js';
 
@@ -22,11 +22,7 @@ export function parseStarts(text: string, series: readonly LabelledSeries[]): nu
   return [...new Set(starts.map(Number))];
 }
 
-interface Summary {
-  readonly worst: number;
-  readonly mean: number;
-  readonly pooled: number;
-}
+type Summary = Pick<HoldoutReport, 'worst' | 'mean' | 'pooled'>;
 
 /** Runs the protocol at each start, prints the standard profile's table, and returns the JSON figures. */
 export function startFigures(
