@@ -63,12 +63,9 @@ async function resolvedByHand(first: Alert, recent: RecentDeliveries): Promise<s
 
 /** The incident's run after `closedRun`, by its run ID: a query by incident ID alone may reach the old one. */
 async function runAfter(incidentId: string, closedRun: string) {
-  for (let i = 0; i < 100; i++) {
-    const { runId } = await handleOf(incidentId).describe();
-    if (runId !== closedRun) return client.workflow.getHandle<typeof incidentWorkflow>(incidentId, runId);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`incident ${incidentId} stayed on run ${closedRun} for 10 s`);
+  const current = async (): Promise<string> => (await handleOf(incidentId).describe()).runId;
+  await expect.poll(current, { timeout: 10_000 }).not.toBe(closedRun);
+  return client.workflow.getHandle<typeof incidentWorkflow>(incidentId, await current());
 }
 
 describe('what an API process remembers delivering, across runs of an incident', () => {
